@@ -1,0 +1,74 @@
+package org.popsolutions.spanker.console.support;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.popsolutions.spanker.api.console.Table;
+
+/**
+ * What a command found, collected once and rendered either as tables and lines for people or as one JSON
+ * document (the {@link #json()} map, which keeps insertion order).
+ */
+public final class Report {
+    private final List<Table> tables = new ArrayList<>();
+    private final List<String> lines = new ArrayList<>();
+    private final Map<String, Object> json = new LinkedHashMap<>();
+
+    public Report table(Table table) {
+        tables.add(table);
+        return this;
+    }
+
+    public Report line(String line) {
+        lines.add(line);
+        return this;
+    }
+
+    /** Adds a member to the JSON document; values may be maps, lists, arrays, records, strings, numbers. */
+    public Report put(String key, Object value) {
+        json.put(key, value);
+        return this;
+    }
+
+    public List<Table> tables() {
+        return tables;
+    }
+
+    public List<String> lines() {
+        return lines;
+    }
+
+    public Map<String, Object> json() {
+        return json;
+    }
+
+    /** A table builder: {@code Report.tableOf("Links", "from", "to").row(0, 1).build()}. */
+    public static TableBuilder tableOf(String title, String... headers) {
+        return new TableBuilder(title, List.of(headers));
+    }
+
+    public static final class TableBuilder {
+        private final String title;
+        private final List<String> headers;
+        private final List<List<String>> rows = new ArrayList<>();
+
+        private TableBuilder(String title, List<String> headers) {
+            this.title = title;
+            this.headers = headers;
+        }
+
+        public TableBuilder row(Object... cells) {
+            List<String> row = new ArrayList<>(cells.length);
+            for (Object cell : cells) {
+                row.add(String.valueOf(cell));
+            }
+            rows.add(row);
+            return this;
+        }
+
+        public Table build() {
+            return new Table(title, headers, rows);
+        }
+    }
+}

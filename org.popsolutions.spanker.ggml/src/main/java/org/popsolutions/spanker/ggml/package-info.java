@@ -1,0 +1,2 @@
+/** GGUF files, ggml quant formats and kernels (being built). */
+package org.popsolutions.spanker.ggml;
