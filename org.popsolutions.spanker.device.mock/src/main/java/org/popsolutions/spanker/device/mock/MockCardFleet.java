@@ -1,0 +1,88 @@
+package org.popsolutions.spanker.device.mock;
+
+import java.util.ArrayList;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.Designate;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.topology.SailDevice;
+
+/**
+ * Registers one {@link SailDevice} service per configured mock card. A configuration change replaces the
+ * whole set; a configuration that is invalid is refused and the cards already registered stay.
+ */
+@Component(configurationPid = MockCardFleet.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
+@Designate(ocd = MockDeviceConfig.class)
+public final class MockCardFleet {
+    public static final String PID = "org.popsolutions.spanker.device.mock";
+
+    private final BundleContext context;
+    private final List<ServiceRegistration<SailDevice>> registrations = new ArrayList<>();
+    private MockCardsSpec spec;
+
+    @Activate
+    public MockCardFleet(BundleContext context, MockDeviceConfig config) {
+        this.context = context;
+        apply(config);
+    }
+
+    @Modified
+    void modified(MockDeviceConfig config) {
+        apply(config);
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        unregisterAll();
+    }
+
+    private synchronized void apply(MockDeviceConfig config) {
+        MockCardsSpec requested;
+        try {
+            requested = MockCardsSpec.from(config);
+        } catch (InvalidConfigurationException e) {
+            // Config Admin has no way to hand the error back; keep the working cards and say why on stderr.
+            System.err.println("spanker mock device: configuration refused, keeping " + describe(spec) + ": "
+                    + e.getMessage());
+            if (spec != null) {
+                return;
+            }
+            requested = MockCardsSpec.DEFAULT;
+        }
+        if (requested.equals(spec)) {
+            return;
+        }
+        unregisterAll();
+        spec = requested;
+        for (int index = 0; index < requested.cards(); index++) {
+            Dictionary<String, Object> properties = new Hashtable<>();
+            properties.put(SailDevice.CARD_INDEX, index);
+            properties.put(SailDevice.PROVIDER, MockCardsSpec.PROVIDER);
+            registrations.add(context.registerService(SailDevice.class, new MockSail(requested, index), properties));
+        }
+    }
+
+    private void unregisterAll() {
+        // Highest index first, so the topology never shows a gap in the middle while cards go away.
+        for (int i = registrations.size() - 1; i >= 0; i--) {
+            try {
+                registrations.get(i).unregister();
+            } catch (IllegalStateException alreadyGone) {
+                // the framework is stopping and took it already
+            }
+        }
+        registrations.clear();
+    }
+
+    private static String describe(MockCardsSpec spec) {
+        return spec == null ? "the defaults" : spec.cards() + " cards (" + spec.kind() + ")";
+    }
+}
