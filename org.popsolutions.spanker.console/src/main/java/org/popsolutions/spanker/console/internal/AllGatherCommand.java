@@ -18,7 +18,7 @@ import org.popsolutions.spanker.console.support.Report;
 public final class AllGatherCommand extends AbstractConsoleCommand {
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile Collectives collectives;
+    volatile Collectives collectives;
 
     public AllGatherCommand() {
         super("allgather", "AllGather over per-card buffers: their concatenation in topology order",

@@ -20,7 +20,7 @@ import org.popsolutions.spanker.console.support.Report;
 public final class AllReduceCommand extends AbstractConsoleCommand {
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile Collectives collectives;
+    volatile Collectives collectives;
 
     public AllReduceCommand() {
         super("allreduce", "AllReduce over per-card buffers; every card ends with the combined buffer",

@@ -21,7 +21,7 @@ import org.popsolutions.spanker.console.support.Report;
 public final class BandwidthCommand extends AbstractConsoleCommand {
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile BandwidthModelService bandwidth;
+    volatile BandwidthModelService bandwidth;
 
     public BandwidthCommand() {
         super("bandwidth", "The three bandwidth tiers in effect, their sources, and the status of every invariant",

@@ -32,14 +32,14 @@ import org.popsolutions.spanker.console.support.Report;
 public final class PickCommand extends AbstractConsoleCommand {
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile PartitionStrategy strategy;
+    volatile PartitionStrategy strategy;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile BandwidthModelService bandwidth;
+    volatile BandwidthModelService bandwidth;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    private volatile TopologyService topology;
+    volatile TopologyService topology;
 
     public PickCommand() {
         super("pick", "Which strategy the active cost model picks for one tile, with the predicted costs",

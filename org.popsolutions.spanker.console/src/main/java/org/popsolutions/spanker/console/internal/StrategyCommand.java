@@ -27,7 +27,7 @@ public final class StrategyCommand extends AbstractConsoleCommand {
 
     @Reference(service = PartitionStrategy.class, cardinality = ReferenceCardinality.MULTIPLE,
             policy = ReferencePolicy.DYNAMIC)
-    private final List<ServiceReference<PartitionStrategy>> providers = new CopyOnWriteArrayList<>();
+    final List<ServiceReference<PartitionStrategy>> providers = new CopyOnWriteArrayList<>();
 
     public StrategyCommand() {
         super("strategy", "Every registered partition strategy provider, its ranking, and which one is active",

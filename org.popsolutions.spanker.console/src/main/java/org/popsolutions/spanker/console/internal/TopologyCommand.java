@@ -39,11 +39,11 @@ public final class TopologyCommand extends AbstractConsoleCommand {
     private static final long REPUBLISH_TIMEOUT_MILLIS = 10_000;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    private volatile TopologyService topology;
+    volatile TopologyService topology;
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    private volatile ConfigurationAdmin configurationAdmin;
+    volatile ConfigurationAdmin configurationAdmin;
 
     public TopologyCommand() {
         super("topology", "Cards and directed links with their state; --cards/--kind reconfigure the mock device",

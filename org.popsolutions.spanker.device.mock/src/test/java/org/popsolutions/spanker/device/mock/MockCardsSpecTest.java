@@ -1,0 +1,107 @@
+package org.popsolutions.spanker.device.mock;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.annotation.Annotation;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+
+class MockCardsSpecTest {
+
+    static MockDeviceConfig config(int cards, String kind) {
+        return new MockDeviceConfig() {
+            @Override
+            public Class<? extends Annotation> annotationType() {
+                return MockDeviceConfig.class;
+            }
+
+            @Override
+            public int cards() {
+                return cards;
+            }
+
+            @Override
+            public String kind() {
+                return kind;
+            }
+
+            @Override
+            public long memoryBytes() {
+                return 4_294_967_296L;
+            }
+
+            @Override
+            public long linkBandwidthBytesPerSecond() {
+                return 500_000_000L;
+            }
+
+            @Override
+            public double linkLatencySeconds() {
+                return 1e-6;
+            }
+        };
+    }
+
+    private static List<Link> allLinks(MockCardsSpec spec) {
+        List<Link> links = new ArrayList<>();
+        for (int i = 0; i < spec.cards(); i++) {
+            links.addAll(new MockSail(spec, i).outgoingLinks());
+        }
+        return links;
+    }
+
+    @Test
+    void defaultsAreTheRevARingOfFour() {
+        assertEquals(MockCardsSpec.DEFAULT, MockCardsSpec.from(config(4, "RING")));
+        assertEquals(8, allLinks(MockCardsSpec.DEFAULT).size());
+    }
+
+    @Test
+    void meshReproducesTheOriginalMockExactly() {
+        assertEquals(0, allLinks(MockCardsSpec.from(config(0, "MESH"))).size());
+        assertEquals(2, allLinks(MockCardsSpec.from(config(2, "MESH"))).size());
+        List<Link> four = allLinks(MockCardsSpec.from(config(4, "mesh")));
+        assertEquals(12, four.size());
+        assertTrue(four.stream().allMatch(l -> l.state() == LinkState.UP));
+        List<String> order = four.stream().map(l -> l.local() + ">" + l.remote()).toList();
+        assertEquals(List.of("0>1", "0>2", "0>3", "1>0", "1>2", "1>3", "2>0", "2>1", "2>3", "3>0", "3>1", "3>2"),
+                order);
+    }
+
+    @Test
+    void ringGivesEachCardLinksToItsTwoNeighbours() {
+        assertEquals(0, allLinks(MockCardsSpec.from(config(1, "RING"))).size());
+        assertEquals(2, allLinks(MockCardsSpec.from(config(2, "RING"))).size());
+        MockCardsSpec eight = MockCardsSpec.from(config(8, "RING"));
+        assertEquals(16, allLinks(eight).size());
+        assertEquals(List.of("5>6", "5>4"),
+                new MockSail(eight, 5).outgoingLinks().stream().map(l -> l.local() + ">" + l.remote()).toList());
+    }
+
+    @Test
+    void cardsAreNamedAfterTheProviderWithTheConfiguredMemory() {
+        MockSail sail = new MockSail(MockCardsSpec.DEFAULT, 3);
+        assertEquals("mock3", sail.card().name());
+        assertEquals("mock", sail.card().provider());
+        assertEquals(4_294_967_296L, sail.card().memoryBytes());
+        assertEquals(TopologyKind.RING, sail.cabling());
+    }
+
+    @Test
+    void invalidConfigurationsAreRefusedWithTheRule() {
+        InvalidConfigurationException count = assertThrows(InvalidConfigurationException.class,
+                () -> MockCardsSpec.from(config(257, "RING")));
+        assertTrue(count.getMessage().contains("0..256"), count.getMessage());
+        assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(-1, "RING")));
+        InvalidConfigurationException kind = assertThrows(InvalidConfigurationException.class,
+                () -> MockCardsSpec.from(config(4, "TORUS")));
+        assertTrue(kind.getMessage().contains("RING or MESH"), kind.getMessage());
+    }
+}
