@@ -1,0 +1,176 @@
+package org.popsolutions.spanker.launcher;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.console.CommandResult;
+import org.popsolutions.spanker.api.console.CommandSpec;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.console.support.Help;
+import org.popsolutions.spanker.console.support.Json;
+import org.popsolutions.spanker.console.support.TextTables;
+
+/**
+ * Runs one console command, {@code spanker <command> [options]}, on an embedded Felix and maps the outcome to an
+ * exit status (see {@link ExitStatus}). Nothing escapes as a stack trace: every failure is one readable line.
+ */
+public final class Launcher {
+    private final Settings settings;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    /**
+     * @param bundleDirectory the bundles to install
+     * @param timeout how long a command may take to be registered after the framework started
+     * @param settle after how long without new registrations the set of commands counts as complete
+     * @param verbose show framework/SCR messages and bundle start failures on {@code err}
+     */
+    public record Settings(Path bundleDirectory, Duration timeout, Duration settle, boolean verbose) {
+    }
+
+    public Launcher(Settings settings, PrintStream out, PrintStream err) {
+        this.settings = settings;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Runs {@code arguments} and returns the process exit status. */
+    public int run(List<String> arguments) {
+        try {
+            return dispatch(arguments);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("internal error: interrupted");
+            return ExitStatus.INTERNAL_ERROR;
+        } catch (Throwable e) { // NOPMD: the contract is one line and exit status 3, never a stack trace
+            err.println("internal error: " + describe(e));
+            return ExitStatus.INTERNAL_ERROR;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    private int dispatch(List<String> arguments) throws Exception {
+        if (arguments.isEmpty()) {
+            return withCatalog(catalog -> {
+                err.println("error: no command given");
+                printUsage(catalog.all(), err);
+                return ExitStatus.USAGE_ERROR;
+            });
+        }
+        String first = arguments.get(0);
+        if (first.equals("--help") || first.equals("-h") || (first.equals("help") && arguments.size() == 1)) {
+            return withCatalog(catalog -> {
+                printUsage(catalog.all(), out);
+                return ExitStatus.OK;
+            });
+        }
+        if (first.equals("help")) {
+            // "help <command>" is "<command> --help".
+            return runCommand(arguments.get(1), List.of("--help"));
+        }
+        if (first.startsWith("-")) {
+            return withCatalog(catalog -> {
+                err.println("error: expected a command before the options, got '" + first + "'");
+                printUsage(catalog.all(), err);
+                return ExitStatus.USAGE_ERROR;
+            });
+        }
+        return runCommand(first, arguments.subList(1, arguments.size()));
+    }
+
+    private int runCommand(String name, List<String> commandArguments) throws Exception {
+        return withCatalog(catalog -> {
+            Optional<ConsoleCommand> found = catalog.find(name);
+            if (found.isEmpty()) {
+                err.println("error: unknown command '" + name + "'");
+                printUsage(catalog.all(), err);
+                return ExitStatus.USAGE_ERROR;
+            }
+            ConsoleCommand command = found.get();
+            try {
+                CommandResult result = command.execute(commandArguments);
+                TextTables.print(result, out);
+                return ExitStatus.OK;
+            } catch (UsageException e) {
+                err.println("error: " + EmbeddedFelix.oneLine(e));
+                Help.lines(command.spec()).forEach(err::println);
+                return ExitStatus.USAGE_ERROR;
+            } catch (SpankerException e) {
+                err.println("error: " + e.kind().label() + ": " + EmbeddedFelix.oneLine(e));
+                if (asksForJson(commandArguments)) {
+                    out.println(Json.error(e));
+                }
+                return ExitStatus.DOMAIN_ERROR;
+            }
+        });
+    }
+
+    private interface CatalogAction {
+        int apply(CommandCatalog catalog) throws Exception;
+    }
+
+    private int withCatalog(CatalogAction action) throws Exception {
+        try (EmbeddedFelix felix = EmbeddedFelix.start(settings.bundleDirectory(), settings.verbose() ? err : null);
+                CommandCatalog catalog = new CommandCatalog(felix.context(), settings.timeout(), settings.settle())) {
+            int status = action.apply(catalog);
+            if (status == ExitStatus.USAGE_ERROR && !felix.startFailures().isEmpty() && !settings.verbose()) {
+                err.println("note: " + felix.startFailures().size()
+                        + " bundle(s) did not start, so some commands may be missing (SPANKER_DEBUG=1 shows why)");
+            }
+            return status;
+        }
+    }
+
+    private static boolean asksForJson(List<String> commandArguments) {
+        for (String argument : commandArguments) {
+            if (argument.equals("--")) {
+                return false;
+            }
+            if (argument.equals("--json")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void printUsage(SortedMap<String, CommandSpec> commands, PrintStream stream) {
+        stream.println("usage: spanker <command> [options]");
+        stream.println("Runs one Spanker command on an embedded OSGi framework (Apache Felix) with the mock device.");
+        stream.println();
+        if (commands.isEmpty()) {
+            stream.println("no commands are registered (SPANKER_DEBUG=1 shows why)");
+        } else {
+            stream.println("commands:");
+            int width = commands.keySet().stream().mapToInt(String::length).max().orElse(0);
+            for (Map.Entry<String, CommandSpec> command : commands.entrySet()) {
+                stream.println("  " + pad(command.getKey(), width) + "  " + command.getValue().description());
+            }
+        }
+        stream.println();
+        stream.println("'spanker <command> --help' lists a command's options; every command accepts --json.");
+        stream.println("exit status: 0 success, 1 domain error, 2 usage error, 3 internal error.");
+    }
+
+    private static String pad(String text, int width) {
+        return text + " ".repeat(Math.max(0, width - text.length()));
+    }
+
+    /** One line: the exception type when it is not a plain message, and its message. */
+    private static String describe(Throwable e) {
+        String type = e.getClass().getName();
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) {
+            return type;
+        }
+        boolean plain = e instanceof IllegalStateException || e instanceof java.io.IOException;
+        return (plain ? "" : type + ": ") + EmbeddedFelix.oneLine(e);
+    }
+}

@@ -1,0 +1,115 @@
+package org.popsolutions.spanker.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the launcher in-process against the bundles the build copied to target/bundles: the real framework, the
+ * real core bundles, the exit-status contract of ./spanker.
+ */
+class LauncherTest {
+    private record Outcome(int status, String out, String err) {
+    }
+
+    private static Outcome run(String... arguments) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path bundles = Path.of(System.getProperty("spanker.bundles", "target/bundles"));
+        Launcher.Settings settings = new Launcher.Settings(bundles, Duration.ofSeconds(30), Duration.ofMillis(500),
+                false);
+        int status = new Launcher(settings, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(arguments));
+        return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theReferenceTileIsModelParallelAndExitsZero() {
+        Outcome outcome = run("pick", "--m", "1", "--n", "5632", "--k", "2048", "--bpe", "2", "--cards", "4", "--json");
+        assertAll(() -> assertEquals(ExitStatus.OK, outcome.status(), outcome.err()),
+                () -> assertTrue(outcome.out().contains("\"strategy\":\"ModelParallel\""), outcome.out()),
+                () -> assertEquals("", outcome.err()));
+    }
+
+    @Test
+    void aDomainErrorExitsOneWithTheKindOnStderrAndJsonOnStdout() {
+        Outcome outcome = run("allreduce", "--op", "sum", "--buffers", "1,2;3", "--json");
+        assertAll(() -> assertEquals(ExitStatus.DOMAIN_ERROR, outcome.status()),
+                () -> assertTrue(outcome.err().startsWith("error: ShapeMismatch: "), outcome.err()),
+                () -> assertTrue(outcome.out().startsWith("{\"error\":{\"kind\":\"ShapeMismatch\",\"message\":"),
+                        outcome.out()));
+    }
+
+    @Test
+    void aDomainErrorWithoutJsonLeavesStdoutEmpty() {
+        Outcome outcome = run("allreduce", "--op", "sum", "--buffers", "1,2;3");
+        assertAll(() -> assertEquals(ExitStatus.DOMAIN_ERROR, outcome.status()),
+                () -> assertEquals("", outcome.out()));
+    }
+
+    @Test
+    void aBadOptionValueIsAUsageErrorWithTheCommandsHelp() {
+        Outcome outcome = run("pick", "--m", "x", "--n", "1", "--k", "1");
+        assertAll(() -> assertEquals(ExitStatus.USAGE_ERROR, outcome.status()),
+                () -> assertTrue(outcome.err().startsWith("error: option --m "), outcome.err()),
+                () -> assertTrue(outcome.err().contains("--bpe"), outcome.err()),
+                () -> assertEquals("", outcome.out()));
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageErrorListingTheCommands() {
+        Outcome outcome = run("frobnicate");
+        assertAll(() -> assertEquals(ExitStatus.USAGE_ERROR, outcome.status()),
+                () -> assertTrue(outcome.err().contains("unknown command 'frobnicate'"), outcome.err()),
+                () -> assertTrue(outcome.err().contains("  topology "), outcome.err()),
+                () -> assertTrue(outcome.err().contains("  pick "), outcome.err()));
+    }
+
+    @Test
+    void noCommandIsAUsageErrorListingTheCommands() {
+        Outcome outcome = run();
+        assertAll(() -> assertEquals(ExitStatus.USAGE_ERROR, outcome.status()),
+                () -> assertTrue(outcome.err().contains("no command given"), outcome.err()),
+                () -> assertTrue(outcome.err().contains("  allreduce "), outcome.err()));
+    }
+
+    @Test
+    void helpListsEveryCommandWithItsDescriptionOnStdout() {
+        Outcome outcome = run("--help");
+        assertEquals(ExitStatus.OK, outcome.status());
+        for (String command : List.of("topology", "bandwidth", "pick", "allreduce", "allgather", "strategy")) {
+            assertTrue(outcome.out().lines().anyMatch(l -> l.startsWith("  " + command + " ") && l.length() > 14),
+                    command + " missing from:\n" + outcome.out());
+        }
+    }
+
+    @Test
+    void tablesArePrintedForPeople() {
+        Outcome outcome = run("topology");
+        assertAll(() -> assertEquals(ExitStatus.OK, outcome.status(), outcome.err()),
+                () -> assertTrue(outcome.out().contains("RING"), outcome.out()),
+                () -> assertFalse(outcome.out().contains("{"), outcome.out()));
+    }
+
+    @Test
+    void aMissingBundleDirectoryIsAnInternalErrorOnOneLine() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Launcher.Settings settings = new Launcher.Settings(Path.of("target/no-such-bundles"), Duration.ofSeconds(1),
+                Duration.ofMillis(100), false);
+        int status = new Launcher(settings, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of("topology"));
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertAll(() -> assertEquals(ExitStatus.INTERNAL_ERROR, status),
+                () -> assertTrue(message.startsWith("internal error: bundle directory "), message),
+                () -> assertEquals(1, message.lines().count(), message));
+    }
+}
