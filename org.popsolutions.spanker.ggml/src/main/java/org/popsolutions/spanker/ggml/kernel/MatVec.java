@@ -1,0 +1,79 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import java.nio.ByteBuffer;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+
+/**
+ * Matrix-vector and matrix-matrix products over weight rows stored back to back (ggml layout: row r of a
+ * rows×cols tensor starts at byte r·rowBytes), parallel across rows.
+ */
+public final class MatVec {
+    private final Kernels kernels;
+    private final RowExecutor executor;
+
+    public MatVec(Kernels kernels, RowExecutor executor) {
+        this.kernels = kernels;
+        this.executor = executor;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** out[r] = Σ_c W[r][c]·x[c] for r in [0, rows). */
+    public void matvec(GgmlType type, ByteBuffer weights, int rows, int cols, float[] x, float[] out, DotMode mode) {
+        long rowBytes = checkShape(type, weights, rows, cols);
+        if (x.length < cols || out.length < rows) {
+            throw new IllegalArgumentException("matvec " + rows + "x" + cols + ": activation has " + x.length
+                    + " values, output " + out.length);
+        }
+        PreparedActivation a = PreparedActivation.prepare(type, mode, x, 0, cols);
+        executor.forRows(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                out[r] = kernels.dot(weights, (int) (r * rowBytes), a);
+            }
+        });
+    }
+
+    /**
+     * out[j][r] = Σ_c W[r][c]·x[j][c]: each of the {@code x.length} activation vectors against every row; every
+     * weight row is read once for all of them.
+     */
+    public void matmul(GgmlType type, ByteBuffer weights, int rows, int cols, float[][] x, float[][] out,
+            DotMode mode) {
+        long rowBytes = checkShape(type, weights, rows, cols);
+        if (out.length < x.length) {
+            throw new IllegalArgumentException("matmul: " + x.length + " activation vectors but " + out.length
+                    + " outputs");
+        }
+        PreparedActivation[] prepared = new PreparedActivation[x.length];
+        for (int j = 0; j < x.length; j++) {
+            if (x[j].length < cols || out[j].length < rows) {
+                throw new IllegalArgumentException("matmul " + rows + "x" + cols + ": vector " + j + " has "
+                        + x[j].length + " values, its output " + out[j].length);
+            }
+            prepared[j] = PreparedActivation.prepare(type, mode, x[j], 0, cols);
+        }
+        executor.forRows(rows, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int at = (int) (r * rowBytes);
+                for (int j = 0; j < prepared.length; j++) {
+                    out[j][r] = kernels.dot(weights, at, prepared[j]);
+                }
+            }
+        });
+    }
+
+    private static long checkShape(GgmlType type, ByteBuffer weights, int rows, int cols) {
+        Kernels.checkRow(type, cols);
+        if (rows < 0) {
+            throw new IllegalArgumentException("negative row count " + rows);
+        }
+        long rowBytes = type.bytesFor(cols);
+        if (rowBytes * rows > weights.capacity()) {
+            throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need " + rowBytes * rows
+                    + " bytes, the buffer has " + weights.capacity());
+        }
+        return rowBytes;
+    }
+}

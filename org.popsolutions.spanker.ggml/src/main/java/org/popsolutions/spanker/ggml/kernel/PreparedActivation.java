@@ -1,0 +1,105 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.popsolutions.spanker.ggml.quant.BFloat16;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.Q8_0Format;
+import org.popsolutions.spanker.ggml.quant.Q8_1Format;
+import org.popsolutions.spanker.ggml.quant.Q8_KFormat;
+
+/**
+ * One activation vector made ready for rows of one weight type: either quantized bytes (ggml mode with a
+ * block-quantized weight) or float32 values (float mode, or ggml mode with F32/F16/BF16 weights, where the
+ * values are first rounded to the weight's precision as ggml does).
+ */
+public final class PreparedActivation {
+    private final GgmlType weightType;
+    private final DotMode mode;
+    private final int length;
+    private final float[] floats;
+    private final byte[] quantized;
+
+    private PreparedActivation(GgmlType weightType, DotMode mode, int length, float[] floats, byte[] quantized) {
+        this.weightType = weightType;
+        this.mode = mode;
+        this.length = length;
+        this.floats = floats;
+        this.quantized = quantized;
+    }
+
+    public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x, int offset, int length) {
+        Kernels.checkRow(weightType, length);
+        if (mode == DotMode.FLOAT || weightType == GgmlType.F32) {
+            float[] copy = new float[length];
+            System.arraycopy(x, offset, copy, 0, length);
+            return new PreparedActivation(weightType, mode, length, copy, null);
+        }
+        switch (weightType) {
+            case F16, BF16 -> {
+                float[] rounded = new float[length];
+                for (int i = 0; i < length; i++) {
+                    rounded[i] = weightType == GgmlType.F16 ? Half.toFloat(Half.fromFloat(x[offset + i]))
+                            : BFloat16.toFloat(BFloat16.fromFloat(x[offset + i]));
+                }
+                return new PreparedActivation(weightType, mode, length, rounded, null);
+            }
+            case Q4_0, Q8_0 -> {
+                byte[] q = new byte[length / 32 * Q8_0Format.BYTES];
+                new Q8_0Format().quantizeActivations(x, offset, le(q), 0, length);
+                return new PreparedActivation(weightType, mode, length, null, q);
+            }
+            case Q4_1 -> {
+                byte[] q = new byte[length / 32 * Q8_1Format.BYTES];
+                new Q8_1Format().quantizeActivations(x, offset, le(q), 0, length);
+                return new PreparedActivation(weightType, mode, length, null, q);
+            }
+            case Q4_K, Q6_K -> {
+                byte[] q = new byte[length / 256 * Q8_KFormat.BYTES];
+                new Q8_KFormat().quantize(x, offset, le(q), 0, length);
+                return new PreparedActivation(weightType, mode, length, null, q);
+            }
+            default -> throw new IllegalArgumentException("no dot product for weight type " + weightType);
+        }
+    }
+
+    public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x) {
+        return prepare(weightType, mode, x, 0, x.length);
+    }
+
+    /** Wraps activation bytes already in the companion format (e.g. a golden Q8_0 or Q8_K file). */
+    public static PreparedActivation ofQuantized(GgmlType weightType, byte[] quantized, int length) {
+        Kernels.checkRow(weightType, length);
+        return new PreparedActivation(weightType, DotMode.GGML, length, null, quantized.clone());
+    }
+
+    static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    public GgmlType weightType() {
+        return weightType;
+    }
+
+    public DotMode mode() {
+        return mode;
+    }
+
+    public int length() {
+        return length;
+    }
+
+    /** Whether the kernels read {@link #quantized()} (else {@link #floats()}). */
+    public boolean isQuantized() {
+        return quantized != null;
+    }
+
+    float[] floats() {
+        return floats;
+    }
+
+    byte[] quantized() {
+        return quantized;
+    }
+}

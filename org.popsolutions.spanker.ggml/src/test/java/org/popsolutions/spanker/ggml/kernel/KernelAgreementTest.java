@@ -1,0 +1,126 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/** The fast kernels against the reference ones (bit for bit), and both against a float64 dot of the decoded rows. */
+class KernelAgreementTest {
+    @Test
+    void vectorKernelsAreAvailableInTheseTests() {
+        assertEquals("vector-256", Kernels.best().name(), "surefire runs with --add-modules jdk.incubator.vector");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void fastEqualsReferenceBitForBit(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 31L);
+        for (int trial = 0; trial < 40; trial++) {
+            int cols = type.blockSize() == 1 ? 1 + random.nextInt(700) : type.blockSize() * (1 + random.nextInt(6));
+            float scale = (float) Math.pow(10, random.nextInt(-3, 4));
+            float[] w = randomVector(random, cols, scale);
+            float[] x = randomVector(random, cols, 1);
+            ByteBuffer row = le(QuantFormats.of(type).quantize(w));
+            // an offset row inside a larger buffer, as in a mapped tensor
+            ByteBuffer shifted = ByteBuffer.allocateDirect(row.capacity() + 7).order(ByteOrder.LITTLE_ENDIAN);
+            shifted.put(7, row, 0, row.capacity());
+            for (DotMode mode : DotMode.values()) {
+                PreparedActivation a = PreparedActivation.prepare(type, mode, x);
+                float reference = Kernels.scalar().dot(row, 0, a);
+                float fast = Kernels.best().dot(shifted, 7, a);
+                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(fast),
+                        type + " " + mode + " cols " + cols + ": " + reference + " vs " + fast);
+                double expected = 0;
+                double l1 = 0;
+                float[] decoded = QuantFormats.of(type).dequantize(row.array());
+                float[] act = mode == DotMode.FLOAT ? x : roundTripActivation(type, x);
+                for (int i = 0; i < cols; i++) {
+                    expected += (double) decoded[i] * act[i];
+                    l1 += Math.abs((double) decoded[i] * act[i]);
+                }
+                if (type == GgmlType.Q4_1 && mode == DotMode.GGML) {
+                    l1 += q8_1SumRounding(row, x); // ggml adds m·s with s = Σq·d stored as fp16
+                }
+                assertTrue(Math.abs(reference - expected) <= 1e-5 * l1 + 1e-30, type + " " + mode + ": " + reference
+                        + " vs " + expected + " l1 " + l1);
+            }
+        }
+    }
+
+    /** 1e5 × the largest error Q8_1's s adds (s is fp16, and made from the unrounded d): Σ_blocks |m·s|·2^-10. */
+    private static double q8_1SumRounding(ByteBuffer row, float[] x) {
+        byte[] q = new byte[(int) GgmlType.Q8_1.bytesFor(x.length)];
+        new org.popsolutions.spanker.ggml.quant.Q8_1Format().quantizeActivations(x, 0, le(q), 0, x.length);
+        ByteBuffer a = le(q);
+        double bound = 0;
+        for (int b = 0; b < x.length / 32; b++) {
+            float m = org.popsolutions.spanker.ggml.quant.Half.toFloat(row.getShort(20 * b + 2));
+            float s = org.popsolutions.spanker.ggml.quant.Half.toFloat(a.getShort(36 * b + 2));
+            bound += Math.abs((double) m * s) * 0x1p-10 * 1e5;
+        }
+        return bound;
+    }
+
+    private static float[] roundTripActivation(GgmlType type, float[] x) {
+        GgmlType companion = switch (type) {
+            case Q4_0, Q8_0 -> GgmlType.Q8_0;
+            case Q4_1 -> GgmlType.Q8_1;
+            case Q4_K, Q6_K -> GgmlType.Q8_K;
+            default -> type;
+        };
+        byte[] q = new byte[(int) companion.bytesFor(x.length)];
+        ByteBuffer buf = le(q);
+        if (companion == GgmlType.Q8_0) {
+            new org.popsolutions.spanker.ggml.quant.Q8_0Format().quantizeActivations(x, 0, buf, 0, x.length);
+        } else if (companion == GgmlType.Q8_1) {
+            new org.popsolutions.spanker.ggml.quant.Q8_1Format().quantizeActivations(x, 0, buf, 0, x.length);
+        } else {
+            QuantFormats.of(companion).quantize(x, 0, buf, 0, x.length);
+        }
+        return QuantFormats.of(companion).dequantize(q);
+    }
+
+    @Test
+    void matvecAndMatmulAgreeAcrossThreadCounts() {
+        SplittableRandom random = new SplittableRandom(5);
+        int rows = 37;
+        int cols = 512;
+        GgmlType type = GgmlType.Q4_K;
+        ByteBuffer weights = le(QuantFormats.of(type).quantize(randomVector(random, rows * cols, 1)));
+        float[][] x = {randomVector(random, cols, 1), randomVector(random, cols, 1)};
+        float[] single = new float[rows];
+        try (RowExecutor one = new RowExecutor(1)) {
+            new MatVec(Kernels.scalar(), one).matvec(type, weights, rows, cols, x[1], single, DotMode.GGML);
+        }
+        for (int threads : new int[] {1, 2, 3, 8}) {
+            try (RowExecutor executor = new RowExecutor(threads)) {
+                float[] out = new float[rows];
+                new MatVec(Kernels.best(), executor).matvec(type, weights, rows, cols, x[1], out, DotMode.GGML);
+                assertEquals(java.util.Arrays.toString(single), java.util.Arrays.toString(out), threads + " threads");
+                float[][] outs = new float[2][rows];
+                new MatVec(Kernels.best(), executor).matmul(type, weights, rows, cols, x, outs, DotMode.GGML);
+                assertEquals(java.util.Arrays.toString(single), java.util.Arrays.toString(outs[1]));
+            }
+        }
+    }
+
+    static float[] randomVector(SplittableRandom random, int n, float scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
