@@ -19,14 +19,17 @@ import org.popsolutions.spanker.console.support.Json;
 /**
  * One Spanker {@link ConsoleCommand} as the Karaf shell command {@code spanker:<name>}.
  *
- * <p>Output goes to {@code System.out}/{@code System.err}: while a command runs, Karaf's ThreadIO points
- * them at the calling session's streams (and at the next stage of a pipe), as for Karaf's own commands.
+ * <p>Output goes to {@code System.out}: while a command runs, Karaf's ThreadIO points it at the calling
+ * session's output (or at the next stage of a pipe), as for Karaf's own commands.
  *
- * <p>Errors: a {@link UsageException} or {@link SpankerException} is reported as one line on the session's
- * error stream (with {@code --json}, a domain error is the JSON document {@code {"error": ...}} on the
- * output stream instead), then a Karaf {@link CommandException} with an empty text is thrown. Karaf shows a
- * {@code CommandException} by printing only that text (no "Error executing command", no stack trace, logged
- * at debug level), and a thrown exception is what makes {@code bin/client} and ssh exec exit with status 1.
+ * <p>Errors ({@link UsageException}, {@link SpankerException}) become a Karaf {@link CommandException} whose
+ * "nice help" is the one-line message: Karaf prints exactly that line on the session's console (no "Error
+ * executing command" prefix, no stack trace, logged at debug level only) and ssh exec / {@code bin/client}
+ * end with exit status 1. The message is not written to the session's error stream because Karaf 4.4.10's
+ * ssh exec reports the exit status before it flushes that stream, so {@code bin/client} and
+ * {@code ssh ... 'spanker:pick ...'} would lose it. With {@code --json}, a domain error is the document
+ * {@code {"error": {...}}} on the output instead, followed by the empty line Karaf prints for the (empty)
+ * nice help.
  */
 final class KarafCommand implements Command {
     private final ConsoleCommand command;
@@ -77,37 +80,37 @@ final class KarafCommand implements Command {
         for (Object argument : arguments) {
             words.add(Objects.toString(argument, ""));
         }
-        String failure = run(words, System.out, System.err);
+        Failure failure = run(words, System.out);
         if (failure != null) {
-            throw new CommandException("", failure);
+            throw new CommandException(failure.printed() ? "" : failure.message(), failure.message());
         }
         return null;
     }
 
+    /** A command that failed: its one-line message, and whether the output already shows the error. */
+    record Failure(String message, boolean printed) {
+    }
+
     /**
-     * Runs the command and prints its result or its error.
+     * Runs the command and prints its result, or, for {@code --json} and a domain error, the JSON error.
      *
-     * @return {@code null} on success, else the one-line error message already printed
+     * @return {@code null} on success
      */
-    String run(List<String> arguments, PrintStream out, PrintStream err) {
+    Failure run(List<String> arguments, PrintStream out) {
         try {
             ResultPrinter.print(command.execute(arguments), out);
             return null;
         } catch (UsageException e) {
-            String message = qualifiedName() + ": " + e.getMessage() + " (see " + qualifiedName() + " --help)";
-            err.println(message);
-            err.flush();
-            return message;
+            return new Failure(qualifiedName() + ": " + e.getMessage() + " (see " + qualifiedName() + " --help)",
+                    false);
         } catch (SpankerException e) {
             String message = qualifiedName() + ": " + e.kind().label() + ": " + e.getMessage();
             if (wantsJson(arguments)) {
                 out.println(Json.error(e));
                 out.flush();
-            } else {
-                err.println(message);
-                err.flush();
+                return new Failure(message, true);
             }
-            return message;
+            return new Failure(message, false);
         }
     }
 

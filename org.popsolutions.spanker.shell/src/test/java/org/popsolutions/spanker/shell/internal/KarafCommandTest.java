@@ -17,21 +17,15 @@ import org.junit.jupiter.api.Test;
 
 class KarafCommandTest {
     private final ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
     private final PrintStream out = new PrintStream(outBytes, true, StandardCharsets.UTF_8);
-    private final PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
     private final KarafCommand command = new KarafCommand(new FakeCommand("topology"));
 
     private String out() {
         return outBytes.toString(StandardCharsets.UTF_8);
     }
 
-    private String err() {
-        return errBytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private String run(String... arguments) {
-        return command.run(Arrays.asList(arguments), out, err);
+    private KarafCommand.Failure run(String... arguments) {
+        return command.run(Arrays.asList(arguments), out);
     }
 
     @Test
@@ -50,7 +44,6 @@ class KarafCommandTest {
         assertTrue(lines.get(3).matches("0\\s+\\S\\s+1\\s+\\S\\s+UP\\s*"), lines.get(3));
         assertTrue(lines.get(5).matches("2\\s+\\S\\s+0\\s+\\S\\s+UP\\s*"), lines.get(5));
         assertEquals("RING of 3 cards", lines.get(lines.size() - 1));
-        assertEquals("", err());
     }
 
     @Test
@@ -68,34 +61,42 @@ class KarafCommandTest {
     }
 
     @Test
-    void usageErrorIsOneLineOnStderrNamingTheCommand() {
-        String failure = run("--kind", "torus");
-        assertEquals(failure + System.lineSeparator(), err());
-        assertTrue(failure.startsWith("spanker:topology: option --kind must be one of ring|mesh"), failure);
+    void usageErrorIsOneLineNamingTheCommandAndPrintsNothing() {
+        KarafCommand.Failure failure = run("--kind", "torus");
+        assertEquals("spanker:topology: option --kind must be one of ring|mesh, got 'torus' (see spanker:topology --help)",
+                failure.message());
+        assertFalse(failure.printed());
         assertEquals("", out());
     }
 
     @Test
-    void usageErrorStaysOnStderrEvenWithJson() {
-        String failure = run("--json", "--bogus");
-        assertTrue(failure.contains("unknown option --bogus"), failure);
-        assertEquals(1, err().lines().count());
+    void usageErrorIsNotJsonEvenWithJson() {
+        KarafCommand.Failure failure = run("--json", "--bogus");
+        assertTrue(failure.message().contains("unknown option --bogus"), failure.message());
+        assertFalse(failure.printed());
         assertEquals("", out());
     }
 
     @Test
-    void domainErrorIsOneLineOnStderrWithItsKind() {
-        String failure = run("--cards", "0");
-        assertEquals("spanker:topology: NoSails: no cards (expected at least 1)", failure);
-        assertEquals(failure, err().strip());
+    void domainErrorIsOneLineWithItsKind() {
+        KarafCommand.Failure failure = run("--cards", "0");
+        assertEquals("spanker:topology: NoSails: no cards (expected at least 1)", failure.message());
+        assertFalse(failure.printed());
         assertEquals("", out());
     }
 
     @Test
-    void domainErrorWithJsonIsTheErrorDocumentOnStdout() {
-        assertTrue(run("--cards", "0", "--json") != null);
+    void domainErrorWithJsonIsTheErrorDocumentOnTheOutput() {
+        KarafCommand.Failure failure = run("--cards", "0", "--json");
+        assertTrue(failure.printed());
         assertEquals("{\"error\":{\"kind\":\"NoSails\",\"message\":\"no cards (expected at least 1)\"}}", out().strip());
-        assertEquals("", err());
+    }
+
+    @Test
+    void jsonAfterTheEndOfOptionsIsNotTheFlag() {
+        KarafCommand command = new KarafCommand(new FakeCommand("topology"));
+        KarafCommand.Failure failure = command.run(List.of("--cards", "0", "--", "--json"), out);
+        assertFalse(failure.printed());
     }
 
     @Test
@@ -105,18 +106,25 @@ class KarafCommandTest {
     }
 
     @Test
-    void executeThrowsACleanCommandExceptionAfterReportingTheError() {
-        PrintStream originalErr = System.err;
-        System.setErr(err);
+    void executeThrowsACommandExceptionWhoseNiceHelpIsTheMessage() {
+        List<Object> arguments = new ArrayList<>(List.of("--cards", "0"));
+        CommandException thrown = assertThrows(CommandException.class, () -> command.execute(null, arguments));
+        assertEquals("spanker:topology: NoSails: no cards (expected at least 1)", thrown.getNiceHelp());
+        assertEquals(thrown.getNiceHelp(), thrown.getMessage());
+    }
+
+    @Test
+    void executeWithJsonPrintsTheErrorDocumentAndThrowsWithAnEmptyNiceHelp() {
+        PrintStream originalOut = System.out;
+        System.setOut(out);
         try {
-            List<Object> arguments = new ArrayList<>(List.of("--cards", "0"));
+            List<Object> arguments = new ArrayList<>(List.of("--cards", "0", "--json"));
             CommandException thrown = assertThrows(CommandException.class, () -> command.execute(null, arguments));
             assertEquals("", thrown.getNiceHelp());
-            assertEquals("spanker:topology: NoSails: no cards (expected at least 1)", thrown.getMessage());
         } finally {
-            System.setErr(originalErr);
+            System.setOut(originalOut);
         }
-        assertFalse(err().isEmpty());
+        assertTrue(out().startsWith("{\"error\""), out());
     }
 
     @Test
