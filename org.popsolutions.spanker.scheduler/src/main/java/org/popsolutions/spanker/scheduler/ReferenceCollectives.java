@@ -4,11 +4,10 @@ import java.util.List;
 import java.util.Objects;
 import org.osgi.service.component.annotations.Component;
 import org.popsolutions.spanker.api.BadDimsException;
-import org.popsolutions.spanker.api.ShapeMismatchException;
-import org.popsolutions.spanker.api.TopologyMismatchException;
 import org.popsolutions.spanker.api.collective.Collectives;
 import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.scheduler.collective.BufferChecks;
 
 /**
  * The original collectives, exactly: check the buffer count, then every length against card 0's; fold
@@ -82,23 +81,7 @@ public final class ReferenceCollectives implements Collectives {
         return gathered;
     }
 
-    /** Returns the common buffer length after the checks, in the original's order. */
     static int checkShapes(Topology topology, List<float[]> perCardBuffers) {
-        Objects.requireNonNull(topology, "topology");
-        Objects.requireNonNull(perCardBuffers, "perCardBuffers");
-        if (perCardBuffers.size() != topology.cardCount()) {
-            throw new TopologyMismatchException(topology.cardCount(), perCardBuffers.size());
-        }
-        if (perCardBuffers.isEmpty()) {
-            return 0;
-        }
-        int length = Objects.requireNonNull(perCardBuffers.get(0), "buffer of card 0").length;
-        for (int card = 1; card < perCardBuffers.size(); card++) {
-            float[] buffer = Objects.requireNonNull(perCardBuffers.get(card), "buffer of card " + card);
-            if (buffer.length != length) {
-                throw new ShapeMismatchException(card, length, buffer.length);
-            }
-        }
-        return length;
+        return BufferChecks.checkShapes(topology, perCardBuffers);
     }
 }

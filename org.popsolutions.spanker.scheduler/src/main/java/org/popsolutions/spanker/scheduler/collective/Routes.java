@@ -1,0 +1,36 @@
+package org.popsolutions.spanker.scheduler.collective;
+
+import org.popsolutions.spanker.api.topology.TopologyKind;
+
+/**
+ * Which links a message crosses. A mesh connects every pair directly; a ring forwards card to card the
+ * shorter way round (downstream on a tie), so a message to a non-neighbour costs several hops.
+ */
+public final class Routes {
+    private Routes() {
+    }
+
+    /** The cards visited from {@code source} to {@code destination}, both included. */
+    public static int[] path(TopologyKind cabling, int cards, int source, int destination) {
+        if (source == destination) {
+            return new int[] {source};
+        }
+        if (cabling == TopologyKind.MESH || cards <= 2) {
+            return new int[] {source, destination};
+        }
+        int downstream = Math.floorMod(destination - source, cards);
+        int upstream = cards - downstream;
+        int hops = Math.min(downstream, upstream);
+        int direction = downstream <= upstream ? 1 : -1;
+        int[] path = new int[hops + 1];
+        for (int i = 0; i <= hops; i++) {
+            path[i] = Math.floorMod(source + i * direction, cards);
+        }
+        return path;
+    }
+
+    /** Dense index of the directed link local → remote. */
+    static int linkIndex(int cards, int local, int remote) {
+        return local * cards + remote;
+    }
+}

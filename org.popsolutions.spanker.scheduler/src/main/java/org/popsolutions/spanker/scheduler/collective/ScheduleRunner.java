@@ -1,0 +1,273 @@
+package org.popsolutions.spanker.scheduler.collective;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.collective.LinkTraffic;
+import org.popsolutions.spanker.api.collective.ReduceOp;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+
+/**
+ * Runs a schedule on mock cards: each card's part of a step is a task on the pool, so the cards work
+ * concurrently. A step has two phases, separated by waiting for every card: sends (each source copies its
+ * ranges onto the links, which count the bytes) and receives (each destination takes or combines what
+ * arrived). Shaping holds every link to the model's rate and latency and every card's combining to the
+ * model's reduce rate, by making the receiver wait until the bytes could have arrived.
+ */
+final class ScheduleRunner {
+    /** Link and card rates for shaping; null fields mean unshaped. */
+    record Shaping(double alphaSeconds, double betaSecondsPerByte, double gammaSecondsPerByte) {
+    }
+
+    private final Schedule schedule;
+    private final TopologyKind cabling;
+    private final ReduceOp op;
+    private final float[][] work;
+    private final byte[][] origins;
+    private final Shaping shaping;
+    private final ExecutorService pool;
+    private final int p;
+    private final int bytesPerElement;
+    private final AtomicLongArray linkBytes;
+    private final AtomicLongArray linkMessages;
+    private final long[] linkBusyUntil;
+
+    ScheduleRunner(Schedule schedule, TopologyKind cabling, ReduceOp op, float[][] work, byte[][] origins,
+            Shaping shaping, ExecutorService pool) {
+        this.schedule = schedule;
+        this.cabling = cabling;
+        this.op = op;
+        this.work = work;
+        this.origins = origins;
+        this.shaping = shaping;
+        this.pool = pool;
+        this.p = schedule.cards();
+        this.bytesPerElement = Float.BYTES + (origins == null ? 0 : 1);
+        this.linkBytes = new AtomicLongArray(p * p);
+        this.linkMessages = new AtomicLongArray(p * p);
+        this.linkBusyUntil = new long[p * p];
+    }
+
+    /** A transfer's data on its way, and when it can have arrived (shaped runs). */
+    private record InFlight(Transfer transfer, float[] values, byte[] origins, long arrivalNanos) {
+    }
+
+    /** Runs every step; returns the elapsed nanoseconds. */
+    long run() {
+        long start = System.nanoTime();
+        for (List<Transfer> step : schedule.steps()) {
+            List<List<Integer>> bySource = groupBy(step, true);
+            List<List<Integer>> byDestination = groupBy(step, false);
+            InFlight[] inFlight = new InFlight[step.size()];
+            List<Callable<Void>> sends = new ArrayList<>();
+            for (List<Integer> outgoing : bySource) {
+                if (!outgoing.isEmpty()) {
+                    sends.add(() -> {
+                        for (int index : outgoing) {
+                            inFlight[index] = send(step.get(index));
+                        }
+                        return null;
+                    });
+                }
+            }
+            runAll(sends);
+            List<Callable<Void>> receives = new ArrayList<>();
+            for (int card = 0; card < p; card++) {
+                List<Integer> incoming = byDestination.get(card);
+                if (!incoming.isEmpty()) {
+                    int destination = card;
+                    receives.add(() -> {
+                        List<InFlight> arrived = new ArrayList<>(incoming.size());
+                        for (int index : incoming) {
+                            arrived.add(inFlight[index]);
+                        }
+                        receive(destination, arrived);
+                        return null;
+                    });
+                }
+            }
+            runAll(receives);
+        }
+        return System.nanoTime() - start;
+    }
+
+    private InFlight send(Transfer t) {
+        float[] values = Arrays.copyOfRange(work[t.source()], t.offset(), t.offset() + t.length());
+        byte[] valueOrigins = origins == null ? null
+                : Arrays.copyOfRange(origins[t.source()], t.offset(), t.offset() + t.length());
+        int[] path = Routes.path(cabling, p, t.source(), t.destination());
+        long bytes = (long) t.length() * bytesPerElement;
+        for (int i = 0; i + 1 < path.length; i++) {
+            int link = Routes.linkIndex(p, path[i], path[i + 1]);
+            linkBytes.addAndGet(link, bytes);
+            linkMessages.incrementAndGet(link);
+        }
+        long arrival = 0;
+        if (shaping != null) {
+            arrival = reserve(path, bytes);
+        }
+        return new InFlight(t, values, valueOrigins, arrival);
+    }
+
+    /** Books the bytes on every link of the path; the message arrives when the last link is done. */
+    private long reserve(int[] path, long bytes) {
+        long now = System.nanoTime();
+        long occupancy = (long) (bytes * shaping.betaSecondsPerByte() * 1e9);
+        long done = now;
+        synchronized (linkBusyUntil) {
+            for (int i = 0; i + 1 < path.length; i++) {
+                int link = Routes.linkIndex(p, path[i], path[i + 1]);
+                long begin = Math.max(now, linkBusyUntil[link]);
+                linkBusyUntil[link] = begin + occupancy;
+                done = Math.max(done, begin + occupancy);
+            }
+        }
+        return done + (long) ((path.length - 1) * shaping.alphaSeconds() * 1e9);
+    }
+
+    private void receive(int destination, List<InFlight> arrived) {
+        long arrival = 0;
+        for (InFlight message : arrived) {
+            arrival = Math.max(arrival, message.arrivalNanos());
+        }
+        if (shaping != null) {
+            waitUntil(arrival);
+        }
+        long reducedBytes = 0;
+        // Messages into the same range combine in card order, the receiver's own data taking its place.
+        arrived.sort((a, b) -> a.transfer().offset() != b.transfer().offset()
+                ? Integer.compare(a.transfer().offset(), b.transfer().offset())
+                : Integer.compare(a.transfer().source(), b.transfer().source()));
+        int i = 0;
+        while (i < arrived.size()) {
+            int j = i;
+            Transfer first = arrived.get(i).transfer();
+            while (j < arrived.size() && arrived.get(j).transfer().offset() == first.offset()
+                    && arrived.get(j).transfer().length() == first.length()) {
+                j++;
+            }
+            List<InFlight> group = arrived.subList(i, j);
+            if (first.reduce()) {
+                combineInCardOrder(destination, group);
+                reducedBytes += (long) group.size() * first.length() * Float.BYTES;
+            } else {
+                for (InFlight message : group) {
+                    System.arraycopy(message.values(), 0, work[destination], first.offset(), first.length());
+                    if (origins != null) {
+                        System.arraycopy(message.origins(), 0, origins[destination], first.offset(), first.length());
+                    }
+                }
+            }
+            i = j;
+        }
+        if (shaping != null && reducedBytes > 0) {
+            waitUntil(System.nanoTime() + (long) (reducedBytes * shaping.gammaSecondsPerByte() * 1e9));
+        }
+    }
+
+    private void combineInCardOrder(int destination, List<InFlight> group) {
+        Transfer first = group.get(0).transfer();
+        int offset = first.offset();
+        int length = first.length();
+        byte[] ownOrigins = origins == null ? null : origins[destination];
+        boolean ownFirst = group.get(0).transfer().source() > destination;
+        if (ownFirst) {
+            for (InFlight message : group) {
+                Combine.into(op, work[destination], ownOrigins, offset, message.values(), message.origins(), length);
+            }
+            return;
+        }
+        // Some source precedes the receiver: fold from the lowest card, inserting the receiver's own range.
+        float[] acc = group.get(0).values();
+        byte[] accOrigins = group.get(0).origins();
+        boolean ownDone = false;
+        for (int k = 1; k <= group.size(); k++) {
+            boolean ownNext = !ownDone && (k == group.size() || group.get(k).transfer().source() > destination);
+            if (ownNext) {
+                float[] own = Arrays.copyOfRange(work[destination], offset, offset + length);
+                byte[] ownRangeOrigins = ownOrigins == null ? null
+                        : Arrays.copyOfRange(ownOrigins, offset, offset + length);
+                Combine.into(op, acc, accOrigins, 0, own, ownRangeOrigins, length);
+                ownDone = true;
+            }
+            if (k < group.size()) {
+                Combine.into(op, acc, accOrigins, 0, group.get(k).values(), group.get(k).origins(), length);
+            }
+        }
+        System.arraycopy(acc, 0, work[destination], offset, length);
+        if (ownOrigins != null) {
+            System.arraycopy(accOrigins, 0, ownOrigins, offset, length);
+        }
+    }
+
+    private static void waitUntil(long deadline) {
+        long remaining;
+        while ((remaining = deadline - System.nanoTime()) > 0) {
+            if (remaining > 200_000) {
+                LockSupport.parkNanos(remaining - 150_000);
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private void runAll(List<Callable<Void>> tasks) {
+        if (tasks.size() == 1) {
+            try {
+                tasks.get(0).call();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new DeviceException("a mock card failed: " + e, e);
+            }
+            return;
+        }
+        try {
+            for (Future<Void> f : pool.invokeAll(tasks)) {
+                f.get();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException("collective interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new DeviceException("a mock card failed: " + cause, cause);
+        }
+    }
+
+    /** Indices of the step's transfers per source (or destination) card. */
+    private List<List<Integer>> groupBy(List<Transfer> step, boolean bySource) {
+        List<List<Integer>> groups = new ArrayList<>(p);
+        for (int card = 0; card < p; card++) {
+            groups.add(new ArrayList<>());
+        }
+        for (int i = 0; i < step.size(); i++) {
+            Transfer t = step.get(i);
+            groups.get(bySource ? t.source() : t.destination()).add(i);
+        }
+        return groups;
+    }
+
+    List<LinkTraffic> traffic() {
+        List<LinkTraffic> traffic = new ArrayList<>();
+        for (int local = 0; local < p; local++) {
+            for (int remote = 0; remote < p; remote++) {
+                int link = Routes.linkIndex(p, local, remote);
+                if (linkMessages.get(link) > 0) {
+                    traffic.add(new LinkTraffic(local, remote, linkBytes.get(link), linkMessages.get(link)));
+                }
+            }
+        }
+        return traffic;
+    }
+}

@@ -1,0 +1,93 @@
+package org.popsolutions.spanker.scheduler.link;
+
+import java.util.List;
+import java.util.Optional;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.metatype.annotations.Designate;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.link.CollectiveEstimate;
+import org.popsolutions.spanker.api.link.CollectiveKind;
+import org.popsolutions.spanker.api.link.FlowControl;
+import org.popsolutions.spanker.api.link.LineCoding;
+import org.popsolutions.spanker.api.link.LinkModel;
+import org.popsolutions.spanker.api.link.LinkParameters;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+
+/**
+ * The link model in effect, from PID {@value #PID}. A parameter set that breaks a rule is refused and the
+ * previous model stays.
+ */
+@Component(configurationPid = ConfiguredLinkModel.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = LinkConfig.class)
+public final class ConfiguredLinkModel implements LinkModel {
+    public static final String PID = "org.popsolutions.spanker.link";
+
+    private volatile LinkCalculator calculator = new LinkCalculator(LinkParameters.REV_A);
+    private volatile String lastRejection;
+
+    @Activate
+    @Modified
+    synchronized void configure(LinkConfig config) {
+        try {
+            LinkParameters parameters = new LinkParameters(config.lanes(), config.laneBitsPerSecond(),
+                    LineCoding.fromLabel(config.coding()), config.framePayloadBytes(), config.frameHeaderBytes(),
+                    config.crcBytes(), config.hopLatencySeconds(), config.trainingSeconds(), config.creditFrames(),
+                    config.reduceBytesPerSecond(), config.hostLinkBytesPerSecond(), config.hostLinkLatencySeconds());
+            calculator = new LinkCalculator(parameters);
+            lastRejection = null;
+        } catch (InvalidConfigurationException | IllegalArgumentException e) {
+            lastRejection = e.getMessage();
+            System.err.println("spanker link model: configuration refused, keeping the previous model: "
+                    + e.getMessage());
+        }
+    }
+
+    @Override
+    public Optional<String> lastRejection() {
+        return Optional.ofNullable(lastRejection);
+    }
+
+    public LinkCalculator calculator() {
+        return calculator;
+    }
+
+    @Override
+    public LinkParameters parameters() {
+        return calculator.parameters();
+    }
+
+    @Override
+    public double payloadBytesPerSecond() {
+        return calculator.payloadBytesPerSecond();
+    }
+
+    @Override
+    public double roundTripSeconds(int payloadBytes) {
+        return calculator.roundTripSeconds(payloadBytes);
+    }
+
+    @Override
+    public FlowControl flowControl() {
+        return calculator.flowControl();
+    }
+
+    @Override
+    public double hostTransferSeconds(long bytes) {
+        return calculator.hostTransferSeconds(bytes);
+    }
+
+    @Override
+    public CollectiveEstimate estimate(CollectiveKind kind, CollectiveAlgorithm algorithm, TopologyKind cabling,
+            int cards, long bytesPerCard) {
+        return calculator.estimate(kind, algorithm, cabling, cards, bytesPerCard);
+    }
+
+    @Override
+    public List<CollectiveEstimate> rank(CollectiveKind kind, TopologyKind cabling, int cards, long bytesPerCard) {
+        return calculator.rank(kind, cabling, cards, bytesPerCard);
+    }
+}
