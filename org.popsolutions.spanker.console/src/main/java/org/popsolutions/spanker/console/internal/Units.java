@@ -51,6 +51,11 @@ final class Units {
         return new BigInteger(Long.toUnsignedString(value));
     }
 
+    static String decimal(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 1e15 ? String.valueOf((long) value)
+                : String.format(Locale.ROOT, "%.4g", value);
+    }
+
     static String scientific(double value) {
         return Double.isFinite(value) ? String.format(Locale.ROOT, "%.3e", value) : String.valueOf(value);
     }

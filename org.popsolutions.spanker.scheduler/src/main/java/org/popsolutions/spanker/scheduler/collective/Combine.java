@@ -37,34 +37,34 @@ final class Combine {
         return origins;
     }
 
-    /** acc[offset + i] ⊕= in[i] (and origins likewise) for i in [0, length). */
+    /** acc[offset + i] ⊕= in[inOffset + i] (and origins likewise) for i in [0, length). */
     static void into(ReduceOp op, float[] acc, byte[] accOrigins, int offset, float[] in, byte[] inOrigins,
-            int length) {
+            int inOffset, int length) {
         switch (op) {
             case SUM, AVG -> {
                 for (int i = 0; i < length; i++) {
-                    acc[offset + i] = acc[offset + i] + in[i];
+                    acc[offset + i] = acc[offset + i] + in[inOffset + i];
                 }
             }
             case MAX -> {
                 for (int i = 0; i < length; i++) {
                     float a = acc[offset + i];
-                    float v = in[i];
+                    float v = in[inOffset + i];
                     if (!Float.isNaN(a) && (Float.isNaN(v) || v > a
-                            || v == a && (inOrigins[i] & 0xFF) < (accOrigins[offset + i] & 0xFF))) {
+                            || v == a && (inOrigins[inOffset + i] & 0xFF) < (accOrigins[offset + i] & 0xFF))) {
                         acc[offset + i] = v;
-                        accOrigins[offset + i] = inOrigins[i];
+                        accOrigins[offset + i] = inOrigins[inOffset + i];
                     }
                 }
             }
             case MIN -> {
                 for (int i = 0; i < length; i++) {
                     float a = acc[offset + i];
-                    float v = in[i];
+                    float v = in[inOffset + i];
                     if (!Float.isNaN(a) && (Float.isNaN(v) || v < a
-                            || v == a && (inOrigins[i] & 0xFF) < (accOrigins[offset + i] & 0xFF))) {
+                            || v == a && (inOrigins[inOffset + i] & 0xFF) < (accOrigins[offset + i] & 0xFF))) {
                         acc[offset + i] = v;
-                        accOrigins[offset + i] = inOrigins[i];
+                        accOrigins[offset + i] = inOrigins[inOffset + i];
                     }
                 }
             }

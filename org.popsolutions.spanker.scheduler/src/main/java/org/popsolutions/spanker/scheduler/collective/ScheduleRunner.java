@@ -55,14 +55,18 @@ final class ScheduleRunner {
         this.linkBusyUntil = new long[p * p];
     }
 
-    /** A transfer's data on its way, and when it can have arrived (shaped runs). */
-    private record InFlight(Transfer transfer, float[] values, byte[] origins, long arrivalNanos) {
+    /**
+     * A transfer's data on its way: either a copy taken in the send phase, or (when no card of the step
+     * writes where another reads) a view of the sender's own array, read directly by the receiver.
+     */
+    private record InFlight(Transfer transfer, float[] values, byte[] origins, int offset, long arrivalNanos) {
     }
 
     /** Runs every step; returns the elapsed nanoseconds. */
     long run() {
         long start = System.nanoTime();
         for (List<Transfer> step : schedule.steps()) {
+            boolean staged = readsOverlapWrites(step);
             List<List<Integer>> bySource = groupBy(step, true);
             List<List<Integer>> byDestination = groupBy(step, false);
             InFlight[] inFlight = new InFlight[step.size()];
@@ -71,7 +75,7 @@ final class ScheduleRunner {
                 if (!outgoing.isEmpty()) {
                     sends.add(() -> {
                         for (int index : outgoing) {
-                            inFlight[index] = send(step.get(index));
+                            inFlight[index] = send(step.get(index), staged);
                         }
                         return null;
                     });
@@ -98,10 +102,15 @@ final class ScheduleRunner {
         return System.nanoTime() - start;
     }
 
-    private InFlight send(Transfer t) {
-        float[] values = Arrays.copyOfRange(work[t.source()], t.offset(), t.offset() + t.length());
-        byte[] valueOrigins = origins == null ? null
-                : Arrays.copyOfRange(origins[t.source()], t.offset(), t.offset() + t.length());
+    private InFlight send(Transfer t, boolean staged) {
+        float[] values = work[t.source()];
+        byte[] valueOrigins = origins == null ? null : origins[t.source()];
+        int offset = t.offset();
+        if (staged) {
+            values = Arrays.copyOfRange(values, offset, offset + t.length());
+            valueOrigins = valueOrigins == null ? null : Arrays.copyOfRange(valueOrigins, offset, offset + t.length());
+            offset = 0;
+        }
         int[] path = Routes.path(cabling, p, t.source(), t.destination());
         long bytes = (long) t.length() * bytesPerElement;
         for (int i = 0; i + 1 < path.length; i++) {
@@ -113,7 +122,7 @@ final class ScheduleRunner {
         if (shaping != null) {
             arrival = reserve(path, bytes);
         }
-        return new InFlight(t, values, valueOrigins, arrival);
+        return new InFlight(t, values, valueOrigins, offset, arrival);
     }
 
     /** Books the bytes on every link of the path; the message arrives when the last link is done. */
@@ -159,9 +168,11 @@ final class ScheduleRunner {
                 reducedBytes += (long) group.size() * first.length() * Float.BYTES;
             } else {
                 for (InFlight message : group) {
-                    System.arraycopy(message.values(), 0, work[destination], first.offset(), first.length());
+                    System.arraycopy(message.values(), message.offset(), work[destination], first.offset(),
+                            first.length());
                     if (origins != null) {
-                        System.arraycopy(message.origins(), 0, origins[destination], first.offset(), first.length());
+                        System.arraycopy(message.origins(), message.offset(), origins[destination], first.offset(),
+                                first.length());
                     }
                 }
             }
@@ -177,34 +188,55 @@ final class ScheduleRunner {
         int offset = first.offset();
         int length = first.length();
         byte[] ownOrigins = origins == null ? null : origins[destination];
-        boolean ownFirst = group.get(0).transfer().source() > destination;
-        if (ownFirst) {
-            for (InFlight message : group) {
-                Combine.into(op, work[destination], ownOrigins, offset, message.values(), message.origins(), length);
+        if (first.source() > destination) {
+            for (InFlight m : group) {
+                Combine.into(op, work[destination], ownOrigins, offset, m.values(), m.origins(), m.offset(), length);
             }
             return;
         }
-        // Some source precedes the receiver: fold from the lowest card, inserting the receiver's own range.
-        float[] acc = group.get(0).values();
-        byte[] accOrigins = group.get(0).origins();
+        // Some sender precedes the receiver: fold from the lowest card into a scratch range, inserting the
+        // receiver's own data at its place in card order.
+        InFlight lowest = group.get(0);
+        float[] acc = Arrays.copyOfRange(lowest.values(), lowest.offset(), lowest.offset() + length);
+        byte[] accOrigins = ownOrigins == null ? null
+                : Arrays.copyOfRange(lowest.origins(), lowest.offset(), lowest.offset() + length);
         boolean ownDone = false;
         for (int k = 1; k <= group.size(); k++) {
-            boolean ownNext = !ownDone && (k == group.size() || group.get(k).transfer().source() > destination);
-            if (ownNext) {
-                float[] own = Arrays.copyOfRange(work[destination], offset, offset + length);
-                byte[] ownRangeOrigins = ownOrigins == null ? null
-                        : Arrays.copyOfRange(ownOrigins, offset, offset + length);
-                Combine.into(op, acc, accOrigins, 0, own, ownRangeOrigins, length);
+            if (!ownDone && (k == group.size() || group.get(k).transfer().source() > destination)) {
+                Combine.into(op, acc, accOrigins, 0, work[destination], ownOrigins, offset, length);
                 ownDone = true;
             }
             if (k < group.size()) {
-                Combine.into(op, acc, accOrigins, 0, group.get(k).values(), group.get(k).origins(), length);
+                InFlight m = group.get(k);
+                Combine.into(op, acc, accOrigins, 0, m.values(), m.origins(), m.offset(), length);
             }
         }
         System.arraycopy(acc, 0, work[destination], offset, length);
         if (ownOrigins != null) {
             System.arraycopy(accOrigins, 0, ownOrigins, offset, length);
         }
+    }
+
+    /**
+     * Whether some card writes, in this step, a range another transfer of the step reads from it; only then
+     * must senders copy their data out before receivers change anything.
+     */
+    private boolean readsOverlapWrites(List<Transfer> step) {
+        List<List<int[]>> writes = new ArrayList<>(p);
+        for (int card = 0; card < p; card++) {
+            writes.add(new ArrayList<>());
+        }
+        for (Transfer t : step) {
+            writes.get(t.destination()).add(new int[] {t.offset(), t.offset() + t.length()});
+        }
+        for (Transfer t : step) {
+            for (int[] written : writes.get(t.source())) {
+                if (t.offset() < written[1] && written[0] < t.offset() + t.length()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void waitUntil(long deadline) {

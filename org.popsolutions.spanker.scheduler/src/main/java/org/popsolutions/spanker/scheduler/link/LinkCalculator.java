@@ -112,8 +112,9 @@ public final class LinkCalculator implements LinkModel {
         for (CollectiveAlgorithm algorithm : Schedules.algorithmsFor(kind)) {
             estimates.add(estimate(kind, algorithm, cabling, cards, bytesPerCard));
         }
-        // Stable: equal times keep the tie-break order of algorithmsFor.
-        estimates.sort(Comparator.comparingDouble(CollectiveEstimate::totalSeconds));
+        // Compared at picosecond resolution so that summation noise cannot break a tie; the sort is stable,
+        // so equal times keep the order of algorithmsFor (the simpler, neighbour-only algorithms first).
+        estimates.sort(Comparator.comparingLong(e -> Math.round(e.totalSeconds() * 1e12)));
         return estimates;
     }
 

@@ -1,0 +1,173 @@
+package org.popsolutions.spanker.console.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.collective.CollectiveEngine;
+import org.popsolutions.spanker.api.collective.CollectiveOutcome;
+import org.popsolutions.spanker.api.collective.CollectiveRequest;
+import org.popsolutions.spanker.api.collective.ReduceOp;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.link.CollectiveKind;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+
+/**
+ * Measures a collective over a sweep of sizes on mock cards, printed like nccl-tests (size, count, type,
+ * redop, algorithm, time, algbw, busbw) with the link model's prediction beside the measurement. Sizes
+ * follow nccl-tests: the allreduce/broadcast buffer, the reduce-scatter input, the allgather output.
+ */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=bench-collective")
+public final class BenchCollectiveCommand extends AbstractConsoleCommand {
+    private static final long MAX_BYTES = 1L << 30;
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile CollectiveEngine engine;
+
+    public BenchCollectiveCommand() {
+        super("bench-collective", "nccl-tests-style sweep of one collective on mock cards, with predicted times",
+                List.of(OptionSpec.choice("op", List.of("allreduce", "allgather", "reducescatter", "broadcast"),
+                        "the collective", "allreduce"),
+                        OptionSpec.value("min", "BYTES", "smallest size (e.g. 8, 64K)", "8"),
+                        OptionSpec.value("max", "BYTES", "largest size (e.g. 64M, at most 1G)", "64M"),
+                        OptionSpec.value("factor", "F", "size multiplier between rows", "2"),
+                        OptionSpec.value("cards", "K", "mock cards (1..64)", "4"),
+                        OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling", "ring"),
+                        OptionSpec.choice("algo", List.of("auto", "ring", "rd", "hd", "direct", "tree", "reference"),
+                                "algorithm", "auto"),
+                        OptionSpec.choice("redop", List.of("sum", "max", "min", "avg"), "reduction", "sum"),
+                        OptionSpec.flag("shaped", "hold links and cards to the link model's rates and latencies"),
+                        OptionSpec.value("iters", "N", "timed iterations per size", "5"),
+                        OptionSpec.value("warmup", "N", "untimed iterations per size", "1")));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        CollectiveKind kind = collectiveKind(arguments.string("op").orElse("allreduce"));
+        long min = arguments.unsignedLong("min").orElse(8L);
+        long max = arguments.unsignedLong("max").orElse(64L << 20);
+        int factor = arguments.integer("factor", 2);
+        int cards = arguments.integer("cards", 4);
+        int iterations = arguments.integer("iters", 5);
+        int warmup = arguments.integer("warmup", 1);
+        if (min < 4 || max < min || max > MAX_BYTES) {
+            throw new UsageException("sizes must satisfy 4 <= --min <= --max <= 1G, got " + min + " and " + max);
+        }
+        if (factor < 2) {
+            throw new UsageException("option --factor must be >= 2, got " + factor);
+        }
+        if (cards < 1 || cards > 64) {
+            throw new UsageException("option --cards must be within 1..64, got " + cards);
+        }
+        if (iterations < 1 || iterations > 1000 || warmup < 0 || warmup > 1000) {
+            throw new UsageException("--iters must be within 1..1000 and --warmup within 0..1000");
+        }
+        TopologyKind cabling = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
+        CollectiveAlgorithm algorithm = CollectiveAlgorithm.fromLabel(arguments.string("algo").orElse("auto"));
+        ReduceOp op = arguments.choice("redop", ReduceOp.class).orElse(ReduceOp.SUM);
+        boolean shaped = arguments.flag("shaped");
+        Topology topology = SyntheticTopology.of(cabling, cards);
+
+        Report report = new Report();
+        Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling + ", "
+                + (shaped ? "shaped to the link model" : "unshaped") + ")", "size (B)", "count", "type", "redop",
+                "algo", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "predicted (us)", "meas/pred");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        double lastBusBandwidth = 0;
+        for (long size = min; size <= max; size = size * factor) {
+            int perCard = elementsPerCard(kind, size, cards);
+            List<float[]> inputs = inputs(cards, perCard);
+            CollectiveOutcome outcome = null;
+            long totalNanos = 0;
+            for (int i = 0; i < warmup + iterations; i++) {
+                List<float[]> buffers = inputs.stream().map(float[]::clone).toList();
+                outcome = engine.run(new CollectiveRequest(kind, op, topology, buffers, algorithm, 0, shaped));
+                if (i >= warmup) {
+                    totalNanos += outcome.elapsedNanos();
+                }
+            }
+            double seconds = totalNanos / 1e9 / iterations;
+            long bytes = reportedBytes(kind, perCard, cards);
+            double algbw = bytes / seconds / 1e9;
+            double busbw = algbw * kind.busBandwidthFactor(cards);
+            double predicted = outcome.predicted().totalSeconds();
+            lastBusBandwidth = busbw;
+            table.row(bytes, bytes / Float.BYTES, "float", op.name().toLowerCase(Locale.ROOT),
+                    outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
+                    String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw),
+                    String.format(Locale.ROOT, "%.1f", predicted * 1e6),
+                    predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-");
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("size", bytes);
+            row.put("count", bytes / Float.BYTES);
+            row.put("type", "float");
+            row.put("redop", op.name().toLowerCase(Locale.ROOT));
+            row.put("algorithm", outcome.algorithm().label());
+            row.put("timeMicros", seconds * 1e6);
+            row.put("algbwGBps", algbw);
+            row.put("busbwGBps", busbw);
+            row.put("predictedMicros", predicted * 1e6);
+            row.put("measuredOverPredicted", predicted > 0 ? seconds / predicted : null);
+            rows.add(row);
+            if (size > Long.MAX_VALUE / factor) {
+                break;
+            }
+        }
+        double memcpy = MemcpyProbe.gigabytesPerSecond(Math.min(max, 64L << 20));
+        report.table(table.build());
+        report.line(String.format(Locale.ROOT, "memcpy (System.arraycopy, one thread): %.2f GB/s; busbw at the largest"
+                + " size / memcpy = %.2f", memcpy, lastBusBandwidth / memcpy));
+        report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.name())
+                .put("shaped", shaped).put("rows", rows).put("memcpyGBps", memcpy);
+        return report;
+    }
+
+    static CollectiveKind collectiveKind(String label) {
+        for (CollectiveKind kind : CollectiveKind.values()) {
+            if (kind.label().equals(label)) {
+                return kind;
+            }
+        }
+        throw new UsageException("unknown collective '" + label + "'");
+    }
+
+    /** Elements each card contributes for a reported size, nccl-tests style. */
+    static int elementsPerCard(CollectiveKind kind, long size, int cards) {
+        long elements = size / Float.BYTES;
+        if (kind == CollectiveKind.ALL_GATHER) {
+            elements = elements / cards;
+        }
+        return (int) Math.max(1, elements);
+    }
+
+    static long reportedBytes(CollectiveKind kind, int perCard, int cards) {
+        long bytes = (long) perCard * Float.BYTES;
+        return kind == CollectiveKind.ALL_GATHER ? bytes * cards : bytes;
+    }
+
+    private static List<float[]> inputs(int cards, int perCard) {
+        Random random = new Random(perCard);
+        List<float[]> inputs = new ArrayList<>();
+        for (int c = 0; c < cards; c++) {
+            float[] buffer = new float[perCard];
+            for (int i = 0; i < perCard; i++) {
+                buffer[i] = random.nextFloat();
+            }
+            inputs.add(buffer);
+        }
+        return inputs;
+    }
+}
