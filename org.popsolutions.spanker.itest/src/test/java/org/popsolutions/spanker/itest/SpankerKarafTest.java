@@ -1,0 +1,206 @@
+package org.popsolutions.spanker.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.vmOption;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import javax.inject.Inject;
+import org.apache.karaf.features.FeaturesService;
+import org.apache.karaf.shell.api.console.Session;
+import org.apache.karaf.shell.api.console.SessionFactory;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+
+/**
+ * Boots the Spanker Karaf distribution built by the reactor, checks it runs on Felix, makes sure the
+ * {@code spanker} feature is installed, and runs {@code spanker:topology} and {@code spanker:pick} through a
+ * Karaf console session, as a user would type them.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class SpankerKarafTest {
+    /** How long the spanker:* commands may take to appear after the feature's bundles start. */
+    private static final long COMMANDS_READY_MILLIS = 60_000;
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private FeaturesService features;
+
+    @Inject
+    private SessionFactory sessions;
+
+    @Configuration
+    public Option[] configuration() throws IOException {
+        LoopbackRmi.install();
+        // Pax Exam pumps this JVM's stdin into the container; Surefire talks to its forked JVM over that
+        // same stdin and would lose its exit acknowledgement to the pump (the fork then hangs 30 s at exit).
+        // Surefire holds its own reference to the original stream, so only Pax Exam sees this empty one.
+        System.setIn(new ByteArrayInputStream(new byte[0]));
+        String distribution = requiredProperty("spanker.distribution");
+        String localRepository = requiredProperty("maven.repo.local");
+        String mavenCfg = "etc/org.ops4j.pax.url.mvn.cfg";
+        return new Option[] {
+            karafDistributionConfiguration()
+                    .frameworkUrl(new File(distribution).toURI().toString())
+                    .karafVersion(requiredProperty("spanker.karaf.version"))
+                    .name("Spanker Karaf distribution")
+                    .unpackDirectory(new File("target/exam"))
+                    .useDeployFolder(false),
+            // The container resolves Pax Exam's own bundles through pax-url: from Maven's local repository,
+            // else from Maven Central only.
+            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.localRepository", localRepository),
+            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.repositories",
+                    "https://repo1.maven.org/maven2@id=central"),
+            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.useFallbackRepositories", "false"),
+            // Every listener on 127.0.0.1 (the distribution says so already; the test must not depend on it).
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryHost", "127.0.0.1"),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerHost", "127.0.0.1"),
+            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshHost", "127.0.0.1"),
+            // No ssh server (commands run through an in-process session) and no console on the test's stdin.
+            configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
+            vmOption("--add-modules=jdk.incubator.vector"),
+            systemProperty("java.rmi.server.hostname").value("127.0.0.1"),
+            logLevel(LogLevel.WARN),
+        };
+    }
+
+    @Test
+    public void frameworkIsFelix() {
+        Bundle systemBundle = context.getBundle(0);
+        assertEquals("org.apache.felix.framework", systemBundle.getSymbolicName());
+        assertEquals("Apache Software Foundation", context.getProperty(Constants.FRAMEWORK_VENDOR));
+    }
+
+    @Test
+    public void spankerFeatureIsInstalled() throws Exception {
+        assertTrue("the spanker feature is installed", features.isInstalled(features.getFeature("spanker")));
+    }
+
+    @Test
+    public void topologyIsTheDefaultRingOfFourCards() throws Exception {
+        JsonObject topology = JsonParser.parseString(run("spanker:topology --json")).getAsJsonObject();
+        assertEquals("RING", topology.get("kind").getAsString());
+        assertEquals(List.of(0, 1, 2, 3), ints(topology.getAsJsonArray("cards")));
+        JsonArray links = topology.getAsJsonArray("links");
+        assertEquals(8, links.size());
+        Set<String> pairs = new HashSet<>();
+        for (JsonElement element : links) {
+            JsonObject link = element.getAsJsonObject();
+            assertEquals("UP", link.get("state").getAsString());
+            int from = link.get("from").getAsInt();
+            int to = link.get("to").getAsInt();
+            assertTrue(from + "->" + to + " joins ring neighbours", (from - to + 4) % 4 == 1 || (to - from + 4) % 4 == 1);
+            pairs.add(from + "->" + to);
+        }
+        assertEquals("each directed link once", 8, pairs.size());
+    }
+
+    @Test
+    public void topologyTableShowsTheRing() throws Exception {
+        String table = run("spanker:topology");
+        assertTrue(table, table.contains("RING"));
+        assertTrue(table, table.contains("mock3"));
+    }
+
+    @Test
+    public void pickChoosesModelParallelForTheTinyLlamaTile() throws Exception {
+        JsonObject pick = JsonParser.parseString(
+                run("spanker:pick --m 1 --n 5632 --k 2048 --bpe 2 --cards 4 --json")).getAsJsonObject();
+        assertEquals("ModelParallel", pick.get("strategy").getAsString());
+        // SPEC §3 with the default bandwidths: TP = 4096/(4*2e9) + 11264/5e8, MP = 4096/2e9 + 11264/(4*5e8)
+        assertClose(2.304e-5, pick.get("tpSeconds").getAsDouble());
+        assertClose(7.68e-6, pick.get("mpSeconds").getAsDouble());
+    }
+
+    @Test
+    public void aBadCommandLineIsAOneLineErrorNotAStackTrace() throws Exception {
+        try {
+            run("spanker:pick --m x --n 1 --k 1");
+            fail("a malformed --m must fail");
+        } catch (Exception e) {
+            assertEquals("org.apache.karaf.shell.support.CommandException", e.getClass().getName());
+            assertTrue(e.getMessage(), e.getMessage().startsWith("spanker:pick: option --m must be"));
+            assertEquals(e.getMessage(), 1, e.getMessage().lines().count());
+        }
+    }
+
+    /** Runs one command line in a fresh console session and returns what it printed. */
+    private String run(String commandLine) throws Exception {
+        awaitSpankerCommands();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try (PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            Session session = sessions.create(new ByteArrayInputStream(new byte[0]), outStream, errStream);
+            try {
+                session.execute(commandLine);
+            } finally {
+                session.close();
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The feature's bundles start asynchronously; wait (bounded) until the shell knows the commands. */
+    private void awaitSpankerCommands() throws Exception {
+        if (!features.isInstalled(features.getFeature("spanker"))) {
+            features.installFeature("spanker");
+        }
+        long deadline = System.currentTimeMillis() + COMMANDS_READY_MILLIS;
+        while (sessions.getRegistry().getCommand("spanker", "topology") == null
+                || sessions.getRegistry().getCommand("spanker", "pick") == null) {
+            if (System.currentTimeMillis() > deadline) {
+                fail("spanker:topology and spanker:pick did not appear in the Karaf shell");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void assertClose(double expected, double actual) {
+        assertEquals(expected, actual, Math.abs(expected) * 1e-9);
+    }
+
+    private static List<Integer> ints(JsonArray array) {
+        List<Integer> values = new ArrayList<>();
+        array.forEach(e -> values.add(e.getAsInt()));
+        return values;
+    }
+
+    private static String requiredProperty(String name) {
+        String value = System.getProperty(name);
+        assertNotNull("system property " + name + " (set by the itest pom)", value);
+        return value;
+    }
+}
