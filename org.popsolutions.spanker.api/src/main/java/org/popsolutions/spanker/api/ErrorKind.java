@@ -10,7 +10,8 @@ public enum ErrorKind {
     NOT_IMPLEMENTED("NotImplemented"),
     RUNTIME("Runtime"),
     INVALID_MODEL("InvalidModel"),
-    INVALID_CONFIGURATION("InvalidConfiguration");
+    INVALID_CONFIGURATION("InvalidConfiguration"),
+    CARD_MEMORY_EXCEEDED("CardMemoryExceeded");
 
     private final String label;
 

@@ -13,6 +13,10 @@ public record Strategy(String name) {
     public static final Strategy TENSOR_PARALLEL = new Strategy("TensorParallel");
     /** Keep the weights whole per card; split the activations across cards. */
     public static final Strategy MODEL_PARALLEL = new Strategy("ModelParallel");
+    /** Whole layers per card, contiguous ranges; the activation is handed from card to card. */
+    public static final Strategy PIPELINE = new Strategy("Pipeline");
+    /** The same tensor on several cards. */
+    public static final Strategy REPLICATE = new Strategy("Replicate");
 
     public Strategy {
         Objects.requireNonNull(name, "name");
