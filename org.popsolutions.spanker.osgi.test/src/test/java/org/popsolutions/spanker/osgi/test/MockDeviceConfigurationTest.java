@@ -1,0 +1,90 @@
+package org.popsolutions.spanker.osgi.test;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.test.common.annotation.InjectBundleContext;
+import org.osgi.test.common.annotation.InjectService;
+import org.osgi.test.junit5.context.BundleContextExtension;
+import org.osgi.test.junit5.service.ServiceExtension;
+import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.api.topology.TopologyService;
+
+/** The mock device is configured live through Config Admin and the topology follows without a restart. */
+@ExtendWith(BundleContextExtension.class)
+@ExtendWith(ServiceExtension.class)
+class MockDeviceConfigurationTest {
+    @InjectBundleContext
+    BundleContext context;
+
+    @InjectService(timeout = Eventually.TIMEOUT_MILLIS)
+    ConfigurationAdmin configurationAdmin;
+
+    @InjectService(timeout = Eventually.TIMEOUT_MILLIS)
+    TopologyService topologyService;
+
+    @AfterEach
+    void restoreTheDefaultCards() throws Exception {
+        Configurations.deleteAll(configurationAdmin, Configurations.MOCK_DEVICE_PID);
+        Eventually.until("back to the default RING of 4", () -> isTopology(TopologyKind.RING, 4),
+                this::describeTopology);
+    }
+
+    @Test
+    void eightCardsAsAMeshAreRepublishedWithFiftySixLinks() throws Exception {
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 8, "kind", "MESH"));
+
+        Eventually.until("a MESH of 8 cards", () -> isTopology(TopologyKind.MESH, 8), this::describeTopology);
+        Topology topology = topologyService.current();
+        ServiceReference<TopologyService> reference = context.getServiceReference(TopologyService.class);
+        assertAll(() -> assertEquals(56, topology.links().size(), "n(n-1) directed links for n = 8"),
+                () -> assertTrue(topology.links().stream().allMatch(l -> l.state() == LinkState.UP)),
+                () -> assertEquals(0, topology.links().get(0).local(), "local-major order"),
+                () -> assertEquals(1, topology.links().get(0).remote(), "local-major order"),
+                () -> assertEquals(7, topology.links().get(55).local(), "local-major order"),
+                () -> assertEquals(8, reference.getProperty(TopologyService.CARD_COUNT)),
+                () -> assertEquals("MESH", reference.getProperty(TopologyService.KIND)));
+    }
+
+    @Test
+    void deletingTheConfigurationRestoresTheDefaultRing() throws Exception {
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 2, "kind", "RING"));
+        Eventually.until("a RING of 2 cards", () -> isTopology(TopologyKind.RING, 2), this::describeTopology);
+        assertEquals(2, topologyService.current().links().size(), "a ring of 2 has one link each way");
+
+        Configurations.deleteAll(configurationAdmin, Configurations.MOCK_DEVICE_PID);
+        Eventually.until("the default RING of 4", () -> isTopology(TopologyKind.RING, 4),
+                this::describeTopology);
+        assertEquals(8, topologyService.current().links().size());
+    }
+
+    private String describeTopology() {
+        try {
+            Topology topology = topologyService.current();
+            return topology.kind() + " of " + topology.cardCount() + " cards, " + topology.links().size() + " links";
+        } catch (SpankerException e) {
+            return e.getMessage();
+        }
+    }
+
+    private boolean isTopology(TopologyKind kind, int cards) {
+        try {
+            Topology topology = topologyService.current();
+            return topology.kind() == kind && topology.cardCount() == cards;
+        } catch (SpankerException noCardsForAMoment) {
+            // While the cards are re-registered there may briefly be none.
+            return false;
+        }
+    }
+}
