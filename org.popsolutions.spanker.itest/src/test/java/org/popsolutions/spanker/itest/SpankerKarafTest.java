@@ -21,6 +21,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -88,13 +89,15 @@ public class SpankerKarafTest {
             editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.repositories",
                     "https://repo1.maven.org/maven2@id=central"),
             editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.useFallbackRepositories", "false"),
-            // Every listener on 127.0.0.1 (the distribution says so already; the test must not depend on it).
+            // Every listener on 127.0.0.1: Karaf's (the distribution says so already; the test must not depend
+            // on it) and Pax Exam's RMI channel on both sides (LoopbackRmi here, the agent in the container).
             editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryHost", "127.0.0.1"),
             editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerHost", "127.0.0.1"),
             editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshHost", "127.0.0.1"),
             // No ssh server (commands run through an in-process session) and no console on the test's stdin.
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
             vmOption("--add-modules=jdk.incubator.vector"),
+            vmOption("-javaagent:" + LoopbackRmiAgent.writeJar(Path.of("target", "loopback-rmi-agent.jar")).toAbsolutePath()),
             systemProperty("java.rmi.server.hostname").value("127.0.0.1"),
             logLevel(LogLevel.WARN),
         };
