@@ -1,0 +1,140 @@
+package org.popsolutions.spanker.console.internal;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.api.model.ModelReader;
+import org.popsolutions.spanker.api.model.ModelShape;
+import org.popsolutions.spanker.api.plan.CardLoad;
+import org.popsolutions.spanker.api.plan.LayerPlacement;
+import org.popsolutions.spanker.api.plan.ModelPlanner;
+import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.plan.TensorPlacement;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.api.topology.TopologyService;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+
+/** The partition plan the active strategy chooses for a model, with its predicted cost per token. */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=plan")
+public final class PlanCommand extends AbstractConsoleCommand {
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile ModelReader reader;
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile ModelPlanner planner;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile TopologyService topology;
+
+    public PlanCommand() {
+        super("plan", "The partition plan the active strategy chooses for a GGUF model, with predicted cost",
+                List.of(OptionSpec.value("model", "FILE", "GGUF model file", null),
+                        OptionSpec.value("cards", "K", "plan for K cards (default: the current topology)", null),
+                        OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling when --cards is given", "ring"),
+                        OptionSpec.value("card-memory", "BYTES", "memory of each card", "4G (rev-A DDR3L)"),
+                        OptionSpec.value("context", "N", "tokens the KV cache holds", "the model's context length"),
+                        OptionSpec.flag("tensors", "also list every tensor's placement")));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        Path file = Path.of(arguments.requiredString("model"));
+        ModelShape model = reader.read(file);
+        Topology target = target(arguments);
+        long memory = arguments.unsignedLong("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
+        int context = arguments.integer("context").orElse(Math.max(1, model.contextLength()));
+        if (memory <= 0 || context < 1) {
+            throw new UsageException("--card-memory and --context must be positive");
+        }
+        Plan plan = planner.plan(model, target, new PlanOptions(memory, context));
+        return report(plan, arguments.flag("tensors"));
+    }
+
+    private Topology target(Arguments arguments) {
+        Optional<Integer> cards = arguments.integer("cards");
+        if (cards.isPresent()) {
+            if (cards.get() < 1 || cards.get() > 256) {
+                throw new UsageException("option --cards must be within 1..256, got " + cards.get());
+            }
+            return SyntheticTopology.of(arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING),
+                    cards.get());
+        }
+        TopologyService service = topology;
+        if (service == null) {
+            throw new UsageException("no topology is available; give --cards");
+        }
+        return service.current();
+    }
+
+    static Report report(Plan plan, boolean withTensors) {
+        Report report = new Report();
+        Map<String, Long> strategies = plan.layers().stream()
+                .collect(Collectors.groupingBy(l -> l.strategy().name(), LinkedHashMap::new, Collectors.counting()));
+        report.line("model " + plan.model() + " on " + plan.cards() + " cards (" + plan.cabling() + "), strategy '"
+                + plan.strategy() + "': " + strategies.entrySet().stream().map(e -> e.getValue() + " blocks " + e.getKey())
+                        .collect(Collectors.joining(", ")));
+        report.line("predicted per token: " + Units.seconds(plan.secondsPerToken()) + " (compute "
+                + Units.seconds(plan.computeSecondsPerToken()) + ", inter-card " + Units.seconds(
+                        plan.communicationSecondsPerToken()) + ", host link " + Units.seconds(plan.hostSecondsPerToken())
+                + "); model load over the host link: " + Units.seconds(plan.loadSeconds()));
+        plan.notes().forEach(n -> report.line("note: " + n));
+
+        Report.TableBuilder layers = Report.tableOf("Blocks", "Block", "Strategy", "Cards", "Collective", "Compute",
+                "Communication");
+        List<Map<String, Object>> layerJson = new ArrayList<>();
+        for (LayerPlacement layer : plan.layers()) {
+            layers.row(layer.layer(), layer.strategy().name(), layer.cards(), layer.collective(),
+                    Units.seconds(layer.computeSeconds()), Units.seconds(layer.communicationSeconds()));
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("layer", layer.layer());
+            json.put("strategy", layer.strategy().name());
+            json.put("shards", layer.shards());
+            json.put("collective", layer.collective());
+            json.put("computeSeconds", layer.computeSeconds());
+            json.put("communicationSeconds", layer.communicationSeconds());
+            layerJson.add(json);
+        }
+        Report.TableBuilder cards = Report.tableOf("Cards", "Card", "Weights", "KV cache", "Total", "Capacity", "Use");
+        for (CardLoad load : plan.cardLoads()) {
+            cards.row(load.card(), Units.bytes(load.weightBytes()), Units.bytes(load.kvCacheBytes()),
+                    Units.bytes(load.totalBytes()), Units.bytes(load.capacityBytes()),
+                    String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * load.totalBytes() / load.capacityBytes()));
+        }
+        report.table(layers.build()).table(cards.build());
+        if (withTensors) {
+            Report.TableBuilder tensors = Report.tableOf("Tensors", "Tensor", "Strategy", "Split", "Cards",
+                    "Bytes per card");
+            for (TensorPlacement t : plan.tensors()) {
+                tensors.row(t.tensor(), t.strategy().name(), t.split(), t.cards(), t.bytesPerCard());
+            }
+            report.table(tensors.build());
+        }
+        report.put("model", plan.model()).put("strategy", plan.strategy()).put("cards", plan.cards())
+                .put("cabling", plan.cabling().name()).put("secondsPerToken", plan.secondsPerToken())
+                .put("computeSecondsPerToken", plan.computeSecondsPerToken())
+                .put("communicationSecondsPerToken", plan.communicationSecondsPerToken())
+                .put("hostSecondsPerToken", plan.hostSecondsPerToken()).put("loadSeconds", plan.loadSeconds())
+                .put("firstCard", plan.firstCard()).put("outputCards", plan.outputCards())
+                .put("layers", layerJson).put("cardLoads", plan.cardLoads()).put("tensors", plan.tensors())
+                .put("notes", plan.notes());
+        return report;
+    }
+}
