@@ -12,7 +12,14 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.NotImplementedException;
+import org.popsolutions.spanker.api.compute.DeviceTrace;
+import org.popsolutions.spanker.api.compute.MatmulInt4;
 import org.popsolutions.spanker.api.topology.SailDevice;
 
 /**
@@ -25,8 +32,13 @@ public final class MockCardFleet {
     public static final String PID = "org.popsolutions.spanker.device.mock";
 
     private final BundleContext context;
-    private final List<ServiceRegistration<SailDevice>> registrations = new ArrayList<>();
+    private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private MockCardsSpec spec;
+
+    /** The host's int4 matmul, which the mock cards compute with; not one of the cards' own. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, target = "(!(" + SailDevice.CARD_INDEX + "=*))")
+    private volatile MatmulInt4 hostMatmul;
 
     @Activate
     public MockCardFleet(BundleContext context, MockDeviceConfig config) {
@@ -67,7 +79,17 @@ public final class MockCardFleet {
             properties.put(SailDevice.CARD_INDEX, index);
             properties.put(SailDevice.PROVIDER, MockCardsSpec.PROVIDER);
             registrations.add(context.registerService(SailDevice.class, new MockSail(requested, index), properties));
+            registrations.add(context.registerService(new String[] {MatmulInt4.class.getName(),
+                DeviceTrace.class.getName()}, new MockMatmul(this::hostMatmul), properties));
         }
+    }
+
+    private MatmulInt4 hostMatmul() {
+        MatmulInt4 host = hostMatmul;
+        if (host == null) {
+            throw new NotImplementedException("mock card matmul needs the host's int4 matmul: install the ggml bundle");
+        }
+        return host;
     }
 
     private void unregisterAll() {
