@@ -239,13 +239,17 @@ final class ScheduleRunner {
         return false;
     }
 
+    /**
+     * Sleeps until {@code deadline}: parked while far (a park overshoots by tens of microseconds), then yielding,
+     * not spinning, because there may be more mock cards than cores.
+     */
     private static void waitUntil(long deadline) {
         long remaining;
         while ((remaining = deadline - System.nanoTime()) > 0) {
-            if (remaining > 200_000) {
-                LockSupport.parkNanos(remaining - 150_000);
+            if (remaining > 80_000) {
+                LockSupport.parkNanos(remaining - 70_000);
             } else {
-                Thread.onSpinWait();
+                Thread.yield();
             }
         }
     }
