@@ -3,12 +3,15 @@ package org.popsolutions.spanker.console.internal;
 import java.util.List;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.collective.CollectiveEngine;
 import org.popsolutions.spanker.api.collective.Collectives;
+import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
-import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
@@ -20,21 +23,31 @@ public final class AllGatherCommand extends AbstractConsoleCommand {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile Collectives collectives;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile CollectiveEngine engine;
+
     public AllGatherCommand() {
         super("allgather", "AllGather over per-card buffers: their concatenation in topology order",
                 List.of(OptionSpec.value("buffers", "\"1,2;3,4\"", "one ;-separated buffer per card", null),
                         OptionSpec.value("cards", "C", "card count of the topology", "the number of buffers"),
-                        OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling of the topology", "ring")));
+                        OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling of the topology", "ring"),
+                        CollectiveRun.ALGORITHM));
     }
 
     @Override
     protected Report run(Arguments arguments) {
-        List<float[]> buffers = Buffers.parse(arguments.requiredString("buffers"));
-        int cards = CollectiveArguments.cards(arguments, buffers.size());
-        TopologyKind kind = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
-        float[] result = collectives.allGather(SyntheticTopology.of(kind, cards), buffers);
+        CollectiveRun run = CollectiveRun.parse(arguments);
         Report report = new Report();
-        report.table(Report.tableOf("AllGather on " + cards + " cards", "Result").row(Buffers.format(result)).build());
+        float[] result;
+        if (run.isReference()) {
+            result = collectives.allGather(run.topology(), run.buffers());
+        } else {
+            List<float[]> perCard = run.on(engine, CollectiveKind.ALL_GATHER, ReduceOp.SUM, report);
+            result = perCard.isEmpty() ? new float[0] : perCard.get(0);
+        }
+        report.table(Report.tableOf("AllGather on " + run.topology().cardCount() + " cards", "Result")
+                .row(Buffers.format(result)).build());
         report.put("result", result);
         return report;
     }

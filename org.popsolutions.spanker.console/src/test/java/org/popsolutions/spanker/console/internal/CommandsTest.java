@@ -225,6 +225,23 @@ class CommandsTest {
     }
 
     @Test
+    void allReduceOverTheLinksWithAChosenAlgorithmReportsTrafficAndAgrees() {
+        AllReduceCommand command = new AllReduceCommand();
+        command.collectives = new SimpleCollectives();
+        command.engine = new org.popsolutions.spanker.scheduler.collective.ScheduledCollectives(
+                new org.popsolutions.spanker.scheduler.link.LinkCalculator(
+                        org.popsolutions.spanker.api.link.LinkParameters.REV_A));
+        JsonObject out = json(command.execute(List.of("--op", "max", "--buffers", "1,9;5,2;3,4", "--algo", "ring",
+                "--json")));
+        assertEquals("ring", out.get("algorithm").getAsString());
+        assertEquals("[5.0,9.0]", out.getAsJsonArray("cards").get(2).toString());
+        assertEquals(3, out.getAsJsonArray("traffic").size());
+        UsageException e = assertThrows(UsageException.class,
+                () -> command.execute(List.of("--buffers", "1;2", "--algo", "tree")));
+        assertTrue(e.getMessage().contains("tree"), e.getMessage());
+    }
+
+    @Test
     void helpListsEveryOption() {
         CommandResult help = new PickCommand().execute(List.of("--help"));
         assertTrue(help.lines().stream().anyMatch(l -> l.contains("--intercard")));

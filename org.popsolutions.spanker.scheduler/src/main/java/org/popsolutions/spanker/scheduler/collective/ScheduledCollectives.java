@@ -31,6 +31,14 @@ public final class ScheduledCollectives implements CollectiveEngine {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile LinkModel linkModel;
 
+    public ScheduledCollectives() {
+    }
+
+    /** Outside a framework (tests, benchmarks): with a fixed link model. */
+    public ScheduledCollectives(LinkModel linkModel) {
+        this.linkModel = linkModel;
+    }
+
     @Deactivate
     void deactivate() {
         cards.shutdownNow();
