@@ -4,6 +4,7 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
@@ -23,6 +24,8 @@ import org.popsolutions.spanker.api.topology.TopologyService;
  * registered by hand because DS cannot change a component's service properties at run time.
  */
 @Component(immediate = true, service = {})
+@Capability(namespace = "osgi.service",
+        attribute = "objectClass:List<String>=org.popsolutions.spanker.api.topology.TopologyService")
 public final class LiveTopology implements TopologyService {
     private final Map<SailDevice, Boolean> devices = new ConcurrentHashMap<>();
     private volatile Topology topology;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
@@ -28,6 +29,10 @@ import org.popsolutions.spanker.api.topology.SailDevice;
  */
 @Component(configurationPid = MockCardFleet.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
 @Designate(ocd = MockDeviceConfig.class)
+@Capability(namespace = "osgi.service",
+        attribute = "objectClass:List<String>=org.popsolutions.spanker.api.topology.SailDevice")
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>="
+        + "'org.popsolutions.spanker.api.compute.MatmulInt4,org.popsolutions.spanker.api.compute.DeviceTrace'")
 public final class MockCardFleet {
     public static final String PID = "org.popsolutions.spanker.device.mock";
 
