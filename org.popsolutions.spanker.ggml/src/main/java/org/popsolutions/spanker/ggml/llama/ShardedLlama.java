@@ -111,6 +111,11 @@ public final class ShardedLlama implements AutoCloseable {
         return plan;
     }
 
+    /** Tokens the KV caches hold. */
+    public int contextLength() {
+        return options.contextLength();
+    }
+
     /** Bytes of weights each card holds, in card order. */
     public long[] weightBytesPerCard() {
         long[] bytes = new long[cards.length];
@@ -250,19 +255,20 @@ public final class ShardedLlama implements AutoCloseable {
                     Ops.add(c.hidden, partial);
                 });
             } else {
-                float[][] partial = new float[cards.length][];
+                float[][] attention = new float[cards.length][];
                 onCards(block, c -> {
-                    partial[c.index] = new float[e];
-                    c.blocks.get(layer).attention(c, c.hidden, position, partial[c.index]);
+                    attention[c.index] = new float[e];
+                    c.blocks.get(layer).attention(c, c.hidden, position, attention[c.index]);
                 });
-                allReduce(partial);
-                block.forEach(c -> Ops.add(c.hidden, partial[c.index]));
+                allReduce(attention);
+                block.forEach(c -> Ops.add(c.hidden, attention[c.index]));
+                float[][] feedForward = new float[cards.length][];
                 onCards(block, c -> {
-                    partial[c.index] = new float[e];
-                    c.blocks.get(layer).feedForward(c, c.hidden, partial[c.index]);
+                    feedForward[c.index] = new float[e];
+                    c.blocks.get(layer).feedForward(c, c.hidden, feedForward[c.index]);
                 });
-                allReduce(partial);
-                block.forEach(c -> Ops.add(c.hidden, partial[c.index]));
+                allReduce(feedForward);
+                block.forEach(c -> Ops.add(c.hidden, feedForward[c.index]));
             }
             holders = placement.cards();
         }

@@ -1,0 +1,59 @@
+package org.popsolutions.spanker.ggml.llama;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+import org.popsolutions.spanker.api.collective.CollectiveEngine;
+import org.popsolutions.spanker.api.link.LinkParameters;
+import org.popsolutions.spanker.api.topology.Card;
+import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
+import org.popsolutions.spanker.scheduler.link.LinkCalculator;
+
+/**
+ * Mock cards for tests: a topology with every link UP, and the scheduler's collective engine with the rev-A link
+ * model. The engine's link model is a DS reference (a package-private field), set here by reflection so the
+ * scheduler needs no test-only constructor.
+ */
+final class TestCards {
+    private TestCards() {
+    }
+
+    static Topology topology(TopologyKind kind, int cards) {
+        List<Card> list = new ArrayList<>();
+        for (int i = 0; i < cards; i++) {
+            list.add(new Card(i, "mock" + i, "test", 4L << 30));
+        }
+        List<Link> links = new ArrayList<>();
+        for (int[] pair : kind.directedPairs(cards)) {
+            links.add(new Link(pair[0], pair[1], LinkState.UP, 500_000_000L, 1e-6));
+        }
+        return new Topology(kind, list, links);
+    }
+
+    static CollectiveEngine engine() {
+        try {
+            ScheduledCollectives engine = new ScheduledCollectives();
+            Field field = ScheduledCollectives.class.getDeclaredField("linkModel");
+            field.setAccessible(true);
+            field.set(engine, new LinkCalculator(LinkParameters.REV_A));
+            return engine;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot set up ScheduledCollectives for the test", e);
+        }
+    }
+
+    static void stop(CollectiveEngine engine) {
+        try {
+            Method deactivate = ScheduledCollectives.class.getDeclaredMethod("deactivate");
+            deactivate.setAccessible(true);
+            deactivate.invoke(engine);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
