@@ -53,12 +53,12 @@ class ShardedLlamaTest {
 
     @BeforeAll
     static void startEngine() {
-        engine = TestCards.engine();
+        engine = TestSupport.engine();
     }
 
     @AfterAll
     static void stopEngine() {
-        TestCards.stop(engine);
+        TestSupport.stop(engine);
     }
 
     record Run(float[][] logits, List<Integer> tokens, long[] weightBytes) {
@@ -66,7 +66,7 @@ class ShardedLlamaTest {
 
     static Run run(GgufFile file, Plan plan, DotMode mode, CollectiveAlgorithm algorithm) {
         LlamaConfig c = LlamaConfig.of(file);
-        try (ShardedLlama llama = new ShardedLlama(file, plan, TestCards.topology(TopologyKind.RING, plan.cards()),
+        try (ShardedLlama llama = new ShardedLlama(file, plan, TestSupport.topology(TopologyKind.RING, plan.cards()),
                 engine, new ShardedLlama.Options(mode, 1, c.contextLength(), algorithm))) {
             float[][] logits = new float[PROMPT.length][];
             for (int pos = 0; pos < PROMPT.length; pos++) {

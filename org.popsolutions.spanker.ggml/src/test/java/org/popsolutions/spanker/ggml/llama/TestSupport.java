@@ -19,11 +19,11 @@ import org.popsolutions.spanker.scheduler.link.LinkCalculator;
  * model. The engine's link model is a DS reference (a package-private field), set here by reflection so the
  * scheduler needs no test-only constructor.
  */
-final class TestCards {
-    private TestCards() {
+public final class TestSupport {
+    private TestSupport() {
     }
 
-    static Topology topology(TopologyKind kind, int cards) {
+    public static Topology topology(TopologyKind kind, int cards) {
         List<Card> list = new ArrayList<>();
         for (int i = 0; i < cards; i++) {
             list.add(new Card(i, "mock" + i, "test", 4L << 30));
@@ -35,7 +35,7 @@ final class TestCards {
         return new Topology(kind, list, links);
     }
 
-    static CollectiveEngine engine() {
+    public static CollectiveEngine engine() {
         try {
             ScheduledCollectives engine = new ScheduledCollectives();
             Field field = ScheduledCollectives.class.getDeclaredField("linkModel");
@@ -47,7 +47,7 @@ final class TestCards {
         }
     }
 
-    static void stop(CollectiveEngine engine) {
+    public static void stop(CollectiveEngine engine) {
         try {
             Method deactivate = ScheduledCollectives.class.getDeclaredMethod("deactivate");
             deactivate.setAccessible(true);
