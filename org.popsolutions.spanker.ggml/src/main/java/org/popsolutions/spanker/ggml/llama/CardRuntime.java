@@ -11,7 +11,8 @@ import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 
 /**
  * One mock card: the weights the plan gives it, its KV caches, its copy of the hidden state, and a thread of its
- * own (plus row workers) so the cards of a tensor-parallel block compute at the same time.
+ * own (plus row workers) so the cards of a tensor-parallel block compute at the same time (the coordinating
+ * thread computes for one of them itself).
  */
 final class CardRuntime implements AutoCloseable {
     final int index;
@@ -25,7 +26,7 @@ final class CardRuntime implements AutoCloseable {
     Matrix head;
     int headFirstRow;
     float[] hidden;
-    /** Written only on this card's thread; read after its task completed (Future.get orders the two). */
+    /** Written by whichever thread computes for the card (never two at once); Future.get orders the accesses. */
     long computeNanos;
 
     CardRuntime(int index, DotMode mode, int threads, Kernels kernels) {
