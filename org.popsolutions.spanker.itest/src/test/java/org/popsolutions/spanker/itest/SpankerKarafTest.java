@@ -1,15 +1,8 @@
 package org.popsolutions.spanker.itest;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.vmOption;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.configureConsole;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.karafDistributionConfiguration;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.logLevel;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -17,11 +10,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,7 +26,6 @@ import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
 import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
-import org.ops4j.pax.exam.karaf.options.LogLevelOption.LogLevel;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
@@ -64,43 +54,7 @@ public class SpankerKarafTest {
 
     @Configuration
     public Option[] configuration() throws IOException {
-        if (Runtime.version().feature() >= 24) {
-            fail("Karaf 4.4.10's shell needs Java 17 (it cannot open a session on Java " + Runtime.version().feature()
-                    + "); set KARAF_JAVA_HOME to a JDK 17 and the itest pom forks this test on it");
-        }
-        LoopbackRmi.install();
-        // Pax Exam pumps this JVM's stdin into the container; Surefire talks to its forked JVM over that
-        // same stdin and would lose its exit acknowledgement to the pump (the fork then hangs 30 s at exit).
-        // Surefire holds its own reference to the original stream, so only Pax Exam sees this empty one.
-        System.setIn(new ByteArrayInputStream(new byte[0]));
-        String distribution = requiredProperty("spanker.distribution");
-        String localRepository = requiredProperty("maven.repo.local");
-        String mavenCfg = "etc/org.ops4j.pax.url.mvn.cfg";
-        return new Option[] {
-            karafDistributionConfiguration()
-                    .frameworkUrl(new File(distribution).toURI().toString())
-                    .karafVersion(requiredProperty("spanker.karaf.version"))
-                    .name("Spanker Karaf distribution")
-                    .unpackDirectory(new File("target/exam"))
-                    .useDeployFolder(false),
-            // The container resolves Pax Exam's own bundles through pax-url: from Maven's local repository,
-            // else from Maven Central only.
-            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.localRepository", localRepository),
-            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.repositories",
-                    "https://repo1.maven.org/maven2@id=central"),
-            editConfigurationFilePut(mavenCfg, "org.ops4j.pax.url.mvn.useFallbackRepositories", "false"),
-            // Every listener on 127.0.0.1: Karaf's (the distribution says so already; the test must not depend
-            // on it) and Pax Exam's RMI channel on both sides (LoopbackRmi here, the agent in the container).
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryHost", "127.0.0.1"),
-            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerHost", "127.0.0.1"),
-            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshHost", "127.0.0.1"),
-            // No ssh server (commands run through an in-process session) and no console on the test's stdin.
-            configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
-            vmOption("--add-modules=jdk.incubator.vector"),
-            vmOption("-javaagent:" + LoopbackRmiAgent.writeJar(Path.of("target", "loopback-rmi-agent.jar")).toAbsolutePath()),
-            systemProperty("java.rmi.server.hostname").value("127.0.0.1"),
-            logLevel(LogLevel.WARN),
-        };
+        return SpankerContainer.options();
     }
 
     @Test
@@ -203,11 +157,5 @@ public class SpankerKarafTest {
         List<Integer> values = new ArrayList<>();
         array.forEach(e -> values.add(e.getAsInt()));
         return values;
-    }
-
-    private static String requiredProperty(String name) {
-        String value = System.getProperty(name);
-        assertNotNull("system property " + name + " (set by the itest pom)", value);
-        return value;
     }
 }
