@@ -47,6 +47,7 @@ public class StrategyHotDeployTest {
     private static final String LATENCY_FEATURE = "spanker-strategy-latency";
     private static final String LATENCY_BUNDLE = "org.popsolutions.spanker.strategy.latency";
     private static final String LATENCY_JAR_PROPERTY = "spanker.latency.jar";
+    private static final String VERSION_PROPERTY = "spanker.version";
     /**
      * A small decode tile on the default 4-card ring, where the two strategies disagree (docs/strategies.md):
      * bandwidth picks TensorParallel, latency picks ModelParallel. Each answer's choice must match its decidedBy.
@@ -67,15 +68,17 @@ public class StrategyHotDeployTest {
 
     @Configuration
     public Option[] configuration() throws IOException {
-        return SpankerContainer.options(systemProperty(LATENCY_JAR_PROPERTY)
-                .value(SpankerContainer.requiredProperty(LATENCY_JAR_PROPERTY)));
+        return SpankerContainer.options(
+                systemProperty(LATENCY_JAR_PROPERTY).value(SpankerContainer.requiredProperty(LATENCY_JAR_PROPERTY)),
+                systemProperty(VERSION_PROPERTY).value(SpankerContainer.requiredProperty(VERSION_PROPERTY)));
     }
 
     @Test
     public void featureInstallSwapsInTheLatencyStrategyAndUninstallSwapsItOut() throws Exception {
         // The distribution itself carries the bundle, so the feature installs on a machine without a Maven cache.
+        String version = System.getProperty(VERSION_PROPERTY);
         Path carried = Path.of(System.getProperty("karaf.home"), "system", "org", "popsolutions", "spanker",
-                LATENCY_BUNDLE, "0.1.0-SNAPSHOT", LATENCY_BUNDLE + "-0.1.0-SNAPSHOT.jar");
+                LATENCY_BUNDLE, version, LATENCY_BUNDLE + "-" + version + ".jar");
         assertTrue(carried + " is in the distribution's system repository", Files.isRegularFile(carried));
         assertFalse("not a boot feature", features.isInstalled(features.getFeature(LATENCY_FEATURE)));
 
