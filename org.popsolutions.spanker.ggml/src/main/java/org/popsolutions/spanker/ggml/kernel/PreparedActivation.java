@@ -20,6 +20,14 @@ public final class PreparedActivation {
     private final int length;
     private final float[] floats;
     private final byte[] quantized;
+    /** The quantized values widened to 16 bits, element order (what the fast kernels multiply with). */
+    private final short[] values;
+    /** Per activation block: its scale d as a float (fp16 for Q8_0/Q8_1, f32 for Q8_K). */
+    private final float[] blockScales;
+    /** Q8_1 only: per block, the fp16 s = d·Σq as a float. */
+    private final float[] blockSums;
+    /** Q8_K only: per block, eight sums of two consecutive bsums (one per 32-value sub-block). */
+    private final int[] subBlockSums;
 
     private PreparedActivation(GgmlType weightType, DotMode mode, int length, float[] floats, byte[] quantized) {
         this.weightType = weightType;
@@ -27,6 +35,48 @@ public final class PreparedActivation {
         this.length = length;
         this.floats = floats;
         this.quantized = quantized;
+        boolean blockQuantized = switch (weightType) {
+            case Q4_0, Q4_1, Q8_0, Q4_K, Q6_K -> true;
+            default -> false;
+        };
+        if (quantized == null || !blockQuantized) {
+            values = null;
+            blockScales = null;
+            blockSums = null;
+            subBlockSums = null;
+            return;
+        }
+        boolean kQuant = weightType == GgmlType.Q4_K || weightType == GgmlType.Q6_K;
+        int block = kQuant ? Q8_KFormat.BLOCK : 32;
+        int blockBytes = kQuant ? Q8_KFormat.BYTES : weightType == GgmlType.Q4_1 ? Q8_1Format.BYTES : Q8_0Format.BYTES;
+        int valuesAt = kQuant ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
+        int blocks = length / block;
+        if ((long) blocks * blockBytes > quantized.length) {
+            throw new IllegalArgumentException(blocks + " activation blocks need " + (long) blocks * blockBytes
+                    + " bytes, got " + quantized.length);
+        }
+        values = new short[length];
+        blockScales = new float[blocks];
+        blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
+        subBlockSums = kQuant ? new int[8 * blocks] : null;
+        for (int b = 0; b < blocks; b++) {
+            int at = b * blockBytes;
+            for (int j = 0; j < block; j++) {
+                values[b * block + j] = quantized[at + valuesAt + j];
+            }
+            if (kQuant) {
+                blockScales[b] = ScalarKernels.floatAt(quantized, at);
+                for (int j = 0; j < 8; j++) {
+                    subBlockSums[8 * b + j] = ScalarKernels.shortAt(quantized, at + Q8_KFormat.BSUMS + 4 * j)
+                            + ScalarKernels.shortAt(quantized, at + Q8_KFormat.BSUMS + 4 * j + 2);
+                }
+            } else {
+                blockScales[b] = Half.toFloat(ScalarKernels.shortAt(quantized, at));
+                if (blockSums != null) {
+                    blockSums[b] = Half.toFloat(ScalarKernels.shortAt(quantized, at + 2));
+                }
+            }
+        }
     }
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x, int offset, int length) {
@@ -101,5 +151,21 @@ public final class PreparedActivation {
 
     byte[] quantized() {
         return quantized;
+    }
+
+    short[] values() {
+        return values;
+    }
+
+    float[] blockScales() {
+        return blockScales;
+    }
+
+    float[] blockSums() {
+        return blockSums;
+    }
+
+    int[] subBlockSums() {
+        return subBlockSums;
     }
 }

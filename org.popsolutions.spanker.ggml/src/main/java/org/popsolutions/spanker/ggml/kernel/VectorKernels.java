@@ -1,54 +1,63 @@
 package org.popsolutions.spanker.ggml.kernel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.popsolutions.spanker.ggml.quant.BFloat16;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.Half;
-import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
-import org.popsolutions.spanker.ggml.quant.Q8_KFormat;
 
 /**
- * {@link ScalarKernels} on 256-bit vectors (eight float lanes, the same lanes the scalar code defines, so the
- * bits agree). Bytes are widened straight to float lanes: a block's products and sums are integers below
- * 2^24, exact in float32. A weight row is first copied from its (mapped) buffer into a per-thread array,
- * because the byte[] loads are the only ones the Vector API has on both Java 17 and 25.
+ * {@link ScalarKernels} on 256-bit vectors, bit-identical to them: the result is defined with eight float lanes
+ * (element i in lane i mod 8), and every block's lane partials are exact integers, so the integer part may be
+ * computed in any order and shape as long as each lane gets the same integer.
+ *
+ * <p>ggml mode multiplies in 16-bit integer lanes (16 values per operation; every product of an int8 activation
+ * and a weight quant fits, and so does the sum of two 4-bit products), folds to the eight 32-bit lanes, and only
+ * then goes to float for the block scale. The activation is widened to {@code short} once per matrix-vector
+ * product ({@link PreparedActivation#values()}), not once per row.
+ *
+ * <p>Weights are read in place from the buffer's backing array when it has one (heap buffers, e.g.
+ * {@link HeapWeights#copyOf}); a direct or mapped buffer has its row copied into a per-thread array first, because
+ * {@code byte[]} loads are the only loads the Vector API offers on both Java 17 and Java 25.
  */
 public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
 
     private static final class Staging {
         byte[] row = new byte[0];
-        ByteBuffer rowView = ByteBuffer.wrap(row);
-        float[] floats = new float[0];
-        final float[] lanes = new float[LANES];
 
         byte[] row(ByteBuffer w, int at, int length) {
             if (row.length < length) {
                 row = new byte[length];
-                rowView = ByteBuffer.wrap(row).order(ByteOrder.LITTLE_ENDIAN);
             }
             w.get(at, row, 0, length);
             return row;
         }
-
-        float[] floats(int length) {
-            if (floats.length < length) {
-                floats = new float[length];
-            }
-            return floats;
-        }
     }
+
+    private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ThreadLocal<Staging> staging = ThreadLocal.withInitial(Staging::new);
 
-    /** True when 256-bit float vectors are native here (otherwise the API would emulate them slowly). */
+    /**
+     * True when 256-bit vectors are native here (otherwise the API would emulate them slowly) and the platform is
+     * little-endian (the fast kernels reinterpret little-endian weight bytes as lanes).
+     */
     public static boolean usable() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256;
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     }
 
     @Override
@@ -59,57 +68,311 @@ public final class VectorKernels implements Kernels {
     @Override
     public float dot(ByteBuffer w, int at, PreparedActivation a) {
         int n = a.length();
-        Staging s = staging.get();
+        int bytes = (int) a.weightType().bytesFor(n);
+        if (at < 0 || at > w.capacity() - bytes) {
+            throw new IndexOutOfBoundsException("row of " + bytes + " bytes at " + at + " outside a buffer of "
+                    + w.capacity());
+        }
+        if (w.hasArray()) {
+            return dot(w.array(), w.arrayOffset() + at, a);
+        }
+        return dot(staging.get().row(w, at, bytes), 0, a);
+    }
+
+    /** The row starts at {@code w[at]}; the caller has checked that it fits. */
+    static float dot(byte[] w, int at, PreparedActivation a) {
+        int n = a.length();
         if (a.isQuantized()) {
-            byte[] q = a.quantized();
-            byte[] row = s.row(w, at, (int) a.weightType().bytesFor(n));
             return switch (a.weightType()) {
-                case Q4_0 -> q4_0xQ8_0(row, q, n, s.lanes);
-                case Q4_1 -> q4_1xQ8_1(row, q, n, s.lanes);
-                case Q8_0 -> q8_0xQ8_0(row, q, n, s.lanes);
-                case Q4_K -> q4_KxQ8_K(row, s.rowView, q, n, s.lanes);
-                case Q6_K -> q6_KxQ8_K(row, q, n, s.lanes);
+                case Q4_0 -> q4_0xQ8_0(w, at, a, n);
+                case Q4_1 -> q4_1xQ8_1(w, at, a, n);
+                case Q8_0 -> q8_0xQ8_0(w, at, a, n);
+                case Q4_K -> q4_KxQ8_K(w, at, a, n);
+                case Q6_K -> q6_KxQ8_K(w, at, a, n);
                 default -> throw new IllegalArgumentException("no quantized dot for " + a.weightType());
             };
         }
         float[] x = a.floats();
-        switch (a.weightType()) {
-            case F32 -> {
-                float[] wf = s.floats(n);
-                ByteBuffer view = w.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                view.position(at);
-                view.asFloatBuffer().get(wf, 0, n);
-                return floats(wf, x, n, s.lanes);
-            }
-            case F16, BF16 -> {
-                float[] wf = s.floats(n);
-                boolean half = a.weightType() == org.popsolutions.spanker.ggml.quant.GgmlType.F16;
-                for (int i = 0; i < n; i++) {
-                    short bits = w.getShort(at + 2 * i);
-                    wf[i] = half ? Half.toFloat(bits) : BFloat16.toFloat(bits);
-                }
-                return floats(wf, x, n, s.lanes);
-            }
-            default -> {
-                byte[] row = s.row(w, at, (int) a.weightType().bytesFor(n));
-                return switch (a.weightType()) {
-                    case Q4_0 -> q4_0xF32(row, x, n, s.lanes);
-                    case Q4_1 -> q4_1xF32(row, x, n, s.lanes);
-                    case Q8_0 -> q8_0xF32(row, x, n, s.lanes);
-                    case Q4_K -> q4_KxF32(row, s.rowView, x, n, s.lanes);
-                    case Q6_K -> q6_KxF32(row, x, n, s.lanes);
-                    default -> throw new IllegalArgumentException("no float dot for " + a.weightType());
-                };
-            }
-        }
+        return switch (a.weightType()) {
+            case F32 -> f32xF32(w, at, x, n);
+            case F16 -> f16xF32(w, at, x, n);
+            case BF16 -> bf16xF32(w, at, x, n);
+            case Q4_0 -> q4_0xF32(w, at, x, n);
+            case Q4_1 -> q4_1xF32(w, at, x, n);
+            case Q8_0 -> q8_0xF32(w, at, x, n);
+            case Q4_K -> q4_KxF32(w, at, x, n);
+            case Q6_K -> q6_KxF32(w, at, x, n);
+            default -> throw new IllegalArgumentException("no float dot for " + a.weightType());
+        };
     }
+
+    /**
+     * Lanes added in order starting from 0, as {@link ScalarKernels#sumLanes}. Lanes are read as int bits because
+     * {@code FloatVector.lane} may canonicalize a NaN, and the result must keep the reference's NaN payload.
+     */
+    private static float sumLanes(FloatVector acc) {
+        IntVector bits = acc.reinterpretAsInts();
+        float s = 0;
+        for (int l = 0; l < LANES; l++) {
+            s += Float.intBitsToFloat(bits.lane(l));
+        }
+        return s;
+    }
+
+    private static short shortAt(byte[] a, int i) {
+        return (short) ((a[i] & 0xff) | (a[i + 1] << 8));
+    }
+
+    /** 6-bit scale of Q4_K sub-block j from the 12 packed bytes at {@code at} (ggml's get_scale_min_k4). */
+    static int q4kScale(byte[] w, int at, int j) {
+        return j < 4 ? w[at + j] & 63 : (w[at + j + 4] & 0xf) | (((w[at + j - 4] & 0xff) >>> 6) << 4);
+    }
+
+    /** 6-bit min of Q4_K sub-block j. */
+    static int q4kMin(byte[] w, int at, int j) {
+        return j < 4 ? w[at + j + 4] & 63 : ((w[at + j + 4] & 0xff) >>> 4) | (((w[at + j] & 0xff) >>> 6) << 4);
+    }
+
+    // ---- ggml mode: 16-bit integer products, exact per-lane integer block sums ----
+
+    /** 16 bytes at {@code at}, sign-extended to 16 lanes. */
+    private static ShortVector shorts(byte[] w, int at) {
+        return (ShortVector) ByteVector.fromArray(B128, w, at).convertShape(VectorOperators.B2S, S, 0);
+    }
+
+    private static ShortVector values(short[] v, int at) {
+        return ShortVector.fromArray(S, v, at);
+    }
+
+    /** Lanes k and k+8 of 16 products added in 32 bits: lane k of the result holds the products of lane k mod 8. */
+    private static IntVector fold(ShortVector p) {
+        return ((IntVector) p.convertShape(VectorOperators.S2I, I, 0))
+                .add((IntVector) p.convertShape(VectorOperators.S2I, I, 1));
+    }
+
+    private static FloatVector toFloat(IntVector v) {
+        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+    }
+
+    static float q4_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            int wb = at + 18 * b;
+            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
+            ShortVector q = shorts(w, wb + 2);
+            ShortVector lo = q.and((short) 15).sub((short) 8);
+            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8);
+            ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
+            acc = acc.add(toFloat(fold(p)).mul(scale));
+        }
+        return sumLanes(acc);
+    }
+
+    static float q4_1xQ8_1(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.blockSums();
+        FloatVector acc = FloatVector.zero(F);
+        float minTerms = 0;
+        for (int b = 0; b < n / 32; b++) {
+            int wb = at + 20 * b;
+            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
+            minTerms += Half.toFloat(shortAt(w, wb + 2)) * sums[b];
+            ShortVector q = shorts(w, wb + 4);
+            ShortVector lo = q.and((short) 15);
+            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
+            ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
+            acc = acc.add(toFloat(fold(p)).mul(scale));
+        }
+        return sumLanes(acc) + minTerms;
+    }
+
+    static float q8_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            int wb = at + 34 * b;
+            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
+            // int8 × int8 fits 16 bits (|−128·−128| = 2^14); two of them may not, so fold each product vector
+            IntVector s = fold(shorts(w, wb + 2).mul(values(v, 32 * b)))
+                    .add(fold(shorts(w, wb + 18).mul(values(v, 32 * b + 16))));
+            acc = acc.add(toFloat(s).mul(scale));
+        }
+        return sumLanes(acc);
+    }
+
+    // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper
+    // (or one deep in the Vector API's own call chain), and a vector crossing a call that is not inlined is boxed.
+
+    static float q4_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        int[] sub = a.subBlockSums();
+        FloatVector acc = FloatVector.zero(F);
+        float minTerms = 0;
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + 144 * b;
+            float da = ds[b];
+            float d = Half.toFloat(shortAt(w, wb)) * da;
+            float dmin = Half.toFloat(shortAt(w, wb + 2)) * da;
+            // the twelve packed bytes to eight 6-bit scales and eight 6-bit mins, one per byte of two longs
+            int u0 = (int) INT_LE.get(w, wb + 4);
+            int u1 = (int) INT_LE.get(w, wb + 8);
+            int u2 = (int) INT_LE.get(w, wb + 12);
+            long scales = (u0 & 0x3f3f3f3fL)
+                    | (long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32;
+            long minima = (u1 & 0x3f3f3f3fL)
+                    | (long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32;
+            int mins = 0;
+            for (int j = 0; j < 8; j++) {
+                mins += ((int) (minima >>> (8 * j)) & 0xff) * sub[8 * b + j];
+            }
+            IntVector block = IntVector.zero(I);
+            for (int quarter = 0; quarter < 4; quarter++) {
+                // 32 bytes of nibbles: 64 values, low nibbles one sub-block, high nibbles the next
+                int qs = wb + 16 + 32 * quarter;
+                int vi = 256 * b + 64 * quarter;
+                ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, qs).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, qs + 16)
+                        .convertShape(VectorOperators.B2S, S, 0);
+                // 4-bit × int8 ≤ 1920: two products still fit 16 bits
+                ShortVector lo = q0.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                        .add(q1.and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)));
+                ShortVector hi = q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
+                        .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 48)));
+                IntVector loSum = ((IntVector) lo.convertShape(VectorOperators.S2I, I, 0))
+                        .add((IntVector) lo.convertShape(VectorOperators.S2I, I, 1));
+                IntVector hiSum = ((IntVector) hi.convertShape(VectorOperators.S2I, I, 0))
+                        .add((IntVector) hi.convertShape(VectorOperators.S2I, I, 1));
+                int pair = (int) (scales >>> (16 * quarter));
+                block = block.add(loSum.mul(pair & 0xff)).add(hiSum.mul((pair >>> 8) & 0xff));
+            }
+            acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
+            minTerms += dmin * mins;
+        }
+        return sumLanes(acc) - minTerms;
+    }
+
+    static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + 210 * b;
+            float d = Half.toFloat(shortAt(w, wb + 208)) * ds[b];
+            IntVector block = IntVector.zero(I);
+            for (int group = 0; group < 4; group++) {
+                // 16 positions l of one half: values l, l+32, l+64, l+96 (low bits from ql[l] and ql[l+32], two
+                // high bits each from qh[l]); each group of 16 has its own int8 scale (at is, is+2, is+4, is+6)
+                int half = group >> 1;
+                int g = 16 * (group & 1);
+                int ql = wb + 64 * half + g;
+                int is = wb + 192 + 8 * half + (group & 1);
+                int vi = 256 * b + 128 * half + g;
+                ShortVector lo = (ShortVector) ByteVector.fromArray(B128, w, ql).convertShape(VectorOperators.B2S, S, 0);
+                ShortVector hi = (ShortVector) ByteVector.fromArray(B128, w, ql + 32)
+                        .convertShape(VectorOperators.B2S, S, 0);
+                ShortVector h = (ShortVector) ByteVector.fromArray(B128, w, wb + 128 + 32 * half + g)
+                        .convertShape(VectorOperators.B2S, S, 0);
+                // 6-bit × int8 ≤ 4096 fits 16 bits; the int8 scale does not, so it multiplies 32-bit lanes
+                ShortVector p1 = lo.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 48))
+                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi));
+                ShortVector p2 = hi.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 48))
+                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi + 32));
+                ShortVector p3 = lo.lanewise(VectorOperators.ASHR, 4).and((short) 15).or(h.and((short) 48))
+                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi + 64));
+                ShortVector p4 = hi.lanewise(VectorOperators.ASHR, 4).and((short) 15)
+                        .or(h.lanewise(VectorOperators.ASHR, 2).and((short) 48)).sub((short) 32)
+                        .mul(ShortVector.fromArray(S, v, vi + 96));
+                block = block
+                        .add(((IntVector) p1.convertShape(VectorOperators.S2I, I, 0))
+                                .add((IntVector) p1.convertShape(VectorOperators.S2I, I, 1)).mul(w[is]))
+                        .add(((IntVector) p2.convertShape(VectorOperators.S2I, I, 0))
+                                .add((IntVector) p2.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 2]))
+                        .add(((IntVector) p3.convertShape(VectorOperators.S2I, I, 0))
+                                .add((IntVector) p3.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 4]))
+                        .add(((IntVector) p4.convertShape(VectorOperators.S2I, I, 0))
+                                .add((IntVector) p4.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 6]));
+            }
+            acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
+        }
+        return sumLanes(acc);
+    }
+
+    // ---- float weights (and F16/BF16 in ggml mode, whose activation is already rounded) ----
+
+    /** acc lanes plus the tail elements [from, n) (lane i mod 8 each), lanes added in order. */
+    private static float finish(FloatVector acc, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
+        if (from == n) {
+            return sumLanes(acc);
+        }
+        float[] lanes = new float[LANES];
+        acc.intoArray(lanes, 0);
+        for (int i = from; i < n; i++) {
+            float wi = switch (type) {
+                case F32 -> Float.intBitsToFloat((w[at + 4 * i] & 0xff) | (w[at + 4 * i + 1] & 0xff) << 8
+                        | (w[at + 4 * i + 2] & 0xff) << 16 | w[at + 4 * i + 3] << 24);
+                case F16 -> Half.toFloat(shortAt(w, at + 2 * i));
+                default -> org.popsolutions.spanker.ggml.quant.BFloat16.toFloat(shortAt(w, at + 2 * i));
+            };
+            lanes[i & 7] += wi * x[i];
+        }
+        return ScalarKernels.sumLanes(lanes);
+    }
+
+    static float f32xF32(byte[] w, int at, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int end = n & ~7;
+        for (int i = 0; i < end; i += 8) {
+            FloatVector wv = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats();
+            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+        }
+        return finish(acc, w, at, x, end, n, GgmlType.F32);
+    }
+
+    /** Eight IEEE binary16 values at {@code w[at]} decoded exactly (as {@link Half#toFloat}). */
+    static FloatVector halves(byte[] w, int at) {
+        IntVector h = (IntVector) ByteVector.fromArray(B128, w, at).reinterpretAsShorts()
+                .convertShape(VectorOperators.S2I, I, 0);
+        IntVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+        // exponent rebias by an exact multiplication: right for normal and subnormal halves alike
+        IntVector finite = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
+        IntVector bits = finite.blend(magnitude.or(0x70000000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    static float f16xF32(byte[] w, int at, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int end = n & ~7;
+        for (int i = 0; i < end; i += 8) {
+            acc = acc.add(halves(w, at + 2 * i).mul(FloatVector.fromArray(F, x, i)));
+        }
+        return finish(acc, w, at, x, end, n, GgmlType.F16);
+    }
+
+    static float bf16xF32(byte[] w, int at, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int end = n & ~7;
+        for (int i = 0; i < end; i += 8) {
+            FloatVector wv = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+        }
+        return finish(acc, w, at, x, end, n, GgmlType.BF16);
+    }
+
+    // ---- float mode: dequantized weight times the float32 activation ----
 
     private static FloatVector widen(ByteVector v) {
         return (FloatVector) v.convertShape(VectorOperators.B2F, F, 0);
     }
 
     private static FloatVector widen(byte[] a, int i) {
-        return widen(ByteVector.fromArray(B, a, i));
+        return widen(ByteVector.fromArray(B64, a, i));
     }
 
     private static ByteVector low(ByteVector v) {
@@ -120,225 +383,83 @@ public final class VectorKernels implements Kernels {
         return v.lanewise(VectorOperators.LSHR, 4);
     }
 
-    private static float finish(FloatVector acc, float[] lanes) {
-        acc.intoArray(lanes, 0);
-        return ScalarKernels.sumLanes(lanes);
-    }
-
-    private static float floats(float[] w, float[] x, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        int vectorEnd = n - n % LANES;
-        for (int i = 0; i < vectorEnd; i += LANES) {
-            acc = acc.add(FloatVector.fromArray(F, w, i).mul(FloatVector.fromArray(F, x, i)));
-        }
-        acc.intoArray(lanes, 0);
-        for (int i = vectorEnd; i < n; i++) {
-            lanes[i & 7] += w[i] * x[i];
-        }
-        return ScalarKernels.sumLanes(lanes);
-    }
-
-    // ---- ggml mode ----
-
-    static float q4_0xQ8_0(byte[] w, byte[] a, int n, float[] lanes) {
+    static float q4_0xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = 18 * b;
-            int ab = 34 * b;
-            float scale = Half.toFloat(ScalarKernels.shortAt(w, wb)) * Half.toFloat(ScalarKernels.shortAt(a, ab));
-            ByteVector q0 = ByteVector.fromArray(B, w, wb + 2);
-            ByteVector q1 = ByteVector.fromArray(B, w, wb + 10);
-            FloatVector p = widen(low(q0).sub((byte) 8)).mul(widen(a, ab + 2))
-                    .add(widen(low(q1).sub((byte) 8)).mul(widen(a, ab + 10)))
-                    .add(widen(high(q0).sub((byte) 8)).mul(widen(a, ab + 18)))
-                    .add(widen(high(q1).sub((byte) 8)).mul(widen(a, ab + 26)));
-            acc = acc.add(p.mul(scale));
-        }
-        return finish(acc, lanes);
-    }
-
-    static float q4_1xQ8_1(byte[] w, byte[] a, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        float minTerms = 0;
-        for (int b = 0; b < n / 32; b++) {
-            int wb = 20 * b;
-            int ab = 36 * b;
-            float scale = Half.toFloat(ScalarKernels.shortAt(w, wb)) * Half.toFloat(ScalarKernels.shortAt(a, ab));
-            minTerms += Half.toFloat(ScalarKernels.shortAt(w, wb + 2)) * Half.toFloat(ScalarKernels.shortAt(a, ab + 2));
-            ByteVector q0 = ByteVector.fromArray(B, w, wb + 4);
-            ByteVector q1 = ByteVector.fromArray(B, w, wb + 12);
-            FloatVector p = widen(low(q0)).mul(widen(a, ab + 4))
-                    .add(widen(low(q1)).mul(widen(a, ab + 12)))
-                    .add(widen(high(q0)).mul(widen(a, ab + 20)))
-                    .add(widen(high(q1)).mul(widen(a, ab + 28)));
-            acc = acc.add(p.mul(scale));
-        }
-        return finish(acc, lanes) + minTerms;
-    }
-
-    static float q8_0xQ8_0(byte[] w, byte[] a, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            int wb = 34 * b;
-            int ab = 34 * b;
-            float scale = Half.toFloat(ScalarKernels.shortAt(w, wb)) * Half.toFloat(ScalarKernels.shortAt(a, ab));
-            FloatVector p = widen(w, wb + 2).mul(widen(a, ab + 2))
-                    .add(widen(w, wb + 10).mul(widen(a, ab + 10)))
-                    .add(widen(w, wb + 18).mul(widen(a, ab + 18)))
-                    .add(widen(w, wb + 26).mul(widen(a, ab + 26)));
-            acc = acc.add(p.mul(scale));
-        }
-        return finish(acc, lanes);
-    }
-
-    static float q4_KxQ8_K(byte[] w, ByteBuffer wView, byte[] a, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        float minTerms = 0;
-        for (int b = 0; b < n / 256; b++) {
-            int wb = 144 * b;
-            int ab = 292 * b;
-            float da = ScalarKernels.floatAt(a, ab);
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb)) * da;
-            float dmin = Half.toFloat(ScalarKernels.shortAt(w, wb + 2)) * da;
-            int mins = 0;
-            for (int j = 0; j < 8; j++) {
-                mins += Q4_KFormat.min(wView, wb + 4, j) * (ScalarKernels.shortAt(a, ab + Q8_KFormat.BSUMS + 4 * j)
-                        + ScalarKernels.shortAt(a, ab + Q8_KFormat.BSUMS + 4 * j + 2));
-            }
-            FloatVector block = FloatVector.zero(F);
-            for (int quarter = 0; quarter < 4; quarter++) {
-                int qs = wb + 16 + 32 * quarter;
-                int aq = ab + Q8_KFormat.QS + 64 * quarter;
-                FloatVector lo = FloatVector.zero(F);
-                FloatVector hi = FloatVector.zero(F);
-                for (int g = 0; g < 32; g += 8) {
-                    ByteVector q = ByteVector.fromArray(B, w, qs + g);
-                    lo = lo.add(widen(low(q)).mul(widen(a, aq + g)));
-                    hi = hi.add(widen(high(q)).mul(widen(a, aq + 32 + g)));
-                }
-                block = block.add(lo.mul(Q4_KFormat.scale(wView, wb + 4, 2 * quarter)))
-                        .add(hi.mul(Q4_KFormat.scale(wView, wb + 4, 2 * quarter + 1)));
-            }
-            acc = acc.add(block.mul(d));
-            minTerms += dmin * mins;
-        }
-        return finish(acc, lanes) - minTerms;
-    }
-
-    static float q6_KxQ8_K(byte[] w, byte[] a, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            int wb = 210 * b;
-            int ab = 292 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb + 208)) * ScalarKernels.floatAt(a, ab);
-            FloatVector block = FloatVector.zero(F);
-            for (int half = 0; half < 2; half++) {
-                int ql = wb + 64 * half;
-                int qh = wb + 128 + 32 * half;
-                int sc = wb + 192 + 8 * half;
-                int aq = ab + Q8_KFormat.QS + 128 * half;
-                for (int g = 0; g < 32; g += 8) {
-                    int is = sc + g / 16;
-                    ByteVector lo = ByteVector.fromArray(B, w, ql + g);
-                    ByteVector hi = ByteVector.fromArray(B, w, ql + 32 + g);
-                    ByteVector h = ByteVector.fromArray(B, w, qh + g);
-                    ByteVector q1 = low(lo).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = low(hi).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = high(lo).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = high(hi).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32);
-                    block = block.add(widen(q1).mul(widen(a, aq + g)).mul(w[is]))
-                            .add(widen(q2).mul(widen(a, aq + 32 + g)).mul(w[is + 2]))
-                            .add(widen(q3).mul(widen(a, aq + 64 + g)).mul(w[is + 4]))
-                            .add(widen(q4).mul(widen(a, aq + 96 + g)).mul(w[is + 6]));
-                }
-            }
-            acc = acc.add(block.mul(d));
-        }
-        return finish(acc, lanes);
-    }
-
-    // ---- float mode ----
-
-    static float q4_0xF32(byte[] w, float[] x, int n, float[] lanes) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            int wb = 18 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb));
-            ByteVector q0 = ByteVector.fromArray(B, w, wb + 2);
-            ByteVector q1 = ByteVector.fromArray(B, w, wb + 10);
+            int wb = at + 18 * b;
+            float d = Half.toFloat(shortAt(w, wb));
+            ByteVector q0 = ByteVector.fromArray(B64, w, wb + 2);
+            ByteVector q1 = ByteVector.fromArray(B64, w, wb + 10);
             int xb = 32 * b;
             acc = acc.add(widen(low(q0).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb)));
             acc = acc.add(widen(low(q1).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 8)));
             acc = acc.add(widen(high(q0).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 16)));
             acc = acc.add(widen(high(q1).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 24)));
         }
-        return finish(acc, lanes);
+        return sumLanes(acc);
     }
 
-    static float q4_1xF32(byte[] w, float[] x, int n, float[] lanes) {
+    static float q4_1xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = 20 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb));
-            float m = Half.toFloat(ScalarKernels.shortAt(w, wb + 2));
-            ByteVector q0 = ByteVector.fromArray(B, w, wb + 4);
-            ByteVector q1 = ByteVector.fromArray(B, w, wb + 12);
+            int wb = at + 20 * b;
+            float d = Half.toFloat(shortAt(w, wb));
+            float m = Half.toFloat(shortAt(w, wb + 2));
+            ByteVector q0 = ByteVector.fromArray(B64, w, wb + 4);
+            ByteVector q1 = ByteVector.fromArray(B64, w, wb + 12);
             int xb = 32 * b;
             acc = acc.add(widen(low(q0)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb)));
             acc = acc.add(widen(low(q1)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 8)));
             acc = acc.add(widen(high(q0)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 16)));
             acc = acc.add(widen(high(q1)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 24)));
         }
-        return finish(acc, lanes);
+        return sumLanes(acc);
     }
 
-    static float q8_0xF32(byte[] w, float[] x, int n, float[] lanes) {
+    static float q8_0xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = 34 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb));
+            int wb = at + 34 * b;
+            float d = Half.toFloat(shortAt(w, wb));
             int xb = 32 * b;
             for (int g = 0; g < 32; g += 8) {
                 acc = acc.add(widen(w, wb + 2 + g).mul(d).mul(FloatVector.fromArray(F, x, xb + g)));
             }
         }
-        return finish(acc, lanes);
+        return sumLanes(acc);
     }
 
-    static float q4_KxF32(byte[] w, ByteBuffer wView, float[] x, int n, float[] lanes) {
+    static float q4_KxF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = 144 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb));
-            float dmin = Half.toFloat(ScalarKernels.shortAt(w, wb + 2));
+            int wb = at + 144 * b;
+            float d = Half.toFloat(shortAt(w, wb));
+            float dmin = Half.toFloat(shortAt(w, wb + 2));
             for (int quarter = 0; quarter < 4; quarter++) {
-                float d1 = d * Q4_KFormat.scale(wView, wb + 4, 2 * quarter);
-                float m1 = dmin * Q4_KFormat.min(wView, wb + 4, 2 * quarter);
-                float d2 = d * Q4_KFormat.scale(wView, wb + 4, 2 * quarter + 1);
-                float m2 = dmin * Q4_KFormat.min(wView, wb + 4, 2 * quarter + 1);
+                float d1 = d * q4kScale(w, wb + 4, 2 * quarter);
+                float m1 = dmin * q4kMin(w, wb + 4, 2 * quarter);
+                float d2 = d * q4kScale(w, wb + 4, 2 * quarter + 1);
+                float m2 = dmin * q4kMin(w, wb + 4, 2 * quarter + 1);
                 int qs = wb + 16 + 32 * quarter;
                 int xq = 256 * b + 64 * quarter;
                 for (int g = 0; g < 32; g += 8) {
-                    acc = acc.add(widen(low(ByteVector.fromArray(B, w, qs + g))).mul(d1).sub(m1)
+                    acc = acc.add(widen(low(ByteVector.fromArray(B64, w, qs + g))).mul(d1).sub(m1)
                             .mul(FloatVector.fromArray(F, x, xq + g)));
                 }
                 for (int g = 0; g < 32; g += 8) {
-                    acc = acc.add(widen(high(ByteVector.fromArray(B, w, qs + g))).mul(d2).sub(m2)
+                    acc = acc.add(widen(high(ByteVector.fromArray(B64, w, qs + g))).mul(d2).sub(m2)
                             .mul(FloatVector.fromArray(F, x, xq + 32 + g)));
                 }
             }
         }
-        return finish(acc, lanes);
+        return sumLanes(acc);
     }
 
-    static float q6_KxF32(byte[] w, float[] x, int n, float[] lanes) {
+    static float q6_KxF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = 210 * b;
-            float d = Half.toFloat(ScalarKernels.shortAt(w, wb + 208));
+            int wb = at + 210 * b;
+            float d = Half.toFloat(shortAt(w, wb + 208));
             for (int half = 0; half < 2; half++) {
                 int ql = wb + 64 * half;
                 int qh = wb + 128 + 32 * half;
@@ -346,9 +467,9 @@ public final class VectorKernels implements Kernels {
                 int xq = 256 * b + 128 * half;
                 for (int k = 0; k < 4; k++) {
                     for (int g = 0; g < 32; g += 8) {
-                        ByteVector qlBytes = ByteVector.fromArray(B, w, ql + g + ((k & 1) << 5));
+                        ByteVector qlBytes = ByteVector.fromArray(B64, w, ql + g + ((k & 1) << 5));
                         ByteVector lowBits = k < 2 ? low(qlBytes) : high(qlBytes);
-                        ByteVector highBits = ByteVector.fromArray(B, w, qh + g).lanewise(VectorOperators.LSHR, 2 * k)
+                        ByteVector highBits = ByteVector.fromArray(B64, w, qh + g).lanewise(VectorOperators.LSHR, 2 * k)
                                 .and((byte) 3).lanewise(VectorOperators.LSHL, 4);
                         float dsc = d * w[sc + g / 16 + 2 * k];
                         acc = acc.add(widen(lowBits.or(highBits).sub((byte) 32)).mul(dsc)
@@ -357,6 +478,6 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        return finish(acc, lanes);
+        return sumLanes(acc);
     }
 }

@@ -32,12 +32,20 @@ class KernelAgreementTest {
             // an offset row inside a larger buffer, as in a mapped tensor
             ByteBuffer shifted = ByteBuffer.allocateDirect(row.capacity() + 7).order(ByteOrder.LITTLE_ENDIAN);
             shifted.put(7, row, 0, row.capacity());
+            // and on the heap, read in place: at an offset into a larger array, and as a slice with an array offset
+            ByteBuffer heap = ByteBuffer.wrap(new byte[row.capacity() + 5 + 3]).order(ByteOrder.LITTLE_ENDIAN);
+            heap.put(5, row, 0, row.capacity());
+            ByteBuffer slice = heap.slice(5, row.capacity()).order(ByteOrder.LITTLE_ENDIAN);
             for (DotMode mode : DotMode.values()) {
                 PreparedActivation a = PreparedActivation.prepare(type, mode, x);
                 float reference = Kernels.scalar().dot(row, 0, a);
                 float fast = Kernels.best().dot(shifted, 7, a);
                 assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(fast),
                         type + " " + mode + " cols " + cols + ": " + reference + " vs " + fast);
+                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(heap, 5, a)),
+                        type + " " + mode + " heap");
+                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(slice, 0, a)),
+                        type + " " + mode + " heap slice");
                 double expected = 0;
                 double l1 = 0;
                 float[] decoded = QuantFormats.of(type).dequantize(row.array());
@@ -51,6 +59,109 @@ class KernelAgreementTest {
                 }
                 assertTrue(Math.abs(reference - expected) <= 1e-5 * l1 + 1e-30, type + " " + mode + ": " + reference
                         + " vs " + expected + " l1 " + l1);
+            }
+        }
+    }
+
+    /**
+     * Arbitrary quant bytes (every level, including int8 −128 in weights and activations, which the quantizers
+     * never produce) with finite scales: the fast integer paths must not overflow where the reference does not.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void arbitraryQuantBytesAgreeBitForBit(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 7L + 1);
+        boolean kQuant = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        GgmlType companion = kQuant ? GgmlType.Q8_K : type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_0;
+        for (int trial = 0; trial < 30; trial++) {
+            int cols = type.blockSize() * (1 + random.nextInt(4));
+            byte[] w = new byte[(int) type.bytesFor(cols)];
+            byte[] q = new byte[(int) companion.bytesFor(cols)];
+            if (trial == 0) {
+                java.util.Arrays.fill(w, (byte) 0x80);
+                java.util.Arrays.fill(q, (byte) 0x80);
+            } else {
+                random.nextBytes(w);
+                random.nextBytes(q);
+            }
+            ByteBuffer wb = le(w);
+            ByteBuffer qb = le(q);
+            for (int b = 0; b < cols / type.blockSize(); b++) {
+                int at = (int) type.bytesFor((long) b * type.blockSize());
+                switch (type) {
+                    case Q6_K -> wb.putShort(at + 208, smallHalf(random));
+                    case Q4_1, Q4_K -> wb.putShort(at, smallHalf(random)).putShort(at + 2, smallHalf(random));
+                    default -> wb.putShort(at, smallHalf(random));
+                }
+            }
+            for (int b = 0; b < cols / companion.blockSize(); b++) {
+                int at = (int) companion.bytesFor((long) b * companion.blockSize());
+                if (companion == GgmlType.Q8_K) {
+                    qb.putFloat(at, (float) random.nextGaussian());
+                } else {
+                    qb.putShort(at, smallHalf(random));
+                    if (companion == GgmlType.Q8_1) {
+                        qb.putShort(at + 2, smallHalf(random));
+                    }
+                }
+            }
+            PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+            float reference = Kernels.scalar().dot(wb, 0, a);
+            assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(wb, 0, a)),
+                    type + " trial " + trial + " heap");
+            ByteBuffer direct = ByteBuffer.allocateDirect(w.length).order(ByteOrder.LITTLE_ENDIAN).put(0, w);
+            assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(direct, 0, a)),
+                    type + " trial " + trial + " direct");
+        }
+    }
+
+    /**
+     * Infinities, subnormals and NaNs in F16/BF16/F32 weights: the reference's exact bits, except that which NaN
+     * comes out when two NaNs meet is not defined (Java leaves NaN payloads of arithmetic unspecified and the JIT
+     * may swap an addition's operands), so a NaN result only has to be a NaN.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16"})
+    void specialValuesKeepTheReferenceBits(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(3);
+        int cols = 40;
+        for (int trial = 0; trial < 50; trial++) {
+            byte[] w = new byte[(int) type.bytesFor(cols)];
+            random.nextBytes(w); // random bit patterns: NaNs with payloads, infinities, subnormals
+            float[] x = randomVector(random, cols, 1);
+            for (DotMode mode : DotMode.values()) {
+                PreparedActivation a = PreparedActivation.prepare(type, mode, x);
+                float reference = Kernels.scalar().dot(le(w), 0, a);
+                float fast = Kernels.best().dot(le(w), 0, a);
+                if (Float.isNaN(reference)) {
+                    assertTrue(Float.isNaN(fast), type + " " + mode + " trial " + trial + ": " + fast);
+                } else {
+                    assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(fast),
+                            type + " " + mode + " trial " + trial + ": " + reference);
+                }
+            }
+        }
+    }
+
+    private static short smallHalf(SplittableRandom random) {
+        return org.popsolutions.spanker.ggml.quant.Half.fromFloat((float) (random.nextGaussian() * 0.01));
+    }
+
+    /** The vector F16 decode against the table, for every one of the 65536 bit patterns. */
+    @Test
+    void vectorHalfDecodeMatchesEveryBitPattern() {
+        byte[] all = new byte[2 << 16];
+        for (int h = 0; h < 1 << 16; h++) {
+            all[2 * h] = (byte) h;
+            all[2 * h + 1] = (byte) (h >>> 8);
+        }
+        for (int h = 0; h < 1 << 16; h += 8) {
+            float[] v = new float[8];
+            VectorKernels.halves(all, 2 * h).intoArray(v, 0); // not lane(): it may canonicalize NaNs
+            for (int l = 0; l < 8; l++) {
+                float expected = org.popsolutions.spanker.ggml.quant.Half.toFloat((short) (h + l));
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(v[l]),
+                        "half 0x" + Integer.toHexString(h + l));
             }
         }
     }
