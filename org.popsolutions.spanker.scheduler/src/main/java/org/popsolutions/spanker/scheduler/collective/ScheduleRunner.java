@@ -38,6 +38,8 @@ final class ScheduleRunner {
     private final AtomicLongArray linkBytes;
     private final AtomicLongArray linkMessages;
     private final long[] linkBusyUntil;
+    /** Below this many elements moved in a step, the cards' parts run on the calling thread. */
+    private static final long INLINE_STEP_ELEMENTS = 16_384;
 
     ScheduleRunner(Schedule schedule, TopologyKind cabling, ReduceOp op, float[][] work, byte[][] origins,
             Shaping shaping, ExecutorService pool) {
@@ -67,6 +69,7 @@ final class ScheduleRunner {
         long start = System.nanoTime();
         for (List<Transfer> step : schedule.steps()) {
             boolean staged = readsOverlapWrites(step);
+            boolean inline = shaping == null && elementsMoved(step) < INLINE_STEP_ELEMENTS;
             List<List<Integer>> bySource = groupBy(step, true);
             List<List<Integer>> byDestination = groupBy(step, false);
             InFlight[] inFlight = new InFlight[step.size()];
@@ -81,7 +84,7 @@ final class ScheduleRunner {
                     });
                 }
             }
-            runAll(sends);
+            runAll(sends, inline);
             List<Callable<Void>> receives = new ArrayList<>();
             for (int card = 0; card < p; card++) {
                 List<Integer> incoming = byDestination.get(card);
@@ -97,7 +100,7 @@ final class ScheduleRunner {
                     });
                 }
             }
-            runAll(receives);
+            runAll(receives, inline);
         }
         return System.nanoTime() - start;
     }
@@ -254,17 +257,40 @@ final class ScheduleRunner {
         }
     }
 
-    private void runAll(List<Callable<Void>> tasks) {
-        if (tasks.size() == 1) {
-            try {
-                tasks.get(0).call();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new DeviceException("a mock card failed: " + e, e);
+    private static long elementsMoved(List<Transfer> step) {
+        long elements = 0;
+        for (Transfer t : step) {
+            elements += t.length();
+        }
+        return elements;
+    }
+
+    /**
+     * Runs the cards' parts of a phase concurrently, or one after another on this thread when {@code inline}:
+     * for a few kilobytes, waking a thread per card costs more than the copies (the result is the same, since a
+     * phase's parts never touch the same data).
+     */
+    private void runAll(List<Callable<Void>> tasks, boolean inline) {
+        if (inline || tasks.size() == 1) {
+            for (Callable<Void> task : tasks) {
+                callInline(task);
             }
             return;
         }
+        runConcurrently(tasks);
+    }
+
+    private static void callInline(Callable<Void> task) {
+        try {
+            task.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new DeviceException("a mock card failed: " + e, e);
+        }
+    }
+
+    private void runConcurrently(List<Callable<Void>> tasks) {
         try {
             for (Future<Void> f : pool.invokeAll(tasks)) {
                 f.get();
