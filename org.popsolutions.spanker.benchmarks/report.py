@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Turns JMH JSON results (java -jar target/benchmarks.jar -rf json -rff results.json) into GB/s tables.
+
+Every benchmark here counts the bytes it moves in the `bytes` secondary result (bytes per second):
+weights streamed for MatVecBenchmark, bytes read for DramBandwidthBenchmark, bus bytes (nccl-tests busbw) for
+CollectiveBenchmark, bytes copied for MemcpyBenchmark.
+usage: report.py results.json [more.json ...]
+"""
+import json
+import sys
+
+LLAMA_CPP = {"Q4_0": (9.9, 18.9), "Q8_0": (16.8, 28.7), "Q4_K": (14.0, 25.3), "F16": (19.4, 32.3)}
+
+
+def rows(paths):
+    for path in paths:
+        with open(path) as f:
+            for r in json.load(f):
+                gbps = r["secondaryMetrics"]["bytes"]["score"] / 1e9
+                err = r["secondaryMetrics"]["bytes"].get("scoreError")
+                err = err / 1e9 if isinstance(err, (int, float)) else float("nan")
+                yield r["benchmark"].rsplit(".", 2)[-2], r.get("params", {}), gbps, err, r.get("jdkVersion", "?")
+
+
+def main(paths):
+    results = list(rows(paths))
+    for jdk in sorted({r[4] for r in results}):
+        print(f"## JDK {jdk}\n")
+        mine = [r for r in results if r[4] == jdk]
+        mv = {(p["type"], p["threads"], p.get("storage", "heap")): (g, e) for b, p, g, e, _ in mine if b == "MatVecBenchmark"}
+        if mv:
+            print("| type | storage | Java 1 thr GB/s | Java 2 thr GB/s | llama.cpp 1/2 thr | Java/llama.cpp 1 thr | 2 thr |")
+            print("|---|---|---|---|---|---|---|")
+            for (t, th, st) in sorted({(k[0], "", k[2]) for k in mv}):
+                one = mv.get((t, "1", st))
+                two = mv.get((t, "2", st))
+                ref = LLAMA_CPP.get(t)
+                fmt = lambda v: f"{v[0]:.1f} ± {v[1]:.1f}" if v else "–"
+                ratio = lambda v, i: f"{v[0] / ref[i]:.2f}" if v and ref else "–"
+                print(f"| {t} | {st} | {fmt(one)} | {fmt(two)} | {f'{ref[0]} / {ref[1]}' if ref else '–'} "
+                      f"| {ratio(one, 0)} | {ratio(two, 1)} |")
+            print()
+        for b, p, g, e, _ in mine:
+            if b == "DramBandwidthBenchmark":
+                print(f"DRAM read (streaming sum, 1 GiB), {p['threads']} thread(s): {g:.1f} ± {e:.1f} GB/s")
+        for b, p, g, e, _ in mine:
+            if b == "MemcpyBenchmark":
+                print(f"memcpy (System.arraycopy, 64 MiB, one thread): {g:.1f} ± {e:.1f} GB/s copied")
+        for b, p, g, e, _ in mine:
+            if b == "CollectiveBenchmark":
+                print(f"AllReduce {int(p['bytes']) >> 20} MiB on {p['cards']} cards, {p['algorithm']}: busbw {g:.2f} ± {e:.2f} GB/s")
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,113 @@
+package org.popsolutions.spanker.benchmarks;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed.
+ * Enough copies of the matrix to exceed the last-level cache four times over are used in turn, so every call
+ * reads its weights from DRAM, as in decode; the RowExecutor's threads split the rows.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms3g", "-Xmx3g"})
+public class MatVecBenchmark {
+    private static final long LAST_LEVEL_CACHE = 32L << 20;
+
+    @Param({"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16", "F32"})
+    public String type;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    @Param("4096")
+    public int rows;
+
+    @Param("4096")
+    public int cols;
+
+    /** heap: weights in heap byte arrays, read in place; direct: off-heap (as a memory mapping), row copies. */
+    @Param("heap")
+    public String storage;
+
+    private GgmlType weightType;
+    private ByteBuffer[] matrices;
+    private long matrixBytes;
+    private float[] x;
+    private float[] out;
+    private RowExecutor executor;
+    private MatVec matVec;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        weightType = GgmlType.valueOf(type);
+        matrixBytes = weightType.bytesFor((long) rows * cols);
+        long rowBytes = weightType.bytesFor(cols);
+        SplittableRandom random = new SplittableRandom(42);
+        byte[] first = new byte[Math.toIntExact(matrixBytes)];
+        ByteBuffer firstView = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) random.nextGaussian();
+            }
+            QuantFormats.of(weightType).quantize(row, 0, firstView, (int) (r * rowBytes), cols);
+        }
+        int copies = (int) Math.max(2, Math.min(64, (4 * LAST_LEVEL_CACHE + matrixBytes - 1) / matrixBytes));
+        matrices = new ByteBuffer[copies];
+        for (int i = 0; i < copies; i++) {
+            matrices[i] = storage.equals("direct")
+                    ? ByteBuffer.allocateDirect(first.length).order(ByteOrder.LITTLE_ENDIAN).put(0, first)
+                    : ByteBuffer.wrap(first.clone()).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            x[c] = (float) random.nextGaussian();
+        }
+        out = new float[rows];
+        executor = new RowExecutor(threads);
+        matVec = new MatVec(Kernels.best(), executor);
+        if (!Kernels.best().name().startsWith("vector")) {
+            throw new IllegalStateException("the Vector API kernels are not in use: " + Kernels.best().name());
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        executor.close();
+    }
+
+    @Benchmark
+    public float matvec(ByteCounter counter) {
+        ByteBuffer weights = matrices[next];
+        next = next + 1 == matrices.length ? 0 : next + 1;
+        matVec.matvec(weightType, weights, rows, cols, x, out, DotMode.GGML);
+        counter.bytes += matrixBytes;
+        return out[rows - 1];
+    }
+}
