@@ -116,7 +116,8 @@ public class StrategyHotDeployTest {
         ServiceReference<ConsoleCommand> pickReference = awaitCommand("pick");
         ConsoleCommand pick = context.getService(pickReference);
         long pickServiceId = serviceId(pickReference);
-        ConsoleCommand strategies = context.getService(awaitCommand("strategy"));
+        ServiceReference<ConsoleCommand> strategyReference = awaitCommand("strategy");
+        ConsoleCommand strategies = context.getService(strategyReference);
         awaitDecidedBy(pick, "bandwidth");
         assertEquals("bandwidth", activeStrategy(strategies));
         long bandwidthServiceId = activeProviderServiceId(strategies);
@@ -132,7 +133,8 @@ public class StrategyHotDeployTest {
             // Not asserted at once: fileinstall may restart a bundle it just started (its refresh), and the
             // bandwidth strategy rightly answers in between.
             await("spanker:strategy shows latency active", () -> "latency".equals(activeStrategy(strategies)));
-            await(() -> "the callers get answers from latency; " + callers.summary(), () -> callers.answeredBy("latency") > 0);
+            await(() -> "the callers get answers from latency; " + callers.summary(),
+                    () -> callers.answeredBy("latency") > 0);
 
             uninstall.run();
             removed = true;
@@ -165,6 +167,7 @@ public class StrategyHotDeployTest {
         context.ungetService(pickAfter);
         assertEquals("bandwidth", activeStrategy(strategies));
         assertEquals("bandwidth strategy service id", bandwidthServiceId, activeProviderServiceId(strategies));
+        context.ungetService(strategyReference);
         context.ungetService(pickReference);
     }
 
