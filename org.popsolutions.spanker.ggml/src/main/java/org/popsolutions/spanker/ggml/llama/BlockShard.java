@@ -28,7 +28,7 @@ final class BlockShard {
     private final float[] keys;
     private final float[] values;
 
-    BlockShard(GgufFile file, LlamaConfig config, int layer, CardShard shard, int contextLength) {
+    BlockShard(GgufFile file, LlamaConfig config, int layer, CardShard shard, int contextLength, boolean onHeap) {
         this.layer = layer;
         this.shard = shard;
         this.config = config;
@@ -43,13 +43,13 @@ final class BlockShard {
         int kvTo = shard.kvHeadEnd() * hd;
         this.attnNorm = Matrix.vector(file, p + "attn_norm.weight");
         this.ffnNorm = Matrix.vector(file, p + "ffn_norm.weight");
-        this.q = Matrix.of(file, p + "attn_q.weight").rows(qFrom, qTo);
-        this.k = Matrix.of(file, p + "attn_k.weight").rows(kvFrom, kvTo);
-        this.v = Matrix.of(file, p + "attn_v.weight").rows(kvFrom, kvTo);
-        this.o = Matrix.of(file, p + "attn_output.weight").columns(qFrom, qTo);
-        this.gate = Matrix.of(file, p + "ffn_gate.weight").rows(shard.feedForwardStart(), shard.feedForwardEnd());
-        this.up = Matrix.of(file, p + "ffn_up.weight").rows(shard.feedForwardStart(), shard.feedForwardEnd());
-        this.down = Matrix.of(file, p + "ffn_down.weight").columns(shard.feedForwardStart(), shard.feedForwardEnd());
+        this.q = Matrix.of(file, p + "attn_q.weight").rows(qFrom, qTo).onHeap(onHeap);
+        this.k = Matrix.of(file, p + "attn_k.weight").rows(kvFrom, kvTo).onHeap(onHeap);
+        this.v = Matrix.of(file, p + "attn_v.weight").rows(kvFrom, kvTo).onHeap(onHeap);
+        this.o = Matrix.of(file, p + "attn_output.weight").columns(qFrom, qTo).onHeap(onHeap);
+        this.gate = Matrix.of(file, p + "ffn_gate.weight").rows(shard.feedForwardStart(), shard.feedForwardEnd()).onHeap(onHeap);
+        this.up = Matrix.of(file, p + "ffn_up.weight").rows(shard.feedForwardStart(), shard.feedForwardEnd()).onHeap(onHeap);
+        this.down = Matrix.of(file, p + "ffn_down.weight").columns(shard.feedForwardStart(), shard.feedForwardEnd()).onHeap(onHeap);
         this.keys = new float[Math.multiplyExact(contextLength, localKv * hd)];
         this.values = new float[keys.length];
     }

@@ -6,13 +6,15 @@ import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.HeapWeights;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
  * Weight rows stored back to back in ggml layout (row r at byte r·rowBytes), the whole tensor or one card's share
- * of it. A row range is a view of the same bytes (it is contiguous); a column range is copied out, block-aligned.
+ * of it. A row range is a view of the same bytes (it is contiguous); a column range is copied out, block-aligned;
+ * {@link #onHeap} gives the card a heap copy of its own.
  */
 final class Matrix {
     final String name;
@@ -55,6 +57,18 @@ final class Matrix {
         ByteBuffer view = data.duplicate().clear().position((int) (from * rb)).limit((int) (to * rb)).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
         return new Matrix(name + "[rows " + from + ".." + to + ")", type, to - from, cols, view);
+    }
+
+    /**
+     * This matrix's bytes in a heap array of the card's own (the vector kernels read heap weights in place; a mapped
+     * buffer costs them a copy of every row on every product). A matrix already on the heap is returned as is.
+     */
+    Matrix onHeap(boolean wanted) {
+        if (!wanted) {
+            return this;
+        }
+        ByteBuffer heap = HeapWeights.copyOf(data);
+        return heap == data ? this : new Matrix(name, type, rows, cols, heap);
     }
 
     /** Columns [from, to) of every row, copied into a buffer of their own; both ends must fall on block edges. */

@@ -202,13 +202,20 @@ public final class ShardedLlama implements AutoCloseable {
         }
     }
 
+    /**
+     * Each card copies its shard into heap arrays of its own, which the vector kernels read in place (and which
+     * makes the per-card memory real), unless the copies would crowd the Java heap: then every card keeps views of
+     * the memory-mapped file (same results, slower products).
+     */
     private void place(GgufFile file) {
+        long planned = plan.cardLoads().stream().mapToLong(l -> l.weightBytes()).sum();
+        boolean onHeap = planned < Runtime.getRuntime().maxMemory() / 10 * 6;
         Matrix tokenEmbedding = Matrix.of(file, "token_embd.weight");
         cards[plan.firstCard()].embedding = tokenEmbedding;
         for (LayerPlacement placement : plan.layers()) {
             for (CardShard shard : placement.shards()) {
                 cards[shard.card()].blocks.put(placement.layer(),
-                        new BlockShard(file, config, placement.layer(), shard, options.contextLength()));
+                        new BlockShard(file, config, placement.layer(), shard, options.contextLength(), onHeap));
             }
         }
         Matrix head = config.tiedOutput() ? tokenEmbedding : Matrix.of(file, "output.weight");
@@ -219,7 +226,7 @@ public final class ShardedLlama implements AutoCloseable {
             int from = (int) ((long) i * config.vocabulary() / outputs.size());
             int to = (int) ((long) (i + 1) * config.vocabulary() / outputs.size());
             card.outputNorm = norm;
-            card.head = head.rows(from, to);
+            card.head = head.rows(from, to).onHeap(onHeap);
             card.headFirstRow = from;
         }
     }
