@@ -302,6 +302,7 @@ public final class VectorKernels implements Kernels {
         return sumLanes(acc);
     }
 
+
     // ---- float weights (and F16/BF16 in ggml mode, whose activation is already rounded) ----
 
     /** acc lanes plus the tail elements [from, n) (lane i mod 8 each), lanes added in order. */
@@ -345,7 +346,40 @@ public final class VectorKernels implements Kernels {
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
+    /**
+     * Eight binary16 values decoded as if none were an infinity or NaN (exponent 31), in fewer operations than
+     * {@link #halves}: the sign lands in place by an arithmetic shift of the half moved to the top.
+     */
+    static FloatVector finiteHalves(byte[] w, int at) {
+        IntVector top = ((IntVector) ByteVector.fromArray(B128, w, at).reinterpretAsShorts()
+                .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                .lanewise(VectorOperators.ASHR, 3);
+        return top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /**
+     * The common case decodes with {@link #finiteHalves} and watches for exponent 31; a row that has an infinity
+     * or NaN is done again with the exact decode (ggml F16 weights practically never have one).
+     */
     static float f16xF32(byte[] w, int at, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        IntVector exponents = IntVector.zero(I);
+        int end = n & ~7;
+        for (int i = 0; i < end; i += 8) {
+            IntVector top = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents = exponents.max(top.and(0x0f800000));
+            FloatVector wv = top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
+            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+        }
+        if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
+            return f16xF32Exact(w, at, x, n);
+        }
+        return finish(acc, w, at, x, end, n, GgmlType.F16);
+    }
+
+    static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         int end = n & ~7;
         for (int i = 0; i < end; i += 8) {

@@ -166,6 +166,27 @@ class KernelAgreementTest {
         }
     }
 
+    /** The short-cut F16 decode for every bit pattern it is used for (all but exponent 31). */
+    @Test
+    void finiteHalfDecodeMatchesEveryFinitePattern() {
+        byte[] all = new byte[2 << 16];
+        for (int h = 0; h < 1 << 16; h++) {
+            all[2 * h] = (byte) h;
+            all[2 * h + 1] = (byte) (h >>> 8);
+        }
+        for (int h = 0; h < 1 << 16; h += 8) {
+            float[] v = new float[8];
+            VectorKernels.finiteHalves(all, 2 * h).intoArray(v, 0);
+            for (int l = 0; l < 8; l++) {
+                if (((h + l) & 0x7c00) != 0x7c00) {
+                    float expected = org.popsolutions.spanker.ggml.quant.Half.toFloat((short) (h + l));
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(v[l]),
+                            "half 0x" + Integer.toHexString(h + l));
+                }
+            }
+        }
+    }
+
     /** 1e5 × the largest error Q8_1's s adds (s is fp16, and made from the unrounded d): Σ_blocks |m·s|·2^-10. */
     private static double q8_1SumRounding(ByteBuffer row, float[] x) {
         byte[] q = new byte[(int) GgmlType.Q8_1.bytesFor(x.length)];
