@@ -1,7 +1,5 @@
 package org.popsolutions.spanker.ggml.llama;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import org.popsolutions.spanker.api.collective.CollectiveEngine;
@@ -16,8 +14,7 @@ import org.popsolutions.spanker.scheduler.link.LinkCalculator;
 
 /**
  * Mock cards for tests: a topology with every link UP, and the scheduler's collective engine with the rev-A link
- * model. The engine's link model is a DS reference (a package-private field), set here by reflection so the
- * scheduler needs no test-only constructor.
+ * model.
  */
 public final class TestSupport {
     private TestSupport() {
@@ -36,24 +33,10 @@ public final class TestSupport {
     }
 
     public static CollectiveEngine engine() {
-        try {
-            ScheduledCollectives engine = new ScheduledCollectives();
-            Field field = ScheduledCollectives.class.getDeclaredField("linkModel");
-            field.setAccessible(true);
-            field.set(engine, new LinkCalculator(LinkParameters.REV_A));
-            return engine;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot set up ScheduledCollectives for the test", e);
-        }
+        return new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A));
     }
 
     public static void stop(CollectiveEngine engine) {
-        try {
-            Method deactivate = ScheduledCollectives.class.getDeclaredMethod("deactivate");
-            deactivate.setAccessible(true);
-            deactivate.invoke(engine);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
+        ((ScheduledCollectives) engine).close();
     }
 }

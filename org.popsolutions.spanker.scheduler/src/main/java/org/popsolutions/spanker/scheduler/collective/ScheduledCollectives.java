@@ -25,7 +25,7 @@ import org.popsolutions.spanker.api.topology.Topology;
 
 /** Runs collectives card to card over the topology's links, with the algorithm asked for or the cheapest. */
 @Component
-public final class ScheduledCollectives implements CollectiveEngine {
+public final class ScheduledCollectives implements CollectiveEngine, AutoCloseable {
     private final ExecutorService cards = Executors.newCachedThreadPool(new CardThreads());
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
@@ -41,6 +41,12 @@ public final class ScheduledCollectives implements CollectiveEngine {
 
     @Deactivate
     void deactivate() {
+        close();
+    }
+
+    /** Stops the mock cards' threads. */
+    @Override
+    public void close() {
         cards.shutdownNow();
     }
 

@@ -26,6 +26,16 @@ public final class LayerPlanner implements ModelPlanner {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile LinkModel links;
 
+    public LayerPlanner() {
+    }
+
+    /** Outside a framework (tests, tools): with fixed collaborators. */
+    public LayerPlanner(PartitionStrategy strategy, BandwidthModelService bandwidth, LinkModel links) {
+        this.strategy = strategy;
+        this.bandwidth = bandwidth;
+        this.links = links;
+    }
+
     @Override
     public Plan plan(ModelShape model, Topology topology, PlanOptions options) {
         return new PlanBuilder(model, topology, options, strategy, bandwidth.current(), links).build();
