@@ -9,11 +9,16 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Splits a range of rows into one contiguous slice per thread; the caller's thread takes the last slice.
- * One executor per model/benchmark (threads are daemons named {@code spanker-rows-N}), closed when done.
+ * Runs a range of rows on several threads, the caller's included. The rows are handed out in chunks that each
+ * thread takes as it becomes free, so a late-starting or descheduled thread (another process on the same core)
+ * holds the others back by one chunk at most, not by a whole share. One executor per model/benchmark (threads
+ * are daemons named {@code spanker-rows-N}), closed when done.
  */
 public final class RowExecutor implements AutoCloseable {
-    /** Work on rows [from, to). */
+    /**
+     * Work on rows [from, to). Called once per chunk, possibly several times on the same thread and concurrently
+     * on different threads; the chunks are disjoint and together cover the range.
+     */
     @FunctionalInterface
     public interface RowRange {
         void run(int from, int to);
@@ -40,34 +45,51 @@ public final class RowExecutor implements AutoCloseable {
     }
 
     public void forRows(int rows, RowRange work) {
-        int slices = Math.min(threads, Math.max(1, rows));
-        if (slices == 1) {
+        if (threads == 1 || rows <= 1) {
             work.run(0, rows);
             return;
         }
-        List<Future<?>> pending = new ArrayList<>(slices - 1);
-        for (int s = 0; s < slices - 1; s++) {
-            int from = (int) ((long) rows * s / slices);
-            int to = (int) ((long) rows * (s + 1) / slices);
-            pending.add(pool.submit(() -> work.run(from, to)));
+        int helpers = Math.min(threads, rows) - 1;
+        // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
+        int chunk = Math.max(1, rows / (16 * (helpers + 1)));
+        AtomicInteger next = new AtomicInteger();
+        Runnable drain = () -> {
+            for (int from = next.getAndAdd(chunk); from < rows; from = next.getAndAdd(chunk)) {
+                work.run(from, Math.min(rows, from + chunk));
+            }
+        };
+        List<Future<?>> pending = new ArrayList<>(helpers);
+        for (int s = 0; s < helpers; s++) {
+            pending.add(pool.submit(drain));
         }
-        work.run((int) ((long) rows * (slices - 1) / slices), rows);
+        Throwable failure = null;
+        try {
+            drain.run();
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            next.set(rows); // the helpers stop after their current chunk
+        }
         for (Future<?> f : pending) {
             try {
                 f.get();
             } catch (InterruptedException e) {
+                next.set(rows);
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for row workers", e);
             } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof RuntimeException re) {
-                    throw re;
+                if (failure == null) {
+                    failure = e.getCause();
                 }
-                if (cause instanceof Error err) {
-                    throw err;
-                }
-                throw new IllegalStateException(cause);
             }
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
         }
     }
 
