@@ -58,6 +58,11 @@ final class SpankerContainer {
             editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryHost", "127.0.0.1"),
             editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerHost", "127.0.0.1"),
             editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshHost", "127.0.0.1"),
+            // Fresh ports per container: a previous test class's Karaf may still hold the default ones while
+            // it shuts down, and the next container would then never come up.
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiRegistryPort", freePort()),
+            editConfigurationFilePut("etc/org.apache.karaf.management.cfg", "rmiServerPort", freePort()),
+            editConfigurationFilePut("etc/org.apache.karaf.shell.cfg", "sshPort", freePort()),
             // No ssh server (commands run through an in-process session) and no console on the test's stdin.
             configureConsole().ignoreLocalConsole().ignoreRemoteShell(),
             vmOption("--add-modules=jdk.incubator.vector"),
@@ -66,6 +71,13 @@ final class SpankerContainer {
             logLevel(LogLevel.WARN),
         };
         return Stream.concat(Arrays.stream(shared), Arrays.stream(extra)).toArray(Option[]::new);
+    }
+
+    /** A port nothing listens on right now, on the loopback interface. */
+    private static String freePort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return String.valueOf(socket.getLocalPort());
+        }
     }
 
     /** A system property the itest pom sets for the test JVM. */

@@ -4,6 +4,8 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -13,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -42,6 +45,8 @@ import org.osgi.framework.Constants;
 public class SpankerKarafTest {
     /** How long the spanker:* commands may take to appear after the feature's bundles start. */
     private static final long COMMANDS_READY_MILLIS = 60_000;
+    private static final String GOLDEN_PROPERTY = "spanker.golden";
+    private static final String OUTPUT_PROPERTY = "spanker.test.output";
 
     @Inject
     private BundleContext context;
@@ -54,7 +59,11 @@ public class SpankerKarafTest {
 
     @Configuration
     public Option[] configuration() throws IOException {
-        return SpankerContainer.options();
+        Path golden = Path.of(SpankerContainer.requiredProperty(GOLDEN_PROPERTY)).toAbsolutePath().normalize();
+        assertTrue("the golden models (../shared/golden beside the repository) at " + golden,
+                java.nio.file.Files.isDirectory(golden.resolve("model")));
+        return SpankerContainer.options(systemProperty(GOLDEN_PROPERTY).value(golden.toString()),
+                systemProperty(OUTPUT_PROPERTY).value(Path.of("target").toAbsolutePath().toString()));
     }
 
     @Test
@@ -115,6 +124,50 @@ public class SpankerKarafTest {
             assertTrue(e.getMessage(), e.getMessage().startsWith("spanker:pick: option --m must be"));
             assertEquals(e.getMessage(), 1, e.getMessage().lines().count());
         }
+    }
+
+    @Test
+    public void planLaysTheGoldenModelOverTheFourMockCards() throws Exception {
+        JsonObject plan = JsonParser.parseString(run("spanker:plan --model " + goldenModel("q8_0") + " --json"))
+                .getAsJsonObject();
+        assertEquals("bandwidth", plan.get("strategy").getAsString());
+        assertEquals(4, plan.get("cards").getAsInt());
+        assertEquals(2, plan.getAsJsonArray("layers").size());
+        assertTrue(plan.get("secondsPerToken").getAsDouble() > 0);
+    }
+
+    @Test
+    public void logitsOfTheGoldenModelMatchLlamaCpp() throws Exception {
+        Path out = Path.of(System.getProperty(OUTPUT_PROPERTY), "karaf-logits.f32");
+        run("spanker:logits --model " + goldenModel("q8_0") + " --tokens 1,5,9,42 --out " + out);
+        float[] got = floats(out);
+        float[] expected = floats(Path.of(System.getProperty(GOLDEN_PROPERTY), "model", "logits",
+                "tiny-llama-q8_0.llamacpp.incr.kvf32.f32"));
+        assertEquals(4 * 512, got.length);
+        for (int i = 0; i < got.length; i++) {
+            // golden README: a ggml-style implementation is within 0.1 of llama.cpp
+            assertEquals("logit " + i, expected[i], got[i], 0.1f);
+        }
+    }
+
+    @Test
+    public void runGeneratesTokensAcrossTheCards() throws Exception {
+        JsonObject result = JsonParser.parseString(
+                run("spanker:run --model " + goldenModel("q8_0") + " --tokens 1,5,9 --n 3 --json")).getAsJsonObject();
+        assertEquals(3, result.getAsJsonArray("tokens").size());
+        assertTrue(result.getAsJsonObject("timing").get("tokensPerSecond").getAsDouble() > 0);
+    }
+
+    private static String goldenModel(String type) {
+        return Path.of(System.getProperty(GOLDEN_PROPERTY), "model", "tiny-llama-" + type + ".gguf").toString();
+    }
+
+    private static float[] floats(Path file) throws IOException {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        float[] values = new float[bytes.remaining() / Float.BYTES];
+        bytes.asFloatBuffer().get(values);
+        return values;
     }
 
     /** Runs one command line in a fresh console session and returns what it printed. */
