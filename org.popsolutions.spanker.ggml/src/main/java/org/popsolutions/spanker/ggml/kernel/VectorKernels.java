@@ -32,6 +32,7 @@ public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -150,6 +151,15 @@ public final class VectorKernels implements Kernels {
                 .add((IntVector) p.convertShape(VectorOperators.S2I, I, 1));
     }
 
+    /**
+     * {@link #fold} for products whose lane sums stay within 16 bits (4-bit weights: |q·a| ≤ 1024, four per lane):
+     * the two halves are added as shorts and widened once.
+     */
+    private static IntVector foldSmall(ShortVector p) {
+        ShortVector sum = ((ShortVector) p.reinterpretShape(S128, 0)).add((ShortVector) p.reinterpretShape(S128, 1));
+        return (IntVector) sum.convertShape(VectorOperators.S2I, I, 0);
+    }
+
     private static FloatVector toFloat(IntVector v) {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
@@ -165,7 +175,7 @@ public final class VectorKernels implements Kernels {
             ShortVector lo = q.and((short) 15).sub((short) 8);
             ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8);
             ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            acc = acc.add(toFloat(fold(p)).mul(scale));
+            acc = acc.add(toFloat(foldSmall(p)).mul(scale));
         }
         return sumLanes(acc);
     }
@@ -184,7 +194,7 @@ public final class VectorKernels implements Kernels {
             ShortVector lo = q.and((short) 15);
             ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
             ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            acc = acc.add(toFloat(fold(p)).mul(scale));
+            acc = acc.add(toFloat(foldSmall(p)).mul(scale));
         }
         return sumLanes(acc) + minTerms;
     }
