@@ -245,18 +245,17 @@ public final class VectorKernels implements Kernels {
                 // 32 bytes of nibbles: 64 values, low nibbles one sub-block, high nibbles the next
                 int qs = wb + 16 + 32 * quarter;
                 int vi = 256 * b + 64 * quarter;
+                // (ZERO_EXTEND_B2S would save the masks of the high nibbles, but Java 17 rejects it at run time)
                 ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, qs).convertShape(VectorOperators.B2S, S, 0);
                 ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, qs + 16)
                         .convertShape(VectorOperators.B2S, S, 0);
-                // 4-bit × int8 ≤ 1920: two products still fit 16 bits
+                // 4-bit × int8 ≤ 1920: four products per lane still fit 16 bits
                 ShortVector lo = q0.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
                         .add(q1.and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)));
                 ShortVector hi = q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
                         .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 48)));
-                IntVector loSum = ((IntVector) lo.convertShape(VectorOperators.S2I, I, 0))
-                        .add((IntVector) lo.convertShape(VectorOperators.S2I, I, 1));
-                IntVector hiSum = ((IntVector) hi.convertShape(VectorOperators.S2I, I, 0))
-                        .add((IntVector) hi.convertShape(VectorOperators.S2I, I, 1));
+                IntVector loSum = foldSmall(lo);
+                IntVector hiSum = foldSmall(hi);
                 int pair = (int) (scales >>> (16 * quarter));
                 block = block.add(loSum.mul(pair & 0xff)).add(hiSum.mul((pair >>> 8) & 0xff));
             }
@@ -287,7 +286,8 @@ public final class VectorKernels implements Kernels {
                         .convertShape(VectorOperators.B2S, S, 0);
                 ShortVector h = (ShortVector) ByteVector.fromArray(B128, w, wb + 128 + 32 * half + g)
                         .convertShape(VectorOperators.B2S, S, 0);
-                // 6-bit × int8 ≤ 4096 fits 16 bits; the int8 scale does not, so it multiplies 32-bit lanes
+                // 6-bit × int8 ≤ 4096 fits 16 bits; the int8 scale does not, so it multiplies 32-bit lanes (widened in
+                // place: a helper here is past C2's inlining depth, and its vectors would be boxed)
                 ShortVector p1 = lo.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 48))
                         .sub((short) 32).mul(ShortVector.fromArray(S, v, vi));
                 ShortVector p2 = hi.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 48))
