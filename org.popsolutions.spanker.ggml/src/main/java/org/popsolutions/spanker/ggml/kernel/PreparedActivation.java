@@ -28,6 +28,8 @@ public final class PreparedActivation {
     private final float[] blockSums;
     /** Q8_K only: per block, eight sums of two consecutive bsums (one per 32-value sub-block). */
     private final int[] subBlockSums;
+    /** No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits. */
+    private final boolean symmetricValues;
 
     private PreparedActivation(GgmlType weightType, DotMode mode, int length, float[] floats, byte[] quantized) {
         this.weightType = weightType;
@@ -44,6 +46,7 @@ public final class PreparedActivation {
             blockScales = null;
             blockSums = null;
             subBlockSums = null;
+            symmetricValues = false;
             return;
         }
         boolean kQuant = weightType == GgmlType.Q4_K || weightType == GgmlType.Q6_K;
@@ -59,10 +62,13 @@ public final class PreparedActivation {
         blockScales = new float[blocks];
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
+        boolean symmetric = true;
         for (int b = 0; b < blocks; b++) {
             int at = b * blockBytes;
             for (int j = 0; j < block; j++) {
-                values[b * block + j] = quantized[at + valuesAt + j];
+                byte q = quantized[at + valuesAt + j];
+                values[b * block + j] = q;
+                symmetric &= q != Byte.MIN_VALUE;
             }
             if (kQuant) {
                 blockScales[b] = ScalarKernels.floatAt(quantized, at);
@@ -77,6 +83,7 @@ public final class PreparedActivation {
                 }
             }
         }
+        symmetricValues = symmetric;
     }
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x, int offset, int length) {
@@ -167,5 +174,9 @@ public final class PreparedActivation {
 
     int[] subBlockSums() {
         return subBlockSums;
+    }
+
+    boolean symmetricValues() {
+        return symmetricValues;
     }
 }

@@ -200,6 +200,9 @@ public final class VectorKernels implements Kernels {
     }
 
     static float q8_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
+        if (a.symmetricValues()) {
+            return q8_0xQ8_0Symmetric(w, at, a, n);
+        }
         short[] v = a.values();
         float[] ds = a.blockScales();
         FloatVector acc = FloatVector.zero(F);
@@ -210,6 +213,23 @@ public final class VectorKernels implements Kernels {
             IntVector s = fold(shorts(w, wb + 2).mul(values(v, 32 * b)))
                     .add(fold(shorts(w, wb + 18).mul(values(v, 32 * b + 16))));
             acc = acc.add(toFloat(s).mul(scale));
+        }
+        return sumLanes(acc);
+    }
+
+    /**
+     * Q8_0 when no activation value is −128: any weight byte times such a value is at most 128·127 in magnitude,
+     * so the two halves' products add in 16 bits and only their sum is widened.
+     */
+    static float q8_0xQ8_0Symmetric(byte[] w, int at, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / 32; b++) {
+            int wb = at + 34 * b;
+            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
+            ShortVector p = shorts(w, wb + 2).mul(values(v, 32 * b)).add(shorts(w, wb + 18).mul(values(v, 32 * b + 16)));
+            acc = acc.add(toFloat(fold(p)).mul(scale));
         }
         return sumLanes(acc);
     }

@@ -143,6 +143,35 @@ class KernelAgreementTest {
         }
     }
 
+    /**
+     * Q8_0 activations without −128 take the 16-bit path; weights may still hold every byte, −128 included, and
+     * the extremes (−128·−127, −128·127 twice in a lane pair) must not overflow.
+     */
+    @Test
+    void q8_0SymmetricActivationsWithExtremeWeights() {
+        SplittableRandom random = new SplittableRandom(21);
+        for (int trial = 0; trial < 30; trial++) {
+            int cols = 32 * (1 + random.nextInt(8));
+            byte[] w = new byte[(int) GgmlType.Q8_0.bytesFor(cols)];
+            byte[] q = new byte[w.length];
+            random.nextBytes(w);
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (byte) (trial % 3 == 0 ? (i % 2 == 0 ? -127 : 127) : random.nextInt(-127, 128));
+                if (trial % 3 == 0) {
+                    w[i] = (byte) (i % 2 == 0 ? -128 : 127);
+                }
+            }
+            for (int b = 0; b < cols / 32; b++) {
+                le(w).putShort(34 * b, smallHalf(random));
+                le(q).putShort(34 * b, smallHalf(random));
+            }
+            PreparedActivation a = PreparedActivation.ofQuantized(GgmlType.Q8_0, q, cols);
+            assertTrue(a.symmetricValues());
+            assertEquals(Float.floatToRawIntBits(Kernels.scalar().dot(le(w), 0, a)),
+                    Float.floatToRawIntBits(Kernels.best().dot(le(w), 0, a)), "trial " + trial);
+        }
+    }
+
     private static short smallHalf(SplittableRandom random) {
         return org.popsolutions.spanker.ggml.quant.Half.fromFloat((float) (random.nextGaussian() * 0.01));
     }
