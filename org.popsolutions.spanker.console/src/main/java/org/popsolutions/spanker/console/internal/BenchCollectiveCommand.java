@@ -50,8 +50,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                                 "algorithm", "auto"),
                         OptionSpec.choice("redop", List.of("sum", "max", "min", "avg"), "reduction", "sum"),
                         OptionSpec.flag("shaped", "hold links and cards to the link model's rates and latencies"),
-                        OptionSpec.value("iters", "N", "timed iterations per size", "5"),
-                        OptionSpec.value("warmup", "N", "untimed iterations per size", "1")));
+                        OptionSpec.value("iters", "N", "timed iterations per size", "20"),
+                        OptionSpec.value("warmup", "N", "untimed iterations per size", "5")));
     }
 
     @Override
@@ -61,8 +61,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         long max = arguments.unsignedLong("max").orElse(64L << 20);
         int factor = arguments.integer("factor", 2);
         int cards = arguments.integer("cards", 4);
-        int iterations = arguments.integer("iters", 5);
-        int warmup = arguments.integer("warmup", 1);
+        int iterations = arguments.integer("iters", 20);
+        int warmup = arguments.integer("warmup", 5);
         if (min < 4 || max < min || max > MAX_BYTES) {
             throw new UsageException("sizes must satisfy 4 <= --min <= --max <= 1G, got " + min + " and " + max);
         }
@@ -84,22 +84,24 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling + ", "
                 + (shaped ? "shaped to the link model" : "unshaped") + ")", "size (B)", "count", "type", "redop",
-                "algo", "time (us)", "algbw (GB/s)", "busbw (GB/s)", "predicted (us)", "meas/pred");
+                "algo", "time (us, median)", "algbw (GB/s)", "busbw (GB/s)", "predicted (us)", "meas/pred");
         List<Map<String, Object>> rows = new ArrayList<>();
         double lastBusBandwidth = 0;
         for (long size = min; size <= max; size = size * factor) {
             int perCard = elementsPerCard(kind, size, cards);
             List<float[]> inputs = inputs(cards, perCard);
             CollectiveOutcome outcome = null;
-            long totalNanos = 0;
+            long[] nanos = new long[iterations];
             for (int i = 0; i < warmup + iterations; i++) {
                 List<float[]> buffers = inputs.stream().map(float[]::clone).toList();
                 outcome = engine.run(new CollectiveRequest(kind, op, topology, buffers, algorithm, 0, shaped));
                 if (i >= warmup) {
-                    totalNanos += outcome.elapsedNanos();
+                    nanos[i - warmup] = outcome.elapsedNanos();
                 }
             }
-            double seconds = totalNanos / 1e9 / iterations;
+            // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
+            java.util.Arrays.sort(nanos);
+            double seconds = nanos[iterations / 2] / 1e9;
             long bytes = reportedBytes(kind, perCard, cards);
             double algbw = bytes / seconds / 1e9;
             double busbw = algbw * kind.busBandwidthFactor(cards);
@@ -117,6 +119,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             row.put("redop", op.name().toLowerCase(Locale.ROOT));
             row.put("algorithm", outcome.algorithm().label());
             row.put("timeMicros", seconds * 1e6);
+            row.put("minTimeMicros", nanos[0] / 1e3);
             row.put("algbwGBps", algbw);
             row.put("busbwGBps", busbw);
             row.put("predictedMicros", predicted * 1e6);

@@ -40,6 +40,7 @@ final class ScheduleRunner {
     private final long[] linkBusyUntil;
     /** Below this many elements moved in a step, the cards' parts run on the calling thread. */
     private static final long INLINE_STEP_ELEMENTS = 16_384;
+    private static final long INLINE_SHAPED_STEP_ELEMENTS = 65_536;
 
     ScheduleRunner(Schedule schedule, TopologyKind cabling, ReduceOp op, float[][] work, byte[][] origins,
             Shaping shaping, ExecutorService pool) {
@@ -69,7 +70,9 @@ final class ScheduleRunner {
         long start = System.nanoTime();
         for (List<Transfer> step : schedule.steps()) {
             boolean staged = readsOverlapWrites(step);
-            boolean inline = shaping == null && elementsMoved(step) < INLINE_STEP_ELEMENTS;
+            // Shaped waits are for absolute deadlines, so running the parts in turn ends when the last one would;
+            // a shaped step is long next to the host's copying, so more of them run in turn.
+            boolean inline = elementsMoved(step) < (shaping == null ? INLINE_STEP_ELEMENTS : INLINE_SHAPED_STEP_ELEMENTS);
             List<List<Integer>> bySource = groupBy(step, true);
             List<List<Integer>> byDestination = groupBy(step, false);
             InFlight[] inFlight = new InFlight[step.size()];
@@ -95,7 +98,7 @@ final class ScheduleRunner {
                         for (int index : incoming) {
                             arrived.add(inFlight[index]);
                         }
-                        receive(destination, arrived);
+                        receive(destination, arrived, inline);
                         return null;
                     });
                 }
@@ -144,13 +147,10 @@ final class ScheduleRunner {
         return done + (long) ((path.length - 1) * shaping.alphaSeconds() * 1e9);
     }
 
-    private void receive(int destination, List<InFlight> arrived) {
+    private void receive(int destination, List<InFlight> arrived, boolean alone) {
         long arrival = 0;
         for (InFlight message : arrived) {
             arrival = Math.max(arrival, message.arrivalNanos());
-        }
-        if (shaping != null) {
-            waitUntil(arrival);
         }
         long reducedBytes = 0;
         // Messages into the same range combine in card order, the receiver's own data taking its place.
@@ -181,8 +181,10 @@ final class ScheduleRunner {
             }
             i = j;
         }
-        if (shaping != null && reducedBytes > 0) {
-            waitUntil(System.nanoTime() + (long) (reducedBytes * shaping.gammaSecondsPerByte() * 1e9));
+        if (shaping != null) {
+            // A card takes the bytes in as they arrive and combines at its reduce rate after the last one; the
+            // host's own copying happens inside that window instead of adding to it.
+            waitUntil(arrival + (long) (reducedBytes * shaping.gammaSecondsPerByte() * 1e9), alone);
         }
     }
 
@@ -243,14 +245,16 @@ final class ScheduleRunner {
     }
 
     /**
-     * Sleeps until {@code deadline}: parked while far (a park overshoots by tens of microseconds), then yielding,
-     * not spinning, because there may be more mock cards than cores.
+     * Sleeps until {@code deadline}: parked while far (a park overshoots by tens of microseconds), then spinning
+     * when this thread runs the whole step, or yielding when the cards' threads may outnumber the cores.
      */
-    private static void waitUntil(long deadline) {
+    private static void waitUntil(long deadline, boolean spin) {
         long remaining;
         while ((remaining = deadline - System.nanoTime()) > 0) {
-            if (remaining > 80_000) {
-                LockSupport.parkNanos(remaining - 70_000);
+            if (remaining > 250_000) {
+                LockSupport.parkNanos(remaining - 200_000);
+            } else if (spin) {
+                Thread.onSpinWait();
             } else {
                 Thread.yield();
             }
