@@ -14,6 +14,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.popsolutions.spanker.api.collective.CollectiveOutcome;
 import org.popsolutions.spanker.api.collective.CollectiveRequest;
@@ -86,6 +87,11 @@ public class CollectiveBenchmark {
         for (int card = 0; card < cards; card++) {
             System.arraycopy(pristine[card], 0, buffers.get(card), 0, pristine[card].length);
         }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        engine.close();
     }
 
     @Benchmark
