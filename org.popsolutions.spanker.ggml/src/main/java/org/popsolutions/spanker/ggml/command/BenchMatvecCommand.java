@@ -65,7 +65,9 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
         ByteBuffer[] matrices = new ByteBuffer[copies];
         SplittableRandom random = new SplittableRandom(42);
         float[] row = new float[cols];
-        ByteBuffer first = ByteBuffer.allocateDirect((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN);
+        // Heap buffers: the kernels read them in place, as they read a card's placed shard (a direct or mapped
+        // buffer costs a copy per row; docs/performance.md).
+        ByteBuffer first = ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN);
         long rowBytes = type.bytesFor(cols);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
@@ -74,7 +76,7 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
             QuantFormats.of(type).quantize(row, 0, first, (int) (r * rowBytes), cols);
         }
         for (int i = 0; i < copies; i++) {
-            matrices[i] = i == 0 ? first : ByteBuffer.allocateDirect((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN)
+            matrices[i] = i == 0 ? first : ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN)
                     .put(first.duplicate().clear()).clear();
         }
         float[] x = new float[cols];
