@@ -65,22 +65,15 @@ public final class Schedules {
         int p = b.cards;
         switch (algorithm) {
             case REFERENCE -> {
-                b.step();
-                for (int c = 1; c < p; c++) {
-                    b.reduce(c, 0, 0, b.n);
-                }
+                foldIntoCardZero(b);
                 b.step();
                 for (int c = 1; c < p; c++) {
                     b.copy(0, c, 0, b.n);
                 }
             }
             case RING -> {
-                for (int s = 0; s < p - 1; s++) {
-                    b.step();
-                    for (int r = 0; r < p; r++) {
-                        b.reduceChunk(r, (r + 1) % p, Math.floorMod(r - s, p), p);
-                    }
-                }
+                // Card r ends the reduce-scatter owning chunk r + 1, which the allgather then passes on.
+                ringReduceScatter(b, 0);
                 for (int s = 0; s < p - 1; s++) {
                     b.step();
                     for (int r = 0; r < p; r++) {
@@ -107,14 +100,7 @@ public final class Schedules {
                 copyResultToExtras(b, q);
             }
             case DIRECT -> {
-                b.step();
-                for (int r = 0; r < p; r++) {
-                    for (int c = 0; c < p; c++) {
-                        if (c != r) {
-                            b.reduceChunk(r, c, c, p);
-                        }
-                    }
-                }
+                directReduceScatter(b);
                 b.step();
                 for (int r = 0; r < p; r++) {
                     for (int c = 0; c < p; c++) {
@@ -132,23 +118,14 @@ public final class Schedules {
         int p = b.cards;
         switch (algorithm) {
             case REFERENCE -> {
-                b.step();
-                for (int c = 1; c < p; c++) {
-                    b.reduce(c, 0, 0, b.n);
-                }
+                foldIntoCardZero(b);
                 b.step();
                 for (int c = 1; c < p; c++) {
                     b.copyChunk(0, c, c, p);
                 }
             }
-            case RING -> {
-                for (int s = 0; s < p - 1; s++) {
-                    b.step();
-                    for (int r = 0; r < p; r++) {
-                        b.reduceChunk(r, (r + 1) % p, Math.floorMod(r - s - 1, p), p);
-                    }
-                }
-            }
+            // Shifted by one chunk so that card r ends owning chunk r.
+            case RING -> ringReduceScatter(b, 1);
             case RECURSIVE_DOUBLING, HALVING_DOUBLING -> {
                 int q = Integer.highestOneBit(p);
                 foldExtrasIn(b, q);
@@ -169,17 +146,40 @@ public final class Schedules {
                     }
                 }
             }
-            case DIRECT -> {
-                b.step();
-                for (int r = 0; r < p; r++) {
-                    for (int c = 0; c < p; c++) {
-                        if (c != r) {
-                            b.reduceChunk(r, c, c, p);
-                        }
-                    }
+            case DIRECT -> directReduceScatter(b);
+            default -> throw new IllegalStateException(algorithm.name());
+        }
+    }
+
+    /** The original's first half: every card's whole buffer folded into card 0, in card order. */
+    private static void foldIntoCardZero(Builder b) {
+        b.step();
+        for (int c = 1; c < b.cards; c++) {
+            b.reduce(c, 0, 0, b.n);
+        }
+    }
+
+    /** p−1 neighbour steps; at step s card r passes chunk r − s − shift downstream, which folds it in. */
+    private static void ringReduceScatter(Builder b, int shift) {
+        int p = b.cards;
+        for (int s = 0; s < p - 1; s++) {
+            b.step();
+            for (int r = 0; r < p; r++) {
+                b.reduceChunk(r, (r + 1) % p, Math.floorMod(r - s - shift, p), p);
+            }
+        }
+    }
+
+    /** One step: every card sends chunk c to card c, which folds the p contributions in card order. */
+    private static void directReduceScatter(Builder b) {
+        int p = b.cards;
+        b.step();
+        for (int r = 0; r < p; r++) {
+            for (int c = 0; c < p; c++) {
+                if (c != r) {
+                    b.reduceChunk(r, c, c, p);
                 }
             }
-            default -> throw new IllegalStateException(algorithm.name());
         }
     }
 
