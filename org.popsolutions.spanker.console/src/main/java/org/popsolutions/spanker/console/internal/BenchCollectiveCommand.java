@@ -33,6 +33,8 @@ import org.popsolutions.spanker.console.support.Report;
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=bench-collective")
 public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     private static final long MAX_BYTES = 1L << 30;
+    private static final long WARMUP_NANOS = 500_000_000L;
+    private static final int MAX_WARMUP = 1000;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
@@ -51,7 +53,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                         OptionSpec.choice("redop", List.of("sum", "max", "min", "avg"), "reduction", "sum"),
                         OptionSpec.flag("shaped", "hold links and cards to the link model's rates and latencies"),
                         OptionSpec.value("iters", "N", "timed iterations per size", "20"),
-                        OptionSpec.value("warmup", "N", "untimed iterations per size", "5")));
+                        OptionSpec.value("warmup", "N", "untimed iterations per size",
+                                "as many as fit in 0.5 s, 5 to 1000")));
     }
 
     @Override
@@ -62,7 +65,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         int factor = arguments.integer("factor", 2);
         int cards = arguments.integer("cards", 4);
         int iterations = arguments.integer("iters", 20);
-        int warmup = arguments.integer("warmup", 5);
+        Integer fixedWarmup = arguments.integer("warmup").orElse(null);
+        int warmup = fixedWarmup == null ? 5 : fixedWarmup;
         if (min < 4 || max < min || max > MAX_BYTES) {
             throw new UsageException("sizes must satisfy 4 <= --min <= --max <= 1G, got " + min + " and " + max);
         }
@@ -91,13 +95,15 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             int perCard = elementsPerCard(kind, size, cards);
             List<float[]> inputs = inputs(cards, perCard);
             CollectiveOutcome outcome = null;
+            // Warm up until the step code is compiled: small sizes need hundreds of runs, large ones a few.
+            long warmupEnd = System.nanoTime() + WARMUP_NANOS;
+            for (int i = 0; i < warmup || fixedWarmup == null && i < MAX_WARMUP && System.nanoTime() < warmupEnd; i++) {
+                engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
+            }
             long[] nanos = new long[iterations];
-            for (int i = 0; i < warmup + iterations; i++) {
-                List<float[]> buffers = inputs.stream().map(float[]::clone).toList();
-                outcome = engine.run(new CollectiveRequest(kind, op, topology, buffers, algorithm, 0, shaped));
-                if (i >= warmup) {
-                    nanos[i - warmup] = outcome.elapsedNanos();
-                }
+            for (int i = 0; i < iterations; i++) {
+                outcome = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
+                nanos[i] = outcome.elapsedNanos();
             }
             // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
             java.util.Arrays.sort(nanos);
@@ -159,6 +165,10 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     static long reportedBytes(CollectiveKind kind, int perCard, int cards) {
         long bytes = (long) perCard * Float.BYTES;
         return kind == CollectiveKind.ALL_GATHER ? bytes * cards : bytes;
+    }
+
+    private static List<float[]> copies(List<float[]> inputs) {
+        return inputs.stream().map(float[]::clone).toList();
     }
 
     private static List<float[]> inputs(int cards, int perCard) {

@@ -40,7 +40,7 @@ final class ScheduleRunner {
     private final long[] linkBusyUntil;
     /** Below this many elements moved in a step, the cards' parts run on the calling thread. */
     private static final long INLINE_STEP_ELEMENTS = 16_384;
-    private static final long INLINE_SHAPED_STEP_ELEMENTS = 65_536;
+    private static final int INLINE_SHAPED_MAX_CARDS = 8;
 
     ScheduleRunner(Schedule schedule, TopologyKind cabling, ReduceOp op, float[][] work, byte[][] origins,
             Shaping shaping, ExecutorService pool) {
@@ -70,9 +70,11 @@ final class ScheduleRunner {
         long start = System.nanoTime();
         for (List<Transfer> step : schedule.steps()) {
             boolean staged = readsOverlapWrites(step);
-            // Shaped waits are for absolute deadlines, so running the parts in turn ends when the last one would;
-            // a shaped step is long next to the host's copying, so more of them run in turn.
-            boolean inline = elementsMoved(step) < (shaping == null ? INLINE_STEP_ELEMENTS : INLINE_SHAPED_STEP_ELEMENTS);
+            // Shaped steps end at absolute deadlines set by the model, and the host copies an order of magnitude
+            // faster than the modelled links and cards, so a few cards' parts done in turn fit inside the window
+            // (they run before the one wait); waking a thread per card would add more than it saves.
+            boolean inline = shaping == null ? elementsMoved(step) < INLINE_STEP_ELEMENTS
+                    : p <= INLINE_SHAPED_MAX_CARDS;
             List<List<Integer>> bySource = groupBy(step, true);
             List<List<Integer>> byDestination = groupBy(step, false);
             InFlight[] inFlight = new InFlight[step.size()];
@@ -89,6 +91,7 @@ final class ScheduleRunner {
             }
             runAll(sends, inline);
             List<Callable<Void>> receives = new ArrayList<>();
+            long[] doneBy = new long[p];
             for (int card = 0; card < p; card++) {
                 List<Integer> incoming = byDestination.get(card);
                 if (!incoming.isEmpty()) {
@@ -98,12 +101,23 @@ final class ScheduleRunner {
                         for (int index : incoming) {
                             arrived.add(inFlight[index]);
                         }
-                        receive(destination, arrived, inline);
+                        doneBy[destination] = receive(destination, arrived);
+                        if (shaping != null && !inline) {
+                            waitUntil(doneBy[destination], false);
+                        }
                         return null;
                     });
                 }
             }
             runAll(receives, inline);
+            if (shaping != null && inline) {
+                // Every card of the step has taken its data in; the step ends when the slowest would have.
+                long last = Long.MIN_VALUE;
+                for (long deadline : doneBy) {
+                    last = Math.max(last, deadline);
+                }
+                waitUntil(last, true);
+            }
         }
         return System.nanoTime() - start;
     }
@@ -147,7 +161,8 @@ final class ScheduleRunner {
         return done + (long) ((path.length - 1) * shaping.alphaSeconds() * 1e9);
     }
 
-    private void receive(int destination, List<InFlight> arrived, boolean alone) {
+    /** Takes or combines what arrived; returns when the card is done by the link model (shaped runs). */
+    private long receive(int destination, List<InFlight> arrived) {
         long arrival = 0;
         for (InFlight message : arrived) {
             arrival = Math.max(arrival, message.arrivalNanos());
@@ -181,11 +196,9 @@ final class ScheduleRunner {
             }
             i = j;
         }
-        if (shaping != null) {
-            // A card takes the bytes in as they arrive and combines at its reduce rate after the last one; the
-            // host's own copying happens inside that window instead of adding to it.
-            waitUntil(arrival + (long) (reducedBytes * shaping.gammaSecondsPerByte() * 1e9), alone);
-        }
+        // A card takes the bytes in as they arrive and combines at its reduce rate after the last one; the
+        // host's own copying happens inside that window instead of adding to it.
+        return shaping == null ? 0 : arrival + (long) (reducedBytes * shaping.gammaSecondsPerByte() * 1e9);
     }
 
     private void combineInCardOrder(int destination, List<InFlight> group) {
