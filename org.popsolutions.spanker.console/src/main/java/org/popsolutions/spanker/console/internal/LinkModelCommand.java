@@ -3,7 +3,6 @@ package org.popsolutions.spanker.console.internal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -140,9 +139,5 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
                 .put("bytesPerCard", bytes)
                 .put("collectives", collectiveJson);
         return report;
-    }
-
-    static String lower(Enum<?> e) {
-        return e.name().toLowerCase(Locale.ROOT);
     }
 }

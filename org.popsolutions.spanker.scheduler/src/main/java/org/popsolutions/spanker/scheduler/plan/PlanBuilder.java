@@ -2,7 +2,6 @@ package org.popsolutions.spanker.scheduler.plan;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import org.popsolutions.spanker.api.CardMemoryExceededException;
 import org.popsolutions.spanker.api.NoSailsException;
@@ -353,9 +352,5 @@ final class PlanBuilder {
     private TensorShape require(String name) {
         return model.tensor(name).orElseThrow(() -> new org.popsolutions.spanker.api.InvalidModelException(
                 "model " + model.name() + " has no tensor " + name + "; a llama-family model needs it"));
-    }
-
-    static String format(double seconds) {
-        return String.format(Locale.ROOT, "%.3e", seconds);
     }
 }
