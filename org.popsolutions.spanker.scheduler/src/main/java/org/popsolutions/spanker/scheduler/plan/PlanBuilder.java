@@ -81,11 +81,9 @@ final class PlanBuilder {
         List<LayerPlacement> layers = new ArrayList<>();
         double compute = 0;
         double communication = 0;
-        List<Integer> previousCards = null;
         int firstCard = decisions.isEmpty() || decisions.get(0).equals(Strategy.TENSOR_PARALLEL) ? 0 : pipelineCard[0];
-        TensorShape embedding = require("token_embd.weight");
-        place(embedding, -1, Strategy.REPLICATE, "whole", List.of(firstCard));
-        previousCards = List.of(firstCard);
+        place(require("token_embd.weight"), -1, Strategy.REPLICATE, "whole", List.of(firstCard));
+        List<Integer> previousCards = List.of(firstCard);
         for (int layer = 0; layer < model.layers(); layer++) {
             List<CardShard> shards = decisions.get(layer).equals(Strategy.TENSOR_PARALLEL) ? tensorParallelShards()
                     : List.of(new CardShard(pipelineCard[layer], 0, model.kvHeads(), 0, model.feedForward()));
