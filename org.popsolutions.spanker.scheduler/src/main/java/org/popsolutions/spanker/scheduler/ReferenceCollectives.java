@@ -20,7 +20,7 @@ public final class ReferenceCollectives implements Collectives {
     @Override
     public void allReduce(Topology topology, ReduceOp op, List<float[]> perCardBuffers) {
         Objects.requireNonNull(op, "op");
-        int length = checkShapes(topology, perCardBuffers);
+        int length = BufferChecks.checkShapes(topology, perCardBuffers);
         int cards = perCardBuffers.size();
         if (length == 0) {
             return;
@@ -68,7 +68,7 @@ public final class ReferenceCollectives implements Collectives {
 
     @Override
     public float[] allGather(Topology topology, List<float[]> perCardBuffers) {
-        int length = checkShapes(topology, perCardBuffers);
+        int length = BufferChecks.checkShapes(topology, perCardBuffers);
         int cards = perCardBuffers.size();
         if ((long) length * cards > Integer.MAX_VALUE - 8) {
             throw new BadDimsException("allgather of " + cards + " cards x " + length
@@ -79,9 +79,5 @@ public final class ReferenceCollectives implements Collectives {
             System.arraycopy(perCardBuffers.get(card), 0, gathered, card * length, length);
         }
         return gathered;
-    }
-
-    static int checkShapes(Topology topology, List<float[]> perCardBuffers) {
-        return BufferChecks.checkShapes(topology, perCardBuffers);
     }
 }

@@ -24,6 +24,15 @@ public record TileShape(long m, long n, long k, long bytesPerElement) {
         return high != 0 ? -1L : a * b;
     }
 
+    /** The value of an unsigned 64-bit quantity as a double, rounded to nearest (for cost arithmetic). */
+    public static double unsignedToDouble(long value) {
+        if (value >= 0) {
+            return value;
+        }
+        // Halve, keeping the low bit sticky so rounding stays correct, then double.
+        return ((value >>> 1) | (value & 1)) * 2.0;
+    }
+
     @Override
     public String toString() {
         return "TileShape[m=" + Long.toUnsignedString(m) + ", n=" + Long.toUnsignedString(n) + ", k="

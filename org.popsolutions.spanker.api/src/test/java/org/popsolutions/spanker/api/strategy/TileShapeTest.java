@@ -30,6 +30,13 @@ class TileShapeTest {
     }
 
     @Test
+    void unsignedConversionRoundsToNearest() {
+        assertEquals(0x1p64, TileShape.unsignedToDouble(-1L));
+        assertEquals(0x1p63, TileShape.unsignedToDouble(Long.MIN_VALUE));
+        assertEquals(12345.0, TileShape.unsignedToDouble(12345));
+    }
+
+    @Test
     void strategiesCompareByName() {
         assertEquals(Strategy.TENSOR_PARALLEL, new Strategy("TensorParallel"));
         assertNotEquals(Strategy.TENSOR_PARALLEL, Strategy.MODEL_PARALLEL);

@@ -29,10 +29,10 @@ public final class BandwidthCostRule {
             throw new IllegalArgumentException("card count must be >= 0, got " + cards);
         }
         double n = Math.max(1, cards);
-        double weight = unsignedToDouble(tile.weightBytes());
-        double activation = unsignedToDouble(tile.activationBytes());
-        double ddr = unsignedToDouble(bandwidth.localDdrBytesPerSecond());
-        double link = unsignedToDouble(bandwidth.intercardBytesPerSecond());
+        double weight = TileShape.unsignedToDouble(tile.weightBytes());
+        double activation = TileShape.unsignedToDouble(tile.activationBytes());
+        double ddr = TileShape.unsignedToDouble(bandwidth.localDdrBytesPerSecond());
+        double link = TileShape.unsignedToDouble(bandwidth.intercardBytesPerSecond());
         double tp = ddr == 0 || link == 0 ? Double.POSITIVE_INFINITY : weight / (n * ddr) + activation / link;
         double mp = ddr == 0 || link == 0 ? Double.POSITIVE_INFINITY : weight / ddr + activation / (n * link);
         Strategy chosen = n == 1 || tp <= mp ? Strategy.TENSOR_PARALLEL : Strategy.MODEL_PARALLEL;
@@ -41,12 +41,4 @@ public final class BandwidthCostRule {
                 decidedBy);
     }
 
-    /** The value of an unsigned 64-bit quantity as a double (rounded to nearest). */
-    static double unsignedToDouble(long value) {
-        if (value >= 0) {
-            return value;
-        }
-        // Halve, keeping the low bit sticky so rounding stays correct, then double.
-        return ((value >>> 1) | (value & 1)) * 2.0;
-    }
 }

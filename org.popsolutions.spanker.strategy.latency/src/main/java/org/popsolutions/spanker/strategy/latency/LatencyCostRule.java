@@ -37,10 +37,10 @@ public final class LatencyCostRule {
             throw new IllegalArgumentException("card count must be >= 0, got " + cards);
         }
         int n = Math.max(1, cards);
-        double weight = unsignedToDouble(tile.weightBytes());
-        double activation = unsignedToDouble(tile.activationBytes());
-        double ddr = unsignedToDouble(bandwidth.localDdrBytesPerSecond());
-        double link = unsignedToDouble(bandwidth.intercardBytesPerSecond());
+        double weight = TileShape.unsignedToDouble(tile.weightBytes());
+        double activation = TileShape.unsignedToDouble(tile.activationBytes());
+        double ddr = TileShape.unsignedToDouble(bandwidth.localDdrBytesPerSecond());
+        double link = TileShape.unsignedToDouble(bandwidth.intercardBytesPerSecond());
         double host = links.hostTransferSeconds(Math.min(Long.MAX_VALUE, (long) Math.min(activation, 0x1p62)));
         double tp;
         double mp;
@@ -69,7 +69,4 @@ public final class LatencyCostRule {
                 decidedBy);
     }
 
-    static double unsignedToDouble(long value) {
-        return value >= 0 ? value : ((value >>> 1) | (value & 1)) * 2.0;
-    }
 }
