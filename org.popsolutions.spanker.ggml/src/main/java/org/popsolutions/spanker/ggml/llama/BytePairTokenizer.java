@@ -17,7 +17,7 @@ import org.popsolutions.spanker.ggml.gguf.GgufValue;
  * for {@code tokenizer.ggml.pre = llama-bpe}, GPT-2's otherwise), each piece's UTF-8 bytes are mapped to printable
  * characters as GPT-2 does, and the pair of lowest merge rank is merged until none is left.
  */
-final class BytePairTokenizer implements Tokenizer {
+final class BytePairTokenizer extends PieceTokenizer {
     static final Pattern GPT2 = Pattern.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
     static final Pattern LLAMA3 = Pattern.compile("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+"
@@ -36,23 +36,14 @@ final class BytePairTokenizer implements Tokenizer {
         }
     }
 
-    private final String[] tokens;
-    private final int[] types;
     private final Map<String, Integer> ids = new HashMap<>();
     private final Map<String, Integer> ranks = new HashMap<>();
     private final Pattern pattern;
-    private final int bos;
-    private final int eos;
-    private final boolean addBos;
 
     BytePairTokenizer(String[] tokens, int[] types, String[] merges, Pattern pattern, int bos, int eos,
             boolean addBos) {
-        this.tokens = tokens;
-        this.types = types;
+        super(tokens, types, bos, eos, addBos);
         this.pattern = pattern;
-        this.bos = bos;
-        this.eos = eos;
-        this.addBos = addBos;
         for (int i = 0; i < tokens.length; i++) {
             ids.putIfAbsent(tokens[i], i);
         }
@@ -127,49 +118,21 @@ final class BytePairTokenizer implements Tokenizer {
     }
 
     @Override
-    public String decode(List<Integer> ids) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        for (int t : ids) {
-            if (t < 0 || t >= tokens.length) {
-                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary 0.."
-                        + (tokens.length - 1));
-            }
-            if (types[t] == CONTROL || types[t] == UNUSED) {
-                continue;
-            }
-            if (types[t] == USER_DEFINED) {
-                bytes.writeBytes(tokens[t].getBytes(StandardCharsets.UTF_8));
-                continue;
-            }
-            for (char c : tokens[t].toCharArray()) {
-                Integer b = CHAR_TO_BYTE.get(c);
-                if (b != null) {
-                    bytes.write(b);
-                } else {
-                    bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-                }
+    void appendBytes(int token, ByteArrayOutputStream bytes) {
+        if (types[token] == CONTROL || types[token] == UNUSED) {
+            return;
+        }
+        if (types[token] == USER_DEFINED) {
+            bytes.writeBytes(pieces[token].getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        for (char c : pieces[token].toCharArray()) {
+            Integer b = CHAR_TO_BYTE.get(c);
+            if (b != null) {
+                bytes.write(b);
+            } else {
+                bytes.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
             }
         }
-        return StandardCharsets.UTF_8.decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
-    }
-
-    @Override
-    public int vocabularySize() {
-        return tokens.length;
-    }
-
-    @Override
-    public int bosToken() {
-        return bos;
-    }
-
-    @Override
-    public int eosToken() {
-        return eos;
-    }
-
-    @Override
-    public boolean addsBos() {
-        return addBos;
     }
 }

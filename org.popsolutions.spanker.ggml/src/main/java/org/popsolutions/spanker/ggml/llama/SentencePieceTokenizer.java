@@ -17,29 +17,20 @@ import org.popsolutions.spanker.ggml.gguf.GgufFile;
  * the highest-scoring piece is merged (leftmost on ties) until no pair is a piece. A symbol that is not a piece is
  * spelled with its UTF-8 bytes as {@code <0xXX>} tokens (byte fallback), or {@code <unk>} without them.
  */
-final class SentencePieceTokenizer implements Tokenizer {
+final class SentencePieceTokenizer extends PieceTokenizer {
     private static final String SPACE = "\u2581";
 
-    private final String[] pieces;
     private final float[] scores;
-    private final int[] types;
     private final Map<String, Integer> ids = new HashMap<>();
     private final int[] byteTokens = new int[256];
-    private final int bos;
-    private final int eos;
     private final int unk;
-    private final boolean addBos;
     private final boolean addSpacePrefix;
 
     SentencePieceTokenizer(String[] pieces, float[] scores, int[] types, int bos, int eos, int unk, boolean addBos,
             boolean addSpacePrefix) {
-        this.pieces = pieces;
+        super(pieces, types, bos, eos, addBos);
         this.scores = scores;
-        this.types = types;
-        this.bos = bos;
-        this.eos = eos;
         this.unk = unk;
-        this.addBos = addBos;
         this.addSpacePrefix = addSpacePrefix;
         for (int i = 0; i < pieces.length; i++) {
             ids.putIfAbsent(pieces[i], i);
@@ -134,40 +125,12 @@ final class SentencePieceTokenizer implements Tokenizer {
     }
 
     @Override
-    public String decode(List<Integer> tokens) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        for (int t : tokens) {
-            if (t < 0 || t >= pieces.length) {
-                throw new IllegalArgumentException("token id " + t + " is outside the vocabulary 0.."
-                        + (pieces.length - 1));
+    void appendBytes(int token, ByteArrayOutputStream bytes) {
+        switch (types[token]) {
+            case CONTROL, UNKNOWN, UNUSED -> {
             }
-            switch (types[t]) {
-                case CONTROL, UNKNOWN, UNUSED -> {
-                }
-                case BYTE -> bytes.write(Integer.parseInt(pieces[t].substring(3, 5), 16));
-                default -> bytes.writeBytes(pieces[t].replace(SPACE, " ").getBytes(StandardCharsets.UTF_8));
-            }
+            case BYTE -> bytes.write(Integer.parseInt(pieces[token].substring(3, 5), 16));
+            default -> bytes.writeBytes(pieces[token].replace(SPACE, " ").getBytes(StandardCharsets.UTF_8));
         }
-        return StandardCharsets.UTF_8.decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
-    }
-
-    @Override
-    public int vocabularySize() {
-        return pieces.length;
-    }
-
-    @Override
-    public int bosToken() {
-        return bos;
-    }
-
-    @Override
-    public int eosToken() {
-        return eos;
-    }
-
-    @Override
-    public boolean addsBos() {
-        return addBos;
     }
 }
