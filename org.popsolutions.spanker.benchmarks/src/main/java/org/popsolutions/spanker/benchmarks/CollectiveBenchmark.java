@@ -22,9 +22,6 @@ import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.link.LinkParameters;
-import org.popsolutions.spanker.api.topology.Card;
-import org.popsolutions.spanker.api.topology.Link;
-import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
@@ -61,15 +58,7 @@ public class CollectiveBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         engine = new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A));
-        List<Card> list = new ArrayList<>();
-        for (int i = 0; i < cards; i++) {
-            list.add(new Card(i, "bench" + i, "benchmark", 0));
-        }
-        List<Link> links = new ArrayList<>();
-        for (int[] pair : TopologyKind.RING.directedPairs(cards)) {
-            links.add(new Link(pair[0], pair[1], LinkState.UP, 500_000_000L, 1e-6));
-        }
-        topology = new Topology(TopologyKind.RING, list, links);
+        topology = Topology.uniform(TopologyKind.RING, cards, "bench", 0, 500_000_000L, 1e-6);
         int n = bytes / Float.BYTES;
         pristine = new float[cards][n];
         buffers = new ArrayList<>();

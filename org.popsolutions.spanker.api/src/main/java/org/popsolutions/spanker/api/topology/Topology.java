@@ -1,5 +1,6 @@
 package org.popsolutions.spanker.api.topology;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,6 +26,23 @@ public record Topology(TopologyKind kind, List<Card> cards, List<Link> links) {
                         + " names a card outside 0.." + (cards.size() - 1));
             }
         }
+    }
+
+    /**
+     * {@code cards} cards named {@code provider0, provider1, …}, cabled as {@code kind} with every link UP at the
+     * given bandwidth and latency: host-side cards for commands and tools whose card count is a parameter.
+     */
+    public static Topology uniform(TopologyKind kind, int cards, String provider, long memoryBytes,
+            long linkBytesPerSecond, double linkLatencySeconds) {
+        List<Card> cardList = new ArrayList<>();
+        for (int i = 0; i < cards; i++) {
+            cardList.add(new Card(i, provider + i, provider, memoryBytes));
+        }
+        List<Link> links = new ArrayList<>();
+        for (int[] pair : kind.directedPairs(cards)) {
+            links.add(new Link(pair[0], pair[1], LinkState.UP, linkBytesPerSecond, linkLatencySeconds));
+        }
+        return new Topology(kind, cardList, links);
     }
 
     public int cardCount() {

@@ -55,6 +55,15 @@ class TopologyKindTest {
     }
 
     @Test
+    void uniformTopologyHasEveryLinkUpInCanonicalOrder() {
+        Topology ring = Topology.uniform(TopologyKind.RING, 4, "host", 7, 500, 1e-6);
+        assertEquals(List.of("host0", "host1", "host2", "host3"), ring.cards().stream().map(Card::name).toList());
+        assertEquals(8, ring.links().size());
+        assertEquals(new Link(0, 3, LinkState.UP, 500, 1e-6), ring.links().get(1));
+        assertEquals(0, Topology.uniform(TopologyKind.MESH, 0, "x", 0, 1, 0).cardCount());
+    }
+
+    @Test
     void topologyRefusesCardsOutOfOrderAndLinksToMissingCards() {
         Card card0 = new Card(0, "a", "test", 0);
         Card card1 = new Card(1, "b", "test", 0);

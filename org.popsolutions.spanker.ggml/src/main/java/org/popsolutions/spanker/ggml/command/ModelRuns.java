@@ -16,9 +16,6 @@ import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.PlanOptions;
-import org.popsolutions.spanker.api.topology.Card;
-import org.popsolutions.spanker.api.topology.Link;
-import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
@@ -67,15 +64,7 @@ final class ModelRuns {
                 throw new UsageException("option --cards must be within 1..256, got " + cards);
             }
             TopologyKind kind = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
-            List<Card> list = new ArrayList<>();
-            for (int i = 0; i < cards; i++) {
-                list.add(new Card(i, "host" + i, "host", PlanOptions.REV_A_CARD_MEMORY));
-            }
-            List<Link> links = new ArrayList<>();
-            for (int[] pair : kind.directedPairs(cards)) {
-                links.add(new Link(pair[0], pair[1], LinkState.UP, BandwidthModel.INTERCARD_BW, 0));
-            }
-            return new Topology(kind, list, links);
+            return Topology.uniform(kind, cards, "host", PlanOptions.REV_A_CARD_MEMORY, BandwidthModel.INTERCARD_BW, 0);
         }
         if (arguments.has("kind")) {
             throw new UsageException("--kind applies to --cards; the registered cards keep their cabling (see"
