@@ -3,6 +3,8 @@ package org.popsolutions.spanker.scheduler.collective;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,13 +22,18 @@ import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.CollectiveEstimate;
 import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.link.LinkModel;
+import org.popsolutions.spanker.api.link.LinkParameters;
+import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.Topology;
 
 /** Runs collectives card to card over the topology's links, with the algorithm asked for or the cheapest. */
 @Component
 public final class ScheduledCollectives implements CollectiveEngine, AutoCloseable {
+    private static final int SCHEDULE_CACHE_SIZE = 256;
+
     private final ExecutorService cards = Executors.newCachedThreadPool(new CardThreads());
+    private final Map<ScheduleKey, Schedule> schedules = new ConcurrentHashMap<>();
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile LinkModel linkModel;
@@ -61,11 +68,8 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
                     new CollectiveEstimate(request.kind(), resolvedOrReference(request.algorithm()), 0, 0, 0, 0, 0, 0, 0),
                     List.of());
         }
-        long bytesPerCard = (long) n * Float.BYTES;
-        CollectiveAlgorithm algorithm = request.algorithm() == CollectiveAlgorithm.AUTO
-                ? model.rank(request.kind(), topology.kind(), p, bytesPerCard).get(0).algorithm()
-                : request.algorithm();
-        Schedule schedule = Schedules.build(request.kind(), algorithm, p, n, request.root());
+        Schedule schedule = schedule(request, topology.kind(), p, n, model);
+        CollectiveAlgorithm algorithm = schedule.algorithm();
         requireLinksUp(schedule, topology);
 
         ReduceOp op = request.reduceOp();
@@ -90,6 +94,33 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
         CollectiveEstimate predicted = ScheduleCost.evaluate(schedule, topology.kind(),
                 model.parameters().hopLatencySeconds(), beta, gamma, bytesPerElement);
         return new CollectiveOutcome(algorithm, results, elapsed, predicted, runner.traffic());
+    }
+
+    /**
+     * The schedule for a request, built once per shape: a model decoding a token runs the same few small
+     * allreduces over and over, and choosing AUTO alone builds and costs every algorithm's schedule.
+     */
+    private Schedule schedule(CollectiveRequest request, TopologyKind cabling, int p, int n, LinkModel model) {
+        ScheduleKey key = new ScheduleKey(request.kind(), request.algorithm(), cabling, p, n, request.root(),
+                request.algorithm() == CollectiveAlgorithm.AUTO ? model.parameters() : null);
+        Schedule cached = schedules.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        CollectiveAlgorithm algorithm = request.algorithm() == CollectiveAlgorithm.AUTO
+                ? model.rank(request.kind(), cabling, p, (long) n * Float.BYTES).get(0).algorithm()
+                : request.algorithm();
+        Schedule schedule = Schedules.build(request.kind(), algorithm, p, n, request.root());
+        if (schedules.size() >= SCHEDULE_CACHE_SIZE) {
+            schedules.clear();
+        }
+        schedules.put(key, schedule);
+        return schedule;
+    }
+
+    /** What determines a schedule; AUTO's choice also depends on the link model's parameters. */
+    private record ScheduleKey(CollectiveKind kind, CollectiveAlgorithm algorithm, TopologyKind cabling, int cards,
+            int elements, int root, LinkParameters autoParameters) {
     }
 
     private static CollectiveAlgorithm resolvedOrReference(CollectiveAlgorithm algorithm) {
