@@ -2,6 +2,7 @@ package org.popsolutions.spanker.console.internal;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.popsolutions.spanker.api.console.UsageException;
 
 /** Parses {@code "1,2,3;10,20,30"}: one {@code ;}-separated buffer per card, {@code ,}-separated floats. */
@@ -10,6 +11,9 @@ final class Buffers {
     }
 
     static List<float[]> parse(String text) {
+        if (text.isBlank()) {
+            throw new UsageException("--buffers is empty: give one buffer per card, e.g. \"1,2,3;10,20,30\"");
+        }
         List<float[]> buffers = new ArrayList<>();
         String[] perCard = text.split(";", -1);
         for (int card = 0; card < perCard.length; card++) {
@@ -21,11 +25,17 @@ final class Buffers {
             String[] items = values.split(",", -1);
             float[] buffer = new float[items.length];
             for (int i = 0; i < items.length; i++) {
+                String item = items[i].trim();
                 try {
-                    buffer[i] = Float.parseFloat(items[i].trim());
+                    buffer[i] = Float.parseFloat(item);
                 } catch (NumberFormatException e) {
                     throw new UsageException("--buffers: value " + i + " of card " + card + " is not a number: '"
-                            + items[i].trim() + "' (expected e.g. \"1,2,3;10,20,30\")");
+                            + item + "' (expected e.g. \"1,2,3;10,20,30\")");
+                }
+                if (Float.isInfinite(buffer[i]) && !item.toLowerCase(Locale.ROOT).contains("inf")) {
+                    throw new UsageException("--buffers: value " + i + " of card " + card + " (" + item
+                            + ") overflows float32 (largest finite " + Float.MAX_VALUE
+                            + "); write Infinity to mean it");
                 }
             }
             buffers.add(buffer);

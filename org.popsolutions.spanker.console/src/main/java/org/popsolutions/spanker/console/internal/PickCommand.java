@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModelService;
+import org.popsolutions.spanker.api.bandwidth.InvariantCheck;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
@@ -66,8 +67,24 @@ public final class PickCommand extends AbstractConsoleCommand {
                 arguments.unsignedLong("ddr").orElse(configured.localDdrBytesPerSecond()),
                 arguments.unsignedLong("intercard").orElse(configured.intercardBytesPerSecond()),
                 configured.hostLinkBytesPerSecond());
+        requirePositiveTiers(model);
         StrategyDecision decision = strategy.pick(tile, cards, model);
         return report(tile, cards, model, decision);
+    }
+
+    /**
+     * The same rule Config Admin applies to the configured model: a tier of zero bytes/s is refused (the cost rule
+     * itself would answer +∞ for it, which is no decision). The other invariants describe rev-A hardware, and a
+     * what-if question may deliberately leave them, so they are reported instead of refused.
+     */
+    static void requirePositiveTiers(BandwidthModel model) {
+        for (InvariantCheck check : model.brokenInvariants()) {
+            if (check.name().equals("tiers-positive")) {
+                throw new UsageException("--ddr and --intercard must be > 0 bytes/s (invariant " + check.name() + ": "
+                        + check.rule() + "); got ddr " + Long.toUnsignedString(model.localDdrBytesPerSecond())
+                        + ", intercard " + Long.toUnsignedString(model.intercardBytesPerSecond()));
+            }
+        }
     }
 
     private int currentCardCount() {
@@ -81,7 +98,9 @@ public final class PickCommand extends AbstractConsoleCommand {
     static Report report(TileShape tile, int cards, BandwidthModel model, StrategyDecision decision) {
         Report report = new Report();
         report.put("strategy", decision.strategy().name());
-        Report.TableBuilder table = Report.tableOf("Candidates for " + tile + " on " + cards + " cards", "Strategy",
+        Report.TableBuilder table = Report.tableOf("Candidates for m=" + Long.toUnsignedString(tile.m()) + " n="
+                + Long.toUnsignedString(tile.n()) + " k=" + Long.toUnsignedString(tile.k()) + " bpe="
+                + Long.toUnsignedString(tile.bytesPerElement()) + " on " + cards + " cards", "Strategy",
                 "Predicted time (s)", "Chosen");
         List<Map<String, Object>> candidates = new ArrayList<>();
         for (CandidateCost candidate : decision.candidates()) {
@@ -97,13 +116,22 @@ public final class PickCommand extends AbstractConsoleCommand {
             candidates.add(json);
         }
         report.table(table.build());
-        report.line("strategy: " + decision.strategy() + " (decided by '" + decision.decidedBy() + "', bandwidths "
-                + model + ")");
+        report.line("strategy: " + decision.strategy().name() + " (decided by '" + decision.decidedBy()
+                + "'; local DDR " + Units.rate(model.localDdrBytesPerSecond()) + ", inter-card "
+                + Units.rate(model.intercardBytesPerSecond()) + ", host link " + Units.rate(model.hostLinkBytesPerSecond())
+                + ")");
+        List<String> outsideRevA = model.brokenInvariants().stream().map(InvariantCheck::name).toList();
+        if (!outsideRevA.isEmpty()) {
+            report.line("note: these bandwidths break the rev-A invariants " + String.join(", ", outsideRevA)
+                    + " (see 'bandwidth')");
+        }
         report.put("candidates", candidates).put("decidedBy", decision.decidedBy()).put("cards", cards)
                 .put("m", Units.unsigned(tile.m())).put("n", Units.unsigned(tile.n()))
                 .put("k", Units.unsigned(tile.k())).put("bpe", Units.unsigned(tile.bytesPerElement()))
                 .put("localDdrBytesPerSecond", Units.unsigned(model.localDdrBytesPerSecond()))
-                .put("intercardBytesPerSecond", Units.unsigned(model.intercardBytesPerSecond()));
+                .put("intercardBytesPerSecond", Units.unsigned(model.intercardBytesPerSecond()))
+                .put("hostLinkBytesPerSecond", Units.unsigned(model.hostLinkBytesPerSecond()))
+                .put("brokenInvariants", outsideRevA);
         return report;
     }
 

@@ -137,10 +137,31 @@ class CommandsTest {
     @Test
     void pickBandwidthOverridesReplaceTheConfiguredTiers() {
         RecordingStrategy strategy = new RecordingStrategy();
-        pick(strategy).execute(List.of("--m", "1", "--n", "2", "--k", "3", "--cards", "2", "--ddr", "0",
+        pick(strategy).execute(List.of("--m", "1", "--n", "2", "--k", "3", "--cards", "2", "--ddr", "1e9",
                 "--intercard", "600000000"));
-        assertEquals(new BandwidthModel(0, 600_000_000L, BandwidthModel.HOST_LINK_BW), strategy.model);
+        assertEquals(new BandwidthModel(1_000_000_000L, 600_000_000L, BandwidthModel.HOST_LINK_BW), strategy.model);
         assertEquals(2, strategy.tile.bytesPerElement());
+    }
+
+    @Test
+    void pickRefusesAZeroBandwidthAsConfigAdminDoes() {
+        RecordingStrategy strategy = new RecordingStrategy();
+        UsageException e = assertThrows(UsageException.class, () -> pick(strategy).execute(
+                List.of("--m", "1", "--n", "2", "--k", "3", "--cards", "2", "--ddr", "0")));
+        assertTrue(e.getMessage().contains("tiers-positive"), e.getMessage());
+        assertEquals(null, strategy.model, "the strategy was never asked");
+    }
+
+    @Test
+    void pickJsonCarriesTheHostLinkAndTheTableNoJavaToString() {
+        JsonObject out = json(pick(new RecordingStrategy()).execute(
+                List.of("--m", "1", "--n", "5632", "--k", "2048", "--cards", "4", "--json")));
+        assertEquals(BandwidthModel.HOST_LINK_BW, out.get("hostLinkBytesPerSecond").getAsLong());
+        CommandResult table = pick(new RecordingStrategy())
+                .execute(List.of("--m", "1", "--n", "5632", "--k", "2048", "--cards", "4"));
+        String text = table.tables().get(0).title() + String.join("\n", table.lines());
+        assertFalse(text.contains("TileShape["), text);
+        assertFalse(text.contains("{localDdr="), text);
     }
 
     @Test
@@ -185,6 +206,28 @@ class CommandsTest {
         UsageException e = assertThrows(UsageException.class, () -> command.execute(List.of("--buffers", "1,x;2,3")));
         assertTrue(e.getMessage().contains("'x'"), e.getMessage());
         assertThrows(UsageException.class, () -> command.execute(List.of("--buffers", "1;2", "--op", "mean")));
+    }
+
+    @Test
+    void allReduceRefusesEmptyBuffersAndFloat32Overflow() {
+        AllReduceCommand command = new AllReduceCommand();
+        command.collectives = new SimpleCollectives();
+        UsageException empty = assertThrows(UsageException.class, () -> command.execute(List.of("--buffers", "")));
+        assertTrue(empty.getMessage().contains("empty"), empty.getMessage());
+        UsageException overflow = assertThrows(UsageException.class,
+                () -> command.execute(List.of("--buffers", "1e400;1")));
+        assertTrue(overflow.getMessage().contains("overflows float32"), overflow.getMessage());
+    }
+
+    @Test
+    void allReduceJsonIsValidJsonWithNaNAndInfinity() {
+        AllReduceCommand command = new AllReduceCommand();
+        command.collectives = new SimpleCollectives();
+        String json = command.execute(List.of("--op", "max", "--buffers", "NaN,Infinity;1,2", "--json")).json();
+        com.google.gson.stream.JsonReader reader = new com.google.gson.stream.JsonReader(new java.io.StringReader(json));
+        reader.setStrictness(com.google.gson.Strictness.STRICT);
+        JsonObject out = JsonParser.parseReader(reader).getAsJsonObject();
+        assertEquals("[\"NaN\",\"Infinity\"]", out.getAsJsonArray("cards").get(0).toString());
     }
 
     @Test

@@ -80,6 +80,25 @@ class BandwidthConfigurationTest {
     }
 
     @Test
+    void aValueThatDoesNotParseIsRefusedNamingThePropertyAndTheServiceStays() throws Exception {
+        configure(SLOWER_VALID);
+        Eventually.until("on the configured model", () -> bandwidth.current().equals(SLOWER_VALID), this::describe);
+
+        Configurations.update(configurationAdmin, Configurations.BANDWIDTH_PID, Map.of(
+                "localDdrBytesPerSecond", "fast", "intercardBytesPerSecond", 400_000_000L,
+                "hostLinkBytesPerSecond", 90_000_000L));
+        Eventually.until("refused", () -> bandwidth.lastRejection().isPresent(), this::describe);
+        assertAll(() -> assertEquals(SLOWER_VALID, bandwidth.current(), "the previous model stays in effect"),
+                () -> assertTrue(bandwidth.lastRejection().orElseThrow().contains("localDdrBytesPerSecond"),
+                        this::describe));
+
+        Configurations.update(configurationAdmin, Configurations.BANDWIDTH_PID, Map.of(
+                "localDdrBytesPerSecond", "2e9", "intercardBytesPerSecond", "5e8", "hostLinkBytesPerSecond", "1e8"));
+        Eventually.until("the README's notation taken", () -> bandwidth.current().equals(BandwidthModel.DEFAULT)
+                && bandwidth.lastRejection().isEmpty(), this::describe);
+    }
+
+    @Test
     void thePickCommandCostsWithTheConfiguredModel() throws Exception {
         configure(SLOWER_VALID);
         Eventually.until("on the configured model", () -> bandwidth.current().equals(SLOWER_VALID), this::describe);

@@ -1,6 +1,8 @@
 package org.popsolutions.spanker.scheduler.link;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -8,6 +10,7 @@ import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.Designate;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.CollectiveEstimate;
 import org.popsolutions.spanker.api.link.CollectiveKind;
@@ -31,12 +34,27 @@ public final class ConfiguredLinkModel implements LinkModel {
 
     @Activate
     @Modified
-    synchronized void configure(LinkConfig config) {
+    synchronized void configure(Map<String, Object> properties) {
+        ConfigProperties config = new ConfigProperties(PID, properties);
+        LinkParameters d = LinkParameters.REV_A;
         try {
-            LinkParameters parameters = new LinkParameters(config.lanes(), config.laneBitsPerSecond(),
-                    LineCoding.fromLabel(config.coding()), config.framePayloadBytes(), config.frameHeaderBytes(),
-                    config.crcBytes(), config.hopLatencySeconds(), config.trainingSeconds(), config.creditFrames(),
-                    config.reduceBytesPerSecond(), config.hostLinkBytesPerSecond(), config.hostLinkLatencySeconds());
+            String coding = config.choice("coding", d.coding().label(), LineCoding.B8_B10.label(),
+                    LineCoding.B64_B66.label()).toLowerCase(Locale.ROOT);
+            LinkParameters parameters = new LinkParameters(
+                    config.intWithin("lanes", d.lanes(), 1, 64),
+                    config.longWithin("laneBitsPerSecond", d.laneBitsPerSecond(), 1, Long.MAX_VALUE),
+                    LineCoding.fromLabel(coding),
+                    config.intWithin("framePayloadBytes", d.framePayloadBytes(), 1, Integer.MAX_VALUE),
+                    config.intWithin("frameHeaderBytes", d.frameHeaderBytes(), 0, Integer.MAX_VALUE),
+                    config.intWithin("crcBytes", d.crcBytes(), 0, Integer.MAX_VALUE),
+                    config.doubleWithin("hopLatencySeconds", d.hopLatencySeconds(), 0, Double.MAX_VALUE),
+                    config.doubleWithin("trainingSeconds", d.trainingSeconds(), 0, Double.MAX_VALUE),
+                    config.intWithin("creditFrames", d.creditFrames(), 1, Integer.MAX_VALUE),
+                    config.doubleWithin("reduceBytesPerSecond", d.reduceBytesPerSecond(), Double.MIN_VALUE,
+                            Double.MAX_VALUE),
+                    config.doubleWithin("hostLinkBytesPerSecond", d.hostLinkBytesPerSecond(), Double.MIN_VALUE,
+                            Double.MAX_VALUE),
+                    config.doubleWithin("hostLinkLatencySeconds", d.hostLinkLatencySeconds(), 0, Double.MAX_VALUE));
             calculator = new LinkCalculator(parameters);
             lastRejection = null;
         } catch (InvalidConfigurationException | IllegalArgumentException e) {
