@@ -72,7 +72,16 @@ public final class Launcher {
                 return ExitStatus.OK;
             });
         }
+        if (first.equals("--version") || first.equals("-V") || first.equals("version") && arguments.size() == 1) {
+            out.println(version());
+            return ExitStatus.OK;
+        }
         if (first.equals("help")) {
+            if (arguments.size() > 2) {
+                err.println("error: 'help' takes one command name, got '" + String.join(" ", arguments.subList(1,
+                        arguments.size())) + "'; try 'spanker help " + arguments.get(1) + "'");
+                return ExitStatus.USAGE_ERROR;
+            }
             // "help <command>" is "<command> --help".
             return runCommand(arguments.get(1), List.of("--help"));
         }
@@ -95,13 +104,17 @@ public final class Launcher {
                 return ExitStatus.USAGE_ERROR;
             }
             ConsoleCommand command = found.get();
+            if (asksForHelp(commandArguments)) {
+                Help.lines(command.spec(), "spanker " + name).forEach(out::println);
+                return ExitStatus.OK;
+            }
             try {
                 CommandResult result = command.execute(commandArguments);
                 TextTables.print(result, out);
                 return ExitStatus.OK;
             } catch (UsageException e) {
                 err.println("error: " + EmbeddedFelix.oneLine(e));
-                Help.lines(command.spec()).forEach(err::println);
+                Help.lines(command.spec(), "spanker " + name).forEach(err::println);
                 return ExitStatus.USAGE_ERROR;
             } catch (SpankerException e) {
                 err.println("error: " + e.kind().label() + ": " + EmbeddedFelix.oneLine(e));
@@ -127,6 +140,21 @@ public final class Launcher {
             }
             return status;
         }
+    }
+
+    /** {@code --help} or {@code -h} before any {@code --}, as users of every other tool expect. */
+    static boolean asksForHelp(List<String> commandArguments) {
+        int end = commandArguments.indexOf("--");
+        List<String> options = end < 0 ? commandArguments : commandArguments.subList(0, end);
+        return options.contains("-h") || options.contains("--help");
+    }
+
+    /** The launcher's version (from its jar's manifest) and the Java running it. */
+    static String version() {
+        String own = Launcher.class.getPackage().getImplementationVersion();
+        return "spanker " + (own == null ? "(development build)" : own) + " on Java "
+                + Runtime.version().feature() + " (" + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.runtime.version") + ")";
     }
 
     private static boolean asksForJson(List<String> commandArguments) {

@@ -66,7 +66,9 @@ public final class LiveTopology implements TopologyService {
         Topology snapshot = topology;
         if (snapshot == null) {
             throw new NoSailsException(
-                    "no Sails card is registered: start a device provider (mock or sails) or check /dev/spanker*");
+                    "no Sails card is registered: the mock provider needs cards >= 1 (Config Admin PID "
+                            + "org.popsolutions.spanker.device.mock, or 'topology --cards 4'); emulated or real cards "
+                            + "need a running fleet and the sails provider; PCIe cards need /dev/spanker0");
         }
         return snapshot;
     }

@@ -1,5 +1,7 @@
 package org.popsolutions.spanker.api.link;
 
+import java.util.List;
+
 /** The collectives the link model costs and the scheduler runs. */
 public enum CollectiveKind {
     ALL_REDUCE("allreduce"),
@@ -15,6 +17,20 @@ public enum CollectiveKind {
 
     public String label() {
         return label;
+    }
+
+    /**
+     * The algorithms that can run this collective, in the order ties are broken; {@link CollectiveAlgorithm#AUTO}
+     * chooses among them and is not listed.
+     */
+    public List<CollectiveAlgorithm> algorithms() {
+        return switch (this) {
+            case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER -> List.of(CollectiveAlgorithm.REFERENCE,
+                    CollectiveAlgorithm.RING, CollectiveAlgorithm.RECURSIVE_DOUBLING,
+                    CollectiveAlgorithm.HALVING_DOUBLING, CollectiveAlgorithm.DIRECT);
+            case BROADCAST -> List.of(CollectiveAlgorithm.REFERENCE, CollectiveAlgorithm.RING,
+                    CollectiveAlgorithm.BINOMIAL_TREE, CollectiveAlgorithm.DIRECT);
+        };
     }
 
     /**

@@ -10,6 +10,11 @@ public enum TopologyKind {
     /** Each card reaches its two neighbours; for two cards the neighbours coincide (2 links), one card has none. */
     RING;
 
+    /** How users spell this cabling, on the command line and in every table and JSON document: {@code ring}. */
+    public String label() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /**
      * The directed (from, to) pairs of this cabling for {@code cards} cards, in canonical order: grouped by
      * the local card in ascending order; a ring lists each card's downstream neighbour before its upstream one.

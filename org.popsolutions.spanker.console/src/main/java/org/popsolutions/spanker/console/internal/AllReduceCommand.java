@@ -58,7 +58,7 @@ public final class AllReduceCommand extends AbstractConsoleCommand {
             table.row(card, Buffers.format(results.get(card)));
         }
         report.table(table.build());
-        report.put("op", op.name()).put("cards", results);
+        report.put("op", op.name().toLowerCase(Locale.ROOT)).put("cards", results);
         return report;
     }
 }

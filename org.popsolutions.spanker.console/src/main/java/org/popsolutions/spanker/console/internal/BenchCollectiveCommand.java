@@ -32,6 +32,7 @@ import org.popsolutions.spanker.console.support.Report;
  */
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=bench-collective")
 public final class BenchCollectiveCommand extends AbstractConsoleCommand {
+    private static final long MEMCPY_REFERENCE_BYTES = 64L << 20;
     private static final long MAX_BYTES = 1L << 30;
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int MAX_WARMUP = 1000;
@@ -81,18 +82,32 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         }
         TopologyKind cabling = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
         CollectiveAlgorithm algorithm = CollectiveAlgorithm.fromLabel(arguments.string("algo").orElse("auto"));
+        CollectiveRun.requireSupported(kind, algorithm);
         ReduceOp op = arguments.choice("redop", ReduceOp.class).orElse(ReduceOp.SUM);
         boolean shaped = arguments.flag("shaped");
         Topology topology = SyntheticTopology.of(cabling, cards);
 
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling + ", "
+        Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
                 + (shaped ? "shaped to the link model" : "unshaped") + ")", "size (B)", "count", "type", "redop",
                 "algo", "time (us, median)", "algbw (GB/s)", "busbw (GB/s)", "predicted (us)", "meas/pred");
         List<Map<String, Object>> rows = new ArrayList<>();
         double lastBusBandwidth = 0;
+        // nccl-tests prints "none" where the collective combines nothing.
+        String redop = kind == CollectiveKind.ALL_GATHER || kind == CollectiveKind.BROADCAST ? "none"
+                : op.name().toLowerCase(Locale.ROOT);
+        long previousBytes = -1;
         for (long size = min; size <= max; size = size * factor) {
             int perCard = elementsPerCard(kind, size, cards);
+            long bytes = reportedBytes(kind, perCard, cards);
+            if (bytes == previousBytes) {
+                // Two requested sizes that round to the same whole elements per card are one measurement.
+                if (size > Long.MAX_VALUE / factor) {
+                    break;
+                }
+                continue;
+            }
+            previousBytes = bytes;
             List<float[]> inputs = inputs(cards, perCard);
             CollectiveOutcome outcome = null;
             // Warm up until the step code is compiled: small sizes need hundreds of runs, large ones a few.
@@ -108,12 +123,11 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
             java.util.Arrays.sort(nanos);
             double seconds = nanos[iterations / 2] / 1e9;
-            long bytes = reportedBytes(kind, perCard, cards);
             double algbw = bytes / seconds / 1e9;
             double busbw = algbw * kind.busBandwidthFactor(cards);
             double predicted = outcome.predicted().totalSeconds();
             lastBusBandwidth = busbw;
-            table.row(bytes, bytes / Float.BYTES, "float", op.name().toLowerCase(Locale.ROOT),
+            table.row(bytes, bytes / Float.BYTES, "float", redop,
                     outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
                     String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw),
                     String.format(Locale.ROOT, "%.1f", predicted * 1e6),
@@ -122,7 +136,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             row.put("size", bytes);
             row.put("count", bytes / Float.BYTES);
             row.put("type", "float");
-            row.put("redop", op.name().toLowerCase(Locale.ROOT));
+            row.put("redop", redop);
             row.put("algorithm", outcome.algorithm().label());
             row.put("timeMicros", seconds * 1e6);
             row.put("minTimeMicros", nanos[0] / 1e3);
@@ -135,12 +149,14 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                 break;
             }
         }
-        double memcpy = MemcpyProbe.gigabytesPerSecond(Math.min(max, 64L << 20));
+        // The reference is measured at a size past the caches whatever the sweep covered, as a memcpy rate is quoted.
+        double memcpy = MemcpyProbe.gigabytesPerSecond(MEMCPY_REFERENCE_BYTES);
         report.table(table.build());
         report.line(String.format(Locale.ROOT, "memcpy (System.arraycopy, one thread): %.2f GB/s; busbw at the largest"
                 + " size / memcpy = %.2f", memcpy, lastBusBandwidth / memcpy));
-        report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.name())
-                .put("shaped", shaped).put("rows", rows).put("memcpyGBps", memcpy);
+        report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
+                .put("shaped", shaped).put("rows", rows).put("memcpyGBps", memcpy)
+                .put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
     }
 

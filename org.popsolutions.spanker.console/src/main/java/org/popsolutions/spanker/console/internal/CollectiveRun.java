@@ -21,9 +21,24 @@ import org.popsolutions.spanker.console.support.Report;
 
 /** The options the collective commands share, parsed: buffers, topology, algorithm. */
 record CollectiveRun(List<float[]> buffers, Topology topology, CollectiveAlgorithm algorithm) {
-    static final OptionSpec ALGORITHM = OptionSpec.choice("algo",
-            List.of("reference", "auto", "ring", "rd", "hd", "direct", "tree"),
+    /** The choices of --algo for allreduce and allgather: what both can run, and auto. */
+    static final OptionSpec ALGORITHM = OptionSpec.choice("algo", choices(CollectiveKind.ALL_REDUCE),
             "algorithm: the original (reference) or card to card over the links", "reference");
+
+    static List<String> choices(CollectiveKind kind) {
+        List<String> labels = new ArrayList<>();
+        labels.add(CollectiveAlgorithm.AUTO.label());
+        kind.algorithms().forEach(a -> labels.add(a.label()));
+        return List.copyOf(labels);
+    }
+
+    /** Refuses an algorithm that cannot run {@code kind}, naming those that can. */
+    static void requireSupported(CollectiveKind kind, CollectiveAlgorithm algorithm) {
+        if (algorithm != CollectiveAlgorithm.AUTO && !kind.algorithms().contains(algorithm)) {
+            throw new UsageException("--algo " + algorithm.label() + " cannot run " + kind.label() + "; use one of "
+                    + String.join("|", choices(kind)));
+        }
+    }
 
     static CollectiveRun parse(Arguments arguments) {
         List<float[]> buffers = Buffers.parse(arguments.requiredString("buffers"));
@@ -66,7 +81,8 @@ record CollectiveRun(List<float[]> buffers, Topology topology, CollectiveAlgorit
         report.line("algorithm " + outcome.algorithm().label() + ": " + outcome.predicted().steps() + " steps, measured "
                 + Units.seconds(outcome.elapsedNanos() / 1e9) + ", predicted on Sails links "
                 + Units.seconds(outcome.predicted().totalSeconds()));
-        report.put("algorithm", outcome.algorithm().label()).put("traffic", trafficJson)
+        report.put("algorithm", outcome.algorithm().label()).put("steps", outcome.predicted().steps())
+                .put("traffic", trafficJson).put("measuredSeconds", outcome.elapsedNanos() / 1e9)
                 .put("predictedSeconds", outcome.predicted().totalSeconds());
         return outcome.results();
     }

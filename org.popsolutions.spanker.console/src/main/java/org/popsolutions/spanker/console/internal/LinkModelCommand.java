@@ -89,12 +89,12 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
                 List<CollectiveEstimate> ranked = model.rank(kind, cabling, cards, bytes);
                 for (int i = 0; i < ranked.size(); i++) {
                     CollectiveEstimate e = ranked.get(i);
-                    table.row(kind.label(), cabling, e.algorithm().label(), Units.seconds(e.totalSeconds()),
+                    table.row(kind.label(), cabling.label(), e.algorithm().label(), Units.seconds(e.totalSeconds()),
                             Units.seconds(e.latencySeconds()), Units.seconds(e.transferSeconds()),
                             Units.seconds(e.reduceSeconds()), e.steps(), e.maxHops(), i == 0 ? "*" : "");
                     Map<String, Object> json = new LinkedHashMap<>();
                     json.put("collective", kind.label());
-                    json.put("cabling", cabling.name());
+                    json.put("cabling", cabling.label());
                     json.put("algorithm", e.algorithm().label());
                     json.put("seconds", e.totalSeconds());
                     json.put("latencySeconds", e.latencySeconds());

@@ -88,7 +88,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
         Report report = new Report();
         Map<String, Long> strategies = plan.layers().stream()
                 .collect(Collectors.groupingBy(l -> l.strategy().name(), LinkedHashMap::new, Collectors.counting()));
-        report.line("model " + plan.model() + " on " + plan.cards() + " cards (" + plan.cabling() + "), strategy '"
+        report.line("model " + plan.model() + " on " + plan.cards() + " cards (" + plan.cabling().label() + "), strategy '"
                 + plan.strategy() + "': " + strategies.entrySet().stream().map(e -> e.getValue() + " blocks " + e.getKey())
                         .collect(Collectors.joining(", ")));
         report.line("predicted per token: " + Units.seconds(plan.secondsPerToken()) + " (compute "
@@ -128,7 +128,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
             report.table(tensors.build());
         }
         report.put("model", plan.model()).put("strategy", plan.strategy()).put("cards", plan.cards())
-                .put("cabling", plan.cabling().name()).put("secondsPerToken", plan.secondsPerToken())
+                .put("cabling", plan.cabling().label()).put("secondsPerToken", plan.secondsPerToken())
                 .put("computeSecondsPerToken", plan.computeSecondsPerToken())
                 .put("communicationSecondsPerToken", plan.communicationSecondsPerToken())
                 .put("hostSecondsPerToken", plan.hostSecondsPerToken()).put("loadSeconds", plan.loadSeconds())

@@ -6,6 +6,7 @@ import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.osgi.service.cm.Configuration;
@@ -47,7 +48,7 @@ public final class TopologyCommand extends AbstractConsoleCommand {
 
     public TopologyCommand() {
         super("topology", "Cards and directed links with their state; --cards/--kind reconfigure the mock device",
-                List.of(OptionSpec.value("cards", "N", "reconfigure the mock device to N cards (0..256)", null),
+                List.of(OptionSpec.value("cards", "N", "reconfigure the mock device to N cards (1..256)", null),
                         OptionSpec.choice("kind", List.of("ring", "mesh"), "reconfigure the mock device's cabling",
                                 null)));
     }
@@ -56,8 +57,8 @@ public final class TopologyCommand extends AbstractConsoleCommand {
     protected Report run(Arguments arguments) {
         Optional<Integer> cards = arguments.integer("cards");
         Optional<TopologyKind> kind = arguments.choice("kind", TopologyKind.class);
-        if (cards.isPresent() && (cards.get() < 0 || cards.get() > 256)) {
-            throw new UsageException("option --cards must be within 0..256, got " + cards.get());
+        if (cards.isPresent() && (cards.get() < 1 || cards.get() > 256)) {
+            throw new UsageException("option --cards must be within 1..256, got " + cards.get());
         }
         if (cards.isPresent() || kind.isPresent()) {
             reconfigureMock(cards, kind);
@@ -120,12 +121,18 @@ public final class TopologyCommand extends AbstractConsoleCommand {
 
     static Report report(Topology topology) {
         Report report = new Report();
-        Report.TableBuilder cards = Report.tableOf("Cards (" + topology.kind() + ")", "Card", "Name", "Provider",
+        String cabling = topology.kind().label();
+        Report.TableBuilder cards = Report.tableOf("Cards (" + cabling + ")", "Card", "Name", "Provider",
                 "Memory");
-        List<Integer> indices = new ArrayList<>();
+        List<Map<String, Object>> cardJson = new ArrayList<>();
         for (Card card : topology.cards()) {
             cards.row(card.index(), card.name(), card.provider(), Units.bytes(card.memoryBytes()));
-            indices.add(card.index());
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("index", card.index());
+            json.put("name", card.name());
+            json.put("provider", card.provider());
+            json.put("memoryBytes", card.memoryBytes());
+            cardJson.add(json);
         }
         Report.TableBuilder links = Report.tableOf("Links", "From", "To", "State", "Bandwidth", "Latency");
         List<Map<String, Object>> linkJson = new ArrayList<>();
@@ -142,8 +149,8 @@ public final class TopologyCommand extends AbstractConsoleCommand {
         }
         report.table(cards.build()).table(links.build());
         report.line(topology.cardCount() + " cards, " + topology.links().size() + " directed links, cabled as a "
-                + topology.kind());
-        report.put("kind", topology.kind().name()).put("cards", indices).put("links", linkJson);
+                + cabling);
+        report.put("kind", cabling).put("cards", cardJson).put("links", linkJson);
         return report;
     }
 }

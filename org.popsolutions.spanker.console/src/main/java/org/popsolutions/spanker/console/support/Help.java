@@ -10,9 +10,19 @@ public final class Help {
     private Help() {
     }
 
+    private static final int OPTION_COLUMN = 32;
+
     public static List<String> lines(CommandSpec spec) {
+        return lines(spec, spec.name());
+    }
+
+    /**
+     * @param invokedAs how the user calls the command on this surface ({@code spanker:pick} in Karaf,
+     *        {@code spanker pick} in the launcher)
+     */
+    public static List<String> lines(CommandSpec spec, String invokedAs) {
         List<String> lines = new ArrayList<>();
-        StringBuilder usage = new StringBuilder("usage: ").append(spec.name());
+        StringBuilder usage = new StringBuilder("usage: ").append(invokedAs);
         spec.arguments().forEach(a -> usage.append(' ').append(a));
         usage.append(" [options]");
         lines.add(spec.description());
@@ -22,7 +32,13 @@ public final class Help {
             String head = "  --" + option.name() + (option.isFlag() ? ""
                     : " " + (option.choices().isEmpty() ? option.valueName() : String.join("|", option.choices())));
             String tail = option.description() + (option.defaultValue() == null ? "" : " (default " + option.defaultValue() + ")");
-            lines.add(String.format("%-32s %s", head, tail));
+            if (head.length() >= OPTION_COLUMN) {
+                // A long list of choices gets a line of its own rather than pushing the description out of line.
+                lines.add(head);
+                lines.add(" ".repeat(OPTION_COLUMN + 1) + tail);
+            } else {
+                lines.add(String.format("%-" + OPTION_COLUMN + "s %s", head, tail));
+            }
         }
         return lines;
     }

@@ -244,8 +244,11 @@ class CommandsTest {
         JsonObject out = JsonParser.parseString(
                 org.popsolutions.spanker.console.support.Json.write(TopologyCommand.report(ring).json()))
                 .getAsJsonObject();
-        assertEquals("RING", out.get("kind").getAsString());
-        assertEquals("[0,1,2,3]", out.get("cards").toString());
+        assertEquals("ring", out.get("kind").getAsString());
+        assertEquals(4, out.getAsJsonArray("cards").size());
+        JsonObject card = out.getAsJsonArray("cards").get(2).getAsJsonObject();
+        assertEquals(2, card.get("index").getAsInt());
+        assertTrue(card.has("name") && card.has("provider") && card.has("memoryBytes"), card.toString());
         JsonObject first = out.getAsJsonArray("links").get(0).getAsJsonObject();
         assertEquals(0, first.get("from").getAsInt());
         assertEquals(1, first.get("to").getAsInt());

@@ -23,13 +23,7 @@ public final class Schedules {
 
     /** The algorithms that can run {@code kind}, in the order ties are broken. */
     public static List<CollectiveAlgorithm> algorithmsFor(CollectiveKind kind) {
-        return switch (kind) {
-            case ALL_REDUCE, ALL_GATHER, REDUCE_SCATTER -> List.of(CollectiveAlgorithm.REFERENCE, CollectiveAlgorithm.RING,
-                    CollectiveAlgorithm.RECURSIVE_DOUBLING, CollectiveAlgorithm.HALVING_DOUBLING,
-                    CollectiveAlgorithm.DIRECT);
-            case BROADCAST -> List.of(CollectiveAlgorithm.REFERENCE, CollectiveAlgorithm.RING,
-                    CollectiveAlgorithm.BINOMIAL_TREE, CollectiveAlgorithm.DIRECT);
-        };
+        return kind.algorithms();
     }
 
     public static Schedule build(CollectiveKind kind, CollectiveAlgorithm algorithm, int cards, int elements, int root) {

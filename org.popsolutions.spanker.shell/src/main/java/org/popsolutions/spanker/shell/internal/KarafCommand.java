@@ -14,6 +14,7 @@ import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Help;
 import org.popsolutions.spanker.console.support.Json;
 
 /**
@@ -98,6 +99,11 @@ final class KarafCommand implements Command {
      */
     Failure run(List<String> arguments, PrintStream out) {
         try {
+            if (asksForHelp(arguments)) {
+                Help.lines(spec, qualifiedName()).forEach(out::println);
+                out.flush();
+                return null;
+            }
             ResultPrinter.print(command.execute(arguments), out);
             return null;
         } catch (UsageException e) {
@@ -111,7 +117,18 @@ final class KarafCommand implements Command {
                 return new Failure(message, true);
             }
             return new Failure(message, false);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // The shared Karaf JVM goes on; the user gets one line, not Karaf's stack trace.
+            return new Failure(qualifiedName() + ": internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse(""))
+                    + " (a defect in Spanker; the command was stopped, nothing else is affected)", false);
         }
+    }
+
+    private static boolean asksForHelp(List<String> arguments) {
+        int end = arguments.indexOf("--");
+        List<String> options = end < 0 ? arguments : arguments.subList(0, end);
+        return options.contains("-h") || options.contains("--" + AbstractConsoleCommand.HELP.name());
     }
 
     private String qualifiedName() {

@@ -18,6 +18,9 @@ final class FakeCommand extends AbstractConsoleCommand {
     @Override
     protected Report run(Arguments arguments) {
         int cards = arguments.integer("cards", 2);
+        if (cards < 0) {
+            throw new ArrayIndexOutOfBoundsException("Index " + cards + " out of bounds for length 4\n\tat a.b.C");
+        }
         if (cards == 0) {
             throw new NoSailsException("no cards (expected at least 1)");
         }

@@ -106,6 +106,21 @@ class KarafCommandTest {
     }
 
     @Test
+    void helpNamesTheScopeAndShortHelpWorks() {
+        assertNull(run("-h"));
+        assertTrue(out().contains("usage: spanker:topology [options]"), out());
+    }
+
+    @Test
+    void anUnexpectedExceptionIsOneLineNotAStackTrace() {
+        KarafCommand.Failure failure = run("--cards", "-1");
+        assertTrue(failure.message().startsWith("spanker:topology: internal error: ArrayIndexOutOfBoundsException"),
+                failure.message());
+        assertFalse(failure.message().contains("\n"), failure.message());
+        assertFalse(failure.message().contains("a.b.C"), failure.message());
+    }
+
+    @Test
     void executeThrowsACommandExceptionWhoseNiceHelpIsTheMessage() {
         List<Object> arguments = new ArrayList<>(List.of("--cards", "0"));
         CommandException thrown = assertThrows(CommandException.class, () -> command.execute(null, arguments));
