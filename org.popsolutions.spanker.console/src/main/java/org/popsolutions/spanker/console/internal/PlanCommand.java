@@ -57,19 +57,28 @@ public final class PlanCommand extends AbstractConsoleCommand {
     @Override
     protected Report run(Arguments arguments) {
         Path file = Path.of(arguments.requiredString("model"));
-        ModelShape model = reader.read(file);
         Topology target = target(arguments);
         long memory = arguments.unsignedLong("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
-        int context = arguments.integer("context").orElse(Math.max(1, model.contextLength()));
-        if (memory <= 0 || context < 1) {
-            throw new UsageException("--card-memory and --context must be positive");
+        if (memory <= 0) {
+            throw new UsageException("--card-memory must be within 1.." + Long.MAX_VALUE + " bytes, got "
+                    + Long.toUnsignedString(memory));
         }
+        Optional<Integer> requestedContext = arguments.integer("context");
+        if (requestedContext.isPresent() && requestedContext.get() < 1) {
+            throw new UsageException("--context must be at least 1 token, got " + requestedContext.get());
+        }
+        ModelShape model = reader.read(file);
+        int context = requestedContext.orElse(Math.max(1, model.contextLength()));
         Plan plan = planner.plan(model, target, new PlanOptions(memory, context));
         return report(plan, arguments.flag("tensors"));
     }
 
     private Topology target(Arguments arguments) {
         Optional<Integer> cards = arguments.integer("cards");
+        if (cards.isEmpty() && arguments.has("kind")) {
+            throw new UsageException("--kind shapes the cards that --cards asks for; give --cards too, or leave "
+                    + "--kind out to plan for the registered cards as they are cabled");
+        }
         if (cards.isPresent()) {
             if (cards.get() < 1 || cards.get() > 256) {
                 throw new UsageException("option --cards must be within 1..256, got " + cards.get());

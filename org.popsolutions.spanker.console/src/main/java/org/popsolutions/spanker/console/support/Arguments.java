@@ -69,8 +69,12 @@ public final class Arguments {
                 value = "true";
             } else if (inlineValue != null) {
                 value = inlineValue;
-            } else if (i + 1 < raw.size()) {
+            } else if (i + 1 < raw.size() && !raw.get(i + 1).startsWith("--")) {
                 value = raw.get(++i);
+            } else if (i + 1 < raw.size()) {
+                // "--model --context 5" is a forgotten value far more often than a file named "--context".
+                throw new UsageException("option --" + name + " needs a value (" + option.valueName() + "), got the "
+                        + "option " + raw.get(i + 1) + "; write --" + name + "=VALUE for a value that starts with --");
             } else {
                 throw new UsageException("option --" + name + " needs a value (" + option.valueName() + ")");
             }

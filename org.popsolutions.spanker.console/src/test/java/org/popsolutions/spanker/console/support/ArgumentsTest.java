@@ -38,6 +38,10 @@ class ArgumentsTest {
         assertThrows(UsageException.class, () -> Arguments.parse(SPEC, List.of("--json=yes")));
         assertThrows(UsageException.class, () -> Arguments.parse(SPEC, List.of("--op", "mean")));
         assertThrows(UsageException.class, () -> Arguments.parse(SPEC, List.of("a", "b")));
+        UsageException forgotten = assertThrows(UsageException.class,
+                () -> Arguments.parse(SPEC, List.of("--m", "--json")));
+        assertTrue(forgotten.getMessage().contains("--m needs a value"), forgotten.getMessage());
+        assertEquals("--json", Arguments.parse(SPEC, List.of("--m=--json")).string("m").orElseThrow());
     }
 
     @Test
