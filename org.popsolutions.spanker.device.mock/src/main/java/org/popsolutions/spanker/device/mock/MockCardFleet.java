@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Map;
 import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -12,12 +13,15 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.log.Logger;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.NotImplementedException;
 import org.popsolutions.spanker.api.compute.DeviceTrace;
 import org.popsolutions.spanker.api.compute.MatmulInt4;
@@ -36,6 +40,11 @@ import org.popsolutions.spanker.api.topology.SailDevice;
 public final class MockCardFleet {
     public static final String PID = "org.popsolutions.spanker.device.mock";
 
+    /** Karaf's log (pax-logging) when there is one; the standalone launcher has none and prints to stderr. */
+    @Reference(service = LoggerFactory.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC)
+    private volatile Logger logger;
+
     private final BundleContext context;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private MockCardsSpec spec;
@@ -46,14 +55,14 @@ public final class MockCardFleet {
     private volatile MatmulInt4 hostMatmul;
 
     @Activate
-    public MockCardFleet(BundleContext context, MockDeviceConfig config) {
+    public MockCardFleet(BundleContext context, Map<String, Object> properties) {
         this.context = context;
-        apply(config);
+        apply(properties);
     }
 
     @Modified
-    void modified(MockDeviceConfig config) {
-        apply(config);
+    void modified(Map<String, Object> properties) {
+        apply(properties);
     }
 
     @Deactivate
@@ -61,14 +70,18 @@ public final class MockCardFleet {
         unregisterAll();
     }
 
-    private synchronized void apply(MockDeviceConfig config) {
+    private synchronized void apply(Map<String, Object> configuration) {
         MockCardsSpec requested;
         try {
-            requested = MockCardsSpec.from(config);
+            requested = MockCardsSpec.from(new ConfigProperties(PID, configuration));
         } catch (InvalidConfigurationException e) {
             // Config Admin has no way to hand the error back; keep the working cards and say why on stderr.
             System.err.println("spanker mock device: configuration refused, keeping " + describe(spec) + ": "
                     + e.getMessage());
+            Logger log = logger;
+            if (log != null) {
+                log.error("configuration {} refused, the previous one stays: {}", PID, e.getMessage());
+            }
             if (spec != null) {
                 return;
             }

@@ -2,8 +2,7 @@ package org.popsolutions.spanker.device.mock;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
@@ -16,30 +15,17 @@ record MockCardsSpec(int cards, TopologyKind kind, long memoryBytes, long linkBa
     /** The metatype defaults: the rev-A ring of four. */
     static final MockCardsSpec DEFAULT = new MockCardsSpec(4, TopologyKind.RING, 4_294_967_296L, 500_000_000L, 1.0e-6);
 
-    static MockCardsSpec from(MockDeviceConfig config) {
-        int cards = config.cards();
-        if (cards < 0 || cards > MAX_CARDS) {
-            throw new InvalidConfigurationException("mock card count must be within 0.." + MAX_CARDS + ", got " + cards);
-        }
-        TopologyKind kind;
-        try {
-            kind = TopologyKind.valueOf(config.kind().trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new InvalidConfigurationException("mock topology kind must be RING or MESH, got '" + config.kind() + "'");
-        }
-        if (config.memoryBytes() < 0) {
-            throw new InvalidConfigurationException("mock card memory must be >= 0 bytes, got " + config.memoryBytes());
-        }
-        if (config.linkBandwidthBytesPerSecond() < 0) {
-            throw new InvalidConfigurationException(
-                    "mock link bandwidth must be >= 0 bytes/s, got " + config.linkBandwidthBytesPerSecond());
-        }
-        if (!(config.linkLatencySeconds() >= 0) || Double.isInfinite(config.linkLatencySeconds())) {
-            throw new InvalidConfigurationException(
-                    "mock link latency must be a finite number >= 0 s, got " + config.linkLatencySeconds());
-        }
-        return new MockCardsSpec(cards, kind, config.memoryBytes(), config.linkBandwidthBytesPerSecond(),
-                config.linkLatencySeconds());
+    /**
+     * The configuration as Config Admin delivered it. Zero cards is refused: it would leave the platform with no
+     * card and every later command failing far from the cause (uninstall the mock feature to remove them).
+     */
+    static MockCardsSpec from(ConfigProperties config) {
+        int cards = config.intWithin("cards", DEFAULT.cards(), 1, MAX_CARDS);
+        TopologyKind kind = TopologyKind.valueOf(config.choice("kind", DEFAULT.kind().name(), "RING", "MESH"));
+        long memory = config.longWithin("memoryBytes", DEFAULT.memoryBytes(), 1, Long.MAX_VALUE);
+        long bandwidth = config.longWithin("linkBandwidthBytesPerSecond", DEFAULT.linkBandwidth(), 1, Long.MAX_VALUE);
+        double latency = config.doubleWithin("linkLatencySeconds", DEFAULT.linkLatency(), 0, 3600);
+        return new MockCardsSpec(cards, kind, memory, bandwidth, latency);
     }
 
     Card card(int index) {

@@ -4,49 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.annotation.Annotation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 
 class MockCardsSpecTest {
 
-    static MockDeviceConfig config(int cards, String kind) {
-        return new MockDeviceConfig() {
-            @Override
-            public Class<? extends Annotation> annotationType() {
-                return MockDeviceConfig.class;
-            }
-
-            @Override
-            public int cards() {
-                return cards;
-            }
-
-            @Override
-            public String kind() {
-                return kind;
-            }
-
-            @Override
-            public long memoryBytes() {
-                return 4_294_967_296L;
-            }
-
-            @Override
-            public long linkBandwidthBytesPerSecond() {
-                return 500_000_000L;
-            }
-
-            @Override
-            public double linkLatencySeconds() {
-                return 1e-6;
-            }
-        };
+    static ConfigProperties config(Object cards, Object kind) {
+        return new ConfigProperties(MockCardFleet.PID, Map.of("cards", cards, "kind", kind));
     }
 
     private static List<Link> allLinks(MockCardsSpec spec) {
@@ -65,7 +36,7 @@ class MockCardsSpecTest {
 
     @Test
     void meshReproducesTheOriginalMockExactly() {
-        assertEquals(0, allLinks(MockCardsSpec.from(config(0, "MESH"))).size());
+        assertEquals(0, allLinks(new MockCardsSpec(0, TopologyKind.MESH, 1, 1, 0)).size());
         assertEquals(2, allLinks(MockCardsSpec.from(config(2, "MESH"))).size());
         List<Link> four = allLinks(MockCardsSpec.from(config(4, "mesh")));
         assertEquals(12, four.size());
@@ -98,10 +69,29 @@ class MockCardsSpecTest {
     void invalidConfigurationsAreRefusedWithTheRule() {
         InvalidConfigurationException count = assertThrows(InvalidConfigurationException.class,
                 () -> MockCardsSpec.from(config(257, "RING")));
-        assertTrue(count.getMessage().contains("0..256"), count.getMessage());
+        assertTrue(count.getMessage().contains("1..256"), count.getMessage());
         assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(-1, "RING")));
         InvalidConfigurationException kind = assertThrows(InvalidConfigurationException.class,
                 () -> MockCardsSpec.from(config(4, "TORUS")));
-        assertTrue(kind.getMessage().contains("RING or MESH"), kind.getMessage());
+        assertTrue(kind.getMessage().contains("RING, MESH"), kind.getMessage());
+    }
+
+    @Test
+    void zeroCardsTextThatDoesNotParseAndZeroBandwidthAreRefusedByName() {
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(Map.of("cards", 0), Map.of("cards", "abc"),
+                Map.of("linkBandwidthBytesPerSecond", 0), Map.of("memoryBytes", "lots"),
+                Map.of("linkLatencySeconds", "NaN"))) {
+            InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+                    () -> MockCardsSpec.from(new ConfigProperties(MockCardFleet.PID, bad)), bad.toString());
+            assertTrue(e.getMessage().contains(bad.keySet().iterator().next()), e.getMessage());
+        }
+    }
+
+    @Test
+    void theReadmeNotationIsAccepted() {
+        MockCardsSpec spec = MockCardsSpec.from(new ConfigProperties(MockCardFleet.PID,
+                Map.of("cards", "8", "memoryBytes", "4e9", "linkBandwidthBytesPerSecond", "5e8")));
+        assertEquals(8, spec.cards());
+        assertEquals(4_000_000_000L, spec.memoryBytes());
     }
 }

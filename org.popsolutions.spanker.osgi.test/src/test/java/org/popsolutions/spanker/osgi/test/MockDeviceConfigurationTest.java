@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,23 @@ class MockDeviceConfigurationTest {
                 () -> assertEquals(7, topology.links().get(55).local(), "local-major order"),
                 () -> assertEquals(8, reference.getProperty(TopologyService.CARD_COUNT)),
                 () -> assertEquals("MESH", reference.getProperty(TopologyService.KIND)));
+    }
+
+    @Test
+    void aValueThatDoesNotParseOrZeroCardsIsRefusedAndTheCardsStay() throws Exception {
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", "2", "kind", "ring"));
+        Eventually.until("a RING of 2 cards from text values", () -> isTopology(TopologyKind.RING, 2),
+                this::describeTopology);
+
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(Map.of("cards", "abc"), Map.of("cards", 0),
+                Map.of("cards", 3, "linkBandwidthBytesPerSecond", 0))) {
+            Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, bad);
+            Thread.sleep(300);
+            assertTrue(isTopology(TopologyKind.RING, 2), bad + " was refused: " + describeTopology());
+        }
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", "3e0"));
+        Eventually.until("the component still takes a valid configuration", () -> isTopology(TopologyKind.RING, 3),
+                this::describeTopology);
     }
 
     @Test

@@ -8,6 +8,11 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Modified;
+import org.osgi.service.log.LoggerFactory;
+import org.osgi.service.log.Logger;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.config.ConfigProperties;
@@ -28,6 +33,11 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 @Designate(ocd = LinkConfig.class)
 public final class ConfiguredLinkModel implements LinkModel {
     public static final String PID = "org.popsolutions.spanker.link";
+
+    /** Karaf's log (pax-logging) when there is one; the standalone launcher has none and prints to stderr. */
+    @Reference(service = LoggerFactory.class, cardinality = ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC)
+    private volatile Logger logger;
 
     private volatile LinkCalculator calculator = new LinkCalculator(LinkParameters.REV_A);
     private volatile String lastRejection;
@@ -61,6 +71,10 @@ public final class ConfiguredLinkModel implements LinkModel {
             lastRejection = e.getMessage();
             System.err.println("spanker link model: configuration refused, keeping the previous model: "
                     + e.getMessage());
+            Logger log = logger;
+            if (log != null) {
+                log.error("configuration {} refused, the previous one stays: {}", PID, e.getMessage());
+            }
         }
     }
 
