@@ -84,7 +84,7 @@ final class ModelRuns {
                     + " array's 2^31; the largest context for this model is " + CommandFiles.MAX_FILE_BYTES
                     / config.kvDimension() + " (--context)");
         }
-        CommandFiles.requireHeap(2 * Float.BYTES * perBlock * config.layers(), "the KV caches of " + option
+        CommandFiles.requireHeap(2 * Float.BYTES * perBlock * config.layers(), "holding the KV caches of " + option
                 + " (" + config.layers() + " blocks x " + config.kvDimension() + " keys and values per token)");
         return context;
     }

@@ -145,7 +145,7 @@ final class OutputFile {
                     throw failure("cannot create a temporary file beside it", e);
                 }
             } catch (IOException e) {
-                throw failure(FileChecks.reason(e), e);
+                throw failure("cannot create a file in " + folder + " (" + FileChecks.reason(e) + ")", e);
             }
         }
     }

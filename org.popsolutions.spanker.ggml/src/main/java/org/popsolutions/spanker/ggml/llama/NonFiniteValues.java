@@ -13,20 +13,19 @@ public final class NonFiniteValues {
 
     /** @throws InvalidModelException naming the position and the first non-finite logit */
     public static void inLogits(float[] logits, int position) {
-        int i = firstNonFinite(logits);
-        if (i >= 0) {
-            throw new InvalidModelException("the model computed a non-finite logit at position " + position
-                    + " (token " + i + " of " + logits.length + " is " + logits[i] + "): its weights or"
-                    + " hyper-parameters hold NaN or infinite values");
-        }
+        computed(logits, "logit", position, "token");
     }
 
     /** The normalized hidden state entering the output head (before ggml quantizes NaN away). */
     static void inHiddenState(float[] normalized, int position) {
-        int i = firstNonFinite(normalized);
+        computed(normalized, "hidden state", position, "value");
+    }
+
+    private static void computed(float[] values, String what, int position, String element) {
+        int i = firstNonFinite(values);
         if (i >= 0) {
-            throw new InvalidModelException("the model computed a non-finite hidden state at position " + position
-                    + " (value " + i + " of " + normalized.length + " is " + normalized[i] + "): its weights or"
+            throw new InvalidModelException("the model computed a non-finite " + what + " at position " + position
+                    + " (" + element + " " + i + " of " + values.length + " is " + values[i] + "): its weights or"
                     + " hyper-parameters hold NaN or infinite values");
         }
     }

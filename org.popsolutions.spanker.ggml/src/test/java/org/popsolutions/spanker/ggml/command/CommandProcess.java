@@ -23,6 +23,7 @@ public final class CommandProcess {
                 case "quantize-model" -> new QuantizeModelCommand();
                 case "model-synth" -> new ModelSynthCommand();
                 case "logits" -> ModelCommandsTest.wire(new LogitsCommand());
+                case "run" -> ModelCommandsTest.wire(new RunCommand());
                 default -> throw new IllegalArgumentException("no command " + args[0]);
             };
             command.execute(List.of(args).subList(1, args.length));

@@ -155,6 +155,14 @@ class OutputFilesTest {
             assertEquals(List.of("kept.f16"), names(out), run + " left files behind");
             assertEquals("the old content", Files.readString(out.resolve("kept.f16")));
         }
+        // run's model cache: the synthesis fails as on a full disk, the cache holds no file (no partial model that
+        // a later run would take for the cached one)
+        Path cache = dir.resolve("cache");
+        Result cached = runLimited(List.of("run", "--n", "1"), 8, "-Dspanker.cache=" + cache);
+        assertEquals(1, cached.status, cached.output);
+        assertTrue(cached.output.startsWith("error: RUNTIME: cannot write the model cache " + cache)
+                && cached.output.contains("file too large") && cached.output.contains("SPANKER_CACHE"), cached.output);
+        assertEquals(List.of(), names(cache));
         // the same commands without the limit write their files
         Result ok = runLimited(runs.get(1), -1);
         assertEquals(0, ok.status, ok.output);
@@ -164,11 +172,12 @@ class OutputFilesTest {
     record Result(int status, String output) {
     }
 
-    static Result runLimited(List<String> args, int blocks) throws Exception {
+    static Result runLimited(List<String> args, int blocks, String... jvmOptions) throws Exception {
         List<String> command = new ArrayList<>(List.of("/bin/sh", "-c", (blocks < 0 ? "" : "ulimit -f " + blocks
                 + "; ") + "exec \"$0\" \"$@\"", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:-UsePerfData", "-Xshare:auto", "--add-modules", "jdk.incubator.vector", "-cp",
-                System.getProperty("java.class.path"), CommandProcess.class.getName()));
+                "-XX:-UsePerfData", "-Xshare:auto", "--add-modules", "jdk.incubator.vector"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CommandProcess.class.getName()));
         command.addAll(args);
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
