@@ -113,6 +113,7 @@ final class OutputFile {
             try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
                 channel.force(true); // on disk before the rename makes it visible under the real name
             }
+            keepPermissionsOfTheReplacedFile(partial);
             Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
         } catch (IOException e) {
@@ -130,6 +131,12 @@ final class OutputFile {
                     // nothing more to do: the name ends in .partial and says what it is
                 }
             }
+        }
+    }
+
+    private void keepPermissionsOfTheReplacedFile(Path partial) throws IOException {
+        if (Files.exists(target) && Files.getFileStore(target).supportsFileAttributeView("posix")) {
+            Files.setPosixFilePermissions(partial, Files.getPosixFilePermissions(target));
         }
     }
 

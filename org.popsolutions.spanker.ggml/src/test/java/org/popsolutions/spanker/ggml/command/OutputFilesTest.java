@@ -113,8 +113,11 @@ class OutputFilesTest {
         }));
         assertEquals("the old content", Files.readString(target));
         assertEquals(List.of("out.bin"), listing());
+        var permissions = java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----");
+        Files.setPosixFilePermissions(target, permissions);
         existing.write("new".getBytes());
         assertEquals("new", Files.readString(target));
+        assertEquals(permissions, Files.getPosixFilePermissions(target), "the replaced file's permissions stay");
         assertEquals(List.of("out.bin"), listing());
     }
 
