@@ -60,8 +60,17 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
         if (matrixBytes > Integer.MAX_VALUE) {
             throw new UsageException("one matrix would be " + matrixBytes + " bytes; keep it below 2 GiB");
         }
+        int passes = arguments.integer("passes").orElse(0);
+        if (arguments.has("passes") && passes < 1) {
+            throw new UsageException("--passes must be >= 1, got " + passes);
+        }
+        CommandFiles.requireHeap(matrixBytes, "one " + rows + " x " + cols + " " + type.ggmlName() + " matrix");
         long cache = lastLevelCacheBytes();
-        int copies = (int) Math.max(1, Math.min(64, (4 * cache + matrixBytes - 1) / matrixBytes));
+        // as many copies as exceed the cache, but no more than half the free heap holds
+        Runtime runtime = Runtime.getRuntime();
+        long free = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        int copies = (int) Math.max(1, Math.min(Math.min(64, free / 2 / matrixBytes),
+                (4 * cache + matrixBytes - 1) / matrixBytes));
         ByteBuffer[] matrices = new ByteBuffer[copies];
         SplittableRandom random = new SplittableRandom(42);
         float[] row = new float[cols];
@@ -91,7 +100,6 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
             while (System.nanoTime() < warmupEnd || warm < copies) {
                 matvec.matvec(type, matrices[warm++ % copies], rows, cols, x, out, mode);
             }
-            int passes = arguments.integer("passes").orElse(-1);
             long start = System.nanoTime();
             int done = 0;
             while (passes > 0 ? done < passes : System.nanoTime() - start < 2_000_000_000L || done < copies) {

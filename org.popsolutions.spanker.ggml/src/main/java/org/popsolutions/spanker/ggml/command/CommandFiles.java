@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /** Files and type options shared by the ggml commands. */
@@ -29,26 +29,51 @@ final class CommandFiles {
         return GgmlType.byName(name).orElseThrow(() -> new UsageException("unknown --type " + name));
     }
 
-    static byte[] read(String file) {
+    /** Largest Java array: whole-file commands read at most this many bytes. */
+    static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
+
+    /**
+     * A whole input file, after checking that it is a regular file (a FIFO would block forever, /dev/zero never
+     * end) and that {@code heapPerByte} times its size fits in the Java heap (what the command holds while
+     * converting it).
+     */
+    static byte[] read(String file, double heapPerByte) {
+        Path path = Path.of(file);
+        String problem = FileChecks.readProblem(path);
+        if (problem != null) {
+            throw new UsageException(file + ": " + problem);
+        }
         try {
-            return Files.readAllBytes(Path.of(file));
-        } catch (NoSuchFileException e) {
-            throw new UsageException("no such file: " + file);
+            long size = Files.size(path);
+            if (size > MAX_FILE_BYTES) {
+                throw new UsageException(file + " has " + size + " bytes; this command reads whole files of at most "
+                        + MAX_FILE_BYTES + " bytes (2 GiB): split it");
+            }
+            requireHeap((long) (size * heapPerByte), "converting " + file + " (" + size + " bytes)");
+            return Files.readAllBytes(path);
         } catch (IOException e) {
-            throw new DeviceException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new DeviceException("cannot read " + file + ": " + FileChecks.reason(e), e);
         }
     }
 
-    static void write(String file, byte[] bytes) {
-        try {
-            Files.write(Path.of(file), bytes);
-        } catch (IOException e) {
-            throw new DeviceException("cannot write " + file + ": " + e.getMessage(), e);
+    /** Refuses work that would need more Java heap than is free, with both numbers, before allocating it. */
+    static void requireHeap(long bytes, String what) {
+        Runtime runtime = Runtime.getRuntime();
+        long free = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        if (bytes > free) {
+            throw new UsageException(what + " needs about " + bytes + " bytes (" + gib(bytes) + ") of Java heap; "
+                    + free + " bytes (" + gib(free) + ") are free (maximum heap " + gib(runtime.maxMemory())
+                    + ", -Xmx)");
         }
     }
 
-    static float[] readFloats(String file) {
-        byte[] raw = read(file);
+    static String gib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+    }
+
+    /** Raw float32 values; {@code heapPerByte} as for {@link #read(String, double)}, the floats included. */
+    static float[] readFloats(String file, double heapPerByte) {
+        byte[] raw = read(file, heapPerByte);
         if (raw.length % 4 != 0) {
             throw new UsageException(file + " has " + raw.length + " bytes, not a whole number of float32 values");
         }

@@ -25,10 +25,12 @@ public final class DequantizeCommand extends AbstractConsoleCommand {
         GgmlType type = CommandFiles.type(arguments);
         String in = arguments.requiredString("in");
         String out = arguments.requiredString("out");
-        byte[] blocks = CommandFiles.read(in);
+        OutputFile output = OutputFile.of("--out", out).notSameAs("--in", in);
+        // the blocks read, then their values as floats and as output bytes
+        byte[] blocks = CommandFiles.read(in, 1 + 8.0 * type.blockSize() / type.typeSize());
         CommandFiles.checkWholeBlocks(type, blocks.length, in);
         float[] values = QuantFormats.of(type).dequantize(blocks);
-        CommandFiles.write(out, CommandFiles.floatBytes(values));
+        output.write(CommandFiles.floatBytes(values));
         return new Report().line("dequantized " + blocks.length + " bytes of " + type.ggmlName() + " to "
                 + values.length + " float32 values in " + out).put("type", type.ggmlName())
                 .put("values", values.length).put("out", out);

@@ -31,8 +31,8 @@ public final class DotCommand extends AbstractConsoleCommand {
         GgmlType type = CommandFiles.type(arguments);
         String weightsFile = arguments.requiredString("weights");
         String activationsFile = arguments.requiredString("activations");
-        byte[] weights = CommandFiles.read(weightsFile);
-        float[] activations = CommandFiles.readFloats(activationsFile);
+        byte[] weights = CommandFiles.read(weightsFile, 1);
+        float[] activations = CommandFiles.readFloats(activationsFile, 3);
         CommandFiles.checkBlocks(type, activations.length, activationsFile);
         long expected = type.bytesFor(activations.length);
         if (weights.length != expected) {

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
+import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
@@ -18,6 +19,7 @@ import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
 import org.popsolutions.spanker.ggml.gguf.GgufValue;
 import org.popsolutions.spanker.ggml.gguf.GgufValueType;
+import org.popsolutions.spanker.ggml.llama.GgufModelReader;
 
 /** Shows a GGUF file: header, metadata (arrays summarised) and the tensor table. */
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=gguf")
@@ -58,6 +60,19 @@ public final class GgufCommand extends AbstractConsoleCommand {
             tensorJson.add(m);
         }
         report.table(tensors.build());
+        // the file is valid GGUF; whether run and plan accept it as a model is a further question, answered here
+        String problem = null;
+        try {
+            GgufModelReader.shapeOf(f);
+        } catch (InvalidModelException e) {
+            problem = e.getMessage();
+        }
+        report.line(problem == null ? "runnable as a llama-family model: yes" : "not runnable as a llama-family model: "
+                + problem);
+        report.put("runnable", problem == null);
+        if (problem != null) {
+            report.put("problem", problem);
+        }
         report.put("file", file).put("version", f.version()).put("alignment", f.alignment())
                 .put("dataOffset", f.dataOffset()).put("fileBytes", f.fileSize()).put("metadata", metaJson)
                 .put("tensors", tensorJson);

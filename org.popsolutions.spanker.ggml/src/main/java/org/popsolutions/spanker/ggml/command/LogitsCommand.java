@@ -62,8 +62,10 @@ public final class LogitsCommand extends AbstractConsoleCommand {
 
     @Override
     protected Report run(Arguments arguments) {
-        GgufFile file = ModelRuns.open(arguments.requiredString("model"));
+        String modelPath = arguments.requiredString("model");
         String out = arguments.requiredString("out");
+        OutputFile output = OutputFile.of("--out", out).notSameAs("--model", modelPath);
+        GgufFile file = ModelRuns.open(modelPath);
         LlamaConfig config = LlamaConfig.of(file);
         int[] ids = tokens(arguments.requiredString("tokens"), config.vocabulary());
         int context = ModelRuns.context(arguments, config);
@@ -72,7 +74,13 @@ public final class LogitsCommand extends AbstractConsoleCommand {
         }
         Topology cards = ModelRuns.topology(arguments, topology);
         Plan plan = ModelRuns.plan(planner, file, cards, arguments, context);
-        float[] all = new float[ids.length * config.vocabulary()];
+        long logits = (long) ids.length * config.vocabulary();
+        if (logits > CommandFiles.MAX_FILE_BYTES / Float.BYTES) {
+            throw new UsageException(ids.length + " positions x " + config.vocabulary() + " logits exceed the 2 GiB"
+                    + " this command writes at once; give fewer --tokens");
+        }
+        CommandFiles.requireHeap(logits * Float.BYTES * 2, ids.length + " positions of logits");
+        float[] all = new float[(int) logits];
         List<Integer> argmax = new ArrayList<>();
         ShardedLlama.Stats stats;
         Report report = new Report();
@@ -86,7 +94,7 @@ public final class LogitsCommand extends AbstractConsoleCommand {
             stats = model.stats();
             ModelRuns.describePlan(report, plan, model);
         }
-        CommandFiles.write(out, CommandFiles.floatBytes(all));
+        output.write(CommandFiles.floatBytes(all));
         return report.line("wrote " + ids.length + " x " + config.vocabulary() + " float32 logits to " + out
                 + "; argmax per position " + argmax + "; " + ModelRuns.millis(stats.wallNanos() / (double) ids.length)
                 + " ms/token")

@@ -1,6 +1,5 @@
 package org.popsolutions.spanker.ggml.command;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,10 +48,8 @@ final class ModelRuns {
         return all;
     }
 
+    /** A missing or unreadable model is the reader's one answer (exit 1, the path, the reason), as in plan and gguf. */
     static GgufFile open(String model) {
-        if (!Files.isRegularFile(Path.of(model))) {
-            throw new UsageException("--model " + model + ": no such file");
-        }
         return GgufReader.open(Path.of(model));
     }
 
@@ -78,13 +75,25 @@ final class ModelRuns {
         if (context < 1) {
             throw new UsageException("option --context must be >= 1, got " + context);
         }
+        // every card is in this JVM: the KV caches (keys and values, float32, every block) come out of its heap
+        long perBlock = (long) context * config.kvDimension();
+        String option = arguments.has("context") ? "--context " + context : "the model's context of " + context
+                + " tokens";
+        if (perBlock > CommandFiles.MAX_FILE_BYTES) {
+            throw new UsageException(option + " needs key caches of " + perBlock + " values per block, above a Java"
+                    + " array's 2^31; the largest context for this model is " + CommandFiles.MAX_FILE_BYTES
+                    / config.kvDimension() + " (--context)");
+        }
+        CommandFiles.requireHeap(2 * Float.BYTES * perBlock * config.layers(), "holding the KV caches of " + option
+                + " (" + config.layers() + " blocks x " + config.kvDimension() + " keys and values per token)");
         return context;
     }
 
     static Plan plan(ModelPlanner planner, GgufFile file, Topology topology, Arguments arguments, int context) {
         long memory = arguments.unsignedLong("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
-        if (memory == 0) {
-            throw new UsageException("option --card-memory must be > 0 bytes");
+        if (memory <= 0) { // above 2^63 - 1 the signed byte counts of the plan would turn negative
+            throw new UsageException("option --card-memory must be within 1.." + Long.MAX_VALUE + " bytes, got "
+                    + arguments.requiredString("card-memory"));
         }
         return planner.plan(GgufModelReader.shapeOf(file), topology, new PlanOptions(memory, context));
     }

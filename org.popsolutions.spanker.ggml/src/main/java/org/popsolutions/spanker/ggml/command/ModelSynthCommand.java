@@ -1,7 +1,6 @@
 package org.popsolutions.spanker.ggml.command;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -38,12 +37,10 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
         GgmlType type = GgmlType.byName(arguments.string("type").orElse("q8_0")).orElseThrow();
         Path out = Path.of(arguments.requiredString("out"));
         long seed = arguments.integer("seed", 1);
-        if (out.getParent() != null && !Files.isDirectory(out.toAbsolutePath().getParent())) {
-            throw new UsageException("--out " + out + ": the folder does not exist");
-        }
+        OutputFile output = OutputFile.of("--out", arguments.requiredString("out"));
         long start = System.nanoTime();
         try {
-            ModelSynth.write(preset, type, seed, out, progressBar(preset.parameters()));
+            output.write(partial -> ModelSynth.write(preset, type, seed, partial, progressBar(preset.parameters())));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

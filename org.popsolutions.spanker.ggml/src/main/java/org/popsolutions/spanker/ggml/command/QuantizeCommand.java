@@ -25,10 +25,12 @@ public final class QuantizeCommand extends AbstractConsoleCommand {
         GgmlType type = CommandFiles.type(arguments);
         String in = arguments.requiredString("in");
         String out = arguments.requiredString("out");
-        float[] values = CommandFiles.readFloats(in);
+        OutputFile output = OutputFile.of("--out", out).notSameAs("--in", in);
+        // the bytes read, their floats, and the blocks (at most as large as the floats)
+        float[] values = CommandFiles.readFloats(in, 3);
         CommandFiles.checkBlocks(type, values.length, in);
         byte[] blocks = QuantFormats.of(type).quantize(values);
-        CommandFiles.write(out, blocks);
+        output.write(blocks);
         return new Report().line("quantized " + values.length + " values to " + type.ggmlName() + ": " + blocks.length
                 + " bytes in " + out).put("type", type.ggmlName()).put("values", values.length)
                 .put("bytes", blocks.length).put("out", out);

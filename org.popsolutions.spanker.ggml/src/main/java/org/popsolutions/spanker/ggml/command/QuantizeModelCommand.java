@@ -43,9 +43,8 @@ public final class QuantizeModelCommand extends AbstractConsoleCommand {
         GgmlType target = CommandFiles.type(arguments);
         String in = arguments.requiredString("in");
         String out = arguments.requiredString("out");
-        if (Path.of(in).toAbsolutePath().normalize().equals(Path.of(out).toAbsolutePath().normalize())) {
-            throw new UsageException("--out must differ from --in (the input is memory-mapped while writing)");
-        }
+        // the input is memory-mapped while the output is written: never the same file, by any name or link
+        OutputFile output = OutputFile.of("--out", out).notSameAs("--in", in);
         GgufFile model = GgufReader.open(Path.of(in));
         GgufWriter writer = new GgufWriter().putAll(model.metadata());
         writer.put("general.file_type", GgufValue.u32(FILE_TYPES.get(target)));
@@ -67,7 +66,7 @@ public final class QuantizeModelCommand extends AbstractConsoleCommand {
             after += data.capacity();
             converted += to == t.type() ? 0 : 1;
         }
-        writer.write(Path.of(out));
+        output.write(writer::write);
         return new Report().table(table.build())
                 .line(converted + " of " + model.tensors().size() + " tensors converted; tensor bytes " + before
                         + " -> " + after)

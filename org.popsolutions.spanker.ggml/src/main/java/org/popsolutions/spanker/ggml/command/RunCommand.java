@@ -3,7 +3,6 @@ package org.popsolutions.spanker.ggml.command;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +24,7 @@ import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.llama.Generation;
 import org.popsolutions.spanker.ggml.llama.LlamaConfig;
@@ -81,17 +81,13 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         try {
             Files.createDirectories(dir);
-            Path partial = Files.createTempFile(dir, "tiny-", ".gguf.partial");
-            try {
-                ModelSynth.write(ModelSynth.TINY, CACHED_TYPE, 1, partial,
-                        ModelSynthCommand.progressBar(ModelSynth.TINY.parameters()));
-                Files.move(partial, model, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(partial);
-            }
+            OutputFile.of("the model cache", model.toString()).write(partial -> ModelSynth.write(ModelSynth.TINY,
+                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters())));
         } catch (IOException e) {
-            throw new DeviceException("cannot cache the synthesized model in " + dir + " (set SPANKER_CACHE to a"
-                    + " writable folder): " + e.getMessage(), e);
+            throw new DeviceException("cannot create the model cache " + dir + ": " + FileChecks.reason(e)
+                    + " (set SPANKER_CACHE to a writable folder)", e);
+        } catch (UsageException | DeviceException e) {
+            throw new DeviceException(e.getMessage() + " (set SPANKER_CACHE to a writable folder)", e);
         }
         return model;
     }
@@ -123,7 +119,7 @@ public final class RunCommand extends AbstractConsoleCommand {
             throw new UsageException(e.getMessage());
         }
         int context = ModelRuns.context(arguments, config);
-        if (prompt.length + Math.max(0, n - 1) > context) {
+        if (prompt.length + Math.max(0L, n - 1L) > context) {
             throw new UsageException(prompt.length + " prompt tokens and " + n + " new ones exceed the context of "
                     + context + " tokens (--context)");
         }
@@ -141,7 +137,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         Tokenizer decoder = tokenizer != null ? tokenizer : Tokenizer.of(file);
         String text = decoder.decode(result.tokens());
-        ShardedLlama.Stats decode = result.decode().tokens() > 0 ? result.decode() : result.prompt();
+        // with --n 0 or 1 no generated token is fed back: there is no generation speed, and the per-token
+        // figures below are the prompt's
+        boolean generationTimed = result.decode().tokens() > 0;
+        String measuredOver = generationTimed ? "generation" : "prompt";
+        ShardedLlama.Stats decode = generationTimed ? result.decode() : result.prompt();
         double perToken = decode.wallNanos() / (double) decode.tokens();
         double promptRate = result.prompt().tokens() / (result.prompt().wallNanos() / 1e9);
         double decodeRate = 1e9 / perToken;
@@ -151,9 +151,13 @@ public final class RunCommand extends AbstractConsoleCommand {
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
         report.line("generated " + result.tokens() + (result.stopped() ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);
-        report.line(String.format(Locale.ROOT, "prompt %.1f tokens/s, generation %.1f tokens/s (%d forward passes"
-                + " timed)", promptRate, decodeRate, decode.tokens()));
-        Report.TableBuilder perCard = Report.tableOf("per token (generation)", "card", "compute ms", "share of wall");
+        report.line(String.format(Locale.ROOT, "prompt %.1f tokens/s, ", promptRate) + (generationTimed
+                ? String.format(Locale.ROOT, "generation %.1f tokens/s (%d forward passes timed)", decodeRate,
+                        decode.tokens())
+                : "generation not timed (--n " + n + ": no generated token was fed back); per-token figures are the"
+                        + " prompt's"));
+        Report.TableBuilder perCard = Report.tableOf("per token (" + measuredOver + ")", "card", "compute ms",
+                "share of wall");
         List<Map<String, Object>> cardJson = new ArrayList<>();
         for (int c = 0; c < decode.cardComputeNanos().length; c++) {
             double ns = decode.cardComputeNanos()[c] / (double) decode.tokens();
@@ -178,7 +182,10 @@ public final class RunCommand extends AbstractConsoleCommand {
 
         Map<String, Object> timing = new LinkedHashMap<>();
         timing.put("promptTokensPerSecond", promptRate);
-        timing.put("tokensPerSecond", decodeRate);
+        if (generationTimed) {
+            timing.put("tokensPerSecond", decodeRate);
+        }
+        timing.put("measuredOver", measuredOver);
         timing.put("measuredSecondsPerToken", perToken / 1e9);
         timing.put("predictedSecondsPerToken", plan.secondsPerToken());
         timing.put("collectiveSecondsPerToken", collectivePerToken / 1e9);

@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -39,6 +38,7 @@ public final class GgufReader {
 
     /** Opens a file, validates it completely and maps every tensor's bytes. */
     public static GgufFile open(Path path) {
+        requireRegularFile(path);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             Header header = parse(new Input(channel::read, size), size);
@@ -50,10 +50,8 @@ public final class GgufReader {
             }
             return new GgufFile(header.version, header.metadata, header.tensors, data, header.alignment,
                     header.dataOffset, size);
-        } catch (NoSuchFileException e) {
-            throw new InvalidModelException("no such model file: " + path);
         } catch (IOException e) {
-            throw new InvalidModelException("cannot read model file " + path + ": " + e.getMessage(), e);
+            throw new InvalidModelException("cannot read model file " + path + ": " + FileChecks.reason(e), e);
         }
     }
 
@@ -81,14 +79,21 @@ public final class GgufReader {
 
     /** Reads only the header, metadata and tensor table (no mapping). */
     public static GgufFile readHeader(Path path) {
+        requireRegularFile(path);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             Header h = parse(new Input(channel::read, size), size);
             return new GgufFile(h.version, h.metadata, h.tensors, Map.of(), h.alignment, h.dataOffset, size);
-        } catch (NoSuchFileException e) {
-            throw new InvalidModelException("no such model file: " + path);
         } catch (IOException e) {
-            throw new InvalidModelException("cannot read model file " + path + ": " + e.getMessage(), e);
+            throw new InvalidModelException("cannot read model file " + path + ": " + FileChecks.reason(e), e);
+        }
+    }
+
+    /** The one answer to a model path that is not a readable file (missing, a folder, a device or FIFO). */
+    private static void requireRegularFile(Path path) {
+        String problem = FileChecks.readProblem(path);
+        if (problem != null) {
+            throw new InvalidModelException("model file " + path + ": " + problem);
         }
     }
 

@@ -36,10 +36,7 @@ public record GgufValue(GgufValueType type, Object value) {
     }
 
     public boolean isInteger() {
-        return switch (type) {
-            case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> true;
-            default -> false;
-        };
+        return type.isInteger();
     }
 
     /** An integer value widened to long (unsigned types as unsigned; a UINT64 above 2^63 comes back negative). */

@@ -31,6 +31,11 @@ public enum GgufValueType {
         return this == STRING ? 8 : this == ARRAY ? 12 : width;
     }
 
+    /** One of the eight integer types, signed or unsigned, 8 to 64 bits. */
+    public boolean isInteger() {
+        return width > 0 && this != FLOAT32 && this != FLOAT64 && this != BOOL;
+    }
+
     public static Optional<GgufValueType> byId(int id) {
         return id >= 0 && id < BY_ID.length ? Optional.of(BY_ID[id]) : Optional.empty();
     }

@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
-import org.popsolutions.spanker.ggml.gguf.GgufValue;
+import org.popsolutions.spanker.ggml.gguf.GgufValueType;
 
 /**
  * Byte-level BPE ({@code tokenizer.ggml.model = gpt2}): the text is split by the pre-tokenizer's pattern (Llama 3's
@@ -54,14 +54,14 @@ final class BytePairTokenizer extends PieceTokenizer {
 
     static BytePairTokenizer of(GgufFile file) {
         String[] tokens = Tokenizer.tokens(file);
-        String[] merges = file.value("tokenizer.ggml.merges").map(v -> v.asArray().strings())
+        String[] merges = Tokenizer.array(file, "tokenizer.ggml.merges", GgufValueType.STRING).map(a -> a.strings())
                 .orElseThrow(() -> new InvalidModelException("a gpt2 tokenizer needs tokenizer.ggml.merges"));
-        String pre = file.value("tokenizer.ggml.pre").map(GgufValue::asString).orElse("default");
+        String pre = LlamaConfig.string(file, "tokenizer.ggml.pre").orElse("default");
         Pattern pattern = pre.equals("llama-bpe") || pre.equals("llama3") ? LLAMA3 : GPT2;
         return new BytePairTokenizer(tokens, Tokenizer.tokenTypes(file, tokens.length), merges, pattern,
-                Tokenizer.id(file, "tokenizer.ggml.bos_token_id", -1), Tokenizer.id(file,
-                        "tokenizer.ggml.eos_token_id", -1), Tokenizer.flag(file, "tokenizer.ggml.add_bos_token",
-                                false));
+                Tokenizer.id(file, "tokenizer.ggml.bos_token_id", -1, tokens.length), Tokenizer.id(file,
+                        "tokenizer.ggml.eos_token_id", -1, tokens.length), Tokenizer.flag(file,
+                                "tokenizer.ggml.add_bos_token", false));
     }
 
     @Override

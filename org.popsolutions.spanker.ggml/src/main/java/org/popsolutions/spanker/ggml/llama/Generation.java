@@ -37,7 +37,7 @@ public final class Generation {
             throw new BadDimsException("cannot generate " + n + " tokens");
         }
         int context = model.contextLength();
-        if (prompt.length + Math.max(0, n - 1) > context) {
+        if (prompt.length + Math.max(0L, n - 1L) > context) {
             throw new BadDimsException(prompt.length + " prompt tokens and " + n + " new ones exceed the context of "
                     + context + " tokens");
         }

@@ -21,6 +21,9 @@ public final class GgufModelReader implements ModelReader {
 
     public static ModelShape shapeOf(GgufFile file) {
         LlamaConfig c = LlamaConfig.of(file);
+        if (file.value("tokenizer.ggml.model").isPresent()) {
+            Tokenizer.of(file); // a plan of a model whose run would fail on its tokenizer is no plan
+        }
         List<TensorShape> tensors = new ArrayList<>();
         for (GgufTensorInfo t : file.tensors()) {
             tensors.add(new TensorShape(t.name(), t.type().name(), t.rows(), t.rowLength(), t.byteSize(),

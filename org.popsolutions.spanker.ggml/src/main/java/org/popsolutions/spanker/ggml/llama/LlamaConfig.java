@@ -5,6 +5,7 @@ import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
 import org.popsolutions.spanker.ggml.gguf.GgufValue;
+import org.popsolutions.spanker.ggml.gguf.GgufValueType;
 
 /**
  * The hyper-parameters of a llama-family model, from the {@code <architecture>.*} keys of its GGUF metadata
@@ -31,18 +32,17 @@ public record LlamaConfig(String name, String architecture, int embedding, int l
     }
 
     public static LlamaConfig of(GgufFile file) {
-        String arch = file.value("general.architecture").map(GgufValue::asString)
+        String arch = string(file, "general.architecture")
                 .orElseThrow(() -> new InvalidModelException("not a model: general.architecture is missing"));
-        String name = file.value("general.name").map(GgufValue::asString).orElse("model");
+        String name = string(file, "general.name").orElse("model");
         int embedding = required(file, arch + ".embedding_length");
         int layers = required(file, arch + ".block_count");
         int heads = required(file, arch + ".attention.head_count");
         int kvHeads = optionalInt(file, arch + ".attention.head_count_kv").orElse(heads);
         int feedForward = required(file, arch + ".feed_forward_length");
         int context = required(file, arch + ".context_length");
-        float eps = (float) (double) file.value(arch + ".attention.layer_norm_rms_epsilon").map(GgufValue::asDouble)
-                .orElse(1e-5);
-        float base = (float) (double) file.value(arch + ".rope.freq_base").map(GgufValue::asDouble).orElse(10000.0);
+        float eps = positiveFloat(file, arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
+        float base = positiveFloat(file, arch + ".rope.freq_base", 10000f);
         if (embedding < 1 || layers < 0 || heads < 1 || kvHeads < 1 || heads % kvHeads != 0 || embedding % heads != 0
                 || feedForward < 1 || context < 1) {
             throw new InvalidModelException("inconsistent " + arch + " hyper-parameters: embedding=" + embedding
@@ -57,6 +57,11 @@ public record LlamaConfig(String name, String architecture, int embedding, int l
         }
         GgufTensorInfo embd = tensor(file, "token_embd.weight");
         int vocabulary = (int) embd.rows();
+        int declared = optionalInt(file, arch + ".vocab_size").orElse(vocabulary);
+        if (declared != vocabulary) {
+            throw new InvalidModelException(arch + ".vocab_size is " + declared + " but token_embd.weight has "
+                    + vocabulary + " rows");
+        }
         boolean tied = file.tensor("output.weight").isEmpty();
         LlamaConfig config = new LlamaConfig(name, arch, embedding, layers, heads, kvHeads, feedForward, vocabulary,
                 context, eps, base, ropeDims, tied);
@@ -100,6 +105,33 @@ public record LlamaConfig(String name, String architecture, int embedding, int l
     static GgufTensorInfo tensor(GgufFile file, String name) {
         return file.tensor(name).orElseThrow(() -> new InvalidModelException("the model has no tensor " + name
                 + "; a llama-family model needs it"));
+    }
+
+    /** A string value, or an error naming the key and the type found. */
+    static Optional<String> string(GgufFile file, String key) {
+        return file.value(key).map(v -> {
+            if (v.type() != GgufValueType.STRING) {
+                throw new InvalidModelException("model metadata " + key + " should be a string, found " + v.type());
+            }
+            return v.asString();
+        });
+    }
+
+    /** A float32/float64 value that is finite and above zero (NaN or a negative scale makes every logit NaN). */
+    private static float positiveFloat(GgufFile file, String key, float fallback) {
+        GgufValue v = file.value(key).orElse(null);
+        if (v == null) {
+            return fallback;
+        }
+        if (v.type() != GgufValueType.FLOAT32 && v.type() != GgufValueType.FLOAT64) {
+            throw new InvalidModelException("model metadata " + key + " should be a float32, found " + v.type());
+        }
+        float f = (float) v.asDouble();
+        if (!Float.isFinite(f) || f <= 0) {
+            throw new InvalidModelException("model metadata " + key + " is " + f + "; expected a finite number"
+                    + " above zero");
+        }
+        return f;
     }
 
     private static int required(GgufFile file, String key) {

@@ -117,6 +117,7 @@ final class Matrix {
         Matrix m = of(file, name);
         float[] v = new float[m.cols * m.rows];
         QuantFormats.of(m.type).dequantize(m.data, 0, v, 0, v.length);
+        NonFiniteValues.inTensor(v, name);
         return v;
     }
 }

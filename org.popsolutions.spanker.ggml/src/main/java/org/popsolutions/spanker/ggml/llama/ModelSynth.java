@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +17,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
-import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.ggml.gguf.GgufValue;
 import org.popsolutions.spanker.ggml.gguf.GgufValueType;
 import org.popsolutions.spanker.ggml.gguf.GgufWriter;
@@ -57,10 +55,12 @@ public final class ModelSynth {
     }
 
     /**
-     * Writes the model to {@code out}. Tensor bytes are staged in a memory-mapped scratch file next to it (so a
-     * 1.1B-parameter model does not need the heap), which is deleted afterwards.
+     * Writes the model to {@code out}. Tensor bytes are staged in a scratch file next to it (so a 1.1B-parameter
+     * model does not need the heap), which is deleted afterwards. The scratch file is written with plain writes
+     * (a full disk is an IOException, not a fault inside a mapping) and only mapped, read-only, once complete.
      *
      * @param progress told the values written so far, out of {@link Preset#parameters()}
+     * @throws UncheckedIOException when a write fails (e.g. the disk is full)
      */
     public static void write(Preset preset, GgmlType type, long seed, Path out, LongConsumer progress) {
         if (!type.computable() || !org.popsolutions.spanker.ggml.kernel.Kernels.supports(type)) {
@@ -84,9 +84,8 @@ public final class ModelSynth {
             for (int i = 0; i < specs.size(); i++) {
                 TensorSpec s = specs.get(i);
                 long bytes = s.type.bytesFor((long) s.rows * s.cols);
-                MappedByteBuffer region = channel.map(FileChannel.MapMode.READ_WRITE, at, bytes);
-                region.order(ByteOrder.LITTLE_ENDIAN);
-                fill(s, region, seed * 1_000_003L + i, done, progress);
+                stage(s, channel, at, seed * 1_000_003L + i, done, progress);
+                ByteBuffer region = channel.map(FileChannel.MapMode.READ_ONLY, at, bytes).order(ByteOrder.LITTLE_ENDIAN);
                 writer.tensor(s.name, s.type, s.rows == 1 ? new long[] {s.cols} : new long[] {s.cols, s.rows},
                         region);
                 at += bytes;
@@ -96,9 +95,26 @@ public final class ModelSynth {
             }
             writer.write(out);
         } catch (IOException e) {
-            throw new DeviceException("cannot write " + out + ": " + e.getMessage(), e);
-        } catch (UncheckedIOException e) {
-            throw new DeviceException("cannot write " + out + ": " + e.getCause().getMessage(), e);
+            throw new UncheckedIOException("cannot write " + out, e);
+        }
+    }
+
+    /** Rows of a tensor at most this many bytes at a time through the heap. */
+    private static final long STAGING_BYTES = 16L << 20;
+
+    /** Fills the tensor's rows chunk by chunk on the heap and writes each chunk to the scratch file at {@code at}. */
+    private static void stage(TensorSpec s, FileChannel channel, long at, long seed, AtomicLong done,
+            LongConsumer progress) throws IOException {
+        long rowBytes = s.type.bytesFor(s.cols);
+        int rowsPerChunk = (int) Math.max(1, STAGING_BYTES / rowBytes);
+        for (int first = 0; first < s.rows; first += rowsPerChunk) {
+            int rows = Math.min(rowsPerChunk, s.rows - first);
+            ByteBuffer chunk = ByteBuffer.allocate((int) (rows * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+            fill(s, first, rows, chunk, seed, done, progress);
+            long position = at + first * rowBytes;
+            while (chunk.hasRemaining()) {
+                position += channel.write(chunk, position);
+            }
         }
     }
 
@@ -128,24 +144,28 @@ public final class ModelSynth {
         return specs;
     }
 
-    /** Rows in parallel, each from its own seeded generator, so the bytes do not depend on the thread count. */
-    private static void fill(TensorSpec s, ByteBuffer region, long seed, AtomicLong done, LongConsumer progress) {
+    /**
+     * Rows {@code first..first+rows} into {@code region} (row {@code first} at 0), in parallel, each row from its own
+     * seeded generator, so the bytes depend neither on the thread count nor on the chunking.
+     */
+    private static void fill(TensorSpec s, int first, int rows, ByteBuffer region, long seed, AtomicLong done,
+            LongConsumer progress) {
         QuantFormat format = QuantFormats.of(s.type);
         long rowBytes = s.type.bytesFor(s.cols);
         float bound = s.norm ? 0.1f : s.name.startsWith("token_embd") ? 1f : (float) Math.sqrt(3.0 / s.cols);
         int chunk = Math.max(1, (1 << 16) / s.cols);
-        IntStream.range(0, (s.rows + chunk - 1) / chunk).parallel().forEach(c -> {
+        IntStream.range(0, (rows + chunk - 1) / chunk).parallel().forEach(c -> {
             float[] row = new float[s.cols];
             ByteBuffer view = region.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-            for (int r = c * chunk; r < Math.min(s.rows, (c + 1) * chunk); r++) {
-                SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + r);
+            for (int local = c * chunk; local < Math.min(rows, (c + 1) * chunk); local++) {
+                SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + local);
                 for (int i = 0; i < s.cols; i++) {
                     float u = (float) (random.nextDouble() * 2 - 1) * bound;
                     row[i] = s.norm ? 1 + u : u;
                 }
-                format.quantize(row, 0, view, (int) (r * rowBytes), s.cols);
+                format.quantize(row, 0, view, (int) (local * rowBytes), s.cols);
             }
-            progress.accept(done.addAndGet((long) s.cols * (Math.min(s.rows, (c + 1) * chunk) - c * chunk)));
+            progress.accept(done.addAndGet((long) s.cols * (Math.min(rows, (c + 1) * chunk) - c * chunk)));
         });
     }
 

@@ -8,8 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.regex.Pattern;
 import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.gguf.GgufValueType;
 
 /**
  * SentencePiece-style tokenization as llama.cpp does for {@code tokenizer.ggml.model = llama}: a space is prepended,
@@ -19,6 +21,7 @@ import org.popsolutions.spanker.ggml.gguf.GgufFile;
  */
 final class SentencePieceTokenizer extends PieceTokenizer {
     private static final String SPACE = "\u2581";
+    private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private final float[] scores;
     private final Map<String, Integer> ids = new HashMap<>();
@@ -42,15 +45,24 @@ final class SentencePieceTokenizer extends PieceTokenizer {
 
     static SentencePieceTokenizer of(GgufFile file) {
         String[] tokens = Tokenizer.tokens(file);
-        float[] scores = file.value("tokenizer.ggml.scores").map(v -> v.asArray().floats())
+        float[] scores = Tokenizer.array(file, "tokenizer.ggml.scores", GgufValueType.FLOAT32).map(a -> a.floats())
                 .orElse(new float[tokens.length]);
         if (scores.length != tokens.length) {
             throw new InvalidModelException("tokenizer.ggml.scores has " + scores.length + " values for "
                     + tokens.length + " tokens");
         }
-        return new SentencePieceTokenizer(tokens, scores, Tokenizer.tokenTypes(file, tokens.length),
-                Tokenizer.id(file, "tokenizer.ggml.bos_token_id", 1), Tokenizer.id(file, "tokenizer.ggml.eos_token_id",
-                        2), Tokenizer.id(file, "tokenizer.ggml.unknown_token_id", 0),
+        int[] types = Tokenizer.tokenTypes(file, tokens.length);
+        for (int i = 0; i < tokens.length; i++) {
+            if (types[i] == BYTE && !BYTE_PIECE.matcher(tokens[i]).matches()) {
+                throw new InvalidModelException("tokenizer.ggml.token_type marks token " + i + " as a byte token,"
+                        + " but its piece is not <0xXX>");
+            }
+        }
+        int vocabulary = tokens.length;
+        return new SentencePieceTokenizer(tokens, scores, types,
+                Tokenizer.id(file, "tokenizer.ggml.bos_token_id", 1, vocabulary),
+                Tokenizer.id(file, "tokenizer.ggml.eos_token_id", 2, vocabulary),
+                Tokenizer.id(file, "tokenizer.ggml.unknown_token_id", 0, vocabulary),
                 Tokenizer.flag(file, "tokenizer.ggml.add_bos_token", true),
                 Tokenizer.flag(file, "tokenizer.ggml.add_space_prefix", true));
     }
@@ -61,7 +73,7 @@ final class SentencePieceTokenizer extends PieceTokenizer {
     @Override
     public int[] encode(String text, boolean withBos) {
         List<Integer> out = new ArrayList<>();
-        if (withBos) {
+        if (withBos && bos >= 0) {
             out.add(bos);
         }
         if (!text.isEmpty()) {
@@ -108,8 +120,12 @@ final class SentencePieceTokenizer extends PieceTokenizer {
                     continue;
                 }
                 for (byte b : text2[i].getBytes(StandardCharsets.UTF_8)) {
-                    int t = byteTokens[b & 0xff];
-                    out.add(t >= 0 ? t : unk);
+                    int t = byteTokens[b & 0xff] >= 0 ? byteTokens[b & 0xff] : unk;
+                    if (t < 0) {
+                        throw new InvalidModelException(String.format(Locale.ROOT, "the vocabulary has neither the"
+                                + " byte token <0x%02X> nor an unknown token (tokenizer.ggml.unknown_token_id)", b));
+                    }
+                    out.add(t);
                 }
             }
         }

@@ -284,12 +284,14 @@ public final class ShardedLlama implements AutoCloseable {
         onCards(plan.outputCards().stream().map(i -> cards[i]).toList(), c -> {
             float[] xn = new float[e];
             Ops.rmsNorm(c.hidden, c.outputNorm, config.rmsEpsilon(), xn);
+            NonFiniteValues.inHiddenState(xn, position);
             float[] rows = new float[c.head.rows];
             c.head.times(c.matVec, xn, rows, c.mode);
             System.arraycopy(rows, 0, logits, c.headFirstRow, rows.length);
         });
         tokens++;
         wallNanos += System.nanoTime() - start;
+        NonFiniteValues.inLogits(logits, position);
         return logits;
     }
 

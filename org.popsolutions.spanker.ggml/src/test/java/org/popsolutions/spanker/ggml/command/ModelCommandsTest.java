@@ -17,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.api.CardMemoryExceededException;
+import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.api.collective.CollectiveEngine;
 import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.UsageException;
@@ -121,8 +122,11 @@ class ModelCommandsTest {
         }
         assertThrows(UsageException.class, () -> wire(new LogitsCommand()).execute(List.of("--model",
                 model.toString(), "--tokens", "1,512", "--out", out.toString())));
-        assertThrows(UsageException.class, () -> wire(new LogitsCommand()).execute(List.of("--model",
-                dir.resolve("none.gguf").toString(), "--tokens", "1", "--out", out.toString())));
+        // a missing model: the one answer of run, plan, gguf and logits (exit 1, the path, "no such file")
+        InvalidModelException missing = assertThrows(InvalidModelException.class, () -> wire(new LogitsCommand())
+                .execute(List.of("--model", dir.resolve("none.gguf").toString(), "--tokens", "1", "--out",
+                        out.toString())));
+        assertEquals("model file " + dir.resolve("none.gguf") + ": no such file", missing.getMessage());
     }
 
     static float[] floats(byte[] raw) {

@@ -1,5 +1,7 @@
 package org.popsolutions.spanker.ggml.gguf;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -19,7 +21,7 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  * field-sized positions, insertions, deletions, duplications, truncations) must each either read successfully or
  * fail with an InvalidModelException, never anything else. A failure names the seed so it can be replayed.
  */
-class FuzzGgufTest {
+public class FuzzGgufTest {
     static final int CASES = 100_000;
     static final long[] INTERESTING = {0, 1, 2, 3, 4, 7, 8, 9, 12, 13, 31, 32, 33, 64, 255, 256, 0x7f, 0x80, 0xff,
             0x7fff, 0x8000, 0xffff, Integer.MAX_VALUE, 0x80000000L, 0xffffffffL, 1L << 32, 1L << 40, Long.MAX_VALUE,
@@ -60,7 +62,7 @@ class FuzzGgufTest {
             byte[] mutant = mutate(seed, new SplittableRandom(caseSeed));
             try {
                 GgufFile f = GgufReader.read(mutant);
-                touchEverything(f);
+                touchEverything(f, mutant);
                 accepted++;
             } catch (InvalidModelException expected) {
                 // the one allowed failure
@@ -82,7 +84,7 @@ class FuzzGgufTest {
             byte[] mutant = mutate(seed, new SplittableRandom(caseSeed));
             Files.write(p, mutant);
             try {
-                touchEverything(GgufReader.open(p));
+                touchEverything(GgufReader.open(p), mutant);
             } catch (InvalidModelException expected) {
                 // fine
             } catch (Throwable t) {
@@ -91,23 +93,33 @@ class FuzzGgufTest {
         }
     }
 
-    static void touchEverything(GgufFile f) {
-        f.metadata().forEach((k, v) -> v.toString());
+    /**
+     * Reads every value and every tensor byte of an accepted file, and checks that each tensor's view holds exactly
+     * the file's bytes at the data section's offset plus the tensor's offset (a view of the wrong region fails).
+     */
+    static void touchEverything(GgufFile f, byte[] file) {
+        f.metadata().forEach((k, v) -> assertNotNull(v.toString(), k));
         for (GgufTensorInfo t : f.tensors()) {
             ByteBuffer b = f.data(t);
-            long sum = 0;
+            assertEquals(t.byteSize(), b.capacity(), t.name());
+            long at = f.dataOffset() + t.offset();
+            // (an empty tensor's offset is never read, so the reader does not bound it)
+            assertTrue(t.byteSize() == 0 || at >= 0 && at + t.byteSize() <= file.length, t.name()
+                    + " lies outside the file");
             for (int i = 0; i < b.capacity(); i++) {
-                sum += b.get(i);
+                if (b.get(i) != file[(int) (at + i)]) {
+                    fail("tensor '" + t.name() + "' byte " + i + " is " + b.get(i) + ", the file holds "
+                            + file[(int) (at + i)] + " at offset " + (at + i));
+                }
             }
             if (t.type().computable() && t.byteSize() > 0 && t.byteSize() < 1 << 20) {
                 float[] out = new float[(int) t.elementCount()];
                 QuantFormats.of(t.type()).dequantize(b, 0, out, 0, out.length);
             }
-            assertTrue(sum > Long.MIN_VALUE);
         }
     }
 
-    static byte[] mutate(byte[] original, SplittableRandom r) {
+    public static byte[] mutate(byte[] original, SplittableRandom r) {
         byte[] b = original.clone();
         int operations = 1 + r.nextInt(3);
         for (int op = 0; op < operations; op++) {

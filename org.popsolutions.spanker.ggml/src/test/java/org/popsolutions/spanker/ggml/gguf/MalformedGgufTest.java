@@ -2,6 +2,7 @@ package org.popsolutions.spanker.ggml.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,10 +132,22 @@ class MalformedGgufTest {
     }
 
     @Test
-    void missingFileIsAnInvalidModel(@TempDir Path dir) {
-        InvalidModelException e = assertThrows(InvalidModelException.class,
-                () -> GgufReader.open(dir.resolve("nope.gguf")));
-        assertTrue(e.getMessage().contains("no such model file"));
+    void missingFileIsAnInvalidModel(@TempDir Path dir) throws Exception {
+        // one answer for open (run, logits) and readHeader (plan, gguf): the path and "no such file"
+        Path missing = dir.resolve("nope.gguf");
+        for (var read : List.<java.util.function.Function<Path, GgufFile>>of(GgufReader::open, GgufReader::readHeader)) {
+            InvalidModelException e = assertThrows(InvalidModelException.class, () -> read.apply(missing));
+            assertEquals("model file " + missing + ": no such file", e.getMessage());
+            // a folder or a FIFO is refused, not opened (a FIFO without a writer would block forever)
+            e = assertThrows(InvalidModelException.class, () -> read.apply(dir));
+            assertTrue(e.getMessage().contains("is a folder"), e.getMessage());
+        }
+        Path fifo = dir.resolve("fifo.gguf");
+        if (new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0) {
+            InvalidModelException e = assertTimeoutPreemptively(java.time.Duration.ofSeconds(10),
+                    () -> assertThrows(InvalidModelException.class, () -> GgufReader.open(fifo)));
+            assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
+        }
     }
 
     @Test
