@@ -1,0 +1,53 @@
+package org.popsolutions.spanker.driver.pcie;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.topology.Card;
+import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.driver.jni.DriverStatus;
+
+/** The cards a probed driver stands for, with the configured cabling, DDR size and link parameters. */
+record PcieCards(Path devDirectory, TopologyKind kind, long memoryBytes, long linkBandwidth, double linkLatency) {
+    static final String PROVIDER = "pcie";
+
+    static PcieCards from(PcieConfig config) {
+        TopologyKind kind;
+        try {
+            kind = TopologyKind.valueOf(config.kind().trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigurationException("pcie cabling kind must be RING or MESH, got '" + config.kind() + "'");
+        }
+        if (config.devDirectory() == null || config.devDirectory().isBlank()) {
+            throw new InvalidConfigurationException("pcie devDirectory must name the driver's directory, e.g. /dev");
+        }
+        if (config.memoryBytes() < 0 || config.linkBandwidthBytesPerSecond() < 0 || !(config.linkLatencySeconds() >= 0)
+                || Double.isInfinite(config.linkLatencySeconds())) {
+            throw new InvalidConfigurationException("pcie memoryBytes, linkBandwidthBytesPerSecond and"
+                    + " linkLatencySeconds must be finite and >= 0");
+        }
+        return new PcieCards(Path.of(config.devDirectory()), kind, config.memoryBytes(),
+                config.linkBandwidthBytesPerSecond(), config.linkLatencySeconds());
+    }
+
+    /** One SailDevice per enumerated node, in node order; links as configured (the ABI cannot read link state). */
+    List<PcieSail> sails(DriverStatus status) {
+        int cards = status.cards().size();
+        List<PcieSail> sails = new ArrayList<>();
+        for (int index = 0; index < cards; index++) {
+            List<Link> links = new ArrayList<>();
+            for (int[] pair : kind.directedPairs(cards)) {
+                if (pair[0] == index) {
+                    links.add(new Link(pair[0], pair[1], LinkState.UP, linkBandwidth, linkLatency));
+                }
+            }
+            Card card = new Card(index, status.cards().get(index).toString(), PROVIDER, memoryBytes);
+            sails.add(new PcieSail(card, kind, links));
+        }
+        return sails;
+    }
+}
