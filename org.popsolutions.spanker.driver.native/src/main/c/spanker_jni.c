@@ -72,9 +72,13 @@ JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_ioctlT
     if (_IOC_SIZE((unsigned) cmd) != 0) {
         return -EINVAL; /* a command with a payload needs ioctlBuffer */
     }
-    int64_t start = monotonic_nanos();
-    int result = ioctl(fd, (unsigned long) (unsigned) cmd, 0);
-    int64_t elapsed = monotonic_nanos() - start;
+    int64_t start, elapsed;
+    int result;
+    do {
+        start = monotonic_nanos();
+        result = ioctl(fd, (unsigned long) (unsigned) cmd, 0);
+        elapsed = monotonic_nanos() - start;
+    } while (result < 0 && errno == EINTR);
     if (result < 0) {
         return -errno;
     }
@@ -99,7 +103,11 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_ioctlBu
     }
     unsigned char argument[MAX_IOCTL_BYTES];
     (*env)->GetByteArrayRegion(env, buffer, 0, length, (jbyte *) argument);
-    int result = ioctl(fd, (unsigned long) (unsigned) cmd, argument);
+    int result;
+    do {
+        /* an interrupted call copied nothing back: retry it with the same argument */
+        result = ioctl(fd, (unsigned long) (unsigned) cmd, argument);
+    } while (result < 0 && errno == EINTR);
     if (result < 0) {
         return -errno;
     }
