@@ -45,6 +45,7 @@ struct spanker_work_wait {
 #define SPANKER_WORK_BAD_DIMS 1      /* k zero or not a block multiple, sizes overflow */
 #define SPANKER_WORK_OUT_OF_RANGE 2  /* an operand or OUT runs past the card's DDR, or OUT overlaps an operand */
 #define SPANKER_WORK_BAD_OP 3        /* op unknown to the card */
+#define SPANKER_WORK_NO_MEMORY 4     /* the card ran out of working memory for the item */
 
 /* Card DDR addresses of the original trace; the command FIFO is where the driver places descriptors. */
 #define SPANKER_FIFO_ADDR 0x4000u

@@ -333,26 +333,27 @@ static int32_t run_matmul(uint8_t *ddr, const struct spanker_work_submit *work) 
     if (work->m == 0 || work->n == 0) {
         return SPANKER_WORK_DONE;
     }
-    float *column = malloc(work->k * sizeof(float));
-    if (column == NULL) {
-        return SPANKER_WORK_OUT_OF_RANGE;
+    /* Two decoded rows at a time: memory stays 8·k bytes whatever m and n are. */
+    float *a_row = malloc(work->k * sizeof(float));
+    float *b_row = malloc(work->k * sizeof(float));
+    if (a_row == NULL || b_row == NULL) {
+        free(a_row);
+        free(b_row);
+        return SPANKER_WORK_NO_MEMORY;
     }
+    void (*decode)(const uint8_t *, uint64_t, float *) =
+            work->op == SPANKER_OP_MATMUL_Q4_K ? spanker_q4_k_decode : spanker_q4_0_decode;
     uint64_t row_bytes = work->k / values * block;
-    for (uint64_t j = 0; j < work->n; j++) {
-        const uint8_t *b_row = ddr + work->b_addr + j * row_bytes;
-        if (work->op == SPANKER_OP_MATMUL_Q4_K) {
-            spanker_q4_k_decode(b_row, work->k, column);
-        } else {
-            spanker_q4_0_decode(b_row, work->k, column);
-        }
-        for (uint64_t i = 0; i < work->m; i++) {
-            const uint8_t *a_row = ddr + work->a_addr + i * row_bytes;
-            float value = work->op == SPANKER_OP_MATMUL_Q4_K ? spanker_q4_k_dot(a_row, work->k, column)
-                                                             : spanker_q4_0_dot(a_row, work->k, column);
+    for (uint64_t i = 0; i < work->m; i++) {
+        decode(ddr + work->a_addr + i * row_bytes, work->k, a_row);
+        for (uint64_t j = 0; j < work->n; j++) {
+            decode(ddr + work->b_addr + j * row_bytes, work->k, b_row);
+            float value = spanker_dot(a_row, b_row, work->k);
             memcpy(ddr + work->out_addr + 4 * (i * work->n + j), &value, 4); /* little-endian host */
         }
     }
-    free(column);
+    free(a_row);
+    free(b_row);
     return SPANKER_WORK_DONE;
 }
 

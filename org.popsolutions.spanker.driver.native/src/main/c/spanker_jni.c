@@ -124,11 +124,11 @@ static int checked_range(JNIEnv *env, jbyteArray array, jint offset, jint length
     return offset >= 0 && length >= 0 && offset <= size && length <= size - offset && position >= 0;
 }
 
-/* Writes length bytes of array from offset at position; returns the bytes written, or -errno. */
-JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_pwrite(JNIEnv *env, jclass cls, jint fd,
-                                                                                  jbyteArray array, jint offset,
-                                                                                  jint length, jlong position) {
-    (void) cls;
+/*
+ * Moves length bytes between array (from offset) and the file at position through a bounce buffer, writing when
+ * to_file is set; returns the bytes moved (short only at the end of the file), or -errno.
+ */
+static jlong transfer(JNIEnv *env, jint fd, jbyteArray array, jint offset, jint length, jlong position, int to_file) {
     if (!checked_range(env, array, offset, length, position)) {
         return -EINVAL;
     }
@@ -140,9 +140,12 @@ JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_pwrite
     jlong done = 0;
     while (done < length) {
         size_t step = (size_t) (length - done) < chunk ? (size_t) (length - done) : chunk;
-        (*env)->GetByteArrayRegion(env, array, offset + (jint) done, (jint) step, (jbyte *) bounce);
-        ssize_t written = pwrite(fd, bounce, step, (off_t) (position + done));
-        if (written < 0) {
+        if (to_file) {
+            (*env)->GetByteArrayRegion(env, array, offset + (jint) done, (jint) step, (jbyte *) bounce);
+        }
+        ssize_t moved = to_file ? pwrite(fd, bounce, step, (off_t) (position + done))
+                                : pread(fd, bounce, step, (off_t) (position + done));
+        if (moved < 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -150,48 +153,30 @@ JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_pwrite
             free(bounce);
             return -saved;
         }
-        if (written == 0) {
+        if (moved == 0) {
             break;
         }
-        done += written;
+        if (!to_file) {
+            (*env)->SetByteArrayRegion(env, array, offset + (jint) done, (jint) moved, (const jbyte *) bounce);
+        }
+        done += moved;
     }
     free(bounce);
     return done;
 }
 
-/* Reads up to length bytes at position into array from offset; returns the bytes read (short at the end), or -errno. */
+JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_pwrite(JNIEnv *env, jclass cls, jint fd,
+                                                                                  jbyteArray array, jint offset,
+                                                                                  jint length, jlong position) {
+    (void) cls;
+    return transfer(env, fd, array, offset, length, position, 1);
+}
+
 JNIEXPORT jlong JNICALL Java_org_popsolutions_spanker_driver_jni_Syscalls_pread(JNIEnv *env, jclass cls, jint fd,
                                                                                  jbyteArray array, jint offset,
                                                                                  jint length, jlong position) {
     (void) cls;
-    if (!checked_range(env, array, offset, length, position)) {
-        return -EINVAL;
-    }
-    size_t chunk = length < MAX_TRANSFER_BYTES ? (size_t) length : MAX_TRANSFER_BYTES;
-    unsigned char *bounce = malloc(chunk == 0 ? 1 : chunk);
-    if (bounce == NULL) {
-        return -ENOMEM;
-    }
-    jlong done = 0;
-    while (done < length) {
-        size_t step = (size_t) (length - done) < chunk ? (size_t) (length - done) : chunk;
-        ssize_t got = pread(fd, bounce, step, (off_t) (position + done));
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int saved = errno;
-            free(bounce);
-            return -saved;
-        }
-        if (got == 0) {
-            break;
-        }
-        (*env)->SetByteArrayRegion(env, array, offset + (jint) done, (jint) got, (const jbyte *) bounce);
-        done += got;
-    }
-    free(bounce);
-    return done;
+    return transfer(env, fd, array, offset, length, position, 0);
 }
 
 /* errno's symbolic name ("ENOTTY"), or null when the C library does not know the number. */

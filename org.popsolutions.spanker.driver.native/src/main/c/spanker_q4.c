@@ -42,14 +42,6 @@ static int k_min(const uint8_t *packed, int j) {
     return j < 4 ? packed[j + 4] & 63 : (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
 }
 
-static float sum_lanes(const float *acc) {
-    float s = 0;
-    for (int l = 0; l < LANES; l++) {
-        s += acc[l];
-    }
-    return s;
-}
-
 void spanker_q4_k_decode(const uint8_t *row, uint64_t k, float *out) {
     for (uint64_t b = 0; b < k / Q4_K_VALUES; b++) {
         const uint8_t *block = row + Q4_K_BYTES * b;
@@ -70,31 +62,6 @@ void spanker_q4_k_decode(const uint8_t *row, uint64_t k, float *out) {
     }
 }
 
-float spanker_q4_k_dot(const uint8_t *row, uint64_t k, const float *x) {
-    float acc[LANES] = {0};
-    for (uint64_t b = 0; b < k / Q4_K_VALUES; b++) {
-        const uint8_t *block = row + Q4_K_BYTES * b;
-        float d = spanker_half_to_float(le16(block));
-        float dmin = spanker_half_to_float(le16(block + 2));
-        for (int quarter = 0; quarter < 4; quarter++) {
-            float d1 = d * k_scale(block + 4, 2 * quarter);
-            float m1 = dmin * k_min(block + 4, 2 * quarter);
-            float d2 = d * k_scale(block + 4, 2 * quarter + 1);
-            float m2 = dmin * k_min(block + 4, 2 * quarter + 1);
-            const uint8_t *qs = block + 16 + 32 * quarter;
-            const float *xq = x + Q4_K_VALUES * b + 64 * quarter;
-            /* low nibbles (first sub-block) all before high nibbles: the lanes see the values in element order */
-            for (int l = 0; l < 32; l++) {
-                acc[l & 7] += (d1 * (qs[l] & 0xf) - m1) * xq[l];
-            }
-            for (int l = 0; l < 32; l++) {
-                acc[l & 7] += (d2 * (qs[l] >> 4) - m2) * xq[32 + l];
-            }
-        }
-    }
-    return sum_lanes(acc);
-}
-
 void spanker_q4_0_decode(const uint8_t *row, uint64_t k, float *out) {
     for (uint64_t b = 0; b < k / Q4_0_VALUES; b++) {
         const uint8_t *block = row + Q4_0_BYTES * b;
@@ -106,17 +73,18 @@ void spanker_q4_0_decode(const uint8_t *row, uint64_t k, float *out) {
     }
 }
 
-float spanker_q4_0_dot(const uint8_t *row, uint64_t k, const float *x) {
+/*
+ * Decoding first and multiplying after gives the same bits as the host's fused loops: each weight is rounded to a
+ * float before its product either way, and element i goes to lane i mod 8 in element order.
+ */
+float spanker_dot(const float *a, const float *b, uint64_t k) {
     float acc[LANES] = {0};
-    for (uint64_t b = 0; b < k / Q4_0_VALUES; b++) {
-        const uint8_t *block = row + Q4_0_BYTES * b;
-        float d = spanker_half_to_float(le16(block));
-        for (int j = 0; j < 16; j++) {
-            acc[j & 7] += ((block[2 + j] & 0xf) - 8) * d * x[Q4_0_VALUES * b + j];
-        }
-        for (int j = 0; j < 16; j++) {
-            acc[j & 7] += ((block[2 + j] >> 4) - 8) * d * x[Q4_0_VALUES * b + 16 + j];
-        }
+    for (uint64_t i = 0; i < k; i++) {
+        acc[i & 7] += a[i] * b[i];
     }
-    return sum_lanes(acc);
+    float sum = 0;
+    for (int l = 0; l < LANES; l++) {
+        sum += acc[l];
+    }
+    return sum;
 }

@@ -9,38 +9,25 @@ import org.popsolutions.spanker.api.DriverException;
  * The driver's control node ({@code DIR/spankerctl}) opened read-write: ping and version (ABI 0.1). Not thread-safe;
  * close it when done.
  */
-public final class ControlDevice implements AutoCloseable {
+public final class ControlDevice extends OpenNode {
     /** What the binding puts in the version buffer before the ioctl: bytes still holding it were never written. */
     private static final byte UNWRITTEN = (byte) 0xA5;
 
-    private final Path node;
-    private int fd;
-
     private ControlDevice(Path node, int fd) {
-        this.node = node;
-        this.fd = fd;
+        super(node, fd);
     }
 
     /** Opens {@code directory/spankerctl}; a missing node is NoSails, a refused one names its owner and mode. */
     public static ControlDevice open(Path directory) {
-        Syscalls.require();
         Path node = directory.resolve(Abi.CONTROL_NODE);
-        int fd = Syscalls.open(node.toString());
-        if (fd < 0) {
-            throw DriverErrors.openFailed(node, -fd);
-        }
-        return new ControlDevice(node, fd);
-    }
-
-    public Path node() {
-        return node;
+        return new ControlDevice(node, openOrThrow(node));
     }
 
     /** SPANKER_IOC_PING; returns the round trip (the ioctl system call) in nanoseconds. */
     public long ping() {
-        long result = Syscalls.ioctlTimed(openFd(), Abi.IOC_PING);
+        long result = Syscalls.ioctlTimed(fd(), Abi.IOC_PING);
         if (result < 0) {
-            throw DriverErrors.ioctlFailed("SPANKER_IOC_PING", node, (int) -result);
+            throw DriverErrors.ioctlFailed("SPANKER_IOC_PING", node(), (int) -result);
         }
         return result;
     }
@@ -51,11 +38,11 @@ public final class ControlDevice implements AutoCloseable {
     public DriverVersion version() {
         byte[] raw = new byte[Abi.VERSION_BYTES];
         java.util.Arrays.fill(raw, UNWRITTEN);
-        int result = Syscalls.ioctlBuffer(openFd(), Abi.IOC_GET_VERSION, raw);
+        int result = Syscalls.ioctlBuffer(fd(), Abi.IOC_GET_VERSION, raw);
         if (result < 0) {
-            throw DriverErrors.ioctlFailed("SPANKER_IOC_GET_VERSION", node, -result);
+            throw DriverErrors.ioctlFailed("SPANKER_IOC_GET_VERSION", node(), -result);
         }
-        return checked(node, raw);
+        return checked(node(), raw);
     }
 
     /** Decodes and checks a {@code struct spanker_version} the driver filled in over {@link #UNWRITTEN} bytes. */
@@ -84,21 +71,5 @@ public final class ControlDevice implements AutoCloseable {
                     + ": major versions differ, refusing it (install a driver and userspace of the same major)");
         }
         return version;
-    }
-
-    private int openFd() {
-        if (fd < 0) {
-            throw new IllegalStateException(node + " is closed");
-        }
-        return fd;
-    }
-
-    @Override
-    public void close() {
-        if (fd >= 0) {
-            int descriptor = fd;
-            fd = -1;
-            Syscalls.close(descriptor);
-        }
     }
 }

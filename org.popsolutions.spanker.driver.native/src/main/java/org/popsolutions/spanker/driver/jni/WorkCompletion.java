@@ -9,4 +9,6 @@ public record WorkCompletion(long ticket, int status, long deviceNanos) {
     public static final int STATUS_OUT_OF_RANGE = 2;
     /** The card does not know the operation. */
     public static final int STATUS_BAD_OP = 3;
+    /** The card ran out of working memory for the item. */
+    public static final int STATUS_NO_MEMORY = 4;
 }

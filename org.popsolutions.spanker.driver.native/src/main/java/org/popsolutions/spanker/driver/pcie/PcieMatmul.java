@@ -7,7 +7,6 @@ import java.util.List;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.api.DriverException;
 import org.popsolutions.spanker.api.NotImplementedException;
-import org.popsolutions.spanker.api.OutputTooSmallException;
 import org.popsolutions.spanker.api.compute.DeviceTrace;
 import org.popsolutions.spanker.api.compute.DeviceTransaction;
 import org.popsolutions.spanker.api.compute.Int4Format;
@@ -44,24 +43,10 @@ public final class PcieMatmul implements MatmulInt4, DeviceTrace {
         }
         WorkItem.Operation operation = operationOf(format);
         // The contract's checks, in its order, before any system call: a refused call moves no data.
-        if (k == 0 || k % format.blockValues() != 0) {
-            throw new BadDimsException("k = " + k + " must be a positive multiple of " + format.blockValues()
-                    + " for " + format.name());
-        }
+        MatmulInt4.checkArguments(format, m, k, n, a, b, out);
         long aBytes = MatmulInt4.operandBytes(format, m, k);
         long bBytes = MatmulInt4.operandBytes(format, n, k);
         long outBytes = MatmulInt4.outputBytes(m, n);
-        if (k < 0 || aBytes < 0 || bBytes < 0 || outBytes < 0) {
-            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name()
-                    + ": negative dimension or size overflow");
-        }
-        if (a.remaining() != aBytes || b.remaining() != bBytes) {
-            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name() + " needs A = "
-                    + aBytes + " and B = " + bBytes + " bytes, got A = " + a.remaining() + " and B = " + b.remaining());
-        }
-        if (out.remaining() < outBytes) {
-            throw new OutputTooSmallException(out.remaining(), outBytes);
-        }
         if (m == 0 || n == 0) {
             return;
         }
@@ -101,6 +86,8 @@ public final class PcieMatmul implements MatmulInt4, DeviceTrace {
             case WorkCompletion.STATUS_OUT_OF_RANGE -> throw new DriverException(DriverException.Reason.WORK_FAILED,
                     "the matmul's operands or OUT (up to DDR 0x" + Long.toHexString(item.outAddress()) + " + "
                             + item.m() * item.n() * 4 + " bytes) do not fit the DDR of " + node);
+            case WorkCompletion.STATUS_NO_MEMORY -> throw new DriverException(DriverException.Reason.WORK_FAILED,
+                    node + " ran out of working memory for the matmul " + item.m() + "x" + item.k() + "x" + item.n());
             case WorkCompletion.STATUS_BAD_OP -> throw new NotImplementedException(node + " does not implement "
                     + item.operation());
             default -> throw new DriverException(DriverException.Reason.WORK_FAILED, node + " ended work item "
