@@ -6,8 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.topology.Card;
-import org.popsolutions.spanker.api.topology.Link;
-import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.driver.jni.DriverStatus;
 
@@ -36,17 +35,13 @@ record PcieCards(Path devDirectory, TopologyKind kind, long memoryBytes, long li
 
     /** One SailDevice per enumerated node, in node order; links as configured (the ABI cannot read link state). */
     List<PcieSail> sails(DriverStatus status) {
-        int cards = status.cards().size();
+        Topology cabled = Topology.uniform(kind, status.cards().size(), PROVIDER, memoryBytes, linkBandwidth,
+                linkLatency);
         List<PcieSail> sails = new ArrayList<>();
-        for (int index = 0; index < cards; index++) {
-            List<Link> links = new ArrayList<>();
-            for (int[] pair : kind.directedPairs(cards)) {
-                if (pair[0] == index) {
-                    links.add(new Link(pair[0], pair[1], LinkState.UP, linkBandwidth, linkLatency));
-                }
-            }
-            Card card = new Card(index, status.cards().get(index).toString(), PROVIDER, memoryBytes);
-            sails.add(new PcieSail(card, kind, links));
+        for (Card card : cabled.cards()) {
+            // named after its node, so a user sees which /dev/spankerN a card is
+            Card named = new Card(card.index(), status.cards().get(card.index()).toString(), PROVIDER, memoryBytes);
+            sails.add(new PcieSail(named, kind, cabled.links().stream().filter(l -> l.local() == card.index()).toList()));
         }
         return sails;
     }
