@@ -21,8 +21,8 @@ final class DriverErrors {
             case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO, Errno.ENOTDIR -> Files.isDirectory(node.getParent())
                     ? new NoSailsException("no " + node + ": the spanker kernel driver is not loaded or no card is"
                             + " present (load it with modprobe spanker, or point --dev at the driver's directory)")
-                    : new NoSailsException("no " + node + ": the directory " + node.getParent()
-                            + " does not exist (point --dev at the driver's directory)");
+                    : new NoSailsException("no " + node + ": " + node.getParent() + (Files.exists(node.getParent())
+                            ? " is not a directory" : " does not exist") + " (point --dev at the driver's directory)");
             case Errno.EACCES, Errno.EPERM -> permissionDenied(node);
             default -> unexpected("open", node, errno);
         };

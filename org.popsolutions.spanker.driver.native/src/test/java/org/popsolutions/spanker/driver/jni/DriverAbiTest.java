@@ -67,10 +67,13 @@ class DriverAbiTest {
     }
 
     @Test
-    void aMissingDirectoryIsNoSails() {
+    void aMissingDirectoryIsNoSails() throws Exception {
         Path missing = temp.resolve("no-such-dir");
         NoSailsException e = assertThrows(NoSailsException.class, () -> DriverStatus.probe(missing));
-        assertTrue(e.getMessage().contains("the directory " + missing + " does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains(": " + missing + " does not exist"), e.getMessage());
+        Path file = Files.createFile(temp.resolve("a-file"));
+        NoSailsException notADirectory = assertThrows(NoSailsException.class, () -> DriverStatus.probe(file));
+        assertTrue(notADirectory.getMessage().contains(": " + file + " is not a directory"), notADirectory.getMessage());
     }
 
     @Test
