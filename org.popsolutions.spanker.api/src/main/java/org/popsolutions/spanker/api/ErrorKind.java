@@ -11,7 +11,8 @@ public enum ErrorKind {
     RUNTIME("Runtime"),
     INVALID_MODEL("InvalidModel"),
     INVALID_CONFIGURATION("InvalidConfiguration"),
-    CARD_MEMORY_EXCEEDED("CardMemoryExceeded");
+    CARD_MEMORY_EXCEEDED("CardMemoryExceeded"),
+    DRIVER("Driver");
 
     private final String label;
 

@@ -21,6 +21,31 @@ public interface MatmulInt4 {
      */
     void matmul(Int4Format format, long m, long k, long n, ByteBuffer a, ByteBuffer b, ByteBuffer out);
 
+    /**
+     * The checks of {@link #matmul}, in the contract's order, for every implementation to share: throws the first
+     * that fails, returns when the call may proceed (possibly as the m = 0 or n = 0 no-op).
+     */
+    static void checkArguments(Int4Format format, long m, long k, long n, ByteBuffer a, ByteBuffer b, ByteBuffer out) {
+        if (k == 0 || k % format.blockValues() != 0) {
+            throw new BadDimsException("k = " + k + " must be a positive multiple of " + format.blockValues() + " for "
+                    + format.name());
+        }
+        long aBytes = operandBytes(format, m, k);
+        long bBytes = operandBytes(format, n, k);
+        long outBytes = outputBytes(m, n);
+        if (k < 0 || aBytes < 0 || bBytes < 0 || outBytes < 0) {
+            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name()
+                    + ": negative dimension or size overflow");
+        }
+        if (a.remaining() != aBytes || b.remaining() != bBytes) {
+            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name() + " needs A = "
+                    + aBytes + " and B = " + bBytes + " bytes, got A = " + a.remaining() + " and B = " + b.remaining());
+        }
+        if (out.remaining() < outBytes) {
+            throw new OutputTooSmallException(out.remaining(), outBytes);
+        }
+    }
+
     /** Bytes of an operand of {@code rows} rows of k values, or −1 when it overflows a long. */
     static long operandBytes(Int4Format format, long rows, long k) {
         long blocks = k / format.blockValues();

@@ -9,7 +9,6 @@ import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.popsolutions.spanker.api.BadDimsException;
-import org.popsolutions.spanker.api.OutputTooSmallException;
 import org.popsolutions.spanker.api.compute.Int4Format;
 import org.popsolutions.spanker.api.compute.MatmulInt4;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
@@ -57,25 +56,13 @@ public final class CpuMatmulInt4 implements MatmulInt4 {
     @Override
     public void matmul(Int4Format format, long m, long k, long n, ByteBuffer a, ByteBuffer b, ByteBuffer out) {
         GgmlType type = typeOf(format);
-        if (k == 0 || k % format.blockValues() != 0) {
-            throw new BadDimsException("k = " + k + " must be a positive multiple of " + format.blockValues() + " for "
-                    + format.name());
+        MatmulInt4.checkArguments(format, m, k, n, a, b, out);
+        if (m > Integer.MAX_VALUE || n > Integer.MAX_VALUE || k > Integer.MAX_VALUE) {
+            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name()
+                    + ": dimensions above 2^31 - 1 are not supported on the host path");
         }
         long aBytes = MatmulInt4.operandBytes(format, m, k);
         long bBytes = MatmulInt4.operandBytes(format, n, k);
-        long outBytes = MatmulInt4.outputBytes(m, n);
-        if (k < 0 || aBytes < 0 || bBytes < 0 || outBytes < 0 || m > Integer.MAX_VALUE || n > Integer.MAX_VALUE
-                || k > Integer.MAX_VALUE) {
-            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name()
-                    + ": negative dimension or size overflow");
-        }
-        if (a.remaining() != aBytes || b.remaining() != bBytes) {
-            throw new BadDimsException("matmul " + m + "x" + k + "x" + n + " of " + format.name() + " needs A = "
-                    + aBytes + " and B = " + bBytes + " bytes, got A = " + a.remaining() + " and B = " + b.remaining());
-        }
-        if (out.remaining() < outBytes) {
-            throw new OutputTooSmallException(out.remaining(), outBytes);
-        }
         if (m == 0 || n == 0) {
             return;
         }
