@@ -16,11 +16,12 @@ record MockCardsSpec(int cards, TopologyKind kind, long memoryBytes, long linkBa
     static final MockCardsSpec DEFAULT = new MockCardsSpec(4, TopologyKind.RING, 4_294_967_296L, 500_000_000L, 1.0e-6);
 
     /**
-     * The configuration as Config Admin delivered it. Zero cards is refused: it would leave the platform with no
-     * card and every later command failing far from the cause (uninstall the mock feature to remove them).
+     * The configuration as Config Admin delivered it. Zero cards is how the mock stands aside while another
+     * provider (sails, pcie) drives the cards; the console's {@code topology --cards} refuses 0, and the topology's
+     * NoSails message names this property.
      */
     static MockCardsSpec from(ConfigProperties config) {
-        int cards = config.intWithin("cards", DEFAULT.cards(), 1, MAX_CARDS);
+        int cards = config.intWithin("cards", DEFAULT.cards(), 0, MAX_CARDS);
         TopologyKind kind = TopologyKind.valueOf(config.choice("kind", DEFAULT.kind().name(), "RING", "MESH"));
         long memory = config.longWithin("memoryBytes", DEFAULT.memoryBytes(), 1, Long.MAX_VALUE);
         long bandwidth = config.longWithin("linkBandwidthBytesPerSecond", DEFAULT.linkBandwidth(), 1, Long.MAX_VALUE);

@@ -7,7 +7,7 @@ import org.osgi.service.metatype.annotations.Option;
 @ObjectClassDefinition(id = MockCardFleet.PID, name = "Spanker mock cards",
         description = "In-process mock Sails cards; a change re-registers the cards and the topology follows.")
 @interface MockDeviceConfig {
-    @AttributeDefinition(description = "Number of mock cards (1 to 256).", min = "1", max = "256")
+    @AttributeDefinition(description = "Number of mock cards (0 to 256; 0 while another provider drives the cards).", min = "0", max = "256")
     int cards() default 4;
 
     @AttributeDefinition(description = "How the cards are cabled: RING (rev-A upstream/downstream ports) or MESH.",
