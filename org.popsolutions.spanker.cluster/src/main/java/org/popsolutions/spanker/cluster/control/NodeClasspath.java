@@ -17,7 +17,8 @@ import org.popsolutions.spanker.api.cluster.ClusterTask;
 /**
  * The class path of a node process: this bundle's jar (NodeMain), the api jar, Hazelcast and the Felix framework.
  * Inside OSGi the jars are found from the installed bundles (a {@code file:}/{@code reference:} location as the
- * launcher installs them, or {@code mvn:} in Karaf's {@code system/} repository); outside OSGi (tests) it is this
+ * launcher installs them, or {@code mvn:} in Karaf's {@code system/} repository; Hazelcast may also sit in
+ * {@code cluster-lib/} beside the launcher's bundle directory); outside OSGi (tests) it is this
  * JVM's class path. {@code spanker.cluster.classpath} overrides both.
  */
 final class NodeClasspath {
@@ -46,11 +47,17 @@ final class NodeClasspath {
                 hazelcast = bundle;
             }
         }
-        if (hazelcast == null) {
-            throw new ClusterException("the Hazelcast bundle (com.hazelcast) is not installed; the node processes "
-                    + "need it (install the spanker-cluster feature)");
+        if (hazelcast != null) {
+            jars.add(jarOf(hazelcast));
+        } else {
+            // The standalone launcher keeps Hazelcast out of its framework (nothing there uses it) and beside it.
+            Path beside = jars.get(0).getParent().resolveSibling("cluster-lib").resolve("hazelcast.jar");
+            if (!Files.isRegularFile(beside)) {
+                throw new ClusterException("Hazelcast is neither installed as a bundle (com.hazelcast) nor at "
+                        + beside + "; the node processes need it (in Karaf: feature:install spanker-cluster)");
+            }
+            jars.add(beside);
         }
-        jars.add(jarOf(hazelcast));
         try {
             jars.add(codeSource(context.getBundle(0).loadClass("org.apache.felix.framework.Felix")));
         } catch (ClassNotFoundException e) {
