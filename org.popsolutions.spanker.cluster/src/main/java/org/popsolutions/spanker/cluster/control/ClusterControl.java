@@ -108,7 +108,8 @@ public final class ClusterControl {
             destroy(started, directory);
             throw new ClusterException("could not start the node processes: " + e.getMessage());
         } catch (RuntimeException e) {
-            destroy(started, directory);
+            destroy(started, null); // the logs stay for the error message to point at
+            deleteRun(directory);
             try {
                 stateFile.delete();
             } catch (IOException ignored) {
@@ -129,18 +130,25 @@ public final class ClusterControl {
         return text.toString();
     }
 
+    /**
+     * Ports for the Hazelcast members, below Linux's ephemeral range (32768 and up): the node endpoints bind
+     * ephemeral ports while the processes start, and must not take a member's port between this check and its bind.
+     */
     private static List<Integer> freePorts(int count) throws IOException {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            for (int i = 0; i < count; i++) {
-                sockets.add(new ServerSocket(0, 1, InetAddress.getLoopbackAddress()));
-            }
-            return sockets.stream().map(ServerSocket::getLocalPort).toList();
-        } finally {
-            for (ServerSocket socket : sockets) {
-                socket.close();
+        List<Integer> ports = new ArrayList<>();
+        int base = 20_000 + new java.util.Random().nextInt(10_000);
+        for (int port = base; port < 32_768 && ports.size() < count; port++) {
+            try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                ports.add(port);
+            } catch (IOException taken) {
+                // In use; try the next one.
             }
         }
+        if (ports.size() < count) {
+            throw new IOException("found only " + ports.size() + " free ports from " + base + " to 32767 for " + count
+                    + " processes");
+        }
+        return ports;
     }
 
     /** Waits for every process's ready file; returns the root's port. */
@@ -180,9 +188,15 @@ public final class ClusterControl {
     private static String lastLine(Path log) {
         try {
             List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            for (String line : lines) {
+                if (line.startsWith("node process failed: ")) {
+                    return line + " (log: " + log + ")";
+                }
+            }
             for (int i = lines.size() - 1; i >= 0; i--) {
-                if (!lines.get(i).isBlank() && !lines.get(i).startsWith("\tat ")) {
-                    return lines.get(i).trim();
+                String line = lines.get(i).trim();
+                if (!line.isEmpty() && !line.startsWith("at ") && !line.startsWith("...")) {
+                    return line + " (log: " + log + ")";
                 }
             }
             return "(its log " + log + " is empty)";
@@ -208,6 +222,18 @@ public final class ClusterControl {
         }
         throw new ClusterException("only " + live + " of " + layout.nodeCount() + " nodes joined the membership within "
                 + timeout.toSeconds() + " s; logs in " + state.directory());
+    }
+
+    /** Removes a failed run's ready files but keeps its logs. */
+    private static void deleteRun(Path directory) {
+        if (directory == null) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            files.filter(f -> !f.getFileName().toString().endsWith(".log")).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // Leftovers are harmless.
+        }
     }
 
     private static void destroy(List<Process> processes, Path directory) {

@@ -28,8 +28,12 @@ import org.popsolutions.spanker.api.cluster.NodeState;
 public final class Membership implements AutoCloseable {
     static final String NODES = "linqu.nodes";
     static final String PID = "linqu.pid";
-    /** Heartbeat every second; a member silent for this long is removed (a kill -9 is noticed within it). */
-    public static final int MAX_NO_HEARTBEAT_SECONDS = 4;
+    /**
+     * Heartbeat every second; a member silent for this long is removed. A killed process is noticed sooner: its
+     * sockets close, and Hazelcast removes a member it cannot reconnect to (about a second here). 4 s proved too
+     * tight on a 2-core machine at load 50, where live members missed heartbeats and were removed.
+     */
+    public static final int MAX_NO_HEARTBEAT_SECONDS = 10;
 
     private volatile HazelcastInstance hazelcast;
     private final Map<Coordinate, NodeInfo> nodes = new ConcurrentHashMap<>();

@@ -55,6 +55,11 @@ public final class Node implements Connection.Handler, RingTransport, AutoClosea
     private final Map<Long, CompletableFuture<Message.TensorData>> lookups = new ConcurrentHashMap<>();
     private final Map<Long, CompletableFuture<Message.TensorData>> stored = new ConcurrentHashMap<>();
     private final AtomicLong nextLookup = new AtomicLong(1);
+    /**
+     * One program orchestrates this node's ring at a time (Linqu's orchestrator is single-threaded): scopes are a
+     * stack, and two programs interleaving their scope ends would release each other's tensors.
+     */
+    private final java.util.concurrent.locks.ReentrantLock orchestration = new java.util.concurrent.locks.ReentrantLock(true);
     private volatile boolean closed;
 
     Node(Coordinate self, Layout layout, ProcessRuntime process, RingConfig ringConfig) throws IOException {
@@ -195,8 +200,9 @@ public final class Node implements Connection.Handler, RingTransport, AutoClosea
             return;
         }
         Message.TaskComplete answer;
+        Context context = null;
         try {
-            Context context = new Context(call.params());
+            context = new Context(call.params());
             byte[] result = kernel.run(context);
             context.storeOutputs();
             answer = new Message.TaskComplete(call.taskId(), Status.OK, result == null ? new byte[0] : result, "");
@@ -206,6 +212,10 @@ public final class Node implements Connection.Handler, RingTransport, AutoClosea
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             answer = new Message.TaskComplete(call.taskId(), Status.TASK_ERROR, new byte[0],
                     "'" + call.name() + "' on " + self + ": " + reason);
+        } finally {
+            if (context != null && context.orchestrating) {
+                orchestration.unlock();
+            }
         }
         reply(connection, sender, answer);
     }
@@ -222,6 +232,7 @@ public final class Node implements Connection.Handler, RingTransport, AutoClosea
         private final List<TaskParam> params;
         private final byte[][] inputs;
         private final byte[][] outputs;
+        private boolean orchestrating;
 
         Context(List<TaskParam> params) throws InputUnavailable {
             this.params = params;
@@ -284,6 +295,10 @@ public final class Node implements Connection.Handler, RingTransport, AutoClosea
         public Orchestrator orchestrator() {
             if (ring == null) {
                 throw new ClusterException(self + " is an L3 host; it has no level below to orchestrate");
+            }
+            if (!orchestrating) {
+                orchestration.lock();
+                orchestrating = true;
             }
             return ring;
         }
