@@ -129,65 +129,111 @@ final class Programs {
         return podDag(orchestrator, children, from, count, chunk);
     }
 
-    private static byte[] podDag(Orchestrator orchestrator, List<Coordinate> hosts, long from, long count,
+    /** Attempts per chunk: a chunk whose tasks or data were lost with a dead host runs again on the live ones. */
+    static final int DAG_ATTEMPTS = 3;
+    private static final int DAG_BATCH = 256;
+
+    private static byte[] podDag(Orchestrator orchestrator, List<Coordinate> firstHosts, long from, long count,
             int chunk) {
-        List<Long> reads = new ArrayList<>();
-        int h = hosts.size();
-        FailurePolicy policy = FailurePolicy.RERUN_ON_SIBLING;
-        int k = 0;
-        for (long start = from; start < from + count; start += chunk, k++) {
-            int length = (int) Math.min(chunk, from + count - start);
-            int bytes = length * 8;
-            long[] a = new long[length];
-            long[] b = new long[length];
-            for (int i = 0; i < length; i++) {
-                a[i] = start + i;
-                b[i] = 2 * (start + i);
-            }
-            Coordinate h0 = hosts.get(k % h);
-            Coordinate h1 = hosts.get((k + 1) % h);
-            Coordinate h2 = hosts.get((k + 2) % h);
-            Coordinate h3 = hosts.get((k + 3) % h);
-            orchestrator.scopeBegin();
-            try {
-                long ta = orchestrator.allocTensor(h0, bytes);
-                long tb = orchestrator.allocTensor(h1, bytes);
-                long tc = orchestrator.allocTensor(h0, bytes);
-                long td = orchestrator.allocTensor(h1, bytes);
-                long te = orchestrator.allocTensor(h2, bytes);
-                long tg = orchestrator.allocTensor(h3, bytes);
-                long tf = orchestrator.allocTensor(h0, bytes);
-                orchestrator.regData(h0, ta, Longs.toBytes(a));
-                orchestrator.regData(h1, tb, Longs.toBytes(b));
-                orchestrator.submitTask(h0, Kernels.ADD,
-                        List.of(TaskParam.input(ta), TaskParam.input(tb), TaskParam.output(tc)), policy);
-                orchestrator.submitTask(h1, Kernels.ADD_SCALAR,
-                        List.of(TaskParam.input(tc), TaskParam.scalar(1), TaskParam.output(td)), policy);
-                orchestrator.submitTask(h2, Kernels.ADD_SCALAR,
-                        List.of(TaskParam.input(tc), TaskParam.scalar(2), TaskParam.output(te)), policy);
-                orchestrator.submitTask(h3, Kernels.MUL,
-                        List.of(TaskParam.input(td), TaskParam.input(te), TaskParam.output(tg)), policy);
-                orchestrator.submitTask(h0, Kernels.ADD,
-                        List.of(TaskParam.input(tg), TaskParam.input(tc), TaskParam.output(tf)), policy);
-                reads.add(orchestrator.submitTask(h1, Kernels.READ, List.of(TaskParam.input(tf)), policy));
-                // Early frees: the tasks already submitted keep what they need until they retire.
-                for (long tensor : new long[] {ta, tb, tc, td, te, tg, tf}) {
-                    orchestrator.freeTensor(tensor);
-                }
-            } finally {
-                orchestrator.scopeEnd();
-            }
+        int chunks = (int) ((count + chunk - 1) / chunk);
+        byte[][] results = new byte[chunks][];
+        List<Integer> pending = new ArrayList<>();
+        for (int k = 0; k < chunks; k++) {
+            pending.add(k);
         }
-        orchestrator.waitAll(WAIT);
-        ByteArrayOutputStream f = new ByteArrayOutputStream();
-        for (long read : reads) {
-            TaskOutcome outcome = orchestrator.outcome(read);
-            if (!outcome.succeeded()) {
-                throw new ClusterException(outcome.error());
+        String lastError = null;
+        List<Coordinate> hosts = firstHosts;
+        for (int attempt = 1; attempt <= DAG_ATTEMPTS && !pending.isEmpty(); attempt++) {
+            if (attempt > 1) {
+                hosts = orchestrator.children();
+                if (hosts.isEmpty()) {
+                    break;
+                }
             }
-            f.writeBytes(outcome.result());
+            List<Integer> failed = new ArrayList<>();
+            // In batches, so the outcomes asked for are still kept when they are read (the ring keeps the last 4096).
+            for (int batch = 0; batch < pending.size(); batch += DAG_BATCH) {
+                java.util.Map<Integer, Long> reads = new java.util.LinkedHashMap<>();
+                for (int k : pending.subList(batch, Math.min(pending.size(), batch + DAG_BATCH))) {
+                    long start = from + (long) k * chunk;
+                    int length = (int) Math.min(chunk, from + count - start);
+                    try {
+                        reads.put(k, submitChunk(orchestrator, hosts, k, start, length));
+                    } catch (ClusterException e) {
+                        failed.add(k);
+                        lastError = e.getMessage();
+                    }
+                }
+                orchestrator.waitAll(WAIT);
+                for (java.util.Map.Entry<Integer, Long> read : reads.entrySet()) {
+                    TaskOutcome outcome = orchestrator.outcome(read.getValue());
+                    if (outcome.succeeded()) {
+                        results[read.getKey()] = outcome.result();
+                    } else {
+                        failed.add(read.getKey());
+                        lastError = outcome.error();
+                    }
+                }
+            }
+            pending = failed;
+        }
+        if (!pending.isEmpty()) {
+            throw new ClusterException(pending.size() + " of " + chunks + " chunks failed after " + DAG_ATTEMPTS
+                    + " attempts; the last error: " + lastError);
+        }
+        ByteArrayOutputStream f = new ByteArrayOutputStream();
+        for (byte[] part : results) {
+            f.writeBytes(part);
         }
         return f.toByteArray();
+    }
+
+    /** One chunk's six tasks on four hosts in its own scope; returns the id of the task that reads f back. */
+    private static long submitChunk(Orchestrator orchestrator, List<Coordinate> hosts, int k, long start,
+            int length) {
+        int bytes = length * 8;
+        long[] a = new long[length];
+        long[] b = new long[length];
+        for (int i = 0; i < length; i++) {
+            a[i] = start + i;
+            b[i] = 2 * (start + i);
+        }
+        int h = hosts.size();
+        Coordinate h0 = hosts.get(k % h);
+        Coordinate h1 = hosts.get((k + 1) % h);
+        Coordinate h2 = hosts.get((k + 2) % h);
+        Coordinate h3 = hosts.get((k + 3) % h);
+        FailurePolicy policy = FailurePolicy.RERUN_ON_SIBLING;
+        orchestrator.scopeBegin();
+        try {
+            long ta = orchestrator.allocTensor(h0, bytes);
+            long tb = orchestrator.allocTensor(h1, bytes);
+            long tc = orchestrator.allocTensor(h0, bytes);
+            long td = orchestrator.allocTensor(h1, bytes);
+            long te = orchestrator.allocTensor(h2, bytes);
+            long tg = orchestrator.allocTensor(h3, bytes);
+            long tf = orchestrator.allocTensor(h0, bytes);
+            orchestrator.regData(h0, ta, Longs.toBytes(a));
+            orchestrator.regData(h1, tb, Longs.toBytes(b));
+            orchestrator.submitTask(h0, Kernels.ADD,
+                    List.of(TaskParam.input(ta), TaskParam.input(tb), TaskParam.output(tc)), policy);
+            orchestrator.submitTask(h1, Kernels.ADD_SCALAR,
+                    List.of(TaskParam.input(tc), TaskParam.scalar(1), TaskParam.output(td)), policy);
+            orchestrator.submitTask(h2, Kernels.ADD_SCALAR,
+                    List.of(TaskParam.input(tc), TaskParam.scalar(2), TaskParam.output(te)), policy);
+            orchestrator.submitTask(h3, Kernels.MUL,
+                    List.of(TaskParam.input(td), TaskParam.input(te), TaskParam.output(tg)), policy);
+            orchestrator.submitTask(h0, Kernels.ADD,
+                    List.of(TaskParam.input(tg), TaskParam.input(tc), TaskParam.output(tf)), policy);
+            long read = orchestrator.submitTask(h1, Kernels.READ, List.of(TaskParam.input(tf)), policy);
+            // Early frees: the tasks already submitted keep what they need until they retire.
+            for (long tensor : new long[] {ta, tb, tc, td, te, tg, tf}) {
+                orchestrator.freeTensor(tensor);
+            }
+            return read;
+        } finally {
+            orchestrator.scopeEnd();
+        }
     }
 
     /** Forwards to the first live child down to an L4 pod, which stresses its own rings. */
