@@ -178,8 +178,12 @@ public final class Membership implements AutoCloseable {
         return nodes;
     }
 
+    /**
+     * Leaves at once: a graceful shutdown would wait for partition migrations, which this cluster has no use for
+     * (it keeps no data in Hazelcast), and made a whole cluster's SIGTERM take more than 10 s under load.
+     */
     @Override
     public void close() {
-        hazelcast.shutdown();
+        hazelcast.getLifecycleService().terminate();
     }
 }
