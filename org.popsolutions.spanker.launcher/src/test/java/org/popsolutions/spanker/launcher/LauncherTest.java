@@ -32,6 +32,38 @@ class LauncherTest {
         return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * The cluster command starts node processes from inside the embedded framework (its bundle's jar, the api and
+     * Felix from the class path, Hazelcast from cluster-lib) and stops them again.
+     */
+    @Test
+    void theClusterCommandStartsNodeProcessesFromTheLauncherAndStopsThem(@org.junit.jupiter.api.io.TempDir Path home) {
+        String before = System.getProperty("spanker.cluster.home");
+        System.setProperty("spanker.cluster.home", home.toString());
+        try {
+            Outcome none = run("cluster", "status");
+            assertEquals(ExitStatus.DOMAIN_ERROR, none.status());
+            assertTrue(none.err().contains("no cluster is running"), none.err());
+            Outcome started = run("cluster", "start", "--l5", "1", "--l4", "1", "--l3", "1", "--processes", "2",
+                    "--json");
+            assertEquals(ExitStatus.OK, started.status(), started.err());
+            assertTrue(started.out().contains("\"nodes\":4"), started.out());
+            Outcome topology = run("cluster", "test", "topology", "--json");
+            assertEquals(ExitStatus.OK, topology.status(), topology.err());
+            assertTrue(topology.out().contains("\"count\":1"), topology.out());
+            Outcome status = run("cluster", "status", "--json");
+            assertTrue(status.out().contains("\"L3\":{\"live\":1,\"suspect\":0,\"dead\":0}"), status.out());
+        } finally {
+            Outcome stopped = run("cluster", "stop", "--json");
+            if (before == null) {
+                System.clearProperty("spanker.cluster.home");
+            } else {
+                System.setProperty("spanker.cluster.home", before);
+            }
+            assertTrue(stopped.out().contains("\"stopped\":true"), stopped.out() + stopped.err());
+        }
+    }
+
     @Test
     void theReferenceTileIsModelParallelAndExitsZero() {
         Outcome outcome = run("pick", "--m", "1", "--n", "5632", "--k", "2048", "--bpe", "2", "--cards", "4", "--json");
