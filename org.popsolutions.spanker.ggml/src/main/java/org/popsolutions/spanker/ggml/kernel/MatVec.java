@@ -28,11 +28,8 @@ public final class MatVec {
                     + " values, output " + out.length);
         }
         PreparedActivation a = PreparedActivation.prepare(type, mode, x, 0, cols);
-        executor.forRows(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                out[r] = kernels.dot(weights, (int) (r * rowBytes), a);
-            }
-        });
+        executor.forRows(rows, (from, to) -> kernels.dotRows(weights, (int) (from * rowBytes), (int) rowBytes,
+                to - from, a, out, from));
     }
 
     /**
