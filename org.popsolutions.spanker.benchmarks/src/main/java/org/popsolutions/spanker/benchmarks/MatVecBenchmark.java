@@ -23,9 +23,11 @@ import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
+import org.popsolutions.spanker.kernels.avx2.NativeLibrary;
 
 /**
- * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed.
+ * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed,
+ * with the portable Java kernels or the native ones.
  * Enough copies of the matrix to exceed the last-level cache four times over are used in turn, so every call
  * reads its weights from DRAM, as in decode; the RowExecutor's threads split the rows.
  */
@@ -38,8 +40,12 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
 public class MatVecBenchmark {
     private static final long LAST_LEVEL_CACHE = 32L << 20;
 
-    @Param({"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16", "F32"})
+    @Param({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
     public String type;
+
+    /** java: the portable Vector API kernels; native: the AVX2 JNI kernels (kernels.native bundle). */
+    @Param({"java", "native"})
+    public String provider;
 
     @Param({"1", "2"})
     public int threads;
@@ -71,12 +77,18 @@ public class MatVecBenchmark {
         SplittableRandom random = new SplittableRandom(42);
         byte[] first = new byte[Math.toIntExact(matrixBytes)];
         ByteBuffer firstView = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
+        // 64 distinct quantized rows, repeated: the kernels' speed does not depend on the values, and quantizing
+        // all of a 4096x14336 matrix would take longer than the measurement
+        int distinct = Math.min(rows, 64);
         float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
+        for (int r = 0; r < distinct; r++) {
             for (int c = 0; c < cols; c++) {
                 row[c] = (float) random.nextGaussian();
             }
             QuantFormats.of(weightType).quantize(row, 0, firstView, (int) (r * rowBytes), cols);
+        }
+        for (int r = distinct; r < rows; r++) {
+            System.arraycopy(first, (int) ((r % distinct) * rowBytes), first, (int) (r * rowBytes), (int) rowBytes);
         }
         int copies = (int) Math.max(2, Math.min(64, (4 * LAST_LEVEL_CACHE + matrixBytes - 1) / matrixBytes));
         matrices = new ByteBuffer[copies];
@@ -91,10 +103,16 @@ public class MatVecBenchmark {
         }
         out = new float[rows];
         executor = new RowExecutor(threads);
-        matVec = new MatVec(Kernels.best(), executor);
-        if (!Kernels.best().name().startsWith("vector")) {
-            throw new IllegalStateException("the Vector API kernels are not in use: " + Kernels.best().name());
+        Kernels kernels = switch (provider) {
+            case "java" -> Kernels.portable();
+            case "native" -> NativeLibrary.load().orElseThrow(() -> new IllegalStateException(
+                    "native kernels unavailable: " + NativeLibrary.unavailableReason().orElse("?")));
+            default -> throw new IllegalArgumentException("provider is java or native, got " + provider);
+        };
+        if (provider.equals("java") && !kernels.name().startsWith("vector")) {
+            throw new IllegalStateException("the Vector API kernels are not in use: " + kernels.name());
         }
+        matVec = new MatVec(kernels, executor);
     }
 
     @TearDown(Level.Trial)

@@ -180,37 +180,18 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         int[] sums = a.blockValueSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         float offsets = 0;
-        int blocks = n / Q4_0Format.BLOCK;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            int wb = at + Q4_0Format.BYTES * b;
-            int wc = wb + Q4_0Format.BYTES;
-            float scale0 = Half.toFloat(shortAt(w, wb + Q4_0Format.D)) * ds[b];
-            float scale1 = Half.toFloat(shortAt(w, wc + Q4_0Format.D)) * ds[b + 1];
-            ShortVector q0 = shorts(w, wb + Q4_0Format.QS);
-            ShortVector q1 = shorts(w, wc + Q4_0Format.QS);
-            ShortVector p0 = q0.and((short) 15).mul(values(v, 32 * b))
-                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 16)));
-            ShortVector p1 = q1.and((short) 15).mul(values(v, 32 * b + 32))
-                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 48)));
-            acc0 = toFloat(foldSmall(p0)).fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = toFloat(foldSmall(p1)).fma(FloatVector.broadcast(F, scale1), acc1);
-            offsets = Math.fma(scale0, sums[b], offsets);
-            offsets = Math.fma(scale1, sums[b + 1], offsets);
-        }
-        for (; b < blocks; b++) {
+        for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
             int wb = at + Q4_0Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q4_0Format.D)) * ds[b];
             ShortVector q = shorts(w, wb + Q4_0Format.QS);
             ShortVector p = q.and((short) 15).mul(values(v, 32 * b))
                     .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 16)));
-            acc0 = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc0);
+            acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
             offsets = Math.fma(scale, sums[b], offsets);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offsets;
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
     }
 
     static float q4_1xQ8_1(byte[] w, int at, PreparedActivation a, int n) {
@@ -333,8 +314,8 @@ public final class VectorKernels implements Kernels {
                 int pair = (int) (scales >>> (16 * quarter));
                 block = block.add(loSum.mul(pair & 0xff)).add(hiSum.mul((pair >>> 8) & 0xff));
             }
-            acc = ((FloatVector) block.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
-            minTerms = Math.fma(dmin, mins, minTerms);
+            acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
+            minTerms += dmin * mins;
         }
         return acc.reduceLanes(VectorOperators.ADD) - minTerms;
     }
@@ -497,11 +478,10 @@ public final class VectorKernels implements Kernels {
         FloatVector acc1 = FloatVector.zero(F);
         int i = 0;
         for (; i + 16 <= n; i += 16) {
-            ShortVector both = ByteVector.fromArray(B256, w, at + 2 * i).reinterpretAsShorts();
-            FloatVector w0 = ((IntVector) both.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
-                    .reinterpretAsFloats();
-            FloatVector w1 = ((IntVector) both.convertShape(VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 16)
-                    .reinterpretAsFloats();
+            FloatVector w0 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             acc0 = w0.fma(FloatVector.fromArray(F, x, i), acc0);
             acc1 = w1.fma(FloatVector.fromArray(F, x, i + 8), acc1);
         }
