@@ -10,7 +10,7 @@
 #        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-types="F16 BF16 Q4_0 Q4_1 Q8_0 Q4_K Q6_K"
+types="Q4_0 Q8_0 Q4_K F16 BF16 Q4_1 Q6_K"
 threads="1 2"
 jdks="17 25"
 while [ $# -gt 0 ]; do
@@ -40,18 +40,23 @@ ggml_us() { # microseconds per product, or null when ggml has no such case
 }
 load() { cut -d' ' -f1 /proc/loadavg; }
 
+jvm_of() { if [ "$1" = 25 ]; then echo "$java25"; else echo "$java17"; fi; }
 for jdk in $jdks; do
-  jvm=$java17; [ "$jdk" = 25 ] && jvm=$java25
   for th in $threads; do
     echo "JDK $jdk, $th thread(s): DRAM read bandwidth" >&2
-    "$java17" -jar "$jar" DramBandwidthBenchmark -jvm "$jvm" -p threads="$th" -wi 1 -i 3 -w 1 -r 1 -f 1 \
+    "$java17" -jar "$jar" DramBandwidthBenchmark -jvm "$(jvm_of "$jdk")" -p threads="$th" -wi 1 -i 3 -w 1 -r 1 -f 1 \
         -rf json -rff "$out/dram-$jdk-$th.json" >"$out/dram-$jdk-$th.log" 2>&1
-    for t in $types; do
-      echo "JDK $jdk, $th thread(s), $t" >&2
+  done
+done
+# type by type, so that an interrupted run still has whole rows (every JDK and thread count of a type)
+for t in $types; do
+  for th in $threads; do
+    for jdk in $jdks; do
+      echo "$t, $th thread(s), JDK $jdk" >&2
       l0=$(load); g0=$(ggml_us "$t" "$th")
-      "$java17" -jar "$jar" MatVecBenchmark -jvm "$jvm" -p type="$t" -p threads="$th" -p rows=4096 -p cols=14336 \
-          -p provider=java,native -wi 10 -i 3 -w 1 -r 1 -f 1 -rf json -rff "$out/matvec-$jdk-$th-$t.json" \
-          >"$out/matvec-$jdk-$th-$t.log" 2>&1
+      "$java17" -jar "$jar" MatVecBenchmark -jvm "$(jvm_of "$jdk")" -p type="$t" -p threads="$th" -p rows=4096 \
+          -p cols=14336 -p provider=java,native -wi 10 -i 2 -w 1 -r 1 -f 1 -rf json \
+          -rff "$out/matvec-$jdk-$th-$t.json" >"$out/matvec-$jdk-$th-$t.log" 2>&1
       g1=$(ggml_us "$t" "$th"); l1=$(load)
       printf '{"jdk":"%s","threads":%s,"type":"%s","ggmlMicros":[%s,%s],"load":[%s,%s],"utc":"%s"}\n' \
           "$jdk" "$th" "$t" "$g0" "$g1" "$l0" "$l1" "$(date -u +%FT%TZ)" >>"$runs"

@@ -11,6 +11,7 @@ import statistics
 import sys
 
 BEGIN = "<!-- kernels-vs-ggml:begin -->"
+TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"]
 END = "<!-- kernels-vs-ggml:end -->"
 
 
@@ -41,7 +42,9 @@ def collect(run_dir):
                 ops = r["primaryMetric"]["score"]
                 bytes_per_s = r["secondaryMetrics"]["bytes"]["score"]
                 micros = 1e6 / ops
+                cpu = r["secondaryMetrics"].get("cpuNanos", {}).get("score")
                 p = {"micros": micros, "weightBytesPerSecond": bytes_per_s,
+                     "cpuMicros": cpu / ops / 1e3 if cpu and run["threads"] == 1 else None,
                      "ggmlOverJava": cell["ggmlMicros"] / micros if cell["ggmlMicros"] else None,
                      "fractionOfDram": bytes_per_s / cell["dramBytesPerSecond"] if cell["dramBytesPerSecond"] else None}
                 cell["providers"][r["params"]["provider"]] = p
@@ -119,6 +122,36 @@ def markdown(cells, java17, java25):
                 p = c["providers"].get(prov) if c else None
                 row += f" {fmt(p['fractionOfDram'] if p else None, '.2f')} |"
         out.append(row)
+    out += ["", "### One thread: CPU time per product (the benchmark thread's, which load inflates far less than wall time)",
+            "",
+            "Under heavy load the portable kernels' wall time is dominated by waiting (C2 compiles the Vector API code "
+            "late, and the thread gets a small share of a core), so their ratio to ggml is also estimated from CPU "
+            "time: ggml ÷ native (wall, alternated) × native CPU ÷ java CPU.", ""]
+    header = "| type |"
+    rule = "|---|"
+    for jdk in jdks:
+        header += f" Java {jdk} `java` CPU µs | Java {jdk} `native` CPU µs | Java {jdk} ggml ÷ `java`, estimated |"
+        rule += "---|---|---|"
+    out += [header, rule]
+    for t, th in keys:
+        if th != 1:
+            continue
+        row = f"| {t} |"
+        for j in jdks:
+            c = by.get((j, t, th))
+            jv = c["providers"].get("java") if c else None
+            nv = c["providers"].get("native") if c else None
+            est = None
+            if jv and nv and jv.get("cpuMicros") and nv.get("cpuMicros") and nv.get("ggmlOverJava"):
+                est = nv["ggmlOverJava"] * nv["cpuMicros"] / jv["cpuMicros"]
+            row += (f" {fmt(jv.get('cpuMicros') if jv else None, '.0f')} | {fmt(nv.get('cpuMicros') if nv else None, '.0f')}"
+                    f" | {fmt(est, '.2f')} |")
+        out.append(row)
+    measured = {(c["type"], c["threads"], c["jdk"]) for c in cells if c["providers"]}
+    wanted = [(t, th, j) for t in TYPES for th in sorted({c["threads"] for c in cells}) for j in jdks]
+    missing = [f"{t} {th} thr Java {j}" for t, th, j in wanted if (t, th, j) not in measured]
+    if missing:
+        out += ["", "Not measured in this run (interrupted or skipped): " + ", ".join(missing) + "."]
     out += ["", "DRAM read bandwidth measured in these runs (GB/s): " + ", ".join(
         "Java " + j + ", " + str(th) + " thread(s): " + fmt(next((c["dramBytesPerSecond"] / 1e9 for c in cells
             if c["jdk"] == j and c["threads"] == th and c["dramBytesPerSecond"]), None), ".1f")

@@ -22,8 +22,6 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
-import org.popsolutions.spanker.ggml.quant.QuantFormats;
-import org.popsolutions.spanker.kernels.avx2.NativeLibrary;
 
 /**
  * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed,
@@ -39,6 +37,7 @@ import org.popsolutions.spanker.kernels.avx2.NativeLibrary;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms3g", "-Xmx3g"})
 public class MatVecBenchmark {
     private static final long LAST_LEVEL_CACHE = 32L << 20;
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
     @Param({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
     public String type;
@@ -73,23 +72,8 @@ public class MatVecBenchmark {
     public void setUp() {
         weightType = GgmlType.valueOf(type);
         matrixBytes = weightType.bytesFor((long) rows * cols);
-        long rowBytes = weightType.bytesFor(cols);
         SplittableRandom random = new SplittableRandom(42);
-        byte[] first = new byte[Math.toIntExact(matrixBytes)];
-        ByteBuffer firstView = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
-        // 64 distinct quantized rows, repeated: the kernels' speed does not depend on the values, and quantizing
-        // all of a 4096x14336 matrix would take longer than the measurement
-        int distinct = Math.min(rows, 64);
-        float[] row = new float[cols];
-        for (int r = 0; r < distinct; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = (float) random.nextGaussian();
-            }
-            QuantFormats.of(weightType).quantize(row, 0, firstView, (int) (r * rowBytes), cols);
-        }
-        for (int r = distinct; r < rows; r++) {
-            System.arraycopy(first, (int) ((r % distinct) * rowBytes), first, (int) (r * rowBytes), (int) rowBytes);
-        }
+        byte[] first = KernelFixtures.tiledMatrix(weightType, rows, cols, random);
         int copies = (int) Math.max(2, Math.min(64, (4 * LAST_LEVEL_CACHE + matrixBytes - 1) / matrixBytes));
         matrices = new ByteBuffer[copies];
         for (int i = 0; i < copies; i++) {
@@ -103,15 +87,7 @@ public class MatVecBenchmark {
         }
         out = new float[rows];
         executor = new RowExecutor(threads);
-        Kernels kernels = switch (provider) {
-            case "java" -> Kernels.portable();
-            case "native" -> NativeLibrary.load().orElseThrow(() -> new IllegalStateException(
-                    "native kernels unavailable: " + NativeLibrary.unavailableReason().orElse("?")));
-            default -> throw new IllegalArgumentException("provider is java or native, got " + provider);
-        };
-        if (provider.equals("java") && !kernels.name().startsWith("vector")) {
-            throw new IllegalStateException("the Vector API kernels are not in use: " + kernels.name());
-        }
+        Kernels kernels = KernelFixtures.provider(provider);
         matVec = new MatVec(kernels, executor);
     }
 
@@ -124,7 +100,9 @@ public class MatVecBenchmark {
     public float matvec(ByteCounter counter) {
         ByteBuffer weights = matrices[next];
         next = next + 1 == matrices.length ? 0 : next + 1;
+        long cpu = CPU.getCurrentThreadCpuTime();
         matVec.matvec(weightType, weights, rows, cols, x, out, DotMode.GGML);
+        counter.cpuNanos += CPU.getCurrentThreadCpuTime() - cpu;
         counter.bytes += matrixBytes;
         return out[rows - 1];
     }
