@@ -82,7 +82,7 @@ def markdown(cells, java17, java25):
            f"times those of a quiet machine; the ratios, measured alternately within the same minute, are the "
            f"figures to read. Runs: {cells[0]['utc']} to {cells[-1]['utc']}.",
            ""]
-    header = "| type | threads | ggml µs |"
+    header = "| type | threads | ggml µs (mean of the row's runs) |"
     rule = "|---|---|---|"
     for jdk in jdks:
         header += f" Java {jdk} `java` µs (ratio) | Java {jdk} `native` µs (ratio) |"
@@ -106,7 +106,12 @@ def markdown(cells, java17, java25):
                 else:
                     row += " – |"
         out.append(row)
-    out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ DRAM bytes per second)", ""]
+    out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ DRAM bytes per second)", "",
+            "The DRAM figure is measured once per JDK and thread count at the start of the run; on a loaded machine "
+            "the share of the memory bus and of the cores a process gets changes from minute to minute, so a "
+            "fraction above 1 means the DRAM benchmark ran in a worse minute than the product, not that the "
+            "product beat memory. ggml's `test-backend-ops` also reuses one weight buffer (33 MB for Q4_0, about "
+            "this machine's L3), where the JMH benchmark streams at least four copies.", ""]
     header = "| type | threads |"
     rule = "|---|---|"
     for jdk in jdks:
