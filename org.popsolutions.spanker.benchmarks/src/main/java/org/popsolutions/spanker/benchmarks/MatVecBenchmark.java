@@ -22,10 +22,10 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
-import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
- * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed.
+ * One rows×cols matrix-vector product per call in ggml mode (as llama.cpp's decode), GB/s of weights streamed,
+ * with the portable Java kernels or the native ones.
  * Enough copies of the matrix to exceed the last-level cache four times over are used in turn, so every call
  * reads its weights from DRAM, as in decode; the RowExecutor's threads split the rows.
  */
@@ -37,9 +37,14 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms3g", "-Xmx3g"})
 public class MatVecBenchmark {
     private static final long LAST_LEVEL_CACHE = 32L << 20;
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    @Param({"Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16", "F32"})
+    @Param({"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K", "F16", "BF16", "F32"})
     public String type;
+
+    /** java: the portable Vector API kernels; native: the AVX2 JNI kernels (kernels.native bundle). */
+    @Param({"java", "native"})
+    public String provider;
 
     @Param({"1", "2"})
     public int threads;
@@ -67,17 +72,8 @@ public class MatVecBenchmark {
     public void setUp() {
         weightType = GgmlType.valueOf(type);
         matrixBytes = weightType.bytesFor((long) rows * cols);
-        long rowBytes = weightType.bytesFor(cols);
         SplittableRandom random = new SplittableRandom(42);
-        byte[] first = new byte[Math.toIntExact(matrixBytes)];
-        ByteBuffer firstView = ByteBuffer.wrap(first).order(ByteOrder.LITTLE_ENDIAN);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = (float) random.nextGaussian();
-            }
-            QuantFormats.of(weightType).quantize(row, 0, firstView, (int) (r * rowBytes), cols);
-        }
+        byte[] first = KernelFixtures.tiledMatrix(weightType, rows, cols, random);
         int copies = (int) Math.max(2, Math.min(64, (4 * LAST_LEVEL_CACHE + matrixBytes - 1) / matrixBytes));
         matrices = new ByteBuffer[copies];
         for (int i = 0; i < copies; i++) {
@@ -91,10 +87,8 @@ public class MatVecBenchmark {
         }
         out = new float[rows];
         executor = new RowExecutor(threads);
-        matVec = new MatVec(Kernels.best(), executor);
-        if (!Kernels.best().name().startsWith("vector")) {
-            throw new IllegalStateException("the Vector API kernels are not in use: " + Kernels.best().name());
-        }
+        Kernels kernels = KernelFixtures.provider(provider);
+        matVec = new MatVec(kernels, executor);
     }
 
     @TearDown(Level.Trial)
@@ -106,7 +100,9 @@ public class MatVecBenchmark {
     public float matvec(ByteCounter counter) {
         ByteBuffer weights = matrices[next];
         next = next + 1 == matrices.length ? 0 : next + 1;
+        long cpu = CPU.getCurrentThreadCpuTime();
         matVec.matvec(weightType, weights, rows, cols, x, out, DotMode.GGML);
+        counter.cpuNanos += CPU.getCurrentThreadCpuTime() - cpu;
         counter.bytes += matrixBytes;
         return out[rows - 1];
     }

@@ -1,13 +1,16 @@
 package org.popsolutions.spanker.ggml.kernel;
 
+import java.nio.ByteBuffer;
+
 /**
- * Picks the Vector API kernels when the incubator module is readable (in OSGi: when the system bundle exports
- * {@code jdk.incubator.vector}, the bundle imports it optionally) and 256-bit vectors are native; otherwise
- * the scalar reference kernels, which compute the same bits.
+ * Picks the portable kernels: the Vector API ones when the incubator module is readable (in OSGi: when the
+ * system bundle exports {@code jdk.incubator.vector}, the bundle imports it optionally) and 256-bit vectors are
+ * native; otherwise the scalar reference kernels.
  */
 final class KernelSelector {
     static final Kernels SCALAR = new ScalarKernels();
-    static final Kernels BEST = select();
+    static final Kernels PORTABLE = select();
+    static final Kernels RANKED = new RankedKernels();
 
     private KernelSelector() {
     }
@@ -24,6 +27,30 @@ final class KernelSelector {
             return (Kernels) vector.getConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             return SCALAR;
+        }
+    }
+
+    /** Delegates every call to the provider ranked highest at that moment. */
+    private static final class RankedKernels implements Kernels {
+        @Override
+        public String name() {
+            return KernelProviders.current().name();
+        }
+
+        @Override
+        public float dot(ByteBuffer weights, int weightsOffset, PreparedActivation activation) {
+            return KernelProviders.current().dot(weights, weightsOffset, activation);
+        }
+
+        @Override
+        public void dotRows(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
+                PreparedActivation activation, float[] out, int outOffset) {
+            KernelProviders.current().dotRows(weights, weightsOffset, rowBytes, rows, activation, out, outOffset);
+        }
+
+        @Override
+        public String toString() {
+            return "ranked(" + name() + ")";
         }
     }
 }

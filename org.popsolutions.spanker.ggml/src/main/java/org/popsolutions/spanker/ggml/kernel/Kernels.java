@@ -5,8 +5,14 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
  * Row dot products of one weight row (little-endian blocks in a buffer, usually a memory mapping) with a
- * {@link PreparedActivation}. Every implementation gives bit-identical results: the sum is defined with eight
- * float lanes (element i goes to lane i mod 8; block integer sums are exact), lanes added in order at the end.
+ * {@link PreparedActivation}. The scalar reference kernels ({@link #scalar()}) define the result: eight float
+ * lanes (element i in lane i mod 8), each block's lane partials exact integers times the block's scale, lanes
+ * added in order. A fast implementation computes the same integers but may add the floats in another order
+ * (FMA, several accumulators): it must stay within |fast − reference| ≤ 1e-5 · Σ|w·a| of every dot.
+ *
+ * <p>Implementations are services ranked by {@code service.ranking}; {@link #best()} follows the highest-ranked
+ * one registered in {@link KernelProviders} at the time of each call, so a provider that arrives or leaves (a
+ * native bundle started or stopped) takes effect on the next matrix-vector product.
  */
 public interface Kernels {
     int LANES = 8;
@@ -16,12 +22,21 @@ public interface Kernels {
     /** Σ w·a over the activation's length; {@code weightsOffset} is the row's first byte in {@code weights}. */
     float dot(ByteBuffer weights, int weightsOffset, PreparedActivation activation);
 
+    /**
+     * {@code out[outOffset + r] = dot(weights, weightsOffset + r·rowBytes, activation)} for r in [0, rows): the
+     * unit a matrix-vector product hands to one thread, so an implementation can keep per-activation work (and,
+     * for a native one, the call's fixed cost) out of the per-row loop.
+     */
+    default void dotRows(ByteBuffer weights, int weightsOffset, int rowBytes, int rows, PreparedActivation activation,
+            float[] out, int outOffset) {
+        for (int r = 0; r < rows; r++) {
+            out[outOffset + r] = dot(weights, weightsOffset + r * rowBytes, activation);
+        }
+    }
+
     /** The weight types with a dot product. */
     static boolean supports(GgmlType type) {
-        return switch (type) {
-            case F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
+        return WeightTraits.find(type).isPresent();
     }
 
     static void checkRow(GgmlType type, int length) {
@@ -34,9 +49,17 @@ public interface Kernels {
         }
     }
 
-    /** The fastest implementation this runtime has: the Vector API one when jdk.incubator.vector is there. */
+    /** The highest-ranked provider at the time of each call (see {@link KernelProviders}). */
     static Kernels best() {
-        return KernelSelector.BEST;
+        return KernelSelector.RANKED;
+    }
+
+    /**
+     * The fastest pure-Java implementation this runtime has: the Vector API one when jdk.incubator.vector is
+     * readable and 256-bit vectors are native, else the scalar reference.
+     */
+    static Kernels portable() {
+        return KernelSelector.PORTABLE;
     }
 
     static Kernels scalar() {

@@ -28,16 +28,16 @@ public final class MatVec {
                     + " values, output " + out.length);
         }
         PreparedActivation a = PreparedActivation.prepare(type, mode, x, 0, cols);
-        executor.forRows(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                out[r] = kernels.dot(weights, (int) (r * rowBytes), a);
-            }
-        });
+        executor.forRows(rows, (from, to) -> kernels.dotRows(weights, (int) (from * rowBytes), (int) rowBytes,
+                to - from, a, out, from));
     }
 
     /**
-     * out[j][r] = Σ_c W[r][c]·x[j][c]: each of the {@code x.length} activation vectors against every row; every
-     * weight row is read once for all of them.
+     * out[j][r] = Σ_c W[r][c]·x[j][c]: each of the {@code x.length} activation vectors (e.g. a prompt's tokens)
+     * against every row, in one pass over the weights. Rows go in tiles of about {@value #TILE_BYTES} bytes: every
+     * activation is run over a tile (one {@link Kernels#dotRows} call each) while the tile is still in the core's
+     * cache, so the weights are read from memory once for all vectors. Each result equals that vector's
+     * {@link #matvec}.
      */
     public void matmul(GgmlType type, ByteBuffer weights, int rows, int cols, float[][] x, float[][] out,
             DotMode mode) {
@@ -54,15 +54,19 @@ public final class MatVec {
             }
             prepared[j] = PreparedActivation.prepare(type, mode, x[j], 0, cols);
         }
+        int tile = (int) Math.max(1, TILE_BYTES / Math.max(1, rowBytes));
         executor.forRows(rows, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int at = (int) (r * rowBytes);
+            for (int r = from; r < to; r += tile) {
+                int n = Math.min(tile, to - r);
                 for (int j = 0; j < prepared.length; j++) {
-                    out[j][r] = kernels.dot(weights, at, prepared[j]);
+                    kernels.dotRows(weights, (int) (r * rowBytes), (int) rowBytes, n, prepared[j], out[j], r);
                 }
             }
         });
     }
+
+    /** Weight bytes per tile of {@link #matmul}: well inside a core's L2 cache. */
+    static final int TILE_BYTES = 64 << 10;
 
     private static long checkShape(GgmlType type, ByteBuffer weights, int rows, int cols) {
         Kernels.checkRow(type, cols);

@@ -28,6 +28,8 @@ public final class PreparedActivation {
     private final float[] blockSums;
     /** Q8_K only: per block, eight sums of two consecutive bsums (one per 32-value sub-block). */
     private final int[] subBlockSums;
+    /** Q8_0 companion only: per block of 32, the sum of its values (Q4_0's −8 offset, applied once per block). */
+    private final int[] blockValueSums;
     /** No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits. */
     private final boolean symmetricValues;
 
@@ -37,15 +39,13 @@ public final class PreparedActivation {
         this.length = length;
         this.floats = floats;
         this.quantized = quantized;
-        boolean blockQuantized = switch (weightType) {
-            case Q4_0, Q4_1, Q8_0, Q4_K, Q6_K -> true;
-            default -> false;
-        };
+        boolean blockQuantized = WeightTraits.of(weightType).companion().isPresent();
         if (quantized == null || !blockQuantized) {
             values = null;
             blockScales = null;
             blockSums = null;
             subBlockSums = null;
+            blockValueSums = null;
             symmetricValues = false;
             return;
         }
@@ -62,13 +62,19 @@ public final class PreparedActivation {
         blockScales = new float[blocks];
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
+        blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
         boolean symmetric = true;
         for (int b = 0; b < blocks; b++) {
             int at = b * blockBytes;
+            int sum = 0;
             for (int j = 0; j < block; j++) {
                 byte q = quantized[at + valuesAt + j];
                 values[b * block + j] = q;
+                sum += q;
                 symmetric &= q != Byte.MIN_VALUE;
+            }
+            if (blockValueSums != null) {
+                blockValueSums[b] = sum;
             }
             if (kQuant) {
                 blockScales[b] = ScalarKernels.floatAt(quantized, at);
@@ -152,11 +158,19 @@ public final class PreparedActivation {
         return quantized != null;
     }
 
-    float[] floats() {
+    /**
+     * The float activation (float mode, or F32/F16/BF16 weights in ggml mode, already rounded to the weight's
+     * precision), or null. The array itself, not a copy: kernel providers read it and must not change it.
+     */
+    public float[] floats() {
         return floats;
     }
 
-    byte[] quantized() {
+    /**
+     * The activation in its companion format's bytes (Q8_0, Q8_1 or Q8_K blocks, as ggml lays them out), or null.
+     * The array itself, not a copy: kernel providers read it and must not change it.
+     */
+    public byte[] quantized() {
         return quantized;
     }
 
@@ -176,7 +190,15 @@ public final class PreparedActivation {
         return subBlockSums;
     }
 
-    boolean symmetricValues() {
+    int[] blockValueSums() {
+        return blockValueSums;
+    }
+
+    /**
+     * True when no quantized activation value is −128 (ggml's quantizers never produce it): products with any
+     * int8 weight then fit sign-and-magnitude tricks and 16-bit pair sums.
+     */
+    public boolean symmetricValues() {
         return symmetricValues;
     }
 }

@@ -3,7 +3,12 @@ package org.popsolutions.spanker.ggml.kernel;
 import java.nio.ByteBuffer;
 import org.popsolutions.spanker.ggml.quant.BFloat16;
 import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.Q4_0Format;
+import org.popsolutions.spanker.ggml.quant.Q4_1Format;
 import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
+import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
+import org.popsolutions.spanker.ggml.quant.Q8_0Format;
+import org.popsolutions.spanker.ggml.quant.Q8_1Format;
 import org.popsolutions.spanker.ggml.quant.Q8_KFormat;
 
 /**
@@ -18,30 +23,7 @@ final class ScalarKernels implements Kernels {
 
     @Override
     public float dot(ByteBuffer w, int at, PreparedActivation a) {
-        int n = a.length();
-        if (a.isQuantized()) {
-            byte[] q = a.quantized();
-            return switch (a.weightType()) {
-                case Q4_0 -> q4_0xQ8_0(w, at, q, n);
-                case Q4_1 -> q4_1xQ8_1(w, at, q, n);
-                case Q8_0 -> q8_0xQ8_0(w, at, q, n);
-                case Q4_K -> q4_KxQ8_K(w, at, q, n);
-                case Q6_K -> q6_KxQ8_K(w, at, q, n);
-                default -> throw new IllegalArgumentException("no quantized dot for " + a.weightType());
-            };
-        }
-        float[] x = a.floats();
-        return switch (a.weightType()) {
-            case F32 -> f32xF32(w, at, x, n);
-            case F16 -> f16xF32(w, at, x, n);
-            case BF16 -> bf16xF32(w, at, x, n);
-            case Q4_0 -> q4_0xF32(w, at, x, n);
-            case Q4_1 -> q4_1xF32(w, at, x, n);
-            case Q8_0 -> q8_0xF32(w, at, x, n);
-            case Q4_K -> q4_KxF32(w, at, x, n);
-            case Q6_K -> q6_KxF32(w, at, x, n);
-            default -> throw new IllegalArgumentException("no float dot for " + a.weightType());
-        };
+        return WeightTraits.of(a.weightType()).referenceDot(w, at, a);
     }
 
     static float sumLanes(float[] acc) {
@@ -58,13 +40,13 @@ final class ScalarKernels implements Kernels {
         float[] acc = new float[LANES];
         int[] part = new int[LANES];
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 18 * b;
-            int ab = 34 * b;
-            float scale = Half.toFloat(w.getShort(wb)) * Half.toFloat(shortAt(a, ab));
+            int wb = at + Q4_0Format.BYTES * b;
+            int ab = Q8_0Format.BYTES * b;
+            float scale = Half.toFloat(w.getShort(wb + Q4_0Format.D)) * Half.toFloat(shortAt(a, ab + Q8_0Format.D));
             java.util.Arrays.fill(part, 0);
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 2 + j) & 0xff;
-                part[j & 7] += ((q & 0xf) - 8) * a[ab + 2 + j] + ((q >>> 4) - 8) * a[ab + 2 + 16 + j];
+                int q = w.get(wb + Q4_0Format.QS + j) & 0xff;
+                part[j & 7] += ((q & 0xf) - 8) * a[ab + Q8_0Format.QS + j] + ((q >>> 4) - 8) * a[ab + Q8_0Format.QS + 16 + j];
             }
             for (int l = 0; l < LANES; l++) {
                 acc[l] += part[l] * scale;
@@ -78,14 +60,14 @@ final class ScalarKernels implements Kernels {
         int[] part = new int[LANES];
         float minTerms = 0;
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 20 * b;
-            int ab = 36 * b;
-            float scale = Half.toFloat(w.getShort(wb)) * Half.toFloat(shortAt(a, ab));
-            minTerms += Half.toFloat(w.getShort(wb + 2)) * Half.toFloat(shortAt(a, ab + 2));
+            int wb = at + Q4_1Format.BYTES * b;
+            int ab = Q8_1Format.BYTES * b;
+            float scale = Half.toFloat(w.getShort(wb + Q4_1Format.D)) * Half.toFloat(shortAt(a, ab + Q8_1Format.D));
+            minTerms += Half.toFloat(w.getShort(wb + Q4_1Format.M)) * Half.toFloat(shortAt(a, ab + Q8_1Format.S));
             java.util.Arrays.fill(part, 0);
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 4 + j) & 0xff;
-                part[j & 7] += (q & 0xf) * a[ab + 4 + j] + (q >>> 4) * a[ab + 4 + 16 + j];
+                int q = w.get(wb + Q4_1Format.QS + j) & 0xff;
+                part[j & 7] += (q & 0xf) * a[ab + Q8_1Format.QS + j] + (q >>> 4) * a[ab + Q8_1Format.QS + 16 + j];
             }
             for (int l = 0; l < LANES; l++) {
                 acc[l] += part[l] * scale;
@@ -98,12 +80,12 @@ final class ScalarKernels implements Kernels {
         float[] acc = new float[LANES];
         int[] part = new int[LANES];
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 34 * b;
-            int ab = 34 * b;
-            float scale = Half.toFloat(w.getShort(wb)) * Half.toFloat(shortAt(a, ab));
+            int wb = at + Q8_0Format.BYTES * b;
+            int ab = Q8_0Format.BYTES * b;
+            float scale = Half.toFloat(w.getShort(wb + Q8_0Format.D)) * Half.toFloat(shortAt(a, ab + Q8_0Format.D));
             java.util.Arrays.fill(part, 0);
             for (int j = 0; j < 32; j++) {
-                part[j & 7] += w.get(wb + 2 + j) * a[ab + 2 + j];
+                part[j & 7] += w.get(wb + Q8_0Format.QS + j) * a[ab + Q8_0Format.QS + j];
             }
             for (int l = 0; l < LANES; l++) {
                 acc[l] += part[l] * scale;
@@ -119,29 +101,29 @@ final class ScalarKernels implements Kernels {
         int[] hi = new int[LANES];
         float minTerms = 0;
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 144 * b;
-            int ab = 292 * b;
-            float da = floatAt(a, ab);
-            float d = Half.toFloat(w.getShort(wb)) * da;
-            float dmin = Half.toFloat(w.getShort(wb + 2)) * da;
+            int wb = at + Q4_KFormat.BYTES * b;
+            int ab = Q8_KFormat.BYTES * b;
+            float da = floatAt(a, ab + Q8_KFormat.D);
+            float d = Half.toFloat(w.getShort(wb + Q4_KFormat.D)) * da;
+            float dmin = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN)) * da;
             int mins = 0;
             for (int j = 0; j < 8; j++) {
-                mins += Q4_KFormat.min(w, wb + 4, j)
+                mins += Q4_KFormat.min(w, wb + Q4_KFormat.SCALES, j)
                         * (shortAt(a, ab + Q8_KFormat.BSUMS + 4 * j) + shortAt(a, ab + Q8_KFormat.BSUMS + 4 * j + 2));
             }
             java.util.Arrays.fill(blockLanes, 0);
             for (int quarter = 0; quarter < 4; quarter++) {
                 java.util.Arrays.fill(lo, 0);
                 java.util.Arrays.fill(hi, 0);
-                int qs = wb + 16 + 32 * quarter;
+                int qs = wb + Q4_KFormat.QS + 32 * quarter;
                 int aq = ab + Q8_KFormat.QS + 64 * quarter;
                 for (int l = 0; l < 32; l++) {
                     int q = w.get(qs + l) & 0xff;
                     lo[l & 7] += (q & 0xf) * a[aq + l];
                     hi[l & 7] += (q >>> 4) * a[aq + 32 + l];
                 }
-                int sc1 = Q4_KFormat.scale(w, wb + 4, 2 * quarter);
-                int sc2 = Q4_KFormat.scale(w, wb + 4, 2 * quarter + 1);
+                int sc1 = Q4_KFormat.scale(w, wb + Q4_KFormat.SCALES, 2 * quarter);
+                int sc2 = Q4_KFormat.scale(w, wb + Q4_KFormat.SCALES, 2 * quarter + 1);
                 for (int l = 0; l < LANES; l++) {
                     blockLanes[l] += sc1 * lo[l] + sc2 * hi[l];
                 }
@@ -158,14 +140,14 @@ final class ScalarKernels implements Kernels {
         float[] acc = new float[LANES];
         int[] blockLanes = new int[LANES];
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 210 * b;
-            int ab = 292 * b;
-            float d = Half.toFloat(w.getShort(wb + 208)) * floatAt(a, ab);
+            int wb = at + Q6_KFormat.BYTES * b;
+            int ab = Q8_KFormat.BYTES * b;
+            float d = Half.toFloat(w.getShort(wb + Q6_KFormat.D)) * floatAt(a, ab + Q8_KFormat.D);
             java.util.Arrays.fill(blockLanes, 0);
             for (int half = 0; half < 2; half++) {
-                int ql = wb + 64 * half;
-                int qh = wb + 128 + 32 * half;
-                int sc = wb + 192 + 8 * half;
+                int ql = wb + Q6_KFormat.QL + 64 * half;
+                int qh = wb + Q6_KFormat.QH + 32 * half;
+                int sc = wb + Q6_KFormat.SCALES + 8 * half;
                 int aq = ab + Q8_KFormat.QS + 128 * half;
                 for (int l = 0; l < 32; l++) {
                     int is = l / 16;
@@ -216,14 +198,14 @@ final class ScalarKernels implements Kernels {
     static float q4_0xF32(ByteBuffer w, int at, float[] x, int n) {
         float[] acc = new float[LANES];
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 18 * b;
+            int wb = at + Q4_0Format.BYTES * b;
             float d = Half.toFloat(w.getShort(wb));
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 2 + j) & 0xff;
+                int q = w.get(wb + Q4_0Format.QS + j) & 0xff;
                 acc[j & 7] += ((q & 0xf) - 8) * d * x[32 * b + j];
             }
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 2 + j) & 0xff;
+                int q = w.get(wb + Q4_0Format.QS + j) & 0xff;
                 acc[j & 7] += ((q >>> 4) - 8) * d * x[32 * b + 16 + j];
             }
         }
@@ -233,15 +215,15 @@ final class ScalarKernels implements Kernels {
     static float q4_1xF32(ByteBuffer w, int at, float[] x, int n) {
         float[] acc = new float[LANES];
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 20 * b;
+            int wb = at + Q4_1Format.BYTES * b;
             float d = Half.toFloat(w.getShort(wb));
-            float m = Half.toFloat(w.getShort(wb + 2));
+            float m = Half.toFloat(w.getShort(wb + Q4_1Format.M));
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 4 + j) & 0xff;
+                int q = w.get(wb + Q4_1Format.QS + j) & 0xff;
                 acc[j & 7] += ((q & 0xf) * d + m) * x[32 * b + j];
             }
             for (int j = 0; j < 16; j++) {
-                int q = w.get(wb + 4 + j) & 0xff;
+                int q = w.get(wb + Q4_1Format.QS + j) & 0xff;
                 acc[j & 7] += ((q >>> 4) * d + m) * x[32 * b + 16 + j];
             }
         }
@@ -251,10 +233,10 @@ final class ScalarKernels implements Kernels {
     static float q8_0xF32(ByteBuffer w, int at, float[] x, int n) {
         float[] acc = new float[LANES];
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 34 * b;
+            int wb = at + Q8_0Format.BYTES * b;
             float d = Half.toFloat(w.getShort(wb));
             for (int j = 0; j < 32; j++) {
-                acc[j & 7] += w.get(wb + 2 + j) * d * x[32 * b + j];
+                acc[j & 7] += w.get(wb + Q8_0Format.QS + j) * d * x[32 * b + j];
             }
         }
         return sumLanes(acc);
@@ -263,15 +245,15 @@ final class ScalarKernels implements Kernels {
     static float q4_KxF32(ByteBuffer w, int at, float[] x, int n) {
         float[] acc = new float[LANES];
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 144 * b;
+            int wb = at + Q4_KFormat.BYTES * b;
             float d = Half.toFloat(w.getShort(wb));
-            float dmin = Half.toFloat(w.getShort(wb + 2));
+            float dmin = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
             for (int quarter = 0; quarter < 4; quarter++) {
-                float d1 = d * Q4_KFormat.scale(w, wb + 4, 2 * quarter);
-                float m1 = dmin * Q4_KFormat.min(w, wb + 4, 2 * quarter);
-                float d2 = d * Q4_KFormat.scale(w, wb + 4, 2 * quarter + 1);
-                float m2 = dmin * Q4_KFormat.min(w, wb + 4, 2 * quarter + 1);
-                int qs = wb + 16 + 32 * quarter;
+                float d1 = d * Q4_KFormat.scale(w, wb + Q4_KFormat.SCALES, 2 * quarter);
+                float m1 = dmin * Q4_KFormat.min(w, wb + Q4_KFormat.SCALES, 2 * quarter);
+                float d2 = d * Q4_KFormat.scale(w, wb + Q4_KFormat.SCALES, 2 * quarter + 1);
+                float m2 = dmin * Q4_KFormat.min(w, wb + Q4_KFormat.SCALES, 2 * quarter + 1);
+                int qs = wb + Q4_KFormat.QS + 32 * quarter;
                 int xq = 256 * b + 64 * quarter;
                 for (int l = 0; l < 32; l++) {
                     acc[l & 7] += (d1 * (w.get(qs + l) & 0xf) - m1) * x[xq + l];
@@ -287,12 +269,12 @@ final class ScalarKernels implements Kernels {
     static float q6_KxF32(ByteBuffer w, int at, float[] x, int n) {
         float[] acc = new float[LANES];
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 210 * b;
-            float d = Half.toFloat(w.getShort(wb + 208));
+            int wb = at + Q6_KFormat.BYTES * b;
+            float d = Half.toFloat(w.getShort(wb + Q6_KFormat.D));
             for (int half = 0; half < 2; half++) {
-                int ql = wb + 64 * half;
-                int qh = wb + 128 + 32 * half;
-                int sc = wb + 192 + 8 * half;
+                int ql = wb + Q6_KFormat.QL + 64 * half;
+                int qh = wb + Q6_KFormat.QH + 32 * half;
+                int sc = wb + Q6_KFormat.SCALES + 8 * half;
                 int xq = 256 * b + 128 * half;
                 for (int k = 0; k < 4; k++) {
                     for (int l = 0; l < 32; l++) {

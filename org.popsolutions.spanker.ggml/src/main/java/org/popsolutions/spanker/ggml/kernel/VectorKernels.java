@@ -13,14 +13,19 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.Q4_0Format;
+import org.popsolutions.spanker.ggml.quant.Q4_1Format;
+import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
+import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
+import org.popsolutions.spanker.ggml.quant.Q8_0Format;
 
 /**
- * {@link ScalarKernels} on 256-bit vectors, bit-identical to them: the result is defined with eight float lanes
- * (element i in lane i mod 8), and every block's lane partials are exact integers, so the integer part may be
- * computed in any order and shape as long as each lane gets the same integer.
+ * {@link ScalarKernels} on 256-bit vectors. Every block's integer lane partials are the reference's exact
+ * integers; the float side may differ in order (FMA, two or four independent accumulators), within
+ * |fast − reference| ≤ 1e-5 · Σ|w·a|.
  *
  * <p>ggml mode multiplies in 16-bit integer lanes (16 values per operation; every product of an int8 activation
- * and a weight quant fits, and so does the sum of two 4-bit products), folds to the eight 32-bit lanes, and only
+ * and a weight quant fits, and so does the sum of two 4-bit products), folds to eight 32-bit lanes, and only
  * then goes to float for the block scale. The activation is widened to {@code short} once per matrix-vector
  * product ({@link PreparedActivation#values()}), not once per row.
  *
@@ -82,42 +87,44 @@ public final class VectorKernels implements Kernels {
 
     /** The row starts at {@code w[at]}; the caller has checked that it fits. */
     static float dot(byte[] w, int at, PreparedActivation a) {
-        int n = a.length();
-        if (a.isQuantized()) {
-            return switch (a.weightType()) {
-                case Q4_0 -> q4_0xQ8_0(w, at, a, n);
-                case Q4_1 -> q4_1xQ8_1(w, at, a, n);
-                case Q8_0 -> q8_0xQ8_0(w, at, a, n);
-                case Q4_K -> q4_KxQ8_K(w, at, a, n);
-                case Q6_K -> q6_KxQ8_K(w, at, a, n);
-                default -> throw new IllegalArgumentException("no quantized dot for " + a.weightType());
-            };
-        }
-        float[] x = a.floats();
-        return switch (a.weightType()) {
-            case F32 -> f32xF32(w, at, x, n);
-            case F16 -> f16xF32(w, at, x, n);
-            case BF16 -> bf16xF32(w, at, x, n);
-            case Q4_0 -> q4_0xF32(w, at, x, n);
-            case Q4_1 -> q4_1xF32(w, at, x, n);
-            case Q8_0 -> q8_0xF32(w, at, x, n);
-            case Q4_K -> q4_KxF32(w, at, x, n);
-            case Q6_K -> q6_KxF32(w, at, x, n);
-            default -> throw new IllegalArgumentException("no float dot for " + a.weightType());
-        };
+        return WeightTraits.of(a.weightType()).fastDot(w, at, a);
     }
 
-    /**
-     * Lanes added in order starting from 0, as {@link ScalarKernels#sumLanes}. Lanes are read as int bits because
-     * {@code FloatVector.lane} may canonicalize a NaN, and the result must keep the reference's NaN payload.
-     */
-    private static float sumLanes(FloatVector acc) {
-        IntVector bits = acc.reinterpretAsInts();
-        float s = 0;
-        for (int l = 0; l < LANES; l++) {
-            s += Float.intBitsToFloat(bits.lane(l));
+    @Override
+    public void dotRows(ByteBuffer w, int at, int rowBytes, int rows, PreparedActivation a, float[] out, int outAt) {
+        if (rows <= 0) {
+            return;
         }
-        return s;
+        long end = (long) at + (long) (rows - 1) * rowBytes + a.weightType().bytesFor(a.length());
+        if (at < 0 || end > w.capacity()) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + rowBytes + " bytes at " + at
+                    + " outside a buffer of " + w.capacity());
+        }
+        WeightTraits traits = WeightTraits.of(a.weightType());
+        if (w.hasArray()) {
+            byte[] array = w.array();
+            int base = w.arrayOffset() + at;
+            for (int r = 0; r < rows; r++) {
+                out[outAt + r] = traits.fastDot(array, base + r * rowBytes, a);
+            }
+            return;
+        }
+        Staging s = staging.get();
+        int bytes = (int) a.weightType().bytesFor(a.length());
+        for (int r = 0; r < rows; r++) {
+            out[outAt + r] = traits.fastDot(s.row(w, at + r * rowBytes, bytes), 0, a);
+        }
+    }
+
+    static {
+        WeightTraits.installFast(GgmlType.F32, null, VectorKernels::f32xF32);
+        WeightTraits.installFast(GgmlType.F16, null, VectorKernels::f16xF32);
+        WeightTraits.installFast(GgmlType.BF16, null, VectorKernels::bf16xF32);
+        WeightTraits.installFast(GgmlType.Q4_0, VectorKernels::q4_0xQ8_0, VectorKernels::q4_0xF32);
+        WeightTraits.installFast(GgmlType.Q4_1, VectorKernels::q4_1xQ8_1, VectorKernels::q4_1xF32);
+        WeightTraits.installFast(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0, VectorKernels::q8_0xF32);
+        WeightTraits.installFast(GgmlType.Q4_K, VectorKernels::q4_KxQ8_K, VectorKernels::q4_KxF32);
+        WeightTraits.installFast(GgmlType.Q6_K, VectorKernels::q6_KxQ8_K, VectorKernels::q6_KxF32);
     }
 
     private static short shortAt(byte[] a, int i) {
@@ -164,39 +171,51 @@ public final class VectorKernels implements Kernels {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
+    /**
+     * Σ(q − 8)·a = Σq·a − 8·Σa: the quants stay unsigned (no subtraction per value) and the activation block's
+     * sum, prepared once per matrix-vector product, is taken off once per block. Two blocks per step, each into
+     * its own accumulator.
+     */
     static float q4_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
+        int[] sums = a.blockValueSums();
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            int wb = at + 18 * b;
-            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
-            ShortVector q = shorts(w, wb + 2);
-            ShortVector lo = q.and((short) 15).sub((short) 8);
-            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8);
-            ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            acc = acc.add(toFloat(foldSmall(p)).mul(scale));
+        float offsets = 0;
+        for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
+            int wb = at + Q4_0Format.BYTES * b;
+            float scale = Half.toFloat(shortAt(w, wb + Q4_0Format.D)) * ds[b];
+            ShortVector q = shorts(w, wb + Q4_0Format.QS);
+            ShortVector p = q.and((short) 15).mul(values(v, 32 * b))
+                    .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 16)));
+            acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
+            offsets = Math.fma(scale, sums[b], offsets);
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
     }
 
     static float q4_1xQ8_1(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
         float[] sums = a.blockSums();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
         float minTerms = 0;
-        for (int b = 0; b < n / 32; b++) {
-            int wb = at + 20 * b;
-            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
-            minTerms += Half.toFloat(shortAt(w, wb + 2)) * sums[b];
-            ShortVector q = shorts(w, wb + 4);
+        for (int b = 0; b < n / Q4_1Format.BLOCK; b++) {
+            int wb = at + Q4_1Format.BYTES * b;
+            float scale = Half.toFloat(shortAt(w, wb + Q4_1Format.D)) * ds[b];
+            minTerms = Math.fma(Half.toFloat(shortAt(w, wb + Q4_1Format.M)), sums[b], minTerms);
+            ShortVector q = shorts(w, wb + Q4_1Format.QS);
             ShortVector lo = q.and((short) 15);
             ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
             ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            acc = acc.add(toFloat(foldSmall(p)).mul(scale));
+            if ((b & 1) == 0) {
+                acc0 = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc0);
+            } else {
+                acc1 = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc1);
+            }
         }
-        return sumLanes(acc) + minTerms;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + minTerms;
     }
 
     static float q8_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
@@ -206,32 +225,48 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            int wb = at + 34 * b;
-            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
+        for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
+            int wb = at + Q8_0Format.BYTES * b;
+            float scale = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
             // int8 × int8 fits 16 bits (|−128·−128| = 2^14); two of them may not, so fold each product vector
-            IntVector s = fold(shorts(w, wb + 2).mul(values(v, 32 * b)))
-                    .add(fold(shorts(w, wb + 18).mul(values(v, 32 * b + 16))));
-            acc = acc.add(toFloat(s).mul(scale));
+            IntVector s = fold(shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b)))
+                    .add(fold(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16))));
+            acc = toFloat(s).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /**
      * Q8_0 when no activation value is −128: any weight byte times such a value is at most 128·127 in magnitude,
-     * so the two halves' products add in 16 bits and only their sum is widened.
+     * so the two halves' products add in 16 bits and only their sum is widened. Two blocks per step.
      */
     static float q8_0xQ8_0Symmetric(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < n / 32; b++) {
-            int wb = at + 34 * b;
-            float scale = Half.toFloat(shortAt(w, wb)) * ds[b];
-            ShortVector p = shorts(w, wb + 2).mul(values(v, 32 * b)).add(shorts(w, wb + 18).mul(values(v, 32 * b + 16)));
-            acc = acc.add(toFloat(fold(p)).mul(scale));
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int blocks = n / Q8_0Format.BLOCK;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            int wb = at + Q8_0Format.BYTES * b;
+            int wc = wb + Q8_0Format.BYTES;
+            float scale0 = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
+            float scale1 = Half.toFloat(shortAt(w, wc + Q8_0Format.D)) * ds[b + 1];
+            ShortVector p0 = shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
+                    .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
+            ShortVector p1 = shorts(w, wc + Q8_0Format.QS).mul(values(v, 32 * b + 32))
+                    .add(shorts(w, wc + Q8_0Format.QS + 16).mul(values(v, 32 * b + 48)));
+            acc0 = toFloat(fold(p0)).fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = toFloat(fold(p1)).fma(FloatVector.broadcast(F, scale1), acc1);
         }
-        return sumLanes(acc);
+        for (; b < blocks; b++) {
+            int wb = at + Q8_0Format.BYTES * b;
+            float scale = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
+            ShortVector p = shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
+                    .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
+            acc0 = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper
@@ -244,14 +279,14 @@ public final class VectorKernels implements Kernels {
         FloatVector acc = FloatVector.zero(F);
         float minTerms = 0;
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 144 * b;
+            int wb = at + Q4_KFormat.BYTES * b;
             float da = ds[b];
-            float d = Half.toFloat(shortAt(w, wb)) * da;
-            float dmin = Half.toFloat(shortAt(w, wb + 2)) * da;
+            float d = Half.toFloat(shortAt(w, wb + Q4_KFormat.D)) * da;
+            float dmin = Half.toFloat(shortAt(w, wb + Q4_KFormat.DMIN)) * da;
             // the twelve packed bytes to eight 6-bit scales and eight 6-bit mins, one per byte of two longs
-            int u0 = (int) INT_LE.get(w, wb + 4);
-            int u1 = (int) INT_LE.get(w, wb + 8);
-            int u2 = (int) INT_LE.get(w, wb + 12);
+            int u0 = (int) INT_LE.get(w, wb + Q4_KFormat.SCALES);
+            int u1 = (int) INT_LE.get(w, wb + Q4_KFormat.SCALES + 4);
+            int u2 = (int) INT_LE.get(w, wb + Q4_KFormat.SCALES + 8);
             long scales = (u0 & 0x3f3f3f3fL)
                     | (long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32;
             long minima = (u1 & 0x3f3f3f3fL)
@@ -263,7 +298,7 @@ public final class VectorKernels implements Kernels {
             IntVector block = IntVector.zero(I);
             for (int quarter = 0; quarter < 4; quarter++) {
                 // 32 bytes of nibbles: 64 values, low nibbles one sub-block, high nibbles the next
-                int qs = wb + 16 + 32 * quarter;
+                int qs = wb + Q4_KFormat.QS + 32 * quarter;
                 int vi = 256 * b + 64 * quarter;
                 // (ZERO_EXTEND_B2S would save the masks of the high nibbles, but Java 17 rejects it at run time)
                 ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, qs).convertShape(VectorOperators.B2S, S, 0);
@@ -282,7 +317,7 @@ public final class VectorKernels implements Kernels {
             acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
             minTerms += dmin * mins;
         }
-        return sumLanes(acc) - minTerms;
+        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
     }
 
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
@@ -290,21 +325,21 @@ public final class VectorKernels implements Kernels {
         float[] ds = a.blockScales();
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 210 * b;
-            float d = Half.toFloat(shortAt(w, wb + 208)) * ds[b];
+            int wb = at + Q6_KFormat.BYTES * b;
+            float d = Half.toFloat(shortAt(w, wb + Q6_KFormat.D)) * ds[b];
             IntVector block = IntVector.zero(I);
             for (int group = 0; group < 4; group++) {
                 // 16 positions l of one half: values l, l+32, l+64, l+96 (low bits from ql[l] and ql[l+32], two
                 // high bits each from qh[l]); each group of 16 has its own int8 scale (at is, is+2, is+4, is+6)
                 int half = group >> 1;
                 int g = 16 * (group & 1);
-                int ql = wb + 64 * half + g;
-                int is = wb + 192 + 8 * half + (group & 1);
+                int ql = wb + Q6_KFormat.QL + 64 * half + g;
+                int is = wb + Q6_KFormat.SCALES + 8 * half + (group & 1);
                 int vi = 256 * b + 128 * half + g;
                 ShortVector lo = (ShortVector) ByteVector.fromArray(B128, w, ql).convertShape(VectorOperators.B2S, S, 0);
                 ShortVector hi = (ShortVector) ByteVector.fromArray(B128, w, ql + 32)
                         .convertShape(VectorOperators.B2S, S, 0);
-                ShortVector h = (ShortVector) ByteVector.fromArray(B128, w, wb + 128 + 32 * half + g)
+                ShortVector h = (ShortVector) ByteVector.fromArray(B128, w, wb + Q6_KFormat.QH + 32 * half + g)
                         .convertShape(VectorOperators.B2S, S, 0);
                 // 6-bit × int8 ≤ 4096 fits 16 bits; the int8 scale does not, so it multiplies 32-bit lanes (widened in
                 // place: a helper here is past C2's inlining depth, and its vectors would be boxed)
@@ -327,21 +362,17 @@ public final class VectorKernels implements Kernels {
                         .add(((IntVector) p4.convertShape(VectorOperators.S2I, I, 0))
                                 .add((IntVector) p4.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 6]));
             }
-            acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
+            acc = ((FloatVector) block.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
 
     // ---- float weights (and F16/BF16 in ggml mode, whose activation is already rounded) ----
 
-    /** acc lanes plus the tail elements [from, n) (lane i mod 8 each), lanes added in order. */
+    /** Σ of the accumulator's lanes plus the tail elements [from, n) of the row. */
     private static float finish(FloatVector acc, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
-        if (from == n) {
-            return sumLanes(acc);
-        }
-        float[] lanes = new float[LANES];
-        acc.intoArray(lanes, 0);
+        float s = acc.reduceLanes(VectorOperators.ADD);
         for (int i = from; i < n; i++) {
             float wi = switch (type) {
                 case F32 -> Float.intBitsToFloat((w[at + 4 * i] & 0xff) | (w[at + 4 * i + 1] & 0xff) << 8
@@ -349,19 +380,31 @@ public final class VectorKernels implements Kernels {
                 case F16 -> Half.toFloat(shortAt(w, at + 2 * i));
                 default -> org.popsolutions.spanker.ggml.quant.BFloat16.toFloat(shortAt(w, at + 2 * i));
             };
-            lanes[i & 7] += wi * x[i];
+            s = Math.fma(wi, x[i], s);
         }
-        return ScalarKernels.sumLanes(lanes);
+        return s;
     }
 
+    /** Four independent accumulators of eight lanes: one FMA's latency no longer bounds the loop. */
     static float f32xF32(byte[] w, int at, float[] x, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int end = n & ~7;
-        for (int i = 0; i < end; i += 8) {
-            FloatVector wv = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats();
-            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 32 <= n; i += 32) {
+            acc0 = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = ByteVector.fromArray(B256, w, at + 4 * i + 32).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, i + 8), acc1);
+            acc2 = ByteVector.fromArray(B256, w, at + 4 * i + 64).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, i + 16), acc2);
+            acc3 = ByteVector.fromArray(B256, w, at + 4 * i + 96).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, i + 24), acc3);
         }
-        return finish(acc, w, at, x, end, n, GgmlType.F32);
+        for (; i + 8 <= n; i += 8) {
+            acc0 = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), acc0);
+        }
+        return finish(acc0.add(acc1).add(acc2.add(acc3)), w, at, x, i, n, GgmlType.F32);
     }
 
     /** Eight IEEE binary16 values at {@code w[at]} decoded exactly (as {@link Half#toFloat}). */
@@ -389,44 +432,65 @@ public final class VectorKernels implements Kernels {
 
     /**
      * The common case decodes with {@link #finiteHalves} and watches for exponent 31; a row that has an infinity
-     * or NaN is done again with the exact decode (ggml F16 weights practically never have one).
+     * or NaN is done again with the exact decode (ggml F16 weights practically never have one). Two accumulators.
      */
     static float f16xF32(byte[] w, int at, float[] x, int n) {
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
         IntVector exponents = IntVector.zero(I);
-        int end = n & ~7;
-        for (int i = 0; i < end; i += 8) {
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            IntVector top0 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top1 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents = exponents.max(top0.and(0x0f800000)).max(top1.and(0x0f800000));
+            acc0 = top0.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f)
+                    .fma(FloatVector.fromArray(F, x, i + 8), acc1);
+        }
+        for (; i + 8 <= n; i += 8) {
             IntVector top = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
             exponents = exponents.max(top.and(0x0f800000));
-            FloatVector wv = top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
-            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+            acc0 = top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, i), acc0);
         }
         if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
             return f16xF32Exact(w, at, x, n);
         }
-        return finish(acc, w, at, x, end, n, GgmlType.F16);
+        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.F16);
     }
 
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         int end = n & ~7;
         for (int i = 0; i < end; i += 8) {
-            acc = acc.add(halves(w, at + 2 * i).mul(FloatVector.fromArray(F, x, i)));
+            acc = halves(w, at + 2 * i).fma(FloatVector.fromArray(F, x, i), acc);
         }
         return finish(acc, w, at, x, end, n, GgmlType.F16);
     }
 
     static float bf16xF32(byte[] w, int at, float[] x, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int end = n & ~7;
-        for (int i = 0; i < end; i += 8) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            FloatVector w0 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(F, x, i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(F, x, i + 8), acc1);
+        }
+        for (; i + 8 <= n; i += 8) {
             FloatVector wv = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = acc.add(wv.mul(FloatVector.fromArray(F, x, i)));
+            acc0 = wv.fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc, w, at, x, end, n, GgmlType.BF16);
+        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----
@@ -450,84 +514,82 @@ public final class VectorKernels implements Kernels {
     static float q4_0xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 18 * b;
+            int wb = at + Q4_0Format.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb));
-            ByteVector q0 = ByteVector.fromArray(B64, w, wb + 2);
-            ByteVector q1 = ByteVector.fromArray(B64, w, wb + 10);
+            ByteVector q0 = ByteVector.fromArray(B64, w, wb + Q4_0Format.QS);
+            ByteVector q1 = ByteVector.fromArray(B64, w, wb + Q4_0Format.QS + 8);
             int xb = 32 * b;
-            acc = acc.add(widen(low(q0).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb)));
-            acc = acc.add(widen(low(q1).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 8)));
-            acc = acc.add(widen(high(q0).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 16)));
-            acc = acc.add(widen(high(q1).sub((byte) 8)).mul(d).mul(FloatVector.fromArray(F, x, xb + 24)));
+            acc = widen(low(q0).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb), acc);
+            acc = widen(low(q1).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb + 8), acc);
+            acc = widen(high(q0).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb + 16), acc);
+            acc = widen(high(q1).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb + 24), acc);
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q4_1xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 20 * b;
+            int wb = at + Q4_1Format.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb));
-            float m = Half.toFloat(shortAt(w, wb + 2));
-            ByteVector q0 = ByteVector.fromArray(B64, w, wb + 4);
-            ByteVector q1 = ByteVector.fromArray(B64, w, wb + 12);
+            float m = Half.toFloat(shortAt(w, wb + Q4_1Format.M));
+            ByteVector q0 = ByteVector.fromArray(B64, w, wb + Q4_1Format.QS);
+            ByteVector q1 = ByteVector.fromArray(B64, w, wb + Q4_1Format.QS + 8);
             int xb = 32 * b;
-            acc = acc.add(widen(low(q0)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb)));
-            acc = acc.add(widen(low(q1)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 8)));
-            acc = acc.add(widen(high(q0)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 16)));
-            acc = acc.add(widen(high(q1)).mul(d).add(m).mul(FloatVector.fromArray(F, x, xb + 24)));
+            acc = widen(low(q0)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb), acc);
+            acc = widen(low(q1)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + 8), acc);
+            acc = widen(high(q0)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + 16), acc);
+            acc = widen(high(q1)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + 24), acc);
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q8_0xF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 32; b++) {
-            int wb = at + 34 * b;
+            int wb = at + Q8_0Format.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb));
             int xb = 32 * b;
             for (int g = 0; g < 32; g += 8) {
-                acc = acc.add(widen(w, wb + 2 + g).mul(d).mul(FloatVector.fromArray(F, x, xb + g)));
+                acc = widen(w, wb + Q8_0Format.QS + g).mul(d).fma(FloatVector.fromArray(F, x, xb + g), acc);
             }
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q4_KxF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 144 * b;
+            int wb = at + Q4_KFormat.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb));
-            float dmin = Half.toFloat(shortAt(w, wb + 2));
+            float dmin = Half.toFloat(shortAt(w, wb + Q4_KFormat.DMIN));
             for (int quarter = 0; quarter < 4; quarter++) {
-                float d1 = d * q4kScale(w, wb + 4, 2 * quarter);
-                float m1 = dmin * q4kMin(w, wb + 4, 2 * quarter);
-                float d2 = d * q4kScale(w, wb + 4, 2 * quarter + 1);
-                float m2 = dmin * q4kMin(w, wb + 4, 2 * quarter + 1);
-                int qs = wb + 16 + 32 * quarter;
+                float d1 = d * q4kScale(w, wb + Q4_KFormat.SCALES, 2 * quarter);
+                float m1 = dmin * q4kMin(w, wb + Q4_KFormat.SCALES, 2 * quarter);
+                float d2 = d * q4kScale(w, wb + Q4_KFormat.SCALES, 2 * quarter + 1);
+                float m2 = dmin * q4kMin(w, wb + Q4_KFormat.SCALES, 2 * quarter + 1);
+                int qs = wb + Q4_KFormat.QS + 32 * quarter;
                 int xq = 256 * b + 64 * quarter;
                 for (int g = 0; g < 32; g += 8) {
-                    acc = acc.add(widen(low(ByteVector.fromArray(B64, w, qs + g))).mul(d1).sub(m1)
-                            .mul(FloatVector.fromArray(F, x, xq + g)));
+                    acc = widen(low(ByteVector.fromArray(B64, w, qs + g))).mul(d1).sub(m1).fma(FloatVector.fromArray(F, x, xq + g), acc);
                 }
                 for (int g = 0; g < 32; g += 8) {
-                    acc = acc.add(widen(high(ByteVector.fromArray(B64, w, qs + g))).mul(d2).sub(m2)
-                            .mul(FloatVector.fromArray(F, x, xq + 32 + g)));
+                    acc = widen(high(ByteVector.fromArray(B64, w, qs + g))).mul(d2).sub(m2).fma(FloatVector.fromArray(F, x, xq + 32 + g), acc);
                 }
             }
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     static float q6_KxF32(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + 210 * b;
-            float d = Half.toFloat(shortAt(w, wb + 208));
+            int wb = at + Q6_KFormat.BYTES * b;
+            float d = Half.toFloat(shortAt(w, wb + Q6_KFormat.D));
             for (int half = 0; half < 2; half++) {
-                int ql = wb + 64 * half;
-                int qh = wb + 128 + 32 * half;
-                int sc = wb + 192 + 8 * half;
+                int ql = wb + Q6_KFormat.QL + 64 * half;
+                int qh = wb + Q6_KFormat.QH + 32 * half;
+                int sc = wb + Q6_KFormat.SCALES + 8 * half;
                 int xq = 256 * b + 128 * half;
                 for (int k = 0; k < 4; k++) {
                     for (int g = 0; g < 32; g += 8) {
@@ -536,12 +598,11 @@ public final class VectorKernels implements Kernels {
                         ByteVector highBits = ByteVector.fromArray(B64, w, qh + g).lanewise(VectorOperators.LSHR, 2 * k)
                                 .and((byte) 3).lanewise(VectorOperators.LSHL, 4);
                         float dsc = d * w[sc + g / 16 + 2 * k];
-                        acc = acc.add(widen(lowBits.or(highBits).sub((byte) 32)).mul(dsc)
-                                .mul(FloatVector.fromArray(F, x, xq + 32 * k + g)));
+                        acc = widen(lowBits.or(highBits).sub((byte) 32)).mul(dsc).fma(FloatVector.fromArray(F, x, xq + 32 * k + g), acc);
                     }
                 }
             }
         }
-        return sumLanes(acc);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
 public final class Q4_0Format implements QuantFormat {
     public static final int BLOCK = 32;
     public static final int BYTES = 18;
+    /** Byte offsets in a block: the fp16 scale, then 16 bytes of nibbles. */
+    public static final int D = 0;
+    public static final int QS = 2;
 
     @Override
     public GgmlType type() {

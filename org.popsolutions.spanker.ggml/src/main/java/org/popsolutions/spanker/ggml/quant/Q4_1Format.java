@@ -9,6 +9,10 @@ import java.nio.ByteBuffer;
 public final class Q4_1Format implements QuantFormat {
     public static final int BLOCK = 32;
     public static final int BYTES = 20;
+    /** Byte offsets in a block: the fp16 scale, the fp16 minimum, 16 bytes of nibbles. */
+    public static final int D = 0;
+    public static final int M = 2;
+    public static final int QS = 4;
 
     @Override
     public GgmlType type() {

@@ -10,8 +10,11 @@ import java.nio.ByteBuffer;
 public final class Q4_KFormat implements QuantFormat {
     public static final int BLOCK = 256;
     public static final int BYTES = 144;
-    static final int SCALES = 4;
-    static final int QS = 16;
+    /** Byte offsets in a block: fp16 d, fp16 dmin, 12 bytes of packed 6-bit scales and mins, 128 of nibbles. */
+    public static final int D = 0;
+    public static final int DMIN = 2;
+    public static final int SCALES = 4;
+    public static final int QS = 16;
 
     @Override
     public GgmlType type() {

@@ -10,10 +10,11 @@ import java.nio.ByteBuffer;
 public final class Q6_KFormat implements QuantFormat {
     public static final int BLOCK = 256;
     public static final int BYTES = 210;
-    static final int QL = 0;
-    static final int QH = 128;
-    static final int SCALES = 192;
-    static final int D = 208;
+    /** Byte offsets in a block: low four bits, high two bits, int8 sub-block scales, the fp16 scale. */
+    public static final int QL = 0;
+    public static final int QH = 128;
+    public static final int SCALES = 192;
+    public static final int D = 208;
 
     @Override
     public GgmlType type() {

@@ -10,6 +10,9 @@ import java.nio.ByteBuffer;
 public final class Q8_0Format implements QuantFormat {
     public static final int BLOCK = 32;
     public static final int BYTES = 34;
+    /** Byte offsets in a block: the fp16 scale, then 32 int8 values. */
+    public static final int D = 0;
+    public static final int QS = 2;
 
     @Override
     public GgmlType type() {

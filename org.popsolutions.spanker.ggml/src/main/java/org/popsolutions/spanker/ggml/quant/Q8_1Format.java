@@ -9,6 +9,10 @@ import java.nio.ByteBuffer;
 public final class Q8_1Format implements QuantFormat {
     public static final int BLOCK = 32;
     public static final int BYTES = 36;
+    /** Byte offsets in a block: the fp16 scale d, the fp16 s = d·Σq, then 32 int8 values. */
+    public static final int D = 0;
+    public static final int S = 2;
+    public static final int QS = 4;
 
     @Override
     public GgmlType type() {

@@ -11,6 +11,8 @@ import java.nio.ByteBuffer;
 public final class Q8_KFormat implements QuantFormat {
     public static final int BLOCK = 256;
     public static final int BYTES = 292;
+    /** Byte offsets in a block: the f32 scale, 256 int8 values, sixteen int16 sums of 16 values each. */
+    public static final int D = 0;
     public static final int QS = 4;
     public static final int BSUMS = 260;
 

@@ -12,7 +12,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
-/** The fast kernels against the reference ones (bit for bit), and both against a float64 dot of the decoded rows. */
+/**
+ * The fast kernels against the reference ones within |fast − reference| ≤ 1e-5 · Σ|w·a| (the contract of
+ * {@link Kernels}), and the reference against a float64 dot of the decoded rows.
+ */
 class KernelAgreementTest {
     @Test
     void vectorKernelsAreAvailableInTheseTests() {
@@ -21,7 +24,7 @@ class KernelAgreementTest {
 
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
-    void fastEqualsReferenceBitForBit(GgmlType type) {
+    void fastAgreesWithReferenceWithinTolerance(GgmlType type) {
         SplittableRandom random = new SplittableRandom(type.id() * 31L);
         for (int trial = 0; trial < 40; trial++) {
             int cols = type.blockSize() == 1 ? 1 + random.nextInt(700) : type.blockSize() * (1 + random.nextInt(6));
@@ -39,13 +42,12 @@ class KernelAgreementTest {
             for (DotMode mode : DotMode.values()) {
                 PreparedActivation a = PreparedActivation.prepare(type, mode, x);
                 float reference = Kernels.scalar().dot(row, 0, a);
-                float fast = Kernels.best().dot(shifted, 7, a);
-                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(fast),
-                        type + " " + mode + " cols " + cols + ": " + reference + " vs " + fast);
-                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(heap, 5, a)),
-                        type + " " + mode + " heap");
-                assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(slice, 0, a)),
-                        type + " " + mode + " heap slice");
+                double tolerance = Tolerance.of(type, row.array(), a);
+                Tolerance.assertClose(reference, Kernels.best().dot(shifted, 7, a), tolerance, type + " " + mode
+                        + " cols " + cols + " direct");
+                Tolerance.assertClose(reference, Kernels.best().dot(heap, 5, a), tolerance, type + " " + mode + " heap");
+                Tolerance.assertClose(reference, Kernels.best().dot(slice, 0, a), tolerance, type + " " + mode
+                        + " heap slice");
                 double expected = 0;
                 double l1 = 0;
                 float[] decoded = QuantFormats.of(type).dequantize(row.array());
@@ -69,7 +71,7 @@ class KernelAgreementTest {
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
-    void arbitraryQuantBytesAgreeBitForBit(GgmlType type) {
+    void arbitraryQuantBytesAgreeWithinTolerance(GgmlType type) {
         SplittableRandom random = new SplittableRandom(type.id() * 7L + 1);
         boolean kQuant = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
         GgmlType companion = kQuant ? GgmlType.Q8_K : type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_0;
@@ -107,22 +109,21 @@ class KernelAgreementTest {
             }
             PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
             float reference = Kernels.scalar().dot(wb, 0, a);
-            assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(wb, 0, a)),
-                    type + " trial " + trial + " heap");
+            double tolerance = Tolerance.of(type, w, a);
+            Tolerance.assertClose(reference, Kernels.best().dot(wb, 0, a), tolerance, type + " trial " + trial + " heap");
             ByteBuffer direct = ByteBuffer.allocateDirect(w.length).order(ByteOrder.LITTLE_ENDIAN).put(0, w);
-            assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(Kernels.best().dot(direct, 0, a)),
-                    type + " trial " + trial + " direct");
+            Tolerance.assertClose(reference, Kernels.best().dot(direct, 0, a), tolerance, type + " trial " + trial
+                    + " direct");
         }
     }
 
     /**
-     * Infinities, subnormals and NaNs in F16/BF16/F32 weights: the reference's exact bits, except that which NaN
-     * comes out when two NaNs meet is not defined (Java leaves NaN payloads of arithmetic unspecified and the JIT
-     * may swap an addition's operands), so a NaN result only has to be a NaN.
+     * Infinities, subnormals and NaNs in F16/BF16/F32 weights: a NaN where the reference gives a NaN (which NaN is
+     * not defined), the same infinity where it gives one, and otherwise the tolerance.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16"})
-    void specialValuesKeepTheReferenceBits(GgmlType type) {
+    void specialValuesAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(3);
         int cols = 40;
         for (int trial = 0; trial < 50; trial++) {
@@ -133,11 +134,10 @@ class KernelAgreementTest {
                 PreparedActivation a = PreparedActivation.prepare(type, mode, x);
                 float reference = Kernels.scalar().dot(le(w), 0, a);
                 float fast = Kernels.best().dot(le(w), 0, a);
-                if (Float.isNaN(reference)) {
-                    assertTrue(Float.isNaN(fast), type + " " + mode + " trial " + trial + ": " + fast);
+                if (Float.isNaN(reference) || Float.isInfinite(reference)) {
+                    assertEquals(Float.valueOf(reference), Float.valueOf(fast), type + " " + mode + " trial " + trial);
                 } else {
-                    assertEquals(Float.floatToRawIntBits(reference), Float.floatToRawIntBits(fast),
-                            type + " " + mode + " trial " + trial + ": " + reference);
+                    Tolerance.assertClose(reference, fast, Tolerance.of(type, w, a), type + " " + mode + " trial " + trial);
                 }
             }
         }
@@ -167,8 +167,8 @@ class KernelAgreementTest {
             }
             PreparedActivation a = PreparedActivation.ofQuantized(GgmlType.Q8_0, q, cols);
             assertTrue(a.symmetricValues());
-            assertEquals(Float.floatToRawIntBits(Kernels.scalar().dot(le(w), 0, a)),
-                    Float.floatToRawIntBits(Kernels.best().dot(le(w), 0, a)), "trial " + trial);
+            Tolerance.assertClose(Kernels.scalar().dot(le(w), 0, a), Kernels.best().dot(le(w), 0, a),
+                    Tolerance.of(GgmlType.Q8_0, w, a), "trial " + trial);
         }
     }
 
@@ -249,17 +249,30 @@ class KernelAgreementTest {
         return QuantFormats.of(companion).dequantize(q);
     }
 
+    /**
+     * A row's result does not depend on the thread count or on matvec vs matmul (each row is one dot), and the
+     * fast matvec stays within the tolerance of the reference one.
+     */
     @Test
     void matvecAndMatmulAgreeAcrossThreadCounts() {
         SplittableRandom random = new SplittableRandom(5);
         int rows = 37;
         int cols = 512;
         GgmlType type = GgmlType.Q4_K;
-        ByteBuffer weights = le(QuantFormats.of(type).quantize(randomVector(random, rows * cols, 1)));
+        byte[] bytes = QuantFormats.of(type).quantize(randomVector(random, rows * cols, 1));
+        ByteBuffer weights = le(bytes);
         float[][] x = {randomVector(random, cols, 1), randomVector(random, cols, 1)};
+        float[] reference = new float[rows];
         float[] single = new float[rows];
         try (RowExecutor one = new RowExecutor(1)) {
-            new MatVec(Kernels.scalar(), one).matvec(type, weights, rows, cols, x[1], single, DotMode.GGML);
+            new MatVec(Kernels.scalar(), one).matvec(type, weights, rows, cols, x[1], reference, DotMode.GGML);
+            new MatVec(Kernels.best(), one).matvec(type, weights, rows, cols, x[1], single, DotMode.GGML);
+        }
+        PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x[1]);
+        int rowBytes = (int) type.bytesFor(cols);
+        for (int r = 0; r < rows; r++) {
+            byte[] row = java.util.Arrays.copyOfRange(bytes, r * rowBytes, (r + 1) * rowBytes);
+            Tolerance.assertClose(reference[r], single[r], Tolerance.of(type, row, a), "row " + r);
         }
         for (int threads : new int[] {1, 2, 3, 8}) {
             try (RowExecutor executor = new RowExecutor(threads)) {

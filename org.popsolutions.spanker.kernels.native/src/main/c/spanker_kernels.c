@@ -1,0 +1,370 @@
+/*
+ * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C, called through JNI by
+ * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
+ * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
+ * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
+ *
+ * Integer parts are exact (products of quants summed in 16/32-bit lanes with no saturation for the inputs the
+ * Java side sends); the float accumulation order differs from the scalar reference (FMA, several
+ * accumulators), within the tolerance the tests check: |fast - reference| <= 1e-5 * sum|w*a|.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdlib.h>
+
+/* ggml type ids (GgmlType.id) */
+enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14, T_BF16 = 30 };
+
+/* block layouts: bytes per block and byte offsets of each field */
+enum {
+    Q4_0_BYTES = 18, Q4_0_D = 0, Q4_0_QS = 2,
+    Q4_1_BYTES = 20, Q4_1_D = 0, Q4_1_M = 2, Q4_1_QS = 4,
+    Q8_0_BYTES = 34, Q8_0_D = 0, Q8_0_QS = 2,
+    Q8_1_BYTES = 36, Q8_1_D = 0, Q8_1_S = 2, Q8_1_QS = 4,
+    Q4_K_BYTES = 144, Q4_K_D = 0, Q4_K_DMIN = 2, Q4_K_SCALES = 4, Q4_K_QS = 16,
+    Q6_K_BYTES = 210, Q6_K_QL = 0, Q6_K_QH = 128, Q6_K_SCALES = 192, Q6_K_D = 208,
+    Q8_K_BYTES = 292, Q8_K_D = 0, Q8_K_QS = 4, Q8_K_BSUMS = 260
+};
+
+static int cpu_has_avx2_fma_f16c(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#include <immintrin.h>
+
+static inline uint16_t u16_at(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static inline int16_t i16_at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
+static inline float f32_at(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+static inline float half(const uint8_t *p) { return _cvtsh_ss(u16_at(p)); }
+
+static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* 16 nibble bytes to 32 bytes: the low nibbles first (values 0..15), then the high ones (values 16..31) */
+static inline __m256i nibbles(const uint8_t *p) {
+    __m128i q = _mm_loadu_si128((const __m128i *) p);
+    __m128i m = _mm_set1_epi8(0x0f);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m), _mm_and_si128(q, m));
+}
+
+static inline __m256i sum_pairs16(__m256i p) { return _mm256_madd_epi16(p, _mm256_set1_epi16(1)); }
+
+/* Q4_0 x Q8_0: sum (q - 8) a = sum q a - 8 sum a; q is unsigned (0..15) so maddubs is exact without sign tricks */
+static float dot_q4_0(const uint8_t *w, const uint8_t *a, int blocks, const int32_t *asum) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *w1 = w0 + Q4_0_BYTES;
+        const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
+        __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w1 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS))));
+        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
+        p1 = _mm256_sub_epi32(p1, _mm256_set1_epi32(asum[b + 1]));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(half(w1 + Q4_0_D) * half(a1 + Q8_0_D)), acc1);
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *a0 = a + (size_t) b * Q8_0_BYTES;
+        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
+        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+/* Q4_1 x Q8_1: d_w d_a sum q a + m s */
+static float dot_q4_1(const uint8_t *w, const uint8_t *a, int blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float mins = 0;
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q4_1_BYTES, *ab = a + (size_t) b * Q8_1_BYTES;
+        __m256i p = sum_pairs16(_mm256_maddubs_epi16(nibbles(wb + Q4_1_QS), _mm256_loadu_si256((const __m256i *) (ab + Q8_1_QS))));
+        __m256 s = _mm256_set1_ps(half(wb + Q4_1_D) * half(ab + Q8_1_D));
+        if (b & 1) {
+            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc1);
+        } else {
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc0);
+        }
+        mins += half(wb + Q4_1_M) * half(ab + Q8_1_S);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) + mins;
+}
+
+/*
+ * Q8_0 x Q8_0 with the sign trick (|w| unsigned times a with w's sign): exact when no activation value is -128,
+ * which the Java side guarantees before calling (ggml's quantizers never produce it).
+ */
+static float dot_q8_0(const uint8_t *w, const uint8_t *a, int blocks) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *w1 = w0 + Q8_0_BYTES;
+        const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *) (w1 + Q8_0_QS));
+        __m256i y1 = _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS));
+        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(_mm256_sign_epi8(x0, x0), _mm256_sign_epi8(y0, x0)));
+        __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(_mm256_sign_epi8(x1, x1), _mm256_sign_epi8(y1, x1)));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q8_0_D) * half(a0 + Q8_0_D)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(half(w1 + Q8_0_D) * half(a1 + Q8_0_D)), acc1);
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *a0 = a + (size_t) b * Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(_mm256_sign_epi8(x0, x0), _mm256_sign_epi8(y0, x0)));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q8_0_D) * half(a0 + Q8_0_D)), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+/* ggml's get_scale_min_k4: eight 6-bit scales and eight 6-bit mins from the 12 packed bytes */
+static inline void q4_k_scales(const uint8_t *s, uint8_t *sc, uint8_t *mn) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = s[j] & 63;
+        mn[j] = s[j + 4] & 63;
+    }
+    for (int j = 4; j < 8; j++) {
+        sc[j] = (s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4);
+        mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Q4_K x Q8_K: d sum_j sc_j sum q a - dmin sum_j m_j bsum_j */
+static float dot_q4_K(const uint8_t *w, const uint8_t *a, int blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q4_K_BYTES, *ab = a + (size_t) b * Q8_K_BYTES;
+        float da = f32_at(ab + Q8_K_D);
+        uint8_t sc[8], mn[8];
+        q4_k_scales(wb + Q4_K_SCALES, sc, mn);
+        int summ = 0;
+        for (int j = 0; j < 8; j++) {
+            summ += mn[j] * (i16_at(ab + Q8_K_BSUMS + 4 * j) + i16_at(ab + Q8_K_BSUMS + 4 * j + 2));
+        }
+        __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
+        for (int q = 0; q < 4; q++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *) (wb + Q4_K_QS + 32 * q));
+            __m256i lo = _mm256_and_si256(bytes, low);
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+            const uint8_t *aq = ab + Q8_K_QS + 64 * q;
+            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) aq));
+            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (aq + 32)));
+            sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * q])));
+            sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * q + 1])));
+        }
+        float d = half(wb + Q4_K_D) * da;
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc);
+        mins += half(wb + Q4_K_DMIN) * da * summ;
+    }
+    return hsum(acc) - mins;
+}
+
+/*
+ * Q6_K x Q8_K: d sum_j sc_j (sum q a - 32 sum_j a), q the 6-bit unsigned level; sums16 holds the sums of every
+ * 16 activation values (computed from the values, so the result never depends on the bsums field)
+ */
+static float dot_q6_K(const uint8_t *w, const uint8_t *a, int blocks, const int32_t *sums16) {
+    __m256 acc = _mm256_setzero_ps();
+    float offsets = 0;
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i two = _mm256_set1_epi8(0x30);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q6_K_BYTES, *ab = a + (size_t) b * Q8_K_BYTES;
+        const int8_t *sc = (const int8_t *) (wb + Q6_K_SCALES);
+        int offset = 0;
+        for (int j = 0; j < 16; j++) {
+            offset += sc[j] * sums16[16 * b + j];
+        }
+        __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QH + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, two));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+            const uint8_t *aq = ab + Q8_K_QS + 128 * h;
+            for (int k = 0; k < 4; k++) {
+                __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (aq + 32 * k)));
+                /* 16-bit lanes 0..7 hold values 0..15 of these 32 (scale 2k), lanes 8..15 values 16..31 (2k+1) */
+                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * k + 1]), _mm_set1_epi16(sc[8 * h + 2 * k]));
+                if (k & 1) {
+                    sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(p, s));
+                } else {
+                    sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(p, s));
+                }
+            }
+        }
+        float d = half(wb + Q6_K_D) * f32_at(ab + Q8_K_D);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc);
+        offsets += d * (32 * offset);
+    }
+    return hsum(acc) - offsets;
+}
+
+/* float rows: four accumulators of eight lanes, FMA; the tail (n mod 8) in scalar code */
+#define FLOAT_DOT(NAME, LOAD8, ONE, SIZE)                                                              \
+    static float NAME(const uint8_t *w, const float *x, int n) {                                       \
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),           \
+               a3 = _mm256_setzero_ps();                                                               \
+        int i = 0;                                                                                     \
+        for (; i + 32 <= n; i += 32) {                                                                 \
+            a0 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * i), _mm256_loadu_ps(x + i), a0);            \
+            a1 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 8)), _mm256_loadu_ps(x + i + 8), a1);  \
+            a2 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 16)), _mm256_loadu_ps(x + i + 16), a2);\
+            a3 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 24)), _mm256_loadu_ps(x + i + 24), a3);\
+        }                                                                                              \
+        for (; i + 8 <= n; i += 8) {                                                                   \
+            a0 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * i), _mm256_loadu_ps(x + i), a0);            \
+        }                                                                                              \
+        float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));                   \
+        for (; i < n; i++) {                                                                           \
+            s += ONE(w + (size_t) SIZE * i) * x[i];                                                    \
+        }                                                                                              \
+        return s;                                                                                      \
+    }
+
+static inline __m256 load_f32(const uint8_t *p) { return _mm256_loadu_ps((const float *) p); }
+static inline __m256 load_f16(const uint8_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p)); }
+static inline __m256 load_bf16(const uint8_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) p)), 16));
+}
+static inline float one_f32(const uint8_t *p) { return f32_at(p); }
+static inline float one_f16(const uint8_t *p) { return half(p); }
+static inline float one_bf16(const uint8_t *p) {
+    uint32_t bits = (uint32_t) u16_at(p) << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+FLOAT_DOT(dot_f32, load_f32, one_f32, 4)
+FLOAT_DOT(dot_f16, load_f16, one_f16, 2)
+FLOAT_DOT(dot_bf16, load_bf16, one_bf16, 2)
+
+/*
+ * Sums of consecutive groups of `group` activation values, `per` groups per block of `blockBytes` with the
+ * values at `valuesAt`: Q4_0's offset (each of the eight int lanes subtracts its block's sum once: 8 sum in
+ * total) and Q6_K's.
+ */
+static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesAt, int per, int group, int32_t *out) {
+    for (int b = 0; b < blocks; b++) {
+        const int8_t *q = (const int8_t *) (a + (size_t) b * blockBytes + valuesAt);
+        for (int g = 0; g < per; g++) {
+            int s = 0;
+            for (int j = 0; j < group; j++) {
+                s += q[group * g + j];
+            }
+            out[per * b + g] = s;
+        }
+    }
+}
+
+/* rows [0, rows) of rowBytes each from w; returns 0, or -1 for a type this library does not handle */
+static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
+                    float *out) {
+    switch (type) {
+    case T_Q4_0:
+    case T_Q6_K: {
+        int q4 = type == T_Q4_0;
+        int blocks = q4 ? n / 32 : n / 256;
+        size_t count = q4 ? (size_t) blocks : (size_t) blocks * 16;
+        int32_t stack[1024];
+        int32_t *sums = count <= 1024 ? stack : malloc(sizeof(int32_t) * count);
+        if (sums == NULL) {
+            return -2;
+        }
+        if (q4) {
+            value_sums(act, blocks, Q8_0_BYTES, Q8_0_QS, 1, 32, sums);
+            for (int r = 0; r < rows; r++) out[r] = dot_q4_0(w + r * rowBytes, act, blocks, sums);
+        } else {
+            value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
+            for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
+        }
+        if (sums != stack) {
+            free(sums);
+        }
+        return 0;
+    }
+    case T_Q4_1:
+        for (int r = 0; r < rows; r++) out[r] = dot_q4_1(w + r * rowBytes, act, n / 32);
+        return 0;
+    case T_Q8_0:
+        for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, n / 32);
+        return 0;
+    case T_Q4_K:
+        for (int r = 0; r < rows; r++) out[r] = dot_q4_K(w + r * rowBytes, act, n / 256);
+        return 0;
+    case T_F32:
+        for (int r = 0; r < rows; r++) out[r] = dot_f32(w + r * rowBytes, x, n);
+        return 0;
+    case T_F16:
+        for (int r = 0; r < rows; r++) out[r] = dot_f16(w + r * rowBytes, x, n);
+        return 0;
+    case T_BF16:
+        for (int r = 0; r < rows; r++) out[r] = dot_bf16(w + r * rowBytes, x, n);
+        return 0;
+    default:
+        return -1;
+    }
+}
+#pragma GCC pop_options
+
+/* ---- JNI ---- */
+
+JNIEXPORT jboolean JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_cpuSupported(JNIEnv *env, jclass c) {
+    (void) env; (void) c;
+    return cpu_has_avx2_fma_f16c() ? JNI_TRUE : JNI_FALSE;
+}
+
+/*
+ * Pins the activation, the output and (when given) the weight array for the call: critical regions may be held
+ * together as long as no other JNI function is called in between. The weights of a direct buffer are not pinned.
+ */
+static jint call(JNIEnv *env, jint type, jbyteArray weightArray, const uint8_t *weightAddress, jint at, jint rowBytes,
+                 jint rows, jbyteArray act, jfloatArray x, jint n, jfloatArray out, jint outAt) {
+    uint8_t *w = weightArray != NULL ? (*env)->GetPrimitiveArrayCritical(env, weightArray, NULL) : (uint8_t *) weightAddress;
+    void *a = act != NULL ? (*env)->GetPrimitiveArrayCritical(env, act, NULL) : NULL;
+    void *f = x != NULL ? (*env)->GetPrimitiveArrayCritical(env, x, NULL) : NULL;
+    float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    jint rc = w == NULL || o == NULL || (act != NULL && a == NULL) || (x != NULL && f == NULL)
+            ? -2 : dot_rows(type, w + at, rowBytes, rows, a, f, n, o + outAt);
+    if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
+    if (f != NULL) (*env)->ReleasePrimitiveArrayCritical(env, x, f, JNI_ABORT);
+    if (a != NULL) (*env)->ReleasePrimitiveArrayCritical(env, act, a, JNI_ABORT);
+    if (weightArray != NULL && w != NULL) (*env)->ReleasePrimitiveArrayCritical(env, weightArray, w, JNI_ABORT);
+    return rc;
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsHeap(
+    JNIEnv *env, jclass c, jint type, jbyteArray weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jfloatArray x, jint n, jfloatArray out, jint outAt) {
+    (void) c;
+    return call(env, type, weights, NULL, at, rowBytes, rows, act, x, n, out, outAt);
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsDirect(
+    JNIEnv *env, jclass c, jint type, jobject weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jfloatArray x, jint n, jfloatArray out, jint outAt) {
+    (void) c;
+    uint8_t *w = (*env)->GetDirectBufferAddress(env, weights);
+    if (w == NULL) {
+        return -3;
+    }
+    return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt);
+}

@@ -1,0 +1,86 @@
+package org.popsolutions.spanker.kernels.avx2;
+
+import java.nio.ByteBuffer;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.PreparedActivation;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+
+/**
+ * The AVX2/FMA/F16C kernels of {@code spanker_kernels.c}: ggml mode for every weight type with a dot product
+ * (int8 products with {@code vpmaddubsw}, 16-bit pair sums with {@code vpmaddwd}, FMA into float lanes) and
+ * the float types in both modes. What they do not cover is handed to {@link Kernels#portable()}: quantized
+ * weights in float mode, and Q8_0 with an activation value of −128 (never produced by ggml's quantizer; the
+ * sign trick would overflow on it). Obtain an instance from {@link NativeLibrary#load()}.
+ */
+public final class NativeKernels implements Kernels {
+    private final Kernels fallback = Kernels.portable();
+    private final ThreadLocal<float[]> one = ThreadLocal.withInitial(() -> new float[1]);
+
+    NativeKernels() {
+    }
+
+    static native boolean cpuSupported();
+
+    private static native int dotRowsHeap(int type, byte[] weights, int at, int rowBytes, int rows, byte[] activation,
+            float[] floats, int n, float[] out, int outAt);
+
+    private static native int dotRowsDirect(int type, ByteBuffer weights, int at, int rowBytes, int rows,
+            byte[] activation, float[] floats, int n, float[] out, int outAt);
+
+    @Override
+    public String name() {
+        return "native-avx2";
+    }
+
+    @Override
+    public float dot(ByteBuffer weights, int weightsOffset, PreparedActivation activation) {
+        float[] out = one.get();
+        dotRows(weights, weightsOffset, 0, 1, activation, out, 0);
+        return out[0];
+    }
+
+    @Override
+    public void dotRows(ByteBuffer weights, int at, int rowBytes, int rows, PreparedActivation a, float[] out,
+            int outAt) {
+        if (rows <= 0) {
+            return;
+        }
+        if (!covers(a) || !(weights.hasArray() || weights.isDirect())) {
+            fallback.dotRows(weights, at, rowBytes, rows, a, out, outAt);
+            return;
+        }
+        long bytes = a.weightType().bytesFor(a.length());
+        long end = (long) at + (long) (rows - 1) * rowBytes + bytes;
+        if (at < 0 || rowBytes < 0 || end > weights.capacity()) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + rowBytes + " bytes at " + at
+                    + " outside a buffer of " + weights.capacity());
+        }
+        if (outAt < 0 || outAt > out.length - rows) {
+            throw new IndexOutOfBoundsException(rows + " results at " + outAt + " outside an array of " + out.length);
+        }
+        byte[] q = a.isQuantized() ? a.quantized() : null;
+        float[] x = a.isQuantized() ? null : a.floats();
+        int type = a.weightType().id();
+        int rc = weights.hasArray()
+                ? dotRowsHeap(type, weights.array(), weights.arrayOffset() + at, rowBytes, rows, q, x, a.length(), out,
+                        outAt)
+                : dotRowsDirect(type, weights, at, rowBytes, rows, q, x, a.length(), out, outAt);
+        if (rc != 0) {
+            throw new IllegalStateException("native kernels failed with code " + rc + " on " + a.weightType()
+                    + " (-1: type not handled, -2: out of memory or array not pinned, -3: not a direct buffer)");
+        }
+    }
+
+    private static boolean covers(PreparedActivation a) {
+        GgmlType t = a.weightType();
+        boolean floatWeights = t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16;
+        if (floatWeights) {
+            return true;
+        }
+        if (a.mode() != DotMode.GGML || !a.isQuantized()) {
+            return false;
+        }
+        return t != GgmlType.Q8_0 || a.symmetricValues();
+    }
+}

@@ -1,0 +1,207 @@
+package org.popsolutions.spanker.kernels.avx2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.DotTolerance;
+import org.popsolutions.spanker.ggml.kernel.KernelProviders;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.PreparedActivation;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.kernel.WeightTraits;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.Half;
+
+/** The native kernels against the scalar reference: |native − reference| ≤ 1e-5 · Σ|w·a| on every format. */
+class NativeKernelsTest {
+    private static NativeKernels kernels;
+
+    @BeforeAll
+    static void load() throws Exception {
+        String flags = Files.readString(Path.of("/proc/cpuinfo"));
+        boolean cpu = flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c");
+        assumeTrue(cpu, "this CPU lacks AVX2/FMA/F16C: the native kernels are not used here");
+        kernels = NativeLibrary.load().orElseThrow(() -> new AssertionError(NativeLibrary.unavailableReason().orElse("")));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void randomRowsWithinToleranceOfTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 101L);
+        for (int trial = 0; trial < 40; trial++) {
+            int cols = type.blockSize() == 1 ? 1 + random.nextInt(900) : type.blockSize() * (1 + random.nextInt(20));
+            float scale = (float) Math.pow(10, random.nextInt(-3, 4));
+            float[] w = gaussian(random, cols, scale);
+            if (trial % 5 == 0) {
+                Arrays.fill(w, 0, cols / 2, 0f); // edge: long runs of zeros, a constant tail
+                Arrays.fill(w, cols / 2, cols, scale);
+            }
+            float[] x = gaussian(random, cols, 1);
+            byte[] row = WeightTraits.of(type).codec().quantize(w);
+            for (DotMode mode : DotMode.values()) {
+                PreparedActivation a = PreparedActivation.prepare(type, mode, x);
+                float reference = Kernels.scalar().dot(le(row), 0, a);
+                double tolerance = DotTolerance.of(row, a);
+                // heap at an odd offset, and a direct buffer at an odd offset
+                byte[] shifted = new byte[row.length + 5];
+                System.arraycopy(row, 0, shifted, 3, row.length);
+                assertClose(reference, kernels.dot(le(shifted), 3, a), tolerance, type + " " + mode + " heap");
+                ByteBuffer direct = ByteBuffer.allocateDirect(row.length + 7).order(ByteOrder.LITTLE_ENDIAN);
+                direct.put(7, row);
+                assertClose(reference, kernels.dot(direct, 7, a), tolerance, type + " " + mode + " direct");
+            }
+        }
+    }
+
+    /**
+     * Arbitrary quant bytes with finite scales (every level, int8 −128 in weights and activations): the integer
+     * paths must neither saturate nor overflow where the reference does not.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void arbitraryQuantBytesWithinTolerance(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 13L + 5);
+        GgmlType companion = WeightTraits.of(type).companion().orElseThrow();
+        for (int trial = 0; trial < 40; trial++) {
+            int cols = type.blockSize() * (1 + random.nextInt(6));
+            byte[] w = new byte[(int) type.bytesFor(cols)];
+            byte[] q = new byte[(int) companion.bytesFor(cols)];
+            if (trial < 2) {
+                Arrays.fill(w, (byte) (trial == 0 ? 0x80 : 0x7f)); // the extremes: −128 / 127 everywhere
+                Arrays.fill(q, (byte) (trial == 0 ? 0x80 : 0x81));
+            } else {
+                random.nextBytes(w);
+                random.nextBytes(q);
+            }
+            if (type == GgmlType.Q8_0 && trial % 2 == 1) {
+                // no −128 in the activation: the native sign-trick path, against weights that may hold −128
+                for (int i = 0; i < q.length; i++) {
+                    q[i] = q[i] == Byte.MIN_VALUE ? -127 : q[i];
+                }
+            }
+            ByteBuffer wb = le(w);
+            ByteBuffer qb = le(q);
+            for (int b = 0; b < cols / type.blockSize(); b++) {
+                int at = (int) type.bytesFor((long) b * type.blockSize());
+                switch (type) {
+                    case Q6_K -> wb.putShort(at + 208, smallHalf(random));
+                    case Q4_1, Q4_K -> wb.putShort(at, smallHalf(random)).putShort(at + 2, smallHalf(random));
+                    default -> wb.putShort(at, smallHalf(random));
+                }
+            }
+            for (int b = 0; b < cols / companion.blockSize(); b++) {
+                int at = (int) companion.bytesFor((long) b * companion.blockSize());
+                if (companion == GgmlType.Q8_K) {
+                    qb.putFloat(at, (float) random.nextGaussian());
+                } else {
+                    qb.putShort(at, smallHalf(random));
+                    if (companion == GgmlType.Q8_1) {
+                        qb.putShort(at + 2, smallHalf(random));
+                    }
+                }
+            }
+            PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+            float reference = Kernels.scalar().dot(wb, 0, a);
+            assertClose(reference, kernels.dot(wb, 0, a), DotTolerance.of(w, a), type + " trial " + trial);
+        }
+    }
+
+    @Test
+    void matvecOverManyRowsAndThreadsMatchesRowByRow() {
+        SplittableRandom random = new SplittableRandom(9);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16}) {
+            int rows = 67;
+            int cols = 1024;
+            byte[] weights = WeightTraits.of(type).codec().quantize(gaussian(random, rows * cols, 1));
+            float[] x = gaussian(random, cols, 1);
+            float[] reference = new float[rows];
+            float[] fast = new float[rows];
+            try (RowExecutor one = new RowExecutor(1); RowExecutor two = new RowExecutor(2)) {
+                new MatVec(Kernels.scalar(), one).matvec(type, le(weights), rows, cols, x, reference, DotMode.GGML);
+                new MatVec(kernels, two).matvec(type, le(weights), rows, cols, x, fast, DotMode.GGML);
+            }
+            PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x);
+            int rowBytes = (int) type.bytesFor(cols);
+            for (int r = 0; r < rows; r++) {
+                double tolerance = DotTolerance.of(le(weights), r * rowBytes, a);
+                assertClose(reference[r], fast[r], tolerance, type + " row " + r);
+            }
+        }
+    }
+
+    /** The batched product (a prompt's vectors in one pass over the weights) gives each vector's matvec. */
+    @Test
+    void matmulEqualsMatvecPerVector() {
+        SplittableRandom random = new SplittableRandom(17);
+        GgmlType type = GgmlType.Q4_0;
+        int rows = 300;
+        int cols = 2048;
+        byte[] weights = WeightTraits.of(type).codec().quantize(gaussian(random, rows * cols, 1));
+        float[][] x = new float[5][];
+        for (int j = 0; j < x.length; j++) {
+            x[j] = gaussian(random, cols, 1);
+        }
+        float[][] batched = new float[x.length][rows];
+        try (RowExecutor two = new RowExecutor(2)) {
+            MatVec matVec = new MatVec(kernels, two);
+            matVec.matmul(type, le(weights), rows, cols, x, batched, DotMode.GGML);
+            for (int j = 0; j < x.length; j++) {
+                float[] single = new float[rows];
+                matVec.matvec(type, le(weights), rows, cols, x[j], single, DotMode.GGML);
+                assertEquals(Arrays.toString(single), Arrays.toString(batched[j]), "vector " + j);
+            }
+        }
+    }
+
+    /** Registered with a higher ranking, the native kernels become Kernels.best(); unregistered, they leave. */
+    @Test
+    void rankedAboveThePortableKernelsWhileRegistered() {
+        String before = Kernels.best().name();
+        KernelProviders.register(Kernels.portable(), 0);
+        KernelProviders.register(kernels, NativeKernelsComponent.RANKING);
+        try {
+            assertEquals("native-avx2", Kernels.best().name());
+        } finally {
+            KernelProviders.unregister(kernels);
+            KernelProviders.unregister(Kernels.portable());
+        }
+        assertEquals(before, Kernels.best().name());
+        assertTrue(KernelProviders.providers().isEmpty());
+    }
+
+    private static void assertClose(float reference, float fast, double tolerance, String what) {
+        double difference = Math.abs((double) reference - fast);
+        assertTrue(difference <= tolerance || Float.floatToIntBits(reference) == Float.floatToIntBits(fast),
+                what + ": reference " + reference + ", native " + fast + ", |difference| " + difference + " > "
+                        + tolerance);
+    }
+
+    private static short smallHalf(SplittableRandom random) {
+        return Half.fromFloat((float) (random.nextGaussian() * 0.01));
+    }
+
+    private static float[] gaussian(SplittableRandom random, int n, float scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
