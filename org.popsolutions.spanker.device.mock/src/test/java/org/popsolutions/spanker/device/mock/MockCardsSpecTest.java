@@ -16,7 +16,16 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 class MockCardsSpecTest {
 
     static MockDeviceConfig config(int cards, String kind) {
+        return config(cards, kind, "");
+    }
+
+    static MockDeviceConfig config(int cards, String kind, String linkStates) {
         return new MockDeviceConfig() {
+            @Override
+            public String linkStates() {
+                return linkStates;
+            }
+
             @Override
             public Class<? extends Annotation> annotationType() {
                 return MockDeviceConfig.class;
@@ -103,5 +112,26 @@ class MockCardsSpecTest {
         InvalidConfigurationException kind = assertThrows(InvalidConfigurationException.class,
                 () -> MockCardsSpec.from(config(4, "TORUS")));
         assertTrue(kind.getMessage().contains("RING or MESH"), kind.getMessage());
+    }
+
+    @Test
+    void linkStatesSetTheNamedDirectedLinksAndLeaveTheRestUp() {
+        MockCardsSpec spec = MockCardsSpec.from(config(4, "ring", "0-1=DOWN, 3-0=training"));
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.DOWN, link(spec, 0, 1).state());
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.UP, link(spec, 1, 0).state());
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.TRAINING, link(spec, 3, 0).state());
+    }
+
+    @Test
+    void aLinkStateForALinkTheCablingLacksOrAnUnknownStateIsRefused() {
+        InvalidConfigurationException notALink = assertThrows(InvalidConfigurationException.class,
+                () -> MockCardsSpec.from(config(4, "ring", "0-2=DOWN")));
+        assertTrue(notALink.getMessage().contains("'0-2=DOWN'"), notALink.getMessage());
+        assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(4, "ring", "0-1=BROKEN")));
+        assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(4, "ring", "0-1")));
+    }
+
+    private static org.popsolutions.spanker.api.topology.Link link(MockCardsSpec spec, int local, int remote) {
+        return spec.outgoingLinks(local).stream().filter(l -> l.remote() == remote).findFirst().orElseThrow();
     }
 }
