@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,16 +45,23 @@ public final class SvgChartWriter implements ChartWriter {
         Path target = file.toAbsolutePath();
         Path temporary = null;
         try {
-            temporary = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-            Files.writeString(temporary, svg, StandardCharsets.UTF_8);
+            // a fresh name beside the target (same file system, so the rename is atomic), created with the
+            // process's usual permissions rather than createTempFile's owner-only ones
+            temporary = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
+                    + System.nanoTime() + ".tmp");
+            Files.writeString(temporary, svg, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE);
             try {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (NoSuchFileException e) {
+            deleteQuietly(temporary);
+            throw new DeviceException("cannot write the plot " + file + ": no such directory " + target.getParent(), e);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(temporary);
-            throw new DeviceException("cannot write the plot " + file + ": " + e.getMessage(), e);
+            throw new DeviceException("cannot write the plot " + file + ": " + e, e);
         }
     }
 
