@@ -4,7 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
-import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.features;
 
 import java.io.File;
 import java.io.IOException;
@@ -60,13 +59,26 @@ public class WebViewBrowserTest {
 
     @Configuration
     public Option[] configuration() throws IOException {
-        String version = SpankerContainer.requiredProperty("spanker.version");
         return SpankerContainer.options(UNPACKED,
                 editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", HTTP_PORT),
-                editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.ops4j.pax.web.listening.addresses", "127.0.0.1"),
-                features("mvn:org.popsolutions.spanker/karaf-features/" + version + "/xml/features", "spanker-web"),
-                // Pax Web and Jetty start with the container here; on a loaded machine that takes minutes
-                org.ops4j.pax.exam.CoreOptions.systemTimeout(480_000));
+                editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.ops4j.pax.web.listening.addresses", "127.0.0.1"));
+    }
+
+    /**
+     * Installs spanker-web into the running Karaf the way an operator can without a console: a features file
+     * dropped into deploy/ whose feature is marked install="auto". (Booting Pax Web in the same stage as Pax
+     * Exam's own features never finished here.)
+     */
+    private static void installSpankerWeb(Path karafHome) throws IOException {
+        String version = SpankerContainer.requiredProperty("spanker.version");
+        String features = "<features name=\"itest-spanker-web\" xmlns=\"http://karaf.apache.org/xmlns/features/v1.6.0\">\n"
+                + "  <repository>mvn:org.popsolutions.spanker/karaf-features/" + version + "/xml/features</repository>\n"
+                + "  <feature name=\"itest-spanker-web\" version=\"1.0.0\" install=\"auto\">\n"
+                + "    <feature>spanker-web</feature>\n  </feature>\n</features>\n";
+        Path deploy = Files.createDirectories(karafHome.resolve("deploy"));
+        Path temporary = deploy.resolve("itest-spanker-web.xml.tmp");
+        Files.writeString(temporary, features);
+        Files.move(temporary, deploy.resolve("itest-spanker-web.xml"), StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Test
@@ -75,8 +87,10 @@ public class WebViewBrowserTest {
         assertTrue("Debian's chromium-driver at " + CHROMEDRIVER + " (.ci/run installs it)",
                 new File(CHROMEDRIVER).canExecute());
         String base = "http://127.0.0.1:" + HTTP_PORT;
+        Path home = karafHome();
+        installSpankerWeb(home);
         awaitHttp(base + "/spanker/state", "\"name\":\"mock3\"");
-        Path mockConfig = karafHome().resolve("etc/org.popsolutions.spanker.device.mock.cfg");
+        Path mockConfig = home.resolve("etc/org.popsolutions.spanker.device.mock.cfg");
 
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);
@@ -141,7 +155,7 @@ public class WebViewBrowserTest {
     }
 
     private static void awaitHttp(String url, String expected) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
+        long deadline = System.currentTimeMillis() + 300_000;
         String last = "nothing yet";
         while (System.currentTimeMillis() < deadline) {
             try {
@@ -154,7 +168,7 @@ public class WebViewBrowserTest {
             }
             Thread.sleep(500);
         }
-        fail(url + " did not show " + expected + " within 120 s; last: " + last);
+        fail(url + " did not show " + expected + " within 300 s; last: " + last);
     }
 
     private static String get(String url) throws IOException, InterruptedException {
