@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
@@ -91,8 +92,11 @@ public final class SvgChartWriter implements ChartWriter {
         LogAxis xAxis = new LogAxis(chart.xLabel());
         xAxis.setBase(2);
         xAxis.setSmallestValue(1);
+        // whole powers only: a tick every 4x in size, every decade in bandwidth and time
+        xAxis.setTickUnit(new NumberTickUnit(2));
         LogAxis yAxis = new LogAxis(chart.yLabel());
         yAxis.setSmallestValue(1e-12);
+        yAxis.setTickUnit(new NumberTickUnit(1));
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         Map<String, Color> colours = new LinkedHashMap<>();
         for (int i = 0; i < chart.series().size(); i++) {
