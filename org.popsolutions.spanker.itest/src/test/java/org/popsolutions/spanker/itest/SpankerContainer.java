@@ -28,6 +28,11 @@ final class SpankerContainer {
 
     /** The shared container options followed by {@code extra} (a test class's own system properties, say). */
     static Option[] options(Option... extra) throws IOException {
+        return options(Path.of("target", "exam"), extra);
+    }
+
+    /** The same, unpacked under {@code unpackDirectory} (a test that edits the running Karaf's files finds it there). */
+    static Option[] options(Path unpackDirectory, Option... extra) throws IOException {
         if (Runtime.version().feature() >= 24) {
             fail("Karaf 4.4.10's shell needs Java 17 (it cannot open a session on Java " + Runtime.version().feature()
                     + "); set KARAF_JAVA_HOME to a JDK 17 and the itest pom forks this test on it");
@@ -45,7 +50,7 @@ final class SpankerContainer {
                     .frameworkUrl(new File(distribution).toURI().toString())
                     .karafVersion(requiredProperty("spanker.karaf.version"))
                     .name("Spanker Karaf distribution")
-                    .unpackDirectory(new File("target/exam"))
+                    .unpackDirectory(unpackDirectory.toFile())
                     .useDeployFolder(false),
             // The container resolves Pax Exam's own bundles through pax-url: from Maven's local repository,
             // else from Maven Central only.

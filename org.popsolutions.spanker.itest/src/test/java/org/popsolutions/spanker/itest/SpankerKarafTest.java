@@ -5,6 +5,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.replaceConfigurationFile;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -16,9 +17,19 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.PrivilegedActionException;
+import java.security.PrivilegedExceptionAction;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
 import javax.inject.Inject;
+import javax.security.auth.Subject;
+import javax.security.auth.callback.NameCallback;
+import javax.security.auth.callback.PasswordCallback;
+import javax.security.auth.login.LoginContext;
+import javax.security.auth.login.LoginException;
+import org.apache.karaf.jaas.boot.principal.RolePrincipal;
+import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
@@ -45,6 +56,10 @@ public class SpankerKarafTest {
     private static final long COMMANDS_READY_MILLIS = 60_000;
     private static final String GOLDEN_PROPERTY = "spanker.golden";
     private static final String OUTPUT_PROPERTY = "spanker.test.output";
+    private static final String ADMIN_PASSWORD_PROPERTY = "spanker.test.admin.password";
+    /** The roles of the group the first start puts admin in (etc/users.properties). */
+    private static final Set<String> ADMIN_ROLES = Set.of("group", "admin", "manager", "viewer", "systembundles", "ssh");
+    private static final Set<String> VIEWER_ROLES = Set.of("viewer", "ssh");
 
     @Inject
     private BundleContext context;
@@ -60,8 +75,19 @@ public class SpankerKarafTest {
         Path golden = Path.of(SpankerContainer.requiredProperty(GOLDEN_PROPERTY)).toAbsolutePath().normalize();
         assertTrue("the golden models (../shared/golden beside the repository) at " + golden,
                 java.nio.file.Files.isDirectory(golden.resolve("model")));
+        FirstStartPassword firstStart;
+        try {
+            firstStart = FirstStartPassword.create(SpankerContainer.requiredProperty("spanker.distribution"),
+                    Path.of("target", "first-start"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
         return SpankerContainer.options(systemProperty(GOLDEN_PROPERTY).value(golden.toString()),
-                systemProperty(OUTPUT_PROPERTY).value(Path.of("target").toAbsolutePath().toString()));
+                systemProperty(OUTPUT_PROPERTY).value(Path.of("target").toAbsolutePath().toString()),
+                // etc/users.properties as the first bin/start leaves it, and the password it printed
+                replaceConfigurationFile("etc/users.properties", firstStart.usersFile().toFile()),
+                systemProperty(ADMIN_PASSWORD_PROPERTY).value(firstStart.password()));
     }
 
     @Test
@@ -163,6 +189,144 @@ public class SpankerKarafTest {
         assertTrue(result.getAsJsonObject("timing").get("tokensPerSecond").getAsDouble() > 0);
     }
 
+    /**
+     * {@code help spanker} lists the scope's commands. The console's {@code help} is an alias that pipes Karaf's
+     * {@code *:help} into {@code more}, which prints nothing without a terminal, so the test calls it directly.
+     */
+    @Test
+    public void helpSpankerListsTheCommands() throws Exception {
+        awaitSpankerCommands();
+        String help = run("*:help spanker").replaceAll("\u001B\\[[0-9;]*m", "");
+        assertTrue(help, help.contains("COMMANDS"));
+        for (String command : List.of("topology", "pick", "plan", "run", "logits", "bench-collective", "commands")) {
+            assertTrue(command + " in: " + help, help.matches("(?s).*\\b(spanker:)?" + command + "\\s.*"));
+        }
+        String listed = run("spanker:commands");
+        assertTrue(listed, listed.contains("spanker:pick") && listed.contains("spanker:topology"));
+    }
+
+    @Test
+    public void metricsCountCollectivesAndLinkBytesAndShowThemInJmxAndPrometheusText() throws Exception {
+        awaitSpankerCommands();
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName name = new javax.management.ObjectName("org.popsolutions.spanker:type=Metrics");
+        long deadline = System.currentTimeMillis() + COMMANDS_READY_MILLIS;
+        while (!server.isRegistered(name) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(4, server.getAttribute(name, "Cards"));
+        assertEquals(8, server.getAttribute(name, "LinksUp"));
+        long before = (Long) server.getAttribute(name, "Collectives");
+        run("spanker:allreduce --buffers \"1,2;3,4;5,6;7,8\" --algo ring");
+        assertEquals(before + 1, server.getAttribute(name, "Collectives"));
+        javax.management.openmbean.CompositeData[] links =
+                (javax.management.openmbean.CompositeData[]) server.getAttribute(name, "Links");
+        assertEquals(8, links.length);
+        long bytes = 0;
+        for (javax.management.openmbean.CompositeData link : links) {
+            assertEquals("UP", link.get("state"));
+            bytes += (Long) link.get("bytes");
+        }
+        assertTrue("the ring AllReduce moved bytes over the links: " + bytes, bytes > 0);
+        org.osgi.framework.ServiceReference<org.popsolutions.spanker.api.metrics.SpankerMetrics> reference =
+                context.getServiceReference(org.popsolutions.spanker.api.metrics.SpankerMetrics.class);
+        String text = context.getService(reference).prometheusText();
+        assertTrue(text, text.contains("spanker_cards 4.0"));
+        assertTrue(text, text.contains("spanker_collective_seconds_count{algorithm=\"RING\",kind=\"ALL_REDUCE\"}"));
+        assertTrue(text, text.contains("spanker_link_bytes_total{local="));
+    }
+
+    @Test
+    public void commandHelpHasKarafsLayoutWithTheScope() throws Exception {
+        List<String> lines = run("spanker:plan --help").lines().toList();
+        assertEquals("DESCRIPTION", lines.get(0));
+        assertEquals("        spanker:plan", lines.get(1));
+        assertTrue(lines.toString(), lines.contains("SYNTAX"));
+        assertTrue(lines.toString(), lines.contains("        spanker:plan [options]"));
+        assertTrue(lines.toString(), lines.contains("        --model"));
+        assertEquals(run("spanker:plan --help").strip(), run("*:help spanker:plan").strip());
+    }
+
+    @Test
+    public void aViewerReadsButNeitherReconfiguresNorWritesFiles() throws Exception {
+        JsonObject topology = JsonParser.parseString(runAs(VIEWER_ROLES, "spanker:topology --json")).getAsJsonObject();
+        assertEquals(4, topology.getAsJsonArray("cards").size());
+        try {
+            runAs(VIEWER_ROLES, "spanker:topology --cards 3");
+            fail("a viewer must not reconfigure the cards");
+        } catch (SecurityException e) {
+            assertEquals("Insufficient credentials.", e.getMessage());
+        }
+        Path out = Path.of(System.getProperty(OUTPUT_PROPERTY), "viewer-logits.f32");
+        try {
+            runAs(VIEWER_ROLES, "spanker:logits --model " + goldenModel("q8_0") + " --tokens 1 --out " + out);
+            fail("a viewer does not even see a command that writes files");
+        } catch (Exception e) {
+            assertEquals("org.apache.felix.gogo.runtime.CommandNotFoundException", e.getClass().getName());
+        }
+        assertTrue("nothing written", !java.nio.file.Files.exists(out));
+        assertEquals("the cards stayed as they were", 4,
+                JsonParser.parseString(run("spanker:topology --json")).getAsJsonObject().getAsJsonArray("cards").size());
+    }
+
+    @Test
+    public void noWellKnownPasswordOnlyTheOneTheFirstStartPrinted() throws Exception {
+        String password = System.getProperty(ADMIN_PASSWORD_PROPERTY);
+        Subject admin = login("admin", password);
+        assertTrue(admin.getPrincipals(RolePrincipal.class).stream().anyMatch(p -> p.getName().equals("admin")));
+        assertLoginFails("admin", password + "x");
+        assertLoginFails("karaf", "karaf");
+        assertLoginFails("admin", "admin");
+        Path users = Path.of(context.getProperty("karaf.etc"), "users.properties");
+        List<String> userLines = java.nio.file.Files.readAllLines(users).stream().filter(FirstStartPassword::isUserLine)
+                .toList();
+        assertEquals(userLines.toString(), 1, userLines.size());
+        assertTrue("stored as a digest: " + userLines,
+                userLines.get(0).matches("admin = \\{CRYPT\\}[0-9a-fA-F]{64}\\{CRYPT\\},_g_:admingroup"));
+        assertTrue("no clear-text password in the file", !java.nio.file.Files.readString(users).contains(password));
+        assertTrue("Karaf keeps passwords as digests", java.nio.file.Files.readAllLines(
+                Path.of(context.getProperty("karaf.etc"), "org.apache.karaf.jaas.cfg")).contains("encryption.enabled = true"));
+    }
+
+    @Test
+    public void everyPidShipsAsAnEtcFileWithItsMetatypeDefaultsAndDescriptions() throws Exception {
+        Path etc = Path.of(context.getProperty("karaf.etc"));
+        int checked = 0;
+        for (Bundle bundle : context.getBundles()) {
+            if (!bundle.getSymbolicName().startsWith("org.popsolutions.spanker")) {
+                continue;
+            }
+            java.util.Enumeration<java.net.URL> entries = bundle.findEntries("OSGI-INF/metatype", "*.xml", false);
+            while (entries != null && entries.hasMoreElements()) {
+                checked += MetatypeFiles.check(entries.nextElement(), etc);
+            }
+        }
+        assertTrue("the mock cards, bandwidth, link and matmul PIDs at least: " + checked, checked >= 4);
+    }
+
+    private static Subject login(String user, String password) throws LoginException {
+        LoginContext login = new LoginContext("karaf", callbacks -> {
+            for (javax.security.auth.callback.Callback callback : callbacks) {
+                if (callback instanceof NameCallback name) {
+                    name.setName(user);
+                } else if (callback instanceof PasswordCallback secret) {
+                    secret.setPassword(password.toCharArray());
+                }
+            }
+        });
+        login.login();
+        return login.getSubject();
+    }
+
+    private static void assertLoginFails(String user, String password) {
+        try {
+            login(user, password);
+            fail(user + "/" + password + " must not log in");
+        } catch (LoginException expected) {
+            // refused, as it must be
+        }
+    }
+
     private static String goldenModel(String type) {
         return Path.of(System.getProperty(GOLDEN_PROPERTY), "model", "tiny-llama-" + type + ".gguf").toString();
     }
@@ -175,9 +339,28 @@ public class SpankerKarafTest {
         return values;
     }
 
-    /** Runs one command line in a fresh console session and returns what it printed. */
+    /** Runs one command line as the first start's admin (every role of its group) and returns what it printed. */
     private String run(String commandLine) throws Exception {
+        return runAs(ADMIN_ROLES, commandLine);
+    }
+
+    /**
+     * Runs one command line in a fresh console session as a user with these roles (Karaf checks its command
+     * ACLs against the roles of the calling subject) and returns what it printed.
+     */
+    private String runAs(Set<String> roles, String commandLine) throws Exception {
         awaitSpankerCommands();
+        Subject subject = new Subject();
+        subject.getPrincipals().add(new UserPrincipal("itest"));
+        roles.forEach(role -> subject.getPrincipals().add(new RolePrincipal(role)));
+        try {
+            return Subject.doAs(subject, (PrivilegedExceptionAction<String>) () -> runInSession(commandLine));
+        } catch (PrivilegedActionException e) {
+            throw e.getException();
+        }
+    }
+
+    private String runInSession(String commandLine) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         try (PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);

@@ -76,6 +76,21 @@ public record ConfigProperties(String pid, Map<String, ?> properties) {
         throw refuse(name, raw, "one of " + String.join(", ", choices));
     }
 
+    /** Free text, trimmed; a list (Config Admin's multi-value) is joined with commas. */
+    public String string(String name, String defaultValue) {
+        Object raw = properties.get(name);
+        if (raw == null) {
+            return defaultValue;
+        }
+        if (raw instanceof String[] values) {
+            return String.join(",", values).trim();
+        }
+        if (raw instanceof java.util.Collection<?> values) {
+            return String.join(",", values.stream().map(String::valueOf).toList()).trim();
+        }
+        return String.valueOf(raw).trim();
+    }
+
     /** Whether the properties came from a configuration (Config Admin adds {@code service.pid}), not defaults. */
     public boolean configured() {
         return properties.containsKey("service.pid");

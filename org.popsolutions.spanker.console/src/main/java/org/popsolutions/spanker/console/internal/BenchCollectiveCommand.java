@@ -40,6 +40,11 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
 
+    /** Draws --plot; absent when the plot bundle is not installed. */
+    @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.popsolutions.spanker.api.plot.ChartWriter charts;
+
     public BenchCollectiveCommand() {
         super("bench-collective", "nccl-tests-style sweep of one collective on mock cards, with predicted times",
                 List.of(OptionSpec.choice("op", List.of("allreduce", "allgather", "reducescatter", "broadcast"),
@@ -55,7 +60,9 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                         OptionSpec.flag("shaped", "hold links and cards to the link model's rates and latencies"),
                         OptionSpec.value("iters", "N", "timed iterations per size", "20"),
                         OptionSpec.value("warmup", "N", "untimed iterations per size",
-                                "as many as fit in 0.5 s, 5 to 1000")));
+                                "as many as fit in 0.5 s, 5 to 1000"),
+                        OptionSpec.value("plot", "FILE.svg",
+                                "also draw busbw and time against size, measured and predicted, per algorithm", null)));
     }
 
     @Override
@@ -86,6 +93,12 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         ReduceOp op = arguments.choice("redop", ReduceOp.class).orElse(ReduceOp.SUM);
         boolean shaped = arguments.flag("shaped");
         Topology topology = SyntheticTopology.of(cabling, cards);
+        java.nio.file.Path plot = arguments.string("plot").map(java.nio.file.Path::of).orElse(null);
+        org.popsolutions.spanker.api.plot.ChartWriter chartWriter = charts;
+        if (plot != null && chartWriter == null) {
+            throw new org.popsolutions.spanker.api.NotImplementedException(
+                    "--plot needs the chart writer of the org.popsolutions.spanker.plot bundle, which is not installed");
+        }
 
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
@@ -97,6 +110,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         String redop = kind == CollectiveKind.ALL_GATHER || kind == CollectiveKind.BROADCAST ? "none"
                 : op.name().toLowerCase(Locale.ROOT);
         long previousBytes = -1;
+        double busBandwidthSum = 0;
         for (long size = min; size <= max; size = size * factor) {
             int perCard = elementsPerCard(kind, size, cards);
             long bytes = reportedBytes(kind, perCard, cards);
@@ -127,6 +141,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             double busbw = algbw * kind.busBandwidthFactor(cards);
             double predicted = outcome.predicted().totalSeconds();
             lastBusBandwidth = busbw;
+            busBandwidthSum += busbw;
             table.row(bytes, bytes / Float.BYTES, "float", redop,
                     outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
                     String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw),
@@ -152,11 +167,20 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         // The reference is measured at a size past the caches whatever the sweep covered, as a memcpy rate is quoted.
         double memcpy = MemcpyProbe.gigabytesPerSecond(MEMCPY_REFERENCE_BYTES);
         report.table(table.build());
+        // nccl-tests' closing line: the plain mean of busbw over the sizes of the sweep
+        double averageBusBandwidth = busBandwidthSum / rows.size();
+        report.line(String.format(Locale.ROOT, "# Avg bus bandwidth    : %.3f GB/s", averageBusBandwidth));
         report.line(String.format(Locale.ROOT, "memcpy (System.arraycopy, one thread): %.2f GB/s; busbw at the largest"
                 + " size / memcpy = %.2f", memcpy, lastBusBandwidth / memcpy));
+        if (plot != null) {
+            chartWriter.writeSvg(SweepCharts.of(kind.label() + " on " + cards + " mock cards (" + cabling.label() + ")",
+                    rows), plot);
+            report.line("plot: " + plot);
+            report.put("plot", plot.toString());
+        }
         report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
-                .put("shaped", shaped).put("rows", rows).put("memcpyGBps", memcpy)
-                .put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
+                .put("shaped", shaped).put("rows", rows).put("avgBusbwGBps", averageBusBandwidth)
+                .put("memcpyGBps", memcpy).put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
     }
 

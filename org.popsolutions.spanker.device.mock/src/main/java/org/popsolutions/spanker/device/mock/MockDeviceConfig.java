@@ -22,4 +22,9 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(description = "One-way latency of each inter-card link, seconds.")
     double linkLatencySeconds() default 1.0e-6;
+
+    @AttributeDefinition(description = "Links that are not UP, as local-remote=STATE pairs separated by commas "
+            + "(e.g. 0-1=DOWN,2-3=TRAINING; states DOWN, TRAINING, FAULT); every other link is UP. Fault injection "
+            + "for tests and demos.")
+    String linkStates() default "";
 }

@@ -17,7 +17,11 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 class MockCardsSpecTest {
 
     static ConfigProperties config(Object cards, Object kind) {
-        return new ConfigProperties(MockCardFleet.PID, Map.of("cards", cards, "kind", kind));
+        return config(cards, kind, "");
+    }
+
+    static ConfigProperties config(Object cards, Object kind, String linkStates) {
+        return new ConfigProperties(MockCardFleet.PID, Map.of("cards", cards, "kind", kind, "linkStates", linkStates));
     }
 
     private static List<Link> allLinks(MockCardsSpec spec) {
@@ -36,7 +40,7 @@ class MockCardsSpecTest {
 
     @Test
     void meshReproducesTheOriginalMockExactly() {
-        assertEquals(0, allLinks(new MockCardsSpec(0, TopologyKind.MESH, 1, 1, 0)).size());
+        assertEquals(0, allLinks(new MockCardsSpec(0, TopologyKind.MESH, 1, 1, 0, Map.of())).size());
         assertEquals(2, allLinks(MockCardsSpec.from(config(2, "MESH"))).size());
         List<Link> four = allLinks(MockCardsSpec.from(config(4, "mesh")));
         assertEquals(12, four.size());
@@ -93,5 +97,26 @@ class MockCardsSpecTest {
                 Map.of("cards", "8", "memoryBytes", "4e9", "linkBandwidthBytesPerSecond", "5e8")));
         assertEquals(8, spec.cards());
         assertEquals(4_000_000_000L, spec.memoryBytes());
+    }
+
+    @Test
+    void linkStatesSetTheNamedDirectedLinksAndLeaveTheRestUp() {
+        MockCardsSpec spec = MockCardsSpec.from(config(4, "ring", "0-1=DOWN, 3-0=training"));
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.DOWN, link(spec, 0, 1).state());
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.UP, link(spec, 1, 0).state());
+        assertEquals(org.popsolutions.spanker.api.topology.LinkState.TRAINING, link(spec, 3, 0).state());
+    }
+
+    @Test
+    void aLinkStateForALinkTheCablingLacksOrAnUnknownStateIsRefused() {
+        InvalidConfigurationException notALink = assertThrows(InvalidConfigurationException.class,
+                () -> MockCardsSpec.from(config(4, "ring", "0-2=DOWN")));
+        assertTrue(notALink.getMessage().contains("'0-2=DOWN'"), notALink.getMessage());
+        assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(4, "ring", "0-1=BROKEN")));
+        assertThrows(InvalidConfigurationException.class, () -> MockCardsSpec.from(config(4, "ring", "0-1")));
+    }
+
+    private static org.popsolutions.spanker.api.topology.Link link(MockCardsSpec spec, int local, int remote) {
+        return spec.outgoingLinks(local).stream().filter(l -> l.remote() == remote).findFirst().orElseThrow();
     }
 }

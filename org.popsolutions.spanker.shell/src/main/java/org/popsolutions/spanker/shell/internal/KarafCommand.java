@@ -14,7 +14,6 @@ import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
-import org.popsolutions.spanker.console.support.Help;
 import org.popsolutions.spanker.console.support.Json;
 
 /**
@@ -81,11 +80,50 @@ final class KarafCommand implements Command {
         for (Object argument : arguments) {
             words.add(Objects.toString(argument, ""));
         }
+        if (asksForHelp(words)) {
+            printHelp(System.out, ansiTerminal(session));
+            return null;
+        }
         Failure failure = run(words, System.out);
         if (failure != null) {
             throw new CommandException(failure.printed() ? "" : failure.message(), failure.message());
         }
         return null;
+    }
+
+    /**
+     * {@code --help} or {@code -h} anywhere before {@code --}: Karaf's own commands answer both with their
+     * help, whatever else is on the line.
+     */
+    static boolean asksForHelp(List<String> arguments) {
+        for (String argument : arguments) {
+            if (argument.equals("--")) {
+                return false;
+            }
+            if (argument.equals("--" + AbstractConsoleCommand.HELP.name()) || argument.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether the session prints to a terminal that understands ANSI. The nested session Karaf's {@code help}
+     * opens to run {@code <command> --help} hands out a terminal wrapper whose terminal is missing, and that
+     * wrapper throws: plain text, as for a pipe.
+     */
+    static boolean ansiTerminal(Session session) {
+        try {
+            return session != null && session.getTerminal() != null && session.getTerminal().isAnsiSupported();
+        } catch (RuntimeException noTerminal) {
+            return false;
+        }
+    }
+
+    /** The help in Karaf's layout, bold headings when {@code ansi}. */
+    void printHelp(PrintStream out, boolean ansi) {
+        KarafHelp.lines(spec, ansi).forEach(out::println);
+        out.flush();
     }
 
     /** A command that failed: its one-line message, and whether the output already shows the error. */
@@ -100,8 +138,7 @@ final class KarafCommand implements Command {
     Failure run(List<String> arguments, PrintStream out) {
         try {
             if (asksForHelp(arguments)) {
-                Help.lines(spec, qualifiedName()).forEach(out::println);
-                out.flush();
+                printHelp(out, false);
                 return null;
             }
             ResultPrinter.print(command.execute(arguments), out);
@@ -123,12 +160,6 @@ final class KarafCommand implements Command {
                     + (e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse(""))
                     + " (a defect in Spanker; the command was stopped, nothing else is affected)", false);
         }
-    }
-
-    private static boolean asksForHelp(List<String> arguments) {
-        int end = arguments.indexOf("--");
-        List<String> options = end < 0 ? arguments : arguments.subList(0, end);
-        return options.contains("-h") || options.contains("--" + AbstractConsoleCommand.HELP.name());
     }
 
     private String qualifiedName() {

@@ -15,7 +15,8 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 /**
  * Completes one Spanker command line: the command name itself, then {@code --option} names (options already
  * given are not offered again), and after an option that has {@code choices} (an enum such as
- * {@code --kind ring|mesh}) those values, also in the {@code --kind=ri} form.
+ * {@code --kind ring|mesh}) those values, also in the {@code --kind=ri} form. A file option's value
+ * ({@code --model FILE}) and a {@code FILE} argument complete paths.
  *
  * <p>Karaf asks every registered command's completer about the whole line, so the first word must be one of
  * this command's names or nothing is offered.
@@ -23,11 +24,17 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 final class OptionCompleter implements Completer {
     private final CommandSpec spec;
     private final List<String> commandNames;
+    private final PathCompletion paths;
 
     /** @param commandNames the words that invoke this command: {@code spanker:topology}, and {@code topology} */
     OptionCompleter(CommandSpec spec, List<String> commandNames) {
+        this(spec, commandNames, PathCompletion.ofProcess());
+    }
+
+    OptionCompleter(CommandSpec spec, List<String> commandNames, PathCompletion paths) {
         this.spec = spec;
         this.commandNames = List.copyOf(commandNames);
+        this.paths = paths;
     }
 
     @Override
@@ -61,16 +68,26 @@ final class OptionCompleter implements Completer {
         }
         OptionSpec awaitingValue = optionAwaitingValue(words, index);
         if (awaitingValue != null) {
-            addChoices("", awaitingValue, prefix, candidates);
+            if (PathCompletion.isPathOption(awaitingValue)) {
+                paths.complete("", prefix, candidates);
+            } else {
+                addChoices("", awaitingValue, prefix, candidates);
+            }
             return;
         }
         int eq = prefix.indexOf('=');
         if (prefix.startsWith("--") && eq > 0) {
             OptionSpec option = option(prefix.substring(2, eq));
-            if (option != null) {
+            if (option != null && PathCompletion.isPathOption(option)) {
+                paths.complete(prefix.substring(0, eq + 1), prefix.substring(eq + 1), candidates);
+            } else if (option != null) {
                 addChoices(prefix.substring(0, eq + 1), option, prefix.substring(eq + 1), candidates);
             }
             return;
+        }
+        boolean takesPath = spec.arguments().stream().anyMatch(PathCompletion::isPathArgument);
+        if (!prefix.startsWith("-") && takesPath) {
+            paths.complete("", prefix, candidates);
         }
         if (!prefix.isEmpty() && !prefix.startsWith("-")) {
             return;

@@ -7,7 +7,13 @@ import java.util.List;
 import org.apache.karaf.shell.api.console.Candidate;
 import org.apache.karaf.shell.api.console.CommandLine;
 import org.apache.karaf.shell.api.console.Completer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.popsolutions.spanker.api.console.CommandSpec;
+import org.popsolutions.spanker.api.console.OptionSpec;
 
 class OptionCompleterTest {
     private final Completer global = new KarafCommand(new FakeCommand("topology")).getCompleter(false);
@@ -103,5 +109,38 @@ class OptionCompleterTest {
         int at = global.complete(null, line("spanker:topology --kind me"), candidates);
         assertEquals(List.of("mesh "), candidates);
         assertEquals("spanker:topology --kind ".length(), at);
+    }
+
+    @Test
+    void fileOptionsAndFileArgumentsCompletePaths(@TempDir Path directory) throws IOException {
+        Files.createDirectories(directory.resolve("models/tiny"));
+        Files.writeString(directory.resolve("models/tiny-q8_0.gguf"), "x");
+        Files.writeString(directory.resolve("models/.hidden"), "x");
+        Files.writeString(directory.resolve("notes.txt"), "x");
+        CommandSpec spec = new CommandSpec("plan", "plan a model",
+                List.of(OptionSpec.value("model", "FILE.gguf", "model", null), OptionSpec.value("cards", "N", "cards", "4")),
+                List.of("FILE"));
+        Completer completer = new OptionCompleter(spec, List.of("spanker:plan"),
+                new PathCompletion(directory, directory.resolve("models")));
+        assertEquals(List.of("models/", "notes.txt"), complete(completer, "spanker:plan --model "));
+        assertEquals(List.of("models/tiny-q8_0.gguf", "models/tiny/"), complete(completer, "spanker:plan --model models/ti"));
+        assertEquals(List.of("--model=models/"), complete(completer, "spanker:plan --model=m"));
+        assertEquals(List.of("~/tiny-q8_0.gguf"), complete(completer, "spanker:plan --model ~/tiny-"));
+        assertEquals(List.of("notes.txt"), complete(completer, "spanker:plan n"));
+        assertEquals(List.of(), complete(completer, "spanker:plan --cards "));
+        assertEquals(List.of(), complete(completer, "spanker:plan --model nowhere/x"));
+    }
+
+    @Test
+    void aDirectoryStaysOpenAndAFileEndsTheWord(@TempDir Path directory) throws IOException {
+        Files.createDirectories(directory.resolve("d"));
+        Files.writeString(directory.resolve("f"), "x");
+        List<Candidate> candidates = new ArrayList<>();
+        new PathCompletion(directory, directory).complete("", "", candidates);
+        candidates.sort(java.util.Comparator.comparing(Candidate::value));
+        assertEquals("d/", candidates.get(0).value());
+        assertEquals(false, candidates.get(0).complete());
+        assertEquals("f", candidates.get(1).value());
+        assertEquals(true, candidates.get(1).complete());
     }
 }

@@ -1,0 +1,183 @@
+package org.popsolutions.spanker.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+import static org.ops4j.pax.exam.karaf.options.KarafDistributionOption.editConfigurationFilePut;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.ClassRule;
+import org.junit.Test;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExamServer;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The live web view in a real browser: Karaf (the distribution under test, {@code spanker-web} installed, Pax
+ * Web on 127.0.0.1) runs as a server while this test, in the test JVM, drives Debian's headless Chromium
+ * through Selenium. It counts the cards drawn, breaks a link through the mock cards' configuration file (as
+ * an operator would) and waits for that link, and only that one, to turn red; the page's last picture is kept
+ * as target/web-view.png. The Prometheus endpoint is read over HTTP with the same broken link.
+ */
+public class WebViewBrowserTest {
+    private static final String CHROMIUM = "/usr/bin/chromium";
+    private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    private static final String UP = "#1a7f37";
+    private static final String DOWN = "#b42318";
+    private static final Path UNPACKED = Path.of("target", "exam-web");
+    private static final String HTTP_PORT;
+
+    static {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            HTTP_PORT = String.valueOf(socket.getLocalPort());
+        } catch (IOException e) {
+            throw new IllegalStateException("no free loopback port", e);
+        }
+    }
+
+    @ClassRule
+    public static final PaxExamServer KARAF = new PaxExamServer(WebViewBrowserTest.class);
+
+    @Configuration
+    public Option[] configuration() throws IOException {
+        return SpankerContainer.options(UNPACKED,
+                editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.osgi.service.http.port", HTTP_PORT),
+                editConfigurationFilePut("etc/org.ops4j.pax.web.cfg", "org.ops4j.pax.web.listening.addresses", "127.0.0.1"));
+    }
+
+    /**
+     * Installs spanker-web into the running Karaf the way an operator can without a console: a features file
+     * dropped into deploy/ whose feature is marked install="auto". (Booting Pax Web in the same stage as Pax
+     * Exam's own features never finished here.)
+     */
+    private static void installSpankerWeb(Path karafHome) throws IOException {
+        String version = SpankerContainer.requiredProperty("spanker.version");
+        String features = "<features name=\"itest-spanker-web\" xmlns=\"http://karaf.apache.org/xmlns/features/v1.6.0\">\n"
+                + "  <repository>mvn:org.popsolutions.spanker/karaf-features/" + version + "/xml/features</repository>\n"
+                + "  <feature name=\"itest-spanker-web\" version=\"1.0.0\" install=\"auto\">\n"
+                + "    <feature>spanker-web</feature>\n  </feature>\n</features>\n";
+        Path deploy = Files.createDirectories(karafHome.resolve("deploy"));
+        Path temporary = deploy.resolve("itest-spanker-web.xml.tmp");
+        Files.writeString(temporary, features);
+        Files.move(temporary, deploy.resolve("itest-spanker-web.xml"), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Test
+    public void pageDrawsTheCardsAndRecoloursALinkWhenItGoesDown() throws Exception {
+        assertTrue("Debian's chromium at " + CHROMIUM + " (.ci/run installs it)", new File(CHROMIUM).canExecute());
+        assertTrue("Debian's chromium-driver at " + CHROMEDRIVER + " (.ci/run installs it)",
+                new File(CHROMEDRIVER).canExecute());
+        String base = "http://127.0.0.1:" + HTTP_PORT;
+        Path home = karafHome();
+        installSpankerWeb(home);
+        awaitHttp(base + "/spanker/state", "\"name\":\"mock3\"");
+        Path mockConfig = home.resolve("etc/org.popsolutions.spanker.device.mock.cfg");
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1100,800");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER))
+                .usingAnyFreePort().build();
+        WebDriver browser = new ChromeDriver(service, options);
+        try {
+            browser.get(base + "/spanker");
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
+            wait.until(page -> page.findElements(By.cssSelector("#topology g.card")).size() == 4);
+            assertEquals(4, browser.findElements(By.cssSelector("#topology g.card")).size());
+            assertEquals(8, browser.findElements(By.cssSelector("#topology line.link")).size());
+            assertEquals(UP, link(browser, "0-1").getAttribute("stroke"));
+            assertEquals("bandwidth", browser.findElement(By.id("strategy")).getText());
+            assertEquals(4, browser.findElements(By.cssSelector("#cards tbody tr")).size());
+
+            setLinkStates(mockConfig, "0-1=DOWN");
+            new WebDriverWait(browser, Duration.ofSeconds(60))
+                    .until(page -> DOWN.equals(link(page, "0-1").getAttribute("stroke")));
+            assertEquals("DOWN", link(browser, "0-1").getAttribute("data-state"));
+            assertEquals("the other direction stays up", UP, link(browser, "1-0").getAttribute("stroke"));
+            assertEquals(4, browser.findElements(By.cssSelector("#topology g.card")).size());
+            Path screenshot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+            Files.copy(screenshot, Path.of("target", "web-view.png"), StandardCopyOption.REPLACE_EXISTING);
+
+            String metrics = get(base + "/metrics");
+            assertTrue(metrics, metrics.contains("spanker_cards 4.0"));
+            assertTrue(metrics, metrics.contains("spanker_link_up{local=\"0\",remote=\"1\",state=\"DOWN\"} 0.0"));
+            assertTrue(metrics, metrics.contains("spanker_link_up{local=\"1\",remote=\"0\",state=\"UP\"} 1.0"));
+        } finally {
+            browser.quit();
+            setLinkStates(mockConfig, "");
+        }
+    }
+
+    private static WebElement link(WebDriver page, String fromTo) {
+        return page.findElement(By.cssSelector("#topology line.link[data-link='" + fromTo + "']"));
+    }
+
+    /** Edits the running Karaf's etc file as an operator would; Karaf's file watcher applies it. */
+    private static void setLinkStates(Path mockConfig, String states) throws IOException {
+        List<String> lines = Files.readAllLines(mockConfig).stream()
+                .map(line -> line.strip().startsWith("linkStates") ? "linkStates = " + states : line).toList();
+        Path temporary = mockConfig.resolveSibling(mockConfig.getFileName() + ".tmp");
+        Files.write(temporary, lines);
+        Files.move(temporary, mockConfig, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The unpacked Karaf this test's container runs in: the one configured with this test's HTTP port. */
+    private static Path karafHome() throws IOException {
+        try (Stream<Path> homes = Files.list(UNPACKED)) {
+            for (Path home : homes.toList()) {
+                Path web = home.resolve("etc/org.ops4j.pax.web.cfg");
+                if (Files.isRegularFile(web) && Files.readString(web).contains(HTTP_PORT)) {
+                    return home;
+                }
+            }
+        }
+        throw new IllegalStateException("no Karaf under " + UNPACKED + " listens on port " + HTTP_PORT);
+    }
+
+    private static void awaitHttp(String url, String expected) throws Exception {
+        long deadline = System.currentTimeMillis() + 300_000;
+        String last = "nothing yet";
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                last = get(url);
+                if (last.contains(expected)) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                last = notYet.toString();
+            }
+            Thread.sleep(500);
+        }
+        fail(url + " did not show " + expected + " within 300 s; last: " + last);
+    }
+
+    private static String get(String url) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException(url + " answered " + response.statusCode());
+        }
+        return response.body();
+    }
+}
