@@ -408,16 +408,22 @@ final class MockProgram {
         if (c.from().bytes() != c.to().bytes()) {
             throw new OpFailure("copy from " + c.from().bytes() + " bytes into " + c.to().bytes());
         }
-        boolean aligned = c.from().offset() % 4 == 0 && c.to().offset() % 4 == 0 && c.from().bytes() % 4 == 0;
-        if (aligned) {
-            Floats from = floats(c.from(), "from", -1);
-            Floats to = floats(c.to(), "to", from.length());
-            return () -> System.arraycopy(from.array(), from.at(), to.array(), to.at(), from.length());
-        }
-        MockRegion from = region(c.from(), "from");
-        MockRegion to = region(c.to(), "to");
-        return () -> to.bytes().put((int) c.to().offset(), from.bytes(), (int) c.from().offset(),
-                (int) c.from().bytes());
+        MockRegion fromRegion = region(c.from(), "from");
+        MockRegion toRegion = region(c.to(), "to");
+        boolean aligned = c.from().offset() % 4 == 0 && c.to().offset() % 4 == 0 && c.from().bytes() % 4 == 0
+                && fromRegion.bytes % 4 == 0 && toRegion.bytes % 4 == 0;
+        int fromAt = (int) (c.from().offset() / Float.BYTES);
+        int toAt = (int) (c.to().offset() / Float.BYTES);
+        int count = (int) (c.from().bytes() / Float.BYTES);
+        return () -> {
+            // float32 data moves as floats; origin tags and odd ranges as bytes
+            if (aligned && (fromRegion.isFloats() || toRegion.isFloats())) {
+                System.arraycopy(fromRegion.floats(), fromAt, toRegion.floats(), toAt, count);
+            } else {
+                toRegion.bytes().put((int) c.to().offset(), fromRegion.bytes(), (int) c.from().offset(),
+                        (int) c.from().bytes());
+            }
+        };
     }
 
     private MockPort port(int port) {

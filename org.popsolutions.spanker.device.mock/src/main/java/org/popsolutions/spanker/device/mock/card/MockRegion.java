@@ -26,6 +26,10 @@ final class MockRegion {
         this.data = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    boolean isFloats() {
+        return floats != null;
+    }
+
     int form() {
         return form;
     }
