@@ -23,10 +23,12 @@ public final class CardEmulatorMain {
             System.exit(2);
             return;
         }
-        try (EmulatedCard card = new EmulatedCard(options)) {
+        try (EmulatedCard card = new EmulatedCard(options);
+                RawBenchListener bench = options.bench() ? new RawBenchListener(options.bind()) : null) {
             Runtime.getRuntime().addShutdownHook(new Thread(card::close, "card-stop"));
             // The one line a launcher waits for: where the card listens, and who it is.
-            System.out.println("READY " + card.hostPort() + " " + card.linkPort() + " " + ProcessHandle.current().pid());
+            System.out.println("READY " + card.hostPort() + " " + card.linkPort() + " " + ProcessHandle.current().pid()
+                    + (bench == null ? "" : " " + bench.port()));
             System.out.flush();
             card.awaitStop();
         } catch (IOException e) {

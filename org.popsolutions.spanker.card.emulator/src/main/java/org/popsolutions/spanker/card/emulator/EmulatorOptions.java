@@ -16,7 +16,7 @@ import org.popsolutions.spanker.protocol.Handshake;
 record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, long memoryBytes, byte[] secret,
         boolean unshaped, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, double linkBytesPerSecond,
         double linkLatencySeconds, double ddrBytesPerSecond, long receiveTimeoutMillis, long trainTimeoutMillis,
-        int threads) {
+        int threads, boolean bench) {
 
     static final String USAGE = String.join("\n",
             "usage: java -cp <emulator jars> org.popsolutions.spanker.card.emulator.CardEmulatorMain --secret-file FILE [options]",
@@ -36,7 +36,9 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "  --ddr-bps R               DDR bandwidth compute is paced at, bytes/s (default 2e9)",
             "  --receive-timeout-ms T    how long a RECEIVE waits (default 10000)",
             "  --train-timeout-ms T      how long link training may take (default 10000)",
-            "  --threads N               compute threads (default 1)");
+            "  --threads N               compute threads (default 1)",
+            "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
+            "                            measuring the protocol against bare TCP between the same processes");
 
     static final double REV_A_LINK_PAYLOAD = 500e6 * 512 / 524;
 
@@ -56,10 +58,12 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         long receiveTimeout = 10_000;
         long trainTimeout = 10_000;
         int threads = 1;
+        boolean bench = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            if (a.equals("--unshaped")) {
-                unshaped = true;
+            if (a.equals("--unshaped") || a.equals("--bench")) {
+                unshaped |= a.equals("--unshaped");
+                bench |= a.equals("--bench");
                 continue;
             }
             if (i + 1 >= args.size()) {
@@ -92,7 +96,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             throw new IllegalArgumentException("memory, threads, timeouts must be > 0 and rates >= 0");
         }
         return new EmulatorOptions(bind, hostPort, linkPort, serial, memory, readSecret(secretFile), unshaped, hostBps,
-                hostLatency, linkBps, linkLatency, ddrBps, receiveTimeout, trainTimeout, threads);
+                hostLatency, linkBps, linkLatency, ddrBps, receiveTimeout, trainTimeout, threads, bench);
     }
 
     /** A secret file holds the secret in hex (whitespace ignored). */

@@ -41,7 +41,7 @@ final class Fleet {
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     /** One running card. */
-    record Member(int index, String endpoint, String linkEndpoint, long pid, String log) {
+    record Member(int index, String endpoint, String linkEndpoint, long pid, String log, String benchEndpoint) {
     }
 
     /** What {@code fleet.json} holds. */
@@ -123,7 +123,8 @@ final class Fleet {
                         .start();
                 processes.add(p);
                 int[] ports = awaitReady(p, i, log, deadline);
-                members.add(new Member(i, "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], p.pid(), log.toString()));
+                members.add(new Member(i, "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[1], p.pid(), log.toString(),
+                        ports[2] > 0 ? "127.0.0.1:" + ports[2] : null));
             }
             cableAndTrain(members, secret, launch, deadline);
             State state = new State(launch.kind().name(), launch.unshaped(), launch.memoryBytes(), secretFile.toString(),
@@ -161,7 +162,8 @@ final class Fleet {
                     + p.exitValue() + ")") + "; its log: " + log + lastLine(log));
         }
         String[] parts = ready.split(" ");
-        return new int[] {Integer.parseInt(parts[1]), Integer.parseInt(parts[2])};
+        return new int[] {Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), parts.length > 4
+                ? Integer.parseInt(parts[4]) : 0};
     }
 
     private static String lastLine(Path log) {

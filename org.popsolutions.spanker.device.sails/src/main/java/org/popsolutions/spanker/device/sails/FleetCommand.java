@@ -42,6 +42,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 List.of(OptionSpec.value("cards", "N", "cards to start (1..64)", null),
                         OptionSpec.choice("kind", List.of("ring", "mesh"), "how the cards are cabled", "ring"),
                         OptionSpec.flag("unshaped", "run as fast as the host can instead of at rev-A rates"),
+                        OptionSpec.flag("bench", "also open each card's raw TCP port for bench-hostlink"),
                         OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296")),
                 List.of("start|status|stop"));
     }
@@ -70,7 +71,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
         }
         boolean unshaped = arguments.flag("unshaped");
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
-                List.of(), START_TIMEOUT_MILLIS));
+                arguments.flag("bench") ? List.of("--bench") : List.of(), START_TIMEOUT_MILLIS));
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
                 + ")", "Card", "Endpoint", "Pid");

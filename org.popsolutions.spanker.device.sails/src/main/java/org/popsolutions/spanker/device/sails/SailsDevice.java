@@ -19,7 +19,11 @@ import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.metatype.annotations.Designate;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
@@ -76,10 +80,22 @@ public final class SailsDevice {
     private List<SailsCard> cards = List.of();
     private volatile boolean active;
 
-    @Activate
+    /** The mock device's PID: while the Sails cards are driven, the mock is configured to 0 cards. */
+    static final String MOCK_PID = "org.popsolutions.spanker.device.mock";
+    private final ConfigurationAdmin configurationAdmin;
+    private Object mockCardsBefore;
+    private boolean mockStoodAside;
+
     public SailsDevice(BundleContext context, SailsDeviceConfig config, Map<String, Object> properties) {
+        this(context, config, properties, null);
+    }
+
+    @Activate
+    public SailsDevice(BundleContext context, SailsDeviceConfig config, Map<String, Object> properties,
+            @Reference(cardinality = ReferenceCardinality.OPTIONAL) ConfigurationAdmin configurationAdmin) {
         this.context = context;
         this.config = config;
+        this.configurationAdmin = configurationAdmin;
         boolean configured = properties.containsKey("component.id") && properties.containsKey("service.pid");
         boolean asked = "sails".equals(context.getProperty(DEVICE_PROPERTY));
         if (!(asked || configured && config.enabled())) {
@@ -113,6 +129,7 @@ public final class SailsDevice {
                     + " are driven only with their fleet secret");
         }
         active = true;
+        standMockAside();
         // The first connection is made here, so a command started right after finds the cards.
         for (int i = 0; i < endpoints.size(); i++) {
             tryConnect(i);
@@ -128,8 +145,50 @@ public final class SailsDevice {
         }
     }
 
+    /** Two providers would both claim card 0: the mock steps back while this device drives the cards. */
+    private void standMockAside() {
+        if (configurationAdmin == null) {
+            return;
+        }
+        try {
+            Configuration mock = configurationAdmin.getConfiguration(MOCK_PID, "?");
+            Dictionary<String, Object> properties = mock.getProperties();
+            if (properties == null) {
+                properties = new Hashtable<>();
+            }
+            mockCardsBefore = properties.get("cards");
+            properties.put("cards", 0);
+            mock.update(properties);
+            mockStoodAside = true;
+        } catch (java.io.IOException e) {
+            System.err.println("spanker device.sails: cannot configure the mock device to 0 cards: " + e.getMessage());
+        }
+    }
+
+    private void bringMockBack() {
+        if (!mockStoodAside || configurationAdmin == null) {
+            return;
+        }
+        try {
+            Configuration mock = configurationAdmin.getConfiguration(MOCK_PID, "?");
+            Dictionary<String, Object> properties = mock.getProperties();
+            if (properties == null) {
+                properties = new Hashtable<>();
+            }
+            if (mockCardsBefore == null) {
+                properties.remove("cards");
+            } else {
+                properties.put("cards", mockCardsBefore);
+            }
+            mock.update(properties);
+        } catch (java.io.IOException | IllegalStateException e) {
+            System.err.println("spanker device.sails: cannot hand the cards back to the mock device: " + e.getMessage());
+        }
+    }
+
     @Deactivate
     void deactivate() {
+        bringMockBack();
         active = false;
         reconnects.shutdownNow();
         synchronized (this) {
