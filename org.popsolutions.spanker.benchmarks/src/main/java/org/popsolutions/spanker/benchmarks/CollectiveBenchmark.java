@@ -24,6 +24,7 @@ import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.link.LinkParameters;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.device.mock.MockCardProvider;
 import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 import org.popsolutions.spanker.scheduler.link.LinkCalculator;
 
@@ -57,7 +58,7 @@ public class CollectiveBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        engine = new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A));
+        engine = new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A), new MockCardProvider());
         topology = Topology.uniform(TopologyKind.RING, cards, "bench", 0, 500_000_000L, 1e-6);
         int n = bytes / Float.BYTES;
         pristine = new float[cards][n];

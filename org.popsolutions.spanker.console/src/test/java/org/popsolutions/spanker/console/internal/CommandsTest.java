@@ -230,7 +230,8 @@ class CommandsTest {
         command.collectives = new SimpleCollectives();
         command.engine = new org.popsolutions.spanker.scheduler.collective.ScheduledCollectives(
                 new org.popsolutions.spanker.scheduler.link.LinkCalculator(
-                        org.popsolutions.spanker.api.link.LinkParameters.REV_A));
+                        org.popsolutions.spanker.api.link.LinkParameters.REV_A),
+                new org.popsolutions.spanker.device.mock.MockCardProvider());
         JsonObject out = json(command.execute(List.of("--op", "max", "--buffers", "1,9;5,2;3,4", "--algo", "ring",
                 "--json")));
         assertEquals("ring", out.get("algorithm").getAsString());

@@ -27,6 +27,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.metatype.annotations.Designate;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
@@ -300,6 +301,8 @@ public final class SailsDevice {
         }
         Dictionary<String, Object> providerProperties = new Hashtable<>();
         providerProperties.put(CardProvider.PROVIDER, SailsCard.PROVIDER);
+        // Above the mock's 0: where both are installed (Karaf), greedy consumers take the Sails cards.
+        providerProperties.put(org.osgi.framework.Constants.SERVICE_RANKING, 100);
         registrations.add(context.registerService(CardProvider.class, new Provider(cards, kind), providerProperties));
     }
 
@@ -402,7 +405,7 @@ public final class SailsDevice {
                 links.addAll(d.outgoingLinks());
             }
             Topology topology = new Topology(kind, topologyCards, links);
-            List<SailCard> group = List.copyOf(cards);
+            List<GroupCard> group = cards.stream().map(GroupCard::new).toList();
             return new CardGroup() {
                 @Override
                 public Topology topology() {
@@ -411,20 +414,94 @@ public final class SailsDevice {
 
                 @Override
                 public List<SailCard> cards() {
-                    return group;
+                    return List.copyOf(group);
                 }
 
                 @Override
                 public void close() {
-                    for (SailsCard card : cards) {
-                        try {
-                            card.connection().call(org.popsolutions.spanker.protocol.MessageType.RESET, new byte[0]);
-                        } catch (CardConnection.CardError | RuntimeException e) {
-                            // a card that is gone has no buffers left to free
-                        }
-                    }
+                    group.forEach(GroupCard::freeAll);
                 }
             };
+        }
+    }
+
+    /** A card as one group sees it: the buffers the group allocated are freed when it closes, no others. */
+    private static final class GroupCard implements SailCard {
+        private final SailsCard card;
+        private final java.util.Set<CardBuffer> buffers = ConcurrentHashMap.newKeySet();
+
+        GroupCard(SailsCard card) {
+            this.card = card;
+        }
+
+        void freeAll() {
+            for (CardBuffer b : buffers) {
+                try {
+                    card.free(b);
+                } catch (RuntimeException gone) {
+                    // a card that is gone holds nothing any more
+                }
+            }
+            buffers.clear();
+        }
+
+        @Override
+        public org.popsolutions.spanker.api.card.CardIdentity identity() {
+            return card.identity();
+        }
+
+        @Override
+        public CardBuffer allocate(long bytes, String purpose) {
+            CardBuffer b = card.allocate(bytes, purpose);
+            buffers.add(b);
+            return b;
+        }
+
+        @Override
+        public void free(CardBuffer buffer) {
+            card.free(buffer);
+            buffers.remove(buffer);
+        }
+
+        @Override
+        public org.popsolutions.spanker.api.card.CardMemory memory() {
+            return card.memory();
+        }
+
+        @Override
+        public void write(CardBuffer buffer, long offset, java.nio.ByteBuffer source) {
+            card.write(buffer, offset, source);
+        }
+
+        @Override
+        public void read(CardBuffer buffer, long offset, java.nio.ByteBuffer target) {
+            card.read(buffer, offset, target);
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<org.popsolutions.spanker.api.card.ProgramCompletion> submit(
+                org.popsolutions.spanker.api.card.Program program) {
+            return card.submit(program);
+        }
+
+        @Override
+        public List<PortStatus> ports() {
+            return card.ports();
+        }
+
+        @Override
+        public void enablePort(int port, boolean enabled) {
+            card.enablePort(port, enabled);
+        }
+
+        @Override
+        public org.popsolutions.spanker.api.card.CardTelemetry telemetry() {
+            return card.telemetry();
+        }
+
+        @Override
+        public String toString() {
+            return card.toString();
         }
     }
 }

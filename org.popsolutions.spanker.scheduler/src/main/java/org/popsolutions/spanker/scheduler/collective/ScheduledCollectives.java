@@ -1,21 +1,32 @@
 package org.popsolutions.spanker.scheduler.collective;
 
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.NotImplementedException;
+import org.popsolutions.spanker.api.ShapeMismatchException;
+import org.popsolutions.spanker.api.TopologyMismatchException;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.CardIdentity;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.card.LinkShaping;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.collective.CollectiveEngine;
 import org.popsolutions.spanker.api.collective.CollectiveOutcome;
+import org.popsolutions.spanker.api.collective.CollectiveProgram;
 import org.popsolutions.spanker.api.collective.CollectiveRequest;
 import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
@@ -24,26 +35,40 @@ import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.link.LinkModel;
 import org.popsolutions.spanker.api.link.LinkParameters;
 import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.Topology;
 
-/** Runs collectives card to card over the topology's links, with the algorithm asked for or the cheapest. */
-@Component
-public final class ScheduledCollectives implements CollectiveEngine, AutoCloseable {
+/**
+ * Runs collectives card to card, with the algorithm asked for or the cheapest: each schedule becomes the cards' own
+ * send/receive/forward/reduce ops ({@link CardPrograms}), run by the cards of a {@link CardProvider} through the
+ * card runtime SPI. The scheduler owns no card threads and shapes no links: the cards do both.
+ *
+ * <p>{@link #run} stages host arrays on the cards over the host link, runs the programs, and reads the results back;
+ * its elapsed time is the cards' programs only (host-link staging excluded), as nccl-tests time device buffers.
+ */
+@Component(service = {CollectiveEngine.class, CardCollectives.class})
+public final class ScheduledCollectives implements CollectiveEngine, CardCollectives, AutoCloseable {
     private static final int SCHEDULE_CACHE_SIZE = 256;
+    private static final int OPEN_GROUPS = 4;
 
-    private final ExecutorService cards = Executors.newCachedThreadPool(new CardThreads());
     private final Map<ScheduleKey, Schedule> schedules = new ConcurrentHashMap<>();
+    /** Card groups opened for host-array collectives, by topology and shaping; the least recent closes first. */
+    private final Map<GroupKey, Staged> groups = new LinkedHashMap<>(8, 0.75f, true);
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile LinkModel linkModel;
 
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile CardProvider cardProvider;
+
     public ScheduledCollectives() {
     }
 
-    /** Outside a framework (tests, benchmarks): with a fixed link model. */
-    public ScheduledCollectives(LinkModel linkModel) {
+    /** Outside a framework (tests, benchmarks): with a fixed link model and card provider. */
+    public ScheduledCollectives(LinkModel linkModel, CardProvider cardProvider) {
         this.linkModel = linkModel;
+        this.cardProvider = cardProvider;
     }
 
     @Deactivate
@@ -51,14 +76,15 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
         close();
     }
 
-    /** Stops the mock cards' threads. */
+    /** Closes the card groups opened for host-array collectives. */
     @Override
-    public void close() {
-        cards.shutdownNow();
+    public synchronized void close() {
+        groups.values().forEach(Staged::close);
+        groups.clear();
     }
 
     @Override
-    public CollectiveOutcome run(CollectiveRequest request) {
+    public synchronized CollectiveOutcome run(CollectiveRequest request) {
         Topology topology = request.topology();
         int n = BufferChecks.checkShapes(topology, request.buffers());
         int p = topology.cardCount();
@@ -68,49 +94,167 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
                     new CollectiveEstimate(request.kind(), resolvedOrReference(request.algorithm()), 0, 0, 0, 0, 0, 0, 0),
                     List.of());
         }
-        Schedule schedule = schedule(request, topology.kind(), p, n, model);
-        CollectiveAlgorithm algorithm = schedule.algorithm();
+        Schedule schedule = schedule(request.kind(), request.algorithm(), topology.kind(), p, n, request.root(), model);
         requireLinksUp(schedule, topology);
-
         ReduceOp op = request.reduceOp();
         boolean reduces = request.kind() == CollectiveKind.ALL_REDUCE || request.kind() == CollectiveKind.REDUCE_SCATTER;
-        float[][] work = workArrays(request, schedule);
-        byte[][] origins = null;
-        if (reduces && Combine.tracksOrigin(op)) {
-            origins = new byte[p][];
-            for (int card = 0; card < p; card++) {
-                origins[card] = Combine.prepareOrigins(op, card, work[card]);
-            }
-        }
+        boolean tagged = reduces && (op == ReduceOp.MAX || op == ReduceOp.MIN);
         double beta = 1 / model.flowControl().sustainedBytesPerSecond();
         double gamma = 1 / model.parameters().reduceBytesPerSecond();
-        ScheduleRunner.Shaping shaping = request.shaped()
-                ? new ScheduleRunner.Shaping(model.parameters().hopLatencySeconds(), beta, gamma) : null;
-        ScheduleRunner runner = new ScheduleRunner(schedule, topology.kind(), op, work, origins, shaping, cards);
-        long elapsed = runner.run();
-
-        List<float[]> results = results(request, schedule, work);
-        int bytesPerElement = Float.BYTES + (origins == null ? 0 : 1);
+        LinkShaping shaping = request.shaped() ? new LinkShaping(model.parameters().hopLatencySeconds(),
+                model.flowControl().sustainedBytesPerSecond(), model.parameters().reduceBytesPerSecond(), 0, 0) : null;
+        Staged staged = staged(topology, shaping);
+        Staged.Run run = staged.prepare(schedule, op, reduces, tagged);
+        long elapsed;
+        List<float[]> results;
+        try {
+            elapsed = run.execute(request);
+            results = run.results(request);
+        } catch (RuntimeException e) {
+            // a card failed half way: messages may be left on the links, so these cards are not used again
+            groups.values().remove(staged);
+            staged.close();
+            throw e;
+        }
+        int bytesPerElement = Float.BYTES + (tagged ? 1 : 0);
         CollectiveEstimate predicted = ScheduleCost.evaluate(schedule, topology.kind(),
                 model.parameters().hopLatencySeconds(), beta, gamma, bytesPerElement);
-        return new CollectiveOutcome(algorithm, results, elapsed, predicted, runner.traffic());
+        return new CollectiveOutcome(schedule.algorithm(), results, elapsed, predicted, run.traffic());
+    }
+
+    @Override
+    public CollectiveProgram allReduce(CardGroup group, ReduceOp op, CollectiveAlgorithm algorithm, List<Slice> data) {
+        Topology topology = group.topology();
+        int p = topology.cardCount();
+        if (data.size() != p) {
+            throw new TopologyMismatchException(p, data.size());
+        }
+        List<List<Op>> ops = new ArrayList<>();
+        for (int c = 0; c < p; c++) {
+            ops.add(new ArrayList<>());
+        }
+        if (p == 0) {
+            return new CollectiveProgram(resolvedOrReference(algorithm), ops, List.of());
+        }
+        long n = data.get(0).floats();
+        for (int c = 0; c < p; c++) {
+            if (data.get(c).floats() != n || data.get(c).bytes() % Float.BYTES != 0) {
+                throw new ShapeMismatchException(c, n, data.get(c).floats());
+            }
+        }
+        Schedule schedule = schedule(CollectiveKind.ALL_REDUCE, algorithm, topology.kind(), p, (int) n, 0, linkModel);
+        requireLinksUp(schedule, topology);
+        boolean tagged = op == ReduceOp.MAX || op == ReduceOp.MIN;
+        List<CardBuffer> scratch = new ArrayList<>();
+        try {
+            List<CardIdentity> ids = group.cards().stream().map(SailCard::identity).toList();
+            List<Slice> tags = null;
+            if (tagged) {
+                tags = new ArrayList<>();
+                for (int c = 0; c < p; c++) {
+                    CardBuffer b = group.cards().get(c).allocate(n, "allreduce origin tags");
+                    scratch.add(b);
+                    tags.add(Slice.of(b));
+                }
+            }
+            List<CardPrograms.Staging> staging = staging(group, schedule, tagged, scratch);
+            CardPrograms.append(schedule, topology.kind(), ids, op, data, tags, staging, ops);
+            if (op == ReduceOp.AVG) {
+                for (int c = 0; c < p; c++) {
+                    ops.get(c).add(new Op.Divide(data.get(c), p));
+                }
+            }
+        } catch (RuntimeException e) {
+            freeAll(group, scratch);
+            throw e;
+        }
+        return new CollectiveProgram(schedule.algorithm(), ops, scratch);
+    }
+
+    /** Each card's staging area for the schedule, allocated on the card. */
+    static List<CardPrograms.Staging> staging(CardGroup group, Schedule schedule, boolean tagged,
+            List<CardBuffer> allocated) {
+        int[] values = CardPrograms.stagingValues(schedule);
+        List<CardPrograms.Staging> staging = new ArrayList<>();
+        for (int c = 0; c < values.length; c++) {
+            if (values[c] == 0) {
+                staging.add(new CardPrograms.Staging(Slice.NONE, Slice.NONE));
+                continue;
+            }
+            SailCard card = group.cards().get(c);
+            CardBuffer v = card.allocate((long) values[c] * Float.BYTES, "collective staging");
+            allocated.add(v);
+            Slice t = Slice.NONE;
+            if (tagged) {
+                CardBuffer tb = card.allocate(values[c], "collective staging tags");
+                allocated.add(tb);
+                t = Slice.of(tb);
+            }
+            staging.add(new CardPrograms.Staging(Slice.of(v), t));
+        }
+        return staging;
+    }
+
+    static void freeAll(CardGroup group, List<CardBuffer> buffers) {
+        for (CardBuffer b : buffers) {
+            try {
+                group.cards().get(b.card()).free(b);
+            } catch (RuntimeException alreadyGone) {
+                // the group closed under us; its memory went with it
+            }
+        }
+    }
+
+    private Staged staged(Topology topology, LinkShaping shaping) {
+        GroupKey key = new GroupKey(topology, shaping);
+        Staged staged = groups.get(key);
+        if (staged != null) {
+            return staged;
+        }
+        CardProvider provider = cardProvider;
+        if (provider == null) {
+            throw new NotImplementedException("collectives run on cards, and no card provider is registered: install a"
+                    + " device bundle (e.g. org.popsolutions.spanker.device.mock)");
+        }
+        if (groups.size() >= OPEN_GROUPS) {
+            GroupKey eldest = groups.keySet().iterator().next();
+            groups.remove(eldest).close();
+        }
+        staged = new Staged(provider.open(new CardGroupSpec(withStatedMemory(topology), shaping, 1)));
+        groups.put(key, staged);
+        return staged;
+    }
+
+    /**
+     * The topology's cards, those that state no memory (0: a topology built only to describe cabling) given room
+     * for any buffer, so that a collective over them can be staged.
+     */
+    private static Topology withStatedMemory(Topology topology) {
+        List<Card> cards = topology.cards().stream()
+                .map(c -> c.memoryBytes() > 0 ? c : new Card(c.index(), c.name(), c.provider(), Long.MAX_VALUE))
+                .toList();
+        return new Topology(topology.kind(), cards, topology.links());
+    }
+
+    private record GroupKey(Topology topology, LinkShaping shaping) {
     }
 
     /**
      * The schedule for a request, built once per shape: a model decoding a token runs the same few small
      * allreduces over and over, and choosing AUTO alone builds and costs every algorithm's schedule.
      */
-    private Schedule schedule(CollectiveRequest request, TopologyKind cabling, int p, int n, LinkModel model) {
-        ScheduleKey key = new ScheduleKey(request.kind(), request.algorithm(), cabling, p, n, request.root(),
-                request.algorithm() == CollectiveAlgorithm.AUTO ? model.parameters() : null);
+    Schedule schedule(CollectiveKind kind, CollectiveAlgorithm requested, TopologyKind cabling, int p, int n, int root,
+            LinkModel model) {
+        ScheduleKey key = new ScheduleKey(kind, requested, cabling, p, n, root,
+                requested == CollectiveAlgorithm.AUTO ? model.parameters() : null);
         Schedule cached = schedules.get(key);
         if (cached != null) {
             return cached;
         }
-        CollectiveAlgorithm algorithm = request.algorithm() == CollectiveAlgorithm.AUTO
-                ? model.rank(request.kind(), cabling, p, (long) n * Float.BYTES).get(0).algorithm()
-                : request.algorithm();
-        Schedule schedule = Schedules.build(request.kind(), algorithm, p, n, request.root());
+        CollectiveAlgorithm algorithm = requested == CollectiveAlgorithm.AUTO
+                ? model.rank(kind, cabling, p, (long) n * Float.BYTES).get(0).algorithm()
+                : requested;
+        Schedule schedule = Schedules.build(kind, algorithm, p, n, root);
         if (schedules.size() >= SCHEDULE_CACHE_SIZE) {
             schedules.clear();
         }
@@ -125,49 +269,6 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
 
     private static CollectiveAlgorithm resolvedOrReference(CollectiveAlgorithm algorithm) {
         return algorithm == CollectiveAlgorithm.AUTO ? CollectiveAlgorithm.REFERENCE : algorithm;
-    }
-
-    private static float[][] workArrays(CollectiveRequest request, Schedule schedule) {
-        int p = schedule.cards();
-        int n = schedule.elements();
-        float[][] work = new float[p][];
-        for (int card = 0; card < p; card++) {
-            float[] buffer = request.buffers().get(card);
-            work[card] = switch (request.kind()) {
-                case ALL_REDUCE, BROADCAST -> buffer;
-                case REDUCE_SCATTER -> buffer.clone();
-                case ALL_GATHER -> {
-                    float[] gathered = new float[schedule.workLength()];
-                    System.arraycopy(buffer, 0, gathered, card * n, n);
-                    yield gathered;
-                }
-            };
-        }
-        return work;
-    }
-
-    private static List<float[]> results(CollectiveRequest request, Schedule schedule, float[][] work) {
-        int p = schedule.cards();
-        int n = schedule.elements();
-        boolean average = request.reduceOp() == ReduceOp.AVG;
-        List<float[]> results = new ArrayList<>(p);
-        for (int card = 0; card < p; card++) {
-            float[] result = switch (request.kind()) {
-                case ALL_REDUCE -> work[card];
-                case BROADCAST, ALL_GATHER -> work[card];
-                case REDUCE_SCATTER -> Arrays.copyOfRange(work[card], (int) ((long) card * n / p),
-                        (int) ((long) (card + 1) * n / p));
-            };
-            if (average && (request.kind() == CollectiveKind.ALL_REDUCE
-                    || request.kind() == CollectiveKind.REDUCE_SCATTER)) {
-                float divisor = p;
-                for (int i = 0; i < result.length; i++) {
-                    result[i] = result[i] / divisor;
-                }
-            }
-            results.add(result);
-        }
-        return results;
     }
 
     /** Fails before any data moves when a link on a needed route is missing or not UP. */
@@ -200,17 +301,6 @@ public final class ScheduledCollectives implements CollectiveEngine, AutoCloseab
                     checked[index] = true;
                 }
             }
-        }
-    }
-
-    private static final class CardThreads implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger count = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread thread = new Thread(r, "spanker-mock-card-" + count.getAndIncrement());
-            thread.setDaemon(true);
-            return thread;
         }
     }
 }

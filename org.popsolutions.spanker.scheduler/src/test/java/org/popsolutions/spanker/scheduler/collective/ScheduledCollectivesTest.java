@@ -29,6 +29,7 @@ import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.device.mock.MockCardProvider;
 import org.popsolutions.spanker.scheduler.link.LinkCalculator;
 
 /** Every algorithm on RING and MESH from 1 to 8 cards against the original's results. */
@@ -37,6 +38,7 @@ class ScheduledCollectivesTest {
 
     ScheduledCollectivesTest() {
         engine.linkModel = new LinkCalculator(LinkParameters.REV_A);
+        engine.cardProvider = new MockCardProvider();
     }
 
     @AfterEach

@@ -1,0 +1,143 @@
+package org.popsolutions.spanker.console.ggml;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.osgi.service.component.annotations.Component;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * Matrix-vector throughput as in decode: enough copies of a rows×cols weight matrix to exceed the last-level
+ * cache several times over, multiplied in turn, so every pass streams its weights from DRAM.
+ */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=bench-matvec")
+public final class BenchMatvecCommand extends AbstractConsoleCommand {
+    public BenchMatvecCommand() {
+        super("bench-matvec", "matrix-vector throughput (seconds, GFLOP/s, GB/s of weights streamed) with weights"
+                + " larger than the last-level cache",
+                List.of(OptionSpec.choice("type", CommandFiles.WEIGHT_FORMATS, "weight format", "q4_0"),
+                        OptionSpec.value("rows", "R", "rows of the weight matrix", "4096"),
+                        OptionSpec.value("cols", "C", "columns (values per row)", "4096"),
+                        OptionSpec.value("threads", "N", "worker threads", "1"),
+                        OptionSpec.choice("mode", List.of("ggml", "float"), "activation handling", "ggml"),
+                        OptionSpec.value("passes", "P", "timed matrix-vector products", "enough for ~2 s"),
+                        OptionSpec.choice("kernels", List.of("best", "scalar"), "kernel set", "best")));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        GgmlType type = GgmlType.byName(arguments.string("type").orElse("q4_0")).orElseThrow();
+        int rows = arguments.integer("rows", 4096);
+        int cols = arguments.integer("cols", 4096);
+        int threads = arguments.integer("threads", 1);
+        DotMode mode = arguments.string("mode").orElse("ggml").equals("float") ? DotMode.FLOAT : DotMode.GGML;
+        Kernels kernels = arguments.string("kernels").orElse("best").equals("scalar") ? Kernels.scalar()
+                : Kernels.best();
+        if (rows < 1 || cols < 1 || cols % type.blockSize() != 0) {
+            throw new UsageException("--rows and --cols must be positive and --cols a multiple of " + type.blockSize()
+                    + " for " + type.ggmlName());
+        }
+        if (threads < 1 || threads > 1024) {
+            throw new UsageException("--threads must be 1..1024, got " + threads);
+        }
+        long matrixBytes = type.bytesFor((long) rows * cols);
+        if (matrixBytes > Integer.MAX_VALUE) {
+            throw new UsageException("one matrix would be " + matrixBytes + " bytes; keep it below 2 GiB");
+        }
+        long cache = lastLevelCacheBytes();
+        int copies = (int) Math.max(1, Math.min(64, (4 * cache + matrixBytes - 1) / matrixBytes));
+        ByteBuffer[] matrices = new ByteBuffer[copies];
+        SplittableRandom random = new SplittableRandom(42);
+        float[] row = new float[cols];
+        // Heap buffers: the kernels read them in place, as they read a card's placed shard (a direct or mapped
+        // buffer costs a copy per row; docs/performance.md).
+        ByteBuffer first = ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN);
+        long rowBytes = type.bytesFor(cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) random.nextGaussian();
+            }
+            QuantFormats.of(type).quantize(row, 0, first, (int) (r * rowBytes), cols);
+        }
+        for (int i = 0; i < copies; i++) {
+            matrices[i] = i == 0 ? first : ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN)
+                    .put(first.duplicate().clear()).clear();
+        }
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            x[c] = (float) random.nextGaussian();
+        }
+        float[] out = new float[rows];
+        try (RowExecutor executor = new RowExecutor(threads)) {
+            MatVec matvec = new MatVec(kernels, executor);
+            long warmupEnd = System.nanoTime() + 500_000_000L;
+            int warm = 0;
+            while (System.nanoTime() < warmupEnd || warm < copies) {
+                matvec.matvec(type, matrices[warm++ % copies], rows, cols, x, out, mode);
+            }
+            int passes = arguments.integer("passes").orElse(-1);
+            long start = System.nanoTime();
+            int done = 0;
+            while (passes > 0 ? done < passes : System.nanoTime() - start < 2_000_000_000L || done < copies) {
+                matvec.matvec(type, matrices[done % copies], rows, cols, x, out, mode);
+                done++;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9 / done;
+            double gflops = 2.0 * rows * cols / seconds / 1e9;
+            double gbps = matrixBytes / seconds / 1e9;
+            return new Report()
+                    .table(Report.tableOf("bench-matvec " + type.ggmlName() + " " + rows + "x" + cols, "threads",
+                            "kernels", "mode", "s/matvec", "GFLOP/s", "GB/s weights", "matrices (bytes each)")
+                            .row(threads, kernels.name(), mode.name().toLowerCase(), String.format("%.3e", seconds),
+                                    String.format("%.2f", gflops), String.format("%.2f", gbps),
+                                    copies + " x " + matrixBytes).build())
+                    .put("type", type.ggmlName()).put("rows", rows).put("cols", cols).put("threads", threads)
+                    .put("kernels", kernels.name()).put("mode", mode.name().toLowerCase()).put("passes", done)
+                    .put("seconds", seconds).put("gflops", gflops).put("gbps", gbps)
+                    .put("weightBytes", matrixBytes).put("copies", copies).put("llcBytes", cache)
+                    .put("checksum", Arrays.stream(toDoubles(out)).sum());
+        }
+    }
+
+    private static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    /** From sysfs (Linux), else 32 MiB. */
+    static long lastLevelCacheBytes() {
+        long best = 0;
+        for (int index = 0; index < 8; index++) {
+            Path p = Path.of("/sys/devices/system/cpu/cpu0/cache/index" + index + "/size");
+            try {
+                if (Files.isReadable(p)) {
+                    String s = Files.readString(p).trim().toUpperCase();
+                    long mult = s.endsWith("K") ? 1024 : s.endsWith("M") ? 1024 * 1024 : 1;
+                    best = Math.max(best, Long.parseLong(s.replaceAll("[^0-9]", "")) * mult);
+                }
+            } catch (IOException | NumberFormatException e) {
+                // fall through to the default
+            }
+        }
+        return best > 0 ? best : 32L << 20;
+    }
+}

@@ -1,0 +1,182 @@
+package org.popsolutions.spanker.console.ggml;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.plan.LayerPlacement;
+import org.popsolutions.spanker.api.plan.ModelPlanner;
+import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.api.topology.TopologyService;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
+import org.popsolutions.spanker.runtime.PlanExecutor;
+
+/** What {@code run} and {@code logits} share: the cards, the plan, and a model placed on them. */
+final class ModelRuns {
+    static final List<OptionSpec> OPTIONS = List.of(
+            OptionSpec.value("cards", "K", "run on K host-side cards instead of the registered ones", null),
+            OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling of the --cards cards", "ring"),
+            OptionSpec.choice("mode", List.of("ggml", "float"), "activations quantized as ggml's CPU backend, or float",
+                    "ggml"),
+            OptionSpec.value("threads", "N", "row threads per card", "processors / cards"),
+            OptionSpec.value("card-memory", "BYTES", "memory of each card, for the plan and of the --cards cards",
+                    "4G (rev-A) for --cards, else the cards' own"),
+            OptionSpec.value("context", "TOKENS", "tokens the KV caches hold", "the model's context length"),
+            OptionSpec.value("algorithm", "A", "allreduce algorithm: auto, reference, ring, rd, hd, direct", "auto"));
+
+    private ModelRuns() {
+    }
+
+    static List<OptionSpec> with(List<OptionSpec> own) {
+        List<OptionSpec> all = new ArrayList<>(own);
+        all.addAll(OPTIONS);
+        return all;
+    }
+
+    static GgufFile open(String model) {
+        if (!Files.isRegularFile(Path.of(model))) {
+            throw new UsageException("--model " + model + ": no such file");
+        }
+        return GgufReader.open(Path.of(model));
+    }
+
+    /** {@code --cards K} (and {@code --kind}) make K host-side cards; otherwise the registered topology. */
+    static Topology topology(Arguments arguments, TopologyService service) {
+        if (arguments.has("cards")) {
+            int cards = arguments.requiredInteger("cards");
+            if (cards < 1 || cards > 256) {
+                throw new UsageException("option --cards must be within 1..256, got " + cards);
+            }
+            TopologyKind kind = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
+            long memory = arguments.unsignedLong("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
+            return Topology.uniform(kind, cards, "host", memory, BandwidthModel.INTERCARD_BW, 0);
+        }
+        if (arguments.has("kind")) {
+            throw new UsageException("--kind applies to --cards; the registered cards keep their cabling (see"
+                    + " 'topology --kind')");
+        }
+        return service.current();
+    }
+
+    static int context(Arguments arguments, LlamaConfig config) {
+        int context = arguments.integer("context", config.contextLength());
+        if (context < 1) {
+            throw new UsageException("option --context must be >= 1, got " + context);
+        }
+        return context;
+    }
+
+    static Plan plan(ModelPlanner planner, GgufFile file, Topology topology, Arguments arguments, int context) {
+        // the cards' own memory unless the user plans for another (the cards still enforce theirs)
+        long memory = arguments.unsignedLong("card-memory").orElse(topology.cards().stream()
+                .mapToLong(org.popsolutions.spanker.api.topology.Card::memoryBytes).min()
+                .orElse(PlanOptions.REV_A_CARD_MEMORY));
+        if (memory == 0) {
+            throw new UsageException("option --card-memory must be > 0 bytes");
+        }
+        return planner.plan(GgufModelReader.shapeOf(file), topology, new PlanOptions(memory, context));
+    }
+
+    static PlanExecutor.Options options(Arguments arguments, Plan plan, int context) {
+        DotMode mode = arguments.string("mode").orElse("ggml").equals("float") ? DotMode.FLOAT : DotMode.GGML;
+        int threads = arguments.integer("threads",
+                Math.max(1, Runtime.getRuntime().availableProcessors() / plan.cards()));
+        if (threads < 1 || threads > 1024) {
+            throw new UsageException("option --threads must be within 1..1024, got " + threads);
+        }
+        CollectiveAlgorithm algorithm;
+        try {
+            algorithm = CollectiveAlgorithm.fromLabel(arguments.string("algorithm").orElse("auto"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("option --algorithm: " + e.getMessage());
+        }
+        return new PlanExecutor.Options(mode, threads, context, algorithm);
+    }
+
+    static PlanExecutor load(GgufFile file, Plan plan, Topology topology, CardProvider cards,
+            CardCollectives collectives, PlanExecutor.Options options) {
+        return new PlanExecutor(file, plan, topology, cards, collectives, options);
+    }
+
+    /** Blocks per strategy, e.g. {TensorParallel=20, Pipeline=2}. */
+    static Map<String, Integer> strategyCounts(Plan plan) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (LayerPlacement l : plan.layers()) {
+            counts.merge(l.strategy().name(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    static String seconds(double s) {
+        return String.format(Locale.ROOT, "%.3e", s);
+    }
+
+    static String millis(double nanos) {
+        return String.format(Locale.ROOT, "%.3f", nanos / 1e6);
+    }
+
+    /** The plan's headline and its per-card memory (planned and actually held). */
+    static void describePlan(Report report, Plan plan, PlanExecutor model) {
+        Map<String, Integer> counts = strategyCounts(plan);
+        StringBuilder blocks = new StringBuilder();
+        counts.forEach((k, v) -> blocks.append(blocks.length() == 0 ? "" : ", ").append(v).append(" ").append(k));
+        report.table(Report.tableOf("plan by '" + plan.strategy() + "' for " + plan.model() + " on " + plan.cards()
+                + " cards (" + plan.cabling().name().toLowerCase(Locale.ROOT) + ")", "blocks", "first card",
+                "output cards", "predicted s/token", "compute", "links", "host", "load s")
+                .row(blocks, plan.firstCard(), plan.outputCards(), seconds(plan.secondsPerToken()),
+                        seconds(plan.computeSecondsPerToken()), seconds(plan.communicationSecondsPerToken()),
+                        seconds(plan.hostSecondsPerToken()), seconds(plan.loadSeconds()))
+                .build());
+        long[] held = model.weightBytesPerCard();
+        long[] kv = model.kvCacheBytesPerCard();
+        Report.TableBuilder cards = Report.tableOf("bytes per card", "card", "planned weights", "held weights",
+                "KV cache", "capacity");
+        List<Map<String, Object>> json = new ArrayList<>();
+        for (int c = 0; c < plan.cards(); c++) {
+            var load = plan.cardLoads().get(c);
+            cards.row(c, load.weightBytes(), held[c], kv[c], load.capacityBytes());
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("card", c);
+            m.put("plannedWeightBytes", load.weightBytes());
+            m.put("heldWeightBytes", held[c]);
+            m.put("kvCacheBytes", kv[c]);
+            m.put("capacityBytes", load.capacityBytes());
+            json.add(m);
+        }
+        report.table(cards.build());
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("strategy", plan.strategy());
+        p.put("model", plan.model());
+        p.put("cards", plan.cards());
+        p.put("cabling", plan.cabling().name().toLowerCase(Locale.ROOT));
+        p.put("blocks", counts);
+        p.put("firstCard", plan.firstCard());
+        p.put("outputCards", plan.outputCards());
+        p.put("predictedSecondsPerToken", plan.secondsPerToken());
+        p.put("predictedComputeSeconds", plan.computeSecondsPerToken());
+        p.put("predictedCommunicationSeconds", plan.communicationSecondsPerToken());
+        p.put("predictedHostSeconds", plan.hostSecondsPerToken());
+        p.put("loadSeconds", plan.loadSeconds());
+        p.put("notes", plan.notes());
+        p.put("perCard", json);
+        report.put("plan", p);
+    }
+}

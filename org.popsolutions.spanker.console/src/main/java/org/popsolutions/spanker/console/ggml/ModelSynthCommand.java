@@ -1,0 +1,81 @@
+package org.popsolutions.spanker.console.ggml;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongConsumer;
+import org.osgi.service.component.annotations.Component;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.model.llama.ModelSynth;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+
+/** Writes a llama model of a preset's shapes with seeded random weights and a tokenizer; nothing is downloaded. */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=model-synth")
+public final class ModelSynthCommand extends AbstractConsoleCommand {
+    public ModelSynthCommand() {
+        super("model-synth", "write a shape-faithful llama GGUF with seeded random weights (no download)",
+                List.of(OptionSpec.choice("preset", List.of("tinyllama-1.1b", "tiny"), "model shapes", null),
+                        OptionSpec.choice("type", CommandFiles.WEIGHT_FORMATS, "format of the 2-D weights", "q8_0"),
+                        OptionSpec.value("out", "FILE.gguf", "model file to write", null),
+                        OptionSpec.value("seed", "S", "random seed", "1")));
+    }
+
+    static ModelSynth.Preset preset(String name) {
+        return ModelSynth.presets().stream().filter(p -> p.name().equals(name)).findFirst()
+                .orElseThrow(() -> new UsageException("unknown --preset " + name));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        ModelSynth.Preset preset = preset(arguments.requiredString("preset"));
+        GgmlType type = GgmlType.byName(arguments.string("type").orElse("q8_0")).orElseThrow();
+        Path out = Path.of(arguments.requiredString("out"));
+        long seed = arguments.integer("seed", 1);
+        if (out.getParent() != null && !Files.isDirectory(out.toAbsolutePath().getParent())) {
+            throw new UsageException("--out " + out + ": the folder does not exist");
+        }
+        long start = System.nanoTime();
+        try {
+            ModelSynth.write(preset, type, seed, out, progressBar(preset.parameters()));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long bytes = out.toFile().length();
+        return new Report().line(String.format(Locale.ROOT, "wrote %s: %s %s, %,d parameters, %,d bytes in %.1f s",
+                out, preset.name(), type.ggmlName(), preset.parameters(), bytes, seconds))
+                .put("out", out.toString()).put("preset", preset.name()).put("type", type.ggmlName())
+                .put("parameters", preset.parameters()).put("bytes", bytes).put("seed", seed).put("seconds", seconds);
+    }
+
+    /** A bar on stderr, only when a terminal is attached (scripts and JSON consumers see nothing). */
+    static LongConsumer progressBar(long total) {
+        if (System.console() == null) {
+            return done -> { };
+        }
+        PrintStream err = System.err;
+        int[] shown = {-1};
+        return done -> {
+            int percent = (int) Math.min(100, done * 100 / Math.max(1, total));
+            synchronized (shown) {
+                if (percent == shown[0]) {
+                    return;
+                }
+                shown[0] = percent;
+                int filled = percent * 40 / 100;
+                err.print("\rsynthesizing [" + "#".repeat(filled) + " ".repeat(40 - filled) + "] " + percent + "%");
+                if (percent == 100) {
+                    err.println();
+                }
+                err.flush();
+            }
+        };
+    }
+}

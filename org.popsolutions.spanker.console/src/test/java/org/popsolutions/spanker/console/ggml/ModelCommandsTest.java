@@ -1,0 +1,181 @@
+package org.popsolutions.spanker.console.ggml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.popsolutions.spanker.api.CardMemoryExceededException;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
+import org.popsolutions.spanker.api.console.CommandResult;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.api.model.ModelShape;
+import org.popsolutions.spanker.api.plan.ModelPlanner;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.gguf.GoldenModels;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.runtime.Generation;
+import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.runtime.Llamas;
+import org.popsolutions.spanker.model.llama.ManualPlans;
+import org.popsolutions.spanker.model.llama.ModelSynth;
+import org.popsolutions.spanker.model.llama.Sampler;
+import org.popsolutions.spanker.runtime.PlanExecutor;
+import org.popsolutions.spanker.runtime.TestSupport;
+
+/**
+ * model-synth, logits and run as the console calls them. The planner here is a stand-in (every block
+ * tensor-parallel over all cards, or refused when a card's memory is too small) since the scheduler's planner is
+ * package-private; the collective engine and topology are the scheduler's and mock ones.
+ */
+class ModelCommandsTest {
+    @TempDir
+    static Path dir;
+
+    static final ScheduledCollectives ENGINE = TestSupport.engine();
+
+    static final ModelPlanner PLANNER = (shape, topology, options) -> {
+        long bytes = shape.totalBytes() / topology.cardCount();
+        if (bytes > options.cardMemoryBytes()) {
+            throw new CardMemoryExceededException(0, bytes, options.cardMemoryBytes(), "use more cards");
+        }
+        return ManualPlans.tensorParallel(shape, topology.cardCount(), options.contextLength());
+    };
+
+    @AfterAll
+    static void stop() {
+        TestSupport.stop(ENGINE);
+    }
+
+    static <T extends org.popsolutions.spanker.console.support.AbstractConsoleCommand> T wire(T command) {
+        if (command instanceof RunCommand r) {
+            r.planner = PLANNER;
+            r.collectives = ENGINE;
+            r.cardProvider = TestSupport.cards();
+            r.topology = () -> TestSupport.topology(TopologyKind.RING, 4);
+        } else if (command instanceof LogitsCommand l) {
+            l.planner = PLANNER;
+            l.collectives = ENGINE;
+            l.cardProvider = TestSupport.cards();
+            l.topology = () -> TestSupport.topology(TopologyKind.RING, 4);
+        }
+        return command;
+    }
+
+    static JsonObject json(CommandResult r) {
+        assertTrue(r.isJson());
+        return JsonParser.parseString(r.json()).getAsJsonObject();
+    }
+
+    static List<Integer> ints(JsonArray a) {
+        List<Integer> out = new ArrayList<>();
+        a.forEach(e -> out.add(e.getAsInt()));
+        return out;
+    }
+
+    @Test
+    void modelSynthWritesThePresetsShapes() throws Exception {
+        Path out = dir.resolve("tiny.gguf");
+        JsonObject o = json(new ModelSynthCommand().execute(List.of("--preset", "tiny", "--type", "q4_0", "--out",
+                out.toString(), "--json")));
+        assertEquals(ModelSynth.TINY.parameters(), o.get("parameters").getAsLong());
+        ModelShape shape = new GgufModelReader().read(out);
+        assertEquals(8, shape.layers());
+        assertEquals(512, shape.embedding());
+        assertEquals(4, shape.kvHeads());
+        assertEquals(4096, shape.vocabulary());
+        assertEquals("Q4_0", shape.tensor("blk.3.ffn_down.weight").orElseThrow().type());
+        assertEquals(3, shape.tensor("blk.3.ffn_down.weight").orElseThrow().layer());
+        assertEquals(1536, shape.tensor("blk.3.ffn_down.weight").orElseThrow().rowLength());
+        // same seed, same bytes
+        Path again = dir.resolve("tiny2.gguf");
+        new ModelSynthCommand().execute(List.of("--preset", "tiny", "--type", "q4_0", "--out", again.toString()));
+        assertEquals(-1, Files.mismatch(out, again));
+        assertThrows(UsageException.class, () -> new ModelSynthCommand().execute(List.of("--preset", "huge", "--out",
+                out.toString())));
+    }
+
+    @Test
+    void logitsOnFourCardsMatchLlamaCpp() throws Exception {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        Path out = dir.resolve("logits.f32");
+        JsonObject o = json(wire(new LogitsCommand()).execute(List.of("--model", model.toString(), "--tokens",
+                "1,5,9,42", "--out", out.toString(), "--json")));
+        assertEquals(4, o.get("positions").getAsInt());
+        assertEquals(4, o.getAsJsonObject("plan").get("cards").getAsInt());
+        float[] got = floats(Files.readAllBytes(out));
+        float[] want = floats(Files.readAllBytes(GoldenModels.model("logits/tiny-llama-q8_0.llamacpp.incr.kvf32.f32")));
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(want[i], got[i], 1e-5, "logit " + i);
+        }
+        assertThrows(UsageException.class, () -> wire(new LogitsCommand()).execute(List.of("--model",
+                model.toString(), "--tokens", "1,512", "--out", out.toString())));
+        assertThrows(UsageException.class, () -> wire(new LogitsCommand()).execute(List.of("--model",
+                dir.resolve("none.gguf").toString(), "--tokens", "1", "--out", out.toString())));
+    }
+
+    static float[] floats(byte[] raw) {
+        float[] f = new float[raw.length / 4];
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f);
+        return f;
+    }
+
+    @Test
+    void runGeneratesTheOneCardTokensOnFourCards() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        JsonObject o = json(wire(new RunCommand()).execute(List.of("--model", model.toString(), "--tokens",
+                "1,5,9,42", "--n", "6", "--threads", "1", "--json")));
+        List<Integer> expected;
+        try (PlanExecutor one = Llamas.singleCard(TestSupport.cards(), GgufReader.open(model), DotMode.GGML, 1)) {
+            expected = Generation.generate(one, new int[] {1, 5, 9, 42}, 6, Sampler.greedy(), 2, null);
+        }
+        assertEquals(expected, ints(o.getAsJsonArray("tokens")));
+        JsonObject timing = o.getAsJsonObject("timing");
+        assertEquals(4, timing.getAsJsonArray("perCard").size());
+        assertEquals(4.0, timing.get("allreducesPerToken").getAsDouble(), "2 allreduces x 2 blocks");
+        assertTrue(timing.get("tokensPerSecond").getAsDouble() > 0);
+        JsonObject plan = o.getAsJsonObject("plan");
+        assertEquals(2, plan.getAsJsonObject("blocks").get("TensorParallel").getAsInt());
+        assertEquals(4, plan.getAsJsonArray("perCard").size());
+        // text prompt, sampling, two cards on a mesh
+        CommandResult text = wire(new RunCommand()).execute(List.of("--model", model.toString(), "--prompt",
+                "Hello world", "--n", "3", "--temperature", "0.9", "--top-k", "20", "--top-p", "0.9", "--seed", "7",
+                "--cards", "2", "--kind", "mesh"));
+        assertTrue(String.join("\n", text.lines()).contains("text: "), text.lines().toString());
+        assertThrows(UsageException.class, () -> wire(new RunCommand()).execute(List.of("--model", model.toString(),
+                "--prompt", "x", "--tokens", "1")));
+        assertThrows(CardMemoryExceededException.class, () -> wire(new RunCommand()).execute(List.of("--model",
+                model.toString(), "--card-memory", "1000", "--n", "1")));
+    }
+
+    @Test
+    void runWithoutAModelSynthesizesTheTinyPresetOnce() throws Exception {
+        Path cache = dir.resolve("cache");
+        System.setProperty("spanker.cache", cache.toString());
+        try {
+            JsonObject o = json(wire(new RunCommand()).execute(List.of("--n", "4", "--json")));
+            Path cached = Path.of(o.get("model").getAsString());
+            assertTrue(cached.startsWith(cache), cached.toString());
+            long modified = Files.getLastModifiedTime(cached).toMillis();
+            assertEquals(4, o.getAsJsonArray("tokens").size());
+            JsonObject again = json(wire(new RunCommand()).execute(List.of("--n", "4", "--json")));
+            assertEquals(o.getAsJsonArray("tokens"), again.getAsJsonArray("tokens"), "greedy and reproducible");
+            assertEquals(modified, Files.getLastModifiedTime(cached).toMillis(), "synthesized once");
+        } finally {
+            System.clearProperty("spanker.cache");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package org.popsolutions.spanker.device.mock;
+
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.device.mock.card.LinkEventSink;
+import org.popsolutions.spanker.device.mock.card.MockCardGroup;
+
+/** Opens groups of in-process mock cards; port changes go to EventAdmin when it is there. */
+@Component(property = CardProvider.PROVIDER + "=" + MockCardsSpec.PROVIDER)
+public final class MockCardProvider implements CardProvider {
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile LinkEventSink events;
+
+    public MockCardProvider() {
+    }
+
+    @Override
+    public String name() {
+        return MockCardsSpec.PROVIDER;
+    }
+
+    @Override
+    public CardGroup open(CardGroupSpec spec) {
+        return new MockCardGroup(spec, MockCardsSpec.PROVIDER, (card, port, neighbour, state, previous) -> {
+            LinkEventSink sink = events;
+            if (sink != null) {
+                sink.linkState(card, port, neighbour, state, previous);
+            }
+        });
+    }
+}

@@ -1,0 +1,95 @@
+package org.popsolutions.spanker.device.mock.card;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.Topology;
+
+/**
+ * Mock cards opened together: one {@link MockCard} per card of the topology, each directed link of the topology a
+ * {@link MockLink}. Card c's ports are its outgoing links in the topology's order (a ring: downstream, then
+ * upstream; a mesh: the other cards in order); a port carries the link out and the reverse link in.
+ */
+public final class MockCardGroup implements CardGroup {
+    /** How long a receive waits for its message before it fails (never a hang). */
+    public static final long RECEIVE_TIMEOUT_NANOS = 60_000_000_000L;
+
+    private final Topology topology;
+    private final List<SailCard> cards;
+    private final List<MockLink> links = new ArrayList<>();
+
+    public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events) {
+        this(spec, provider, events, RECEIVE_TIMEOUT_NANOS);
+    }
+
+    public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events, long receiveTimeoutNanos) {
+        this.topology = spec.topology();
+        int n = topology.cardCount();
+        MockLink[][] byPair = new MockLink[n][n];
+        List<List<Link>> outgoing = new ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            outgoing.add(new ArrayList<>());
+        }
+        for (Link link : topology.links()) {
+            if (byPair[link.local()][link.remote()] != null) {
+                throw new InvalidConfigurationException("the topology lists link " + link.local() + " -> "
+                        + link.remote() + " twice");
+            }
+            MockLink mock = new MockLink(link.local(), link.remote(), link.state());
+            byPair[link.local()][link.remote()] = mock;
+            links.add(mock);
+            outgoing.get(link.local()).add(link);
+        }
+        int threads = spec.hostThreadsPerCard() > 0 ? spec.hostThreadsPerCard()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, n));
+        List<SailCard> opened = new ArrayList<>(n);
+        try {
+            for (int c = 0; c < n; c++) {
+                List<Link> out = outgoing.get(c);
+                MockPort[] ports = new MockPort[out.size()];
+                for (int p = 0; p < ports.length; p++) {
+                    Link link = out.get(p);
+                    MockLink back = byPair[link.remote()][c];
+                    if (back == null) {
+                        throw new InvalidConfigurationException("link " + c + " -> " + link.remote()
+                                + " has no way back (" + link.remote() + " -> " + c + "); a cable carries both"
+                                + " directions");
+                    }
+                    int neighbourPort = outgoing.get(link.remote()).indexOf(
+                            topology.link(link.remote(), c).orElseThrow());
+                    ports[p] = new MockPort(new LinkPort(p, link.remote(), neighbourPort, link.bandwidthBytesPerSecond(),
+                            link.latencySeconds()), byPair[c][link.remote()], back);
+                }
+                opened.add(new MockCard(topology.cards().get(c), provider, ports, spec.shaping(), threads,
+                        receiveTimeoutNanos, events));
+            }
+        } catch (RuntimeException e) {
+            opened.forEach(card -> ((MockCard) card).close());
+            throw e;
+        }
+        this.cards = List.copyOf(opened);
+    }
+
+    @Override
+    public Topology topology() {
+        return topology;
+    }
+
+    @Override
+    public List<SailCard> cards() {
+        return cards;
+    }
+
+    @Override
+    public void close() {
+        for (SailCard card : cards) {
+            ((MockCard) card).close();
+        }
+        links.forEach(MockLink::drain);
+    }
+}

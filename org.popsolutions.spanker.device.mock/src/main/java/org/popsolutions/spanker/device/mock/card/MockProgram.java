@@ -1,0 +1,630 @@
+package org.popsolutions.spanker.device.mock.card;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.LinkShaping;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormat;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * A program compiled against one mock card: every operand checked and resolved to its buffer once, scratch space
+ * allocated once, so running it again (every token) allocates nothing of its own. The arithmetic is ggml's CPU
+ * order where it matters, as the SPI's op documentation states.
+ */
+final class MockProgram {
+    interface Step {
+        void run();
+    }
+
+    /** An operand that does not fit the op, found while compiling. */
+    static final class CompileFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int opIndex;
+
+        CompileFailure(int opIndex, String reason) {
+            super(reason, null, false, false);
+            this.opIndex = opIndex;
+        }
+    }
+
+    /** {@code length} float32 values from value {@code at} of a buffer. */
+    private record Floats(MockRegion region, int at, int length) {
+        float[] array() {
+            return region.floats();
+        }
+    }
+
+    private final MockCard card;
+    private final List<MockRegion> used = new java.util.ArrayList<>();
+    final Step[] steps;
+
+    MockProgram(MockCard card, Program program) {
+        this.card = card;
+        List<Op> ops = program.ops();
+        this.steps = new Step[ops.size()];
+        for (int i = 0; i < steps.length; i++) {
+            try {
+                steps[i] = compile(ops.get(i));
+            } catch (OpFailure | IllegalArgumentException e) {
+                throw new CompileFailure(i, e.getMessage());
+            }
+        }
+    }
+
+    /** False once a buffer the program names has been freed (its handle will not come back). */
+    boolean stillValid() {
+        for (MockRegion r : used) {
+            if (r.freed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private MockRegion region(Slice s, String what) {
+        if (s.isNone()) {
+            throw new OpFailure(what + " is missing");
+        }
+        MockRegion r = card.region(s.buffer());
+        if (s.offset() + s.bytes() > r.bytes) {
+            throw new OpFailure(what + ": bytes [" + s.offset() + ", " + (s.offset() + s.bytes()) + ") fall outside "
+                    + r.purpose + " (" + r.bytes + " bytes)");
+        }
+        if (!used.contains(r)) {
+            used.add(r);
+        }
+        return r;
+    }
+
+    private Floats floats(Slice s, String what, long expected) {
+        MockRegion r = region(s, what);
+        if (s.offset() % Float.BYTES != 0 || s.bytes() % Float.BYTES != 0) {
+            throw new OpFailure(what + " is not a range of whole float32 values (offset " + s.offset() + ", "
+                    + s.bytes() + " bytes)");
+        }
+        if (expected >= 0 && s.bytes() != expected * Float.BYTES) {
+            throw new OpFailure(what + " holds " + s.bytes() / Float.BYTES + " values, the op needs " + expected);
+        }
+        return new Floats(r, (int) (s.offset() / Float.BYTES), (int) (s.bytes() / Float.BYTES));
+    }
+
+    private static GgmlType type(int id) {
+        GgmlType t = GgmlType.byId(id).orElseThrow(() -> new OpFailure("no ggml type has id " + id));
+        if (!t.computable() || QuantFormats.find(t).isEmpty() || !Kernels.supports(t)) {
+            throw new OpFailure("this card does not compute with " + t.ggmlName() + " weights");
+        }
+        return t;
+    }
+
+    private int position(MockRegion r, Slice s) {
+        int p = r.int32(s.offset());
+        if (p < 0) {
+            throw new OpFailure("position/row " + p + " is negative");
+        }
+        return p;
+    }
+
+    private Step compile(Op op) {
+        // Java 17: no pattern switch over the sealed ops yet
+        if (op instanceof Op.EmbeddingRow e) {
+            return embeddingRow(e);
+        } else if (op instanceof Op.MatMul m) {
+            return matMul(m);
+        } else if (op instanceof Op.RmsNorm n) {
+            return rmsNorm(n);
+        } else if (op instanceof Op.Rope r) {
+            return rope(r);
+        } else if (op instanceof Op.Attention a) {
+            return attention(a);
+        } else if (op instanceof Op.SwiGlu s) {
+            return swiGlu(s);
+        } else if (op instanceof Op.Add a) {
+            return add(a);
+        } else if (op instanceof Op.Copy c) {
+            return copy(c);
+        } else if (op instanceof Op.Send s) {
+            return send(s);
+        } else if (op instanceof Op.Receive r) {
+            return receive(r);
+        } else if (op instanceof Op.Forward f) {
+            return forward(f);
+        } else if (op instanceof Op.Reduce r) {
+            return reduce(r);
+        } else if (op instanceof Op.TagOrigins t) {
+            return tagOrigins(t);
+        } else if (op instanceof Op.Divide d) {
+            return divide(d);
+        }
+        throw new OpFailure("this card does not know op " + op.code());
+    }
+
+    private Step embeddingRow(Op.EmbeddingRow e) {
+        GgmlType t = type(e.ggmlType());
+        QuantFormat format = QuantFormats.of(t);
+        Kernels.checkRow(t, e.rowLength());
+        long rowBytes = t.bytesFor(e.rowLength());
+        MockRegion table = region(e.table(), "table");
+        long tableRows = e.table().bytes() / rowBytes;
+        MockRegion index = region(e.rowIndex(), "row index");
+        if (e.rowIndex().bytes() < Integer.BYTES) {
+            throw new OpFailure("row index holds " + e.rowIndex().bytes() + " bytes, an int32 needs 4");
+        }
+        Floats out = floats(e.out(), "out", e.rowLength());
+        long tableOffset = e.table().offset();
+        return () -> {
+            int row = position(index, e.rowIndex());
+            if (row >= tableRows) {
+                throw new OpFailure("row " + row + " is outside the table's " + tableRows + " rows");
+            }
+            format.dequantize(table.bytes(), (int) (tableOffset + row * rowBytes), out.array(), out.at(), out.length());
+        };
+    }
+
+    private Step matMul(Op.MatMul m) {
+        GgmlType t = type(m.ggmlType());
+        if (m.rows() > 0) {
+            Kernels.checkRow(t, m.columns());
+        }
+        long bytes = t.bytesFor(m.columns()) * m.rows();
+        if (m.weights().bytes() != bytes) {
+            throw new OpFailure("weights hold " + m.weights().bytes() + " bytes; " + m.rows() + " rows of "
+                    + m.columns() + " " + t.ggmlName() + " values are " + bytes);
+        }
+        MockRegion weights = region(m.weights(), "weights");
+        Floats x = floats(m.x(), "x", (long) m.vectors() * m.columns());
+        Floats out = floats(m.out(), "out", (long) m.vectors() * m.rows());
+        DotMode mode = m.mode() == ActivationMode.GGML ? DotMode.GGML : DotMode.FLOAT;
+        WeightView view = new WeightView(weights, m.weights());
+        if (m.rows() == 0) {
+            return () -> {
+            };
+        }
+        if (m.vectors() == 1) {
+            boolean inPlace = x.at() == 0 && out.at() == 0;
+            float[] xs = inPlace ? null : new float[m.columns()];
+            float[] os = inPlace ? null : new float[m.rows()];
+            return () -> {
+                if (inPlace) {
+                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), x.array(), out.array(), mode);
+                } else {
+                    System.arraycopy(x.array(), x.at(), xs, 0, xs.length);
+                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), xs, os, mode);
+                    System.arraycopy(os, 0, out.array(), out.at(), os.length);
+                }
+            };
+        }
+        float[][] xs = new float[m.vectors()][m.columns()];
+        float[][] os = new float[m.vectors()][m.rows()];
+        return () -> {
+            float[] xa = x.array();
+            for (int v = 0; v < xs.length; v++) {
+                System.arraycopy(xa, x.at() + v * m.columns(), xs[v], 0, m.columns());
+            }
+            card.matVec.matmul(t, view.get(), m.rows(), m.columns(), xs, os, mode);
+            float[] oa = out.array();
+            for (int v = 0; v < os.length; v++) {
+                System.arraycopy(os[v], 0, oa, out.at() + v * m.rows(), m.rows());
+            }
+        };
+    }
+
+    /** The weights' bytes as a buffer of their own (kernels index from 0), taken again if the buffer changed form. */
+    private static final class WeightView {
+        private final MockRegion region;
+        private final Slice slice;
+        private ByteBuffer view;
+        private int form = -1;
+
+        WeightView(MockRegion region, Slice slice) {
+            this.region = region;
+            this.slice = slice;
+        }
+
+        ByteBuffer get() {
+            ByteBuffer bytes = region.bytes();
+            if (view == null || form != region.form()) {
+                view = bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+                form = region.form();
+            }
+            return view;
+        }
+    }
+
+    private Step rmsNorm(Op.RmsNorm n) {
+        Floats x = floats(n.x(), "x", -1);
+        Floats w = floats(n.weight(), "weight", x.length());
+        Floats out = floats(n.out(), "out", x.length());
+        float eps = n.epsilon();
+        return () -> {
+            float[] xa = x.array();
+            float[] wa = w.array();
+            float[] oa = out.array();
+            int len = x.length();
+            double sum = 0;
+            for (int i = 0; i < len; i++) {
+                float v = xa[x.at() + i];
+                sum += v * v;
+            }
+            float mean = (float) (sum / len);
+            float scale = 1.0f / (float) Math.sqrt(mean + eps);
+            for (int i = 0; i < len; i++) {
+                oa[out.at() + i] = (xa[x.at() + i] * scale) * wa[w.at() + i];
+            }
+        };
+    }
+
+    private Step rope(Op.Rope r) {
+        int hd = r.headDimension();
+        if (r.ropeDimensions() < 0 || r.ropeDimensions() > hd || r.ropeDimensions() % 2 != 0) {
+            throw new OpFailure("RoPE dimensions " + r.ropeDimensions() + " must be even and at most the head"
+                    + " dimension " + hd);
+        }
+        Floats v = floats(r.vectors(), "vectors", (long) r.heads() * hd);
+        MockRegion pos = region(r.position(), "position");
+        float[] cos = new float[r.ropeDimensions() / 2];
+        float[] sin = new float[cos.length];
+        float base = r.base();
+        return () -> {
+            int position = position(pos, r.position());
+            ropeAngles(position, base, hd, cos, sin);
+            float[] a = v.array();
+            for (int h = 0; h < r.heads(); h++) {
+                int at = v.at() + h * hd;
+                for (int i = 0; i < cos.length; i++) {
+                    float x0 = a[at + 2 * i];
+                    float x1 = a[at + 2 * i + 1];
+                    a[at + 2 * i] = x0 * cos[i] - x1 * sin[i];
+                    a[at + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
+                }
+            }
+        };
+    }
+
+    /** cos and sin of θ_i = pos·base^(−2i/headDim), in double, rounded to float. */
+    private static void ropeAngles(int position, float base, int headDim, float[] cos, float[] sin) {
+        for (int i = 0; i < cos.length; i++) {
+            double theta = position * Math.pow(base, -2.0 * i / headDim);
+            cos[i] = (float) Math.cos(theta);
+            sin[i] = (float) Math.sin(theta);
+        }
+    }
+
+    private Step attention(Op.Attention a) {
+        int hd = a.headDimension();
+        int heads = a.heads();
+        int kvHeads = a.kvHeads();
+        int kvWidth = kvHeads * hd;
+        Floats query = floats(a.query(), "query", (long) heads * hd);
+        Floats key = floats(a.key(), "key", kvWidth);
+        Floats value = floats(a.value(), "value", kvWidth);
+        Floats keys = floats(a.keyCache(), "key cache", -1);
+        Floats values = floats(a.valueCache(), "value cache", keys.length());
+        Floats out = floats(a.out(), "out", (long) heads * hd);
+        MockRegion pos = region(a.position(), "position");
+        if (kvWidth == 0 || keys.length() % kvWidth != 0) {
+            throw new OpFailure("the KV cache (" + keys.length() + " values) is not rows of " + kvWidth + " values");
+        }
+        int capacity = keys.length() / kvWidth;
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] scores = new float[heads * capacity];
+        return () -> {
+            int position = position(pos, a.position());
+            if (position >= capacity) {
+                throw new OpFailure("position " + position + " is outside the KV cache's " + capacity + " rows");
+            }
+            float[] k = keys.array();
+            float[] v = values.array();
+            System.arraycopy(key.array(), key.at(), k, keys.at() + position * kvWidth, kvWidth);
+            System.arraycopy(value.array(), value.at(), v, values.at() + position * kvWidth, kvWidth);
+            float[] q = query.array();
+            float[] o = out.array();
+            Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
+            card.rows.forRows(heads, (from, to) -> {
+                for (int h = from; h < to; h++) {
+                    int qAt = query.at() + h * hd;
+                    int oAt = out.at() + h * hd;
+                    int kvAt = h / group * hd;
+                    int sAt = h * capacity;
+                    for (int t = 0; t <= position; t++) {
+                        int kAt = keys.at() + t * kvWidth + kvAt;
+                        float s = 0;
+                        for (int d = 0; d < hd; d++) {
+                            s += q[qAt + d] * k[kAt + d];
+                        }
+                        scores[sAt + t] = s * scale;
+                    }
+                    softmax(scores, sAt, position + 1);
+                    for (int t = 0; t <= position; t++) {
+                        float w = scores[sAt + t];
+                        int vAt = values.at() + t * kvWidth + kvAt;
+                        for (int d = 0; d < hd; d++) {
+                            o[oAt + d] += w * v[vAt + d];
+                        }
+                    }
+                }
+            });
+        };
+    }
+
+    /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */
+    private static void softmax(float[] x, int at, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = at; i < at + n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        double sum = 0;
+        for (int i = at; i < at + n; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = at; i < at + n; i++) {
+            x[i] *= inv;
+        }
+    }
+
+    private Step swiGlu(Op.SwiGlu s) {
+        Floats gate = floats(s.gate(), "gate", -1);
+        Floats up = floats(s.up(), "up", gate.length());
+        Floats out = floats(s.out(), "out", gate.length());
+        return () -> {
+            float[] g = gate.array();
+            float[] u = up.array();
+            float[] o = out.array();
+            for (int i = 0; i < gate.length(); i++) {
+                float x = g[gate.at() + i];
+                o[out.at() + i] = x / (1.0f + (float) Math.exp(-x)) * u[up.at() + i];
+            }
+        };
+    }
+
+    private Step add(Op.Add op) {
+        Floats a = floats(op.a(), "a", -1);
+        Floats b = floats(op.b(), "b", a.length());
+        Floats out = floats(op.out(), "out", a.length());
+        return () -> {
+            float[] x = a.array();
+            float[] y = b.array();
+            float[] o = out.array();
+            for (int i = 0; i < a.length(); i++) {
+                o[out.at() + i] = x[a.at() + i] + y[b.at() + i];
+            }
+        };
+    }
+
+    private Step copy(Op.Copy c) {
+        if (c.from().bytes() != c.to().bytes()) {
+            throw new OpFailure("copy from " + c.from().bytes() + " bytes into " + c.to().bytes());
+        }
+        MockRegion fromRegion = region(c.from(), "from");
+        MockRegion toRegion = region(c.to(), "to");
+        boolean aligned = c.from().offset() % 4 == 0 && c.to().offset() % 4 == 0 && c.from().bytes() % 4 == 0
+                && fromRegion.bytes % 4 == 0 && toRegion.bytes % 4 == 0;
+        int fromAt = (int) (c.from().offset() / Float.BYTES);
+        int toAt = (int) (c.to().offset() / Float.BYTES);
+        int count = (int) (c.from().bytes() / Float.BYTES);
+        return () -> {
+            // float32 data moves as floats; origin tags and odd ranges as bytes
+            if (aligned && (fromRegion.isFloats() || toRegion.isFloats())) {
+                System.arraycopy(fromRegion.floats(), fromAt, toRegion.floats(), toAt, count);
+            } else {
+                toRegion.bytes().put((int) c.to().offset(), fromRegion.bytes(), (int) c.from().offset(),
+                        (int) c.from().bytes());
+            }
+        };
+    }
+
+    private MockPort port(int port) {
+        if (port < 0 || port >= card.ports.length) {
+            throw new OpFailure("card " + card.index() + " has ports 0.." + (card.ports.length - 1) + ", not " + port);
+        }
+        return card.ports[port];
+    }
+
+    private MockRegion tags(Slice tags, long count, String what) {
+        if (tags.isNone()) {
+            return null;
+        }
+        MockRegion r = region(tags, what);
+        if (tags.bytes() != count) {
+            throw new OpFailure(what + " hold " + tags.bytes() + " bytes, one per value needs " + count);
+        }
+        return r;
+    }
+
+    private Step send(Op.Send s) {
+        MockPort port = port(s.port());
+        Floats values = floats(s.values(), "values", -1);
+        MockRegion tags = tags(s.tags(), values.length(), "tags");
+        int tagAt = (int) s.tags().offset();
+        LinkShaping shaping = card.shaping;
+        double beta = shaping == null || shaping.linkBytesPerSecond() <= 0 ? 0 : 1 / shaping.linkBytesPerSecond();
+        return () -> {
+            MockLink link = port.out;
+            MockLink.Message m = link.take(values.length(), tags != null);
+            System.arraycopy(values.array(), values.at(), m.values, 0, values.length());
+            if (tags != null) {
+                tags.bytes().get(tagAt, m.tags, 0, values.length());
+            }
+            long now = shaping == null ? 0 : System.nanoTime();
+            m.doneNanos = link.book(now, m.bytes(), beta);
+            m.hops = 1;
+            link.put(m);
+        };
+    }
+
+    private MockLink.Message arrive(MockPort port, long bytes) {
+        MockLink.Message m = port.in.next(card.receiveTimeoutNanos);
+        if (m.bytes() != bytes) {
+            long got = m.bytes();
+            port.in.recycle(m);
+            throw new OpFailure("the message on port " + port.info.port() + " has " + got + " bytes, the op expects "
+                    + bytes);
+        }
+        port.receivedBytes += bytes;
+        port.receivedMessages++;
+        if (card.shaping != null) {
+            Waits.until(m.doneNanos + (long) (m.hops * card.shaping.linkLatencySeconds() * 1e9));
+        }
+        return m;
+    }
+
+    private Step receive(Op.Receive r) {
+        MockPort port = port(r.port());
+        Floats values = floats(r.values(), "values", -1);
+        MockRegion tags = tags(r.tags(), values.length(), "tags");
+        int tagAt = (int) r.tags().offset();
+        long bytes = (long) values.length() * Float.BYTES + (tags == null ? 0 : values.length());
+        Combine combine = r.combine();
+        LinkShaping shaping = card.shaping;
+        double gamma = shaping == null || shaping.reduceBytesPerSecond() <= 0 ? 0 : 1 / shaping.reduceBytesPerSecond();
+        return () -> {
+            MockLink.Message m = arrive(port, bytes);
+            try {
+                byte[] accTags = tags == null ? null : tags.bytes().array();
+                int accTagAt = tags == null ? 0 : tags.bytes().arrayOffset() + tagAt;
+                combine(combine, values.array(), values.at(), accTags, accTagAt, m.values, 0, m.tags, 0,
+                        values.length());
+                if (gamma > 0 && combine != Combine.COPY) {
+                    long start = Math.max(System.nanoTime(), card.reduceBusyUntilNanos);
+                    card.reduceBusyUntilNanos = start + (long) (values.length() * (long) Float.BYTES * gamma * 1e9);
+                    Waits.until(card.reduceBusyUntilNanos);
+                }
+            } finally {
+                port.in.recycle(m);
+            }
+        };
+    }
+
+    private Step forward(Op.Forward f) {
+        MockPort from = port(f.fromPort());
+        MockPort to = port(f.toPort());
+        LinkShaping shaping = card.shaping;
+        double beta = shaping == null || shaping.linkBytesPerSecond() <= 0 ? 0 : 1 / shaping.linkBytesPerSecond();
+        return () -> {
+            MockLink.Message m = from.in.next(card.receiveTimeoutNanos);
+            if (m.bytes() != f.bytes()) {
+                long got = m.bytes();
+                from.in.recycle(m);
+                throw new OpFailure("the message on port " + f.fromPort() + " has " + got + " bytes, the forward"
+                        + " expects " + f.bytes());
+            }
+            from.receivedBytes += m.bytes();
+            from.receivedMessages++;
+            if (beta > 0) {
+                // cut-through: the next link starts carrying the message as soon as its first bytes are here
+                long start = m.doneNanos - (long) (m.bytes() * beta * 1e9);
+                m.doneNanos = Math.max(m.doneNanos, to.out.book(start, m.bytes(), beta));
+            }
+            m.hops++;
+            to.out.put(m);
+        };
+    }
+
+    private Step reduce(Op.Reduce r) {
+        Floats into = floats(r.into(), "into", -1);
+        Floats from = floats(r.from(), "from", into.length());
+        MockRegion intoTags = tags(r.intoTags(), into.length(), "into tags");
+        MockRegion fromTags = tags(r.fromTags(), into.length(), "from tags");
+        if ((intoTags == null) != (fromTags == null)) {
+            throw new OpFailure("origin tags are given for both operands or for neither");
+        }
+        int intoTagAt = (int) r.intoTags().offset();
+        int fromTagAt = (int) r.fromTags().offset();
+        return () -> {
+            byte[] it = intoTags == null ? null : intoTags.bytes().array();
+            byte[] ft = fromTags == null ? null : fromTags.bytes().array();
+            combine(r.combine(), into.array(), into.at(), it, it == null ? 0 : intoTags.bytes().arrayOffset() + intoTagAt,
+                    from.array(), from.at(), ft, ft == null ? 0 : fromTags.bytes().arrayOffset() + fromTagAt,
+                    into.length());
+        };
+    }
+
+    private Step tagOrigins(Op.TagOrigins t) {
+        Floats values = floats(t.values(), "values", -1);
+        MockRegion tags = tags(t.tags(), values.length(), "tags");
+        if (tags == null) {
+            throw new OpFailure("tags are missing");
+        }
+        int tagAt = (int) t.tags().offset();
+        float neutral = t.combine() == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        return () -> {
+            byte[] tg = tags.bytes().array();
+            int base = tags.bytes().arrayOffset() + tagAt;
+            Arrays.fill(tg, base, base + values.length(), (byte) t.card());
+            if (t.card() != 0) {
+                float[] v = values.array();
+                for (int i = 0; i < values.length(); i++) {
+                    if (Float.isNaN(v[values.at() + i])) {
+                        v[values.at() + i] = neutral;
+                        // a hidden NaN loses every tie too, so a real ±∞ from any card keeps its own bits
+                        tg[base + i] = (byte) 0xFF;
+                    }
+                }
+            }
+        };
+    }
+
+    private Step divide(Op.Divide d) {
+        Floats values = floats(d.values(), "values", -1);
+        float divisor = d.divisor();
+        return () -> {
+            float[] v = values.array();
+            for (int i = values.at(); i < values.at() + values.length(); i++) {
+                v[i] = v[i] / divisor;
+            }
+        };
+    }
+
+    /** acc ⊕= in over {@code length} values, as {@link Combine} documents (tags null when untagged). */
+    static void combine(Combine op, float[] acc, int accAt, byte[] accTags, int accTagAt, float[] in, int inAt,
+            byte[] inTags, int inTagAt, int length) {
+        switch (op) {
+            case COPY -> {
+                System.arraycopy(in, inAt, acc, accAt, length);
+                if (accTags != null) {
+                    System.arraycopy(inTags, inTagAt, accTags, accTagAt, length);
+                }
+            }
+            case SUM -> {
+                for (int i = 0; i < length; i++) {
+                    acc[accAt + i] = acc[accAt + i] + in[inAt + i];
+                }
+            }
+            case MAX, MIN -> {
+                boolean max = op == Combine.MAX;
+                if (accTags == null) {
+                    for (int i = 0; i < length; i++) {
+                        float a = acc[accAt + i];
+                        float v = in[inAt + i];
+                        if (max ? v > a : v < a) {
+                            acc[accAt + i] = v;
+                        }
+                    }
+                    return;
+                }
+                for (int i = 0; i < length; i++) {
+                    float a = acc[accAt + i];
+                    float v = in[inAt + i];
+                    if (!Float.isNaN(a) && (Float.isNaN(v) || (max ? v > a : v < a)
+                            || v == a && (inTags[inTagAt + i] & 0xFF) < (accTags[accTagAt + i] & 0xFF))) {
+                        acc[accAt + i] = v;
+                        accTags[accTagAt + i] = inTags[inTagAt + i];
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package org.popsolutions.spanker.device.mock.card;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.CardOpException;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.OpCode;
+import org.popsolutions.spanker.api.card.OutOfCardMemoryException;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+class MockCardTest {
+    private final List<MockCardGroup> groups = new ArrayList<>();
+    private final List<String> events = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        groups.forEach(MockCardGroup::close);
+    }
+
+    private MockCardGroup open(TopologyKind kind, int cards, long memory) {
+        MockCardGroup g = new MockCardGroup(
+                CardGroupSpec.of(Topology.uniform(kind, cards, "mock", memory, 500_000_000L, 1e-6)), "mock",
+                (card, port, neighbour, state, previous) -> {
+                    synchronized (events) {
+                        events.add(card + ":" + port + "->" + neighbour + " " + previous + ">" + state);
+                    }
+                }, 2_000_000_000L);
+        groups.add(g);
+        return g;
+    }
+
+    private static ByteBuffer floats(float... values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(values);
+        return b;
+    }
+
+    private static float[] readFloats(SailCard card, CardBuffer buffer) {
+        ByteBuffer b = ByteBuffer.allocate((int) buffer.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        card.read(buffer, 0, b);
+        float[] f = new float[(int) buffer.bytes() / 4];
+        b.asFloatBuffer().get(f);
+        return f;
+    }
+
+    @Test
+    void theConfiguredCapacityCountsAndARefusalNamesCardRequestAndFree() {
+        SailCard card = open(TopologyKind.RING, 2, 1000).cards().get(1);
+        card.allocate(600, "a");
+        OutOfCardMemoryException e = assertThrows(OutOfCardMemoryException.class, () -> card.allocate(500, "b"));
+        assertEquals(1, e.card());
+        assertEquals(500, e.requested());
+        assertEquals(400, e.free());
+        assertEquals(600, card.memory().usedBytes());
+    }
+
+    @Test
+    void hostLinkTransfersLandAtTheirOffsetAndAreCounted() {
+        SailCard card = open(TopologyKind.RING, 1, 1 << 20).cards().get(0);
+        CardBuffer b = card.allocate(16, "x");
+        card.write(b, 4, floats(1.5f, -2f));
+        assertArrayEquals(new float[] {0, 1.5f, -2f, 0}, readFloats(card, b));
+        assertEquals(8, card.telemetry().hostWriteBytes());
+        assertEquals(16, card.telemetry().hostReadBytes());
+        assertThrows(IllegalArgumentException.class, () -> card.write(b, 12, floats(1, 2)));
+    }
+
+    @Test
+    void aMatMulOnTheCardIsTheHostKernelsProduct() {
+        SailCard card = open(TopologyKind.RING, 1, 1 << 24).cards().get(0);
+        int rows = 8;
+        int cols = 64;
+        Random random = new Random(7);
+        float[] w = new float[rows * cols];
+        float[] x = new float[cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        byte[] q = QuantFormats.of(GgmlType.Q8_0).quantize(w);
+        CardBuffer weights = card.allocate(q.length, "w");
+        card.write(weights, 0, ByteBuffer.wrap(q));
+        CardBuffer xb = card.allocate(cols * 4L, "x");
+        card.write(xb, 0, floats(x));
+        CardBuffer out = card.allocate(rows * 4L, "out");
+        card.submit(Program.of("mm", new Op.MatMul(GgmlType.Q8_0.id(), Slice.of(weights), rows, cols, 1,
+                Slice.of(xb), Slice.of(out), ActivationMode.GGML))).join();
+        float[] expected = new float[rows];
+        try (RowExecutor one = new RowExecutor(1)) {
+            new MatVec(Kernels.best(), one).matvec(GgmlType.Q8_0,
+                    ByteBuffer.wrap(q).order(ByteOrder.LITTLE_ENDIAN), rows, cols, x, expected, DotMode.GGML);
+        }
+        assertArrayEquals(expected, readFloats(card, out));
+    }
+
+    @Test
+    void aSendReachesTheNeighbourAndReduceOnReceiveFoldsIntoTheReceiver() {
+        MockCardGroup g = open(TopologyKind.RING, 3, 1 << 20);
+        SailCard a = g.cards().get(0);
+        SailCard b = g.cards().get(1);
+        CardBuffer ab = a.allocate(8, "a");
+        CardBuffer bb = b.allocate(8, "b");
+        a.write(ab, 0, floats(1, Float.NaN));
+        b.write(bb, 0, floats(2, 5));
+        int aToB = a.identity().portTo(1);
+        int bFromA = b.identity().portTo(0);
+        var sent = a.submit(Program.of("send", new Op.Send(aToB, Slice.of(ab), Slice.NONE)));
+        b.submit(Program.of("recv", new Op.Receive(bFromA, Slice.of(bb), Slice.NONE, Combine.MAX))).join();
+        sent.join();
+        // strict MAX with the receiver as accumulator: an incoming NaN is skipped
+        assertArrayEquals(new float[] {2, 5}, readFloats(b, bb));
+        assertEquals(8, a.telemetry().ports().get(aToB).sentBytes());
+        assertEquals(8, b.telemetry().ports().get(bFromA).receivedBytes());
+    }
+
+    @Test
+    void aMessageForACardTwoHopsAwayIsForwardedByTheOneBetween() {
+        MockCardGroup g = open(TopologyKind.RING, 5, 1 << 20);
+        SailCard c0 = g.cards().get(0);
+        SailCard c1 = g.cards().get(1);
+        SailCard c2 = g.cards().get(2);
+        CardBuffer from = c0.allocate(4, "x");
+        CardBuffer into = c2.allocate(4, "y");
+        c0.write(from, 0, floats(42));
+        c0.submit(Program.of("s", new Op.Send(c0.identity().portTo(1), Slice.of(from), Slice.NONE)));
+        c1.submit(Program.of("f", new Op.Forward(c1.identity().portTo(0), c1.identity().portTo(2), 4)));
+        c2.submit(Program.of("r", new Op.Receive(c2.identity().portTo(1), Slice.of(into), Slice.NONE,
+                Combine.COPY))).join();
+        assertArrayEquals(new float[] {42}, readFloats(c2, into));
+    }
+
+    @Test
+    void dataMovesOnlyWhileTheLinkIsUpAndEveryChangeIsReported() {
+        MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
+        SailCard a = g.cards().get(0);
+        CardBuffer ab = a.allocate(4, "a");
+        a.enablePort(0, false);
+        assertEquals(LinkState.DOWN, a.ports().get(0).state());
+        assertEquals(LinkState.DOWN, g.cards().get(1).ports().get(0).state());
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> a.submit(Program.of("send", new Op.Send(0, Slice.of(ab), Slice.NONE))).join());
+        CardOpException op = assertInstanceOf(CardOpException.class, e.getCause());
+        assertEquals(OpCode.SEND, op.op());
+        assertTrue(op.getMessage().contains("DOWN"), op.getMessage());
+        a.enablePort(0, true);
+        assertEquals(LinkState.UP, a.ports().get(0).state());
+        assertEquals(List.of("0:0->1 UP>DOWN", "1:0->0 UP>DOWN", "0:0->1 DOWN>TRAINING", "1:0->0 DOWN>TRAINING",
+                "0:0->1 TRAINING>UP", "1:0->0 TRAINING>UP"), events);
+    }
+
+    @Test
+    void aReceiveWithNothingComingFailsInsteadOfHanging() {
+        MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
+        SailCard b = g.cards().get(1);
+        CardBuffer bb = b.allocate(4, "b");
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> b.submit(Program.of("recv", new Op.Receive(0, Slice.of(bb), Slice.NONE, Combine.SUM))).join());
+        assertTrue(e.getCause().getMessage().contains("nothing arrived"), e.getCause().getMessage());
+    }
+
+    @Test
+    void anOperandOutsideItsBufferIsANamedErrorOnTheCompletion() {
+        SailCard card = open(TopologyKind.RING, 1, 1 << 20).cards().get(0);
+        CardBuffer x = card.allocate(16, "x");
+        CompletionException e = assertThrows(CompletionException.class, () -> card.submit(Program.of("bad",
+                new Op.Copy(Slice.of(x), Slice.of(x)), new Op.Add(Slice.of(x), new Slice(x.handle(), 8, 16),
+                        Slice.of(x)))).join());
+        CardOpException op = assertInstanceOf(CardOpException.class, e.getCause());
+        assertEquals(1, op.opIndex());
+        assertEquals(OpCode.ADD, op.op());
+        assertTrue(op.getMessage().contains("fall outside x"), op.getMessage());
+    }
+}

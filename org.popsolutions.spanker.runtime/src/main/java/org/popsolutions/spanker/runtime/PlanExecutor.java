@@ -1,0 +1,535 @@
+package org.popsolutions.spanker.runtime;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.popsolutions.spanker.api.BadDimsException;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.TopologyMismatchException;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.ProgramCompletion;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.collective.CollectiveProgram;
+import org.popsolutions.spanker.api.collective.ReduceOp;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.plan.CardShard;
+import org.popsolutions.spanker.api.plan.LayerPlacement;
+import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
+import org.popsolutions.spanker.model.llama.LlamaShards;
+
+/**
+ * Runs a {@link Plan} of a llama model on cards, through the card runtime SPI only: each card's shard goes to it
+ * by host-link writes, each token is one program per card (built once, run for every token: the host writes only
+ * the token and its position), tensor-parallel blocks join their partial sums with AllReduce ops spliced into the
+ * programs ({@link CardCollectives}), the hidden state travels between pipeline stages card to card over the links,
+ * and the logits come back by host-link reads. A single-card plan is the same code.
+ *
+ * <pre>
+ * x = token_embd[token]                                        on plan.firstCard
+ * for each block:
+ *     hand x to the block's cards that lack it (link transfers)
+ *     every card c of the block:  a_c = W_o[:, heads_c] · attention_c(rmsnorm(x))   (own KV cache)
+ *     a = Σ_c a_c   (AllReduce SUM over all cards, the others adding zeros; nothing for one card)
+ *     x = x + a
+ *     every card c:               m_c = W_down[:, ff_c] · (silu(W_gate[ff_c]·xn) · W_up[ff_c]·xn)
+ *     m = Σ_c m_c;  x = x + m
+ * hand x to the output cards; each computes rmsnorm(x) and its rows of the head; the host reads them
+ * </pre>
+ */
+public final class PlanExecutor implements AutoCloseable {
+    /** How to run: activation handling, host threads per (mock) card, tokens the KV caches hold, allreduce algorithm. */
+    public record Options(DotMode mode, int threadsPerCard, int contextLength, CollectiveAlgorithm algorithm) {
+        public Options {
+            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(algorithm, "algorithm");
+            if (threadsPerCard < 1) {
+                throw new IllegalArgumentException("threads per card must be >= 1, got " + threadsPerCard);
+            }
+            if (contextLength < 1) {
+                throw new IllegalArgumentException("context length must be >= 1, got " + contextLength);
+            }
+        }
+    }
+
+    /**
+     * Time and traffic since the last {@link #resetStats()}. Card compute is each card's busy time (its programs,
+     * waits for link messages included); collectives and hand-offs are counted per token from the program's shape,
+     * their time is part of the cards' (they run inside the cards' programs).
+     */
+    public record Stats(int tokens, long wallNanos, long[] cardComputeNanos, long collectiveNanos, int collectives,
+            long collectiveBytes, long handOffNanos, int handOffs, long handOffBytes) {
+    }
+
+    private static final int STEP_BYTES = 8;
+
+    private final LlamaConfig config;
+    private final Plan plan;
+    private final Options options;
+    private final CardGroup group;
+    private final List<SailCard> cards;
+    private final List<CardBuffer> allocated = new ArrayList<>();
+    private final long[] weightBytes;
+    private final long[] kvBytes;
+    private final CardBuffer[] step;
+    private final Program[] programs;
+    private final ByteBuffer stepBytes = ByteBuffer.allocate(STEP_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    private final List<CompletableFuture<ProgramCompletion>> running = new ArrayList<>();
+    private final List<Output> outputs = new ArrayList<>();
+    private final long[] busyBase;
+    private CollectiveAlgorithm lastAlgorithm;
+    private int collectivesPerToken;
+    private int handOffsPerToken;
+
+    private int tokens;
+    private long wallNanos;
+
+    /** An output card's rows of the logits and where the host reads them into. */
+    private record Output(int card, CardBuffer logits, int firstRow, ByteBuffer bytes, FloatBuffer floats) {
+    }
+
+    /** Each card's activation buffers, sized for the largest shard it holds. */
+    private static final class Activations {
+        CardBuffer hidden;
+        CardBuffer normed;
+        CardBuffer partial;
+        CardBuffer zeros;
+        CardBuffer query;
+        CardBuffer key;
+        CardBuffer value;
+        CardBuffer attended;
+        CardBuffer gate;
+        CardBuffer up;
+    }
+
+    /**
+     * Opens the plan's cards from {@code provider} (one per card of {@code topology}), places the shards and builds
+     * the programs; the executor closes the cards when it closes.
+     *
+     * @param collectives joins the tensor-parallel blocks; may be null when no block has two cards
+     */
+    public PlanExecutor(GgufFile file, Plan plan, Topology topology, CardProvider provider,
+            CardCollectives collectives, Options options) {
+        this(file, plan, open(provider, plan, topology, options), collectives, options);
+    }
+
+    private static CardGroup open(CardProvider provider, Plan plan, Topology topology, Options options) {
+        if (plan.cards() != topology.cardCount()) {
+            throw new TopologyMismatchException(plan.cards(), topology.cardCount());
+        }
+        if (provider == null) {
+            throw new InvalidConfigurationException("running a plan needs cards, and no card provider is set: install"
+                    + " a device bundle (e.g. org.popsolutions.spanker.device.mock)");
+        }
+        return provider.open(new CardGroupSpec(topology, null, options.threadsPerCard()));
+    }
+
+    /** On cards already open; the executor closes them when it closes. */
+    public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options) {
+        this.config = LlamaConfig.of(file);
+        this.plan = plan;
+        this.options = options;
+        this.group = group;
+        this.cards = group.cards();
+        int n = cards.size();
+        this.weightBytes = new long[n];
+        this.kvBytes = new long[n];
+        this.step = new CardBuffer[n];
+        this.programs = new Program[n];
+        this.busyBase = new long[n];
+        try {
+            if (plan.cards() != n) {
+                throw new TopologyMismatchException(plan.cards(), n);
+            }
+            LlamaShards.validate(plan, config);
+            build(file, collectives);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Plan plan() {
+        return plan;
+    }
+
+    /** Tokens the KV caches hold. */
+    public int contextLength() {
+        return options.contextLength();
+    }
+
+    /** Bytes of weights each card holds, in card order. */
+    public long[] weightBytesPerCard() {
+        return weightBytes.clone();
+    }
+
+    public long[] kvCacheBytesPerCard() {
+        return kvBytes.clone();
+    }
+
+    /** The cards the plan runs on. */
+    public CardGroup cards() {
+        return group;
+    }
+
+    /** The algorithm of the tensor-parallel AllReduces, if the plan has any. */
+    public CollectiveAlgorithm lastAlgorithm() {
+        return lastAlgorithm;
+    }
+
+    private CardBuffer allocate(int card, long bytes, String purpose) {
+        CardBuffer b = cards.get(card).allocate(bytes, purpose);
+        allocated.add(b);
+        return b;
+    }
+
+    /** Allocates a weight buffer on the card and sends the bytes over the host link. */
+    private Slice place(int card, ByteBuffer bytes, String purpose) {
+        CardBuffer b = allocate(card, bytes.remaining(), purpose);
+        cards.get(card).write(b, 0, bytes);
+        weightBytes[card] += b.bytes();
+        return Slice.of(b);
+    }
+
+    private static long floats(long count) {
+        return count * Float.BYTES;
+    }
+
+    private void build(GgufFile file, CardCollectives collectives) {
+        int n = cards.size();
+        int e = config.embedding();
+        int hd = config.headDimension();
+        ActivationMode mode = options.mode() == DotMode.GGML ? ActivationMode.GGML : ActivationMode.FLOAT;
+        // activation buffers, sized for each card's largest shard
+        int[] maxQuery = new int[n];
+        int[] maxKv = new int[n];
+        int[] maxFf = new int[n];
+        for (LayerPlacement placement : plan.layers()) {
+            for (CardShard s : placement.shards()) {
+                maxQuery[s.card()] = Math.max(maxQuery[s.card()], LlamaShards.queryRows(config, s).length());
+                maxKv[s.card()] = Math.max(maxKv[s.card()], LlamaShards.keyValueRows(config, s).length());
+                maxFf[s.card()] = Math.max(maxFf[s.card()], LlamaShards.feedForwardRows(s).length());
+            }
+        }
+        Activations[] act = new Activations[n];
+        for (int c = 0; c < n; c++) {
+            step[c] = allocate(c, STEP_BYTES, "token and position");
+            Activations a = new Activations();
+            a.hidden = allocate(c, floats(e), "hidden state");
+            a.normed = allocate(c, floats(e), "normed hidden state");
+            a.partial = allocate(c, floats(e), "partial sum");
+            a.zeros = allocate(c, floats(e), "zeros");
+            a.query = allocate(c, floats(maxQuery[c]), "query");
+            a.key = allocate(c, floats(maxKv[c]), "key");
+            a.value = allocate(c, floats(maxKv[c]), "value");
+            a.attended = allocate(c, floats(maxQuery[c]), "attention output");
+            a.gate = allocate(c, floats(maxFf[c]), "gate");
+            a.up = allocate(c, floats(maxFf[c]), "up");
+            act[c] = a;
+        }
+        List<List<Op>> ops = new ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            ops.add(new ArrayList<>());
+        }
+        Slice position = null;
+        int first = plan.firstCard();
+        Weights embedding = Weights.of(file, "token_embd.weight");
+        Slice table = place(first, embedding.bytes(), "token_embd.weight");
+        ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e, new Slice(step[first].handle(), 0, 4),
+                Slice.of(act[first].hidden)));
+        List<Integer> holders = List.of(first);
+        for (LayerPlacement placement : plan.layers()) {
+            handOff(holders, placement.cards(), act, ops);
+            String p = "blk." + placement.layer() + ".";
+            boolean parallel = placement.shards().size() > 1;
+            Weights q = Weights.of(file, p + "attn_q.weight");
+            Weights k = Weights.of(file, p + "attn_k.weight");
+            Weights v = Weights.of(file, p + "attn_v.weight");
+            Weights o = Weights.of(file, p + "attn_output.weight");
+            Weights gate = Weights.of(file, p + "ffn_gate.weight");
+            Weights up = Weights.of(file, p + "ffn_up.weight");
+            Weights down = Weights.of(file, p + "ffn_down.weight");
+            // attention half
+            for (CardShard s : placement.shards()) {
+                int c = s.card();
+                Activations a = act[c];
+                Slice pos = new Slice(step[c].handle(), 4, 4);
+                Slice partial = Slice.of(a.partial);
+                List<Op> card = ops.get(c);
+                Slice attnNorm = place(c, Weights.vector(file, p + "attn_norm.weight"), p + "attn_norm.weight");
+                LlamaShards.Range qr = LlamaShards.queryRows(config, s);
+                LlamaShards.Range kv = LlamaShards.keyValueRows(config, s);
+                if (kv.length() == 0) {
+                    card.add(new Op.Copy(Slice.of(a.zeros), partial));
+                } else {
+                    Weights qs = q.rows(qr.from(), qr.to());
+                    Weights ks = k.rows(kv.from(), kv.to());
+                    Weights vs = v.rows(kv.from(), kv.to());
+                    Weights os = o.columns(qr.from(), qr.to());
+                    Slice qw = place(c, qs.bytes(), qs.name);
+                    Slice kw = place(c, ks.bytes(), ks.name);
+                    Slice vw = place(c, vs.bytes(), vs.name);
+                    Slice ow = place(c, os.bytes(), os.name);
+                    long cacheBytes = floats((long) options.contextLength() * kv.length());
+                    CardBuffer keys = allocate(c, cacheBytes, p + "key cache");
+                    CardBuffer values = allocate(c, cacheBytes, p + "value cache");
+                    kvBytes[c] += 2 * cacheBytes;
+                    Slice query = Slice.floats(a.query, 0, qr.length());
+                    Slice key = Slice.floats(a.key, 0, kv.length());
+                    Slice value = Slice.floats(a.value, 0, kv.length());
+                    Slice attended = Slice.floats(a.attended, 0, qr.length());
+                    int localKv = kv.length() / hd;
+                    int localHeads = qr.length() / hd;
+                    card.add(new Op.RmsNorm(Slice.of(a.hidden), attnNorm, Slice.of(a.normed), config.rmsEpsilon()));
+                    card.add(new Op.MatMul(q.type.id(), qw, qr.length(), e, 1, Slice.of(a.normed), query, mode));
+                    card.add(new Op.MatMul(k.type.id(), kw, kv.length(), e, 1, Slice.of(a.normed), key, mode));
+                    card.add(new Op.MatMul(v.type.id(), vw, kv.length(), e, 1, Slice.of(a.normed), value, mode));
+                    card.add(new Op.Rope(query, localHeads, hd, config.ropeDimensions(), config.ropeBase(), pos));
+                    card.add(new Op.Rope(key, localKv, hd, config.ropeDimensions(), config.ropeBase(), pos));
+                    card.add(new Op.Attention(query, key, value, Slice.of(keys), Slice.of(values), pos, localHeads,
+                            localKv, hd, attended));
+                    card.add(new Op.MatMul(o.type.id(), ow, e, qr.length(), 1, attended, partial, mode));
+                }
+                if (!parallel) {
+                    card.add(new Op.Add(Slice.of(a.hidden), partial, Slice.of(a.hidden)));
+                }
+            }
+            if (parallel) {
+                join(placement, act, ops, collectives);
+            }
+            // feed-forward half
+            for (CardShard s : placement.shards()) {
+                int c = s.card();
+                Activations a = act[c];
+                Slice partial = Slice.of(a.partial);
+                List<Op> card = ops.get(c);
+                Slice ffnNorm = place(c, Weights.vector(file, p + "ffn_norm.weight"), p + "ffn_norm.weight");
+                LlamaShards.Range ff = LlamaShards.feedForwardRows(s);
+                if (ff.length() == 0) {
+                    card.add(new Op.Copy(Slice.of(a.zeros), partial));
+                } else {
+                    Weights gs = gate.rows(ff.from(), ff.to());
+                    Weights us = up.rows(ff.from(), ff.to());
+                    Weights ds = down.columns(ff.from(), ff.to());
+                    Slice gw = place(c, gs.bytes(), gs.name);
+                    Slice uw = place(c, us.bytes(), us.name);
+                    Slice dw = place(c, ds.bytes(), ds.name);
+                    Slice g = Slice.floats(a.gate, 0, ff.length());
+                    Slice u = Slice.floats(a.up, 0, ff.length());
+                    card.add(new Op.RmsNorm(Slice.of(a.hidden), ffnNorm, Slice.of(a.normed), config.rmsEpsilon()));
+                    card.add(new Op.MatMul(gate.type.id(), gw, ff.length(), e, 1, Slice.of(a.normed), g, mode));
+                    card.add(new Op.MatMul(up.type.id(), uw, ff.length(), e, 1, Slice.of(a.normed), u, mode));
+                    card.add(new Op.SwiGlu(g, u, g));
+                    card.add(new Op.MatMul(down.type.id(), dw, e, ff.length(), 1, g, partial, mode));
+                }
+                if (!parallel) {
+                    card.add(new Op.Add(Slice.of(a.hidden), partial, Slice.of(a.hidden)));
+                }
+            }
+            if (parallel) {
+                join(placement, act, ops, collectives);
+            }
+            holders = placement.cards();
+        }
+        handOff(holders, plan.outputCards(), act, ops);
+        Weights head = config.tiedOutput() ? embedding : Weights.of(file, "output.weight");
+        for (int i = 0; i < plan.outputCards().size(); i++) {
+            int c = plan.outputCards().get(i);
+            LlamaShards.Range rows = LlamaShards.headRows(config, i, plan.outputCards().size());
+            Slice norm = place(c, Weights.vector(file, "output_norm.weight"), "output_norm.weight");
+            Weights hs = head.rows(rows.from(), rows.to());
+            Slice hw = place(c, hs.bytes(), hs.name);
+            CardBuffer logits = allocate(c, floats(Math.max(1, rows.length())), "logits");
+            ops.get(c).add(new Op.RmsNorm(Slice.of(act[c].hidden), norm, Slice.of(act[c].normed),
+                    config.rmsEpsilon()));
+            if (rows.length() > 0) {
+                ops.get(c).add(new Op.MatMul(head.type.id(), hw, rows.length(), e, 1, Slice.of(act[c].normed),
+                        Slice.floats(logits, 0, rows.length()), mode));
+            }
+            ByteBuffer bytes = ByteBuffer.allocate((int) floats(rows.length())).order(ByteOrder.LITTLE_ENDIAN);
+            outputs.add(new Output(c, logits, rows.from(), bytes, bytes.asFloatBuffer()));
+        }
+        for (int c = 0; c < n; c++) {
+            programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
+        }
+    }
+
+    /** The block's partial sums are summed on every card (the cards outside the block add zeros), then added to x. */
+    private void join(LayerPlacement placement, Activations[] act, List<List<Op>> ops, CardCollectives collectives) {
+        if (collectives == null) {
+            throw new InvalidConfigurationException("a tensor-parallel block needs card collectives; none is set");
+        }
+        List<Slice> data = new ArrayList<>();
+        for (int c = 0; c < cards.size(); c++) {
+            if (!placement.cards().contains(c)) {
+                ops.get(c).add(new Op.Copy(Slice.of(act[c].zeros), Slice.of(act[c].partial)));
+            }
+            data.add(Slice.of(act[c].partial));
+        }
+        CollectiveProgram allReduce = collectives.allReduce(group, ReduceOp.SUM, options.algorithm(), data);
+        allocated.addAll(allReduce.scratch());
+        lastAlgorithm = allReduce.algorithm();
+        collectivesPerToken++;
+        for (int c = 0; c < cards.size(); c++) {
+            ops.get(c).addAll(allReduce.opsPerCard().get(c));
+        }
+        for (int c : placement.cards()) {
+            Slice hidden = Slice.of(act[c].hidden);
+            ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
+        }
+    }
+
+    /** Sends the hidden state from the first holder to every target that lacks it, over the links (forwarded on a ring). */
+    private void handOff(List<Integer> holders, List<Integer> targets, Activations[] act, List<List<Op>> ops) {
+        int source = holders.get(0);
+        TopologyKind cabling = group.topology().kind();
+        for (int target : targets) {
+            if (holders.contains(target)) {
+                continue;
+            }
+            int[] path = route(cabling, cards.size(), source, target);
+            Slice from = Slice.of(act[source].hidden);
+            ops.get(source).add(new Op.Send(port(path[0], path[1]), from, Slice.NONE));
+            for (int i = 1; i < path.length - 1; i++) {
+                ops.get(path[i]).add(new Op.Forward(port(path[i], path[i - 1]), port(path[i], path[i + 1]),
+                        from.bytes()));
+            }
+            int last = path[path.length - 1];
+            ops.get(last).add(new Op.Receive(port(last, path[path.length - 2]), Slice.of(act[last].hidden), Slice.NONE,
+                    org.popsolutions.spanker.api.card.Combine.COPY));
+            handOffsPerToken++;
+        }
+    }
+
+    private int port(int from, int to) {
+        int port = cards.get(from).identity().portTo(to);
+        if (port < 0) {
+            throw new InvalidConfigurationException("card " + from + " has no link to card " + to);
+        }
+        return port;
+    }
+
+    /** The cards from source to destination: direct on a mesh, the shorter way round a ring (downstream on a tie). */
+    static int[] route(TopologyKind cabling, int cards, int source, int destination) {
+        if (cabling == TopologyKind.MESH || cards <= 2) {
+            return new int[] {source, destination};
+        }
+        int downstream = Math.floorMod(destination - source, cards);
+        int upstream = cards - downstream;
+        int hops = Math.min(downstream, upstream);
+        int direction = downstream <= upstream ? 1 : -1;
+        int[] path = new int[hops + 1];
+        for (int i = 0; i <= hops; i++) {
+            path[i] = Math.floorMod(source + i * direction, cards);
+        }
+        return path;
+    }
+
+    /** Logits of {@code token} at {@code position}, in a new array; the KV caches remember it for later positions. */
+    public float[] forward(int token, int position) {
+        float[] logits = new float[config.vocabulary()];
+        forward(token, position, logits);
+        return logits;
+    }
+
+    /** As {@link #forward(int, int)}, into {@code logits} (vocabulary long): nothing allocated per token. */
+    public void forward(int token, int position, float[] logits) {
+        if (token < 0 || token >= config.vocabulary()) {
+            throw new BadDimsException("token id " + token + " is outside the vocabulary 0.." + (config.vocabulary() - 1));
+        }
+        if (position < 0 || position >= options.contextLength()) {
+            throw new BadDimsException("position " + position + " is outside the context 0.."
+                    + (options.contextLength() - 1) + " the KV caches were sized for");
+        }
+        long start = System.nanoTime();
+        stepBytes.clear();
+        stepBytes.putInt(0, token).putInt(4, position);
+        running.clear();
+        for (int c = 0; c < programs.length; c++) {
+            if (programs[c] != null) {
+                cards.get(c).write(step[c], 0, stepBytes);
+                running.add(cards.get(c).submit(programs[c]));
+            }
+        }
+        awaitAll();
+        for (Output out : outputs) {
+            out.bytes.clear();
+            cards.get(out.card).read(out.logits, 0, out.bytes);
+            out.floats.clear();
+            out.floats.get(logits, out.firstRow, out.floats.remaining());
+        }
+        tokens++;
+        wallNanos += System.nanoTime() - start;
+    }
+
+    /**
+     * Waits for every card's program; the first card that fails ends the wait (the others may be waiting for its
+     * messages) and its error is the one reported. The completion futures are the only objects a token creates.
+     */
+    private void awaitAll() {
+        CompletableFuture<Void> failed = new CompletableFuture<>();
+        for (CompletableFuture<ProgramCompletion> f : running) {
+            f.whenComplete((done, e) -> {
+                if (e != null) {
+                    failed.completeExceptionally(e);
+                }
+            });
+        }
+        try {
+            CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed).join();
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
+            if (cause instanceof SpankerException se) {
+                throw se;
+            }
+            throw new DeviceException("a card failed: " + cause, cause);
+        }
+    }
+
+    public Stats stats() {
+        long[] compute = new long[cards.size()];
+        for (int c = 0; c < compute.length; c++) {
+            compute[c] = cards.get(c).telemetry().busyNanos() - busyBase[c];
+        }
+        long hidden = floats(config.embedding());
+        return new Stats(tokens, wallNanos, compute, 0, tokens * collectivesPerToken,
+                (long) tokens * collectivesPerToken * hidden, 0, tokens * handOffsPerToken,
+                (long) tokens * handOffsPerToken * hidden);
+    }
+
+    public void resetStats() {
+        tokens = 0;
+        wallNanos = 0;
+        for (int c = 0; c < busyBase.length; c++) {
+            busyBase[c] = cards.get(c).telemetry().busyNanos();
+        }
+    }
+
+    @Override
+    public void close() {
+        group.close();
+    }
+}

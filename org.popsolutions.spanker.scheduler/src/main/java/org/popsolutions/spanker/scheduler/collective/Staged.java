@@ -1,0 +1,224 @@
+package org.popsolutions.spanker.scheduler.collective;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardIdentity;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.PortTraffic;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.ProgramCompletion;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.collective.CollectiveRequest;
+import org.popsolutions.spanker.api.collective.LinkTraffic;
+import org.popsolutions.spanker.api.collective.ReduceOp;
+import org.popsolutions.spanker.api.link.CollectiveKind;
+
+/**
+ * A card group kept open for host-array collectives, with the buffers and programs of the schedules it has run (a
+ * benchmark or a decode runs the same few shapes again and again).
+ */
+final class Staged implements AutoCloseable {
+    private static final int PREPARED = 16;
+
+    private final CardGroup group;
+    private final List<CardIdentity> ids;
+    private final Map<RunKey, Run> runs = new LinkedHashMap<>(16, 0.75f, true);
+
+    Staged(CardGroup group) {
+        this.group = group;
+        this.ids = group.cards().stream().map(SailCard::identity).toList();
+    }
+
+    private record RunKey(Schedule schedule, ReduceOp op) {
+    }
+
+    Run prepare(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
+        RunKey key = new RunKey(schedule, op);
+        Run run = runs.get(key);
+        if (run == null) {
+            if (runs.size() >= PREPARED) {
+                RunKey eldest = runs.keySet().iterator().next();
+                runs.remove(eldest).free();
+            }
+            run = new Run(schedule, op, reduces, tagged);
+            runs.put(key, run);
+        }
+        return run;
+    }
+
+    @Override
+    public void close() {
+        group.close();
+    }
+
+    /** One schedule's buffers and programs on the group's cards. */
+    final class Run {
+        private final Schedule schedule;
+        private final List<CardBuffer> work = new ArrayList<>();
+        private final List<CardBuffer> allocated = new ArrayList<>();
+        private final List<Program> programs = new ArrayList<>();
+        private final ByteBuffer host;
+        private final long[][] sentBefore;
+        private final long[][] messagesBefore;
+        private List<LinkTraffic> traffic = List.of();
+
+        Run(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
+            this.schedule = schedule;
+            int p = schedule.cards();
+            long workBytes = (long) schedule.workLength() * Float.BYTES;
+            try {
+                List<Slice> workSlices = new ArrayList<>();
+                List<Slice> tagSlices = tagged ? new ArrayList<>() : null;
+                for (int c = 0; c < p; c++) {
+                    SailCard card = group.cards().get(c);
+                    CardBuffer w = card.allocate(workBytes, schedule.kind().label() + " working buffer");
+                    work.add(w);
+                    allocated.add(w);
+                    workSlices.add(Slice.of(w));
+                    if (tagged) {
+                        CardBuffer t = card.allocate(schedule.workLength(), schedule.kind().label() + " origin tags");
+                        allocated.add(t);
+                        tagSlices.add(Slice.of(t));
+                    }
+                }
+                List<CardPrograms.Staging> staging = ScheduledCollectives.staging(group, schedule, tagged, allocated);
+                List<List<Op>> ops = new ArrayList<>();
+                for (int c = 0; c < p; c++) {
+                    ops.add(new ArrayList<>());
+                }
+                CardPrograms.append(schedule, group.topology().kind(), ids, op, workSlices, tagSlices, staging, ops);
+                if (reduces && op == ReduceOp.AVG) {
+                    int n = schedule.elements();
+                    for (int c = 0; c < p; c++) {
+                        Slice result = schedule.kind() == CollectiveKind.ALL_REDUCE ? workSlices.get(c)
+                                : workSlices.get(c).sub(chunkStart(c, n, p) * (long) Float.BYTES,
+                                        (chunkStart(c + 1, n, p) - chunkStart(c, n, p)) * (long) Float.BYTES);
+                        ops.get(c).add(new Op.Divide(result, p));
+                    }
+                }
+                for (int c = 0; c < p; c++) {
+                    programs.add(new Program(schedule.algorithm().label() + " " + schedule.kind().label() + " card "
+                            + c, ops.get(c)));
+                }
+            } catch (RuntimeException e) {
+                ScheduledCollectives.freeAll(group, allocated);
+                throw e;
+            }
+            this.host = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, workBytes))
+                    .order(ByteOrder.LITTLE_ENDIAN);
+            this.sentBefore = new long[p][];
+            this.messagesBefore = new long[p][];
+        }
+
+        private static int chunkStart(int c, int n, int p) {
+            return (int) ((long) c * n / p);
+        }
+
+        /** Stages the inputs, runs every card's program, and returns the nanoseconds the programs took. */
+        long execute(CollectiveRequest request) {
+            int p = schedule.cards();
+            int n = schedule.elements();
+            for (int c = 0; c < p; c++) {
+                float[] input = request.buffers().get(c);
+                long offset = schedule.kind() == CollectiveKind.ALL_GATHER ? (long) c * n * Float.BYTES : 0;
+                host.clear();
+                host.asFloatBuffer().put(input, 0, n);
+                host.limit(n * Float.BYTES);
+                group.cards().get(c).write(work.get(c), offset, host);
+            }
+            for (int c = 0; c < p; c++) {
+                List<PortTraffic> ports = group.cards().get(c).telemetry().ports();
+                sentBefore[c] = ports.stream().mapToLong(PortTraffic::sentBytes).toArray();
+                messagesBefore[c] = ports.stream().mapToLong(PortTraffic::sentMessages).toArray();
+            }
+            long start = System.nanoTime();
+            List<CompletableFuture<ProgramCompletion>> running = new ArrayList<>(p);
+            for (int c = 0; c < p; c++) {
+                running.add(group.cards().get(c).submit(programs.get(c)));
+            }
+            try {
+                // the first card that fails ends the wait: the others may be waiting for its messages
+                CompletableFuture<Void> failed = new CompletableFuture<>();
+                running.forEach(f -> f.whenComplete((done, e) -> {
+                    if (e != null) {
+                        failed.completeExceptionally(e);
+                    }
+                }));
+                CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed)
+                        .join();
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
+                if (cause instanceof SpankerException se) {
+                    throw new DeviceException("the " + schedule.algorithm().label() + " " + schedule.kind().label()
+                            + " failed: " + se.getMessage(), se);
+                }
+                throw new DeviceException("the " + schedule.kind().label() + " failed: " + cause, cause);
+            }
+            long elapsed = System.nanoTime() - start;
+            traffic = countTraffic();
+            return elapsed;
+        }
+
+        private List<LinkTraffic> countTraffic() {
+            List<LinkTraffic> list = new ArrayList<>();
+            for (int c = 0; c < schedule.cards(); c++) {
+                List<PortTraffic> ports = group.cards().get(c).telemetry().ports();
+                for (int i = 0; i < ports.size(); i++) {
+                    long bytes = ports.get(i).sentBytes() - sentBefore[c][i];
+                    long messages = ports.get(i).sentMessages() - messagesBefore[c][i];
+                    if (messages > 0) {
+                        list.add(new LinkTraffic(c, ids.get(c).ports().get(i).neighbourCard(), bytes, messages));
+                    }
+                }
+            }
+            list.sort(Comparator.comparingInt(LinkTraffic::local).thenComparingInt(LinkTraffic::remote));
+            return list;
+        }
+
+        List<LinkTraffic> traffic() {
+            return traffic;
+        }
+
+        /** Reads each card's result back over the host link. */
+        List<float[]> results(CollectiveRequest request) {
+            int p = schedule.cards();
+            int n = schedule.elements();
+            List<float[]> results = new ArrayList<>(p);
+            for (int c = 0; c < p; c++) {
+                float[] result;
+                long offset = 0;
+                switch (schedule.kind()) {
+                    case ALL_REDUCE, BROADCAST -> result = request.buffers().get(c);
+                    case ALL_GATHER -> result = new float[schedule.workLength()];
+                    default -> {
+                        int from = chunkStart(c, n, p);
+                        result = new float[chunkStart(c + 1, n, p) - from];
+                        offset = (long) from * Float.BYTES;
+                    }
+                }
+                host.clear();
+                host.limit(result.length * Float.BYTES);
+                group.cards().get(c).read(work.get(c), offset, host);
+                host.asFloatBuffer().get(result);
+                results.add(result);
+            }
+            return results;
+        }
+
+        void free() {
+            ScheduledCollectives.freeAll(group, allocated);
+        }
+    }
+}
