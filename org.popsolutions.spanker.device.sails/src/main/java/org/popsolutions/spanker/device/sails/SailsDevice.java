@@ -112,9 +112,13 @@ public final class SailsDevice {
                 ? Fleet.read(fleetDirectory).orElse(null) : null;
         if (configuredEndpoints.isBlank()) {
             if (fleet == null) {
-                throw new InvalidConfigurationException("no Sails endpoints are configured and no fleet is running ("
+                // Not an error of the component: there is simply nothing to drive yet. Say so where the user looks.
+                System.err.println("spanker device.sails: no Sails endpoints are configured and no fleet is running ("
                         + fleetDirectory.resolve(Fleet.STATE_FILE) + "): start one with 'spanker fleet start --cards"
-                        + " N' or set endpoints");
+                        + " N' or pass --endpoints");
+                this.endpoints = List.of();
+                this.secret = null;
+                return;
             }
             configuredEndpoints = String.join(",", fleet.cards().stream().map(Fleet.Member::endpoint).toList());
         }
