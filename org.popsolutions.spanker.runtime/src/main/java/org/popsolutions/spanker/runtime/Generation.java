@@ -1,9 +1,9 @@
 package org.popsolutions.spanker.runtime;
 
-import org.popsolutions.spanker.model.llama.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 import org.popsolutions.spanker.api.BadDimsException;
+import org.popsolutions.spanker.model.llama.Sampler;
 
 /** Feeds a prompt one token at a time, then samples up to {@code n} tokens, each fed back for the next. */
 public final class Generation {

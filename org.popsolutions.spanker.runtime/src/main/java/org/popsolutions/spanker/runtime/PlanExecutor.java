@@ -410,7 +410,7 @@ public final class PlanExecutor implements AutoCloseable {
             if (holders.contains(target)) {
                 continue;
             }
-            int[] path = route(cabling, cards.size(), source, target);
+            int[] path = cabling.route(cards.size(), source, target);
             Slice from = Slice.of(act[source].hidden);
             ops.get(source).add(new Op.Send(port(path[0], path[1]), from, Slice.NONE));
             for (int i = 1; i < path.length - 1; i++) {
@@ -430,22 +430,6 @@ public final class PlanExecutor implements AutoCloseable {
             throw new InvalidConfigurationException("card " + from + " has no link to card " + to);
         }
         return port;
-    }
-
-    /** The cards from source to destination: direct on a mesh, the shorter way round a ring (downstream on a tie). */
-    static int[] route(TopologyKind cabling, int cards, int source, int destination) {
-        if (cabling == TopologyKind.MESH || cards <= 2) {
-            return new int[] {source, destination};
-        }
-        int downstream = Math.floorMod(destination - source, cards);
-        int upstream = cards - downstream;
-        int hops = Math.min(downstream, upstream);
-        int direction = downstream <= upstream ? 1 : -1;
-        int[] path = new int[hops + 1];
-        for (int i = 0; i <= hops; i++) {
-            path[i] = Math.floorMod(source + i * direction, cards);
-        }
-        return path;
     }
 
     /** Logits of {@code token} at {@code position}, in a new array; the KV caches remember it for later positions. */

@@ -1,10 +1,5 @@
 package org.popsolutions.spanker.runtime;
 
-import org.popsolutions.spanker.model.llama.LlamaConfig;
-import org.popsolutions.spanker.model.llama.Sampler;
-import org.popsolutions.spanker.model.llama.ModelSynth;
-import org.popsolutions.spanker.model.llama.GgufModelReader;
-import org.popsolutions.spanker.model.llama.ManualPlans;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,7 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
-import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.plan.CardShard;
@@ -30,6 +24,12 @@ import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GoldenModels;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
+import org.popsolutions.spanker.model.llama.ManualPlans;
+import org.popsolutions.spanker.model.llama.ModelSynth;
+import org.popsolutions.spanker.model.llama.Sampler;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 
 /**
  * Plans over 2 and 4 mock cards against one card: pipeline plans give the same bits; tensor-parallel plans differ

@@ -37,4 +37,27 @@ public enum TopologyKind {
         }
         return pairs;
     }
+
+    /**
+     * The cards a message visits from {@code source} to {@code destination}, both included: directly on a mesh (and
+     * between the two cards of a two-card ring); round a ring the shorter way, downstream on a tie, one hop per
+     * neighbour.
+     */
+    public int[] route(int cards, int source, int destination) {
+        if (source == destination) {
+            return new int[] {source};
+        }
+        if (this == MESH || cards <= 2) {
+            return new int[] {source, destination};
+        }
+        int downstream = Math.floorMod(destination - source, cards);
+        int upstream = cards - downstream;
+        int hops = Math.min(downstream, upstream);
+        int direction = downstream <= upstream ? 1 : -1;
+        int[] path = new int[hops + 1];
+        for (int i = 0; i <= hops; i++) {
+            path[i] = Math.floorMod(source + i * direction, cards);
+        }
+        return path;
+    }
 }

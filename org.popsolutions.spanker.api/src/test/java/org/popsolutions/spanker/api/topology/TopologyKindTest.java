@@ -73,4 +73,13 @@ class TopologyKindTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new Topology(TopologyKind.RING, List.of(card0, card1), List.of(toMissing)));
     }
+
+    @Test
+    void aRingRoutesTheShorterWayDownstreamOnATieAndAMeshDirectly() {
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {1, 2, 3}, TopologyKind.RING.route(4, 1, 3));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 4, 3}, TopologyKind.RING.route(5, 0, 3));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 1}, TopologyKind.RING.route(2, 0, 1));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 3}, TopologyKind.MESH.route(4, 0, 3));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {2}, TopologyKind.RING.route(4, 2, 2));
+    }
 }

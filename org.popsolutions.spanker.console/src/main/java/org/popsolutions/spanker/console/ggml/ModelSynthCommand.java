@@ -13,8 +13,8 @@ import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
-import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.model.llama.ModelSynth;
 
 /** Writes a llama model of a preset's shapes with seeded random weights and a tokenizer; nothing is downloaded. */
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=model-synth")

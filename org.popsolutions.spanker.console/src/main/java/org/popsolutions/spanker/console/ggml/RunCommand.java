@@ -27,13 +27,13 @@ import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
-import org.popsolutions.spanker.runtime.Generation;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.Sampler;
-import org.popsolutions.spanker.runtime.PlanExecutor;
 import org.popsolutions.spanker.model.llama.Tokenizer;
-import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.runtime.Generation;
+import org.popsolutions.spanker.runtime.PlanExecutor;
 
 /**
  * Generates text with a model placed on the cards by the active strategy's plan, and shows the plan, the

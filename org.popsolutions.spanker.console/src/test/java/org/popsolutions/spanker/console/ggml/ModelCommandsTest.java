@@ -17,7 +17,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.api.CardMemoryExceededException;
-import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.model.ModelShape;
@@ -26,14 +25,15 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GoldenModels;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
-import org.popsolutions.spanker.runtime.Generation;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
-import org.popsolutions.spanker.runtime.Llamas;
 import org.popsolutions.spanker.model.llama.ManualPlans;
 import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.Sampler;
+import org.popsolutions.spanker.runtime.Generation;
+import org.popsolutions.spanker.runtime.Llamas;
 import org.popsolutions.spanker.runtime.PlanExecutor;
 import org.popsolutions.spanker.runtime.TestSupport;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 
 /**
  * model-synth, logits and run as the console calls them. The planner here is a stand-in (every block

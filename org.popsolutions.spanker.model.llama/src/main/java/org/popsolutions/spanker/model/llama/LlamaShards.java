@@ -5,13 +5,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.function.ToIntFunction;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.model.ModelShape;
+import org.popsolutions.spanker.api.model.TensorShape;
 import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
 
 /**
- * The sharding arithmetic of a llama plan: which rows and columns of each tensor a card's shard holds, and whether
- * a plan is one the model can run. A shard of key/value heads [kvStart, kvEnd) holds the query heads of those
+ * The sharding arithmetic of a llama plan, in one place for the planner, the manual plans and the executor: which
+ * rows and columns of each tensor a card's shard holds and their bytes, KV cache bytes, the head's rows per output
+ * card, the even tensor-parallel split, and whether a plan is one the model can run. A shard of key/value heads [kvStart, kvEnd) holds the query heads of those
  * groups: rows [kvStart·group·hd, kvEnd·group·hd) of Q and the same columns of the output projection, rows
  * [kvStart·hd, kvEnd·hd) of K and V; a feed-forward shard [ffStart, ffEnd) holds those rows of gate and up and
  * those columns of down. The output head's rows are split evenly over the output cards.
@@ -27,29 +30,86 @@ public final class LlamaShards {
         }
     }
 
+    /** The block tensors cut by rows (each card holds some of their rows). */
+    public static final List<String> ROW_SPLIT = List.of("attn_q", "attn_k", "attn_v", "ffn_gate", "ffn_up");
+    /** The block tensors cut by columns (each card holds some of every row's columns). */
+    public static final List<String> COLUMN_SPLIT = List.of("attn_output", "ffn_down");
+
+    /**
+     * The rows (row-split tensors) or columns (column-split tensors) of block tensor {@code role} (e.g.
+     * {@code attn_q}) that the shard holds; null for a tensor every card of the block holds whole (the norms).
+     */
+    public static Range range(String role, int heads, int kvHeads, int headDimension, CardShard shard) {
+        int queryWidth = heads / kvHeads * headDimension;
+        return switch (role) {
+            case "attn_q", "attn_output" -> new Range(shard.kvHeadStart() * queryWidth, shard.kvHeadEnd() * queryWidth);
+            case "attn_k", "attn_v" -> new Range(shard.kvHeadStart() * headDimension,
+                    shard.kvHeadEnd() * headDimension);
+            case "ffn_gate", "ffn_up", "ffn_down" -> new Range(shard.feedForwardStart(), shard.feedForwardEnd());
+            default -> null;
+        };
+    }
+
+    public static Range range(ModelShape model, String role, CardShard shard) {
+        return range(role, model.heads(), model.kvHeads(), model.headDimension(), shard);
+    }
+
+    /** Bytes of block tensor {@code t} (its role, e.g. {@code attn_q}) that the shard holds. */
+    public static long shardBytes(ModelShape model, TensorShape t, String role, CardShard shard) {
+        Range r = range(model, role, shard);
+        if (r == null) {
+            return t.bytes();
+        }
+        if (COLUMN_SPLIT.contains(role)) {
+            return t.rowLength() == 0 ? 0 : t.bytes() / t.rowLength() * r.length();
+        }
+        return r.length() * t.bytesPerRow();
+    }
+
     public static Range queryRows(LlamaConfig config, CardShard shard) {
-        int width = config.groupSize() * config.headDimension();
-        return new Range(shard.kvHeadStart() * width, shard.kvHeadEnd() * width);
+        return range("attn_q", config.heads(), config.kvHeads(), config.headDimension(), shard);
     }
 
     public static Range keyValueRows(LlamaConfig config, CardShard shard) {
-        int hd = config.headDimension();
-        return new Range(shard.kvHeadStart() * hd, shard.kvHeadEnd() * hd);
+        return range("attn_k", config.heads(), config.kvHeads(), config.headDimension(), shard);
     }
 
     public static Range feedForwardRows(CardShard shard) {
         return new Range(shard.feedForwardStart(), shard.feedForwardEnd());
     }
 
-    /** Rows of the output head that output card number {@code i} of {@code outputs} computes. */
-    public static Range headRows(LlamaConfig config, int i, int outputs) {
-        return new Range((int) ((long) i * config.vocabulary() / outputs),
-                (int) ((long) (i + 1) * config.vocabulary() / outputs));
+    /** Rows of an output head of {@code rows} rows that output card number {@code i} of {@code outputs} computes. */
+    public static Range headRows(long rows, int i, int outputs) {
+        return new Range((int) (i * rows / outputs), (int) ((i + 1) * rows / outputs));
     }
 
-    /** float32 values of one card's KV cache for one block (keys and values), for {@code context} tokens. */
-    public static long kvCacheValues(LlamaConfig config, CardShard shard, int context) {
-        return 2L * context * keyValueRows(config, shard).length();
+    public static Range headRows(LlamaConfig config, int i, int outputs) {
+        return headRows(config.vocabulary(), i, outputs);
+    }
+
+    /** Bytes of one card's float32 KV cache for one block (keys and values) holding {@code context} tokens. */
+    public static long kvCacheBytes(int headDimension, CardShard shard, int context) {
+        return 2L * context * (shard.kvHeadEnd() - shard.kvHeadStart()) * headDimension * Float.BYTES;
+    }
+
+    /**
+     * Key/value heads split evenly over {@code cards} (in the given order), feed-forward rows split on the
+     * ffn_down block grid (so the column cut of ffn_down falls on block edges), the remainder to the last card.
+     */
+    public static List<CardShard> evenShards(ModelShape model, int[] cards) {
+        int p = cards.length;
+        int grid = model.tensor("blk.0.ffn_down.weight").map(t -> Math.max(1, t.blockValues())).orElse(1);
+        int units = model.feedForward() / grid;
+        int remainder = model.feedForward() % grid;
+        List<CardShard> shards = new ArrayList<>();
+        for (int i = 0; i < p; i++) {
+            int kvStart = i * model.kvHeads() / p;
+            int kvEnd = (i + 1) * model.kvHeads() / p;
+            int ffStart = i * units / p * grid;
+            int ffEnd = i == p - 1 ? units * grid + remainder : (i + 1) * units / p * grid;
+            shards.add(new CardShard(cards[i], kvStart, kvEnd, ffStart, ffEnd));
+        }
+        return shards;
     }
 
     /**

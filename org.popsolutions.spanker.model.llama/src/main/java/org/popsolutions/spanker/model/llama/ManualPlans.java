@@ -80,19 +80,7 @@ public final class ManualPlans {
      * ffn_down block grid, as the planner does.
      */
     public static List<CardShard> evenShards(ModelShape model, int[] cards) {
-        int p = cards.length;
-        int grid = model.tensor("blk.0.ffn_down.weight").map(TensorShape::blockValues).orElse(1);
-        int units = model.feedForward() / grid;
-        int remainder = model.feedForward() % grid;
-        List<CardShard> shards = new ArrayList<>();
-        for (int i = 0; i < p; i++) {
-            int kvStart = i * model.kvHeads() / p;
-            int kvEnd = (i + 1) * model.kvHeads() / p;
-            int ffStart = i * units / p * grid;
-            int ffEnd = i == p - 1 ? units * grid + remainder : (i + 1) * units / p * grid;
-            shards.add(new CardShard(cards[i], kvStart, kvEnd, ffStart, ffEnd));
-        }
-        return shards;
+        return LlamaShards.evenShards(model, cards);
     }
 
     /** A plan from explicit shards per block. */
@@ -106,7 +94,6 @@ public final class ManualPlans {
         tensors.add(new TensorPlacement(embedding.name(), -1, Strategy.REPLICATE, "whole", List.of(firstCard),
                 List.of(embedding.bytes())));
         weights[firstCard] += embedding.bytes();
-        int group = model.heads() / model.kvHeads();
         int hd = model.headDimension();
         for (int l = 0; l < model.layers(); l++) {
             List<CardShard> shards = blockShards.get(l);
@@ -118,22 +105,10 @@ public final class ManualPlans {
                 String name = t.name().substring(t.name().indexOf('.', 4) + 1).replace(".weight", "");
                 String how = "whole";
                 for (CardShard s : shards) {
-                    long b = switch (name) {
-                        case "attn_q" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * group * hd * t.bytesPerRow();
-                        case "attn_k", "attn_v" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * hd * t.bytesPerRow();
-                        case "ffn_gate", "ffn_up" -> (long) (s.feedForwardEnd() - s.feedForwardStart())
-                                * t.bytesPerRow();
-                        case "attn_output" -> t.bytes() / t.rowLength() * (s.kvHeadEnd() - s.kvHeadStart()) * group
-                                * hd;
-                        case "ffn_down" -> t.bytes() / t.rowLength() * (s.feedForwardEnd() - s.feedForwardStart());
-                        default -> t.bytes();
-                    };
+                    long b = LlamaShards.shardBytes(model, t, name, s);
                     if (split) {
-                        how = switch (name) {
-                            case "attn_q", "attn_k", "attn_v", "ffn_gate", "ffn_up" -> "rows";
-                            case "attn_output", "ffn_down" -> "columns";
-                            default -> "whole";
-                        };
+                        how = LlamaShards.ROW_SPLIT.contains(name) ? "rows"
+                                : LlamaShards.COLUMN_SPLIT.contains(name) ? "columns" : "whole";
                     }
                     on.add(s.card());
                     bytes.add(b);
@@ -143,7 +118,7 @@ public final class ManualPlans {
                         : strategy, how, on, bytes));
             }
             for (CardShard s : shards) {
-                kv[s.card()] += 2L * contextLength * (s.kvHeadEnd() - s.kvHeadStart()) * hd * Float.BYTES;
+                kv[s.card()] += LlamaShards.kvCacheBytes(hd, s, contextLength);
             }
             layers.add(new LayerPlacement(l, strategy, shards, split ? "2 x allreduce " + model.embedding() * 4 + " B"
                     : "hand-off", 0, 0));
@@ -158,7 +133,7 @@ public final class ManualPlans {
         TensorShape head = model.tensor("output.weight").orElse(embedding);
         List<Long> headBytes = new ArrayList<>();
         for (int i = 0; i < outputCards.size(); i++) {
-            long rows = (long) (i + 1) * head.rows() / outputCards.size() - (long) i * head.rows() / outputCards.size();
+            long rows = LlamaShards.headRows(head.rows(), i, outputCards.size()).length();
             headBytes.add(rows * head.bytesPerRow());
             weights[outputCards.get(i)] += rows * head.bytesPerRow();
         }

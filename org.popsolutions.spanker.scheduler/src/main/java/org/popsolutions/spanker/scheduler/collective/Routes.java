@@ -12,21 +12,7 @@ public final class Routes {
 
     /** The cards visited from {@code source} to {@code destination}, both included. */
     public static int[] path(TopologyKind cabling, int cards, int source, int destination) {
-        if (source == destination) {
-            return new int[] {source};
-        }
-        if (cabling == TopologyKind.MESH || cards <= 2) {
-            return new int[] {source, destination};
-        }
-        int downstream = Math.floorMod(destination - source, cards);
-        int upstream = cards - downstream;
-        int hops = Math.min(downstream, upstream);
-        int direction = downstream <= upstream ? 1 : -1;
-        int[] path = new int[hops + 1];
-        for (int i = 0; i <= hops; i++) {
-            path[i] = Math.floorMod(source + i * direction, cards);
-        }
-        return path;
+        return cabling.route(cards, source, destination);
     }
 
     /** Dense index of the directed link local → remote. */

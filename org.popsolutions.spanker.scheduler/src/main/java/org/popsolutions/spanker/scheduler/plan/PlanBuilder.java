@@ -25,6 +25,7 @@ import org.popsolutions.spanker.api.strategy.StrategyDecision;
 import org.popsolutions.spanker.api.strategy.TileShape;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.model.llama.LlamaShards;
 import org.popsolutions.spanker.scheduler.collective.Routes;
 
 /**
@@ -40,8 +41,6 @@ import org.popsolutions.spanker.scheduler.collective.Routes;
 final class PlanBuilder {
     private static final String[] MATMULS = {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up",
         "ffn_down"};
-    private static final String[] ROW_SPLIT = {"attn_q", "attn_k", "attn_v", "ffn_gate", "ffn_up"};
-    private static final String[] COLUMN_SPLIT = {"attn_output", "ffn_down"};
     private static final String[] NORMS = {"attn_norm", "ffn_norm"};
 
     private final ModelShape model;
@@ -166,19 +165,11 @@ final class PlanBuilder {
 
     /** Key/value heads split evenly; feed-forward rows split on the ffn_down block grid. */
     private List<CardShard> tensorParallelShards() {
-        TensorShape down = model.tensor(blockTensor(0, "ffn_down")).orElse(null);
-        int grid = down == null ? 1 : Math.max(1, down.blockValues());
-        int units = model.feedForward() / grid;
-        int remainder = model.feedForward() % grid;
-        List<CardShard> shards = new ArrayList<>();
+        int[] all = new int[p];
         for (int card = 0; card < p; card++) {
-            int kvStart = card * model.kvHeads() / p;
-            int kvEnd = (card + 1) * model.kvHeads() / p;
-            int ffStart = card * units / p * grid;
-            int ffEnd = card == p - 1 ? units * grid + remainder : (card + 1) * units / p * grid;
-            shards.add(new CardShard(card, kvStart, kvEnd, ffStart, ffEnd));
+            all[card] = card;
         }
-        return shards;
+        return LlamaShards.evenShards(model, all);
     }
 
     /** Pipeline blocks go to cards in contiguous ranges of about equal bytes, in block order. */
@@ -209,24 +200,22 @@ final class PlanBuilder {
     private LayerPlacement placeLayer(int layer, Strategy decision, List<CardShard> shards, List<Integer> previous) {
         boolean split = decision.equals(Strategy.TENSOR_PARALLEL) && shards.size() > 1;
         long[] bytesOnCard = new long[p];
-        for (String name : ROW_SPLIT) {
+        for (String name : LlamaShards.ROW_SPLIT) {
             TensorShape t = require(blockTensor(layer, name));
             List<Long> perCard = new ArrayList<>();
             for (CardShard s : shards) {
-                long rows = rowsOf(name, s);
-                long bytes = rows * t.bytesPerRow();
+                long bytes = LlamaShards.shardBytes(model, t, name, s);
                 perCard.add(bytes);
                 bytesOnCard[s.card()] += bytes;
             }
             addPlacement(t, layer, split ? Strategy.TENSOR_PARALLEL : decision, split ? "rows" : "whole", shards,
                     perCard);
         }
-        for (String name : COLUMN_SPLIT) {
+        for (String name : LlamaShards.COLUMN_SPLIT) {
             TensorShape t = require(blockTensor(layer, name));
             List<Long> perCard = new ArrayList<>();
             for (CardShard s : shards) {
-                long columns = columnsOf(name, s);
-                long bytes = t.rowLength() == 0 ? 0 : t.bytes() / t.rowLength() * columns;
+                long bytes = LlamaShards.shardBytes(model, t, name, s);
                 perCard.add(bytes);
                 bytesOnCard[s.card()] += bytes;
             }
@@ -248,8 +237,7 @@ final class PlanBuilder {
         double compute = 0;
         for (CardShard s : shards) {
             compute = Math.max(compute, bytesOnCard[s.card()] / (double) bandwidth.localDdrBytesPerSecond());
-            kvBytes[s.card()] += 2L * options.contextLength() * (s.kvHeadEnd() - s.kvHeadStart())
-                    * model.headDimension() * Float.BYTES;
+            kvBytes[s.card()] += LlamaShards.kvCacheBytes(model.headDimension(), s, options.contextLength());
         }
         long hidden = (long) model.embedding() * Float.BYTES;
         List<Integer> cards = shards.stream().map(CardShard::card).toList();
@@ -292,7 +280,7 @@ final class PlanBuilder {
         List<Long> perCard = new ArrayList<>();
         double slowest = 0;
         for (int i = 0; i < cards.size(); i++) {
-            long rows = (long) (i + 1) * head.rows() / cards.size() - (long) i * head.rows() / cards.size();
+            long rows = LlamaShards.headRows(head.rows(), i, cards.size()).length();
             long bytes = rows * head.bytesPerRow();
             perCard.add(bytes);
             weightBytes[cards.get(i)] += bytes;
@@ -323,25 +311,6 @@ final class PlanBuilder {
         tensors.add(new TensorPlacement(t.name(), layer, strategy, split, cards, perCard));
     }
 
-    private long rowsOf(String name, CardShard s) {
-        int groupHeads = model.heads() / model.kvHeads();
-        int headDim = model.headDimension();
-        return switch (name) {
-            case "attn_q" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * groupHeads * headDim;
-            case "attn_k", "attn_v" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * headDim;
-            case "ffn_gate", "ffn_up" -> s.feedForwardEnd() - s.feedForwardStart();
-            default -> throw new IllegalArgumentException(name);
-        };
-    }
-
-    private long columnsOf(String name, CardShard s) {
-        return switch (name) {
-            case "attn_output" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * (model.heads() / model.kvHeads())
-                    * model.headDimension();
-            case "ffn_down" -> s.feedForwardEnd() - s.feedForwardStart();
-            default -> throw new IllegalArgumentException(name);
-        };
-    }
 
     private static String blockTensor(int layer, String name) {
         return "blk." + layer + "." + name + ".weight";
