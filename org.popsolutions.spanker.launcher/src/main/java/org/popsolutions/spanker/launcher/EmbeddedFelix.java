@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
@@ -59,14 +60,24 @@ final class EmbeddedFelix implements AutoCloseable {
      * @param diagnostics where framework and SCR messages and bundle start failures go; {@code null} silences them
      */
     static EmbeddedFelix start(Path bundleDirectory, PrintStream diagnostics) throws IOException, BundleException {
-        List<Path> bundleJars = bundleJars(bundleDirectory);
+        return start(bundleDirectory, diagnostics, Map.of(), Set.of());
+    }
+
+    /**
+     * As {@link #start(Path, PrintStream)}, with extra framework properties and without the bundle jars named in
+     * {@code leaveOut} (file names without {@code .jar}): how {@code --device sails} leaves the mock cards out.
+     */
+    static EmbeddedFelix start(Path bundleDirectory, PrintStream diagnostics, Map<String, String> properties,
+            Set<String> leaveOut) throws IOException, BundleException {
+        List<Path> bundleJars = bundleJars(bundleDirectory).stream()
+                .filter(jar -> !leaveOut.contains(jar.getFileName().toString().replaceFirst("\\.jar$", ""))).toList();
         Path storage = Files.createTempDirectory("spanker-felix-");
         Thread cleanup = new Thread(() -> deleteRecursively(storage), "spanker-felix-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
 
         Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
                 .orElseThrow(() -> new IllegalStateException("no OSGi framework on the launcher's class path"))
-                .newFramework(configuration(storage, diagnostics != null));
+                .newFramework(configuration(storage, diagnostics != null, properties));
         List<String> failures = new ArrayList<>();
         EmbeddedFelix felix = new EmbeddedFelix(framework, storage, cleanup, failures);
         try {
@@ -108,8 +119,9 @@ final class EmbeddedFelix implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> configuration(Path storage, boolean verbose) throws IOException {
-        Map<String, String> config = new HashMap<>();
+    private static Map<String, String> configuration(Path storage, boolean verbose, Map<String, String> properties)
+            throws IOException {
+        Map<String, String> config = new HashMap<>(properties);
         config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, systemPackagesExtra());

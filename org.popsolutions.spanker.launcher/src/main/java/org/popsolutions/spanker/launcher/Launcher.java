@@ -95,8 +95,16 @@ public final class Launcher {
         return runCommand(first, arguments.subList(1, arguments.size()));
     }
 
-    private int runCommand(String name, List<String> commandArguments) throws Exception {
-        return withCatalog(catalog -> {
+    private int runCommand(String name, List<String> givenArguments) throws Exception {
+        DeviceChoice device;
+        try {
+            device = DeviceChoice.take(givenArguments);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return ExitStatus.USAGE_ERROR;
+        }
+        List<String> commandArguments = device.rest();
+        return withCatalog(device, catalog -> {
             Optional<ConsoleCommand> found = catalog.find(name);
             if (found.isEmpty()) {
                 err.println("error: unknown command '" + name + "'");
@@ -131,7 +139,12 @@ public final class Launcher {
     }
 
     private int withCatalog(CatalogAction action) throws Exception {
-        try (EmbeddedFelix felix = EmbeddedFelix.start(settings.bundleDirectory(), settings.verbose() ? err : null);
+        return withCatalog(DeviceChoice.MOCK, action);
+    }
+
+    private int withCatalog(DeviceChoice device, CatalogAction action) throws Exception {
+        try (EmbeddedFelix felix = EmbeddedFelix.start(settings.bundleDirectory(), settings.verbose() ? err : null,
+                device.frameworkProperties(), device.leftOutBundles());
                 CommandCatalog catalog = new CommandCatalog(felix.context(), settings.timeout(), settings.settle())) {
             int status = action.apply(catalog);
             if (status == ExitStatus.USAGE_ERROR && !felix.startFailures().isEmpty() && !settings.verbose()) {
@@ -183,7 +196,8 @@ public final class Launcher {
             }
         }
         stream.println();
-        stream.println("'spanker <command> --help' lists a command's options; every command accepts --json.");
+        stream.println("'spanker <command> --help' lists a command's options; every command accepts --json and");
+        stream.println("--device mock|sails (default mock; sails drives the running fleet, or --endpoints host:port,...).");
         stream.println("exit status: 0 success, 1 domain error, 2 usage error, 3 internal error.");
     }
 

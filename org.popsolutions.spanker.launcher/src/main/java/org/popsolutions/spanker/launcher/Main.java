@@ -29,6 +29,10 @@ public final class Main {
     }
 
     static Launcher.Settings settings() throws Exception {
+        // Where 'fleet start' finds the card emulator's jars (target/emulator beside the launcher jar).
+        if (System.getProperty("spanker.emulator.lib") == null) {
+            System.setProperty("spanker.emulator.lib", besideLauncherJar("emulator").toString());
+        }
         String bundles = System.getProperty("spanker.bundles");
         Path bundleDirectory = bundles != null ? Path.of(bundles) : besideLauncherJar("bundles");
         String debug = System.getenv("SPANKER_DEBUG");

@@ -1,0 +1,102 @@
+package org.popsolutions.spanker.card.emulator;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The card's DDR: a capacity, and buffers allocated as they are asked for (the capacity is a limit, not memory
+ * reserved up front). Handles count up from 1 and are never reused while the card runs.
+ */
+final class Ddr {
+    /** What one Java array can hold: the largest single buffer an emulated card offers. */
+    static final long MAX_BUFFER_BYTES = Integer.MAX_VALUE - 64;
+
+    private final long capacity;
+    private final Map<Long, ByteBuffer> buffers = new HashMap<>();
+    private final Map<Long, String> purposes = new HashMap<>();
+    private long used;
+    private long nextHandle = 1;
+
+    Ddr(long capacity) {
+        this.capacity = capacity;
+    }
+
+    /** Thrown for a request the card answers with an ERROR (not a malformed frame). */
+    static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        final org.popsolutions.spanker.protocol.WireError kind;
+
+        Refusal(org.popsolutions.spanker.protocol.WireError kind, String message) {
+            super(message);
+            this.kind = kind;
+        }
+    }
+
+    synchronized long capacity() {
+        return capacity;
+    }
+
+    synchronized long used() {
+        return used;
+    }
+
+    synchronized int count() {
+        return buffers.size();
+    }
+
+    /** A handle, or -1 when {@code bytes} do not fit in what is free. */
+    synchronized long allocate(long bytes, String purpose) throws Refusal {
+        if (bytes > MAX_BUFFER_BYTES) {
+            throw new Refusal(org.popsolutions.spanker.protocol.WireError.UNSUPPORTED, "an emulated card holds buffers"
+                    + " of at most " + MAX_BUFFER_BYTES + " bytes, " + purpose + " asks for " + bytes);
+        }
+        if (bytes > capacity - used) {
+            return -1;
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long handle = nextHandle++;
+        buffers.put(handle, b);
+        purposes.put(handle, purpose);
+        used += bytes;
+        return handle;
+    }
+
+    synchronized void free(long handle) throws Refusal {
+        ByteBuffer b = buffers.remove(handle);
+        if (b == null) {
+            throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_HANDLE, "handle " + handle
+                    + " is not a live buffer on this card");
+        }
+        purposes.remove(handle);
+        used -= b.capacity();
+    }
+
+    synchronized void reset() {
+        buffers.clear();
+        purposes.clear();
+        used = 0;
+    }
+
+    /**
+     * A little-endian view of {@code bytes} bytes from {@code offset} of buffer {@code handle}: index 0 is the
+     * range's first byte, capacity its length.
+     */
+    ByteBuffer range(long handle, long offset, long bytes) throws Refusal {
+        ByteBuffer b;
+        synchronized (this) {
+            b = buffers.get(handle);
+        }
+        if (b == null) {
+            throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_HANDLE, "handle " + handle
+                    + " is not a live buffer on this card");
+        }
+        if (offset < 0 || bytes < 0 || offset > b.capacity() || bytes > b.capacity() - offset) {
+            throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_RANGE, "bytes [" + offset + ", "
+                    + (offset + bytes) + ") lie outside buffer " + handle + " of " + b.capacity() + " bytes");
+        }
+        return b.duplicate().position((int) offset).limit((int) (offset + bytes)).slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+    }
+}

@@ -1,0 +1,394 @@
+package org.popsolutions.spanker.card.emulator;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.OpCode;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.Handshake;
+import org.popsolutions.spanker.protocol.MalformedFrameException;
+import org.popsolutions.spanker.protocol.MessageType;
+import org.popsolutions.spanker.protocol.Messages;
+import org.popsolutions.spanker.protocol.ProgramCodec;
+import org.popsolutions.spanker.protocol.Wire;
+import org.popsolutions.spanker.protocol.WireError;
+
+/**
+ * One emulated card: its DDR, its ports, a work queue that runs programs in arrival order, and the host-link
+ * listener that serves each connection on its own thread (a bad connection is closed; the others go on).
+ */
+final class EmulatedCard implements AutoCloseable {
+    static final String FIRMWARE = "spanker-card-emulator-1";
+    /** Connections served at once; more are closed at accept. */
+    static final int MAX_CONNECTIONS = 64;
+    private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+
+    private final EmulatorOptions options;
+    private final Ddr ddr;
+    private final LinkPorts links;
+    private final OpInterpreter interpreter;
+    private final ExecutorService work = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "card-work");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ServerSocket server;
+    private final Pacer hostLink;
+    private final Set<Session> sessions = new CopyOnWriteArraySet<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicLong hostWriteBytes = new AtomicLong();
+    private final AtomicLong hostWrites = new AtomicLong();
+    private final AtomicLong hostReadBytes = new AtomicLong();
+    private final AtomicLong hostReads = new AtomicLong();
+    private final AtomicLong programs = new AtomicLong();
+    private final AtomicLong opsRun = new AtomicLong();
+    private final AtomicLong busyNanos = new AtomicLong();
+    private final Object stopped = new Object();
+    private volatile boolean closing;
+
+    EmulatedCard(EmulatorOptions options) throws IOException {
+        this.options = options;
+        this.ddr = new Ddr(options.memoryBytes());
+        this.links = new LinkPorts(options, this::linkChanged);
+        this.interpreter = new OpInterpreter(ddr, links, options);
+        this.hostLink = options.unshaped() ? Pacer.unshaped()
+                : new Pacer(options.hostLinkBytesPerSecond(), options.hostLinkLatencySeconds());
+        this.server = new ServerSocket();
+        server.bind(new InetSocketAddress(options.bind(), options.hostPort()));
+        Thread acceptor = new Thread(this::acceptLoop, "host-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int hostPort() {
+        return server.getLocalPort();
+    }
+
+    int linkPort() {
+        return links.listeningPort();
+    }
+
+    /** Blocks until SHUTDOWN or close. */
+    void awaitStop() throws InterruptedException {
+        synchronized (stopped) {
+            while (!closing) {
+                stopped.wait();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (stopped) {
+            closing = true;
+            stopped.notifyAll();
+        }
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // stopping anyway
+        }
+        links.close();
+        work.shutdownNow();
+        interpreter.close();
+        sessions.forEach(Session::close);
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+                connections.decrementAndGet();
+                LinkPorts.log("host connection refused: " + MAX_CONNECTIONS + " already open");
+                closeQuietly(socket);
+                continue;
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    serve(socket);
+                } finally {
+                    connections.decrementAndGet();
+                }
+            }, "host-session");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    private void linkChanged(int port, int neighbour, LinkState state, LinkState previous, String reason) {
+        byte[] payload = new Messages.LinkEvent(port, neighbour, state, previous, reason).encode();
+        for (Session s : sessions) {
+            s.send(MessageType.LINK_EVENT, 0, payload);
+        }
+    }
+
+    private void serve(Socket socket) {
+        Session session;
+        InputStream in;
+        try {
+            socket.setTcpNoDelay(true);
+            in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+            session = new Session(socket, new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+        } catch (IOException e) {
+            closeQuietly(socket);
+            return;
+        }
+        String peer = socket.getRemoteSocketAddress().toString();
+        try {
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            if (!handshake(session, in)) {
+                return;
+            }
+            socket.setSoTimeout(0);
+            sessions.add(session);
+            while (!closing) {
+                Frame f = Wire.read(in);
+                if (f.major() != Wire.MAJOR) {
+                    throw new MalformedFrameException("a frame of protocol " + f.version() + " inside a " + Wire.version()
+                            + " session");
+                }
+                if (!dispatch(session, f)) {
+                    return;
+                }
+            }
+        } catch (EOFException | SocketTimeoutException e) {
+            // the host went away (or never finished its HELLO): nothing to answer
+        } catch (MalformedFrameException e) {
+            LinkPorts.log("closing host connection " + peer + ": malformed frame: " + e.getMessage());
+            session.send(MessageType.ERROR, 0, Messages.Error.of(WireError.MALFORMED, e.getMessage()).encode());
+        } catch (IOException e) {
+            // connection reset: the host's side is gone
+        } catch (RuntimeException e) {
+            LinkPorts.log("closing host connection " + peer + ": internal error: " + e);
+            session.send(MessageType.ERROR, 0, Messages.Error.of(WireError.INTERNAL, String.valueOf(e)).encode());
+        } finally {
+            sessions.remove(session);
+            session.close();
+        }
+    }
+
+    private boolean handshake(Session session, InputStream in) throws IOException, MalformedFrameException {
+        Frame hello = Wire.read(in);
+        if (hello.type() != MessageType.HELLO) {
+            session.send(MessageType.ERROR, hello.requestId(), Messages.Error.of(WireError.NOT_AUTHENTICATED,
+                    "a session starts with HELLO and AUTH; got " + hello.type()).encode());
+            return false;
+        }
+        if (hello.major() != Wire.MAJOR) {
+            String message = "card speaks protocol " + Wire.version() + ", the host speaks " + hello.version()
+                    + ": major versions differ, use a host and a card of the same major version";
+            LinkPorts.log("refusing a host: " + message);
+            session.send(MessageType.ERROR, hello.requestId(), Messages.Error.of(WireError.VERSION_MISMATCH, message)
+                    .encode());
+            return false;
+        }
+        Messages.Hello h = Messages.Hello.decode(hello.payload());
+        byte[] cardNonce = Handshake.nonce();
+        Messages.HelloReply reply = new Messages.HelloReply(Wire.MAJOR, Wire.MINOR, options.serial(), FIRMWARE,
+                links.cardIndex(), options.memoryBytes(), weightTypes(), EnumSet.allOf(OpCode.class), links.describe(),
+                cardNonce, Handshake.cardProof(options.secret(), h.hostNonce(), cardNonce));
+        session.send(MessageType.HELLO_REPLY, hello.requestId(), reply.encode());
+        Frame auth = Wire.read(in);
+        if (auth.type() != MessageType.AUTH) {
+            session.send(MessageType.ERROR, auth.requestId(), Messages.Error.of(WireError.NOT_AUTHENTICATED,
+                    "expected AUTH after HELLO, got " + auth.type()).encode());
+            return false;
+        }
+        byte[] proof = Messages.Auth.decode(auth.payload()).hostProof();
+        if (!Handshake.matches(Handshake.hostProof(options.secret(), h.hostNonce(), cardNonce), proof)) {
+            LinkPorts.log("refusing a host: its proof does not match the fleet secret");
+            session.send(MessageType.ERROR, auth.requestId(), Messages.Error.of(WireError.AUTH_FAILED,
+                    "the host's proof does not match this card's fleet secret").encode());
+            return false;
+        }
+        session.send(MessageType.AUTH_OK, auth.requestId(), new byte[0]);
+        return true;
+    }
+
+    private static Set<Integer> weightTypes() {
+        Set<Integer> types = new TreeSet<>();
+        for (GgmlType t : GgmlType.values()) {
+            if (Kernels.supports(t) && QuantFormats.find(t).isPresent()) {
+                types.add(t.id());
+            }
+        }
+        return types;
+    }
+
+    /** Handles one request; false ends the session. */
+    private boolean dispatch(Session s, Frame f) throws MalformedFrameException {
+        long id = f.requestId();
+        try {
+            switch (f.type()) {
+                case ALLOC -> {
+                    Messages.Alloc a = Messages.Alloc.decode(f.payload());
+                    long handle = ddr.allocate(a.bytes(), a.purpose());
+                    if (handle < 0) {
+                        long free = ddr.capacity() - ddr.used();
+                        s.send(MessageType.ERROR, id, new Messages.Error(WireError.OUT_OF_MEMORY, -1, 0, a.bytes(), free,
+                                ddr.capacity(), a.purpose() + ": " + a.bytes() + " bytes requested, " + free + " of "
+                                        + ddr.capacity() + " free").encode());
+                    } else {
+                        s.send(MessageType.ALLOC_REPLY, id, new Messages.Handle(handle).encode());
+                    }
+                }
+                case FREE -> {
+                    ddr.free(Messages.Handle.decode(f.payload()).handle());
+                    s.ok(id);
+                }
+                case WRITE -> {
+                    long start = System.nanoTime();
+                    Messages.Write w = Messages.Write.decode(f.payload());
+                    ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
+                    hostWriteBytes.addAndGet(w.length());
+                    hostWrites.incrementAndGet();
+                    hostLink.pace(w.length(), start);
+                    s.ok(id);
+                }
+                case READ -> {
+                    long start = System.nanoTime();
+                    Messages.Read r = Messages.Read.decode(f.payload());
+                    ByteBuffer range = ddr.range(r.handle(), r.offset(), r.length());
+                    byte[] data = new byte[r.length()];
+                    range.get(0, data);
+                    hostReadBytes.addAndGet(data.length);
+                    hostReads.incrementAndGet();
+                    hostLink.pace(data.length, start);
+                    s.send(MessageType.READ_REPLY, id, data);
+                }
+                case MEMORY -> s.send(MessageType.MEMORY_REPLY, id, new Messages.Memory(ddr.capacity(), ddr.used(),
+                        ddr.count()).encode());
+                case SUBMIT -> {
+                    Program program = ProgramCodec.decode(f.payload());
+                    work.execute(() -> runProgram(s, id, program));
+                }
+                case LINK_STATUS -> s.send(MessageType.LINK_STATUS_REPLY, id, new Messages.LinkStatus(links.status())
+                        .encode());
+                case LINK_ENABLE -> {
+                    Messages.LinkEnable e = Messages.LinkEnable.decode(f.payload());
+                    s.ok(id);
+                    links.enable(e.port(), e.enabled());
+                }
+                case LINK_CABLE -> {
+                    Messages.LinkCable c = Messages.LinkCable.decode(f.payload());
+                    if (c.connect() && !c.peerEndpoint().matches("[^:]+:\\d{1,5}")) {
+                        throw new MalformedFrameException("peer endpoint '" + c.peerEndpoint() + "' is not host:port");
+                    }
+                    links.cable(c.index(), c.port(), c.neighbourCard(), c.neighbourPort(), c.connect(),
+                            c.peerEndpoint());
+                    s.ok(id);
+                }
+                case TELEMETRY -> s.send(MessageType.TELEMETRY_REPLY, id, new Messages.Telemetry(hostWriteBytes.get(),
+                        hostWrites.get(), hostReadBytes.get(), hostReads.get(), programs.get(), opsRun.get(),
+                        busyNanos.get(), links.traffic()).encode());
+                case RESET -> {
+                    ddr.reset();
+                    s.ok(id);
+                }
+                case SHUTDOWN -> {
+                    s.ok(id);
+                    LinkPorts.log("SHUTDOWN from the host");
+                    close();
+                    return false;
+                }
+                default -> throw new MalformedFrameException("a host does not send " + f.type());
+            }
+        } catch (Ddr.Refusal e) {
+            s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
+        } catch (LinkPorts.LinkDown e) {
+            s.send(MessageType.ERROR, id, Messages.Error.of(WireError.LINK, e.getMessage()).encode());
+        }
+        return true;
+    }
+
+    private void runProgram(Session s, long id, Program program) {
+        long start = System.nanoTime();
+        int index = 0;
+        try {
+            for (Op op : program.ops()) {
+                interpreter.run(op);
+                opsRun.incrementAndGet();
+                index++;
+            }
+            long busy = System.nanoTime() - start;
+            busyNanos.addAndGet(busy);
+            programs.incrementAndGet();
+            s.send(MessageType.COMPLETE, id, new Messages.Complete(index, busy).encode());
+        } catch (OpInterpreter.OpFailed e) {
+            busyNanos.addAndGet(System.nanoTime() - start);
+            programs.incrementAndGet();
+            Op op = program.ops().get(index);
+            s.send(MessageType.ERROR, id, new Messages.Error(WireError.OP_FAILED, index, op.code().code(), 0, 0, 0,
+                    e.getMessage()).encode());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LinkPorts.log("program '" + program.label() + "' op " + index + ": internal error: " + e);
+            s.send(MessageType.ERROR, id, new Messages.Error(WireError.INTERNAL, index, 0, 0, 0, 0, "internal error in op "
+                    + index + ": " + e).encode());
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    /** One host connection's output side; replies from the work queue and link events share it. */
+    private static final class Session {
+        private final Socket socket;
+        private final OutputStream out;
+
+        Session(Socket socket, OutputStream out) {
+            this.socket = socket;
+            this.out = out;
+        }
+
+        void ok(long id) {
+            send(MessageType.OK, id, new byte[0]);
+        }
+
+        /** Best effort: a host that went away just misses the message. */
+        synchronized void send(MessageType type, long id, byte[] payload) {
+            try {
+                Wire.write(out, Frame.of(type, id, payload));
+            } catch (IOException e) {
+                closeQuietly(socket);
+            }
+        }
+
+        void close() {
+            closeQuietly(socket);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.popsolutions.spanker.card.emulator;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import org.popsolutions.spanker.protocol.Handshake;
+
+/**
+ * How one emulated card runs. Rates default to rev-A (SPEC §1, §2; the link model's REV_A parameters): host link
+ * 100 MB/s + 50 µs, link payload 500 MB/s × 512/524 (8-byte header and 4-byte CRC per 512-byte frame) + 1 µs,
+ * DDR 2 GB/s.
+ */
+record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, long memoryBytes, byte[] secret,
+        boolean unshaped, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, double linkBytesPerSecond,
+        double linkLatencySeconds, double ddrBytesPerSecond, long receiveTimeoutMillis, long trainTimeoutMillis,
+        int threads, boolean bench) {
+
+    static final String USAGE = String.join("\n",
+            "usage: java -cp <emulator jars> org.popsolutions.spanker.card.emulator.CardEmulatorMain --secret-file FILE [options]",
+            "One emulated Sails card: answers the host-link protocol (docs/protocol.md) and prints",
+            "'READY <host-link port> <link port> <pid>' on stdout once it listens.",
+            "  --secret-file FILE        the fleet secret (hex, >= 16 bytes); required",
+            "  --bind ADDRESS            listen address (default 127.0.0.1)",
+            "  --host-port P             host-link port (default 0: any free port)",
+            "  --link-port P             inter-card link port (default 0: any free port)",
+            "  --serial S                card serial (default sails-emu-<pid>)",
+            "  --memory BYTES            DDR capacity (default 4294967296)",
+            "  --unshaped                run as fast as the host can (no rate shaping)",
+            "  --host-link-bps R         host-link rate in bytes/s (default 1e8)",
+            "  --host-link-latency S     host-link latency per transfer in s (default 5e-5)",
+            "  --link-bps R              link payload rate per direction in bytes/s (default 4.885496e8)",
+            "  --link-latency S          link latency per message in s (default 1e-6)",
+            "  --ddr-bps R               DDR bandwidth compute is paced at, bytes/s (default 2e9)",
+            "  --receive-timeout-ms T    how long a RECEIVE waits (default 10000)",
+            "  --train-timeout-ms T      how long link training may take (default 10000)",
+            "  --threads N               compute threads (default 1)",
+            "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
+            "                            measuring the protocol against bare TCP between the same processes");
+
+    static final double REV_A_LINK_PAYLOAD = 500e6 * 512 / 524;
+
+    static EmulatorOptions parse(List<String> args) throws IOException {
+        String bind = "127.0.0.1";
+        int hostPort = 0;
+        int linkPort = 0;
+        String serial = "sails-emu-" + ProcessHandle.current().pid();
+        long memory = 4L << 30;
+        Path secretFile = null;
+        boolean unshaped = false;
+        double hostBps = 100e6;
+        double hostLatency = 50e-6;
+        double linkBps = REV_A_LINK_PAYLOAD;
+        double linkLatency = 1e-6;
+        double ddrBps = 2e9;
+        long receiveTimeout = 10_000;
+        long trainTimeout = 10_000;
+        int threads = 1;
+        boolean bench = false;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--unshaped") || a.equals("--bench")) {
+                unshaped |= a.equals("--unshaped");
+                bench |= a.equals("--bench");
+                continue;
+            }
+            if (i + 1 >= args.size()) {
+                throw new IllegalArgumentException(a.startsWith("--") ? a + " needs a value" : "unexpected '" + a + "'");
+            }
+            String v = args.get(++i);
+            switch (a) {
+                case "--bind" -> bind = v;
+                case "--host-port" -> hostPort = Integer.parseInt(v);
+                case "--link-port" -> linkPort = Integer.parseInt(v);
+                case "--serial" -> serial = v;
+                case "--memory" -> memory = Long.parseLong(v);
+                case "--secret-file" -> secretFile = Path.of(v);
+                case "--host-link-bps" -> hostBps = Double.parseDouble(v);
+                case "--host-link-latency" -> hostLatency = Double.parseDouble(v);
+                case "--link-bps" -> linkBps = Double.parseDouble(v);
+                case "--link-latency" -> linkLatency = Double.parseDouble(v);
+                case "--ddr-bps" -> ddrBps = Double.parseDouble(v);
+                case "--receive-timeout-ms" -> receiveTimeout = Long.parseLong(v);
+                case "--train-timeout-ms" -> trainTimeout = Long.parseLong(v);
+                case "--threads" -> threads = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown option '" + a + "'");
+            }
+        }
+        if (secretFile == null) {
+            throw new IllegalArgumentException("--secret-file is required: the card drives nothing without the fleet secret");
+        }
+        if (memory <= 0 || threads < 1 || hostBps < 0 || linkBps < 0 || ddrBps < 0 || receiveTimeout < 1
+                || trainTimeout < 1) {
+            throw new IllegalArgumentException("memory, threads, timeouts must be > 0 and rates >= 0");
+        }
+        return new EmulatorOptions(bind, hostPort, linkPort, serial, memory, readSecret(secretFile), unshaped, hostBps,
+                hostLatency, linkBps, linkLatency, ddrBps, receiveTimeout, trainTimeout, threads, bench);
+    }
+
+    /** A secret file holds the secret in hex (whitespace ignored). */
+    static byte[] readSecret(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        byte[] secret;
+        try {
+            secret = HexFormat.of().parseHex(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("secret file " + file + " does not hold a hex secret");
+        }
+        if (secret.length < Handshake.MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException("secret file " + file + " holds " + secret.length + " bytes; a fleet"
+                    + " secret has at least " + Handshake.MIN_SECRET_BYTES);
+        }
+        return secret;
+    }
+}

@@ -1,0 +1,481 @@
+package org.popsolutions.spanker.card.emulator;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.PortStatus;
+import org.popsolutions.spanker.api.card.PortTraffic;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.protocol.Handshake;
+import org.popsolutions.spanker.protocol.MalformedFrameException;
+
+/**
+ * The card's inter-card ports: one TCP listener for the ends that wait, a connection per cabled port, and the MAST
+ * link state machine on each (DOWN → TRAINING → UP; FAULT on a lost peer or a bad frame; DOWN when disabled).
+ */
+final class LinkPorts implements AutoCloseable {
+    /** Receives every state change. */
+    interface Listener {
+        void changed(int port, int neighbour, LinkState state, LinkState previous, String reason);
+    }
+
+    /** A port was not UP when an op needed it. */
+    static final class LinkDown extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        LinkDown(String message) {
+            super(message);
+        }
+    }
+
+    private final EmulatorOptions options;
+    private final Listener listener;
+    private final ServerSocket server;
+    private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
+    private volatile int cardIndex = -1;
+    private volatile boolean closed;
+
+    LinkPorts(EmulatorOptions options, Listener listener) throws IOException {
+        this.options = options;
+        this.listener = listener;
+        this.server = new ServerSocket();
+        server.bind(new InetSocketAddress(options.bind(), options.linkPort()));
+        Thread acceptor = new Thread(this::acceptLoop, "link-accept");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    int listeningPort() {
+        return server.getLocalPort();
+    }
+
+    int cardIndex() {
+        return cardIndex;
+    }
+
+    /** Plugs a cable (LINK_CABLE). Re-cabling a port takes it down first. */
+    void cable(int index, int port, int neighbourCard, int neighbourPort, boolean connect, String endpoint) {
+        cardIndex = index;
+        Port old = ports.get(port);
+        if (old != null) {
+            old.disable("re-cabled");
+        }
+        ports.put(port, new Port(port, neighbourCard, neighbourPort, connect, endpoint));
+    }
+
+    List<LinkPort> describe() {
+        List<LinkPort> out = new ArrayList<>();
+        for (Port p : sorted()) {
+            out.add(new LinkPort(p.number, p.neighbourCard, p.neighbourPort, (long) options.linkBytesPerSecond(),
+                    options.linkLatencySeconds()));
+        }
+        return out;
+    }
+
+    List<PortStatus> status() {
+        return sorted().stream().map(p -> new PortStatus(p.number, p.state)).toList();
+    }
+
+    List<PortTraffic> traffic() {
+        return sorted().stream().map(p -> new PortTraffic(p.number, p.sentBytes.get(), p.sentMessages.get(),
+                p.receivedBytes.get(), p.receivedMessages.get())).toList();
+    }
+
+    private List<Port> sorted() {
+        return ports.values().stream().sorted((a, b) -> Integer.compare(a.number, b.number)).toList();
+    }
+
+    /** LINK_ENABLE. */
+    void enable(int port, boolean enabled) throws LinkDown {
+        Port p = port(port);
+        if (enabled) {
+            p.train();
+        } else {
+            p.disable("disabled by the host");
+        }
+    }
+
+    Port port(int port) throws LinkDown {
+        Port p = ports.get(port);
+        if (p == null) {
+            throw new LinkDown("port " + port + " is not cabled on this card");
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        ports.values().forEach(p -> p.disable("card stopping"));
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Thread t = new Thread(() -> answer(socket), "link-answer");
+            t.setDaemon(true);
+            t.start();
+        }
+    }
+
+    /** The waiting end: the first TRAIN names the port it is for and proves the fleet secret. */
+    private void answer(Socket socket) {
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout((int) options.trainTimeoutMillis());
+            InputStream in = new BufferedInputStream(socket.getInputStream());
+            LinkFrames.LinkFrame first = LinkFrames.read(in);
+            Train train = Train.decode(first);
+            Port p = ports.get(train.targetPort);
+            if (p == null || p.connect || p.neighbourCard != train.card || p.neighbourPort != train.port
+                    || !Handshake.matches(train.proof(options.secret()), train.proof)) {
+                log("link connection refused: card " + train.card + " port " + train.port + " does not match port "
+                        + train.targetPort + "'s cable, or its proof is wrong");
+                socket.close();
+                return;
+            }
+            p.answerTraining(socket, in, train);
+        } catch (IOException | MalformedFrameException e) {
+            log("link connection dropped before training: " + e.getMessage());
+            closeQuietly(socket);
+        }
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    static void log(String line) {
+        System.err.println("card-emulator: " + line);
+    }
+
+    /** A TRAIN frame's payload. */
+    private record Train(int card, int port, int targetPort, int cycle, byte[] proof) {
+        byte[] encode() {
+            return ByteBuffer.allocate(16 + proof.length).order(ByteOrder.LITTLE_ENDIAN).putInt(card).putInt(port)
+                    .putInt(targetPort).putInt(cycle).put(proof).array();
+        }
+
+        byte[] proof(byte[] secret) {
+            byte[] who = ByteBuffer.allocate(Handshake.NONCE_BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(card)
+                    .putInt(port).putInt(targetPort).array();
+            return Handshake.cardProof(secret, who, who);
+        }
+
+        static Train decode(LinkFrames.LinkFrame f) throws MalformedFrameException {
+            if (f.type() != LinkFrames.TRAIN || f.payload().length != 16 + Handshake.PROOF_BYTES) {
+                throw new MalformedFrameException("expected a TRAIN frame of " + (16 + Handshake.PROOF_BYTES)
+                        + " bytes");
+            }
+            ByteBuffer b = ByteBuffer.wrap(f.payload()).order(ByteOrder.LITTLE_ENDIAN);
+            byte[] proof = new byte[Handshake.PROOF_BYTES];
+            Train t = new Train(b.getInt(), b.getInt(), b.getInt(), b.getInt(), proof);
+            b.get(proof);
+            return t;
+        }
+    }
+
+    final class Port {
+        final int number;
+        final int neighbourCard;
+        final int neighbourPort;
+        final boolean connect;
+        final String endpoint;
+        final Pacer sendPacer;
+        final AtomicLong sentBytes = new AtomicLong();
+        final AtomicLong sentMessages = new AtomicLong();
+        final AtomicLong receivedBytes = new AtomicLong();
+        final AtomicLong receivedMessages = new AtomicLong();
+        private final LinkedBlockingQueue<byte[]> arrived = new LinkedBlockingQueue<>();
+        private volatile LinkState state = LinkState.DOWN;
+        private volatile String reason = "not trained";
+        private Socket socket;
+        private OutputStream out;
+        private long generation;
+
+        Port(int number, int neighbourCard, int neighbourPort, boolean connect, String endpoint) {
+            this.number = number;
+            this.neighbourCard = neighbourCard;
+            this.neighbourPort = neighbourPort;
+            this.connect = connect;
+            this.endpoint = endpoint;
+            this.sendPacer = options.unshaped() ? Pacer.unshaped()
+                    : new Pacer(options.linkBytesPerSecond(), options.linkLatencySeconds());
+        }
+
+        LinkState state() {
+            return state;
+        }
+
+        private synchronized void move(LinkState next, String why) {
+            LinkState previous = state;
+            if (previous == next && next != LinkState.FAULT) {
+                return;
+            }
+            state = next;
+            reason = why;
+            log("port " + number + " (to card " + neighbourCard + "): " + previous + " -> " + next + " (" + why + ")");
+            listener.changed(number, neighbourCard, next, previous, why);
+        }
+
+        /** Starts training; the connecting end dials its peer, the waiting end waits for the peer's TRAIN. */
+        synchronized void train() {
+            if (state == LinkState.UP || state == LinkState.TRAINING) {
+                return;
+            }
+            dropConnection();
+            arrived.clear();
+            long myGeneration = ++generation;
+            move(LinkState.TRAINING, "training requested");
+            if (connect) {
+                Thread t = new Thread(() -> dial(myGeneration), "link-dial-" + number);
+                t.setDaemon(true);
+                t.start();
+            }
+        }
+
+        synchronized void disable(String why) {
+            generation++;
+            dropConnection();
+            arrived.clear();
+            move(LinkState.DOWN, why);
+        }
+
+        private synchronized void fault(long ofGeneration, String why) {
+            if (ofGeneration != generation || state == LinkState.DOWN) {
+                return; // a connection this port already left behind
+            }
+            generation++;
+            dropConnection();
+            move(LinkState.FAULT, why);
+        }
+
+        private void dropConnection() {
+            if (socket != null) {
+                closeQuietly(socket);
+                socket = null;
+                out = null;
+            }
+        }
+
+        private void dial(long myGeneration) {
+            long deadline = System.nanoTime() + options.trainTimeoutMillis() * 1_000_000L;
+            String[] hostPort = endpoint.split(":");
+            IOException last = null;
+            while (System.nanoTime() < deadline) {
+                synchronized (this) {
+                    if (myGeneration != generation) {
+                        return;
+                    }
+                }
+                Socket s = new Socket();
+                try {
+                    s.setTcpNoDelay(true);
+                    s.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 2_000);
+                    s.setSoTimeout((int) options.trainTimeoutMillis());
+                    OutputStream o = new BufferedOutputStream(s.getOutputStream(), 1 << 16);
+                    InputStream in = new BufferedInputStream(s.getInputStream(), 1 << 16);
+                    for (int cycle = 0; cycle < LinkFrames.TRAIN_CYCLES; cycle++) {
+                        Train t = new Train(cardIndex, number, neighbourPort, cycle, new byte[Handshake.PROOF_BYTES]);
+                        byte[] payload = new Train(t.card, t.port, t.targetPort, cycle, t.proof(options.secret()))
+                                .encode();
+                        LinkFrames.write(o, LinkFrames.TRAIN, payload, 0, payload.length);
+                        o.flush();
+                        Train echo = Train.decode(LinkFrames.read(in));
+                        if (echo.cycle != cycle || echo.card != neighbourCard || echo.port != neighbourPort) {
+                            throw new MalformedFrameException("training echo for cycle " + cycle + " came back as "
+                                    + echo);
+                        }
+                    }
+                    s.setSoTimeout(0);
+                    if (!up(myGeneration, s, o)) {
+                        closeQuietly(s);
+                        return;
+                    }
+                    readLoop(myGeneration, in);
+                    return;
+                } catch (IOException e) {
+                    closeQuietly(s);
+                    last = e;
+                    LockSupportSleep.millis(100);
+                } catch (MalformedFrameException e) {
+                    closeQuietly(s);
+                    fault(myGeneration, "training failed: " + e.getMessage());
+                    return;
+                }
+            }
+            fault(myGeneration, "peer card " + neighbourCard + " at " + endpoint + " did not answer training within "
+                    + options.trainTimeoutMillis() + " ms" + (last == null ? "" : ": " + last.getMessage()));
+        }
+
+        void answerTraining(Socket s, InputStream in, Train first) throws IOException, MalformedFrameException {
+            long myGeneration;
+            synchronized (this) {
+                if (state != LinkState.TRAINING) {
+                    log("port " + number + ": training from card " + first.card + " refused, the port is " + state);
+                    s.close();
+                    return;
+                }
+                myGeneration = generation;
+            }
+            OutputStream o = new BufferedOutputStream(s.getOutputStream(), 1 << 16);
+            Train t = first;
+            for (int cycle = 0; cycle < LinkFrames.TRAIN_CYCLES; cycle++) {
+                if (cycle > 0) {
+                    t = Train.decode(LinkFrames.read(in));
+                }
+                if (t.cycle != cycle) {
+                    fault(myGeneration, "training cycle " + t.cycle + " arrived, expected " + cycle);
+                    s.close();
+                    return;
+                }
+                byte[] echo = new Train(cardIndex, number, neighbourPort, cycle, new byte[Handshake.PROOF_BYTES])
+                        .encode();
+                LinkFrames.write(o, LinkFrames.TRAIN, echo, 0, echo.length);
+                o.flush();
+            }
+            s.setSoTimeout(0);
+            if (up(myGeneration, s, o)) {
+                readLoop(myGeneration, in);
+            } else {
+                s.close();
+            }
+        }
+
+        private synchronized boolean up(long myGeneration, Socket s, OutputStream o) {
+            if (myGeneration != generation) {
+                return false;
+            }
+            socket = s;
+            out = o;
+            move(LinkState.UP, "trained in " + LinkFrames.TRAIN_CYCLES + " cycles");
+            return true;
+        }
+
+        private void readLoop(long myGeneration, InputStream in) {
+            ByteArrayOutputStream message = new ByteArrayOutputStream();
+            try {
+                while (true) {
+                    LinkFrames.LinkFrame f = LinkFrames.read(in);
+                    if (f.type() == LinkFrames.TRAIN) {
+                        throw new MalformedFrameException("TRAIN frame on a trained link");
+                    }
+                    if (state != LinkState.UP) {
+                        throw new MalformedFrameException("data while the port is " + state);
+                    }
+                    if ((long) message.size() + f.payload().length > options.memoryBytes()) {
+                        throw new MalformedFrameException("a link message longer than the card's DDR");
+                    }
+                    message.write(f.payload());
+                    if (f.type() == LinkFrames.DATA_END) {
+                        byte[] whole = message.toByteArray();
+                        message.reset();
+                        receivedBytes.addAndGet(whole.length);
+                        receivedMessages.incrementAndGet();
+                        arrived.add(whole);
+                    }
+                }
+            } catch (IOException e) {
+                fault(myGeneration, "peer card " + neighbourCard + " lost: " + e.getMessage());
+            } catch (MalformedFrameException e) {
+                fault(myGeneration, "bad frame from card " + neighbourCard + ": " + e.getMessage());
+            }
+        }
+
+        /** Sends one message; returns when the link has taken it (paced at the link's rate when shaped). */
+        void send(byte[] message) throws LinkDown {
+            long start = System.nanoTime();
+            long myGeneration;
+            OutputStream o;
+            synchronized (this) {
+                if (state != LinkState.UP) {
+                    throw new LinkDown("port " + number + " (to card " + neighbourCard + ") is " + state + ": " + reason);
+                }
+                o = out;
+                myGeneration = generation;
+            }
+            try {
+                synchronized (o) {
+                    int at = 0;
+                    do {
+                        int n = Math.min(LinkFrames.MAX_FRAGMENT, message.length - at);
+                        int type = at + n == message.length ? LinkFrames.DATA_END : LinkFrames.DATA_MORE;
+                        LinkFrames.write(o, type, message, at, n);
+                        at += n;
+                    } while (at < message.length);
+                    o.flush();
+                }
+            } catch (IOException e) {
+                fault(myGeneration, "peer card " + neighbourCard + " lost while sending: " + e.getMessage());
+                throw new LinkDown("port " + number + " (to card " + neighbourCard + ") failed: " + e.getMessage());
+            }
+            sentBytes.addAndGet(message.length);
+            sentMessages.incrementAndGet();
+            sendPacer.pace(message.length, start);
+        }
+
+        /** The next message, waiting at most the card's receive timeout; fails as soon as the port leaves UP. */
+        byte[] take() throws LinkDown, InterruptedException {
+            long deadline = System.nanoTime() + options.receiveTimeoutMillis() * 1_000_000L;
+            while (true) {
+                byte[] m = arrived.poll(20, TimeUnit.MILLISECONDS);
+                if (m != null) {
+                    return m;
+                }
+                if (state != LinkState.UP) {
+                    throw new LinkDown("port " + number + " (from card " + neighbourCard + ") is " + state + ": "
+                            + reason);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard + " within "
+                            + options.receiveTimeoutMillis() + " ms");
+                }
+            }
+        }
+    }
+
+    /** Sleeps without caring about interrupts (daemon link threads only). */
+    static final class LockSupportSleep {
+        private LockSupportSleep() {
+        }
+
+        static void millis(long ms) {
+            java.util.concurrent.locks.LockSupport.parkNanos(ms * 1_000_000L);
+        }
+    }
+
+    static boolean isTimeout(IOException e) {
+        return e instanceof SocketTimeoutException;
+    }
+}

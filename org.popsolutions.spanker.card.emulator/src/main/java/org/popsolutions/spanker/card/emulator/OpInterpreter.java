@@ -1,0 +1,426 @@
+package org.popsolutions.spanker.card.emulator;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormat;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * Runs one op of the SPI on the card's DDR with the host's ggml kernels, as the SPI's javadoc defines each op.
+ * Weight-streaming ops are paced at the DDR bandwidth when the card is shaped.
+ */
+final class OpInterpreter implements AutoCloseable {
+    /** An op that cannot run: the program ends with OP_FAILED and this message. */
+    static final class OpFailed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OpFailed(String message) {
+            super(message);
+        }
+    }
+
+    private final Ddr ddr;
+    private final LinkPorts links;
+    private final Pacer ddrPacer;
+    private final RowExecutor rows;
+    private final MatVec matVec;
+
+    OpInterpreter(Ddr ddr, LinkPorts links, EmulatorOptions options) {
+        this.ddr = ddr;
+        this.links = links;
+        this.ddrPacer = options.unshaped() ? Pacer.unshaped() : new Pacer(options.ddrBytesPerSecond(), 0);
+        this.rows = new RowExecutor(options.threads());
+        this.matVec = new MatVec(Kernels.best(), rows);
+    }
+
+    @Override
+    public void close() {
+        rows.close();
+    }
+
+    void run(Op op) throws OpFailed, InterruptedException {
+        try {
+            if (op instanceof Op.EmbeddingRow o) {
+                embeddingRow(o);
+            } else if (op instanceof Op.MatMul o) {
+                matMul(o);
+            } else if (op instanceof Op.RmsNorm o) {
+                rmsNorm(o);
+            } else if (op instanceof Op.Rope o) {
+                rope(o);
+            } else if (op instanceof Op.Attention o) {
+                attention(o);
+            } else if (op instanceof Op.SwiGlu o) {
+                float[] g = floats(o.gate());
+                float[] u = floats(o.up(), g.length, "up");
+                requireLength(o.out(), g.length, "out");
+                for (int i = 0; i < g.length; i++) {
+                    float x = g[i];
+                    g[i] = x / (1.0f + (float) Math.exp(-x)) * u[i];
+                }
+                store(o.out(), g);
+            } else if (op instanceof Op.Add o) {
+                float[] a = floats(o.a());
+                float[] b = floats(o.b(), a.length, "b");
+                requireLength(o.out(), a.length, "out");
+                for (int i = 0; i < a.length; i++) {
+                    a[i] += b[i];
+                }
+                store(o.out(), a);
+            } else if (op instanceof Op.Copy o) {
+                if (o.from().bytes() != o.to().bytes()) {
+                    throw new OpFailed("copy from " + o.from().bytes() + " bytes to " + o.to().bytes() + " bytes");
+                }
+                byte[] bytes = bytes(o.from());
+                range(o.to()).put(0, bytes);
+            } else if (op instanceof Op.Send o) {
+                byte[] values = bytes(o.values());
+                byte[] tags = o.tags().isNone() ? new byte[0] : bytes(o.tags());
+                byte[] message = new byte[values.length + tags.length];
+                System.arraycopy(values, 0, message, 0, values.length);
+                System.arraycopy(tags, 0, message, values.length, tags.length);
+                links.port(o.port()).send(message);
+            } else if (op instanceof Op.Receive o) {
+                receive(o);
+            } else if (op instanceof Op.Forward o) {
+                byte[] m = links.port(o.fromPort()).take();
+                if (m.length != o.bytes()) {
+                    throw new OpFailed("forward expected " + o.bytes() + " bytes, " + m.length + " arrived");
+                }
+                links.port(o.toPort()).send(m);
+            } else if (op instanceof Op.Reduce o) {
+                reduce(o);
+            } else if (op instanceof Op.TagOrigins o) {
+                tagOrigins(o);
+            } else if (op instanceof Op.Divide o) {
+                float[] v = floats(o.values());
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = v[i] / o.divisor();
+                }
+                store(o.values(), v);
+            } else {
+                throw new OpFailed("this card does not run " + op.code());
+            }
+        } catch (Ddr.Refusal e) {
+            throw new OpFailed(e.getMessage());
+        } catch (LinkPorts.LinkDown e) {
+            throw new OpFailed(e.getMessage());
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new OpFailed(e.getMessage());
+        }
+    }
+
+    private void embeddingRow(Op.EmbeddingRow o) throws OpFailed, Ddr.Refusal {
+        GgmlType type = type(o.ggmlType());
+        QuantFormat format = QuantFormats.find(type).orElseThrow(() -> new IllegalArgumentException("no format for "
+                + type));
+        long rowBytes = rowBytes(type, o.rowLength());
+        int row = int32(o.rowIndex(), "row index");
+        if (row < 0 || (row + 1L) * rowBytes > o.table().bytes()) {
+            throw new OpFailed("row " + row + " lies outside the table of " + o.table().bytes() / Math.max(1, rowBytes)
+                    + " rows");
+        }
+        requireLength(o.out(), o.rowLength(), "out");
+        long start = System.nanoTime();
+        ByteBuffer table = range(o.table());
+        float[] out = new float[o.rowLength()];
+        format.dequantize(table, (int) (row * rowBytes), out, 0, out.length);
+        store(o.out(), out);
+        ddrPacer.pace(rowBytes, start);
+    }
+
+    private void matMul(Op.MatMul o) throws OpFailed, Ddr.Refusal {
+        GgmlType type = type(o.ggmlType());
+        long rowBytes = rowBytes(type, o.columns());
+        if (o.weights().bytes() != rowBytes * o.rows()) {
+            throw new OpFailed(o.rows() + " rows of " + o.columns() + " " + type + " are " + rowBytes * o.rows()
+                    + " bytes, the weights slice has " + o.weights().bytes());
+        }
+        requireLength(o.x(), (long) o.vectors() * o.columns(), "x");
+        requireLength(o.out(), (long) o.vectors() * o.rows(), "out");
+        long start = System.nanoTime();
+        ByteBuffer weights = range(o.weights());
+        float[] all = floats(o.x());
+        float[][] x = new float[o.vectors()][o.columns()];
+        float[][] out = new float[o.vectors()][o.rows()];
+        for (int v = 0; v < o.vectors(); v++) {
+            System.arraycopy(all, v * o.columns(), x[v], 0, o.columns());
+        }
+        DotMode mode = o.mode() == ActivationMode.GGML ? DotMode.GGML : DotMode.FLOAT;
+        if (o.vectors() == 1) {
+            matVec.matvec(type, weights, o.rows(), o.columns(), x[0], out[0], mode);
+        } else {
+            matVec.matmul(type, weights, o.rows(), o.columns(), x, out, mode);
+        }
+        float[] flat = new float[o.vectors() * o.rows()];
+        for (int v = 0; v < o.vectors(); v++) {
+            System.arraycopy(out[v], 0, flat, v * o.rows(), o.rows());
+        }
+        store(o.out(), flat);
+        ddrPacer.pace(o.weights().bytes(), start);
+    }
+
+    private void rmsNorm(Op.RmsNorm o) throws OpFailed, Ddr.Refusal {
+        float[] x = floats(o.x());
+        float[] w = floats(o.weight(), x.length, "weight");
+        requireLength(o.out(), x.length, "out");
+        double sum = 0;
+        for (float v : x) {
+            sum += v * v;
+        }
+        float mean = (float) (sum / x.length);
+        float scale = 1.0f / (float) Math.sqrt(mean + o.epsilon());
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (x[i] * scale) * w[i];
+        }
+        store(o.out(), x);
+    }
+
+    private void rope(Op.Rope o) throws OpFailed, Ddr.Refusal {
+        int position = int32(o.position(), "position");
+        requireLength(o.vectors(), (long) o.heads() * o.headDimension(), "vectors");
+        if (o.ropeDimensions() > o.headDimension() || o.ropeDimensions() % 2 != 0) {
+            throw new OpFailed("rope dimensions " + o.ropeDimensions() + " must be even and <= the head dimension "
+                    + o.headDimension());
+        }
+        float[] v = floats(o.vectors());
+        int pairs = o.ropeDimensions() / 2;
+        float[] cos = new float[pairs];
+        float[] sin = new float[pairs];
+        for (int i = 0; i < pairs; i++) {
+            double theta = position * Math.pow(o.base(), -2.0 * i / o.headDimension());
+            cos[i] = (float) Math.cos(theta);
+            sin[i] = (float) Math.sin(theta);
+        }
+        for (int h = 0; h < o.heads(); h++) {
+            int base = h * o.headDimension();
+            for (int i = 0; i < pairs; i++) {
+                float a = v[base + 2 * i];
+                float b = v[base + 2 * i + 1];
+                v[base + 2 * i] = a * cos[i] - b * sin[i];
+                v[base + 2 * i + 1] = a * sin[i] + b * cos[i];
+            }
+        }
+        store(o.vectors(), v);
+    }
+
+    private void attention(Op.Attention o) throws OpFailed, Ddr.Refusal {
+        int heads = o.heads();
+        int kvHeads = o.kvHeads();
+        int d = o.headDimension();
+        if (kvHeads == 0 || heads == 0) {
+            throw new OpFailed("attention needs at least one head and one kv head");
+        }
+        int kvWidth = kvHeads * d;
+        int position = int32(o.position(), "position");
+        if (position < 0 || (position + 1L) * kvWidth * Float.BYTES > o.keyCache().bytes()
+                || (position + 1L) * kvWidth * Float.BYTES > o.valueCache().bytes()) {
+            throw new OpFailed("position " + position + " lies outside the kv caches");
+        }
+        float[] q = floats(o.query(), (long) heads * d, "query");
+        float[] k = floats(o.key(), kvWidth, "key");
+        float[] val = floats(o.value(), kvWidth, "value");
+        requireLength(o.out(), (long) heads * d, "out");
+        ByteBuffer keys = range(o.keyCache());
+        ByteBuffer values = range(o.valueCache());
+        for (int i = 0; i < kvWidth; i++) {
+            keys.putFloat((position * kvWidth + i) * Float.BYTES, k[i]);
+            values.putFloat((position * kvWidth + i) * Float.BYTES, val[i]);
+        }
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(d));
+        float[] out = new float[heads * d];
+        float[] scores = new float[position + 1];
+        for (int h = 0; h < heads; h++) {
+            int kvBase = (h / group) * d;
+            for (int t = 0; t <= position; t++) {
+                float dot = 0;
+                int at = (t * kvWidth + kvBase) * Float.BYTES;
+                for (int i = 0; i < d; i++) {
+                    dot += q[h * d + i] * keys.getFloat(at + i * Float.BYTES);
+                }
+                scores[t] = dot * scale;
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= position; t++) {
+                max = Math.max(max, scores[t]);
+            }
+            double sum = 0;
+            for (int t = 0; t <= position; t++) {
+                float e = (float) Math.exp(scores[t] - max);
+                scores[t] = e;
+                sum += e;
+            }
+            float inv = (float) (1.0 / sum);
+            for (int t = 0; t <= position; t++) {
+                float w = scores[t] * inv;
+                int at = (t * kvWidth + kvBase) * Float.BYTES;
+                for (int i = 0; i < d; i++) {
+                    out[h * d + i] += w * values.getFloat(at + i * Float.BYTES);
+                }
+            }
+        }
+        store(o.out(), out);
+    }
+
+    private void receive(Op.Receive o) throws OpFailed, Ddr.Refusal, LinkPorts.LinkDown, InterruptedException {
+        byte[] m = links.port(o.port()).take();
+        long expected = o.values().bytes() + o.tags().bytes();
+        if (m.length != expected) {
+            throw new OpFailed("a message of " + m.length + " bytes arrived on port " + o.port() + ", the ranges hold "
+                    + expected);
+        }
+        ByteBuffer in = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
+        int n = (int) (o.values().bytes() / Float.BYTES);
+        float[] incoming = new float[n];
+        in.asFloatBuffer().get(incoming);
+        byte[] inTags = o.tags().isNone() ? null : java.util.Arrays.copyOfRange(m, (int) o.values().bytes(), m.length);
+        combine(o.combine(), o.values(), o.tags(), incoming, inTags);
+    }
+
+    private void reduce(Op.Reduce o) throws OpFailed, Ddr.Refusal {
+        if (o.into().bytes() != o.from().bytes() || o.intoTags().isNone() != o.fromTags().isNone()
+                || o.intoTags().bytes() != o.fromTags().bytes()) {
+            throw new OpFailed("reduce needs ranges of one length and tags on both sides or neither");
+        }
+        byte[] fromTags = o.fromTags().isNone() ? null : bytes(o.fromTags());
+        combine(o.combine(), o.into(), o.intoTags(), floats(o.from()), fromTags);
+    }
+
+    /** acc ⊕ in element by element, as {@link Combine} defines it. */
+    private void combine(Combine c, Slice acc, Slice accTags, float[] in, byte[] inTags) throws OpFailed, Ddr.Refusal {
+        float[] a = floats(acc, in.length, "accumulator");
+        byte[] tags = null;
+        if (inTags != null) {
+            if (accTags.isNone() || accTags.bytes() != in.length || inTags.length != in.length) {
+                throw new OpFailed("tags must hold one byte per value (" + in.length + ")");
+            }
+            tags = bytes(accTags);
+        }
+        for (int i = 0; i < a.length; i++) {
+            float x = in[i];
+            switch (c) {
+                case COPY -> {
+                    a[i] = x;
+                    if (tags != null) {
+                        tags[i] = inTags[i];
+                    }
+                }
+                case SUM -> a[i] = a[i] + x;
+                case MAX, MIN -> {
+                    boolean take;
+                    if (tags == null) {
+                        take = c == Combine.MAX ? x > a[i] : x < a[i];
+                    } else if (Float.isNaN(a[i])) {
+                        take = false;
+                    } else if (Float.isNaN(x)) {
+                        take = true;
+                    } else if (x == a[i]) {
+                        take = (inTags[i] & 0xFF) < (tags[i] & 0xFF);
+                    } else {
+                        take = c == Combine.MAX ? x > a[i] : x < a[i];
+                    }
+                    if (take) {
+                        a[i] = x;
+                        if (tags != null) {
+                            tags[i] = inTags[i];
+                        }
+                    }
+                }
+            }
+        }
+        store(acc, a);
+        if (tags != null && c != Combine.SUM) {
+            range(accTags).put(0, tags);
+        }
+    }
+
+    private void tagOrigins(Op.TagOrigins o) throws OpFailed, Ddr.Refusal {
+        float[] v = floats(o.values());
+        if (o.tags().bytes() != v.length) {
+            throw new OpFailed("tags must hold one byte per value (" + v.length + ")");
+        }
+        byte[] tags = new byte[v.length];
+        float neutral = o.combine() == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (int i = 0; i < v.length; i++) {
+            tags[i] = (byte) o.card();
+            if (o.card() != 0 && Float.isNaN(v[i])) {
+                v[i] = neutral;
+                tags[i] = (byte) 255;
+            }
+        }
+        store(o.values(), v);
+        range(o.tags()).put(0, tags);
+    }
+
+    private static GgmlType type(int id) throws OpFailed {
+        GgmlType type = GgmlType.byId(id).orElseThrow(() -> new OpFailed("unknown ggml type " + id));
+        if (!Kernels.supports(type) || QuantFormats.find(type).isEmpty()) {
+            throw new OpFailed("this card has no kernel for " + type);
+        }
+        return type;
+    }
+
+    private static long rowBytes(GgmlType type, int values) throws OpFailed {
+        long bytes = type.bytesFor(values);
+        if (bytes < 0) {
+            throw new OpFailed(type + " rows need a multiple of " + type.blockSize() + " values, got " + values);
+        }
+        return bytes;
+    }
+
+    private ByteBuffer range(Slice s) throws Ddr.Refusal, OpFailed {
+        if (s.isNone()) {
+            throw new OpFailed("an operand is missing (handle 0)");
+        }
+        return ddr.range(s.buffer(), s.offset(), s.bytes());
+    }
+
+    private byte[] bytes(Slice s) throws Ddr.Refusal, OpFailed {
+        ByteBuffer b = range(s);
+        byte[] out = new byte[b.capacity()];
+        b.get(0, out);
+        return out;
+    }
+
+    private float[] floats(Slice s) throws Ddr.Refusal, OpFailed {
+        if (s.bytes() % Float.BYTES != 0) {
+            throw new OpFailed("a float32 operand of " + s.bytes() + " bytes");
+        }
+        float[] out = new float[(int) (s.bytes() / Float.BYTES)];
+        range(s).asFloatBuffer().get(out);
+        return out;
+    }
+
+    private float[] floats(Slice s, long count, String name) throws Ddr.Refusal, OpFailed {
+        requireLength(s, count, name);
+        return floats(s);
+    }
+
+    private static void requireLength(Slice s, long floats, String name) throws OpFailed {
+        if (s.bytes() != floats * Float.BYTES) {
+            throw new OpFailed(name + " holds " + s.bytes() + " bytes, the op needs " + floats + " float32 values ("
+                    + floats * Float.BYTES + " bytes)");
+        }
+    }
+
+    private int int32(Slice s, String name) throws Ddr.Refusal, OpFailed {
+        if (s.bytes() < Integer.BYTES) {
+            throw new OpFailed(name + " needs 4 bytes, its slice has " + s.bytes());
+        }
+        return range(s).getInt(0);
+    }
+
+    private void store(Slice s, float[] values) throws Ddr.Refusal, OpFailed {
+        range(s).asFloatBuffer().put(values);
+    }
+}

@@ -1,0 +1,222 @@
+package org.popsolutions.spanker.device.sails;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.osgi.service.component.annotations.Component;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.protocol.Wire;
+
+/**
+ * Measures the running fleet's host link and links: protocol WRITE throughput and 64-byte round trip against raw
+ * TCP between the same two processes (fleet started with --bench), and, on a shaped fleet, host-link writes and
+ * card-to-card messages against the rev-A model.
+ */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=bench-hostlink")
+public final class BenchHostLinkCommand extends AbstractConsoleCommand {
+    private static final double HOST_LINK_BPS = 100e6;
+    private static final double HOST_LINK_LATENCY = 50e-6;
+    private static final double LINK_PAYLOAD_BPS = 500e6 * 512 / 524;
+    private static final double LINK_LATENCY = 1e-6;
+
+    public BenchHostLinkCommand() {
+        super("bench-hostlink", "Host-link protocol vs raw TCP on the running fleet; shaped: measured vs the rev-A model",
+                List.of(OptionSpec.value("mib", "N", "MiB per WRITE measurement", "64"),
+                        OptionSpec.value("rounds", "R", "repetitions (the best counts)", "3"),
+                        OptionSpec.value("pings", "P", "64-byte round trips (the median counts)", "2000")));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        int mib = arguments.integer("mib", 64);
+        int rounds = arguments.integer("rounds", 3);
+        int pings = arguments.integer("pings", 2000);
+        if (mib < 1 || mib > 1024 || rounds < 1 || pings < 10) {
+            throw new UsageException("--mib 1..1024, --rounds >= 1, --pings >= 10");
+        }
+        Fleet.State state = Fleet.read(Fleet.defaultDirectory()).orElseThrow(() -> new DeviceException(
+                "no fleet is running: start one with 'spanker fleet start --cards 2 [--unshaped] --bench'"));
+        byte[] secret = Fleet.secret(state);
+        Report.TableBuilder table = Report.tableOf("Host link and links (" + (state.unshaped() ? "unshaped"
+                : "shaped at rev-A rates") + "; card 0" + ")", "Measure", "Bytes", "Protocol / measured",
+                "Raw TCP / model", "Ratio");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Fleet.Member card0 = state.cards().get(0);
+        try (CardConnection c = CardConnection.open(card0.endpoint(), secret, 5_000, 600_000)) {
+            SailsCard card = new SailsCard(c, 0, cable -> cable);
+            int bytes = mib << 20;
+            CardBuffer buffer = card.allocate(bytes, "bench");
+            ByteBuffer data = ByteBuffer.allocate(bytes);
+            double best = Double.MAX_VALUE;
+            for (int r = 0; r < rounds; r++) {
+                long t0 = System.nanoTime();
+                card.write(buffer, 0, data);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+            }
+            double protocolRate = bytes / best;
+            double[] pingTimes = new double[pings];
+            ByteBuffer small = ByteBuffer.allocate(64);
+            for (int i = 0; i < pings; i++) {
+                long t0 = System.nanoTime();
+                card.write(buffer, 0, small.duplicate());
+                pingTimes[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            double protocolPing = median(pingTimes);
+            if (state.unshaped()) {
+                Double rawRate = null;
+                Double rawPing = null;
+                if (card0.benchEndpoint() != null) {
+                    rawRate = rawThroughput(card0.benchEndpoint(), bytes, rounds);
+                    rawPing = rawPingPong(card0.benchEndpoint(), pings);
+                }
+                row(table, rows, "WRITE throughput (B/s)", bytes, protocolRate, rawRate);
+                row(table, rows, "64-byte round trip (s)", 64, protocolPing, rawPing);
+            } else {
+                double predicted = bytes / HOST_LINK_BPS + Math.ceil((double) bytes / Wire.MAX_CHUNK_BYTES)
+                        * HOST_LINK_LATENCY;
+                row(table, rows, "host-link WRITE (s)", bytes, best, predicted);
+                row(table, rows, "64-byte WRITE round trip (s)", 64, protocolPing, 64 / HOST_LINK_BPS
+                        + HOST_LINK_LATENCY);
+                if (state.cards().size() >= 2) {
+                    linkMessages(state, secret, table, rows);
+                }
+            }
+            card.free(buffer);
+        }
+        Report report = new Report().table(table.build());
+        report.line("the machine runs other work: treat the numbers as indicative; ratios are protocol/raw or"
+                + " measured/model");
+        report.put("shaped", !state.unshaped()).put("rows", rows);
+        return report;
+    }
+
+    /** A SEND on card 0 and a RECEIVE on card 1 per size: submit to both completions, against the link model. */
+    private static void linkMessages(Fleet.State state, byte[] secret, Report.TableBuilder table,
+            List<Map<String, Object>> rows) {
+        try (CardConnection c0 = CardConnection.open(state.cards().get(0).endpoint(), secret, 5_000, 600_000);
+                CardConnection c1 = CardConnection.open(state.cards().get(1).endpoint(), secret, 5_000, 600_000)) {
+            SailsCard sender = new SailsCard(c0, 0, cable -> cable);
+            SailsCard receiver = new SailsCard(c1, 1, cable -> cable);
+            int toward = sender.identity().portTo(1);
+            int from = receiver.identity().portTo(0);
+            for (int size : new int[] {64 << 10, 1 << 20, 16 << 20}) {
+                CardBuffer out = sender.allocate(size, "send");
+                CardBuffer in = receiver.allocate(size, "receive");
+                double best = Double.MAX_VALUE;
+                for (int r = 0; r < 3; r++) {
+                    long t0 = System.nanoTime();
+                    CompletableFuture<?> rx = receiver.submit(Program.of("rx", new Op.Receive(from, Slice.of(in),
+                            Slice.NONE, Combine.COPY)));
+                    CompletableFuture<?> tx = sender.submit(Program.of("tx", new Op.Send(toward, Slice.of(out),
+                            Slice.NONE)));
+                    tx.get(60, TimeUnit.SECONDS);
+                    rx.get(60, TimeUnit.SECONDS);
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+                row(table, rows, "link message card 0 -> 1 (s)", size, best, LINK_LATENCY + size / LINK_PAYLOAD_BPS);
+                sender.free(out);
+                receiver.free(in);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException("interrupted");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new DeviceException("link measurement failed: " + e.getMessage());
+        }
+    }
+
+    private static void row(Report.TableBuilder table, List<Map<String, Object>> rows, String measure, long bytes,
+            double measured, Double reference) {
+        String ratio = reference == null ? "n/a (fleet start --bench)" : String.format("%.3f", measured / reference);
+        table.row(measure, bytes, String.format("%.6g", measured), reference == null ? "n/a" : String.format("%.6g",
+                reference), ratio);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("measure", measure);
+        json.put("bytes", bytes);
+        json.put("measured", measured);
+        json.put("reference", reference);
+        json.put("ratio", reference == null ? null : measured / reference);
+        rows.add(json);
+    }
+
+    private static double rawThroughput(String endpoint, int bytes, int rounds) {
+        String[] hp = CardConnection.splitEndpoint(endpoint);
+        byte[] block = new byte[1 << 20];
+        double best = Double.MAX_VALUE;
+        try {
+            for (int r = 0; r < rounds; r++) {
+                try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
+                    s.setTcpNoDelay(true);
+                    OutputStream out = s.getOutputStream();
+                    long t0 = System.nanoTime();
+                    out.write('S');
+                    for (int done = 0; done < bytes; done += block.length) {
+                        out.write(block, 0, Math.min(block.length, bytes - done));
+                    }
+                    s.shutdownOutput();
+                    long received = new DataInputStream(s.getInputStream()).readLong();
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                    if (received != bytes) {
+                        throw new DeviceException("the raw sink counted " + received + " bytes of " + bytes);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new DeviceException("raw TCP measurement failed: " + e.getMessage());
+        }
+        return bytes / best;
+    }
+
+    private static double rawPingPong(String endpoint, int pings) {
+        String[] hp = CardConnection.splitEndpoint(endpoint);
+        double[] times = new double[pings];
+        try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
+            s.setTcpNoDelay(true);
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            out.write('E');
+            byte[] message = new byte[64];
+            for (int i = 0; i < pings; i++) {
+                long t0 = System.nanoTime();
+                out.write(message);
+                out.flush();
+                in.readFully(message);
+                times[i] = (System.nanoTime() - t0) / 1e9;
+            }
+        } catch (IOException e) {
+            throw new DeviceException("raw TCP ping-pong failed: " + e.getMessage());
+        }
+        return median(times);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+}

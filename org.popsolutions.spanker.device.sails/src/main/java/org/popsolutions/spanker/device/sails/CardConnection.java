@@ -1,0 +1,304 @@
+package org.popsolutions.spanker.device.sails;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.Handshake;
+import org.popsolutions.spanker.protocol.MalformedFrameException;
+import org.popsolutions.spanker.protocol.MessageType;
+import org.popsolutions.spanker.protocol.Messages;
+import org.popsolutions.spanker.protocol.Wire;
+import org.popsolutions.spanker.protocol.WireError;
+
+/**
+ * The host's end of one host-link connection: the HELLO/AUTH handshake, then pipelined requests whose replies a
+ * reader thread hands back by request id, and LINK_EVENTs passed to a listener. When the connection breaks every
+ * waiting request fails at once with a {@link DeviceException} naming the card.
+ */
+final class CardConnection implements AutoCloseable {
+    /** An ERROR reply, with the card's words. */
+    static final class CardError extends Exception {
+        private static final long serialVersionUID = 1L;
+        final Messages.Error error;
+
+        CardError(Messages.Error error) {
+            super(error.kind() + ": " + error.message());
+            this.error = error;
+        }
+    }
+
+    private final String endpoint;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final Messages.HelloReply hello;
+    private final long requestTimeoutMillis;
+    private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong nextId = new AtomicLong(1);
+    private volatile Consumer<Messages.LinkEvent> linkEvents = e -> { };
+    private volatile Consumer<String> lost = why -> { };
+    private volatile String closedReason;
+
+    private CardConnection(String endpoint, Socket socket, InputStream in, OutputStream out,
+            Messages.HelloReply hello, long requestTimeoutMillis) {
+        this.endpoint = endpoint;
+        this.socket = socket;
+        this.in = in;
+        this.out = out;
+        this.hello = hello;
+        this.requestTimeoutMillis = requestTimeoutMillis;
+    }
+
+    /**
+     * Connects, checks the card's version and proof, proves the host's own, and starts reading.
+     *
+     * @throws DeviceException naming the endpoint and what went wrong (no answer, a version mismatch naming both
+     *         versions, a failed proof)
+     */
+    static CardConnection open(String endpoint, byte[] secret, int connectTimeoutMillis, long requestTimeoutMillis) {
+        return open(endpoint, secret, connectTimeoutMillis, requestTimeoutMillis, Wire.MAJOR, Wire.MINOR);
+    }
+
+    /** As {@link #open(String, byte[], int, long)}, claiming another version (tests of the version rule). */
+    static CardConnection open(String endpoint, byte[] secret, int connectTimeoutMillis, long requestTimeoutMillis,
+            int major, int minor) {
+        String[] hostPort = splitEndpoint(endpoint);
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), connectTimeoutMillis);
+            socket.setSoTimeout(connectTimeoutMillis);
+            InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+            OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+            byte[] hostNonce = Handshake.nonce();
+            Wire.write(out, new Frame(major, minor, MessageType.HELLO, 1, new Messages.Hello(major, minor, hostNonce)
+                    .encode()));
+            Frame reply = Wire.read(in);
+            if (reply.type() == MessageType.ERROR) {
+                throw new DeviceException("card at " + endpoint + " refused the host: " + Messages.Error.decode(
+                        reply.payload()).message());
+            }
+            if (reply.major() != major) {
+                throw new DeviceException("card at " + endpoint + " speaks protocol " + reply.version()
+                        + ", this host speaks " + major + "." + minor + ": major versions differ, use a host and a card"
+                        + " of the same major version");
+            }
+            if (reply.type() != MessageType.HELLO_REPLY) {
+                throw new DeviceException("card at " + endpoint + " answered HELLO with " + reply.type());
+            }
+            Messages.HelloReply hello = Messages.HelloReply.decode(reply.payload());
+            if (!Handshake.matches(Handshake.cardProof(secret, hostNonce, hello.cardNonce()), hello.cardProof())) {
+                throw new DeviceException("card at " + endpoint + " (" + hello.serial() + ") does not prove the fleet"
+                        + " secret: check the secret file; the host does not drive it");
+            }
+            Wire.write(out, Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret, hostNonce,
+                    hello.cardNonce())).encode()));
+            Frame ok = Wire.read(in);
+            if (ok.type() == MessageType.ERROR) {
+                throw new DeviceException("card at " + endpoint + " (" + hello.serial() + ") refused the host: "
+                        + Messages.Error.decode(ok.payload()).message());
+            }
+            if (ok.type() != MessageType.AUTH_OK) {
+                throw new DeviceException("card at " + endpoint + " answered AUTH with " + ok.type());
+            }
+            socket.setSoTimeout(0);
+            CardConnection c = new CardConnection(endpoint, socket, in, out, hello, requestTimeoutMillis);
+            c.nextId.set(3);
+            Thread reader = new Thread(c::readLoop, "sails-card-" + endpoint);
+            reader.setDaemon(true);
+            reader.start();
+            return c;
+        } catch (IOException e) {
+            closeQuietly(socket);
+            throw new DeviceException("cannot reach the card at " + endpoint + ": " + e.getMessage()
+                    + " (is the fleet running? './spanker fleet status')", e);
+        } catch (MalformedFrameException e) {
+            closeQuietly(socket);
+            throw new DeviceException("card at " + endpoint + " sent a malformed frame: " + e.getMessage(), e);
+        } catch (SpankerException e) {
+            closeQuietly(socket);
+            throw e;
+        }
+    }
+
+    static String[] splitEndpoint(String endpoint) {
+        int colon = endpoint.lastIndexOf(':');
+        if (colon <= 0 || colon == endpoint.length() - 1) {
+            throw new IllegalArgumentException("an endpoint is host:port, got '" + endpoint + "'");
+        }
+        String port = endpoint.substring(colon + 1);
+        if (!port.matches("\\d{1,5}") || Integer.parseInt(port) > 65535) {
+            throw new IllegalArgumentException("an endpoint is host:port with a port 1..65535, got '" + endpoint + "'");
+        }
+        return new String[] {endpoint.substring(0, colon), port};
+    }
+
+    Messages.HelloReply hello() {
+        return hello;
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    /** Who the card is, for messages: serial and endpoint. */
+    String describe() {
+        return hello.serial() + " at " + endpoint;
+    }
+
+    boolean isOpen() {
+        return closedReason == null;
+    }
+
+    void onLinkEvent(Consumer<Messages.LinkEvent> listener) {
+        this.linkEvents = listener;
+    }
+
+    /** Called once, with the reason, when the connection is lost (not when it is closed by the host). */
+    void onLost(Consumer<String> listener) {
+        this.lost = listener;
+        if (closedReason != null) {
+            listener.accept(closedReason);
+        }
+    }
+
+    /** Sends a request; the future completes with the reply frame (an ERROR reply included). */
+    CompletableFuture<Frame> request(MessageType type, byte[] payload) {
+        CompletableFuture<Frame> reply = new CompletableFuture<>();
+        String reason = closedReason;
+        if (reason != null) {
+            reply.completeExceptionally(new DeviceException(reason));
+            return reply;
+        }
+        long id = nextId.getAndUpdate(n -> n >= 0xFFFF_FFFFL ? 1 : n + 1);
+        pending.put(id, reply);
+        try {
+            synchronized (out) {
+                Wire.write(out, Frame.of(type, id, payload));
+            }
+        } catch (IOException e) {
+            lose("card " + describe() + " lost: " + e.getMessage());
+        }
+        if (closedReason != null && !reply.isDone()) {
+            pending.remove(id);
+            reply.completeExceptionally(new DeviceException(closedReason));
+        }
+        return reply;
+    }
+
+    /** A request and its reply within the request timeout; an ERROR reply is thrown as {@link CardError}. */
+    Frame call(MessageType type, byte[] payload) throws CardError {
+        return await(request(type, payload), type.name());
+    }
+
+    Frame await(CompletableFuture<Frame> reply, String what) throws CardError {
+        Frame f;
+        try {
+            f = reply.get(requestTimeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException("interrupted while waiting for card " + describe());
+        } catch (TimeoutException e) {
+            String why = "card " + describe() + " did not answer " + what + " within " + requestTimeoutMillis + " ms";
+            lose(why);
+            throw new DeviceException(why);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof SpankerException s ? s : new DeviceException(String.valueOf(e.getCause()));
+        }
+        if (f.type() == MessageType.ERROR) {
+            try {
+                throw new CardError(Messages.Error.decode(f.payload()));
+            } catch (MalformedFrameException bad) {
+                throw new DeviceException("card " + describe() + " sent a malformed ERROR: " + bad.getMessage());
+            }
+        }
+        return f;
+    }
+
+    private void readLoop() {
+        try {
+            while (true) {
+                Frame f = Wire.read(in);
+                if (f.major() != Wire.MAJOR) {
+                    throw new MalformedFrameException("a frame of protocol " + f.version() + " in a " + Wire.version()
+                            + " session");
+                }
+                if (f.type() == MessageType.LINK_EVENT) {
+                    linkEvents.accept(Messages.LinkEvent.decode(f.payload()));
+                    continue;
+                }
+                CompletableFuture<Frame> waiting = pending.remove(f.requestId());
+                if (waiting != null) {
+                    waiting.complete(f);
+                } else if (f.type() == MessageType.ERROR) {
+                    Messages.Error e = Messages.Error.decode(f.payload());
+                    lose("card " + describe() + " closed the connection: " + e.kind() + ": " + e.message());
+                    return;
+                }
+            }
+        } catch (EOFException e) {
+            lose("card " + describe() + " lost: the connection closed");
+        } catch (IOException e) {
+            lose("card " + describe() + " lost: " + e.getMessage());
+        } catch (MalformedFrameException e) {
+            System.err.println("spanker device.sails: closing the connection to " + describe() + ": " + e.getMessage());
+            lose("card " + describe() + " sent a malformed frame: " + e.getMessage());
+        }
+    }
+
+    private void lose(String reason) {
+        synchronized (this) {
+            if (closedReason != null) {
+                return;
+            }
+            closedReason = reason;
+        }
+        closeQuietly(socket);
+        DeviceException failure = new DeviceException(reason);
+        pending.values().forEach(f -> f.completeExceptionally(failure));
+        pending.clear();
+        lost.accept(reason);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closedReason != null) {
+                return;
+            }
+            closedReason = "the connection to card " + describe() + " was closed by the host";
+        }
+        closeQuietly(socket);
+        DeviceException failure = new DeviceException(closedReason);
+        pending.values().forEach(f -> f.completeExceptionally(failure));
+        pending.clear();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    static WireError kindOf(CardError e) {
+        return e.error.kind();
+    }
+}

@@ -1,0 +1,176 @@
+package org.popsolutions.spanker.device.sails;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.osgi.service.component.annotations.Component;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.PortStatus;
+import org.popsolutions.spanker.api.card.PortTraffic;
+import org.popsolutions.spanker.api.console.ConsoleCommand;
+import org.popsolutions.spanker.api.console.OptionSpec;
+import org.popsolutions.spanker.api.console.UsageException;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.protocol.MalformedFrameException;
+import org.popsolutions.spanker.protocol.MessageType;
+import org.popsolutions.spanker.protocol.Messages;
+
+/**
+ * {@code fleet start --cards N [--kind ring|mesh] [--unshaped]}, {@code fleet status}, {@code fleet stop}: emulated
+ * Sails cards, one process each, for {@code --device sails}.
+ */
+@Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=fleet")
+public final class FleetCommand extends AbstractConsoleCommand {
+    /** System property: the card emulator's class path (the launcher sets it to its emulator/ directory's jars). */
+    static final String CLASSPATH_PROPERTY = "spanker.emulator.classpath";
+    /** System property: a directory holding the card emulator's jars. */
+    static final String LIB_PROPERTY = "spanker.emulator.lib";
+    private static final long START_TIMEOUT_MILLIS = 60_000;
+
+    public FleetCommand() {
+        super("fleet", "Emulated Sails cards in separate processes: fleet start|status|stop",
+                List.of(OptionSpec.value("cards", "N", "cards to start (1..64)", null),
+                        OptionSpec.choice("kind", List.of("ring", "mesh"), "how the cards are cabled", "ring"),
+                        OptionSpec.flag("unshaped", "run as fast as the host can instead of at rev-A rates"),
+                        OptionSpec.flag("bench", "also open each card's raw TCP port for bench-hostlink"),
+                        OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296")),
+                List.of("start|status|stop"));
+    }
+
+    @Override
+    protected Report run(Arguments arguments) {
+        String action = arguments.positional(0, "an action: start, status or stop");
+        Path directory = Fleet.defaultDirectory();
+        return switch (action) {
+            case "start" -> start(arguments, directory);
+            case "status" -> status(directory);
+            case "stop" -> stop(directory);
+            default -> throw new UsageException("'fleet' takes start, status or stop, got '" + action + "'");
+        };
+    }
+
+    private Report start(Arguments arguments, Path directory) {
+        int cards = arguments.requiredInteger("cards");
+        if (cards < 1 || cards > 64) {
+            throw new UsageException("option --cards must be within 1..64, got " + cards);
+        }
+        TopologyKind kind = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
+        long memory = arguments.unsignedLong("memory").orElse(4L << 30);
+        if (memory < 1) {
+            throw new UsageException("option --memory must be > 0 bytes");
+        }
+        boolean unshaped = arguments.flag("unshaped");
+        Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
+                arguments.flag("bench") ? List.of("--bench") : List.of(), START_TIMEOUT_MILLIS));
+        Report report = new Report();
+        Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
+                + ")", "Card", "Endpoint", "Pid");
+        List<Map<String, Object>> json = new ArrayList<>();
+        for (Fleet.Member m : state.cards()) {
+            table.row(m.index(), m.endpoint(), m.pid());
+            Map<String, Object> card = new LinkedHashMap<>();
+            card.put("index", m.index());
+            card.put("endpoint", m.endpoint());
+            card.put("pid", m.pid());
+            json.add(card);
+        }
+        report.table(table.build());
+        report.line(cards + " cards started, every link UP; state in " + directory.resolve(Fleet.STATE_FILE)
+                + "; drive them with --device sails, end them with 'fleet stop'");
+        report.put("cards", json).put("kind", kind.name()).put("shaped", !unshaped);
+        return report;
+    }
+
+    private Report status(Path directory) {
+        Fleet.State state = Fleet.read(directory).orElseThrow(() -> new DeviceException("no fleet is running ("
+                + directory.resolve(Fleet.STATE_FILE) + " is absent); start one with 'spanker fleet start --cards N'"));
+        byte[] secret = Fleet.secret(state);
+        Report report = new Report();
+        Report.TableBuilder table = Report.tableOf("Fleet (" + state.kind() + (state.unshaped() ? ", unshaped"
+                : ", rev-A rates") + ")", "Card", "Endpoint", "Pid", "State", "Links", "Memory used", "Memory free",
+                "Host written", "Host read", "Link sent", "Link received");
+        List<Map<String, Object>> json = new ArrayList<>();
+        for (Fleet.Member m : state.cards()) {
+            Map<String, Object> card = new LinkedHashMap<>();
+            card.put("index", m.index());
+            card.put("endpoint", m.endpoint());
+            card.put("pid", m.pid());
+            if (!Fleet.alive(m.pid())) {
+                card.put("state", "exited");
+                table.row(m.index(), m.endpoint(), m.pid(), "exited", "", "", "", "", "", "", "");
+                json.add(card);
+                continue;
+            }
+            try (CardConnection c = CardConnection.open(m.endpoint(), secret, 2_000, 5_000)) {
+                Messages.Memory memory = Messages.Memory.decode(c.call(MessageType.MEMORY, new byte[0]).payload());
+                List<PortStatus> ports = Fleet.linkStatus(c);
+                Messages.Telemetry t = Messages.Telemetry.decode(c.call(MessageType.TELEMETRY, new byte[0])
+                        .payload());
+                long sent = t.ports().stream().mapToLong(PortTraffic::sentBytes).sum();
+                long received = t.ports().stream().mapToLong(PortTraffic::receivedBytes).sum();
+                String links = ports.stream().map(p -> p.port() + ":" + p.state()).collect(Collectors.joining(" "));
+                table.row(m.index(), m.endpoint(), m.pid(), "running", links, memory.usedBytes(),
+                        memory.capacityBytes() - memory.usedBytes(), t.hostWriteBytes(), t.hostReadBytes(), sent,
+                        received);
+                card.put("state", "running");
+                List<Map<String, Object>> portJson = new ArrayList<>();
+                for (PortStatus p : ports) {
+                    portJson.add(Map.of("port", p.port(), "state", p.state().name()));
+                }
+                card.put("links", portJson);
+                card.put("memoryUsedBytes", memory.usedBytes());
+                card.put("memoryFreeBytes", memory.capacityBytes() - memory.usedBytes());
+                card.put("hostWrittenBytes", t.hostWriteBytes());
+                card.put("hostReadBytes", t.hostReadBytes());
+                card.put("linkSentBytes", sent);
+                card.put("linkReceivedBytes", received);
+            } catch (CardConnection.CardError | MalformedFrameException | DeviceException e) {
+                card.put("state", "unreachable");
+                card.put("reason", e.getMessage());
+                table.row(m.index(), m.endpoint(), m.pid(), "unreachable", "", "", "", "", "", "", "");
+            }
+            json.add(card);
+        }
+        report.table(table.build());
+        report.put("cards", json).put("kind", state.kind()).put("shaped", !state.unshaped());
+        return report;
+    }
+
+    private Report stop(Path directory) {
+        List<Fleet.Member> stopped = Fleet.stop(directory);
+        Report report = new Report();
+        report.line(stopped.isEmpty() ? "no fleet was running" : stopped.size() + " cards stopped");
+        report.put("stopped", stopped.stream().map(m -> Map.of("index", m.index(), "pid", m.pid())).toList());
+        return report;
+    }
+
+    /** The emulator's class path: {@value #CLASSPATH_PROPERTY}, else every jar in {@value #LIB_PROPERTY}. */
+    static String classpath() {
+        String cp = System.getProperty(CLASSPATH_PROPERTY);
+        if (cp != null && !cp.isBlank()) {
+            return cp;
+        }
+        String lib = System.getProperty(LIB_PROPERTY);
+        Optional<String> jars = Optional.empty();
+        if (lib != null && Files.isDirectory(Path.of(lib))) {
+            try (Stream<Path> files = Files.list(Path.of(lib))) {
+                jars = Optional.of(files.filter(p -> p.toString().endsWith(".jar")).sorted().map(Path::toString)
+                        .collect(Collectors.joining(File.pathSeparator))).filter(s -> !s.isEmpty());
+            } catch (java.io.IOException e) {
+                jars = Optional.empty();
+            }
+        }
+        return jars.orElseThrow(() -> new DeviceException("the card emulator's jars were not found: set the system"
+                + " property " + LIB_PROPERTY + " to a directory holding them (the launcher's emulator/ directory)"));
+    }
+}

@@ -1,0 +1,270 @@
+package org.popsolutions.spanker.device.sails;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntUnaryOperator;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardIdentity;
+import org.popsolutions.spanker.api.card.CardMemory;
+import org.popsolutions.spanker.api.card.CardOpException;
+import org.popsolutions.spanker.api.card.CardTelemetry;
+import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.OpCode;
+import org.popsolutions.spanker.api.card.OutOfCardMemoryException;
+import org.popsolutions.spanker.api.card.PortStatus;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.ProgramCompletion;
+import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.MalformedFrameException;
+import org.popsolutions.spanker.protocol.MessageType;
+import org.popsolutions.spanker.protocol.Messages;
+import org.popsolutions.spanker.protocol.ProgramCodec;
+import org.popsolutions.spanker.protocol.Wire;
+import org.popsolutions.spanker.protocol.WireError;
+
+/** One Sails card behind the host-link protocol, as the card SPI: every call is a request on the card's connection. */
+final class SailsCard implements SailCard {
+    static final String PROVIDER = "sails";
+
+    private final CardConnection connection;
+    private final CardIdentity identity;
+    private final Map<Integer, LinkState> portStates = new TreeMap<>();
+
+    /**
+     * @param index the card's index in its group
+     * @param groupIndexOf maps a cable index (what the card reports) to a group index, -1 for a card not in the group
+     */
+    SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf) {
+        this.connection = connection;
+        Messages.HelloReply hello = connection.hello();
+        List<LinkPort> ports = new ArrayList<>();
+        for (LinkPort p : hello.ports()) {
+            int neighbour = groupIndexOf.applyAsInt(p.neighbourCard());
+            if (neighbour >= 0) {
+                ports.add(new LinkPort(p.port(), neighbour, p.neighbourPort(), p.bandwidthBytesPerSecond(),
+                        p.latencySeconds()));
+            }
+        }
+        this.identity = new CardIdentity(index, hello.serial(), PROVIDER, hello.firmware(), hello.major(),
+                hello.memoryBytes(), hello.weightTypes(), hello.ops(), ports);
+        for (LinkPort p : ports) {
+            portStates.put(p.port(), LinkState.DOWN);
+        }
+    }
+
+    CardConnection connection() {
+        return connection;
+    }
+
+    /** Port states as the card last reported them (LINK_STATUS, then LINK_EVENTs). */
+    synchronized void portState(int port, LinkState state) {
+        if (portStates.containsKey(port)) {
+            portStates.put(port, state);
+        }
+    }
+
+    @Override
+    public CardIdentity identity() {
+        return identity;
+    }
+
+    private String who() {
+        return "card " + identity.index() + " (" + connection.describe() + ")";
+    }
+
+    @Override
+    public CardBuffer allocate(long bytes, String purpose) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("a buffer has >= 0 bytes, got " + bytes);
+        }
+        try {
+            Frame f = connection.call(MessageType.ALLOC, new Messages.Alloc(bytes, purpose).encode());
+            return new CardBuffer(identity.index(), Messages.Handle.decode(f.payload()).handle(), bytes, purpose);
+        } catch (CardConnection.CardError e) {
+            if (e.error.kind() == WireError.OUT_OF_MEMORY) {
+                throw new OutOfCardMemoryException(identity.index(), purpose, e.error.requested(), e.error.free(),
+                        e.error.capacity());
+            }
+            throw failure("allocate " + bytes + " bytes for " + purpose, e);
+        } catch (MalformedFrameException e) {
+            throw malformed(e);
+        }
+    }
+
+    @Override
+    public void free(CardBuffer buffer) {
+        checkOwn(buffer);
+        try {
+            connection.call(MessageType.FREE, new Messages.Handle(buffer.handle()).encode());
+        } catch (CardConnection.CardError e) {
+            throw failure("free " + buffer.purpose(), e);
+        }
+    }
+
+    @Override
+    public CardMemory memory() {
+        try {
+            Messages.Memory m = Messages.Memory.decode(connection.call(MessageType.MEMORY, new byte[0]).payload());
+            return new CardMemory(m.capacityBytes(), m.usedBytes(), m.buffers());
+        } catch (CardConnection.CardError e) {
+            throw failure("read its memory", e);
+        } catch (MalformedFrameException e) {
+            throw malformed(e);
+        }
+    }
+
+    @Override
+    public void write(CardBuffer buffer, long offset, ByteBuffer source) {
+        checkOwn(buffer);
+        int length = source.remaining();
+        checkRange(buffer, offset, length);
+        List<CompletableFuture<Frame>> replies = new ArrayList<>();
+        byte[] chunk = new byte[Math.min(length, Wire.MAX_CHUNK_BYTES)];
+        for (int done = 0; done < length; ) {
+            int n = Math.min(chunk.length, length - done);
+            source.get(source.position() + done, chunk, 0, n);
+            replies.add(connection.request(MessageType.WRITE, new Messages.Write(buffer.handle(), offset + done, chunk,
+                    0, n).encode()));
+            done += n;
+        }
+        for (CompletableFuture<Frame> reply : replies) {
+            try {
+                connection.await(reply, "WRITE");
+            } catch (CardConnection.CardError e) {
+                throw failure("write " + buffer.purpose(), e);
+            }
+        }
+    }
+
+    @Override
+    public void read(CardBuffer buffer, long offset, ByteBuffer target) {
+        checkOwn(buffer);
+        int length = target.remaining();
+        checkRange(buffer, offset, length);
+        List<CompletableFuture<Frame>> replies = new ArrayList<>();
+        for (int done = 0; done < length; ) {
+            int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
+            replies.add(connection.request(MessageType.READ, new Messages.Read(buffer.handle(), offset + done, n)
+                    .encode()));
+            done += n;
+        }
+        int at = target.position();
+        for (CompletableFuture<Frame> reply : replies) {
+            try {
+                byte[] data = connection.await(reply, "READ").payload();
+                target.put(at, data);
+                at += data.length;
+            } catch (CardConnection.CardError e) {
+                throw failure("read " + buffer.purpose(), e);
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<ProgramCompletion> submit(Program program) {
+        return connection.request(MessageType.SUBMIT, ProgramCodec.encode(program)).thenApply(f -> {
+            try {
+                if (f.type() == MessageType.ERROR) {
+                    Messages.Error e = Messages.Error.decode(f.payload());
+                    if (e.kind() == WireError.OP_FAILED && e.opIndex() >= 0 && e.opIndex() < program.ops().size()) {
+                        OpCode op = program.ops().get(e.opIndex()).code();
+                        throw new CardOpException(identity.index(), program.label(), e.opIndex(), op, e.message()
+                                + " [" + connection.describe() + "]");
+                    }
+                    throw new DeviceException(who() + " failed program '" + program.label() + "': " + e.kind() + ": "
+                            + e.message());
+                }
+                Messages.Complete c = Messages.Complete.decode(f.payload());
+                return new ProgramCompletion(identity.index(), c.ops(), c.busyNanos());
+            } catch (MalformedFrameException e) {
+                throw malformed(e);
+            }
+        });
+    }
+
+    @Override
+    public List<PortStatus> ports() {
+        try {
+            Messages.LinkStatus s = Messages.LinkStatus.decode(connection.call(MessageType.LINK_STATUS, new byte[0])
+                    .payload());
+            List<PortStatus> known = new ArrayList<>();
+            for (PortStatus p : s.ports()) {
+                portState(p.port(), p.state());
+                if (identity.ports().stream().anyMatch(lp -> lp.port() == p.port())) {
+                    known.add(p);
+                }
+            }
+            return known;
+        } catch (CardConnection.CardError e) {
+            throw failure("report its ports", e);
+        } catch (MalformedFrameException e) {
+            throw malformed(e);
+        }
+    }
+
+    /** The last states the card reported, without asking it. */
+    synchronized Map<Integer, LinkState> knownPortStates() {
+        return Map.copyOf(portStates);
+    }
+
+    @Override
+    public void enablePort(int port, boolean enabled) {
+        try {
+            connection.call(MessageType.LINK_ENABLE, new Messages.LinkEnable(port, enabled).encode());
+        } catch (CardConnection.CardError e) {
+            throw failure((enabled ? "train" : "disable") + " port " + port, e);
+        }
+    }
+
+    @Override
+    public CardTelemetry telemetry() {
+        try {
+            Messages.Telemetry t = Messages.Telemetry.decode(connection.call(MessageType.TELEMETRY, new byte[0])
+                    .payload());
+            return new CardTelemetry(t.hostWriteBytes(), t.hostWrites(), t.hostReadBytes(), t.hostReads(),
+                    t.programs(), t.ops(), t.busyNanos(), t.ports());
+        } catch (CardConnection.CardError e) {
+            throw failure("report its telemetry", e);
+        } catch (MalformedFrameException e) {
+            throw malformed(e);
+        }
+    }
+
+    private void checkOwn(CardBuffer buffer) {
+        if (buffer.card() != identity.index()) {
+            throw new IllegalArgumentException(buffer.purpose() + " lives on card " + buffer.card() + ", not on card "
+                    + identity.index());
+        }
+    }
+
+    private static void checkRange(CardBuffer buffer, long offset, long length) {
+        if (offset < 0 || offset > buffer.bytes() || length > buffer.bytes() - offset) {
+            throw new IllegalArgumentException("bytes [" + offset + ", " + (offset + length) + ") lie outside "
+                    + buffer.purpose() + " of " + buffer.bytes() + " bytes");
+        }
+    }
+
+    private RuntimeException failure(String what, CardConnection.CardError e) {
+        WireError kind = e.error.kind();
+        if (kind == WireError.BAD_HANDLE || kind == WireError.BAD_RANGE) {
+            return new IllegalArgumentException(who() + " cannot " + what + ": " + e.error.message());
+        }
+        return new DeviceException(who() + " cannot " + what + ": " + kind + ": " + e.error.message());
+    }
+
+    private DeviceException malformed(MalformedFrameException e) {
+        return new DeviceException(who() + " sent a malformed reply: " + e.getMessage());
+    }
+
+    @Override
+    public String toString() {
+        return "SailsCard[" + identity.index() + ", " + connection.describe() + "]";
+    }
+}

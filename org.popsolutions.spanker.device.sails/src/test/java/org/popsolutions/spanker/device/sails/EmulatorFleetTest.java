@@ -1,0 +1,513 @@
+package org.popsolutions.spanker.device.sails;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.CardBuffer;
+import org.popsolutions.spanker.api.card.CardOpException;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.OutOfCardMemoryException;
+import org.popsolutions.spanker.api.card.PortStatus;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.Handshake;
+import org.popsolutions.spanker.protocol.MessageType;
+import org.popsolutions.spanker.protocol.Messages;
+import org.popsolutions.spanker.protocol.ProgramCodec;
+import org.popsolutions.spanker.protocol.Wire;
+import org.popsolutions.spanker.protocol.WireError;
+
+/** Real card-emulator processes on 127.0.0.1, driven through the protocol; every process is stopped after each test. */
+class EmulatorFleetTest {
+    @TempDir
+    Path directory;
+    private final List<CardConnection> connections = new ArrayList<>();
+
+    static String emulatorClasspath() {
+        String jar = System.getProperty("spanker.emulator.jar");
+        File lib = new File(System.getProperty("spanker.emulator.lib"));
+        StringBuilder cp = new StringBuilder(jar);
+        File[] jars = lib.listFiles((d, n) -> n.endsWith(".jar"));
+        assertTrue(jars != null && jars.length > 0, "the emulator's class path is built: " + lib);
+        for (File f : jars) {
+            cp.append(File.pathSeparator).append(f.getPath());
+        }
+        return cp.toString();
+    }
+
+    private Fleet.State start(int cards, TopologyKind kind, long memory, String... extra) {
+        return Fleet.start(directory, new Fleet.Launch(cards, kind, true, memory, emulatorClasspath(),
+                List.of(extra), 60_000));
+    }
+
+    private CardConnection connect(Fleet.State state, int card) {
+        CardConnection c = CardConnection.open(state.cards().get(card).endpoint(), Fleet.secret(state), 5_000, 30_000);
+        connections.add(c);
+        return c;
+    }
+
+    private SailsCard card(Fleet.State state, int index) {
+        return new SailsCard(connect(state, index), index, cable -> cable);
+    }
+
+    @AfterEach
+    void stopEverything() {
+        connections.forEach(CardConnection::close);
+        List<Fleet.Member> stopped = Fleet.stop(directory);
+        for (Fleet.Member m : stopped) {
+            assertFalse(ProcessHandle.of(m.pid()).map(ProcessHandle::isAlive).orElse(false),
+                    "card " + m.index() + " (pid " + m.pid() + ") is still running after fleet stop");
+        }
+    }
+
+    private static ByteBuffer floats(float... values) {
+        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        return b.flip();
+    }
+
+    private static float[] read(SailsCard card, CardBuffer buffer) {
+        ByteBuffer b = ByteBuffer.allocate((int) buffer.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        card.read(buffer, 0, b);
+        float[] out = new float[b.capacity() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    @Test
+    void fleetStartsEveryLinkUpAndKeepsItsStatePrivate() throws IOException {
+        Fleet.State state = start(3, TopologyKind.RING, 64L << 20);
+        assertEquals(3, state.cards().size());
+        for (int i = 0; i < 3; i++) {
+            List<PortStatus> ports = Fleet.linkStatus(connect(state, i));
+            assertEquals(2, ports.size());
+            ports.forEach(p -> assertEquals(LinkState.UP, p.state()));
+            assertTrue(state.cards().get(i).endpoint().startsWith("127.0.0.1:"));
+        }
+        assertEquals(PosixFilePermissions.fromString("rw-------"),
+                Files.getPosixFilePermissions(directory.resolve(Fleet.STATE_FILE)));
+        assertEquals(PosixFilePermissions.fromString("rw-------"),
+                Files.getPosixFilePermissions(Path.of(state.secretFile())));
+    }
+
+    @Test
+    void memoryTransfersAndCapacityFollowTheSpi() {
+        Fleet.State state = start(1, TopologyKind.RING, 8L << 20);
+        SailsCard card = card(state, 0);
+        byte[] data = new byte[3 * (1 << 20) + 17]; // more than one chunk, not a multiple of one
+        new Random(1).nextBytes(data);
+        CardBuffer buffer = card.allocate(data.length + 100, "weights");
+        card.write(buffer, 100, ByteBuffer.wrap(data));
+        ByteBuffer back = ByteBuffer.allocate(data.length);
+        card.read(buffer, 100, back);
+        assertArrayEquals(data, back.array());
+        assertEquals(data.length + 100, card.memory().usedBytes());
+        OutOfCardMemoryException oom = assertThrows(OutOfCardMemoryException.class,
+                () -> card.allocate(8L << 20, "too big"));
+        assertEquals(8L << 20, oom.requested());
+        assertThrows(IllegalArgumentException.class, () -> card.write(buffer, buffer.bytes(), floats(1f)));
+        card.free(buffer);
+        assertEquals(0, card.memory().usedBytes());
+        assertThrows(IllegalArgumentException.class, () -> card.free(buffer));
+        assertEquals(data.length, card.telemetry().hostWriteBytes());
+    }
+
+    @Test
+    void matMulAndElementOpsRunOnTheCard() throws Exception {
+        Fleet.State state = start(1, TopologyKind.RING, 8L << 20);
+        SailsCard card = card(state, 0);
+        int rows = 3;
+        int cols = 32;
+        float[] w = new float[rows * cols];
+        float[] x = new float[cols];
+        Random r = new Random(7);
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextFloat() - 0.5f;
+        }
+        for (int i = 0; i < cols; i++) {
+            x[i] = r.nextFloat();
+        }
+        CardBuffer weights = card.allocate(w.length * 4L, "w");
+        CardBuffer xs = card.allocate(cols * 4L, "x");
+        CardBuffer out = card.allocate(rows * 4L, "out");
+        card.write(weights, 0, floats(w));
+        card.write(xs, 0, floats(x));
+        card.submit(Program.of("matvec", new Op.MatMul(0, Slice.of(weights), rows, cols, 1, Slice.of(xs),
+                Slice.of(out), ActivationMode.FLOAT), new Op.Add(Slice.of(out), Slice.of(out), Slice.of(out)),
+                new Op.Divide(Slice.of(out), 2f))).get(30, TimeUnit.SECONDS);
+        float[] got = read(card, out);
+        for (int row = 0; row < rows; row++) {
+            double expected = 0;
+            for (int c = 0; c < cols; c++) {
+                expected += w[row * cols + c] * x[c];
+            }
+            assertEquals(expected, got[row], 1e-4, "row " + row);
+        }
+        ExecutionException bad = assertThrows(ExecutionException.class, () -> card.submit(Program.of("bad",
+                new Op.Divide(Slice.of(out), 1f), new Op.Add(Slice.of(out), Slice.of(xs), Slice.of(out))))
+                .get(30, TimeUnit.SECONDS));
+        CardOpException op = (CardOpException) bad.getCause();
+        assertEquals(1, op.opIndex());
+        assertEquals(0, op.card());
+    }
+
+    @Test
+    void ringNeighboursExchangeCardToCard() throws Exception {
+        Fleet.State state = start(3, TopologyKind.RING, 8L << 20);
+        List<SailsCard> cards = new ArrayList<>();
+        List<CardBuffer> buffers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            SailsCard c = card(state, i);
+            cards.add(c);
+            CardBuffer b = c.allocate(16, "v");
+            c.write(b, 0, floats(i + 1, 10 * (i + 1), 0, -1));
+            buffers.add(b);
+        }
+        List<CompletableFuture<?>> done = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Slice v = Slice.of(buffers.get(i));
+            done.add(cards.get(i).submit(Program.of("neighbour sum", new Op.Send(0, v, Slice.NONE),
+                    new Op.Receive(1, v, Slice.NONE, Combine.SUM))));
+        }
+        for (CompletableFuture<?> f : done) {
+            f.get(30, TimeUnit.SECONDS);
+        }
+        for (int i = 0; i < 3; i++) {
+            int up = (i + 2) % 3;
+            assertArrayEquals(new float[] {i + 1 + up + 1, 10 * (i + 1) + 10 * (up + 1), 0, -2}, read(cards.get(i),
+                    buffers.get(i)), 0f);
+            assertEquals(16, cards.get(i).telemetry().ports().get(0).sentBytes());
+        }
+    }
+
+    @Test
+    void aHostWithoutTheSecretIsRefusedByTheCardAndACardWithoutItByTheHost() throws IOException {
+        Fleet.State state = start(1, TopologyKind.RING, 1L << 20);
+        String endpoint = state.cards().get(0).endpoint();
+        DeviceException host = assertThrows(DeviceException.class,
+                () -> CardConnection.open(endpoint, Handshake.newSecret(), 5_000, 5_000));
+        assertTrue(host.getMessage().contains("does not prove the fleet secret"), host.getMessage());
+        // A client that answers the card's challenge without the secret.
+        String[] hp = CardConnection.splitEndpoint(endpoint);
+        try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            Wire.write(out, Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 0, Handshake.nonce()).encode()));
+            assertEquals(MessageType.HELLO_REPLY, Wire.read(in).type());
+            Wire.write(out, Frame.of(MessageType.AUTH, 2, new Messages.Auth(new byte[32]).encode()));
+            Frame refused = Wire.read(in);
+            assertEquals(MessageType.ERROR, refused.type());
+            assertEquals(WireError.AUTH_FAILED, Messages.Error.decode(refused.payload()).kind());
+            assertEquals(-1, in.read(), "the card closes the connection");
+        } catch (org.popsolutions.spanker.protocol.MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+        // And nothing but HELLO opens a session.
+        try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
+            Wire.write(s.getOutputStream(), Frame.of(MessageType.ALLOC, 1, new Messages.Alloc(16, "x").encode()));
+            Frame refused = Wire.read(s.getInputStream());
+            assertEquals(WireError.NOT_AUTHENTICATED, Messages.Error.decode(refused.payload()).kind());
+        } catch (org.popsolutions.spanker.protocol.MalformedFrameException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aMajorVersionMismatchIsRefusedNamingBothVersions() {
+        Fleet.State state = start(1, TopologyKind.RING, 1L << 20);
+        DeviceException e = assertThrows(DeviceException.class, () -> CardConnection.open(state.cards().get(0)
+                .endpoint(), Fleet.secret(state), 5_000, 5_000, 2, 3));
+        assertTrue(e.getMessage().contains("1.0") && e.getMessage().contains("2.3"), e.getMessage());
+    }
+
+    @Test
+    void killingACardMidProgramFailsItsWorkNamingItAndFaultsItsNeighboursLinks() throws Exception {
+        Fleet.State state = start(3, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "60000");
+        SailsCard card0 = card(state, 0);
+        SailsCard card1 = card(state, 1);
+        AtomicReference<Messages.LinkEvent> fault = new AtomicReference<>();
+        card0.connection().onLinkEvent(e -> {
+            if (e.state() == LinkState.FAULT) {
+                fault.set(e);
+            }
+        });
+        CardBuffer b0 = card0.allocate(16, "v");
+        CardBuffer b1 = card1.allocate(16, "v");
+        // Both wait for messages nobody sends: card 0 from card 1 (its port 0), card 1 from card 2.
+        CompletableFuture<?> onCard0 = card0.submit(Program.of("wait for card 1", new Op.Receive(0, Slice.of(b0),
+                Slice.NONE, Combine.SUM)));
+        CompletableFuture<?> onCard1 = card1.submit(Program.of("wait for card 2", new Op.Receive(0, Slice.of(b1),
+                Slice.NONE, Combine.SUM)));
+        Thread.sleep(300);
+        long killed = System.nanoTime();
+        ProcessHandle.of(state.cards().get(1).pid()).orElseThrow().destroyForcibly();
+        // Stated bound: both fail within 5 s of the kill (in practice within a few ms: the sockets close).
+        ExecutionException lost = assertThrows(ExecutionException.class, () -> onCard1.get(5, TimeUnit.SECONDS));
+        assertTrue(lost.getCause().getMessage().contains("sails-emu-1"), lost.getCause().getMessage());
+        ExecutionException neighbour = assertThrows(ExecutionException.class, () -> onCard0.get(5, TimeUnit.SECONDS));
+        CardOpException op = (CardOpException) neighbour.getCause();
+        assertTrue(op.getMessage().contains("FAULT") && op.getMessage().contains("card 1"), op.getMessage());
+        assertTrue(System.nanoTime() - killed < 5_000_000_000L);
+        assertEquals(LinkState.FAULT, Fleet.linkStatus(card0.connection()).get(0).state());
+        assertEquals(LinkState.FAULT, Fleet.linkStatus(connect(state, 2)).get(1).state());
+        assertEquals(1, fault.get().neighbourCard());
+        assertThrows(DeviceException.class, () -> card1.memory());
+    }
+
+    @Test
+    void aCutCableFaultsBothEnds() throws Exception {
+        Fleet.State state = start(2, TopologyKind.RING, 1L << 20);
+        CardConnection c0 = connect(state, 0);
+        CardConnection c1 = connect(state, 1);
+        String[] target = CardConnection.splitEndpoint(state.cards().get(1).linkEndpoint());
+        try (CableProxy cable = new CableProxy(target[0], Integer.parseInt(target[1]))) {
+            // Re-cable card 0's port through the proxy and train both ends again.
+            c0.call(MessageType.LINK_CABLE, new Messages.LinkCable(0, 0, 1, 0, true, "127.0.0.1:" + cable.port())
+                    .encode());
+            c1.call(MessageType.LINK_ENABLE, new Messages.LinkEnable(0, false).encode());
+            c1.call(MessageType.LINK_ENABLE, new Messages.LinkEnable(0, true).encode());
+            c0.call(MessageType.LINK_ENABLE, new Messages.LinkEnable(0, true).encode());
+            awaitState(c0, LinkState.UP);
+            awaitState(c1, LinkState.UP);
+            cable.cut();
+            awaitState(c0, LinkState.FAULT);
+            awaitState(c1, LinkState.FAULT);
+        }
+    }
+
+    private static void awaitState(CardConnection c, LinkState wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        LinkState now = null;
+        while (System.nanoTime() < deadline) {
+            now = Fleet.linkStatus(c).get(0).state();
+            if (now == wanted) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("port 0 of " + c.describe() + " stayed " + now + ", expected " + wanted);
+    }
+
+    /** A cable with a cutter: forwards one TCP connection both ways until cut. */
+    static final class CableProxy implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        CableProxy(String host, int port) throws IOException {
+            Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        Socket a = server.accept();
+                        Socket b = new Socket(host, port);
+                        sockets.add(a);
+                        sockets.add(b);
+                        pump(a, b);
+                        pump(b, a);
+                    }
+                } catch (IOException closed) {
+                    // cut or closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private static void pump(Socket from, Socket to) {
+            Thread t = new Thread(() -> {
+                try {
+                    from.getInputStream().transferTo(to.getOutputStream());
+                } catch (IOException cut) {
+                    // the cable is cut
+                }
+                try {
+                    to.close();
+                    from.close();
+                } catch (IOException ignored) {
+                    // closing
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+        }
+
+        void cut() throws IOException {
+            for (Socket s : sockets) {
+                s.close();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            cut();
+        }
+    }
+
+    @Test
+    void tenThousandMalformedFramesNeverStopAWellFormedClient() throws Exception {
+        Fleet.State state = start(1, TopologyKind.RING, 64L << 20);
+        String endpoint = state.cards().get(0).endpoint();
+        byte[] secret = Fleet.secret(state);
+        SailsCard good = card(state, 0);
+        // Handle 1 is the fuzzer's target (authenticated garbage may legitimately write it); handle 2 is the client's.
+        assertEquals(1, good.allocate(4096, "fuzz target").handle());
+        CardBuffer buffer = good.allocate(4096, "good");
+        AtomicBoolean fuzzing = new AtomicBoolean(true);
+        AtomicLong goodRounds = new AtomicLong();
+        AtomicReference<Throwable> goodFailure = new AtomicReference<>();
+        Thread client = new Thread(() -> {
+            Random r = new Random(3);
+            byte[] data = new byte[4096];
+            try {
+                while (fuzzing.get()) {
+                    r.nextBytes(data);
+                    good.write(buffer, 0, ByteBuffer.wrap(data));
+                    ByteBuffer back = ByteBuffer.allocate(data.length);
+                    good.read(buffer, 0, back);
+                    if (!java.util.Arrays.equals(data, back.array())) {
+                        throw new AssertionError("read back differs in round " + goodRounds.get());
+                    }
+                    goodRounds.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                goodFailure.set(t);
+            }
+        });
+        client.start();
+        int frames = assertTimeoutPreemptively(Duration.ofMinutes(5), () -> fuzz(endpoint, secret, 10_000));
+        fuzzing.set(false);
+        client.join(30_000);
+        if (goodFailure.get() != null) {
+            throw new AssertionError("the well-formed client failed during the fuzz", goodFailure.get());
+        }
+        assertTrue(frames >= 10_000);
+        assertTrue(goodRounds.get() > 0, "the well-formed client made progress");
+        assertTrue(Fleet.alive(state.cards().get(0).pid()), "the card survived");
+        assertEquals(2 * 4096, good.memory().usedBytes(), "fuzzed allocations beyond the good client's are refused or freed");
+    }
+
+    /** Sends {@code count} malformed or random frames; returns how many were sent. */
+    private static int fuzz(String endpoint, byte[] secret, int count) throws Exception {
+        Random random = new Random(12345);
+        MessageType[] types = {MessageType.ALLOC, MessageType.FREE, MessageType.WRITE, MessageType.READ,
+            MessageType.MEMORY, MessageType.SUBMIT, MessageType.LINK_STATUS, MessageType.TELEMETRY,
+            MessageType.HELLO, MessageType.AUTH, MessageType.OK, MessageType.ERROR, MessageType.COMPLETE};
+        byte[] validProgram = ProgramCodec.encode(Program.of("p", new Op.Copy(new Slice(1, 0, 16), new Slice(1, 16,
+                16)), new Op.MatMul(2, new Slice(1, 0, 18), 1, 32, 1, new Slice(1, 0, 128), new Slice(1, 0, 4),
+                        ActivationMode.GGML)));
+        String[] hp = CardConnection.splitEndpoint(endpoint);
+        int sent = 0;
+        Socket session = null;
+        while (sent < count) {
+            int kind = random.nextInt(4);
+            if (kind == 0) {
+                // Unauthenticated garbage on a fresh connection.
+                try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
+                    byte[] junk = new byte[1 + random.nextInt(64)];
+                    random.nextBytes(junk);
+                    if (junk.length >= 4 && random.nextBoolean()) {
+                        ByteBuffer.wrap(junk).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Wire.MAGIC);
+                    }
+                    s.getOutputStream().write(junk);
+                    s.shutdownOutput();
+                    s.getInputStream().readAllBytes();
+                }
+                sent++;
+                continue;
+            }
+            if (session == null || session.isClosed()) {
+                session = authenticated(hp, secret);
+            }
+            byte[] frame;
+            if (kind == 1) {
+                byte[] payload = new byte[random.nextInt(200)];
+                random.nextBytes(payload);
+                frame = Wire.encode(Frame.of(types[random.nextInt(types.length)], random.nextInt(1000), payload));
+            } else if (kind == 2) {
+                byte[] payload = validProgram.clone();
+                payload[random.nextInt(payload.length)] ^= (byte) (1 << random.nextInt(8));
+                frame = Wire.encode(Frame.of(MessageType.SUBMIT, 7, payload));
+            } else {
+                frame = Wire.encode(Frame.of(MessageType.WRITE, 9, new Messages.Write(1,
+                        random.nextLong() & 0xFFFF, new byte[8], 0, 8).encode()));
+                frame[random.nextInt(frame.length)] ^= (byte) (1 << random.nextInt(8)); // often a bad CRC
+            }
+            try {
+                session.getOutputStream().write(frame);
+                session.getOutputStream().flush();
+            } catch (IOException closedByCard) {
+                session.close();
+            }
+            sent++;
+            if (random.nextInt(8) == 0) {
+                session.close(); // do not wait for answers forever; the card answers or closes on its own
+            }
+        }
+        if (session != null) {
+            session.close();
+        }
+        return sent;
+    }
+
+    private static Socket authenticated(String[] hp, byte[] secret) throws Exception {
+        Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
+        s.setSoTimeout(10_000);
+        byte[] hostNonce = Handshake.nonce();
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 0, hostNonce).encode()));
+        Messages.HelloReply hello = Messages.HelloReply.decode(Wire.read(s.getInputStream()).payload());
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret,
+                hostNonce, hello.cardNonce())).encode()));
+        assertEquals(MessageType.AUTH_OK, Wire.read(s.getInputStream()).type());
+        // Drain whatever the card answers, so its writes never block on us.
+        Thread drain = new Thread(() -> {
+            try {
+                s.getInputStream().transferTo(OutputStream.nullOutputStream());
+            } catch (IOException closed) {
+                // done
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        return s;
+    }
+}

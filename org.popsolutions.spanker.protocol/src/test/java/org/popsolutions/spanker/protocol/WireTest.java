@@ -1,0 +1,258 @@
+package org.popsolutions.spanker.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.api.card.ActivationMode;
+import org.popsolutions.spanker.api.card.Combine;
+import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.OpCode;
+import org.popsolutions.spanker.api.card.PortStatus;
+import org.popsolutions.spanker.api.card.PortTraffic;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.topology.LinkState;
+
+class WireTest {
+    private static Frame roundTrip(Frame frame) throws Exception {
+        return Wire.read(new ByteArrayInputStream(Wire.encode(frame)));
+    }
+
+    private static MalformedFrameException malformed(byte[] bytes) {
+        return assertThrows(MalformedFrameException.class, () -> Wire.read(new ByteArrayInputStream(bytes)));
+    }
+
+    @Test
+    void frameRoundTripKeepsEveryHeaderFieldAndThePayload() throws Exception {
+        byte[] payload = {1, 2, 3, (byte) 0xFF};
+        Frame back = roundTrip(new Frame(1, 7, MessageType.WRITE, 0xFFFF_FFFEL, payload));
+        assertEquals(1, back.major());
+        assertEquals(7, back.minor());
+        assertEquals(MessageType.WRITE, back.type());
+        assertEquals(0xFFFF_FFFEL, back.requestId());
+        assertArrayEquals(payload, back.payload());
+    }
+
+    @Test
+    void headerIsLittleEndianWithMagicSailFirst() {
+        byte[] bytes = Wire.encode(Frame.of(MessageType.OK, 0x01020304, new byte[0]));
+        assertEquals('S', bytes[0]);
+        assertEquals('A', bytes[1]);
+        assertEquals('I', bytes[2]);
+        assertEquals('L', bytes[3]);
+        assertEquals(0x04, bytes[8]);
+        assertEquals(0x01, bytes[11]);
+        assertEquals(Wire.HEADER_BYTES + Wire.CRC_BYTES, bytes.length);
+    }
+
+    @Test
+    void cleanEndOfStreamBeforeAFrameIsEofNotMalformed() {
+        assertThrows(EOFException.class, () -> Wire.read(new ByteArrayInputStream(new byte[0])));
+    }
+
+    @Test
+    void badMagicIsRefused() {
+        byte[] bytes = Wire.encode(Frame.of(MessageType.OK, 1, new byte[0]));
+        bytes[0] = 'X';
+        assertTrue(malformed(bytes).getMessage().contains("magic"));
+    }
+
+    @Test
+    void statedLengthOverTheLimitIsRefusedBeforeAnythingIsAllocated() {
+        byte[] header = Arrays.copyOf(Wire.encode(Frame.of(MessageType.WRITE, 1, new byte[0])), Wire.HEADER_BYTES);
+        ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(12, -1); // 4 GiB - 1
+        // A stream that would hand out bytes forever: the reader must stop at the header.
+        InputStream endless = new InputStream() {
+            int at;
+
+            @Override
+            public int read() {
+                return at < header.length ? header[at++] & 0xFF : 0;
+            }
+        };
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> Wire.read(endless));
+        assertTrue(e.getMessage().contains("exceeds the limit"), e.getMessage());
+    }
+
+    @Test
+    void unknownTypeAndSetFlagsAreRefused() {
+        byte[] bytes = Wire.encode(Frame.of(MessageType.OK, 1, new byte[0]));
+        bytes[6] = (byte) 0x99;
+        assertTrue(malformed(bytes).getMessage().contains("unknown message type"));
+        bytes = Wire.encode(Frame.of(MessageType.OK, 1, new byte[0]));
+        bytes[7] = 1;
+        assertTrue(malformed(bytes).getMessage().contains("flags"));
+    }
+
+    @Test
+    void aFlippedBitAnywhereFailsTheCrc() {
+        byte[] good = Wire.encode(Frame.of(MessageType.WRITE, 9, new byte[] {10, 20, 30, 40, 50}));
+        for (int bit = 8 * 8; bit < good.length * 8; bit++) { // past magic/version/type/flags: the CRC must catch it
+            byte[] bad = good.clone();
+            bad[bit / 8] ^= (byte) (1 << (bit % 8));
+            if (bit / 8 >= 12 && bit / 8 < 16) {
+                continue; // a changed length is a truncation or an oversize, tested on its own
+            }
+            MalformedFrameException e = malformed(bad);
+            assertTrue(e.getMessage().contains("CRC32C"), e.getMessage());
+        }
+    }
+
+    @Test
+    void truncatedFrameIsMalformedNamingThePart() {
+        byte[] good = Wire.encode(Frame.of(MessageType.WRITE, 9, new byte[] {10, 20, 30, 40, 50}));
+        for (int cut = 1; cut < good.length; cut++) {
+            MalformedFrameException e = malformed(Arrays.copyOf(good, cut));
+            assertTrue(e.getMessage().contains("connection closed inside"), e.getMessage());
+        }
+    }
+
+    @Test
+    void programWithEveryOpRoundTripsFieldByField() throws Exception {
+        Slice a = new Slice(1, 8, 64);
+        Slice b = new Slice(2, 0, 16);
+        Slice c = new Slice(3, 1L << 32, 4);
+        Program program = new Program("decode blk.0-11 ✓", List.of(
+                new Op.EmbeddingRow(2, a, 32, c, b),
+                new Op.MatMul(12, a, 5, 256, 2, b, c, ActivationMode.FLOAT),
+                new Op.RmsNorm(a, b, a, 1e-5f),
+                new Op.Rope(a, 4, 64, 64, 10000f, c),
+                new Op.Attention(a, b, c, a, b, c, 8, 2, 64, a),
+                new Op.SwiGlu(a, b, a),
+                new Op.Add(a, b, b),
+                new Op.Copy(a, b),
+                new Op.Send(1, a, Slice.NONE),
+                new Op.Receive(0, a, b, Combine.MAX),
+                new Op.Forward(0, 1, 4096),
+                new Op.Reduce(Combine.MIN, a, b, c, b),
+                new Op.TagOrigins(Combine.MAX, a, b, 254),
+                new Op.Divide(a, 4f)));
+        assertEquals(Set.of(OpCode.values()), Set.copyOf(program.ops().stream().map(Op::code).toList()));
+        assertEquals(program, ProgramCodec.decode(ProgramCodec.encode(program)));
+    }
+
+    @Test
+    void programDecoderRefusesBadFields() {
+        byte[] good = ProgramCodec.encode(Program.of("p", new Op.Divide(new Slice(1, 0, 4), 2f)));
+        assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(Arrays.copyOf(good, good.length - 1)));
+        byte[] trailing = Arrays.copyOf(good, good.length + 1);
+        assertTrue(assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(trailing)).getMessage()
+                .contains("trailing"));
+        byte[] badCode = good.clone();
+        badCode[2 + 1 + 4] = 99; // label "p" (u16 + 1), count u32, then the op code
+        assertTrue(assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(badCode)).getMessage()
+                .contains("unknown op code 99"));
+        byte[] hugeCount = good.clone();
+        ByteBuffer.wrap(hugeCount).order(ByteOrder.LITTLE_ENDIAN).putInt(3, 60_000);
+        assertTrue(assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(hugeCount)).getMessage()
+                .contains("cannot fit"));
+        byte[] noneWithRange = ProgramCodec.encode(Program.of("p", new Op.Divide(new Slice(1, 0, 4), 2f)));
+        ByteBuffer.wrap(noneWithRange).order(ByteOrder.LITTLE_ENDIAN).putLong(8, 0); // handle 0 with a length
+        assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(noneWithRange));
+        byte[] badEnum = ProgramCodec.encode(Program.of("p", new Op.Receive(0, new Slice(1, 0, 4), Slice.NONE,
+                Combine.SUM)));
+        badEnum[badEnum.length - 1] = 7;
+        assertTrue(assertThrows(MalformedFrameException.class, () -> ProgramCodec.decode(badEnum)).getMessage()
+                .contains("combine"));
+    }
+
+    @Test
+    void messagesRoundTrip() throws Exception {
+        byte[] nonce = Handshake.nonce();
+        byte[] proof = Handshake.cardProof(Handshake.newSecret(), nonce, nonce);
+        Messages.HelloReply reply = new Messages.HelloReply(1, 0, "sails-emu-3", "emulator-0.1", 3, 4L << 30,
+                Set.of(0, 2, 12), Set.of(OpCode.values()), List.of(new LinkPort(0, 0, 1, 500_000_000, 1e-6)), nonce,
+                proof);
+        Messages.HelloReply back = Messages.HelloReply.decode(reply.encode());
+        assertEquals(reply.serial(), back.serial());
+        assertEquals(reply.index(), back.index());
+        assertEquals(reply.memoryBytes(), back.memoryBytes());
+        assertEquals(reply.weightTypes(), back.weightTypes());
+        assertEquals(reply.ops(), back.ops());
+        assertEquals(reply.ports(), back.ports());
+        assertArrayEquals(proof, back.cardProof());
+        assertEquals(new Messages.Alloc(123, "blk.3.attn_q"), Messages.Alloc.decode(new Messages.Alloc(123,
+                "blk.3.attn_q").encode()));
+        assertEquals(new Messages.Read(5, 77, 1024), Messages.Read.decode(new Messages.Read(5, 77, 1024).encode()));
+        Messages.Write w = Messages.Write.decode(new Messages.Write(5, 9, new byte[] {0, 1, 2, 3}, 1, 2).encode());
+        assertEquals(5, w.handle());
+        assertEquals(9, w.offset());
+        assertArrayEquals(new byte[] {1, 2}, w.data());
+        assertEquals(new Messages.LinkStatus(List.of(new PortStatus(0, LinkState.UP), new PortStatus(1,
+                LinkState.FAULT))), Messages.LinkStatus.decode(new Messages.LinkStatus(List.of(new PortStatus(0,
+                        LinkState.UP), new PortStatus(1, LinkState.FAULT))).encode()));
+        Messages.LinkEvent event = new Messages.LinkEvent(1, 2, LinkState.FAULT, LinkState.UP, "peer lost");
+        assertEquals(event, Messages.LinkEvent.decode(event.encode()));
+        Messages.Telemetry t = new Messages.Telemetry(1, 2, 3, 4, 5, 6, 7, List.of(new PortTraffic(0, 8, 9, 10, 11)));
+        assertEquals(t, Messages.Telemetry.decode(t.encode()));
+        Messages.Error error = new Messages.Error(WireError.OUT_OF_MEMORY, -1, 0, 100, 50, 4096, "no room");
+        assertEquals(error, Messages.Error.decode(error.encode()));
+        Messages.LinkCable cable = new Messages.LinkCable(2, 1, 1, 0, true, "127.0.0.1:4000");
+        assertEquals(cable, Messages.LinkCable.decode(cable.encode()));
+    }
+
+    @Test
+    void writeChunkOverTheLimitIsRefused() {
+        byte[] payload = new Messages.Write(1, 0, new byte[Wire.MAX_CHUNK_BYTES + 1], 0, Wire.MAX_CHUNK_BYTES + 1)
+                .encode();
+        assertThrows(MalformedFrameException.class, () -> Messages.Write.decode(payload));
+    }
+
+    @Test
+    void stringsMustBeValidUtf8AndBounded() {
+        byte[] bad = new WireWriter().u16(2).bytes(new byte[] {(byte) 0xC3, (byte) 0x28}).toBytes();
+        assertThrows(MalformedFrameException.class, () -> new WireReader(bad).string("s"));
+        byte[] tooLong = new WireWriter().u16(WireReader.MAX_STRING_BYTES + 1).toBytes();
+        assertThrows(MalformedFrameException.class, () -> new WireReader(tooLong).string("s"));
+    }
+
+    @Test
+    void proofsDependOnSecretDirectionAndBothNonces() {
+        byte[] secret = Handshake.newSecret();
+        byte[] host = Handshake.nonce();
+        byte[] card = Handshake.nonce();
+        byte[] cardProof = Handshake.cardProof(secret, host, card);
+        assertTrue(Handshake.matches(cardProof, Handshake.cardProof(secret, host, card)));
+        assertFalse(Handshake.matches(cardProof, Handshake.hostProof(secret, host, card)));
+        assertFalse(Handshake.matches(cardProof, Handshake.cardProof(Handshake.newSecret(), host, card)));
+        assertFalse(Handshake.matches(cardProof, Handshake.cardProof(secret, card, host)));
+    }
+
+    @Test
+    void randomBytesNeverEscapeAsAnythingButMalformedOrEof() {
+        Random random = new Random(42);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] bytes = new byte[random.nextInt(64)];
+            random.nextBytes(bytes);
+            if (bytes.length >= 4 && random.nextBoolean()) {
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Wire.MAGIC);
+            }
+            try {
+                Wire.read(new ByteArrayInputStream(bytes));
+            } catch (MalformedFrameException | EOFException expected) {
+                // the only two outcomes allowed
+            } catch (Exception e) {
+                throw new AssertionError("random frame " + i + " escaped as " + e, e);
+            }
+            try {
+                ProgramCodec.decode(bytes);
+            } catch (MalformedFrameException expected) {
+                // fine
+            }
+        }
+    }
+}
