@@ -21,10 +21,12 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 public final class ModelSynthCommand extends AbstractConsoleCommand {
     public ModelSynthCommand() {
         super("model-synth", "write a shape-faithful llama GGUF with seeded random weights (no download)",
-                List.of(OptionSpec.choice("preset", List.of("tinyllama-1.1b", "tiny"), "model shapes", null),
+                List.of(OptionSpec.choice("preset", List.of("tinyllama-1.1b", "tiny", "llama-7b"), "model shapes", null),
                         OptionSpec.choice("type", CommandFiles.WEIGHT_FORMATS, "format of the 2-D weights", "q8_0"),
                         OptionSpec.value("out", "FILE.gguf", "model file to write", null),
-                        OptionSpec.value("seed", "S", "random seed", "1")));
+                        OptionSpec.value("seed", "S", "random seed", "1"),
+                        OptionSpec.flag("shapes-only", "zero weights left as a hole in the file: shapes for the"
+                                + " planner (plan --compare) in no time and no disk space")));
     }
 
     static ModelSynth.Preset preset(String name) {
@@ -43,7 +45,11 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
         }
         long start = System.nanoTime();
         try {
-            ModelSynth.write(preset, type, seed, out, progressBar(preset.parameters()));
+            if (arguments.flag("shapes-only")) {
+                ModelSynth.writeShapes(preset, type, out);
+            } else {
+                ModelSynth.write(preset, type, seed, out, progressBar(preset.parameters()));
+            }
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -52,7 +58,8 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
         return new Report().line(String.format(Locale.ROOT, "wrote %s: %s %s, %,d parameters, %,d bytes in %.1f s",
                 out, preset.name(), type.ggmlName(), preset.parameters(), bytes, seconds))
                 .put("out", out.toString()).put("preset", preset.name()).put("type", type.ggmlName())
-                .put("parameters", preset.parameters()).put("bytes", bytes).put("seed", seed).put("seconds", seconds);
+                .put("parameters", preset.parameters()).put("bytes", bytes).put("seed", seed).put("seconds", seconds)
+                .put("shapesOnly", arguments.flag("shapes-only"));
     }
 
     /** A bar on stderr, only when a terminal is attached (scripts and JSON consumers see nothing). */
