@@ -57,8 +57,10 @@ record Layout(List<Stage> stages, int embedding, int headStart, int headSize) {
         String body = stages.stream().map(s -> "blocks " + s.firstLayer() + "-" + (s.endLayer() - 1)
                 + (s.size() > 1 ? " TP" + s.size() + " (" + s.algorithm().label() + ") on cards " : " on card ")
                 + join(chainCards(network, s.chainStart(), s.size()))).collect(Collectors.joining(" | "));
-        String embeddingText = embedding == REPLICATED ? "embedding replicated on the first group"
-                : "embedding card " + network.card(embedding);
+        Stage first = stages.get(0);
+        String embeddingText = embedding != REPLICATED ? "embedding card " + network.card(embedding)
+                : first.size() == 1 ? "embedding card " + network.card(first.chainStart())
+                : "embedding replicated on the first group";
         return body + "; " + embeddingText + "; head " + (headSize > 1 ? "cards " : "card ")
                 + join(chainCards(network, headStart, headSize));
     }

@@ -3,9 +3,7 @@ package org.popsolutions.spanker.strategy.search;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.LinkModel;
 import org.popsolutions.spanker.api.topology.Link;
@@ -304,15 +302,6 @@ final class Network {
             step.add(new double[] {group[i], group[i ^ distance], size, reduce ? 1 : 0});
         }
         return step;
-    }
-
-    /** Every algorithm's time for the group, cheapest first in {@link #ALGORITHMS} order on a tie. */
-    Map<CollectiveAlgorithm, Terms> allReduces(int[] group, double bytes) {
-        Map<CollectiveAlgorithm, Terms> all = new EnumMap<>(CollectiveAlgorithm.class);
-        for (CollectiveAlgorithm a : ALGORITHMS) {
-            all.put(a, allReduce(group, bytes, a));
-        }
-        return all;
     }
 
     /** The cheapest algorithm for the group (the first of {@link #ALGORITHMS} on a tie), null when none can run. */
