@@ -8,6 +8,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.CardMemoryExceededException;
+import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.api.NoSailsException;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModelService;
 import org.popsolutions.spanker.api.link.LinkModel;
@@ -99,16 +100,19 @@ public final class SearchingPlanner implements PlanSearch, ModelPlanner {
             }
         }
         notes.add("optimised for " + objective.label() + (objective == PlanObjective.PREFILL ? " of "
-                + promptTokens + " tokens" : "") + "; exact: dynamic programming over the " + model.layers()
+                + evaluator.prompt() + " tokens" : "") + "; exact: dynamic programming over the " + model.layers()
                 + " blocks and " + topology.cardCount() + " cards examined " + candidates[0] + " stage extensions in "
                 + String.format(java.util.Locale.ROOT, "%.3f", seconds[0]) + " s of CPU");
-        return new PlanComparison(NAME, objective, promptTokens, chosen, baselines, candidates[0], true, seconds[0],
-                notes);
+        return new PlanComparison(NAME, objective, evaluator.prompt(), chosen, baselines, candidates[0], true,
+                seconds[0], notes);
     }
 
     private Evaluator evaluator(ModelShape model, Topology topology, PlanOptions options, int promptTokens) {
         if (topology.cardCount() == 0) {
             throw new NoSailsException("cannot plan " + model.name() + ": no Sails card is registered");
+        }
+        if (model.layers() < 1) {
+            throw new InvalidModelException("model " + model.name() + " has no blocks to plan");
         }
         LayerTable table = new LayerTable(model, options);
         Network network = new Network(topology, links);
