@@ -53,6 +53,10 @@ final class LayerTable {
         return model.layers();
     }
 
+    int context() {
+        return context;
+    }
+
     long hiddenBytes() {
         return (long) model.embedding() * Float.BYTES;
     }

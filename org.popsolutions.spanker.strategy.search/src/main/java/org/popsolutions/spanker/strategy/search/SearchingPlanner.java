@@ -126,11 +126,21 @@ public final class SearchingPlanner implements PlanSearch, ModelPlanner {
         LayoutSearch.Result result = new LayoutSearch(evaluator).search(objective);
         seconds[0] = (cpuNanos() - start) / 1e9;
         if (result == null) {
-            long largest = evaluator.table().layers() == 0 ? 0 : model.totalBytes() / Math.max(1, model.layers());
-            throw new CardMemoryExceededException(0, largest, evaluator.capacity(), "no layout of " + model.name()
-                    + " over " + topology.cardCount() + " cards fits " + evaluator.capacity() + " bytes per card"
-                    + " with a context of " + evaluator.table().model().contextLength() + " tokens; use more cards,"
-                    + " a smaller quantization, a shorter context, or a larger card memory");
+            // The most even spread there is, every block and the head over every card, names the card that overflows.
+            Evaluator.Evaluation spread = evaluator.evaluate(Baselines.tensorParallel(evaluator.table(),
+                    evaluator.network()));
+            int fullest = 0;
+            for (int card = 0; card < topology.cardCount(); card++) {
+                if (spread.weightBytes()[card] + spread.kvBytes()[card]
+                        > spread.weightBytes()[fullest] + spread.kvBytes()[fullest]) {
+                    fullest = card;
+                }
+            }
+            throw new CardMemoryExceededException(fullest, spread.weightBytes()[fullest] + spread.kvBytes()[fullest],
+                    evaluator.capacity(), "no layout of " + model.name() + " over " + topology.cardCount()
+                    + " cards fits (the figure is for every block split over every card, the most even spread; KV cache"
+                    + " for " + evaluator.table().context() + " tokens included); use more cards, a smaller quantization,"
+                    + " a shorter context, or a larger card memory");
         }
         candidates[0] = result.candidates();
         Network network = evaluator.network();

@@ -177,6 +177,7 @@ class SearchingPlannerTest {
         CardMemoryExceededException e = assertThrows(CardMemoryExceededException.class,
                 () -> SEARCH.plan(Fixtures.tinyLlama(), Fixtures.ring(2), small));
         assertTrue(e.getMessage().contains("no layout of tinyllama-1.1b over 2 cards fits"), e.getMessage());
+        assertTrue(e.need() > e.have(), e.getMessage());
     }
 
     private static CostedPlan baseline(PlanComparison comparison, String name) {
