@@ -20,10 +20,12 @@ import org.popsolutions.spanker.model.llama.ModelSynth;
 public final class ModelSynthCommand extends AbstractConsoleCommand {
     public ModelSynthCommand() {
         super("model-synth", "write a shape-faithful llama GGUF with seeded random weights (no download)",
-                List.of(OptionSpec.choice("preset", List.of("tinyllama-1.1b", "tiny"), "model shapes", null),
+                List.of(OptionSpec.choice("preset", List.of("tinyllama-1.1b", "tiny", "llama-7b"), "model shapes", null),
                         OptionSpec.choice("type", CommandFiles.WEIGHT_FORMATS, "format of the 2-D weights", "q8_0"),
                         OptionSpec.value("out", "FILE.gguf", "model file to write", null),
-                        OptionSpec.value("seed", "S", "random seed", "1")));
+                        OptionSpec.value("seed", "S", "random seed", "1"),
+                        OptionSpec.flag("shapes-only", "zero weights left as a hole in the file: shapes for the"
+                                + " planner (plan --compare) in no time and no disk space")));
     }
 
     static ModelSynth.Preset preset(String name) {
@@ -40,7 +42,13 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
         OutputFile output = OutputFile.of("--out", arguments.requiredString("out"));
         long start = System.nanoTime();
         try {
-            output.write(partial -> ModelSynth.write(preset, type, seed, partial, progressBar(preset.parameters())));
+            output.write(partial -> {
+                if (arguments.flag("shapes-only")) {
+                    ModelSynth.writeShapes(preset, type, partial);
+                } else {
+                    ModelSynth.write(preset, type, seed, partial, progressBar(preset.parameters()));
+                }
+            });
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -49,7 +57,8 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
         return new Report().line(String.format(Locale.ROOT, "wrote %s: %s %s, %,d parameters, %,d bytes in %.1f s",
                 out, preset.name(), type.ggmlName(), preset.parameters(), bytes, seconds))
                 .put("out", out.toString()).put("preset", preset.name()).put("type", type.ggmlName())
-                .put("parameters", preset.parameters()).put("bytes", bytes).put("seed", seed).put("seconds", seconds);
+                .put("parameters", preset.parameters()).put("bytes", bytes).put("seed", seed).put("seconds", seconds)
+                .put("shapesOnly", arguments.flag("shapes-only"));
     }
 
     /** A bar on stderr, only when a terminal is attached (scripts and JSON consumers see nothing). */

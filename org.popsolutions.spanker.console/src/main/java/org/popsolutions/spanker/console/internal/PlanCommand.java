@@ -21,7 +21,9 @@ import org.popsolutions.spanker.api.plan.CardLoad;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.PlanObjective;
 import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.plan.PlanSearch;
 import org.popsolutions.spanker.api.plan.TensorPlacement;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
@@ -44,6 +46,11 @@ public final class PlanCommand extends AbstractConsoleCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TopologyService topology;
 
+    /** The searching planner's comparison (bundle strategy.search), present only while it is installed. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile PlanSearch search;
+
     public PlanCommand() {
         super("plan", "The partition plan the active strategy chooses for a GGUF model, with predicted cost",
                 List.of(OptionSpec.value("model", "FILE", "GGUF model file", null),
@@ -51,7 +58,12 @@ public final class PlanCommand extends AbstractConsoleCommand {
                         OptionSpec.choice("kind", List.of("ring", "mesh"), "cabling when --cards is given", "ring"),
                         OptionSpec.value("card-memory", "BYTES", "memory of each card", "4G (rev-A DDR3L)"),
                         OptionSpec.value("context", "N", "tokens the KV cache holds", "the model's context length"),
-                        OptionSpec.flag("tensors", "also list every tensor's placement")));
+                        OptionSpec.flag("tensors", "also list every tensor's placement"),
+                        OptionSpec.flag("compare", "the searched plan against the baselines (even layers, memory"
+                                + " ring, tensor parallel, per-block rule), all costed by the search's model"),
+                        OptionSpec.choice("objective", List.of("decode", "prefill"), "what --compare minimises",
+                                "decode"),
+                        OptionSpec.value("prompt", "P", "prompt tokens the prefill cost is given for", "128")));
     }
 
     @Override
@@ -69,8 +81,26 @@ public final class PlanCommand extends AbstractConsoleCommand {
         }
         ModelShape model = reader.read(file);
         int context = requestedContext.orElse(Math.max(1, model.contextLength()));
+        if (arguments.flag("compare")) {
+            return PlanComparisonReport.report(compare(model, target, new PlanOptions(memory, context), arguments));
+        }
         Plan plan = planner.plan(model, target, new PlanOptions(memory, context));
         return report(plan, arguments.flag("tensors"));
+    }
+
+    private org.popsolutions.spanker.api.plan.PlanComparison compare(ModelShape model, Topology target,
+            PlanOptions options, Arguments arguments) {
+        PlanSearch searcher = search;
+        if (searcher == null) {
+            throw new org.popsolutions.spanker.api.InvalidConfigurationException("--compare needs the searching"
+                    + " planner, which is not installed; in Karaf: feature:install spanker-strategy-search");
+        }
+        int prompt = arguments.integer("prompt").orElse(128);
+        if (prompt < 1) {
+            throw new UsageException("option --prompt must be >= 1, got " + prompt);
+        }
+        return searcher.compare(model, target, options,
+                arguments.choice("objective", PlanObjective.class).orElse(PlanObjective.DECODE), prompt);
     }
 
     private Topology target(Arguments arguments) {

@@ -91,6 +91,34 @@ public final class GgufWriter {
     public void write(OutputStream stream) throws IOException {
         int alignment = alignment();
         CountingOutput out = new CountingOutput(stream);
+        header(out, alignment);
+        for (Tensor t : tensors) {
+            ByteBuffer data = t.data().duplicate();
+            data.clear();
+            byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, data.capacity()))];
+            while (data.hasRemaining()) {
+                int n = Math.min(chunk.length, data.remaining());
+                data.get(chunk, 0, n);
+                out.bytes(chunk, n);
+            }
+            out.pad(alignment);
+        }
+        out.flush();
+    }
+
+    /**
+     * Writes only the header, metadata and tensor infos (padded to the alignment), not the tensors' bytes; returns
+     * the length the whole file has with them, so that a caller can leave the data section as a hole of zeros.
+     */
+    public long writeHeader(OutputStream stream) throws IOException {
+        CountingOutput out = new CountingOutput(stream);
+        long dataBytes = header(out, alignment());
+        out.flush();
+        return out.written + dataBytes;
+    }
+
+    /** The part before the data section; returns the data section's length. */
+    private long header(CountingOutput out, int alignment) throws IOException {
         out.i32(GgufReader.MAGIC);
         out.i32(3);
         out.i64(tensors.size());
@@ -112,18 +140,7 @@ public final class GgufWriter {
             offset = GgufReader.alignUp(offset + t.data().capacity(), alignment);
         }
         out.pad(alignment);
-        for (Tensor t : tensors) {
-            ByteBuffer data = t.data().duplicate();
-            data.clear();
-            byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, data.capacity()))];
-            while (data.hasRemaining()) {
-                int n = Math.min(chunk.length, data.remaining());
-                data.get(chunk, 0, n);
-                out.bytes(chunk, n);
-            }
-            out.pad(alignment);
-        }
-        out.flush();
+        return offset;
     }
 
     private static void writeValue(CountingOutput out, GgufValueType type, Object value) throws IOException {

@@ -47,8 +47,70 @@ public final class ModelSynth {
     /** A small model that runs in a blink yet splits over 4 cards on block boundaries of every type. */
     public static final Preset TINY = new Preset("tiny", 512, 8, 8, 4, 1536, 4096, 512, false);
 
+    /** Llama-2-7B's shapes (32 blocks, 4096 wide, 32 heads without grouped KV, 11008 feed-forward, 32000 tokens). */
+    public static final Preset LLAMA_7B = new Preset("llama-7b", 4096, 32, 32, 32, 11008, 32000, 4096, false);
+
     public static List<Preset> presets() {
-        return List.of(TINYLLAMA_1_1B, TINY);
+        return List.of(TINYLLAMA_1_1B, TINY, LLAMA_7B);
+    }
+
+    /**
+     * Writes a model with the preset's metadata and tensor table but every weight zero, its data section left as a
+     * hole in the file (sparse on file systems that have them), for tools that only read shapes, such as the
+     * planner: a 7B-shaped model in a blink and no disk space. It still loads and runs (all logits zero). Written
+     * to a temporary file beside {@code out} and moved over it whole.
+     */
+    public static void writeShapes(Preset preset, GgmlType type, Path out) {
+        checkSplittable(preset, type);
+        GgufWriter writer = new GgufWriter();
+        metadata(writer, preset, type);
+        List<TensorSpec> specs = tensors(preset, type);
+        Path scratch = out.resolveSibling(out.getFileName() + ".shapes.tmp");
+        Path partial = out.resolveSibling(out.getFileName() + ".partial");
+        try (FileChannel zeros = FileChannel.open(scratch, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.DELETE_ON_CLOSE)) {
+            long largest = specs.stream().mapToLong(sp -> sp.type.bytesFor((long) sp.rows * sp.cols)).max().orElse(0);
+            zeros.truncate(0);
+            if (largest > 0) {
+                zeros.write(ByteBuffer.allocate(1), largest - 1);
+            }
+            for (TensorSpec sp : specs) {
+                long bytes = sp.type.bytesFor((long) sp.rows * sp.cols);
+                writer.tensor(sp.name, sp.type, sp.rows == 1 ? new long[] {sp.cols} : new long[] {sp.cols, sp.rows},
+                        zeros.map(FileChannel.MapMode.READ_ONLY, 0, bytes));
+            }
+            long length;
+            try (java.io.OutputStream stream = new java.io.BufferedOutputStream(java.nio.file.Files.newOutputStream(
+                    partial))) {
+                length = writer.writeHeader(stream);
+            }
+            try (FileChannel file = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+                if (file.size() < length) {
+                    file.write(ByteBuffer.allocate(1), length - 1);
+                }
+            }
+            java.nio.file.Files.move(partial, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | UncheckedIOException e) {
+            try {
+                java.nio.file.Files.deleteIfExists(partial);
+            } catch (IOException ignored) {
+                // the original failure is the one to report
+            }
+            throw new DeviceException("cannot write " + out + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkSplittable(Preset preset, GgmlType type) {
+        if (!type.computable() || !org.popsolutions.spanker.ggml.kernel.Kernels.supports(type)) {
+            throw new IllegalArgumentException("cannot synthesize " + type.ggmlName() + " weights");
+        }
+        for (int cols : new int[] {preset.embedding(), preset.feedForward()}) {
+            if (cols % type.blockSize() != 0) {
+                throw new IllegalArgumentException(preset.name() + " has rows of " + cols + " values; "
+                        + type.ggmlName() + " needs multiples of " + type.blockSize());
+            }
+        }
     }
 
     private ModelSynth() {
@@ -63,15 +125,7 @@ public final class ModelSynth {
      * @throws UncheckedIOException when a write fails (e.g. the disk is full)
      */
     public static void write(Preset preset, GgmlType type, long seed, Path out, LongConsumer progress) {
-        if (!type.computable() || !org.popsolutions.spanker.ggml.kernel.Kernels.supports(type)) {
-            throw new IllegalArgumentException("cannot synthesize " + type.ggmlName() + " weights");
-        }
-        for (int cols : new int[] {preset.embedding(), preset.feedForward()}) {
-            if (cols % type.blockSize() != 0) {
-                throw new IllegalArgumentException(preset.name() + " has rows of " + cols + " values; "
-                        + type.ggmlName() + " needs multiples of " + type.blockSize());
-            }
-        }
+        checkSplittable(preset, type);
         GgufWriter writer = new GgufWriter();
         metadata(writer, preset, type);
         List<TensorSpec> specs = tensors(preset, type);
