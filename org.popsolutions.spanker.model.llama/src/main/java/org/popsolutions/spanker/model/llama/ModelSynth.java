@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.stream.IntStream;
+import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.ggml.gguf.GgufValue;
 import org.popsolutions.spanker.ggml.gguf.GgufValueType;
 import org.popsolutions.spanker.ggml.gguf.GgufWriter;
