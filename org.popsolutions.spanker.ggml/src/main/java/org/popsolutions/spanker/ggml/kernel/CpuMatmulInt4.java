@@ -2,15 +2,19 @@ package org.popsolutions.spanker.ggml.kernel;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.popsolutions.spanker.api.BadDimsException;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.compute.Int4Format;
 import org.popsolutions.spanker.api.compute.MatmulInt4;
+import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
@@ -42,10 +46,27 @@ public final class CpuMatmulInt4 implements MatmulInt4 {
         this.executor = new RowExecutor(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
     }
 
+    /** More row workers than this is a typing error, not a machine: refused, the previous pool stays. */
+    static final int MAX_THREADS = 1024;
+
     @Activate
-    void activate(Config config) {
+    @Modified
+    void configure(Map<String, Object> properties) {
+        int threads;
+        try {
+            threads = new ConfigProperties(PID, properties).intWithin("threads", 0, 0, MAX_THREADS);
+        } catch (InvalidConfigurationException e) {
+            System.err.println("spanker int4 matmul: configuration refused, keeping " + executor.threads()
+                    + " threads: " + e.getMessage());
+            return;
+        }
         executor.close();
-        executor = new RowExecutor(config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors());
+        executor = new RowExecutor(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
+    }
+
+    /** The row workers in use. */
+    int threads() {
+        return executor.threads();
     }
 
     @Deactivate

@@ -16,17 +16,28 @@ final class KernelSelector {
     }
 
     private static Kernels select() {
-        if (Boolean.getBoolean("spanker.kernels.scalar")) {
+        if (Boolean.getBoolean("spanker.kernels.scalar") || !vectorKernelsUsable()) {
             return SCALAR;
         }
         try {
-            Class<?> vector = Class.forName("org.popsolutions.spanker.ggml.kernel.VectorKernels");
-            if (!(Boolean) vector.getMethod("usable").invoke(null)) {
-                return SCALAR;
-            }
-            return (Kernels) vector.getConstructor().newInstance();
+            return (Kernels) Class.forName("org.popsolutions.spanker.ggml.kernel.VectorKernels").getConstructor()
+                    .newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             return SCALAR;
+        }
+    }
+
+    /**
+     * Whether the Vector API kernels can run here at full width: the incubator module is readable and this CPU's
+     * preferred vectors are at least 256 bits (on 128-bit NEON or SSE-only machines they would be emulated, slower
+     * than the scalar kernels).
+     */
+    static boolean vectorKernelsUsable() {
+        try {
+            return (Boolean) Class.forName("org.popsolutions.spanker.ggml.kernel.VectorKernels").getMethod("usable")
+                    .invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
         }
     }
 

@@ -100,9 +100,10 @@ class KarafCommandTest {
     }
 
     @Test
-    void helpIsPrintedAsLines() {
+    void helpIsPrintedAsLinesInKarafsLayout() {
         assertNull(run("--help"));
-        assertTrue(out().contains("--kind ring|mesh"), out());
+        assertTrue(out().contains("        --kind"), out());
+        assertTrue(out().contains("(ring|mesh)"), out());
     }
 
     @Test
