@@ -24,6 +24,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExamServer;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -105,15 +106,15 @@ public class WebViewBrowserTest {
             wait.until(page -> page.findElements(By.cssSelector("#topology g.card")).size() == 4);
             assertEquals(4, browser.findElements(By.cssSelector("#topology g.card")).size());
             assertEquals(8, browser.findElements(By.cssSelector("#topology line.link")).size());
-            assertEquals(UP, link(browser, "0-1").getAttribute("stroke"));
+            assertEquals(UP, attribute(browser, "0-1", "stroke"));
             assertEquals("bandwidth", browser.findElement(By.id("strategy")).getText());
             assertEquals(4, browser.findElements(By.cssSelector("#cards tbody tr")).size());
 
             setLinkStates(mockConfig, "0-1=DOWN");
-            new WebDriverWait(browser, Duration.ofSeconds(60))
+            new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(StaleElementReferenceException.class)
                     .until(page -> DOWN.equals(link(page, "0-1").getAttribute("stroke")));
-            assertEquals("DOWN", link(browser, "0-1").getAttribute("data-state"));
-            assertEquals("the other direction stays up", UP, link(browser, "1-0").getAttribute("stroke"));
+            assertEquals("DOWN", attribute(browser, "0-1", "data-state"));
+            assertEquals("the other direction stays up", UP, attribute(browser, "1-0", "stroke"));
             assertEquals(4, browser.findElements(By.cssSelector("#topology g.card")).size());
             Path screenshot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
             Files.copy(screenshot, Path.of("target", "web-view.png"), StandardCopyOption.REPLACE_EXISTING);
@@ -126,6 +127,15 @@ public class WebViewBrowserTest {
             browser.quit();
             setLinkStates(mockConfig, "");
         }
+    }
+
+    /**
+     * A link's attribute, read again when the page redraws the drawing between finding the element and reading it
+     * (every server-sent event redraws the topology).
+     */
+    private static String attribute(WebDriver page, String fromTo, String name) {
+        return new WebDriverWait(page, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class)
+                .until(p -> link(p, fromTo).getAttribute(name));
     }
 
     private static WebElement link(WebDriver page, String fromTo) {
