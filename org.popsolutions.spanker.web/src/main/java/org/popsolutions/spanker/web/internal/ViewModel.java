@@ -46,7 +46,7 @@ public final class ViewModel {
     /** @param topology {@code null} when no card is registered; @param strategy {@code null} when none is */
     static String json(Topology topology, String strategy) {
         JsonObject view = new JsonObject();
-        view.addProperty("kind", topology == null ? null : topology.kind().name());
+        view.addProperty("kind", topology == null ? null : topology.kind().label());
         JsonArray cards = new JsonArray();
         JsonArray links = new JsonArray();
         if (topology != null) {

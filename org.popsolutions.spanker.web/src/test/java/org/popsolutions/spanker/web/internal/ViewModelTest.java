@@ -14,7 +14,7 @@ class ViewModelTest {
     void theDocumentHasEveryCardAndDirectedLinkWithItsStateAndTheStrategy() {
         Topology ring = Topology.uniform(TopologyKind.RING, 4, "mock", 1L << 32, 500_000_000L, 1e-6);
         JsonObject view = JsonParser.parseString(ViewModel.json(ring, "bandwidth")).getAsJsonObject();
-        assertEquals("RING", view.get("kind").getAsString());
+        assertEquals("ring", view.get("kind").getAsString());
         assertEquals(4, view.getAsJsonArray("cards").size());
         assertEquals("mock2", view.getAsJsonArray("cards").get(2).getAsJsonObject().get("name").getAsString());
         assertEquals(1L << 32, view.getAsJsonArray("cards").get(2).getAsJsonObject().get("memoryBytes").getAsLong());
