@@ -241,32 +241,18 @@ public final class VectorKernels implements Kernels {
      * so the two halves' products add in 16 bits and only their sum is widened. Two blocks per step.
      */
     static float q8_0xQ8_0Symmetric(byte[] w, int at, PreparedActivation a, int n) {
+        // One block per step: two per step made C2 box the vectors (46.9 ms against 10.6 ms per 4096x14336 product).
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int blocks = n / Q8_0Format.BLOCK;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            int wb = at + Q8_0Format.BYTES * b;
-            int wc = wb + Q8_0Format.BYTES;
-            float scale0 = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
-            float scale1 = Half.toFloat(shortAt(w, wc + Q8_0Format.D)) * ds[b + 1];
-            ShortVector p0 = shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
-                    .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
-            ShortVector p1 = shorts(w, wc + Q8_0Format.QS).mul(values(v, 32 * b + 32))
-                    .add(shorts(w, wc + Q8_0Format.QS + 16).mul(values(v, 32 * b + 48)));
-            acc0 = toFloat(fold(p0)).fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = toFloat(fold(p1)).fma(FloatVector.broadcast(F, scale1), acc1);
-        }
-        for (; b < blocks; b++) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
             int wb = at + Q8_0Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
             ShortVector p = shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
                     .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
-            acc0 = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc0);
+            acc = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper
