@@ -63,7 +63,7 @@ final class ModelRuns {
                 throw new UsageException("option --cards must be within 1..256, got " + cards);
             }
             TopologyKind kind = arguments.choice("kind", TopologyKind.class).orElse(TopologyKind.RING);
-            long memory = cardMemory(arguments).orElse(PlanOptions.REV_A_CARD_MEMORY);
+            long memory = arguments.byteCount("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
             return Topology.uniform(kind, cards, "host", memory, BandwidthModel.INTERCARD_BW, 0);
         }
         if (arguments.has("kind")) {
@@ -71,17 +71,6 @@ final class ModelRuns {
                     + " 'topology --kind')");
         }
         return service.current();
-    }
-
-    /** {@code --card-memory}: above 2^63 - 1 the signed byte counts of the plan and the cards would turn negative. */
-    static java.util.Optional<Long> cardMemory(Arguments arguments) {
-        return arguments.unsignedLong("card-memory").map(memory -> {
-            if (memory <= 0) {
-                throw new UsageException("option --card-memory must be within 1.." + Long.MAX_VALUE + " bytes, got "
-                        + arguments.requiredString("card-memory"));
-            }
-            return memory;
-        });
     }
 
     static int context(Arguments arguments, LlamaConfig config) {
@@ -106,7 +95,7 @@ final class ModelRuns {
 
     static Plan plan(ModelPlanner planner, GgufFile file, Topology topology, Arguments arguments, int context) {
         // the cards' own memory unless the user plans for another (the cards still enforce theirs)
-        long memory = cardMemory(arguments).orElse(topology.cards().stream()
+        long memory = arguments.byteCount("card-memory").orElse(topology.cards().stream()
                 .mapToLong(org.popsolutions.spanker.api.topology.Card::memoryBytes).min()
                 .orElse(PlanOptions.REV_A_CARD_MEMORY));
         return planner.plan(GgufModelReader.shapeOf(file), topology, new PlanOptions(memory, context));

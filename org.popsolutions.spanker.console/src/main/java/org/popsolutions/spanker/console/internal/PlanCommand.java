@@ -70,11 +70,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
     protected Report run(Arguments arguments) {
         Path file = Path.of(arguments.requiredString("model"));
         Topology target = target(arguments);
-        long memory = arguments.unsignedLong("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
-        if (memory <= 0) {
-            throw new UsageException("--card-memory must be within 1.." + Long.MAX_VALUE + " bytes, got "
-                    + Long.toUnsignedString(memory));
-        }
+        long memory = arguments.byteCount("card-memory").orElse(PlanOptions.REV_A_CARD_MEMORY);
         Optional<Integer> requestedContext = arguments.integer("context");
         if (requestedContext.isPresent() && requestedContext.get() < 1) {
             throw new UsageException("--context must be at least 1 token, got " + requestedContext.get());

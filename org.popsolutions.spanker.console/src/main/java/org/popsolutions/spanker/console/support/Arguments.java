@@ -141,6 +141,21 @@ public final class Arguments {
         return string(name).map(v -> parseUnsigned(name, v));
     }
 
+    /**
+     * A byte count the platform keeps as a signed 64-bit number (card memory, buffer sizes): 1 to 2^63 − 1, given
+     * in any form {@link #unsignedLong} accepts; 0 and larger values are usage errors naming the range.
+     */
+    public Optional<Long> byteCount(String name) {
+        return string(name).map(text -> {
+            long bytes = parseUnsigned(name, text);
+            if (bytes <= 0) {
+                throw new UsageException("option --" + name + " must be within 1.." + Long.MAX_VALUE + " bytes, got "
+                        + text.trim());
+            }
+            return bytes;
+        });
+    }
+
     public long requiredUnsignedLong(String name) {
         return parseUnsigned(name, requiredString(name));
     }
