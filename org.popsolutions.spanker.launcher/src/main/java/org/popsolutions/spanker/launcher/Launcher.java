@@ -112,7 +112,7 @@ public final class Launcher {
                 return ExitStatus.USAGE_ERROR;
             }
             ConsoleCommand command = found.get();
-            if (asksForHelp(commandArguments)) {
+            if (Help.requested(commandArguments)) {
                 Help.lines(command.spec(), "spanker " + name).forEach(out::println);
                 return ExitStatus.OK;
             }
@@ -153,13 +153,6 @@ public final class Launcher {
             }
             return status;
         }
-    }
-
-    /** {@code --help} or {@code -h} before any {@code --}, as users of every other tool expect. */
-    static boolean asksForHelp(List<String> commandArguments) {
-        int end = commandArguments.indexOf("--");
-        List<String> options = end < 0 ? commandArguments : commandArguments.subList(0, end);
-        return options.contains("-h") || options.contains("--help");
     }
 
     /** The launcher's version (from its jar's manifest) and the Java running it. */

@@ -12,6 +12,22 @@ public final class Help {
 
     private static final int OPTION_COLUMN = 32;
 
+    /**
+     * Whether a command line asks for help: {@code --help} or {@code -h} anywhere before a lone {@code --}, as
+     * every surface (launcher, Karaf shell) and users of other tools expect.
+     */
+    public static boolean requested(List<String> arguments) {
+        for (String argument : arguments) {
+            if (argument.equals("--")) {
+                return false;
+            }
+            if (argument.equals("--help") || argument.equals("-h")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static List<String> lines(CommandSpec spec) {
         return lines(spec, spec.name());
     }

@@ -14,6 +14,7 @@ import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
+import org.popsolutions.spanker.console.support.Help;
 import org.popsolutions.spanker.console.support.Json;
 
 /**
@@ -91,20 +92,8 @@ final class KarafCommand implements Command {
         return null;
     }
 
-    /**
-     * {@code --help} or {@code -h} anywhere before {@code --}: Karaf's own commands answer both with their
-     * help, whatever else is on the line.
-     */
     static boolean asksForHelp(List<String> arguments) {
-        for (String argument : arguments) {
-            if (argument.equals("--")) {
-                return false;
-            }
-            if (argument.equals("--" + AbstractConsoleCommand.HELP.name()) || argument.equals("-h")) {
-                return true;
-            }
-        }
-        return false;
+        return Help.requested(arguments);
     }
 
     /**
