@@ -4,8 +4,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.osgi.framework.BundleContext;
@@ -20,7 +22,9 @@ import org.popsolutions.spanker.api.console.ConsoleCommand;
  * <p>Declarative Services registers components asynchronously after their bundles start, so a command may appear
  * a moment after the framework is up. A command is therefore waited for, but only while registrations keep
  * arriving: once none has arrived for {@code settle}, the set is taken as complete (an unknown command is reported
- * then instead of after the whole {@code timeout}). {@code timeout} bounds every wait.
+ * then instead of after the whole {@code timeout}). {@code timeout} bounds every wait. The names the started
+ * bundles declare ({@link DeclaredCommands}) shorten the wait further: the listing is complete as soon as every
+ * declared command is registered, and a name nobody declares is unknown at once.
  */
 final class CommandCatalog implements AutoCloseable {
     private final BundleContext context;
@@ -28,6 +32,7 @@ final class CommandCatalog implements AutoCloseable {
     private final long timeoutNanos;
     private final long settleNanos;
     private final long openedAt;
+    private final Set<String> declared;
     private final Object changes = new Object();
     private long lastChange;
     private long generation;
@@ -50,6 +55,7 @@ final class CommandCatalog implements AutoCloseable {
                 changed();
             }
         };
+        this.declared = DeclaredCommands.in(context);
         this.openedAt = System.nanoTime();
         this.lastChange = openedAt;
         tracker.open();
@@ -72,6 +78,9 @@ final class CommandCatalog implements AutoCloseable {
                 }
                 return Optional.of(command);
             }
+            if (!declared.isEmpty() && !declared.contains(name)) {
+                return Optional.empty();
+            }
             if (!awaitChange(seen)) {
                 return Optional.empty();
             }
@@ -80,8 +89,8 @@ final class CommandCatalog implements AutoCloseable {
 
     /** Every command's spec by name, once registrations have settled (or the timeout has passed). */
     SortedMap<String, CommandSpec> all() throws InterruptedException {
-        while (awaitChange(generation())) {
-            // Keep waiting until registrations settle.
+        while ((declared.isEmpty() || !registeredNames().containsAll(declared)) && awaitChange(generation())) {
+            // Keep waiting until every declared command is there or registrations settle.
         }
         SortedMap<String, CommandSpec> specs = new TreeMap<>();
         for (ServiceReference<ConsoleCommand> reference : sortedReferences()) {
@@ -114,6 +123,14 @@ final class CommandCatalog implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    private Set<String> registeredNames() {
+        Set<String> names = new HashSet<>();
+        for (ServiceReference<ConsoleCommand> reference : sortedReferences()) {
+            names.addAll(Arrays.asList(names(reference)));
+        }
+        return names;
     }
 
     private Optional<ServiceReference<ConsoleCommand>> lookup(String name) {

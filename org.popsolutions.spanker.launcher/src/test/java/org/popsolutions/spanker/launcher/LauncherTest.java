@@ -22,11 +22,14 @@ class LauncherTest {
     }
 
     private static Outcome run(String... arguments) {
+        return run(Duration.ofSeconds(30), Duration.ofMillis(500), arguments);
+    }
+
+    private static Outcome run(Duration timeout, Duration settle, String... arguments) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path bundles = Path.of(System.getProperty("spanker.bundles", "target/bundles"));
-        Launcher.Settings settings = new Launcher.Settings(bundles, Duration.ofSeconds(30), Duration.ofMillis(500),
-                false);
+        Launcher.Settings settings = new Launcher.Settings(bundles, timeout, settle, false);
         int status = new Launcher(settings, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)).run(List.of(arguments));
         return new Outcome(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
@@ -144,6 +147,25 @@ class LauncherTest {
             assertTrue(outcome.out().lines().anyMatch(l -> l.startsWith("  " + command + " ") && l.length() > 14),
                     command + " missing from:\n" + outcome.out());
         }
+    }
+
+    /**
+     * The listing and the unknown-command answer end on the bundles' declarations, not on a quiet period: with an
+     * hour's settle and timeout they would otherwise not return before the safety net below.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void listingAndUnknownCommandsDoNotWaitForRegistrationsToSettle() {
+        Duration hour = Duration.ofHours(1);
+        Outcome help = run(hour, hour, "--help");
+        assertEquals(ExitStatus.OK, help.status(), help.err());
+        for (String command : List.of("run", "plan", "topology", "bench-collective", "fleet", "cluster")) {
+            assertTrue(help.out().lines().anyMatch(l -> l.startsWith("  " + command + " ")),
+                    command + " missing from:\n" + help.out());
+        }
+        Outcome unknown = run(hour, hour, "frobnicate");
+        assertAll(() -> assertEquals(ExitStatus.USAGE_ERROR, unknown.status()),
+                () -> assertTrue(unknown.err().contains("unknown command 'frobnicate'"), unknown.err()));
     }
 
     @Test
