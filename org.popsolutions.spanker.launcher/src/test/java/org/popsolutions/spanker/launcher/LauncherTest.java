@@ -150,6 +150,34 @@ class LauncherTest {
     }
 
     /**
+     * fleet start finds the card emulator where Main says it is (emulator/ beside the launcher's classes, filled by
+     * the build), starts real emulator processes, and --device sails drives them.
+     */
+    @Test
+    void theFleetCommandStartsEmulatorsFromTheLauncherBuild(@org.junit.jupiter.api.io.TempDir Path fleet)
+            throws Exception {
+        String before = System.getProperty("spanker.fleet.dir");
+        System.setProperty("spanker.fleet.dir", fleet.toString());
+        Main.settings();
+        try {
+            Outcome started = run("fleet", "start", "--cards", "2", "--unshaped", "--json");
+            assertEquals(ExitStatus.OK, started.status(), started.err());
+            Outcome topology = run("topology", "--device", "sails", "--json");
+            assertAll(() -> assertEquals(ExitStatus.OK, topology.status(), topology.err()),
+                    () -> assertTrue(topology.out().contains("\"provider\":\"sails\""), topology.out()),
+                    () -> assertTrue(topology.out().contains("sails-emu-1"), topology.out()));
+        } finally {
+            Outcome stopped = run("fleet", "stop", "--json");
+            if (before == null) {
+                System.clearProperty("spanker.fleet.dir");
+            } else {
+                System.setProperty("spanker.fleet.dir", before);
+            }
+            assertEquals(ExitStatus.OK, stopped.status(), stopped.err());
+        }
+    }
+
+    /**
      * The listing and the unknown-command answer end on the bundles' declarations, not on a quiet period: with an
      * hour's settle and timeout they would otherwise not return before the safety net below.
      */
