@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.inject.Inject;
+import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
@@ -45,6 +46,10 @@ public class DriverFeatureTest {
 
     @Inject
     private FeaturesService features;
+
+    /** Karaf's boot features install asynchronously and would overwrite a feature installed before they finish. */
+    @Inject
+    private BootFinished bootFinished;
 
     @Inject
     private SessionFactory sessions;

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import javax.inject.Inject;
+import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -58,6 +59,10 @@ public class PlanSearchHotDeployTest {
 
     @Inject
     private FeaturesService features;
+
+    /** Karaf's boot features install asynchronously and would overwrite a feature installed before they finish. */
+    @Inject
+    private BootFinished bootFinished;
 
     @Configuration
     public Option[] configuration() throws IOException {

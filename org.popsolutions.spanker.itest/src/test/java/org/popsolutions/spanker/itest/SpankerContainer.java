@@ -74,6 +74,8 @@ final class SpankerContainer {
             vmOption("-javaagent:" + LoopbackRmiAgent.writeJar(Path.of("target", "loopback-rmi-agent.jar")).toAbsolutePath()),
             systemProperty("java.rmi.server.hostname").value("127.0.0.1"),
             logLevel(LogLevel.WARN),
+            // Pax Exam's 180 s default for the container to come up is too short on a busy 2-core machine.
+            org.ops4j.pax.exam.CoreOptions.systemTimeout(600_000),
         };
         return Stream.concat(Arrays.stream(shared), Arrays.stream(extra)).toArray(Option[]::new);
     }

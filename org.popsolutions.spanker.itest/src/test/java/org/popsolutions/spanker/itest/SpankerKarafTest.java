@@ -31,6 +31,7 @@ import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
 import org.apache.karaf.jaas.boot.principal.UserPrincipal;
+import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
@@ -67,6 +68,10 @@ public class SpankerKarafTest {
 
     @Inject
     private FeaturesService features;
+
+    /** Karaf's boot features install asynchronously and would overwrite a feature installed before they finish. */
+    @Inject
+    private BootFinished bootFinished;
 
     @Inject
     private SessionFactory sessions;

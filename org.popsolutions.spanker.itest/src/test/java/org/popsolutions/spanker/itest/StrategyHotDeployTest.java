@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import javax.inject.Inject;
+import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -65,6 +66,10 @@ public class StrategyHotDeployTest {
 
     @Inject
     private FeaturesService features;
+
+    /** Karaf's boot features install asynchronously and would overwrite a feature installed before they finish. */
+    @Inject
+    private BootFinished bootFinished;
 
     @Configuration
     public Option[] configuration() throws IOException {
