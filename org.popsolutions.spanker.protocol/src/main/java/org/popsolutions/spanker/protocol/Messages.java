@@ -1,5 +1,8 @@
 package org.popsolutions.spanker.protocol;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -147,9 +150,24 @@ public final class Messages {
     }
 
     /** WRITE: {@code length} bytes of {@code data} from {@code dataOffset} go to byte {@code offset} of the buffer. */
+    /**
+     * A chunk of host bytes for a card buffer. {@code data} is read from {@code dataOffset} for {@code length}
+     * bytes: a decoded WRITE is a view into its frame's payload, so a chunk is not copied on its way to the DDR.
+     */
     public record Write(long handle, long offset, byte[] data, int dataOffset, int length) {
+        /** The bytes a WRITE's fields take before its data. */
+        public static final int FIELD_BYTES = 16;
+
         public byte[] encode() {
-            return new WireWriter().u64(handle).u64(offset).bytes(data, dataOffset, length).toBytes();
+            return encode(handle, offset, ByteBuffer.wrap(data), dataOffset, length);
+        }
+
+        /** The payload of a WRITE of {@code length} bytes of {@code source} from {@code index}, copied once. */
+        public static byte[] encode(long handle, long offset, ByteBuffer source, int index, int length) {
+            byte[] payload = new byte[FIELD_BYTES + length];
+            ByteBuffer.wrap(payload).order(ByteOrder.LITTLE_ENDIAN).putLong(handle).putLong(offset);
+            source.get(index, payload, FIELD_BYTES, length);
+            return payload;
         }
 
         public static Write decode(byte[] payload) throws MalformedFrameException {
@@ -160,8 +178,12 @@ public final class Messages {
                 throw new MalformedFrameException("WRITE carries " + r.remaining() + " bytes, a chunk is at most "
                         + Wire.MAX_CHUNK_BYTES);
             }
-            byte[] data = r.rest();
-            return new Write(handle, offset, data, 0, data.length);
+            return new Write(handle, offset, payload, FIELD_BYTES, payload.length - FIELD_BYTES);
+        }
+
+        /** The data alone, copied (for tests and diagnostics; the card reads it in place). */
+        public byte[] bytes() {
+            return java.util.Arrays.copyOfRange(data, dataOffset, dataOffset + length);
         }
     }
 

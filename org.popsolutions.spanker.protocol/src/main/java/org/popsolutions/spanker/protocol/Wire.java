@@ -40,8 +40,26 @@ public final class Wire {
 
     /** Writes one frame and flushes. */
     public static void write(OutputStream out, Frame frame) throws IOException {
-        out.write(encode(frame));
+        // Header, payload and CRC go out as they are: a 1 MiB WRITE is not copied into a frame first.
+        byte[] payload = frame.payload();
+        byte[] header = header(frame, payload.length);
+        CRC32C crc = new CRC32C();
+        crc.update(header, 0, HEADER_BYTES);
+        crc.update(payload, 0, payload.length);
+        byte[] trailer = new byte[CRC_BYTES];
+        ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue());
+        out.write(header);
+        out.write(payload);
+        out.write(trailer);
         out.flush();
+    }
+
+    private static byte[] header(Frame frame, int payloadLength) {
+        byte[] header = new byte[HEADER_BYTES];
+        ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(MAGIC).put((byte) frame.major())
+                .put((byte) frame.minor()).put((byte) frame.type().code()).put((byte) 0)
+                .putInt((int) frame.requestId()).putInt(payloadLength);
+        return header;
     }
 
     /** The bytes of one frame. */
@@ -49,8 +67,7 @@ public final class Wire {
         byte[] payload = frame.payload();
         byte[] bytes = new byte[HEADER_BYTES + payload.length + CRC_BYTES];
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC).put((byte) frame.major()).put((byte) frame.minor()).put((byte) frame.type().code())
-                .put((byte) 0).putInt((int) frame.requestId()).putInt(payload.length).put(payload);
+        b.put(header(frame, payload.length)).put(payload);
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, HEADER_BYTES + payload.length);
         b.putInt((int) crc.getValue());

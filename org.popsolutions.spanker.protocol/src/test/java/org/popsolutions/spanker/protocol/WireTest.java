@@ -191,7 +191,7 @@ class WireTest {
         Messages.Write w = Messages.Write.decode(new Messages.Write(5, 9, new byte[] {0, 1, 2, 3}, 1, 2).encode());
         assertEquals(5, w.handle());
         assertEquals(9, w.offset());
-        assertArrayEquals(new byte[] {1, 2}, w.data());
+        assertArrayEquals(new byte[] {1, 2}, w.bytes());
         assertEquals(new Messages.LinkStatus(List.of(new PortStatus(0, LinkState.UP), new PortStatus(1,
                 LinkState.FAULT))), Messages.LinkStatus.decode(new Messages.LinkStatus(List.of(new PortStatus(0,
                         LinkState.UP), new PortStatus(1, LinkState.FAULT))).encode()));

@@ -126,12 +126,10 @@ final class SailsCard implements SailCard {
         int length = source.remaining();
         checkRange(buffer, offset, length);
         List<CompletableFuture<Frame>> replies = new ArrayList<>();
-        byte[] chunk = new byte[Math.min(length, Wire.MAX_CHUNK_BYTES)];
         for (int done = 0; done < length; ) {
-            int n = Math.min(chunk.length, length - done);
-            source.get(source.position() + done, chunk, 0, n);
-            replies.add(connection.request(MessageType.WRITE, new Messages.Write(buffer.handle(), offset + done, chunk,
-                    0, n).encode()));
+            int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
+            replies.add(connection.request(MessageType.WRITE, Messages.Write.encode(buffer.handle(), offset + done,
+                    source, source.position() + done, n)));
             done += n;
         }
         for (CompletableFuture<Frame> reply : replies) {
