@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.Hashtable;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +33,8 @@ import org.popsolutions.spanker.serve.openai.OpenAiProtocol;
 @Component(service = CompletionServer.class)
 public final class JdkCompletionServer implements CompletionServer {
     private final BundleContext context;
+    /** Open endpoints, closed with the component so a stopped bundle leaves no port behind. */
+    private final java.util.Set<ServingEndpoint> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @Activate
     public JdkCompletionServer(BundleContext context) {
@@ -72,11 +75,21 @@ public final class JdkCompletionServer implements CompletionServer {
         ServiceRegistration<ServingStatus> registration = context == null ? null
                 : context.registerService(ServingStatus.class, protocol, new Hashtable<>());
         URI address = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/");
-        return new Endpoint(protocol, server, executor, registration, address);
+        Endpoint endpoint = new Endpoint(protocol, server, executor, registration, address, open);
+        open.add(endpoint);
+        return endpoint;
+    }
+
+    @org.osgi.service.component.annotations.Deactivate
+    void closeAll() {
+        for (ServingEndpoint e : List.copyOf(open)) {
+            e.close();
+        }
     }
 
     private record Endpoint(OpenAiProtocol protocol, HttpServer server, ExecutorService executor,
-            ServiceRegistration<ServingStatus> registration, URI address) implements ServingEndpoint {
+            ServiceRegistration<ServingStatus> registration, URI address, java.util.Set<ServingEndpoint> open)
+            implements ServingEndpoint {
         @Override
         public int queueDepth() {
             return protocol.queueDepth();
@@ -109,6 +122,7 @@ public final class JdkCompletionServer implements CompletionServer {
 
         @Override
         public void close() {
+            open.remove(this);
             protocol.close();
             if (registration != null) {
                 try {
