@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.DeviceException;
@@ -19,6 +20,7 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plot.ChartWriter;
 import org.popsolutions.spanker.api.runtime.FinishReason;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
@@ -27,6 +29,7 @@ import org.popsolutions.spanker.api.runtime.LoadedModel;
 import org.popsolutions.spanker.api.runtime.ModelLoad;
 import org.popsolutions.spanker.api.runtime.PassTimings;
 import org.popsolutions.spanker.api.runtime.Sampling;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
 import org.popsolutions.spanker.api.runtime.TokenListener;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyService;
@@ -61,6 +64,11 @@ public final class RunCommand extends AbstractConsoleCommand {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile InferenceService inference;
 
+    /** Draws --plot; absent when the plot bundle is not installed. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ChartWriter charts;
+
     /** Where generated text goes as it comes (people's output only; {@code --json} prints one document at the end). */
     volatile PrintStream tokensOut;
 
@@ -77,7 +85,9 @@ public final class RunCommand extends AbstractConsoleCommand {
                         OptionSpec.value("seed", "S", "sampling seed", "1"),
                         OptionSpec.value("temperature", "T", "0 = greedy", "0"),
                         OptionSpec.value("top-k", "K", "keep the K most likely tokens (0 = all)", "0"),
-                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"))));
+                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"),
+                        OptionSpec.value("plot", "FILE.svg", "draw each token's time, measured against predicted"
+                                + " (SVG)", null))));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -106,6 +116,12 @@ public final class RunCommand extends AbstractConsoleCommand {
     protected Report run(Arguments arguments) {
         if (arguments.has("prompt") && arguments.has("tokens")) {
             throw new UsageException("give --prompt or --tokens, not both");
+        }
+        Path plot = arguments.string("plot").map(Path::of).orElse(null);
+        ChartWriter chartWriter = charts;
+        if (plot != null && chartWriter == null) {
+            throw new org.popsolutions.spanker.api.InvalidConfigurationException(
+                    "--plot needs the chart writer of the org.popsolutions.spanker.plot bundle, which is not installed");
         }
         String modelPath = arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
         GgufFile file = ModelRuns.open(modelPath);
@@ -139,19 +155,22 @@ public final class RunCommand extends AbstractConsoleCommand {
         GenerationResult result;
         String algorithm;
         double loadSeconds;
+        List<TokenEvent> told = new ArrayList<>();
         // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
         PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
         try (LoadedModel model = ModelRuns.place(inference, load)) {
             loadSeconds = model.loadSeconds();
-            TokenListener listener = null;
             if (stream != null) {
                 stream.print(model.detokenize(java.util.Arrays.stream(prompt).boxed().toList()));
                 stream.flush();
-                listener = event -> {
+            }
+            TokenListener listener = event -> {
+                told.add(event);
+                if (stream != null) {
                     stream.print(event.text());
                     stream.flush();
-                };
-            }
+                }
+            };
             try {
                 result = model.generate(new GenerationRequest(prompt, n, sampling), listener);
             } finally {
@@ -207,6 +226,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         report.line("predicted times are for rev-A Sails (DDR " + "and LVDS links); measured ones are this host's"
                 + " mock cards");
 
+        if (plot != null) {
+            chartWriter.writeSvg(List.of(TokenChart.of(told, plan)), plot);
+            report.line("plot: " + plot);
+            report.put("plot", plot.toString());
+        }
         Map<String, Object> timing = new LinkedHashMap<>();
         timing.put("promptTokensPerSecond", promptRate);
         if (generationTimed) {

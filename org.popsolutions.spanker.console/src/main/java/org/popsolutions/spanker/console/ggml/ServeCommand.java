@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
@@ -45,7 +47,9 @@ public final class ServeCommand extends AbstractConsoleCommand {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile InferenceService inference;
 
-    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    /** Optional, so the console resolves without the serve bundle (Karaf boots without spanker-web). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
     volatile CompletionServer server;
 
     public ServeCommand() {
@@ -72,6 +76,11 @@ public final class ServeCommand extends AbstractConsoleCommand {
         if (queue < 0 || queue > 10_000) {
             throw new UsageException("option --queue must be within 0..10000, got " + queue);
         }
+        CompletionServer http = server;
+        if (http == null) {
+            throw new InvalidConfigurationException("serving needs the HTTP endpoint bundle"
+                    + " org.popsolutions.spanker.serve (in Karaf: feature:install spanker-web)");
+        }
         String modelPath = arguments.string("model").orElseGet(() -> RunCommand.cachedTinyModel().toString());
         String id = arguments.string("name").orElseGet(() -> {
             String file = Path.of(modelPath).getFileName().toString();
@@ -91,7 +100,7 @@ public final class ServeCommand extends AbstractConsoleCommand {
         ServingEndpoint endpoint;
         Report report = new Report();
         try (LoadedModel model = ModelRuns.place(inference, load)) {
-            endpoint = server.serve(model, new ServeOptions(id, port, queue));
+            endpoint = http.serve(model, new ServeOptions(id, port, queue));
             try {
                 announce.println(String.format(Locale.ROOT, "serving %s (%s, %d cards, %s) on %s, loaded in %.3f s;"
                         + " POST v1/completions, v1/chat/completions; GET v1/models, health; Ctrl-C stops", id,

@@ -196,6 +196,34 @@ class ModelCommandsTest {
     }
 
     @Test
+    void runPlotsEachTokensMeasuredTime() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        List<org.popsolutions.spanker.api.plot.Chart> drawn = new ArrayList<>();
+        Path[] written = new Path[1];
+        RunCommand run = wire(new RunCommand());
+        run.tokensOut = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        Path svg = dir.resolve("tokens.svg");
+        assertThrows(org.popsolutions.spanker.api.InvalidConfigurationException.class, () -> run.execute(List.of(
+                "--model", model.toString(), "--n", "2", "--plot", svg.toString())), "no chart writer installed");
+        run.charts = (charts, file) -> {
+            drawn.addAll(charts);
+            written[0] = file;
+        };
+        JsonObject o = json(run.execute(List.of("--model", model.toString(), "--tokens", "1,5,9", "--n", "5",
+                "--plot", svg.toString(), "--json")));
+        assertEquals(svg, written[0]);
+        assertEquals(svg.toString(), o.get("plot").getAsString());
+        var series = drawn.get(0).series();
+        assertEquals("measured per token", series.get(0).name());
+        assertEquals(o.getAsJsonArray("tokens").size(), series.get(0).x().length, "one point per generated token");
+        for (double seconds : series.get(0).y()) {
+            assertTrue(seconds > 0);
+        }
+        // the manual plan of this test predicts nothing: no predicted line on a logarithmic axis
+        assertTrue(series.stream().noneMatch(org.popsolutions.spanker.api.plot.Series::predicted));
+    }
+
+    @Test
     void runWithoutAModelSynthesizesTheTinyPresetOnce() throws Exception {
         Path cache = dir.resolve("cache");
         System.setProperty("spanker.cache", cache.toString());

@@ -45,6 +45,8 @@ final class MeterBook {
     private final MultiGauge linkUp;
     private final Counter tokens;
     private final Timer tokenTime;
+    /** Held here: Micrometer's gauges keep only weak references to what they read. */
+    private final Supplier<List<ServingStatus>> serving;
     private final java.util.concurrent.atomic.AtomicLong tokensPerSecondBits = new java.util.concurrent.atomic.AtomicLong();
 
     /**
@@ -53,17 +55,19 @@ final class MeterBook {
      */
     MeterBook(Supplier<Topology> topology, Supplier<List<ServingStatus>> serving) {
         this.topology = topology;
+        this.serving = serving;
         tokens = Counter.builder("spanker.tokens").description("tokens generated").register(registry);
         tokenTime = Timer.builder("spanker.token").description("measured time of each generated token's forward pass")
                 .register(registry);
         Gauge.builder("spanker.tokens.per.second", tokensPerSecondBits, b -> Double.longBitsToDouble(b.get()))
                 .description("generated tokens per second of the current or last generation").register(registry);
-        Gauge.builder("spanker.serve.queue.depth", serving,
-                s -> s.get().stream().mapToInt(ServingStatus::queueDepth).sum())
+        Gauge.builder("spanker.serve.queue.depth", this.serving,
+                s -> s.get().stream().mapToInt(ServingStatus::queueDepth).sum()).strongReference(true)
                 .description("requests waiting for their turn at the serving endpoints").register(registry);
-        Gauge.builder("spanker.serve.running", serving, s -> s.get().stream().mapToInt(ServingStatus::running).sum())
+        Gauge.builder("spanker.serve.running", this.serving,
+                s -> s.get().stream().mapToInt(ServingStatus::running).sum()).strongReference(true)
                 .description("generations running at the serving endpoints").register(registry);
-        io.micrometer.core.instrument.FunctionCounter.builder("spanker.serve.rejected", serving,
+        io.micrometer.core.instrument.FunctionCounter.builder("spanker.serve.rejected", this.serving,
                 s -> s.get().stream().mapToLong(ServingStatus::rejected).sum())
                 .description("requests refused because the queue was full (HTTP 503)").register(registry);
         Gauge.builder("spanker.cards", lastRead, r -> r.get() == null ? 0 : r.get().cards().size())

@@ -3,6 +3,7 @@ package org.popsolutions.spanker.serve.configured;
 import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.Map;
+import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
@@ -34,6 +35,8 @@ import org.popsolutions.spanker.serve.openai.OpenAiProtocol;
  * (spanker-web serves it at {@code /v1/*} and {@code /health} on Karaf's HTTP port). An empty {@code model} serves
  * nothing. A new configuration replaces the model; removing it frees the cards.
  */
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>="
+        + "'org.popsolutions.spanker.serve.openai.OpenAiProtocol,org.popsolutions.spanker.api.runtime.ServingStatus'")
 @Component(configurationPid = ConfiguredServing.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         service = {})
 public final class ConfiguredServing {
