@@ -120,6 +120,11 @@ public class WebViewBrowserTest {
                     .until(page -> page.findElements(By.cssSelector("#tokens span.token")).size() >= 1
                             && page.findElement(By.id("generated")).getText().equals("12"));
             assertEquals("0", browser.findElement(By.cssSelector("#tokens span.token")).getAttribute("data-index"));
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "document.getElementById('plan').scrollIntoView()");
+            Path runShot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+            Files.copy(runShot, Path.of("target", "web-view-run.png"), StandardCopyOption.REPLACE_EXISTING);
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
 
             setLinkStates(mockConfig, "0-1=DOWN");
             new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(StaleElementReferenceException.class)
