@@ -87,7 +87,8 @@ public final class RunCommand extends AbstractConsoleCommand {
                         OptionSpec.value("top-k", "K", "keep the K most likely tokens (0 = all)", "0"),
                         OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"),
                         OptionSpec.value("plot", "FILE.svg", "draw each token's time, measured against predicted"
-                                + " (SVG)", null))));
+                                + " (SVG)", null),
+                        MeanSd.OPTION)));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -156,6 +157,9 @@ public final class RunCommand extends AbstractConsoleCommand {
         String algorithm;
         double loadSeconds;
         List<TokenEvent> told = new ArrayList<>();
+        int repetitions = MeanSd.repetitions(arguments);
+        double[] promptRates = new double[repetitions];
+        double[] decodeRates = new double[repetitions];
         // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
         PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
         try (LoadedModel model = ModelRuns.place(inference, load)) {
@@ -173,6 +177,12 @@ public final class RunCommand extends AbstractConsoleCommand {
             };
             try {
                 result = model.generate(new GenerationRequest(prompt, n, sampling), listener);
+                rates(result, 0, promptRates, decodeRates);
+                // llama-bench's habit: the same run again, only timed (the text was shown once)
+                for (int r = 1; r < repetitions; r++) {
+                    rates(model.generate(new GenerationRequest(prompt, n, sampling), null), r, promptRates,
+                            decodeRates);
+                }
             } finally {
                 if (stream != null) {
                     stream.println();
@@ -190,8 +200,8 @@ public final class RunCommand extends AbstractConsoleCommand {
         String measuredOver = generationTimed ? "generation" : "prompt";
         PassTimings decode = generationTimed ? result.decode() : result.prompt();
         double perToken = decode.wallNanos() / (double) decode.tokens();
-        double promptRate = result.prompt().tokens() / (result.prompt().wallNanos() / 1e9);
-        double decodeRate = 1e9 / perToken;
+        MeanSd promptRate = MeanSd.of(promptRates);
+        MeanSd decodeRate = MeanSd.of(decodeRates);
 
         report.line("model " + modelPath + " (" + config.name() + "), " + load.mode().name().toLowerCase(Locale.ROOT)
                 + " mode, " + load.threadsPerCard() + " thread(s) per card, allreduce " + algorithm);
@@ -200,9 +210,9 @@ public final class RunCommand extends AbstractConsoleCommand {
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
         report.line("generated " + result.tokens() + (stopped ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);
-        report.line(String.format(Locale.ROOT, "prompt %.1f tokens/s, ", promptRate) + (generationTimed
-                ? String.format(Locale.ROOT, "generation %.1f tokens/s (%d forward passes timed)", decodeRate,
-                        decode.tokens())
+        report.line("prompt " + promptRate.format("%.1f") + " tokens/s, " + (generationTimed
+                ? "generation " + decodeRate.format("%.1f") + " tokens/s (" + decode.tokens() + " forward passes timed"
+                        + (repetitions > 1 ? ", mean ± sd of " + repetitions + " repetitions" : "") + ")"
                 : "generation not timed (--n " + n + ": no generated token was fed back); per-token figures are the"
                         + " prompt's"));
         Report.TableBuilder perCard = Report.tableOf("per token (" + measuredOver + ")", "card", "compute ms",
@@ -232,9 +242,12 @@ public final class RunCommand extends AbstractConsoleCommand {
             report.put("plot", plot.toString());
         }
         Map<String, Object> timing = new LinkedHashMap<>();
-        timing.put("promptTokensPerSecond", promptRate);
+        timing.put("promptTokensPerSecond", promptRate.mean());
+        timing.put("repetitions", repetitions);
+        timing.put("promptTokensPerSecondSd", promptRate.sd());
         if (generationTimed) {
-            timing.put("tokensPerSecond", decodeRate);
+            timing.put("tokensPerSecond", decodeRate.mean());
+            timing.put("tokensPerSecondSd", decodeRate.sd());
         }
         timing.put("measuredOver", measuredOver);
         timing.put("loadSeconds", loadSeconds);
@@ -247,6 +260,14 @@ public final class RunCommand extends AbstractConsoleCommand {
                 .put("threadsPerCard", load.threadsPerCard()).put("allreduce", algorithm)
                 .put("promptTokens", prompt).put("tokens", result.tokens()).put("text", text)
                 .put("stopped", stopped).put("timing", timing);
+    }
+
+    /** One repetition's prompt and generation rates (generation over the prompt's passes when nothing was fed back). */
+    private static void rates(GenerationResult result, int r, double[] promptRates, double[] decodeRates) {
+        PassTimings prompt = result.prompt();
+        PassTimings decode = result.decode().tokens() > 0 ? result.decode() : prompt;
+        promptRates[r] = prompt.tokens() / (prompt.wallNanos() / 1e9);
+        decodeRates[r] = decode.tokens() / (decode.wallNanos() / 1e9);
     }
 
     private static long maxOf(long[] v) {

@@ -151,6 +151,12 @@ class ModelCommandsTest {
         assertEquals(4.0, timing.get("allreducesPerToken").getAsDouble(), "2 allreduces x 2 blocks");
         assertTrue(timing.get("tokensPerSecond").getAsDouble() > 0);
         assertTrue(timing.get("loadSeconds").getAsDouble() > 0, "measured load time");
+        assertEquals(1, timing.get("repetitions").getAsInt());
+        JsonObject repeated = json(wire(new RunCommand()).execute(List.of("--model", model.toString(), "--tokens",
+                "1,5,9,42", "--n", "6", "--threads", "1", "--repetitions", "3", "--json")));
+        assertEquals(expected, ints(repeated.getAsJsonArray("tokens")), "the same tokens every repetition");
+        assertEquals(3, repeated.getAsJsonObject("timing").get("repetitions").getAsInt());
+        assertTrue(repeated.getAsJsonObject("timing").get("tokensPerSecondSd").getAsDouble() >= 0);
         JsonObject plan = o.getAsJsonObject("plan");
         assertEquals(2, plan.getAsJsonObject("blocks").get("TensorParallel").getAsInt());
         assertEquals(4, plan.getAsJsonArray("perCard").size());
