@@ -295,6 +295,33 @@ class OpenAiEndpointTest {
     }
 
     @Test
+    void aStreamingClientLeavingWhileQueuedFreesItsPlace() throws Exception {
+        serve(1);
+        model.gate = new CountDownLatch(1);
+        String body = "{\"prompt\":\"The sails\",\"max_tokens\":3,\"temperature\":0}";
+        CompletableFuture<HttpResponse<String>> running = client.sendAsync(request("/v1/completions")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        until(() -> endpoint.running() == 1, "generating");
+        String stream = "{\"prompt\":\"x\",\"max_tokens\":3,\"stream\":true}";
+        try (Socket socket = new Socket(endpoint.address().getHost(), endpoint.address().getPort())) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                    + stream.length() + "\r\n\r\n" + stream).getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            until(() -> endpoint.queueDepth() == 1, "queued");
+        }
+        // its heartbeat finds the closed connection; the place in the queue is free again
+        until(() -> endpoint.cancelled() == 1 && endpoint.queueDepth() == 0, "the queued client noticed gone");
+        CompletableFuture<HttpResponse<String>> next = client.sendAsync(request("/v1/completions")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        until(() -> endpoint.queueDepth() == 1, "the next one queued");
+        model.gate.countDown();
+        assertEquals(200, running.get(SAFETY.toSeconds(), TimeUnit.SECONDS).statusCode());
+        assertEquals(200, next.get(SAFETY.toSeconds(), TimeUnit.SECONDS).statusCode());
+        assertEquals(2, model.results.size(), "the client that left never reached the model");
+        assertEquals(0, endpoint.rejected());
+    }
+
+    @Test
     void aClientLeavingMidStreamCancelsItsGenerationAndTheNextIsServed() throws Exception {
         serve(2);
         model.afterFirstToken = new CountDownLatch(1);

@@ -21,6 +21,10 @@ public interface InferenceObserver {
     default void finished(LoadedModel model, GenerationResult result) {
     }
 
+    /** A generation that ended with an error (a card failed, a listener threw) instead of a result. */
+    default void failed(LoadedModel model, RuntimeException error) {
+    }
+
     default void closed(LoadedModel model) {
     }
 }

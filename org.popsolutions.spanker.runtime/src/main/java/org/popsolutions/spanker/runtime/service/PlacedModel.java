@@ -142,7 +142,13 @@ final class PlacedModel implements LoadedModel {
         turn.lock();
         try {
             observers.tell(o -> o.started(this, request));
-            GenerationResult result = run(prompt, n, sampler, eos, text, own);
+            GenerationResult result;
+            try {
+                result = run(prompt, n, sampler, eos, text, own);
+            } catch (RuntimeException e) {
+                observers.tell(o -> o.failed(this, e));
+                throw e;
+            }
             observers.tell(o -> o.finished(this, result));
             return result;
         } finally {

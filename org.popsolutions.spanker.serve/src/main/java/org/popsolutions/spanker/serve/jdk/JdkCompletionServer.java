@@ -87,9 +87,30 @@ public final class JdkCompletionServer implements CompletionServer {
         }
     }
 
-    private record Endpoint(OpenAiProtocol protocol, HttpServer server, ExecutorService executor,
-            ServiceRegistration<ServingStatus> registration, URI address, java.util.Set<ServingEndpoint> open)
-            implements ServingEndpoint {
+    /** Identity matters: the open set holds endpoints, so this is no record (a record's hash would read the set). */
+    private static final class Endpoint implements ServingEndpoint {
+        private final OpenAiProtocol protocol;
+        private final HttpServer server;
+        private final ExecutorService executor;
+        private final ServiceRegistration<ServingStatus> registration;
+        private final URI address;
+        private final java.util.Set<ServingEndpoint> open;
+
+        Endpoint(OpenAiProtocol protocol, HttpServer server, ExecutorService executor,
+                ServiceRegistration<ServingStatus> registration, URI address, java.util.Set<ServingEndpoint> open) {
+            this.protocol = protocol;
+            this.server = server;
+            this.executor = executor;
+            this.registration = registration;
+            this.address = address;
+            this.open = open;
+        }
+
+        @Override
+        public URI address() {
+            return address;
+        }
+
         @Override
         public int queueDepth() {
             return protocol.queueDepth();

@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.popsolutions.spanker.api.SpankerException;
@@ -135,8 +136,18 @@ public final class OpenAiProtocol implements ServingStatus {
         }
     }
 
+    /** Waits its turn (in arrival order), asking every second whether its client is still there; null when not. */
     private GenerationResult generate(CompletionRequest request, TokenListener listener) {
-        turn.lock();
+        try {
+            while (!turn.tryLock(1, TimeUnit.SECONDS)) {
+                if (listener.cancelled()) {
+                    return null;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
         try {
             if (listener.cancelled()) {
                 return null;

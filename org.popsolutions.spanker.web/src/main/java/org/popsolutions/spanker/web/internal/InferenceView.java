@@ -64,6 +64,11 @@ final class InferenceView {
         finish = result.finish().name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    synchronized void failed() {
+        running = false;
+        finish = "failed";
+    }
+
     synchronized void closed(LoadedModel loaded) {
         if (current == loaded) {
             current = null;

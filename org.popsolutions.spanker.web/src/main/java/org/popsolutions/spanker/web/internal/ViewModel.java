@@ -79,6 +79,11 @@ public final class ViewModel implements InferenceObserver {
     }
 
     @Override
+    public void failed(LoadedModel model, RuntimeException error) {
+        inference.failed();
+    }
+
+    @Override
     public void closed(LoadedModel model) {
         inference.closed(model);
     }

@@ -80,6 +80,12 @@ class InferenceViewTest {
         view.addTo(after);
         assertFalse(after.getAsJsonObject("run").get("running").getAsBoolean());
         assertEquals("length", after.getAsJsonObject("run").get("finish").getAsString());
+        view.started(model, new GenerationRequest(new int[] {1}, 5, Sampling.GREEDY));
+        view.failed();
+        JsonObject failed = new JsonObject();
+        view.addTo(failed);
+        assertFalse(failed.getAsJsonObject("run").get("running").getAsBoolean());
+        assertEquals("failed", failed.getAsJsonObject("run").get("finish").getAsString());
         view.closed(model(PLAN));
         JsonObject stillThere = new JsonObject();
         view.addTo(stillThere);
