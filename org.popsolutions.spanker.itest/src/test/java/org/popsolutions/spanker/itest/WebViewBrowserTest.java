@@ -89,8 +89,10 @@ public class WebViewBrowserTest {
                 new File(CHROMEDRIVER).canExecute());
         String base = "http://127.0.0.1:" + HTTP_PORT;
         Path home = karafHome();
+        serveGoldenModel(home);
         installSpankerWeb(home);
         awaitHttp(base + "/spanker/state", "\"name\":\"mock3\"");
+        checkOpenAiEndpoint(base);
         Path mockConfig = home.resolve("etc/org.popsolutions.spanker.device.mock.cfg");
 
         ChromeOptions options = new ChromeOptions();
@@ -109,6 +111,20 @@ public class WebViewBrowserTest {
             assertEquals(UP, attribute(browser, "0-1", "stroke"));
             assertEquals("bandwidth", browser.findElement(By.id("strategy")).getText());
             assertEquals(4, browser.findElements(By.cssSelector("#cards tbody tr")).size());
+            // the plan of the served model, one row per card; then a run's tokens arrive as they are generated
+            wait.until(page -> page.findElements(By.cssSelector("#plan tr.plan-card")).size() == 4);
+            HttpResponse<String> completion = post(base + "/v1/completions",
+                    "{\"prompt\":\"The sails\",\"max_tokens\":12,\"temperature\":0}");
+            assertEquals(completion.body(), 200, completion.statusCode());
+            new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(StaleElementReferenceException.class)
+                    .until(page -> page.findElements(By.cssSelector("#tokens span.token")).size() >= 1
+                            && page.findElement(By.id("generated")).getText().equals("12"));
+            assertEquals("0", browser.findElement(By.cssSelector("#tokens span.token")).getAttribute("data-index"));
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "document.getElementById('plan').scrollIntoView()");
+            Path runShot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+            Files.copy(runShot, Path.of("target", "web-view-run.png"), StandardCopyOption.REPLACE_EXISTING);
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
 
             setLinkStates(mockConfig, "0-1=DOWN");
             new WebDriverWait(browser, Duration.ofSeconds(60)).ignoring(StaleElementReferenceException.class)
@@ -123,10 +139,49 @@ public class WebViewBrowserTest {
             assertTrue(metrics, metrics.contains("spanker_cards 4.0"));
             assertTrue(metrics, metrics.contains("spanker_link_up{local=\"0\",remote=\"1\",state=\"DOWN\"} 0.0"));
             assertTrue(metrics, metrics.contains("spanker_link_up{local=\"1\",remote=\"0\",state=\"UP\"} 1.0"));
+            assertTrue(metrics, metrics.contains("spanker_tokens_total ") && !metrics.contains("spanker_tokens_total 0.0"));
+            assertTrue(metrics, metrics.contains("spanker_serve_queue_depth 0.0"));
         } finally {
             browser.quit();
             setLinkStates(mockConfig, "");
         }
+    }
+
+    /**
+     * Serves the golden tiny model through the configuration file an operator would write
+     * (etc/org.popsolutions.spanker.serve.cfg); spanker-web carries the endpoint on Karaf's HTTP port.
+     */
+    private static void serveGoldenModel(Path karafHome) throws IOException {
+        Path model = Path.of(SpankerContainer.requiredProperty("spanker.golden"), "model", "tiny-llama-q8_0.gguf")
+                .toAbsolutePath().normalize();
+        Path config = karafHome.resolve("etc/org.popsolutions.spanker.serve.cfg");
+        Path temporary = config.resolveSibling(config.getFileName() + ".tmp");
+        Files.writeString(temporary, "model = " + model + "\nname = tiny\nqueue = 2\n");
+        Files.move(temporary, config, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The OpenAI endpoint on the whiteboard, curled as a client would: health, models, a stream, a bad request. */
+    private static void checkOpenAiEndpoint(String base) throws Exception {
+        awaitHttp(base + "/health", "\"status\":\"ok\"");
+        assertTrue(get(base + "/v1/models").contains("\"id\":\"tiny\""));
+        HttpResponse<String> stream = post(base + "/v1/chat/completions", "{\"model\":\"tiny\",\"messages\":"
+                + "[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":5,\"temperature\":0,\"stream\":true}");
+        assertEquals(stream.body(), 200, stream.statusCode());
+        assertTrue(stream.headers().firstValue("Content-Type").orElse(""),
+                stream.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        assertTrue(stream.body(), stream.body().contains("\"object\":\"chat.completion.chunk\""));
+        assertTrue(stream.body(), stream.body().strip().endsWith("data: [DONE]"));
+        HttpResponse<String> bad = post(base + "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":-1}");
+        assertEquals(bad.body(), 400, bad.statusCode());
+        assertTrue(bad.body(), bad.body().contains("\"param\":\"max_tokens\""));
+    }
+
+    private static HttpResponse<String> post(String url, String body) throws IOException, InterruptedException {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /**

@@ -134,13 +134,17 @@ final class EmbeddedFelix implements AutoCloseable {
     }
 
     /** The api packages (from the api jar's own manifest), and the Vector API when this JVM has it. */
+    private static final String JDK_HTTP_SERVER = "com.sun.net.httpserver";
+
     private static String systemPackagesExtra() throws IOException {
         String apiExports = apiManifest().getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
         if (apiExports == null || apiExports.isBlank()) {
             throw new IllegalStateException("the Spanker api jar on the class path has no Export-Package header");
         }
         boolean vectorPresent = ModuleLayer.boot().findModule(INCUBATOR_VECTOR).isPresent();
-        return vectorPresent ? apiExports + "," + INCUBATOR_VECTOR : apiExports;
+        // the JDK's HTTP server carries 'serve' in the launcher (Karaf uses its HTTP whiteboard instead)
+        String exports = apiExports + "," + JDK_HTTP_SERVER;
+        return vectorPresent ? exports + "," + INCUBATOR_VECTOR : exports;
     }
 
     private static Manifest apiManifest() throws IOException {

@@ -37,7 +37,8 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
                         OptionSpec.value("threads", "N", "worker threads", "1"),
                         OptionSpec.choice("mode", List.of("ggml", "float"), "activation handling", "ggml"),
                         OptionSpec.value("passes", "P", "timed matrix-vector products", "enough for ~2 s"),
-                        OptionSpec.choice("kernels", List.of("best", "scalar"), "kernel set", "best")));
+                        OptionSpec.choice("kernels", List.of("best", "scalar"), "kernel set", "best"),
+                        MeanSd.OPTION));
     }
 
     @Override
@@ -64,6 +65,7 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
         if (arguments.has("passes") && passes < 1) {
             throw new UsageException("--passes must be >= 1, got " + passes);
         }
+        int repetitions = MeanSd.repetitions(arguments);
         CommandFiles.requireHeap(matrixBytes, "one " + rows + " x " + cols + " " + type.ggmlName() + " matrix");
         long cache = lastLevelCacheBytes();
         // as many copies as exceed the cache, but no more than half the free heap holds
@@ -100,24 +102,38 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
             while (System.nanoTime() < warmupEnd || warm < copies) {
                 matvec.matvec(type, matrices[warm++ % copies], rows, cols, x, out, mode);
             }
-            long start = System.nanoTime();
+            double[] perMatvec = new double[repetitions];
             int done = 0;
-            while (passes > 0 ? done < passes : System.nanoTime() - start < 2_000_000_000L || done < copies) {
-                matvec.matvec(type, matrices[done % copies], rows, cols, x, out, mode);
-                done++;
+            for (int r = 0; r < repetitions; r++) {
+                long start = System.nanoTime();
+                int pass = 0;
+                while (passes > 0 ? pass < passes : System.nanoTime() - start < 2_000_000_000L || pass < copies) {
+                    matvec.matvec(type, matrices[(done + pass) % copies], rows, cols, x, out, mode);
+                    pass++;
+                }
+                perMatvec[r] = (System.nanoTime() - start) / 1e9 / pass;
+                done += pass;
             }
-            double seconds = (System.nanoTime() - start) / 1e9 / done;
-            double gflops = 2.0 * rows * cols / seconds / 1e9;
-            double gbps = matrixBytes / seconds / 1e9;
+            double[] gflopsEach = new double[repetitions];
+            double[] gbpsEach = new double[repetitions];
+            for (int r = 0; r < repetitions; r++) {
+                gflopsEach[r] = 2.0 * rows * cols / perMatvec[r] / 1e9;
+                gbpsEach[r] = matrixBytes / perMatvec[r] / 1e9;
+            }
+            MeanSd seconds = MeanSd.of(perMatvec);
+            MeanSd gflops = MeanSd.of(gflopsEach);
+            MeanSd gbps = MeanSd.of(gbpsEach);
             return new Report()
-                    .table(Report.tableOf("bench-matvec " + type.ggmlName() + " " + rows + "x" + cols, "threads",
+                    .table(Report.tableOf("bench-matvec " + type.ggmlName() + " " + rows + "x" + cols
+                            + (repetitions > 1 ? ", " + repetitions + " repetitions (mean ± sd)" : ""), "threads",
                             "kernels", "mode", "s/matvec", "GFLOP/s", "GB/s weights", "matrices (bytes each)")
-                            .row(threads, kernels.name(), mode.name().toLowerCase(), String.format("%.3e", seconds),
-                                    String.format("%.2f", gflops), String.format("%.2f", gbps),
-                                    copies + " x " + matrixBytes).build())
+                            .row(threads, kernels.name(), mode.name().toLowerCase(), seconds.format("%.3e"),
+                                    gflops.format("%.2f"), gbps.format("%.2f"), copies + " x " + matrixBytes).build())
                     .put("type", type.ggmlName()).put("rows", rows).put("cols", cols).put("threads", threads)
                     .put("kernels", kernels.name()).put("mode", mode.name().toLowerCase()).put("passes", done)
-                    .put("seconds", seconds).put("gflops", gflops).put("gbps", gbps)
+                    .put("seconds", seconds.mean()).put("gflops", gflops.mean()).put("gbps", gbps.mean())
+                    .put("repetitions", repetitions).put("secondsSd", seconds.sd()).put("gflopsSd", gflops.sd())
+                    .put("gbpsSd", gbps.sd())
                     .put("weightBytes", matrixBytes).put("copies", copies).put("llcBytes", cache)
                     .put("checksum", Arrays.stream(toDoubles(out)).sum());
         }

@@ -6,13 +6,14 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.PassTimings;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
@@ -21,7 +22,6 @@ import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.Sampler;
-import org.popsolutions.spanker.runtime.PlanExecutor;
 
 /**
  * Feeds token ids at positions 0, 1, … (no tokenizer, no BOS added) through the planned cards and writes the raw
@@ -36,10 +36,7 @@ public final class LogitsCommand extends AbstractConsoleCommand {
     volatile TopologyService topology;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    volatile CardCollectives collectives;
-
-    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    volatile CardProvider cardProvider;
+    volatile InferenceService inference;
 
     public LogitsCommand() {
         super("logits", "write raw float32 logits (one row per position) of token ids fed at positions 0..n-1",
@@ -86,16 +83,16 @@ public final class LogitsCommand extends AbstractConsoleCommand {
         CommandFiles.requireHeap(logits * Float.BYTES * 2, ids.length + " positions of logits");
         float[] all = new float[(int) logits];
         List<Integer> argmax = new ArrayList<>();
-        PlanExecutor.Stats stats;
+        PassTimings stats;
         Report report = new Report();
-        try (PlanExecutor model = ModelRuns.load(file, plan, cards, cardProvider, collectives,
-                ModelRuns.options(arguments, plan, context))) {
+        try (LoadedModel model = ModelRuns.place(inference, ModelRuns.load(arguments, modelPath, plan, cards,
+                context))) {
             for (int pos = 0; pos < ids.length; pos++) {
-                float[] row = model.forward(ids[pos], pos);
+                float[] row = model.logits(ids[pos], pos);
                 System.arraycopy(row, 0, all, pos * row.length, row.length);
                 argmax.add(Sampler.argmax(row));
             }
-            stats = model.stats();
+            stats = model.logitsTimings();
             ModelRuns.describePlan(report, plan, model);
         }
         output.write(CommandFiles.floatBytes(all));

@@ -6,9 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
-import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
@@ -16,6 +16,9 @@ import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.ModelLoad;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
@@ -23,10 +26,8 @@ import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
-import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
-import org.popsolutions.spanker.runtime.PlanExecutor;
 
 /** What {@code run} and {@code logits} share: the cards, the plan, and a model placed on them. */
 final class ModelRuns {
@@ -101,8 +102,10 @@ final class ModelRuns {
         return planner.plan(GgufModelReader.shapeOf(file), topology, new PlanOptions(memory, context));
     }
 
-    static PlanExecutor.Options options(Arguments arguments, Plan plan, int context) {
-        DotMode mode = arguments.string("mode").orElse("ggml").equals("float") ? DotMode.FLOAT : DotMode.GGML;
+    /** The model to load with the options of the command line. */
+    static ModelLoad load(Arguments arguments, String model, Plan plan, Topology topology, int context) {
+        ActivationMode mode = arguments.string("mode").orElse("ggml").equals("float") ? ActivationMode.FLOAT
+                : ActivationMode.GGML;
         int threads = arguments.integer("threads",
                 Math.max(1, Runtime.getRuntime().availableProcessors() / plan.cards()));
         if (threads < 1 || threads > 1024) {
@@ -114,12 +117,16 @@ final class ModelRuns {
         } catch (IllegalArgumentException e) {
             throw new UsageException("option --algorithm: " + e.getMessage());
         }
-        return new PlanExecutor.Options(mode, threads, context, algorithm);
+        return new ModelLoad(Path.of(model), plan, topology, mode, threads, context, algorithm);
     }
 
-    static PlanExecutor load(GgufFile file, Plan plan, Topology topology, CardProvider cards,
-            CardCollectives collectives, PlanExecutor.Options options) {
-        return new PlanExecutor(file, plan, topology, cards, collectives, options);
+    /** The model placed on the cards by the inference service (the runtime bundle provides it). */
+    static LoadedModel place(InferenceService inference, ModelLoad load) {
+        if (inference == null) {
+            throw new InvalidConfigurationException("running a model needs the"
+                    + " inference service: install org.popsolutions.spanker.runtime");
+        }
+        return inference.load(load);
     }
 
     /** Blocks per strategy, e.g. {TensorParallel=20, Pipeline=2}. */
@@ -140,7 +147,7 @@ final class ModelRuns {
     }
 
     /** The plan's headline and its per-card memory (planned and actually held). */
-    static void describePlan(Report report, Plan plan, PlanExecutor model) {
+    static void describePlan(Report report, Plan plan, LoadedModel model) {
         Map<String, Integer> counts = strategyCounts(plan);
         StringBuilder blocks = new StringBuilder();
         counts.forEach((k, v) -> blocks.append(blocks.length() == 0 ? "" : ", ").append(v).append(" ").append(k));

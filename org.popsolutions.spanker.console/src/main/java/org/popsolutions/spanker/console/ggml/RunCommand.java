@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.console.ggml;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,16 +11,26 @@ import java.util.Locale;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.DeviceException;
-import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plot.ChartWriter;
+import org.popsolutions.spanker.api.runtime.FinishReason;
+import org.popsolutions.spanker.api.runtime.GenerationRequest;
+import org.popsolutions.spanker.api.runtime.GenerationResult;
+import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.ModelLoad;
+import org.popsolutions.spanker.api.runtime.PassTimings;
+import org.popsolutions.spanker.api.runtime.Sampling;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
+import org.popsolutions.spanker.api.runtime.TokenListener;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
@@ -32,8 +43,6 @@ import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.Sampler;
 import org.popsolutions.spanker.model.llama.Tokenizer;
-import org.popsolutions.spanker.runtime.Generation;
-import org.popsolutions.spanker.runtime.PlanExecutor;
 
 /**
  * Generates text with a model placed on the cards by the active strategy's plan, and shows the plan, the
@@ -53,10 +62,15 @@ public final class RunCommand extends AbstractConsoleCommand {
     volatile TopologyService topology;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    volatile CardCollectives collectives;
+    volatile InferenceService inference;
 
-    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
-    volatile CardProvider cardProvider;
+    /** Draws --plot; absent when the plot bundle is not installed. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ChartWriter charts;
+
+    /** Where generated text goes as it comes (people's output only; {@code --json} prints one document at the end). */
+    volatile PrintStream tokensOut;
 
     public RunCommand() {
         super("run", "generate tokens with a model split over the cards as the active strategy plans it; plan,"
@@ -71,7 +85,10 @@ public final class RunCommand extends AbstractConsoleCommand {
                         OptionSpec.value("seed", "S", "sampling seed", "1"),
                         OptionSpec.value("temperature", "T", "0 = greedy", "0"),
                         OptionSpec.value("top-k", "K", "keep the K most likely tokens (0 = all)", "0"),
-                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"))));
+                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"),
+                        OptionSpec.value("plot", "FILE.svg", "draw each token's time, measured against predicted"
+                                + " (SVG)", null),
+                        MeanSd.OPTION)));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -101,6 +118,12 @@ public final class RunCommand extends AbstractConsoleCommand {
         if (arguments.has("prompt") && arguments.has("tokens")) {
             throw new UsageException("give --prompt or --tokens, not both");
         }
+        Path plot = arguments.string("plot").map(Path::of).orElse(null);
+        ChartWriter chartWriter = charts;
+        if (plot != null && chartWriter == null) {
+            throw new org.popsolutions.spanker.api.InvalidConfigurationException(
+                    "--plot needs the chart writer of the org.popsolutions.spanker.plot bundle, which is not installed");
+        }
         String modelPath = arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
         GgufFile file = ModelRuns.open(modelPath);
         LlamaConfig config = LlamaConfig.of(file);
@@ -114,11 +137,10 @@ public final class RunCommand extends AbstractConsoleCommand {
         if (prompt.length == 0) {
             throw new UsageException("the prompt is empty");
         }
-        Sampler sampler;
+        Sampling sampling = new Sampling(arguments.decimal("temperature").orElse(0.0),
+                arguments.integer("top-k", 0), arguments.decimal("top-p").orElse(1.0), arguments.integer("seed", 1));
         try {
-            sampler = new Sampler(arguments.decimal("temperature").orElse(0.0).floatValue(),
-                    arguments.integer("top-k", 0), arguments.decimal("top-p").orElse(1.0).floatValue(),
-                    arguments.integer("seed", 1));
+            new Sampler((float) sampling.temperature(), sampling.topK(), (float) sampling.topP(), sampling.seed());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -129,35 +151,68 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         Topology cards = ModelRuns.topology(arguments, topology);
         Plan plan = ModelRuns.plan(planner, file, cards, arguments, context);
+        ModelLoad load = ModelRuns.load(arguments, modelPath, plan, cards, context);
         Report report = new Report();
-        Generation.Result result;
-        PlanExecutor.Options options = ModelRuns.options(arguments, plan, context);
+        GenerationResult result;
         String algorithm;
-        try (PlanExecutor model = ModelRuns.load(file, plan, cards, cardProvider, collectives, options)) {
-            int eos = tokenizer == null ? Tokenizer.of(file).eosToken() : tokenizer.eosToken();
-            result = Generation.run(model, prompt, n, sampler, eos, null);
+        double loadSeconds;
+        List<TokenEvent> told = new ArrayList<>();
+        int repetitions = MeanSd.repetitions(arguments);
+        double[] promptRates = new double[repetitions];
+        double[] decodeRates = new double[repetitions];
+        // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
+        PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
+        try (LoadedModel model = ModelRuns.place(inference, load)) {
+            loadSeconds = model.loadSeconds();
+            if (stream != null) {
+                stream.print(model.detokenize(java.util.Arrays.stream(prompt).boxed().toList()));
+                stream.flush();
+            }
+            TokenListener listener = event -> {
+                told.add(event);
+                if (stream != null) {
+                    stream.print(event.text());
+                    stream.flush();
+                }
+            };
+            try {
+                result = model.generate(new GenerationRequest(prompt, n, sampling), listener);
+                rates(result, 0, promptRates, decodeRates);
+                // llama-bench's habit: the same run again, only timed (the text was shown once)
+                for (int r = 1; r < repetitions; r++) {
+                    rates(model.generate(new GenerationRequest(prompt, n, sampling), null), r, promptRates,
+                            decodeRates);
+                }
+            } finally {
+                if (stream != null) {
+                    stream.println();
+                    stream.flush();
+                }
+            }
             ModelRuns.describePlan(report, plan, model);
-            algorithm = model.lastAlgorithm() == null ? "none" : model.lastAlgorithm().label();
+            algorithm = model.allreduceAlgorithm() == null ? "none" : model.allreduceAlgorithm().label();
         }
-        Tokenizer decoder = tokenizer != null ? tokenizer : Tokenizer.of(file);
-        String text = decoder.decode(result.tokens());
+        String text = result.text();
+        boolean stopped = result.finish() == FinishReason.STOP;
         // with --n 0 or 1 no generated token is fed back: there is no generation speed, and the per-token
         // figures below are the prompt's
         boolean generationTimed = result.decode().tokens() > 0;
         String measuredOver = generationTimed ? "generation" : "prompt";
-        PlanExecutor.Stats decode = generationTimed ? result.decode() : result.prompt();
+        PassTimings decode = generationTimed ? result.decode() : result.prompt();
         double perToken = decode.wallNanos() / (double) decode.tokens();
-        double promptRate = result.prompt().tokens() / (result.prompt().wallNanos() / 1e9);
-        double decodeRate = 1e9 / perToken;
+        MeanSd promptRate = MeanSd.of(promptRates);
+        MeanSd decodeRate = MeanSd.of(decodeRates);
 
-        report.line("model " + modelPath + " (" + config.name() + "), " + options.mode().name().toLowerCase(Locale.ROOT)
-                + " mode, " + options.threadsPerCard() + " thread(s) per card, allreduce " + algorithm);
+        report.line("model " + modelPath + " (" + config.name() + "), " + load.mode().name().toLowerCase(Locale.ROOT)
+                + " mode, " + load.threadsPerCard() + " thread(s) per card, allreduce " + algorithm);
+        report.line(String.format(Locale.ROOT, "loaded in %.3f s (cards opened, shards placed, programs built;"
+                + " predicted %.3f s for rev-A Sails)", loadSeconds, plan.loadSeconds()));
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
-        report.line("generated " + result.tokens() + (result.stopped() ? " (stopped at end of sequence)" : ""));
+        report.line("generated " + result.tokens() + (stopped ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);
-        report.line(String.format(Locale.ROOT, "prompt %.1f tokens/s, ", promptRate) + (generationTimed
-                ? String.format(Locale.ROOT, "generation %.1f tokens/s (%d forward passes timed)", decodeRate,
-                        decode.tokens())
+        report.line("prompt " + promptRate.format("%.1f") + " tokens/s, " + (generationTimed
+                ? "generation " + decodeRate.format("%.1f") + " tokens/s (" + decode.tokens() + " forward passes timed"
+                        + (repetitions > 1 ? ", mean ± sd of " + repetitions + " repetitions" : "") + ")"
                 : "generation not timed (--n " + n + ": no generated token was fed back); per-token figures are the"
                         + " prompt's"));
         Report.TableBuilder perCard = Report.tableOf("per token (" + measuredOver + ")", "card", "compute ms",
@@ -181,21 +236,38 @@ public final class RunCommand extends AbstractConsoleCommand {
         report.line("predicted times are for rev-A Sails (DDR " + "and LVDS links); measured ones are this host's"
                 + " mock cards");
 
+        if (plot != null) {
+            chartWriter.writeSvg(List.of(TokenChart.of(told, plan)), plot);
+            report.line("plot: " + plot);
+            report.put("plot", plot.toString());
+        }
         Map<String, Object> timing = new LinkedHashMap<>();
-        timing.put("promptTokensPerSecond", promptRate);
+        timing.put("promptTokensPerSecond", promptRate.mean());
+        timing.put("repetitions", repetitions);
+        timing.put("promptTokensPerSecondSd", promptRate.sd());
         if (generationTimed) {
-            timing.put("tokensPerSecond", decodeRate);
+            timing.put("tokensPerSecond", decodeRate.mean());
+            timing.put("tokensPerSecondSd", decodeRate.sd());
         }
         timing.put("measuredOver", measuredOver);
+        timing.put("loadSeconds", loadSeconds);
         timing.put("measuredSecondsPerToken", perToken / 1e9);
         timing.put("predictedSecondsPerToken", plan.secondsPerToken());
         timing.put("allreducesPerToken", decode.collectives() / (double) decode.tokens());
         timing.put("handOffsPerToken", decode.handOffs() / (double) decode.tokens());
         timing.put("perCard", cardJson);
-        return report.put("model", modelPath).put("mode", options.mode().name().toLowerCase(Locale.ROOT))
-                .put("threadsPerCard", options.threadsPerCard()).put("allreduce", algorithm)
+        return report.put("model", modelPath).put("mode", load.mode().name().toLowerCase(Locale.ROOT))
+                .put("threadsPerCard", load.threadsPerCard()).put("allreduce", algorithm)
                 .put("promptTokens", prompt).put("tokens", result.tokens()).put("text", text)
-                .put("stopped", result.stopped()).put("timing", timing);
+                .put("stopped", stopped).put("timing", timing);
+    }
+
+    /** One repetition's prompt and generation rates (generation over the prompt's passes when nothing was fed back). */
+    private static void rates(GenerationResult result, int r, double[] promptRates, double[] decodeRates) {
+        PassTimings prompt = result.prompt();
+        PassTimings decode = result.decode().tokens() > 0 ? result.decode() : prompt;
+        promptRates[r] = prompt.tokens() / (prompt.wallNanos() / 1e9);
+        decodeRates[r] = decode.tokens() / (decode.wallNanos() / 1e9);
     }
 
     private static long maxOf(long[] v) {

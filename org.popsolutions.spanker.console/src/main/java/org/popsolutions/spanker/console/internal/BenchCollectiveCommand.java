@@ -36,6 +36,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     private static final long MAX_BYTES = 1L << 30;
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int MAX_WARMUP = 1000;
+    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %12s %12s %7s %15s %10s%n";
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
@@ -44,6 +45,9 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     @Reference(cardinality = org.osgi.service.component.annotations.ReferenceCardinality.OPTIONAL,
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile org.popsolutions.spanker.api.plot.ChartWriter charts;
+
+    /** Where rows go as they are measured (people's output only; {@code --json} prints one document at the end). */
+    volatile java.io.PrintStream rowsOut;
 
     public BenchCollectiveCommand() {
         super("bench-collective", "nccl-tests-style sweep of one collective on mock cards, with predicted times",
@@ -101,9 +105,17 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         }
 
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf(kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
-                + (shaped ? "shaped to the link model" : "unshaped") + ")", "size (B)", "count", "type", "redop",
-                "algo", "time (us, median)", "algbw (GB/s)", "busbw (GB/s)", "predicted (us)", "meas/pred");
+        String title = kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
+                + (shaped ? "shaped to the link model" : "unshaped") + ")";
+        // as nccl-tests: each row printed as it is measured; JSON gets one document at the end
+        java.io.PrintStream stream = arguments.flag(JSON.name()) ? null : rowsOut != null ? rowsOut : System.out;
+        if (stream != null) {
+            stream.println("# " + title + "; every iteration's result checked against the reference collective");
+            stream.printf(Locale.ROOT, ROW_FORMAT, "size (B)", "count", "type", "redop", "algo", "time (us)",
+                    "algbw (GB/s)", "busbw (GB/s)", "#wrong", "predicted (us)", "meas/pred");
+            stream.flush();
+        }
+        long wrongTotal = 0;
         List<Map<String, Object>> rows = new ArrayList<>();
         double lastBusBandwidth = 0;
         // nccl-tests prints "none" where the collective combines nothing.
@@ -129,11 +141,16 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             for (int i = 0; i < warmup || fixedWarmup == null && i < MAX_WARMUP && System.nanoTime() < warmupEnd; i++) {
                 engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
             }
+            List<float[]> expected = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs),
+                    CollectiveAlgorithm.REFERENCE, 0, false)).results();
             long[] nanos = new long[iterations];
+            long wrong = 0;
             for (int i = 0; i < iterations; i++) {
                 outcome = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
                 nanos[i] = outcome.elapsedNanos();
+                wrong += ResultCheck.wrong(expected, outcome.results(), cards);
             }
+            wrongTotal += wrong;
             // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
             java.util.Arrays.sort(nanos);
             double seconds = nanos[iterations / 2] / 1e9;
@@ -142,11 +159,14 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             double predicted = outcome.predicted().totalSeconds();
             lastBusBandwidth = busbw;
             busBandwidthSum += busbw;
-            table.row(bytes, bytes / Float.BYTES, "float", redop,
-                    outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
-                    String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw),
-                    String.format(Locale.ROOT, "%.1f", predicted * 1e6),
-                    predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-");
+            if (stream != null) {
+                stream.printf(Locale.ROOT, ROW_FORMAT, bytes, bytes / Float.BYTES, "float", redop,
+                        outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
+                        String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw), wrong,
+                        String.format(Locale.ROOT, "%.1f", predicted * 1e6),
+                        predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-");
+                stream.flush();
+            }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("size", bytes);
             row.put("count", bytes / Float.BYTES);
@@ -157,6 +177,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             row.put("minTimeMicros", nanos[0] / 1e3);
             row.put("algbwGBps", algbw);
             row.put("busbwGBps", busbw);
+            row.put("wrong", wrong);
             row.put("predictedMicros", predicted * 1e6);
             row.put("measuredOverPredicted", predicted > 0 ? seconds / predicted : null);
             rows.add(row);
@@ -166,7 +187,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         }
         // The reference is measured at a size past the caches whatever the sweep covered, as a memcpy rate is quoted.
         double memcpy = MemcpyProbe.gigabytesPerSecond(MEMCPY_REFERENCE_BYTES);
-        report.table(table.build());
+        report.line(String.format(Locale.ROOT, "# Out of bounds values : %d %s", wrongTotal,
+                wrongTotal == 0 ? "OK" : "FAILED"));
         // nccl-tests' closing line: the plain mean of busbw over the sizes of the sweep
         double averageBusBandwidth = busBandwidthSum / rows.size();
         report.line(String.format(Locale.ROOT, "# Avg bus bandwidth    : %.3f GB/s", averageBusBandwidth));
@@ -179,7 +201,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             report.put("plot", plot.toString());
         }
         report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
-                .put("shaped", shaped).put("rows", rows).put("avgBusbwGBps", averageBusBandwidth)
+                .put("shaped", shaped).put("rows", rows).put("outOfBounds", wrongTotal).put("avgBusbwGBps", averageBusBandwidth)
                 .put("memcpyGBps", memcpy).put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
     }

@@ -136,4 +136,27 @@ class GgmlCommandsTest {
         assertThrows(UsageException.class, () -> new BenchMatvecCommand().execute(List.of("--type", "q4_k", "--cols",
                 "100")));
     }
+
+    @Test
+    void benchMatvecRepeatsAndReportsMeanAndStandardDeviation() {
+        CommandResult r = new BenchMatvecCommand().execute(List.of("--type", "q8_0", "--rows", "64", "--cols", "256",
+                "--passes", "2", "--repetitions", "3", "--json"));
+        JsonObject o = json(r);
+        assertEquals(3, o.get("repetitions").getAsInt());
+        assertEquals(6, o.get("passes").getAsInt(), "2 passes in each of 3 repetitions");
+        assertTrue(o.get("gflopsSd").getAsDouble() >= 0);
+        CommandResult table = new BenchMatvecCommand().execute(List.of("--type", "q8_0", "--rows", "64", "--cols",
+                "256", "--passes", "2", "--repetitions", "2"));
+        assertTrue(table.tables().get(0).rows().get(0).get(4).contains(" ± "), table.tables().toString());
+        assertThrows(UsageException.class, () -> new BenchMatvecCommand().execute(List.of("--repetitions", "0")));
+    }
+
+    @Test
+    void meanAndSampleStandardDeviation() {
+        MeanSd m = MeanSd.of(new double[] {2, 4, 4, 4, 5, 5, 7, 9});
+        assertEquals(5.0, m.mean());
+        assertEquals(Math.sqrt(32.0 / 7), m.sd(), 1e-12);
+        assertEquals("5.00 ± 2.14", m.format("%.2f"));
+        assertEquals("3.0", MeanSd.of(new double[] {3}).format("%.1f"), "one sample: no spread shown");
+    }
 }

@@ -34,6 +34,7 @@ import org.popsolutions.spanker.runtime.Generation;
 import org.popsolutions.spanker.runtime.Llamas;
 import org.popsolutions.spanker.runtime.PlanExecutor;
 import org.popsolutions.spanker.runtime.TestSupport;
+import org.popsolutions.spanker.runtime.service.PlanInferenceService;
 import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 
 /**
@@ -63,13 +64,11 @@ class ModelCommandsTest {
     static <T extends org.popsolutions.spanker.console.support.AbstractConsoleCommand> T wire(T command) {
         if (command instanceof RunCommand r) {
             r.planner = PLANNER;
-            r.collectives = ENGINE;
-            r.cardProvider = TestSupport.cards();
+            r.inference = new PlanInferenceService(TestSupport.cards(), ENGINE);
             r.topology = () -> TestSupport.topology(TopologyKind.RING, 4);
         } else if (command instanceof LogitsCommand l) {
             l.planner = PLANNER;
-            l.collectives = ENGINE;
-            l.cardProvider = TestSupport.cards();
+            l.inference = new PlanInferenceService(TestSupport.cards(), ENGINE);
             l.topology = () -> TestSupport.topology(TopologyKind.RING, 4);
         }
         return command;
@@ -151,6 +150,13 @@ class ModelCommandsTest {
         assertEquals(4, timing.getAsJsonArray("perCard").size());
         assertEquals(4.0, timing.get("allreducesPerToken").getAsDouble(), "2 allreduces x 2 blocks");
         assertTrue(timing.get("tokensPerSecond").getAsDouble() > 0);
+        assertTrue(timing.get("loadSeconds").getAsDouble() > 0, "measured load time");
+        assertEquals(1, timing.get("repetitions").getAsInt());
+        JsonObject repeated = json(wire(new RunCommand()).execute(List.of("--model", model.toString(), "--tokens",
+                "1,5,9,42", "--n", "6", "--threads", "1", "--repetitions", "3", "--json")));
+        assertEquals(expected, ints(repeated.getAsJsonArray("tokens")), "the same tokens every repetition");
+        assertEquals(3, repeated.getAsJsonObject("timing").get("repetitions").getAsInt());
+        assertTrue(repeated.getAsJsonObject("timing").get("tokensPerSecondSd").getAsDouble() >= 0);
         JsonObject plan = o.getAsJsonObject("plan");
         assertEquals(2, plan.getAsJsonObject("blocks").get("TensorParallel").getAsInt());
         assertEquals(4, plan.getAsJsonArray("perCard").size());
@@ -159,10 +165,68 @@ class ModelCommandsTest {
                 "Hello world", "--n", "3", "--temperature", "0.9", "--top-k", "20", "--top-p", "0.9", "--seed", "7",
                 "--cards", "2", "--kind", "mesh"));
         assertTrue(String.join("\n", text.lines()).contains("text: "), text.lines().toString());
+        assertTrue(String.join("\n", text.lines()).contains("loaded in "), text.lines().toString());
         assertThrows(UsageException.class, () -> wire(new RunCommand()).execute(List.of("--model", model.toString(),
                 "--prompt", "x", "--tokens", "1")));
         assertThrows(CardMemoryExceededException.class, () -> wire(new RunCommand()).execute(List.of("--model",
                 model.toString(), "--card-memory", "1000", "--n", "1")));
+    }
+
+    @Test
+    void runPrintsTheTextAsItIsGeneratedThenTheReport() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        java.io.ByteArrayOutputStream streamed = new java.io.ByteArrayOutputStream();
+        int[] flushes = {0};
+        RunCommand run = wire(new RunCommand());
+        run.tokensOut = new java.io.PrintStream(streamed, false, java.nio.charset.StandardCharsets.UTF_8) {
+            @Override
+            public void flush() {
+                flushes[0]++;
+                super.flush();
+            }
+        };
+        CommandResult result = run.execute(List.of("--model", model.toString(), "--prompt", "Hello world", "--n", "5",
+                "--threads", "1"));
+        String lines = String.join("\n", result.lines());
+        String text = lines.substring(lines.indexOf("text: ") + "text: ".length()).split("\n")[0];
+        String out = streamed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(out.startsWith(" Hello world"), out);
+        assertEquals(" Hello world" + text + "\n", out, "the prompt (as the tokenizer reads it back), then each"
+                + " token's text as it came");
+        // the prompt, one flush per generated token, the closing newline
+        assertTrue(flushes[0] >= 2 + 1, "flushed " + flushes[0] + " times");
+        // JSON: nothing streamed, one document
+        streamed.reset();
+        json(run.execute(List.of("--model", model.toString(), "--prompt", "Hello world", "--n", "2", "--json")));
+        assertEquals(0, streamed.size());
+    }
+
+    @Test
+    void runPlotsEachTokensMeasuredTime() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        List<org.popsolutions.spanker.api.plot.Chart> drawn = new ArrayList<>();
+        Path[] written = new Path[1];
+        RunCommand run = wire(new RunCommand());
+        run.tokensOut = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        Path svg = dir.resolve("tokens.svg");
+        assertThrows(org.popsolutions.spanker.api.InvalidConfigurationException.class, () -> run.execute(List.of(
+                "--model", model.toString(), "--n", "2", "--plot", svg.toString())), "no chart writer installed");
+        run.charts = (charts, file) -> {
+            drawn.addAll(charts);
+            written[0] = file;
+        };
+        JsonObject o = json(run.execute(List.of("--model", model.toString(), "--tokens", "1,5,9", "--n", "5",
+                "--plot", svg.toString(), "--json")));
+        assertEquals(svg, written[0]);
+        assertEquals(svg.toString(), o.get("plot").getAsString());
+        var series = drawn.get(0).series();
+        assertEquals("measured per token", series.get(0).name());
+        assertEquals(o.getAsJsonArray("tokens").size(), series.get(0).x().length, "one point per generated token");
+        for (double seconds : series.get(0).y()) {
+            assertTrue(seconds > 0);
+        }
+        // the manual plan of this test predicts nothing: no predicted line on a logarithmic axis
+        assertTrue(series.stream().noneMatch(org.popsolutions.spanker.api.plot.Series::predicted));
     }
 
     @Test

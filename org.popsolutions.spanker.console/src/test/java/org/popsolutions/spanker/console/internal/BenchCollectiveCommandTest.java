@@ -45,6 +45,59 @@ class BenchCollectiveCommandTest {
     }
 
     @Test
+    void rowsArePrintedAsTheyAreMeasuredAndEveryIterationIsChecked() {
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        List<Integer> printedWhenRun = new ArrayList<>();
+        int[] timed = {0};
+        // the third timed run (second size, second iteration) loses one element
+        CollectiveEngine corrupting = request -> {
+            printedWhenRun.add(printed.size());
+            CollectiveOutcome outcome = new InstantEngine().run(request);
+            if (request.algorithm() != CollectiveAlgorithm.REFERENCE && ++timed[0] == 4) {
+                outcome.results().get(1)[0] += 1f;
+            }
+            return outcome;
+        };
+        BenchCollectiveCommand command = new BenchCollectiveCommand();
+        command.engine = corrupting;
+        command.rowsOut = new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8);
+        var result = command.execute(List.of("--op", "allreduce", "--min", "1K", "--max", "4K", "--factor", "2",
+                "--cards", "4", "--iters", "2", "--warmup", "0"));
+        String[] lines = printed.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
+        assertEquals(2 + 3, lines.length, String.join("\n", lines));
+        assertTrue(lines[1].contains("#wrong"), lines[1]);
+        assertTrue(lines[2].trim().startsWith("1024 "), lines[2]);
+        // the first size's row was out before the second size ran: 3 runs per size (reference + 2 timed)
+        assertTrue(printedWhenRun.get(3) > printedWhenRun.get(2), printedWhenRun.toString());
+        assertTrue(lines[2].matches(".* 0 +\\S+ +\\S+$"), lines[2]);
+        assertTrue(lines[3].matches(".* 1 +\\S+ +\\S+$"), lines[3]);
+        assertTrue(result.tables().isEmpty(), "the rows were printed already");
+        assertTrue(String.join("\n", result.lines()).contains("# Out of bounds values : 1 FAILED"), result.lines()
+                .toString());
+        JsonObject json = JsonParser.parseString(command.execute(List.of("--op", "allreduce", "--min", "1K", "--max",
+                "1K", "--cards", "4", "--iters", "2", "--warmup", "0", "--json")).json()).getAsJsonObject();
+        assertEquals(0, json.getAsJsonArray("rows").get(0).getAsJsonObject().get("wrong").getAsLong());
+        assertEquals(0, json.get("outOfBounds").getAsLong());
+    }
+
+    @Test
+    void theScheduledAlgorithmsAgreeWithTheReferenceWithinRounding() {
+        var engine = org.popsolutions.spanker.runtime.TestSupport.engine();
+        try {
+            for (String algo : List.of("ring", "rd", "hd", "direct")) {
+                BenchCollectiveCommand command = new BenchCollectiveCommand();
+                command.engine = engine;
+                JsonObject json = JsonParser.parseString(command.execute(List.of("--op", "allreduce", "--algo", algo,
+                        "--min", "4K", "--max", "64K", "--factor", "4", "--cards", "4", "--iters", "2", "--warmup",
+                        "0", "--json")).json()).getAsJsonObject();
+                assertEquals(0, json.get("outOfBounds").getAsLong(), algo);
+            }
+        } finally {
+            org.popsolutions.spanker.runtime.TestSupport.stop(engine);
+        }
+    }
+
+    @Test
     void everyReportedSizeAppearsOnce() {
         JsonArray rows = bench("--op", "allgather", "--min", "8", "--max", "256", "--cards", "4")
                 .getAsJsonArray("rows");

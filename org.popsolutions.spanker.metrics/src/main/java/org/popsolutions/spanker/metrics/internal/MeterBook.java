@@ -16,6 +16,8 @@ import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.collective.CollectiveOutcome;
 import org.popsolutions.spanker.api.collective.CollectiveRequest;
 import org.popsolutions.spanker.api.collective.LinkTraffic;
+import org.popsolutions.spanker.api.runtime.ServingStatus;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
@@ -29,7 +31,11 @@ import org.popsolutions.spanker.api.topology.Topology;
  * <p>Names (Prometheus spelling): {@code spanker_cards}, {@code spanker_card_memory_bytes{card,name}},
  * {@code spanker_link_up{local,remote,state}} (1 when UP), {@code spanker_link_bytes_total{local,remote}} and
  * {@code spanker_link_messages_total{local,remote}} (per direction: a link is directed),
- * {@code spanker_collective_seconds{kind,algorithm}} (count and sum).
+ * {@code spanker_collective_seconds{kind,algorithm}} (count and sum), {@code spanker_tokens_total} (tokens generated),
+ * {@code spanker_token_seconds} (count and sum of the measured time of each token's forward pass),
+ * {@code spanker_tokens_per_second} (the current or last generation's rate), {@code spanker_serve_queue_depth}
+ * (requests waiting at every serving endpoint), {@code spanker_serve_running} and
+ * {@code spanker_serve_rejected_total} (refused with 503: queue full).
  */
 final class MeterBook {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -37,10 +43,33 @@ final class MeterBook {
     private final AtomicReference<Topology> lastRead = new AtomicReference<>();
     private final MultiGauge cardMemory;
     private final MultiGauge linkUp;
+    private final Counter tokens;
+    private final Timer tokenTime;
+    /** Held here: Micrometer's gauges keep only weak references to what they read. */
+    private final Supplier<List<ServingStatus>> serving;
+    private final java.util.concurrent.atomic.AtomicLong tokensPerSecondBits = new java.util.concurrent.atomic.AtomicLong();
 
-    /** @param topology the cards now, or {@code null} when there are none */
-    MeterBook(Supplier<Topology> topology) {
+    /**
+     * @param topology the cards now, or {@code null} when there are none
+     * @param serving the serving endpoints now
+     */
+    MeterBook(Supplier<Topology> topology, Supplier<List<ServingStatus>> serving) {
         this.topology = topology;
+        this.serving = serving;
+        tokens = Counter.builder("spanker.tokens").description("tokens generated").register(registry);
+        tokenTime = Timer.builder("spanker.token").description("measured time of each generated token's forward pass")
+                .register(registry);
+        Gauge.builder("spanker.tokens.per.second", tokensPerSecondBits, b -> Double.longBitsToDouble(b.get()))
+                .description("generated tokens per second of the current or last generation").register(registry);
+        Gauge.builder("spanker.serve.queue.depth", this.serving,
+                s -> s.get().stream().mapToInt(ServingStatus::queueDepth).sum()).strongReference(true)
+                .description("requests waiting for their turn at the serving endpoints").register(registry);
+        Gauge.builder("spanker.serve.running", this.serving,
+                s -> s.get().stream().mapToInt(ServingStatus::running).sum()).strongReference(true)
+                .description("generations running at the serving endpoints").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("spanker.serve.rejected", this.serving,
+                s -> s.get().stream().mapToLong(ServingStatus::rejected).sum())
+                .description("requests refused because the queue was full (HTTP 503)").register(registry);
         Gauge.builder("spanker.cards", lastRead, r -> r.get() == null ? 0 : r.get().cards().size())
                 .description("cards in the topology").register(registry);
         cardMemory = MultiGauge.builder("spanker.card.memory").baseUnit("bytes")
@@ -60,6 +89,20 @@ final class MeterBook {
             Counter.builder("spanker.link.messages").description("messages sent over the directed link")
                     .tags(link).register(registry).increment(traffic.messages());
         }
+    }
+
+    void recordToken(TokenEvent event) {
+        tokens.increment();
+        tokenTime.record(Math.round(event.measuredSeconds() * 1e9), TimeUnit.NANOSECONDS);
+        tokensPerSecondBits.set(Double.doubleToLongBits(event.tokensPerSecond()));
+    }
+
+    long tokenCount() {
+        return (long) tokens.count();
+    }
+
+    double tokensPerSecond() {
+        return Double.longBitsToDouble(tokensPerSecondBits.get());
     }
 
     /** Reads the topology into the gauges and returns it ({@code null} when there are no cards). */

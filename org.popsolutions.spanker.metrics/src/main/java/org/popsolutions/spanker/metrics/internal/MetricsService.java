@@ -16,6 +16,10 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.collective.CollectiveOutcome;
 import org.popsolutions.spanker.api.collective.CollectiveRequest;
 import org.popsolutions.spanker.api.metrics.SpankerMetrics;
+import org.popsolutions.spanker.api.runtime.InferenceObserver;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.ServingStatus;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
@@ -26,15 +30,46 @@ import org.popsolutions.spanker.api.topology.TopologyService;
  * Prometheus text, which the web bundle serves over HTTP) and as the MXBean {@value #OBJECT_NAME} in the
  * platform MBean server, which is the one Karaf's JMX connector serves on 127.0.0.1.
  */
-@Component(service = {SpankerMetrics.class, MetricsService.class})
-public final class MetricsService implements SpankerMetrics, SpankerMetricsMXBean {
+@Component(service = {SpankerMetrics.class, MetricsService.class, InferenceObserver.class})
+public final class MetricsService implements SpankerMetrics, SpankerMetricsMXBean, InferenceObserver {
     static final String OBJECT_NAME = "org.popsolutions.spanker:type=Metrics";
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TopologyService topology;
 
-    private final MeterBook meters = new MeterBook(this::currentTopology);
+    private final List<ServingStatus> serving = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final MeterBook meters = new MeterBook(this::currentTopology, () -> serving);
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    void addServing(ServingStatus status) {
+        serving.add(status);
+    }
+
+    void removeServing(ServingStatus status) {
+        serving.remove(status);
+    }
+
+    /** Every generated token, whoever asked for it (run, serve): counted, timed, its rate kept. */
+    @Override
+    public void token(LoadedModel model, TokenEvent event) {
+        meters.recordToken(event);
+    }
+
+    @Override
+    public long getTokens() {
+        return meters.tokenCount();
+    }
+
+    @Override
+    public double getTokensPerSecond() {
+        return meters.tokensPerSecond();
+    }
+
+    @Override
+    public int getQueueDepth() {
+        return serving.stream().mapToInt(ServingStatus::queueDepth).sum();
+    }
     private ObjectName registered;
 
     @Activate

@@ -15,6 +15,15 @@ public interface SpankerMetricsMXBean {
 
     double getCollectiveSeconds();
 
+    /** Tokens generated since start (every run and every served request). */
+    long getTokens();
+
+    /** Generated tokens per second of the current or last generation. */
+    double getTokensPerSecond();
+
+    /** Requests waiting at the serving endpoints. */
+    int getQueueDepth();
+
     /** Every directed link now: its state and the bytes and messages it has carried. */
     LinkMetrics[] getLinks();
 }

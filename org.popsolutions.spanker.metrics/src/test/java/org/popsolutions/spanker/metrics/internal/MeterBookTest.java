@@ -16,6 +16,8 @@ import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.CollectiveEstimate;
 import org.popsolutions.spanker.api.link.CollectiveKind;
+import org.popsolutions.spanker.api.runtime.ServingStatus;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
@@ -24,13 +26,62 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 class MeterBookTest {
     private final AtomicReference<Topology> cards = new AtomicReference<>(
             Topology.uniform(TopologyKind.RING, 4, "mock", 1L << 32, 500_000_000L, 1e-6));
+    private final List<ServingStatus> serving = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final MeterBook meters = new MeterBook(() -> {
         Topology now = cards.get();
         if (now == null) {
             throw new NoSailsException("no cards");
         }
         return now;
-    });
+    }, () -> serving);
+
+    /** A serving endpoint's queue as the test sets it. */
+    private static ServingStatus queue(int waiting, int running, long rejected) {
+        return new ServingStatus() {
+            @Override
+            public int queueDepth() {
+                return waiting;
+            }
+
+            @Override
+            public int queueCapacity() {
+                return 8;
+            }
+
+            @Override
+            public int running() {
+                return running;
+            }
+
+            @Override
+            public long rejected() {
+                return rejected;
+            }
+        };
+    }
+
+    @Test
+    void tokensAndTheirRateAreCountedAndTheQueuesDepthIsRead() {
+        // Micrometer's gauges hold what they read weakly: the queue gauges must survive a collection
+        System.gc();
+        String before = meters.prometheusText();
+        assertTrue(before.contains("spanker_tokens_total 0.0"), before);
+        assertTrue(before.contains("spanker_serve_queue_depth 0.0"), before);
+        meters.recordToken(new TokenEvent(0, 5, "a", 0.010, 0.008, 0.02, 100.0));
+        meters.recordToken(new TokenEvent(1, 6, "b", 0.030, 0.020, 0.02, 50.0));
+        serving.add(queue(3, 1, 2));
+        serving.add(queue(1, 0, 0));
+        String text = meters.prometheusText();
+        assertTrue(text.contains("spanker_tokens_total 2.0"), text);
+        assertTrue(text.contains("spanker_tokens_per_second 50.0"), text);
+        assertTrue(text.contains("spanker_token_seconds_count 2"), text);
+        assertTrue(text.contains("spanker_token_seconds_sum 0.04"), text);
+        assertTrue(text.contains("spanker_serve_queue_depth 4.0"), text);
+        assertTrue(text.contains("spanker_serve_running 1.0"), text);
+        assertTrue(text.contains("spanker_serve_rejected_total 2.0"), text);
+        assertEquals(2, meters.tokenCount());
+        assertEquals(50.0, meters.tokensPerSecond());
+    }
 
     private static CollectiveOutcome outcome(long nanos, LinkTraffic... traffic) {
         CollectiveEstimate predicted = new CollectiveEstimate(CollectiveKind.ALL_REDUCE, CollectiveAlgorithm.RING, 4, 16,

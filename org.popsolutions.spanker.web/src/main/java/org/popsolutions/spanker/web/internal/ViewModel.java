@@ -2,12 +2,18 @@ package org.popsolutions.spanker.web.internal;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.runtime.GenerationRequest;
+import org.popsolutions.spanker.api.runtime.GenerationResult;
+import org.popsolutions.spanker.api.runtime.InferenceObserver;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.TokenEvent;
 import org.popsolutions.spanker.api.strategy.PartitionStrategy;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
@@ -17,10 +23,16 @@ import org.popsolutions.spanker.api.topology.TopologyService;
 /**
  * What the page shows, read from the services as they are now: the cards (index, name, memory), every
  * directed link with its state, the cabling, and the strategy that decides (the highest-ranked one, as the
- * commands use it). One JSON document, the same for {@code /spanker/state} and each server-sent event.
+ * commands use it); as an inference observer, the plan of the model placed last (blocks per card) and its current
+ * or last run (tokens as they come, tokens/s, predicted and measured seconds per token). One JSON document, the same for {@code /spanker/state} and each server-sent event.
  */
-@Component(service = ViewModel.class)
-public final class ViewModel {
+@Component(service = {ViewModel.class, InferenceObserver.class})
+public final class ViewModel implements InferenceObserver {
+    /** Tokens the page keeps of the current run (the newest). */
+    static final int TOKENS_SHOWN = 200;
+
+    private final InferenceView inference = new InferenceView(TOKENS_SHOWN);
+
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile TopologyService topology;
@@ -40,7 +52,40 @@ public final class ViewModel {
             }
         }
         PartitionStrategy deciding = strategy;
-        return json(now, deciding == null ? null : deciding.name());
+        JsonObject view = JsonParser.parseString(json(now, deciding == null ? null : deciding.name()))
+                .getAsJsonObject();
+        inference.addTo(view);
+        return view.toString();
+    }
+
+    @Override
+    public void loaded(LoadedModel model) {
+        inference.loaded(model);
+    }
+
+    @Override
+    public void started(LoadedModel model, GenerationRequest request) {
+        inference.started(model, request);
+    }
+
+    @Override
+    public void token(LoadedModel model, TokenEvent event) {
+        inference.token(event);
+    }
+
+    @Override
+    public void finished(LoadedModel model, GenerationResult result) {
+        inference.finished(result);
+    }
+
+    @Override
+    public void failed(LoadedModel model, RuntimeException error) {
+        inference.failed();
+    }
+
+    @Override
+    public void closed(LoadedModel model) {
+        inference.closed(model);
     }
 
     /** @param topology {@code null} when no card is registered; @param strategy {@code null} when none is */

@@ -1,0 +1,15 @@
+package org.popsolutions.spanker.api.runtime;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/** Places models on the cards and runs them; the runtime bundle provides it. */
+@ProviderType
+public interface InferenceService {
+    /**
+     * Opens the plan's cards, places every card's shard by host-link writes and builds the card programs.
+     *
+     * @throws org.popsolutions.spanker.api.SpankerException when the model cannot be read, the plan does not fit
+     *         the cards, or the cards refuse (memory, link, device errors)
+     */
+    LoadedModel load(ModelLoad request);
+}

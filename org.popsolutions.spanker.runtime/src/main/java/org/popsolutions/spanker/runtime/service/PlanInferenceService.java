@@ -1,0 +1,55 @@
+package org.popsolutions.spanker.runtime.service;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.runtime.InferenceObserver;
+import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.ModelLoad;
+
+/**
+ * The inference service on the plan executor: the highest-ranked card provider opens the cards, the card
+ * collectives join tensor-parallel blocks, and every registered {@link InferenceObserver} sees loads and tokens.
+ */
+@Component(service = InferenceService.class)
+public final class PlanInferenceService implements InferenceService {
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile CardProvider cardProvider;
+
+    @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    volatile CardCollectives collectives;
+
+    private final List<InferenceObserver> observers = new CopyOnWriteArrayList<>();
+
+    public PlanInferenceService() {
+    }
+
+    /** Outside OSGi (tests, tools): the same service on the given cards and collectives. */
+    public PlanInferenceService(CardProvider cardProvider, CardCollectives collectives) {
+        this.cardProvider = cardProvider;
+        this.collectives = collectives;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addObserver(InferenceObserver observer) {
+        observers.add(observer);
+    }
+
+    public void removeObserver(InferenceObserver observer) {
+        observers.remove(observer);
+    }
+
+    @Override
+    public LoadedModel load(ModelLoad request) {
+        PlacedModel model = PlacedModel.load(request, cardProvider, collectives, new Observers(observers));
+        model.announceLoaded();
+        return model;
+    }
+}
