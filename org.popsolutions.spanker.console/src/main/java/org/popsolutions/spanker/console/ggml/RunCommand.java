@@ -224,17 +224,23 @@ public final class RunCommand extends AbstractConsoleCommand {
             cardJson.add(Map.of("card", c, "computeSecondsPerToken", ns / 1e9));
         }
         report.table(perCard.build());
+        // The rows add up: the busiest card's busy time (its programs, collectives and hand-offs included) and
+        // what the host does besides (sampling, reading logits back, submitting programs, waiting) make the total.
+        double busiestSeconds = maxOf(decode.cardComputeNanos()) / (double) decode.tokens() / 1e9;
+        double otherSeconds = Math.max(0, perToken / 1e9 - busiestSeconds);
+        String devices = String.join(", ", cards.cards().stream().map(c -> c.provider()).distinct().toList());
         report.table(Report.tableOf("predicted vs measured, seconds per token", "", "predicted", "measured")
                 .row("total", ModelRuns.seconds(plan.secondsPerToken()), ModelRuns.seconds(perToken / 1e9))
-                .row("compute", ModelRuns.seconds(plan.computeSecondsPerToken()), ModelRuns.seconds(
-                        maxOf(decode.cardComputeNanos()) / (double) decode.tokens() / 1e9) + " (busiest card)")
+                .row("compute", ModelRuns.seconds(plan.computeSecondsPerToken()), ModelRuns.seconds(busiestSeconds)
+                        + " (busiest card, with its collectives and hand-offs)")
                 .row("collectives + hand-offs", ModelRuns.seconds(plan.communicationSecondsPerToken()),
                         "in the cards' programs (" + decode.collectives() / decode.tokens() + " allreduces, "
                                 + decode.handOffs() / decode.tokens() + " hand-offs)")
-                .row("host link", ModelRuns.seconds(plan.hostSecondsPerToken()), "- (in process)")
+                .row("host link", ModelRuns.seconds(plan.hostSecondsPerToken()), "in other")
+                .row("other", "-", ModelRuns.seconds(otherSeconds) + " (host: sampling, logits, waiting)")
                 .build());
-        report.line("predicted times are for rev-A Sails (DDR " + "and LVDS links); measured ones are this host's"
-                + " mock cards");
+        report.line("predicted times are for rev-A Sails (DDR and LVDS links); measured ones are this run's cards ("
+                + devices + ")");
 
         if (plot != null) {
             chartWriter.writeSvg(List.of(TokenChart.of(told, plan)), plot);
@@ -251,8 +257,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         timing.put("measuredOver", measuredOver);
         timing.put("loadSeconds", loadSeconds);
+        timing.put("predictedLoadSeconds", plan.loadSeconds());
         timing.put("measuredSecondsPerToken", perToken / 1e9);
         timing.put("predictedSecondsPerToken", plan.secondsPerToken());
+        timing.put("busiestCardSecondsPerToken", busiestSeconds);
+        timing.put("otherSecondsPerToken", otherSeconds);
         timing.put("allreducesPerToken", decode.collectives() / (double) decode.tokens());
         timing.put("handOffsPerToken", decode.handOffs() / (double) decode.tokens());
         timing.put("perCard", cardJson);

@@ -151,6 +151,13 @@ class ModelCommandsTest {
         assertEquals(4.0, timing.get("allreducesPerToken").getAsDouble(), "2 allreduces x 2 blocks");
         assertTrue(timing.get("tokensPerSecond").getAsDouble() > 0);
         assertTrue(timing.get("loadSeconds").getAsDouble() > 0, "measured load time");
+        assertTrue(timing.has("predictedLoadSeconds"), "the plan's load time beside the measured one");
+        // the breakdown adds up: the busiest card and the host's other work make the measured total
+        double total = timing.get("measuredSecondsPerToken").getAsDouble();
+        double busiest = timing.get("busiestCardSecondsPerToken").getAsDouble();
+        double other = timing.get("otherSecondsPerToken").getAsDouble();
+        assertTrue(other >= 0 && busiest > 0, timing.toString());
+        assertEquals(total, other == 0 ? Math.min(total, busiest) : busiest + other, total * 1e-9, timing.toString());
         assertEquals(1, timing.get("repetitions").getAsInt());
         JsonObject repeated = json(wire(new RunCommand()).execute(List.of("--model", model.toString(), "--tokens",
                 "1,5,9,42", "--n", "6", "--threads", "1", "--repetitions", "3", "--json")));
