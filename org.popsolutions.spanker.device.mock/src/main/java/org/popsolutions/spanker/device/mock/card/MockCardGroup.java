@@ -22,6 +22,7 @@ public final class MockCardGroup implements CardGroup {
     private final Topology topology;
     private final List<SailCard> cards;
     private final List<MockLink> links = new ArrayList<>();
+    private final CardWorkers workers;
 
     public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events) {
         this(spec, provider, events, RECEIVE_TIMEOUT_NANOS);
@@ -48,6 +49,8 @@ public final class MockCardGroup implements CardGroup {
         int threads = spec.hostThreadsPerCard() > 0 ? spec.hostThreadsPerCard()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, n));
         List<SailCard> opened = new ArrayList<>(n);
+        // up to one thread per card, as many as are busy at once
+        this.workers = new CardWorkers("spanker-mock-cards", n);
         try {
             for (int c = 0; c < n; c++) {
                 List<Link> out = outgoing.get(c);
@@ -66,10 +69,14 @@ public final class MockCardGroup implements CardGroup {
                             link.latencySeconds()), byPair[c][link.remote()], back);
                 }
                 opened.add(new MockCard(topology.cards().get(c), provider, ports, spec.shaping(), threads,
-                        receiveTimeoutNanos, events));
+                        receiveTimeoutNanos, events, workers));
+            }
+            for (MockLink link : links) {
+                link.receiver = (MockCard) opened.get(link.to);
             }
         } catch (RuntimeException e) {
             opened.forEach(card -> ((MockCard) card).close());
+            workers.close();
             throw e;
         }
         this.cards = List.copyOf(opened);
@@ -90,6 +97,7 @@ public final class MockCardGroup implements CardGroup {
         for (SailCard card : cards) {
             ((MockCard) card).close();
         }
+        workers.close();
         links.forEach(MockLink::drain);
     }
 }
