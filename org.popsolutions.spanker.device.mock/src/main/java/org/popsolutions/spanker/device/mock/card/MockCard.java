@@ -27,7 +27,10 @@ import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.Card;
+import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.SailDevice;
+import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
@@ -39,21 +42,24 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  * {@link CardWorkers}, plus row workers for the products), its ports, and the host's ggml kernels as its compute
  * units. This is the only place a mock card computes.
  */
-public final class MockCard implements SailCard {
+public final class MockCard implements SailCard, SailDevice {
     /** The mock speaks the same protocol revision as the SPI it implements. */
     static final int PROTOCOL_VERSION = 1;
     static final String FIRMWARE = "mock-1";
 
     private final CardIdentity identity;
+    private final Card card;
+    private final TopologyKind cabling;
     private final long capacity;
     private final Map<Long, MockRegion> regions = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
     private long used;
     final MockPort[] ports;
-    final LinkShaping shaping;
+    /** The rates of the group using the card now (null: unshaped); set when a group claims it. */
+    volatile LinkShaping shaping;
     final long receiveTimeoutNanos;
-    final RowExecutor rows;
-    final MatVec matVec;
+    volatile RowExecutor rows;
+    volatile MatVec matVec;
     private final CardWorkers workers;
     private final LinkEventSink events;
     /** Programs submitted and not started, in order; guarded by the workers' lock, as are the next three. */
@@ -82,9 +88,11 @@ public final class MockCard implements SailCard {
     /** When the card's reduce unit is free again (shaped runs; card thread only). */
     long reduceBusyUntilNanos;
 
-    MockCard(Card card, String provider, MockPort[] ports, LinkShaping shaping, int threads, long receiveTimeoutNanos,
-            LinkEventSink events, CardWorkers workers) {
+    MockCard(Card card, TopologyKind cabling, String provider, MockPort[] ports, LinkShaping shaping, int threads,
+            long receiveTimeoutNanos, LinkEventSink events, CardWorkers workers) {
         this.workers = workers;
+        this.card = card;
+        this.cabling = cabling;
         this.capacity = card.memoryBytes();
         this.ports = ports;
         this.shaping = shaping;
@@ -110,6 +118,62 @@ public final class MockCard implements SailCard {
 
     int index() {
         return identity.index();
+    }
+
+    /** As the topology sees the card: the same object the SPI drives, so both always tell the same facts. */
+    @Override
+    public Card card() {
+        return card;
+    }
+
+    @Override
+    public TopologyKind cabling() {
+        return cabling;
+    }
+
+    /** The links leaving the card, in port order, each in its state now. */
+    @Override
+    public List<Link> outgoingLinks() {
+        List<Link> links = new ArrayList<>(ports.length);
+        for (MockPort p : ports) {
+            links.add(new Link(index(), p.info.neighbourCard(), p.out.state(), p.info.bandwidthBytesPerSecond(),
+                    p.info.latencySeconds()));
+        }
+        return links;
+    }
+
+    /** A group claims the card: its shaping and its threads per card from now on. */
+    void claimedWith(LinkShaping groupShaping, int threads) {
+        shaping = groupShaping;
+        if (threads != rows.threads()) {
+            RowExecutor old = rows;
+            rows = new RowExecutor(threads);
+            matVec = new MatVec(Kernels.best(), rows);
+            old.close();
+        }
+    }
+
+    /**
+     * The group that claimed the card let it go: what it queued fails, every buffer is freed, and the card is
+     * ready for the next group (its ports keep their state).
+     */
+    void release() {
+        for (Activation a : workers.drain(this)) {
+            a.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+        }
+        Activation running = active;
+        if (running != null) {
+            running.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+        }
+        synchronized (this) {
+            regions.values().forEach(r -> r.freed = true);
+            regions.clear();
+            used = 0;
+        }
+        synchronized (lent) {
+            lent.clear();
+            lentCount = 0;
+        }
     }
 
     @Override
@@ -287,6 +351,10 @@ public final class MockCard implements SailCard {
                 a.compiled = p;
             }
             while (a.at < p.length()) {
+                if (a.done.isDone()) {
+                    // failed from outside (the card was closed or released): stop here
+                    return true;
+                }
                 MockLink waitsOn = p.run(a.at);
                 if (waitsOn != null) {
                     long now = System.nanoTime();
