@@ -24,7 +24,8 @@ final class CardWorkers {
     enum State { IDLE, QUEUED, RUNNING, WAITING }
 
     private final String name;
-    private final int maxThreads;
+    /** Threads to run cards at once; guarded by the lock. */
+    private int maxThreads;
     /** Guards the cards' states, the queues and the counts; idle workers wait on it. */
     private final Object lock = new Object();
     private final ArrayDeque<MockCard> runnable = new ArrayDeque<>();
@@ -42,6 +43,17 @@ final class CardWorkers {
     CardWorkers(String name, int maxThreads) {
         this.name = name;
         this.maxThreads = Math.max(1, maxThreads);
+    }
+
+    /**
+     * How many cards run at once from now on: unshaped, more threads than cores only add hand-overs (a card that
+     * waits gives its thread to another); shaped, every card needs a thread of its own to be held to its deadlines.
+     */
+    void parallelism(int threads) {
+        synchronized (lock) {
+            maxThreads = Math.max(1, threads);
+            lock.notifyAll();
+        }
     }
 
     /**
@@ -202,9 +214,14 @@ final class CardWorkers {
         }
     }
 
-    /** Under the lock: the next card to run (waiting while there is none), or null once closed. */
+    /** Under the lock: the next card to run (waiting while there is none), or null once closed or not needed. */
     private MockCard nextRunnable() {
         while (!closed) {
+            if (threads.size() > maxThreads) {
+                // fewer threads wanted now: this one ends
+                threads.remove(Thread.currentThread());
+                return null;
+            }
             MockCard card = runnable.poll();
             if (card != null) {
                 card.state = State.RUNNING;

@@ -6,6 +6,7 @@ import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.LinkShaping;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
@@ -58,8 +59,7 @@ public final class MockCardGroup implements CardGroup {
         }
         int threads = threadsPerCard(spec, n);
         List<SailCard> opened = new ArrayList<>(n);
-        // up to one thread per card, as many as are busy at once
-        this.workers = new CardWorkers("spanker-mock-cards", n);
+        this.workers = new CardWorkers("spanker-mock-cards", workerThreads(spec.shaping(), n));
         try {
             for (int c = 0; c < n; c++) {
                 List<Link> out = outgoing.get(c);
@@ -99,6 +99,11 @@ public final class MockCardGroup implements CardGroup {
         this.release = release;
     }
 
+    /** Shaped: a thread per card (each is held to its own deadlines); unshaped: no more threads than cores. */
+    private static int workerThreads(LinkShaping shaping, int cards) {
+        return shaping != null ? cards : Math.min(cards, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    }
+
     private static int threadsPerCard(CardGroupSpec spec, int cards) {
         return spec.hostThreadsPerCard() > 0 ? spec.hostThreadsPerCard()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, cards));
@@ -125,6 +130,7 @@ public final class MockCardGroup implements CardGroup {
         for (SailCard c : cards) {
             ((MockCard) c).claimedWith(spec.shaping(), threads);
         }
+        workers.parallelism(workerThreads(spec.shaping(), cards.size()));
         return new MockCardGroup(this, release);
     }
 

@@ -97,11 +97,11 @@ final class MockProgram {
     static final long CARRY_BYTES = 8 * 1024;
 
     /** Programs moving at most this many bytes through link ops and folds are light (see {@link #isLight}). */
-    static final long LIGHT_BYTES = 64 * 1024;
+    static final long LIGHT_BYTES = 384 * 1024;
 
     /**
-     * Whether the program is a few microseconds of work: only link ops and folds, over at most {@link #LIGHT_BYTES}
-     * bytes in all. Such a program can run on the thread that submits it (a thread hand-over would cost more).
+     * Whether the program is little work: only link ops and folds, over at most {@link #LIGHT_BYTES} bytes in all
+     * (a few tens of microseconds of copying). Such a program can run on the thread that submits it (a thread hand-over would cost more).
      */
     static boolean isLight(Program program) {
         long bytes = 0;
