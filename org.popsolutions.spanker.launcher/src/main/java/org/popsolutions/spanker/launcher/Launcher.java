@@ -7,13 +7,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
-import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.Help;
-import org.popsolutions.spanker.console.support.Json;
+import org.popsolutions.spanker.console.support.Results;
 import org.popsolutions.spanker.console.support.TextTables;
 
 /**
@@ -116,22 +114,30 @@ public final class Launcher {
                 Help.lines(command.spec(), "spanker " + name).forEach(out::println);
                 return ExitStatus.OK;
             }
-            try {
-                CommandResult result = command.execute(commandArguments);
-                TextTables.print(result, out);
-                return ExitStatus.OK;
-            } catch (UsageException e) {
-                err.println("error: " + EmbeddedFelix.oneLine(e));
-                Help.lines(command.spec(), "spanker " + name).forEach(err::println);
-                return ExitStatus.USAGE_ERROR;
-            } catch (SpankerException e) {
-                err.println("error: " + e.kind().label() + ": " + EmbeddedFelix.oneLine(e));
-                if (asksForJson(commandArguments)) {
-                    out.println(Json.error(e));
-                }
-                return ExitStatus.DOMAIN_ERROR;
-            }
+            return render(Results.run(command, commandArguments), command.spec(), name, out, err);
         });
+    }
+
+    /**
+     * Prints a command's result — its output on {@code out}, a failure as one line on {@code err} (a usage error
+     * with the command's help) — and returns the exit status the result carries.
+     */
+    static int render(CommandResult result, CommandSpec spec, String name, PrintStream out, PrintStream err) {
+        TextTables.print(result, out);
+        switch (result.status()) {
+            case DOMAIN_ERROR -> err.println("error: " + result.errorKind() + ": "
+                    + Results.oneLine(result.errorMessage()));
+            case USAGE_ERROR -> {
+                err.println("error: " + Results.oneLine(result.errorMessage()));
+                Help.lines(spec, "spanker " + name).forEach(err::println);
+            }
+            case INTERNAL_ERROR -> err.println("internal error: " + result.errorKind() + ": "
+                    + Results.oneLine(result.errorMessage()));
+            case OK -> {
+                // the output is all there is
+            }
+        }
+        return result.status().exitStatus();
     }
 
     private interface CatalogAction {
@@ -161,18 +167,6 @@ public final class Launcher {
         return "spanker " + (own == null ? "(development build)" : own) + " on Java "
                 + Runtime.version().feature() + " (" + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.runtime.version") + ")";
-    }
-
-    private static boolean asksForJson(List<String> commandArguments) {
-        for (String argument : commandArguments) {
-            if (argument.equals("--")) {
-                return false;
-            }
-            if (argument.equals("--json")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static void printUsage(SortedMap<String, CommandSpec> commands, PrintStream stream) {

@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.api.console.CommandResult;
+import org.popsolutions.spanker.api.console.CommandSpec;
+import org.popsolutions.spanker.api.console.CommandStatus;
 
 /**
  * Runs the launcher in-process against the bundles the build copied to target/bundles: the real framework, the
@@ -215,5 +218,37 @@ class LauncherTest {
         assertAll(() -> assertEquals(ExitStatus.INTERNAL_ERROR, status),
                 () -> assertTrue(message.startsWith("internal error: bundle directory "), message),
                 () -> assertEquals(1, message.lines().count(), message));
+    }
+
+    @Test
+    void theExitStatusIsTheOneTheCommandsResultCarries() {
+        CommandSpec spec = new CommandSpec("demo", "a demo command", List.of(), List.of());
+        record Rendered(int status, String out, String err) {
+        }
+        java.util.function.Function<CommandResult, Rendered> render = result -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int status = Launcher.render(result, spec, "demo", new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            return new Rendered(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        };
+        Rendered ok = render.apply(new CommandResult(List.of(), List.of("done"), null, true));
+        Rendered domain = render.apply(CommandResult.failure(CommandStatus.DOMAIN_ERROR, "NoSails", "no cards\nat all",
+                "{\"error\":{}}"));
+        Rendered usage = render.apply(CommandResult.failure(CommandStatus.USAGE_ERROR, null, "--n is not a number",
+                null));
+        Rendered internal = render.apply(CommandResult.failure(CommandStatus.INTERNAL_ERROR,
+                "java.lang.IllegalStateException", "broken", null));
+        assertAll(() -> assertEquals(ExitStatus.OK, ok.status()),
+                () -> assertEquals("done\n", ok.out()),
+                () -> assertEquals("", ok.err()),
+                () -> assertEquals(ExitStatus.DOMAIN_ERROR, domain.status()),
+                () -> assertEquals("error: NoSails: no cards at all\n", domain.err()),
+                () -> assertEquals("{\"error\":{}}\n", domain.out()),
+                () -> assertEquals(ExitStatus.USAGE_ERROR, usage.status()),
+                () -> assertTrue(usage.err().startsWith("error: --n is not a number\n"), usage.err()),
+                () -> assertTrue(usage.err().contains("spanker demo"), "the command's help follows: " + usage.err()),
+                () -> assertEquals(ExitStatus.INTERNAL_ERROR, internal.status()),
+                () -> assertEquals("internal error: java.lang.IllegalStateException: broken\n", internal.err()));
     }
 }

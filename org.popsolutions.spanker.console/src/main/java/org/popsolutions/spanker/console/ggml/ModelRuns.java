@@ -23,6 +23,7 @@ import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.PlanView;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
@@ -152,7 +153,7 @@ final class ModelRuns {
         StringBuilder blocks = new StringBuilder();
         counts.forEach((k, v) -> blocks.append(blocks.length() == 0 ? "" : ", ").append(v).append(" ").append(k));
         report.table(Report.tableOf("plan by '" + plan.strategy() + "' for " + plan.model() + " on " + plan.cards()
-                + " cards (" + plan.cabling().name().toLowerCase(Locale.ROOT) + ")", "blocks", "first card",
+                + " cards (" + plan.cabling().label() + ")", "blocks", "first card",
                 "output cards", "predicted s/token", "compute", "links", "host", "load s")
                 .row(blocks, plan.firstCard(), plan.outputCards(), seconds(plan.secondsPerToken()),
                         seconds(plan.computeSecondsPerToken()), seconds(plan.communicationSecondsPerToken()),
@@ -175,20 +176,9 @@ final class ModelRuns {
             json.add(m);
         }
         report.table(cards.build());
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("strategy", plan.strategy());
-        p.put("model", plan.model());
-        p.put("cards", plan.cards());
-        p.put("cabling", plan.cabling().name().toLowerCase(Locale.ROOT));
+        // the plan's facts under the keys every command uses (PlanView), then what this run adds
+        Map<String, Object> p = PlanView.json(plan);
         p.put("blocks", counts);
-        p.put("firstCard", plan.firstCard());
-        p.put("outputCards", plan.outputCards());
-        p.put("predictedSecondsPerToken", plan.secondsPerToken());
-        p.put("predictedComputeSeconds", plan.computeSecondsPerToken());
-        p.put("predictedCommunicationSeconds", plan.communicationSecondsPerToken());
-        p.put("predictedHostSeconds", plan.hostSecondsPerToken());
-        p.put("loadSeconds", plan.loadSeconds());
-        p.put("notes", plan.notes());
         p.put("perCard", json);
         report.put("plan", p);
     }

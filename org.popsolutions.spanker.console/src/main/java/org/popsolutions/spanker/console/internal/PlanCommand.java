@@ -30,6 +30,7 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.PlanView;
 import org.popsolutions.spanker.console.support.Report;
 
 /** The partition plan the active strategy chooses for a model, with its predicted cost per token. */
@@ -162,14 +163,8 @@ public final class PlanCommand extends AbstractConsoleCommand {
             }
             report.table(tensors.build());
         }
-        report.put("model", plan.model()).put("strategy", plan.strategy()).put("cards", plan.cards())
-                .put("cabling", plan.cabling().label()).put("secondsPerToken", plan.secondsPerToken())
-                .put("computeSecondsPerToken", plan.computeSecondsPerToken())
-                .put("communicationSecondsPerToken", plan.communicationSecondsPerToken())
-                .put("hostSecondsPerToken", plan.hostSecondsPerToken()).put("loadSeconds", plan.loadSeconds())
-                .put("firstCard", plan.firstCard()).put("outputCards", plan.outputCards())
-                .put("layers", layerJson).put("cardLoads", plan.cardLoads()).put("tensors", plan.tensors())
-                .put("notes", plan.notes());
+        PlanView.json(plan).forEach(report::put);
+        report.put("layers", layerJson).put("cardLoads", plan.cardLoads()).put("tensors", plan.tensors());
         return report;
     }
 }

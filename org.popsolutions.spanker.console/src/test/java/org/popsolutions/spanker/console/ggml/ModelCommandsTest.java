@@ -167,6 +167,13 @@ class ModelCommandsTest {
         JsonObject plan = o.getAsJsonObject("plan");
         assertEquals(2, plan.getAsJsonObject("blocks").get("TensorParallel").getAsInt());
         assertEquals(4, plan.getAsJsonArray("perCard").size());
+        // the plan as every command spells it (plan --json has the same keys at its top level)
+        for (String key : List.of("model", "strategy", "cards", "cabling", "secondsPerToken", "computeSecondsPerToken",
+                "communicationSecondsPerToken", "hostSecondsPerToken", "loadSeconds", "firstCard", "outputCards",
+                "notes")) {
+            assertTrue(plan.has(key), key + " missing from " + plan.keySet());
+        }
+        assertEquals("ring", plan.get("cabling").getAsString());
         // text prompt, sampling, two cards on a mesh
         CommandResult text = wire(new RunCommand()).execute(List.of("--model", model.toString(), "--prompt",
                 "Hello world", "--n", "3", "--temperature", "0.9", "--top-k", "20", "--top-p", "0.9", "--seed", "7",

@@ -25,16 +25,24 @@ import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.NotImplementedException;
 import org.popsolutions.spanker.api.compute.DeviceTrace;
 import org.popsolutions.spanker.api.compute.MatmulInt4;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.SailDevice;
+import org.popsolutions.spanker.device.mock.card.LinkEventSink;
+import org.popsolutions.spanker.device.mock.card.MockCardGroup;
 
 /**
- * Registers one {@link SailDevice} service per configured mock card. A configuration change replaces the
- * whole set; a configuration that is invalid is refused and the cards already registered stay.
+ * Makes the configured mock cards and registers each one — the very object that computes, a {@link MockCard} —
+ * as its {@link SailDevice} and {@link SailCard} service. A configuration change replaces the whole set; a
+ * configuration that is invalid is refused and the cards already registered stay. The {@link MockCardProvider}
+ * hands these cards to a group that asks for exactly them ({@link #claim}).
  */
-@Component(configurationPid = MockCardFleet.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL, service = {})
+@Component(configurationPid = MockCardFleet.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        service = MockCardFleet.class, immediate = true)
 @Designate(ocd = MockDeviceConfig.class)
-@Capability(namespace = "osgi.service",
-        attribute = "objectClass:List<String>=org.popsolutions.spanker.api.topology.SailDevice")
+@Capability(namespace = "osgi.service", attribute = "objectClass:List<String>="
+        + "'org.popsolutions.spanker.api.topology.SailDevice,org.popsolutions.spanker.api.card.SailCard'")
 @Capability(namespace = "osgi.service", attribute = "objectClass:List<String>="
         + "'org.popsolutions.spanker.api.compute.MatmulInt4,org.popsolutions.spanker.api.compute.DeviceTrace'")
 public final class MockCardFleet {
@@ -48,6 +56,14 @@ public final class MockCardFleet {
     private final BundleContext context;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private MockCardsSpec spec;
+    /** The configured cards (the registered services), and whether a group holds them now. */
+    private MockCardGroup cards;
+    private boolean claimed;
+
+    /** Where the cards' port changes go (EventAdmin), when that component is active. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile LinkEventSink events;
 
     /** The host's int4 matmul, which the mock cards compute with; not one of the cards' own. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -68,6 +84,35 @@ public final class MockCardFleet {
     @Deactivate
     synchronized void deactivate() {
         unregisterAll();
+        closeCards();
+    }
+
+    /**
+     * The configured cards, as a group, for a user whose spec names exactly them (the topology assembled from
+     * their services, links in their present states) while no other group holds them; otherwise null, and the
+     * provider makes cards of the group's own.
+     */
+    synchronized CardGroup claim(CardGroupSpec requested) {
+        if (cards == null || claimed || !requested.topology().equals(cards.currentTopology())) {
+            return null;
+        }
+        claimed = true;
+        MockCardGroup owner = cards;
+        return owner.claim(requested, () -> released(owner));
+    }
+
+    private synchronized void released(MockCardGroup owner) {
+        if (owner == cards) {
+            claimed = false;
+        }
+    }
+
+    private void closeCards() {
+        if (cards != null) {
+            cards.close();
+            cards = null;
+            claimed = false;
+        }
     }
 
     private synchronized void apply(Map<String, Object> configuration) {
@@ -91,12 +136,22 @@ public final class MockCardFleet {
             return;
         }
         unregisterAll();
+        closeCards();
         spec = requested;
+        cards = new MockCardGroup(CardGroupSpec.of(requested.topology()), MockCardsSpec.PROVIDER,
+                (card, port, neighbour, state, previous) -> {
+                    LinkEventSink sink = events;
+                    if (sink != null) {
+                        sink.linkState(card, port, neighbour, state, previous);
+                    }
+                });
         for (int index = 0; index < requested.cards(); index++) {
             Dictionary<String, Object> properties = new Hashtable<>();
             properties.put(SailDevice.CARD_INDEX, index);
             properties.put(SailDevice.PROVIDER, MockCardsSpec.PROVIDER);
-            registrations.add(context.registerService(SailDevice.class, new MockSail(requested, index), properties));
+            // one object per card: the topology's SailDevice is the SailCard that computes
+            registrations.add(context.registerService(new String[] {SailDevice.class.getName(),
+                SailCard.class.getName()}, cards.cards().get(index), properties));
             registrations.add(context.registerService(new String[] {MatmulInt4.class.getName(),
                 DeviceTrace.class.getName()}, new MockMatmul(this::hostMatmul), properties));
         }

@@ -11,12 +11,20 @@ import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.device.mock.card.LinkEventSink;
 import org.popsolutions.spanker.device.mock.card.MockCardGroup;
 
-/** Opens groups of in-process mock cards; port changes go to EventAdmin when it is there. */
+/**
+ * Opens groups of in-process mock cards: the configured cards themselves (the registered services) when the spec
+ * names exactly them and no other group holds them, else cards of the group's own. Port changes go to EventAdmin
+ * when it is there.
+ */
 @Component(property = CardProvider.PROVIDER + "=" + MockCardsSpec.PROVIDER)
 public final class MockCardProvider implements CardProvider {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile LinkEventSink events;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile MockCardFleet fleet;
 
     public MockCardProvider() {
     }
@@ -28,6 +36,11 @@ public final class MockCardProvider implements CardProvider {
 
     @Override
     public CardGroup open(CardGroupSpec spec) {
+        MockCardFleet configured = fleet;
+        CardGroup claimed = configured == null ? null : configured.claim(spec);
+        if (claimed != null) {
+            return claimed;
+        }
         return new MockCardGroup(spec, MockCardsSpec.PROVIDER, (card, port, neighbour, state, previous) -> {
             LinkEventSink sink = events;
             if (sink != null) {

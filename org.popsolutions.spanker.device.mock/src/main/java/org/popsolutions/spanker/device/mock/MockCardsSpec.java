@@ -12,6 +12,7 @@ import org.popsolutions.spanker.api.config.ConfigProperties;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 
 /** A validated mock configuration and the cards and links it stands for. */
@@ -73,6 +74,17 @@ record MockCardsSpec(int cards, TopologyKind kind, long memoryBytes, long linkBa
 
     Card card(int index) {
         return new Card(index, PROVIDER + index, PROVIDER, memoryBytes);
+    }
+
+    /** The configured cards and their links. */
+    Topology topology() {
+        List<Card> all = new ArrayList<>();
+        List<Link> links = new ArrayList<>();
+        for (int i = 0; i < cards; i++) {
+            all.add(card(i));
+            links.addAll(outgoingLinks(i));
+        }
+        return new Topology(kind, all, links);
     }
 
     /** The links leaving {@code index}, UP unless linkStates says otherwise, in {@link TopologyKind#directedPairs} order. */

@@ -10,7 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.config.ConfigProperties;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.SailDevice;
+import org.popsolutions.spanker.device.mock.card.MockCardGroup;
 import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 
@@ -24,12 +27,23 @@ class MockCardsSpecTest {
         return new ConfigProperties(MockCardFleet.PID, Map.of("cards", cards, "kind", kind, "linkStates", linkStates));
     }
 
+    /** The links the configured cards report as their SailDevice services. */
     private static List<Link> allLinks(MockCardsSpec spec) {
         List<Link> links = new ArrayList<>();
         for (int i = 0; i < spec.cards(); i++) {
-            links.addAll(new MockSail(spec, i).outgoingLinks());
+            links.addAll(device(spec, i).outgoingLinks());
         }
         return links;
+    }
+
+    /** Card {@code index} of the configured cards, as the fleet registers it. */
+    private static SailDevice device(MockCardsSpec spec, int index) {
+        MockCardGroup cards = new MockCardGroup(CardGroupSpec.of(spec.topology()), MockCardsSpec.PROVIDER, null);
+        try {
+            return (SailDevice) cards.cards().get(index);
+        } finally {
+            cards.close();
+        }
     }
 
     @Test
@@ -57,12 +71,12 @@ class MockCardsSpecTest {
         MockCardsSpec eight = MockCardsSpec.from(config(8, "RING"));
         assertEquals(16, allLinks(eight).size());
         assertEquals(List.of("5>6", "5>4"),
-                new MockSail(eight, 5).outgoingLinks().stream().map(l -> l.local() + ">" + l.remote()).toList());
+                device(eight, 5).outgoingLinks().stream().map(l -> l.local() + ">" + l.remote()).toList());
     }
 
     @Test
     void cardsAreNamedAfterTheProviderWithTheConfiguredMemory() {
-        MockSail sail = new MockSail(MockCardsSpec.DEFAULT, 3);
+        SailDevice sail = device(MockCardsSpec.DEFAULT, 3);
         assertEquals("mock3", sail.card().name());
         assertEquals("mock", sail.card().provider());
         assertEquals(4_294_967_296L, sail.card().memoryBytes());

@@ -21,6 +21,10 @@ import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.Card;
+import org.popsolutions.spanker.api.topology.Link;
+import org.popsolutions.spanker.api.topology.SailDevice;
+import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.protocol.Frame;
 import org.popsolutions.spanker.protocol.MalformedFrameException;
 import org.popsolutions.spanker.protocol.MessageType;
@@ -29,13 +33,19 @@ import org.popsolutions.spanker.protocol.ProgramCodec;
 import org.popsolutions.spanker.protocol.Wire;
 import org.popsolutions.spanker.protocol.WireError;
 
-/** One Sails card behind the host-link protocol, as the card SPI: every call is a request on the card's connection. */
-final class SailsCard implements SailCard {
+/**
+ * One Sails card behind the host-link protocol, as the card SPI (every call is a request on the card's connection)
+ * and as the topology sees it: one object, registered under both.
+ */
+final class SailsCard implements SailCard, SailDevice {
     static final String PROVIDER = "sails";
 
     private final CardConnection connection;
     private final CardIdentity identity;
     private final Map<Integer, LinkState> portStates = new TreeMap<>();
+    private final Card card;
+    /** How the group's cards are cabled, known once all of them are: set before the card is registered. */
+    private volatile TopologyKind cabling = TopologyKind.RING;
 
     /**
      * @param index the card's index in its group
@@ -57,6 +67,35 @@ final class SailsCard implements SailCard {
         for (LinkPort p : ports) {
             portStates.put(p.port(), LinkState.DOWN);
         }
+        this.card = new Card(index, hello.serial(), PROVIDER, hello.memoryBytes());
+    }
+
+    void cabling(TopologyKind kind) {
+        this.cabling = kind;
+    }
+
+    @Override
+    public Card card() {
+        return card;
+    }
+
+    @Override
+    public TopologyKind cabling() {
+        return cabling;
+    }
+
+    /** The links to the group's other cards, in port order, each in the state the card last reported. */
+    @Override
+    public List<Link> outgoingLinks() {
+        Map<Integer, LinkState> states = knownPortStates();
+        List<Link> links = new ArrayList<>();
+        for (LinkPort p : identity.ports()) {
+            if (p.neighbourCard() != card.index()) {
+                links.add(new Link(card.index(), p.neighbourCard(), states.getOrDefault(p.port(), LinkState.DOWN),
+                        p.bandwidthBytesPerSecond(), p.latencySeconds()));
+            }
+        }
+        return links;
     }
 
     CardConnection connection() {

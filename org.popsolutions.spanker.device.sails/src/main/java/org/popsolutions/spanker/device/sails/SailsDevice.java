@@ -296,12 +296,14 @@ public final class SailsDevice {
         }
         TopologyKind kind = cablingOf(cards);
         for (SailsCard card : cards) {
+            card.cabling(kind);
             Dictionary<String, Object> properties = new Hashtable<>();
             properties.put(SailDevice.CARD_INDEX, card.identity().index());
             properties.put(SailDevice.PROVIDER, SailsCard.PROVIDER);
             properties.put("spanker.endpoint", card.connection().endpoint());
-            registrations.add(context.registerService(SailDevice.class, device(card, kind), properties));
-            registrations.add(context.registerService(SailCard.class, card, properties));
+            // one object per card: the topology's SailDevice is the SailCard the SPI drives
+            registrations.add(context.registerService(new String[] {SailDevice.class.getName(),
+                SailCard.class.getName()}, card, properties));
         }
         Dictionary<String, Object> providerProperties = new Hashtable<>();
         providerProperties.put(CardProvider.PROVIDER, SailsCard.PROVIDER);
@@ -332,41 +334,6 @@ public final class SailsDevice {
             }
         }
         return TopologyKind.RING;
-    }
-
-    private static SailDevice device(SailsCard card, TopologyKind kind) {
-        Card c = new Card(card.identity().index(), card.identity().name(), SailsCard.PROVIDER,
-                card.identity().memoryBytes());
-        Map<Integer, LinkState> states = card.knownPortStates();
-        List<Link> links = new ArrayList<>();
-        for (LinkPort p : card.identity().ports()) {
-            if (p.neighbourCard() != c.index()) {
-                links.add(new Link(c.index(), p.neighbourCard(), states.getOrDefault(p.port(), LinkState.DOWN),
-                        p.bandwidthBytesPerSecond(), p.latencySeconds()));
-            }
-        }
-        List<Link> outgoing = List.copyOf(links);
-        return new SailDevice() {
-            @Override
-            public Card card() {
-                return c;
-            }
-
-            @Override
-            public TopologyKind cabling() {
-                return kind;
-            }
-
-            @Override
-            public List<Link> outgoingLinks() {
-                return outgoing;
-            }
-
-            @Override
-            public String toString() {
-                return "SailsDevice[" + c.name() + "]";
-            }
-        };
     }
 
     private void unregisterAll() {
@@ -404,9 +371,8 @@ public final class SailsDevice {
             List<Card> topologyCards = new ArrayList<>();
             List<Link> links = new ArrayList<>();
             for (SailsCard card : cards) {
-                SailDevice d = device(card, kind);
-                topologyCards.add(d.card());
-                links.addAll(d.outgoingLinks());
+                topologyCards.add(card.card());
+                links.addAll(card.outgoingLinks());
             }
             Topology topology = new Topology(kind, topologyCards, links);
             List<GroupCard> group = cards.stream().map(GroupCard::new).toList();

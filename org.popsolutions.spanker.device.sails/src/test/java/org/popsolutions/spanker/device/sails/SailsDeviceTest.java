@@ -37,13 +37,17 @@ class SailsDeviceTest {
                 (proxy, method, args) -> switch (method.getName()) {
                     case "getProperty" -> properties.get((String) args[0]);
                     case "registerService" -> {
-                        Object[] entry = {args[0] instanceof Class<?> c ? c.getName() : String.valueOf(args[0]),
-                            args[1], args[2]};
-                        registered.add(entry);
+                        String[] names = args[0] instanceof String[] several ? several
+                                : new String[] {args[0] instanceof Class<?> c ? c.getName() : String.valueOf(args[0])};
+                        List<Object[]> entries = new ArrayList<>();
+                        for (String name : names) {
+                            entries.add(new Object[] {name, args[1], args[2]});
+                        }
+                        registered.addAll(entries);
                         yield Proxy.newProxyInstance(getClass().getClassLoader(),
                                 new Class<?>[] {ServiceRegistration.class}, (p, m, a) -> {
                                     if (m.getName().equals("unregister")) {
-                                        registered.remove(entry);
+                                        registered.removeAll(entries);
                                     }
                                     return null;
                                 });
@@ -101,7 +105,11 @@ class SailsDeviceTest {
         assertEquals(1, count(CardProvider.class));
         assertEquals(List.of("sails-emu-0", "sails-emu-1", "sails-emu-2"), all.stream().map(d -> d.card().name())
                 .toList());
+        List<Object> cards = registered.stream().filter(r -> r[0].equals(SailCard.class.getName())).map(r -> r[1])
+                .toList();
         for (SailDevice d : all) {
+            assertTrue(cards.stream().anyMatch(c -> c == d), "card " + d.card().index()
+                    + ": the registered SailDevice is the registered SailCard, one object");
             assertEquals(2, d.outgoingLinks().size());
             d.outgoingLinks().forEach(l -> assertEquals(LinkState.UP, l.state()));
         }

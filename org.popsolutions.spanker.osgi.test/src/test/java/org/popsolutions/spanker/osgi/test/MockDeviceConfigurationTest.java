@@ -2,6 +2,8 @@ package org.popsolutions.spanker.osgi.test;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -17,7 +19,12 @@ import org.osgi.test.common.annotation.InjectService;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.SailDevice;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
@@ -85,6 +92,40 @@ class MockDeviceConfigurationTest {
         Eventually.until("the default RING of 4", () -> isTopology(TopologyKind.RING, 4),
                 this::describeTopology);
         assertEquals(8, topologyService.current().links().size());
+    }
+
+    @Test
+    void theRegisteredDeviceOfACardIsTheCardTheProviderHandsOut() throws Exception {
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 3, "kind", "RING"));
+        Eventually.until("a RING of 3 cards", () -> isTopology(TopologyKind.RING, 3), this::describeTopology);
+        List<SailDevice> registered = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ServiceReference<?>[] refs = context.getServiceReferences(SailDevice.class.getName(),
+                    "(&(" + SailDevice.PROVIDER + "=mock)(" + SailDevice.CARD_INDEX + "=" + i + "))");
+            assertEquals(1, refs.length, "card " + i + " is registered once");
+            assertEquals(List.of(SailDevice.class.getName(), SailCard.class.getName()),
+                    List.of((String[]) refs[0].getProperty(org.osgi.framework.Constants.OBJECTCLASS)),
+                    "one registration carries both facets of card " + i);
+            registered.add((SailDevice) context.getService(refs[0]));
+        }
+        CardProvider provider = context.getService(context.getServiceReferences(CardProvider.class,
+                "(" + CardProvider.PROVIDER + "=mock)").iterator().next());
+        Topology topology = topologyService.current();
+        try (CardGroup group = provider.open(CardGroupSpec.of(topology))) {
+            for (int i = 0; i < 3; i++) {
+                assertSame(registered.get(i), group.cards().get(i), "card " + i + " is one object");
+            }
+            group.cards().get(1).allocate(1000, "seen from the service");
+            assertEquals(1000, ((SailCard) registered.get(1)).memory().usedBytes());
+            try (CardGroup second = provider.open(CardGroupSpec.of(topology))) {
+                assertNotSame(registered.get(0), second.cards().get(0),
+                        "while one group holds the cards, another gets cards of its own");
+            }
+        }
+        assertEquals(0, ((SailCard) registered.get(1)).memory().usedBytes(), "closing the group freed its buffers");
+        try (CardGroup again = provider.open(CardGroupSpec.of(topology))) {
+            assertSame(registered.get(0), again.cards().get(0), "handed back, the cards are claimed again");
+        }
     }
 
     private String describeTopology() {

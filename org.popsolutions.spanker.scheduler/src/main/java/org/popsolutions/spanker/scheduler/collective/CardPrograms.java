@@ -21,8 +21,10 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
  * for a message not yet sent: the cards' programs cannot deadlock.
  *
  * <p>A range that receives one message combines it on receive (SUM is commutative, and tagged MAX/MIN pick the
- * same winner whichever side holds it). A range that receives several is staged and folded afterwards in card order
- * with the receiver's own data in its place, as {@code combineInCardOrder} did on the host.
+ * same winner whichever side holds it). A range that receives several is folded in card order with the receiver's
+ * own data in its place, as {@code combineInCardOrder} did on the host: into the receiver's range when its own data
+ * comes first, else into the lowest sender's message; a message whose turn it is when it arrives is combined on
+ * receive, one that arrives early waits in the staging area and is folded when its turn comes.
  */
 final class CardPrograms {
     private CardPrograms() {
@@ -99,6 +101,13 @@ final class CardPrograms {
                 }
             }
         }
+        java.util.Map<Transfer, Fold> folds = new java.util.IdentityHashMap<>();
+        for (List<Transfer> group : groups) {
+            if (group.size() > 1) {
+                Fold fold = new Fold(group, combine, work, tags, staging.get(group.get(0).destination()), stagedAt);
+                group.forEach(t -> folds.put(t, fold));
+            }
+        }
         int[][] paths = new int[order.size()][];
         int rounds = 0;
         for (int i = 0; i < order.size(); i++) {
@@ -124,59 +133,117 @@ final class CardPrograms {
                 if (r < path.length - 1) {
                     long bytes = (long) t.length() * Float.BYTES + (tagged ? t.length() : 0);
                     ops.get(at).add(new Op.Forward(in, port(cards, at, path[r + 1]), bytes));
-                } else if (stagedAt.containsKey(t)) {
-                    Staging s = staging.get(at);
-                    int from = stagedAt.get(t);
-                    ops.get(at).add(new Op.Receive(in, s.values().sub((long) from * Float.BYTES,
-                            (long) t.length() * Float.BYTES),
-                            tagged ? s.tags().sub(from, t.length()) : Slice.NONE, Combine.COPY));
+                } else if (folds.containsKey(t)) {
+                    folds.get(t).receive(t, in, ops.get(at));
                 } else {
                     ops.get(at).add(new Op.Receive(in, values(work, at, t),
                             tagged ? tagRange(tags, at, t) : Slice.NONE, t.reduce() ? combine : Combine.COPY));
                 }
             }
         }
-        for (List<Transfer> group : groups) {
-            if (group.size() > 1) {
-                foldInCardOrder(group, combine, work, tags, staging, stagedAt, ops);
-            }
+        for (Fold fold : new java.util.LinkedHashSet<>(folds.values())) {
+            fold.finish(ops.get(fold.destination));
         }
     }
 
-    /** The staged messages of one range, folded in card order with the receiver's own data at its place. */
-    private static void foldInCardOrder(List<Transfer> group, Combine combine, List<Slice> work, List<Slice> tags,
-            List<Staging> staging, java.util.Map<Transfer, Integer> stagedAt, List<List<Op>> ops) {
-        Transfer first = group.get(0);
-        int d = first.destination();
-        List<Op> card = ops.get(d);
-        Slice own = values(work, d, first);
-        Slice ownTags = tags == null ? Slice.NONE : tagRange(tags, d, first);
-        Staging s = staging.get(d);
-        java.util.function.IntFunction<Slice> stagedValues = k -> s.values().sub(
-                (long) stagedAt.get(group.get(k)) * Float.BYTES, (long) first.length() * Float.BYTES);
-        java.util.function.IntFunction<Slice> stagedTags = k -> tags == null ? Slice.NONE
-                : s.tags().sub(stagedAt.get(group.get(k)), first.length());
-        if (first.source() > d) {
-            for (int k = 0; k < group.size(); k++) {
-                card.add(new Op.Reduce(combine, own, ownTags, stagedValues.apply(k), stagedTags.apply(k)));
+    /**
+     * The messages of one range, folded in card order with the receiver's own data at its place. The accumulator is
+     * the receiver's range when its own data comes first, else the staging slot of the lowest sender's message (copied
+     * into the range at the end). Messages are received in program order; each one whose turn it is is combined on
+     * receive, the others wait in their staging slots, and whatever has become due is folded after each receive.
+     */
+    private static final class Fold {
+        private final Combine combine;
+        final int destination;
+        /** Card order: the senders below the receiver, the receiver ({@code null}), the senders above it. */
+        private final List<Transfer> order = new ArrayList<>();
+        private final java.util.Set<Transfer> waiting = java.util.Collections.newSetFromMap(
+                new java.util.IdentityHashMap<>());
+        private final Slice own;
+        private final Slice ownTags;
+        private final Staging staging;
+        private final java.util.Map<Transfer, Integer> stagedAt;
+        private final int length;
+        private final boolean tagged;
+        private final Slice acc;
+        private final Slice accTags;
+        /** Index in {@link #order} of what is folded next. */
+        private int next;
+
+        Fold(List<Transfer> group, Combine combine, List<Slice> work, List<Slice> tags, Staging staging,
+                java.util.Map<Transfer, Integer> stagedAt) {
+            Transfer first = group.get(0);
+            this.combine = combine;
+            this.destination = first.destination();
+            this.staging = staging;
+            this.stagedAt = stagedAt;
+            this.length = first.length();
+            this.tagged = tags != null;
+            this.own = values(work, destination, first);
+            this.ownTags = tagged ? tagRange(tags, destination, first) : Slice.NONE;
+            for (Transfer t : group) {
+                if (t.source() > destination && !order.contains(null)) {
+                    order.add(null);
+                }
+                order.add(t);
             }
-            return;
+            if (!order.contains(null)) {
+                order.add(null);
+            }
+            if (order.get(0) == null) {
+                acc = own;
+                accTags = ownTags;
+                next = 1;
+            } else {
+                acc = slot(order.get(0));
+                accTags = slotTags(order.get(0));
+                next = 0;
+            }
         }
-        Slice acc = stagedValues.apply(0);
-        Slice accTags = stagedTags.apply(0);
-        boolean ownDone = false;
-        for (int k = 1; k <= group.size(); k++) {
-            if (!ownDone && (k == group.size() || group.get(k).source() > d)) {
-                card.add(new Op.Reduce(combine, acc, accTags, own, ownTags));
-                ownDone = true;
+
+        private Slice slot(Transfer t) {
+            return staging.values().sub((long) stagedAt.get(t) * Float.BYTES, (long) length * Float.BYTES);
+        }
+
+        private Slice slotTags(Transfer t) {
+            return tagged ? staging.tags().sub(stagedAt.get(t), length) : Slice.NONE;
+        }
+
+        /** The receive of {@code t} on port {@code in}, then what has become due. */
+        void receive(Transfer t, int in, List<Op> card) {
+            if (order.get(next) != t) {
+                card.add(new Op.Receive(in, slot(t), slotTags(t), Combine.COPY));
+                waiting.add(t);
+                return;
             }
-            if (k < group.size()) {
-                card.add(new Op.Reduce(combine, acc, accTags, stagedValues.apply(k), stagedTags.apply(k)));
+            card.add(next == 0 ? new Op.Receive(in, acc, accTags, Combine.COPY)
+                    : new Op.Receive(in, acc, accTags, combine));
+            next++;
+            while (next < order.size()) {
+                Transfer due = order.get(next);
+                if (due == null) {
+                    card.add(new Op.Reduce(combine, acc, accTags, own, ownTags));
+                } else if (waiting.remove(due)) {
+                    card.add(new Op.Reduce(combine, acc, accTags, slot(due), slotTags(due)));
+                } else {
+                    return;
+                }
+                next++;
             }
         }
-        card.add(new Op.Copy(acc, own));
-        if (tags != null) {
-            card.add(new Op.Copy(accTags, ownTags));
+
+        /** Every message has been received: the sum is in place (copied from the lowest sender's slot if there). */
+        void finish(List<Op> card) {
+            if (next != order.size()) {
+                throw new IllegalStateException("the fold into card " + destination + " is left at " + next + " of "
+                        + order.size());
+            }
+            if (acc != own) {
+                card.add(new Op.Copy(acc, own));
+                if (tagged) {
+                    card.add(new Op.Copy(accTags, ownTags));
+                }
+            }
         }
     }
 

@@ -149,15 +149,25 @@ final class Staged implements AutoCloseable {
                 running.add(group.cards().get(c).submit(programs.get(c)));
             }
             try {
-                // the first card that fails ends the wait: the others may be waiting for its messages
-                CompletableFuture<Void> failed = new CompletableFuture<>();
-                running.forEach(f -> f.whenComplete((done, e) -> {
-                    if (e != null) {
-                        failed.completeExceptionally(e);
-                    }
-                }));
-                CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed)
-                        .join();
+                boolean allDone = true;
+                for (CompletableFuture<ProgramCompletion> f : running) {
+                    allDone &= f.isDone();
+                }
+                // small programs may have run as they were submitted: then there is nothing to wait for
+                if (!allDone) {
+                    // the first card that fails ends the wait: the others may be waiting for its messages
+                    CompletableFuture<Void> failed = new CompletableFuture<>();
+                    running.forEach(f -> f.whenComplete((done, e) -> {
+                        if (e != null) {
+                            failed.completeExceptionally(e);
+                        }
+                    }));
+                    CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)),
+                            failed).join();
+                }
+                for (CompletableFuture<ProgramCompletion> f : running) {
+                    f.join();
+                }
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
                 if (cause instanceof SpankerException se) {

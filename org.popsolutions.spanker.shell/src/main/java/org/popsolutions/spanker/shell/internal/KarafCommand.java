@@ -10,12 +10,12 @@ import org.apache.karaf.shell.api.console.Parser;
 import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.CommandException;
 import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
-import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Help;
-import org.popsolutions.spanker.console.support.Json;
+import org.popsolutions.spanker.console.support.Results;
 
 /**
  * One Spanker {@link ConsoleCommand} as the Karaf shell command {@code spanker:<name>}.
@@ -125,46 +125,28 @@ final class KarafCommand implements Command {
      * @return {@code null} on success
      */
     Failure run(List<String> arguments, PrintStream out) {
-        try {
-            if (asksForHelp(arguments)) {
-                printHelp(out, false);
-                return null;
-            }
-            ResultPrinter.print(command.execute(arguments), out);
+        if (asksForHelp(arguments)) {
+            printHelp(out, false);
             return null;
-        } catch (UsageException e) {
-            return new Failure(qualifiedName() + ": " + e.getMessage() + " (see " + qualifiedName() + " --help)",
-                    false);
-        } catch (SpankerException e) {
-            String message = qualifiedName() + ": " + e.kind().label() + ": " + e.getMessage();
-            if (wantsJson(arguments)) {
-                out.println(Json.error(e));
-                out.flush();
-                return new Failure(message, true);
-            }
-            return new Failure(message, false);
-        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-            // The shared Karaf JVM goes on; the user gets one line, not Karaf's stack trace.
-            return new Failure(qualifiedName() + ": internal error: " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage().lines().findFirst().orElse(""))
-                    + " (a defect in Spanker; the command was stopped, nothing else is affected)", false);
         }
+        CommandResult result = Results.run(command, arguments);
+        ResultPrinter.print(result, out);
+        String message = result.failed() ? Results.oneLine(result.errorMessage()) : null;
+        return switch (result.status()) {
+            case OK -> null;
+            case USAGE_ERROR -> new Failure(qualifiedName() + ": " + message + " (see " + qualifiedName() + " --help)",
+                    false);
+            // with --json the error is printed already, as JSON
+            case DOMAIN_ERROR -> new Failure(qualifiedName() + ": " + result.errorKind() + ": " + message,
+                    result.isJson());
+            // The shared Karaf JVM goes on; the user gets one line, not Karaf's stack trace.
+            case INTERNAL_ERROR -> new Failure(qualifiedName() + ": internal error: "
+                    + result.errorKind().substring(result.errorKind().lastIndexOf('.') + 1) + ": "
+                    + result.errorMessage().lines().findFirst().orElse("") + " (a defect in Spanker; the command was stopped, nothing else is affected)", false);
+        };
     }
 
     private String qualifiedName() {
         return ConsoleCommand.SCOPE + ":" + spec.name();
-    }
-
-    private static boolean wantsJson(List<String> arguments) {
-        String flag = "--" + AbstractConsoleCommand.JSON.name();
-        for (String argument : arguments) {
-            if (argument.equals("--")) {
-                return false;
-            }
-            if (argument.equals(flag)) {
-                return true;
-            }
-        }
-        return false;
     }
 }

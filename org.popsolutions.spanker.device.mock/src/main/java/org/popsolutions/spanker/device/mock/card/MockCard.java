@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.device.mock.card;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.IdentityHashMap;
@@ -9,9 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.popsolutions.spanker.api.DeviceException;
@@ -29,7 +27,10 @@ import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.Card;
+import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
+import org.popsolutions.spanker.api.topology.SailDevice;
+import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
@@ -37,28 +38,45 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
- * One in-process card: its DDR (heap buffers, capacity enforced), a work queue (one thread of its own, plus row
- * workers for the products), its ports, and the host's ggml kernels as its compute units. This is the only place
- * a mock card computes.
+ * One in-process card: its DDR (heap buffers, capacity enforced), a work queue (run by its group's
+ * {@link CardWorkers}, plus row workers for the products), its ports, and the host's ggml kernels as its compute
+ * units. This is the only place a mock card computes.
  */
-public final class MockCard implements SailCard {
+public final class MockCard implements SailCard, SailDevice {
     /** The mock speaks the same protocol revision as the SPI it implements. */
     static final int PROTOCOL_VERSION = 1;
     static final String FIRMWARE = "mock-1";
 
     private final CardIdentity identity;
+    private final Card card;
+    private final TopologyKind cabling;
     private final long capacity;
     private final Map<Long, MockRegion> regions = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
     private long used;
     final MockPort[] ports;
-    final LinkShaping shaping;
+    /** The rates of the group using the card now (null: unshaped); set when a group claims it. */
+    volatile LinkShaping shaping;
     final long receiveTimeoutNanos;
-    final RowExecutor rows;
-    final MatVec matVec;
-    private final ExecutorService queue;
+    volatile RowExecutor rows;
+    volatile MatVec matVec;
+    private final CardWorkers workers;
     private final LinkEventSink events;
-    /** Programs compiled against this card's buffers; touched only by the card's own thread. */
+    /** Programs submitted and not started, in order; guarded by the workers' lock, as are the next three. */
+    final ArrayDeque<Activation> pending = new ArrayDeque<>();
+    CardWorkers.State state = CardWorkers.State.IDLE;
+    boolean wakeRequested;
+    long deadline;
+    /** The program being run; touched only by the thread running the card. */
+    private volatile Activation active;
+    private volatile boolean closed;
+    /**
+     * Messages this card sent without copying: they read its memory in place until their receiver takes them. A
+     * change to a range one of them reads first gives it a copy of its own ({@link #keepLent}).
+     */
+    private final ArrayList<Lent> lent = new ArrayList<>();
+    private volatile int lentCount;
+    /** Programs compiled against this card's buffers; touched only by the thread running the card. */
     private final Map<Program, MockProgram> compiled = new IdentityHashMap<>();
     private final AtomicLong hostWriteBytes = new AtomicLong();
     private final AtomicLong hostWrites = new AtomicLong();
@@ -70,8 +88,11 @@ public final class MockCard implements SailCard {
     /** When the card's reduce unit is free again (shaped runs; card thread only). */
     long reduceBusyUntilNanos;
 
-    MockCard(Card card, String provider, MockPort[] ports, LinkShaping shaping, int threads, long receiveTimeoutNanos,
-            LinkEventSink events) {
+    MockCard(Card card, TopologyKind cabling, String provider, MockPort[] ports, LinkShaping shaping, int threads,
+            long receiveTimeoutNanos, LinkEventSink events, CardWorkers workers) {
+        this.workers = workers;
+        this.card = card;
+        this.cabling = cabling;
         this.capacity = card.memoryBytes();
         this.ports = ports;
         this.shaping = shaping;
@@ -88,11 +109,6 @@ public final class MockCard implements SailCard {
                 card.memoryBytes(), types, EnumSet.allOf(OpCode.class), portInfo);
         this.rows = new RowExecutor(threads);
         this.matVec = new MatVec(Kernels.best(), rows);
-        this.queue = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "spanker-mock-card-" + card.index());
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     @Override
@@ -102,6 +118,62 @@ public final class MockCard implements SailCard {
 
     int index() {
         return identity.index();
+    }
+
+    /** As the topology sees the card: the same object the SPI drives, so both always tell the same facts. */
+    @Override
+    public Card card() {
+        return card;
+    }
+
+    @Override
+    public TopologyKind cabling() {
+        return cabling;
+    }
+
+    /** The links leaving the card, in port order, each in its state now. */
+    @Override
+    public List<Link> outgoingLinks() {
+        List<Link> links = new ArrayList<>(ports.length);
+        for (MockPort p : ports) {
+            links.add(new Link(index(), p.info.neighbourCard(), p.out.state(), p.info.bandwidthBytesPerSecond(),
+                    p.info.latencySeconds()));
+        }
+        return links;
+    }
+
+    /** A group claims the card: its shaping and its threads per card from now on. */
+    void claimedWith(LinkShaping groupShaping, int threads) {
+        shaping = groupShaping;
+        if (threads != rows.threads()) {
+            RowExecutor old = rows;
+            rows = new RowExecutor(threads);
+            matVec = new MatVec(Kernels.best(), rows);
+            old.close();
+        }
+    }
+
+    /**
+     * The group that claimed the card let it go: what it queued fails, every buffer is freed, and the card is
+     * ready for the next group (its ports keep their state).
+     */
+    void release() {
+        for (Activation a : workers.drain(this)) {
+            a.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+        }
+        Activation running = active;
+        if (running != null) {
+            running.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+        }
+        synchronized (this) {
+            regions.values().forEach(r -> r.freed = true);
+            regions.clear();
+            used = 0;
+        }
+        synchronized (lent) {
+            lent.clear();
+            lentCount = 0;
+        }
     }
 
     @Override
@@ -136,6 +208,7 @@ public final class MockCard implements SailCard {
             throw new IllegalArgumentException("buffer " + buffer.handle() + " (" + buffer.purpose()
                     + ") is not live on card " + index());
         }
+        keepLent(region, 0, region.bytes);
         region.freed = true;
         used -= region.bytes;
     }
@@ -172,6 +245,7 @@ public final class MockCard implements SailCard {
         int length = source.remaining();
         MockRegion r = hostRegion(buffer, offset, length, "write");
         long start = System.nanoTime();
+        keepLent(r, offset, offset + length);
         r.write(offset, source);
         hostWriteBytes.addAndGet(length);
         hostWrites.incrementAndGet();
@@ -202,44 +276,168 @@ public final class MockCard implements SailCard {
 
     @Override
     public CompletableFuture<ProgramCompletion> submit(Program program) {
-        CompletableFuture<ProgramCompletion> done = new CompletableFuture<>();
-        try {
-            queue.execute(() -> run(program, done));
-        } catch (RejectedExecutionException e) {
-            done.completeExceptionally(new DeviceException("card " + index() + " is closed"));
+        Activation activation = new Activation(program);
+        if (closed || !workers.submit(this, activation, MockProgram.isLight(program))) {
+            activation.done.completeExceptionally(closedFailure());
         }
-        return done;
+        return activation.done;
     }
 
-    private void run(Program program, CompletableFuture<ProgramCompletion> done) {
-        long start = System.nanoTime();
-        int at = 0;
-        try {
-            MockProgram p = compiled.get(program);
-            if (p == null || !p.stillValid()) {
-                if (compiled.size() > 256) {
-                    compiled.clear();
+    private DeviceException closedFailure() {
+        return new DeviceException("card " + index() + " is closed");
+    }
+
+    /** A submitted program and how far it has run. */
+    static final class Activation {
+        final Program program;
+        final CompletableFuture<ProgramCompletion> done = new CompletableFuture<>();
+        MockProgram compiled;
+        int at;
+        boolean started;
+        long start;
+        /** Since when its current op waits for a message (valid while {@code waiting}). */
+        boolean waiting;
+        long waitingSince;
+
+        Activation(Program program) {
+            this.program = program;
+        }
+    }
+
+    /**
+     * Runs the card's programs on the calling worker until none is left or the current one must wait for a
+     * message; then the card gives the thread back and runs again when the message comes.
+     */
+    void runUntilWaiting() {
+        while (true) {
+            Activation a = active;
+            if (a == null) {
+                a = workers.next(this);
+                if (a == null) {
+                    return;
                 }
-                p = new MockProgram(this, program);
-                compiled.put(program, p);
+                active = a;
             }
-            for (; at < p.steps.length; at++) {
-                p.steps[at].run();
+            if (advance(a)) {
+                active = null;
+            } else if (workers.park(this, a.waitingSince + receiveTimeoutNanos)) {
+                return;
             }
-            finish(start, at);
-            done.complete(new ProgramCompletion(index(), at, System.nanoTime() - start));
+        }
+    }
+
+    /** Runs the program's ops from where it stands: true when it has ended (completed or failed). */
+    private boolean advance(Activation a) {
+        Program program = a.program;
+        if (!a.started) {
+            a.started = true;
+            a.start = System.nanoTime();
+        }
+        if (closed) {
+            a.done.completeExceptionally(closedFailure());
+            return true;
+        }
+        try {
+            MockProgram p = a.compiled;
+            if (p == null) {
+                p = compiled.get(program);
+                if (p == null || !p.stillValid()) {
+                    if (compiled.size() > 256) {
+                        compiled.clear();
+                    }
+                    p = new MockProgram(this, program);
+                    compiled.put(program, p);
+                }
+                a.compiled = p;
+            }
+            while (a.at < p.length()) {
+                if (a.done.isDone()) {
+                    // failed from outside (the card was closed or released): stop here
+                    return true;
+                }
+                MockLink waitsOn = p.run(a.at);
+                if (waitsOn != null) {
+                    long now = System.nanoTime();
+                    if (!a.waiting) {
+                        a.waiting = true;
+                        a.waitingSince = now;
+                    } else if (now - a.waitingSince >= receiveTimeoutNanos) {
+                        throw waitsOn.nothingArrived(receiveTimeoutNanos);
+                    }
+                    return false;
+                }
+                a.waiting = false;
+                a.at++;
+            }
+            finish(a.start, a.at);
+            a.done.complete(new ProgramCompletion(index(), a.at, System.nanoTime() - a.start));
         } catch (MockProgram.CompileFailure e) {
-            finish(start, at);
-            done.completeExceptionally(new CardOpException(index(), program.label(), e.opIndex,
+            finish(a.start, a.at);
+            a.done.completeExceptionally(new CardOpException(index(), program.label(), e.opIndex,
                     program.ops().get(e.opIndex).code(), e.getMessage()));
         } catch (OpFailure | IllegalArgumentException | IndexOutOfBoundsException e) {
-            finish(start, at);
-            done.completeExceptionally(new CardOpException(index(), program.label(), at,
-                    program.ops().get(at).code(), String.valueOf(e.getMessage())));
+            finish(a.start, a.at);
+            a.done.completeExceptionally(new CardOpException(index(), program.label(), a.at,
+                    program.ops().get(a.at).code(), String.valueOf(e.getMessage())));
         } catch (RuntimeException | Error e) {
-            finish(start, at);
-            done.completeExceptionally(new CardOpException(index(), program.label(), at,
-                    program.ops().get(Math.min(at, program.ops().size() - 1)).code(), "internal failure: " + e));
+            finish(a.start, a.at);
+            a.done.completeExceptionally(new CardOpException(index(), program.label(), a.at,
+                    program.ops().get(Math.min(a.at, program.ops().size() - 1)).code(), "internal failure: " + e));
+        }
+        return true;
+    }
+
+    /** Wakes the card: a message it may wait for has come, or a link it waits on changed state. */
+    void wake() {
+        workers.wake(this);
+    }
+
+    /** A message sent as a view of this card's memory: which ranges it reads, and which life of the message. */
+    private record Lent(MockLink.Message message, long generation, MockRegion values, long from, long to,
+            MockRegion tags, long tagFrom, long tagTo) {
+        boolean reads(MockRegion region, long start, long end) {
+            return values == region && start < to && from < end || tags == region && start < tagTo && tagFrom < end;
+        }
+    }
+
+    /** Notes a message that reads bytes [from, to) of {@code values} (and of {@code tags}) in place. */
+    void lent(MockLink.Message message, long generation, MockRegion values, long from, long to, MockRegion tags,
+            long tagFrom, long tagTo) {
+        synchronized (lent) {
+            if (lent.size() >= 64) {
+                lent.removeIf(l -> l.message.settled(l.generation));
+            }
+            lent.add(new Lent(message, generation, values, from, to, tags, tagFrom, tagTo));
+            lentCount = lent.size();
+        }
+    }
+
+    /** Bytes [from, to) of {@code region} are about to change: messages still reading them take a copy first. */
+    void keepLent(MockRegion region, long from, long to) {
+        if (lentCount == 0) {
+            return;
+        }
+        synchronized (lent) {
+            for (int i = lent.size() - 1; i >= 0; i--) {
+                Lent l = lent.get(i);
+                if (l.reads(region, from, to)) {
+                    l.message.keep(l.generation);
+                    lent.remove(i);
+                } else if (l.message.settled(l.generation)) {
+                    lent.remove(i);
+                }
+            }
+            lentCount = lent.size();
+        }
+    }
+
+    /** As {@link #keepLent(MockRegion, long, long)} for each range an op writes. */
+    void keepLent(MockProgram.Range[] written) {
+        if (lentCount == 0) {
+            return;
+        }
+        for (MockProgram.Range r : written) {
+            keepLent(r.region(), r.from(), r.to());
         }
     }
 
@@ -303,7 +501,15 @@ public final class MockCard implements SailCard {
     }
 
     void close() {
-        queue.shutdownNow();
+        closed = true;
+        for (Activation a : workers.drain(this)) {
+            a.done.completeExceptionally(closedFailure());
+        }
+        Activation running = active;
+        if (running != null) {
+            // its thread may be inside an op; it ends there, and this completion stands
+            running.done.completeExceptionally(closedFailure());
+        }
         rows.close();
         synchronized (this) {
             regions.values().forEach(r -> r.freed = true);

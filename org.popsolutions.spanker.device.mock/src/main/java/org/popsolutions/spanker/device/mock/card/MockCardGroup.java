@@ -6,7 +6,9 @@ import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.LinkPort;
+import org.popsolutions.spanker.api.card.LinkShaping;
 import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.Topology;
 
@@ -14,6 +16,10 @@ import org.popsolutions.spanker.api.topology.Topology;
  * Mock cards opened together: one {@link MockCard} per card of the topology, each directed link of the topology a
  * {@link MockLink}. Card c's ports are its outgoing links in the topology's order (a ring: downstream, then
  * upstream; a mesh: the other cards in order); a port carries the link out and the reverse link in.
+ *
+ * <p>A group either owns its cards (closing it stops them) or has claimed cards another group owns — the configured
+ * cards, which are also the registered {@code SailDevice} services ({@link #claim}): closing a claim frees every
+ * buffer on them and hands them back.
  */
 public final class MockCardGroup implements CardGroup {
     /** How long a receive waits for its message before it fails (never a hang). */
@@ -21,7 +27,11 @@ public final class MockCardGroup implements CardGroup {
 
     private final Topology topology;
     private final List<SailCard> cards;
-    private final List<MockLink> links = new ArrayList<>();
+    private final List<MockLink> links;
+    private final CardWorkers workers;
+    /** For a claim: hands the cards back; null when the group owns its cards. */
+    private final Runnable release;
+    private boolean closed;
 
     public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events) {
         this(spec, provider, events, RECEIVE_TIMEOUT_NANOS);
@@ -29,6 +39,8 @@ public final class MockCardGroup implements CardGroup {
 
     public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events, long receiveTimeoutNanos) {
         this.topology = spec.topology();
+        this.release = null;
+        this.links = new ArrayList<>();
         int n = topology.cardCount();
         MockLink[][] byPair = new MockLink[n][n];
         List<List<Link>> outgoing = new ArrayList<>();
@@ -45,9 +57,9 @@ public final class MockCardGroup implements CardGroup {
             links.add(mock);
             outgoing.get(link.local()).add(link);
         }
-        int threads = spec.hostThreadsPerCard() > 0 ? spec.hostThreadsPerCard()
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, n));
+        int threads = threadsPerCard(spec, n);
         List<SailCard> opened = new ArrayList<>(n);
+        this.workers = new CardWorkers("spanker-mock-cards", workerThreads(spec.shaping(), n));
         try {
             for (int c = 0; c < n; c++) {
                 List<Link> out = outgoing.get(c);
@@ -65,14 +77,61 @@ public final class MockCardGroup implements CardGroup {
                     ports[p] = new MockPort(new LinkPort(p, link.remote(), neighbourPort, link.bandwidthBytesPerSecond(),
                             link.latencySeconds()), byPair[c][link.remote()], back);
                 }
-                opened.add(new MockCard(topology.cards().get(c), provider, ports, spec.shaping(), threads,
-                        receiveTimeoutNanos, events));
+                opened.add(new MockCard(topology.cards().get(c), topology.kind(), provider, ports, spec.shaping(), threads,
+                        receiveTimeoutNanos, events, workers));
+            }
+            for (MockLink link : links) {
+                link.receiver = (MockCard) opened.get(link.to);
             }
         } catch (RuntimeException e) {
             opened.forEach(card -> ((MockCard) card).close());
+            workers.close();
             throw e;
         }
         this.cards = List.copyOf(opened);
+    }
+
+    private MockCardGroup(MockCardGroup owner, Runnable release) {
+        this.topology = owner.currentTopology();
+        this.cards = owner.cards;
+        this.links = owner.links;
+        this.workers = owner.workers;
+        this.release = release;
+    }
+
+    /** Shaped: a thread per card (each is held to its own deadlines); unshaped: no more threads than cores. */
+    private static int workerThreads(LinkShaping shaping, int cards) {
+        return shaping != null ? cards : Math.min(cards, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    }
+
+    private static int threadsPerCard(CardGroupSpec spec, int cards) {
+        return spec.hostThreadsPerCard() > 0 ? spec.hostThreadsPerCard()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, cards));
+    }
+
+    /** The cards and links as they are now: each card's facts and its links in their current states. */
+    public Topology currentTopology() {
+        List<Card> now = new ArrayList<>(cards.size());
+        List<Link> out = new ArrayList<>();
+        for (SailCard c : cards) {
+            MockCard card = (MockCard) c;
+            now.add(card.card());
+            out.addAll(card.outgoingLinks());
+        }
+        return new Topology(topology.kind(), now, out);
+    }
+
+    /**
+     * A group over these same cards, for a user that asked for exactly them: the cards take the spec's shaping and
+     * threads; closing the claim frees every buffer on them and runs {@code release} instead of stopping them.
+     */
+    public MockCardGroup claim(CardGroupSpec spec, Runnable release) {
+        int threads = threadsPerCard(spec, cards.size());
+        for (SailCard c : cards) {
+            ((MockCard) c).claimedWith(spec.shaping(), threads);
+        }
+        workers.parallelism(workerThreads(spec.shaping(), cards.size()));
+        return new MockCardGroup(this, release);
     }
 
     @Override
@@ -87,9 +146,24 @@ public final class MockCardGroup implements CardGroup {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (release != null) {
+            for (SailCard card : cards) {
+                ((MockCard) card).release();
+            }
+            links.forEach(MockLink::drain);
+            release.run();
+            return;
+        }
         for (SailCard card : cards) {
             ((MockCard) card).close();
         }
+        workers.close();
         links.forEach(MockLink::drain);
     }
 }

@@ -2,22 +2,31 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import org.popsolutions.spanker.api.topology.LinkState;
 
 /**
  * One direction of a cable between two mock cards: a FIFO of messages, buffered without limit (the sender never
  * waits for the receiver's program), its training state, its counters and, when shaped, when it is free again.
- * Payload arrays are recycled, so a run that sends the same sizes over and over allocates nothing per message.
+ * A message reads the sender's memory in place until it is taken or the sender changes those bytes (then it takes
+ * a copy, {@link Message#keep}), so a step's data is copied once, by its receiver. Messages and their copy arrays are
+ * recycled, so a run that sends the same sizes over and over allocates nothing per message.
  */
 final class MockLink {
     /** A message on its way: {@code count} floats (and tags) plus the times the shaping model gives it. */
     static final class Message {
-        float[] values = new float[0];
-        byte[] tags;
+        /** Where the receiver reads: the sender's memory while lent, else {@link #values}/{@link #tags}. */
+        float[] source;
+        int sourceAt;
+        byte[] tagSource;
+        int tagSourceAt;
+        private float[] values = new float[0];
+        private byte[] tags;
         int count;
         boolean tagged;
+        /** Which use of this (recycled) message; a stale note of an earlier use must not touch it. */
+        private long generation;
+        private boolean lent;
+        private boolean consumed;
         /** When its last byte is off the busiest link of its path so far (shaped runs). */
         long doneNanos;
         int hops;
@@ -25,15 +34,79 @@ final class MockLink {
         long bytes() {
             return (long) count * Float.BYTES + (tagged ? count : 0);
         }
+
+        /** Makes the message read the sender's values (and tags) in place; returns this use's generation. */
+        synchronized long lend(float[] values, int at, byte[] tagBytes, int tagAt) {
+            generation++;
+            source = values;
+            sourceAt = at;
+            tagSource = tagBytes;
+            tagSourceAt = tagAt;
+            lent = true;
+            consumed = false;
+            return generation;
+        }
+
+        /** Makes the message carry a copy of the sender's values (and tags): cheaper than a loan when small. */
+        synchronized void carry(float[] values, int at, byte[] tagBytes, int tagAt) {
+            generation++;
+            source = values;
+            sourceAt = at;
+            tagSource = tagBytes;
+            tagSourceAt = tagAt;
+            lent = true;
+            consumed = false;
+            keep(generation);
+        }
+
+        /** Whether the message reads the sender's memory (the receiver then reads it holding the message's lock). */
+        synchronized boolean lent() {
+            return lent;
+        }
+
+        /** The sender is about to change what this use of the message reads: take a copy unless it is taken. */
+        synchronized void keep(long use) {
+            if (use != generation || !lent || consumed) {
+                return;
+            }
+            if (values.length < count) {
+                values = new float[count];
+            }
+            System.arraycopy(source, sourceAt, values, 0, count);
+            source = values;
+            sourceAt = 0;
+            if (tagged) {
+                if (tags == null || tags.length < count) {
+                    tags = new byte[count];
+                }
+                System.arraycopy(tagSource, tagSourceAt, tags, 0, count);
+                tagSource = tags;
+                tagSourceAt = 0;
+            }
+            lent = false;
+        }
+
+        /** Whether this use no longer reads the sender's memory (taken, copied, or the message reused). */
+        synchronized boolean settled(long use) {
+            return use != generation || !lent || consumed;
+        }
+
+        /** The receiver is done reading; called holding the message's lock, which {@link #keep} also takes. */
+        void consumed() {
+            consumed = true;
+            source = null;
+            tagSource = null;
+        }
     }
 
     final int from;
     final int to;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
     private final ArrayDeque<Message> queue = new ArrayDeque<>();
     private final ArrayDeque<Message> spare = new ArrayDeque<>();
     private volatile LinkState state;
+    /** The card at the receiving end (set once the group's cards exist), and whether it waits on this link. */
+    MockCard receiver;
+    private boolean receiverWaiting;
     private long busyUntilNanos;
     long sentBytes;
     long sentMessages;
@@ -48,49 +121,42 @@ final class MockLink {
         return state;
     }
 
-    /** Sets the state and wakes receivers, which fail unless it is UP. */
+    /** Sets the state and wakes a waiting receiver, which fails unless it is UP. */
     void setState(LinkState newState) {
-        lock.lock();
-        try {
+        boolean wake;
+        synchronized (this) {
             state = newState;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
+            wake = receiverWaiting;
+            receiverWaiting = false;
+        }
+        if (wake) {
+            receiver.wake();
         }
     }
 
     /** A message to fill, recycled if one is spare. */
     Message take(int count, boolean tagged) {
         Message m;
-        lock.lock();
-        try {
+        synchronized (this) {
             m = spare.poll();
-        } finally {
-            lock.unlock();
         }
         if (m == null) {
             m = new Message();
-        }
-        if (m.values.length < count) {
-            m.values = new float[count];
-        }
-        if (tagged && (m.tags == null || m.tags.length < count)) {
-            m.tags = new byte[count];
         }
         m.count = count;
         m.tagged = tagged;
         return m;
     }
 
-    /** Hands a consumed message back for reuse. */
+    /** Hands a message back for reuse once its receiver is done with it (or refused it). */
     void recycle(Message m) {
-        lock.lock();
-        try {
+        synchronized (m) {
+            m.consumed();
+        }
+        synchronized (this) {
             if (spare.size() < 64) {
                 spare.add(m);
             }
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -103,79 +169,65 @@ final class MockLink {
             return startNanos;
         }
         long occupancy = (long) (bytes * secondsPerByte * 1e9);
-        lock.lock();
-        try {
+        synchronized (this) {
             long begin = Math.max(startNanos, busyUntilNanos);
             busyUntilNanos = begin + occupancy;
             return busyUntilNanos;
-        } finally {
-            lock.unlock();
         }
     }
 
     void put(Message m) {
-        lock.lock();
-        try {
+        boolean wake;
+        synchronized (this) {
             if (state != LinkState.UP) {
                 throw new OpFailure("link " + from + " -> " + to + " is " + state + " (data passes only while UP)");
             }
             queue.add(m);
             sentBytes += m.bytes();
             sentMessages++;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
+            wake = receiverWaiting;
+            receiverWaiting = false;
+        }
+        if (wake) {
+            receiver.wake();
         }
     }
 
-    /** The next message, waiting up to {@code timeoutNanos}; fails when the link leaves UP or nothing comes. */
-    Message next(long timeoutNanos) {
-        lock.lock();
-        try {
-            long left = timeoutNanos;
-            while (true) {
-                if (state != LinkState.UP) {
-                    throw new OpFailure("link " + from + " -> " + to + " is " + state
-                            + " (data passes only while UP)");
-                }
-                Message m = queue.poll();
-                if (m != null) {
-                    return m;
-                }
-                if (left <= 0) {
-                    throw new OpFailure("nothing arrived on link " + from + " -> " + to + " within "
-                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the sending card's program has no"
-                            + " matching send, or it failed)");
-                }
-                try {
-                    left = changed.awaitNanos(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new OpFailure("interrupted while waiting on link " + from + " -> " + to);
-                }
+    /**
+     * The next message, or null when none is here yet: then the receiving card is noted as waiting, and the next
+     * {@link #put} (or state change) wakes it. Fails when the link is not UP.
+     */
+    Message poll() {
+        synchronized (this) {
+            if (state != LinkState.UP) {
+                throw new OpFailure("link " + from + " -> " + to + " is " + state + " (data passes only while UP)");
             }
-        } finally {
-            lock.unlock();
+            Message m = queue.poll();
+            if (m == null) {
+                receiverWaiting = true;
+            }
+            return m;
         }
+    }
+
+    /** Why a receive on this link failed after waiting {@code timeoutNanos} for its message. */
+    OpFailure nothingArrived(long timeoutNanos) {
+        return new OpFailure("nothing arrived on link " + from + " -> " + to + " within "
+                + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms (the sending card's program has no matching send,"
+                + " or it failed)");
     }
 
     /** Messages sent and not yet taken. */
     int pending() {
-        lock.lock();
-        try {
+        synchronized (this) {
             return queue.size();
-        } finally {
-            lock.unlock();
         }
     }
 
     /** Drops what is queued (a group closing, or a program that failed half way through a collective). */
     void drain() {
-        lock.lock();
-        try {
+        synchronized (this) {
             queue.clear();
-        } finally {
-            lock.unlock();
         }
     }
 }

@@ -26,6 +26,15 @@ final class MockProgram {
         void run();
     }
 
+    /** An op that waits for a message: runs if it is here, else returns the link it waits on. */
+    interface WaitingStep {
+        MockLink tryRun();
+    }
+
+    /** Bytes [from, to) of a buffer, which an op writes. */
+    record Range(MockRegion region, long from, long to) {
+    }
+
     /** An operand that does not fit the op, found while compiling. */
     static final class CompileFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -44,21 +53,130 @@ final class MockProgram {
         }
     }
 
+    private static final Range[] NOTHING = new Range[0];
+
     private final MockCard card;
     private final List<MockRegion> used = new java.util.ArrayList<>();
-    final Step[] steps;
+    /** Per op: its step, or (receive, forward) its waiting step. */
+    private final Step[] steps;
+    private final WaitingStep[] waiting;
+    /** Per op of {@link #steps}: the ranges it writes, kept from messages that still read them first. */
+    private final Range[][] writes;
 
     MockProgram(MockCard card, Program program) {
         this.card = card;
         List<Op> ops = program.ops();
         this.steps = new Step[ops.size()];
+        this.waiting = new WaitingStep[ops.size()];
+        this.writes = new Range[ops.size()][];
         for (int i = 0; i < steps.length; i++) {
+            Op op = ops.get(i);
             try {
-                steps[i] = compile(ops.get(i));
+                if (op instanceof Op.Receive r) {
+                    waiting[i] = receive(r);
+                } else if (op instanceof Op.Forward f) {
+                    waiting[i] = forward(f);
+                } else {
+                    steps[i] = compile(op);
+                    writes[i] = ranges(written(op));
+                }
             } catch (OpFailure | IllegalArgumentException e) {
                 throw new CompileFailure(i, e.getMessage());
             }
         }
+    }
+
+    int length() {
+        return steps.length;
+    }
+
+    /**
+     * A message of at most this many bytes carries a copy (a few hundred nanoseconds), larger ones read the sender's
+     * memory in place until taken (bookkeeping that costs more than copying a few kilobytes).
+     */
+    static final long CARRY_BYTES = 8 * 1024;
+
+    /** Programs moving at most this many bytes through link ops and folds are light (see {@link #isLight}). */
+    static final long LIGHT_BYTES = 384 * 1024;
+
+    /**
+     * Whether the program is little work: only link ops and folds, over at most {@link #LIGHT_BYTES} bytes in all
+     * (a few tens of microseconds of copying). Such a program can run on the thread that submits it (a thread hand-over would cost more).
+     */
+    static boolean isLight(Program program) {
+        long bytes = 0;
+        for (Op op : program.ops()) {
+            if (op instanceof Op.Send s) {
+                bytes += s.values().bytes();
+            } else if (op instanceof Op.Receive r) {
+                bytes += r.values().bytes();
+            } else if (op instanceof Op.Forward f) {
+                bytes += f.bytes();
+            } else if (op instanceof Op.Reduce r) {
+                bytes += r.into().bytes();
+            } else if (op instanceof Op.Copy c) {
+                bytes += c.to().bytes();
+            } else if (op instanceof Op.Divide d) {
+                bytes += d.values().bytes();
+            } else if (op instanceof Op.TagOrigins t) {
+                bytes += t.values().bytes();
+            } else {
+                return false;
+            }
+            if (bytes > LIGHT_BYTES) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Runs op {@code i}: null when it ran, else the link whose message it waits for. */
+    MockLink run(int i) {
+        WaitingStep w = waiting[i];
+        if (w != null) {
+            return w.tryRun();
+        }
+        card.keepLent(writes[i]);
+        steps[i].run();
+        return null;
+    }
+
+    /** The operands an op writes (receives and forwards keep their own). */
+    private static Slice[] written(Op op) {
+        if (op instanceof Op.EmbeddingRow e) {
+            return new Slice[] {e.out()};
+        } else if (op instanceof Op.MatMul m) {
+            return new Slice[] {m.out()};
+        } else if (op instanceof Op.RmsNorm n) {
+            return new Slice[] {n.out()};
+        } else if (op instanceof Op.Rope r) {
+            return new Slice[] {r.vectors()};
+        } else if (op instanceof Op.Attention a) {
+            return new Slice[] {a.out(), a.keyCache(), a.valueCache()};
+        } else if (op instanceof Op.SwiGlu g) {
+            return new Slice[] {g.out()};
+        } else if (op instanceof Op.Add a) {
+            return new Slice[] {a.out()};
+        } else if (op instanceof Op.Copy c) {
+            return new Slice[] {c.to()};
+        } else if (op instanceof Op.Reduce r) {
+            return new Slice[] {r.into(), r.intoTags()};
+        } else if (op instanceof Op.TagOrigins t) {
+            return new Slice[] {t.values(), t.tags()};
+        } else if (op instanceof Op.Divide d) {
+            return new Slice[] {d.values()};
+        }
+        return new Slice[0];
+    }
+
+    private Range[] ranges(Slice[] slices) {
+        List<Range> ranges = new java.util.ArrayList<>(slices.length);
+        for (Slice s : slices) {
+            if (!s.isNone()) {
+                ranges.add(new Range(card.region(s.buffer()), s.offset(), s.offset() + s.bytes()));
+            }
+        }
+        return ranges.isEmpty() ? NOTHING : ranges.toArray(Range[]::new);
     }
 
     /** False once a buffer the program names has been freed (its handle will not come back). */
@@ -134,10 +252,6 @@ final class MockProgram {
             return copy(c);
         } else if (op instanceof Op.Send s) {
             return send(s);
-        } else if (op instanceof Op.Receive r) {
-            return receive(r);
-        } else if (op instanceof Op.Forward f) {
-            return forward(f);
         } else if (op instanceof Op.Reduce r) {
             return reduce(r);
         } else if (op instanceof Op.TagOrigins t) {
@@ -449,14 +563,24 @@ final class MockProgram {
         Floats values = floats(s.values(), "values", -1);
         MockRegion tags = tags(s.tags(), values.length(), "tags");
         int tagAt = (int) s.tags().offset();
+        long from = s.values().offset();
+        long to = from + s.values().bytes();
+        boolean lend = s.values().bytes() > CARRY_BYTES;
         LinkShaping shaping = card.shaping;
         double beta = shaping == null || shaping.linkBytesPerSecond() <= 0 ? 0 : 1 / shaping.linkBytesPerSecond();
         return () -> {
             MockLink link = port.out;
             MockLink.Message m = link.take(values.length(), tags != null);
-            System.arraycopy(values.array(), values.at(), m.values, 0, values.length());
-            if (tags != null) {
-                tags.bytes().get(tagAt, m.tags, 0, values.length());
+            ByteBuffer tagBytes = tags == null ? null : tags.bytes();
+            byte[] tagArray = tagBytes == null ? null : tagBytes.array();
+            int tagBase = tagBytes == null ? 0 : tagBytes.arrayOffset() + tagAt;
+            if (lend) {
+                // no copy here: the message reads the card's memory until its receiver takes it or the card
+                // changes it; the receiver's copy is the only one
+                long use = m.lend(values.array(), values.at(), tagArray, tagBase);
+                card.lent(m, use, values.region(), from, to, tags, tagAt, tagAt + values.length());
+            } else {
+                m.carry(values.array(), values.at(), tagArray, tagBase);
             }
             long now = shaping == null ? 0 : System.nanoTime();
             m.doneNanos = link.book(now, m.bytes(), beta);
@@ -465,38 +589,54 @@ final class MockProgram {
         };
     }
 
-    private MockLink.Message arrive(MockPort port, long bytes) {
-        MockLink.Message m = port.in.next(card.receiveTimeoutNanos);
+    /** Checks a message that came in: its size must be what the op expects. */
+    private MockLink.Message arrived(MockPort port, MockLink.Message m, long bytes, String what) {
         if (m.bytes() != bytes) {
             long got = m.bytes();
             port.in.recycle(m);
-            throw new OpFailure("the message on port " + port.info.port() + " has " + got + " bytes, the op expects "
-                    + bytes);
+            throw new OpFailure("the message on port " + port.info.port() + " has " + got + " bytes, the " + what
+                    + " expects " + bytes);
         }
         port.receivedBytes += bytes;
         port.receivedMessages++;
-        if (card.shaping != null) {
-            Waits.until(m.doneNanos + (long) (m.hops * card.shaping.linkLatencySeconds() * 1e9));
-        }
         return m;
     }
 
-    private Step receive(Op.Receive r) {
+    private WaitingStep receive(Op.Receive r) {
         MockPort port = port(r.port());
         Floats values = floats(r.values(), "values", -1);
         MockRegion tags = tags(r.tags(), values.length(), "tags");
         int tagAt = (int) r.tags().offset();
         long bytes = (long) values.length() * Float.BYTES + (tags == null ? 0 : values.length());
+        Range[] written = ranges(new Slice[] {r.values(), r.tags()});
         Combine combine = r.combine();
         LinkShaping shaping = card.shaping;
         double gamma = shaping == null || shaping.reduceBytesPerSecond() <= 0 ? 0 : 1 / shaping.reduceBytesPerSecond();
         return () -> {
-            MockLink.Message m = arrive(port, bytes);
+            MockLink.Message in = port.in.poll();
+            if (in == null) {
+                return port.in;
+            }
+            MockLink.Message m = arrived(port, in, bytes, "op");
+            if (shaping != null) {
+                Waits.until(m.doneNanos + (long) (m.hops * shaping.linkLatencySeconds() * 1e9));
+            }
             try {
+                card.keepLent(written);
                 byte[] accTags = tags == null ? null : tags.bytes().array();
                 int accTagAt = tags == null ? 0 : tags.bytes().arrayOffset() + tagAt;
-                combine(combine, values.array(), values.at(), accTags, accTagAt, m.values, 0, m.tags, 0,
-                        values.length());
+                if (m.lent()) {
+                    synchronized (m) {
+                        // the sender's keep() waits for this, or has copied first
+                        combine(combine, values.array(), values.at(), accTags, accTagAt, m.source, m.sourceAt,
+                                m.tagSource, m.tagSourceAt, values.length());
+                        m.consumed();
+                    }
+                } else {
+                    // a copy of its own: nobody else touches it
+                    combine(combine, values.array(), values.at(), accTags, accTagAt, m.source, m.sourceAt,
+                            m.tagSource, m.tagSourceAt, values.length());
+                }
                 if (gamma > 0 && combine != Combine.COPY) {
                     long start = Math.max(System.nanoTime(), card.reduceBusyUntilNanos);
                     card.reduceBusyUntilNanos = start + (long) (values.length() * (long) Float.BYTES * gamma * 1e9);
@@ -505,24 +645,21 @@ final class MockProgram {
             } finally {
                 port.in.recycle(m);
             }
+            return null;
         };
     }
 
-    private Step forward(Op.Forward f) {
+    private WaitingStep forward(Op.Forward f) {
         MockPort from = port(f.fromPort());
         MockPort to = port(f.toPort());
         LinkShaping shaping = card.shaping;
         double beta = shaping == null || shaping.linkBytesPerSecond() <= 0 ? 0 : 1 / shaping.linkBytesPerSecond();
         return () -> {
-            MockLink.Message m = from.in.next(card.receiveTimeoutNanos);
-            if (m.bytes() != f.bytes()) {
-                long got = m.bytes();
-                from.in.recycle(m);
-                throw new OpFailure("the message on port " + f.fromPort() + " has " + got + " bytes, the forward"
-                        + " expects " + f.bytes());
+            MockLink.Message in = from.in.poll();
+            if (in == null) {
+                return from.in;
             }
-            from.receivedBytes += m.bytes();
-            from.receivedMessages++;
+            MockLink.Message m = arrived(from, in, f.bytes(), "forward");
             if (beta > 0) {
                 // cut-through: the next link starts carrying the message as soon as its first bytes are here
                 long start = m.doneNanos - (long) (m.bytes() * beta * 1e9);
@@ -530,6 +667,7 @@ final class MockProgram {
             }
             m.hops++;
             to.out.put(m);
+            return null;
         };
     }
 

@@ -199,4 +199,109 @@ class MockCardTest {
         assertEquals(OpCode.ADD, op.op());
         assertTrue(op.getMessage().contains("fall outside x"), op.getMessage());
     }
+
+    /** Above the carry size a message reads the sender's memory in place: these sizes take both roads. */
+    private static final int[] MESSAGE_FLOATS = {16, (int) (MockProgram.CARRY_BYTES / 4) * 4};
+
+    @Test
+    void aSentRangeTheSenderOverwritesBeforeItIsTakenArrivesAsItWasWhenSent() {
+        for (int n : MESSAGE_FLOATS) {
+            MockCardGroup g = open(TopologyKind.RING, 2, 1 << 24);
+            SailCard a = g.cards().get(0);
+            SailCard b = g.cards().get(1);
+            CardBuffer ab = a.allocate(n * 4L, "a");
+            CardBuffer bb = b.allocate(n * 4L, "b");
+            float[] sent = new float[n];
+            float[] later = new float[n];
+            for (int i = 0; i < n; i++) {
+                sent[i] = i + 0.5f;
+                later[i] = -i;
+            }
+            a.write(ab, 0, floats(sent));
+            CardBuffer other = a.allocate(n * 4L, "other");
+            a.write(other, 0, floats(later));
+            // the send, then the sender's own op overwrites the range, all before the receiver runs
+            a.submit(Program.of("send then change", new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE),
+                    new Op.Copy(Slice.of(other), Slice.of(ab)))).join();
+            b.submit(Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE,
+                    Combine.COPY))).join();
+            assertArrayEquals(sent, readFloats(b, bb), n + " floats");
+            assertArrayEquals(later, readFloats(a, ab), n + " floats");
+            // and a host-link write over a sent range that is not taken yet
+            a.write(ab, 0, floats(sent));
+            a.submit(Program.of("send", new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE))).join();
+            a.write(ab, 0, floats(later));
+            b.submit(Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE,
+                    Combine.SUM))).join();
+            float[] doubled = new float[n];
+            for (int i = 0; i < n; i++) {
+                doubled[i] = sent[i] + sent[i];
+            }
+            assertArrayEquals(doubled, readFloats(b, bb), n + " floats");
+        }
+    }
+
+    @Test
+    void twoCardsSwappingWholeBuffersEachFoldTheOthersOriginal() {
+        // recursive doubling's step: each sends its buffer and sums the other's into the same range
+        for (int n : MESSAGE_FLOATS) {
+            MockCardGroup g = open(TopologyKind.RING, 2, 1 << 24);
+            SailCard a = g.cards().get(0);
+            SailCard b = g.cards().get(1);
+            CardBuffer ab = a.allocate(n * 4L, "a");
+            CardBuffer bb = b.allocate(n * 4L, "b");
+            float[] x = new float[n];
+            float[] y = new float[n];
+            float[] sum = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = i;
+                y[i] = 1000 + 2 * i;
+                sum[i] = x[i] + y[i];
+            }
+            a.write(ab, 0, floats(x));
+            b.write(bb, 0, floats(y));
+            var fa = a.submit(Program.of("swap a", new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE),
+                    new Op.Receive(a.identity().portTo(1), Slice.of(ab), Slice.NONE, Combine.SUM)));
+            var fb = b.submit(Program.of("swap b", new Op.Send(b.identity().portTo(0), Slice.of(bb), Slice.NONE),
+                    new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE, Combine.SUM)));
+            fa.join();
+            fb.join();
+            assertArrayEquals(sum, readFloats(a, ab), n + " floats");
+            assertArrayEquals(sum, readFloats(b, bb), n + " floats");
+        }
+    }
+
+    @Test
+    void aCardWaitingForAMessageRunsAgainWhenItComesAndOtherCardsRunMeanwhile() throws Exception {
+        MockCardGroup g = open(TopologyKind.RING, 3, 1 << 20);
+        SailCard a = g.cards().get(0);
+        SailCard b = g.cards().get(1);
+        SailCard c = g.cards().get(2);
+        CardBuffer ab = a.allocate(4, "a");
+        CardBuffer bb = b.allocate(4, "b");
+        CardBuffer cb = c.allocate(4, "c");
+        c.write(cb, 0, floats(7));
+        var waiting = b.submit(Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE,
+                Combine.COPY)));
+        // card c's work does not wait behind b's receive
+        c.submit(Program.of("own work", new Op.Add(Slice.of(cb), Slice.of(cb), Slice.of(cb)))).get(1,
+                java.util.concurrent.TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {14}, readFloats(c, cb));
+        assertTrue(!waiting.isDone());
+        a.write(ab, 0, floats(3));
+        a.submit(Program.of("send", new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE)));
+        waiting.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {3}, readFloats(b, bb));
+    }
+
+    @Test
+    void closingTheGroupFailsAProgramWaitingForAMessage() {
+        MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
+        SailCard b = g.cards().get(1);
+        CardBuffer bb = b.allocate(4, "b");
+        var waiting = b.submit(Program.of("recv", new Op.Receive(0, Slice.of(bb), Slice.NONE, Combine.SUM)));
+        g.close();
+        CompletionException e = assertThrows(CompletionException.class, waiting::join);
+        assertTrue(e.getCause().getMessage().contains("closed"), e.getCause().getMessage());
+    }
 }

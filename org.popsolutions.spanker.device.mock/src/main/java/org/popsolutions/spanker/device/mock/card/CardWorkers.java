@@ -1,0 +1,284 @@
+package org.popsolutions.spanker.device.mock.card;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The threads that run one group's card programs. A card's program is not tied to a thread: it runs until it
+ * must wait for a message, then gives its thread back and is queued again when the message is put on its link.
+ * So the thread that sends can go on to run the receiver's program (a collective's small steps run on one or two
+ * threads instead of being handed from card thread to card thread at every step), while cards with work of their
+ * own still run in parallel, up to one thread per card.
+ *
+ * <p>A light program (link ops and folds over a few kilobytes: a small collective) submitted while the group is
+ * quiet runs on the submitting thread itself, and so do the cards it wakes, until each waits or is done: a
+ * collective over small buffers completes inside its submissions without waking any thread, as the host would
+ * have run it. Its completion is still reported through the future.
+ *
+ * <p>Each card is in one of four states, changed only under this object's lock: idle (nothing submitted), queued
+ * (waiting for a thread), running (on one thread; a card never runs on two) or waiting (for a message, with a
+ * deadline).
+ */
+final class CardWorkers {
+    enum State { IDLE, QUEUED, RUNNING, WAITING }
+
+    private final String name;
+    /** Threads to run cards at once; guarded by the lock. */
+    private int maxThreads;
+    /** Guards the cards' states, the queues and the counts; idle workers wait on it. */
+    private final Object lock = new Object();
+    private final ArrayDeque<MockCard> runnable = new ArrayDeque<>();
+    private final List<MockCard> waiting = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private int idle;
+    /** Cards being run by workers now. */
+    private int busy;
+    /** A submitting thread is running cards itself; cards made runnable meanwhile are left to it. */
+    private boolean inlineRunning;
+    /** The earliest deadline an idle worker is timed to wake for (a waiting card's receive timeout). */
+    private long watchedDeadline = Long.MAX_VALUE;
+    private boolean closed;
+
+    CardWorkers(String name, int maxThreads) {
+        this.name = name;
+        this.maxThreads = Math.max(1, maxThreads);
+    }
+
+    /**
+     * How many cards run at once from now on: unshaped, more threads than cores only add hand-overs (a card that
+     * waits gives its thread to another); shaped, every card needs a thread of its own to be held to its deadlines.
+     */
+    void parallelism(int threads) {
+        synchronized (lock) {
+            maxThreads = Math.max(1, threads);
+            lock.notifyAll();
+        }
+    }
+
+    /**
+     * Queues a program on the card, which runs when a thread is free, or at once on this thread when it is light
+     * and the group is quiet; false once the group is closed.
+     */
+    boolean submit(MockCard card, MockCard.Activation program, boolean light) {
+        boolean inline = false;
+        synchronized (lock) {
+            if (closed) {
+                return false;
+            }
+            card.pending.add(program);
+            if (card.state == State.IDLE) {
+                if (light && !inlineRunning && busy == 0 && runnable.isEmpty()) {
+                    inline = inlineRunning = true;
+                }
+                makeRunnable(card);
+            }
+        }
+        if (inline) {
+            runInline();
+        }
+        return true;
+    }
+
+    /** Runs the runnable cards on this (submitting) thread until each waits or is done. */
+    private void runInline() {
+        boolean done = false;
+        try {
+            while (true) {
+                MockCard card;
+                synchronized (lock) {
+                    card = closed ? null : runnable.poll();
+                    if (card == null) {
+                        inlineRunning = false;
+                        done = true;
+                        return;
+                    }
+                    card.state = State.RUNNING;
+                    card.wakeRequested = false;
+                }
+                card.runUntilWaiting();
+            }
+        } finally {
+            if (!done) {
+                synchronized (lock) {
+                    inlineRunning = false;
+                    handOver();
+                }
+            }
+        }
+    }
+
+    /** The programs queued on the card and not started, taken off it (the card is closing). */
+    List<MockCard.Activation> drain(MockCard card) {
+        synchronized (lock) {
+            List<MockCard.Activation> left = new ArrayList<>(card.pending);
+            card.pending.clear();
+            return left;
+        }
+    }
+
+    /** A message arrived (or a link changed) for the card; a waiting card runs again, a running one retries. */
+    void wake(MockCard card) {
+        synchronized (lock) {
+            if (card.state == State.WAITING) {
+                waiting.remove(card);
+                makeRunnable(card);
+            } else if (card.state == State.RUNNING) {
+                card.wakeRequested = true;
+            }
+        }
+    }
+
+    /**
+     * The running card must wait for a message until {@code deadline}: false when a wake came in the meantime
+     * (the card retries at once on its thread), true when it gave up its thread.
+     */
+    boolean park(MockCard card, long deadline) {
+        synchronized (lock) {
+            if (card.wakeRequested || closed) {
+                card.wakeRequested = false;
+                return false;
+            }
+            card.state = State.WAITING;
+            card.deadline = deadline;
+            waiting.add(card);
+            if (watchedDeadline == Long.MAX_VALUE || deadline - watchedDeadline < 0) {
+                // no idle worker is timed to notice this deadline: have one be (receive timeouts need a clock)
+                if (idle > 0) {
+                    lock.notify();
+                } else {
+                    startThread();
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The running card's next program, or null (the card is idle now). */
+    MockCard.Activation next(MockCard card) {
+        synchronized (lock) {
+            MockCard.Activation next = card.pending.poll();
+            if (next == null) {
+                card.state = State.IDLE;
+            }
+            return next;
+        }
+    }
+
+    private void makeRunnable(MockCard card) {
+        card.state = State.QUEUED;
+        runnable.add(card);
+        if (!inlineRunning) {
+            handOver();
+        }
+    }
+
+    /** Gets a worker to the runnable cards: an idle one, or a new one while there are fewer than cards. */
+    private void handOver() {
+        if (runnable.isEmpty()) {
+            return;
+        }
+        if (idle > 0) {
+            lock.notify();
+        } else {
+            startThread();
+        }
+    }
+
+    private void startThread() {
+        if (threads.size() < maxThreads && !closed) {
+            Thread t = new Thread(this::work, name + "-" + threads.size());
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void work() {
+        while (true) {
+            MockCard card;
+            synchronized (lock) {
+                card = nextRunnable();
+                if (card == null) {
+                    return;
+                }
+                busy++;
+            }
+            try {
+                card.runUntilWaiting();
+            } finally {
+                synchronized (lock) {
+                    busy--;
+                }
+            }
+        }
+    }
+
+    /** Under the lock: the next card to run (waiting while there is none), or null once closed or not needed. */
+    private MockCard nextRunnable() {
+        while (!closed) {
+            if (threads.size() > maxThreads) {
+                // fewer threads wanted now: this one ends
+                threads.remove(Thread.currentThread());
+                return null;
+            }
+            MockCard card = runnable.poll();
+            if (card != null) {
+                card.state = State.RUNNING;
+                card.wakeRequested = false;
+                return card;
+            }
+            long now = System.nanoTime();
+            long earliest = Long.MAX_VALUE;
+            for (int i = waiting.size() - 1; i >= 0; i--) {
+                MockCard w = waiting.get(i);
+                if (w.deadline - now <= 0) {
+                    // its receive fails on its next try, naming the link
+                    waiting.remove(i);
+                    w.state = State.QUEUED;
+                    runnable.add(w);
+                } else if (earliest == Long.MAX_VALUE || w.deadline - earliest < 0) {
+                    earliest = w.deadline;
+                }
+            }
+            if (!runnable.isEmpty()) {
+                continue;
+            }
+            idle++;
+            boolean watching = earliest != Long.MAX_VALUE
+                    && (watchedDeadline == Long.MAX_VALUE || earliest - watchedDeadline < 0);
+            if (watching) {
+                watchedDeadline = earliest;
+            }
+            try {
+                if (earliest == Long.MAX_VALUE) {
+                    lock.wait();
+                } else {
+                    long wait = earliest - now;
+                    lock.wait(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+            } catch (InterruptedException e) {
+                // close() interrupts; the loop condition decides
+            } finally {
+                idle--;
+                if (watching && watchedDeadline == earliest) {
+                    watchedDeadline = Long.MAX_VALUE;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Stops the threads (a program still running is interrupted); the cards fail what they still hold. */
+    void close() {
+        List<Thread> stopping;
+        synchronized (lock) {
+            closed = true;
+            runnable.clear();
+            waiting.clear();
+            lock.notifyAll();
+            stopping = List.copyOf(threads);
+        }
+        stopping.forEach(Thread::interrupt);
+    }
+}
