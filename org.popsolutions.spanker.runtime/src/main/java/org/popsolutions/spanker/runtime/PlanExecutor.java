@@ -168,7 +168,9 @@ public final class PlanExecutor implements AutoCloseable {
                 throw new TopologyMismatchException(plan.cards(), n);
             }
             LlamaShards.validate(plan, config);
-            build(file, collectives);
+            try (Loader loader = new Loader(file)) {
+                build(file, loader, collectives);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -221,11 +223,39 @@ public final class PlanExecutor implements AutoCloseable {
         return Slice.of(b);
     }
 
+    /** Allocates a weight buffer on the card and streams the range from the file to it, a chunk per host-link write. */
+    private Slice place(int card, Weights w, Loader loader) {
+        CardBuffer b = allocate(card, w.bytes(), w.name);
+        SailCard target = cards.get(card);
+        w.stream(loader.reader, loader.chunk, loader.staging, (offset, bytes) -> target.write(b, offset, bytes));
+        weightBytes[card] += b.bytes();
+        return Slice.of(b);
+    }
+
+    /**
+     * The file's tensor reader and the two buffers every weight goes through on its way to a card: the host holds at
+     * most these {@value Weights#CHUNK_BYTES}-byte chunks of the model at any time, whatever its size.
+     */
+    private static final class Loader implements AutoCloseable {
+        final GgufFile.TensorReader reader;
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer staging = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+
+        Loader(GgufFile file) {
+            this.reader = file.openReader();
+        }
+
+        @Override
+        public void close() {
+            reader.close();
+        }
+    }
+
     private static long floats(long count) {
         return count * Float.BYTES;
     }
 
-    private void build(GgufFile file, CardCollectives collectives) {
+    private void build(GgufFile file, Loader loader, CardCollectives collectives) {
         int n = cards.size();
         int e = config.embedding();
         int hd = config.headDimension();
@@ -264,7 +294,7 @@ public final class PlanExecutor implements AutoCloseable {
         Slice position = null;
         int first = plan.firstCard();
         Weights embedding = Weights.of(file, "token_embd.weight");
-        Slice table = place(first, embedding.bytes(), "token_embd.weight");
+        Slice table = place(first, embedding, loader);
         ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e, new Slice(step[first].handle(), 0, 4),
                 Slice.of(act[first].hidden)));
         List<Integer> holders = List.of(first);
@@ -286,7 +316,8 @@ public final class PlanExecutor implements AutoCloseable {
                 Slice pos = new Slice(step[c].handle(), 4, 4);
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
-                Slice attnNorm = place(c, Weights.vector(file, p + "attn_norm.weight"), p + "attn_norm.weight");
+                Slice attnNorm = place(c, Weights.vector(loader.reader, file, p + "attn_norm.weight"),
+                        p + "attn_norm.weight");
                 LlamaShards.Range qr = LlamaShards.queryRows(config, s);
                 LlamaShards.Range kv = LlamaShards.keyValueRows(config, s);
                 if (kv.length() == 0) {
@@ -296,10 +327,10 @@ public final class PlanExecutor implements AutoCloseable {
                     Weights ks = k.rows(kv.from(), kv.to());
                     Weights vs = v.rows(kv.from(), kv.to());
                     Weights os = o.columns(qr.from(), qr.to());
-                    Slice qw = place(c, qs.bytes(), qs.name);
-                    Slice kw = place(c, ks.bytes(), ks.name);
-                    Slice vw = place(c, vs.bytes(), vs.name);
-                    Slice ow = place(c, os.bytes(), os.name);
+                    Slice qw = place(c, qs, loader);
+                    Slice kw = place(c, ks, loader);
+                    Slice vw = place(c, vs, loader);
+                    Slice ow = place(c, os, loader);
                     long cacheBytes = floats((long) options.contextLength() * kv.length());
                     CardBuffer keys = allocate(c, cacheBytes, p + "key cache");
                     CardBuffer values = allocate(c, cacheBytes, p + "value cache");
@@ -333,7 +364,8 @@ public final class PlanExecutor implements AutoCloseable {
                 Activations a = act[c];
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
-                Slice ffnNorm = place(c, Weights.vector(file, p + "ffn_norm.weight"), p + "ffn_norm.weight");
+                Slice ffnNorm = place(c, Weights.vector(loader.reader, file, p + "ffn_norm.weight"),
+                        p + "ffn_norm.weight");
                 LlamaShards.Range ff = LlamaShards.feedForwardRows(s);
                 if (ff.length() == 0) {
                     card.add(new Op.Copy(Slice.of(a.zeros), partial));
@@ -341,9 +373,9 @@ public final class PlanExecutor implements AutoCloseable {
                     Weights gs = gate.rows(ff.from(), ff.to());
                     Weights us = up.rows(ff.from(), ff.to());
                     Weights ds = down.columns(ff.from(), ff.to());
-                    Slice gw = place(c, gs.bytes(), gs.name);
-                    Slice uw = place(c, us.bytes(), us.name);
-                    Slice dw = place(c, ds.bytes(), ds.name);
+                    Slice gw = place(c, gs, loader);
+                    Slice uw = place(c, us, loader);
+                    Slice dw = place(c, ds, loader);
                     Slice g = Slice.floats(a.gate, 0, ff.length());
                     Slice u = Slice.floats(a.up, 0, ff.length());
                     card.add(new Op.RmsNorm(Slice.of(a.hidden), ffnNorm, Slice.of(a.normed), config.rmsEpsilon()));
@@ -366,9 +398,10 @@ public final class PlanExecutor implements AutoCloseable {
         for (int i = 0; i < plan.outputCards().size(); i++) {
             int c = plan.outputCards().get(i);
             LlamaShards.Range rows = LlamaShards.headRows(config, i, plan.outputCards().size());
-            Slice norm = place(c, Weights.vector(file, "output_norm.weight"), "output_norm.weight");
+            Slice norm = place(c, Weights.vector(loader.reader, file, "output_norm.weight"),
+                    "output_norm.weight");
             Weights hs = head.rows(rows.from(), rows.to());
-            Slice hw = place(c, hs.bytes(), hs.name);
+            Slice hw = place(c, hs, loader);
             CardBuffer logits = allocate(c, floats(Math.max(1, rows.length())), "logits");
             ops.get(c).add(new Op.RmsNorm(Slice.of(act[c].hidden), norm, Slice.of(act[c].normed),
                     config.rmsEpsilon()));
