@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--jdks \"17 25\"] [--cards \"1 4\"] [--type q4_0] [--no-emulated]" >&2; exit 2 ;;
   esac
 done
-java17=${JAVA17:-java}
+java17=${JAVA17:-$(command -v java)}
 java25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 jvm_of() { if [ "$1" = 25 ]; then echo "$java25"; else echo "$java17"; fi; }
 [ -x /usr/bin/time ] || { echo "$0: /usr/bin/time is missing (apt-get install time)" >&2; exit 3; }
@@ -61,7 +61,8 @@ for jdk in $jdks; do
     echo "JDK $jdk, $c mock card(s)" >&2
     l=$(load)
     SPANKER_JAVA=$(jvm_of "$jdk") /usr/bin/time -v -o "$out/time-$jdk-$c.txt" "$root/spanker" run --model "$model" \
-        --cards "$c" --threads 2 --n "$n" --json >"$out/run-$jdk-$c.json" 2>"$out/run-$jdk-$c.err"
+        --cards "$c" --threads 2 --n "$n" --json >"$out/run-$jdk-$c.json" 2>"$out/run-$jdk-$c.err" \
+        || { echo "$0: the run failed, see $out/run-$jdk-$c.err" >&2; exit 3; }
     peak=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/time-$jdk-$c.txt")
     record "$jdk" "$c" mock "$peak" "$out/run-$jdk-$c.json" "$l"
   done
@@ -75,7 +76,8 @@ for jdk in $jdks; do
     status=0
     spanker_fleet "$jdk" "$fleet" run --device sails --model "$model" --cards 1 --threads 2 --n "$n" --json \
         >"$out/run-$jdk-emulated.json" 2>"$out/run-$jdk-emulated.err" || status=$?
-    peak=$(sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+    peak=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+    [ -n "$peak" ] || { echo "$0: cannot read the emulated card's VmHWM (/proc/$pid/status)" >&2; exit 3; }
     spanker_fleet "$jdk" "$fleet" fleet stop >/dev/null
     trap - EXIT
     [ "$status" = 0 ] || { echo "$0: run --device sails failed, see $out/run-$jdk-emulated.err" >&2; exit 3; }

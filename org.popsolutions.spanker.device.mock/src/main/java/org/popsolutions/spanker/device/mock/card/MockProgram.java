@@ -2,6 +2,7 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.popsolutions.spanker.api.card.ActivationMode;
@@ -307,14 +308,20 @@ final class MockProgram {
         Floats query = floats(a.query(), "query", (long) heads * hd);
         Floats key = floats(a.key(), "key", kvWidth);
         Floats value = floats(a.value(), "value", kvWidth);
-        Floats keys = floats(a.keyCache(), "key cache", -1);
-        Floats values = floats(a.valueCache(), "value cache", keys.length());
+        // the caches stay raw bytes, off the heap: they are the card's largest buffers after the weights
+        FloatView keys = floatView(a.keyCache(), "key cache");
+        FloatView values = floatView(a.valueCache(), "value cache");
+        if (a.valueCache().bytes() != a.keyCache().bytes()) {
+            throw new OpFailure("value cache holds " + a.valueCache().bytes() / Float.BYTES + " values, the op needs "
+                    + a.keyCache().bytes() / Float.BYTES);
+        }
         Floats out = floats(a.out(), "out", (long) heads * hd);
         MockRegion pos = region(a.position(), "position");
-        if (kvWidth == 0 || keys.length() % kvWidth != 0) {
-            throw new OpFailure("the KV cache (" + keys.length() + " values) is not rows of " + kvWidth + " values");
+        int cacheLength = (int) (a.keyCache().bytes() / Float.BYTES);
+        if (kvWidth == 0 || cacheLength % kvWidth != 0) {
+            throw new OpFailure("the KV cache (" + cacheLength + " values) is not rows of " + kvWidth + " values");
         }
-        int capacity = keys.length() / kvWidth;
+        int capacity = cacheLength / kvWidth;
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] scores = new float[heads * capacity];
@@ -323,10 +330,10 @@ final class MockProgram {
             if (position >= capacity) {
                 throw new OpFailure("position " + position + " is outside the KV cache's " + capacity + " rows");
             }
-            float[] k = keys.array();
-            float[] v = values.array();
-            System.arraycopy(key.array(), key.at(), k, keys.at() + position * kvWidth, kvWidth);
-            System.arraycopy(value.array(), value.at(), v, values.at() + position * kvWidth, kvWidth);
+            FloatBuffer k = keys.get();
+            FloatBuffer v = values.get();
+            k.put(position * kvWidth, key.array(), key.at(), kvWidth);
+            v.put(position * kvWidth, value.array(), value.at(), kvWidth);
             float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
@@ -337,24 +344,59 @@ final class MockProgram {
                     int kvAt = h / group * hd;
                     int sAt = h * capacity;
                     for (int t = 0; t <= position; t++) {
-                        int kAt = keys.at() + t * kvWidth + kvAt;
+                        int kAt = t * kvWidth + kvAt;
                         float s = 0;
                         for (int d = 0; d < hd; d++) {
-                            s += q[qAt + d] * k[kAt + d];
+                            s += q[qAt + d] * k.get(kAt + d);
                         }
                         scores[sAt + t] = s * scale;
                     }
                     softmax(scores, sAt, position + 1);
                     for (int t = 0; t <= position; t++) {
                         float w = scores[sAt + t];
-                        int vAt = values.at() + t * kvWidth + kvAt;
+                        int vAt = t * kvWidth + kvAt;
                         for (int d = 0; d < hd; d++) {
-                            o[oAt + d] += w * v[vAt + d];
+                            o[oAt + d] += w * v.get(vAt + d);
                         }
                     }
                 }
             });
         };
+    }
+
+    private FloatView floatView(Slice s, String what) {
+        MockRegion r = region(s, what);
+        if (s.offset() % Float.BYTES != 0 || s.bytes() % Float.BYTES != 0) {
+            throw new OpFailure(what + " is not a range of whole float32 values (offset " + s.offset() + ", "
+                    + s.bytes() + " bytes)");
+        }
+        return new FloatView(r, s);
+    }
+
+    /**
+     * A range of a buffer kept as raw bytes, read and written as float32 values through a view (index 0 = the
+     * range's first value), taken again if the buffer changed form.
+     */
+    private static final class FloatView {
+        private final MockRegion region;
+        private final Slice slice;
+        private FloatBuffer view;
+        private int form = -1;
+
+        FloatView(MockRegion region, Slice slice) {
+            this.region = region;
+            this.slice = slice;
+        }
+
+        FloatBuffer get() {
+            ByteBuffer bytes = region.bytes();
+            if (view == null || form != region.form()) {
+                view = bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN)
+                        .asFloatBuffer();
+                form = region.form();
+            }
+            return view;
+        }
     }
 
     /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */
