@@ -100,6 +100,11 @@ public final class PlanExecutor implements AutoCloseable {
     private HeadInput headInput;
     private final long[] busyBase;
     private CollectiveAlgorithm lastAlgorithm;
+    /** Each card's decode ops and the buffers holding one token's values: what prompt processing rewrites. */
+    private final List<List<Op>> decodeOps = new ArrayList<>();
+    private final List<List<CardBuffer>> activationBuffers = new ArrayList<>();
+    /** Prompt programs by batch size, built at first use; empty when the plan's ops have no batched form. */
+    private final java.util.Map<Integer, java.util.Optional<PrefillPrograms>> prefills = new java.util.HashMap<>();
     private int collectivesPerToken;
     private int handOffsPerToken;
 
@@ -418,6 +423,16 @@ public final class PlanExecutor implements AutoCloseable {
                 new float[e]);
         for (int c = 0; c < n; c++) {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
+            decodeOps.add(ops.get(c));
+            Activations a = act[c];
+            List<CardBuffer> buffers = new ArrayList<>(List.of(a.hidden, a.normed, a.partial, a.zeros, a.query, a.key,
+                    a.value, a.attended, a.gate, a.up));
+            for (Output out : outputs) {
+                if (out.card() == c) {
+                    buffers.add(out.logits());
+                }
+            }
+            activationBuffers.add(buffers);
         }
     }
 
@@ -513,6 +528,77 @@ public final class PlanExecutor implements AutoCloseable {
         tokens++;
         wallNanos += System.nanoTime() - start;
         NonFiniteValues.inLogits(logits, position);
+    }
+
+    /**
+     * Processes {@code tokens} at positions {@code position}, {@code position + 1}, … (the KV caches remember them) and
+     * leaves the logits of the last one in {@code logits}: in passes of up to {@value PrefillPrograms#MAX_BATCH}
+     * tokens, one program per card each, whose products run over all the pass's tokens at once. The logits equal those
+     * of {@link #forward(int, int, float[])} token by token; a plan whose ops have no batched form (tensor-parallel
+     * joins) runs token by token.
+     */
+    public void prefill(int[] tokens, int position, float[] logits) {
+        for (int done = 0; done < tokens.length; ) {
+            int batch = Math.min(PrefillPrograms.MAX_BATCH, tokens.length - done);
+            // a tensor-parallel join's rounds send both ways between cards: repeating them per token could fill a
+            // link both ways at once, so those plans stay token by token
+            java.util.Optional<PrefillPrograms> pass = batch == 1 || collectivesPerToken > 0
+                    ? java.util.Optional.empty()
+                    : prefills.computeIfAbsent(batch, b -> PrefillPrograms.of(b, decodeOps, step, activationBuffers,
+                            this::allocate));
+            if (pass.isEmpty()) {
+                for (int i = 0; i < batch; i++) {
+                    forward(tokens[done + i], position + done + i, logits);
+                }
+            } else {
+                prefillPass(pass.get(), tokens, done, position + done, logits);
+            }
+            done += batch;
+        }
+    }
+
+    private void prefillPass(PrefillPrograms pass, int[] ids, int from, int position, float[] logits) {
+        int b = pass.batch;
+        for (int i = 0; i < b; i++) {
+            int token = ids[from + i];
+            if (token < 0 || token >= config.vocabulary()) {
+                throw new BadDimsException("token id " + token + " is outside the vocabulary 0.."
+                        + (config.vocabulary() - 1));
+            }
+        }
+        if (position < 0 || position + b > options.contextLength()) {
+            throw new BadDimsException("positions " + position + ".." + (position + b - 1) + " are outside the context"
+                    + " 0.." + (options.contextLength() - 1) + " the KV caches were sized for");
+        }
+        long start = System.nanoTime();
+        ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b; i++) {
+            stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
+        }
+        running.clear();
+        for (int c = 0; c < pass.programs.length; c++) {
+            if (pass.programs[c] != null) {
+                cards.get(c).write(pass.step[c], 0, stepBatch);
+                running.add(cards.get(c).submit(pass.programs[c]));
+            }
+        }
+        awaitAll();
+        // the last token's head input and logits: its copy is the last in each twin
+        HeadInput in = headInput;
+        in.bytes.clear();
+        cards.get(in.card).read(pass.twin(in.card, in.normed), (b - 1) * in.normed.bytes(), in.bytes);
+        in.floats.clear();
+        in.floats.get(in.values);
+        NonFiniteValues.inHiddenState(in.values, position + b - 1);
+        for (Output out : outputs) {
+            out.bytes.clear();
+            cards.get(out.card).read(pass.twin(out.card, out.logits), (b - 1) * out.logits.bytes(), out.bytes);
+            out.floats.clear();
+            out.floats.get(logits, out.firstRow, out.floats.remaining());
+        }
+        tokens += b;
+        wallNanos += System.nanoTime() - start;
+        NonFiniteValues.inLogits(logits, position + b - 1);
     }
 
     /**
