@@ -5,7 +5,7 @@ import java.util.List;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.model.llama.Sampler;
 
-/** Feeds a prompt (batched: {@link PlanExecutor#prefill}), then samples up to {@code n} tokens, each fed back. */
+/** Feeds a prompt one token at a time, then samples up to {@code n} tokens, each fed back for the next. */
 public final class Generation {
     private Generation() {
     }
@@ -45,9 +45,12 @@ public final class Generation {
         model.resetStats();
         // one logits array for the whole run: nothing is allocated per token
         float[] logits = new float[model.config().vocabulary()];
-        // the prompt in passes over many tokens at once (each product streams its weights once per pass)
-        model.prefill(prompt, 0, logits);
-        int position = prompt.length;
+        int position = 0;
+        // token by token: PlanExecutor.prefill gives the same logits in passes of many tokens, but with today's row-dot
+        // kernels a pass costs what its tokens one by one do (docs/performance.md, "Batched prompt processing")
+        for (int token : prompt) {
+            model.forward(token, position++, logits);
+        }
         PlanExecutor.Stats promptStats = model.stats();
         model.resetStats();
         List<Integer> out = new ArrayList<>();

@@ -47,11 +47,13 @@ final class MockProgram {
 
     private final MockCard card;
     private final List<MockRegion> used = new java.util.ArrayList<>();
+    private final float[] scores;
     final Step[] steps;
 
     MockProgram(MockCard card, Program program) {
         this.card = card;
         List<Op> ops = program.ops();
+        this.scores = new float[scoresLength(ops)];
         this.steps = new Step[ops.size()];
         for (int i = 0; i < steps.length; i++) {
             try {
@@ -324,7 +326,7 @@ final class MockProgram {
         int capacity = cacheLength / kvWidth;
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] scores = new float[heads * capacity];
+        float[] scores = scores(heads * capacity);
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
@@ -362,6 +364,32 @@ final class MockProgram {
                 }
             });
         };
+    }
+
+    /**
+     * The attention scores' scratch, one array per program shared by its attention ops (they run one after the
+     * other): a prompt's program has an attention op per token and block, and an array each would be hundreds of MB.
+     */
+    private float[] scores(int length) {
+        if (scores.length < length) {
+            throw new IllegalStateException("attention scratch of " + scores.length + " values, " + length + " needed");
+        }
+        return scores;
+    }
+
+    /** The most scores any attention op of {@code ops} needs (heads × cache rows). */
+    private static int scoresLength(List<Op> ops) {
+        long most = 0;
+        for (Op op : ops) {
+            if (op instanceof Op.Attention a && a.kvHeads() > 0 && a.headDimension() > 0) {
+                long rows = a.keyCache().bytes() / Float.BYTES / ((long) a.kvHeads() * a.headDimension());
+                most = Math.max(most, (long) a.heads() * rows);
+            }
+        }
+        if (most > Integer.MAX_VALUE - 8) {
+            throw new OpFailure("attention over " + most + " scores does not fit one Java array");
+        }
+        return (int) most;
     }
 
     private FloatView floatView(Slice s, String what) {
