@@ -526,7 +526,7 @@ final class MockProgram {
             MockLink.Message m = link.take(values.length(), tags != null);
             System.arraycopy(values.array(), values.at(), m.values, 0, values.length());
             if (tags != null) {
-                tags.bytes().get(tagAt, m.tags, 0, values.length());
+                tags.heapBytes().get(tagAt, m.tags, 0, values.length());
             }
             long now = shaping == null ? 0 : System.nanoTime();
             m.doneNanos = link.book(now, m.bytes(), beta);
@@ -563,8 +563,8 @@ final class MockProgram {
         return () -> {
             MockLink.Message m = arrive(port, bytes);
             try {
-                byte[] accTags = tags == null ? null : tags.bytes().array();
-                int accTagAt = tags == null ? 0 : tags.bytes().arrayOffset() + tagAt;
+                byte[] accTags = tags == null ? null : tags.heapBytes().array();
+                int accTagAt = tags == null ? 0 : tags.heapBytes().arrayOffset() + tagAt;
                 combine(combine, values.array(), values.at(), accTags, accTagAt, m.values, 0, m.tags, 0,
                         values.length());
                 if (gamma > 0 && combine != Combine.COPY) {
@@ -614,10 +614,10 @@ final class MockProgram {
         int intoTagAt = (int) r.intoTags().offset();
         int fromTagAt = (int) r.fromTags().offset();
         return () -> {
-            byte[] it = intoTags == null ? null : intoTags.bytes().array();
-            byte[] ft = fromTags == null ? null : fromTags.bytes().array();
-            combine(r.combine(), into.array(), into.at(), it, it == null ? 0 : intoTags.bytes().arrayOffset() + intoTagAt,
-                    from.array(), from.at(), ft, ft == null ? 0 : fromTags.bytes().arrayOffset() + fromTagAt,
+            byte[] it = intoTags == null ? null : intoTags.heapBytes().array();
+            byte[] ft = fromTags == null ? null : fromTags.heapBytes().array();
+            combine(r.combine(), into.array(), into.at(), it, it == null ? 0 : intoTags.heapBytes().arrayOffset() + intoTagAt,
+                    from.array(), from.at(), ft, ft == null ? 0 : fromTags.heapBytes().arrayOffset() + fromTagAt,
                     into.length());
         };
     }
@@ -631,8 +631,8 @@ final class MockProgram {
         int tagAt = (int) t.tags().offset();
         float neutral = t.combine() == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
         return () -> {
-            byte[] tg = tags.bytes().array();
-            int base = tags.bytes().arrayOffset() + tagAt;
+            byte[] tg = tags.heapBytes().array();
+            int base = tags.heapBytes().arrayOffset() + tagAt;
             Arrays.fill(tg, base, base + values.length(), (byte) t.card());
             if (t.card() != 0) {
                 float[] v = values.array();

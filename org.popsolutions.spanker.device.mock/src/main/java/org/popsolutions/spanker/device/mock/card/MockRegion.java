@@ -7,7 +7,8 @@ import org.popsolutions.spanker.api.DeviceException;
 /**
  * One buffer of a mock card's DDR. It keeps its bytes in whichever form its users need: float32 values on the Java
  * heap (activations, KV caches: the ops read and write them as floats without decoding) or raw little-endian bytes
- * in a direct buffer, off the heap (weights, which the kernels read in place, and origin tags). Nothing is allocated
+ * in a direct buffer, off the heap (weights, which the kernels read in place; KV caches) or, for origin tags, in a
+ * heap buffer. Nothing is allocated
  * until the first use, which picks the form; a use of the other form converts it once (buffers are used one way in
  * practice). Weights therefore live once, off the heap: a model larger than the heap loads, as on a real card, and
  * the host's copy of the file is never needed again.
@@ -54,6 +55,29 @@ final class MockRegion {
             data = b;
         }
         return data;
+    }
+
+    /**
+     * The bytes in a heap buffer (origin tags: the reduce ops compare them as a {@code byte[]}), converting from the
+     * other forms if needed. Tag buffers hold a byte per value, a fifth of the values they tag.
+     */
+    synchronized ByteBuffer heapBytes() {
+        ByteBuffer d = data;
+        if (d != null && d.hasArray()) {
+            return d;
+        }
+        ByteBuffer heap = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] f = floats;
+        if (d != null) {
+            heap.put(0, d, 0, bytes);
+            form++;
+        } else if (f != null) {
+            heap.asFloatBuffer().put(f);
+            floats = null;
+            form++;
+        }
+        data = heap;
+        return heap;
     }
 
     private ByteBuffer allocateDirect() {
