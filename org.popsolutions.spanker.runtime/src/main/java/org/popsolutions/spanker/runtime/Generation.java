@@ -46,6 +46,8 @@ public final class Generation {
         // one logits array for the whole run: nothing is allocated per token
         float[] logits = new float[model.config().vocabulary()];
         int position = 0;
+        // token by token: PlanExecutor.prefill gives the same logits in passes of many tokens, but with today's row-dot
+        // kernels a pass costs what its tokens one by one do (docs/performance.md, "Batched prompt processing")
         for (int token : prompt) {
             model.forward(token, position++, logits);
         }

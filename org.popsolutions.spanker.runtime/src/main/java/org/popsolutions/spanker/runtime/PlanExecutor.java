@@ -100,6 +100,11 @@ public final class PlanExecutor implements AutoCloseable {
     private HeadInput headInput;
     private final long[] busyBase;
     private CollectiveAlgorithm lastAlgorithm;
+    /** Each card's decode ops and the buffers holding one token's values: what prompt processing rewrites. */
+    private final List<List<Op>> decodeOps = new ArrayList<>();
+    private final List<List<CardBuffer>> activationBuffers = new ArrayList<>();
+    /** Prompt programs by batch size, built at first use; empty when the plan's ops have no batched form. */
+    private final java.util.Map<Integer, java.util.Optional<PrefillPrograms>> prefills = new java.util.HashMap<>();
     private int collectivesPerToken;
     private int handOffsPerToken;
 
@@ -168,7 +173,9 @@ public final class PlanExecutor implements AutoCloseable {
                 throw new TopologyMismatchException(plan.cards(), n);
             }
             LlamaShards.validate(plan, config);
-            build(file, collectives);
+            try (Loader loader = new Loader(file)) {
+                build(file, loader, collectives);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -221,11 +228,39 @@ public final class PlanExecutor implements AutoCloseable {
         return Slice.of(b);
     }
 
+    /** Allocates a weight buffer on the card and streams the range from the file to it, a chunk per host-link write. */
+    private Slice place(int card, Weights w, Loader loader) {
+        CardBuffer b = allocate(card, w.bytes(), w.name);
+        SailCard target = cards.get(card);
+        w.stream(loader.reader, loader.chunk, loader.staging, (offset, bytes) -> target.write(b, offset, bytes));
+        weightBytes[card] += b.bytes();
+        return Slice.of(b);
+    }
+
+    /**
+     * The file's tensor reader and the two buffers every weight goes through on its way to a card: the host holds at
+     * most these {@value Weights#CHUNK_BYTES}-byte chunks of the model at any time, whatever its size.
+     */
+    private static final class Loader implements AutoCloseable {
+        final GgufFile.TensorReader reader;
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer staging = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+
+        Loader(GgufFile file) {
+            this.reader = file.openReader();
+        }
+
+        @Override
+        public void close() {
+            reader.close();
+        }
+    }
+
     private static long floats(long count) {
         return count * Float.BYTES;
     }
 
-    private void build(GgufFile file, CardCollectives collectives) {
+    private void build(GgufFile file, Loader loader, CardCollectives collectives) {
         int n = cards.size();
         int e = config.embedding();
         int hd = config.headDimension();
@@ -264,7 +299,7 @@ public final class PlanExecutor implements AutoCloseable {
         Slice position = null;
         int first = plan.firstCard();
         Weights embedding = Weights.of(file, "token_embd.weight");
-        Slice table = place(first, embedding.bytes(), "token_embd.weight");
+        Slice table = place(first, embedding, loader);
         ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e, new Slice(step[first].handle(), 0, 4),
                 Slice.of(act[first].hidden)));
         List<Integer> holders = List.of(first);
@@ -286,7 +321,8 @@ public final class PlanExecutor implements AutoCloseable {
                 Slice pos = new Slice(step[c].handle(), 4, 4);
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
-                Slice attnNorm = place(c, Weights.vector(file, p + "attn_norm.weight"), p + "attn_norm.weight");
+                Slice attnNorm = place(c, Weights.vector(loader.reader, file, p + "attn_norm.weight"),
+                        p + "attn_norm.weight");
                 LlamaShards.Range qr = LlamaShards.queryRows(config, s);
                 LlamaShards.Range kv = LlamaShards.keyValueRows(config, s);
                 if (kv.length() == 0) {
@@ -296,10 +332,10 @@ public final class PlanExecutor implements AutoCloseable {
                     Weights ks = k.rows(kv.from(), kv.to());
                     Weights vs = v.rows(kv.from(), kv.to());
                     Weights os = o.columns(qr.from(), qr.to());
-                    Slice qw = place(c, qs.bytes(), qs.name);
-                    Slice kw = place(c, ks.bytes(), ks.name);
-                    Slice vw = place(c, vs.bytes(), vs.name);
-                    Slice ow = place(c, os.bytes(), os.name);
+                    Slice qw = place(c, qs, loader);
+                    Slice kw = place(c, ks, loader);
+                    Slice vw = place(c, vs, loader);
+                    Slice ow = place(c, os, loader);
                     long cacheBytes = floats((long) options.contextLength() * kv.length());
                     CardBuffer keys = allocate(c, cacheBytes, p + "key cache");
                     CardBuffer values = allocate(c, cacheBytes, p + "value cache");
@@ -333,7 +369,8 @@ public final class PlanExecutor implements AutoCloseable {
                 Activations a = act[c];
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
-                Slice ffnNorm = place(c, Weights.vector(file, p + "ffn_norm.weight"), p + "ffn_norm.weight");
+                Slice ffnNorm = place(c, Weights.vector(loader.reader, file, p + "ffn_norm.weight"),
+                        p + "ffn_norm.weight");
                 LlamaShards.Range ff = LlamaShards.feedForwardRows(s);
                 if (ff.length() == 0) {
                     card.add(new Op.Copy(Slice.of(a.zeros), partial));
@@ -341,9 +378,9 @@ public final class PlanExecutor implements AutoCloseable {
                     Weights gs = gate.rows(ff.from(), ff.to());
                     Weights us = up.rows(ff.from(), ff.to());
                     Weights ds = down.columns(ff.from(), ff.to());
-                    Slice gw = place(c, gs.bytes(), gs.name);
-                    Slice uw = place(c, us.bytes(), us.name);
-                    Slice dw = place(c, ds.bytes(), ds.name);
+                    Slice gw = place(c, gs, loader);
+                    Slice uw = place(c, us, loader);
+                    Slice dw = place(c, ds, loader);
                     Slice g = Slice.floats(a.gate, 0, ff.length());
                     Slice u = Slice.floats(a.up, 0, ff.length());
                     card.add(new Op.RmsNorm(Slice.of(a.hidden), ffnNorm, Slice.of(a.normed), config.rmsEpsilon()));
@@ -366,9 +403,10 @@ public final class PlanExecutor implements AutoCloseable {
         for (int i = 0; i < plan.outputCards().size(); i++) {
             int c = plan.outputCards().get(i);
             LlamaShards.Range rows = LlamaShards.headRows(config, i, plan.outputCards().size());
-            Slice norm = place(c, Weights.vector(file, "output_norm.weight"), "output_norm.weight");
+            Slice norm = place(c, Weights.vector(loader.reader, file, "output_norm.weight"),
+                    "output_norm.weight");
             Weights hs = head.rows(rows.from(), rows.to());
-            Slice hw = place(c, hs.bytes(), hs.name);
+            Slice hw = place(c, hs, loader);
             CardBuffer logits = allocate(c, floats(Math.max(1, rows.length())), "logits");
             ops.get(c).add(new Op.RmsNorm(Slice.of(act[c].hidden), norm, Slice.of(act[c].normed),
                     config.rmsEpsilon()));
@@ -385,6 +423,16 @@ public final class PlanExecutor implements AutoCloseable {
                 new float[e]);
         for (int c = 0; c < n; c++) {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
+            decodeOps.add(ops.get(c));
+            Activations a = act[c];
+            List<CardBuffer> buffers = new ArrayList<>(List.of(a.hidden, a.normed, a.partial, a.zeros, a.query, a.key,
+                    a.value, a.attended, a.gate, a.up));
+            for (Output out : outputs) {
+                if (out.card() == c) {
+                    buffers.add(out.logits());
+                }
+            }
+            activationBuffers.add(buffers);
         }
     }
 
@@ -480,6 +528,77 @@ public final class PlanExecutor implements AutoCloseable {
         tokens++;
         wallNanos += System.nanoTime() - start;
         NonFiniteValues.inLogits(logits, position);
+    }
+
+    /**
+     * Processes {@code tokens} at positions {@code position}, {@code position + 1}, … (the KV caches remember them) and
+     * leaves the logits of the last one in {@code logits}: in passes of up to {@value PrefillPrograms#MAX_BATCH}
+     * tokens, one program per card each, whose products run over all the pass's tokens at once. The logits equal those
+     * of {@link #forward(int, int, float[])} token by token; a plan whose ops have no batched form (tensor-parallel
+     * joins) runs token by token.
+     */
+    public void prefill(int[] tokens, int position, float[] logits) {
+        for (int done = 0; done < tokens.length; ) {
+            int batch = Math.min(PrefillPrograms.MAX_BATCH, tokens.length - done);
+            // a tensor-parallel join's rounds send both ways between cards: repeating them per token could fill a
+            // link both ways at once, so those plans stay token by token
+            java.util.Optional<PrefillPrograms> pass = batch == 1 || collectivesPerToken > 0
+                    ? java.util.Optional.empty()
+                    : prefills.computeIfAbsent(batch, b -> PrefillPrograms.of(b, decodeOps, step, activationBuffers,
+                            this::allocate));
+            if (pass.isEmpty()) {
+                for (int i = 0; i < batch; i++) {
+                    forward(tokens[done + i], position + done + i, logits);
+                }
+            } else {
+                prefillPass(pass.get(), tokens, done, position + done, logits);
+            }
+            done += batch;
+        }
+    }
+
+    private void prefillPass(PrefillPrograms pass, int[] ids, int from, int position, float[] logits) {
+        int b = pass.batch;
+        for (int i = 0; i < b; i++) {
+            int token = ids[from + i];
+            if (token < 0 || token >= config.vocabulary()) {
+                throw new BadDimsException("token id " + token + " is outside the vocabulary 0.."
+                        + (config.vocabulary() - 1));
+            }
+        }
+        if (position < 0 || position + b > options.contextLength()) {
+            throw new BadDimsException("positions " + position + ".." + (position + b - 1) + " are outside the context"
+                    + " 0.." + (options.contextLength() - 1) + " the KV caches were sized for");
+        }
+        long start = System.nanoTime();
+        ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b; i++) {
+            stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
+        }
+        running.clear();
+        for (int c = 0; c < pass.programs.length; c++) {
+            if (pass.programs[c] != null) {
+                cards.get(c).write(pass.step[c], 0, stepBatch);
+                running.add(cards.get(c).submit(pass.programs[c]));
+            }
+        }
+        awaitAll();
+        // the last token's head input and logits: its copy is the last in each twin
+        HeadInput in = headInput;
+        in.bytes.clear();
+        cards.get(in.card).read(pass.twin(in.card, in.normed), (b - 1) * in.normed.bytes(), in.bytes);
+        in.floats.clear();
+        in.floats.get(in.values);
+        NonFiniteValues.inHiddenState(in.values, position + b - 1);
+        for (Output out : outputs) {
+            out.bytes.clear();
+            cards.get(out.card).read(pass.twin(out.card, out.logits), (b - 1) * out.logits.bytes(), out.bytes);
+            out.floats.clear();
+            out.floats.get(logits, out.firstRow, out.floats.remaining());
+        }
+        tokens += b;
+        wallNanos += System.nanoTime() - start;
+        NonFiniteValues.inLogits(logits, position + b - 1);
     }
 
     /**

@@ -11,42 +11,63 @@ import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.NonFiniteValues;
 
 /**
- * A tensor's bytes as the host sends them to a card: a row range is a view of the file (rows are contiguous); a
- * column range is gathered row by row into a buffer of its own, block-aligned; a norm vector goes as float32. The
- * host only moves and reformats bytes here; the cards compute.
+ * A range of a tensor as the host sends it to a card: rows [firstRow, firstRow + rows) and, within each, the
+ * columns [firstColumn, firstColumn + cols) (block-aligned). Only the description is held: the bytes are read from
+ * the file a chunk at a time while they are sent ({@link #stream}), so the host never holds a tensor, and never
+ * touches a mapping of the file whose pages would stay in its resident memory. The host only moves bytes here; the
+ * cards compute.
  */
 final class Weights {
+    /** What the host buffers at a time while sending weights (reused for every tensor). */
+    static final int CHUNK_BYTES = 4 << 20;
+
+    /** Receives a tensor's bytes in order: {@code bytes} (position to limit) go at {@code offset} of the range. */
+    interface Sink {
+        void accept(long offset, ByteBuffer bytes);
+    }
+
     final String name;
     final GgmlType type;
     final int rows;
     final int cols;
-    final ByteBuffer data;
+    private final GgufTensorInfo tensor;
+    private final int firstRow;
+    private final int firstColumn;
 
-    private Weights(String name, GgmlType type, int rows, int cols, ByteBuffer data) {
+    private Weights(String name, GgufTensorInfo tensor, int firstRow, int rows, int firstColumn, int cols) {
         this.name = name;
-        this.type = type;
+        this.tensor = tensor;
+        this.type = tensor.type();
+        this.firstRow = firstRow;
         this.rows = rows;
+        this.firstColumn = firstColumn;
         this.cols = cols;
-        this.data = data;
     }
 
     static Weights of(GgufFile file, String name) {
         GgufTensorInfo t = LlamaConfig.tensor(file, name);
-        return new Weights(name, t.type(), Math.toIntExact(t.rows()), Math.toIntExact(t.rowLength()), file.data(t));
+        return new Weights(name, t, 0, Math.toIntExact(t.rows()), 0, Math.toIntExact(t.rowLength()));
+    }
+
+    private long fullRowBytes() {
+        return type.bytesFor(tensor.rowLength());
     }
 
     long rowBytes() {
         return type.bytesFor(cols);
     }
 
+    /** Bytes this range occupies on a card. */
+    long bytes() {
+        return rows * rowBytes();
+    }
+
     Weights rows(int from, int to) {
         if (from < 0 || to > rows || from > to) {
             throw new IllegalArgumentException(name + ": rows [" + from + ", " + to + ") outside 0.." + rows);
         }
-        long rb = rowBytes();
-        ByteBuffer view = data.duplicate().clear().position((int) (from * rb)).limit((int) (to * rb)).slice()
-                .order(ByteOrder.LITTLE_ENDIAN);
-        return new Weights(name + "[rows " + from + ".." + to + ")", type, to - from, cols, view);
+        return new Weights(name + "[rows " + from + ".." + to + ")", tensor, firstRow + from, to - from, firstColumn,
+                cols);
     }
 
     Weights columns(int from, int to) {
@@ -62,34 +83,65 @@ final class Weights {
                     + " values); the plan cuts its rows at columns " + from + ".." + to
                     + ", which is not on a block edge");
         }
-        long rb = rowBytes();
-        int start = (int) type.bytesFor(from);
-        int length = (int) type.bytesFor(to - from);
-        byte[] copy = new byte[Math.multiplyExact(length, rows)];
-        for (int r = 0; r < rows; r++) {
-            data.get((int) (r * rb) + start, copy, r * length, length);
-        }
-        return new Weights(name + "[cols " + from + ".." + to + ")", type, rows, to - from,
-                ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN));
+        return new Weights(name + "[cols " + from + ".." + to + ")", tensor, firstRow, rows, firstColumn + from,
+                to - from);
     }
 
-    /** The bytes to send, from position 0 to the limit. */
-    ByteBuffer bytes() {
-        return data.duplicate().clear().limit((int) (rows * rowBytes()));
+    /**
+     * Reads the range from the file and hands it to {@code sink} in pieces of at most {@code chunk}'s capacity (a
+     * column range is gathered row by row through {@code staging}, which holds whole rows). Both buffers are the
+     * caller's and reused; nothing here allocates per tensor.
+     */
+    void stream(GgufFile.TensorReader reader, ByteBuffer chunk, ByteBuffer staging, Sink sink) {
+        long full = fullRowBytes();
+        long rowBytes = rowBytes();
+        if (rowBytes == full) {
+            long start = firstRow * full;
+            long total = bytes();
+            for (long done = 0; done < total; ) {
+                int n = (int) Math.min(chunk.capacity(), total - done);
+                chunk.clear().limit(n);
+                reader.read(tensor, start + done, chunk);
+                sink.accept(done, chunk.flip());
+                done += n;
+            }
+            return;
+        }
+        if (staging.capacity() < full || chunk.capacity() < rowBytes) {
+            throw new IllegalStateException("a row of " + name + " (" + full + " bytes) does not fit the buffers");
+        }
+        long skip = type.bytesFor(firstColumn);
+        int rowsPerRead = (int) Math.min(staging.capacity() / full, chunk.capacity() / rowBytes);
+        long offset = 0;
+        for (int r = 0; r < rows; r += rowsPerRead) {
+            int n = Math.min(rowsPerRead, rows - r);
+            staging.clear().limit((int) (n * full));
+            reader.read(tensor, (firstRow + r) * full, staging);
+            chunk.clear();
+            for (int i = 0; i < n; i++) {
+                int from = (int) (i * full + skip);
+                chunk.put(staging.limit(from + (int) rowBytes).position(from));
+            }
+            sink.accept(offset, chunk.flip());
+            offset += (long) n * rowBytes;
+        }
     }
 
     /**
      * A 1-D tensor (a norm weight) as float32 bytes, refused if it holds NaN or infinity: the cards' ggml activation
      * quantization would turn the NaN it spreads into zeros, and plausible logits, instead of an error.
      */
-    static ByteBuffer vector(GgufFile file, String name) {
-        Weights w = of(file, name);
-        int n = w.cols * w.rows;
+    static ByteBuffer vector(GgufFile.TensorReader reader, GgufFile file, String name) {
+        GgufTensorInfo t = LlamaConfig.tensor(file, name);
+        ByteBuffer raw = ByteBuffer.allocate(Math.toIntExact(t.byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        reader.read(t, 0, raw);
+        raw.flip();
+        int n = Math.toIntExact(t.elementCount());
         float[] v = new float[n];
-        QuantFormats.of(w.type).dequantize(w.data, 0, v, 0, n);
+        QuantFormats.of(t.type()).dequantize(raw, 0, v, 0, n);
         NonFiniteValues.inTensor(v, name);
-        if (w.type == GgmlType.F32) {
-            return w.bytes();
+        if (t.type() == GgmlType.F32) {
+            return raw;
         }
         ByteBuffer b = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(v);

@@ -7,7 +7,9 @@ import java.util.Map;
 
 /**
  * The card's DDR: a capacity, and buffers allocated as they are asked for (the capacity is a limit, not memory
- * reserved up front). Handles count up from 1 and are never reused while the card runs.
+ * reserved up front). Handles count up from 1 and are never reused while the card runs. Buffers are direct, off the
+ * Java heap: the process holds its shard once, whatever its heap, and the kernels read the weights in place. The
+ * fleet starts each card with -XX:MaxDirectMemorySize just above its capacity.
  */
 final class Ddr {
     /** What one Java array can hold: the largest single buffer an emulated card offers. */
@@ -55,7 +57,14 @@ final class Ddr {
         if (bytes > capacity - used) {
             return -1;
         }
-        ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b;
+        try {
+            b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (OutOfMemoryError e) {
+            throw new Refusal(org.popsolutions.spanker.protocol.WireError.INTERNAL, "the emulator process cannot"
+                    + " reserve " + bytes + " bytes for " + purpose + " (" + e.getMessage() + "); start it with a"
+                    + " -XX:MaxDirectMemorySize above its --memory");
+        }
         long handle = nextHandle++;
         buffers.put(handle, b);
         purposes.put(handle, purpose);

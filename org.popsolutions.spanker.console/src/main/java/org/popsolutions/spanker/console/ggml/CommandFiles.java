@@ -1,6 +1,8 @@
 package org.popsolutions.spanker.console.ggml;
 
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -64,6 +66,55 @@ final class CommandFiles {
             throw new UsageException(what + " needs about " + bytes + " bytes (" + gib(bytes) + ") of Java heap; "
                     + free + " bytes (" + gib(free) + ") are free (maximum heap " + gib(runtime.maxMemory())
                     + ", -Xmx)");
+        }
+    }
+
+    /**
+     * Refuses buffers that would not fit in the direct memory still free, with both numbers, before allocating them:
+     * the mock cards keep their weights and KV caches there, off the Java heap.
+     */
+    static void requireDirectMemory(long bytes, String what) {
+        long max = maxDirectMemory();
+        long used = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).mapToLong(BufferPoolMXBean::getTotalCapacity).sum();
+        long free = max - used;
+        if (bytes > free) {
+            throw new UsageException(what + " needs about " + bytes + " bytes (" + gib(bytes) + ") of direct memory"
+                    + " (off the Java heap, where the mock cards keep them); " + free + " bytes (" + gib(free)
+                    + ") are free (maximum " + gib(max) + ", -XX:MaxDirectMemorySize)");
+        }
+    }
+
+    /** The JVM's cap on direct buffers: the last -XX:MaxDirectMemorySize given, else the maximum heap (its default). */
+    static long maxDirectMemory() {
+        long max = -1;
+        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (argument.startsWith(MAX_DIRECT_OPTION)) {
+                max = size(argument.substring(MAX_DIRECT_OPTION.length()), max);
+            }
+        }
+        return max > 0 ? max : Runtime.getRuntime().maxMemory();
+    }
+
+    private static final String MAX_DIRECT_OPTION = "-XX:MaxDirectMemorySize=";
+
+    /** A JVM size option's value (bytes, or with k/m/g/t), or {@code otherwise} if it does not parse. */
+    private static long size(String text, long otherwise) {
+        if (text.isEmpty()) {
+            return otherwise;
+        }
+        int shift = switch (Character.toLowerCase(text.charAt(text.length() - 1))) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        try {
+            long value = Long.parseLong(shift == 0 ? text : text.substring(0, text.length() - 1));
+            return value > Long.MAX_VALUE >> shift ? Long.MAX_VALUE : value << shift;
+        } catch (NumberFormatException e) {
+            return otherwise;
         }
     }
 

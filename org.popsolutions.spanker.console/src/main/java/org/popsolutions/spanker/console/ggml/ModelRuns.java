@@ -81,7 +81,7 @@ final class ModelRuns {
             throw new UsageException("option --context must be >= 1, got " + context);
         }
         // the host-side cards compute in this JVM: a card holding a whole block keeps its key cache (float32) in one
-        // Java array, and the KV caches of every block come out of this heap
+        // Java buffer, and the KV caches of every block come out of this JVM's direct memory
         long keyCacheBytes = (long) Float.BYTES * context * config.kvDimension();
         String option = arguments.has("context") ? "--context " + context : "the model's context of " + context
                 + " tokens";
@@ -90,7 +90,7 @@ final class ModelRuns {
                     + " " + CommandFiles.MAX_FILE_BYTES + " of one Java array; the largest context for this model is "
                     + CommandFiles.MAX_FILE_BYTES / (Float.BYTES * config.kvDimension()) + " (--context)");
         }
-        CommandFiles.requireHeap(2 * keyCacheBytes * config.layers(), "holding the KV caches of " + option
+        CommandFiles.requireDirectMemory(2 * keyCacheBytes * config.layers(), "holding the KV caches of " + option
                 + " (" + config.layers() + " blocks x " + config.kvDimension() + " keys and values per token)");
         return context;
     }

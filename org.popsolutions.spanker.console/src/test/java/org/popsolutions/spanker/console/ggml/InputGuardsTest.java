@@ -85,14 +85,14 @@ class InputGuardsTest {
         // 2^31 - 1 tokens: key caches above a Java array (was an integer overflow deep in the model)
         contains(usage(ModelCommandsTest.wire(new RunCommand()), "--model", model, "--context", "2147483647", "--n",
                 "1"), "--context 2147483647", "the largest context for this model is");
-        // 4 million tokens on 16 TiB cards: each key cache fits one array and the plan fits, this JVM's heap does
-        // not hold them all (was an OutOfMemoryError)
+        // 4 million tokens on 16 TiB cards: each key cache fits one buffer and the plan fits, this JVM's direct
+        // memory does not hold them all (was an OutOfMemoryError)
         org.popsolutions.spanker.model.llama.LlamaConfig config = org.popsolutions.spanker.model.llama.LlamaConfig
                 .of(GgufReader.open(MODEL));
-        assumeTrue(Runtime.getRuntime().maxMemory() < 2L * Float.BYTES * 4_000_000 * config.kvDimension()
-                * config.layers(), "the heap is smaller than the KV caches");
+        assumeTrue(CommandFiles.maxDirectMemory() < 2L * Float.BYTES * 4_000_000 * config.kvDimension()
+                * config.layers(), "the direct memory is smaller than the KV caches");
         contains(usage(ModelCommandsTest.wire(new RunCommand()), "--model", model, "--context", "4000000",
-                "--card-memory", "16T", "--n", "1"), "KV caches of --context 4000000", "bytes", "of Java heap",
+                "--card-memory", "16T", "--n", "1"), "KV caches of --context 4000000", "bytes", "of direct memory",
                 "are free");
         contains(usage(ModelCommandsTest.wire(new LogitsCommand()), "--model", model, "--tokens", "1", "--out",
                 dir.resolve("l.f32").toString(), "--context", "4000000"), "KV caches");

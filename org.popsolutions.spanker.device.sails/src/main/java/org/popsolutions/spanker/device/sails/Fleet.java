@@ -36,6 +36,8 @@ import org.popsolutions.spanker.protocol.Messages;
  */
 final class Fleet {
     static final String MAIN_CLASS = "org.popsolutions.spanker.card.emulator.CardEmulatorMain";
+    /** The heap of an emulated card process: frames of at most 1 MiB in flight and op scratch, never the DDR. */
+    static final int EMULATOR_HEAP_MIB = 128;
     static final String STATE_FILE = "fleet.json";
     static final String SECRET_FILE = "secret";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
@@ -113,6 +115,11 @@ final class Fleet {
                 if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
                     command.addAll(List.of("--add-modules", "jdk.incubator.vector"));
                 }
+                // The card's DDR lives in direct buffers: room for all of it, and a little for the protocol's own.
+                // The heap only carries frames and op scratch: a small one with the serial collector keeps the
+                // process at its DDR plus tens of MiB (G1 would let its young generation grow into hundreds).
+                command.addAll(List.of("-XX:MaxDirectMemorySize=" + (launch.memoryBytes() + (64L << 20)),
+                        "-Xmx" + EMULATOR_HEAP_MIB + "m", "-XX:+UseSerialGC"));
                 command.addAll(List.of("-cp", launch.classpath(), MAIN_CLASS, "--secret-file", secretFile.toString(),
                         "--serial", "sails-emu-" + i, "--memory", Long.toString(launch.memoryBytes())));
                 if (launch.unshaped()) {

@@ -49,7 +49,7 @@ public final class GgufReader {
                         : channel.map(FileChannel.MapMode.READ_ONLY, at, t.byteSize()).asReadOnlyBuffer());
             }
             return new GgufFile(header.version, header.metadata, header.tensors, data, header.alignment,
-                    header.dataOffset, size);
+                    header.dataOffset, size, path);
         } catch (IOException e) {
             throw new InvalidModelException("cannot read model file " + path + ": " + FileChecks.reason(e), e);
         }
@@ -74,7 +74,7 @@ public final class GgufReader {
                     : whole.slice((int) (header.dataOffset + t.offset()), (int) t.byteSize()).asReadOnlyBuffer());
         }
         return new GgufFile(header.version, header.metadata, header.tensors, data, header.alignment, header.dataOffset,
-                bytes.length);
+                bytes.length, null);
     }
 
     /** Reads only the header, metadata and tensor table (no mapping). */
@@ -83,7 +83,7 @@ public final class GgufReader {
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = channel.size();
             Header h = parse(new Input(channel::read, size), size);
-            return new GgufFile(h.version, h.metadata, h.tensors, Map.of(), h.alignment, h.dataOffset, size);
+            return new GgufFile(h.version, h.metadata, h.tensors, Map.of(), h.alignment, h.dataOffset, size, path);
         } catch (IOException e) {
             throw new InvalidModelException("cannot read model file " + path + ": " + FileChecks.reason(e), e);
         }

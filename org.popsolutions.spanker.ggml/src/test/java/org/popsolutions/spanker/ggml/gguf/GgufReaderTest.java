@@ -2,6 +2,7 @@ package org.popsolutions.spanker.ggml.gguf;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
@@ -62,6 +64,46 @@ class GgufReaderTest {
         Path copy = dir.resolve("copy.gguf");
         w.write(copy);
         assertEquals(-1, Files.mismatch(original, copy));
+    }
+
+    @Test
+    void theTensorReaderGivesEveryTensorsBytesFromTheFileFromAnImageAndFromAHeaderOnlyOpen(@TempDir Path dir)
+            throws Exception {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        GgufFile mapped = GgufReader.open(model);
+        GgufFile image = GgufReader.read(Files.readAllBytes(model));
+        GgufFile header = GgufReader.readHeader(model);
+        try (GgufFile.TensorReader fromFile = mapped.openReader(); GgufFile.TensorReader fromImage = image.openReader();
+                GgufFile.TensorReader fromHeader = header.openReader()) {
+            for (GgufTensorInfo t : mapped.tensors()) {
+                ByteBuffer expected = mapped.data(t);
+                // a range in the middle, into a buffer whose position is not 0: the reader fills position..limit
+                long from = t.byteSize() / 3;
+                int length = (int) (t.byteSize() - from) / 2;
+                for (GgufFile.TensorReader reader : List.of(fromFile, fromImage, fromHeader)) {
+                    ByteBuffer target = ByteBuffer.allocate(length + 7).position(7);
+                    reader.read(t, from, target);
+                    assertEquals(length + 7, target.position(), "filled to the limit");
+                    assertEquals(expected.slice((int) from, length), target.position(7),
+                            t.name() + ": the same bytes as the mapping");
+                }
+            }
+            GgufTensorInfo first = mapped.tensors().get(0);
+            assertThrows(IllegalArgumentException.class,
+                    () -> fromFile.read(first, first.byteSize() - 3, ByteBuffer.allocate(4)));
+        }
+        // a file cut short after it was opened: a named model error, never a short buffer
+        Path cut = dir.resolve("cut.gguf");
+        Files.copy(model, cut);
+        GgufFile opened = GgufReader.readHeader(cut);
+        GgufTensorInfo last = opened.tensors().get(opened.tensors().size() - 1);
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(cut,
+                java.nio.file.StandardOpenOption.WRITE); GgufFile.TensorReader reader = opened.openReader()) {
+            c.truncate(opened.dataOffset() + last.offset() + 4);
+            InvalidModelException e = assertThrows(InvalidModelException.class,
+                    () -> reader.read(last, 0, ByteBuffer.allocate((int) last.byteSize())));
+            assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains(last.name()), e.getMessage());
+        }
     }
 
     @Test

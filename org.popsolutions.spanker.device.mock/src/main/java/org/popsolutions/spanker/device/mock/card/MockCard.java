@@ -38,9 +38,9 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
- * One in-process card: its DDR (heap buffers, capacity enforced), a work queue (run by its group's
- * {@link CardWorkers}, plus row workers for the products), its ports, and the host's ggml kernels as its compute
- * units. This is the only place a mock card computes.
+ * One in-process card: its DDR (weights in direct buffers off the heap, float32 activations and KV caches on it;
+ * capacity enforced), a work queue (run by its group's {@link CardWorkers}, plus row workers for the products),
+ * its ports, and the host's ggml kernels as its compute units. This is the only place a mock card computes.
  */
 public final class MockCard implements SailCard, SailDevice {
     /** The mock speaks the same protocol revision as the SPI it implements. */
@@ -185,17 +185,12 @@ public final class MockCard implements SailCard, SailDevice {
             throw new OutOfCardMemoryException(index(), purpose, bytes, capacity - used, capacity);
         }
         if (bytes > Integer.MAX_VALUE - 8) {
-            throw new DeviceException("a mock card keeps each buffer in one Java array (up to 2 GiB); " + purpose
+            throw new DeviceException("a mock card keeps each buffer in one Java buffer (up to 2 GiB); " + purpose
                     + " asks for " + bytes + " bytes: split it");
         }
         long handle = nextHandle.getAndIncrement();
-        MockRegion region;
-        try {
-            region = new MockRegion(handle, (int) bytes, purpose);
-        } catch (OutOfMemoryError e) {
-            throw new DeviceException("the mock card's memory lives on the Java heap, which cannot hold " + purpose
-                    + " (" + bytes + " bytes); give the JVM more heap (-Xmx)");
-        }
+        // the region takes memory at its first use, in the form that use needs (see MockRegion)
+        MockRegion region = new MockRegion(handle, (int) bytes, purpose);
         regions.put(handle, region);
         used += bytes;
         return new CardBuffer(index(), handle, bytes, purpose);
@@ -375,7 +370,7 @@ public final class MockCard implements SailCard, SailDevice {
             finish(a.start, a.at);
             a.done.completeExceptionally(new CardOpException(index(), program.label(), e.opIndex,
                     program.ops().get(e.opIndex).code(), e.getMessage()));
-        } catch (OpFailure | IllegalArgumentException | IndexOutOfBoundsException e) {
+        } catch (OpFailure | DeviceException | IllegalArgumentException | IndexOutOfBoundsException e) {
             finish(a.start, a.at);
             a.done.completeExceptionally(new CardOpException(index(), program.label(), a.at,
                     program.ops().get(a.at).code(), String.valueOf(e.getMessage())));

@@ -2,6 +2,7 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
 import org.popsolutions.spanker.api.card.ActivationMode;
@@ -57,6 +58,7 @@ final class MockProgram {
 
     private final MockCard card;
     private final List<MockRegion> used = new java.util.ArrayList<>();
+    private final float[] scores;
     /** Per op: its step, or (receive, forward) its waiting step. */
     private final Step[] steps;
     private final WaitingStep[] waiting;
@@ -66,6 +68,7 @@ final class MockProgram {
     MockProgram(MockCard card, Program program) {
         this.card = card;
         List<Op> ops = program.ops();
+        this.scores = new float[scoresLength(ops)];
         this.steps = new Step[ops.size()];
         this.waiting = new WaitingStep[ops.size()];
         this.writes = new Range[ops.size()][];
@@ -421,26 +424,32 @@ final class MockProgram {
         Floats query = floats(a.query(), "query", (long) heads * hd);
         Floats key = floats(a.key(), "key", kvWidth);
         Floats value = floats(a.value(), "value", kvWidth);
-        Floats keys = floats(a.keyCache(), "key cache", -1);
-        Floats values = floats(a.valueCache(), "value cache", keys.length());
+        // the caches stay raw bytes, off the heap: they are the card's largest buffers after the weights
+        FloatView keys = floatView(a.keyCache(), "key cache");
+        FloatView values = floatView(a.valueCache(), "value cache");
+        if (a.valueCache().bytes() != a.keyCache().bytes()) {
+            throw new OpFailure("value cache holds " + a.valueCache().bytes() / Float.BYTES + " values, the op needs "
+                    + a.keyCache().bytes() / Float.BYTES);
+        }
         Floats out = floats(a.out(), "out", (long) heads * hd);
         MockRegion pos = region(a.position(), "position");
-        if (kvWidth == 0 || keys.length() % kvWidth != 0) {
-            throw new OpFailure("the KV cache (" + keys.length() + " values) is not rows of " + kvWidth + " values");
+        int cacheLength = (int) (a.keyCache().bytes() / Float.BYTES);
+        if (kvWidth == 0 || cacheLength % kvWidth != 0) {
+            throw new OpFailure("the KV cache (" + cacheLength + " values) is not rows of " + kvWidth + " values");
         }
-        int capacity = keys.length() / kvWidth;
+        int capacity = cacheLength / kvWidth;
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] scores = new float[heads * capacity];
+        float[] scores = scores(heads * capacity);
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
                 throw new OpFailure("position " + position + " is outside the KV cache's " + capacity + " rows");
             }
-            float[] k = keys.array();
-            float[] v = values.array();
-            System.arraycopy(key.array(), key.at(), k, keys.at() + position * kvWidth, kvWidth);
-            System.arraycopy(value.array(), value.at(), v, values.at() + position * kvWidth, kvWidth);
+            FloatBuffer k = keys.get();
+            FloatBuffer v = values.get();
+            k.put(position * kvWidth, key.array(), key.at(), kvWidth);
+            v.put(position * kvWidth, value.array(), value.at(), kvWidth);
             float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
@@ -451,24 +460,85 @@ final class MockProgram {
                     int kvAt = h / group * hd;
                     int sAt = h * capacity;
                     for (int t = 0; t <= position; t++) {
-                        int kAt = keys.at() + t * kvWidth + kvAt;
+                        int kAt = t * kvWidth + kvAt;
                         float s = 0;
                         for (int d = 0; d < hd; d++) {
-                            s += q[qAt + d] * k[kAt + d];
+                            s += q[qAt + d] * k.get(kAt + d);
                         }
                         scores[sAt + t] = s * scale;
                     }
                     softmax(scores, sAt, position + 1);
                     for (int t = 0; t <= position; t++) {
                         float w = scores[sAt + t];
-                        int vAt = values.at() + t * kvWidth + kvAt;
+                        int vAt = t * kvWidth + kvAt;
                         for (int d = 0; d < hd; d++) {
-                            o[oAt + d] += w * v[vAt + d];
+                            o[oAt + d] += w * v.get(vAt + d);
                         }
                     }
                 }
             });
         };
+    }
+
+    /**
+     * The attention scores' scratch, one array per program shared by its attention ops (they run one after the
+     * other): a prompt's program has an attention op per token and block, and an array each would be hundreds of MB.
+     */
+    private float[] scores(int length) {
+        if (scores.length < length) {
+            throw new IllegalStateException("attention scratch of " + scores.length + " values, " + length + " needed");
+        }
+        return scores;
+    }
+
+    /** The most scores any attention op of {@code ops} needs (heads × cache rows). */
+    private static int scoresLength(List<Op> ops) {
+        long most = 0;
+        for (Op op : ops) {
+            if (op instanceof Op.Attention a && a.kvHeads() > 0 && a.headDimension() > 0) {
+                long rows = a.keyCache().bytes() / Float.BYTES / ((long) a.kvHeads() * a.headDimension());
+                most = Math.max(most, (long) a.heads() * rows);
+            }
+        }
+        if (most > Integer.MAX_VALUE - 8) {
+            throw new OpFailure("attention over " + most + " scores does not fit one Java array");
+        }
+        return (int) most;
+    }
+
+    private FloatView floatView(Slice s, String what) {
+        MockRegion r = region(s, what);
+        if (s.offset() % Float.BYTES != 0 || s.bytes() % Float.BYTES != 0) {
+            throw new OpFailure(what + " is not a range of whole float32 values (offset " + s.offset() + ", "
+                    + s.bytes() + " bytes)");
+        }
+        return new FloatView(r, s);
+    }
+
+    /**
+     * A range of a buffer kept as raw bytes, read and written as float32 values through a view (index 0 = the
+     * range's first value), taken again if the buffer changed form.
+     */
+    private static final class FloatView {
+        private final MockRegion region;
+        private final Slice slice;
+        private FloatBuffer view;
+        private int form = -1;
+
+        FloatView(MockRegion region, Slice slice) {
+            this.region = region;
+            this.slice = slice;
+        }
+
+        FloatBuffer get() {
+            ByteBuffer bytes = region.bytes();
+            if (view == null || form != region.form()) {
+                view = bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN)
+                        .asFloatBuffer();
+                form = region.form();
+            }
+            return view;
+        }
     }
 
     /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */
@@ -571,7 +641,7 @@ final class MockProgram {
         return () -> {
             MockLink link = port.out;
             MockLink.Message m = link.take(values.length(), tags != null);
-            ByteBuffer tagBytes = tags == null ? null : tags.bytes();
+            ByteBuffer tagBytes = tags == null ? null : tags.heapBytes();
             byte[] tagArray = tagBytes == null ? null : tagBytes.array();
             int tagBase = tagBytes == null ? 0 : tagBytes.arrayOffset() + tagAt;
             if (lend) {
@@ -623,8 +693,8 @@ final class MockProgram {
             }
             try {
                 card.keepLent(written);
-                byte[] accTags = tags == null ? null : tags.bytes().array();
-                int accTagAt = tags == null ? 0 : tags.bytes().arrayOffset() + tagAt;
+                byte[] accTags = tags == null ? null : tags.heapBytes().array();
+                int accTagAt = tags == null ? 0 : tags.heapBytes().arrayOffset() + tagAt;
                 if (m.lent()) {
                     synchronized (m) {
                         // the sender's keep() waits for this, or has copied first
@@ -682,10 +752,10 @@ final class MockProgram {
         int intoTagAt = (int) r.intoTags().offset();
         int fromTagAt = (int) r.fromTags().offset();
         return () -> {
-            byte[] it = intoTags == null ? null : intoTags.bytes().array();
-            byte[] ft = fromTags == null ? null : fromTags.bytes().array();
-            combine(r.combine(), into.array(), into.at(), it, it == null ? 0 : intoTags.bytes().arrayOffset() + intoTagAt,
-                    from.array(), from.at(), ft, ft == null ? 0 : fromTags.bytes().arrayOffset() + fromTagAt,
+            byte[] it = intoTags == null ? null : intoTags.heapBytes().array();
+            byte[] ft = fromTags == null ? null : fromTags.heapBytes().array();
+            combine(r.combine(), into.array(), into.at(), it, it == null ? 0 : intoTags.heapBytes().arrayOffset() + intoTagAt,
+                    from.array(), from.at(), ft, ft == null ? 0 : fromTags.heapBytes().arrayOffset() + fromTagAt,
                     into.length());
         };
     }
@@ -699,8 +769,8 @@ final class MockProgram {
         int tagAt = (int) t.tags().offset();
         float neutral = t.combine() == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
         return () -> {
-            byte[] tg = tags.bytes().array();
-            int base = tags.bytes().arrayOffset() + tagAt;
+            byte[] tg = tags.heapBytes().array();
+            int base = tags.heapBytes().arrayOffset() + tagAt;
             Arrays.fill(tg, base, base + values.length(), (byte) t.card());
             if (t.card() != 0) {
                 float[] v = values.array();

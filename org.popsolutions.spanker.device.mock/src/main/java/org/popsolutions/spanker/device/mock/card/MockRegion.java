@@ -2,28 +2,31 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.popsolutions.spanker.api.DeviceException;
 
 /**
- * One buffer of a mock card's DDR, on the Java heap. It keeps its bytes in whichever form its users need: float32
- * values (activations, KV caches: the ops read and write them as floats without decoding) or raw little-endian
- * bytes (weights, which the kernels read in place, and origin tags). A use of the other form converts it once;
- * buffers are used one way in practice, so that happens at most at the first use.
+ * One buffer of a mock card's DDR. It keeps its bytes in whichever form its users need: float32 values on the Java
+ * heap (activations, KV caches: the ops read and write them as floats without decoding) or raw little-endian bytes
+ * in a direct buffer, off the heap (weights, which the kernels read in place; KV caches) or, for origin tags, in a
+ * heap buffer. Nothing is allocated
+ * until the first use, which picks the form; a use of the other form converts it once (buffers are used one way in
+ * practice). Weights therefore live once, off the heap: a model larger than the heap loads, as on a real card, and
+ * the host's copy of the file is never needed again.
  */
 final class MockRegion {
     final long handle;
     final int bytes;
     final String purpose;
-    private ByteBuffer data;
-    private float[] floats;
+    private volatile ByteBuffer data;
+    private volatile float[] floats;
     /** Bumped whenever the form changes, so cached views of the bytes know to be taken again. */
-    private int form;
+    private volatile int form;
     volatile boolean freed;
 
     MockRegion(long handle, int bytes, String purpose) {
         this.handle = handle;
         this.bytes = bytes;
         this.purpose = purpose;
-        this.data = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     boolean isFloats() {
@@ -36,35 +39,93 @@ final class MockRegion {
 
     /** The bytes (absolute indexing from 0), converting from floats if needed. */
     ByteBuffer bytes() {
+        ByteBuffer d = data;
+        return d != null ? d : materializeBytes();
+    }
+
+    private synchronized ByteBuffer materializeBytes() {
         if (data == null) {
-            ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-            b.asFloatBuffer().put(floats);
+            ByteBuffer b = allocateDirect();
+            float[] f = floats;
+            if (f != null) {
+                b.asFloatBuffer().put(f);
+                floats = null;
+                form++;
+            }
             data = b;
-            floats = null;
-            form++;
         }
         return data;
     }
 
+    /**
+     * The bytes in a heap buffer (origin tags: the reduce ops compare them as a {@code byte[]}), converting from the
+     * other forms if needed. Tag buffers hold a byte per value, a fifth of the values they tag.
+     */
+    synchronized ByteBuffer heapBytes() {
+        ByteBuffer d = data;
+        if (d != null && d.hasArray()) {
+            return d;
+        }
+        ByteBuffer heap = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] f = floats;
+        if (d != null) {
+            heap.put(0, d, 0, bytes);
+            form++;
+        } else if (f != null) {
+            heap.asFloatBuffer().put(f);
+            floats = null;
+            form++;
+        }
+        data = heap;
+        return heap;
+    }
+
+    private ByteBuffer allocateDirect() {
+        try {
+            return ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (OutOfMemoryError e) {
+            throw new DeviceException("the mock card's memory lives off the Java heap in direct buffers, and the JVM"
+                    + " cannot reserve " + bytes + " more bytes for " + purpose + " (" + e.getMessage()
+                    + "); raise -XX:MaxDirectMemorySize (./spanker sets it to the machine's memory) or use fewer or"
+                    + " smaller cards");
+        }
+    }
+
     /** The float32 values, converting from bytes if needed; a buffer whose size is not 4·n cannot be. */
     float[] floats() {
+        float[] f = floats;
+        return f != null ? f : materializeFloats();
+    }
+
+    private synchronized float[] materializeFloats() {
         if (floats == null) {
             if (bytes % Float.BYTES != 0) {
                 throw new OpFailure(purpose + " has " + bytes + " bytes, not a whole number of float32 values");
             }
-            float[] f = new float[bytes / Float.BYTES];
-            data.asFloatBuffer().get(f);
+            float[] f;
+            try {
+                f = new float[bytes / Float.BYTES];
+            } catch (OutOfMemoryError e) {
+                throw new DeviceException("the mock card keeps float32 buffers (activations, KV caches) on the Java"
+                        + " heap, which cannot hold " + purpose + " (" + bytes + " bytes); give the JVM more heap"
+                        + " (-Xmx) or a shorter context");
+            }
+            ByteBuffer d = data;
+            if (d != null) {
+                d.asFloatBuffer().get(0, f);
+                data = null;
+                form++;
+            }
             floats = f;
-            data = null;
-            form++;
         }
         return floats;
     }
 
     /** An int32 at byte {@code offset}, in either form. */
     int int32(long offset) {
-        if (floats != null && offset % Float.BYTES == 0) {
-            return Float.floatToRawIntBits(floats[(int) (offset / Float.BYTES)]);
+        float[] f = floats;
+        if (f != null && offset % Float.BYTES == 0) {
+            return Float.floatToRawIntBits(f[(int) (offset / Float.BYTES)]);
         }
         return bytes().getInt((int) offset);
     }
@@ -72,9 +133,10 @@ final class MockRegion {
     /** Host-link write of {@code source}'s remaining bytes at {@code offset}; the source's position is kept. */
     void write(long offset, ByteBuffer source) {
         int length = source.remaining();
-        if (floats != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
+        float[] f = floats;
+        if (f != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
             source.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-                    .get(floats, (int) (offset / Float.BYTES), length / Float.BYTES);
+                    .get(f, (int) (offset / Float.BYTES), length / Float.BYTES);
             return;
         }
         bytes().put((int) offset, source, source.position(), length);
@@ -83,9 +145,10 @@ final class MockRegion {
     /** Host-link read into {@code target}'s remaining bytes from {@code offset}; the target's position is kept. */
     void read(long offset, ByteBuffer target) {
         int length = target.remaining();
-        if (floats != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
+        float[] f = floats;
+        if (f != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
             target.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-                    .put(floats, (int) (offset / Float.BYTES), length / Float.BYTES);
+                    .put(f, (int) (offset / Float.BYTES), length / Float.BYTES);
             return;
         }
         target.put(target.position(), bytes(), (int) offset, length);

@@ -1,0 +1,122 @@
+package org.popsolutions.spanker.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.model.ModelShape;
+import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.gguf.GoldenModels;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.model.llama.ManualPlans;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
+
+/**
+ * Batched prompt processing gives the logits of token-by-token processing, bit for bit (a batched product is, per
+ * vector, the same dot products), and fills the KV caches so that decoding after it does too; the prompt runs as one
+ * program per card per pass, not one per token.
+ */
+class PrefillTest {
+    /** Longer than one pass (32 tokens), so a second, shorter pass follows: 32 + 5. */
+    static final int PROMPT_TOKENS = 37;
+
+    static ScheduledCollectives engine;
+
+    @BeforeAll
+    static void startEngine() {
+        engine = TestSupport.engine();
+    }
+
+    @AfterAll
+    static void stopEngine() {
+        TestSupport.stop(engine);
+    }
+
+    static int[] prompt(int vocabulary) {
+        int[] p = new int[PROMPT_TOKENS];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (1 + 37 * i) % vocabulary;
+        }
+        return p;
+    }
+
+    /** Logits after the prompt, then after each of three decoded tokens; and the programs the cards ran. */
+    record Result(float[][] logits, long programs) {
+    }
+
+    static Result run(GgufFile file, Plan plan, DotMode mode, boolean batched) {
+        try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, plan.cards()),
+                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, 64, CollectiveAlgorithm.AUTO))) {
+            int vocabulary = executor.config().vocabulary();
+            int[] prompt = prompt(vocabulary);
+            long before = programs(executor);
+            float[][] logits = new float[4][vocabulary];
+            if (batched) {
+                executor.prefill(prompt, 0, logits[0]);
+            } else {
+                for (int i = 0; i < prompt.length; i++) {
+                    executor.forward(prompt[i], i, logits[0]);
+                }
+            }
+            long programs = programs(executor) - before;
+            for (int t = 1; t < logits.length; t++) {
+                executor.forward(argmax(logits[t - 1]), prompt.length + t - 1, logits[t]);
+            }
+            return new Result(logits, programs);
+        }
+    }
+
+    static long programs(PlanExecutor executor) {
+        return executor.cards().cards().stream().mapToLong(c -> c.telemetry().programs()).sum();
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    @Test
+    void batchedPromptProcessingGivesTheTokenByTokenLogitsBitForBit() {
+        for (String name : List.of("tiny-llama-q8_0.gguf", "tiny-llama-f32.gguf")) {
+            GgufFile file = GgufReader.open(GoldenModels.model(name));
+            ModelShape shape = GgufModelReader.shapeOf(file);
+            for (DotMode mode : DotMode.values()) {
+                for (Plan plan : List.of(ManualPlans.singleCard(shape, 64), ManualPlans.pipeline(shape, 4,
+                        new int[] {1, 3}, 64))) {
+                    String what = name + " " + mode + " on " + plan.cards() + " card(s)";
+                    Result tokenByToken = run(file, plan, mode, false);
+                    Result batched = run(file, plan, mode, true);
+                    for (int t = 0; t < tokenByToken.logits.length; t++) {
+                        assertArrayEquals(tokenByToken.logits[t], batched.logits[t], what + ", logits " + t);
+                    }
+                    long cardsWithWork = tokenByToken.programs / PROMPT_TOKENS;
+                    assertEquals(PROMPT_TOKENS * cardsWithWork, tokenByToken.programs, what);
+                    assertEquals(2L * cardsWithWork, batched.programs, what + ": two passes, one program per card each");
+                }
+            }
+        }
+    }
+
+    @Test
+    void tensorParallelPlansProcessThePromptTokenByToken() {
+        GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
+        Plan tp = ManualPlans.tensorParallel(GgufModelReader.shapeOf(file), 2, 64);
+        Result tokenByToken = run(file, tp, DotMode.GGML, false);
+        Result batched = run(file, tp, DotMode.GGML, true);
+        assertArrayEquals(tokenByToken.logits[0], batched.logits[0]);
+        assertEquals(tokenByToken.programs, batched.programs, "no batched form: the same programs");
+    }
+}
