@@ -81,10 +81,30 @@ public final class PlanExecutor implements AutoCloseable {
             long collectiveBytes, long handOffNanos, int handOffs, long handOffBytes) {
     }
 
+    /**
+     * The part of the model an executor runs: blocks [firstLayer, endLayer), with the token embedding when it is the
+     * first stage and the output head when it is the last. A stage without the embedding takes the hidden state in
+     * (a host-link write to the plan's first card), one without the head gives it back (a host-link read from its
+     * first output card): one host's share of a pipeline across hosts. {@link #whole} is the whole model.
+     */
+    public record Stage(int firstLayer, int endLayer, boolean embeds, boolean emitsLogits) {
+        public Stage {
+            if (firstLayer < 0 || endLayer <= firstLayer) {
+                throw new IllegalArgumentException("a stage needs blocks firstLayer < endLayer, got " + firstLayer
+                        + ".." + endLayer);
+            }
+        }
+
+        public static Stage whole(int layers) {
+            return new Stage(0, layers, true, true);
+        }
+    }
+
     private static final int STEP_BYTES = 8;
 
     private final LlamaConfig config;
     private final Plan plan;
+    private final Stage stage;
     private final Options options;
     private final CardGroup group;
     private final List<SailCard> cards;
@@ -98,6 +118,11 @@ public final class PlanExecutor implements AutoCloseable {
     private final List<Output> outputs = new ArrayList<>();
     /** The normalized hidden state entering the output head, read back from the first output card to be checked. */
     private HeadInput headInput;
+    /** A stage without the embedding: where the host writes the incoming hidden state. */
+    private CardBuffer entry;
+    /** A stage without the head: where the host reads the outgoing hidden state. */
+    private CardBuffer exit;
+    private ByteBuffer hiddenBytes;
     private final long[] busyBase;
     private CollectiveAlgorithm lastAlgorithm;
     private int collectivesPerToken;
@@ -152,7 +177,20 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** On cards already open; the executor closes them when it closes. */
     public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options) {
+        this(file, plan, group, collectives, options, null);
+    }
+
+    /**
+     * One stage of a pipeline on cards already open: {@code plan} places exactly the stage's blocks (its first card
+     * receives the hidden state or embeds the token, its first output card gives the hidden state back or the
+     * output cards compute the logits). Run it with {@link #forwardStage}.
+     *
+     * @param stage null for the whole model
+     */
+    public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
+            Stage stage) {
         this.config = LlamaConfig.of(file);
+        this.stage = stage == null ? Stage.whole(config.layers()) : stage;
         this.plan = plan;
         this.options = options;
         this.group = group;
@@ -167,7 +205,7 @@ public final class PlanExecutor implements AutoCloseable {
             if (plan.cards() != n) {
                 throw new TopologyMismatchException(plan.cards(), n);
             }
-            LlamaShards.validate(plan, config);
+            LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
             build(file, collectives);
         } catch (RuntimeException e) {
             close();
@@ -181,6 +219,10 @@ public final class PlanExecutor implements AutoCloseable {
 
     public Plan plan() {
         return plan;
+    }
+
+    public Stage stage() {
+        return stage;
     }
 
     /** Tokens the KV caches hold. */
@@ -261,12 +303,18 @@ public final class PlanExecutor implements AutoCloseable {
         for (int c = 0; c < n; c++) {
             ops.add(new ArrayList<>());
         }
-        Slice position = null;
         int first = plan.firstCard();
         Weights embedding = Weights.of(file, "token_embd.weight");
-        Slice table = place(first, embedding.bytes(), "token_embd.weight");
-        ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e, new Slice(step[first].handle(), 0, 4),
-                Slice.of(act[first].hidden)));
+        if (stage.embeds()) {
+            Slice table = place(first, embedding.bytes(), "token_embd.weight");
+            ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e,
+                    new Slice(step[first].handle(), 0, 4), Slice.of(act[first].hidden)));
+        } else {
+            entry = act[first].hidden;
+        }
+        if (!stage.embeds() || !stage.emitsLogits()) {
+            hiddenBytes = ByteBuffer.allocate((int) floats(e)).order(ByteOrder.LITTLE_ENDIAN);
+        }
         List<Integer> holders = List.of(first);
         for (LayerPlacement placement : plan.layers()) {
             handOff(holders, placement.cards(), act, ops);
@@ -361,6 +409,13 @@ public final class PlanExecutor implements AutoCloseable {
             }
             holders = placement.cards();
         }
+        if (!stage.emitsLogits()) {
+            int last = plan.outputCards().get(0);
+            handOff(holders, List.of(last), act, ops);
+            exit = act[last].hidden;
+            finishPrograms(ops);
+            return;
+        }
         handOff(holders, plan.outputCards(), act, ops);
         Weights head = config.tiedOutput() ? embedding : Weights.of(file, "output.weight");
         for (int i = 0; i < plan.outputCards().size(); i++) {
@@ -383,7 +438,11 @@ public final class PlanExecutor implements AutoCloseable {
         ByteBuffer normedBytes = ByteBuffer.allocate((int) floats(e)).order(ByteOrder.LITTLE_ENDIAN);
         headInput = new HeadInput(headCard, act[headCard].normed, normedBytes, normedBytes.asFloatBuffer(),
                 new float[e]);
-        for (int c = 0; c < n; c++) {
+        finishPrograms(ops);
+    }
+
+    private void finishPrograms(List<List<Op>> ops) {
+        for (int c = 0; c < programs.length; c++) {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
         }
     }
@@ -452,6 +511,20 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** As {@link #forward(int, int)}, into {@code logits} (vocabulary long): nothing allocated per token. */
     public void forward(int token, int position, float[] logits) {
+        if (!stage.embeds() || !stage.emitsLogits()) {
+            throw new IllegalStateException("this executor runs blocks " + stage.firstLayer() + ".."
+                    + (stage.endLayer() - 1) + " as one stage of a pipeline; use forwardStage");
+        }
+        forwardStage(token, position, null, logits);
+    }
+
+    /**
+     * Runs this executor's stage for {@code token} at {@code position}: a stage with the embedding reads the token
+     * (and ignores {@code hiddenIn}), one without it takes {@code hiddenIn} (the embedding width); a stage with the
+     * head writes the logits into {@code out} (vocabulary long), one without it the hidden state after its last
+     * block (the embedding width). Non-finite values coming out are an error naming the position.
+     */
+    public void forwardStage(int token, int position, float[] hiddenIn, float[] out) {
         if (token < 0 || token >= config.vocabulary()) {
             throw new BadDimsException("token id " + token + " is outside the vocabulary 0.." + (config.vocabulary() - 1));
         }
@@ -459,7 +532,21 @@ public final class PlanExecutor implements AutoCloseable {
             throw new BadDimsException("position " + position + " is outside the context 0.."
                     + (options.contextLength() - 1) + " the KV caches were sized for");
         }
+        int expected = stage.emitsLogits() ? config.vocabulary() : config.embedding();
+        if (out.length != expected) {
+            throw new BadDimsException("the output array holds " + out.length + " values; this stage gives "
+                    + expected);
+        }
+        if (!stage.embeds() && (hiddenIn == null || hiddenIn.length != config.embedding())) {
+            throw new BadDimsException("this stage takes a hidden state of " + config.embedding() + " values, got "
+                    + (hiddenIn == null ? "none" : hiddenIn.length));
+        }
         long start = System.nanoTime();
+        if (entry != null) {
+            hiddenBytes.clear();
+            hiddenBytes.asFloatBuffer().put(hiddenIn);
+            cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
+        }
         stepBytes.clear();
         stepBytes.putInt(0, token).putInt(4, position);
         running.clear();
@@ -470,16 +557,26 @@ public final class PlanExecutor implements AutoCloseable {
             }
         }
         awaitAll();
+        if (exit != null) {
+            hiddenBytes.clear();
+            cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
+            hiddenBytes.clear();
+            hiddenBytes.asFloatBuffer().get(out);
+            tokens++;
+            wallNanos += System.nanoTime() - start;
+            NonFiniteValues.inHiddenState(out, position);
+            return;
+        }
         checkHeadInput(position);
-        for (Output out : outputs) {
-            out.bytes.clear();
-            cards.get(out.card).read(out.logits, 0, out.bytes);
-            out.floats.clear();
-            out.floats.get(logits, out.firstRow, out.floats.remaining());
+        for (Output o : outputs) {
+            o.bytes.clear();
+            cards.get(o.card).read(o.logits, 0, o.bytes);
+            o.floats.clear();
+            o.floats.get(out, o.firstRow, o.floats.remaining());
         }
         tokens++;
         wallNanos += System.nanoTime() - start;
-        NonFiniteValues.inLogits(logits, position);
+        NonFiniteValues.inLogits(out, position);
     }
 
     /**
