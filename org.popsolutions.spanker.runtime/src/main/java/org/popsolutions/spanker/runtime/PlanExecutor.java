@@ -30,6 +30,7 @@ import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.TensorPlacement;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -305,17 +306,20 @@ public final class PlanExecutor implements AutoCloseable {
         }
         int first = plan.firstCard();
         Weights embedding = Weights.of(file, "token_embd.weight");
+        List<Integer> holders = List.of(first);
         if (stage.embeds()) {
-            Slice table = place(first, embedding.bytes(), "token_embd.weight");
-            ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e,
-                    new Slice(step[first].handle(), 0, 4), Slice.of(act[first].hidden)));
+            holders = embeddingCards();
+            for (int c : holders) {
+                Slice table = place(c, embedding.bytes(), "token_embd.weight");
+                ops.get(c).add(new Op.EmbeddingRow(embedding.type.id(), table, e,
+                        new Slice(step[c].handle(), 0, 4), Slice.of(act[c].hidden)));
+            }
         } else {
             entry = act[first].hidden;
         }
         if (!stage.embeds() || !stage.emitsLogits()) {
             hiddenBytes = ByteBuffer.allocate((int) floats(e)).order(ByteOrder.LITTLE_ENDIAN);
         }
-        List<Integer> holders = List.of(first);
         for (LayerPlacement placement : plan.layers()) {
             handOff(holders, placement.cards(), act, ops);
             String p = "blk." + placement.layer() + ".";
@@ -441,16 +445,57 @@ public final class PlanExecutor implements AutoCloseable {
         finishPrograms(ops);
     }
 
+    /**
+     * The cards that hold the token embedding and look the token up themselves: the plan's first card, and every card
+     * the plan replicates {@code token_embd} on (then the first block's cards need no hand-off).
+     */
+    private List<Integer> embeddingCards() {
+        List<Integer> holders = new ArrayList<>(List.of(plan.firstCard()));
+        for (TensorPlacement t : plan.tensors()) {
+            if (t.layer() == -1 && t.tensor().equals("token_embd.weight")) {
+                for (int c : t.cards()) {
+                    if (!holders.contains(c) && c >= 0 && c < cards.size()) {
+                        holders.add(c);
+                    }
+                }
+            }
+        }
+        return holders;
+    }
+
     private void finishPrograms(List<List<Op>> ops) {
         for (int c = 0; c < programs.length; c++) {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
         }
     }
 
-    /** The block's partial sums are summed on every card (the cards outside the block add zeros), then added to x. */
+    /**
+     * The block's partial sums are summed over the block's cards and added to x. When the block's cards are cabled
+     * as a group of their own (neighbours on the ring, or any cards of a mesh), the allreduce runs on them only;
+     * otherwise over every card, the cards outside the block adding zeros.
+     */
     private void join(LayerPlacement placement, Activations[] act, List<List<Op>> ops, CardCollectives collectives) {
         if (collectives == null) {
             throw new InvalidConfigurationException("a tensor-parallel block needs card collectives; none is set");
+        }
+        List<Integer> members = placement.cards();
+        CardGroup own = members.size() == cards.size() ? null : GroupCards.of(group, members);
+        if (own != null) {
+            List<Slice> data = new ArrayList<>();
+            for (int c : members) {
+                data.add(Slice.of(act[c].partial));
+            }
+            CollectiveProgram allReduce = collectives.allReduce(own, ReduceOp.SUM, options.algorithm(), data);
+            allocated.addAll(allReduce.scratch());
+            lastAlgorithm = allReduce.algorithm();
+            collectivesPerToken++;
+            for (int i = 0; i < members.size(); i++) {
+                int c = members.get(i);
+                ops.get(c).addAll(allReduce.opsPerCard().get(i));
+                Slice hidden = Slice.of(act[c].hidden);
+                ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
+            }
+            return;
         }
         List<Slice> data = new ArrayList<>();
         for (int c = 0; c < cards.size(); c++) {

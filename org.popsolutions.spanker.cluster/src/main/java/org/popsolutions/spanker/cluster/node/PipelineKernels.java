@@ -208,7 +208,10 @@ final class PipelineKernels {
         for (int i = 0; i < k; i++) {
             TaskOutcome outcome = orchestrator.outcome(ids[i]);
             if (!outcome.succeeded()) {
-                throw new ClusterException(describe(session, i) + ": " + outcome.error());
+                int dead = firstDeadHost(orchestrator, session);
+                throw new ClusterException((dead < 0 || dead == i ? "" : "host " + session.hosts().get(dead)
+                        + " of the pipeline died (" + describe(session, dead) + "); ") + describe(session, i) + ": "
+                        + outcome.error());
             }
             ByteBuffer answer = ByteBuffer.wrap(outcome.result());
             result.putLong(answer.getLong());
@@ -223,6 +226,20 @@ final class PipelineKernels {
                     + session.vocabulary() * Float.BYTES);
         }
         return result.put(logits).array();
+    }
+
+    /**
+     * A stage fails when its host dies, and so does the next one when the hidden state it needs died with the
+     * previous host: the first dead host of the pipeline (or -1) leads the message.
+     */
+    private static int firstDeadHost(Orchestrator orchestrator, PodSession session) {
+        List<Coordinate> live = orchestrator.children();
+        for (int i = 0; i < session.hosts().size(); i++) {
+            if (!live.contains(session.hosts().get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static String describe(PodSession session, int stage) {

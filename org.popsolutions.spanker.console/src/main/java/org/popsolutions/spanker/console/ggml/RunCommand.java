@@ -10,10 +10,12 @@ import java.util.Locale;
 import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.cluster.HostPipelines;
 import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
@@ -58,6 +60,11 @@ public final class RunCommand extends AbstractConsoleCommand {
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CardProvider cardProvider;
 
+    /** The cluster bundle's pipelines across hosts, for {@code --hosts}. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile HostPipelines hostPipelines;
+
     public RunCommand() {
         super("run", "generate tokens with a model split over the cards as the active strategy plans it; plan,"
                 + " prediction and measurement side by side",
@@ -71,7 +78,9 @@ public final class RunCommand extends AbstractConsoleCommand {
                         OptionSpec.value("seed", "S", "sampling seed", "1"),
                         OptionSpec.value("temperature", "T", "0 = greedy", "0"),
                         OptionSpec.value("top-k", "K", "keep the K most likely tokens (0 = all)", "0"),
-                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"))));
+                        OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"),
+                        OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts of the running cluster"
+                                + " (cluster start); --cards is then each host's cards", null))));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -126,6 +135,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         if (prompt.length + Math.max(0L, n - 1L) > context) {
             throw new UsageException(prompt.length + " prompt tokens and " + n + " new ones exceed the context of "
                     + context + " tokens (--context)");
+        }
+        if (arguments.has(HostRuns.OPTION)) {
+            Tokenizer decoder = tokenizer != null ? tokenizer : Tokenizer.of(file);
+            return HostRuns.run(hostPipelines, arguments, modelPath, config, prompt, n, sampler, decoder.eosToken(),
+                    context, decoder::decode);
         }
         Topology cards = ModelRuns.topology(arguments, topology);
         Plan plan = ModelRuns.plan(planner, file, cards, arguments, context);
