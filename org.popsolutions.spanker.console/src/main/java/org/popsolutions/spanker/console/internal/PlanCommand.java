@@ -54,6 +54,14 @@ public final class PlanCommand extends AbstractConsoleCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile PlanSearch search;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.popsolutions.spanker.api.card.CardProvider cardProvider;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.popsolutions.spanker.api.collective.CardCollectives collectives;
+
     /** The cluster bundle's pipelines across hosts, for {@code --hosts}. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -72,6 +80,9 @@ public final class PlanCommand extends AbstractConsoleCommand {
                         OptionSpec.choice("objective", List.of("decode", "prefill"), "what --compare minimises",
                                 "decode"),
                         OptionSpec.value("prompt", "P", "prompt tokens the prefill cost is given for", "128"),
+                        OptionSpec.value("measure", "N", "with --compare: run every plan that fits on the registered"
+                                + " cards (e.g. a paced fleet, --device sails) for N decode tokens, measured beside"
+                                + " the prediction", null),
                         OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts (run --hosts); --cards"
                                 + " is then each host's cards", null)));
     }
@@ -100,7 +111,24 @@ public final class PlanCommand extends AbstractConsoleCommand {
             return report;
         }
         if (arguments.flag("compare")) {
-            return PlanComparisonReport.report(compare(model, target, new PlanOptions(memory, context), arguments));
+            org.popsolutions.spanker.api.plan.PlanComparison comparison = compare(model, target,
+                    new PlanOptions(memory, context), arguments);
+            if (!arguments.has("measure")) {
+                return PlanComparisonReport.report(comparison);
+            }
+            int tokens = arguments.requiredInteger("measure");
+            if (tokens < 1 || tokens > 10_000) {
+                throw new UsageException("option --measure must be within 1..10000 tokens, got " + tokens);
+            }
+            TopologyService service = topology;
+            if (service == null) {
+                throw new UsageException("--measure runs on the registered cards, and none are registered");
+            }
+            return PlanComparisonReport.report(comparison, PlanMeasurements.measure(comparison, file,
+                    service.current(), cardProvider, collectives, tokens, context));
+        }
+        if (arguments.has("measure")) {
+            throw new UsageException("--measure goes with --compare");
         }
         Plan plan = planner.plan(model, target, new PlanOptions(memory, context));
         return report(plan, arguments.flag("tensors"));
