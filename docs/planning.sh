@@ -107,7 +107,12 @@ tokens, rev-A cards (4 GB DDR3L, 2 GB/s DDR, 500 MB/s links, 100 MB/s host link)
 rev-A rates: 2 GB/s weight streaming, 500 MB/s links, 100 MB/s host link), after warm-up tokens; plans with the same
 layout run once. The cards emulate their pace on the host CPU: on this shared 2-core machine the emulators' own
 compute and the other agents' builds come on top of the rev-A pace, so measured times are inflated and their ratio
-to the prediction is not a verdict on the model (the load average is given beside each table).
+to the prediction is not a verdict on the model (the load average is given beside each table). Tensor-parallel plans
+suffer most: all their cards compute at once, and 4 or 8 emulator processes share 2 cores, so they measure the CPU,
+not the pace. The plans of a table run in turn on one fleet, the chosen plan first, while the emulators' code is
+still being compiled: that inflates its time most (TinyLlama on 4 cards: the chosen and tensor-parallel plans differ
+only by the replicated embedding and measured 1.63 s and 624 ms). A quiet machine with a core per card is needed to
+test the ±10 % goal; a "No plan" row is the error the run stopped at.
 
 INTRO
     for model in tinyllama-1.1b llama-7b; do

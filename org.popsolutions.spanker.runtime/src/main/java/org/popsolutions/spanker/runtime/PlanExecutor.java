@@ -480,38 +480,29 @@ public final class PlanExecutor implements AutoCloseable {
         }
         List<Integer> members = placement.cards();
         CardGroup own = members.size() == cards.size() ? null : GroupCards.of(group, members);
-        if (own != null) {
-            List<Slice> data = new ArrayList<>();
-            for (int c : members) {
-                data.add(Slice.of(act[c].partial));
+        List<Integer> taking = new ArrayList<>(members);
+        if (own == null) {
+            taking.clear();
+            for (int c = 0; c < cards.size(); c++) {
+                taking.add(c);
             }
-            CollectiveProgram allReduce = collectives.allReduce(own, ReduceOp.SUM, options.algorithm(), data);
-            allocated.addAll(allReduce.scratch());
-            lastAlgorithm = allReduce.algorithm();
-            collectivesPerToken++;
-            for (int i = 0; i < members.size(); i++) {
-                int c = members.get(i);
-                ops.get(c).addAll(allReduce.opsPerCard().get(i));
-                Slice hidden = Slice.of(act[c].hidden);
-                ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
-            }
-            return;
         }
         List<Slice> data = new ArrayList<>();
-        for (int c = 0; c < cards.size(); c++) {
-            if (!placement.cards().contains(c)) {
+        for (int c : taking) {
+            if (!members.contains(c)) {
                 ops.get(c).add(new Op.Copy(Slice.of(act[c].zeros), Slice.of(act[c].partial)));
             }
             data.add(Slice.of(act[c].partial));
         }
-        CollectiveProgram allReduce = collectives.allReduce(group, ReduceOp.SUM, options.algorithm(), data);
+        CollectiveProgram allReduce = collectives.allReduce(own != null ? own : group, ReduceOp.SUM,
+                options.algorithm(), data);
         allocated.addAll(allReduce.scratch());
         lastAlgorithm = allReduce.algorithm();
         collectivesPerToken++;
-        for (int c = 0; c < cards.size(); c++) {
-            ops.get(c).addAll(allReduce.opsPerCard().get(c));
+        for (int i = 0; i < taking.size(); i++) {
+            ops.get(taking.get(i)).addAll(allReduce.opsPerCard().get(i));
         }
-        for (int c : placement.cards()) {
+        for (int c : members) {
             Slice hidden = Slice.of(act[c].hidden);
             ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
         }

@@ -324,4 +324,19 @@ class PlanExecutorTest {
                                 null, 1)), null, new PlanExecutor.Options(DotMode.GGML, 1, 32,
                                         CollectiveAlgorithm.AUTO), middle));
     }
+
+    @Test
+    void twoTensorParallelStagesOfFourOnAnEightCardRingAgreeWithOneCard() {
+        ModelSynth.Preset eight = new ModelSynth.Preset("eight", 256, 2, 8, 8, 512, 300, 32, false);
+        GgufFile file = synth(eight, GgmlType.Q8_0);
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        Run one = run(file, ManualPlans.singleCard(shape, 32), DotMode.GGML);
+        List<Integer> all = List.of(0, 1, 2, 3, 4, 5, 6, 7);
+        for (CollectiveAlgorithm a : List.of(CollectiveAlgorithm.AUTO, CollectiveAlgorithm.DIRECT,
+                CollectiveAlgorithm.RING)) {
+            Plan hybrid = ManualPlans.build(shape, 8, TopologyKind.RING, new int[][] {{0, 1, 2, 3}, {4, 5, 6, 7}}, 0,
+                    all, 32);
+            assertClose(one, run(file, hybrid, DotMode.GGML, a), DotMode.GGML, "TP4 | TP4 on 8 cards, " + a);
+        }
+    }
 }
