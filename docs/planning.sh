@@ -5,25 +5,39 @@
 #
 #   docs/planning.sh            (from anywhere; ./spanker builds the project on its first run)
 #
-# The models are shapes only (model-synth --shapes-only: zero weights, a sparse file), which is all planning reads.
+# The models are shapes only (model-synth --shapes-only: zero weights, a sparse file), which is all planning reads
+# and all a timing needs. Measured columns: for each card count a paced fleet of emulated cards (fleet start, rev-A
+# rates) runs every plan that fits (plan --compare --measure N --device sails); MEASURE="" skips them,
+# MEASURE_MODELS limits them to some models, TOKENS sets N (default 4).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 spanker=$root/spanker
 out=$root/docs/planning.md
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+fleet_started=
+trap 'rm -rf "$work"; if [[ -n $fleet_started ]]; then "$spanker" fleet stop >/dev/null 2>&1 || true; fi' EXIT
 context=2048
 prompt=128
+measure=${MEASURE-yes}
+measure_models=${MEASURE_MODELS-tinyllama-1.1b llama-7b}
+tokens=${TOKENS-4}
+load() { awk '{ print $1 }' /proc/loadavg; }
 
 "$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --shapes-only --out "$work/tinyllama-1.1b.gguf" >/dev/null
 "$spanker" model-synth --preset llama-7b --type q4_0 --shapes-only --out "$work/llama-7b.gguf" >/dev/null
 
-# One comparison as a Markdown table; the measured column waits for paced emulated cards (issue #9).
+# One comparison as a Markdown table, measured on the running fleet when $4 is "yes".
 comparison() {
-    local model=$1 cards=$2 objective=$3 text status=0
-    text=$("$spanker" plan --model "$work/$model.gguf" --cards "$cards" --context "$context" --compare \
-        --objective "$objective" --prompt "$prompt" --no-format 2>&1) || status=$?
+    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before
+    before=$(load)
+    if [[ $measured == yes ]]; then
+        text=$("$spanker" plan --model "$work/$model.gguf" --device sails --context "$context" --compare \
+            --objective "$objective" --prompt "$prompt" --measure "$tokens" --no-format 2>&1) || status=$?
+    else
+        text=$("$spanker" plan --model "$work/$model.gguf" --cards "$cards" --context "$context" --compare \
+            --objective "$objective" --prompt "$prompt" --no-format 2>&1) || status=$?
+    fi
     echo "#### $model, $cards cards, optimised for $objective"
     echo
     if [[ $status -ne 0 ]]; then
@@ -31,10 +45,15 @@ comparison() {
         echo
         return
     fi
-    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | measured |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    awk -F'\t' 'NF == 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | pending (#9) |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' <<<"$text"
+    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | decode s/token (measured) | measured / predicted |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' 'NF == 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | not measured | - |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }
+        NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
     echo
+    if [[ $measured == yes ]]; then
+        echo "Measured on $cards paced emulated cards ($tokens decode tokens per plan after warm-up), load average $before before and $(load) after."
+        echo
+    fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
     grep -E '^note: ' <<<"$text" | sed 's/^note: /- /'
     echo
@@ -84,17 +103,33 @@ Columns compute, links (β and γ), latency (α) and host split the objective's 
 the largest. Models: shapes of TinyLlama-1.1B and Llama-2-7B (`model-synth --shapes-only`), Q4_0, context 2048
 tokens, rev-A cards (4 GB DDR3L, 2 GB/s DDR, 500 MB/s links, 100 MB/s host link), cabled as a ring.
 
-**Measured: pending.** Running each plan on paced emulated cards (rev-A rates) needs the card emulators of issue #9;
-the measured column is filled in when they exist.
+**Measured**: each plan that fits decodes a few tokens on a paced fleet of emulated cards (one process per card,
+rev-A rates: 2 GB/s weight streaming, 500 MB/s links, 100 MB/s host link), after warm-up tokens; plans with the same
+layout run once. The cards emulate their pace on the host CPU: on this shared 2-core machine the emulators' own
+compute and the other agents' builds come on top of the rev-A pace, so measured times are inflated and their ratio
+to the prediction is not a verdict on the model (the load average is given beside each table). Tensor-parallel plans
+suffer most: all their cards compute at once, and 4 or 8 emulator processes share 2 cores, so they measure the CPU,
+not the pace. The plans of a table run in turn on one fleet, the chosen plan first, while the emulators' code is
+still being compiled: that inflates its time most (TinyLlama on 4 cards: the chosen and tensor-parallel plans differ
+only by the replicated embedding and measured 1.63 s and 624 ms). A quiet machine with a core per card is needed to
+test the ±10 % goal; a "No plan" row is the error the run stopped at.
 
 INTRO
     for model in tinyllama-1.1b llama-7b; do
         echo "## $model"
         echo
         for cards in 2 4 8; do
+            measured=no
+            if [[ -n $measure && " $measure_models " == *" $model "* ]]; then
+                "$spanker" fleet start --cards "$cards" >/dev/null && measured=yes && fleet_started=yes
+            fi
             for objective in decode prefill; do
-                comparison "$model" "$cards" "$objective"
+                comparison "$model" "$cards" "$objective" "$measured"
             done
+            if [[ $measured == yes ]]; then
+                "$spanker" fleet stop >/dev/null
+                fleet_started=
+            fi
         done
     done
 } >"$out.tmp"

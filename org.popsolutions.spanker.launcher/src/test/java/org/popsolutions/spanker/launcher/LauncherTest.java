@@ -59,6 +59,22 @@ class LauncherTest {
             assertTrue(topology.out().contains("\"count\":1"), topology.out());
             Outcome status = run("cluster", "status", "--json");
             assertTrue(status.out().contains("\"L3\":{\"live\":1,\"suspect\":0,\"dead\":0}"), status.out());
+            // run --hosts: the model's stage on the host's own process, the same tokens as one card here
+            String model = home.resolve("tiny-q4_0.gguf").toString();
+            Outcome synth = run("model-synth", "--preset", "tiny", "--type", "q4_0", "--out", model);
+            assertEquals(ExitStatus.OK, synth.status(), synth.err());
+            Outcome hosts = run("run", "--model", model, "--hosts", "1", "--n", "6", "--json");
+            assertEquals(ExitStatus.OK, hosts.status(), hosts.err());
+            Outcome one = run("run", "--model", model, "--cards", "1", "--n", "6", "--json");
+            assertEquals(ExitStatus.OK, one.status(), one.err());
+            assertEquals(tokensOf(one.out()), tokensOf(hosts.out()), hosts.out());
+            assertTrue(hosts.out().contains("\"host\":\"L3(0,0,0,0)\""), hosts.out());
+            Outcome tooMany = run("run", "--model", model, "--hosts", "2", "--n", "2");
+            assertEquals(ExitStatus.DOMAIN_ERROR, tooMany.status());
+            assertTrue(tooMany.err().contains("--hosts 2 needs 2 live L3 hosts in one pod"), tooMany.err());
+            Outcome plan = run("plan", "--model", model, "--hosts", "4", "--cards", "2", "--json");
+            assertEquals(ExitStatus.OK, plan.status(), plan.err());
+            assertTrue(plan.out().contains("\"handOffsPerToken\":3"), plan.out());
         } finally {
             Outcome stopped = run("cluster", "stop", "--json");
             if (before == null) {
@@ -68,6 +84,13 @@ class LauncherTest {
             }
             assertTrue(stopped.out().contains("\"stopped\":true"), stopped.out() + stopped.err());
         }
+    }
+
+    /** The "tokens" array of a run's JSON. */
+    private static String tokensOf(String json) {
+        int at = json.indexOf("\"tokens\":[");
+        assertTrue(at >= 0, json);
+        return json.substring(at, json.indexOf(']', at) + 1);
     }
 
     @Test

@@ -30,6 +30,7 @@ import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.TensorPlacement;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -81,10 +82,30 @@ public final class PlanExecutor implements AutoCloseable {
             long collectiveBytes, long handOffNanos, int handOffs, long handOffBytes) {
     }
 
+    /**
+     * The part of the model an executor runs: blocks [firstLayer, endLayer), with the token embedding when it is the
+     * first stage and the output head when it is the last. A stage without the embedding takes the hidden state in
+     * (a host-link write to the plan's first card), one without the head gives it back (a host-link read from its
+     * first output card): one host's share of a pipeline across hosts. {@link #whole} is the whole model.
+     */
+    public record Stage(int firstLayer, int endLayer, boolean embeds, boolean emitsLogits) {
+        public Stage {
+            if (firstLayer < 0 || endLayer <= firstLayer) {
+                throw new IllegalArgumentException("a stage needs blocks firstLayer < endLayer, got " + firstLayer
+                        + ".." + endLayer);
+            }
+        }
+
+        public static Stage whole(int layers) {
+            return new Stage(0, layers, true, true);
+        }
+    }
+
     private static final int STEP_BYTES = 8;
 
     private final LlamaConfig config;
     private final Plan plan;
+    private final Stage stage;
     private final Options options;
     private final CardGroup group;
     private final List<SailCard> cards;
@@ -98,6 +119,11 @@ public final class PlanExecutor implements AutoCloseable {
     private final List<Output> outputs = new ArrayList<>();
     /** The normalized hidden state entering the output head, read back from the first output card to be checked. */
     private HeadInput headInput;
+    /** A stage without the embedding: where the host writes the incoming hidden state. */
+    private CardBuffer entry;
+    /** A stage without the head: where the host reads the outgoing hidden state. */
+    private CardBuffer exit;
+    private ByteBuffer hiddenBytes;
     private final long[] busyBase;
     private CollectiveAlgorithm lastAlgorithm;
     /** Each card's decode ops and the buffers holding one token's values: what prompt processing rewrites. */
@@ -157,7 +183,20 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** On cards already open; the executor closes them when it closes. */
     public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options) {
+        this(file, plan, group, collectives, options, null);
+    }
+
+    /**
+     * One stage of a pipeline on cards already open: {@code plan} places exactly the stage's blocks (its first card
+     * receives the hidden state or embeds the token, its first output card gives the hidden state back or the
+     * output cards compute the logits). Run it with {@link #forwardStage}.
+     *
+     * @param stage null for the whole model
+     */
+    public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
+            Stage stage) {
         this.config = LlamaConfig.of(file);
+        this.stage = stage == null ? Stage.whole(config.layers()) : stage;
         this.plan = plan;
         this.options = options;
         this.group = group;
@@ -172,7 +211,7 @@ public final class PlanExecutor implements AutoCloseable {
             if (plan.cards() != n) {
                 throw new TopologyMismatchException(plan.cards(), n);
             }
-            LlamaShards.validate(plan, config);
+            LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
             try (Loader loader = new Loader(file)) {
                 build(file, loader, collectives);
             }
@@ -188,6 +227,10 @@ public final class PlanExecutor implements AutoCloseable {
 
     public Plan plan() {
         return plan;
+    }
+
+    public Stage stage() {
+        return stage;
     }
 
     /** Tokens the KV caches hold. */
@@ -296,13 +339,22 @@ public final class PlanExecutor implements AutoCloseable {
         for (int c = 0; c < n; c++) {
             ops.add(new ArrayList<>());
         }
-        Slice position = null;
         int first = plan.firstCard();
         Weights embedding = Weights.of(file, "token_embd.weight");
-        Slice table = place(first, embedding, loader);
-        ops.get(first).add(new Op.EmbeddingRow(embedding.type.id(), table, e, new Slice(step[first].handle(), 0, 4),
-                Slice.of(act[first].hidden)));
         List<Integer> holders = List.of(first);
+        if (stage.embeds()) {
+            holders = embeddingCards();
+            for (int c : holders) {
+                Slice table = place(c, embedding, loader);
+                ops.get(c).add(new Op.EmbeddingRow(embedding.type.id(), table, e,
+                        new Slice(step[c].handle(), 0, 4), Slice.of(act[c].hidden)));
+            }
+        } else {
+            entry = act[first].hidden;
+        }
+        if (!stage.embeds() || !stage.emitsLogits()) {
+            hiddenBytes = ByteBuffer.allocate((int) floats(e)).order(ByteOrder.LITTLE_ENDIAN);
+        }
         for (LayerPlacement placement : plan.layers()) {
             handOff(holders, placement.cards(), act, ops);
             String p = "blk." + placement.layer() + ".";
@@ -398,6 +450,13 @@ public final class PlanExecutor implements AutoCloseable {
             }
             holders = placement.cards();
         }
+        if (!stage.emitsLogits()) {
+            int last = plan.outputCards().get(0);
+            handOff(holders, List.of(last), act, ops);
+            exit = act[last].hidden;
+            finishPrograms(ops, act);
+            return;
+        }
         handOff(holders, plan.outputCards(), act, ops);
         Weights head = config.tiedOutput() ? embedding : Weights.of(file, "output.weight");
         for (int i = 0; i < plan.outputCards().size(); i++) {
@@ -421,7 +480,29 @@ public final class PlanExecutor implements AutoCloseable {
         ByteBuffer normedBytes = ByteBuffer.allocate((int) floats(e)).order(ByteOrder.LITTLE_ENDIAN);
         headInput = new HeadInput(headCard, act[headCard].normed, normedBytes, normedBytes.asFloatBuffer(),
                 new float[e]);
-        for (int c = 0; c < n; c++) {
+        finishPrograms(ops, act);
+    }
+
+    /**
+     * The cards that hold the token embedding and look the token up themselves: the plan's first card, and every card
+     * the plan replicates {@code token_embd} on (then the first block's cards need no hand-off).
+     */
+    private List<Integer> embeddingCards() {
+        List<Integer> holders = new ArrayList<>(List.of(plan.firstCard()));
+        for (TensorPlacement t : plan.tensors()) {
+            if (t.layer() == -1 && t.tensor().equals("token_embd.weight")) {
+                for (int c : t.cards()) {
+                    if (!holders.contains(c) && c >= 0 && c < cards.size()) {
+                        holders.add(c);
+                    }
+                }
+            }
+        }
+        return holders;
+    }
+
+    private void finishPrograms(List<List<Op>> ops, Activations[] act) {
+        for (int c = 0; c < programs.length; c++) {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
             decodeOps.add(ops.get(c));
             Activations a = act[c];
@@ -436,26 +517,40 @@ public final class PlanExecutor implements AutoCloseable {
         }
     }
 
-    /** The block's partial sums are summed on every card (the cards outside the block add zeros), then added to x. */
+    /**
+     * The block's partial sums are summed over the block's cards and added to x. When the block's cards are cabled
+     * as a group of their own (neighbours on the ring, or any cards of a mesh), the allreduce runs on them only;
+     * otherwise over every card, the cards outside the block adding zeros.
+     */
     private void join(LayerPlacement placement, Activations[] act, List<List<Op>> ops, CardCollectives collectives) {
         if (collectives == null) {
             throw new InvalidConfigurationException("a tensor-parallel block needs card collectives; none is set");
         }
+        List<Integer> members = placement.cards();
+        CardGroup own = members.size() == cards.size() ? null : GroupCards.of(group, members);
+        List<Integer> taking = new ArrayList<>(members);
+        if (own == null) {
+            taking.clear();
+            for (int c = 0; c < cards.size(); c++) {
+                taking.add(c);
+            }
+        }
         List<Slice> data = new ArrayList<>();
-        for (int c = 0; c < cards.size(); c++) {
-            if (!placement.cards().contains(c)) {
+        for (int c : taking) {
+            if (!members.contains(c)) {
                 ops.get(c).add(new Op.Copy(Slice.of(act[c].zeros), Slice.of(act[c].partial)));
             }
             data.add(Slice.of(act[c].partial));
         }
-        CollectiveProgram allReduce = collectives.allReduce(group, ReduceOp.SUM, options.algorithm(), data);
+        CollectiveProgram allReduce = collectives.allReduce(own != null ? own : group, ReduceOp.SUM,
+                options.algorithm(), data);
         allocated.addAll(allReduce.scratch());
         lastAlgorithm = allReduce.algorithm();
         collectivesPerToken++;
-        for (int c = 0; c < cards.size(); c++) {
-            ops.get(c).addAll(allReduce.opsPerCard().get(c));
+        for (int i = 0; i < taking.size(); i++) {
+            ops.get(taking.get(i)).addAll(allReduce.opsPerCard().get(i));
         }
-        for (int c : placement.cards()) {
+        for (int c : members) {
             Slice hidden = Slice.of(act[c].hidden);
             ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
         }
@@ -500,6 +595,20 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** As {@link #forward(int, int)}, into {@code logits} (vocabulary long): nothing allocated per token. */
     public void forward(int token, int position, float[] logits) {
+        if (!stage.embeds() || !stage.emitsLogits()) {
+            throw new IllegalStateException("this executor runs blocks " + stage.firstLayer() + ".."
+                    + (stage.endLayer() - 1) + " as one stage of a pipeline; use forwardStage");
+        }
+        forwardStage(token, position, null, logits);
+    }
+
+    /**
+     * Runs this executor's stage for {@code token} at {@code position}: a stage with the embedding reads the token
+     * (and ignores {@code hiddenIn}), one without it takes {@code hiddenIn} (the embedding width); a stage with the
+     * head writes the logits into {@code out} (vocabulary long), one without it the hidden state after its last
+     * block (the embedding width). Non-finite values coming out are an error naming the position.
+     */
+    public void forwardStage(int token, int position, float[] hiddenIn, float[] out) {
         if (token < 0 || token >= config.vocabulary()) {
             throw new BadDimsException("token id " + token + " is outside the vocabulary 0.." + (config.vocabulary() - 1));
         }
@@ -507,7 +616,21 @@ public final class PlanExecutor implements AutoCloseable {
             throw new BadDimsException("position " + position + " is outside the context 0.."
                     + (options.contextLength() - 1) + " the KV caches were sized for");
         }
+        int expected = stage.emitsLogits() ? config.vocabulary() : config.embedding();
+        if (out.length != expected) {
+            throw new BadDimsException("the output array holds " + out.length + " values; this stage gives "
+                    + expected);
+        }
+        if (!stage.embeds() && (hiddenIn == null || hiddenIn.length != config.embedding())) {
+            throw new BadDimsException("this stage takes a hidden state of " + config.embedding() + " values, got "
+                    + (hiddenIn == null ? "none" : hiddenIn.length));
+        }
         long start = System.nanoTime();
+        if (entry != null) {
+            hiddenBytes.clear();
+            hiddenBytes.asFloatBuffer().put(hiddenIn);
+            cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
+        }
         stepBytes.clear();
         stepBytes.putInt(0, token).putInt(4, position);
         running.clear();
@@ -518,16 +641,26 @@ public final class PlanExecutor implements AutoCloseable {
             }
         }
         awaitAll();
+        if (exit != null) {
+            hiddenBytes.clear();
+            cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
+            hiddenBytes.clear();
+            hiddenBytes.asFloatBuffer().get(out);
+            tokens++;
+            wallNanos += System.nanoTime() - start;
+            NonFiniteValues.inHiddenState(out, position);
+            return;
+        }
         checkHeadInput(position);
-        for (Output out : outputs) {
-            out.bytes.clear();
-            cards.get(out.card).read(out.logits, 0, out.bytes);
-            out.floats.clear();
-            out.floats.get(logits, out.firstRow, out.floats.remaining());
+        for (Output o : outputs) {
+            o.bytes.clear();
+            cards.get(o.card).read(o.logits, 0, o.bytes);
+            o.floats.clear();
+            o.floats.get(out, o.firstRow, o.floats.remaining());
         }
         tokens++;
         wallNanos += System.nanoTime() - start;
-        NonFiniteValues.inLogits(logits, position);
+        NonFiniteValues.inLogits(out, position);
     }
 
     /**

@@ -1,6 +1,6 @@
 /** The plan executor: a plan's shards placed on cards, decode run through the card runtime SPI. */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.popsolutions.spanker.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -134,4 +134,75 @@ class OneRoadTest {
         assertEquals(1, e.card());
         assertTrue(e.getMessage().startsWith("card 1 cannot hold"), e.getMessage());
     }
+
+    @Test
+    void aTensorParallelGroupsAllReduceRunsOnItsOwnCardsOnly() {
+        GgufFile file = golden();
+        LlamaConfig config = LlamaConfig.of(file);
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        // every block tensor-parallel over cards 1 and 2 of a 4-card ring; the embedding and the head on card 1
+        Plan plan = ManualPlans.build(shape, 4, TopologyKind.RING, new int[][] {{1, 2}, {1, 2}}, 1, List.of(1), 64);
+        RecordingCards recording = new RecordingCards(TestSupport.cards());
+        float[] logits;
+        try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 4),
+                recording, COLLECTIVES, new PlanExecutor.Options(DotMode.GGML, 1, 64, CollectiveAlgorithm.RING))) {
+            recording.reset();
+            logits = executor.forward(1, 0);
+        }
+        for (int c : new int[] {0, 3}) {
+            assertEquals(List.of(), recording.recorders.get(c).opsRun, "card " + c + " is outside the group");
+            assertEquals(0, recording.recorders.get(c).writes, "card " + c + " gets nothing per token");
+        }
+        // the hidden state handed from card 1 to card 2 once, then per block two ring allreduces of 2 cards:
+        // 2(p-1) = 2 steps of p = 2 sends each
+        assertEquals(1 + (long) config.layers() * 2 * 2 * 2, recording.sends());
+        try (PlanExecutor one = Llamas.singleCard(TestSupport.cards(), file, DotMode.GGML, 1)) {
+            float[] expected = one.forward(1, 0);
+            double scale = 0;
+            double diff = 0;
+            for (int i = 0; i < expected.length; i++) {
+                scale = Math.max(scale, Math.abs(expected[i]));
+                diff = Math.max(diff, Math.abs(expected[i] - logits[i]));
+            }
+            assertTrue(diff / scale <= PlanExecutorTest.tolerance(DotMode.GGML), diff / scale + " relative");
+        }
+    }
+
+    @Test
+    void anEmbeddingThePlanReplicatesIsLookedUpOnEachOfItsCards() {
+        GgufFile file = golden();
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        Plan tp = ManualPlans.tensorParallel(shape, 2, 64);
+        List<org.popsolutions.spanker.api.plan.TensorPlacement> tensors = new java.util.ArrayList<>();
+        for (org.popsolutions.spanker.api.plan.TensorPlacement t : tp.tensors()) {
+            tensors.add(!t.tensor().equals("token_embd.weight") ? t
+                    : new org.popsolutions.spanker.api.plan.TensorPlacement(t.tensor(), -1,
+                            org.popsolutions.spanker.api.strategy.Strategy.REPLICATE, "whole", List.of(0, 1),
+                            List.of(t.bytesPerCard().get(0), t.bytesPerCard().get(0))));
+        }
+        Plan replicated = new Plan(tp.strategy(), tp.model(), tp.cards(), tp.cabling(), tp.layers(), tensors,
+                tp.cardLoads(), 0, tp.outputCards(), 0, 0, 0, 0, List.of("embedding on both cards"));
+        float[][] logits = new float[2][];
+        long[] sends = new long[2];
+        long[] lookups = new long[2];
+        long[] held = new long[2];
+        Plan[] plans = {tp, replicated};
+        for (int i = 0; i < 2; i++) {
+            RecordingCards recording = new RecordingCards(TestSupport.cards());
+            try (PlanExecutor executor = new PlanExecutor(file, plans[i], TestSupport.topology(TopologyKind.RING, 2),
+                    recording, COLLECTIVES, new PlanExecutor.Options(DotMode.GGML, 1, 64, CollectiveAlgorithm.RING))) {
+                held[i] = executor.weightBytesPerCard()[1];
+                recording.reset();
+                logits[i] = executor.forward(7, 0);
+                sends[i] = recording.sends();
+                lookups[i] = recording.ops(Op.EmbeddingRow.class);
+            }
+        }
+        assertArrayEquals(logits[0], logits[1], "the same hidden state either way");
+        assertEquals(1, lookups[0]);
+        assertEquals(2, lookups[1], "each card of the first group looks the token up");
+        assertEquals(sends[0] - 1, sends[1], "no hand-off of the embedded token");
+        assertEquals(shape.tensor("token_embd.weight").orElseThrow().bytes(), held[1] - held[0],
+                "card 1 holds the table too");
+    }
 }

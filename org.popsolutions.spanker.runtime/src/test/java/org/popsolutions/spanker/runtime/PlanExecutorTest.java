@@ -250,4 +250,93 @@ class PlanExecutorTest {
             }
         }
     }
+
+    /** The model cut into pipeline stages, each on cards of its own, the hidden state handed over by the host. */
+    static Run runStages(GgufFile file, int[] ends, int cardsPerStage, DotMode mode) {
+        LlamaConfig c = LlamaConfig.of(file);
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        List<PlanExecutor> stages = new ArrayList<>();
+        try {
+            int first = 0;
+            for (int i = 0; i < ends.length; i++) {
+                PlanExecutor.Stage stage = new PlanExecutor.Stage(first, ends[i], i == 0, i == ends.length - 1);
+                Plan plan = ManualPlans.stage(shape, cardsPerStage, first, ends[i], stage.embeds(),
+                        stage.emitsLogits(), 32);
+                stages.add(new PlanExecutor(file, plan, TestSupport.cards().open(
+                        new org.popsolutions.spanker.api.card.CardGroupSpec(TestSupport.topology(TopologyKind.RING,
+                                cardsPerStage), null, 1)), engine, new PlanExecutor.Options(mode, 1, 32,
+                                        CollectiveAlgorithm.AUTO), stage));
+                first = ends[i];
+            }
+            int positions = PROMPT.length + NEW_TOKENS - 1;
+            float[][] logits = new float[positions][];
+            List<Integer> tokens = new ArrayList<>();
+            int token = PROMPT[0];
+            for (int pos = 0; pos < positions; pos++) {
+                float[] hidden = null;
+                for (int i = 0; i < stages.size(); i++) {
+                    float[] out = new float[i == stages.size() - 1 ? c.vocabulary() : c.embedding()];
+                    stages.get(i).forwardStage(token, pos, hidden, out);
+                    hidden = out;
+                }
+                logits[pos] = hidden;
+                if (pos + 1 >= PROMPT.length) {
+                    tokens.add(Sampler.greedy().sample(hidden));
+                }
+                token = pos + 1 < PROMPT.length ? PROMPT[pos + 1] : tokens.get(tokens.size() - 1);
+            }
+            long[] weights = stages.stream().flatMapToLong(s -> Arrays.stream(s.weightBytesPerCard())).toArray();
+            return new Run(Arrays.copyOf(logits, PROMPT.length), tokens.subList(0, NEW_TOKENS), weights);
+        } finally {
+            stages.forEach(PlanExecutor::close);
+        }
+    }
+
+    @Test
+    void aModelCutIntoStagesOnSeparateCardsGivesTheSameTokensAsOneCard() {
+        ModelSynth.Preset small = new ModelSynth.Preset("staged", 256, 4, 8, 4, 512, 600, 32, false);
+        GgufFile file = synth(small, GgmlType.Q8_0);
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        for (DotMode mode : DotMode.values()) {
+            Run one = run(file, ManualPlans.singleCard(shape, 32), mode);
+            Run three = runStages(file, new int[] {1, 3, 4}, 1, mode);
+            assertSameBits(one, three, mode + ": 3 stages of one card");
+            assertEquals(shape.totalBytes(), Arrays.stream(three.weightBytes).sum(), "the stages hold the model once");
+            assertClose(one, runStages(file, new int[] {2, 4}, 2, mode), mode, mode + ": 2 stages of TP 2");
+        }
+        PlanExecutor.Stage middle = new PlanExecutor.Stage(1, 3, false, false);
+        try (PlanExecutor stage = new PlanExecutor(file, ManualPlans.stage(shape, 1, 1, 3, false, false, 32),
+                TestSupport.cards().open(new org.popsolutions.spanker.api.card.CardGroupSpec(
+                        TestSupport.topology(TopologyKind.RING, 1), null, 1)), null,
+                new PlanExecutor.Options(DotMode.GGML, 1, 32, CollectiveAlgorithm.AUTO), middle)) {
+            assertThrows(IllegalStateException.class, () -> stage.forward(1, 0));
+            assertThrows(org.popsolutions.spanker.api.BadDimsException.class,
+                    () -> stage.forwardStage(1, 0, null, new float[256]));
+            float[] nan = new float[256];
+            nan[7] = Float.NaN;
+            assertThrows(org.popsolutions.spanker.api.InvalidModelException.class,
+                    () -> stage.forwardStage(1, 0, nan, new float[256]));
+        }
+        // a stage plan whose blocks are not the stage's is refused
+        assertThrows(InvalidConfigurationException.class, () -> new PlanExecutor(file,
+                ManualPlans.stage(shape, 1, 0, 2, true, false, 32), TestSupport.cards().open(
+                        new org.popsolutions.spanker.api.card.CardGroupSpec(TestSupport.topology(TopologyKind.RING, 1),
+                                null, 1)), null, new PlanExecutor.Options(DotMode.GGML, 1, 32,
+                                        CollectiveAlgorithm.AUTO), middle));
+    }
+
+    @Test
+    void twoTensorParallelStagesOfFourOnAnEightCardRingAgreeWithOneCard() {
+        ModelSynth.Preset eight = new ModelSynth.Preset("eight", 256, 2, 8, 8, 512, 300, 32, false);
+        GgufFile file = synth(eight, GgmlType.Q8_0);
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        Run one = run(file, ManualPlans.singleCard(shape, 32), DotMode.GGML);
+        List<Integer> all = List.of(0, 1, 2, 3, 4, 5, 6, 7);
+        for (CollectiveAlgorithm a : List.of(CollectiveAlgorithm.AUTO, CollectiveAlgorithm.DIRECT,
+                CollectiveAlgorithm.RING)) {
+            Plan hybrid = ManualPlans.build(shape, 8, TopologyKind.RING, new int[][] {{0, 1, 2, 3}, {4, 5, 6, 7}}, 0,
+                    all, 32);
+            assertClose(one, run(file, hybrid, DotMode.GGML, a), DotMode.GGML, "TP4 | TP4 on 8 cards, " + a);
+        }
+    }
 }

@@ -76,6 +76,30 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Puts a tensor's bytes on the node (REG_DATA) and waits for its acknowledgement; a task called next may read it
+     * as an INPUT held by that node.
+     */
+    public void store(long handle, byte[] bytes, Duration timeout) {
+        send(new Message.RegData(handle, 0, bytes));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            if (receive(deadline, "storing tensor " + handle, timeout) instanceof Message.TensorData data
+                    && data.requestId() == 0 && data.handle() == handle) {
+                if (data.status() != Status.OK) {
+                    throw new ClusterException(node + " did not store tensor " + handle + " (status "
+                            + data.status() + ")");
+                }
+                return;
+            }
+        }
+    }
+
+    /** Lets the node drop tensors it holds for this program (TENSOR_FREE); nothing is answered. */
+    public void free(long... handles) {
+        send(new Message.TensorFree(handles));
+    }
+
     /** A HEARTBEAT round trip: the node's answer, or an exception. */
     public Message.Heartbeat ping(Duration timeout) {
         send(new Message.Heartbeat(Address.USER, 0, System.currentTimeMillis(), "", ""));

@@ -36,6 +36,12 @@ import org.popsolutions.spanker.cluster.node.Longs;
 public final class ClusterControl {
     static final String NODE_MAIN = "org.popsolutions.spanker.cluster.node.NodeMain";
     private static final Duration CONNECT = Duration.ofSeconds(3);
+    /**
+     * A pipeline stage computes with the ggml kernels: the Vector API ones when this JVM has the incubator module
+     * (as the launcher does), so a host computes with the same kernels, and gets the same bits, as one card here.
+     */
+    private static final String VECTOR_MODULES = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            ? "java.se,jdk.incubator.vector" : "java.se";
 
     private final StateFile stateFile;
 
@@ -70,16 +76,22 @@ public final class ClusterControl {
             String classpath = NodeClasspath.resolve();
             String java = ProcessHandle.current().info().command().orElse("java");
             int nodesPerProcess = (layout.nodeCount() + processes - 1) / processes;
-            // Each Hazelcast member needs ~40 MiB; nodes add their buffers and threads.
-            int heapMiB = Math.min(1024, 96 + nodesPerProcess * 4);
+            // Each Hazelcast member needs ~40 MiB; nodes add their buffers and threads, and a host running a
+            // pipeline stage holds its cards' weights and KV caches (mock cards live in the heap).
+            int heapMiB = Math.min(1024, Math.max(512, 96 + nodesPerProcess * 4));
+            // Processes packed with many nodes (the 1024-host layouts) start on the quick compiler alone, which
+            // saves the 2 cores most of the JIT work; small clusters keep C2, which the pipeline stages' Vector API
+            // kernels need (under C1 they run boxed, many times slower).
+            String jit = nodesPerProcess > 8 ? "-XX:TieredStopAtLevel=1" : "-XX:+TieredCompilation";
             for (int index = 0; index < processes; index++) {
                 List<String> command = new ArrayList<>(List.of(java, "-Xmx" + heapMiB + "m", "-Xss512k",
-                        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true",
+                        "-XX:+UseSerialGC", jit, "-Djava.net.preferIPv4Stack=true",
                         // What Hazelcast asks for to use its fast paths instead of warning at startup.
-                        "--add-modules", "java.se", "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
+                        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED",
                         "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens",
                         "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                         "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+                        "--add-modules", VECTOR_MODULES,
                         "-cp", classpath, NODE_MAIN, "--cluster", name, "--layout", layout.toString(),
                         "--process", Integer.toString(index), "--processes", Integer.toString(processes),
                         "--ports", join(ports), "--dir", directory.toString()));

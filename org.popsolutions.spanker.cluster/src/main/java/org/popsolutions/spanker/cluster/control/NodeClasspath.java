@@ -23,6 +23,9 @@ import org.popsolutions.spanker.api.cluster.ClusterTask;
  */
 final class NodeClasspath {
     private static final String HAZELCAST = "com.hazelcast";
+    private static final List<String> PIPELINE_BUNDLES = List.of("org.popsolutions.spanker.runtime",
+            "org.popsolutions.spanker.model.llama", "org.popsolutions.spanker.ggml",
+            "org.popsolutions.spanker.device.mock", "org.popsolutions.spanker.scheduler");
 
     private NodeClasspath() {
     }
@@ -57,6 +60,15 @@ final class NodeClasspath {
                         + beside + "; the node processes need it (in Karaf: feature:install spanker-cluster)");
             }
             jars.add(beside);
+        }
+        // What the pipeline kernels run a model with (PipelineKernels); without them a node simply lacks those kernels.
+        for (String name : PIPELINE_BUNDLES) {
+            for (Bundle bundle : context.getBundles()) {
+                if (name.equals(bundle.getSymbolicName())) {
+                    jars.add(jarOf(bundle));
+                    break;
+                }
+            }
         }
         try {
             jars.add(codeSource(context.getBundle(0).loadClass("org.apache.felix.framework.Felix")));

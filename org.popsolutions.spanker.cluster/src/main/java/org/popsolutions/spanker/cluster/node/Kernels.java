@@ -32,6 +32,26 @@ final class Kernels {
         services.register(READ, context -> context.input(0));
         services.register(IDENTITY, context -> identity(context, layout));
         Programs.registerAll(services, layout);
+        if (pipelineClassesPresent()) {
+            PipelineKernels.registerAll(services);
+        }
+    }
+
+    /**
+     * The pipeline kernels run the model with the runtime, the mock cards and the scheduler's collectives: their jars
+     * are on a node's class path when the process that started the cluster had them (NodeClasspath).
+     */
+    private static boolean pipelineClassesPresent() {
+        try {
+            for (String type : new String[] {"org.popsolutions.spanker.runtime.PlanExecutor",
+                "org.popsolutions.spanker.device.mock.MockCardProvider",
+                "org.popsolutions.spanker.scheduler.collective.ScheduledCollectives"}) {
+                Class.forName(type, false, Kernels.class.getClassLoader());
+            }
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** INPUT x, INPUT y, OUTPUT z: z[i] = x[i] op y[i]. */

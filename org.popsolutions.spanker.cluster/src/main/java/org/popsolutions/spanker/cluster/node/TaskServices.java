@@ -32,7 +32,7 @@ import org.popsolutions.spanker.api.cluster.ClusterTask;
  * this process can ship it further down.
  */
 public final class TaskServices implements AutoCloseable {
-    private static final String API_PACKAGE = "org.popsolutions.spanker.api.cluster;version=1.0.0";
+    private static final String API_PACKAGE = "org.popsolutions.spanker.api.cluster;version=1.1.0";
 
     private final Framework framework;
     private final Path storage;

@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.cluster.HostPipelines;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
@@ -72,6 +73,11 @@ public final class RunCommand extends AbstractConsoleCommand {
     /** Where generated text goes as it comes (people's output only; {@code --json} prints one document at the end). */
     volatile PrintStream tokensOut;
 
+    /** The cluster bundle's pipelines across hosts, for {@code --hosts}. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile HostPipelines hostPipelines;
+
     public RunCommand() {
         super("run", "generate tokens with a model split over the cards as the active strategy plans it; plan,"
                 + " prediction and measurement side by side",
@@ -88,7 +94,9 @@ public final class RunCommand extends AbstractConsoleCommand {
                         OptionSpec.value("top-p", "P", "keep the most likely tokens up to probability P", "1"),
                         OptionSpec.value("plot", "FILE.svg", "draw each token's time, measured against predicted"
                                 + " (SVG)", null),
-                        MeanSd.OPTION)));
+                        MeanSd.OPTION,
+                        OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts of the running cluster"
+                                + " (cluster start); --cards is then each host's cards", null))));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -139,8 +147,10 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         Sampling sampling = new Sampling(arguments.decimal("temperature").orElse(0.0),
                 arguments.integer("top-k", 0), arguments.decimal("top-p").orElse(1.0), arguments.integer("seed", 1));
+        Sampler sampler;
         try {
-            new Sampler((float) sampling.temperature(), sampling.topK(), (float) sampling.topP(), sampling.seed());
+            sampler = new Sampler((float) sampling.temperature(), sampling.topK(), (float) sampling.topP(),
+                    sampling.seed());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -148,6 +158,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         if (prompt.length + Math.max(0L, n - 1L) > context) {
             throw new UsageException(prompt.length + " prompt tokens and " + n + " new ones exceed the context of "
                     + context + " tokens (--context)");
+        }
+        if (arguments.has(HostRuns.OPTION)) {
+            Tokenizer decoder = tokenizer != null ? tokenizer : Tokenizer.of(file);
+            return HostRuns.run(hostPipelines, arguments, modelPath, config, prompt, n, sampler, decoder.eosToken(),
+                    context, decoder::decode);
         }
         Topology cards = ModelRuns.topology(arguments, topology);
         Plan plan = ModelRuns.plan(planner, file, cards, arguments, context);

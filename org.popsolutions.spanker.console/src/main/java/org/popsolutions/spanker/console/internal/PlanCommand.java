@@ -12,6 +12,8 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.cluster.HostPipelines;
+import org.popsolutions.spanker.api.cluster.HostPlan;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
@@ -32,6 +34,7 @@ import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.PlanView;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.ggml.HostRuns;
 
 /** The partition plan the active strategy chooses for a model, with its predicted cost per token. */
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=plan")
@@ -52,6 +55,19 @@ public final class PlanCommand extends AbstractConsoleCommand {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile PlanSearch search;
 
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.popsolutions.spanker.api.card.CardProvider cardProvider;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile org.popsolutions.spanker.api.collective.CardCollectives collectives;
+
+    /** The cluster bundle's pipelines across hosts, for {@code --hosts}. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile HostPipelines hostPipelines;
+
     public PlanCommand() {
         super("plan", "The partition plan the active strategy chooses for a GGUF model, with predicted cost",
                 List.of(OptionSpec.value("model", "FILE", "GGUF model file", null),
@@ -64,7 +80,12 @@ public final class PlanCommand extends AbstractConsoleCommand {
                                 + " ring, tensor parallel, per-block rule), all costed by the search's model"),
                         OptionSpec.choice("objective", List.of("decode", "prefill"), "what --compare minimises",
                                 "decode"),
-                        OptionSpec.value("prompt", "P", "prompt tokens the prefill cost is given for", "128")));
+                        OptionSpec.value("prompt", "P", "prompt tokens the prefill cost is given for", "128"),
+                        OptionSpec.value("measure", "N", "with --compare: run every plan that fits on the registered"
+                                + " cards (e.g. a paced fleet, --device sails) for N decode tokens, measured beside"
+                                + " the prediction", null),
+                        OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts (run --hosts); --cards"
+                                + " is then each host's cards", null)));
     }
 
     @Override
@@ -78,8 +99,37 @@ public final class PlanCommand extends AbstractConsoleCommand {
         }
         ModelShape model = reader.read(file);
         int context = requestedContext.orElse(Math.max(1, model.contextLength()));
+        if (arguments.has(HostRuns.OPTION)) {
+            Report report = new Report();
+            HostPlan plan = HostRuns.require(hostPipelines).plan(HostRuns.request(arguments, file.toString(), context));
+            HostRuns.describe(report, plan, null, 0);
+            report.line("predicted " + String.format(java.util.Locale.ROOT, "%.3e", plan.secondsPerToken())
+                    + " s per token: compute " + String.format(java.util.Locale.ROOT, "%.3e", plan.computeSeconds())
+                    + ", links inside hosts " + String.format(java.util.Locale.ROOT, "%.3e", plan.linkSeconds())
+                    + ", hand-offs " + String.format(java.util.Locale.ROOT, "%.3e", plan.handOffsSeconds())
+                    + ", host link " + String.format(java.util.Locale.ROOT, "%.3e", plan.hostSeconds())
+                    + "; load " + String.format(java.util.Locale.ROOT, "%.3e", plan.loadSeconds()) + " s");
+            return report;
+        }
         if (arguments.flag("compare")) {
-            return PlanComparisonReport.report(compare(model, target, new PlanOptions(memory, context), arguments));
+            org.popsolutions.spanker.api.plan.PlanComparison comparison = compare(model, target,
+                    new PlanOptions(memory, context), arguments);
+            if (!arguments.has("measure")) {
+                return PlanComparisonReport.report(comparison);
+            }
+            int tokens = arguments.requiredInteger("measure");
+            if (tokens < 1 || tokens > 10_000) {
+                throw new UsageException("option --measure must be within 1..10000 tokens, got " + tokens);
+            }
+            TopologyService service = topology;
+            if (service == null) {
+                throw new UsageException("--measure runs on the registered cards, and none are registered");
+            }
+            return PlanComparisonReport.report(comparison, PlanMeasurements.measure(comparison, file,
+                    service.current(), cardProvider, collectives, tokens, context));
+        }
+        if (arguments.has("measure")) {
+            throw new UsageException("--measure goes with --compare");
         }
         Plan plan = planner.plan(model, target, new PlanOptions(memory, context));
         return report(plan, arguments.flag("tensors"));
@@ -101,6 +151,9 @@ public final class PlanCommand extends AbstractConsoleCommand {
     }
 
     private Topology target(Arguments arguments) {
+        if (arguments.has(HostRuns.OPTION)) {
+            return null; // each host's cards: --cards per host
+        }
         Optional<Integer> cards = arguments.integer("cards");
         if (cards.isEmpty() && arguments.has("kind")) {
             throw new UsageException("--kind shapes the cards that --cards asks for; give --cards too, or leave "

@@ -17,6 +17,11 @@ final class PlanComparisonReport {
     }
 
     static Report report(PlanComparison comparison) {
+        return report(comparison, null);
+    }
+
+    /** With {@code measured} (plan --compare --measure): each plan's measured decode time beside its prediction. */
+    static Report report(PlanComparison comparison, PlanMeasurements.Measured measured) {
         Report report = new Report();
         PlanObjective objective = comparison.objective();
         CostedPlan chosen = comparison.chosen();
@@ -25,21 +30,40 @@ final class PlanComparisonReport {
                 + objective.label() + (objective == PlanObjective.PREFILL ? " of " + comparison.promptTokens()
                         + " tokens" : "") + (comparison.exact() ? " (exact optimum of its cost model)" : ""));
         report.line("chosen: " + chosen.layout());
-        Report.TableBuilder table = Report.tableOf("Plans", "Plan", "Decode per token", "Prefill (" + comparison
+        List<String> headers = new ArrayList<>(List.of("Plan", "Decode per token", "Prefill (" + comparison
                 .promptTokens() + " tokens)", "Prefill as", "Dominant term", "Compute", "Links", "Latency", "Host",
-                "Fits", "vs chosen");
+                "Fits", "vs chosen"));
+        if (measured != null) {
+            headers.add("Measured decode");
+            headers.add("Measured/predicted");
+        }
+        Report.TableBuilder table = Report.tableOf("Plans", headers.toArray(String[]::new));
         double best = chosen.predictedSeconds(objective);
+        Map<String, Object> chosenJson = null;
         List<Map<String, Object>> baselines = new ArrayList<>();
         for (CostedPlan plan : all(comparison)) {
             PlanCost shown = objective == PlanObjective.DECODE ? plan.decode() : plan.prefill();
-            table.row(plan.name(), Units.seconds(plan.decode().totalSeconds()),
+            List<Object> row = new ArrayList<>(List.of(plan.name(), Units.seconds(plan.decode().totalSeconds()),
                     Units.seconds(plan.prefill().totalSeconds()), plan.prefillRegime(), shown.dominantTerm(),
                     share(shown.computeSeconds(), shown), share(shown.linkSeconds(), shown),
                     share(shown.latencySeconds(), shown), share(shown.hostSeconds(), shown),
                     plan.fits() ? "yes" : "no", String.format(Locale.ROOT, "%.2fx", plan.predictedSeconds(objective)
-                            / best));
+                            / best)));
+            Double seconds = measured == null ? null : measured.secondsPerToken().get(plan.layout());
+            if (measured != null) {
+                row.add(seconds == null ? "not run (does not fit)" : Units.seconds(seconds));
+                row.add(seconds == null ? "-" : String.format(Locale.ROOT, "%.2f",
+                        seconds / plan.decode().totalSeconds()));
+            }
+            table.row(row.toArray());
+            Map<String, Object> json = json(plan, objective);
+            if (seconds != null) {
+                json.put("measuredSecondsPerToken", seconds);
+            }
             if (plan != chosen) {
-                baselines.add(json(plan, objective));
+                baselines.add(json);
+            } else {
+                chosenJson = json;
             }
         }
         report.table(table.build());
@@ -48,7 +72,11 @@ final class PlanComparisonReport {
             plan.violations().forEach(v -> report.line("  does not fit: " + v));
         }
         comparison.notes().forEach(n -> report.line("note: " + n));
-        report.put("chosen", json(chosen, objective)).put("baselines", baselines)
+        if (measured != null) {
+            report.line("measured: decode on " + measured.cards() + ", after unmeasured warm-up tokens, the mean");
+            report.put("measuredOn", measured.cards());
+        }
+        report.put("chosen", chosenJson).put("baselines", baselines)
                 .put("optimisedFor", objective.label()).put("promptTokens", comparison.promptTokens())
                 .put("exact", comparison.exact()).put("candidates", comparison.candidates())
                 .put("searchSeconds", comparison.searchSeconds()).put("notes", comparison.notes());

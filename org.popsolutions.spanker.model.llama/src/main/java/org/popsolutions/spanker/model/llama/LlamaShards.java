@@ -119,19 +119,34 @@ public final class LlamaShards {
      * @throws InvalidConfigurationException naming what does not fit
      */
     public static void validate(Plan plan, LlamaConfig config) {
-        if (plan.layers().size() != config.layers()) {
-            throw new InvalidConfigurationException("the plan places " + plan.layers().size() + " blocks; the model has "
-                    + config.layers());
+        validate(plan, config, 0, config.layers());
+    }
+
+    /**
+     * As {@link #validate(Plan, LlamaConfig)} for a plan of one pipeline stage: it places exactly the blocks
+     * [firstLayer, endLayer) of the model, in order (a host's share of a pipeline across hosts).
+     */
+    public static void validate(Plan plan, LlamaConfig config, int firstLayer, int endLayer) {
+        if (firstLayer < 0 || endLayer > config.layers() || firstLayer >= endLayer) {
+            throw new InvalidConfigurationException("blocks " + firstLayer + ".." + (endLayer - 1) + " are not a"
+                    + " range of the model's " + config.layers() + " blocks");
+        }
+        if (plan.layers().size() != endLayer - firstLayer) {
+            throw new InvalidConfigurationException("the plan places " + plan.layers().size() + " blocks; "
+                    + (endLayer - firstLayer == config.layers() ? "the model has " + config.layers()
+                            : "the stage has " + (endLayer - firstLayer) + " (blocks " + firstLayer + ".."
+                                    + (endLayer - 1) + ")"));
         }
         checkCard(plan, plan.firstCard(), "first card");
         if (plan.outputCards().isEmpty()) {
             throw new InvalidConfigurationException("the plan names no output card");
         }
         plan.outputCards().forEach(c -> checkCard(plan, c, "output card"));
-        for (int l = 0; l < config.layers(); l++) {
-            LayerPlacement placement = plan.layers().get(l);
+        for (int l = firstLayer; l < endLayer; l++) {
+            LayerPlacement placement = plan.layers().get(l - firstLayer);
             if (placement.layer() != l) {
-                throw new InvalidConfigurationException("plan entry " + l + " places block " + placement.layer());
+                throw new InvalidConfigurationException("plan entry " + (l - firstLayer) + " places block "
+                        + placement.layer() + ", expected block " + l);
             }
             if (placement.shards().isEmpty()) {
                 throw new InvalidConfigurationException("block " + l + " has no card");

@@ -86,16 +86,45 @@ public final class ManualPlans {
     /** A plan from explicit shards per block. */
     public static Plan fromShards(ModelShape model, int cards, TopologyKind cabling, List<List<CardShard>> blockShards,
             int firstCard, List<Integer> outputCards, int contextLength) {
+        return fromShards(model, cards, cabling, blockShards, 0, model.layers(), true, true, firstCard, outputCards,
+                contextLength);
+    }
+
+    /**
+     * One stage of a pipeline across hosts on its host's {@code cards} cards (ring): blocks [firstLayer, endLayer),
+     * each tensor-parallel over every card (one card: whole), the embedding on card 0 when {@code embeds}, the head's
+     * rows split over every card when {@code head}; without the head, card 0 gives the hidden state back. Its
+     * block entries carry their model-wide numbers ({@code PlanExecutor.Stage} runs it).
+     */
+    public static Plan stage(ModelShape model, int cards, int firstLayer, int endLayer, boolean embeds, boolean head,
+            int contextLength) {
+        List<List<CardShard>> shards = new ArrayList<>();
+        for (int l = 0; l < model.layers(); l++) {
+            shards.add(l >= firstLayer && l < endLayer ? evenShards(model, allCards(cards)) : null);
+        }
+        List<Integer> outputs = new ArrayList<>();
+        for (int c = 0; c < (head ? cards : 1); c++) {
+            outputs.add(c);
+        }
+        return fromShards(model, cards, TopologyKind.RING, shards, firstLayer, endLayer, embeds, head, 0, outputs,
+                contextLength);
+    }
+
+    private static Plan fromShards(ModelShape model, int cards, TopologyKind cabling,
+            List<List<CardShard>> blockShards, int firstLayer, int endLayer, boolean embeds, boolean withHead,
+            int firstCard, List<Integer> outputCards, int contextLength) {
         long[] weights = new long[cards];
         long[] kv = new long[cards];
         List<TensorPlacement> tensors = new ArrayList<>();
         List<LayerPlacement> layers = new ArrayList<>();
         TensorShape embedding = model.tensor("token_embd.weight").orElseThrow();
-        tensors.add(new TensorPlacement(embedding.name(), -1, Strategy.REPLICATE, "whole", List.of(firstCard),
-                List.of(embedding.bytes())));
-        weights[firstCard] += embedding.bytes();
+        if (embeds) {
+            tensors.add(new TensorPlacement(embedding.name(), -1, Strategy.REPLICATE, "whole", List.of(firstCard),
+                    List.of(embedding.bytes())));
+            weights[firstCard] += embedding.bytes();
+        }
         int hd = model.headDimension();
-        for (int l = 0; l < model.layers(); l++) {
+        for (int l = firstLayer; l < endLayer; l++) {
             List<CardShard> shards = blockShards.get(l);
             boolean split = shards.size() > 1;
             Strategy strategy = split || cards == 1 ? Strategy.TENSOR_PARALLEL : Strategy.PIPELINE;
@@ -123,6 +152,9 @@ public final class ManualPlans {
             layers.add(new LayerPlacement(l, strategy, shards, split ? "2 x allreduce " + model.embedding() * 4 + " B"
                     : "hand-off", 0, 0));
         }
+        if (!withHead) {
+            return plan(model, cards, cabling, weights, kv, tensors, layers, firstCard, outputCards);
+        }
         model.tensor("output_norm.weight").ifPresent(n -> {
             for (int c : outputCards) {
                 weights[c] += n.bytes();
@@ -139,6 +171,11 @@ public final class ManualPlans {
         }
         tensors.add(new TensorPlacement(head.name(), -1, outputCards.size() > 1 ? Strategy.TENSOR_PARALLEL
                 : Strategy.PIPELINE, outputCards.size() > 1 ? "rows" : "whole", outputCards, headBytes));
+        return plan(model, cards, cabling, weights, kv, tensors, layers, firstCard, outputCards);
+    }
+
+    private static Plan plan(ModelShape model, int cards, TopologyKind cabling, long[] weights, long[] kv,
+            List<TensorPlacement> tensors, List<LayerPlacement> layers, int firstCard, List<Integer> outputCards) {
         List<CardLoad> loads = new ArrayList<>();
         for (int c = 0; c < cards; c++) {
             loads.add(new CardLoad(c, weights[c], kv[c], PlanOptions.REV_A_CARD_MEMORY));

@@ -8,16 +8,18 @@ import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.model.TensorShape;
 import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.model.llama.LlamaShards;
 
 /**
  * Bytes of every block's shards, precomputed per tensor-parallel degree. A group of g cards splits a block
  * Megatron-style: key/value heads (with their query heads) evenly, feed-forward rows on the ffn_down block grid;
  * the two norms are replicated on every card of the group. Each card also holds the KV cache of its heads for the
- * requested context (K and V, float32).
+ * requested context (K and V, float32). The arithmetic is model.llama's {@link LlamaShards}, the one the executor
+ * places shards by, so what the search costs is what the cards hold.
  */
 final class LayerTable {
-    static final String[] ROW_SPLIT = {"attn_q", "attn_k", "attn_v", "ffn_gate", "ffn_up"};
-    static final String[] COLUMN_SPLIT = {"attn_output", "ffn_down"};
+    static final List<String> ROW_SPLIT = LlamaShards.ROW_SPLIT;
+    static final List<String> COLUMN_SPLIT = LlamaShards.COLUMN_SPLIT;
     static final String[] NORMS = {"attn_norm", "ffn_norm"};
 
     private final ModelShape model;
@@ -27,6 +29,7 @@ final class LayerTable {
     private final long outputNormBytes;
     private final java.util.Map<String, TensorShape> byName = new java.util.HashMap<>();
     private final java.util.Map<ShardKey, Long> weightCache = new java.util.HashMap<>();
+    private final java.util.Map<Integer, List<CardShard>> evenSplits = new java.util.HashMap<>();
 
     LayerTable(ModelShape model, PlanOptions options) {
         this.model = model;
@@ -81,17 +84,16 @@ final class LayerTable {
         return outputNormBytes;
     }
 
-    /** Position i's shard of a block split over g cards (card numbers are filled in by the caller). */
+    /** Position i's shard of a block split over g cards, on {@code card}. */
     CardShard shard(int card, int position, int g) {
-        TensorShape down = tensor(blockTensor(0, "ffn_down")).orElse(null);
-        int grid = down == null ? 1 : Math.max(1, down.blockValues());
-        int units = model.feedForward() / grid;
-        int remainder = model.feedForward() % grid;
-        int kvStart = position * model.kvHeads() / g;
-        int kvEnd = (position + 1) * model.kvHeads() / g;
-        int ffStart = position * units / g * grid;
-        int ffEnd = position == g - 1 ? units * grid + remainder : (position + 1) * units / g * grid;
-        return new CardShard(card, kvStart, kvEnd, ffStart, ffEnd);
+        CardShard s = evenSplits.computeIfAbsent(g, n -> {
+            int[] positions = new int[n];
+            for (int i = 0; i < n; i++) {
+                positions[i] = i;
+            }
+            return LlamaShards.evenShards(model, positions);
+        }).get(position);
+        return new CardShard(card, s.kvHeadStart(), s.kvHeadEnd(), s.feedForwardStart(), s.feedForwardEnd());
     }
 
     /** Why a block cannot be split over g cards on quantization-block boundaries, if it cannot. */
@@ -126,15 +128,8 @@ final class LayerTable {
 
     private long computeWeightBytes(int layer, CardShard s) {
         long bytes = 0;
-        for (String name : ROW_SPLIT) {
-            bytes += rows(name, s) * require(blockTensor(layer, name)).bytesPerRow();
-        }
-        for (String name : COLUMN_SPLIT) {
-            TensorShape t = require(blockTensor(layer, name));
-            bytes += t.rowLength() == 0 ? 0 : t.bytes() / t.rowLength() * columns(name, s);
-        }
-        for (String name : NORMS) {
-            bytes += tensor(blockTensor(layer, name)).map(TensorShape::bytes).orElse(0L);
+        for (Object[] tensor : tensorBytes(layer, s)) {
+            bytes += (Long) tensor[1];
         }
         return bytes;
     }
@@ -143,13 +138,12 @@ final class LayerTable {
     List<Object[]> tensorBytes(int layer, CardShard s) {
         List<Object[]> out = new ArrayList<>();
         for (String name : ROW_SPLIT) {
-            out.add(new Object[] {blockTensor(layer, name), rows(name, s) * require(blockTensor(layer, name)).bytesPerRow(),
-                "rows"});
+            out.add(new Object[] {blockTensor(layer, name), LlamaShards.shardBytes(model,
+                    require(blockTensor(layer, name)), name, s), "rows"});
         }
         for (String name : COLUMN_SPLIT) {
-            TensorShape t = require(blockTensor(layer, name));
-            out.add(new Object[] {blockTensor(layer, name),
-                t.rowLength() == 0 ? 0L : t.bytes() / t.rowLength() * columns(name, s), "columns"});
+            out.add(new Object[] {blockTensor(layer, name), LlamaShards.shardBytes(model,
+                    require(blockTensor(layer, name)), name, s), "columns"});
         }
         for (String name : NORMS) {
             tensor(blockTensor(layer, name)).ifPresent(t -> out.add(new Object[] {t.name(), t.bytes(), "whole"}));
@@ -158,33 +152,12 @@ final class LayerTable {
     }
 
     long kvCacheBytes(CardShard s) {
-        return 2L * context * (s.kvHeadEnd() - s.kvHeadStart()) * model.headDimension() * Float.BYTES;
+        return LlamaShards.kvCacheBytes(model.headDimension(), s, context);
     }
 
     /** Bytes of the head's rows [from, to) of h equal shares, and of the output norm every head card holds. */
     long headShareBytes(int share, int h) {
-        long rows = (long) (share + 1) * head.rows() / h - (long) share * head.rows() / h;
-        return rows * head.bytesPerRow() + outputNormBytes;
-    }
-
-    private long rows(String name, CardShard s) {
-        int groupHeads = model.heads() / model.kvHeads();
-        int headDim = model.headDimension();
-        return switch (name) {
-            case "attn_q" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * groupHeads * headDim;
-            case "attn_k", "attn_v" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * headDim;
-            case "ffn_gate", "ffn_up" -> s.feedForwardEnd() - s.feedForwardStart();
-            default -> throw new IllegalArgumentException(name);
-        };
-    }
-
-    private long columns(String name, CardShard s) {
-        return switch (name) {
-            case "attn_output" -> (long) (s.kvHeadEnd() - s.kvHeadStart()) * (model.heads() / model.kvHeads())
-                    * model.headDimension();
-            case "ffn_down" -> s.feedForwardEnd() - s.feedForwardStart();
-            default -> throw new IllegalArgumentException(name);
-        };
+        return LlamaShards.headRows(head.rows(), share, h).length() * head.bytesPerRow() + outputNormBytes;
     }
 
     private Optional<TensorShape> tensor(String name) {

@@ -1,0 +1,397 @@
+package org.popsolutions.spanker.cluster.node;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.popsolutions.spanker.api.cluster.ClusterException;
+import org.popsolutions.spanker.api.cluster.Coordinate;
+import org.popsolutions.spanker.api.cluster.FailurePolicy;
+import org.popsolutions.spanker.api.cluster.Level;
+import org.popsolutions.spanker.api.cluster.Orchestrator;
+import org.popsolutions.spanker.api.cluster.ParamType;
+import org.popsolutions.spanker.api.cluster.TaskContext;
+import org.popsolutions.spanker.api.cluster.TaskOutcome;
+import org.popsolutions.spanker.api.cluster.TaskParam;
+import org.popsolutions.spanker.api.card.CardGroup;
+import org.popsolutions.spanker.api.card.CardGroupSpec;
+import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.link.LinkParameters;
+import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.device.mock.MockCardProvider;
+import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
+import org.popsolutions.spanker.model.llama.ManualPlans;
+import org.popsolutions.spanker.runtime.PlanExecutor;
+import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
+import org.popsolutions.spanker.scheduler.link.LinkCalculator;
+
+/**
+ * A llama model as a pipeline across the L3 hosts of one pod. The pod (L4) orchestrates through its task ring:
+ * {@value #LOAD} puts stage i on its i-th live host, where {@value #STAGE_LOAD} opens the host's own (mock) cards and
+ * places the stage's blocks with the runtime's plan executor; {@value #FORWARD} runs one token as one task per
+ * host, each stage's OUTPUT tensor (the hidden state, float32 big-endian) the next stage's INPUT, so the next host
+ * fetches it from the previous one over the data plane (TENSOR_LOOKUP), and the last host returns the logits;
+ * {@value #CLOSE} frees the hosts' cards. A host runs one pipeline stage at a time: loading another replaces it.
+ */
+final class PipelineKernels {
+    static final String LOAD = "spanker.pipeline.load";
+    static final String FORWARD = "spanker.pipeline.forward";
+    static final String CLOSE = "spanker.pipeline.close";
+    static final String STAGE_LOAD = "spanker.pipeline.stage_load";
+    static final String STAGE = "spanker.pipeline.stage";
+    static final String STAGE_CLOSE = "spanker.pipeline.stage_close";
+
+    /** The hosts a pod put a pipeline's stages on, by session id. */
+    private static final Map<Long, PodSession> PODS = new ConcurrentHashMap<>();
+    /** The stage each host node runs (one per host node; nodes of one process share this map). */
+    private static final Map<Coordinate, HostSession> HOSTS = new ConcurrentHashMap<>();
+
+    private record PodSession(Coordinate pod, List<Coordinate> hosts, PipelineSpec spec, int embedding,
+            int vocabulary) {
+    }
+
+    private static final class HostSession {
+        final long id;
+        final int index;
+        final PlanExecutor executor;
+        final ScheduledCollectives collectives;
+        final float[] in;
+        final float[] out;
+        final ByteBuffer outBytes;
+
+        HostSession(long id, int index, PlanExecutor executor, ScheduledCollectives collectives, int inputs,
+                int outputs) {
+            this.id = id;
+            this.index = index;
+            this.executor = executor;
+            this.collectives = collectives;
+            this.in = inputs == 0 ? null : new float[inputs];
+            this.out = new float[outputs];
+            this.outBytes = ByteBuffer.allocate(outputs * Float.BYTES);
+        }
+
+        void close() {
+            executor.close();
+            if (collectives != null) {
+                collectives.close();
+            }
+        }
+    }
+
+    private PipelineKernels() {
+    }
+
+    static void registerAll(TaskServices services) {
+        services.register(LOAD, PipelineKernels::load);
+        services.register(FORWARD, PipelineKernels::forward);
+        services.register(CLOSE, PipelineKernels::close);
+        services.register(STAGE_LOAD, PipelineKernels::stageLoad);
+        services.register(STAGE, PipelineKernels::stage);
+        services.register(STAGE_CLOSE, PipelineKernels::stageClose);
+    }
+
+    private static void requireLevel(TaskContext context, Level level, String kernel) {
+        if (context.self().level() != level) {
+            throw new ClusterException(kernel + " runs on L" + level.number() + " nodes; " + context.self() + " is L"
+                    + context.self().level().number());
+        }
+    }
+
+    // ------------------------------------------------------------------ on the pod
+
+    /** SCALAR session, INPUT spec: per stage u64 host, u64 pid, u64 weight bytes, u64 KV cache bytes. */
+    private static byte[] load(TaskContext context) {
+        requireLevel(context, Level.POD, LOAD);
+        long session = context.params().get(0).scalar();
+        byte[] specBytes = context.input(1);
+        PipelineSpec spec = PipelineSpec.decode(specBytes);
+        Orchestrator orchestrator = context.orchestrator();
+        List<Coordinate> live = orchestrator.children();
+        int k = spec.stages().size();
+        if (live.size() < k) {
+            throw new ClusterException("the pipeline needs " + k + " live hosts and pod " + context.self() + " has "
+                    + live.size());
+        }
+        List<Coordinate> hosts = List.copyOf(live.subList(0, k));
+        Duration timeout = Duration.ofSeconds(spec.timeoutSeconds());
+        long[] ids = new long[k];
+        orchestrator.scopeBegin();
+        try {
+            for (int i = 0; i < k; i++) {
+                long tensor = orchestrator.allocTensor(hosts.get(i), specBytes.length);
+                orchestrator.regData(hosts.get(i), tensor, specBytes);
+                ids[i] = orchestrator.submitTask(hosts.get(i), STAGE_LOAD, List.of(TaskParam.scalar(session),
+                        TaskParam.scalar(i), TaskParam.input(tensor)), FailurePolicy.FAIL);
+            }
+        } finally {
+            orchestrator.scopeEnd();
+        }
+        orchestrator.waitAll(timeout);
+        ByteBuffer result = ByteBuffer.allocate(k * 32);
+        int embedding = 0;
+        int vocabulary = 0;
+        for (int i = 0; i < k; i++) {
+            TaskOutcome outcome = orchestrator.outcome(ids[i]);
+            if (!outcome.succeeded()) {
+                closeHosts(orchestrator, hosts, session, timeout);
+                throw new ClusterException("loading stage " + i + " (blocks " + spec.stages().get(i).first() + ".."
+                        + (spec.stages().get(i).end() - 1) + ") on host " + hosts.get(i) + " failed: "
+                        + outcome.error());
+            }
+            ByteBuffer answer = ByteBuffer.wrap(outcome.result());
+            result.putLong(hosts.get(i).pack()).putLong(answer.getLong()).putLong(answer.getLong())
+                    .putLong(answer.getLong());
+            embedding = answer.getInt();
+            vocabulary = answer.getInt();
+        }
+        PODS.put(session, new PodSession(context.self(), hosts, spec, embedding, vocabulary));
+        return result.array();
+    }
+
+    /**
+     * SCALAR session, SCALAR token, SCALAR position: u32 stage count, u64 nanoseconds per stage (its host's forward
+     * pass), the logits as float32 big-endian.
+     */
+    private static byte[] forward(TaskContext context) {
+        requireLevel(context, Level.POD, FORWARD);
+        long sessionId = context.params().get(0).scalar();
+        long token = context.params().get(1).scalar();
+        long position = context.params().get(2).scalar();
+        PodSession session = PODS.get(sessionId);
+        if (session == null || !session.pod().equals(context.self())) {
+            throw new ClusterException("pipeline " + Long.toHexString(sessionId) + " is not loaded on "
+                    + context.self() + " (closed, or never loaded here)");
+        }
+        Orchestrator orchestrator = context.orchestrator();
+        int k = session.hosts().size();
+        long[] ids = new long[k];
+        orchestrator.scopeBegin();
+        try {
+            long previous = 0;
+            for (int i = 0; i < k; i++) {
+                Coordinate host = session.hosts().get(i);
+                List<TaskParam> params = new ArrayList<>(List.of(TaskParam.scalar(sessionId), TaskParam.scalar(token),
+                        TaskParam.scalar(position)));
+                if (previous != 0) {
+                    params.add(TaskParam.input(previous));
+                }
+                long output = 0;
+                if (i < k - 1) {
+                    output = orchestrator.allocTensor(host, session.embedding() * Float.BYTES);
+                    params.add(TaskParam.output(output));
+                }
+                try {
+                    ids[i] = orchestrator.submitTask(host, STAGE, params, FailurePolicy.FAIL);
+                } catch (ClusterException e) {
+                    throw new ClusterException(describe(session, i) + ": " + e.getMessage());
+                }
+                previous = output;
+            }
+        } finally {
+            orchestrator.scopeEnd();
+        }
+        orchestrator.waitAll(Duration.ofSeconds(session.spec().timeoutSeconds()));
+        ByteBuffer result = ByteBuffer.allocate(4 + 8 * k + session.vocabulary() * Float.BYTES);
+        result.putInt(k);
+        byte[] logits = null;
+        for (int i = 0; i < k; i++) {
+            TaskOutcome outcome = orchestrator.outcome(ids[i]);
+            if (!outcome.succeeded()) {
+                int dead = firstDeadHost(orchestrator, session);
+                throw new ClusterException((dead < 0 || dead == i ? "" : "host " + session.hosts().get(dead)
+                        + " of the pipeline died (" + describe(session, dead) + "); ") + describe(session, i) + ": "
+                        + outcome.error());
+            }
+            ByteBuffer answer = ByteBuffer.wrap(outcome.result());
+            result.putLong(answer.getLong());
+            if (i == k - 1) {
+                logits = new byte[answer.remaining()];
+                answer.get(logits);
+            }
+        }
+        if (logits == null || logits.length != session.vocabulary() * Float.BYTES) {
+            throw new ClusterException("the last stage on " + session.hosts().get(k - 1) + " returned "
+                    + (logits == null ? 0 : logits.length) + " bytes of logits, expected "
+                    + session.vocabulary() * Float.BYTES);
+        }
+        return result.put(logits).array();
+    }
+
+    /**
+     * A stage fails when its host dies, and so does the next one when the hidden state it needs died with the
+     * previous host: the first dead host of the pipeline (or -1) leads the message.
+     */
+    private static int firstDeadHost(Orchestrator orchestrator, PodSession session) {
+        List<Coordinate> live = orchestrator.children();
+        for (int i = 0; i < session.hosts().size(); i++) {
+            if (!live.contains(session.hosts().get(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String describe(PodSession session, int stage) {
+        PipelineSpec.Stage s = session.spec().stages().get(stage);
+        return "stage " + stage + " (blocks " + s.first() + ".." + (s.end() - 1) + ") on host "
+                + session.hosts().get(stage);
+    }
+
+    /** SCALAR session: every host of the pipeline frees its cards; a host that died has nothing left to free. */
+    private static byte[] close(TaskContext context) {
+        requireLevel(context, Level.POD, CLOSE);
+        long sessionId = context.params().get(0).scalar();
+        PodSession session = PODS.remove(sessionId);
+        if (session != null) {
+            closeHosts(context.orchestrator(), session.hosts(), sessionId,
+                    Duration.ofSeconds(session.spec().timeoutSeconds()));
+        }
+        return new byte[0];
+    }
+
+    private static void closeHosts(Orchestrator orchestrator, List<Coordinate> hosts, long session,
+            Duration timeout) {
+        orchestrator.scopeBegin();
+        try {
+            for (Coordinate host : hosts) {
+                try {
+                    orchestrator.submitTask(host, STAGE_CLOSE, List.of(TaskParam.scalar(session)),
+                            FailurePolicy.FAIL);
+                } catch (ClusterException e) {
+                    // A dead host freed its cards with its process.
+                }
+            }
+        } finally {
+            orchestrator.scopeEnd();
+        }
+        orchestrator.waitAll(timeout);
+    }
+
+    // ------------------------------------------------------------------ on a host
+
+    /** SCALAR session, SCALAR stage index, INPUT spec: u64 pid, u64 weight bytes, u64 KV bytes, u32 e, u32 vocab. */
+    private static byte[] stageLoad(TaskContext context) {
+        requireLevel(context, Level.HOST, STAGE_LOAD);
+        long session = context.params().get(0).scalar();
+        int index = (int) context.params().get(1).scalar();
+        PipelineSpec spec = PipelineSpec.decode(context.input(2));
+        if (index < 0 || index >= spec.stages().size()) {
+            throw new IllegalArgumentException("stage " + index + " of a " + spec.stages().size() + "-stage pipeline");
+        }
+        PipelineSpec.Stage stage = spec.stages().get(index);
+        HostSession previous = HOSTS.remove(context.self());
+        if (previous != null) {
+            synchronized (previous) {
+                previous.close();
+            }
+        }
+        GgufFile file = GgufReader.open(Path.of(spec.model()));
+        LlamaConfig config = LlamaConfig.of(file);
+        Plan plan = ManualPlans.stage(GgufModelReader.shapeOf(file), spec.cardsPerHost(), stage.first(), stage.end(),
+                stage.embeds(), stage.head(), spec.contextLength());
+        MockCardProvider provider = new MockCardProvider();
+        Topology cards = Topology.uniform(TopologyKind.RING, spec.cardsPerHost(), "mock",
+                PlanOptions.REV_A_CARD_MEMORY, BandwidthModel.INTERCARD_BW, 0);
+        CardGroup group = provider.open(new CardGroupSpec(cards, null, spec.threadsPerCard()));
+        ScheduledCollectives collectives = spec.cardsPerHost() > 1
+                ? new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A), provider) : null;
+        PlanExecutor executor;
+        try {
+            executor = new PlanExecutor(file, plan, group, collectives, new PlanExecutor.Options(
+                    spec.floatActivations() ? DotMode.FLOAT : DotMode.GGML, spec.threadsPerCard(),
+                    spec.contextLength(), CollectiveAlgorithm.AUTO),
+                    new PlanExecutor.Stage(stage.first(), stage.end(), stage.embeds(), stage.head()));
+        } catch (RuntimeException e) {
+            if (collectives != null) {
+                collectives.close();
+            }
+            throw e;
+        }
+        HOSTS.put(context.self(), new HostSession(session, index, executor, collectives,
+                stage.embeds() ? 0 : config.embedding(), stage.head() ? config.vocabulary() : config.embedding()));
+        return ByteBuffer.allocate(32).putLong(context.pid()).putLong(sum(executor.weightBytesPerCard()))
+                .putLong(sum(executor.kvCacheBytesPerCard())).putInt(config.embedding()).putInt(config.vocabulary())
+                .array();
+    }
+
+    private static long sum(long[] values) {
+        long total = 0;
+        for (long v : values) {
+            total += v;
+        }
+        return total;
+    }
+
+    /**
+     * SCALAR session, SCALAR token, SCALAR position, [INPUT hidden], [OUTPUT hidden]: runs the host's stage; returns
+     * u64 nanoseconds, then (the last stage) the logits.
+     */
+    private static byte[] stage(TaskContext context) {
+        requireLevel(context, Level.HOST, STAGE);
+        List<TaskParam> params = context.params();
+        long sessionId = params.get(0).scalar();
+        HostSession session = HOSTS.get(context.self());
+        if (session == null || session.id != sessionId) {
+            throw new ClusterException(context.self() + " holds no stage of pipeline " + Long.toHexString(sessionId)
+                    + " (it was closed or replaced by another)");
+        }
+        synchronized (session) {
+            int input = -1;
+            int output = -1;
+            for (int i = 3; i < params.size(); i++) {
+                if (params.get(i).type() == ParamType.INPUT) {
+                    input = i;
+                } else if (params.get(i).type() == ParamType.OUTPUT) {
+                    output = i;
+                }
+            }
+            if ((input >= 0) != (session.in != null)) {
+                throw new IllegalArgumentException("stage " + session.index + (session.in == null
+                        ? " embeds the token and takes no hidden state" : " needs the hidden state as an INPUT"));
+            }
+            if (input >= 0) {
+                ByteBuffer hidden = ByteBuffer.wrap(context.input(input));
+                if (hidden.remaining() != session.in.length * Float.BYTES) {
+                    throw new IllegalArgumentException("the hidden state is " + hidden.remaining() + " bytes, expected "
+                            + session.in.length * Float.BYTES);
+                }
+                hidden.asFloatBuffer().get(session.in);
+            }
+            long begin = System.nanoTime();
+            session.executor.forwardStage((int) params.get(1).scalar(), (int) params.get(2).scalar(), session.in,
+                    session.out);
+            long nanos = System.nanoTime() - begin;
+            session.outBytes.clear();
+            session.outBytes.asFloatBuffer().put(session.out);
+            if (output >= 0) {
+                context.output(output, session.outBytes.array());
+                return ByteBuffer.allocate(8).putLong(nanos).array();
+            }
+            return ByteBuffer.allocate(8 + session.outBytes.capacity()).putLong(nanos).put(session.outBytes.array())
+                    .array();
+        }
+    }
+
+    /** SCALAR session: frees this host's cards if it still runs that pipeline's stage. */
+    private static byte[] stageClose(TaskContext context) {
+        long sessionId = context.params().get(0).scalar();
+        HostSession session = HOSTS.get(context.self());
+        if (session != null && session.id == sessionId && HOSTS.remove(context.self(), session)) {
+            synchronized (session) {
+                session.close();
+            }
+        }
+        return new byte[0];
+    }
+}

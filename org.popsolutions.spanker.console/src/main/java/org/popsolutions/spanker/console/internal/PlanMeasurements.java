@@ -1,0 +1,69 @@
+package org.popsolutions.spanker.console.internal;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.plan.CostedPlan;
+import org.popsolutions.spanker.api.plan.PlanComparison;
+import org.popsolutions.spanker.api.topology.Topology;
+import org.popsolutions.spanker.ggml.gguf.GgufFile;
+import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
+import org.popsolutions.spanker.runtime.PlanExecutor;
+
+/**
+ * {@code plan --compare --measure N}: every plan of the comparison that fits is placed on the registered cards (e.g.
+ * a paced fleet, {@code --device sails}) and decodes N tokens after max(2, N/2) unmeasured ones; its measured seconds
+ * per token go beside the prediction. Plans with the same layout are run once.
+ */
+final class PlanMeasurements {
+    /** Seconds per decoded token by plan layout; a plan that does not fit is absent. */
+    record Measured(Map<String, Double> secondsPerToken, String cards) {
+    }
+
+    private PlanMeasurements() {
+    }
+
+    static Measured measure(PlanComparison comparison, Path model, Topology cards, CardProvider provider,
+            CardCollectives collectives, int tokens, int context) {
+        if (provider == null) {
+            throw new InvalidConfigurationException("--measure runs the plans on cards, and no card provider is set");
+        }
+        if (comparison.chosen().plan() != null && comparison.chosen().plan().cards() != cards.cardCount()) {
+            throw new InvalidConfigurationException("--measure runs on the registered " + cards.cardCount()
+                    + " cards; the plans are for " + comparison.chosen().plan().cards() + " (leave --cards out, or"
+                    + " start that many: fleet start --cards " + comparison.chosen().plan().cards() + ")");
+        }
+        GgufFile file = GgufReader.open(model);
+        int vocabulary = LlamaConfig.of(file).vocabulary();
+        Map<String, Double> measured = new LinkedHashMap<>();
+        java.util.List<CostedPlan> plans = new java.util.ArrayList<>();
+        plans.add(comparison.chosen());
+        plans.addAll(comparison.baselines());
+        for (CostedPlan plan : plans) {
+            if (plan.plan() == null || !plan.fits() || measured.containsKey(plan.layout())) {
+                continue;
+            }
+            try (PlanExecutor executor = new PlanExecutor(file, plan.plan(), cards, provider, collectives,
+                    new PlanExecutor.Options(DotMode.GGML, 1, context, CollectiveAlgorithm.AUTO))) {
+                float[] logits = new float[vocabulary];
+                // unmeasured tokens first: the cards' code and caches warm up (the first plan run pays for the JIT)
+                int warmUp = Math.max(2, tokens / 2);
+                for (int t = 0; t < warmUp; t++) {
+                    executor.forward(1 + t % (vocabulary - 1), t % context, logits);
+                }
+                long begin = System.nanoTime();
+                for (int t = warmUp; t < warmUp + tokens; t++) {
+                    executor.forward(1 + t % (vocabulary - 1), t % context, logits);
+                }
+                measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens);
+            }
+        }
+        return new Measured(measured, cards.cardCount() + " cards of provider '" + provider.name() + "'");
+    }
+}
