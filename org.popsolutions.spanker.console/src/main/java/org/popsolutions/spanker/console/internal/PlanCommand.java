@@ -57,11 +57,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
 
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    volatile org.popsolutions.spanker.api.card.CardProvider cardProvider;
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile org.popsolutions.spanker.api.collective.CardCollectives collectives;
+    volatile org.popsolutions.spanker.api.runtime.InferenceService inference;
 
     /** The cluster bundle's pipelines across hosts, for {@code --hosts}. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -126,7 +122,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
                 throw new UsageException("--measure runs on the registered cards, and none are registered");
             }
             return PlanComparisonReport.report(comparison, PlanMeasurements.measure(comparison, file,
-                    service.current(), cardProvider, collectives, tokens, context));
+                    service.current(), inference, tokens, context));
         }
         if (arguments.has("measure")) {
             throw new UsageException("--measure goes with --compare");

@@ -4,17 +4,15 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
-import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.api.collective.CardCollectives;
+import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CostedPlan;
 import org.popsolutions.spanker.api.plan.PlanComparison;
 import org.popsolutions.spanker.api.topology.Topology;
-import org.popsolutions.spanker.ggml.gguf.GgufFile;
-import org.popsolutions.spanker.ggml.gguf.GgufReader;
-import org.popsolutions.spanker.ggml.kernel.DotMode;
-import org.popsolutions.spanker.model.llama.LlamaConfig;
-import org.popsolutions.spanker.runtime.PlanExecutor;
+import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.ModelLoad;
+import org.popsolutions.spanker.api.topology.Card;
 
 /**
  * {@code plan --compare --measure N}: every plan of the comparison that fits is placed on the registered cards (e.g.
@@ -29,18 +27,17 @@ final class PlanMeasurements {
     private PlanMeasurements() {
     }
 
-    static Measured measure(PlanComparison comparison, Path model, Topology cards, CardProvider provider,
-            CardCollectives collectives, int tokens, int context) {
-        if (provider == null) {
-            throw new InvalidConfigurationException("--measure runs the plans on cards, and no card provider is set");
+    static Measured measure(PlanComparison comparison, Path model, Topology cards, InferenceService inference,
+            int tokens, int context) {
+        if (inference == null) {
+            throw new InvalidConfigurationException("--measure runs the plans on cards, and no inference service is"
+                    + " registered (the runtime bundle is not started)");
         }
         if (comparison.chosen().plan() != null && comparison.chosen().plan().cards() != cards.cardCount()) {
             throw new InvalidConfigurationException("--measure runs on the registered " + cards.cardCount()
                     + " cards; the plans are for " + comparison.chosen().plan().cards() + " (leave --cards out, or"
                     + " start that many: fleet start --cards " + comparison.chosen().plan().cards() + ")");
         }
-        GgufFile file = GgufReader.open(model);
-        int vocabulary = LlamaConfig.of(file).vocabulary();
         Map<String, Double> measured = new LinkedHashMap<>();
         java.util.List<CostedPlan> plans = new java.util.ArrayList<>();
         plans.add(comparison.chosen());
@@ -49,21 +46,22 @@ final class PlanMeasurements {
             if (plan.plan() == null || !plan.fits() || measured.containsKey(plan.layout())) {
                 continue;
             }
-            try (PlanExecutor executor = new PlanExecutor(file, plan.plan(), cards, provider, collectives,
-                    new PlanExecutor.Options(DotMode.GGML, 1, context, CollectiveAlgorithm.AUTO))) {
-                float[] logits = new float[vocabulary];
+            try (LoadedModel executor = inference.load(new ModelLoad(model, plan.plan(), cards, ActivationMode.GGML, 1,
+                    context, CollectiveAlgorithm.AUTO))) {
+                int vocabulary = executor.vocabulary();
                 // unmeasured tokens first: the cards' code and caches warm up (the first plan run pays for the JIT)
                 int warmUp = Math.max(2, tokens / 2);
                 for (int t = 0; t < warmUp; t++) {
-                    executor.forward(1 + t % (vocabulary - 1), t % context, logits);
+                    executor.logits(1 + t % (vocabulary - 1), t % context);
                 }
                 long begin = System.nanoTime();
                 for (int t = warmUp; t < warmUp + tokens; t++) {
-                    executor.forward(1 + t % (vocabulary - 1), t % context, logits);
+                    executor.logits(1 + t % (vocabulary - 1), t % context);
                 }
                 measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens);
             }
         }
-        return new Measured(measured, cards.cardCount() + " cards of provider '" + provider.name() + "'");
+        String providers = String.join(", ", cards.cards().stream().map(Card::provider).distinct().toList());
+        return new Measured(measured, cards.cardCount() + " cards of provider '" + providers + "'");
     }
 }
