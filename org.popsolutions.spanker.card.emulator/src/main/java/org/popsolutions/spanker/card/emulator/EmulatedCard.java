@@ -191,6 +191,30 @@ final class EmulatedCard implements AutoCloseable {
         } finally {
             sessions.remove(session);
             session.close();
+            ended(session);
+        }
+    }
+
+    /**
+     * A host connection ended. Its programs are given up (a queued one does not start, a waiting receive or forward
+     * fails at once), and once they have stopped, the messages waiting on the ports are dropped: they were sent for
+     * those programs (a token that failed on another card leaves its partners' messages behind), and the next host's
+     * programs would take them as their own, e.g. a forward of the hidden state taking an allreduce's chunk. The
+     * mock device cannot show this, each group it opens has links of its own.
+     */
+    private void ended(Session session) {
+        session.gone = true;
+        if (!session.submitted || closing) {
+            return;
+        }
+        try {
+            work.execute(() -> {
+                int dropped = links.dropWaitingMessages();
+                LinkPorts.log("host session ended: its programs stopped, " + dropped + " link message(s) left for"
+                        + " them dropped");
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the card is stopping: nothing runs any more
         }
     }
 
@@ -287,6 +311,7 @@ final class EmulatedCard implements AutoCloseable {
                         ddr.count()).encode());
                 case SUBMIT -> {
                     Program program = ProgramCodec.decode(f.payload());
+                    s.submitted = true;
                     work.execute(() -> runProgram(s, id, program));
                 }
                 case LINK_STATUS -> s.send(MessageType.LINK_STATUS_REPLY, id, new Messages.LinkStatus(links.status())
@@ -331,9 +356,18 @@ final class EmulatedCard implements AutoCloseable {
     private void runProgram(Session s, long id, Program program) {
         long start = System.nanoTime();
         int index = 0;
+        if (s.gone) {
+            LinkPorts.log("program '" + program.label() + "' not started: its host is gone");
+            return;
+        }
         try {
             for (Op op : program.ops()) {
-                interpreter.run(op);
+                if (s.gone) {
+                    LinkPorts.log("program '" + program.label() + "' given up before op " + index
+                            + ": its host is gone");
+                    return;
+                }
+                interpreter.run(op, () -> s.gone);
                 opsRun.incrementAndGet();
                 index++;
             }
@@ -368,6 +402,10 @@ final class EmulatedCard implements AutoCloseable {
     private static final class Session {
         private final Socket socket;
         private final OutputStream out;
+        /** The host submitted programs on this connection (their messages may be left on the links). */
+        volatile boolean submitted;
+        /** The connection ended: its programs are given up. */
+        volatile boolean gone;
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;

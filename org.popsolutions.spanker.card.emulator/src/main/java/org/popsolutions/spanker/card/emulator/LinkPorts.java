@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.PortTraffic;
@@ -118,6 +119,18 @@ final class LinkPorts implements AutoCloseable {
             throw new LinkDown("port " + port + " is not cabled on this card");
         }
         return p;
+    }
+
+    /**
+     * Drops every message waiting on the ports: they were sent for programs that will never take them (a host that
+     * is gone), and a later program would take them as its own. Returns how many were dropped.
+     */
+    int dropWaitingMessages() {
+        int dropped = 0;
+        for (Port p : ports.values()) {
+            dropped += p.dropWaiting();
+        }
+        return dropped;
     }
 
     @Override
@@ -445,13 +458,26 @@ final class LinkPorts implements AutoCloseable {
             sendPacer.pace(message.length, start);
         }
 
-        /** The next message, waiting at most the card's receive timeout; fails as soon as the port leaves UP. */
-        byte[] take() throws LinkDown, InterruptedException {
+        int dropWaiting() {
+            List<byte[]> waiting = new ArrayList<>();
+            arrived.drainTo(waiting);
+            return waiting.size();
+        }
+
+        /**
+         * The next message, waiting at most the card's receive timeout; fails as soon as the port leaves UP, or as
+         * soon as {@code abandoned} says the program waiting for it is given up.
+         */
+        byte[] take(BooleanSupplier abandoned) throws LinkDown, InterruptedException {
             long deadline = System.nanoTime() + options.receiveTimeoutMillis() * 1_000_000L;
             while (true) {
                 byte[] m = arrived.poll(20, TimeUnit.MILLISECONDS);
                 if (m != null) {
                     return m;
+                }
+                if (abandoned.getAsBoolean()) {
+                    throw new LinkDown("the host that submitted the program is gone: it stopped waiting on port "
+                            + number + " (from card " + neighbourCard + ")");
                 }
                 if (state != LinkState.UP) {
                     throw new LinkDown("port " + number + " (from card " + neighbourCard + ") is " + state + ": "

@@ -2,6 +2,7 @@ package org.popsolutions.spanker.card.emulator;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.BooleanSupplier;
 import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.card.Combine;
 import org.popsolutions.spanker.api.card.Op;
@@ -47,7 +48,11 @@ final class OpInterpreter implements AutoCloseable {
         rows.close();
     }
 
-    void run(Op op) throws OpFailed, InterruptedException {
+    /**
+     * Runs one op. {@code abandoned} says whether the program was given up (its host is gone): a receive or forward
+     * waiting for a message then fails at once instead of waiting out the receive timeout.
+     */
+    void run(Op op, BooleanSupplier abandoned) throws OpFailed, InterruptedException {
         try {
             if (op instanceof Op.EmbeddingRow o) {
                 embeddingRow(o);
@@ -90,9 +95,9 @@ final class OpInterpreter implements AutoCloseable {
                 System.arraycopy(tags, 0, message, values.length, tags.length);
                 links.port(o.port()).send(message);
             } else if (op instanceof Op.Receive o) {
-                receive(o);
+                receive(o, abandoned);
             } else if (op instanceof Op.Forward o) {
-                byte[] m = links.port(o.fromPort()).take();
+                byte[] m = links.port(o.fromPort()).take(abandoned);
                 if (m.length != o.bytes()) {
                     throw new OpFailed("forward expected " + o.bytes() + " bytes, " + m.length + " arrived");
                 }
@@ -272,8 +277,9 @@ final class OpInterpreter implements AutoCloseable {
         store(o.out(), out);
     }
 
-    private void receive(Op.Receive o) throws OpFailed, Ddr.Refusal, LinkPorts.LinkDown, InterruptedException {
-        byte[] m = links.port(o.port()).take();
+    private void receive(Op.Receive o, BooleanSupplier abandoned)
+            throws OpFailed, Ddr.Refusal, LinkPorts.LinkDown, InterruptedException {
+        byte[] m = links.port(o.port()).take(abandoned);
         long expected = o.values().bytes() + o.tags().bytes();
         if (m.length != expected) {
             throw new OpFailed("a message of " + m.length + " bytes arrived on port " + o.port() + ", the ranges hold "
