@@ -38,6 +38,7 @@ final class SpankerContainer {
                     + "); set KARAF_JAVA_HOME to a JDK 17 and the itest pom forks this test on it");
         }
         LoopbackRmi.install();
+        StopLeftoverContainers.install();
         // Pax Exam pumps this JVM's stdin into the container; Surefire talks to its forked JVM over that
         // same stdin and would lose its exit acknowledgement to the pump (the fork then hangs 30 s at exit).
         // Surefire holds its own reference to the original stream, so only Pax Exam sees this empty one.
