@@ -60,6 +60,10 @@ def fmt(v, spec):
     return "–" if v is None else format(v, spec)
 
 
+# a 1-minute load average up to this on 2 vCPUs is the benchmark's own one or two threads: nothing else ran
+QUIET_LOAD = 2.5
+
+
 def markdown(cells, java17, java25):
     jdks = sorted({c["jdk"] for c in cells})
     loads = [c["loadAverage"] for c in cells]
@@ -76,11 +80,15 @@ def markdown(cells, java17, java25):
            "",
            f"JDKs: {java17}; {java25}.",
            "",
-           f"**The machine was loaded by other agents during these runs** (1-minute load average on 2 vCPUs, per "
-           f"cell: {load_range}; "
-           f"every cell's figure is in `docs/kernels-vs-ggml.json`). Absolute microseconds are therefore several "
-           f"times those of a quiet machine; the ratios, measured alternately within the same minute, are the "
-           f"figures to read. Runs: {cells[0]['utc']} to {cells[-1]['utc']}.",
+           (f"**The machine was loaded by other agents during these runs** (1-minute load average on 2 vCPUs, per "
+            f"cell: {load_range}; "
+            f"every cell's figure is in `docs/kernels-vs-ggml.json`). Absolute microseconds are therefore several "
+            f"times those of a quiet machine; the ratios, measured alternately within the same minute, are the "
+            f"figures to read. Runs: {cells[0]['utc']} to {cells[-1]['utc']}."
+            if max(l[0] for l in loads) > QUIET_LOAD else
+            f"The machine ran nothing else (1-minute load average on 2 vCPUs, per cell: {load_range}: the "
+            f"benchmarks' own threads; every cell's figure is in `docs/kernels-vs-ggml.json`). "
+            f"Runs: {cells[0]['utc']} to {cells[-1]['utc']}."),
            ""]
     header = "| type | threads | ggml µs (mean of the row's runs) |"
     rule = "|---|---|---|"
