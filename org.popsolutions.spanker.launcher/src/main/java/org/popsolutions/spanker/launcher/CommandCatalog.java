@@ -32,7 +32,8 @@ final class CommandCatalog implements AutoCloseable {
     private final long timeoutNanos;
     private final long settleNanos;
     private final long openedAt;
-    private final Set<String> declared;
+    /** Read from the bundles only when a name is missing or the whole list is asked for: not on a command's way. */
+    private Set<String> declared;
     private final Object changes = new Object();
     private long lastChange;
     private long generation;
@@ -55,7 +56,6 @@ final class CommandCatalog implements AutoCloseable {
                 changed();
             }
         };
-        this.declared = DeclaredCommands.in(context);
         this.openedAt = System.nanoTime();
         this.lastChange = openedAt;
         tracker.open();
@@ -78,6 +78,7 @@ final class CommandCatalog implements AutoCloseable {
                 }
                 return Optional.of(command);
             }
+            Set<String> declared = declared();
             if (!declared.isEmpty() && !declared.contains(name)) {
                 return Optional.empty();
             }
@@ -89,6 +90,7 @@ final class CommandCatalog implements AutoCloseable {
 
     /** Every command's spec by name, once registrations have settled (or the timeout has passed). */
     SortedMap<String, CommandSpec> all() throws InterruptedException {
+        Set<String> declared = declared();
         while ((declared.isEmpty() || !registeredNames().containsAll(declared)) && awaitChange(generation())) {
             // Keep waiting until every declared command is there or registrations settle.
         }
@@ -123,6 +125,13 @@ final class CommandCatalog implements AutoCloseable {
             }
             return true;
         }
+    }
+
+    private synchronized Set<String> declared() {
+        if (declared == null) {
+            declared = DeclaredCommands.in(context);
+        }
+        return declared;
     }
 
     private Set<String> registeredNames() {
