@@ -3,9 +3,11 @@ package org.popsolutions.spanker.runtime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
+import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.NonFiniteValues;
@@ -100,9 +102,13 @@ final class Weights {
             long total = bytes();
             for (long done = 0; done < total; ) {
                 int n = (int) Math.min(chunk.capacity(), total - done);
+                if (n < total - done) {
+                    n -= n % type.typeSize();
+                }
                 chunk.clear().limit(n);
                 reader.read(tensor, start + done, chunk);
-                sink.accept(done, chunk.flip());
+                requireFinite(chunk.flip(), done);
+                sink.accept(done, chunk);
                 done += n;
             }
             return;
@@ -122,9 +128,35 @@ final class Weights {
                 int from = (int) (i * full + skip);
                 chunk.put(staging.limit(from + (int) rowBytes).position(from));
             }
-            sink.accept(offset, chunk.flip());
+            requireFinite(chunk.flip(), offset);
+            sink.accept(offset, chunk);
             offset += (long) n * rowBytes;
         }
+    }
+
+    /**
+     * Refuses a chunk holding NaN or infinity (its {@code rangeOffset} is where it goes in the range): the cards'
+     * ggml activation quantization would turn the NaN a weight spreads into zeros, and a damaged file would give
+     * plausible logits instead of an error. The scan reads only block scales for the quantized formats.
+     */
+    private void requireFinite(ByteBuffer chunk, long rangeOffset) {
+        QuantFormat format = QuantFormats.find(type).orElse(null);
+        if (format == null) {
+            return;
+        }
+        int count = chunk.remaining() / type.typeSize() * type.blockSize();
+        int bad = format.firstNonFinite(chunk, chunk.position(), count);
+        if (bad < 0) {
+            return;
+        }
+        float[] block = new float[type.blockSize()];
+        int blockStart = bad - bad % type.blockSize();
+        format.dequantize(chunk, chunk.position() + blockStart / type.blockSize() * type.typeSize(), block, 0,
+                block.length);
+        long element = rangeOffset / type.typeSize() * type.blockSize() + bad;
+        throw new InvalidModelException("tensor " + tensor.name() + " holds a non-finite value ("
+                + block[bad - blockStart] + " at row " + (firstRow + element / cols) + ", column "
+                + (firstColumn + element % cols) + "): the model file is damaged; download or convert it again");
     }
 
     /**

@@ -22,4 +22,14 @@ public final class BF16Format implements QuantFormat {
             dst[dstOffset + i] = BFloat16.toFloat(src.getShort(srcOffset + 2 * i));
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            if ((src.getShort(srcOffset + 2 * i) & 0x7f80) == 0x7f80) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

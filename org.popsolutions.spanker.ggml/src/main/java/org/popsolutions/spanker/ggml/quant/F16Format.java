@@ -22,4 +22,14 @@ public final class F16Format implements QuantFormat {
             dst[dstOffset + i] = Half.toFloat(src.getShort(srcOffset + 2 * i));
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            if (!Half.isFinite(src.getShort(srcOffset + 2 * i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

@@ -22,4 +22,14 @@ public final class F32Format implements QuantFormat {
             dst[dstOffset + i] = src.getFloat(srcOffset + 4 * i);
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            if (!Float.isFinite(src.getFloat(srcOffset + 4 * i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

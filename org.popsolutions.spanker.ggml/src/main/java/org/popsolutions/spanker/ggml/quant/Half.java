@@ -21,6 +21,11 @@ public final class Half {
         return DECODED[h & 0xffff];
     }
 
+    /** Whether {@code h} is neither infinite nor NaN (its exponent bits are not all ones). */
+    public static boolean isFinite(short h) {
+        return (h & 0x7c00) != 0x7c00;
+    }
+
     public static short fromFloat(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;

@@ -58,4 +58,9 @@ public final class Q4_0Format implements QuantFormat {
             }
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D);
+    }
 }

@@ -63,4 +63,9 @@ public final class Q4_1Format implements QuantFormat {
             }
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D, M);
+    }
 }

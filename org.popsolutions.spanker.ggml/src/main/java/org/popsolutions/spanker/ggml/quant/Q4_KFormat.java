@@ -147,4 +147,9 @@ public final class Q4_KFormat implements QuantFormat {
     static int min(byte[] packed, int at, int j) {
         return min(ByteBuffer.wrap(packed), at, j);
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D, DMIN);
+    }
 }

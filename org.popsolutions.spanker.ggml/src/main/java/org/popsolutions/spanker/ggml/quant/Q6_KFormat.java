@@ -119,4 +119,9 @@ public final class Q6_KFormat implements QuantFormat {
         int high = ((src.get(in + QH + 32 * half + l) & 0xff) >> (2 * group)) & 3;
         return low | (high << 4);
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D);
+    }
 }

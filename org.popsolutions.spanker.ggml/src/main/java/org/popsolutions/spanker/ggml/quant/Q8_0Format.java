@@ -73,4 +73,9 @@ public final class Q8_0Format implements QuantFormat {
             }
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D);
+    }
 }

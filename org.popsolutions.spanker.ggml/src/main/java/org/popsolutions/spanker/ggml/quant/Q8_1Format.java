@@ -72,4 +72,9 @@ public final class Q8_1Format implements QuantFormat {
             }
         }
     }
+
+    @Override
+    public int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        return BlockScales.firstNonFinite(type(), src, srcOffset, count, D);
+    }
 }

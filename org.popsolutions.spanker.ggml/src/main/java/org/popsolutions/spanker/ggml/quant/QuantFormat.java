@@ -15,6 +15,26 @@ public interface QuantFormat {
     /** Decodes {@code count} values stored at byte {@code srcOffset} of {@code src}. */
     void dequantize(ByteBuffer src, int srcOffset, float[] dst, int dstOffset, int count);
 
+    /**
+     * Index of the first of {@code count} values at byte {@code srcOffset} that {@link #dequantize} decodes as NaN or
+     * infinite, or -1 when all are finite. This decodes block by block; formats whose values are finite exactly when
+     * their block scales are answer from the scales.
+     */
+    default int firstNonFinite(ByteBuffer src, int srcOffset, int count) {
+        GgmlType t = type();
+        checkBlocks(t, count);
+        float[] block = new float[t.blockSize()];
+        for (int b = 0; b < count / t.blockSize(); b++) {
+            dequantize(src, srcOffset + b * t.typeSize(), block, 0, block.length);
+            for (int j = 0; j < block.length; j++) {
+                if (!Float.isFinite(block[j])) {
+                    return b * t.blockSize() + j;
+                }
+            }
+        }
+        return -1;
+    }
+
     default byte[] quantize(float[] src) {
         GgmlType t = type();
         checkBlocks(t, src.length);
