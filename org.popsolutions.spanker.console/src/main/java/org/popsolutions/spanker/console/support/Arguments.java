@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
+import picocli.CommandLine;
 
 /** A command line parsed against a {@link CommandSpec}; typed getters report bad values as usage errors. */
 public final class Arguments {
@@ -23,7 +24,9 @@ public final class Arguments {
     }
 
     /**
-     * Accepts {@code --name value}, {@code --name=value} and flags; a lone {@code --} ends the options.
+     * Accepts {@code --name value}, {@code --name=value} and flags; a lone {@code --} ends the options. picocli does
+     * the tokenizing (from a picocli model of {@code spec}); this keeps the platform's rules on top of it: a value
+     * that starts with {@code --} must be attached with {@code =}, and choices are matched ignoring case.
      *
      * @throws UsageException for an unknown option, a missing value, a value given to a flag, a value
      *         outside an option's choices, or a repeated option
@@ -33,66 +36,123 @@ public final class Arguments {
         for (OptionSpec option : spec.options()) {
             byName.put(option.name(), option);
         }
-        Map<String, String> values = new LinkedHashMap<>();
-        List<String> positionals = new ArrayList<>();
-        boolean optionsEnded = false;
-        for (int i = 0; i < raw.size(); i++) {
-            String token = raw.get(i);
-            if (optionsEnded || !token.startsWith("--")) {
-                positionals.add(token);
-                continue;
+        refuseAmbiguousValues(byName, raw);
+        CommandLine.ParseResult parsed;
+        try {
+            parsed = commandLine(spec).parseArgs(raw.toArray(String[]::new));
+        } catch (CommandLine.OverwrittenOptionException e) {
+            String name = e.getOverwritten() instanceof CommandLine.Model.OptionSpec option ? option.longestName()
+                    : e.getOverwritten().paramLabel();
+            throw new UsageException("option " + name + " given twice");
+        } catch (CommandLine.UnmatchedArgumentException e) {
+            String unmatched = e.getUnmatched().isEmpty() ? "" : e.getUnmatched().get(0);
+            if (unmatched.startsWith("--")) {
+                throw new UsageException("unknown option " + unmatched.replaceFirst("=.*", "") + " for '"
+                        + spec.name() + "'; known options: " + String.join(", ",
+                                byName.keySet().stream().map(n -> "--" + n).toList()));
             }
-            if (token.equals("--")) {
-                optionsEnded = true;
-                continue;
-            }
-            String name = token.substring(2);
-            String inlineValue = null;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                inlineValue = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            }
-            OptionSpec option = byName.get(name);
-            if (option == null) {
-                throw new UsageException("unknown option --" + name + " for '" + spec.name() + "'; known options: "
-                        + String.join(", ", byName.keySet().stream().map(n -> "--" + n).toList()));
-            }
-            if (values.containsKey(name)) {
-                throw new UsageException("option --" + name + " given twice");
-            }
-            String value;
-            if (option.isFlag()) {
-                if (inlineValue != null) {
-                    throw new UsageException("option --" + name + " is a flag and takes no value");
-                }
-                value = "true";
-            } else if (inlineValue != null) {
-                value = inlineValue;
-            } else if (i + 1 < raw.size() && !raw.get(i + 1).startsWith("--")) {
-                value = raw.get(++i);
-            } else if (i + 1 < raw.size()) {
-                // "--model --context 5" is a forgotten value far more often than a file named "--context".
-                throw new UsageException("option --" + name + " needs a value (" + option.valueName() + "), got the "
-                        + "option " + raw.get(i + 1) + "; write --" + name + "=VALUE for a value that starts with --");
-            } else {
-                throw new UsageException("option --" + name + " needs a value (" + option.valueName() + ")");
-            }
-            if (!option.choices().isEmpty()) {
-                String normalized = value.toLowerCase(Locale.ROOT);
-                if (!option.choices().contains(normalized)) {
-                    throw new UsageException("option --" + name + " must be one of " + String.join("|", option.choices())
-                            + ", got '" + value + "'");
-                }
-                value = normalized;
-            }
-            values.put(name, value);
-        }
-        if (positionals.size() > spec.arguments().size()) {
             throw new UsageException("'" + spec.name() + "' takes " + describeArity(spec) + ", got unexpected '"
-                    + positionals.get(spec.arguments().size()) + "'");
+                    + unmatched + "'");
+        } catch (CommandLine.ParameterException e) {
+            throw new UsageException(e.getMessage());
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (CommandLine.Model.OptionSpec matched : parsed.matchedOptions()) {
+            String name = matched.longestName().substring(2);
+            OptionSpec option = byName.get(name);
+            values.put(name, option.isFlag() ? "true" : checkedChoice(option, matched.getValue()));
+        }
+        List<String> positionals = new ArrayList<>();
+        for (CommandLine.Model.PositionalParamSpec matched : parsed.matchedPositionals()) {
+            positionals.add(matched.getValue());
         }
         return new Arguments(spec.name(), values, positionals);
+    }
+
+    /** picocli's model of a command line: every option long-only, one value or none, positionals optional. */
+    private static CommandLine commandLine(CommandSpec spec) {
+        CommandLine.Model.CommandSpec model = CommandLine.Model.CommandSpec.create().name(spec.name());
+        for (OptionSpec option : spec.options()) {
+            model.addOption(CommandLine.Model.OptionSpec.builder("--" + option.name())
+                    .arity(option.isFlag() ? "0" : "1")
+                    .type(option.isFlag() ? boolean.class : String.class)
+                    .paramLabel(valueLabel(option))
+                    .description(option.description()
+                            + (option.defaultValue() == null ? "" : " (default " + option.defaultValue() + ")"))
+                    .build());
+        }
+        for (int i = 0; i < spec.arguments().size(); i++) {
+            model.addPositional(CommandLine.Model.PositionalParamSpec.builder().index(String.valueOf(i)).arity("0..1")
+                    .type(String.class).paramLabel(spec.arguments().get(i)).build());
+        }
+        model.usageMessage().description(spec.description()).abbreviateSynopsis(true).sortOptions(false)
+                .width(HELP_WIDTH);
+        // "@file" is a path on this platform, never a file of more arguments
+        return new CommandLine(model).setExpandAtFiles(false).setOverwrittenOptionsAllowed(false)
+                .setAllowOptionsAsOptionParameters(true).setUnmatchedArgumentsAllowed(false);
+    }
+
+    static final int HELP_WIDTH = 100;
+
+    /** The help text of {@code spec} invoked as {@code invokedAs}, as picocli lays it out. */
+    static String usage(CommandSpec spec, String invokedAs) {
+        CommandLine line = commandLine(spec);
+        line.getCommandSpec().name(invokedAs);
+        return line.getUsageMessage(CommandLine.Help.Ansi.OFF);
+    }
+
+    static String valueLabel(OptionSpec option) {
+        return option.isFlag() ? "" : option.choices().isEmpty() ? option.valueName() : String.join("|",
+                option.choices());
+    }
+
+    /**
+     * The platform's rules picocli does not have: a flag takes no {@code =value}, and a separate value that starts
+     * with {@code --} is taken for a forgotten value ("--model --context 5" is that far more often than a file named
+     * "--context"), so such a value must be attached with {@code =}.
+     */
+    private static void refuseAmbiguousValues(Map<String, OptionSpec> byName, List<String> raw) {
+        for (int i = 0; i < raw.size(); i++) {
+            String token = raw.get(i);
+            if (token.equals("--")) {
+                return;
+            }
+            if (!token.startsWith("--")) {
+                continue;
+            }
+            int eq = token.indexOf('=');
+            OptionSpec option = byName.get(eq > 2 ? token.substring(2, eq) : token.substring(2));
+            if (option == null) {
+                continue;
+            }
+            if (option.isFlag() && eq > 2) {
+                throw new UsageException("option --" + option.name() + " is a flag and takes no value");
+            }
+            if (!option.isFlag() && eq < 0) {
+                if (i + 1 >= raw.size()) {
+                    throw new UsageException("option --" + option.name() + " needs a value (" + valueLabel(option)
+                            + ")");
+                }
+                if (raw.get(i + 1).startsWith("--")) {
+                    throw new UsageException("option --" + option.name() + " needs a value (" + valueLabel(option)
+                            + "), got the option " + raw.get(i + 1) + "; write --" + option.name()
+                            + "=VALUE for a value that starts with --");
+                }
+                i++;
+            }
+        }
+    }
+
+    private static String checkedChoice(OptionSpec option, String value) {
+        if (option.choices().isEmpty()) {
+            return value;
+        }
+        String normalized = value.toLowerCase(Locale.ROOT);
+        if (!option.choices().contains(normalized)) {
+            throw new UsageException("option --" + option.name() + " must be one of " + String.join("|",
+                    option.choices()) + ", got '" + value + "'");
+        }
+        return normalized;
     }
 
     private static String describeArity(CommandSpec spec) {

@@ -172,15 +172,15 @@ class InputGuardsTest {
     }
 
     @Test
-    void nonFiniteLogitsAreAnErrorInRunAndLogits() throws Exception {
+    void nonFiniteWeightsAreAnErrorInRunAndLogits() throws Exception {
         Path nan = poisoned(true);
         InvalidModelException e = assertThrows(InvalidModelException.class, () -> ModelCommandsTest.wire(
                 new RunCommand()).execute(List.of("--model", nan.toString(), "--tokens", "1,5,9,42", "--n", "4")));
-        contains(e, "non-finite hidden state at position 1", "is NaN");
+        contains(e, "tensor token_embd.weight holds a non-finite value (NaN at row 5, column 0)", "damaged");
         Path out = dir.resolve("l.f32");
         e = assertThrows(InvalidModelException.class, () -> ModelCommandsTest.wire(new LogitsCommand()).execute(
                 List.of("--model", nan.toString(), "--tokens", "1,5", "--out", out.toString())));
-        contains(e, "non-finite hidden state at position 1");
+        contains(e, "token_embd.weight holds a non-finite value");
         assertFalse(Files.exists(out), "no logits file from a failed run");
         Path rope = poisoned(false);
         e = assertThrows(InvalidModelException.class, () -> ModelCommandsTest.wire(new RunCommand()).execute(
