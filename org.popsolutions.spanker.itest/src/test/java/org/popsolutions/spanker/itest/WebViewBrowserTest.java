@@ -31,13 +31,17 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
+import org.popsolutions.spanker.api.console.CommandResult;
+import org.popsolutions.spanker.api.console.CommandStatus;
+import org.popsolutions.spanker.device.sails.FleetCommand;
 
 /**
  * The live web view in a real browser: Karaf (the distribution under test, {@code spanker-web} installed, Pax
  * Web on 127.0.0.1) runs as a server while this test, in the test JVM, drives Debian's headless Chromium
  * through Selenium. It counts the cards drawn, breaks a link through the mock cards' configuration file (as
  * an operator would) and waits for that link, and only that one, to turn red; the page's last picture is kept
- * as target/web-view.png. The Prometheus endpoint is read over HTTP with the same broken link.
+ * as target/web-view.png. The Prometheus endpoint is read over HTTP with the same broken link. Then two emulated
+ * cards in their own processes replace the mock, and a run on them is watched the same way.
  */
 public class WebViewBrowserTest {
     private static final String CHROMIUM = "/usr/bin/chromium";
@@ -66,20 +70,21 @@ public class WebViewBrowserTest {
     }
 
     /**
-     * Installs spanker-web into the running Karaf the way an operator can without a console: a features file
+     * Installs a Spanker feature into the running Karaf the way an operator can without a console: a features file
      * dropped into deploy/ whose feature is marked install="auto". (Booting Pax Web in the same stage as Pax
      * Exam's own features never finished here.)
      */
-    private static void installSpankerWeb(Path karafHome) throws IOException {
+    private static void installFeature(Path karafHome, String feature) throws IOException {
         String version = SpankerContainer.requiredProperty("spanker.version");
-        String features = "<features name=\"itest-spanker-web\" xmlns=\"http://karaf.apache.org/xmlns/features/v1.6.0\">\n"
+        String name = "itest-" + feature;
+        String features = "<features name=\"" + name + "\" xmlns=\"http://karaf.apache.org/xmlns/features/v1.6.0\">\n"
                 + "  <repository>mvn:org.popsolutions.spanker/karaf-features/" + version + "/xml/features</repository>\n"
-                + "  <feature name=\"itest-spanker-web\" version=\"1.0.0\" install=\"auto\">\n"
-                + "    <feature>spanker-web</feature>\n  </feature>\n</features>\n";
+                + "  <feature name=\"" + name + "\" version=\"1.0.0\" install=\"auto\">\n"
+                + "    <feature>" + feature + "</feature>\n  </feature>\n</features>\n";
         Path deploy = Files.createDirectories(karafHome.resolve("deploy"));
-        Path temporary = deploy.resolve("itest-spanker-web.xml.tmp");
+        Path temporary = deploy.resolve(name + ".xml.tmp");
         Files.writeString(temporary, features);
-        Files.move(temporary, deploy.resolve("itest-spanker-web.xml"), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(temporary, deploy.resolve(name + ".xml"), StandardCopyOption.ATOMIC_MOVE);
     }
 
     @Test
@@ -89,8 +94,8 @@ public class WebViewBrowserTest {
                 new File(CHROMEDRIVER).canExecute());
         String base = "http://127.0.0.1:" + HTTP_PORT;
         Path home = karafHome();
-        serveGoldenModel(home);
-        installSpankerWeb(home);
+        serveGoldenModel(home, "tiny");
+        installFeature(home, "spanker-web");
         awaitHttp(base + "/spanker/state", "\"name\":\"mock3\"");
         checkOpenAiEndpoint(base);
         Path mockConfig = home.resolve("etc/org.popsolutions.spanker.device.mock.cfg");
@@ -141,6 +146,9 @@ public class WebViewBrowserTest {
             assertTrue(metrics, metrics.contains("spanker_link_up{local=\"1\",remote=\"0\",state=\"UP\"} 1.0"));
             assertTrue(metrics, metrics.contains("spanker_tokens_total ") && !metrics.contains("spanker_tokens_total 0.0"));
             assertTrue(metrics, metrics.contains("spanker_serve_queue_depth 0.0"));
+
+            setLinkStates(mockConfig, "");
+            watchARunOnEmulatedCards(browser, base, home);
         } finally {
             browser.quit();
             setLinkStates(mockConfig, "");
@@ -148,16 +156,61 @@ public class WebViewBrowserTest {
     }
 
     /**
-     * Serves the golden tiny model through the configuration file an operator would write
-     * (etc/org.popsolutions.spanker.serve.cfg); spanker-web carries the endpoint on Karaf's HTTP port.
+     * Two emulated cards, each its own process (started as {@code spanker fleet start} starts them, from the
+     * distribution's lib/emulator), take the mock's place the way an operator does it: spanker-device-sails
+     * installed and pointed at the fleet by its configuration file, then the serving configuration rewritten so the
+     * model is placed on the cards there are now. The page redraws two Sails cards with the plan over them, and a
+     * completion's tokens arrive from the emulated cards.
      */
-    private static void serveGoldenModel(Path karafHome) throws IOException {
+    private static void watchARunOnEmulatedCards(WebDriver browser, String base, Path home) throws Exception {
+        Path fleetDirectory = Path.of("target", "web-fleet").toAbsolutePath();
+        System.setProperty("spanker.fleet.dir", fleetDirectory.toString());
+        System.setProperty("spanker.emulator.lib", home.resolve("lib/emulator").toString());
+        FleetCommand fleet = new FleetCommand();
+        CommandResult started = fleet.execute(List.of("start", "--cards", "2", "--unshaped", "--json"));
+        assertEquals(started.errorMessage(), CommandStatus.OK, started.status());
+        try {
+            writeAtomically(home.resolve("etc/org.popsolutions.spanker.device.sails.cfg"),
+                    "fleetDirectory = " + fleetDirectory + "\nenabled = true\n");
+            installFeature(home, "spanker-device-sails");
+            awaitHttp(base + "/spanker/state", "\"name\":\"sails-emu-1\"");
+            serveGoldenModel(home, "tiny-on-sails");
+            awaitHttp(base + "/v1/models", "\"id\":\"tiny-on-sails\"");
+            org.openqa.selenium.support.ui.Wait<WebDriver> wait = new WebDriverWait(browser, Duration.ofSeconds(60))
+                    .ignoring(StaleElementReferenceException.class);
+            wait.until(page -> page.findElements(By.cssSelector("#topology g.card")).size() == 2
+                    && page.findElements(By.cssSelector("#plan tr.plan-card")).size() == 2);
+            assertEquals(List.of("sails", "sails"), browser.findElements(By.cssSelector("#cards tbody tr")).stream()
+                    .map(row -> row.findElements(By.tagName("td")).get(2).getText()).toList());
+            HttpResponse<String> completion = post(base + "/v1/completions",
+                    "{\"prompt\":\"The sails\",\"max_tokens\":6,\"temperature\":0}");
+            assertEquals(completion.body(), 200, completion.statusCode());
+            wait.until(page -> page.findElement(By.id("generated")).getText().equals("6")
+                    && page.findElements(By.cssSelector("#tokens span.token")).size() >= 1);
+            Path shot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+            Files.copy(shot, Path.of("target", "web-view-sails.png"), StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            CommandResult stopped = fleet.execute(List.of("stop", "--json"));
+            assertEquals(stopped.errorMessage(), CommandStatus.OK, stopped.status());
+        }
+    }
+
+    /**
+     * Serves the golden tiny model through the configuration file an operator would write
+     * (etc/org.popsolutions.spanker.serve.cfg); spanker-web carries the endpoint on Karaf's HTTP port. A new
+     * configuration places the model again, on the cards registered then.
+     */
+    private static void serveGoldenModel(Path karafHome, String name) throws IOException {
         Path model = Path.of(SpankerContainer.requiredProperty("spanker.golden"), "model", "tiny-llama-q8_0.gguf")
                 .toAbsolutePath().normalize();
-        Path config = karafHome.resolve("etc/org.popsolutions.spanker.serve.cfg");
-        Path temporary = config.resolveSibling(config.getFileName() + ".tmp");
-        Files.writeString(temporary, "model = " + model + "\nname = tiny\nqueue = 2\n");
-        Files.move(temporary, config, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        writeAtomically(karafHome.resolve("etc/org.popsolutions.spanker.serve.cfg"),
+                "model = " + model + "\nname = " + name + "\nqueue = 2\n");
+    }
+
+    private static void writeAtomically(Path file, String content) throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(temporary, content);
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** The OpenAI endpoint on the whiteboard, curled as a client would: health, models, a stream, a bad request. */
