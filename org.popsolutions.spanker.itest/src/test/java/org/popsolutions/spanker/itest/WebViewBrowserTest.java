@@ -187,6 +187,8 @@ public class WebViewBrowserTest {
             assertEquals(completion.body(), 200, completion.statusCode());
             wait.until(page -> page.findElement(By.id("generated")).getText().equals("6")
                     && page.findElements(By.cssSelector("#tokens span.token")).size() >= 1);
+            ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                    "document.getElementById('plan').scrollIntoView()");
             Path shot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
             Files.copy(shot, Path.of("target", "web-view-sails.png"), StandardCopyOption.REPLACE_EXISTING);
         } finally {
