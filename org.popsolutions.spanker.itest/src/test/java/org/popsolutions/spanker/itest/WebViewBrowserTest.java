@@ -94,7 +94,7 @@ public class WebViewBrowserTest {
                 new File(CHROMEDRIVER).canExecute());
         String base = "http://127.0.0.1:" + HTTP_PORT;
         Path home = karafHome();
-        serveGoldenModel(home, "tiny");
+        serveGoldenModel(home);
         installFeature(home, "spanker-web");
         awaitHttp(base + "/spanker/state", "\"name\":\"mock3\"");
         checkOpenAiEndpoint(base);
@@ -158,9 +158,9 @@ public class WebViewBrowserTest {
     /**
      * Two emulated cards, each its own process (started as {@code spanker fleet start} starts them, from the
      * distribution's lib/emulator), take the mock's place the way an operator does it: spanker-device-sails
-     * installed and pointed at the fleet by its configuration file, then the serving configuration rewritten so the
-     * model is placed on the cards there are now. The page redraws two Sails cards with the plan over them, and a
-     * completion's tokens arrive from the emulated cards.
+     * installed and pointed at the fleet by its configuration file. The served model follows the cards by itself
+     * (planned and placed again), the page redraws two Sails cards with the plan over them, and a completion's
+     * tokens arrive from the emulated cards.
      */
     private static void watchARunOnEmulatedCards(WebDriver browser, String base, Path home) throws Exception {
         Path fleetDirectory = Path.of("target", "web-fleet").toAbsolutePath();
@@ -174,8 +174,6 @@ public class WebViewBrowserTest {
                     "fleetDirectory = " + fleetDirectory + "\nenabled = true\n");
             installFeature(home, "spanker-device-sails");
             awaitHttp(base + "/spanker/state", "\"name\":\"sails-emu-1\"");
-            serveGoldenModel(home, "tiny-on-sails");
-            awaitHttp(base + "/v1/models", "\"id\":\"tiny-on-sails\"");
             org.openqa.selenium.support.ui.Wait<WebDriver> wait = new WebDriverWait(browser, Duration.ofSeconds(60))
                     .ignoring(StaleElementReferenceException.class);
             wait.until(page -> page.findElements(By.cssSelector("#topology g.card")).size() == 2
@@ -199,14 +197,13 @@ public class WebViewBrowserTest {
 
     /**
      * Serves the golden tiny model through the configuration file an operator would write
-     * (etc/org.popsolutions.spanker.serve.cfg); spanker-web carries the endpoint on Karaf's HTTP port. A new
-     * configuration places the model again, on the cards registered then.
+     * (etc/org.popsolutions.spanker.serve.cfg); spanker-web carries the endpoint on Karaf's HTTP port.
      */
-    private static void serveGoldenModel(Path karafHome, String name) throws IOException {
+    private static void serveGoldenModel(Path karafHome) throws IOException {
         Path model = Path.of(SpankerContainer.requiredProperty("spanker.golden"), "model", "tiny-llama-q8_0.gguf")
                 .toAbsolutePath().normalize();
         writeAtomically(karafHome.resolve("etc/org.popsolutions.spanker.serve.cfg"),
-                "model = " + model + "\nname = " + name + "\nqueue = 2\n");
+                "model = " + model + "\nname = tiny\nqueue = 2\n");
     }
 
     private static void writeAtomically(Path file, String content) throws IOException {
