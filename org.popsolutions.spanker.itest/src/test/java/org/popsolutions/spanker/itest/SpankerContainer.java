@@ -77,6 +77,8 @@ final class SpankerContainer {
             logLevel(LogLevel.WARN),
             // Pax Exam's 180 s default for the container to come up is too short on a busy 2-core machine.
             org.ops4j.pax.exam.CoreOptions.systemTimeout(600_000),
+            // ... and its 10 s for an injected service (Karaf's BootFinished waits for every boot feature).
+            systemProperty(org.ops4j.pax.exam.Constants.EXAM_SERVICE_TIMEOUT_KEY).value("300000"),
         };
         return Stream.concat(Arrays.stream(shared), Arrays.stream(extra)).toArray(Option[]::new);
     }
