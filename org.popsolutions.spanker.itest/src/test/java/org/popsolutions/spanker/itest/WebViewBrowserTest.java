@@ -118,6 +118,7 @@ public class WebViewBrowserTest {
             assertEquals(4, browser.findElements(By.cssSelector("#cards tbody tr")).size());
             // the plan of the served model, one row per card; then a run's tokens arrive as they are generated
             wait.until(page -> page.findElements(By.cssSelector("#plan tr.plan-card")).size() == 4);
+            wait.until(page -> holdMemory(page, 4));
             HttpResponse<String> completion = post(base + "/v1/completions",
                     "{\"prompt\":\"The sails\",\"max_tokens\":12,\"temperature\":0}");
             assertEquals(completion.body(), 200, completion.statusCode());
@@ -178,6 +179,7 @@ public class WebViewBrowserTest {
                     .ignoring(StaleElementReferenceException.class);
             wait.until(page -> page.findElements(By.cssSelector("#topology g.card")).size() == 2
                     && page.findElements(By.cssSelector("#plan tr.plan-card")).size() == 2);
+            wait.until(page -> holdMemory(page, 2));
             assertEquals(List.of("sails", "sails"), browser.findElements(By.cssSelector("#cards tbody tr")).stream()
                     .map(row -> row.findElements(By.tagName("td")).get(2).getText()).toList());
             HttpResponse<String> completion = post(base + "/v1/completions",
@@ -193,6 +195,24 @@ public class WebViewBrowserTest {
             CommandResult stopped = fleet.execute(List.of("stop", "--json"));
             assertEquals(stopped.errorMessage(), CommandStatus.OK, stopped.status());
         }
+    }
+
+    /**
+     * Whether the cards table has {@code cards} rows and each card's "in use" column shows its buffers holding some
+     * bytes (the served model's weights and KV cache), as the card itself answers.
+     */
+    private static boolean holdMemory(WebDriver page, int cards) {
+        List<WebElement> rows = page.findElements(By.cssSelector("#cards tbody tr"));
+        if (rows.size() != cards) {
+            return false;
+        }
+        for (WebElement row : rows) {
+            String inUse = row.findElements(By.tagName("td")).get(4).getText();
+            if (inUse.equals("–") || inUse.equals("0 B")) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

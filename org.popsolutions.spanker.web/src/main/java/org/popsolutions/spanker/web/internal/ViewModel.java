@@ -8,7 +8,12 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.popsolutions.spanker.api.SpankerException;
+import org.popsolutions.spanker.api.card.CardIdentity;
+import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
 import org.popsolutions.spanker.api.runtime.InferenceObserver;
@@ -21,7 +26,7 @@ import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyService;
 
 /**
- * What the page shows, read from the services as they are now: the cards (index, name, memory), every
+ * What the page shows, read from the services as they are now: the cards (index, name, memory and its use), every
  * directed link with its state, the cabling, and the strategy that decides (the highest-ranked one, as the
  * commands use it); as an inference observer, the plan of the model placed last (blocks per card) and its current
  * or last run (tokens as they come, tokens/s, predicted and measured seconds per token). One JSON document, the same for {@code /spanker/state} and each server-sent event.
@@ -41,6 +46,11 @@ public final class ViewModel implements InferenceObserver {
             policyOption = ReferencePolicyOption.GREEDY)
     volatile PartitionStrategy strategy;
 
+    /** The cards themselves, asked for their memory in use (a Sails card answers over its host link). */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile List<SailCard> sailCards;
+
     String json() {
         TopologyService cards = topology;
         Topology now = null;
@@ -52,8 +62,8 @@ public final class ViewModel implements InferenceObserver {
             }
         }
         PartitionStrategy deciding = strategy;
-        JsonObject view = JsonParser.parseString(json(now, deciding == null ? null : deciding.name()))
-                .getAsJsonObject();
+        JsonObject view = JsonParser.parseString(json(now, deciding == null ? null : deciding.name(),
+                memoryInUse(sailCards))).getAsJsonObject();
         inference.addTo(view);
         return view.toString();
     }
@@ -88,8 +98,34 @@ public final class ViewModel implements InferenceObserver {
         inference.closed(model);
     }
 
-    /** @param topology {@code null} when no card is registered; @param strategy {@code null} when none is */
+    /**
+     * Each card's bytes in use by name and provider, as the cards answer now; a card that cannot answer (lost, its
+     * host link down) is left out.
+     */
+    static Map<String, Long> memoryInUse(List<SailCard> cards) {
+        Map<String, Long> used = new HashMap<>();
+        if (cards != null) {
+            for (SailCard card : cards) {
+                try {
+                    CardIdentity identity = card.identity();
+                    used.put(identity.provider() + "/" + identity.name(), card.memory().usedBytes());
+                } catch (RuntimeException unreachable) {
+                    // shown as unknown
+                }
+            }
+        }
+        return used;
+    }
+
     static String json(Topology topology, String strategy) {
+        return json(topology, strategy, Map.of());
+    }
+
+    /**
+     * @param topology {@code null} when no card is registered; @param strategy {@code null} when none is
+     * @param memoryInUse bytes in use by {@code provider/name}; a card not in it has no {@code memoryUsedBytes}
+     */
+    static String json(Topology topology, String strategy, Map<String, Long> memoryInUse) {
         JsonObject view = new JsonObject();
         view.addProperty("kind", topology == null ? null : topology.kind().label());
         JsonArray cards = new JsonArray();
@@ -101,6 +137,10 @@ public final class ViewModel implements InferenceObserver {
                 json.addProperty("name", card.name());
                 json.addProperty("provider", card.provider());
                 json.addProperty("memoryBytes", card.memoryBytes());
+                Long used = memoryInUse.get(card.provider() + "/" + card.name());
+                if (used != null) {
+                    json.addProperty("memoryUsedBytes", used);
+                }
                 cards.add(json);
             }
             for (Link link : topology.links()) {
