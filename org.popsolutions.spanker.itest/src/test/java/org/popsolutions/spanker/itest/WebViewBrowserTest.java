@@ -126,6 +126,13 @@ public class WebViewBrowserTest {
                     .until(page -> page.findElements(By.cssSelector("#tokens span.token")).size() >= 1
                             && page.findElement(By.id("generated")).getText().equals("12"));
             assertEquals("0", browser.findElement(By.cssSelector("#tokens span.token")).getAttribute("data-index"));
+            // the run's chart, the one run --plot draws, shown once the run ended
+            new WebDriverWait(browser, Duration.ofSeconds(30)).until(page -> (Boolean) ((org.openqa.selenium.JavascriptExecutor)
+                    page).executeScript("const c = document.getElementById('run-chart');"
+                            + " return !c.hidden && c.complete && c.naturalWidth > 0;"));
+            String chart = get(base + "/spanker/run.svg");
+            assertTrue(chart, chart.contains("<svg") && chart.contains("measured per token")
+                    && chart.contains("predicted per token"));
             ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
                     "document.getElementById('plan').scrollIntoView()");
             Path runShot = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();

@@ -14,4 +14,11 @@ public interface ChartWriter {
      * @throws org.popsolutions.spanker.api.DeviceException when the file cannot be written (the message names it)
      */
     void writeSvg(List<Chart> charts, Path file);
+
+    /**
+     * The same drawing as a document in memory (for an HTTP answer).
+     *
+     * @since 1.1
+     */
+    String svg(List<Chart> charts);
 }

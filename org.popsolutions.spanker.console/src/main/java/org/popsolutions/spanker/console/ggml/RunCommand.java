@@ -40,10 +40,12 @@ import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.plot.charts.TokenCharts;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.Sampler;
 import org.popsolutions.spanker.model.llama.Tokenizer;
+import org.popsolutions.spanker.plot.charts.TokenCharts;
 
 /**
  * Generates text with a model placed on the cards by the active strategy's plan, and shows the plan, the
@@ -258,7 +260,7 @@ public final class RunCommand extends AbstractConsoleCommand {
                 + devices + ")");
 
         if (plot != null) {
-            chartWriter.writeSvg(List.of(TokenChart.of(told, plan)), plot);
+            chartWriter.writeSvg(List.of(TokenCharts.perToken(told, plan)), plot);
             report.line("plot: " + plot);
             report.put("plot", plot.toString());
         }

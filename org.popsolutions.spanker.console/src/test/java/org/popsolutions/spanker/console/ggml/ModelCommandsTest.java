@@ -225,9 +225,17 @@ class ModelCommandsTest {
         Path svg = dir.resolve("tokens.svg");
         assertThrows(org.popsolutions.spanker.api.InvalidConfigurationException.class, () -> run.execute(List.of(
                 "--model", model.toString(), "--n", "2", "--plot", svg.toString())), "no chart writer installed");
-        run.charts = (charts, file) -> {
-            drawn.addAll(charts);
-            written[0] = file;
+        run.charts = new org.popsolutions.spanker.api.plot.ChartWriter() {
+            @Override
+            public void writeSvg(List<org.popsolutions.spanker.api.plot.Chart> charts, Path file) {
+                drawn.addAll(charts);
+                written[0] = file;
+            }
+
+            @Override
+            public String svg(List<org.popsolutions.spanker.api.plot.Chart> charts) {
+                throw new UnsupportedOperationException("run writes files");
+            }
         };
         JsonObject o = json(run.execute(List.of("--model", model.toString(), "--tokens", "1,5,9", "--n", "5",
                 "--plot", svg.toString(), "--json")));

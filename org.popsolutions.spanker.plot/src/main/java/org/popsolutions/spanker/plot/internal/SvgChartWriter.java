@@ -41,6 +41,11 @@ public final class SvgChartWriter implements ChartWriter {
         new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
 
     @Override
+    public String svg(List<Chart> charts) {
+        return render(charts);
+    }
+
+    @Override
     public void writeSvg(List<Chart> charts, Path file) {
         String svg = render(charts);
         Path target = file.toAbsolutePath();

@@ -1,5 +1,9 @@
 package org.popsolutions.spanker.web.internal;
 
+import java.util.List;
+import java.util.Optional;
+import org.popsolutions.spanker.api.plot.Chart;
+import org.popsolutions.spanker.plot.charts.TokenCharts;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.ArrayDeque;
@@ -76,6 +80,14 @@ final class InferenceView {
             model = null;
             running = false;
         }
+    }
+
+    /** The current or last run's chart (its newest tokens), empty when no model is placed or no token came yet. */
+    synchronized Optional<Chart> chart() {
+        if (plan == null || tokens.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(TokenCharts.perToken(List.copyOf(tokens), plan));
     }
 
     /** Adds {@code plan} (null when no model is placed) and {@code run} to the page's document. */

@@ -11,9 +11,11 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.card.CardIdentity;
 import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.plot.Chart;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
 import org.popsolutions.spanker.api.runtime.InferenceObserver;
@@ -66,6 +68,11 @@ public final class ViewModel implements InferenceObserver {
                 memoryInUse(sailCards))).getAsJsonObject();
         inference.addTo(view);
         return view.toString();
+    }
+
+    /** The chart of the current or last run; empty before a model's first token. */
+    Optional<Chart> runChart() {
+        return inference.chart();
     }
 
     @Override

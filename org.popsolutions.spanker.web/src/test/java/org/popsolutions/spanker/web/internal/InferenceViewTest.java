@@ -1,5 +1,6 @@
 package org.popsolutions.spanker.web.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,5 +95,23 @@ class InferenceViewTest {
         JsonObject gone = new JsonObject();
         view.addTo(gone);
         assertTrue(gone.get("plan").isJsonNull());
+    }
+
+    @Test
+    void theRunsChartIsRunPlotsChartOfTheTokensKept() {
+        InferenceView view = new InferenceView(3);
+        assertTrue(view.chart().isEmpty(), "no model placed yet");
+        LoadedModel model = model(PLAN);
+        view.loaded(model);
+        view.started(model, new GenerationRequest(new int[] {1}, 5, Sampling.GREEDY));
+        assertTrue(view.chart().isEmpty(), "no token yet");
+        for (int i = 0; i < 4; i++) {
+            view.token(new TokenEvent(i, 10 + i, "t" + i, 0.004 + i, 0.003, PLAN.secondsPerToken(), 250.0));
+        }
+        org.popsolutions.spanker.api.plot.Chart chart = view.chart().orElseThrow();
+        org.popsolutions.spanker.api.plot.Series measured = chart.series().get(0);
+        assertEquals("measured per token", measured.name());
+        assertArrayEquals(new double[] {1.004, 2.004, 3.004}, measured.y(), 1e-12, "the three tokens kept");
+        assertTrue(chart.series().stream().anyMatch(s -> s.predicted() && s.name().equals("predicted per token")));
     }
 }

@@ -1,4 +1,4 @@
-package org.popsolutions.spanker.console.ggml;
+package org.popsolutions.spanker.plot.charts;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,15 +8,15 @@ import org.popsolutions.spanker.api.plot.Series;
 import org.popsolutions.spanker.api.runtime.TokenEvent;
 
 /**
- * {@code run --plot}: each generated token's time against its number, measured (the forward pass it was sampled
+ * The chart of a run ({@code run --plot}, the web view's run picture): each generated token's time against its number, measured (the forward pass it was sampled
  * from, and the busiest card's compute in it) and predicted by the plan (total, compute, collectives and hand-offs).
  * The chart's axes are logarithmic: a series with no positive value (a plan that predicts nothing) is left out.
  */
-final class TokenChart {
-    private TokenChart() {
+public final class TokenCharts {
+    private TokenCharts() {
     }
 
-    static Chart of(List<TokenEvent> tokens, Plan plan) {
+    public static Chart perToken(List<TokenEvent> tokens, Plan plan) {
         int n = tokens.size();
         double[] index = new double[n];
         double[] measured = new double[n];
