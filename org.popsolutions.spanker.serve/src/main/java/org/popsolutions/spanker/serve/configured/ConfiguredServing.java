@@ -5,8 +5,10 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.osgi.annotation.bundle.Capability;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -53,6 +55,7 @@ public final class ConfiguredServing {
     static final String PID = "org.popsolutions.spanker.serve";
     /** A swap registers and unregisters cards one by one: wait for it to settle before placing again. */
     static final long SETTLE_MILLIS = 500;
+    static final long STOP_WAIT_SECONDS = 10;
 
     /** A model placed on some cards and served. */
     private record Placement(List<Card> cards, LoadedModel model, OpenAiProtocol protocol,
@@ -78,10 +81,16 @@ public final class ConfiguredServing {
     private final ModelShape shape;
     private final int contextLength;
     private final int threads;
+    /**
+     * Places the model again after a change of cards, one placement at a time. The framework tells of a change while
+     * the device bundles hold their own locks: the notification only schedules (it never waits for a lock of this
+     * component), and the placer takes no lock of its own while it calls the cards.
+     */
     private final ScheduledExecutorService placer;
-    private boolean placementPending;
-    private boolean stopped;
-    private Placement placement;
+    private final AtomicBoolean placementPending = new AtomicBoolean();
+    private volatile boolean stopped;
+    /** Set by the constructor, then changed only on the placer thread, and by {@link #stop} once that has ended. */
+    private volatile Placement placement;
 
     /** Karaf's log (pax-logging); a failed placement after a change of cards is said there. */
     @Reference(service = LoggerFactory.class, cardinality = ReferenceCardinality.OPTIONAL,
@@ -153,16 +162,19 @@ public final class ConfiguredServing {
         // the component goes with its static topology reference
     }
 
-    private synchronized void scheduleReplacement() {
-        if (placer == null || stopped || placementPending) {
+    private void scheduleReplacement() {
+        if (placer == null || stopped || !placementPending.compareAndSet(false, true)) {
             return;
         }
-        placementPending = true;
-        placer.schedule(this::placeAgainIfTheCardsChanged, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+        try {
+            placer.schedule(this::placeAgainIfTheCardsChanged, SETTLE_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            placementPending.set(false);
+        }
     }
 
-    private synchronized void placeAgainIfTheCardsChanged() {
-        placementPending = false;
+    private void placeAgainIfTheCardsChanged() {
+        placementPending.set(false);
         if (stopped) {
             return;
         }
@@ -172,12 +184,13 @@ public final class ConfiguredServing {
         } catch (SpankerException noCards) {
             now = null;
         }
-        if (now != null && placement != null && placement.cards().equals(now.cards())) {
+        Placement old = placement;
+        if (now != null && old != null && old.cards().equals(now.cards())) {
             return; // a link changed state, the cards did not
         }
-        if (placement != null) {
-            closeQuietly(placement);
+        if (old != null) {
             placement = null;
+            closeQuietly(old);
         }
         if (now == null) {
             log("no cards are registered; " + name + " is served again when cards come");
@@ -210,15 +223,20 @@ public final class ConfiguredServing {
 
     @Deactivate
     void stop() {
-        synchronized (this) {
-            stopped = true;
-            if (placement != null) {
-                closeQuietly(placement);
-                placement = null;
-            }
-        }
+        stopped = true;
         if (placer != null) {
             placer.shutdownNow();
+            try {
+                // bounded: a placement blocked on a device that is going away with this component must not hold it
+                placer.awaitTermination(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Placement last = placement;
+        placement = null;
+        if (last != null) {
+            closeQuietly(last);
         }
     }
 }
