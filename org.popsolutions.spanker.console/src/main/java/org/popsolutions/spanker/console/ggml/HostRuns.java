@@ -27,6 +27,13 @@ import org.popsolutions.spanker.model.llama.Sampler;
  */
 public final class HostRuns {
     public static final String OPTION = "hosts";
+    /**
+     * With --hosts in Karaf: each host's cards. The launcher takes {@code --device} for itself and tells the cluster
+     * bundle through its framework property, which is the default here.
+     */
+    public static final org.popsolutions.spanker.api.console.OptionSpec DEVICE_OPTION =
+            org.popsolutions.spanker.api.console.OptionSpec.choice("device", List.of("mock", "sails"), "with --hosts:"
+                    + " each host's cards (sails: the host's own emulated cards, started by the host)", null);
     private static final Duration TIMEOUT = Duration.ofSeconds(300);
 
     private HostRuns() {
@@ -61,7 +68,7 @@ public final class HostRuns {
         }
         boolean floats = arguments.string("mode").orElse("ggml").equals("float");
         return new HostPipelineRequest(Path.of(model).toAbsolutePath().toString(), hosts, cards, context, floats,
-                threads, TIMEOUT);
+                threads, TIMEOUT, arguments.string("device").orElse(null));
     }
 
     /** The stages with their prediction (and, once run, their measured time per token). */
@@ -97,6 +104,7 @@ public final class HostRuns {
             stages.add(json);
         }
         report.table(table.build());
+        plan.notes().forEach(report::line);
         report.line(String.format(Locale.ROOT, "hand-off between hosts: %d bytes (the hidden state), predicted %s s"
                 + " each (card to host, host to host, host to card at the host link's rate), %d per token",
                 plan.handOffBytes(), ModelRuns.seconds(plan.handOffSeconds()), plan.handOffs()));
