@@ -503,6 +503,9 @@ public final class ClusterControl {
         String bundles = NodeClasspath.hostBundles();
         if (!bundles.isEmpty()) {
             properties.add("-Dspanker.cluster.bundles=" + bundles);
+        } else {
+            properties.add("-Dspanker.cluster.bundles.missing=" + String.join(",",
+                    NodeClasspath.missingHostBundles()));
         }
         for (String name : List.of("spanker.emulator.classpath", "spanker.emulator.lib")) {
             String value = System.getProperty(name);

@@ -79,9 +79,13 @@ public final class ClusterHostPipelines implements HostPipelines {
 
     @Override
     public HostPipeline open(HostPipelineRequest request) {
+        HostPlan plan = plan(request);
+        if (plan.pods() > 1) {
+            throw new ClusterException("a pipeline across " + plan.pods() + " pods is planned (plan --hosts-per-pod)"
+                    + " but runs inside one pod only: a pod orchestrates its own hosts; drop --hosts-per-pod");
+        }
         ClusterControl control = new ClusterControl(stateFile);
         ClusterControl.Status status = control.status();
-        HostPlan plan = plan(request);
         ClusterControl.NodeStatus pod = podFor(status, request.hosts());
         List<PipelineSpec.Stage> stages = plan.stages().stream()
                 .map(s -> new PipelineSpec.Stage(s.firstBlock(), s.endBlock(), s.embedding(), s.head())).toList();
@@ -113,13 +117,14 @@ public final class ClusterHostPipelines implements HostPipelines {
                                 ? " of its own (emulated, one process each, owned by the host)" : ""));
                 placed.add(new HostStage(stage.index(), stage.firstBlock(), stage.endBlock(), stage.embedding(),
                         stage.head(), stage.cards(), weights, kv, stage.computeSeconds(), stage.linkSeconds(),
-                        host.toString(), pid));
+                        host.toString(), pid, stage.pod(), stage.handOffSeconds()));
             }
             List<String> notes = new ArrayList<>(plan.notes());
             notes.add("orchestrated by pod " + pod.coordinate() + " (process " + pod.pid() + ")");
             notes.addAll(cardsOf);
             HostPlan placedPlan = new HostPlan(plan.model(), plan.hosts(), plan.cardsPerHost(), placed,
-                    plan.handOffBytes(), plan.handOffSeconds(), plan.hostSeconds(), plan.loadSeconds(), notes);
+                    plan.handOffBytes(), plan.handOffSeconds(), plan.hostSeconds(), plan.loadSeconds(), notes,
+                    plan.crossPodHandOffSeconds(), plan.evenSplitBottleneckSeconds());
             return new Pipeline(client, session, placedPlan, call);
         } catch (RuntimeException e) {
             client.close();

@@ -127,6 +127,7 @@ final class NodeClasspath {
         if (!found.keySet().containsAll(HOST_BUNDLES)) {
             return "";
         }
+
         StringBuilder path = new StringBuilder();
         for (String name : HOST_BUNDLES) {
             if (path.length() > 0) {
@@ -135,6 +136,22 @@ final class NodeClasspath {
             path.append(found.get(name));
         }
         return path.toString();
+    }
+
+    /** The bundles of a host's card runtime that {@link #hostBundles()} did not find (empty when it found all). */
+    static List<String> missingHostBundles() {
+        Bundle self = FrameworkUtil.getBundle(NodeClasspath.class);
+        java.util.Set<String> found = new java.util.HashSet<>();
+        if (self != null) {
+            for (Bundle bundle : self.getBundleContext().getBundles()) {
+                found.add(bundle.getSymbolicName());
+            }
+        } else {
+            for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                found.add(symbolicName(Path.of(entry)));
+            }
+        }
+        return HOST_BUNDLES.stream().filter(name -> !found.contains(name)).toList();
     }
 
     /** The Bundle-SymbolicName of a jar or class directory, without its attributes; null when it has none. */

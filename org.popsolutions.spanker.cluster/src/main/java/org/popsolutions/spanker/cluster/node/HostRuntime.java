@@ -141,9 +141,10 @@ final class HostRuntime implements AutoCloseable {
     private static List<Path> bundleJars() {
         String value = System.getProperty(BUNDLES_PROPERTY);
         if (value == null || value.isBlank()) {
-            throw new ClusterException("this node process was started without the bundles of a host's card runtime"
-                    + " (system property " + BUNDLES_PROPERTY + "); the cluster was started from a framework that"
-                    + " lacks the runtime, device and scheduler bundles");
+            String missing = System.getProperty(BUNDLES_PROPERTY + ".missing", "");
+            throw new ClusterException("this host has no card runtime: the framework that started the cluster lacks"
+                    + " " + (missing.isBlank() ? "the runtime, device and scheduler bundles" : "the bundles "
+                    + missing) + " (a host runs its stage on them); start the cluster from ./spanker");
         }
         List<Path> jars = new ArrayList<>();
         for (String entry : value.split(File.pathSeparator)) {
@@ -155,7 +156,7 @@ final class HostRuntime implements AutoCloseable {
     }
 
     /** The api packages with the api jar's own versions, and the Vector API when this JVM has it. */
-    private static String systemPackages() {
+    static String systemPackages() {
         Manifest manifest = apiManifest();
         String exports = manifest.getMainAttributes().getValue(Constants.EXPORT_PACKAGE);
         if (exports == null || exports.isBlank()) {
