@@ -110,8 +110,8 @@ public final class HostPlanner {
                 hidden));
         int pods = request.podOf(k - 1) + 1;
         if (pods > 1) {
-            notes.add(String.format(Locale.ROOT, "across %d pods (%d hosts each): a hand-off between pods adds the"
-                    + " pods' uplink, %.3g s (assumed GbE: SPEC gives no rate between pods)", pods,
+            notes.add(String.format(Locale.ROOT, "across %d pods (%d hosts each): a hand-off between pods takes %.3g s,"
+                    + " one transfer more for the pods' uplink (assumed GbE: SPEC gives no rate between pods)", pods,
                     request.hostsPerPod(), crossPod));
         }
         notes.add("hosts load their stages in parallel, each over its own host link");

@@ -215,8 +215,8 @@ public final class HostRuns {
                                 + " orchestration)" : "-")
                 .row("host link (token in, logits out)", ModelRuns.seconds(plan.hostSeconds()), "in the stages")
                 .build());
-        report.line("predicted times are for rev-A Sails and GbE between hosts; measured ones are mock cards in the"
-                + " hosts' processes on this machine");
+        report.line("predicted times are for rev-A Sails and GbE between hosts; measured ones are the hosts' cards"
+                + " named above (mock cards in the hosts' processes, or emulated ones) on this machine");
         Map<String, Object> timing = new LinkedHashMap<>();
         timing.put("promptTokensPerSecond", promptRate);
         if (timed) {
