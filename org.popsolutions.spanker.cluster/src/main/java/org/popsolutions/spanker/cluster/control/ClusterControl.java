@@ -101,7 +101,9 @@ public final class ClusterControl {
                 started.add(new ProcessBuilder(command).redirectErrorStream(true)
                         .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start());
             }
-            Duration readyTimeout = Duration.ofSeconds(120 + layout.nodeCount() / 5);
+            // A hang guard, not a speed claim: on 2 cores shared with several builds (load 40) a node process took
+            // over 2 minutes to load its framework and Hazelcast.
+            Duration readyTimeout = Duration.ofSeconds(300 + layout.nodeCount() / 5);
             int rootPort = awaitReady(directory, started, readyTimeout);
             List<StateFile.ProcessEntry> entries = new ArrayList<>();
             for (int index = 0; index < processes; index++) {
