@@ -9,12 +9,24 @@ import java.util.Set;
  * The launcher-wide options {@code --device mock|sails} and {@code --endpoints host:port,...}, taken out of a
  * command's arguments (before a lone {@code --}). With {@code sails} the mock device bundle is left out and the
  * Sails device is asked for through framework properties, so the topology holds only the Sails cards.
+ *
+ * <p>With {@code --hosts} (a pipeline across the cluster's hosts) the cards are the hosts', not this process's:
+ * {@code --device} then stays with the command, which tells the hosts, and this framework keeps its mock cards.
  */
 record DeviceChoice(String device, String endpoints, List<String> rest) {
     static final DeviceChoice MOCK = new DeviceChoice("mock", null, List.of());
     private static final String MOCK_BUNDLE = "org.popsolutions.spanker.device.mock";
 
     static DeviceChoice take(List<String> arguments) {
+        int end = arguments.indexOf("--");
+        List<String> options = end < 0 ? arguments : arguments.subList(0, end);
+        if (options.stream().anyMatch(a -> a.equals("--hosts") || a.startsWith("--hosts="))) {
+            if (options.stream().anyMatch(a -> a.equals("--endpoints") || a.startsWith("--endpoints="))) {
+                throw new IllegalArgumentException("option --endpoints does not go with --hosts: every host starts"
+                        + " cards of its own (--device sails)");
+            }
+            return new DeviceChoice("mock", null, List.copyOf(arguments));
+        }
         String device = null;
         String endpoints = null;
         List<String> rest = new ArrayList<>();

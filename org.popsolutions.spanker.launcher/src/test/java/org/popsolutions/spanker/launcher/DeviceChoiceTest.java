@@ -27,6 +27,17 @@ class DeviceChoiceTest {
         assertEquals(Set.of("org.popsolutions.spanker.device.mock"), d.leftOutBundles());
     }
 
+    /** The cards of --hosts are the cluster hosts': the command takes --device to them, this process stays mock. */
+    @Test
+    void withHostsTheDeviceGoesToTheCommand() {
+        DeviceChoice d = DeviceChoice.take(List.of("--hosts", "2", "--device", "sails", "--n", "8"));
+        assertEquals("mock", d.device());
+        assertEquals(List.of("--hosts", "2", "--device", "sails", "--n", "8"), d.rest());
+        assertEquals(Set.of(), d.leftOutBundles());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DeviceChoice.take(List.of("--hosts=2",
+                "--endpoints", "a:1"))).getMessage().contains("--hosts"));
+    }
+
     @Test
     void endpointsImplySailsAndAreChecked() {
         DeviceChoice d = DeviceChoice.take(List.of("--endpoints=127.0.0.1:4000,127.0.0.1:4001"));

@@ -4,7 +4,7 @@
  * across L3 hosts ({@link HostPipelines}).
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.popsolutions.spanker.api.cluster;
 
 import org.osgi.annotation.bundle.Export;

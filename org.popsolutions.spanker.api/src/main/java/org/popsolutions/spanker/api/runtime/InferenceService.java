@@ -12,4 +12,14 @@ public interface InferenceService {
      *         the cards, or the cards refuse (memory, link, device errors)
      */
     LoadedModel load(ModelLoad request);
+
+    /**
+     * Opens the cards of the named provider, places the shards of one pipeline stage and builds its programs (a host's
+     * part of a pipeline across hosts).
+     *
+     * @throws org.popsolutions.spanker.api.SpankerException as {@link #load}, and when no provider of that name is
+     *         registered
+     * @since 1.1
+     */
+    LoadedStage loadStage(StageLoad request);
 }

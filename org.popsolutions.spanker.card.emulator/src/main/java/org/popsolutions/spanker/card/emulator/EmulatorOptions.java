@@ -37,6 +37,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "  --receive-timeout-ms T    how long a RECEIVE waits (default 10000)",
             "  --train-timeout-ms T      how long link training may take (default 10000)",
             "  --threads N               compute threads (default 1)",
+            "  --exit-with PID           end when process PID ends (a host that owns its cards: they go with it)",
             "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
             "                            measuring the protocol against bare TCP between the same processes");
 

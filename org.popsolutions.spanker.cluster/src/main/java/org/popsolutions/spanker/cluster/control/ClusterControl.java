@@ -74,6 +74,7 @@ public final class ClusterControl {
             directory = stateFile.runDirectory(name);
             List<Integer> ports = freePorts(processes);
             String classpath = NodeClasspath.resolve();
+            List<String> hostProperties = hostProperties();
             String java = ProcessHandle.current().info().command().orElse("java");
             int nodesPerProcess = (layout.nodeCount() + processes - 1) / processes;
             // Each Hazelcast member needs ~40 MiB; nodes add their buffers and threads, and a host running a
@@ -91,15 +92,18 @@ public final class ClusterControl {
                         "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens",
                         "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
                         "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-                        "--add-modules", VECTOR_MODULES,
-                        "-cp", classpath, NODE_MAIN, "--cluster", name, "--layout", layout.toString(),
+                        "--add-modules", VECTOR_MODULES));
+                command.addAll(hostProperties);
+                command.addAll(List.of("-cp", classpath, NODE_MAIN, "--cluster", name, "--layout", layout.toString(),
                         "--process", Integer.toString(index), "--processes", Integer.toString(processes),
                         "--ports", join(ports), "--dir", directory.toString()));
                 Path log = directory.resolve("process-" + index + ".log");
                 started.add(new ProcessBuilder(command).redirectErrorStream(true)
                         .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start());
             }
-            Duration readyTimeout = Duration.ofSeconds(120 + layout.nodeCount() / 5);
+            // A hang guard, not a speed claim: on 2 cores shared with several builds (load 40) a node process took
+            // over 2 minutes to load its framework and Hazelcast.
+            Duration readyTimeout = Duration.ofSeconds(300 + layout.nodeCount() / 5);
             int rootPort = awaitReady(directory, started, readyTimeout);
             List<StateFile.ProcessEntry> entries = new ArrayList<>();
             for (int index = 0; index < processes; index++) {
@@ -490,6 +494,28 @@ public final class ClusterControl {
         try (ClusterClient client = new ClusterClient(state.rootPort(), Coordinate.root(), CONNECT)) {
             return client.call(kernel, params, timeout, null);
         }
+    }
+
+    /**
+     * What a host's card runtime needs in a node process: its bundles, and the card emulator's class path for hosts
+     * whose cards are emulated Sails cards (as this process knows it).
+     */
+    private static List<String> hostProperties() {
+        List<String> properties = new ArrayList<>();
+        String bundles = NodeClasspath.hostBundles();
+        if (!bundles.isEmpty()) {
+            properties.add("-Dspanker.cluster.bundles=" + bundles);
+        } else {
+            properties.add("-Dspanker.cluster.bundles.missing=" + String.join(",",
+                    NodeClasspath.missingHostBundles()));
+        }
+        for (String name : List.of("spanker.emulator.classpath", "spanker.emulator.lib")) {
+            String value = System.getProperty(name);
+            if (value != null && !value.isBlank()) {
+                properties.add("-D" + name + "=" + value);
+            }
+        }
+        return properties;
     }
 
     // ---------------------------------------------------------------- stop

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -53,6 +55,9 @@ public final class ClusterHostPipelines implements HostPipelines {
     volatile BandwidthModelService bandwidth;
 
     private final StateFile stateFile;
+    /** The framework property the launcher's {@code --device} sets. */
+    static final String DEVICE_PROPERTY = "spanker.device";
+    private volatile String frameworkDevice = System.getProperty(DEVICE_PROPERTY);
 
     public ClusterHostPipelines() {
         this(StateFile.standard(), null);
@@ -74,16 +79,20 @@ public final class ClusterHostPipelines implements HostPipelines {
 
     @Override
     public HostPipeline open(HostPipelineRequest request) {
+        HostPlan plan = plan(request);
+        if (plan.pods() > 1) {
+            throw new ClusterException("a pipeline across " + plan.pods() + " pods is planned (plan --hosts-per-pod)"
+                    + " but runs inside one pod only: a pod orchestrates its own hosts; drop --hosts-per-pod");
+        }
         ClusterControl control = new ClusterControl(stateFile);
         ClusterControl.Status status = control.status();
-        HostPlan plan = plan(request);
         ClusterControl.NodeStatus pod = podFor(status, request.hosts());
         List<PipelineSpec.Stage> stages = plan.stages().stream()
                 .map(s -> new PipelineSpec.Stage(s.firstBlock(), s.endBlock(), s.embedding(), s.head())).toList();
         int timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, request.timeout().toSeconds()));
         byte[] spec = new PipelineSpec(Path.of(request.model()).toAbsolutePath().toString(), request.cardsPerHost(),
-                request.contextLength(), request.floatActivations(), request.threadsPerCard(), timeoutSeconds, stages)
-                .encode();
+                request.contextLength(), request.floatActivations(), request.threadsPerCard(), timeoutSeconds,
+                deviceOf(request), stages).encode();
         long session = ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
         // a handle of this program's own, above the ring's (which count up from 1)
         long specHandle = session | Long.MIN_VALUE;
@@ -96,24 +105,45 @@ public final class ClusterHostPipelines implements HostPipelines {
             client.free(specHandle);
             ByteBuffer answer = ByteBuffer.wrap(loaded);
             List<HostStage> placed = new ArrayList<>();
+            List<String> cardsOf = new ArrayList<>();
             for (HostStage stage : plan.stages()) {
                 Coordinate host = Coordinate.unpack(answer.getLong());
                 long pid = answer.getLong();
                 long weights = answer.getLong();
                 long kv = answer.getLong();
+                String device = PipelineSpec.deviceName(answer.get() & 0xFF);
+                cardsOf.add("stage " + stage.index() + " on " + host + " (process " + pid + "): " + stage.cards()
+                        + " " + device + " card" + (stage.cards() == 1 ? "" : "s") + (device.equals("sails")
+                                ? " of its own (emulated, one process each, owned by the host)" : ""));
                 placed.add(new HostStage(stage.index(), stage.firstBlock(), stage.endBlock(), stage.embedding(),
                         stage.head(), stage.cards(), weights, kv, stage.computeSeconds(), stage.linkSeconds(),
-                        host.toString(), pid));
+                        host.toString(), pid, stage.pod(), stage.handOffSeconds()));
             }
             List<String> notes = new ArrayList<>(plan.notes());
             notes.add("orchestrated by pod " + pod.coordinate() + " (process " + pod.pid() + ")");
+            notes.addAll(cardsOf);
             HostPlan placedPlan = new HostPlan(plan.model(), plan.hosts(), plan.cardsPerHost(), placed,
-                    plan.handOffBytes(), plan.handOffSeconds(), plan.hostSeconds(), plan.loadSeconds(), notes);
+                    plan.handOffBytes(), plan.handOffSeconds(), plan.hostSeconds(), plan.loadSeconds(), notes,
+                    plan.crossPodHandOffSeconds(), plan.evenSplitBottleneckSeconds());
             return new Pipeline(client, session, placedPlan, call);
         } catch (RuntimeException e) {
             client.close();
             throw e;
         }
+    }
+
+    /** The request's device, else the one this framework was started with ({@code --device sails}), else mock. */
+    String deviceOf(HostPipelineRequest request) {
+        if (request.device() != null) {
+            return request.device();
+        }
+        String asked = frameworkDevice;
+        return HostPipelineRequest.SAILS.equals(asked) ? HostPipelineRequest.SAILS : HostPipelineRequest.MOCK;
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        frameworkDevice = context.getProperty(DEVICE_PROPERTY);
     }
 
     /** The pod with the most live hosts, if it has at least {@code hosts}. */

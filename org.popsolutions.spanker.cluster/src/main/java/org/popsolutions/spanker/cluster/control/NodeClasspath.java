@@ -23,9 +23,19 @@ import org.popsolutions.spanker.api.cluster.ClusterTask;
  */
 final class NodeClasspath {
     private static final String HAZELCAST = "com.hazelcast";
-    private static final List<String> PIPELINE_BUNDLES = List.of("org.popsolutions.spanker.runtime",
-            "org.popsolutions.spanker.model.llama", "org.popsolutions.spanker.ggml",
-            "org.popsolutions.spanker.device.mock", "org.popsolutions.spanker.scheduler");
+    /** The libraries the pipeline kernels read models and cut plans with, on a node's class path. */
+    private static final List<String> PIPELINE_LIBRARIES = List.of("org.popsolutions.spanker.model.llama",
+            "org.popsolutions.spanker.ggml");
+    /**
+     * The bundles of a host's card runtime (HostRuntime: its own framework, where the runtime's inference service
+     * runs stages on the cards of device.mock or device.sails, joined by the scheduler's collectives).
+     */
+    static final List<String> HOST_BUNDLES = List.of("org.apache.felix.scr", "org.osgi.service.component",
+            "org.osgi.util.promise", "org.osgi.util.function", "org.apache.felix.configadmin", "org.osgi.service.log",
+            "com.google.gson", "org.popsolutions.spanker.console", "org.popsolutions.spanker.ggml",
+            "org.popsolutions.spanker.model.llama", "org.popsolutions.spanker.scheduler",
+            "org.popsolutions.spanker.runtime", "org.popsolutions.spanker.device.mock",
+            "org.popsolutions.spanker.protocol", "org.popsolutions.spanker.device.sails");
 
     private NodeClasspath() {
     }
@@ -62,7 +72,7 @@ final class NodeClasspath {
             jars.add(beside);
         }
         // What the pipeline kernels run a model with (PipelineKernels); without them a node simply lacks those kernels.
-        for (String name : PIPELINE_BUNDLES) {
+        for (String name : PIPELINE_LIBRARIES) {
             for (Bundle bundle : context.getBundles()) {
                 if (name.equals(bundle.getSymbolicName())) {
                     jars.add(jarOf(bundle));
@@ -83,6 +93,91 @@ final class NodeClasspath {
             path.append(jar);
         }
         return path.toString();
+    }
+
+    /**
+     * The jars of a host's card runtime, path-separated: the installed bundles of those names, or outside OSGi the
+     * class path entries whose manifests name them; empty when any is missing (then hosts run no stage and say why).
+     */
+    static String hostBundles() {
+        String configured = System.getProperty("spanker.cluster.bundles");
+        if (configured != null && !configured.isBlank()) {
+            return configured;
+        }
+        java.util.Map<String, Path> found = new java.util.LinkedHashMap<>();
+        Bundle self = FrameworkUtil.getBundle(NodeClasspath.class);
+        if (self != null) {
+            for (Bundle bundle : self.getBundleContext().getBundles()) {
+                if (HOST_BUNDLES.contains(bundle.getSymbolicName()) && !found.containsKey(bundle.getSymbolicName())) {
+                    try {
+                        found.put(bundle.getSymbolicName(), jarOf(bundle));
+                    } catch (ClusterException notAJar) {
+                        // a bundle installed from elsewhere: the hosts go without it and name it when asked
+                    }
+                }
+            }
+        } else {
+            for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                String name = symbolicName(Path.of(entry));
+                if (name != null && HOST_BUNDLES.contains(name)) {
+                    found.putIfAbsent(name, Path.of(entry));
+                }
+            }
+        }
+        if (!found.keySet().containsAll(HOST_BUNDLES)) {
+            return "";
+        }
+
+        StringBuilder path = new StringBuilder();
+        for (String name : HOST_BUNDLES) {
+            if (path.length() > 0) {
+                path.append(File.pathSeparatorChar);
+            }
+            path.append(found.get(name));
+        }
+        return path.toString();
+    }
+
+    /** The bundles of a host's card runtime that {@link #hostBundles()} did not find (empty when it found all). */
+    static List<String> missingHostBundles() {
+        Bundle self = FrameworkUtil.getBundle(NodeClasspath.class);
+        java.util.Set<String> found = new java.util.HashSet<>();
+        if (self != null) {
+            for (Bundle bundle : self.getBundleContext().getBundles()) {
+                found.add(bundle.getSymbolicName());
+            }
+        } else {
+            for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                found.add(symbolicName(Path.of(entry)));
+            }
+        }
+        return HOST_BUNDLES.stream().filter(name -> !found.contains(name)).toList();
+    }
+
+    /** The Bundle-SymbolicName of a jar or class directory, without its attributes; null when it has none. */
+    private static String symbolicName(Path entry) {
+        try {
+            java.util.jar.Manifest manifest;
+            if (Files.isDirectory(entry)) {
+                Path file = entry.resolve("META-INF/MANIFEST.MF");
+                if (!Files.isRegularFile(file)) {
+                    return null;
+                }
+                try (java.io.InputStream in = Files.newInputStream(file)) {
+                    manifest = new java.util.jar.Manifest(in);
+                }
+            } else if (Files.isRegularFile(entry)) {
+                try (java.util.jar.JarFile jar = new java.util.jar.JarFile(entry.toFile())) {
+                    manifest = jar.getManifest();
+                }
+            } else {
+                return null;
+            }
+            String name = manifest == null ? null : manifest.getMainAttributes().getValue("Bundle-SymbolicName");
+            return name == null ? null : name.split(";")[0].trim();
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     private static Path codeSource(Class<?> type) {

@@ -23,7 +23,7 @@ final class Kernels {
     private Kernels() {
     }
 
-    static void registerAll(TaskServices services, Layout layout) {
+    static void registerAll(TaskServices services, Layout layout, java.nio.file.Path directory) {
         services.register(ADD, elementWise(Long::sum));
         services.register(MUL, elementWise((x, y) -> x * y));
         services.register(ADD_SCALAR, Kernels::addScalar);
@@ -33,19 +33,19 @@ final class Kernels {
         services.register(IDENTITY, context -> identity(context, layout));
         Programs.registerAll(services, layout);
         if (pipelineClassesPresent()) {
-            PipelineKernels.registerAll(services);
+            PipelineKernels.registerAll(services, directory);
         }
     }
 
     /**
-     * The pipeline kernels run the model with the runtime, the mock cards and the scheduler's collectives: their jars
-     * are on a node's class path when the process that started the cluster had them (NodeClasspath).
+     * The pipeline kernels read the model and cut its plan with the llama and ggml libraries (on a node's class path
+     * when the process that started the cluster had them, NodeClasspath); they run it through the services of each
+     * host's card runtime (HostRuntime).
      */
     private static boolean pipelineClassesPresent() {
         try {
-            for (String type : new String[] {"org.popsolutions.spanker.runtime.PlanExecutor",
-                "org.popsolutions.spanker.device.mock.MockCardProvider",
-                "org.popsolutions.spanker.scheduler.collective.ScheduledCollectives"}) {
+            for (String type : new String[] {"org.popsolutions.spanker.model.llama.ManualPlans",
+                "org.popsolutions.spanker.ggml.gguf.GgufReader"}) {
                 Class.forName(type, false, Kernels.class.getClassLoader());
             }
             return true;

@@ -70,7 +70,7 @@ public final class NodeMain implements ProcessRuntime {
         long begin = System.nanoTime();
         services = TaskServices.start();
         log("framework started", begin);
-        Kernels.registerAll(services, layout);
+        Kernels.registerAll(services, layout, directory);
         Map<Coordinate, Integer> endpoints = new LinkedHashMap<>();
         for (Coordinate coordinate : layout.nodesOfProcess(index, processes)) {
             Node node = new Node(coordinate, layout, this, RingConfig.DEFAULT);
@@ -165,6 +165,12 @@ public final class NodeMain implements ProcessRuntime {
 
     private synchronized void close() {
         stop.countDown();
+        try {
+            // the hosts' card runtimes first: their Sails fleets are stopped while the process can still wait
+            PipelineKernels.closeAll();
+        } catch (LinkageError noPipelineLibraries) {
+            // a node without the model libraries ran no stage
+        }
         for (Node node : nodes) {
             node.close();
         }

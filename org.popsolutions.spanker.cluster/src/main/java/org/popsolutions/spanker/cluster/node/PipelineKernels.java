@@ -16,30 +16,28 @@ import org.popsolutions.spanker.api.cluster.ParamType;
 import org.popsolutions.spanker.api.cluster.TaskContext;
 import org.popsolutions.spanker.api.cluster.TaskOutcome;
 import org.popsolutions.spanker.api.cluster.TaskParam;
-import org.popsolutions.spanker.api.card.CardGroup;
-import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
+import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
-import org.popsolutions.spanker.api.link.LinkParameters;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.PlanOptions;
+import org.popsolutions.spanker.api.runtime.LoadedStage;
+import org.popsolutions.spanker.api.runtime.ModelLoad;
+import org.popsolutions.spanker.api.runtime.PipelineStage;
+import org.popsolutions.spanker.api.runtime.StageLoad;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
-import org.popsolutions.spanker.device.mock.MockCardProvider;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
-import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.ManualPlans;
-import org.popsolutions.spanker.runtime.PlanExecutor;
-import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
-import org.popsolutions.spanker.scheduler.link.LinkCalculator;
 
 /**
  * A llama model as a pipeline across the L3 hosts of one pod. The pod (L4) orchestrates through its task ring:
- * {@value #LOAD} puts stage i on its i-th live host, where {@value #STAGE_LOAD} opens the host's own (mock) cards and
- * places the stage's blocks with the runtime's plan executor; {@value #FORWARD} runs one token as one task per
+ * {@value #LOAD} puts stage i on its i-th live host, where {@value #STAGE_LOAD} loads the stage's blocks on the host's
+ * own cards through the inference service of the host's card runtime ({@link HostRuntime}: mock cards, or the
+ * host's own emulated Sails cards); {@value #FORWARD} runs one token as one task per
  * host, each stage's OUTPUT tensor (the hidden state, float32 big-endian) the next stage's INPUT, so the next host
  * fetches it from the previous one over the data plane (TENSOR_LOOKUP), and the last host returns the logits;
  * {@value #CLOSE} frees the hosts' cards. A host runs one pipeline stage at a time: loading another replaces it.
@@ -64,35 +62,35 @@ final class PipelineKernels {
     private static final class HostSession {
         final long id;
         final int index;
-        final PlanExecutor executor;
-        final ScheduledCollectives collectives;
+        final LoadedStage stage;
         final float[] in;
         final float[] out;
         final ByteBuffer outBytes;
 
-        HostSession(long id, int index, PlanExecutor executor, ScheduledCollectives collectives, int inputs,
-                int outputs) {
+        HostSession(long id, int index, LoadedStage stage) {
             this.id = id;
             this.index = index;
-            this.executor = executor;
-            this.collectives = collectives;
-            this.in = inputs == 0 ? null : new float[inputs];
-            this.out = new float[outputs];
-            this.outBytes = ByteBuffer.allocate(outputs * Float.BYTES);
+            this.stage = stage;
+            this.in = stage.inputs() == 0 ? null : new float[stage.inputs()];
+            this.out = new float[stage.outputs()];
+            this.outBytes = ByteBuffer.allocate(stage.outputs() * Float.BYTES);
         }
 
         void close() {
-            executor.close();
-            if (collectives != null) {
-                collectives.close();
-            }
+            stage.close();
         }
     }
+
+    /** Each host node's card runtime, started at its first stage load and kept while the host lives. */
+    private static final Map<Coordinate, HostRuntime> RUNTIMES = new ConcurrentHashMap<>();
+    /** Where a host keeps its card runtime's files and fleet: the cluster's run directory. */
+    private static volatile Path runDirectory;
 
     private PipelineKernels() {
     }
 
-    static void registerAll(TaskServices services) {
+    static void registerAll(TaskServices services, Path directory) {
+        runDirectory = directory;
         services.register(LOAD, PipelineKernels::load);
         services.register(FORWARD, PipelineKernels::forward);
         services.register(CLOSE, PipelineKernels::close);
@@ -110,7 +108,10 @@ final class PipelineKernels {
 
     // ------------------------------------------------------------------ on the pod
 
-    /** SCALAR session, INPUT spec: per stage u64 host, u64 pid, u64 weight bytes, u64 KV cache bytes. */
+    /**
+     * SCALAR session, INPUT spec: per stage u64 host, u64 pid, u64 weight bytes, u64 KV cache bytes, u8 the cards it
+     * runs on (0 mock, 1 sails, 255 another provider).
+     */
     private static byte[] load(TaskContext context) {
         requireLevel(context, Level.POD, LOAD);
         long session = context.params().get(0).scalar();
@@ -138,7 +139,7 @@ final class PipelineKernels {
             orchestrator.scopeEnd();
         }
         orchestrator.waitAll(timeout);
-        ByteBuffer result = ByteBuffer.allocate(k * 32);
+        ByteBuffer result = ByteBuffer.allocate(k * 33);
         int embedding = 0;
         int vocabulary = 0;
         for (int i = 0; i < k; i++) {
@@ -154,6 +155,7 @@ final class PipelineKernels {
                     .putLong(answer.getLong());
             embedding = answer.getInt();
             vocabulary = answer.getInt();
+            result.put(answer.get());
         }
         PODS.put(session, new PodSession(context.self(), hosts, spec, embedding, vocabulary));
         return result.array();
@@ -280,7 +282,10 @@ final class PipelineKernels {
 
     // ------------------------------------------------------------------ on a host
 
-    /** SCALAR session, SCALAR stage index, INPUT spec: u64 pid, u64 weight bytes, u64 KV bytes, u32 e, u32 vocab. */
+    /**
+     * SCALAR session, SCALAR stage index, INPUT spec: u64 pid, u64 weight bytes, u64 KV bytes, u32 e, u32 vocab, u8
+     * the provider of the cards it runs on (as {@link #load} answers it).
+     */
     private static byte[] stageLoad(TaskContext context) {
         requireLevel(context, Level.HOST, STAGE_LOAD);
         long session = context.params().get(0).scalar();
@@ -290,39 +295,77 @@ final class PipelineKernels {
             throw new IllegalArgumentException("stage " + index + " of a " + spec.stages().size() + "-stage pipeline");
         }
         PipelineSpec.Stage stage = spec.stages().get(index);
-        HostSession previous = HOSTS.remove(context.self());
-        if (previous != null) {
-            synchronized (previous) {
-                previous.close();
+        Coordinate self = context.self();
+        synchronized (lockOf(self)) {
+            HostSession previous = HOSTS.remove(self);
+            if (previous != null) {
+                synchronized (previous) {
+                    previous.close();
+                }
+            }
+            GgufFile file = GgufReader.open(Path.of(spec.model()));
+            LlamaConfig config = LlamaConfig.of(file);
+            Plan plan = ManualPlans.stage(GgufModelReader.shapeOf(file), spec.cardsPerHost(), stage.first(),
+                    stage.end(), stage.embeds(), stage.head(), spec.contextLength());
+            Duration timeout = Duration.ofSeconds(spec.timeoutSeconds());
+            HostRuntime runtime = runtimeFor(self, spec.device(), spec.cardsPerHost(), timeout);
+            runtime.awaitCards(timeout);
+            Topology cards = Topology.uniform(TopologyKind.RING, spec.cardsPerHost(), spec.device(),
+                    PlanOptions.REV_A_CARD_MEMORY, BandwidthModel.INTERCARD_BW, 0);
+            ModelLoad model = new ModelLoad(Path.of(spec.model()), plan, cards, spec.floatActivations()
+                    ? ActivationMode.FLOAT : ActivationMode.GGML, spec.threadsPerCard(), spec.contextLength(),
+                    CollectiveAlgorithm.AUTO);
+            LoadedStage loaded = runtime.inference(timeout).loadStage(new StageLoad(model, new PipelineStage(
+                    stage.first(), stage.end(), stage.embeds(), stage.head()), spec.device()));
+            HOSTS.put(self, new HostSession(session, index, loaded));
+            return ByteBuffer.allocate(33).putLong(context.pid()).putLong(sum(loaded.weightBytesPerCard()))
+                    .putLong(sum(loaded.kvCacheBytesPerCard())).putInt(config.embedding())
+                    .putInt(config.vocabulary()).put((byte) PipelineSpec.deviceCode(loaded.cardProvider())).array();
+        }
+    }
+
+    private static final Map<Coordinate, Object> LOCKS = new ConcurrentHashMap<>();
+
+    private static Object lockOf(Coordinate host) {
+        return LOCKS.computeIfAbsent(host, h -> new Object());
+    }
+
+    /** The host's card runtime for {@code device}; a fleet of another size is stopped and a new one started. */
+    private static HostRuntime runtimeFor(Coordinate host, String device, int cards, Duration timeout) {
+        HostRuntime current = RUNTIMES.get(host);
+        if (current != null && current.fits(device, cards)) {
+            return current;
+        }
+        if (current != null) {
+            RUNTIMES.remove(host, current);
+            current.close();
+        }
+        Path directory = runDirectory;
+        if (directory == null) {
+            throw new ClusterException(host + " has no run directory for its card runtime");
+        }
+        HostRuntime started = HostRuntime.start(device, cards, directory.resolve("hosts").resolve(
+                Long.toHexString(host.pack())), timeout);
+        RUNTIMES.put(host, started);
+        return started;
+    }
+
+    /** Frees every stage and stops every host's card runtime of this process (its fleets end): the process ends. */
+    static void closeAll() {
+        for (Coordinate host : List.copyOf(HOSTS.keySet())) {
+            HostSession session = HOSTS.remove(host);
+            if (session != null) {
+                synchronized (session) {
+                    session.close();
+                }
             }
         }
-        GgufFile file = GgufReader.open(Path.of(spec.model()));
-        LlamaConfig config = LlamaConfig.of(file);
-        Plan plan = ManualPlans.stage(GgufModelReader.shapeOf(file), spec.cardsPerHost(), stage.first(), stage.end(),
-                stage.embeds(), stage.head(), spec.contextLength());
-        MockCardProvider provider = new MockCardProvider();
-        Topology cards = Topology.uniform(TopologyKind.RING, spec.cardsPerHost(), "mock",
-                PlanOptions.REV_A_CARD_MEMORY, BandwidthModel.INTERCARD_BW, 0);
-        CardGroup group = provider.open(new CardGroupSpec(cards, null, spec.threadsPerCard()));
-        ScheduledCollectives collectives = spec.cardsPerHost() > 1
-                ? new ScheduledCollectives(new LinkCalculator(LinkParameters.REV_A), provider) : null;
-        PlanExecutor executor;
-        try {
-            executor = new PlanExecutor(file, plan, group, collectives, new PlanExecutor.Options(
-                    spec.floatActivations() ? DotMode.FLOAT : DotMode.GGML, spec.threadsPerCard(),
-                    spec.contextLength(), CollectiveAlgorithm.AUTO),
-                    new PlanExecutor.Stage(stage.first(), stage.end(), stage.embeds(), stage.head()));
-        } catch (RuntimeException e) {
-            if (collectives != null) {
-                collectives.close();
+        for (Coordinate host : List.copyOf(RUNTIMES.keySet())) {
+            HostRuntime runtime = RUNTIMES.remove(host);
+            if (runtime != null) {
+                runtime.close();
             }
-            throw e;
         }
-        HOSTS.put(context.self(), new HostSession(session, index, executor, collectives,
-                stage.embeds() ? 0 : config.embedding(), stage.head() ? config.vocabulary() : config.embedding()));
-        return ByteBuffer.allocate(32).putLong(context.pid()).putLong(sum(executor.weightBytesPerCard()))
-                .putLong(sum(executor.kvCacheBytesPerCard())).putInt(config.embedding()).putInt(config.vocabulary())
-                .array();
     }
 
     private static long sum(long[] values) {
@@ -369,7 +412,7 @@ final class PipelineKernels {
                 hidden.asFloatBuffer().get(session.in);
             }
             long begin = System.nanoTime();
-            session.executor.forwardStage((int) params.get(1).scalar(), (int) params.get(2).scalar(), session.in,
+            session.stage.forward((int) params.get(1).scalar(), (int) params.get(2).scalar(), session.in,
                     session.out);
             long nanos = System.nanoTime() - begin;
             session.outBytes.clear();

@@ -9,16 +9,32 @@ import java.util.List;
 /**
  * What a pod needs to load a model as a pipeline over its hosts, as the bytes of one tensor (big-endian): the model
  * path (u16 length + UTF-8), u32 cards per host, u32 context, u8 float activations, u32 threads per card, u32 timeout
- * seconds, u32 stage count, then per stage u32 first block, u32 end block, u8 embedding, u8 head.
+ * seconds, u8 device (0 mock, 1 sails), u32 stage count, then per stage u32 first block, u32 end block, u8
+ * embedding, u8 head.
  */
 public record PipelineSpec(String model, int cardsPerHost, int contextLength, boolean floatActivations,
-        int threadsPerCard, int timeoutSeconds, List<Stage> stages) {
+        int threadsPerCard, int timeoutSeconds, String device, List<Stage> stages) {
+    private static final List<String> DEVICES = List.of("mock", "sails");
+
     /** Blocks [first, end) of one host. */
     public record Stage(int first, int end, boolean embeds, boolean head) {
     }
 
     public PipelineSpec {
+        if (!DEVICES.contains(device)) {
+            throw new IllegalArgumentException("a host's cards are mock or sails, not '" + device + "'");
+        }
         stages = List.copyOf(stages);
+    }
+
+    /** 0 mock, 1 sails, 255 any other provider. */
+    public static int deviceCode(String provider) {
+        int code = DEVICES.indexOf(provider);
+        return code < 0 ? 255 : code;
+    }
+
+    public static String deviceName(int code) {
+        return code >= 0 && code < DEVICES.size() ? DEVICES.get(code) : "another provider";
     }
 
     public byte[] encode() {
@@ -26,10 +42,10 @@ public record PipelineSpec(String model, int cardsPerHost, int contextLength, bo
         if (path.length > 4096) {
             throw new IllegalArgumentException("the model path is longer than 4096 bytes");
         }
-        ByteBuffer buffer = ByteBuffer.allocate(2 + path.length + 21 + 10 * stages.size());
+        ByteBuffer buffer = ByteBuffer.allocate(2 + path.length + 22 + 10 * stages.size());
         buffer.putShort((short) path.length).put(path).putInt(cardsPerHost).putInt(contextLength)
                 .put((byte) (floatActivations ? 1 : 0)).putInt(threadsPerCard).putInt(timeoutSeconds)
-                .putInt(stages.size());
+                .put((byte) DEVICES.indexOf(device)).putInt(stages.size());
         for (Stage stage : stages) {
             buffer.putInt(stage.first()).putInt(stage.end()).put((byte) (stage.embeds() ? 1 : 0))
                     .put((byte) (stage.head() ? 1 : 0));
@@ -48,7 +64,11 @@ public record PipelineSpec(String model, int cardsPerHost, int contextLength, bo
             boolean floats = buffer.get() != 0;
             int threads = buffer.getInt();
             int timeout = buffer.getInt();
+            int device = buffer.get();
             int count = buffer.getInt();
+            if (device < 0 || device >= DEVICES.size()) {
+                throw new IllegalArgumentException("pipeline spec names device " + device + "; 0 is mock, 1 sails");
+            }
             if (cards < 1 || cards > 256 || context < 1 || threads < 1 || threads > 1024 || timeout < 1 || count < 1
                     || count > 1024) {
                 throw new IllegalArgumentException("pipeline spec out of range: " + cards + " cards, context "
@@ -62,7 +82,7 @@ public record PipelineSpec(String model, int cardsPerHost, int contextLength, bo
                 throw new IllegalArgumentException("pipeline spec has " + buffer.remaining() + " trailing bytes");
             }
             return new PipelineSpec(new String(path, StandardCharsets.UTF_8), cards, context, floats, threads, timeout,
-                    stages);
+                    DEVICES.get(device), stages);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("pipeline spec ends inside a field");
         }

@@ -32,7 +32,6 @@ import org.popsolutions.spanker.api.cluster.ClusterTask;
  * this process can ship it further down.
  */
 public final class TaskServices implements AutoCloseable {
-    private static final String API_PACKAGE = "org.popsolutions.spanker.api.cluster;version=1.1.0";
 
     private final Framework framework;
     private final Path storage;
@@ -49,7 +48,8 @@ public final class TaskServices implements AutoCloseable {
         Map<String, String> config = new HashMap<>();
         config.put(Constants.FRAMEWORK_STORAGE, storage.toString());
         config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
-        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, API_PACKAGE);
+        // the api packages with the api jar's own versions, so shipped code resolves against what this node runs
+        config.put(Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, HostRuntime.systemPackages());
         config.put("felix.log.level", "0");
         FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class, TaskServices.class.getClassLoader())
                 .findFirst().orElseThrow(() -> new IllegalStateException("no OSGi framework on the node class path"));

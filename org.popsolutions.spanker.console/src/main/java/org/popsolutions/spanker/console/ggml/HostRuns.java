@@ -27,6 +27,17 @@ import org.popsolutions.spanker.model.llama.Sampler;
  */
 public final class HostRuns {
     public static final String OPTION = "hosts";
+    /**
+     * With --hosts in Karaf: each host's cards. The launcher takes {@code --device} for itself and tells the cluster
+     * bundle through its framework property, which is the default here.
+     */
+    /** For a plan across pods: hosts of one pod before the pipeline continues in the next. */
+    public static final org.popsolutions.spanker.api.console.OptionSpec PODS_OPTION =
+            org.popsolutions.spanker.api.console.OptionSpec.value("hosts-per-pod", "H", "with --hosts: plan the"
+                    + " pipeline across pods of H hosts each, the hand-offs between pods costed (plan only)", null);
+    public static final org.popsolutions.spanker.api.console.OptionSpec DEVICE_OPTION =
+            org.popsolutions.spanker.api.console.OptionSpec.choice("device", List.of("mock", "sails"), "with --hosts:"
+                    + " each host's cards (sails: the host's own emulated cards, started by the host)", null);
     private static final Duration TIMEOUT = Duration.ofSeconds(300);
 
     private HostRuns() {
@@ -60,23 +71,29 @@ public final class HostRuns {
             throw new UsageException("option --threads must be within 1..1024, got " + threads);
         }
         boolean floats = arguments.string("mode").orElse("ggml").equals("float");
+        int hostsPerPod = arguments.integer("hosts-per-pod", 0);
+        if (hostsPerPod < 0 || hostsPerPod > 1024 || arguments.has("hosts-per-pod") && hostsPerPod == 0) {
+            throw new UsageException("option --hosts-per-pod must be within 1..1024, got " + hostsPerPod);
+        }
         return new HostPipelineRequest(Path.of(model).toAbsolutePath().toString(), hosts, cards, context, floats,
-                threads, TIMEOUT);
+                threads, TIMEOUT, arguments.string("device").orElse(null), hostsPerPod);
     }
 
     /** The stages with their prediction (and, once run, their measured time per token). */
     public static void describe(Report report, HostPlan plan, long[] stageNanos, int tokens) {
         Report.TableBuilder table = Report.tableOf("pipeline across " + plan.hosts() + " hosts for " + plan.model()
                 + " (" + plan.cardsPerHost() + " card" + (plan.cardsPerHost() == 1 ? "" : "s") + " per host)", "stage",
-                "host", "pid", "blocks", "holds", "weights", "KV cache", "compute s", "links s", "measured s");
+                "host", "pid", "pod", "blocks", "holds", "weights", "KV cache", "compute s", "links s", "hand-off s",
+                "stage s", "measured s");
         List<Map<String, Object>> stages = new ArrayList<>();
         for (HostStage s : plan.stages()) {
             String holds = (s.embedding() ? "embedding, " : "") + s.blocks() + " block" + (s.blocks() == 1 ? "" : "s")
                     + (s.head() ? ", head" : "");
             Double measured = stageNanos == null || tokens == 0 ? null : stageNanos[s.index()] / 1e9 / tokens;
-            table.row(s.index(), s.host().isEmpty() ? "-" : s.host(), s.pid() == 0 ? "-" : s.pid(),
+            table.row(s.index(), s.host().isEmpty() ? "-" : s.host(), s.pid() == 0 ? "-" : s.pid(), s.pod(),
                     s.firstBlock() + ".." + (s.endBlock() - 1), holds, s.weightBytes(), s.kvCacheBytes(),
                     ModelRuns.seconds(s.computeSeconds()), ModelRuns.seconds(s.linkSeconds()),
+                    ModelRuns.seconds(s.handOffSeconds()), ModelRuns.seconds(s.stageSeconds()),
                     measured == null ? "-" : ModelRuns.seconds(measured));
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("stage", s.index());
@@ -91,15 +108,25 @@ public final class HostRuns {
             json.put("kvCacheBytes", s.kvCacheBytes());
             json.put("predictedComputeSeconds", s.computeSeconds());
             json.put("predictedLinkSeconds", s.linkSeconds());
+            json.put("pod", s.pod());
+            json.put("predictedHandOffSeconds", s.handOffSeconds());
+            json.put("predictedStageSeconds", s.stageSeconds());
             if (measured != null) {
                 json.put("measuredSecondsPerToken", measured);
             }
             stages.add(json);
         }
         report.table(table.build());
+        plan.notes().forEach(report::line);
         report.line(String.format(Locale.ROOT, "hand-off between hosts: %d bytes (the hidden state), predicted %s s"
-                + " each (card to host, host to host, host to card at the host link's rate), %d per token",
-                plan.handOffBytes(), ModelRuns.seconds(plan.handOffSeconds()), plan.handOffs()));
+                + " each (card to host, host to host, host to card at the host link's rate)%s, %d per token",
+                plan.handOffBytes(), ModelRuns.seconds(plan.handOffSeconds()), plan.pods() > 1 ? ", " + ModelRuns
+                        .seconds(plan.crossPodHandOffSeconds()) + " s between pods" : "", plan.handOffs()));
+        report.line(String.format(Locale.ROOT, "one token through every stage: %s s predicted; slowest stage %s s"
+                + " (the pipeline's rate with a token of another sequence in every stage: %.1f tokens/s), even"
+                + " split's slowest %s s", ModelRuns.seconds(plan.secondsPerToken()),
+                ModelRuns.seconds(plan.bottleneckSeconds()), 1 / plan.bottleneckSeconds(),
+                ModelRuns.seconds(plan.evenSplitBottleneckSeconds())));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("model", plan.model());
         json.put("hosts", plan.hosts());
@@ -113,6 +140,10 @@ public final class HostRuns {
         json.put("predictedLinkSeconds", plan.linkSeconds());
         json.put("predictedHandOffSeconds", plan.handOffsSeconds());
         json.put("predictedHostSeconds", plan.hostSeconds());
+        json.put("pods", plan.pods());
+        json.put("crossPodHandOffSeconds", plan.crossPodHandOffSeconds());
+        json.put("bottleneckSeconds", plan.bottleneckSeconds());
+        json.put("evenSplitBottleneckSeconds", plan.evenSplitBottleneckSeconds());
         json.put("loadSeconds", plan.loadSeconds());
         json.put("notes", plan.notes());
         report.put("hostPlan", json);
@@ -184,8 +215,8 @@ public final class HostRuns {
                                 + " orchestration)" : "-")
                 .row("host link (token in, logits out)", ModelRuns.seconds(plan.hostSeconds()), "in the stages")
                 .build());
-        report.line("predicted times are for rev-A Sails and GbE between hosts; measured ones are mock cards in the"
-                + " hosts' processes on this machine");
+        report.line("predicted times are for rev-A Sails and GbE between hosts; measured ones are the hosts' cards"
+                + " named above (mock cards in the hosts' processes, or emulated ones) on this machine");
         Map<String, Object> timing = new LinkedHashMap<>();
         timing.put("promptTokensPerSecond", promptRate);
         if (timed) {

@@ -98,7 +98,8 @@ public final class RunCommand extends AbstractConsoleCommand {
                                 + " (SVG)", null),
                         MeanSd.OPTION,
                         OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts of the running cluster"
-                                + " (cluster start); --cards is then each host's cards", null))));
+                                + " (cluster start); --cards is then each host's cards", null),
+                        HostRuns.DEVICE_OPTION, HostRuns.PODS_OPTION)));
     }
 
     /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
@@ -165,6 +166,13 @@ public final class RunCommand extends AbstractConsoleCommand {
             Tokenizer decoder = tokenizer != null ? tokenizer : Tokenizer.of(file);
             return HostRuns.run(hostPipelines, arguments, modelPath, config, prompt, n, sampler, decoder.eosToken(),
                     context, decoder::decode);
+        }
+        if (arguments.has("hosts-per-pod")) {
+            throw new UsageException("--hosts-per-pod goes with --hosts");
+        }
+        if (arguments.has("device")) {
+            throw new UsageException("--device here chooses the cards of the hosts of --hosts; without it, start"
+                    + " the console on the device you want (launcher: ./spanker --device sails run ...)");
         }
         Topology cards = ModelRuns.topology(arguments, topology);
         Plan plan = ModelRuns.plan(planner, file, cards, arguments, context);

@@ -81,7 +81,8 @@ public final class PlanCommand extends AbstractConsoleCommand {
                                 + " cards (e.g. a paced fleet, --device sails) for N decode tokens, measured beside"
                                 + " the prediction", null),
                         OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts (run --hosts); --cards"
-                                + " is then each host's cards", null)));
+                                + " is then each host's cards", null),
+                        HostRuns.PODS_OPTION));
     }
 
     @Override
@@ -106,6 +107,9 @@ public final class PlanCommand extends AbstractConsoleCommand {
                     + ", host link " + String.format(java.util.Locale.ROOT, "%.3e", plan.hostSeconds())
                     + "; load " + String.format(java.util.Locale.ROOT, "%.3e", plan.loadSeconds()) + " s");
             return report;
+        }
+        if (arguments.has("hosts-per-pod")) {
+            throw new UsageException("--hosts-per-pod goes with --hosts");
         }
         if (arguments.flag("compare")) {
             org.popsolutions.spanker.api.plan.PlanComparison comparison = compare(model, target,

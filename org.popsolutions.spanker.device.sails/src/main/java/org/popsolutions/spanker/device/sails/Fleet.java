@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.osgi.framework.BundleContext;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.card.PortStatus;
@@ -58,9 +59,24 @@ final class Fleet {
     private Fleet() {
     }
 
+    /** The property naming the fleet directory: a system property, or a framework property of one framework. */
+    static final String DIRECTORY_PROPERTY = "spanker.fleet.dir";
+
     /** {@code spanker.fleet.dir}, else {@code ~/.cache/spanker/fleet}. */
     static Path defaultDirectory() {
-        String configured = System.getProperty("spanker.fleet.dir");
+        return directory(System.getProperty(DIRECTORY_PROPERTY));
+    }
+
+    /**
+     * The framework's {@code spanker.fleet.dir} (a framework property falls back to the system property), so that
+     * several frameworks in one process (the hosts of a cluster node process) each keep a fleet of their own.
+     */
+    static Path defaultDirectory(BundleContext context) {
+        return directory(context == null ? System.getProperty(DIRECTORY_PROPERTY)
+                : context.getProperty(DIRECTORY_PROPERTY));
+    }
+
+    private static Path directory(String configured) {
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured);
         }

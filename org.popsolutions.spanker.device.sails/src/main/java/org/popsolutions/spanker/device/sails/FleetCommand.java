@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.card.PortStatus;
@@ -43,14 +45,23 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         OptionSpec.choice("kind", List.of("ring", "mesh"), "how the cards are cabled", "ring"),
                         OptionSpec.flag("unshaped", "run as fast as the host can instead of at rev-A rates"),
                         OptionSpec.flag("bench", "also open each card's raw TCP port for bench-hostlink"),
-                        OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296")),
+                        OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296"),
+                        OptionSpec.value("owner", "PID", "the cards end when process PID ends (a cluster host's"
+                                + " own cards)", null)),
                 List.of("start|status|stop"));
+    }
+
+    private volatile BundleContext context;
+
+    @Activate
+    void activate(BundleContext bundleContext) {
+        this.context = bundleContext;
     }
 
     @Override
     protected Report run(Arguments arguments) {
         String action = arguments.positional(0, "an action: start, status or stop");
-        Path directory = Fleet.defaultDirectory();
+        Path directory = Fleet.defaultDirectory(context);
         return switch (action) {
             case "start" -> start(arguments, directory);
             case "status" -> status(directory);
@@ -70,8 +81,19 @@ public final class FleetCommand extends AbstractConsoleCommand {
             throw new UsageException("option --memory must be > 0 bytes");
         }
         boolean unshaped = arguments.flag("unshaped");
+        List<String> extra = new ArrayList<>();
+        if (arguments.flag("bench")) {
+            extra.add("--bench");
+        }
+        if (arguments.has("owner")) {
+            long owner = arguments.unsignedLong("owner").orElse(0L);
+            if (owner < 1 || ProcessHandle.of(owner).isEmpty()) {
+                throw new UsageException("option --owner names a running process, got " + owner);
+            }
+            extra.addAll(List.of("--exit-with", Long.toString(owner)));
+        }
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
-                arguments.flag("bench") ? List.of("--bench") : List.of(), START_TIMEOUT_MILLIS));
+                extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
                 + ")", "Card", "Endpoint", "Pid");

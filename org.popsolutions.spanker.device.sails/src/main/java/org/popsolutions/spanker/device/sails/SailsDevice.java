@@ -106,7 +106,7 @@ public final class SailsDevice {
         }
         String given = context.getProperty(ENDPOINTS_PROPERTY);
         String configuredEndpoints = given != null && !given.isBlank() ? given : config.endpoints();
-        Path fleetDirectory = config.fleetDirectory().isBlank() ? Fleet.defaultDirectory()
+        Path fleetDirectory = config.fleetDirectory().isBlank() ? Fleet.defaultDirectory(context)
                 : Path.of(config.fleetDirectory());
         Fleet.State fleet = configuredEndpoints.isBlank() || config.secretFile().isBlank()
                 ? Fleet.read(fleetDirectory).orElse(null) : null;

@@ -7,11 +7,14 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.runtime.InferenceObserver;
 import org.popsolutions.spanker.api.runtime.InferenceService;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
+import org.popsolutions.spanker.api.runtime.LoadedStage;
+import org.popsolutions.spanker.api.runtime.StageLoad;
 import org.popsolutions.spanker.api.runtime.ModelLoad;
 
 /**
@@ -27,6 +30,8 @@ public final class PlanInferenceService implements InferenceService {
     volatile CardCollectives collectives;
 
     private final List<InferenceObserver> observers = new CopyOnWriteArrayList<>();
+    /** Every registered provider, for stages that name theirs (a host's cards: mock or sails). */
+    private final List<CardProvider> providers = new CopyOnWriteArrayList<>();
 
     public PlanInferenceService() {
     }
@@ -35,6 +40,9 @@ public final class PlanInferenceService implements InferenceService {
     public PlanInferenceService(CardProvider cardProvider, CardCollectives collectives) {
         this.cardProvider = cardProvider;
         this.collectives = collectives;
+        if (cardProvider != null) {
+            providers.add(cardProvider);
+        }
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
@@ -46,10 +54,39 @@ public final class PlanInferenceService implements InferenceService {
         observers.remove(observer);
     }
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC)
+    public void addProvider(CardProvider provider) {
+        providers.add(provider);
+    }
+
+    public void removeProvider(CardProvider provider) {
+        providers.remove(provider);
+    }
+
     @Override
     public LoadedModel load(ModelLoad request) {
         PlacedModel model = PlacedModel.load(request, cardProvider, collectives, new Observers(observers));
         model.announceLoaded();
         return model;
+    }
+
+    @Override
+    public LoadedStage loadStage(StageLoad request) {
+        CardProvider provider = request.cardProvider() == null ? cardProvider : named(request.cardProvider());
+        return PlacedStage.load(request.model(), request.stage(), provider, collectives);
+    }
+
+    private CardProvider named(String name) {
+        CardProvider chosen = cardProvider;
+        if (chosen != null && chosen.name().equals(name)) {
+            return chosen;
+        }
+        for (CardProvider provider : providers) {
+            if (provider.name().equals(name)) {
+                return provider;
+            }
+        }
+        throw new InvalidConfigurationException("no card provider named '" + name + "' is registered (registered: "
+                + providers.stream().map(CardProvider::name).toList() + ")");
     }
 }
