@@ -92,4 +92,20 @@ class OneFactOneFormTest {
         assertEquals(json.get("strategy").getAsString(), people.tables().get(0).rows().get(1).get(0),
                 "the chosen one is the strategy");
     }
+
+    @Test
+    void linkModelCollectivesTableIsItsJson() {
+        LinkModelCommand command = new LinkModelCommand();
+        command.linkModel = new org.popsolutions.spanker.scheduler.link.LinkCalculator(
+                org.popsolutions.spanker.api.link.LinkParameters.REV_A);
+        CommandResult people = command.execute(List.of("--cards", "4", "--mib", "1"));
+        JsonObject json = json(command.execute(List.of("--cards", "4", "--mib", "1", "--json")));
+        Table collectives = people.tables().stream().filter(t -> t.title().startsWith("4. Collectives")).findFirst()
+                .orElseThrow();
+        assertSameFacts(collectives, json, "collectives", Column.of("collective", "Collective"),
+                Column.of("cabling", "Cabling"), Column.of("algorithm", "Algorithm"),
+                Column.of("seconds", "Time", Unit.SECONDS), Column.of("latencySeconds", "α part", Unit.SECONDS),
+                Column.of("transferSeconds", "β part", Unit.SECONDS), Column.of("reduceSeconds", "γ part", Unit.SECONDS),
+                Column.of("steps", "Steps"), Column.of("maxHops", "Max hops"), Column.of("best", "Best", Unit.MARK));
+    }
 }
