@@ -95,8 +95,13 @@ class MockDeviceConfigurationTest {
 
     @Test
     void theRegisteredDeviceOfACardIsTheCardTheProviderHandsOut() throws Exception {
-        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 3, "kind", "RING"));
-        Eventually.until("a RING of 3 cards", () -> isTopology(TopologyKind.RING, 3), this::describeTopology);
+        // a memory no other test configures: the topology shows it only once this configuration's cards are the
+        // registered ones (an earlier RING of 3 may still be registered while they are replaced)
+        long memory = 3_000_000_000L;
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 3, "kind", "RING",
+                "memoryBytes", memory));
+        Eventually.until("a RING of 3 cards of " + memory + " bytes", () -> isTopology(TopologyKind.RING, 3, memory),
+                this::describeTopology);
         List<SailDevice> registered = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             ServiceReference<?>[] refs = context.getServiceReferences(SailDevice.class.getName(),
@@ -135,6 +140,15 @@ class MockDeviceConfigurationTest {
             return topology.kind() + " of " + topology.cardCount() + " cards, " + topology.links().size() + " links";
         } catch (SpankerException e) {
             return e.getMessage();
+        }
+    }
+
+    private boolean isTopology(TopologyKind kind, int cards, long memoryBytes) {
+        try {
+            return isTopology(kind, cards)
+                    && topologyService.current().cards().stream().allMatch(c -> c.memoryBytes() == memoryBytes);
+        } catch (SpankerException noCardsForAMoment) {
+            return false;
         }
     }
 
