@@ -633,13 +633,12 @@ public final class PlanExecutor implements AutoCloseable {
         }
         stepBytes.clear();
         stepBytes.putInt(0, token).putInt(4, position);
-        running.clear();
         for (int c = 0; c < programs.length; c++) {
             if (programs[c] != null) {
                 cards.get(c).write(step[c], 0, stepBytes);
-                running.add(cards.get(c).submit(programs[c]));
             }
         }
+        submit(programs);
         awaitAll();
         if (exit != null) {
             hiddenBytes.clear();
@@ -708,13 +707,12 @@ public final class PlanExecutor implements AutoCloseable {
         for (int i = 0; i < b; i++) {
             stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
         }
-        running.clear();
         for (int c = 0; c < pass.programs.length; c++) {
             if (pass.programs[c] != null) {
                 cards.get(c).write(pass.step[c], 0, stepBatch);
-                running.add(cards.get(c).submit(pass.programs[c]));
             }
         }
+        submit(pass.programs);
         awaitAll();
         // the last token's head input and logits: its copy is the last in each twin
         HeadInput in = headInput;
@@ -751,6 +749,16 @@ public final class PlanExecutor implements AutoCloseable {
      * Waits for every card's program; the first card that fails ends the wait (the others may be waiting for its
      * messages) and its error is the one reported. The completion futures are the only objects a token creates.
      */
+    /** The cards' programs as one job (cards shared with another group run it in one order with that group's). */
+    private void submit(Program[] perCard) {
+        running.clear();
+        for (CompletableFuture<ProgramCompletion> f : group.submitAll(java.util.Arrays.asList(perCard))) {
+            if (f != null) {
+                running.add(f);
+            }
+        }
+    }
+
     private void awaitAll() {
         CompletableFuture<Void> failed = new CompletableFuture<>();
         for (CompletableFuture<ProgramCompletion> f : running) {

@@ -2,6 +2,7 @@ package org.popsolutions.spanker.card.emulator;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.function.BooleanSupplier;
 import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.card.Combine;
@@ -11,12 +12,15 @@ import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
+import org.popsolutions.spanker.ggml.ops.CardOps;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
- * Runs one op of the SPI on the card's DDR with the host's ggml kernels, as the SPI's javadoc defines each op.
+ * Runs one op of the SPI on the card's DDR with the host's ggml kernels, as the SPI's javadoc defines each op: the
+ * arithmetic is {@link CardOps}', which the mock cards compute with too; this class moves the operands in and out of
+ * the card's DDR and its links.
  * Weight-streaming ops are paced at the DDR bandwidth when the card is shaped.
  */
 final class OpInterpreter implements AutoCloseable {
@@ -68,18 +72,13 @@ final class OpInterpreter implements AutoCloseable {
                 float[] g = floats(o.gate());
                 float[] u = floats(o.up(), g.length, "up");
                 requireLength(o.out(), g.length, "out");
-                for (int i = 0; i < g.length; i++) {
-                    float x = g[i];
-                    g[i] = x / (1.0f + (float) Math.exp(-x)) * u[i];
-                }
+                CardOps.swiGlu(g, 0, u, 0, g, 0, g.length);
                 store(o.out(), g);
             } else if (op instanceof Op.Add o) {
                 float[] a = floats(o.a());
                 float[] b = floats(o.b(), a.length, "b");
                 requireLength(o.out(), a.length, "out");
-                for (int i = 0; i < a.length; i++) {
-                    a[i] += b[i];
-                }
+                CardOps.add(a, 0, b, 0, a, 0, a.length);
                 store(o.out(), a);
             } else if (op instanceof Op.Copy o) {
                 if (o.from().bytes() != o.to().bytes()) {
@@ -108,9 +107,7 @@ final class OpInterpreter implements AutoCloseable {
                 tagOrigins(o);
             } else if (op instanceof Op.Divide o) {
                 float[] v = floats(o.values());
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = v[i] / o.divisor();
-                }
+                CardOps.divide(v, 0, v.length, o.divisor());
                 store(o.values(), v);
             } else {
                 throw new OpFailed("this card does not run " + op.code());
@@ -178,15 +175,7 @@ final class OpInterpreter implements AutoCloseable {
         float[] x = floats(o.x());
         float[] w = floats(o.weight(), x.length, "weight");
         requireLength(o.out(), x.length, "out");
-        double sum = 0;
-        for (float v : x) {
-            sum += v * v;
-        }
-        float mean = (float) (sum / x.length);
-        float scale = 1.0f / (float) Math.sqrt(mean + o.epsilon());
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (x[i] * scale) * w[i];
-        }
+        CardOps.rmsNorm(x, 0, w, 0, x, 0, x.length, o.epsilon());
         store(o.out(), x);
     }
 
@@ -201,20 +190,8 @@ final class OpInterpreter implements AutoCloseable {
         int pairs = o.ropeDimensions() / 2;
         float[] cos = new float[pairs];
         float[] sin = new float[pairs];
-        for (int i = 0; i < pairs; i++) {
-            double theta = position * Math.pow(o.base(), -2.0 * i / o.headDimension());
-            cos[i] = (float) Math.cos(theta);
-            sin[i] = (float) Math.sin(theta);
-        }
-        for (int h = 0; h < o.heads(); h++) {
-            int base = h * o.headDimension();
-            for (int i = 0; i < pairs; i++) {
-                float a = v[base + 2 * i];
-                float b = v[base + 2 * i + 1];
-                v[base + 2 * i] = a * cos[i] - b * sin[i];
-                v[base + 2 * i + 1] = a * sin[i] + b * cos[i];
-            }
-        }
+        CardOps.ropeAngles(position, o.base(), o.headDimension(), cos, sin);
+        CardOps.rope(v, 0, o.heads(), o.headDimension(), cos, sin);
         store(o.vectors(), v);
     }
 
@@ -245,34 +222,11 @@ final class OpInterpreter implements AutoCloseable {
         float scale = (float) (1.0 / Math.sqrt(d));
         float[] out = new float[heads * d];
         float[] scores = new float[position + 1];
+        FloatBuffer keyRows = keys.asFloatBuffer();
+        FloatBuffer valueRows = values.asFloatBuffer();
         for (int h = 0; h < heads; h++) {
-            int kvBase = (h / group) * d;
-            for (int t = 0; t <= position; t++) {
-                float dot = 0;
-                int at = (t * kvWidth + kvBase) * Float.BYTES;
-                for (int i = 0; i < d; i++) {
-                    dot += q[h * d + i] * keys.getFloat(at + i * Float.BYTES);
-                }
-                scores[t] = dot * scale;
-            }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= position; t++) {
-                max = Math.max(max, scores[t]);
-            }
-            double sum = 0;
-            for (int t = 0; t <= position; t++) {
-                float e = (float) Math.exp(scores[t] - max);
-                scores[t] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            for (int t = 0; t <= position; t++) {
-                float w = scores[t] * inv;
-                int at = (t * kvWidth + kvBase) * Float.BYTES;
-                for (int i = 0; i < d; i++) {
-                    out[h * d + i] += w * values.getFloat(at + i * Float.BYTES);
-                }
-            }
+            CardOps.attentionHead(q, h * d, keyRows, valueRows, kvWidth, (h / group) * d, d, position, scale, scores,
+                    0, out, h * d);
         }
         store(o.out(), out);
     }
@@ -312,38 +266,7 @@ final class OpInterpreter implements AutoCloseable {
             }
             tags = bytes(accTags);
         }
-        for (int i = 0; i < a.length; i++) {
-            float x = in[i];
-            switch (c) {
-                case COPY -> {
-                    a[i] = x;
-                    if (tags != null) {
-                        tags[i] = inTags[i];
-                    }
-                }
-                case SUM -> a[i] = a[i] + x;
-                case MAX, MIN -> {
-                    boolean take;
-                    if (tags == null) {
-                        take = c == Combine.MAX ? x > a[i] : x < a[i];
-                    } else if (Float.isNaN(a[i])) {
-                        take = false;
-                    } else if (Float.isNaN(x)) {
-                        take = true;
-                    } else if (x == a[i]) {
-                        take = (inTags[i] & 0xFF) < (tags[i] & 0xFF);
-                    } else {
-                        take = c == Combine.MAX ? x > a[i] : x < a[i];
-                    }
-                    if (take) {
-                        a[i] = x;
-                        if (tags != null) {
-                            tags[i] = inTags[i];
-                        }
-                    }
-                }
-            }
-        }
+        CardOps.combine(c, a, 0, tags, 0, in, 0, inTags, 0, a.length);
         store(acc, a);
         if (tags != null && c != Combine.SUM) {
             range(accTags).put(0, tags);
@@ -356,14 +279,7 @@ final class OpInterpreter implements AutoCloseable {
             throw new OpFailed("tags must hold one byte per value (" + v.length + ")");
         }
         byte[] tags = new byte[v.length];
-        float neutral = o.combine() == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
-        for (int i = 0; i < v.length; i++) {
-            tags[i] = (byte) o.card();
-            if (o.card() != 0 && Float.isNaN(v[i])) {
-                v[i] = neutral;
-                tags[i] = (byte) 255;
-            }
-        }
+        CardOps.tagOrigins(o.combine(), v, 0, tags, 0, v.length, o.card());
         store(o.values(), v);
         range(o.tags()).put(0, tags);
     }

@@ -1,6 +1,5 @@
 package org.popsolutions.spanker.console.internal;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +18,10 @@ import org.popsolutions.spanker.api.link.LinkParameters;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * The inter-card link model's four answers: payload bandwidth, 64-byte round trip, burst versus sustained
@@ -80,34 +82,24 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
                 .row("host link: 700 MB model load", Units.seconds(model.hostTransferSeconds(700_000_000L)))
                 .build());
 
-        List<Map<String, Object>> collectiveJson = new ArrayList<>();
-        Report.TableBuilder table = Report.tableOf("4. Collectives of " + Units.decimal(mib) + " MiB per card on "
-                + cards + " cards", "Collective", "Cabling", "Algorithm", "Time", "α part", "β part", "γ part", "Steps",
-                "Max hops", "Best");
+        Rows collectives = new Rows("collectives", "4. Collectives of " + Units.decimal(mib) + " MiB per card on "
+                + cards + " cards", Column.of("collective", "Collective"), Column.of("cabling", "Cabling"),
+                Column.of("algorithm", "Algorithm"), Column.of("seconds", "Time", Unit.SECONDS),
+                Column.of("latencySeconds", "α part", Unit.SECONDS),
+                Column.of("transferSeconds", "β part", Unit.SECONDS),
+                Column.of("reduceSeconds", "γ part", Unit.SECONDS), Column.of("steps", "Steps"),
+                Column.of("maxHops", "Max hops"), Column.of("best", "Best", Unit.MARK));
         for (CollectiveKind kind : CollectiveKind.values()) {
             for (TopologyKind cabling : TopologyKind.values()) {
                 List<CollectiveEstimate> ranked = model.rank(kind, cabling, cards, bytes);
                 for (int i = 0; i < ranked.size(); i++) {
                     CollectiveEstimate e = ranked.get(i);
-                    table.row(kind.label(), cabling.label(), e.algorithm().label(), Units.seconds(e.totalSeconds()),
-                            Units.seconds(e.latencySeconds()), Units.seconds(e.transferSeconds()),
-                            Units.seconds(e.reduceSeconds()), e.steps(), e.maxHops(), i == 0 ? "*" : "");
-                    Map<String, Object> json = new LinkedHashMap<>();
-                    json.put("collective", kind.label());
-                    json.put("cabling", cabling.label());
-                    json.put("algorithm", e.algorithm().label());
-                    json.put("seconds", e.totalSeconds());
-                    json.put("latencySeconds", e.latencySeconds());
-                    json.put("transferSeconds", e.transferSeconds());
-                    json.put("reduceSeconds", e.reduceSeconds());
-                    json.put("steps", e.steps());
-                    json.put("maxHops", e.maxHops());
-                    json.put("best", i == 0);
-                    collectiveJson.add(json);
+                    collectives.add(kind.label(), cabling.label(), e.algorithm().label(), e.totalSeconds(),
+                            e.latencySeconds(), e.transferSeconds(), e.reduceSeconds(), e.steps(), e.maxHops(),
+                            i == 0);
                 }
             }
         }
-        report.table(table.build());
         report.line("flow control: credit-based, one credit per frame, returned one round trip after the frame left;"
                 + " a ring forwards to non-neighbours hop by hop (cut-through), sharing links with other messages");
         model.lastRejection().ifPresent(r -> report.line("last link configuration refused: " + r));
@@ -137,7 +129,7 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
                 .put("flowControl", flowJson)
                 .put("cards", cards)
                 .put("bytesPerCard", bytes)
-                .put("collectives", collectiveJson);
+                .rows(collectives);
         return report;
     }
 }

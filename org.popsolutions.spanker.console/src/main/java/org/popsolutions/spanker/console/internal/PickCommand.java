@@ -1,9 +1,6 @@
 package org.popsolutions.spanker.console.internal;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -23,7 +20,10 @@ import org.popsolutions.spanker.api.strategy.TileShape;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * Asks the active partition strategy (the highest-ranked provider, swapped in at run time) how to split
@@ -98,24 +98,20 @@ public final class PickCommand extends AbstractConsoleCommand {
     static Report report(TileShape tile, int cards, BandwidthModel model, StrategyDecision decision) {
         Report report = new Report();
         report.put("strategy", decision.strategy().name());
-        Report.TableBuilder table = Report.tableOf("Candidates for m=" + Long.toUnsignedString(tile.m()) + " n="
+        Rows candidates = new Rows("candidates", "Candidates for m=" + Long.toUnsignedString(tile.m()) + " n="
                 + Long.toUnsignedString(tile.n()) + " k=" + Long.toUnsignedString(tile.k()) + " bpe="
-                + Long.toUnsignedString(tile.bytesPerElement()) + " on " + cards + " cards", "Strategy",
-                "Predicted time (s)", "Chosen");
-        List<Map<String, Object>> candidates = new ArrayList<>();
+                + Long.toUnsignedString(tile.bytesPerElement()) + " on " + cards + " cards",
+                Column.of("strategy", "Strategy"), Column.of("seconds", "Predicted time (s)", Unit.SCIENTIFIC),
+                Column.of("chosen", "Chosen", Unit.MARK));
         for (CandidateCost candidate : decision.candidates()) {
-            table.row(candidate.strategy().name(), Units.scientific(candidate.seconds()),
-                    candidate.strategy().equals(decision.strategy()) ? "*" : "");
+            candidates.add(candidate.strategy().name(), candidate.seconds(),
+                    candidate.strategy().equals(decision.strategy()));
             String shortKey = shortKey(candidate.strategy());
             if (shortKey != null) {
                 report.put(shortKey, candidate.seconds());
             }
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("strategy", candidate.strategy().name());
-            json.put("seconds", candidate.seconds());
-            candidates.add(json);
         }
-        report.table(table.build());
+        report.rows(candidates);
         report.line("strategy: " + decision.strategy().name() + " (decided by '" + decision.decidedBy()
                 + "'; local DDR " + Units.rate(model.localDdrBytesPerSecond()) + ", inter-card "
                 + Units.rate(model.intercardBytesPerSecond()) + ", host link " + Units.rate(model.hostLinkBytesPerSecond())
@@ -125,7 +121,7 @@ public final class PickCommand extends AbstractConsoleCommand {
             report.line("note: these bandwidths break the rev-A invariants " + String.join(", ", outsideRevA)
                     + " (see 'bandwidth')");
         }
-        report.put("candidates", candidates).put("decidedBy", decision.decidedBy()).put("cards", cards)
+        report.put("decidedBy", decision.decidedBy()).put("cards", cards)
                 .put("m", Units.unsigned(tile.m())).put("n", Units.unsigned(tile.n()))
                 .put("k", Units.unsigned(tile.k())).put("bpe", Units.unsigned(tile.bytesPerElement()))
                 .put("localDdrBytesPerSecond", Units.unsigned(model.localDdrBytesPerSecond()))

@@ -2,9 +2,7 @@ package org.popsolutions.spanker.console.internal;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
@@ -16,7 +14,10 @@ import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.strategy.PartitionStrategy;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * Every registered partition strategy, its ranking, and the active one: the provider a dynamic greedy
@@ -40,9 +41,9 @@ public final class StrategyCommand extends AbstractConsoleCommand {
         // ServiceReference order: higher ranking first wins, then lower service id; sort best first.
         ranked.sort(Collections.reverseOrder());
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf("Partition strategies", "Name", "Ranking", "Service id", "Bundle",
-                "Active");
-        List<Map<String, Object>> json = new ArrayList<>();
+        Rows providersRows = new Rows("providers", "Partition strategies", Column.of("name", "Name"),
+                Column.of("ranking", "Ranking"), Column.of("serviceId", "Service id"), Column.of("bundle", "Bundle"),
+                Column.of("active", "Active", Unit.MARK));
         String active = null;
         for (int i = 0; i < ranked.size(); i++) {
             ServiceReference<PartitionStrategy> reference = ranked.get(i);
@@ -55,18 +56,10 @@ public final class StrategyCommand extends AbstractConsoleCommand {
             if (isActive) {
                 active = name;
             }
-            table.row(name, ranking, serviceId, bundle, isActive ? "*" : "");
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("name", name);
-            entry.put("ranking", ranking);
-            entry.put("serviceId", serviceId);
-            entry.put("bundle", bundle);
-            entry.put("active", isActive);
-            json.add(entry);
+            providersRows.add(name, ranking, serviceId, bundle, isActive);
         }
-        report.table(table.build());
+        report.put("active", active).rows(providersRows);
         report.line(active == null ? "no partition strategy is registered" : "active strategy: " + active);
-        report.put("active", active).put("providers", json);
         return report;
     }
 }

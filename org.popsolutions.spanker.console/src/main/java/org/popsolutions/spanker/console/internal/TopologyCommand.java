@@ -1,13 +1,9 @@
 package org.popsolutions.spanker.console.internal;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -28,7 +24,10 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * Shows the cards and directed links. With {@code --cards}/{@code --kind} it first reconfigures the mock
@@ -120,37 +119,22 @@ public final class TopologyCommand extends AbstractConsoleCommand {
     }
 
     static Report report(Topology topology) {
-        Report report = new Report();
         String cabling = topology.kind().label();
-        Report.TableBuilder cards = Report.tableOf("Cards (" + cabling + ")", "Card", "Name", "Provider",
-                "Memory");
-        List<Map<String, Object>> cardJson = new ArrayList<>();
+        Rows cards = new Rows("cards", "Cards (" + cabling + ")", Column.of("index", "Card"), Column.of("name", "Name"),
+                Column.of("provider", "Provider"), Column.of("memoryBytes", "Memory", Unit.BYTES));
         for (Card card : topology.cards()) {
-            cards.row(card.index(), card.name(), card.provider(), Units.bytes(card.memoryBytes()));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("index", card.index());
-            json.put("name", card.name());
-            json.put("provider", card.provider());
-            json.put("memoryBytes", card.memoryBytes());
-            cardJson.add(json);
+            cards.add(card.index(), card.name(), card.provider(), card.memoryBytes());
         }
-        Report.TableBuilder links = Report.tableOf("Links", "From", "To", "State", "Bandwidth", "Latency");
-        List<Map<String, Object>> linkJson = new ArrayList<>();
+        Rows links = new Rows("links", "Links", Column.of("from", "From"), Column.of("to", "To"),
+                Column.of("state", "State"), Column.of("bandwidthBytesPerSecond", "Bandwidth", Unit.BYTES_PER_SECOND),
+                Column.of("latencySeconds", "Latency", Unit.SECONDS));
         for (Link link : topology.links()) {
-            links.row(link.local(), link.remote(), link.state(), Units.rate(link.bandwidthBytesPerSecond()),
-                    Units.seconds(link.latencySeconds()));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("from", link.local());
-            json.put("to", link.remote());
-            json.put("state", link.state().name());
-            json.put("bandwidthBytesPerSecond", link.bandwidthBytesPerSecond());
-            json.put("latencySeconds", link.latencySeconds());
-            linkJson.add(json);
+            links.add(link.local(), link.remote(), link.state().name(), link.bandwidthBytesPerSecond(),
+                    link.latencySeconds());
         }
-        report.table(cards.build()).table(links.build());
+        Report report = new Report().put("kind", cabling).rows(cards).rows(links);
         report.line(topology.cardCount() + " cards, " + topology.links().size() + " directed links, cabled as a "
                 + cabling);
-        report.put("kind", cabling).put("cards", cardJson).put("links", linkJson);
         return report;
     }
 }

@@ -8,7 +8,8 @@ import org.popsolutions.spanker.api.console.Table;
 
 /**
  * What a command found, collected once and rendered either as tables and lines for people or as one JSON
- * document (the {@link #json()} map, which keeps insertion order).
+ * document (the {@link #json()} map, which keeps insertion order). {@link Rows} carry the same facts to both: one
+ * model, one table renderer, one JSON renderer.
  */
 public final class Report {
     private final List<Table> tables = new ArrayList<>();
@@ -17,6 +18,16 @@ public final class Report {
 
     public Report table(Table table) {
         tables.add(table);
+        return this;
+    }
+
+    /**
+     * Adds rows rendered both ways from the same values: their table, and their JSON under {@link Rows#key()}. Add
+     * them complete (they are rendered here).
+     */
+    public Report rows(Rows rows) {
+        tables.add(rows.table());
+        json.put(rows.key(), rows.json());
         return this;
     }
 

@@ -36,7 +36,7 @@ import org.popsolutions.spanker.device.mock.card.MockCardGroup;
  * Makes the configured mock cards and registers each one — the very object that computes, a {@link MockCard} —
  * as its {@link SailDevice} and {@link SailCard} service. A configuration change replaces the whole set; a
  * configuration that is invalid is refused and the cards already registered stay. The {@link MockCardProvider}
- * hands these cards to a group that asks for exactly them ({@link #claim}).
+ * hands these cards to every group that asks for exactly them ({@link #claim}), several at once.
  */
 @Component(configurationPid = MockCardFleet.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         service = MockCardFleet.class, immediate = true)
@@ -56,9 +56,8 @@ public final class MockCardFleet {
     private final BundleContext context;
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private MockCardsSpec spec;
-    /** The configured cards (the registered services), and whether a group holds them now. */
+    /** The configured cards (the registered services). */
     private MockCardGroup cards;
-    private boolean claimed;
 
     /** Where the cards' port changes go (EventAdmin), when that component is active. */
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
@@ -88,30 +87,23 @@ public final class MockCardFleet {
     }
 
     /**
-     * The configured cards, as a group, for a user whose spec names exactly them (the topology assembled from
-     * their services, links in their present states) while no other group holds them; otherwise null, and the
-     * provider makes cards of the group's own.
+     * The configured cards, as a group, for a user whose spec names exactly them (the topology assembled from their
+     * services, links in their present states), shared with any other group that holds them; otherwise null, and the
+     * provider makes cards of the group's own (another number of cards, another cabling).
+     *
+     * @throws org.popsolutions.spanker.api.DeviceException when the cards are held under another link shaping
      */
     synchronized CardGroup claim(CardGroupSpec requested) {
-        if (cards == null || claimed || !requested.topology().equals(cards.currentTopology())) {
+        if (cards == null || !requested.topology().equals(cards.currentTopology())) {
             return null;
         }
-        claimed = true;
-        MockCardGroup owner = cards;
-        return owner.claim(requested, () -> released(owner));
-    }
-
-    private synchronized void released(MockCardGroup owner) {
-        if (owner == cards) {
-            claimed = false;
-        }
+        return cards.claim(requested);
     }
 
     private void closeCards() {
         if (cards != null) {
             cards.close();
             cards = null;
-            claimed = false;
         }
     }
 

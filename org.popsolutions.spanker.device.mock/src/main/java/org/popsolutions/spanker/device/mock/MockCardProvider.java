@@ -13,8 +13,8 @@ import org.popsolutions.spanker.device.mock.card.MockCardGroup;
 
 /**
  * Opens groups of in-process mock cards: the configured cards themselves (the registered services) when the spec
- * names exactly them and no other group holds them, else cards of the group's own. Port changes go to EventAdmin
- * when it is there.
+ * names exactly them, shared with the other groups that hold them; else cards of the group's own. Port changes go
+ * to EventAdmin when it is there.
  */
 @Component(property = CardProvider.PROVIDER + "=" + MockCardsSpec.PROVIDER)
 public final class MockCardProvider implements CardProvider {

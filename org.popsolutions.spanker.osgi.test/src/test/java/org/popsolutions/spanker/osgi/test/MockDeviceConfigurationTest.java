@@ -2,7 +2,6 @@ package org.popsolutions.spanker.osgi.test;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,8 +95,13 @@ class MockDeviceConfigurationTest {
 
     @Test
     void theRegisteredDeviceOfACardIsTheCardTheProviderHandsOut() throws Exception {
-        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 3, "kind", "RING"));
-        Eventually.until("a RING of 3 cards", () -> isTopology(TopologyKind.RING, 3), this::describeTopology);
+        // a memory no other test configures: the topology shows it only once this configuration's cards are the
+        // registered ones (an earlier RING of 3 may still be registered while they are replaced)
+        long memory = 3_000_000_000L;
+        Configurations.update(configurationAdmin, Configurations.MOCK_DEVICE_PID, Map.of("cards", 3, "kind", "RING",
+                "memoryBytes", memory));
+        Eventually.until("a RING of 3 cards of " + memory + " bytes", () -> isTopology(TopologyKind.RING, 3, memory),
+                this::describeTopology);
         List<SailDevice> registered = new java.util.ArrayList<>();
         for (int i = 0; i < 3; i++) {
             ServiceReference<?>[] refs = context.getServiceReferences(SailDevice.class.getName(),
@@ -118,9 +122,11 @@ class MockDeviceConfigurationTest {
             group.cards().get(1).allocate(1000, "seen from the service");
             assertEquals(1000, ((SailCard) registered.get(1)).memory().usedBytes());
             try (CardGroup second = provider.open(CardGroupSpec.of(topology))) {
-                assertNotSame(registered.get(0), second.cards().get(0),
-                        "while one group holds the cards, another gets cards of its own");
+                assertSame(registered.get(0), second.cards().get(0),
+                        "while one group holds the cards, another gets the same cards");
             }
+            assertEquals(1000, ((SailCard) registered.get(1)).memory().usedBytes(),
+                    "the second group closing left the first group's buffers");
         }
         assertEquals(0, ((SailCard) registered.get(1)).memory().usedBytes(), "closing the group freed its buffers");
         try (CardGroup again = provider.open(CardGroupSpec.of(topology))) {
@@ -134,6 +140,15 @@ class MockDeviceConfigurationTest {
             return topology.kind() + " of " + topology.cardCount() + " cards, " + topology.links().size() + " links";
         } catch (SpankerException e) {
             return e.getMessage();
+        }
+    }
+
+    private boolean isTopology(TopologyKind kind, int cards, long memoryBytes) {
+        try {
+            return isTopology(kind, cards)
+                    && topologyService.current().cards().stream().allMatch(c -> c.memoryBytes() == memoryBytes);
+        } catch (SpankerException noCardsForAMoment) {
+            return false;
         }
     }
 

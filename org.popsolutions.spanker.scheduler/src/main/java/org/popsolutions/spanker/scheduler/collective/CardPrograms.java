@@ -22,9 +22,8 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
  *
  * <p>A range that receives one message combines it on receive (SUM is commutative, and tagged MAX/MIN pick the
  * same winner whichever side holds it). A range that receives several is folded in card order with the receiver's
- * own data in its place, as {@code combineInCardOrder} did on the host: into the receiver's range when its own data
- * comes first, else into the lowest sender's message; a message whose turn it is when it arrives is combined on
- * receive, one that arrives early waits in the staging area and is folded when its turn comes.
+ * own data in its place, as {@code combineInCardOrder} did on the host ({@link Fold}); its receives are taken as
+ * late as the links' order allows, in the order the fold wants them ({@link LateReceives}).
  */
 final class CardPrograms {
     private CardPrograms() {
@@ -121,6 +120,10 @@ final class CardPrograms {
             ops.get(source).add(new Op.Send(port(cards, source, paths[i][1]), values(work, source, t),
                     tagged ? tagRange(tags, source, t) : Slice.NONE));
         }
+        List<LateReceives> pending = new ArrayList<>(p);
+        for (int c = 0; c < p; c++) {
+            pending.add(new LateReceives(ops.get(c)));
+        }
         for (int r = 1; r <= rounds; r++) {
             for (int i = 0; i < order.size(); i++) {
                 int[] path = paths[i];
@@ -132,32 +135,123 @@ final class CardPrograms {
                 int in = port(cards, at, path[r - 1]);
                 if (r < path.length - 1) {
                     long bytes = (long) t.length() * Float.BYTES + (tagged ? t.length() : 0);
+                    pending.get(at).takeBefore(in);
                     ops.get(at).add(new Op.Forward(in, port(cards, at, path[r + 1]), bytes));
                 } else if (folds.containsKey(t)) {
-                    folds.get(t).receive(t, in, ops.get(at));
+                    pending.get(at).arrives(t, in, folds.get(t));
                 } else {
-                    ops.get(at).add(new Op.Receive(in, values(work, at, t),
+                    pending.get(at).arrives(in, new Op.Receive(in, values(work, at, t),
                             tagged ? tagRange(tags, at, t) : Slice.NONE, t.reduce() ? combine : Combine.COPY));
                 }
             }
         }
+        for (LateReceives card : pending) {
+            card.takeAll();
+        }
         for (Fold fold : new java.util.LinkedHashSet<>(folds.values())) {
-            fold.finish(ops.get(fold.destination));
+            fold.finish();
         }
     }
 
     /**
-     * The messages of one range, folded in card order with the receiver's own data at its place. The accumulator is
-     * the receiver's range when its own data comes first, else the staging slot of the lowest sender's message (copied
-     * into the range at the end). Messages are received in program order; each one whose turn it is is combined on
-     * receive, the others wait in their staging slots, and whatever has become due is folded after each receive.
+     * One card's receives of a step, taken as late as each link's order allows. A link's messages are taken in the
+     * order they were put on it, by the card's receives and forwards alike, so a receive is put off only until the
+     * next op that takes from its link; the rest wait for the end of the step. So the card forwards what others wait
+     * for before it copies or folds what is its own, and a fold takes its messages in the order it wants them (a
+     * message taken when its turn comes combines on receive instead of being staged and folded later: one pass over
+     * the data instead of two). Taking a message later than its canonical round never makes a run wait for a message
+     * not yet sent, so the cards' programs still cannot deadlock.
+     */
+    private static final class LateReceives {
+        /** A message on its way to this card: a fold's ({@code transfer}, {@code fold}) or a plain receive. */
+        private record Arrival(int port, Transfer transfer, Fold fold, Op receive) {
+            boolean wanted() {
+                return fold == null || fold.wants(transfer);
+            }
+
+            void take(List<Op> ops) {
+                if (fold == null) {
+                    ops.add(receive);
+                } else {
+                    fold.take(transfer, port, ops);
+                }
+            }
+        }
+
+        private final List<Op> ops;
+        /** Per port, in the order they are on the link. */
+        private final java.util.Map<Integer, java.util.ArrayDeque<Arrival>> byPort = new java.util.TreeMap<>();
+
+        LateReceives(List<Op> ops) {
+            this.ops = ops;
+        }
+
+        void arrives(Transfer t, int port, Fold fold) {
+            queue(port).add(new Arrival(port, t, fold, null));
+        }
+
+        void arrives(int port, Op.Receive receive) {
+            queue(port).add(new Arrival(port, null, null, receive));
+        }
+
+        private java.util.ArrayDeque<Arrival> queue(int port) {
+            return byPort.computeIfAbsent(port, k -> new java.util.ArrayDeque<>());
+        }
+
+        /** Another op takes from {@code port} next: the receives before it on that link are taken first. */
+        void takeBefore(int port) {
+            java.util.ArrayDeque<Arrival> queue = byPort.get(port);
+            while (queue != null && !queue.isEmpty()) {
+                queue.poll().take(ops);
+            }
+        }
+
+        /** The end of the step: every receive put off, the messages the folds want first. */
+        void takeAll() {
+            while (true) {
+                java.util.ArrayDeque<Arrival> next = null;
+                java.util.ArrayDeque<Arrival> blocking = null;
+                java.util.ArrayDeque<Arrival> any = null;
+                for (java.util.ArrayDeque<Arrival> queue : byPort.values()) {
+                    Arrival head = queue.peek();
+                    if (head == null) {
+                        continue;
+                    }
+                    if (head.wanted()) {
+                        next = queue;
+                        break;
+                    }
+                    if (blocking == null && queue.stream().anyMatch(Arrival::wanted)) {
+                        blocking = queue;
+                    }
+                    if (any == null) {
+                        any = queue;
+                    }
+                }
+                next = next != null ? next : blocking != null ? blocking : any;
+                if (next == null) {
+                    return;
+                }
+                next.poll().take(ops);
+            }
+        }
+    }
+
+    /**
+     * The messages of one range, folded in card order with the receiver's own data at its place: F = ((a0 ⊕ a1) ⊕ a2)
+     * ⊕ …. Each ⊕ is commutative (SUM's float addition; tagged MAX/MIN pick the same winner whichever side holds
+     * it), which leaves two freedoms that save passes over the data without changing a bit of the result: the first
+     * two terms may come in either order, and each partial fold may be kept where either of its operands is. So the
+     * accumulator is the receiver's own range from its turn on (and from the start when it is among the first two):
+     * no copy at the end. Before that it is the staging slot of the first message taken. A message that comes before
+     * its turn waits in its staging slot and is folded when its turn comes.
      */
     private static final class Fold {
         private final Combine combine;
         final int destination;
         /** Card order: the senders below the receiver, the receiver ({@code null}), the senders above it. */
         private final List<Transfer> order = new ArrayList<>();
-        private final java.util.Set<Transfer> waiting = java.util.Collections.newSetFromMap(
+        private final java.util.Set<Transfer> staged = java.util.Collections.newSetFromMap(
                 new java.util.IdentityHashMap<>());
         private final Slice own;
         private final Slice ownTags;
@@ -165,8 +259,9 @@ final class CardPrograms {
         private final java.util.Map<Transfer, Integer> stagedAt;
         private final int length;
         private final boolean tagged;
-        private final Slice acc;
-        private final Slice accTags;
+        /** Where the fold so far is (null until its first message is taken when the receiver is not among the first two). */
+        private Slice acc;
+        private Slice accTags;
         /** Index in {@link #order} of what is folded next. */
         private int next;
 
@@ -190,14 +285,14 @@ final class CardPrograms {
             if (!order.contains(null)) {
                 order.add(null);
             }
+            if (order.get(1) == null) {
+                // a0 ⊕ own = own ⊕ a0
+                java.util.Collections.swap(order, 0, 1);
+            }
             if (order.get(0) == null) {
                 acc = own;
                 accTags = ownTags;
                 next = 1;
-            } else {
-                acc = slot(order.get(0));
-                accTags = slotTags(order.get(0));
-                next = 0;
             }
         }
 
@@ -209,21 +304,40 @@ final class CardPrograms {
             return tagged ? staging.tags().sub(stagedAt.get(t), length) : Slice.NONE;
         }
 
-        /** The receive of {@code t} on port {@code in}, then what has become due. */
-        void receive(Transfer t, int in, List<Op> card) {
-            if (order.get(next) != t) {
+        /** Whether {@code t}, taken now, combines on receive. */
+        boolean wants(Transfer t) {
+            if (acc == null) {
+                return order.get(0) == t || order.get(1) == t;
+            }
+            return next < order.size() && order.get(next) == t;
+        }
+
+        /** The receive of {@code t} on port {@code in}, then whatever has become due. */
+        void take(Transfer t, int in, List<Op> card) {
+            if (!wants(t)) {
                 card.add(new Op.Receive(in, slot(t), slotTags(t), Combine.COPY));
-                waiting.add(t);
+                staged.add(t);
                 return;
             }
-            card.add(next == 0 ? new Op.Receive(in, acc, accTags, Combine.COPY)
-                    : new Op.Receive(in, acc, accTags, combine));
+            if (acc == null) {
+                if (order.get(1) == t) {
+                    java.util.Collections.swap(order, 0, 1);
+                }
+                acc = slot(t);
+                accTags = slotTags(t);
+                card.add(new Op.Receive(in, acc, accTags, Combine.COPY));
+            } else {
+                card.add(new Op.Receive(in, acc, accTags, combine));
+            }
             next++;
             while (next < order.size()) {
                 Transfer due = order.get(next);
                 if (due == null) {
-                    card.add(new Op.Reduce(combine, acc, accTags, own, ownTags));
-                } else if (waiting.remove(due)) {
+                    // F ⊕ own, kept in the receiver's own range
+                    card.add(new Op.Reduce(combine, own, ownTags, acc, accTags));
+                    acc = own;
+                    accTags = ownTags;
+                } else if (staged.remove(due)) {
                     card.add(new Op.Reduce(combine, acc, accTags, slot(due), slotTags(due)));
                 } else {
                     return;
@@ -232,17 +346,11 @@ final class CardPrograms {
             }
         }
 
-        /** Every message has been received: the sum is in place (copied from the lowest sender's slot if there). */
-        void finish(List<Op> card) {
-            if (next != order.size()) {
+        /** Every message has been received: the result is in the receiver's range. */
+        void finish() {
+            if (next != order.size() || acc != own) {
                 throw new IllegalStateException("the fold into card " + destination + " is left at " + next + " of "
                         + order.size());
-            }
-            if (acc != own) {
-                card.add(new Op.Copy(acc, own));
-                if (tagged) {
-                    card.add(new Op.Copy(accTags, ownTags));
-                }
             }
         }
     }

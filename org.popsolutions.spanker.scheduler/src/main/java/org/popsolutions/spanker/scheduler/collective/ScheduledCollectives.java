@@ -216,11 +216,20 @@ public final class ScheduledCollectives implements CollectiveEngine, CardCollect
             throw new NotImplementedException("collectives run on cards, and no card provider is registered: install a"
                     + " device bundle (e.g. org.popsolutions.spanker.device.mock)");
         }
+        // a card runs under one link shaping at a time, and a provider may hand the same cards to every group over
+        // them: the group of the other shaping over these cards closes first
+        groups.entrySet().removeIf(open -> {
+            if (open.getKey().topology().equals(topology)) {
+                open.getValue().close();
+                return true;
+            }
+            return false;
+        });
         if (groups.size() >= OPEN_GROUPS) {
             GroupKey eldest = groups.keySet().iterator().next();
             groups.remove(eldest).close();
         }
-        staged = new Staged(provider.open(new CardGroupSpec(withStatedMemory(topology), shaping, 1)));
+        staged = new Staged(provider.open(new CardGroupSpec(withStatedMemory(topology), shaping, 0)));
         groups.put(key, staged);
         return staged;
     }

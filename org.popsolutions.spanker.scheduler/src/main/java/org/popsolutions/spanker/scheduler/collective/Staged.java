@@ -144,10 +144,8 @@ final class Staged implements AutoCloseable {
                 messagesBefore[c] = ports.stream().mapToLong(PortTraffic::sentMessages).toArray();
             }
             long start = System.nanoTime();
-            List<CompletableFuture<ProgramCompletion>> running = new ArrayList<>(p);
-            for (int c = 0; c < p; c++) {
-                running.add(group.cards().get(c).submit(programs.get(c)));
-            }
+            // one job: groups sharing the cards run their jobs in one order on every card
+            List<CompletableFuture<ProgramCompletion>> running = group.submitAll(programs);
             try {
                 boolean allDone = true;
                 for (CompletableFuture<ProgramCompletion> f : running) {

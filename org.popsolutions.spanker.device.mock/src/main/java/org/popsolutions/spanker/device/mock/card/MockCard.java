@@ -272,7 +272,7 @@ public final class MockCard implements SailCard, SailDevice {
     @Override
     public CompletableFuture<ProgramCompletion> submit(Program program) {
         Activation activation = new Activation(program);
-        if (closed || !workers.submit(this, activation, MockProgram.isLight(program))) {
+        if (closed || !workers.submit(this, activation, MockProgram.isLight(program, shaping != null))) {
             activation.done.completeExceptionally(closedFailure());
         }
         return activation.done;

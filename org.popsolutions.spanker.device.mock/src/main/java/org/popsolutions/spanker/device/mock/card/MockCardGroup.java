@@ -2,6 +2,7 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
@@ -18,8 +19,10 @@ import org.popsolutions.spanker.api.topology.Topology;
  * upstream; a mesh: the other cards in order); a port carries the link out and the reverse link in.
  *
  * <p>A group either owns its cards (closing it stops them) or has claimed cards another group owns — the configured
- * cards, which are also the registered {@code SailDevice} services ({@link #claim}): closing a claim frees every
- * buffer on them and hands them back.
+ * cards, which are also the registered {@code SailDevice} services ({@link #claim}). Any number of claims share the
+ * cards at once (a collective engine keeps its group open while a model runs on the same cards): their jobs
+ * ({@link #submitAll}) run in one order on every card, and when the last claim closes every buffer on the cards is
+ * freed.
  */
 public final class MockCardGroup implements CardGroup {
     /** How long a receive waits for its message before it fails (never a hang). */
@@ -29,9 +32,14 @@ public final class MockCardGroup implements CardGroup {
     private final List<SailCard> cards;
     private final List<MockLink> links;
     private final CardWorkers workers;
-    /** For a claim: hands the cards back; null when the group owns its cards. */
-    private final Runnable release;
+    /** For a claim: the group that owns the cards; null when this group owns them. */
+    private final MockCardGroup owner;
     private boolean closed;
+    /** An owner's open claims and the link shaping they share (guarded by the owner). */
+    private int claims;
+    private LinkShaping claimedShaping;
+    /** An owner's job order: one group's {@link #submitAll} at a time, over every card. */
+    private final Object jobs = new Object();
 
     public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events) {
         this(spec, provider, events, RECEIVE_TIMEOUT_NANOS);
@@ -39,7 +47,7 @@ public final class MockCardGroup implements CardGroup {
 
     public MockCardGroup(CardGroupSpec spec, String provider, LinkEventSink events, long receiveTimeoutNanos) {
         this.topology = spec.topology();
-        this.release = null;
+        this.owner = null;
         this.links = new ArrayList<>();
         int n = topology.cardCount();
         MockLink[][] byPair = new MockLink[n][n];
@@ -91,12 +99,12 @@ public final class MockCardGroup implements CardGroup {
         this.cards = List.copyOf(opened);
     }
 
-    private MockCardGroup(MockCardGroup owner, Runnable release) {
+    private MockCardGroup(MockCardGroup owner) {
         this.topology = owner.currentTopology();
         this.cards = owner.cards;
         this.links = owner.links;
         this.workers = owner.workers;
-        this.release = release;
+        this.owner = owner;
     }
 
     /** Shaped: a thread per card (each is held to its own deadlines); unshaped: no more threads than cores. */
@@ -122,16 +130,61 @@ public final class MockCardGroup implements CardGroup {
     }
 
     /**
-     * A group over these same cards, for a user that asked for exactly them: the cards take the spec's shaping and
-     * threads; closing the claim frees every buffer on them and runs {@code release} instead of stopping them.
+     * A group over these same cards, for a user that asked for exactly them. The first claim gives the cards its
+     * shaping and threads; later ones share them as they are, and must want the same shaping (a card runs under one
+     * link shaping at a time). Closing the last claim frees every buffer on the cards instead of stopping them.
+     *
+     * @throws DeviceException when the cards are claimed under another shaping now
      */
-    public MockCardGroup claim(CardGroupSpec spec, Runnable release) {
-        int threads = threadsPerCard(spec, cards.size());
-        for (SailCard c : cards) {
-            ((MockCard) c).claimedWith(spec.shaping(), threads);
+    public MockCardGroup claim(CardGroupSpec spec) {
+        synchronized (this) {
+            if (claims > 0 && !java.util.Objects.equals(spec.shaping(), claimedShaping)) {
+                throw new DeviceException("the configured mock cards are in use by another group "
+                        + shapingLabel(claimedShaping) + "; a group " + shapingLabel(spec.shaping())
+                        + " cannot share them until that one closes (a card runs under one link shaping at a time)");
+            }
+            if (claims == 0) {
+                int threads = threadsPerCard(spec, cards.size());
+                for (SailCard c : cards) {
+                    ((MockCard) c).claimedWith(spec.shaping(), threads);
+                }
+                workers.parallelism(workerThreads(spec.shaping(), cards.size()));
+                claimedShaping = spec.shaping();
+            }
+            claims++;
         }
-        workers.parallelism(workerThreads(spec.shaping(), cards.size()));
-        return new MockCardGroup(this, release);
+        return new MockCardGroup(this);
+    }
+
+    private static String shapingLabel(LinkShaping shaping) {
+        return shaping == null ? "without link shaping" : "shaped to the link model";
+    }
+
+    /** Open claims on these cards now (an owner's count). */
+    public synchronized int claims() {
+        return claims;
+    }
+
+    private void unclaim() {
+        synchronized (this) {
+            if (--claims > 0) {
+                return;
+            }
+            claimedShaping = null;
+        }
+        for (SailCard card : cards) {
+            ((MockCard) card).release();
+        }
+        links.forEach(MockLink::drain);
+    }
+
+    /** One job at a time over the shared cards, so every card queues the jobs of all claims in the same order. */
+    @Override
+    public List<java.util.concurrent.CompletableFuture<org.popsolutions.spanker.api.card.ProgramCompletion>> submitAll(
+            List<org.popsolutions.spanker.api.card.Program> programs) {
+        synchronized ((owner != null ? owner : this).jobs) {
+            return CardGroup.super.submitAll(programs);
+        }
     }
 
     @Override
@@ -152,12 +205,8 @@ public final class MockCardGroup implements CardGroup {
             }
             closed = true;
         }
-        if (release != null) {
-            for (SailCard card : cards) {
-                ((MockCard) card).release();
-            }
-            links.forEach(MockLink::drain);
-            release.run();
+        if (owner != null) {
+            owner.unclaim();
             return;
         }
         for (SailCard card : cards) {

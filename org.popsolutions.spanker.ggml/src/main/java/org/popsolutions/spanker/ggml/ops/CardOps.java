@@ -1,0 +1,183 @@
+package org.popsolutions.spanker.ggml.ops;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.popsolutions.spanker.api.card.Combine;
+
+/**
+ * Each op of {@link org.popsolutions.spanker.api.card.Op} as arithmetic over float32 ranges ({@code array, at,
+ * length}), in ggml's CPU order where it matters, as the SPI's op documentation states. The caller checks operands
+ * and owns the memory; nothing here allocates.
+ */
+public final class CardOps {
+    private CardOps() {
+    }
+
+    /** RMSNorm: out = x · 1/√(mean(x²) + ε) · w, the sum of squares in double. */
+    public static void rmsNorm(float[] x, int xAt, float[] w, int wAt, float[] out, int outAt, int length,
+            float epsilon) {
+        double sum = 0;
+        for (int i = 0; i < length; i++) {
+            float v = x[xAt + i];
+            sum += v * v;
+        }
+        float mean = (float) (sum / length);
+        float scale = 1.0f / (float) Math.sqrt(mean + epsilon);
+        for (int i = 0; i < length; i++) {
+            out[outAt + i] = (x[xAt + i] * scale) * w[wAt + i];
+        }
+    }
+
+    /** cos and sin of θ_i = position·base^(−2i/headDimension) for each of {@code cos.length} pairs, in double. */
+    public static void ropeAngles(int position, float base, int headDimension, float[] cos, float[] sin) {
+        for (int i = 0; i < cos.length; i++) {
+            double theta = position * Math.pow(base, -2.0 * i / headDimension);
+            cos[i] = (float) Math.cos(theta);
+            sin[i] = (float) Math.sin(theta);
+        }
+    }
+
+    /** RoPE in place: each head's first {@code 2·cos.length} values rotated pairwise (ggml's "normal" mode). */
+    public static void rope(float[] v, int at, int heads, int headDimension, float[] cos, float[] sin) {
+        for (int h = 0; h < heads; h++) {
+            int base = at + h * headDimension;
+            for (int i = 0; i < cos.length; i++) {
+                float x0 = v[base + 2 * i];
+                float x1 = v[base + 2 * i + 1];
+                v[base + 2 * i] = x0 * cos[i] - x1 * sin[i];
+                v[base + 2 * i + 1] = x0 * sin[i] + x1 * cos[i];
+            }
+        }
+    }
+
+    /**
+     * One query head's attention over cache rows 0..position: scores q·k scaled by 1/√d, softmax, the weighted sum of
+     * the values added into {@code out} (which the caller zeroes). The caches are rows of {@code kvWidth} values; the
+     * head reads its kv head's {@code d} values from {@code kvAt} in each row.
+     *
+     * @param scores scratch of at least position + 1 values from {@code scoresAt}
+     */
+    public static void attentionHead(float[] q, int qAt, FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt,
+            int d, int position, float scale, float[] scores, int scoresAt, float[] out, int outAt) {
+        for (int t = 0; t <= position; t++) {
+            int kAt = t * kvWidth + kvAt;
+            float s = 0;
+            for (int i = 0; i < d; i++) {
+                s += q[qAt + i] * keys.get(kAt + i);
+            }
+            scores[scoresAt + t] = s * scale;
+        }
+        softmax(scores, scoresAt, position + 1);
+        for (int t = 0; t <= position; t++) {
+            float w = scores[scoresAt + t];
+            int vAt = t * kvWidth + kvAt;
+            for (int i = 0; i < d; i++) {
+                out[outAt + i] += w * values.get(vAt + i);
+            }
+        }
+    }
+
+    /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */
+    public static void softmax(float[] x, int at, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = at; i < at + n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        double sum = 0;
+        for (int i = at; i < at + n; i++) {
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = at; i < at + n; i++) {
+            x[i] *= inv;
+        }
+    }
+
+    /** SwiGLU: out = silu(gate) · up, silu(x) = x / (1 + e^−x). */
+    public static void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
+        for (int i = 0; i < length; i++) {
+            float x = gate[gateAt + i];
+            out[outAt + i] = x / (1.0f + (float) Math.exp(-x)) * up[upAt + i];
+        }
+    }
+
+    /** out = a + b. */
+    public static void add(float[] a, int aAt, float[] b, int bAt, float[] out, int outAt, int length) {
+        for (int i = 0; i < length; i++) {
+            out[outAt + i] = a[aAt + i] + b[bAt + i];
+        }
+    }
+
+    /** v = v / divisor (AVG's last step). */
+    public static void divide(float[] v, int at, int length, float divisor) {
+        for (int i = at; i < at + length; i++) {
+            v[i] = v[i] / divisor;
+        }
+    }
+
+    /**
+     * Origin tags before a tagged MAX/MIN: every value tagged with its card; on cards other than 0 a NaN becomes the
+     * combine's neutral value (−∞ for MAX, +∞ for MIN) tagged 255, so only card 0's NaN wins (SPEC §4) and a hidden NaN
+     * loses every tie, a real ±∞ from any card keeping its own bits.
+     */
+    public static void tagOrigins(Combine combine, float[] values, int at, byte[] tags, int tagAt, int length,
+            int card) {
+        Arrays.fill(tags, tagAt, tagAt + length, (byte) card);
+        if (card == 0) {
+            return;
+        }
+        float neutral = combine == Combine.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        for (int i = 0; i < length; i++) {
+            if (Float.isNaN(values[at + i])) {
+                values[at + i] = neutral;
+                tags[tagAt + i] = (byte) 0xFF;
+            }
+        }
+    }
+
+    /**
+     * acc ⊕= in over {@code length} values, as {@link Combine} documents (tags null when untagged). Tagged MAX/MIN
+     * keep SPEC §4's fold in any order: a NaN in the accumulator stays, a NaN coming in wins, a tie goes to the lower
+     * origin tag; so the winner does not depend on which side holds which value.
+     */
+    public static void combine(Combine op, float[] acc, int accAt, byte[] accTags, int accTagAt, float[] in, int inAt,
+            byte[] inTags, int inTagAt, int length) {
+        switch (op) {
+            case COPY -> {
+                System.arraycopy(in, inAt, acc, accAt, length);
+                if (accTags != null) {
+                    System.arraycopy(inTags, inTagAt, accTags, accTagAt, length);
+                }
+            }
+            case SUM -> {
+                for (int i = 0; i < length; i++) {
+                    acc[accAt + i] = acc[accAt + i] + in[inAt + i];
+                }
+            }
+            case MAX, MIN -> {
+                boolean max = op == Combine.MAX;
+                if (accTags == null) {
+                    for (int i = 0; i < length; i++) {
+                        float a = acc[accAt + i];
+                        float v = in[inAt + i];
+                        if (max ? v > a : v < a) {
+                            acc[accAt + i] = v;
+                        }
+                    }
+                    return;
+                }
+                for (int i = 0; i < length; i++) {
+                    float a = acc[accAt + i];
+                    float v = in[inAt + i];
+                    if (!Float.isNaN(a) && (Float.isNaN(v) || (max ? v > a : v < a)
+                            || v == a && (inTags[inTagAt + i] & 0xFF) < (accTags[accTagAt + i] & 0xFF))) {
+                        acc[accAt + i] = v;
+                        accTags[accTagAt + i] = inTags[inTagAt + i];
+                    }
+                }
+            }
+        }
+    }
+}
