@@ -634,7 +634,7 @@ public final class PlanExecutor implements AutoCloseable {
         stepBytes.clear();
         stepBytes.putInt(0, token).putInt(4, position);
         running.clear();
-        for (int c = 0; c < programs.length; c++) {
+        for (int c = 0; c < programs.length && !aProgramFailed(); c++) {
             if (programs[c] != null) {
                 cards.get(c).write(step[c], 0, stepBytes);
                 running.add(cards.get(c).submit(programs[c]));
@@ -709,7 +709,7 @@ public final class PlanExecutor implements AutoCloseable {
             stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
         }
         running.clear();
-        for (int c = 0; c < pass.programs.length; c++) {
+        for (int c = 0; c < pass.programs.length && !aProgramFailed(); c++) {
             if (pass.programs[c] != null) {
                 cards.get(c).write(pass.step[c], 0, stepBatch);
                 running.add(cards.get(c).submit(pass.programs[c]));
@@ -751,6 +751,19 @@ public final class PlanExecutor implements AutoCloseable {
      * Waits for every card's program; the first card that fails ends the wait (the others may be waiting for its
      * messages) and its error is the one reported. The completion futures are the only objects a token creates.
      */
+    /**
+     * A program of this round already failed: the rest of the round is not submitted (a card's device may have moved
+     * on to the next round, and a late program would wait there for messages of the round that follows).
+     */
+    private boolean aProgramFailed() {
+        for (CompletableFuture<ProgramCompletion> f : running) {
+            if (f.isCompletedExceptionally()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void awaitAll() {
         CompletableFuture<Void> failed = new CompletableFuture<>();
         for (CompletableFuture<ProgramCompletion> f : running) {

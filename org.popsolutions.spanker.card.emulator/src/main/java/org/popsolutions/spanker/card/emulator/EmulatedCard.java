@@ -312,7 +312,15 @@ final class EmulatedCard implements AutoCloseable {
                 case SUBMIT -> {
                     Program program = ProgramCodec.decode(f.payload());
                     s.submitted = true;
-                    work.execute(() -> runProgram(s, id, program));
+                    long epoch = s.epoch;
+                    work.execute(() -> runProgram(s, id, program, epoch));
+                }
+                case PROGRAM_EPOCH -> {
+                    long epoch = Messages.ProgramEpoch.decode(f.payload()).epoch();
+                    synchronized (s) {
+                        s.epoch = Math.max(s.epoch, epoch);
+                    }
+                    s.ok(id);
                 }
                 case LINK_STATUS -> s.send(MessageType.LINK_STATUS_REPLY, id, new Messages.LinkStatus(links.status())
                         .encode());
@@ -353,21 +361,32 @@ final class EmulatedCard implements AutoCloseable {
         return true;
     }
 
-    private void runProgram(Session s, long id, Program program) {
+    /** Why a program of {@code epoch} submitted on {@code s} is given up, or null while it is not. */
+    private static String givenUp(Session s, long epoch) {
+        if (s.gone) {
+            return "its host is gone";
+        }
+        long now = s.epoch;
+        return now > epoch ? "its host gave up its epoch " + epoch + " (a program of that round failed) and moved to "
+                + now : null;
+    }
+
+    private void runProgram(Session s, long id, Program program, long epoch) {
         long start = System.nanoTime();
         int index = 0;
-        if (s.gone) {
-            LinkPorts.log("program '" + program.label() + "' not started: its host is gone");
-            return;
-        }
         try {
+            links.beginProgram(epoch, () -> "program '" + program.label() + "' was given up: "
+                    + java.util.Objects.requireNonNullElse(givenUp(s, epoch), "its host gave it up"));
             for (Op op : program.ops()) {
-                if (s.gone) {
-                    LinkPorts.log("program '" + program.label() + "' given up before op " + index
-                            + ": its host is gone");
+                String why = givenUp(s, epoch);
+                if (why != null) {
+                    LinkPorts.log("program '" + program.label() + "' given up before op " + index + ": " + why);
+                    s.send(MessageType.ERROR, id, new Messages.Error(WireError.OP_FAILED, index, op.code().code(), 0,
+                            0, 0, "given up before this op: " + why).encode());
                     return;
                 }
-                interpreter.run(op, () -> s.gone);
+                interpreter.run(op, () -> givenUp(s, epoch) != null);
+                links.progressed();
                 opsRun.incrementAndGet();
                 index++;
             }
@@ -406,6 +425,8 @@ final class EmulatedCard implements AutoCloseable {
         volatile boolean submitted;
         /** The connection ended: its programs are given up. */
         volatile boolean gone;
+        /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
+        volatile long epoch;
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;

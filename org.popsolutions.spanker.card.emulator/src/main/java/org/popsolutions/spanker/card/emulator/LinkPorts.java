@@ -16,10 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.PortTraffic;
@@ -52,6 +53,16 @@ final class LinkPorts implements AutoCloseable {
     private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
     private volatile int cardIndex = -1;
     private volatile boolean closed;
+    /** The epoch of the program running now: its sends carry it, its receives take only messages of it. */
+    private volatile long programEpoch;
+    /** Why the running program was given up, asked once it is. */
+    private volatile Supplier<String> givenUpBecause = () -> "the program was given up";
+    /**
+     * When this card, or a card it hears from, last made progress (an op finished, link data arrived): a receive
+     * times out only after the receive timeout without progress anywhere it can see, not after a fixed wait that a
+     * loaded machine can exceed while its partners still compute.
+     */
+    private final AtomicLong lastProgressNanos = new AtomicLong(System.nanoTime());
 
     LinkPorts(EmulatorOptions options, Listener listener) throws IOException {
         this.options = options;
@@ -61,6 +72,36 @@ final class LinkPorts implements AutoCloseable {
         Thread acceptor = new Thread(this::acceptLoop, "link-accept");
         acceptor.setDaemon(true);
         acceptor.start();
+        Thread beacon = new Thread(this::beaconLoop, "link-progress");
+        beacon.setDaemon(true);
+        beacon.start();
+    }
+
+    /** A program starts: what it sends carries {@code epoch}, and it takes only messages of that epoch. */
+    void beginProgram(long epoch, Supplier<String> whyGivenUp) {
+        programEpoch = epoch;
+        givenUpBecause = whyGivenUp;
+        progressed();
+    }
+
+    /** The running program finished an op. */
+    void progressed() {
+        lastProgressNanos.accumulateAndGet(System.nanoTime(), Math::max);
+    }
+
+    /** How often each UP port tells its neighbour how long ago this card last progressed. */
+    long beaconPeriodNanos() {
+        return Math.max(1_000_000L, Math.min(200_000_000L, options.receiveTimeoutMillis() * 1_000_000L / 5));
+    }
+
+    private void beaconLoop() {
+        while (!closed) {
+            LockSupportSleep.nanos(beaconPeriodNanos());
+            long age = Math.max(0, System.nanoTime() - lastProgressNanos.get());
+            for (Port p : ports.values()) {
+                p.beacon(age);
+            }
+        }
     }
 
     int listeningPort() {
@@ -230,7 +271,7 @@ final class LinkPorts implements AutoCloseable {
         final AtomicLong sentMessages = new AtomicLong();
         final AtomicLong receivedBytes = new AtomicLong();
         final AtomicLong receivedMessages = new AtomicLong();
-        private final LinkedBlockingQueue<byte[]> arrived = new LinkedBlockingQueue<>();
+        private final LinkedBlockingDeque<Arrived> arrived = new LinkedBlockingDeque<>();
         private volatile LinkState state = LinkState.DOWN;
         private volatile String reason = "not trained";
         private Socket socket;
@@ -407,22 +448,68 @@ final class LinkPorts implements AutoCloseable {
                     if (state != LinkState.UP) {
                         throw new MalformedFrameException("data while the port is " + state);
                     }
-                    if ((long) message.size() + f.payload().length > options.memoryBytes()) {
+                    if (f.type() == LinkFrames.PROGRESS) {
+                        if (message.size() > 0 || f.payload().length != Long.BYTES) {
+                            throw new MalformedFrameException("a PROGRESS frame of " + f.payload().length
+                                    + " bytes" + (message.size() > 0 ? " inside a message" : ""));
+                        }
+                        long age = ByteBuffer.wrap(f.payload()).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                        if (age >= 0) {
+                            lastProgressNanos.accumulateAndGet(System.nanoTime() - age, Math::max);
+                        }
+                        continue;
+                    }
+                    progressed();
+                    if ((long) message.size() + f.payload().length > options.memoryBytes() + LinkFrames.EPOCH_BYTES) {
                         throw new MalformedFrameException("a link message longer than the card's DDR");
+                    }
+                    if (message.size() == 0 && f.type() == LinkFrames.DATA_END) {
+                        // one fragment, the usual case: no assembly
+                        deliver(f.payload());
+                        continue;
                     }
                     message.write(f.payload());
                     if (f.type() == LinkFrames.DATA_END) {
                         byte[] whole = message.toByteArray();
                         message.reset();
-                        receivedBytes.addAndGet(whole.length);
-                        receivedMessages.incrementAndGet();
-                        arrived.add(whole);
+                        deliver(whole);
                     }
                 }
             } catch (IOException e) {
                 fault(myGeneration, "peer card " + neighbourCard + " lost: " + e.getMessage());
             } catch (MalformedFrameException e) {
                 fault(myGeneration, "bad frame from card " + neighbourCard + ": " + e.getMessage());
+            }
+        }
+
+        private void deliver(byte[] stamped) throws MalformedFrameException {
+            if (stamped.length < LinkFrames.EPOCH_BYTES) {
+                throw new MalformedFrameException("a link message of " + stamped.length + " bytes has no epoch");
+            }
+            long epoch = ByteBuffer.wrap(stamped).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            byte[] whole = java.util.Arrays.copyOfRange(stamped, LinkFrames.EPOCH_BYTES, stamped.length);
+            receivedBytes.addAndGet(whole.length);
+            receivedMessages.incrementAndGet();
+            arrived.add(new Arrived(epoch, whole));
+        }
+
+        /** Tells the neighbour how long ago this card last progressed (best effort: a lost peer faults elsewhere). */
+        void beacon(long ageNanos) {
+            OutputStream o;
+            synchronized (this) {
+                if (state != LinkState.UP) {
+                    return;
+                }
+                o = out;
+            }
+            byte[] age = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(ageNanos).array();
+            try {
+                synchronized (o) {
+                    LinkFrames.write(o, LinkFrames.PROGRESS, age, 0, age.length);
+                    o.flush();
+                }
+            } catch (IOException e) {
+                // the read side notices a lost peer and faults the port
             }
         }
 
@@ -439,12 +526,13 @@ final class LinkPorts implements AutoCloseable {
                 myGeneration = generation;
             }
             try {
+                long epoch = programEpoch;
                 synchronized (o) {
                     int at = 0;
                     do {
                         int n = Math.min(LinkFrames.MAX_FRAGMENT, message.length - at);
                         int type = at + n == message.length ? LinkFrames.DATA_END : LinkFrames.DATA_MORE;
-                        LinkFrames.write(o, type, message, at, n);
+                        LinkFrames.write(o, type, at == 0, epoch, message, at, n);
                         at += n;
                     } while (at < message.length);
                     o.flush();
@@ -459,36 +547,61 @@ final class LinkPorts implements AutoCloseable {
         }
 
         int dropWaiting() {
-            List<byte[]> waiting = new ArrayList<>();
+            List<Arrived> waiting = new ArrayList<>();
             arrived.drainTo(waiting);
             return waiting.size();
         }
 
         /**
-         * The next message, waiting at most the card's receive timeout; fails as soon as the port leaves UP, or as
-         * soon as {@code abandoned} says the program waiting for it is given up.
+         * The running program's next message: messages of earlier epochs (left by programs their host gave up) are
+         * dropped; one of a later epoch means the host gave this program up, and stays for the program it is for.
+         * Fails as soon as the port leaves UP or {@code abandoned} says the program is given up, and after the
+         * receive timeout without progress on this card or any card it hears from (a partner that still computes,
+         * however slowly, keeps the wait alive; cards that all wait on each other do not).
          */
         byte[] take(BooleanSupplier abandoned) throws LinkDown, InterruptedException {
-            long deadline = System.nanoTime() + options.receiveTimeoutMillis() * 1_000_000L;
+            long epoch = programEpoch;
+            long waitStart = System.nanoTime();
+            long bound = options.receiveTimeoutMillis() * 1_000_000L;
+            int dropped = 0;
             while (true) {
-                byte[] m = arrived.poll(20, TimeUnit.MILLISECONDS);
+                Arrived m = arrived.poll(20, TimeUnit.MILLISECONDS);
                 if (m != null) {
-                    return m;
+                    if (m.epoch == epoch) {
+                        if (dropped > 0) {
+                            log("port " + number + ": dropped " + dropped + " message(s) left by given-up programs");
+                        }
+                        return m.bytes;
+                    }
+                    if (m.epoch < epoch) {
+                        dropped++;
+                        continue;
+                    }
+                    arrived.offerFirst(m);
+                    throw new LinkDown("a message of a later program (epoch " + m.epoch + ") arrived on port "
+                            + number + " from card " + neighbourCard + " while this program (epoch " + epoch
+                            + ") waited: its host has given it up");
                 }
                 if (abandoned.getAsBoolean()) {
-                    throw new LinkDown("the host that submitted the program is gone: it stopped waiting on port "
-                            + number + " (from card " + neighbourCard + ")");
+                    throw new LinkDown(givenUpBecause.get() + ": it stopped waiting on port " + number
+                            + " (from card " + neighbourCard + ")");
                 }
                 if (state != LinkState.UP) {
                     throw new LinkDown("port " + number + " (from card " + neighbourCard + ") is " + state + ": "
                             + reason);
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard + " within "
-                            + options.receiveTimeoutMillis() + " ms");
+                long now = System.nanoTime();
+                if (now - Math.max(waitStart, lastProgressNanos.get()) > bound) {
+                    throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard
+                            + ", and no card it hears from made progress, within " + options.receiveTimeoutMillis()
+                            + " ms");
                 }
             }
         }
+    }
+
+    /** A message as it arrived: the epoch of the program that sent it and its bytes. */
+    private record Arrived(long epoch, byte[] bytes) {
     }
 
     /** Sleeps without caring about interrupts (daemon link threads only). */
@@ -497,7 +610,11 @@ final class LinkPorts implements AutoCloseable {
         }
 
         static void millis(long ms) {
-            java.util.concurrent.locks.LockSupport.parkNanos(ms * 1_000_000L);
+            nanos(ms * 1_000_000L);
+        }
+
+        static void nanos(long ns) {
+            java.util.concurrent.locks.LockSupport.parkNanos(ns);
         }
     }
 

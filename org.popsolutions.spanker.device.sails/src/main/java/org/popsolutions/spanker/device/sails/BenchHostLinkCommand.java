@@ -119,8 +119,9 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
             List<Map<String, Object>> rows) {
         try (CardConnection c0 = CardConnection.open(state.cards().get(0).endpoint(), secret, 5_000, 600_000);
                 CardConnection c1 = CardConnection.open(state.cards().get(1).endpoint(), secret, 5_000, 600_000)) {
-            SailsCard sender = new SailsCard(c0, 0, cable -> cable);
-            SailsCard receiver = new SailsCard(c1, 1, cable -> cable);
+            ProgramEpochs epochs = new ProgramEpochs();
+            SailsCard sender = new SailsCard(c0, 0, cable -> cable, epochs);
+            SailsCard receiver = new SailsCard(c1, 1, cable -> cable, epochs);
             int toward = sender.identity().portTo(1);
             int from = receiver.identity().portTo(0);
             for (int size : new int[] {64 << 10, 1 << 20, 16 << 20}) {

@@ -54,6 +54,8 @@ final class CardConnection implements AutoCloseable {
     private volatile Consumer<Messages.LinkEvent> linkEvents = e -> { };
     private volatile Consumer<String> lost = why -> { };
     private volatile String closedReason;
+    /** The last PROGRAM_EPOCH sent on this connection (guarded by the {@link ProgramEpochs} that sends them). */
+    private long announcedEpoch;
 
     private CardConnection(String endpoint, Socket socket, InputStream in, OutputStream out,
             Messages.HelloReply hello, long requestTimeoutMillis) {
@@ -151,6 +153,14 @@ final class CardConnection implements AutoCloseable {
 
     Messages.HelloReply hello() {
         return hello;
+    }
+
+    long announcedEpoch() {
+        return announcedEpoch;
+    }
+
+    void announcedEpoch(long epoch) {
+        announcedEpoch = epoch;
     }
 
     String endpoint() {

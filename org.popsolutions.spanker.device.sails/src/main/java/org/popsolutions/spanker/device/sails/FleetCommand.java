@@ -43,7 +43,9 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         OptionSpec.choice("kind", List.of("ring", "mesh"), "how the cards are cabled", "ring"),
                         OptionSpec.flag("unshaped", "run as fast as the host can instead of at rev-A rates"),
                         OptionSpec.flag("bench", "also open each card's raw TCP port for bench-hostlink"),
-                        OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296")),
+                        OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296"),
+                        OptionSpec.value("receive-timeout-ms", "T", "how long a card's receive waits without progress"
+                                + " on any card it hears from", "10000")),
                 List.of("start|status|stop"));
     }
 
@@ -70,8 +72,16 @@ public final class FleetCommand extends AbstractConsoleCommand {
             throw new UsageException("option --memory must be > 0 bytes");
         }
         boolean unshaped = arguments.flag("unshaped");
+        long receiveTimeout = arguments.unsignedLong("receive-timeout-ms").orElse(10_000L);
+        if (receiveTimeout < 1) {
+            throw new UsageException("option --receive-timeout-ms must be > 0");
+        }
+        List<String> extra = new ArrayList<>(List.of("--receive-timeout-ms", Long.toString(receiveTimeout)));
+        if (arguments.flag("bench")) {
+            extra.add("--bench");
+        }
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
-                arguments.flag("bench") ? List.of("--bench") : List.of(), START_TIMEOUT_MILLIS));
+                extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
                 + ")", "Card", "Endpoint", "Pid");

@@ -41,6 +41,7 @@ final class SailsCard implements SailCard, SailDevice {
     static final String PROVIDER = "sails";
 
     private final CardConnection connection;
+    private final ProgramEpochs epochs;
     private final CardIdentity identity;
     private final Map<Integer, LinkState> portStates = new TreeMap<>();
     private final Card card;
@@ -52,7 +53,13 @@ final class SailsCard implements SailCard, SailDevice {
      * @param groupIndexOf maps a cable index (what the card reports) to a group index, -1 for a card not in the group
      */
     SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf) {
+        this(connection, index, groupIndexOf, new ProgramEpochs());
+    }
+
+    /** @param epochs the program epochs this card shares with the cards its host drives together with it */
+    SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf, ProgramEpochs epochs) {
         this.connection = connection;
+        this.epochs = epochs;
         Messages.HelloReply hello = connection.hello();
         List<LinkPort> ports = new ArrayList<>();
         for (LinkPort p : hello.ports()) {
@@ -206,7 +213,13 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public CompletableFuture<ProgramCompletion> submit(Program program) {
-        return connection.request(MessageType.SUBMIT, ProgramCodec.encode(program)).thenApply(f -> {
+        ProgramEpochs.Submitted submitted = epochs.submit(connection, ProgramCodec.encode(program));
+        return submitted.reply().whenComplete((f, e) -> {
+            // the round failed: its other programs are given up and what they left on the links is not taken later
+            if (e != null || f.type() == MessageType.ERROR) {
+                epochs.failed(submitted.epoch());
+            }
+        }).thenApply(f -> {
             try {
                 if (f.type() == MessageType.ERROR) {
                     Messages.Error e = Messages.Error.decode(f.payload());
