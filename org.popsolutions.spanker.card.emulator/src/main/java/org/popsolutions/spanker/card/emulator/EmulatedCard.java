@@ -49,6 +49,7 @@ final class EmulatedCard implements AutoCloseable {
     private final Ddr ddr;
     private final LinkPorts links;
     private final OpInterpreter interpreter;
+    private final CardClock clock;
     private final ExecutorService work = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "card-work");
         t.setDaemon(true);
@@ -71,7 +72,8 @@ final class EmulatedCard implements AutoCloseable {
     EmulatedCard(EmulatorOptions options) throws IOException {
         this.options = options;
         this.ddr = new Ddr(options.memoryBytes());
-        this.links = new LinkPorts(options, this::linkChanged);
+        this.clock = new CardClock(options);
+        this.links = new LinkPorts(options, clock, this::linkChanged);
         this.interpreter = new OpInterpreter(ddr, links, options);
         this.hostLink = options.unshaped() ? Pacer.unshaped()
                 : new Pacer(options.hostLinkBytesPerSecond(), options.hostLinkLatencySeconds());
@@ -169,7 +171,21 @@ final class EmulatedCard implements AutoCloseable {
             socket.setSoTimeout(0);
             sessions.add(session);
             while (!closing) {
+                // when the frame's first byte was there: a frame that waited while the card handled the one before
+                // followed it back to back on the link; otherwise it started when its first byte came
+                long firstByte;
+                if (in.available() > 0) {
+                    firstByte = Long.MIN_VALUE;
+                } else {
+                    in.mark(1);
+                    if (in.read() < 0) {
+                        throw new EOFException("the host closed the connection");
+                    }
+                    in.reset();
+                    firstByte = System.nanoTime();
+                }
                 Frame f = Wire.read(in);
+                session.firstByteNanos = firstByte;
                 if (f.major() != Wire.MAJOR) {
                     throw new MalformedFrameException("a frame of protocol " + f.version() + " inside a " + Wire.version()
                             + " session");
@@ -192,6 +208,7 @@ final class EmulatedCard implements AutoCloseable {
             sessions.remove(session);
             session.close();
             ended(session);
+            traceWrites(session);
         }
     }
 
@@ -216,6 +233,21 @@ final class EmulatedCard implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // the card is stopping: nothing runs any more
         }
+    }
+
+    /** Timing trace: the host link's WRITEs since the last report (a load ends at its first SUBMIT). */
+    private void traceWrites(Session session) {
+        if (options.traceTiming() && session.writes > 1) {
+            LinkPorts.log(String.format(java.util.Locale.ROOT, "timing host link: %d WRITEs, %d bytes, first to last"
+                    + " paced %.3f s (bytes at the rate: %.3f s), idle between them (no frame waiting) %.3f s, %d"
+                    + " frames queued behind the one before", session.writes, session.writeBytes,
+                    (hostLink.freeAtNanos() - session.firstWrite) / 1e9, session.writeBytes
+                            / options.hostLinkBytesPerSecond(), session.idleNanos / 1e9, session.queuedWrites));
+        }
+        session.writes = 0;
+        session.writeBytes = 0;
+        session.idleNanos = 0;
+        session.queuedWrites = 0;
     }
 
     private boolean handshake(Session session, InputStream in) throws IOException, MalformedFrameException {
@@ -288,7 +320,10 @@ final class EmulatedCard implements AutoCloseable {
                     s.ok(id);
                 }
                 case WRITE -> {
-                    long start = System.nanoTime();
+                    long start = s.firstByteNanos;
+                    if (options.traceTiming()) {
+                        s.traceWrite(start, hostLink.freeAtNanos(), f.payload().length);
+                    }
                     Messages.Write w = Messages.Write.decode(f.payload());
                     ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
                     hostWriteBytes.addAndGet(w.length());
@@ -311,6 +346,7 @@ final class EmulatedCard implements AutoCloseable {
                         ddr.count()).encode());
                 case SUBMIT -> {
                     Program program = ProgramCodec.decode(f.payload());
+                    traceWrites(s);
                     s.submitted = true;
                     long epoch = s.epoch;
                     work.execute(() -> runProgram(s, id, program, epoch));
@@ -371,9 +407,33 @@ final class EmulatedCard implements AutoCloseable {
                 + now : null;
     }
 
+    /** Bytes of weights an op streams from DDR (what the DDR rate paces). */
+    private static long streamedBytes(Op op) {
+        if (op instanceof Op.MatMul o) {
+            return o.weights().bytes();
+        }
+        if (op instanceof Op.EmbeddingRow o) {
+            return GgmlType.byId(o.ggmlType()).map(t -> Math.max(0, t.bytesFor(o.rowLength()))).orElse(0L);
+        }
+        return 0;
+    }
+
+    /** Bytes of float32 values an op combines into an accumulator (what the reduce rate paces). */
+    private static long reducedBytes(Op op) {
+        if (op instanceof Op.Receive o && o.combine() != org.popsolutions.spanker.api.card.Combine.COPY) {
+            return o.values().bytes();
+        }
+        if (op instanceof Op.Reduce o && o.combine() != org.popsolutions.spanker.api.card.Combine.COPY) {
+            return o.into().bytes();
+        }
+        return 0;
+    }
+
     private void runProgram(Session s, long id, Program program, long epoch) {
         long start = System.nanoTime();
         int index = 0;
+        long[] opNanos = options.traceTiming() ? new long[OpCode.values().length] : null;
+        clock.startProgram();
         try {
             links.beginProgram(epoch, () -> "program '" + program.label() + "' was given up: "
                     + java.util.Objects.requireNonNullElse(givenUp(s, epoch), "its host gave it up"));
@@ -385,14 +445,25 @@ final class EmulatedCard implements AutoCloseable {
                             0, 0, "given up before this op: " + why).encode());
                     return;
                 }
+                long opStart = opNanos == null ? 0 : System.nanoTime();
                 interpreter.run(op, () -> givenUp(s, epoch) != null);
+                clock.streamed(streamedBytes(op));
+                clock.reduced(reducedBytes(op));
+                if (opNanos != null) {
+                    opNanos[op.code().ordinal()] += System.nanoTime() - opStart;
+                }
                 links.progressed();
                 opsRun.incrementAndGet();
                 index++;
             }
+            long computed = System.nanoTime() - start;
+            long late = clock.finishProgram();
             long busy = System.nanoTime() - start;
             busyNanos.addAndGet(busy);
             programs.incrementAndGet();
+            if (opNanos != null) {
+                trace(program, index, computed, busy, opNanos);
+            }
             s.send(MessageType.COMPLETE, id, new Messages.Complete(index, busy).encode());
         } catch (OpInterpreter.OpFailed e) {
             busyNanos.addAndGet(System.nanoTime() - start);
@@ -407,6 +478,19 @@ final class EmulatedCard implements AutoCloseable {
             s.send(MessageType.ERROR, id, new Messages.Error(WireError.INTERNAL, index, 0, 0, 0, 0, "internal error in op "
                     + index + ": " + e).encode());
         }
+    }
+
+    /** One line per program on the card's log: where the emulator's time went against the modelled time. */
+    private void trace(Program program, int ops, long computed, long busy, long[] opNanos) {
+        StringBuilder perOp = new StringBuilder();
+        for (OpCode c : OpCode.values()) {
+            if (opNanos[c.ordinal()] > 0) {
+                perOp.append(String.format(java.util.Locale.ROOT, " %s %.3f", c, opNanos[c.ordinal()] / 1e6));
+            }
+        }
+        LinkPorts.log(String.format(java.util.Locale.ROOT, "timing '%s': %d ops, emulator %.3f ms, completed after"
+                + " %.3f ms; %s; per op kind (ms):%s", program.label(), ops, computed / 1e6, busy / 1e6,
+                clock.report(), perOp));
     }
 
     private static void closeQuietly(Socket s) {
@@ -427,6 +511,25 @@ final class EmulatedCard implements AutoCloseable {
         volatile boolean gone;
         /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
         volatile long epoch;
+        /** When the request being handled began to arrive (Long.MIN_VALUE: right behind the one before). */
+        long firstByteNanos;
+        long writes;
+        long writeBytes;
+        long firstWrite;
+        long idleNanos;
+        long queuedWrites;
+
+        /** Timing trace: how long the host link sat idle before this WRITE's first byte. */
+        void traceWrite(long firstByte, long linkFreeAt, long bytes) {
+            if (writes++ == 0) {
+                firstWrite = firstByte == Long.MIN_VALUE ? System.nanoTime() : firstByte;
+            } else if (firstByte == Long.MIN_VALUE) {
+                queuedWrites++;
+            } else if (firstByte > linkFreeAt) {
+                idleNanos += firstByte - linkFreeAt;
+            }
+            writeBytes += bytes;
+        }
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;

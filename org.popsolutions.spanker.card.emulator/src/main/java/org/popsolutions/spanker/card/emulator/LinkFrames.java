@@ -22,8 +22,11 @@ final class LinkFrames {
     static final int DATA_MORE = 3;
     /** A card's progress beacon: u64 nanoseconds since it (or a card it waits on) last made progress. */
     static final int PROGRESS = 4;
-    /** The first fragment of a message starts with the u64 epoch of the program that sent it. */
-    static final int EPOCH_BYTES = 8;
+    /**
+     * The first fragment of a message starts with the u64 epoch of the program that sent it and, on shaped cards,
+     * the u64 hardware time the message has fully arrived (the sender's clock plus the link's time; 0 unshaped).
+     */
+    static final int MESSAGE_HEADER_BYTES = 16;
     static final int HEADER = 8;
     static final int MAX_FRAGMENT = 1 << 20;
     static final int TRAIN_CYCLES = 16;
@@ -35,18 +38,18 @@ final class LinkFrames {
     }
 
     static void write(OutputStream out, int type, byte[] data, int offset, int length) throws IOException {
-        write(out, type, false, 0, data, offset, length);
+        write(out, type, false, 0, 0, data, offset, length);
     }
 
-    /** One frame; with {@code stamped} its payload starts with {@code epoch} (a message's first fragment). */
-    static void write(OutputStream out, int type, boolean stamped, long epoch, byte[] data, int offset, int length)
-            throws IOException {
-        int prefix = stamped ? EPOCH_BYTES : 0;
+    /** One frame; with {@code stamped} its payload starts with the message header (a message's first fragment). */
+    static void write(OutputStream out, int type, boolean stamped, long epoch, long arrivalNanos, byte[] data,
+            int offset, int length) throws IOException {
+        int prefix = stamped ? MESSAGE_HEADER_BYTES : 0;
         byte[] frame = new byte[HEADER + prefix + length + 4];
         ByteBuffer b = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
         b.putShort((short) MAGIC).put((byte) type).put((byte) 0).putInt(prefix + length);
         if (stamped) {
-            b.putLong(epoch);
+            b.putLong(epoch).putLong(arrivalNanos);
         }
         b.put(data, offset, length);
         CRC32C crc = new CRC32C();

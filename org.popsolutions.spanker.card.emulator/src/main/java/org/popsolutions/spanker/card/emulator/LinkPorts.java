@@ -48,6 +48,7 @@ final class LinkPorts implements AutoCloseable {
     }
 
     private final EmulatorOptions options;
+    private final CardClock clock;
     private final Listener listener;
     private final ServerSocket server;
     private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
@@ -63,9 +64,13 @@ final class LinkPorts implements AutoCloseable {
      * loaded machine can exceed while its partners still compute.
      */
     private final AtomicLong lastProgressNanos = new AtomicLong(System.nanoTime());
+    /** The message the running program took last (any port) and its hardware arrival: a FORWARD sends it on cut-through. */
+    private byte[] lastTaken;
+    private long lastTakenArrival;
 
-    LinkPorts(EmulatorOptions options, Listener listener) throws IOException {
+    LinkPorts(EmulatorOptions options, CardClock clock, Listener listener) throws IOException {
         this.options = options;
+        this.clock = clock;
         this.listener = listener;
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(options.bind(), options.linkPort()));
@@ -266,7 +271,8 @@ final class LinkPorts implements AutoCloseable {
         final int neighbourPort;
         final boolean connect;
         final String endpoint;
-        final Pacer sendPacer;
+        /** When this direction of the link is free again, in hardware time (shaped cards; the work thread's). */
+        private long linkFreeNanos = Long.MIN_VALUE;
         final AtomicLong sentBytes = new AtomicLong();
         final AtomicLong sentMessages = new AtomicLong();
         final AtomicLong receivedBytes = new AtomicLong();
@@ -284,8 +290,6 @@ final class LinkPorts implements AutoCloseable {
             this.neighbourPort = neighbourPort;
             this.connect = connect;
             this.endpoint = endpoint;
-            this.sendPacer = options.unshaped() ? Pacer.unshaped()
-                    : new Pacer(options.linkBytesPerSecond(), options.linkLatencySeconds());
         }
 
         LinkState state() {
@@ -460,7 +464,8 @@ final class LinkPorts implements AutoCloseable {
                         continue;
                     }
                     progressed();
-                    if ((long) message.size() + f.payload().length > options.memoryBytes() + LinkFrames.EPOCH_BYTES) {
+                    if ((long) message.size() + f.payload().length > options.memoryBytes()
+                            + LinkFrames.MESSAGE_HEADER_BYTES) {
                         throw new MalformedFrameException("a link message longer than the card's DDR");
                     }
                     if (message.size() == 0 && f.type() == LinkFrames.DATA_END) {
@@ -483,14 +488,16 @@ final class LinkPorts implements AutoCloseable {
         }
 
         private void deliver(byte[] stamped) throws MalformedFrameException {
-            if (stamped.length < LinkFrames.EPOCH_BYTES) {
-                throw new MalformedFrameException("a link message of " + stamped.length + " bytes has no epoch");
+            if (stamped.length < LinkFrames.MESSAGE_HEADER_BYTES) {
+                throw new MalformedFrameException("a link message of " + stamped.length + " bytes has no header");
             }
-            long epoch = ByteBuffer.wrap(stamped).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            byte[] whole = java.util.Arrays.copyOfRange(stamped, LinkFrames.EPOCH_BYTES, stamped.length);
+            ByteBuffer header = ByteBuffer.wrap(stamped).order(ByteOrder.LITTLE_ENDIAN);
+            long epoch = header.getLong(0);
+            long arrival = header.getLong(8);
+            byte[] whole = java.util.Arrays.copyOfRange(stamped, LinkFrames.MESSAGE_HEADER_BYTES, stamped.length);
             receivedBytes.addAndGet(whole.length);
             receivedMessages.incrementAndGet();
-            arrived.add(new Arrived(epoch, whole));
+            arrived.add(new Arrived(epoch, arrival, whole));
         }
 
         /** Tells the neighbour how long ago this card last progressed (best effort: a lost peer faults elsewhere). */
@@ -513,9 +520,22 @@ final class LinkPorts implements AutoCloseable {
             }
         }
 
-        /** Sends one message; returns when the link has taken it (paced at the link's rate when shaped). */
+        /**
+         * Sends one message. On a shaped card it leaves at the card's hardware time, once the link direction is free,
+         * and arrives the link's latency plus its bytes at the link's rate later: the receiver's clock takes that
+         * time, however early the bytes come over TCP. The sender goes on (a DMA engine per port: sends on different
+         * ports overlap, sends on one port queue), as the link model's steps assume. A FORWARD passes the message on
+         * cut-through: it leaves as soon as its first bytes came in.
+         */
         void send(byte[] message) throws LinkDown {
-            long start = System.nanoTime();
+            long arrival = 0;
+            if (clock.shaped() && options.linkBytesPerSecond() > 0) {
+                long wire = (long) (message.length / options.linkBytesPerSecond() * 1e9);
+                long ready = message == lastTaken ? lastTakenArrival - wire : clock.hardwareNanos();
+                long start = Math.max(ready, linkFreeNanos);
+                linkFreeNanos = start + wire;
+                arrival = linkFreeNanos + (long) (options.linkLatencySeconds() * 1e9);
+            }
             long myGeneration;
             OutputStream o;
             synchronized (this) {
@@ -532,7 +552,7 @@ final class LinkPorts implements AutoCloseable {
                     do {
                         int n = Math.min(LinkFrames.MAX_FRAGMENT, message.length - at);
                         int type = at + n == message.length ? LinkFrames.DATA_END : LinkFrames.DATA_MORE;
-                        LinkFrames.write(o, type, at == 0, epoch, message, at, n);
+                        LinkFrames.write(o, type, at == 0, epoch, arrival, message, at, n);
                         at += n;
                     } while (at < message.length);
                     o.flush();
@@ -543,7 +563,6 @@ final class LinkPorts implements AutoCloseable {
             }
             sentBytes.addAndGet(message.length);
             sentMessages.incrementAndGet();
-            sendPacer.pace(message.length, start);
         }
 
         int dropWaiting() {
@@ -571,6 +590,9 @@ final class LinkPorts implements AutoCloseable {
                         if (dropped > 0) {
                             log("port " + number + ": dropped " + dropped + " message(s) left by given-up programs");
                         }
+                        clock.arrived(m.arrival);
+                        lastTaken = m.bytes;
+                        lastTakenArrival = m.arrival;
                         return m.bytes;
                     }
                     if (m.epoch < epoch) {
@@ -600,8 +622,8 @@ final class LinkPorts implements AutoCloseable {
         }
     }
 
-    /** A message as it arrived: the epoch of the program that sent it and its bytes. */
-    private record Arrived(long epoch, byte[] bytes) {
+    /** A message as it arrived: the epoch of the program that sent it, its hardware arrival time, its bytes. */
+    private record Arrived(long epoch, long arrival, byte[] bytes) {
     }
 
     /** Sleeps without caring about interrupts (daemon link threads only). */
