@@ -31,6 +31,7 @@ import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.TensorPlacement;
+import org.popsolutions.spanker.api.runtime.LoadProgress;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -167,7 +168,13 @@ public final class PlanExecutor implements AutoCloseable {
      */
     public PlanExecutor(GgufFile file, Plan plan, Topology topology, CardProvider provider,
             CardCollectives collectives, Options options) {
-        this(file, plan, open(provider, plan, topology, options), collectives, options);
+        this(file, plan, topology, provider, collectives, options, LoadProgress.NONE);
+    }
+
+    /** As above, telling {@code progress} how many of the weights' bytes have been sent to the cards. */
+    public PlanExecutor(GgufFile file, Plan plan, Topology topology, CardProvider provider,
+            CardCollectives collectives, Options options, LoadProgress progress) {
+        this(file, plan, open(provider, plan, topology, options), collectives, options, null, progress);
     }
 
     private static CardGroup open(CardProvider provider, Plan plan, Topology topology, Options options) {
@@ -195,6 +202,11 @@ public final class PlanExecutor implements AutoCloseable {
      */
     public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
             Stage stage) {
+        this(file, plan, group, collectives, options, stage, LoadProgress.NONE);
+    }
+
+    private PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
+            Stage stage, LoadProgress progress) {
         this.config = LlamaConfig.of(file);
         this.stage = stage == null ? Stage.whole(config.layers()) : stage;
         this.plan = plan;
@@ -214,7 +226,7 @@ public final class PlanExecutor implements AutoCloseable {
             LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
             try (Loader loader = new Loader(file)) {
                 build(file, loader, collectives);
-                loader.sendWeights();
+                loader.sendWeights(progress);
             }
             // a device may answer host-link writes later (device.sails sends on without waiting): the load is done
             // when every card has answered them, which any request after them shows
@@ -275,7 +287,10 @@ public final class PlanExecutor implements AutoCloseable {
     private Slice place(int card, ByteBuffer bytes, String purpose, Loader loader) {
         CardBuffer b = allocate(card, bytes.remaining(), purpose);
         SailCard target = cards.get(card);
-        loader.weights.add(() -> target.write(b, 0, bytes));
+        loader.add(bytes.remaining(), () -> {
+            target.write(b, 0, bytes);
+            loader.sent(bytes.limit() - bytes.position());
+        });
         weightBytes[card] += b.bytes();
         return Slice.of(b);
     }
@@ -287,8 +302,11 @@ public final class PlanExecutor implements AutoCloseable {
     private Slice place(int card, Weights w, Loader loader) {
         CardBuffer b = allocate(card, w.bytes(), w.name);
         SailCard target = cards.get(card);
-        loader.weights.add(() -> w.stream(loader.reader, loader.chunk, loader.staging,
-                (offset, bytes) -> target.write(b, offset, bytes)));
+        loader.add(w.bytes(), () -> w.stream(loader.reader, loader.chunk, loader.staging, (offset, bytes) -> {
+            int n = bytes.remaining();
+            target.write(b, offset, bytes);
+            loader.sent(n);
+        }));
         weightBytes[card] += b.bytes();
         return Slice.of(b);
     }
@@ -306,13 +324,27 @@ public final class PlanExecutor implements AutoCloseable {
          * answer comes after the writes queued before it on the card's host link, so allocating between transfers
          * would leave the link idle for a round trip behind every tensor, which real cards would not do either.
          */
-        final List<Runnable> weights = new ArrayList<>();
+        private final List<Runnable> weights = new ArrayList<>();
+        private long total;
+        private long sent;
+        private LoadProgress progress = LoadProgress.NONE;
 
         Loader(GgufFile file) {
             this.reader = file.openReader();
         }
 
-        void sendWeights() {
+        void add(long bytes, Runnable transfer) {
+            total += bytes;
+            weights.add(transfer);
+        }
+
+        void sent(long bytes) {
+            sent += bytes;
+            progress.sent(sent, total);
+        }
+
+        void sendWeights(LoadProgress watcher) {
+            progress = watcher;
             for (Runnable w : weights) {
                 w.run();
             }

@@ -12,4 +12,9 @@ public interface InferenceService {
      *         the cards, or the cards refuse (memory, link, device errors)
      */
     LoadedModel load(ModelLoad request);
+
+    /** As {@link #load(ModelLoad)}, telling {@code progress} how many of the weights' bytes the cards have been sent. */
+    default LoadedModel load(ModelLoad request, LoadProgress progress) {
+        return load(request);
+    }
 }
