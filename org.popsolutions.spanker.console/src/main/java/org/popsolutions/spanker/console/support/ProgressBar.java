@@ -25,11 +25,14 @@ public final class ProgressBar {
     private long lastDrawn = Long.MIN_VALUE;
     private boolean finished;
 
-    ProgressBar(PrintStream out, String label, boolean bytes, long startNanos) {
+    private final java.util.function.LongSupplier clock;
+
+    ProgressBar(PrintStream out, String label, boolean bytes, java.util.function.LongSupplier clock) {
         this.out = out;
         this.label = label;
         this.bytes = bytes;
-        this.startNanos = startNanos;
+        this.clock = clock;
+        this.startNanos = clock.getAsLong();
     }
 
     /**
@@ -37,12 +40,12 @@ public final class ProgressBar {
      * {@code json} is false; otherwise a bar that draws nothing.
      */
     public static ProgressBar ofBytes(String label, boolean json) {
-        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, true, System.nanoTime());
+        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, true, System::nanoTime);
     }
 
     /** A bar counting percent, as {@link #ofBytes}. */
     public static ProgressBar ofWork(String label, boolean json) {
-        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, false, System.nanoTime());
+        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, false, System::nanoTime);
     }
 
     /**
@@ -71,7 +74,7 @@ public final class ProgressBar {
         if (out == null || finished) {
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (startDone < 0) {
             startDone = done;
             startNanos = now;

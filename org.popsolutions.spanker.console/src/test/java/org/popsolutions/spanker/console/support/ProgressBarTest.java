@@ -37,16 +37,22 @@ class ProgressBarTest {
     @Test
     void onATerminalTheLineIsRedrawnInPlaceAtMostEveryTenthOfASecondAndEndsOnce() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        long[] now = {0};
         ProgressBar bar = new ProgressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8), "loading", true,
-                System.nanoTime());
+                () -> now[0]);
         bar.update(1_000_000, 10_000_000);
-        bar.update(2_000_000, 10_000_000); // right after the first: not redrawn
+        now[0] += 50_000_000L;
+        bar.update(2_000_000, 10_000_000); // 50 ms after the first: not redrawn
+        now[0] += 100_000_000L;
+        bar.update(3_000_000, 10_000_000); // 150 ms after it: redrawn, 2 MB in 150 ms
+        now[0] += 10_000_000L;
         bar.update(10_000_000, 10_000_000); // complete: always drawn, then the line ends
         bar.update(10_000_000, 10_000_000);
         bar.close();
         String out = bytes.toString(StandardCharsets.UTF_8);
-        assertEquals(2, out.chars().filter(c -> c == '\r').count(), out);
+        assertEquals(3, out.chars().filter(c -> c == '\r').count(), out);
         assertTrue(out.contains("1.0/10.0 MB") && out.contains("10.0/10.0 MB") && !out.contains("2.0/10.0 MB"), out);
+        assertTrue(out.contains("3.0/10.0 MB  13.3 MB/s  ETA 0.5 s"), out);
         assertTrue(out.endsWith(System.lineSeparator()) && out.indexOf('\n') == out.length() - 1, out);
     }
 }
