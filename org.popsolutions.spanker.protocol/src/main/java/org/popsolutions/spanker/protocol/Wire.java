@@ -54,6 +54,26 @@ public final class Wire {
         out.flush();
     }
 
+    /**
+     * Writes one WRITE frame of {@code length} bytes of {@code source} from {@code index} and flushes: the bytes are
+     * copied once, straight into the frame, and the frame goes out in one piece (a separate header and CRC would
+     * each be a small TCP segment of their own on a no-delay socket).
+     */
+    public static void writeWrite(OutputStream out, long requestId, long handle, long offset, ByteBuffer source,
+            int index, int length) throws IOException {
+        int payload = Messages.Write.FIELD_BYTES + length;
+        byte[] bytes = new byte[HEADER_BYTES + payload + CRC_BYTES];
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).put((byte) MAJOR).put((byte) MINOR).put((byte) MessageType.WRITE.code()).put((byte) 0)
+                .putInt((int) requestId).putInt(payload).putLong(handle).putLong(offset);
+        source.get(index, bytes, HEADER_BYTES + Messages.Write.FIELD_BYTES, length);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, HEADER_BYTES + payload);
+        b.putInt(HEADER_BYTES + payload, (int) crc.getValue());
+        out.write(bytes);
+        out.flush();
+    }
+
     private static byte[] header(Frame frame, int payloadLength) {
         byte[] header = new byte[HEADER_BYTES];
         ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(MAGIC).put((byte) frame.major())

@@ -212,6 +212,30 @@ final class CardConnection implements AutoCloseable {
         return reply;
     }
 
+    /** A WRITE of {@code length} bytes of {@code source} from {@code index}, sent as one piece (see Wire.writeWrite). */
+    CompletableFuture<Frame> write(long handle, long offset, java.nio.ByteBuffer source, int index, int length) {
+        CompletableFuture<Frame> reply = new CompletableFuture<>();
+        String reason = closedReason;
+        if (reason != null) {
+            reply.completeExceptionally(new DeviceException(reason));
+            return reply;
+        }
+        long id = nextId.getAndUpdate(n -> n >= 0xFFFF_FFFFL ? 1 : n + 1);
+        pending.put(id, reply);
+        try {
+            synchronized (out) {
+                Wire.writeWrite(out, id, handle, offset, source, index, length);
+            }
+        } catch (IOException e) {
+            lose("card " + describe() + " lost: " + e.getMessage());
+        }
+        if (closedReason != null && !reply.isDone()) {
+            pending.remove(id);
+            reply.completeExceptionally(new DeviceException(closedReason));
+        }
+        return reply;
+    }
+
     /** A request and its reply within the request timeout; an ERROR reply is thrown as {@link CardError}. */
     Frame call(MessageType type, byte[] payload) throws CardError {
         return await(request(type, payload), type.name());

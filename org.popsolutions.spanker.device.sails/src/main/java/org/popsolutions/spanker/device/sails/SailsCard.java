@@ -158,7 +158,7 @@ final class SailsCard implements SailCard, SailDevice {
     }
 
     /** Every write sent so far has been answered (and any refusal thrown). */
-    private void settleWrites() {
+    void settleWrites() {
         settleWrites(0);
     }
 
@@ -213,8 +213,8 @@ final class SailsCard implements SailCard, SailDevice {
         for (int done = 0; done < length; ) {
             int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
             settleWrites(WRITE_WINDOW_BYTES - n);
-            CompletableFuture<Frame> reply = connection.request(MessageType.WRITE, Messages.Write.encode(
-                    buffer.handle(), offset + done, source, source.position() + done, n));
+            CompletableFuture<Frame> reply = connection.write(buffer.handle(), offset + done, source,
+                    source.position() + done, n);
             synchronized (unanswered) {
                 unanswered.add(new PendingWrite(buffer, n, reply));
                 unansweredBytes += n;
