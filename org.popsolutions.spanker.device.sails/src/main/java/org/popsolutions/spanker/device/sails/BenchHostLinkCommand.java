@@ -29,7 +29,6 @@ import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.Report;
-import org.popsolutions.spanker.protocol.Wire;
 
 /**
  * Measures the running fleet's host link and links: protocol WRITE throughput and 64-byte round trip against raw
