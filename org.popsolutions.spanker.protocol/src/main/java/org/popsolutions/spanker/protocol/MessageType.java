@@ -16,6 +16,7 @@ public enum MessageType {
     MEMORY_REPLY(0x17),
     SUBMIT(0x20),
     COMPLETE(0x21),
+    PROGRAM_EPOCH(0x22),
     LINK_STATUS(0x30),
     LINK_STATUS_REPLY(0x31),
     LINK_ENABLE(0x32),

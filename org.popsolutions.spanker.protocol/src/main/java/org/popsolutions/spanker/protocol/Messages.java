@@ -229,6 +229,25 @@ public final class Messages {
         }
     }
 
+    /**
+     * PROGRAM_EPOCH (1.1): programs submitted on this connection after it run in {@code epoch}; programs of lower
+     * epochs are given up (a queued one does not start, a running one stops at its next op or wait) and link
+     * messages sent by them are dropped where they arrive. The host moves to a new epoch when a program fails, so its
+     * next programs never take what the failed ones left on the links.
+     */
+    public record ProgramEpoch(long epoch) {
+        public byte[] encode() {
+            return new WireWriter().u64(epoch).toBytes();
+        }
+
+        public static ProgramEpoch decode(byte[] payload) throws MalformedFrameException {
+            WireReader r = new WireReader(payload);
+            ProgramEpoch e = new ProgramEpoch(r.u64("epoch", Long.MAX_VALUE));
+            r.end("PROGRAM_EPOCH");
+            return e;
+        }
+    }
+
     public record LinkStatus(List<PortStatus> ports) {
         public byte[] encode() {
             WireWriter w = new WireWriter().u16(ports.size());

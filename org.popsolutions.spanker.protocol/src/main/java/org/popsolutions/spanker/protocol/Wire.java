@@ -22,7 +22,7 @@ import java.util.zip.CRC32C;
  */
 public final class Wire {
     public static final int MAJOR = 1;
-    public static final int MINOR = 0;
+    public static final int MINOR = 1;
     public static final int MAGIC = 0x4C494153;
     public static final int HEADER_BYTES = 16;
     public static final int CRC_BYTES = 4;
@@ -51,6 +51,26 @@ public final class Wire {
         out.write(header);
         out.write(payload);
         out.write(trailer);
+        out.flush();
+    }
+
+    /**
+     * Writes one WRITE frame of {@code length} bytes of {@code source} from {@code index} and flushes: the bytes are
+     * copied once, straight into the frame, and the frame goes out in one piece (a separate header and CRC would
+     * each be a small TCP segment of their own on a no-delay socket).
+     */
+    public static void writeWrite(OutputStream out, long requestId, long handle, long offset, ByteBuffer source,
+            int index, int length) throws IOException {
+        int payload = Messages.Write.FIELD_BYTES + length;
+        byte[] bytes = new byte[HEADER_BYTES + payload + CRC_BYTES];
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).put((byte) MAJOR).put((byte) MINOR).put((byte) MessageType.WRITE.code()).put((byte) 0)
+                .putInt((int) requestId).putInt(payload).putLong(handle).putLong(offset);
+        source.get(index, bytes, HEADER_BYTES + Messages.Write.FIELD_BYTES, length);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, HEADER_BYTES + payload);
+        b.putInt(HEADER_BYTES + payload, (int) crc.getValue());
+        out.write(bytes);
         out.flush();
     }
 

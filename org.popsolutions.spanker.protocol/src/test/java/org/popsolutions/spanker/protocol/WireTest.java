@@ -37,6 +37,32 @@ class WireTest {
     }
 
     @Test
+    void aWriteFrameInOnePieceIsTheSameFrameAsAWriteMessage() throws Exception {
+        byte[] data = new byte[3000];
+        new Random(7).nextBytes(data);
+        ByteBuffer source = ByteBuffer.allocateDirect(4000);
+        source.put(500, data);
+        java.io.ByteArrayOutputStream onePiece = new java.io.ByteArrayOutputStream();
+        Wire.writeWrite(onePiece, 77, 5, 1024, source, 500, data.length);
+        byte[] expected = Wire.encode(Frame.of(MessageType.WRITE, 77, Messages.Write.encode(5, 1024,
+                ByteBuffer.wrap(data), 0, data.length)));
+        assertArrayEquals(expected, onePiece.toByteArray());
+        Frame f = Wire.read(new ByteArrayInputStream(onePiece.toByteArray()));
+        Messages.Write w = Messages.Write.decode(f.payload());
+        assertEquals(5, w.handle());
+        assertEquals(1024, w.offset());
+        assertArrayEquals(data, w.bytes());
+    }
+
+    @Test
+    void aProgramEpochRoundTripsAndItsPayloadIsChecked() throws Exception {
+        assertEquals(new Messages.ProgramEpoch(42), Messages.ProgramEpoch.decode(new Messages.ProgramEpoch(42)
+                .encode()));
+        assertThrows(MalformedFrameException.class, () -> Messages.ProgramEpoch.decode(new byte[7]));
+        assertEquals(MessageType.PROGRAM_EPOCH, MessageType.fromCode(0x22));
+    }
+
+    @Test
     void frameRoundTripKeepsEveryHeaderFieldAndThePayload() throws Exception {
         byte[] payload = {1, 2, 3, (byte) 0xFF};
         Frame back = roundTrip(new Frame(1, 7, MessageType.WRITE, 0xFFFF_FFFEL, payload));

@@ -31,6 +31,7 @@ import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.TensorPlacement;
+import org.popsolutions.spanker.api.runtime.LoadProgress;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -167,7 +168,13 @@ public final class PlanExecutor implements AutoCloseable {
      */
     public PlanExecutor(GgufFile file, Plan plan, Topology topology, CardProvider provider,
             CardCollectives collectives, Options options) {
-        this(file, plan, open(provider, plan, topology, options), collectives, options);
+        this(file, plan, topology, provider, collectives, options, LoadProgress.NONE);
+    }
+
+    /** As above, telling {@code progress} how many of the weights' bytes have been sent to the cards. */
+    public PlanExecutor(GgufFile file, Plan plan, Topology topology, CardProvider provider,
+            CardCollectives collectives, Options options, LoadProgress progress) {
+        this(file, plan, open(provider, plan, topology, options), collectives, options, null, progress);
     }
 
     private static CardGroup open(CardProvider provider, Plan plan, Topology topology, Options options) {
@@ -195,6 +202,11 @@ public final class PlanExecutor implements AutoCloseable {
      */
     public PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
             Stage stage) {
+        this(file, plan, group, collectives, options, stage, LoadProgress.NONE);
+    }
+
+    private PlanExecutor(GgufFile file, Plan plan, CardGroup group, CardCollectives collectives, Options options,
+            Stage stage, LoadProgress progress) {
         this.config = LlamaConfig.of(file);
         this.stage = stage == null ? Stage.whole(config.layers()) : stage;
         this.plan = plan;
@@ -214,6 +226,14 @@ public final class PlanExecutor implements AutoCloseable {
             LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
             try (Loader loader = new Loader(file)) {
                 build(file, loader, collectives);
+                loader.sendWeights(progress);
+            }
+            // a device may answer host-link writes later (device.sails sends on without waiting): the load is done
+            // when every card has answered them, which any request after them shows
+            for (int c = 0; c < n; c++) {
+                if (weightBytes[c] > 0) {
+                    cards.get(c).memory();
+                }
             }
         } catch (RuntimeException e) {
             close();
@@ -263,19 +283,30 @@ public final class PlanExecutor implements AutoCloseable {
         return b;
     }
 
-    /** Allocates a weight buffer on the card and sends the bytes over the host link. */
-    private Slice place(int card, ByteBuffer bytes, String purpose) {
+    /** Allocates a weight buffer on the card; its bytes go over the host link once every buffer is allocated. */
+    private Slice place(int card, ByteBuffer bytes, String purpose, Loader loader) {
         CardBuffer b = allocate(card, bytes.remaining(), purpose);
-        cards.get(card).write(b, 0, bytes);
+        SailCard target = cards.get(card);
+        loader.add(bytes.remaining(), () -> {
+            target.write(b, 0, bytes);
+            loader.sent(bytes.limit() - bytes.position());
+        });
         weightBytes[card] += b.bytes();
         return Slice.of(b);
     }
 
-    /** Allocates a weight buffer on the card and streams the range from the file to it, a chunk per host-link write. */
+    /**
+     * Allocates a weight buffer on the card; once every buffer is allocated, the range is streamed from the file to
+     * it, a chunk per host-link write.
+     */
     private Slice place(int card, Weights w, Loader loader) {
         CardBuffer b = allocate(card, w.bytes(), w.name);
         SailCard target = cards.get(card);
-        w.stream(loader.reader, loader.chunk, loader.staging, (offset, bytes) -> target.write(b, offset, bytes));
+        loader.add(w.bytes(), () -> w.stream(loader.reader, loader.chunk, loader.staging, (offset, bytes) -> {
+            int n = bytes.remaining();
+            target.write(b, offset, bytes);
+            loader.sent(n);
+        }));
         weightBytes[card] += b.bytes();
         return Slice.of(b);
     }
@@ -288,9 +319,36 @@ public final class PlanExecutor implements AutoCloseable {
         final GgufFile.TensorReader reader;
         final ByteBuffer chunk = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         final ByteBuffer staging = ByteBuffer.allocateDirect(Weights.CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        /**
+         * The weights' transfers, in placement order. They run after every buffer is allocated: an allocation's
+         * answer comes after the writes queued before it on the card's host link, so allocating between transfers
+         * would leave the link idle for a round trip behind every tensor, which real cards would not do either.
+         */
+        private final List<Runnable> weights = new ArrayList<>();
+        private long total;
+        private long sent;
+        private LoadProgress progress = LoadProgress.NONE;
 
         Loader(GgufFile file) {
             this.reader = file.openReader();
+        }
+
+        void add(long bytes, Runnable transfer) {
+            total += bytes;
+            weights.add(transfer);
+        }
+
+        void sent(long bytes) {
+            sent += bytes;
+            progress.sent(sent, total);
+        }
+
+        void sendWeights(LoadProgress watcher) {
+            progress = watcher;
+            for (Runnable w : weights) {
+                w.run();
+            }
+            weights.clear();
         }
 
         @Override
@@ -374,7 +432,7 @@ public final class PlanExecutor implements AutoCloseable {
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
                 Slice attnNorm = place(c, Weights.vector(loader.reader, file, p + "attn_norm.weight"),
-                        p + "attn_norm.weight");
+                        p + "attn_norm.weight", loader);
                 LlamaShards.Range qr = LlamaShards.queryRows(config, s);
                 LlamaShards.Range kv = LlamaShards.keyValueRows(config, s);
                 if (kv.length() == 0) {
@@ -422,7 +480,7 @@ public final class PlanExecutor implements AutoCloseable {
                 Slice partial = Slice.of(a.partial);
                 List<Op> card = ops.get(c);
                 Slice ffnNorm = place(c, Weights.vector(loader.reader, file, p + "ffn_norm.weight"),
-                        p + "ffn_norm.weight");
+                        p + "ffn_norm.weight", loader);
                 LlamaShards.Range ff = LlamaShards.feedForwardRows(s);
                 if (ff.length() == 0) {
                     card.add(new Op.Copy(Slice.of(a.zeros), partial));
@@ -463,7 +521,7 @@ public final class PlanExecutor implements AutoCloseable {
             int c = plan.outputCards().get(i);
             LlamaShards.Range rows = LlamaShards.headRows(config, i, plan.outputCards().size());
             Slice norm = place(c, Weights.vector(loader.reader, file, "output_norm.weight"),
-                    "output_norm.weight");
+                    "output_norm.weight", loader);
             Weights hs = head.rows(rows.from(), rows.to());
             Slice hw = place(c, hs, loader);
             CardBuffer logits = allocate(c, floats(Math.max(1, rows.length())), "logits");

@@ -13,6 +13,11 @@ public interface InferenceService {
      */
     LoadedModel load(ModelLoad request);
 
+    /** As {@link #load(ModelLoad)}, telling {@code progress} how many of the weights' bytes the cards have been sent. */
+    default LoadedModel load(ModelLoad request, LoadProgress progress) {
+        return load(request);
+    }
+
     /**
      * Opens the cards of the named provider, places the shards of one pipeline stage and builds its programs (a host's
      * part of a pipeline across hosts).

@@ -49,6 +49,7 @@ final class EmulatedCard implements AutoCloseable {
     private final Ddr ddr;
     private final LinkPorts links;
     private final OpInterpreter interpreter;
+    private final CardClock clock;
     private final ExecutorService work = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "card-work");
         t.setDaemon(true);
@@ -71,7 +72,8 @@ final class EmulatedCard implements AutoCloseable {
     EmulatedCard(EmulatorOptions options) throws IOException {
         this.options = options;
         this.ddr = new Ddr(options.memoryBytes());
-        this.links = new LinkPorts(options, this::linkChanged);
+        this.clock = new CardClock(options);
+        this.links = new LinkPorts(options, clock, this::linkChanged);
         this.interpreter = new OpInterpreter(ddr, links, options);
         this.hostLink = options.unshaped() ? Pacer.unshaped()
                 : new Pacer(options.hostLinkBytesPerSecond(), options.hostLinkLatencySeconds());
@@ -169,7 +171,21 @@ final class EmulatedCard implements AutoCloseable {
             socket.setSoTimeout(0);
             sessions.add(session);
             while (!closing) {
+                // when the frame's first byte was there: a frame that waited while the card handled the one before
+                // followed it back to back on the link; otherwise it started when its first byte came
+                long firstByte;
+                if (in.available() > 0) {
+                    firstByte = Long.MIN_VALUE;
+                } else {
+                    in.mark(1);
+                    if (in.read() < 0) {
+                        throw new EOFException("the host closed the connection");
+                    }
+                    in.reset();
+                    firstByte = System.nanoTime();
+                }
                 Frame f = Wire.read(in);
+                session.firstByteNanos = firstByte;
                 if (f.major() != Wire.MAJOR) {
                     throw new MalformedFrameException("a frame of protocol " + f.version() + " inside a " + Wire.version()
                             + " session");
@@ -192,6 +208,7 @@ final class EmulatedCard implements AutoCloseable {
             sessions.remove(session);
             session.close();
             ended(session);
+            traceWrites(session);
         }
     }
 
@@ -216,6 +233,21 @@ final class EmulatedCard implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // the card is stopping: nothing runs any more
         }
+    }
+
+    /** Timing trace: the host link's WRITEs since the last report (a load ends at its first SUBMIT). */
+    private void traceWrites(Session session) {
+        if (options.traceTiming() && session.writes > 1) {
+            LinkPorts.log(String.format(java.util.Locale.ROOT, "timing host link: %d WRITEs, %d bytes, first to last"
+                    + " paced %.3f s (bytes at the rate: %.3f s), idle between them (no frame waiting) %.3f s, %d"
+                    + " frames queued behind the one before", session.writes, session.writeBytes,
+                    (hostLink.freeAtNanos() - session.firstWrite) / 1e9, session.writeBytes
+                            / options.hostLinkBytesPerSecond(), session.idleNanos / 1e9, session.queuedWrites));
+        }
+        session.writes = 0;
+        session.writeBytes = 0;
+        session.idleNanos = 0;
+        session.queuedWrites = 0;
     }
 
     private boolean handshake(Session session, InputStream in) throws IOException, MalformedFrameException {
@@ -288,7 +320,10 @@ final class EmulatedCard implements AutoCloseable {
                     s.ok(id);
                 }
                 case WRITE -> {
-                    long start = System.nanoTime();
+                    long start = s.firstByteNanos;
+                    if (options.traceTiming()) {
+                        s.traceWrite(start, hostLink.freeAtNanos(), f.payload().length);
+                    }
                     Messages.Write w = Messages.Write.decode(f.payload());
                     ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
                     hostWriteBytes.addAndGet(w.length());
@@ -311,8 +346,17 @@ final class EmulatedCard implements AutoCloseable {
                         ddr.count()).encode());
                 case SUBMIT -> {
                     Program program = ProgramCodec.decode(f.payload());
+                    traceWrites(s);
                     s.submitted = true;
-                    work.execute(() -> runProgram(s, id, program));
+                    long epoch = s.epoch;
+                    work.execute(() -> runProgram(s, id, program, epoch));
+                }
+                case PROGRAM_EPOCH -> {
+                    long epoch = Messages.ProgramEpoch.decode(f.payload()).epoch();
+                    synchronized (s) {
+                        s.epoch = Math.max(s.epoch, epoch);
+                    }
+                    s.ok(id);
                 }
                 case LINK_STATUS -> s.send(MessageType.LINK_STATUS_REPLY, id, new Messages.LinkStatus(links.status())
                         .encode());
@@ -353,27 +397,73 @@ final class EmulatedCard implements AutoCloseable {
         return true;
     }
 
-    private void runProgram(Session s, long id, Program program) {
+    /** Why a program of {@code epoch} submitted on {@code s} is given up, or null while it is not. */
+    private static String givenUp(Session s, long epoch) {
+        if (s.gone) {
+            return "its host is gone";
+        }
+        long now = s.epoch;
+        return now > epoch ? "its host gave up its epoch " + epoch + " (a program of that round failed) and moved to "
+                + now : null;
+    }
+
+    /** Bytes of weights an op streams from DDR (what the DDR rate paces). */
+    private static long streamedBytes(Op op) {
+        if (op instanceof Op.MatMul o) {
+            return o.weights().bytes();
+        }
+        if (op instanceof Op.EmbeddingRow o) {
+            return GgmlType.byId(o.ggmlType()).map(t -> Math.max(0, t.bytesFor(o.rowLength()))).orElse(0L);
+        }
+        return 0;
+    }
+
+    /** Bytes of float32 values an op combines into an accumulator (what the reduce rate paces). */
+    private static long reducedBytes(Op op) {
+        if (op instanceof Op.Receive o && o.combine() != org.popsolutions.spanker.api.card.Combine.COPY) {
+            return o.values().bytes();
+        }
+        if (op instanceof Op.Reduce o && o.combine() != org.popsolutions.spanker.api.card.Combine.COPY) {
+            return o.into().bytes();
+        }
+        return 0;
+    }
+
+    private void runProgram(Session s, long id, Program program, long epoch) {
         long start = System.nanoTime();
         int index = 0;
-        if (s.gone) {
-            LinkPorts.log("program '" + program.label() + "' not started: its host is gone");
-            return;
-        }
+        long[] opNanos = options.traceTiming() ? new long[OpCode.values().length] : null;
+        clock.startProgram();
         try {
+            links.beginProgram(epoch, () -> "program '" + program.label() + "' was given up: "
+                    + java.util.Objects.requireNonNullElse(givenUp(s, epoch), "its host gave it up"));
             for (Op op : program.ops()) {
-                if (s.gone) {
-                    LinkPorts.log("program '" + program.label() + "' given up before op " + index
-                            + ": its host is gone");
+                String why = givenUp(s, epoch);
+                if (why != null) {
+                    LinkPorts.log("program '" + program.label() + "' given up before op " + index + ": " + why);
+                    s.send(MessageType.ERROR, id, new Messages.Error(WireError.OP_FAILED, index, op.code().code(), 0,
+                            0, 0, "given up before this op: " + why).encode());
                     return;
                 }
-                interpreter.run(op, () -> s.gone);
+                long opStart = opNanos == null ? 0 : System.nanoTime();
+                interpreter.run(op, () -> givenUp(s, epoch) != null);
+                clock.streamed(streamedBytes(op));
+                clock.reduced(reducedBytes(op));
+                if (opNanos != null) {
+                    opNanos[op.code().ordinal()] += System.nanoTime() - opStart;
+                }
+                links.progressed();
                 opsRun.incrementAndGet();
                 index++;
             }
+            long computed = System.nanoTime() - start;
+            long late = clock.finishProgram();
             long busy = System.nanoTime() - start;
             busyNanos.addAndGet(busy);
             programs.incrementAndGet();
+            if (opNanos != null) {
+                trace(program, index, computed, busy, opNanos);
+            }
             s.send(MessageType.COMPLETE, id, new Messages.Complete(index, busy).encode());
         } catch (OpInterpreter.OpFailed e) {
             busyNanos.addAndGet(System.nanoTime() - start);
@@ -388,6 +478,19 @@ final class EmulatedCard implements AutoCloseable {
             s.send(MessageType.ERROR, id, new Messages.Error(WireError.INTERNAL, index, 0, 0, 0, 0, "internal error in op "
                     + index + ": " + e).encode());
         }
+    }
+
+    /** One line per program on the card's log: where the emulator's time went against the modelled time. */
+    private void trace(Program program, int ops, long computed, long busy, long[] opNanos) {
+        StringBuilder perOp = new StringBuilder();
+        for (OpCode c : OpCode.values()) {
+            if (opNanos[c.ordinal()] > 0) {
+                perOp.append(String.format(java.util.Locale.ROOT, " %s %.3f", c, opNanos[c.ordinal()] / 1e6));
+            }
+        }
+        LinkPorts.log(String.format(java.util.Locale.ROOT, "timing '%s': %d ops, emulator %.3f ms, completed after"
+                + " %.3f ms; %s; per op kind (ms):%s", program.label(), ops, computed / 1e6, busy / 1e6,
+                clock.report(), perOp));
     }
 
     private static void closeQuietly(Socket s) {
@@ -406,6 +509,27 @@ final class EmulatedCard implements AutoCloseable {
         volatile boolean submitted;
         /** The connection ended: its programs are given up. */
         volatile boolean gone;
+        /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
+        volatile long epoch;
+        /** When the request being handled began to arrive (Long.MIN_VALUE: right behind the one before). */
+        long firstByteNanos;
+        long writes;
+        long writeBytes;
+        long firstWrite;
+        long idleNanos;
+        long queuedWrites;
+
+        /** Timing trace: how long the host link sat idle before this WRITE's first byte. */
+        void traceWrite(long firstByte, long linkFreeAt, long bytes) {
+            if (writes++ == 0) {
+                firstWrite = firstByte == Long.MIN_VALUE ? System.nanoTime() : firstByte;
+            } else if (firstByte == Long.MIN_VALUE) {
+                queuedWrites++;
+            } else if (firstByte > linkFreeAt) {
+                idleNanos += firstByte - linkFreeAt;
+            }
+            writeBytes += bytes;
+        }
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;

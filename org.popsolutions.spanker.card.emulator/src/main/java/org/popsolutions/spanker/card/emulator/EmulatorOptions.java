@@ -11,12 +11,12 @@ import org.popsolutions.spanker.protocol.Handshake;
 /**
  * How one emulated card runs. Rates default to rev-A (SPEC §1, §2; the link model's REV_A parameters): host link
  * 100 MB/s + 50 µs, link payload 500 MB/s × 512/524 (8-byte header and 4-byte CRC per 512-byte frame) + 1 µs,
- * DDR 2 GB/s.
+ * DDR 2 GB/s, reduce 667 MB/s.
  */
 record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, long memoryBytes, byte[] secret,
         boolean unshaped, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, double linkBytesPerSecond,
-        double linkLatencySeconds, double ddrBytesPerSecond, long receiveTimeoutMillis, long trainTimeoutMillis,
-        int threads, boolean bench) {
+        double linkLatencySeconds, double ddrBytesPerSecond, double reduceBytesPerSecond, long receiveTimeoutMillis,
+        long trainTimeoutMillis, int threads, boolean bench, boolean traceTiming) {
 
     static final String USAGE = String.join("\n",
             "usage: java -cp <emulator jars> org.popsolutions.spanker.card.emulator.CardEmulatorMain --secret-file FILE [options]",
@@ -34,7 +34,11 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "  --link-bps R              link payload rate per direction in bytes/s (default 4.885496e8)",
             "  --link-latency S          link latency per message in s (default 1e-6)",
             "  --ddr-bps R               DDR bandwidth compute is paced at, bytes/s (default 2e9)",
-            "  --receive-timeout-ms T    how long a RECEIVE waits (default 10000)",
+            "  --reduce-bps R            rate a RECEIVE or REDUCE combines float32 values at, bytes/s (default 6.67e8)",
+            "  --receive-timeout-ms T    how long a RECEIVE waits without progress on any card it hears from",
+            "                            (default 10000)",
+            "  --trace-timing            log each program's modelled and measured time (also: environment",
+            "                            SPANKER_EMULATOR_TIMING=1)",
             "  --train-timeout-ms T      how long link training may take (default 10000)",
             "  --threads N               compute threads (default 1)",
             "  --exit-with PID           end when process PID ends (a host that owns its cards: they go with it)",
@@ -56,12 +60,18 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         double linkBps = REV_A_LINK_PAYLOAD;
         double linkLatency = 1e-6;
         double ddrBps = 2e9;
+        double reduceBps = 667e6;
+        boolean trace = "1".equals(System.getenv("SPANKER_EMULATOR_TIMING"));
         long receiveTimeout = 10_000;
         long trainTimeout = 10_000;
         int threads = 1;
         boolean bench = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
+            if (a.equals("--trace-timing")) {
+                trace = true;
+                continue;
+            }
             if (a.equals("--unshaped") || a.equals("--bench")) {
                 unshaped |= a.equals("--unshaped");
                 bench |= a.equals("--bench");
@@ -83,6 +93,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
                 case "--link-bps" -> linkBps = Double.parseDouble(v);
                 case "--link-latency" -> linkLatency = Double.parseDouble(v);
                 case "--ddr-bps" -> ddrBps = Double.parseDouble(v);
+                case "--reduce-bps" -> reduceBps = Double.parseDouble(v);
                 case "--receive-timeout-ms" -> receiveTimeout = Long.parseLong(v);
                 case "--train-timeout-ms" -> trainTimeout = Long.parseLong(v);
                 case "--threads" -> threads = Integer.parseInt(v);
@@ -92,12 +103,12 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         if (secretFile == null) {
             throw new IllegalArgumentException("--secret-file is required: the card drives nothing without the fleet secret");
         }
-        if (memory <= 0 || threads < 1 || hostBps < 0 || linkBps < 0 || ddrBps < 0 || receiveTimeout < 1
+        if (memory <= 0 || threads < 1 || hostBps < 0 || linkBps < 0 || ddrBps < 0 || reduceBps < 0 || receiveTimeout < 1
                 || trainTimeout < 1) {
             throw new IllegalArgumentException("memory, threads, timeouts must be > 0 and rates >= 0");
         }
         return new EmulatorOptions(bind, hostPort, linkPort, serial, memory, readSecret(secretFile), unshaped, hostBps,
-                hostLatency, linkBps, linkLatency, ddrBps, receiveTimeout, trainTimeout, threads, bench);
+                hostLatency, linkBps, linkLatency, ddrBps, reduceBps, receiveTimeout, trainTimeout, threads, bench, trace);
     }
 
     /** A secret file holds the secret in hex (whitespace ignored). */

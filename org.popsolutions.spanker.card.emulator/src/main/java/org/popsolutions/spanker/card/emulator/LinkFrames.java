@@ -11,13 +11,22 @@ import org.popsolutions.spanker.protocol.MalformedFrameException;
 
 /**
  * Inter-card link frames (docs/protocol.md, "Inter-card links"): u16 magic "LK", u8 type, u8 reserved, u32 length,
- * payload, CRC32C of all before it. A SEND's message travels as DATA_MORE fragments and one DATA_END.
+ * payload, CRC32C of all before it. A SEND's message travels as DATA_MORE fragments and one DATA_END, the first
+ * fragment led by the sending program's epoch; PROGRESS frames tell the neighbour how long ago this card last made
+ * progress.
  */
 final class LinkFrames {
     static final int MAGIC = 0x4B4C;
     static final int TRAIN = 1;
     static final int DATA_END = 2;
     static final int DATA_MORE = 3;
+    /** A card's progress beacon: u64 nanoseconds since it (or a card it waits on) last made progress. */
+    static final int PROGRESS = 4;
+    /**
+     * The first fragment of a message starts with the u64 epoch of the program that sent it and, on shaped cards,
+     * the u64 hardware time the message has fully arrived (the sender's clock plus the link's time; 0 unshaped).
+     */
+    static final int MESSAGE_HEADER_BYTES = 16;
     static final int HEADER = 8;
     static final int MAX_FRAGMENT = 1 << 20;
     static final int TRAIN_CYCLES = 16;
@@ -29,11 +38,22 @@ final class LinkFrames {
     }
 
     static void write(OutputStream out, int type, byte[] data, int offset, int length) throws IOException {
-        byte[] frame = new byte[HEADER + length + 4];
+        write(out, type, false, 0, 0, data, offset, length);
+    }
+
+    /** One frame; with {@code stamped} its payload starts with the message header (a message's first fragment). */
+    static void write(OutputStream out, int type, boolean stamped, long epoch, long arrivalNanos, byte[] data,
+            int offset, int length) throws IOException {
+        int prefix = stamped ? MESSAGE_HEADER_BYTES : 0;
+        byte[] frame = new byte[HEADER + prefix + length + 4];
         ByteBuffer b = ByteBuffer.wrap(frame).order(ByteOrder.LITTLE_ENDIAN);
-        b.putShort((short) MAGIC).put((byte) type).put((byte) 0).putInt(length).put(data, offset, length);
+        b.putShort((short) MAGIC).put((byte) type).put((byte) 0).putInt(prefix + length);
+        if (stamped) {
+            b.putLong(epoch).putLong(arrivalNanos);
+        }
+        b.put(data, offset, length);
         CRC32C crc = new CRC32C();
-        crc.update(frame, 0, HEADER + length);
+        crc.update(frame, 0, HEADER + prefix + length);
         b.putInt((int) crc.getValue());
         out.write(frame);
     }
@@ -47,7 +67,7 @@ final class LinkFrames {
         if (magic != MAGIC) {
             throw new MalformedFrameException(String.format("link frame magic 0x%04X, expected 0x%04X", magic, MAGIC));
         }
-        if (type < TRAIN || type > DATA_MORE || header[3] != 0) {
+        if (type < TRAIN || type > PROGRESS || header[3] != 0) {
             throw new MalformedFrameException("link frame type " + type + " / reserved " + header[3] + " unknown");
         }
         if (length > MAX_FRAGMENT + 64) {

@@ -16,10 +16,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.PortTraffic;
@@ -47,20 +48,65 @@ final class LinkPorts implements AutoCloseable {
     }
 
     private final EmulatorOptions options;
+    private final CardClock clock;
     private final Listener listener;
     private final ServerSocket server;
     private final Map<Integer, Port> ports = new ConcurrentHashMap<>();
     private volatile int cardIndex = -1;
     private volatile boolean closed;
+    /** The epoch of the program running now: its sends carry it, its receives take only messages of it. */
+    private volatile long programEpoch;
+    /** Why the running program was given up, asked once it is. */
+    private volatile Supplier<String> givenUpBecause = () -> "the program was given up";
+    /**
+     * When this card, or a card it hears from, last made progress (an op finished, link data arrived): a receive
+     * times out only after the receive timeout without progress anywhere it can see, not after a fixed wait that a
+     * loaded machine can exceed while its partners still compute.
+     */
+    private final AtomicLong lastProgressNanos = new AtomicLong(System.nanoTime());
+    /** The message the running program took last (any port) and its hardware arrival: a FORWARD sends it on cut-through. */
+    private byte[] lastTaken;
+    private long lastTakenArrival;
 
-    LinkPorts(EmulatorOptions options, Listener listener) throws IOException {
+    LinkPorts(EmulatorOptions options, CardClock clock, Listener listener) throws IOException {
         this.options = options;
+        this.clock = clock;
         this.listener = listener;
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(options.bind(), options.linkPort()));
         Thread acceptor = new Thread(this::acceptLoop, "link-accept");
         acceptor.setDaemon(true);
         acceptor.start();
+        Thread beacon = new Thread(this::beaconLoop, "link-progress");
+        beacon.setDaemon(true);
+        beacon.start();
+    }
+
+    /** A program starts: what it sends carries {@code epoch}, and it takes only messages of that epoch. */
+    void beginProgram(long epoch, Supplier<String> whyGivenUp) {
+        programEpoch = epoch;
+        givenUpBecause = whyGivenUp;
+        progressed();
+    }
+
+    /** The running program finished an op. */
+    void progressed() {
+        lastProgressNanos.accumulateAndGet(System.nanoTime(), Math::max);
+    }
+
+    /** How often each UP port tells its neighbour how long ago this card last progressed. */
+    long beaconPeriodNanos() {
+        return Math.max(1_000_000L, Math.min(200_000_000L, options.receiveTimeoutMillis() * 1_000_000L / 5));
+    }
+
+    private void beaconLoop() {
+        while (!closed) {
+            LockSupportSleep.nanos(beaconPeriodNanos());
+            long age = Math.max(0, System.nanoTime() - lastProgressNanos.get());
+            for (Port p : ports.values()) {
+                p.beacon(age);
+            }
+        }
     }
 
     int listeningPort() {
@@ -225,12 +271,13 @@ final class LinkPorts implements AutoCloseable {
         final int neighbourPort;
         final boolean connect;
         final String endpoint;
-        final Pacer sendPacer;
+        /** When this direction of the link is free again, in hardware time (shaped cards; the work thread's). */
+        private long linkFreeNanos = Long.MIN_VALUE;
         final AtomicLong sentBytes = new AtomicLong();
         final AtomicLong sentMessages = new AtomicLong();
         final AtomicLong receivedBytes = new AtomicLong();
         final AtomicLong receivedMessages = new AtomicLong();
-        private final LinkedBlockingQueue<byte[]> arrived = new LinkedBlockingQueue<>();
+        private final LinkedBlockingDeque<Arrived> arrived = new LinkedBlockingDeque<>();
         private volatile LinkState state = LinkState.DOWN;
         private volatile String reason = "not trained";
         private Socket socket;
@@ -243,8 +290,6 @@ final class LinkPorts implements AutoCloseable {
             this.neighbourPort = neighbourPort;
             this.connect = connect;
             this.endpoint = endpoint;
-            this.sendPacer = options.unshaped() ? Pacer.unshaped()
-                    : new Pacer(options.linkBytesPerSecond(), options.linkLatencySeconds());
         }
 
         LinkState state() {
@@ -407,16 +452,32 @@ final class LinkPorts implements AutoCloseable {
                     if (state != LinkState.UP) {
                         throw new MalformedFrameException("data while the port is " + state);
                     }
-                    if ((long) message.size() + f.payload().length > options.memoryBytes()) {
+                    if (f.type() == LinkFrames.PROGRESS) {
+                        if (message.size() > 0 || f.payload().length != Long.BYTES) {
+                            throw new MalformedFrameException("a PROGRESS frame of " + f.payload().length
+                                    + " bytes" + (message.size() > 0 ? " inside a message" : ""));
+                        }
+                        long age = ByteBuffer.wrap(f.payload()).order(ByteOrder.LITTLE_ENDIAN).getLong();
+                        if (age >= 0) {
+                            lastProgressNanos.accumulateAndGet(System.nanoTime() - age, Math::max);
+                        }
+                        continue;
+                    }
+                    progressed();
+                    if ((long) message.size() + f.payload().length > options.memoryBytes()
+                            + LinkFrames.MESSAGE_HEADER_BYTES) {
                         throw new MalformedFrameException("a link message longer than the card's DDR");
+                    }
+                    if (message.size() == 0 && f.type() == LinkFrames.DATA_END) {
+                        // one fragment, the usual case: no assembly
+                        deliver(f.payload());
+                        continue;
                     }
                     message.write(f.payload());
                     if (f.type() == LinkFrames.DATA_END) {
                         byte[] whole = message.toByteArray();
                         message.reset();
-                        receivedBytes.addAndGet(whole.length);
-                        receivedMessages.incrementAndGet();
-                        arrived.add(whole);
+                        deliver(whole);
                     }
                 }
             } catch (IOException e) {
@@ -426,9 +487,55 @@ final class LinkPorts implements AutoCloseable {
             }
         }
 
-        /** Sends one message; returns when the link has taken it (paced at the link's rate when shaped). */
+        private void deliver(byte[] stamped) throws MalformedFrameException {
+            if (stamped.length < LinkFrames.MESSAGE_HEADER_BYTES) {
+                throw new MalformedFrameException("a link message of " + stamped.length + " bytes has no header");
+            }
+            ByteBuffer header = ByteBuffer.wrap(stamped).order(ByteOrder.LITTLE_ENDIAN);
+            long epoch = header.getLong(0);
+            long arrival = header.getLong(8);
+            byte[] whole = java.util.Arrays.copyOfRange(stamped, LinkFrames.MESSAGE_HEADER_BYTES, stamped.length);
+            receivedBytes.addAndGet(whole.length);
+            receivedMessages.incrementAndGet();
+            arrived.add(new Arrived(epoch, arrival, whole));
+        }
+
+        /** Tells the neighbour how long ago this card last progressed (best effort: a lost peer faults elsewhere). */
+        void beacon(long ageNanos) {
+            OutputStream o;
+            synchronized (this) {
+                if (state != LinkState.UP) {
+                    return;
+                }
+                o = out;
+            }
+            byte[] age = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(ageNanos).array();
+            try {
+                synchronized (o) {
+                    LinkFrames.write(o, LinkFrames.PROGRESS, age, 0, age.length);
+                    o.flush();
+                }
+            } catch (IOException e) {
+                // the read side notices a lost peer and faults the port
+            }
+        }
+
+        /**
+         * Sends one message. On a shaped card it leaves at the card's hardware time, once the link direction is free,
+         * and arrives the link's latency plus its bytes at the link's rate later: the receiver's clock takes that
+         * time, however early the bytes come over TCP. The sender goes on (a DMA engine per port: sends on different
+         * ports overlap, sends on one port queue), as the link model's steps assume. A FORWARD passes the message on
+         * cut-through: it leaves as soon as its first bytes came in.
+         */
         void send(byte[] message) throws LinkDown {
-            long start = System.nanoTime();
+            long arrival = 0;
+            if (clock.shaped() && options.linkBytesPerSecond() > 0) {
+                long wire = (long) (message.length / options.linkBytesPerSecond() * 1e9);
+                long ready = message == lastTaken ? lastTakenArrival - wire : clock.hardwareNanos();
+                long start = Math.max(ready, linkFreeNanos);
+                linkFreeNanos = start + wire;
+                arrival = linkFreeNanos + (long) (options.linkLatencySeconds() * 1e9);
+            }
             long myGeneration;
             OutputStream o;
             synchronized (this) {
@@ -439,12 +546,13 @@ final class LinkPorts implements AutoCloseable {
                 myGeneration = generation;
             }
             try {
+                long epoch = programEpoch;
                 synchronized (o) {
                     int at = 0;
                     do {
                         int n = Math.min(LinkFrames.MAX_FRAGMENT, message.length - at);
                         int type = at + n == message.length ? LinkFrames.DATA_END : LinkFrames.DATA_MORE;
-                        LinkFrames.write(o, type, message, at, n);
+                        LinkFrames.write(o, type, at == 0, epoch, arrival, message, at, n);
                         at += n;
                     } while (at < message.length);
                     o.flush();
@@ -455,40 +563,67 @@ final class LinkPorts implements AutoCloseable {
             }
             sentBytes.addAndGet(message.length);
             sentMessages.incrementAndGet();
-            sendPacer.pace(message.length, start);
         }
 
         int dropWaiting() {
-            List<byte[]> waiting = new ArrayList<>();
+            List<Arrived> waiting = new ArrayList<>();
             arrived.drainTo(waiting);
             return waiting.size();
         }
 
         /**
-         * The next message, waiting at most the card's receive timeout; fails as soon as the port leaves UP, or as
-         * soon as {@code abandoned} says the program waiting for it is given up.
+         * The running program's next message: messages of earlier epochs (left by programs their host gave up) are
+         * dropped; one of a later epoch means the host gave this program up, and stays for the program it is for.
+         * Fails as soon as the port leaves UP or {@code abandoned} says the program is given up, and after the
+         * receive timeout without progress on this card or any card it hears from (a partner that still computes,
+         * however slowly, keeps the wait alive; cards that all wait on each other do not).
          */
         byte[] take(BooleanSupplier abandoned) throws LinkDown, InterruptedException {
-            long deadline = System.nanoTime() + options.receiveTimeoutMillis() * 1_000_000L;
+            long epoch = programEpoch;
+            long waitStart = System.nanoTime();
+            long bound = options.receiveTimeoutMillis() * 1_000_000L;
+            int dropped = 0;
             while (true) {
-                byte[] m = arrived.poll(20, TimeUnit.MILLISECONDS);
+                Arrived m = arrived.poll(20, TimeUnit.MILLISECONDS);
                 if (m != null) {
-                    return m;
+                    if (m.epoch == epoch) {
+                        if (dropped > 0) {
+                            log("port " + number + ": dropped " + dropped + " message(s) left by given-up programs");
+                        }
+                        clock.arrived(m.arrival);
+                        lastTaken = m.bytes;
+                        lastTakenArrival = m.arrival;
+                        return m.bytes;
+                    }
+                    if (m.epoch < epoch) {
+                        dropped++;
+                        continue;
+                    }
+                    arrived.offerFirst(m);
+                    throw new LinkDown("a message of a later program (epoch " + m.epoch + ") arrived on port "
+                            + number + " from card " + neighbourCard + " while this program (epoch " + epoch
+                            + ") waited: its host has given it up");
                 }
                 if (abandoned.getAsBoolean()) {
-                    throw new LinkDown("the host that submitted the program is gone: it stopped waiting on port "
-                            + number + " (from card " + neighbourCard + ")");
+                    throw new LinkDown(givenUpBecause.get() + ": it stopped waiting on port " + number
+                            + " (from card " + neighbourCard + ")");
                 }
                 if (state != LinkState.UP) {
                     throw new LinkDown("port " + number + " (from card " + neighbourCard + ") is " + state + ": "
                             + reason);
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard + " within "
-                            + options.receiveTimeoutMillis() + " ms");
+                long now = System.nanoTime();
+                if (now - Math.max(waitStart, lastProgressNanos.get()) > bound) {
+                    throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard
+                            + ", and no card it hears from made progress, within " + options.receiveTimeoutMillis()
+                            + " ms");
                 }
             }
         }
+    }
+
+    /** A message as it arrived: the epoch of the program that sent it, its hardware arrival time, its bytes. */
+    private record Arrived(long epoch, long arrival, byte[] bytes) {
     }
 
     /** Sleeps without caring about interrupts (daemon link threads only). */
@@ -497,7 +632,11 @@ final class LinkPorts implements AutoCloseable {
         }
 
         static void millis(long ms) {
-            java.util.concurrent.locks.LockSupport.parkNanos(ms * 1_000_000L);
+            nanos(ms * 1_000_000L);
+        }
+
+        static void nanos(long ns) {
+            java.util.concurrent.locks.LockSupport.parkNanos(ns);
         }
     }
 

@@ -20,8 +20,8 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
 /**
  * Runs one op of the SPI on the card's DDR with the host's ggml kernels, as the SPI's javadoc defines each op: the
  * arithmetic is {@link CardOps}', which the mock cards compute with too; this class moves the operands in and out of
- * the card's DDR and its links.
- * Weight-streaming ops are paced at the DDR bandwidth when the card is shaped.
+ * the card's DDR and its links. The card's pace (weights at the DDR rate, reduces, link arrivals) is kept by
+ * {@link CardClock}, not here.
  */
 final class OpInterpreter implements AutoCloseable {
     /** An op that cannot run: the program ends with OP_FAILED and this message. */
@@ -35,14 +35,12 @@ final class OpInterpreter implements AutoCloseable {
 
     private final Ddr ddr;
     private final LinkPorts links;
-    private final Pacer ddrPacer;
     private final RowExecutor rows;
     private final MatVec matVec;
 
     OpInterpreter(Ddr ddr, LinkPorts links, EmulatorOptions options) {
         this.ddr = ddr;
         this.links = links;
-        this.ddrPacer = options.unshaped() ? Pacer.unshaped() : new Pacer(options.ddrBytesPerSecond(), 0);
         this.rows = new RowExecutor(options.threads());
         this.matVec = new MatVec(Kernels.best(), rows);
     }
@@ -132,12 +130,10 @@ final class OpInterpreter implements AutoCloseable {
                     + " rows");
         }
         requireLength(o.out(), o.rowLength(), "out");
-        long start = System.nanoTime();
         ByteBuffer table = range(o.table());
         float[] out = new float[o.rowLength()];
         format.dequantize(table, (int) (row * rowBytes), out, 0, out.length);
         store(o.out(), out);
-        ddrPacer.pace(rowBytes, start);
     }
 
     private void matMul(Op.MatMul o) throws OpFailed, Ddr.Refusal {
@@ -149,7 +145,6 @@ final class OpInterpreter implements AutoCloseable {
         }
         requireLength(o.x(), (long) o.vectors() * o.columns(), "x");
         requireLength(o.out(), (long) o.vectors() * o.rows(), "out");
-        long start = System.nanoTime();
         ByteBuffer weights = range(o.weights());
         float[] all = floats(o.x());
         float[][] x = new float[o.vectors()][o.columns()];
@@ -168,7 +163,6 @@ final class OpInterpreter implements AutoCloseable {
             System.arraycopy(out[v], 0, flat, v * o.rows(), o.rows());
         }
         store(o.out(), flat);
-        ddrPacer.pace(o.weights().bytes(), start);
     }
 
     private void rmsNorm(Op.RmsNorm o) throws OpFailed, Ddr.Refusal {

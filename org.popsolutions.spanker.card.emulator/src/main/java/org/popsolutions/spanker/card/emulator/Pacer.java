@@ -3,9 +3,11 @@ package org.popsolutions.spanker.card.emulator;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Holds one channel (a host link, one link direction, the DDR port) to a rate: a transfer occupies the channel
- * for its bytes at the rate, transfers queue behind each other, and the caller returns when its transfer would
- * have finished on the hardware. A rate of 0 leaves the channel unshaped.
+ * Holds one channel (the host link) to a rate by deadline: a transfer whose first byte left at {@code start}
+ * arrives after the channel's latency, then occupies the channel for its bytes at the rate, queued behind the
+ * transfers before it; the caller returns when it would have finished on the hardware. The latency delays a
+ * transfer but does not add up over back-to-back transfers (it is the pipe's length, not a gap between frames).
+ * A rate of 0 leaves the channel unshaped.
  */
 final class Pacer {
     private final double bytesPerSecond;
@@ -17,6 +19,11 @@ final class Pacer {
         this.latencySeconds = latencySeconds;
     }
 
+    /** When the channel is free again (the last transfer's deadline). */
+    synchronized long freeAtNanos() {
+        return freeAtNanos;
+    }
+
     static Pacer unshaped() {
         return new Pacer(0, 0);
     }
@@ -25,16 +32,20 @@ final class Pacer {
         return bytesPerSecond > 0;
     }
 
-    /** Waits until {@code bytes} (one transfer) would have passed, counted from {@code startNanos} at the earliest. */
+    /**
+     * Waits until {@code bytes} (one transfer whose first byte left at {@code startNanos}) would have arrived;
+     * {@link Long#MIN_VALUE} for a transfer that queued behind the previous one.
+     */
     void pace(long bytes, long startNanos) {
         if (bytesPerSecond <= 0) {
             return;
         }
-        long duration = (long) ((latencySeconds + bytes / bytesPerSecond) * 1e9);
+        long latency = (long) (latencySeconds * 1e9);
+        long duration = (long) (bytes / bytesPerSecond * 1e9);
         long deadline;
         synchronized (this) {
-            long start = Math.max(startNanos, freeAtNanos);
-            deadline = start + duration;
+            long firstByte = startNanos == Long.MIN_VALUE ? freeAtNanos : Math.max(startNanos + latency, freeAtNanos);
+            deadline = firstByte + duration;
             freeAtNanos = deadline;
         }
         sleepUntil(deadline);

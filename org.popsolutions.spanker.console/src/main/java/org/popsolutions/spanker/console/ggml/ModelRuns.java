@@ -123,11 +123,17 @@ final class ModelRuns {
 
     /** The model placed on the cards by the inference service (the runtime bundle provides it). */
     static LoadedModel place(InferenceService inference, ModelLoad load) {
+        return place(inference, load, org.popsolutions.spanker.api.runtime.LoadProgress.NONE);
+    }
+
+    /** As {@link #place(InferenceService, ModelLoad)}, telling {@code progress} how far the weights' transfer is. */
+    static LoadedModel place(InferenceService inference, ModelLoad load,
+            org.popsolutions.spanker.api.runtime.LoadProgress progress) {
         if (inference == null) {
             throw new InvalidConfigurationException("running a model needs the"
                     + " inference service: install org.popsolutions.spanker.runtime");
         }
-        return inference.load(load);
+        return inference.load(load, progress);
     }
 
     /** Blocks per strategy, e.g. {TensorParallel=20, Pipeline=2}. */

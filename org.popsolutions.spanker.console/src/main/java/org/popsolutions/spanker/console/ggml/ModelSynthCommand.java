@@ -11,6 +11,7 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.ProgressBar;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.model.llama.ModelSynth;
@@ -63,25 +64,7 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
 
     /** A bar on stderr, only when a terminal is attached (scripts and JSON consumers see nothing). */
     static LongConsumer progressBar(long total) {
-        if (System.console() == null) {
-            return done -> { };
-        }
-        PrintStream err = System.err;
-        int[] shown = {-1};
-        return done -> {
-            int percent = (int) Math.min(100, done * 100 / Math.max(1, total));
-            synchronized (shown) {
-                if (percent == shown[0]) {
-                    return;
-                }
-                shown[0] = percent;
-                int filled = percent * 40 / 100;
-                err.print("\rsynthesizing [" + "#".repeat(filled) + " ".repeat(40 - filled) + "] " + percent + "%");
-                if (percent == 100) {
-                    err.println();
-                }
-                err.flush();
-            }
-        };
+        ProgressBar bar = ProgressBar.ofWork("synthesizing", false);
+        return done -> bar.update(done, total);
     }
 }

@@ -36,6 +36,7 @@ import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.ProgressBar;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -187,7 +188,15 @@ public final class RunCommand extends AbstractConsoleCommand {
         double[] decodeRates = new double[repetitions];
         // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
         PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
-        try (LoadedModel model = ModelRuns.place(inference, load)) {
+        // the weights' transfer over the host link, drawn on an interactive terminal only
+        ProgressBar loading = ProgressBar.ofBytes("loading", arguments.flag(JSON.name()));
+        LoadedModel placed;
+        try {
+            placed = ModelRuns.place(inference, load, loading::update);
+        } finally {
+            loading.close();
+        }
+        try (LoadedModel model = placed) {
             loadSeconds = model.loadSeconds();
             if (stream != null) {
                 stream.print(model.detokenize(java.util.Arrays.stream(prompt).boxed().toList()));

@@ -54,6 +54,8 @@ final class CardConnection implements AutoCloseable {
     private volatile Consumer<Messages.LinkEvent> linkEvents = e -> { };
     private volatile Consumer<String> lost = why -> { };
     private volatile String closedReason;
+    /** The last PROGRAM_EPOCH sent on this connection (guarded by the {@link ProgramEpochs} that sends them). */
+    private long announcedEpoch;
 
     private CardConnection(String endpoint, Socket socket, InputStream in, OutputStream out,
             Messages.HelloReply hello, long requestTimeoutMillis) {
@@ -153,6 +155,14 @@ final class CardConnection implements AutoCloseable {
         return hello;
     }
 
+    long announcedEpoch() {
+        return announcedEpoch;
+    }
+
+    void announcedEpoch(long epoch) {
+        announcedEpoch = epoch;
+    }
+
     String endpoint() {
         return endpoint;
     }
@@ -191,6 +201,30 @@ final class CardConnection implements AutoCloseable {
         try {
             synchronized (out) {
                 Wire.write(out, Frame.of(type, id, payload));
+            }
+        } catch (IOException e) {
+            lose("card " + describe() + " lost: " + e.getMessage());
+        }
+        if (closedReason != null && !reply.isDone()) {
+            pending.remove(id);
+            reply.completeExceptionally(new DeviceException(closedReason));
+        }
+        return reply;
+    }
+
+    /** A WRITE of {@code length} bytes of {@code source} from {@code index}, sent as one piece (see Wire.writeWrite). */
+    CompletableFuture<Frame> write(long handle, long offset, java.nio.ByteBuffer source, int index, int length) {
+        CompletableFuture<Frame> reply = new CompletableFuture<>();
+        String reason = closedReason;
+        if (reason != null) {
+            reply.completeExceptionally(new DeviceException(reason));
+            return reply;
+        }
+        long id = nextId.getAndUpdate(n -> n >= 0xFFFF_FFFFL ? 1 : n + 1);
+        pending.put(id, reply);
+        try {
+            synchronized (out) {
+                Wire.writeWrite(out, id, handle, offset, source, index, length);
             }
         } catch (IOException e) {
             lose("card " + describe() + " lost: " + e.getMessage());

@@ -46,6 +46,10 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         OptionSpec.flag("unshaped", "run as fast as the host can instead of at rev-A rates"),
                         OptionSpec.flag("bench", "also open each card's raw TCP port for bench-hostlink"),
                         OptionSpec.value("memory", "BYTES", "each card's DDR capacity", "4294967296"),
+                        OptionSpec.value("receive-timeout-ms", "T", "how long a card's receive waits without progress"
+                                + " on any card it hears from", "10000"),
+                        OptionSpec.value("threads", "N", "compute threads per card (default: this machine's cores"
+                                + " shared among the cards, at least 1)", null),
                         OptionSpec.value("owner", "PID", "the cards end when process PID ends (a cluster host's"
                                 + " own cards)", null)),
                 List.of("start|status|stop"));
@@ -81,7 +85,18 @@ public final class FleetCommand extends AbstractConsoleCommand {
             throw new UsageException("option --memory must be > 0 bytes");
         }
         boolean unshaped = arguments.flag("unshaped");
-        List<String> extra = new ArrayList<>();
+        long receiveTimeout = arguments.unsignedLong("receive-timeout-ms").orElse(10_000L);
+        if (receiveTimeout < 1) {
+            throw new UsageException("option --receive-timeout-ms must be > 0");
+        }
+        // A shaped card must compute faster than rev-A to show rev-A's pace: give each its share of the cores.
+        long threads = arguments.unsignedLong("threads").orElse((long) Math.max(1,
+                Runtime.getRuntime().availableProcessors() / cards));
+        if (threads < 1 || threads > 256) {
+            throw new UsageException("option --threads must be within 1..256, got " + threads);
+        }
+        List<String> extra = new ArrayList<>(List.of("--receive-timeout-ms", Long.toString(receiveTimeout),
+                "--threads", Long.toString(threads)));
         if (arguments.flag("bench")) {
             extra.add("--bench");
         }

@@ -41,9 +41,23 @@ final class SailsCard implements SailCard, SailDevice {
     static final String PROVIDER = "sails";
 
     private final CardConnection connection;
+    private final ProgramEpochs epochs;
     private final CardIdentity identity;
     private final Map<Integer, LinkState> portStates = new TreeMap<>();
     private final Card card;
+    /**
+     * Host-link writes are not waited for one by one: the bytes are on their way (copied into frames) when
+     * {@link #write} returns, up to {@link #WRITE_WINDOW_BYTES} unanswered, so a load keeps the host link busy instead
+     * of draining it after every chunk, and a token's step write costs no round trip of its own. The card applies
+     * requests in order, so a later program or read sees them; a card's refusal of one is thrown by the next call.
+     */
+    static final long WRITE_WINDOW_BYTES = 8L << 20;
+    private final java.util.ArrayDeque<PendingWrite> unanswered = new java.util.ArrayDeque<>();
+    private long unansweredBytes;
+
+    private record PendingWrite(CardBuffer buffer, long bytes, CompletableFuture<Frame> reply) {
+    }
+
     /** How the group's cards are cabled, known once all of them are: set before the card is registered. */
     private volatile TopologyKind cabling = TopologyKind.RING;
 
@@ -52,7 +66,13 @@ final class SailsCard implements SailCard, SailDevice {
      * @param groupIndexOf maps a cable index (what the card reports) to a group index, -1 for a card not in the group
      */
     SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf) {
+        this(connection, index, groupIndexOf, new ProgramEpochs());
+    }
+
+    /** @param epochs the program epochs this card shares with the cards its host drives together with it */
+    SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf, ProgramEpochs epochs) {
         this.connection = connection;
+        this.epochs = epochs;
         Messages.HelloReply hello = connection.hello();
         List<LinkPort> ports = new ArrayList<>();
         for (LinkPort p : hello.ports()) {
@@ -118,6 +138,30 @@ final class SailsCard implements SailCard, SailDevice {
         return "card " + identity.index() + " (" + connection.describe() + ")";
     }
 
+    /** Waits for written bytes' answers until at most {@code keepBytes} are unanswered; throws a refusal. */
+    private void settleWrites(long keepBytes) {
+        while (true) {
+            PendingWrite w;
+            synchronized (unanswered) {
+                if (unansweredBytes <= keepBytes || unanswered.isEmpty()) {
+                    return;
+                }
+                w = unanswered.poll();
+                unansweredBytes -= w.bytes();
+            }
+            try {
+                connection.await(w.reply(), "WRITE");
+            } catch (CardConnection.CardError e) {
+                throw failure("write " + w.buffer().purpose(), e);
+            }
+        }
+    }
+
+    /** Every write sent so far has been answered (and any refusal thrown). */
+    void settleWrites() {
+        settleWrites(0);
+    }
+
     @Override
     public CardBuffer allocate(long bytes, String purpose) {
         if (bytes < 0) {
@@ -140,6 +184,7 @@ final class SailsCard implements SailCard, SailDevice {
     @Override
     public void free(CardBuffer buffer) {
         checkOwn(buffer);
+        settleWrites();
         try {
             connection.call(MessageType.FREE, new Messages.Handle(buffer.handle()).encode());
         } catch (CardConnection.CardError e) {
@@ -149,6 +194,7 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public CardMemory memory() {
+        settleWrites();
         try {
             Messages.Memory m = Messages.Memory.decode(connection.call(MessageType.MEMORY, new byte[0]).payload());
             return new CardMemory(m.capacityBytes(), m.usedBytes(), m.buffers());
@@ -164,19 +210,16 @@ final class SailsCard implements SailCard, SailDevice {
         checkOwn(buffer);
         int length = source.remaining();
         checkRange(buffer, offset, length);
-        List<CompletableFuture<Frame>> replies = new ArrayList<>();
         for (int done = 0; done < length; ) {
             int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
-            replies.add(connection.request(MessageType.WRITE, Messages.Write.encode(buffer.handle(), offset + done,
-                    source, source.position() + done, n)));
-            done += n;
-        }
-        for (CompletableFuture<Frame> reply : replies) {
-            try {
-                connection.await(reply, "WRITE");
-            } catch (CardConnection.CardError e) {
-                throw failure("write " + buffer.purpose(), e);
+            settleWrites(WRITE_WINDOW_BYTES - n);
+            CompletableFuture<Frame> reply = connection.write(buffer.handle(), offset + done, source,
+                    source.position() + done, n);
+            synchronized (unanswered) {
+                unanswered.add(new PendingWrite(buffer, n, reply));
+                unansweredBytes += n;
             }
+            done += n;
         }
     }
 
@@ -185,6 +228,7 @@ final class SailsCard implements SailCard, SailDevice {
         checkOwn(buffer);
         int length = target.remaining();
         checkRange(buffer, offset, length);
+        settleWrites();
         List<CompletableFuture<Frame>> replies = new ArrayList<>();
         for (int done = 0; done < length; ) {
             int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
@@ -206,7 +250,27 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public CompletableFuture<ProgramCompletion> submit(Program program) {
-        return connection.request(MessageType.SUBMIT, ProgramCodec.encode(program)).thenApply(f -> {
+        // the writes before it are applied before it runs (one connection, in order); their answers come first
+        List<PendingWrite> before;
+        synchronized (unanswered) {
+            before = List.copyOf(unanswered);
+            unanswered.clear();
+            unansweredBytes = 0;
+        }
+        ProgramEpochs.Submitted submitted = epochs.submit(connection, ProgramCodec.encode(program));
+        return submitted.reply().whenComplete((f, e) -> {
+            // the round failed: its other programs are given up and what they left on the links is not taken later
+            if (e != null || f.type() == MessageType.ERROR) {
+                epochs.failed(submitted.epoch());
+            }
+        }).thenApply(f -> {
+            for (PendingWrite w : before) {
+                try {
+                    connection.await(w.reply(), "WRITE");
+                } catch (CardConnection.CardError e) {
+                    throw failure("write " + w.buffer().purpose() + " before program '" + program.label() + "'", e);
+                }
+            }
             try {
                 if (f.type() == MessageType.ERROR) {
                     Messages.Error e = Messages.Error.decode(f.payload());
@@ -228,6 +292,7 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public List<PortStatus> ports() {
+        settleWrites();
         try {
             Messages.LinkStatus s = Messages.LinkStatus.decode(connection.call(MessageType.LINK_STATUS, new byte[0])
                     .payload());
@@ -253,6 +318,7 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public void enablePort(int port, boolean enabled) {
+        settleWrites();
         try {
             connection.call(MessageType.LINK_ENABLE, new Messages.LinkEnable(port, enabled).encode());
         } catch (CardConnection.CardError e) {
@@ -262,6 +328,7 @@ final class SailsCard implements SailCard, SailDevice {
 
     @Override
     public CardTelemetry telemetry() {
+        settleWrites();
         try {
             Messages.Telemetry t = Messages.Telemetry.decode(connection.call(MessageType.TELEMETRY, new byte[0])
                     .payload());

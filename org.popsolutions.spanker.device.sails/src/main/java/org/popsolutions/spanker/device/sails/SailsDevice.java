@@ -77,6 +77,8 @@ public final class SailsDevice {
     /** Each connection's port states: LINK_STATUS when it connected, then its LINK_EVENTs. */
     private final Map<CardConnection, Map<Integer, LinkState>> portStates = new ConcurrentHashMap<>();
     private final Map<Integer, Long> backoff = new HashMap<>();
+    /** One epoch for every card this device drives: a failed program's round is given up on all of them. */
+    private final ProgramEpochs epochs = new ProgramEpochs();
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
     private List<SailsCard> cards = List.of();
     private volatile boolean active;
@@ -285,7 +287,7 @@ public final class SailsDevice {
         }
         List<SailsCard> next = new ArrayList<>();
         for (int i = 0; i < live.size(); i++) {
-            SailsCard card = new SailsCard(live.get(i), i, cable -> groupIndex.getOrDefault(cable, -1));
+            SailsCard card = new SailsCard(live.get(i), i, cable -> groupIndex.getOrDefault(cable, -1), epochs);
             portStates.getOrDefault(live.get(i), Map.of()).forEach(card::portState);
             next.add(card);
         }

@@ -84,6 +84,16 @@ class EmulatorFleetTest {
         return new SailsCard(connect(state, index), index, cable -> cable);
     }
 
+    /** A card driven together with the others given the same epochs, as SailsDevice drives its cards. */
+    private SailsCard card(Fleet.State state, int index, ProgramEpochs epochs) {
+        return new SailsCard(connect(state, index), index, cable -> cable, epochs);
+    }
+
+    private static String failureOf(CompletableFuture<?> program) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> program.get(60, TimeUnit.SECONDS));
+        return e.getCause().getMessage();
+    }
+
     @AfterEach
     void stopEverything() {
         connections.forEach(CardConnection::close);
@@ -256,6 +266,110 @@ class EmulatorFleetTest {
         assertArrayEquals(new float[] {5, 6}, read(next1, into), 0f);
     }
 
+    /**
+     * A long-lived host (serve, the web view) goes on after a failed token: the failed round's messages left on the
+     * links must not be taken by its next round, even when they have the size the next receive expects (that would
+     * be a silently wrong result). Program epochs: the failure moves the host's cards to the next epoch.
+     */
+    @Test
+    void aFailedRoundsLeftoverMessagesAreNotTakenByTheSameHostsNextRound() throws Exception {
+        Fleet.State state = start(2, TopologyKind.RING, 8L << 20);
+        ProgramEpochs epochs = new ProgramEpochs();
+        SailsCard card0 = card(state, 0, epochs);
+        SailsCard card1 = card(state, 1, epochs);
+        CardBuffer four = card0.allocate(16, "four values");
+        CardBuffer two0 = card0.allocate(8, "two values");
+        card0.write(four, 0, floats(1, 2, 3, 4));
+        CardBuffer into = card1.allocate(16, "into");
+        CardBuffer two1 = card1.allocate(8, "two values");
+        // Round 1: card 0 sends, then fails; card 1 fails before it receives, so the message stays on its port.
+        CompletableFuture<?> sends = card0.submit(Program.of("sends, then fails", new Op.Send(0, Slice.of(four),
+                Slice.NONE), new Op.Copy(Slice.of(four), Slice.of(two0))));
+        CompletableFuture<?> failsFirst = card1.submit(Program.of("fails before it receives", new Op.Copy(
+                Slice.of(into), Slice.of(two1)), new Op.Receive(0, Slice.of(into), Slice.NONE, Combine.COPY)));
+        failureOf(sends);
+        failureOf(failsFirst);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (card1.telemetry().ports().get(0).receivedMessages() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(1, card1.telemetry().ports().get(0).receivedMessages(), "round 1's message reached card 1");
+
+        // Round 2, same host, same size: card 1 must get 5..8, not the 1..4 round 1 left.
+        card0.write(four, 0, floats(5, 6, 7, 8));
+        CompletableFuture<?> receiving = card1.submit(Program.of("round 2's receive", new Op.Receive(0,
+                Slice.of(into), Slice.NONE, Combine.COPY)));
+        card0.submit(Program.of("round 2's send", new Op.Send(0, Slice.of(four), Slice.NONE))).get(30,
+                TimeUnit.SECONDS);
+        receiving.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {5, 6, 7, 8}, read(card1, into), 0f);
+    }
+
+    /** A receive waiting for a card whose program failed fails at once (not at its 2-minute timeout), saying why. */
+    @Test
+    void aReceiveWaitingOnAFailedProgramFailsAtOnceNamingWhy() throws Exception {
+        Fleet.State state = start(2, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "120000");
+        ProgramEpochs epochs = new ProgramEpochs();
+        SailsCard card0 = card(state, 0, epochs);
+        SailsCard card1 = card(state, 1, epochs);
+        CardBuffer into = card1.allocate(16, "into");
+        CardBuffer four = card0.allocate(16, "four values");
+        CardBuffer two = card0.allocate(8, "two values");
+        CompletableFuture<?> waiting = card1.submit(Program.of("waits for card 0", new Op.Receive(0, Slice.of(into),
+                Slice.NONE, Combine.SUM)));
+        CompletableFuture<?> failing = card0.submit(Program.of("fails before it sends", new Op.Copy(Slice.of(four),
+                Slice.of(two)), new Op.Send(0, Slice.of(four), Slice.NONE)));
+        assertTrue(failureOf(failing).contains("copy from 16 bytes to 8 bytes"));
+        String why = failureOf(waiting);
+        assertTrue(why.contains("given up") && why.contains("epoch 0"), why);
+        // the cards go on: the next round works
+        card0.write(four, 0, floats(1, 2, 3, 4));
+        CompletableFuture<?> receiving = card1.submit(Program.of("receives", new Op.Receive(0, Slice.of(into),
+                Slice.NONE, Combine.COPY)));
+        card0.submit(Program.of("sends", new Op.Send(0, Slice.of(four), Slice.NONE))).get(30, TimeUnit.SECONDS);
+        receiving.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {1, 2, 3, 4}, read(card1, into), 0f);
+    }
+
+    /**
+     * The receive timeout bounds a wait without progress, not a wait: card 1 waits longer than its 1 s timeout for a
+     * card 0 that computes (paced at 1 MB/s) all that time, and gets its message; nobody computing, it times out.
+     */
+    @Test
+    void aReceiveWaitsWhileItsPartnerMakesProgressAndTimesOutWithoutIt() throws Exception {
+        Fleet.State state = Fleet.start(directory, new Fleet.Launch(2, TopologyKind.RING, false, 8L << 20,
+                emulatorClasspath(), List.of("--receive-timeout-ms", "1000", "--ddr-bps", "1e6"), 60_000));
+        ProgramEpochs epochs = new ProgramEpochs();
+        SailsCard card0 = card(state, 0, epochs);
+        SailsCard card1 = card(state, 1, epochs);
+        int rows = 64;
+        int columns = 256;
+        long weightBytes = (long) rows * columns / 32 * 34; // Q8_0: 34 bytes per 32 values, 17 ms each at 1 MB/s
+        CardBuffer weights = card0.allocate(weightBytes, "weights");
+        CardBuffer x = card0.allocate(columns * 4L, "x");
+        CardBuffer y = card0.allocate(rows * 4L, "y");
+        CardBuffer four = card0.allocate(16, "four values");
+        card0.write(four, 0, floats(1, 2, 3, 4));
+        List<Op> ops = new ArrayList<>();
+        for (int i = 0; i < 120; i++) { // about 2 s of paced work, twice the receive timeout
+            ops.add(new Op.MatMul(8, Slice.of(weights), rows, columns, 1, Slice.of(x), Slice.of(y),
+                    ActivationMode.FLOAT));
+        }
+        ops.add(new Op.Send(0, Slice.of(four), Slice.NONE));
+        CardBuffer into = card1.allocate(16, "into");
+        CompletableFuture<?> receiving = card1.submit(Program.of("waits for a slow card 0", new Op.Receive(0,
+                Slice.of(into), Slice.NONE, Combine.COPY)));
+        long started = System.nanoTime();
+        card0.submit(new Program("computes, then sends", ops)).get(60, TimeUnit.SECONDS);
+        receiving.get(60, TimeUnit.SECONDS);
+        assertTrue(System.nanoTime() - started > 1_500_000_000L, "card 0's paced work outlasted the receive timeout");
+        assertArrayEquals(new float[] {1, 2, 3, 4}, read(card1, into), 0f);
+
+        String why = failureOf(card1.submit(Program.of("waits for nobody", new Op.Receive(0, Slice.of(into),
+                Slice.NONE, Combine.COPY))));
+        assertTrue(why.contains("no card it hears from made progress, within 1000 ms"), why);
+    }
+
     @Test
     void aHostWithoutTheSecretIsRefusedByTheCardAndACardWithoutItByTheHost() throws IOException {
         Fleet.State state = start(1, TopologyKind.RING, 1L << 20);
@@ -293,7 +407,7 @@ class EmulatorFleetTest {
         Fleet.State state = start(1, TopologyKind.RING, 1L << 20);
         DeviceException e = assertThrows(DeviceException.class, () -> CardConnection.open(state.cards().get(0)
                 .endpoint(), Fleet.secret(state), 5_000, 5_000, 2, 3));
-        assertTrue(e.getMessage().contains("1.0") && e.getMessage().contains("2.3"), e.getMessage());
+        assertTrue(e.getMessage().contains(Wire.version()) && e.getMessage().contains("2.3"), e.getMessage());
     }
 
     @Test

@@ -12,6 +12,7 @@ import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.runtime.FinishReason;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
+import org.popsolutions.spanker.api.runtime.LoadProgress;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
 import org.popsolutions.spanker.api.runtime.ModelLoad;
 import org.popsolutions.spanker.api.runtime.PassTimings;
@@ -41,12 +42,13 @@ final class PlacedModel implements LoadedModel {
         this.observers = observers;
     }
 
-    static PlacedModel load(ModelLoad request, CardProvider cards, CardCollectives collectives, Observers observers) {
+    static PlacedModel load(ModelLoad request, CardProvider cards, CardCollectives collectives, Observers observers,
+            LoadProgress progress) {
         long start = System.nanoTime();
         GgufFile file = GgufReader.open(request.model());
         PlanExecutor executor = new PlanExecutor(file, request.plan(), request.topology(), cards, collectives,
                 new PlanExecutor.Options(request.mode() == ActivationMode.FLOAT ? DotMode.FLOAT : DotMode.GGML,
-                        request.threadsPerCard(), request.contextLength(), request.algorithm()));
+                        request.threadsPerCard(), request.contextLength(), request.algorithm()), progress);
         return new PlacedModel(file, executor, (System.nanoTime() - start) / 1e9, observers);
     }
 

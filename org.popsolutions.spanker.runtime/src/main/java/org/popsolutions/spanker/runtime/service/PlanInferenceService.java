@@ -12,6 +12,7 @@ import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.runtime.InferenceObserver;
 import org.popsolutions.spanker.api.runtime.InferenceService;
+import org.popsolutions.spanker.api.runtime.LoadProgress;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
 import org.popsolutions.spanker.api.runtime.LoadedStage;
 import org.popsolutions.spanker.api.runtime.StageLoad;
@@ -65,7 +66,12 @@ public final class PlanInferenceService implements InferenceService {
 
     @Override
     public LoadedModel load(ModelLoad request) {
-        PlacedModel model = PlacedModel.load(request, cardProvider, collectives, new Observers(observers));
+        return load(request, LoadProgress.NONE);
+    }
+
+    @Override
+    public LoadedModel load(ModelLoad request, LoadProgress progress) {
+        PlacedModel model = PlacedModel.load(request, cardProvider, collectives, new Observers(observers), progress);
         model.announceLoaded();
         return model;
     }

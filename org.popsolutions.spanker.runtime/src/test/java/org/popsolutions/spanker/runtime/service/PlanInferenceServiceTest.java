@@ -60,6 +60,31 @@ class PlanInferenceServiceTest {
     }
 
     @Test
+    void aLoadTellsHowManyOfTheWeightsBytesTheCardsHaveBeenSentUpToAllOfThem() {
+        GgufFile file = GgufReader.open(MODEL);
+        int context = LlamaConfig.of(file).contextLength();
+        Topology topology = TestSupport.topology(TopologyKind.RING, 4);
+        Plan plan = ManualPlans.tensorParallel(GgufModelReader.shapeOf(file), 4, context);
+        List<long[]> told = new ArrayList<>();
+        PlanInferenceService service = new PlanInferenceService(TestSupport.cards(), ENGINE);
+        try (LoadedModel model = service.load(new ModelLoad(MODEL, plan, topology, ActivationMode.GGML, 1, context,
+                CollectiveAlgorithm.AUTO), (sent, total) -> told.add(new long[] {sent, total}))) {
+            assertTrue(told.size() > 4, "told after each chunk: " + told.size());
+            long total = told.get(0)[1];
+            long before = 0;
+            for (long[] t : told) {
+                assertEquals(total, t[1]);
+                assertTrue(t[0] > before && t[0] <= total, t[0] + " after " + before + " of " + total);
+                before = t[0];
+            }
+            assertEquals(total, before, "the last report is the whole");
+            long modelBytes = MODEL.toFile().length();
+            // every tensor of the file goes to some card (norms to every card of their group)
+            assertTrue(total >= modelBytes * 9 / 10, total + " bytes sent of a " + modelBytes + "-byte model");
+        }
+    }
+
+    @Test
     void tokensAreTheGenerationsOnOneCardAndEachIsToldAsItComes() {
         int[] prompt = {1, 5, 9, 42};
         List<Integer> expected;
