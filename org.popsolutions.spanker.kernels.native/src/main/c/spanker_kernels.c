@@ -323,6 +323,250 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
         return -1;
     }
 }
+
+/*
+ * ---- Matrix-matrix tiles: one weight row against up to TILE vectors ----
+ *
+ * A prompt's products multiply every weight row with many activation vectors. Here each weight block is loaded and
+ * unpacked once per row and used against TILE vectors whose blocks stay in L1/L2; the per-vector block data (scale as
+ * float, Q4_0's value sum) is computed once per call instead of once per row. Every (row, vector) result is
+ * computed with exactly the operations and accumulators of the row kernel above, in the same order, so a batched
+ * product equals the vector-by-vector one bit for bit.
+ */
+#define TILE 4
+
+/* per vector and block: the activation scale as a float and (Q4_0) the block's value sum */
+static void vector_blocks(const uint8_t *act, long stride, int vectors, int blocks, float *scale, int32_t *sum) {
+    for (int v = 0; v < vectors; v++) {
+        const uint8_t *a = act + (size_t) v * stride;
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *ab = a + (size_t) b * Q8_0_BYTES;
+            scale[(size_t) v * blocks + b] = half(ab + Q8_0_D);
+            if (sum != NULL) {
+                const int8_t *q = (const int8_t *) (ab + Q8_0_QS);
+                int s = 0;
+                for (int j = 0; j < 32; j++) s += q[j];
+                sum[(size_t) v * blocks + b] = s;
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void tile_q4_0(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, const float *ascale, const int32_t *asum, float *out, long ostride, const int T) {
+    __m256 acc0[TILE], acc1[TILE];
+    for (int t = 0; t < T; t++) {
+        acc0[t] = _mm256_setzero_ps();
+        acc1[t] = _mm256_setzero_ps();
+    }
+    int b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *w1 = w0 + Q4_0_BYTES;
+        __m256i q0 = nibbles(w0 + Q4_0_QS), q1 = nibbles(w1 + Q4_0_QS);
+        float d0 = half(w0 + Q4_0_D), d1 = half(w1 + Q4_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
+            __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS))));
+            p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[at]));
+            p1 = _mm256_sub_epi32(p1, _mm256_set1_epi32(asum[at + 1]));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * ascale[at + 1]), acc1[t]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES;
+        __m256i q0 = nibbles(w0 + Q4_0_QS);
+        float d0 = half(w0 + Q4_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
+            p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[at]));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+    }
+}
+
+static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, const float *ascale, float *out, long ostride, const int T) {
+    __m256 acc0[TILE], acc1[TILE];
+    for (int t = 0; t < T; t++) {
+        acc0[t] = _mm256_setzero_ps();
+        acc1[t] = _mm256_setzero_ps();
+    }
+    int b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *w1 = w0 + Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *) (w1 + Q8_0_QS));
+        __m256i u0 = _mm256_sign_epi8(x0, x0), u1 = _mm256_sign_epi8(x1, x1);
+        float d0 = half(w0 + Q8_0_D), d1 = half(w1 + Q8_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+            __m256i y1 = _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS));
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(y0, x0)));
+            __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(y1, x1)));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * ascale[at + 1]), acc1[t]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i u0 = _mm256_sign_epi8(x0, x0);
+        float d0 = half(w0 + Q8_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(y0, x0)));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+    }
+}
+
+/* float rows against FTILE vectors: the row kernel's four accumulators per vector, each 8 weights loaded once */
+#define FTILE 2
+#define FLOAT_TILE(NAME, LOAD8, ONE, SIZE)                                                                  \
+    static inline __attribute__((always_inline)) void NAME(const uint8_t *w, const float *x, int n,        \
+            float *out, long ostride, const int T) {                                                         \
+        __m256 a0[FTILE], a1[FTILE], a2[FTILE], a3[FTILE];                                                   \
+        for (int t = 0; t < T; t++) {                                                                        \
+            a0[t] = a1[t] = a2[t] = a3[t] = _mm256_setzero_ps();                                             \
+        }                                                                                                    \
+        int i = 0;                                                                                           \
+        for (; i + 32 <= n; i += 32) {                                                                       \
+            __m256 w0 = LOAD8(w + (size_t) SIZE * i), w1 = LOAD8(w + (size_t) SIZE * (i + 8));               \
+            __m256 w2 = LOAD8(w + (size_t) SIZE * (i + 16)), w3 = LOAD8(w + (size_t) SIZE * (i + 24));       \
+            for (int t = 0; t < T; t++) {                                                                    \
+                const float *xt = x + (size_t) t * n;                                                        \
+                a0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt + i), a0[t]);                                 \
+                a1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + i + 8), a1[t]);                             \
+                a2[t] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xt + i + 16), a2[t]);                            \
+                a3[t] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xt + i + 24), a3[t]);                            \
+            }                                                                                                \
+        }                                                                                                    \
+        for (; i + 8 <= n; i += 8) {                                                                         \
+            __m256 w0 = LOAD8(w + (size_t) SIZE * i);                                                        \
+            for (int t = 0; t < T; t++) {                                                                    \
+                a0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + (size_t) t * n + i), a0[t]);                 \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int t = 0; t < T; t++) {                                                                        \
+            const float *xt = x + (size_t) t * n;                                                            \
+            float s = hsum(_mm256_add_ps(_mm256_add_ps(a0[t], a1[t]), _mm256_add_ps(a2[t], a3[t])));         \
+            for (int k = i; k < n; k++) {                                                                    \
+                s += ONE(w + (size_t) SIZE * k) * xt[k];                                                     \
+            }                                                                                                \
+            out[(size_t) t * ostride] = s;                                                                   \
+        }                                                                                                    \
+    }
+
+FLOAT_TILE(tile_f32, load_f32, one_f32, 4)
+FLOAT_TILE(tile_f16, load_f16, one_f16, 2)
+FLOAT_TILE(tile_bf16, load_bf16, one_bf16, 2)
+
+/* the vectors in groups of up to TILE (FTILE), each group's size a constant, so the tiles unroll */
+#define GROUPS(CALL)                                                                                    \
+    for (int v = 0; v < vectors; v += TILE) {                                                                \
+        int T = vectors - v < TILE ? vectors - v : TILE;                                                       \
+        switch (T) {                                                                                         \
+        case 4: CALL(4); break;                                                                              \
+        case 3: CALL(3); break;                                                                              \
+        case 2: CALL(2); break;                                                                              \
+        default: CALL(1); break;                                                                             \
+        }                                                                                                    \
+    }
+
+#define FGROUPS(CALL)                                                                                        \
+    for (int v = 0; v < vectors; v += FTILE) {                                                               \
+        if (vectors - v >= 2) CALL(2); else CALL(1);                                                         \
+    }
+
+/*
+ * out[v * ostride + r] = row r . vector v for r in [0, rows), v in [0, vectors); quantized vectors at act + v * stride
+ * (companion-format bytes), float ones at x + v * n. Returns 0, -1 for a type not handled, -2 out of memory.
+ */
+static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride,
+                          const float *x, int n, int vectors, float *out, long ostride) {
+    switch (type) {
+    case T_Q4_0:
+    case T_Q8_0: {
+        int q4 = type == T_Q4_0;
+        int blocks = n / 32;
+        size_t count = (size_t) blocks * vectors;
+        float stackScale[2048];
+        int32_t stackSum[2048];
+        float *scale = count <= 2048 ? stackScale : malloc(sizeof(float) * count);
+        int32_t *sum = !q4 ? NULL : count <= 2048 ? stackSum : malloc(sizeof(int32_t) * count);
+        if (scale == NULL || (q4 && sum == NULL)) {
+            if (scale != stackScale) free(scale);
+            if (sum != stackSum) free(sum);
+            return -2;
+        }
+        vector_blocks(act, stride, vectors, blocks, scale, sum);
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+            if (q4) {
+#define Q4(T) tile_q4_0(wr, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
+                        sum + (size_t) v * blocks, out + (size_t) v * ostride + r, ostride, T)
+                GROUPS(Q4)
+#undef Q4
+            } else {
+#define Q8(T) tile_q8_0(wr, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
+                        out + (size_t) v * ostride + r, ostride, T)
+                GROUPS(Q8)
+#undef Q8
+            }
+        }
+        if (scale != stackScale) free(scale);
+        if (sum != NULL && sum != stackSum) free(sum);
+        return 0;
+    }
+    case T_F32:
+    case T_F16:
+    case T_BF16:
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+            if (type == T_F32) {
+#define F(T) tile_f32(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            } else if (type == T_F16) {
+#define F(T) tile_f16(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            } else {
+#define F(T) tile_bf16(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            }
+        }
+        return 0;
+    default: {
+        /* no tile for this type: runs of rows small enough to stay in L1/L2 while every vector passes over them */
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            int count = rows - r0 < 16 ? rows - r0 : 16;
+            for (int v = 0; v < vectors; v++) {
+                int rc = dot_rows(type, w + r0 * rowBytes, rowBytes, count, act == NULL ? NULL : act + (size_t) v * stride,
+                                  x == NULL ? NULL : x + (size_t) v * n, n, out + (size_t) v * ostride + r0);
+                if (rc != 0) return rc;
+            }
+        }
+        return 0;
+    }
+    }
+}
 #pragma GCC pop_options
 
 /* ---- JNI ---- */
@@ -367,4 +611,39 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_
         return -3;
     }
     return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt);
+}
+
+/* As call(), for a batch: every vector's activation in one array (act or x), results at out + outAt + v * outStride. */
+static jint call_batch(JNIEnv *env, jint type, jbyteArray weightArray, const uint8_t *weightAddress, jint at,
+                       jint rowBytes, jint rows, jbyteArray act, jint stride, jfloatArray x, jint n, jint vectors,
+                       jfloatArray out, jint outAt, jint outStride) {
+    uint8_t *w = weightArray != NULL ? (*env)->GetPrimitiveArrayCritical(env, weightArray, NULL) : (uint8_t *) weightAddress;
+    void *a = act != NULL ? (*env)->GetPrimitiveArrayCritical(env, act, NULL) : NULL;
+    void *f = x != NULL ? (*env)->GetPrimitiveArrayCritical(env, x, NULL) : NULL;
+    float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    jint rc = w == NULL || o == NULL || (act != NULL && a == NULL) || (x != NULL && f == NULL)
+            ? -2 : dot_rows_batch(type, w + at, rowBytes, rows, a, stride, f, n, vectors, o + outAt, outStride);
+    if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
+    if (f != NULL) (*env)->ReleasePrimitiveArrayCritical(env, x, f, JNI_ABORT);
+    if (a != NULL) (*env)->ReleasePrimitiveArrayCritical(env, act, a, JNI_ABORT);
+    if (weightArray != NULL && w != NULL) (*env)->ReleasePrimitiveArrayCritical(env, weightArray, w, JNI_ABORT);
+    return rc;
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsBatchHeap(
+    JNIEnv *env, jclass c, jint type, jbyteArray weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jint stride, jfloatArray x, jint n, jint vectors, jfloatArray out, jint outAt, jint outStride) {
+    (void) c;
+    return call_batch(env, type, weights, NULL, at, rowBytes, rows, act, stride, x, n, vectors, out, outAt, outStride);
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsBatchDirect(
+    JNIEnv *env, jclass c, jint type, jobject weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jint stride, jfloatArray x, jint n, jint vectors, jfloatArray out, jint outAt, jint outStride) {
+    (void) c;
+    uint8_t *w = (*env)->GetDirectBufferAddress(env, weights);
+    if (w == NULL) {
+        return -3;
+    }
+    return call_batch(env, type, NULL, w, at, rowBytes, rows, act, stride, x, n, vectors, out, outAt, outStride);
 }

@@ -13,6 +13,7 @@ import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -306,32 +307,17 @@ final class MockProgram {
             return () -> {
             };
         }
-        if (m.vectors() == 1) {
-            boolean inPlace = x.at() == 0 && out.at() == 0;
-            float[] xs = inPlace ? null : new float[m.columns()];
-            float[] os = inPlace ? null : new float[m.rows()];
-            return () -> {
-                if (inPlace) {
-                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), x.array(), out.array(), mode);
-                } else {
-                    System.arraycopy(x.array(), x.at(), xs, 0, xs.length);
-                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), xs, os, mode);
-                    System.arraycopy(os, 0, out.array(), out.at(), os.length);
-                }
-            };
-        }
-        float[][] xs = new float[m.vectors()][m.columns()];
-        float[][] os = new float[m.vectors()][m.rows()];
+        // the product's activation workspace and row work are made once (again only if the card's threads change):
+        // a decode step allocates nothing here; several vectors (a prompt pass) go through the kernels' tiles
+        MatVec.Product[] product = new MatVec.Product[1];
+        MatVec[] boundTo = new MatVec[1];
         return () -> {
-            float[] xa = x.array();
-            for (int v = 0; v < xs.length; v++) {
-                System.arraycopy(xa, x.at() + v * m.columns(), xs[v], 0, m.columns());
+            MatVec matVec = card.matVec;
+            if (boundTo[0] != matVec) {
+                product[0] = matVec.product(t, m.rows(), m.columns(), m.vectors(), mode);
+                boundTo[0] = matVec;
             }
-            card.matVec.matmul(t, view.get(), m.rows(), m.columns(), xs, os, mode);
-            float[] oa = out.array();
-            for (int v = 0; v < os.length; v++) {
-                System.arraycopy(os[v], 0, oa, out.at() + v * m.rows(), m.rows());
-            }
+            product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
         };
     }
 
