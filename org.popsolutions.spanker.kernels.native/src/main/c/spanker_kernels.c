@@ -57,29 +57,6 @@ static inline __m256i nibbles(const uint8_t *p) {
 
 static inline __m256i sum_pairs16(__m256i p) { return _mm256_madd_epi16(p, _mm256_set1_epi16(1)); }
 
-/* Q4_0 x Q8_0: sum (q - 8) a = sum q a - 8 sum a; q is unsigned (0..15) so maddubs is exact without sign tricks */
-static float dot_q4_0(const uint8_t *w, const uint8_t *a, int blocks, const int32_t *asum) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int b = 0;
-    for (; b + 1 < blocks; b += 2) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *w1 = w0 + Q4_0_BYTES;
-        const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
-        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-        __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w1 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS))));
-        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
-        p1 = _mm256_sub_epi32(p1, _mm256_set1_epi32(asum[b + 1]));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(half(w1 + Q4_0_D) * half(a1 + Q8_0_D)), acc1);
-    }
-    for (; b < blocks; b++) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *a0 = a + (size_t) b * Q8_0_BYTES;
-        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
-    }
-    return hsum(_mm256_add_ps(acc0, acc1));
-}
-
 /* Q4_1 x Q8_1: d_w d_a sum q a + m s */
 static float dot_q4_1(const uint8_t *w, const uint8_t *a, int blocks) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -259,8 +236,7 @@ FLOAT_DOT(dot_bf16, load_bf16, one_bf16, 2)
 
 /*
  * Sums of consecutive groups of `group` activation values, `per` groups per block of `blockBytes` with the
- * values at `valuesAt`: Q4_0's offset (each of the eight int lanes subtracts its block's sum once: 8 sum in
- * total) and Q6_K's.
+ * values at `valuesAt`: Q6_K's offset.
  */
 static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesAt, int per, int group, int32_t *out) {
     for (int b = 0; b < blocks; b++) {
@@ -275,27 +251,25 @@ static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesA
     }
 }
 
+static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride);
+
 /* rows [0, rows) of rowBytes each from w; returns 0, or -1 for a type this library does not handle */
 static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
                     float *out) {
     switch (type) {
     case T_Q4_0:
+        return q4_0_rows(w, rowBytes, rows, act, Q8_0_BYTES * (long) (n / 32), n, 1, out, rows);
     case T_Q6_K: {
-        int q4 = type == T_Q4_0;
-        int blocks = q4 ? n / 32 : n / 256;
-        size_t count = q4 ? (size_t) blocks : (size_t) blocks * 16;
+        int blocks = n / 256;
+        size_t count = (size_t) blocks * 16;
         int32_t stack[1024];
         int32_t *sums = count <= 1024 ? stack : malloc(sizeof(int32_t) * count);
         if (sums == NULL) {
             return -2;
         }
-        if (q4) {
-            value_sums(act, blocks, Q8_0_BYTES, Q8_0_QS, 1, 32, sums);
-            for (int r = 0; r < rows; r++) out[r] = dot_q4_0(w + r * rowBytes, act, blocks, sums);
-        } else {
-            value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
-            for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
-        }
+        value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
+        for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
         if (sums != stack) {
             free(sums);
         }
@@ -331,7 +305,7 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
  * unpacked once per row and used against TILE vectors whose blocks stay in L1/L2; the per-vector block data (scale as
  * float, Q4_0's value sum) is computed once per call instead of once per row. Every (row, vector) result is
  * computed with exactly the operations and accumulators of the row kernel above, in the same order, so a batched
- * product equals the vector-by-vector one bit for bit.
+ * product equals the vector-by-vector one bit for bit (Q4_0 has one kernel for both, eight rows at a time, below).
  */
 #define TILE 4
 
@@ -349,46 +323,6 @@ static void vector_blocks(const uint8_t *act, long stride, int vectors, int bloc
                 sum[(size_t) v * blocks + b] = s;
             }
         }
-    }
-}
-
-static inline __attribute__((always_inline)) void tile_q4_0(const uint8_t *w, const uint8_t *act, long stride,
-        int blocks, const float *ascale, const int32_t *asum, float *out, long ostride, const int T) {
-    __m256 acc0[TILE], acc1[TILE];
-    for (int t = 0; t < T; t++) {
-        acc0[t] = _mm256_setzero_ps();
-        acc1[t] = _mm256_setzero_ps();
-    }
-    int b = 0;
-    for (; b + 1 < blocks; b += 2) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *w1 = w0 + Q4_0_BYTES;
-        __m256i q0 = nibbles(w0 + Q4_0_QS), q1 = nibbles(w1 + Q4_0_QS);
-        float d0 = half(w0 + Q4_0_D), d1 = half(w1 + Q4_0_D);
-        for (int t = 0; t < T; t++) {
-            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
-            size_t at = (size_t) t * blocks + b;
-            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-            __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(q1, _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS))));
-            p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[at]));
-            p1 = _mm256_sub_epi32(p1, _mm256_set1_epi32(asum[at + 1]));
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * ascale[at + 1]), acc1[t]);
-        }
-    }
-    for (; b < blocks; b++) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES;
-        __m256i q0 = nibbles(w0 + Q4_0_QS);
-        float d0 = half(w0 + Q4_0_D);
-        for (int t = 0; t < T; t++) {
-            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES;
-            size_t at = (size_t) t * blocks + b;
-            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(q0, _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-            p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[at]));
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
-        }
-    }
-    for (int t = 0; t < T; t++) {
-        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
     }
 }
 
@@ -433,6 +367,144 @@ static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, co
     for (int t = 0; t < T; t++) {
         out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
     }
+}
+
+/*
+ * Q4_0, eight rows at a time: the rows' quants are first regrouped ("packed") so that one 256-bit register holds
+ * four consecutive quant bytes of each of the eight rows (32-bit lane r = row r). A maddubs against the matching
+ * four activation bytes, broadcast to every lane, then multiplies all eight rows at once, and the block's eight
+ * such products add up in 16-bit lanes (|sum| <= 8 * 2 * 15 * 128 < 2^15) before one madd: lane r ends with row r's
+ * block sum, so no horizontal sum is needed and eight results are stored at once. The packing (and the rows'
+ * scales as floats) is done once per eight rows and reused by every vector of the call; the vectors go four at a
+ * time (four float accumulators, eight weight registers). Byte j of a Q4_0 row holds value j (low nibble) and
+ * value j + 16 (high nibble), so group c (bytes 4c..4c+3) pairs with activation values 4c..4c+3 and 16+4c..19+4c.
+ * Matrix-vector products use it too (one vector), so a row's result is the same however many vectors there are.
+ */
+#define ROWS8 8
+#define VEC8 4
+
+/* blocks of eight rows regrouped: per block 4 x 32 bytes (group c, lane r = bytes 4c..4c+3 of row r), scales as floats */
+static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales) {
+    for (int b = 0; b < blocks; b++) {
+        size_t o = (size_t) b * Q4_0_BYTES;
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
+        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+        /* a 4 x 4 transpose of 32-bit groups in each 128-bit half: rows 0-3 low, rows 4-7 high */
+        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+        uint8_t *pb = packed + (size_t) b * 128;
+        _mm256_storeu_si256((__m256i *) pb, _mm256_unpacklo_epi64(t0, t1));
+        _mm256_storeu_si256((__m256i *) (pb + 32), _mm256_unpackhi_epi64(t0, t1));
+        _mm256_storeu_si256((__m256i *) (pb + 64), _mm256_unpacklo_epi64(t2, t3));
+        _mm256_storeu_si256((__m256i *) (pb + 96), _mm256_unpackhi_epi64(t2, t3));
+        __m128i h = _mm_setr_epi16(i16_at(row[0] + o), i16_at(row[1] + o), i16_at(row[2] + o), i16_at(row[3] + o),
+                                   i16_at(row[4] + o), i16_at(row[5] + o), i16_at(row[6] + o), i16_at(row[7] + o));
+        _mm256_storeu_ps(scales + (size_t) b * ROWS8, _mm256_cvtph_ps(h));
+    }
+}
+
+static inline __attribute__((always_inline)) void rows8_q4_0(const uint8_t *packed, const float *wscale,
+        const uint8_t *act, long stride, int blocks, const float *ascale, const int32_t *asum, float *out,
+        long ostride, const int T) {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[VEC8];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *pb = packed + (size_t) b * 128;
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *) (pb + 32 * c));
+            lo[c] = _mm256_and_si256(q, low);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+        }
+        __m256 ws = _mm256_loadu_ps(wscale + (size_t) b * ROWS8);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES + Q8_0_QS;
+            /* four activation bytes broadcast to every lane straight from memory (a load-port broadcast) */
+#define A4(k) _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * (k))))
+            __m256i s = _mm256_maddubs_epi16(lo[0], A4(0));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[1], A4(1)));
+            __m256i u = _mm256_maddubs_epi16(lo[2], A4(2));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(lo[3], A4(3)));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], A4(4)));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[1], A4(5)));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[2], A4(6)));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[3], A4(7)));
+            s = _mm256_add_epi16(s, u);
+#undef A4
+            size_t at = (size_t) t * blocks + b;
+            __m256i p = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * asum[at]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, _mm256_set1_ps(ascale[at])), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        _mm256_storeu_ps(out + (size_t) t * ostride, acc[t]);
+    }
+}
+
+static const uint8_t zero_row[1 << 16];
+
+/*
+ * Q4_0 rows against vectors (one for a matrix-vector product, a prompt's for a matrix-matrix one), always eight rows
+ * at a time (a last group of fewer rows is padded with a zero row), so a row's result never depends on how many
+ * vectors there are or how the rows were split among threads: a batched product equals the vector-by-vector one bit
+ * for bit. Returns 0, or -2 when out of memory.
+ */
+static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    int blocks = n / 32;
+    size_t count = (size_t) blocks * vectors;
+    size_t packBytes = (size_t) blocks * (128 + ROWS8 * sizeof(float));
+    float stackScale[1024];
+    int32_t stackSum[1024];
+    uint8_t stackPack[16384];
+    float *scale = count <= 1024 ? stackScale : malloc(sizeof(float) * count);
+    int32_t *sum = count <= 1024 ? stackSum : malloc(sizeof(int32_t) * count);
+    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : malloc(packBytes);
+    int tail = rows % ROWS8 != 0 && rowBytes > (long) sizeof zero_row;
+    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
+    int rc = 0;
+    if (scale == NULL || sum == NULL || packed == NULL || zeros == NULL) {
+        rc = -2;
+        goto done;
+    }
+    vector_blocks(act, stride, vectors, blocks, scale, sum);
+    float *wscale = (float *) (packed + (size_t) blocks * 128);
+    for (int r = 0; r < rows; r += ROWS8) {
+        int count8 = rows - r < ROWS8 ? rows - r : ROWS8;
+        const uint8_t *row[ROWS8];
+        for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
+        pack_q4_0_rows8(row, blocks, packed, wscale);
+        for (int v = 0; v < vectors; v += VEC8) {
+            int T = vectors - v < VEC8 ? vectors - v : VEC8;
+            float part[VEC8 * ROWS8];
+            float *to = count8 == ROWS8 ? out + (size_t) v * ostride + r : part;
+            long toStride = count8 == ROWS8 ? ostride : ROWS8;
+#define R8(T) rows8_q4_0(packed, wscale, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
+                         sum + (size_t) v * blocks, to, toStride, T)
+            switch (T) {
+            case 4: R8(4); break;
+            case 3: R8(3); break;
+            case 2: R8(2); break;
+            default: R8(1); break;
+            }
+#undef R8
+            if (to == part) {
+                for (int t = 0; t < T; t++) {
+                    memcpy(out + (size_t) (v + t) * ostride + r, part + t * ROWS8, sizeof(float) * count8);
+                }
+            }
+        }
+    }
+done:
+    if (scale != NULL && scale != stackScale) free(scale);
+    if (sum != NULL && sum != stackSum) free(sum);
+    if (packed != NULL && packed != stackPack) free(packed);
+    if (zeros != NULL && zeros != zero_row) free(zeros);
+    return rc;
 }
 
 /* float rows against FTILE vectors: the row kernel's four accumulators per vector, each 8 weights loaded once */
@@ -501,36 +573,24 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
                           const float *x, int n, int vectors, float *out, long ostride) {
     switch (type) {
     case T_Q4_0:
+        return q4_0_rows(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
     case T_Q8_0: {
-        int q4 = type == T_Q4_0;
         int blocks = n / 32;
         size_t count = (size_t) blocks * vectors;
         float stackScale[2048];
-        int32_t stackSum[2048];
         float *scale = count <= 2048 ? stackScale : malloc(sizeof(float) * count);
-        int32_t *sum = !q4 ? NULL : count <= 2048 ? stackSum : malloc(sizeof(int32_t) * count);
-        if (scale == NULL || (q4 && sum == NULL)) {
-            if (scale != stackScale) free(scale);
-            if (sum != stackSum) free(sum);
+        if (scale == NULL) {
             return -2;
         }
-        vector_blocks(act, stride, vectors, blocks, scale, sum);
+        vector_blocks(act, stride, vectors, blocks, scale, NULL);
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * rowBytes;
-            if (q4) {
-#define Q4(T) tile_q4_0(wr, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
-                        sum + (size_t) v * blocks, out + (size_t) v * ostride + r, ostride, T)
-                GROUPS(Q4)
-#undef Q4
-            } else {
 #define Q8(T) tile_q8_0(wr, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
                         out + (size_t) v * ostride + r, ostride, T)
-                GROUPS(Q8)
+            GROUPS(Q8)
 #undef Q8
-            }
         }
         if (scale != stackScale) free(scale);
-        if (sum != NULL && sum != stackSum) free(sum);
         return 0;
     }
     case T_F32:
