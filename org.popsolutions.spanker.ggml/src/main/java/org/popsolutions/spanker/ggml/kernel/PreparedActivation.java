@@ -32,6 +32,11 @@ public final class PreparedActivation {
     private final int[] blockValueSums;
     /** No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits. */
     private boolean symmetricValues;
+    /**
+     * Whether {@link #values} and the per-block arrays describe the current bytes: they are made when a kernel first
+     * asks for them (the pure-Java kernels do, native ones read the bytes), so a native product does not pay for them.
+     */
+    private volatile boolean indexed;
     /** The quantized bytes as a little-endian buffer, for the quantizers (null for float activations). */
     private final ByteBuffer quantizedBuffer;
 
@@ -63,7 +68,7 @@ public final class PreparedActivation {
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
         blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
-        index();
+        symmetricValues = noMinimum();
     }
 
     private static boolean kQuant(GgmlType t) {
@@ -87,17 +92,41 @@ public final class PreparedActivation {
         return length / block(weightType) * companionBytes(weightType);
     }
 
-    /** Recomputes the kernels' views of {@link #quantized} (widened values, scales, sums) after it changed. */
-    private void index() {
-        if (values == null) {
+    /** Whether no quantized value is −128 (scans the values of every block). */
+    private boolean noMinimum() {
+        int block = block(weightType);
+        int blockBytes = companionBytes(weightType);
+        int valuesAt = kQuant(weightType) ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
+        for (int b = 0; b < length / block; b++) {
+            int at = b * blockBytes + valuesAt;
+            for (int j = 0; j < block; j++) {
+                if (quantized[at + j] == Byte.MIN_VALUE) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Makes the kernels' views of {@link #quantized} (widened values, scales, sums) if they are not current. */
+    private void ensureIndexed() {
+        if (values == null || indexed) {
             return;
         }
+        synchronized (this) {
+            if (!indexed) {
+                index();
+                indexed = true;
+            }
+        }
+    }
+
+    private void index() {
         boolean kQuant = kQuant(weightType);
         int block = block(weightType);
         int blockBytes = companionBytes(weightType);
         int valuesAt = kQuant ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
         int blocks = length / block;
-        boolean symmetric = true;
         for (int b = 0; b < blocks; b++) {
             int at = b * blockBytes;
             int sum = 0;
@@ -105,7 +134,6 @@ public final class PreparedActivation {
                 byte q = quantized[at + valuesAt + j];
                 values[b * block + j] = q;
                 sum += q;
-                symmetric &= q != Byte.MIN_VALUE;
             }
             if (blockValueSums != null) {
                 blockValueSums[b] = sum;
@@ -123,7 +151,6 @@ public final class PreparedActivation {
                 }
             }
         }
-        symmetricValues = symmetric;
     }
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x, int offset, int length) {
@@ -173,7 +200,10 @@ public final class PreparedActivation {
             case Q4_K, Q6_K -> Q8_K.quantize(x, offset, quantizedBuffer, 0, length);
             default -> throw new IllegalArgumentException("no dot product for weight type " + weightType);
         }
-        index();
+        indexed = false;
+        if (values != null) {
+            symmetricValues = noMinimum();
+        }
         return this;
     }
 
@@ -229,22 +259,27 @@ public final class PreparedActivation {
     }
 
     short[] values() {
+        ensureIndexed();
         return values;
     }
 
     float[] blockScales() {
+        ensureIndexed();
         return blockScales;
     }
 
     float[] blockSums() {
+        ensureIndexed();
         return blockSums;
     }
 
     int[] subBlockSums() {
+        ensureIndexed();
         return subBlockSums;
     }
 
     int[] blockValueSums() {
+        ensureIndexed();
         return blockValueSums;
     }
 
