@@ -30,8 +30,11 @@ public final class PreparedActivation {
     private final int[] subBlockSums;
     /** Q8_0 companion only: per block of 32, the sum of its values (Q4_0's −8 offset, applied once per block). */
     private final int[] blockValueSums;
-    /** No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits. */
-    private boolean symmetricValues;
+    /**
+     * No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits.
+     * 0 = not looked at since the bytes changed (found on first use: only Q8_0 kernels ask), 1 = none, 2 = some.
+     */
+    private volatile int symmetricValues;
     /**
      * Whether {@link #values} and the per-block arrays describe the current bytes: they are made when a kernel first
      * asks for them (the pure-Java kernels do, native ones read the bytes), so a native product does not pay for them.
@@ -54,7 +57,7 @@ public final class PreparedActivation {
             blockSums = null;
             subBlockSums = null;
             blockValueSums = null;
-            symmetricValues = false;
+            symmetricValues = 2;
             return;
         }
         boolean kQuant = kQuant(weightType);
@@ -68,7 +71,6 @@ public final class PreparedActivation {
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
         blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
-        symmetricValues = noMinimum();
     }
 
     private static boolean kQuant(GgmlType t) {
@@ -201,9 +203,7 @@ public final class PreparedActivation {
             default -> throw new IllegalArgumentException("no dot product for weight type " + weightType);
         }
         indexed = false;
-        if (values != null) {
-            symmetricValues = noMinimum();
-        }
+        symmetricValues = values == null ? 2 : 0;
         return this;
     }
 
@@ -288,6 +288,11 @@ public final class PreparedActivation {
      * int8 weight then fit sign-and-magnitude tricks and 16-bit pair sums.
      */
     public boolean symmetricValues() {
-        return symmetricValues;
+        int known = symmetricValues;
+        if (known == 0) {
+            known = noMinimum() ? 1 : 2;
+            symmetricValues = known;
+        }
+        return known == 1;
     }
 }

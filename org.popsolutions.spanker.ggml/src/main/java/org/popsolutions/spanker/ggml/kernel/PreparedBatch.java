@@ -18,7 +18,6 @@ public final class PreparedBatch {
     private final byte[] quantized;
     private final float[] floats;
     private int count;
-    private boolean symmetricValues;
 
     private PreparedBatch(GgmlType weightType, DotMode mode, int length, int capacity) {
         this.weightType = weightType;
@@ -57,18 +56,15 @@ public final class PreparedBatch {
             throw new IllegalArgumentException(count + " vectors of " + length + " values at " + offset
                     + " outside an array of " + x.length);
         }
-        boolean symmetric = true;
         for (int v = 0; v < count; v++) {
             PreparedActivation a = vectors[v].refill(x, offset + v * length);
             if (quantized != null) {
                 System.arraycopy(a.quantized(), 0, quantized, v * quantizedStride, quantizedStride);
-                symmetric &= a.symmetricValues();
             } else {
                 System.arraycopy(a.floats(), 0, floats, v * length, length);
             }
         }
         this.count = count;
-        this.symmetricValues = quantized != null && symmetric;
         return this;
     }
 
@@ -124,6 +120,14 @@ public final class PreparedBatch {
 
     /** No quantized value of any vector is −128 (see {@link PreparedActivation#symmetricValues()}). */
     public boolean symmetricValues() {
-        return symmetricValues;
+        if (quantized == null) {
+            return false;
+        }
+        for (int v = 0; v < count; v++) {
+            if (!vectors[v].symmetricValues()) {
+                return false;
+            }
+        }
+        return true;
     }
 }

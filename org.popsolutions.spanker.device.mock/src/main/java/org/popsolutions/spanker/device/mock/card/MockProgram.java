@@ -427,6 +427,7 @@ final class MockProgram {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] scores = scores(heads * capacity);
+        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale);
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
@@ -439,52 +440,108 @@ final class MockProgram {
             float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
-            card.rows.forRows(heads, (from, to) -> {
-                for (int h = from; h < to; h++) {
-                    int qAt = query.at() + h * hd;
-                    int oAt = out.at() + h * hd;
-                    int kvAt = h / group * hd;
-                    int sAt = h * capacity;
-                    // four positions at a time: four independent sums, each added in the same order as one alone
-                    // (the same scores bit for bit), so the core is not waiting on one chain of additions
-                    int t = 0;
-                    for (; t + 3 <= position; t += 4) {
-                        int kAt = t * kvWidth + kvAt;
-                        float s0 = 0;
-                        float s1 = 0;
-                        float s2 = 0;
-                        float s3 = 0;
-                        for (int d = 0; d < hd; d++) {
-                            float qd = q[qAt + d];
-                            s0 += qd * k.get(kAt + d);
-                            s1 += qd * k.get(kAt + kvWidth + d);
-                            s2 += qd * k.get(kAt + 2 * kvWidth + d);
-                            s3 += qd * k.get(kAt + 3 * kvWidth + d);
-                        }
-                        scores[sAt + t] = s0 * scale;
-                        scores[sAt + t + 1] = s1 * scale;
-                        scores[sAt + t + 2] = s2 * scale;
-                        scores[sAt + t + 3] = s3 * scale;
+            rows.set(k, v, position);
+            card.rows.forRows(heads, rows);
+        };
+    }
+
+    /**
+     * One attention op's heads, a share per row thread; made once per op (its per-call state set before each run), so
+     * a decode step allocates nothing for it. The key and value rows are copied from the off-heap cache into a
+     * per-thread array first: the loops then run on arrays (no per-value index checks; the value loop vectorizes).
+     * The four-positions score loop keeps four independent sums, each added in the order of one position alone, and
+     * the value loop adds per element in position order: the results are those of the plain loops bit for bit.
+     */
+    private static final class AttentionRows implements org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange {
+        private static final ThreadLocal<float[][]> SCRATCH = new ThreadLocal<>();
+        private final Floats query;
+        private final Floats out;
+        private final float[] scores;
+        private final int hd;
+        private final int kvWidth;
+        private final int group;
+        private final int capacity;
+        private final float scale;
+        private FloatBuffer k;
+        private FloatBuffer v;
+        private int position;
+
+        AttentionRows(Floats query, Floats out, float[] scores, int hd, int kvWidth, int group, int capacity,
+                float scale) {
+            this.query = query;
+            this.out = out;
+            this.scores = scores;
+            this.hd = hd;
+            this.kvWidth = kvWidth;
+            this.group = group;
+            this.capacity = capacity;
+            this.scale = scale;
+        }
+
+        void set(FloatBuffer keys, FloatBuffer values, int at) {
+            k = keys;
+            v = values;
+            position = at;
+        }
+
+        private float[] scratch() {
+            float[][] s = SCRATCH.get();
+            if (s == null || s[0].length < 4 * hd) {
+                s = new float[][] {new float[4 * hd]};
+                SCRATCH.set(s);
+            }
+            return s[0];
+        }
+
+        @Override
+        public void run(int from, int to) {
+            float[] q = query.array();
+            float[] o = out.array();
+            float[] rows = scratch();
+            for (int h = from; h < to; h++) {
+                int qAt = query.at() + h * hd;
+                int oAt = out.at() + h * hd;
+                int kvAt = h / group * hd;
+                int sAt = h * capacity;
+                int t = 0;
+                for (; t + 3 <= position; t += 4) {
+                    for (int i = 0; i < 4; i++) {
+                        k.get((t + i) * kvWidth + kvAt, rows, i * hd, hd);
                     }
-                    for (; t <= position; t++) {
-                        int kAt = t * kvWidth + kvAt;
-                        float s = 0;
-                        for (int d = 0; d < hd; d++) {
-                            s += q[qAt + d] * k.get(kAt + d);
-                        }
-                        scores[sAt + t] = s * scale;
+                    float s0 = 0;
+                    float s1 = 0;
+                    float s2 = 0;
+                    float s3 = 0;
+                    for (int d = 0; d < hd; d++) {
+                        float qd = q[qAt + d];
+                        s0 += qd * rows[d];
+                        s1 += qd * rows[hd + d];
+                        s2 += qd * rows[2 * hd + d];
+                        s3 += qd * rows[3 * hd + d];
                     }
-                    softmax(scores, sAt, position + 1);
-                    for (t = 0; t <= position; t++) {
-                        float w = scores[sAt + t];
-                        int vAt = t * kvWidth + kvAt;
-                        for (int d = 0; d < hd; d++) {
-                            o[oAt + d] += w * v.get(vAt + d);
-                        }
+                    scores[sAt + t] = s0 * scale;
+                    scores[sAt + t + 1] = s1 * scale;
+                    scores[sAt + t + 2] = s2 * scale;
+                    scores[sAt + t + 3] = s3 * scale;
+                }
+                for (; t <= position; t++) {
+                    k.get(t * kvWidth + kvAt, rows, 0, hd);
+                    float s = 0;
+                    for (int d = 0; d < hd; d++) {
+                        s += q[qAt + d] * rows[d];
+                    }
+                    scores[sAt + t] = s * scale;
+                }
+                softmax(scores, sAt, position + 1);
+                for (t = 0; t <= position; t++) {
+                    float w = scores[sAt + t];
+                    v.get(t * kvWidth + kvAt, rows, 0, hd);
+                    for (int d = 0; d < hd; d++) {
+                        o[oAt + d] += w * rows[d];
                     }
                 }
-            });
-        };
+            }
+        }
     }
 
     /**
