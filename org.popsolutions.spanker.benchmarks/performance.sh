@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every generated table of docs/performance.md in one sitting: the kernels against ggml's own benchmark
 # (kernels-vs-ggml.sh, speed) and the peak resident memory per weight type, JDK and card count (memory.sh, with the
-# tokens/s of each run beside it). Run it on a quiet machine (check `uptime`); it takes a while.
+# tokens/s of each run beside it) and prompt processing against generation (prefill.sh). Run it on a quiet machine (check `uptime`); it takes a while.
 #
 # usage: org.popsolutions.spanker.benchmarks/performance.sh [--jdks "17 25"]
 #   (other options: run the two scripts by hand; each says its own)
@@ -16,3 +16,4 @@ if [ $# -gt 0 ]; then
 fi
 "$here/kernels-vs-ggml.sh" --jdks "$jdks"
 "$here/memory.sh" --jdks "$jdks"
+"$here/prefill.sh" --jdks "$jdks"
