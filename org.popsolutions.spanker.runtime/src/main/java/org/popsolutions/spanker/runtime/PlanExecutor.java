@@ -769,6 +769,15 @@ public final class PlanExecutor implements AutoCloseable {
      * messages) and its error is the one reported. The completion futures are the only objects a token creates.
      */
     private void awaitAll() {
+        if (running.size() == 1) {
+            // one card: nothing else to watch for a failure, and no combined future to build per token
+            try {
+                running.get(0).join();
+                return;
+            } catch (CompletionException e) {
+                throw cardFailure(e);
+            }
+        }
         CompletableFuture<Void> failed = new CompletableFuture<>();
         for (CompletableFuture<ProgramCompletion> f : running) {
             f.whenComplete((done, e) -> {
@@ -780,12 +789,16 @@ public final class PlanExecutor implements AutoCloseable {
         try {
             CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed).join();
         } catch (CompletionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
-            if (cause instanceof SpankerException se) {
-                throw se;
-            }
-            throw new DeviceException("a card failed: " + cause, cause);
+            throw cardFailure(e);
         }
+    }
+
+    private static SpankerException cardFailure(CompletionException e) {
+        Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
+        if (cause instanceof SpankerException se) {
+            return se;
+        }
+        return new DeviceException("a card failed: " + cause, cause);
     }
 
     public Stats stats() {

@@ -26,8 +26,13 @@ public final class RowExecutor implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Spins (about tens of microseconds) before a waiting thread parks: products within a token come that fast. */
-    private static final int SPINS = 2_000;
+    /**
+     * Rounds a waiting thread spins, then yields, before it parks: the next product of a token comes within
+     * microseconds, but on a machine with more runnable threads than cores a long spin only takes a core from the
+     * threads that have work, so both are short.
+     */
+    private static final int SPINS = 64;
+    private static final int YIELDS = 8;
 
     private final int threads;
     private final Thread[] helpers;
@@ -84,8 +89,8 @@ public final class RowExecutor implements AutoCloseable {
                 LockSupport.unpark(helpers[i]);
             }
             drain();
-            for (int spin = 0; pending.get() != 0 && spin < SPINS; spin++) {
-                Thread.onSpinWait();
+            for (int spin = 0; pending.get() != 0 && spin < SPINS + YIELDS; spin++) {
+                pause(spin);
             }
             while (pending.get() != 0) {
                 LockSupport.park(this);
@@ -127,8 +132,8 @@ public final class RowExecutor implements AutoCloseable {
     private void helperLoop(int index) {
         long seen = 0;
         while (true) {
-            for (int spin = 0; tickets.get(index) == seen && !closed && spin < SPINS; spin++) {
-                Thread.onSpinWait();
+            for (int spin = 0; tickets.get(index) == seen && !closed && spin < SPINS + YIELDS; spin++) {
+                pause(spin);
             }
             while (tickets.get(index) == seen && !closed) {
                 LockSupport.park(this);
@@ -141,6 +146,14 @@ public final class RowExecutor implements AutoCloseable {
             if (pending.decrementAndGet() == 0) {
                 LockSupport.unpark(caller);
             }
+        }
+    }
+
+    private static void pause(int round) {
+        if (round < SPINS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
     }
 
