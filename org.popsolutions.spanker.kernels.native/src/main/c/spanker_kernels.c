@@ -57,29 +57,6 @@ static inline __m256i nibbles(const uint8_t *p) {
 
 static inline __m256i sum_pairs16(__m256i p) { return _mm256_madd_epi16(p, _mm256_set1_epi16(1)); }
 
-/* Q4_0 x Q8_0: sum (q - 8) a = sum q a - 8 sum a; q is unsigned (0..15) so maddubs is exact without sign tricks */
-static float dot_q4_0(const uint8_t *w, const uint8_t *a, int blocks, const int32_t *asum) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int b = 0;
-    for (; b + 1 < blocks; b += 2) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *w1 = w0 + Q4_0_BYTES;
-        const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
-        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-        __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w1 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS))));
-        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
-        p1 = _mm256_sub_epi32(p1, _mm256_set1_epi32(asum[b + 1]));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(half(w1 + Q4_0_D) * half(a1 + Q8_0_D)), acc1);
-    }
-    for (; b < blocks; b++) {
-        const uint8_t *w0 = w + (size_t) b * Q4_0_BYTES, *a0 = a + (size_t) b * Q8_0_BYTES;
-        __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(nibbles(w0 + Q4_0_QS), _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS))));
-        p0 = _mm256_sub_epi32(p0, _mm256_set1_epi32(asum[b]));
-        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q4_0_D) * half(a0 + Q8_0_D)), acc0);
-    }
-    return hsum(_mm256_add_ps(acc0, acc1));
-}
-
 /* Q4_1 x Q8_1: d_w d_a sum q a + m s */
 static float dot_q4_1(const uint8_t *w, const uint8_t *a, int blocks) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -259,8 +236,7 @@ FLOAT_DOT(dot_bf16, load_bf16, one_bf16, 2)
 
 /*
  * Sums of consecutive groups of `group` activation values, `per` groups per block of `blockBytes` with the
- * values at `valuesAt`: Q4_0's offset (each of the eight int lanes subtracts its block's sum once: 8 sum in
- * total) and Q6_K's.
+ * values at `valuesAt`: Q6_K's offset.
  */
 static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesAt, int per, int group, int32_t *out) {
     for (int b = 0; b < blocks; b++) {
@@ -275,27 +251,25 @@ static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesA
     }
 }
 
+static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride);
+
 /* rows [0, rows) of rowBytes each from w; returns 0, or -1 for a type this library does not handle */
 static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
                     float *out) {
     switch (type) {
     case T_Q4_0:
+        return q4_0_rows(w, rowBytes, rows, act, Q8_0_BYTES * (long) (n / 32), n, 1, out, rows);
     case T_Q6_K: {
-        int q4 = type == T_Q4_0;
-        int blocks = q4 ? n / 32 : n / 256;
-        size_t count = q4 ? (size_t) blocks : (size_t) blocks * 16;
+        int blocks = n / 256;
+        size_t count = (size_t) blocks * 16;
         int32_t stack[1024];
         int32_t *sums = count <= 1024 ? stack : malloc(sizeof(int32_t) * count);
         if (sums == NULL) {
             return -2;
         }
-        if (q4) {
-            value_sums(act, blocks, Q8_0_BYTES, Q8_0_QS, 1, 32, sums);
-            for (int r = 0; r < rows; r++) out[r] = dot_q4_0(w + r * rowBytes, act, blocks, sums);
-        } else {
-            value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
-            for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
-        }
+        value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
+        for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
         if (sums != stack) {
             free(sums);
         }
@@ -321,6 +295,336 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
         return 0;
     default:
         return -1;
+    }
+}
+
+/*
+ * ---- Matrix-matrix tiles: one weight row against up to TILE vectors ----
+ *
+ * A prompt's products multiply every weight row with many activation vectors. Here each weight block is loaded and
+ * unpacked once per row and used against TILE vectors whose blocks stay in L1/L2; the per-vector block data (scale as
+ * float, Q4_0's value sum) is computed once per call instead of once per row. Every (row, vector) result is
+ * computed with exactly the operations and accumulators of the row kernel above, in the same order, so a batched
+ * product equals the vector-by-vector one bit for bit (Q4_0 has one kernel for both, eight rows at a time, below).
+ */
+#define TILE 4
+
+/* per vector and block: the activation scale as a float and (Q4_0) the block's value sum */
+static void vector_blocks(const uint8_t *act, long stride, int vectors, int blocks, float *scale, int32_t *sum) {
+    for (int v = 0; v < vectors; v++) {
+        const uint8_t *a = act + (size_t) v * stride;
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *ab = a + (size_t) b * Q8_0_BYTES;
+            scale[(size_t) v * blocks + b] = half(ab + Q8_0_D);
+            if (sum != NULL) {
+                const int8_t *q = (const int8_t *) (ab + Q8_0_QS);
+                int s = 0;
+                for (int j = 0; j < 32; j++) s += q[j];
+                sum[(size_t) v * blocks + b] = s;
+            }
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, const float *ascale, float *out, long ostride, const int T) {
+    __m256 acc0[TILE], acc1[TILE];
+    for (int t = 0; t < T; t++) {
+        acc0[t] = _mm256_setzero_ps();
+        acc1[t] = _mm256_setzero_ps();
+    }
+    int b = 0;
+    for (; b + 1 < blocks; b += 2) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *w1 = w0 + Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i x1 = _mm256_loadu_si256((const __m256i *) (w1 + Q8_0_QS));
+        __m256i u0 = _mm256_sign_epi8(x0, x0), u1 = _mm256_sign_epi8(x1, x1);
+        float d0 = half(w0 + Q8_0_D), d1 = half(w1 + Q8_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+            __m256i y1 = _mm256_loadu_si256((const __m256i *) (a1 + Q8_0_QS));
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(y0, x0)));
+            __m256i p1 = sum_pairs16(_mm256_maddubs_epi16(u1, _mm256_sign_epi8(y1, x1)));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d1 * ascale[at + 1]), acc1[t]);
+        }
+    }
+    for (; b < blocks; b++) {
+        const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+        __m256i u0 = _mm256_sign_epi8(x0, x0);
+        float d0 = half(w0 + Q8_0_D);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *a0 = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES;
+            size_t at = (size_t) t * blocks + b;
+            __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(u0, _mm256_sign_epi8(y0, x0)));
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d0 * ascale[at]), acc0[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
+    }
+}
+
+/*
+ * Q4_0, eight rows at a time: the rows' quants are first regrouped ("packed") so that one 256-bit register holds
+ * four consecutive quant bytes of each of the eight rows (32-bit lane r = row r). A maddubs against the matching
+ * four activation bytes, broadcast to every lane, then multiplies all eight rows at once, and the block's eight
+ * such products add up in 16-bit lanes (|sum| <= 8 * 2 * 15 * 128 < 2^15) before one madd: lane r ends with row r's
+ * block sum, so no horizontal sum is needed and eight results are stored at once. The packing (and the rows'
+ * scales as floats) is done once per eight rows and reused by every vector of the call; the vectors go four at a
+ * time (four float accumulators, eight weight registers). Byte j of a Q4_0 row holds value j (low nibble) and
+ * value j + 16 (high nibble), so group c (bytes 4c..4c+3) pairs with activation values 4c..4c+3 and 16+4c..19+4c.
+ * Matrix-vector products use it too (one vector), so a row's result is the same however many vectors there are.
+ */
+#define ROWS8 8
+#define VEC8 4
+
+/* blocks of eight rows regrouped: per block 4 x 32 bytes (group c, lane r = bytes 4c..4c+3 of row r), scales as floats */
+static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales) {
+    for (int b = 0; b < blocks; b++) {
+        size_t o = (size_t) b * Q4_0_BYTES;
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
+        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+        /* a 4 x 4 transpose of 32-bit groups in each 128-bit half: rows 0-3 low, rows 4-7 high */
+        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+        uint8_t *pb = packed + (size_t) b * 128;
+        _mm256_storeu_si256((__m256i *) pb, _mm256_unpacklo_epi64(t0, t1));
+        _mm256_storeu_si256((__m256i *) (pb + 32), _mm256_unpackhi_epi64(t0, t1));
+        _mm256_storeu_si256((__m256i *) (pb + 64), _mm256_unpacklo_epi64(t2, t3));
+        _mm256_storeu_si256((__m256i *) (pb + 96), _mm256_unpackhi_epi64(t2, t3));
+        __m128i h = _mm_setr_epi16(i16_at(row[0] + o), i16_at(row[1] + o), i16_at(row[2] + o), i16_at(row[3] + o),
+                                   i16_at(row[4] + o), i16_at(row[5] + o), i16_at(row[6] + o), i16_at(row[7] + o));
+        _mm256_storeu_ps(scales + (size_t) b * ROWS8, _mm256_cvtph_ps(h));
+    }
+}
+
+static inline __attribute__((always_inline)) void rows8_q4_0(const uint8_t *packed, const float *wscale,
+        const uint8_t *act, long stride, int blocks, const float *ascale, const int32_t *asum, float *out,
+        long ostride, const int T) {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[VEC8];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *pb = packed + (size_t) b * 128;
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *) (pb + 32 * c));
+            lo[c] = _mm256_and_si256(q, low);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+        }
+        __m256 ws = _mm256_loadu_ps(wscale + (size_t) b * ROWS8);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_0_BYTES + Q8_0_QS;
+            /* four activation bytes broadcast to every lane straight from memory (a load-port broadcast) */
+#define A4(k) _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * (k))))
+            __m256i s = _mm256_maddubs_epi16(lo[0], A4(0));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[1], A4(1)));
+            __m256i u = _mm256_maddubs_epi16(lo[2], A4(2));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(lo[3], A4(3)));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], A4(4)));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[1], A4(5)));
+            s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[2], A4(6)));
+            u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[3], A4(7)));
+            s = _mm256_add_epi16(s, u);
+#undef A4
+            size_t at = (size_t) t * blocks + b;
+            __m256i p = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * asum[at]));
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, _mm256_set1_ps(ascale[at])), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        _mm256_storeu_ps(out + (size_t) t * ostride, acc[t]);
+    }
+}
+
+static const uint8_t zero_row[1 << 16];
+
+/*
+ * Q4_0 rows against vectors (one for a matrix-vector product, a prompt's for a matrix-matrix one), always eight rows
+ * at a time (a last group of fewer rows is padded with a zero row), so a row's result never depends on how many
+ * vectors there are or how the rows were split among threads: a batched product equals the vector-by-vector one bit
+ * for bit. Returns 0, or -2 when out of memory.
+ */
+static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    int blocks = n / 32;
+    size_t count = (size_t) blocks * vectors;
+    size_t packBytes = (size_t) blocks * (128 + ROWS8 * sizeof(float));
+    float stackScale[1024];
+    int32_t stackSum[1024];
+    uint8_t stackPack[16384];
+    float *scale = count <= 1024 ? stackScale : malloc(sizeof(float) * count);
+    int32_t *sum = count <= 1024 ? stackSum : malloc(sizeof(int32_t) * count);
+    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : malloc(packBytes);
+    int tail = rows % ROWS8 != 0 && rowBytes > (long) sizeof zero_row;
+    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
+    int rc = 0;
+    if (scale == NULL || sum == NULL || packed == NULL || zeros == NULL) {
+        rc = -2;
+        goto done;
+    }
+    vector_blocks(act, stride, vectors, blocks, scale, sum);
+    float *wscale = (float *) (packed + (size_t) blocks * 128);
+    for (int r = 0; r < rows; r += ROWS8) {
+        int count8 = rows - r < ROWS8 ? rows - r : ROWS8;
+        const uint8_t *row[ROWS8];
+        for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
+        pack_q4_0_rows8(row, blocks, packed, wscale);
+        for (int v = 0; v < vectors; v += VEC8) {
+            int T = vectors - v < VEC8 ? vectors - v : VEC8;
+            float part[VEC8 * ROWS8];
+            float *to = count8 == ROWS8 ? out + (size_t) v * ostride + r : part;
+            long toStride = count8 == ROWS8 ? ostride : ROWS8;
+#define R8(T) rows8_q4_0(packed, wscale, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
+                         sum + (size_t) v * blocks, to, toStride, T)
+            switch (T) {
+            case 4: R8(4); break;
+            case 3: R8(3); break;
+            case 2: R8(2); break;
+            default: R8(1); break;
+            }
+#undef R8
+            if (to == part) {
+                for (int t = 0; t < T; t++) {
+                    memcpy(out + (size_t) (v + t) * ostride + r, part + t * ROWS8, sizeof(float) * count8);
+                }
+            }
+        }
+    }
+done:
+    if (scale != NULL && scale != stackScale) free(scale);
+    if (sum != NULL && sum != stackSum) free(sum);
+    if (packed != NULL && packed != stackPack) free(packed);
+    if (zeros != NULL && zeros != zero_row) free(zeros);
+    return rc;
+}
+
+/* float rows against FTILE vectors: the row kernel's four accumulators per vector, each 8 weights loaded once */
+#define FTILE 2
+#define FLOAT_TILE(NAME, LOAD8, ONE, SIZE)                                                                  \
+    static inline __attribute__((always_inline)) void NAME(const uint8_t *w, const float *x, int n,        \
+            float *out, long ostride, const int T) {                                                         \
+        __m256 a0[FTILE], a1[FTILE], a2[FTILE], a3[FTILE];                                                   \
+        for (int t = 0; t < T; t++) {                                                                        \
+            a0[t] = a1[t] = a2[t] = a3[t] = _mm256_setzero_ps();                                             \
+        }                                                                                                    \
+        int i = 0;                                                                                           \
+        for (; i + 32 <= n; i += 32) {                                                                       \
+            __m256 w0 = LOAD8(w + (size_t) SIZE * i), w1 = LOAD8(w + (size_t) SIZE * (i + 8));               \
+            __m256 w2 = LOAD8(w + (size_t) SIZE * (i + 16)), w3 = LOAD8(w + (size_t) SIZE * (i + 24));       \
+            for (int t = 0; t < T; t++) {                                                                    \
+                const float *xt = x + (size_t) t * n;                                                        \
+                a0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xt + i), a0[t]);                                 \
+                a1[t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xt + i + 8), a1[t]);                             \
+                a2[t] = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xt + i + 16), a2[t]);                            \
+                a3[t] = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xt + i + 24), a3[t]);                            \
+            }                                                                                                \
+        }                                                                                                    \
+        for (; i + 8 <= n; i += 8) {                                                                         \
+            __m256 w0 = LOAD8(w + (size_t) SIZE * i);                                                        \
+            for (int t = 0; t < T; t++) {                                                                    \
+                a0[t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + (size_t) t * n + i), a0[t]);                 \
+            }                                                                                                \
+        }                                                                                                    \
+        for (int t = 0; t < T; t++) {                                                                        \
+            const float *xt = x + (size_t) t * n;                                                            \
+            float s = hsum(_mm256_add_ps(_mm256_add_ps(a0[t], a1[t]), _mm256_add_ps(a2[t], a3[t])));         \
+            for (int k = i; k < n; k++) {                                                                    \
+                s += ONE(w + (size_t) SIZE * k) * xt[k];                                                     \
+            }                                                                                                \
+            out[(size_t) t * ostride] = s;                                                                   \
+        }                                                                                                    \
+    }
+
+FLOAT_TILE(tile_f32, load_f32, one_f32, 4)
+FLOAT_TILE(tile_f16, load_f16, one_f16, 2)
+FLOAT_TILE(tile_bf16, load_bf16, one_bf16, 2)
+
+/* the vectors in groups of up to TILE (FTILE), each group's size a constant, so the tiles unroll */
+#define GROUPS(CALL)                                                                                    \
+    for (int v = 0; v < vectors; v += TILE) {                                                                \
+        int T = vectors - v < TILE ? vectors - v : TILE;                                                       \
+        switch (T) {                                                                                         \
+        case 4: CALL(4); break;                                                                              \
+        case 3: CALL(3); break;                                                                              \
+        case 2: CALL(2); break;                                                                              \
+        default: CALL(1); break;                                                                             \
+        }                                                                                                    \
+    }
+
+#define FGROUPS(CALL)                                                                                        \
+    for (int v = 0; v < vectors; v += FTILE) {                                                               \
+        if (vectors - v >= 2) CALL(2); else CALL(1);                                                         \
+    }
+
+/*
+ * out[v * ostride + r] = row r . vector v for r in [0, rows), v in [0, vectors); quantized vectors at act + v * stride
+ * (companion-format bytes), float ones at x + v * n. Returns 0, -1 for a type not handled, -2 out of memory.
+ */
+static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride,
+                          const float *x, int n, int vectors, float *out, long ostride) {
+    switch (type) {
+    case T_Q4_0:
+        return q4_0_rows(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
+    case T_Q8_0: {
+        int blocks = n / 32;
+        size_t count = (size_t) blocks * vectors;
+        float stackScale[2048];
+        float *scale = count <= 2048 ? stackScale : malloc(sizeof(float) * count);
+        if (scale == NULL) {
+            return -2;
+        }
+        vector_blocks(act, stride, vectors, blocks, scale, NULL);
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+#define Q8(T) tile_q8_0(wr, act + (size_t) v * stride, stride, blocks, scale + (size_t) v * blocks, \
+                        out + (size_t) v * ostride + r, ostride, T)
+            GROUPS(Q8)
+#undef Q8
+        }
+        if (scale != stackScale) free(scale);
+        return 0;
+    }
+    case T_F32:
+    case T_F16:
+    case T_BF16:
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+            if (type == T_F32) {
+#define F(T) tile_f32(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            } else if (type == T_F16) {
+#define F(T) tile_f16(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            } else {
+#define F(T) tile_bf16(wr, x + (size_t) v * n, n, out + (size_t) v * ostride + r, ostride, T)
+                FGROUPS(F)
+#undef F
+            }
+        }
+        return 0;
+    default: {
+        /* no tile for this type: runs of rows small enough to stay in L1/L2 while every vector passes over them */
+        for (int r0 = 0; r0 < rows; r0 += 16) {
+            int count = rows - r0 < 16 ? rows - r0 : 16;
+            for (int v = 0; v < vectors; v++) {
+                int rc = dot_rows(type, w + r0 * rowBytes, rowBytes, count, act == NULL ? NULL : act + (size_t) v * stride,
+                                  x == NULL ? NULL : x + (size_t) v * n, n, out + (size_t) v * ostride + r0);
+                if (rc != 0) return rc;
+            }
+        }
+        return 0;
+    }
     }
 }
 #pragma GCC pop_options
@@ -367,4 +671,39 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_
         return -3;
     }
     return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt);
+}
+
+/* As call(), for a batch: every vector's activation in one array (act or x), results at out + outAt + v * outStride. */
+static jint call_batch(JNIEnv *env, jint type, jbyteArray weightArray, const uint8_t *weightAddress, jint at,
+                       jint rowBytes, jint rows, jbyteArray act, jint stride, jfloatArray x, jint n, jint vectors,
+                       jfloatArray out, jint outAt, jint outStride) {
+    uint8_t *w = weightArray != NULL ? (*env)->GetPrimitiveArrayCritical(env, weightArray, NULL) : (uint8_t *) weightAddress;
+    void *a = act != NULL ? (*env)->GetPrimitiveArrayCritical(env, act, NULL) : NULL;
+    void *f = x != NULL ? (*env)->GetPrimitiveArrayCritical(env, x, NULL) : NULL;
+    float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+    jint rc = w == NULL || o == NULL || (act != NULL && a == NULL) || (x != NULL && f == NULL)
+            ? -2 : dot_rows_batch(type, w + at, rowBytes, rows, a, stride, f, n, vectors, o + outAt, outStride);
+    if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
+    if (f != NULL) (*env)->ReleasePrimitiveArrayCritical(env, x, f, JNI_ABORT);
+    if (a != NULL) (*env)->ReleasePrimitiveArrayCritical(env, act, a, JNI_ABORT);
+    if (weightArray != NULL && w != NULL) (*env)->ReleasePrimitiveArrayCritical(env, weightArray, w, JNI_ABORT);
+    return rc;
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsBatchHeap(
+    JNIEnv *env, jclass c, jint type, jbyteArray weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jint stride, jfloatArray x, jint n, jint vectors, jfloatArray out, jint outAt, jint outStride) {
+    (void) c;
+    return call_batch(env, type, weights, NULL, at, rowBytes, rows, act, stride, x, n, vectors, out, outAt, outStride);
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsBatchDirect(
+    JNIEnv *env, jclass c, jint type, jobject weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jint stride, jfloatArray x, jint n, jint vectors, jfloatArray out, jint outAt, jint outStride) {
+    (void) c;
+    uint8_t *w = (*env)->GetDirectBufferAddress(env, weights);
+    if (w == NULL) {
+        return -3;
+    }
+    return call_batch(env, type, NULL, w, at, rowBytes, rows, act, stride, x, n, vectors, out, outAt, outStride);
 }

@@ -5,7 +5,7 @@ import java.util.List;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.model.llama.Sampler;
 
-/** Feeds a prompt one token at a time, then samples up to {@code n} tokens, each fed back for the next. */
+/** Feeds a prompt in batched passes, then samples up to {@code n} tokens, each fed back for the next. */
 public final class Generation {
     private Generation() {
     }
@@ -45,12 +45,10 @@ public final class Generation {
         model.resetStats();
         // one logits array for the whole run: nothing is allocated per token
         float[] logits = new float[model.config().vocabulary()];
-        int position = 0;
-        // token by token: PlanExecutor.prefill gives the same logits in passes of many tokens, but with today's row-dot
-        // kernels a pass costs what its tokens one by one do (docs/performance.md, "Batched prompt processing")
-        for (int token : prompt) {
-            model.forward(token, position++, logits);
-        }
+        // the prompt in passes of many tokens, each product over all of them (the kernels' tiles read a weight block
+        // once for several tokens); the logits are those of token-by-token processing
+        model.prefill(prompt, 0, logits);
+        int position = prompt.length;
         PlanExecutor.Stats promptStats = model.stats();
         model.resetStats();
         List<Integer> out = new ArrayList<>();

@@ -728,23 +728,40 @@ public final class PlanExecutor implements AutoCloseable {
      * joins) runs token by token.
      */
     public void prefill(int[] tokens, int position, float[] logits) {
-        for (int done = 0; done < tokens.length; ) {
-            int batch = Math.min(PrefillPrograms.MAX_BATCH, tokens.length - done);
+        prefill(tokens, 0, tokens.length, position, logits);
+    }
+
+    /** As {@link #prefill(int[], int, float[])} for {@code tokens[from .. to)}, the first at {@code position}. */
+    public void prefill(int[] tokens, int from, int to, int position, float[] logits) {
+        if (from < 0 || to > tokens.length || from > to) {
+            throw new BadDimsException("tokens " + from + ".." + to + " are outside a prompt of " + tokens.length);
+        }
+        for (int done = from; done < to; ) {
+            int batch = Math.min(PrefillPrograms.MAX_BATCH, to - done);
             // a tensor-parallel join's rounds send both ways between cards: repeating them per token could fill a
             // link both ways at once, so those plans stay token by token
             java.util.Optional<PrefillPrograms> pass = batch == 1 || collectivesPerToken > 0
                     ? java.util.Optional.empty()
                     : prefills.computeIfAbsent(batch, b -> PrefillPrograms.of(b, decodeOps, step, activationBuffers,
-                            this::allocate));
+                            lastTokenOnly(), this::allocate));
             if (pass.isEmpty()) {
                 for (int i = 0; i < batch; i++) {
-                    forward(tokens[done + i], position + done + i, logits);
+                    forward(tokens[done + i], position + done - from + i, logits);
                 }
             } else {
-                prefillPass(pass.get(), tokens, done, position + done, logits);
+                prefillPass(pass.get(), tokens, done, position + done - from, logits);
             }
             done += batch;
         }
+    }
+
+    /** The logits buffers: a prompt pass computes the head's product for its last token only, as llama.cpp does. */
+    private java.util.Set<Long> lastTokenOnly() {
+        java.util.Set<Long> handles = new java.util.HashSet<>();
+        for (Output o : outputs) {
+            handles.add(o.logits.handle());
+        }
+        return handles;
     }
 
     private void prefillPass(PrefillPrograms pass, int[] ids, int from, int position, float[] logits) {
@@ -818,6 +835,15 @@ public final class PlanExecutor implements AutoCloseable {
     }
 
     private void awaitAll() {
+        if (running.size() == 1) {
+            // one card: nothing else to watch for a failure, and no combined future to build per token
+            try {
+                running.get(0).join();
+                return;
+            } catch (CompletionException e) {
+                throw cardFailure(e);
+            }
+        }
         CompletableFuture<Void> failed = new CompletableFuture<>();
         for (CompletableFuture<ProgramCompletion> f : running) {
             f.whenComplete((done, e) -> {
@@ -829,12 +855,16 @@ public final class PlanExecutor implements AutoCloseable {
         try {
             CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed).join();
         } catch (CompletionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
-            if (cause instanceof SpankerException se) {
-                throw se;
-            }
-            throw new DeviceException("a card failed: " + cause, cause);
+            throw cardFailure(e);
         }
+    }
+
+    private static SpankerException cardFailure(CompletionException e) {
+        Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
+        if (cause instanceof SpankerException se) {
+            return se;
+        }
+        return new DeviceException("a card failed: " + cause, cause);
     }
 
     public Stats stats() {

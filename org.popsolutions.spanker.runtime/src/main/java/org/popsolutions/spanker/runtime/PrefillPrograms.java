@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.Program;
@@ -18,7 +19,8 @@ import org.popsolutions.spanker.api.card.Slice;
  * each with its own token and position from the batch's step buffer (tokens, then positions). Attention for token i
  * writes its key and value at its position before attending, so token i sees exactly tokens 0..i, as token by token.
  * The weights and KV caches are the decode program's own. Each result equals the token-by-token one: a batched
- * product is, per vector, the same dot products.
+ * product is, per vector, the same dot products (the kernels' tiles keep each vector's accumulation order). The
+ * head's product runs for the pass's last token only: the earlier tokens' logits are never read.
  *
  * <p>Tensor-parallel joins (the collectives' scratch ranges) are not rewritten: a plan with them processes its
  * prompt token by token ({@link #of} is empty).
@@ -55,10 +57,12 @@ final class PrefillPrograms {
      * @param decode each card's decode ops (null or empty when the card has no work)
      * @param decodeStep each card's step buffer (token at 0, position at 4)
      * @param activations each card's activation buffers (what holds one token's values)
+     * @param lastTokenOnly handles of the buffers whose products only the pass's last token needs (the logits: a
+     *        prompt's earlier tokens feed the KV caches, not the sampler)
      * @param allocate allocates a buffer on a card
      */
     static Optional<PrefillPrograms> of(int batch, List<List<Op>> decode, CardBuffer[] decodeStep,
-            List<List<CardBuffer>> activations, Allocator allocate) {
+            List<List<CardBuffer>> activations, Set<Long> lastTokenOnly, Allocator allocate) {
         int n = decode.size();
         PrefillPrograms p = new PrefillPrograms(batch, n);
         List<List<Op>> rewritten = new ArrayList<>();
@@ -74,7 +78,7 @@ final class PrefillPrograms {
             }
             p.step[c] = allocate.allocate(c, 8L * batch, batch + " tokens and positions");
             try {
-                rewritten.add(p.rewrite(c, ops, decodeStep[c]));
+                rewritten.add(p.rewrite(c, ops, decodeStep[c], lastTokenOnly));
             } catch (NotBatched e) {
                 return Optional.empty();
             }
@@ -92,9 +96,14 @@ final class PrefillPrograms {
         return twins[card].get(activation.handle());
     }
 
-    private List<Op> rewrite(int c, List<Op> ops, CardBuffer decodeStep) throws NotBatched {
+    private List<Op> rewrite(int c, List<Op> ops, CardBuffer decodeStep, Set<Long> lastTokenOnly) throws NotBatched {
         List<Op> out = new ArrayList<>();
         for (Op op : ops) {
+            if (op instanceof Op.MatMul m && m.vectors() == 1 && lastTokenOnly.contains(m.out().buffer())) {
+                out.add(new Op.MatMul(m.ggmlType(), m.weights(), m.rows(), m.columns(), 1, vector(c, m.x(), batch - 1),
+                        vector(c, m.out(), batch - 1), m.mode()));
+                continue;
+            }
             if (op instanceof Op.MatMul m && m.vectors() == 1) {
                 Slice x = all(c, m.x());
                 Slice y = all(c, m.out());

@@ -60,6 +60,13 @@ final class KernelSelector {
         }
 
         @Override
+        public void dotRowsBatch(ByteBuffer weights, int weightsOffset, int rowBytes, int rows, PreparedBatch batch,
+                float[] out, int outOffset, int outStride) {
+            KernelProviders.current().dotRowsBatch(weights, weightsOffset, rowBytes, rows, batch, out, outOffset,
+                    outStride);
+        }
+
+        @Override
         public String toString() {
             return "ranked(" + name() + ")";
         }

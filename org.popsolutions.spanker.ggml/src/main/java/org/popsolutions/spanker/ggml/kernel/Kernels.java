@@ -34,6 +34,20 @@ public interface Kernels {
         }
     }
 
+    /**
+     * {@code out[outOffset + v·outStride + r] = dot(weights, weightsOffset + r·rowBytes, batch.vector(v))} for r in
+     * [0, rows) and v in [0, batch.count()): a matrix-matrix product's share of rows, every prepared vector against
+     * every row. An implementation that multiplies each loaded weight block with several vectors (a tile of rows ×
+     * vectors in registers) reads the rows once for all of them. Each result is within the tolerance of the
+     * reference dot; the default (and the portable kernels) gives exactly {@link #dotRows} per vector.
+     */
+    default void dotRowsBatch(ByteBuffer weights, int weightsOffset, int rowBytes, int rows, PreparedBatch batch,
+            float[] out, int outOffset, int outStride) {
+        for (int v = 0; v < batch.count(); v++) {
+            dotRows(weights, weightsOffset, rowBytes, rows, batch.vector(v), out, outOffset + v * outStride);
+        }
+    }
+
     /** The weight types with a dot product. */
     static boolean supports(GgmlType type) {
         return WeightTraits.find(type).isPresent();

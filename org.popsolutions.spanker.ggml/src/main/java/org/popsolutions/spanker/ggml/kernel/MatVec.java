@@ -65,6 +65,74 @@ public final class MatVec {
         });
     }
 
+    /**
+     * A product of one shape prepared once and run many times (one per op of a card program): its activation
+     * workspace and its row work are allocated here, so a run allocates nothing of its own.
+     */
+    public Product product(GgmlType type, int rows, int cols, int maxVectors, DotMode mode) {
+        return new Product(type, rows, cols, maxVectors, mode);
+    }
+
+    /**
+     * {@code out[outAt + v·rows + r] = Σ_c W[r][c]·x[xAt + v·cols + c]} for up to {@code maxVectors} vectors at
+     * once: one vector is a matrix-vector product ({@link Kernels#dotRows}), several a matrix-matrix product in
+     * which the kernels may reuse each weight block for all of them ({@link Kernels#dotRowsBatch}). Not for use by
+     * two threads at once.
+     */
+    public final class Product implements RowExecutor.RowRange {
+        private final GgmlType type;
+        private final int rows;
+        private final int cols;
+        private final int rowBytes;
+        private final PreparedBatch batch;
+        private ByteBuffer weights;
+        private float[] out;
+        private int outAt;
+
+        private Product(GgmlType type, int rows, int cols, int maxVectors, DotMode mode) {
+            Kernels.checkRow(type, cols);
+            if (rows < 0) {
+                throw new IllegalArgumentException("negative row count " + rows);
+            }
+            this.type = type;
+            this.rows = rows;
+            this.cols = cols;
+            this.rowBytes = Math.toIntExact(type.bytesFor(cols));
+            this.batch = PreparedBatch.workspace(type, mode, cols, maxVectors);
+        }
+
+        public void run(ByteBuffer weights, float[] x, int xAt, int vectors, float[] out, int outAt) {
+            if ((long) rowBytes * rows > weights.capacity()) {
+                throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need "
+                        + (long) rowBytes * rows + " bytes, the buffer has " + weights.capacity());
+            }
+            if (outAt < 0 || (long) outAt + (long) vectors * rows > out.length) {
+                throw new IllegalArgumentException(vectors + " outputs of " + rows + " values at " + outAt
+                        + " outside an array of " + out.length);
+            }
+            batch.refill(x, xAt, vectors);
+            this.weights = weights;
+            this.out = out;
+            this.outAt = outAt;
+            try {
+                executor.forRows(rows, this);
+            } finally {
+                this.weights = null;
+                this.out = null;
+            }
+        }
+
+        /** One thread's rows. */
+        @Override
+        public void run(int from, int to) {
+            if (batch.count() == 1) {
+                kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, batch.vector(0), out, outAt + from);
+            } else {
+                kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, batch, out, outAt + from, rows);
+            }
+        }
+    }
+
     /** Weight bytes per tile of {@link #matmul}: well inside a core's L2 cache. */
     static final int TILE_BYTES = 64 << 10;
 

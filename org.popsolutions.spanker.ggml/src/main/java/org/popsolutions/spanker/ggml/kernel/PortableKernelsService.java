@@ -23,4 +23,10 @@ public final class PortableKernelsService implements Kernels {
             float[] out, int outOffset) {
         portable.dotRows(weights, weightsOffset, rowBytes, rows, activation, out, outOffset);
     }
+
+    @Override
+    public void dotRowsBatch(ByteBuffer weights, int weightsOffset, int rowBytes, int rows, PreparedBatch batch,
+            float[] out, int outOffset, int outStride) {
+        portable.dotRowsBatch(weights, weightsOffset, rowBytes, rows, batch, out, outOffset, outStride);
+    }
 }

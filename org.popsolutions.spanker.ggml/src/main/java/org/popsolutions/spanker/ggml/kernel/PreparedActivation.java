@@ -30,8 +30,18 @@ public final class PreparedActivation {
     private final int[] subBlockSums;
     /** Q8_0 companion only: per block of 32, the sum of its values (Q4_0's −8 offset, applied once per block). */
     private final int[] blockValueSums;
-    /** No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits. */
-    private final boolean symmetricValues;
+    /**
+     * No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits.
+     * 0 = not looked at since the bytes changed (found on first use: only Q8_0 kernels ask), 1 = none, 2 = some.
+     */
+    private volatile int symmetricValues;
+    /**
+     * Whether {@link #values} and the per-block arrays describe the current bytes: they are made when a kernel first
+     * asks for them (the pure-Java kernels do, native ones read the bytes), so a native product does not pay for them.
+     */
+    private volatile boolean indexed;
+    /** The quantized bytes as a little-endian buffer, for the quantizers (null for float activations). */
+    private final ByteBuffer quantizedBuffer;
 
     private PreparedActivation(GgmlType weightType, DotMode mode, int length, float[] floats, byte[] quantized) {
         this.weightType = weightType;
@@ -39,6 +49,7 @@ public final class PreparedActivation {
         this.length = length;
         this.floats = floats;
         this.quantized = quantized;
+        this.quantizedBuffer = quantized == null ? null : le(quantized);
         boolean blockQuantized = WeightTraits.of(weightType).companion().isPresent();
         if (quantized == null || !blockQuantized) {
             values = null;
@@ -46,24 +57,78 @@ public final class PreparedActivation {
             blockSums = null;
             subBlockSums = null;
             blockValueSums = null;
-            symmetricValues = false;
+            symmetricValues = 2;
             return;
         }
-        boolean kQuant = weightType == GgmlType.Q4_K || weightType == GgmlType.Q6_K;
-        int block = kQuant ? Q8_KFormat.BLOCK : 32;
-        int blockBytes = kQuant ? Q8_KFormat.BYTES : weightType == GgmlType.Q4_1 ? Q8_1Format.BYTES : Q8_0Format.BYTES;
-        int valuesAt = kQuant ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
-        int blocks = length / block;
-        if ((long) blocks * blockBytes > quantized.length) {
-            throw new IllegalArgumentException(blocks + " activation blocks need " + (long) blocks * blockBytes
-                    + " bytes, got " + quantized.length);
+        boolean kQuant = kQuant(weightType);
+        int blocks = length / block(weightType);
+        if ((long) blocks * companionBytes(weightType) > quantized.length) {
+            throw new IllegalArgumentException(blocks + " activation blocks need "
+                    + (long) blocks * companionBytes(weightType) + " bytes, got " + quantized.length);
         }
         values = new short[length];
         blockScales = new float[blocks];
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
         blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
-        boolean symmetric = true;
+    }
+
+    private static boolean kQuant(GgmlType t) {
+        return t == GgmlType.Q4_K || t == GgmlType.Q6_K;
+    }
+
+    private static int block(GgmlType t) {
+        return kQuant(t) ? Q8_KFormat.BLOCK : 32;
+    }
+
+    /** Bytes of one companion-format block of the activation. */
+    private static int companionBytes(GgmlType t) {
+        return kQuant(t) ? Q8_KFormat.BYTES : t == GgmlType.Q4_1 ? Q8_1Format.BYTES : Q8_0Format.BYTES;
+    }
+
+    /** Bytes of a whole quantized activation of {@code length} values for {@code weightType}; 0 for float ones. */
+    static int quantizedBytes(GgmlType weightType, DotMode mode, int length) {
+        if (mode == DotMode.FLOAT || WeightTraits.of(weightType).companion().isEmpty()) {
+            return 0;
+        }
+        return length / block(weightType) * companionBytes(weightType);
+    }
+
+    /** Whether no quantized value is −128 (scans the values of every block). */
+    private boolean noMinimum() {
+        int block = block(weightType);
+        int blockBytes = companionBytes(weightType);
+        int valuesAt = kQuant(weightType) ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
+        for (int b = 0; b < length / block; b++) {
+            int at = b * blockBytes + valuesAt;
+            for (int j = 0; j < block; j++) {
+                if (quantized[at + j] == Byte.MIN_VALUE) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Makes the kernels' views of {@link #quantized} (widened values, scales, sums) if they are not current. */
+    private void ensureIndexed() {
+        if (values == null || indexed) {
+            return;
+        }
+        synchronized (this) {
+            if (!indexed) {
+                index();
+                indexed = true;
+            }
+        }
+    }
+
+    private void index() {
+        boolean kQuant = kQuant(weightType);
+        int block = block(weightType);
+        int blockBytes = companionBytes(weightType);
+        int valuesAt = kQuant ? Q8_KFormat.QS : weightType == GgmlType.Q4_1 ? 4 : 2;
+        int blocks = length / block;
         for (int b = 0; b < blocks; b++) {
             int at = b * blockBytes;
             int sum = 0;
@@ -71,7 +136,6 @@ public final class PreparedActivation {
                 byte q = quantized[at + valuesAt + j];
                 values[b * block + j] = q;
                 sum += q;
-                symmetric &= q != Byte.MIN_VALUE;
             }
             if (blockValueSums != null) {
                 blockValueSums[b] = sum;
@@ -89,43 +153,63 @@ public final class PreparedActivation {
                 }
             }
         }
-        symmetricValues = symmetric;
     }
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x, int offset, int length) {
+        return workspace(weightType, mode, length).refill(x, offset);
+    }
+
+    /**
+     * An activation of {@code length} values for rows of {@code weightType}, its arrays allocated once: fill it with
+     * {@link #refill} for every new vector (a decode step allocates nothing). Until the first refill it holds zeros.
+     */
+    public static PreparedActivation workspace(GgmlType weightType, DotMode mode, int length) {
         Kernels.checkRow(weightType, length);
-        if (mode == DotMode.FLOAT || weightType == GgmlType.F32) {
-            float[] copy = new float[length];
-            System.arraycopy(x, offset, copy, 0, length);
-            return new PreparedActivation(weightType, mode, length, copy, null);
+        int bytes = quantizedBytes(weightType, mode, length);
+        return bytes == 0 ? new PreparedActivation(weightType, mode, length, new float[length], null)
+                : new PreparedActivation(weightType, mode, length, null, new byte[bytes]);
+    }
+
+    /**
+     * Prepares {@code x[offset .. offset + length)} in place of what this activation held, exactly as
+     * {@link #prepare} would (same quantizer, same bytes), and returns it. Not for an activation kernels are
+     * reading at the same time.
+     */
+    public PreparedActivation refill(float[] x, int offset) {
+        if (offset < 0 || offset > x.length - length) {
+            throw new IllegalArgumentException(length + " activation values at " + offset + " outside an array of "
+                    + x.length);
+        }
+        if (quantized == null) {
+            if (mode == DotMode.FLOAT || weightType == GgmlType.F32) {
+                System.arraycopy(x, offset, floats, 0, length);
+            } else if (weightType == GgmlType.F16) {
+                for (int i = 0; i < length; i++) {
+                    floats[i] = Half.toFloat(Half.fromFloat(x[offset + i]));
+                }
+            } else if (weightType == GgmlType.BF16) {
+                for (int i = 0; i < length; i++) {
+                    floats[i] = BFloat16.toFloat(BFloat16.fromFloat(x[offset + i]));
+                }
+            } else {
+                throw new IllegalArgumentException("no dot product for weight type " + weightType);
+            }
+            return this;
         }
         switch (weightType) {
-            case F16, BF16 -> {
-                float[] rounded = new float[length];
-                for (int i = 0; i < length; i++) {
-                    rounded[i] = weightType == GgmlType.F16 ? Half.toFloat(Half.fromFloat(x[offset + i]))
-                            : BFloat16.toFloat(BFloat16.fromFloat(x[offset + i]));
-                }
-                return new PreparedActivation(weightType, mode, length, rounded, null);
-            }
-            case Q4_0, Q8_0 -> {
-                byte[] q = new byte[length / 32 * Q8_0Format.BYTES];
-                new Q8_0Format().quantizeActivations(x, offset, le(q), 0, length);
-                return new PreparedActivation(weightType, mode, length, null, q);
-            }
-            case Q4_1 -> {
-                byte[] q = new byte[length / 32 * Q8_1Format.BYTES];
-                new Q8_1Format().quantizeActivations(x, offset, le(q), 0, length);
-                return new PreparedActivation(weightType, mode, length, null, q);
-            }
-            case Q4_K, Q6_K -> {
-                byte[] q = new byte[length / 256 * Q8_KFormat.BYTES];
-                new Q8_KFormat().quantize(x, offset, le(q), 0, length);
-                return new PreparedActivation(weightType, mode, length, null, q);
-            }
+            case Q4_0, Q8_0 -> Q8_0.quantizeActivations(x, offset, quantizedBuffer, 0, length);
+            case Q4_1 -> Q8_1.quantizeActivations(x, offset, quantizedBuffer, 0, length);
+            case Q4_K, Q6_K -> Q8_K.quantize(x, offset, quantizedBuffer, 0, length);
             default -> throw new IllegalArgumentException("no dot product for weight type " + weightType);
         }
+        indexed = false;
+        symmetricValues = values == null ? 2 : 0;
+        return this;
     }
+
+    private static final Q8_0Format Q8_0 = new Q8_0Format();
+    private static final Q8_1Format Q8_1 = new Q8_1Format();
+    private static final Q8_KFormat Q8_K = new Q8_KFormat();
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x) {
         return prepare(weightType, mode, x, 0, x.length);
@@ -175,22 +259,27 @@ public final class PreparedActivation {
     }
 
     short[] values() {
+        ensureIndexed();
         return values;
     }
 
     float[] blockScales() {
+        ensureIndexed();
         return blockScales;
     }
 
     float[] blockSums() {
+        ensureIndexed();
         return blockSums;
     }
 
     int[] subBlockSums() {
+        ensureIndexed();
         return subBlockSums;
     }
 
     int[] blockValueSums() {
+        ensureIndexed();
         return blockValueSums;
     }
 
@@ -199,6 +288,11 @@ public final class PreparedActivation {
      * int8 weight then fit sign-and-magnitude tricks and 16-bit pair sums.
      */
     public boolean symmetricValues() {
-        return symmetricValues;
+        int known = symmetricValues;
+        if (known == 0) {
+            known = noMinimum() ? 1 : 2;
+            symmetricValues = known;
+        }
+        return known == 1;
     }
 }

@@ -1,18 +1,20 @@
 package org.popsolutions.spanker.ggml.kernel;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs a range of rows on several threads, the caller's included. The rows are handed out in chunks that each
  * thread takes as it becomes free, so a late-starting or descheduled thread (another process on the same core)
  * holds the others back by one chunk at most, not by a whole share. One executor per model/benchmark (threads
  * are daemons named {@code spanker-rows-N}), closed when done.
+ *
+ * <p>The helper threads are the executor's own and wait for the next call spinning briefly, then parked; a call
+ * hands them its work through fields (no task objects, no futures), so a decode step's products allocate nothing
+ * here and a helper that was spinning starts within microseconds. A call made while another is running on this
+ * executor (from another thread, or from inside a chunk) runs on its caller alone.
  */
 public final class RowExecutor implements AutoCloseable {
     /**
@@ -24,20 +26,42 @@ public final class RowExecutor implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /**
+     * Rounds a waiting thread spins, then yields, before it parks: the next product of a token comes within
+     * microseconds, but on a machine with more runnable threads than cores a long spin only takes a core from the
+     * threads that have work, so both are short.
+     */
+    private static final int SPINS = 64;
+    private static final int YIELDS = 8;
+
     private final int threads;
-    private final ExecutorService pool;
+    private final Thread[] helpers;
+    private final ReentrantLock running = new ReentrantLock();
+    private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    /** Per helper, the number of the last call it was asked to work on (set by that call, after its fields). */
+    private final AtomicLongArray tickets;
+    private long calls;
+    private volatile RowRange work;
+    private volatile int rows;
+    private volatile int chunk;
+    private volatile Thread caller;
+    private volatile Throwable failure;
+    private volatile boolean closed;
 
     public RowExecutor(int threads) {
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("thread count must be 1..1024, got " + threads);
         }
         this.threads = threads;
-        AtomicInteger counter = new AtomicInteger();
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-            Thread t = new Thread(r, "spanker-rows-" + counter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.helpers = new Thread[threads - 1];
+        this.tickets = new AtomicLongArray(Math.max(1, threads - 1));
+        for (int i = 0; i < helpers.length; i++) {
+            int index = i;
+            helpers[i] = new Thread(() -> helperLoop(index), "spanker-rows-" + (i + 1));
+            helpers[i].setDaemon(true);
+            helpers[i].start();
+        }
     }
 
     public int threads() {
@@ -45,58 +69,99 @@ public final class RowExecutor implements AutoCloseable {
     }
 
     public void forRows(int rows, RowRange work) {
-        if (threads == 1 || rows <= 1) {
+        if (threads == 1 || rows <= 1 || closed || !running.tryLock()) {
             work.run(0, rows);
             return;
         }
-        int helpers = Math.min(threads, rows) - 1;
-        // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
-        int chunk = Math.max(1, rows / (16 * (helpers + 1)));
-        AtomicInteger next = new AtomicInteger();
-        Runnable drain = () -> {
-            for (int from = next.getAndAdd(chunk); from < rows; from = next.getAndAdd(chunk)) {
-                work.run(from, Math.min(rows, from + chunk));
-            }
-        };
-        List<Future<?>> pending = new ArrayList<>(helpers);
-        for (int s = 0; s < helpers; s++) {
-            pending.add(pool.submit(drain));
-        }
-        Throwable failure = null;
         try {
-            drain.run();
-        } catch (RuntimeException | Error e) {
-            failure = e;
-            next.set(rows); // the helpers stop after their current chunk
+            int helping = Math.min(threads, rows) - 1;
+            // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
+            this.chunk = Math.max(1, rows / (16 * (helping + 1)));
+            this.rows = rows;
+            this.work = work;
+            this.failure = null;
+            this.caller = Thread.currentThread();
+            next.set(0);
+            pending.set(helping);
+            long call = ++calls;
+            for (int i = 0; i < helping; i++) {
+                tickets.set(i, call);
+                LockSupport.unpark(helpers[i]);
+            }
+            drain();
+            for (int spin = 0; pending.get() != 0 && spin < SPINS + YIELDS; spin++) {
+                pause(spin);
+            }
+            while (pending.get() != 0) {
+                LockSupport.park(this);
+            }
+            Throwable failed = failure;
+            if (failed instanceof RuntimeException re) {
+                throw re;
+            }
+            if (failed instanceof Error err) {
+                throw err;
+            }
+            if (failed != null) {
+                throw new IllegalStateException(failed);
+            }
+        } finally {
+            this.work = null;
+            this.caller = null;
+            running.unlock();
         }
-        for (Future<?> f : pending) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                next.set(rows);
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for row workers", e);
-            } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause();
-                }
+    }
+
+    /** Takes chunks until none is left; a failure stops every thread after its current chunk. */
+    private void drain() {
+        RowRange w = work;
+        int total = rows;
+        int size = chunk;
+        try {
+            for (int from = next.getAndAdd(size); from < total; from = next.getAndAdd(size)) {
+                w.run(from, Math.min(total, from + size));
+            }
+        } catch (RuntimeException | Error e) {
+            if (failure == null) {
+                failure = e;
+            }
+            next.set(total);
+        }
+    }
+
+    private void helperLoop(int index) {
+        long seen = 0;
+        while (true) {
+            for (int spin = 0; tickets.get(index) == seen && !closed && spin < SPINS + YIELDS; spin++) {
+                pause(spin);
+            }
+            while (tickets.get(index) == seen && !closed) {
+                LockSupport.park(this);
+            }
+            if (closed) {
+                return;
+            }
+            seen = tickets.get(index);
+            drain();
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
             }
         }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        }
-        if (failure instanceof Error err) {
-            throw err;
-        }
-        if (failure != null) {
-            throw new IllegalStateException(failure);
+    }
+
+    private static void pause(int round) {
+        if (round < SPINS) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
         }
     }
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
+        closed = true;
+        for (Thread helper : helpers) {
+            LockSupport.unpark(helper);
         }
     }
 }

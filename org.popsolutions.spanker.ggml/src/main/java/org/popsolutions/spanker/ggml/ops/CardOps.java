@@ -59,22 +59,58 @@ public final class CardOps {
      */
     public static void attentionHead(float[] q, int qAt, FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt,
             int d, int position, float scale, float[] scores, int scoresAt, float[] out, int outAt) {
-        for (int t = 0; t <= position; t++) {
-            int kAt = t * kvWidth + kvAt;
+        // Rows are copied from the (off-heap) cache into a per-thread array so the loops run on arrays; four
+        // positions are scored at once with four independent sums, each added in one position's own order, and the
+        // values are added per element in position order: the plain loops' results bit for bit.
+        float[] rows = attentionRows(4 * d);
+        int t = 0;
+        for (; t + 3 <= position; t += 4) {
+            for (int i = 0; i < 4; i++) {
+                keys.get((t + i) * kvWidth + kvAt, rows, i * d, d);
+            }
+            float s0 = 0;
+            float s1 = 0;
+            float s2 = 0;
+            float s3 = 0;
+            for (int i = 0; i < d; i++) {
+                float qi = q[qAt + i];
+                s0 += qi * rows[i];
+                s1 += qi * rows[d + i];
+                s2 += qi * rows[2 * d + i];
+                s3 += qi * rows[3 * d + i];
+            }
+            scores[scoresAt + t] = s0 * scale;
+            scores[scoresAt + t + 1] = s1 * scale;
+            scores[scoresAt + t + 2] = s2 * scale;
+            scores[scoresAt + t + 3] = s3 * scale;
+        }
+        for (; t <= position; t++) {
+            keys.get(t * kvWidth + kvAt, rows, 0, d);
             float s = 0;
             for (int i = 0; i < d; i++) {
-                s += q[qAt + i] * keys.get(kAt + i);
+                s += q[qAt + i] * rows[i];
             }
             scores[scoresAt + t] = s * scale;
         }
         softmax(scores, scoresAt, position + 1);
-        for (int t = 0; t <= position; t++) {
+        for (t = 0; t <= position; t++) {
             float w = scores[scoresAt + t];
-            int vAt = t * kvWidth + kvAt;
+            values.get(t * kvWidth + kvAt, rows, 0, d);
             for (int i = 0; i < d; i++) {
-                out[outAt + i] += w * values.get(vAt + i);
+                out[outAt + i] += w * rows[i];
             }
         }
+    }
+
+    private static final ThreadLocal<float[]> ATTENTION_ROWS = new ThreadLocal<>();
+
+    private static float[] attentionRows(int length) {
+        float[] rows = ATTENTION_ROWS.get();
+        if (rows == null || rows.length < length) {
+            rows = new float[length];
+            ATTENTION_ROWS.set(rows);
+        }
+        return rows;
     }
 
     /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */

@@ -46,4 +46,64 @@ class RowExecutorTest {
             assertEquals(10, java.util.stream.IntStream.range(0, 10).map(seen::get).sum());
         }
     }
+
+    /** Two callers at once on one executor (one runs on its own thread): every row of both exactly once. */
+    @Test
+    void concurrentCallersEachGetEveryRowOnce() throws Exception {
+        try (RowExecutor executor = new RowExecutor(2)) {
+            int rows = 5000;
+            AtomicIntegerArray a = new AtomicIntegerArray(rows);
+            AtomicIntegerArray b = new AtomicIntegerArray(rows);
+            Thread other = new Thread(() -> {
+                for (int i = 0; i < 200; i++) {
+                    executor.forRows(rows, (from, to) -> {
+                        for (int r = from; r < to; r++) {
+                            b.incrementAndGet(r);
+                        }
+                    });
+                }
+            });
+            other.start();
+            for (int i = 0; i < 200; i++) {
+                executor.forRows(rows, (from, to) -> {
+                    for (int r = from; r < to; r++) {
+                        a.incrementAndGet(r);
+                    }
+                });
+            }
+            other.join();
+            for (int r = 0; r < rows; r++) {
+                assertEquals(200, a.get(r), "caller 1, row " + r);
+                assertEquals(200, b.get(r), "caller 2, row " + r);
+            }
+        }
+    }
+
+    /** A call hands its work to the helpers through fields: the calling thread allocates nothing per call. */
+    @Test
+    void aCallAllocatesNothing() {
+        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean,
+                "this JVM does not count allocated bytes per thread");
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
+        long[] sum = new long[1];
+        RowExecutor.RowRange work = (from, to) -> {
+            for (int r = from; r < to; r++) {
+                sum[0] += r;
+            }
+        };
+        try (RowExecutor executor = new RowExecutor(2)) {
+            for (int i = 0; i < 2000; i++) {
+                executor.forRows(4096, work); // warm up: compiled code allocates what the interpreter may not
+            }
+            long id = Thread.currentThread().getId();
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 1000; i++) {
+                executor.forRows(4096, work);
+            }
+            long allocated = threads.getThreadAllocatedBytes(id) - before;
+            org.junit.jupiter.api.Assertions.assertTrue(allocated < 1000 * 8,
+                    "1000 calls allocated " + allocated + " bytes on the calling thread");
+        }
+    }
 }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.PreparedActivation;
+import org.popsolutions.spanker.ggml.kernel.PreparedBatch;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
@@ -27,6 +28,12 @@ public final class NativeKernels implements Kernels {
 
     private static native int dotRowsDirect(int type, ByteBuffer weights, int at, int rowBytes, int rows,
             byte[] activation, float[] floats, int n, float[] out, int outAt);
+
+    private static native int dotRowsBatchHeap(int type, byte[] weights, int at, int rowBytes, int rows,
+            byte[] activations, int stride, float[] floats, int n, int vectors, float[] out, int outAt, int outStride);
+
+    private static native int dotRowsBatchDirect(int type, ByteBuffer weights, int at, int rowBytes, int rows,
+            byte[] activations, int stride, float[] floats, int n, int vectors, float[] out, int outAt, int outStride);
 
     @Override
     public String name() {
@@ -72,15 +79,59 @@ public final class NativeKernels implements Kernels {
         }
     }
 
+    /**
+     * Q4_0, Q8_0, F32, F16 and BF16 as tiles of one row against up to four (float types: two) vectors, each weight
+     * block loaded once for them; the other types as runs of 16 rows that every vector passes over while they are in
+     * the cache. Each result equals {@link #dotRows} for that vector, bit for bit.
+     */
+    @Override
+    public void dotRowsBatch(ByteBuffer weights, int at, int rowBytes, int rows, PreparedBatch batch, float[] out,
+            int outAt, int outStride) {
+        int vectors = batch.count();
+        if (rows <= 0 || vectors == 0) {
+            return;
+        }
+        if (!covers(batch.weightType(), batch.mode(), batch.isQuantized(), batch.symmetricValues())
+                || !(weights.hasArray() || weights.isDirect())) {
+            Kernels.super.dotRowsBatch(weights, at, rowBytes, rows, batch, out, outAt, outStride);
+            return;
+        }
+        long bytes = batch.weightType().bytesFor(batch.length());
+        long end = (long) at + (long) (rows - 1) * rowBytes + bytes;
+        if (at < 0 || rowBytes < 0 || end > weights.capacity()) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + rowBytes + " bytes at " + at
+                    + " outside a buffer of " + weights.capacity());
+        }
+        if (outAt < 0 || outStride < rows || (long) outAt + (long) (vectors - 1) * outStride + rows > out.length) {
+            throw new IndexOutOfBoundsException(vectors + " × " + rows + " results at " + outAt + " (stride "
+                    + outStride + ") outside an array of " + out.length);
+        }
+        byte[] q = batch.isQuantized() ? batch.quantized() : null;
+        float[] x = batch.isQuantized() ? null : batch.floats();
+        int type = batch.weightType().id();
+        int rc = weights.hasArray()
+                ? dotRowsBatchHeap(type, weights.array(), weights.arrayOffset() + at, rowBytes, rows, q,
+                        batch.quantizedStride(), x, batch.length(), vectors, out, outAt, outStride)
+                : dotRowsBatchDirect(type, weights, at, rowBytes, rows, q, batch.quantizedStride(), x, batch.length(),
+                        vectors, out, outAt, outStride);
+        if (rc != 0) {
+            throw new IllegalStateException("native kernels failed with code " + rc + " on " + batch.weightType()
+                    + " (-1: type not handled, -2: out of memory or array not pinned, -3: not a direct buffer)");
+        }
+    }
+
     private static boolean covers(PreparedActivation a) {
-        GgmlType t = a.weightType();
+        return covers(a.weightType(), a.mode(), a.isQuantized(), a.symmetricValues());
+    }
+
+    private static boolean covers(GgmlType t, DotMode mode, boolean quantized, boolean symmetricValues) {
         boolean floatWeights = t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16;
         if (floatWeights) {
             return true;
         }
-        if (a.mode() != DotMode.GGML || !a.isQuantized()) {
+        if (mode != DotMode.GGML || !quantized) {
             return false;
         }
-        return t != GgmlType.Q8_0 || a.symmetricValues();
+        return t != GgmlType.Q8_0 || symmetricValues;
     }
 }

@@ -20,6 +20,7 @@ import org.popsolutions.spanker.ggml.kernel.KernelProviders;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.PreparedActivation;
+import org.popsolutions.spanker.ggml.kernel.PreparedBatch;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.kernel.WeightTraits;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
@@ -164,6 +165,66 @@ class NativeKernelsTest {
                 assertEquals(Arrays.toString(single), Arrays.toString(batched[j]), "vector " + j);
             }
         }
+    }
+
+    /**
+     * The matrix-matrix tiles (a weight block against several vectors) give, per vector, the row kernel's result bit
+     * for bit, hence within tolerance of the reference (Q4_0 goes eight rows at a time in both, a last group padded):
+     * every type, 1 to 9 vectors (full tiles, partial tiles),
+     * float rows with a tail that is not a multiple of 8, zero and constant rows, heap and direct weights at an odd
+     * offset, results at an offset with a stride larger than the rows.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void batchedTilesEqualTheRowKernelPerVectorWithinToleranceOfTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 7L + 3);
+        for (int trial = 0; trial < 12; trial++) {
+            int cols = type.blockSize() == 1 ? 1 + random.nextInt(700) : type.blockSize() * (1 + random.nextInt(12));
+            int rows = 1 + random.nextInt(trial % 3 == 0 ? 70 : 23);
+            int vectors = 1 + trial % 9;
+            float[] w = gaussian(random, rows * cols, (float) Math.pow(10, random.nextInt(-2, 3)));
+            if (trial % 4 == 0) {
+                Arrays.fill(w, 0, w.length / 3, 0f); // zero rows, then constant ones
+                Arrays.fill(w, w.length / 3, 2 * w.length / 3, 0.5f);
+            }
+            float[] x = gaussian(random, vectors * cols + 3, 1);
+            byte[] bytes = WeightTraits.of(type).codec().quantize(w);
+            int rowBytes = (int) type.bytesFor(cols);
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 5).order(ByteOrder.LITTLE_ENDIAN);
+            direct.put(5, bytes);
+            byte[] shifted = new byte[bytes.length + 3];
+            System.arraycopy(bytes, 0, shifted, 3, bytes.length);
+            for (DotMode mode : DotMode.values()) {
+                PreparedBatch batch = PreparedBatch.workspace(type, mode, cols, 9).refill(x, 3, vectors);
+                int stride = rows + 2;
+                for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
+                    int at = weights.isDirect() ? 5 : 3;
+                    float[] out = new float[1 + vectors * stride];
+                    kernels.dotRowsBatch(weights, at, rowBytes, rows, batch, out, 1, stride);
+                    for (int v = 0; v < vectors; v++) {
+                        PreparedActivation a = batch.vector(v);
+                        float[] single = new float[rows];
+                        kernels.dotRows(weights, at, rowBytes, rows, a, single, 0);
+                        for (int r = 0; r < rows; r++) {
+                            String what = type + " " + mode + (weights.isDirect() ? " direct" : " heap") + " trial "
+                                    + trial + " vector " + v + " row " + r;
+                            assertEquals(Float.floatToIntBits(single[r]), Float.floatToIntBits(out[1 + v * stride + r]),
+                                    what + ": batched " + out[1 + v * stride + r] + ", row kernel " + single[r]);
+                            float reference = Kernels.scalar().dot(le(bytes), r * rowBytes, a);
+                            assertClose(reference, out[1 + v * stride + r], DotTolerance.of(le(bytes), r * rowBytes, a),
+                                    what);
+                        }
+                        for (int gap = rows; gap < stride && v < vectors - 1; gap++) {
+                            assertEquals(0f, out[1 + v * stride + gap], what(type, v) + ": the stride's gap untouched");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static String what(GgmlType type, int v) {
+        return type + " vector " + v;
     }
 
     /** Registered with a higher ranking, the native kernels become Kernels.best(); unregistered, they leave. */

@@ -28,6 +28,8 @@ import org.popsolutions.spanker.runtime.PlanExecutor;
 
 /** A model on its cards behind the service interface: one generation at a time (a fair lock keeps arrival order). */
 final class PlacedModel implements LoadedModel {
+    /** Prompt tokens per call into the executor (it cuts them into its own passes): cancellation is seen this often. */
+    private static final int PROMPT_PASS = 128;
     private final GgufFile file;
     private final PlanExecutor executor;
     private final double loadSeconds;
@@ -174,12 +176,15 @@ final class PlacedModel implements LoadedModel {
         float[] logits = new float[vocabulary()];
         Pass pass = new Pass();
         int position = 0;
-        for (int token : prompt) {
+        // the prompt in batched passes (one product over a pass's tokens); a cancelled request stops between passes
+        while (position < prompt.length) {
             if (listener.cancelled()) {
                 PassTimings none = timings(executor.stats());
                 return new GenerationResult(List.of(), "", FinishReason.CANCELLED, none, none);
             }
-            pass.forward(token, position++, logits);
+            int end = Math.min(prompt.length, position + PROMPT_PASS);
+            pass.prefill(prompt, position, end, logits);
+            position = end;
         }
         PassTimings promptTimings = timings(executor.stats());
         executor.resetStats();
@@ -235,6 +240,18 @@ final class PlacedModel implements LoadedModel {
             long[] before = executor.stats().cardComputeNanos();
             long start = System.nanoTime();
             executor.forward(token, position, logits);
+            finish(before, start);
+        }
+
+        /** Prompt tokens [from, to) at their own positions; the first generated token's time is the last such call. */
+        void prefill(int[] prompt, int from, int to, float[] logits) {
+            long[] before = executor.stats().cardComputeNanos();
+            long start = System.nanoTime();
+            executor.prefill(prompt, from, to, from, logits);
+            finish(before, start);
+        }
+
+        private void finish(long[] before, long start) {
             seconds = (System.nanoTime() - start) / 1e9;
             long[] after = executor.stats().cardComputeNanos();
             long busiest = 0;

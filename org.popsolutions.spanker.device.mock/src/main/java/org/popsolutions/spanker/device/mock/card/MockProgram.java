@@ -14,6 +14,7 @@ import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.ops.CardOps;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -317,32 +318,17 @@ final class MockProgram {
             return () -> {
             };
         }
-        if (m.vectors() == 1) {
-            boolean inPlace = x.at() == 0 && out.at() == 0;
-            float[] xs = inPlace ? null : new float[m.columns()];
-            float[] os = inPlace ? null : new float[m.rows()];
-            return () -> {
-                if (inPlace) {
-                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), x.array(), out.array(), mode);
-                } else {
-                    System.arraycopy(x.array(), x.at(), xs, 0, xs.length);
-                    card.matVec.matvec(t, view.get(), m.rows(), m.columns(), xs, os, mode);
-                    System.arraycopy(os, 0, out.array(), out.at(), os.length);
-                }
-            };
-        }
-        float[][] xs = new float[m.vectors()][m.columns()];
-        float[][] os = new float[m.vectors()][m.rows()];
+        // the product's activation workspace and row work are made once (again only if the card's threads change):
+        // a decode step allocates nothing here; several vectors (a prompt pass) go through the kernels' tiles
+        MatVec.Product[] product = new MatVec.Product[1];
+        MatVec[] boundTo = new MatVec[1];
         return () -> {
-            float[] xa = x.array();
-            for (int v = 0; v < xs.length; v++) {
-                System.arraycopy(xa, x.at() + v * m.columns(), xs[v], 0, m.columns());
+            MatVec matVec = card.matVec;
+            if (boundTo[0] != matVec) {
+                product[0] = matVec.product(t, m.rows(), m.columns(), m.vectors(), mode);
+                boundTo[0] = matVec;
             }
-            card.matVec.matmul(t, view.get(), m.rows(), m.columns(), xs, os, mode);
-            float[] oa = out.array();
-            for (int v = 0; v < os.length; v++) {
-                System.arraycopy(os[v], 0, oa, out.at() + v * m.rows(), m.rows());
-            }
+            product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
         };
     }
 
@@ -418,6 +404,7 @@ final class MockProgram {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] scores = scores(heads * capacity);
+        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale);
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
@@ -430,13 +417,55 @@ final class MockProgram {
             float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
-            card.rows.forRows(heads, (from, to) -> {
-                for (int h = from; h < to; h++) {
-                    CardOps.attentionHead(q, query.at() + h * hd, k, v, kvWidth, h / group * hd, hd, position, scale,
-                            scores, h * capacity, o, out.at() + h * hd);
-                }
-            });
+            rows.set(k, v, position);
+            card.rows.forRows(heads, rows);
         };
+    }
+
+    /**
+     * One attention op's heads, a share per row thread; made once per op (its per-call state set before each run), so
+     * a decode step allocates nothing for it. Each head is {@link CardOps#attentionHead}, as on every card.
+     */
+    private static final class AttentionRows implements org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange {
+        private final Floats query;
+        private final Floats out;
+        private final float[] scores;
+        private final int hd;
+        private final int kvWidth;
+        private final int group;
+        private final int capacity;
+        private final float scale;
+        private FloatBuffer k;
+        private FloatBuffer v;
+        private int position;
+
+        AttentionRows(Floats query, Floats out, float[] scores, int hd, int kvWidth, int group, int capacity,
+                float scale) {
+            this.query = query;
+            this.out = out;
+            this.scores = scores;
+            this.hd = hd;
+            this.kvWidth = kvWidth;
+            this.group = group;
+            this.capacity = capacity;
+            this.scale = scale;
+        }
+
+        void set(FloatBuffer keys, FloatBuffer values, int at) {
+            k = keys;
+            v = values;
+            position = at;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            float[] q = query.array();
+            float[] o = out.array();
+            for (int h = from; h < to; h++) {
+                CardOps.attentionHead(q, query.at() + h * hd, k, v, kvWidth, h / group * hd, hd, position, scale,
+                        scores, h * capacity, o, out.at() + h * hd);
+            }
+        }
     }
 
     /**
