@@ -32,7 +32,8 @@ final class NodeClasspath {
      */
     static final List<String> HOST_BUNDLES = List.of("org.apache.felix.scr", "org.osgi.service.component",
             "org.osgi.util.promise", "org.osgi.util.function", "org.apache.felix.configadmin", "org.osgi.service.log",
-            "com.google.gson", "org.popsolutions.spanker.console", "org.popsolutions.spanker.ggml",
+            "com.google.gson", "picocli", "org.popsolutions.spanker.plot", "org.popsolutions.spanker.console",
+            "org.popsolutions.spanker.ggml",
             "org.popsolutions.spanker.model.llama", "org.popsolutions.spanker.scheduler",
             "org.popsolutions.spanker.runtime", "org.popsolutions.spanker.device.mock",
             "org.popsolutions.spanker.protocol", "org.popsolutions.spanker.device.sails");
