@@ -190,30 +190,21 @@ final class CardConnection implements AutoCloseable {
 
     /** Sends a request; the future completes with the reply frame (an ERROR reply included). */
     CompletableFuture<Frame> request(MessageType type, byte[] payload) {
-        CompletableFuture<Frame> reply = new CompletableFuture<>();
-        String reason = closedReason;
-        if (reason != null) {
-            reply.completeExceptionally(new DeviceException(reason));
-            return reply;
-        }
-        long id = nextId.getAndUpdate(n -> n >= 0xFFFF_FFFFL ? 1 : n + 1);
-        pending.put(id, reply);
-        try {
-            synchronized (out) {
-                Wire.write(out, Frame.of(type, id, payload));
-            }
-        } catch (IOException e) {
-            lose("card " + describe() + " lost: " + e.getMessage());
-        }
-        if (closedReason != null && !reply.isDone()) {
-            pending.remove(id);
-            reply.completeExceptionally(new DeviceException(closedReason));
-        }
-        return reply;
+        return send(id -> Wire.write(out, Frame.of(type, id, payload)));
     }
 
     /** A WRITE of {@code length} bytes of {@code source} from {@code index}, sent as one piece (see Wire.writeWrite). */
     CompletableFuture<Frame> write(long handle, long offset, java.nio.ByteBuffer source, int index, int length) {
+        return send(id -> Wire.writeWrite(out, id, handle, offset, source, index, length));
+    }
+
+    /** Writes one request frame under the next request id. */
+    private interface RequestWriter {
+        void write(long id) throws IOException;
+    }
+
+    /** Registers the reply under a fresh id and writes the request; a connection lost on the way fails the reply. */
+    private CompletableFuture<Frame> send(RequestWriter request) {
         CompletableFuture<Frame> reply = new CompletableFuture<>();
         String reason = closedReason;
         if (reason != null) {
@@ -224,7 +215,7 @@ final class CardConnection implements AutoCloseable {
         pending.put(id, reply);
         try {
             synchronized (out) {
-                Wire.writeWrite(out, id, handle, offset, source, index, length);
+                request.write(id);
             }
         } catch (IOException e) {
             lose("card " + describe() + " lost: " + e.getMessage());
