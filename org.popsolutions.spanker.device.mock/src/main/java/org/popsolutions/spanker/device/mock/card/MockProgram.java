@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.card.Combine;
 import org.popsolutions.spanker.api.card.LinkShaping;
@@ -313,7 +314,7 @@ final class MockProgram {
         Floats x = floats(m.x(), "x", (long) m.vectors() * m.columns());
         Floats out = floats(m.out(), "out", (long) m.vectors() * m.rows());
         DotMode mode = m.mode() == ActivationMode.GGML ? DotMode.GGML : DotMode.FLOAT;
-        WeightView view = new WeightView(weights, m.weights());
+        RegionView<ByteBuffer> view = new RegionView<>(weights, m.weights(), Function.identity());
         if (m.rows() == 0) {
             return () -> {
             };
@@ -332,22 +333,27 @@ final class MockProgram {
         };
     }
 
-    /** The weights' bytes as a buffer of their own (kernels index from 0), taken again if the buffer changed form. */
-    private static final class WeightView {
+    /**
+     * A range of a buffer as a little-endian view of its own (index 0 = the range's first byte or value: kernels and
+     * the KV cache index from 0), taken again if the buffer changed form.
+     */
+    private static final class RegionView<T> {
         private final MockRegion region;
         private final Slice slice;
-        private ByteBuffer view;
+        private final Function<ByteBuffer, T> as;
+        private T view;
         private int form = -1;
 
-        WeightView(MockRegion region, Slice slice) {
+        RegionView(MockRegion region, Slice slice, Function<ByteBuffer, T> as) {
             this.region = region;
             this.slice = slice;
+            this.as = as;
         }
 
-        ByteBuffer get() {
+        T get() {
             ByteBuffer bytes = region.bytes();
             if (view == null || form != region.form()) {
-                view = bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+                view = as.apply(bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN));
                 form = region.form();
             }
             return view;
@@ -388,8 +394,8 @@ final class MockProgram {
         Floats key = floats(a.key(), "key", kvWidth);
         Floats value = floats(a.value(), "value", kvWidth);
         // the caches stay raw bytes, off the heap: they are the card's largest buffers after the weights
-        FloatView keys = floatView(a.keyCache(), "key cache");
-        FloatView values = floatView(a.valueCache(), "value cache");
+        RegionView<FloatBuffer> keys = floatView(a.keyCache(), "key cache");
+        RegionView<FloatBuffer> values = floatView(a.valueCache(), "value cache");
         if (a.valueCache().bytes() != a.keyCache().bytes()) {
             throw new OpFailure("value cache holds " + a.valueCache().bytes() / Float.BYTES + " values, the op needs "
                     + a.keyCache().bytes() / Float.BYTES);
@@ -494,39 +500,13 @@ final class MockProgram {
         return (int) most;
     }
 
-    private FloatView floatView(Slice s, String what) {
+    private RegionView<FloatBuffer> floatView(Slice s, String what) {
         MockRegion r = region(s, what);
         if (s.offset() % Float.BYTES != 0 || s.bytes() % Float.BYTES != 0) {
             throw new OpFailure(what + " is not a range of whole float32 values (offset " + s.offset() + ", "
                     + s.bytes() + " bytes)");
         }
-        return new FloatView(r, s);
-    }
-
-    /**
-     * A range of a buffer kept as raw bytes, read and written as float32 values through a view (index 0 = the
-     * range's first value), taken again if the buffer changed form.
-     */
-    private static final class FloatView {
-        private final MockRegion region;
-        private final Slice slice;
-        private FloatBuffer view;
-        private int form = -1;
-
-        FloatView(MockRegion region, Slice slice) {
-            this.region = region;
-            this.slice = slice;
-        }
-
-        FloatBuffer get() {
-            ByteBuffer bytes = region.bytes();
-            if (view == null || form != region.form()) {
-                view = bytes.slice((int) slice.offset(), (int) slice.bytes()).order(ByteOrder.LITTLE_ENDIAN)
-                        .asFloatBuffer();
-                form = region.form();
-            }
-            return view;
-        }
+        return new RegionView<>(r, s, ByteBuffer::asFloatBuffer);
     }
 
     private Step swiGlu(Op.SwiGlu s) {
