@@ -15,7 +15,9 @@ import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.cluster.node.Layout;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
 
 /**
  * {@code cluster start|status|test topology|test dag|test ring-stress|stop}: the Linqu hierarchy as OS processes on
@@ -76,16 +78,12 @@ public final class ClusterCommand extends AbstractConsoleCommand {
         }
         ClusterControl.Started started = control.start(layout, processes);
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf("Cluster " + started.name(), "level", "nodes");
-        Map<String, Object> levels = new LinkedHashMap<>();
-        started.nodesPerLevel().forEach((level, count) -> {
-            table.row("L" + level.number(), count);
-            levels.put("L" + level.number(), count);
-        });
-        report.table(table.build());
+        Rows levels = new Rows("levels", "Cluster " + started.name(), Column.of("level", "level"),
+                Column.of("nodes", "nodes")).as(Rows.Layout.MAP);
+        started.nodesPerLevel().forEach((level, count) -> levels.add("L" + level.number(), count));
         report.line(layout.nodeCount() + " nodes in " + started.pids().size() + " processes started in "
                 + started.startMillis() + " ms; pids " + started.pids());
-        report.put("name", started.name()).put("nodes", layout.nodeCount()).put("levels", levels)
+        report.put("name", started.name()).put("nodes", layout.nodeCount()).rows(levels)
                 .put("processes", started.pids().size()).put("pids", started.pids())
                 .put("startMillis", started.startMillis()).put("rootPort", started.rootPort());
         return report;
@@ -94,32 +92,20 @@ public final class ClusterCommand extends AbstractConsoleCommand {
     private static Report status(ClusterControl control) {
         ClusterControl.Status status = control.status();
         Report report = new Report();
-        Report.TableBuilder levels = Report.tableOf("Cluster " + status.name() + " (" + status.layout() + ")", "level",
-                "live", "suspect", "dead");
-        Map<String, Object> levelJson = new LinkedHashMap<>();
+        // JSON: each level's counts keyed by the level (levels.L3.live)
+        Rows levels = new Rows("levels", "Cluster " + status.name() + " (" + status.layout() + ")",
+                Column.of("level", "level"), Column.of("live", "live"), Column.of("suspect", "suspect"),
+                Column.of("dead", "dead")).as(Rows.Layout.MAP);
         for (Map.Entry<Level, Map<NodeState, Integer>> entry : status.perLevel().entrySet()) {
             Map<NodeState, Integer> counts = entry.getValue();
-            levels.row("L" + entry.getKey().number(), counts.get(NodeState.LIVE), counts.get(NodeState.SUSPECT),
+            levels.add("L" + entry.getKey().number(), counts.get(NodeState.LIVE), counts.get(NodeState.SUSPECT),
                     counts.get(NodeState.DEAD));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("live", counts.get(NodeState.LIVE));
-            json.put("suspect", counts.get(NodeState.SUSPECT));
-            json.put("dead", counts.get(NodeState.DEAD));
-            levelJson.put("L" + entry.getKey().number(), json);
         }
-        report.table(levels.build());
-        Report.TableBuilder processes = Report.tableOf("Processes", "index", "pid", "alive", "nodes");
-        List<Map<String, Object>> processJson = new ArrayList<>();
+        Rows processes = new Rows("processes", "Processes", Column.of("index", "index"), Column.of("pid", "pid"),
+                Column.of("alive", "alive"), Column.of("nodes", "nodes"));
         for (ClusterControl.ProcessStatus process : status.processes()) {
-            processes.row(process.index(), process.pid(), process.alive(), process.nodes());
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("index", process.index());
-            json.put("pid", process.pid());
-            json.put("alive", process.alive());
-            json.put("nodes", process.nodes());
-            processJson.add(json);
+            processes.add(process.index(), process.pid(), process.alive(), process.nodes());
         }
-        report.table(processes.build());
         List<Map<String, Object>> notLive = new ArrayList<>();
         for (ClusterControl.NodeStatus node : status.nodes()) {
             if (node.state() != NodeState.LIVE) {
@@ -136,8 +122,7 @@ public final class ClusterCommand extends AbstractConsoleCommand {
             report.line("the L6 root does not answer; node states come from the processes alone");
         }
         report.put("name", status.name()).put("layout", status.layout().toString())
-                .put("rootReachable", status.rootReachable()).put("levels", levelJson)
-                .put("processes", processJson).put("notLive", notLive);
+                .put("rootReachable", status.rootReachable()).rows(levels).rows(processes).put("notLive", notLive);
         return report;
     }
 
@@ -148,23 +133,15 @@ public final class ClusterCommand extends AbstractConsoleCommand {
         switch (program) {
             case "topology" -> {
                 ClusterControl.TopologyResult result = control.topology(timeout);
-                Report.TableBuilder table = Report.tableOf("L3 hosts", "level", "l5", "l4", "l3", "global", "pid");
-                List<Map<String, Object>> nodes = new ArrayList<>();
+                Rows nodes = new Rows("nodes", "L3 hosts", Column.of("level", "level"), Column.of("l5", "l5"),
+                        Column.of("l4", "l4"), Column.of("l3", "l3"), Column.of("global", "global"),
+                        Column.of("pid", "pid"));
                 for (ClusterControl.Identity node : result.nodes()) {
-                    table.row(node.level(), node.l5(), node.l4(), node.l3(), node.global(), node.pid());
-                    Map<String, Object> json = new LinkedHashMap<>();
-                    json.put("level", node.level());
-                    json.put("l5", node.l5());
-                    json.put("l4", node.l4());
-                    json.put("l3", node.l3());
-                    json.put("global", node.global());
-                    json.put("pid", node.pid());
-                    nodes.add(json);
+                    nodes.add(node.level(), node.l5(), node.l4(), node.l3(), node.global(), node.pid());
                 }
-                report.table(table.build());
                 report.line(result.nodes().size() + " hosts reported, coordinates and global ids unique, in "
                         + result.millis() + " ms");
-                report.put("nodes", nodes).put("count", nodes.size()).put("millis", result.millis());
+                report.rows(nodes).put("count", nodes.size()).put("millis", result.millis());
             }
             case "dag" -> {
                 int n = positive(arguments, "n", 64);
@@ -177,22 +154,23 @@ public final class ClusterCommand extends AbstractConsoleCommand {
                 report.line("f[i] = 9i^2 + 12i + 2 checked for i < " + n + "; " + result.tasks() + " tasks on L3 hosts in "
                         + result.millis() + " ms (" + Math.round(perSecond) + " tasks/s)");
                 int shown = Math.min(n, 16);
-                Report.TableBuilder table = Report.tableOf("f (first " + shown + ")", "i", "f");
-                for (int i = 0; i < shown; i++) {
-                    table.row(i, result.f()[i]);
+                // JSON: every f[i] as a list; the table shows the first of them
+                Rows f = new Rows("f", "f (first " + shown + ")", Column.of("i", "i"), Column.of("f", "f"))
+                        .as(Rows.Layout.VALUES);
+                for (int i = 0; i < n; i++) {
+                    f.add(i, result.f()[i]);
                 }
-                report.table(table.build());
-                report.put("f", result.f()).put("tasks", result.tasks()).put("millis", result.millis())
+                report.rows(f, shown).put("tasks", result.tasks()).put("millis", result.millis())
                         .put("tasksPerSecond", perSecond);
             }
             case "ring-stress" -> {
                 ClusterControl.RingStressResult result = control.ringStress(timeout);
-                Report.TableBuilder table = Report.tableOf("Ring stress on one pod", "counter", "value");
-                result.counters().forEach((name, value) -> table.row(name, value));
-                report.table(table.build());
+                Rows counters = new Rows("counters", "Ring stress on one pod", Column.of("counter", "counter"),
+                        Column.of("value", "value")).as(Rows.Layout.MAP);
+                result.counters().forEach(counters::add);
                 report.line("back-pressure survived: every result checked, rings empty afterwards, in "
                         + result.millis() + " ms");
-                report.put("counters", result.counters()).put("millis", result.millis());
+                report.rows(counters).put("millis", result.millis());
             }
             default -> throw new UsageException("unknown program '" + program + "'; expected one of "
                     + String.join("|", PROGRAMS));

@@ -14,7 +14,10 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
@@ -123,18 +126,19 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
             MeanSd seconds = MeanSd.of(perMatvec);
             MeanSd gflops = MeanSd.of(gflopsEach);
             MeanSd gbps = MeanSd.of(gbpsEach);
-            return new Report()
-                    .table(Report.tableOf("bench-matvec " + type.ggmlName() + " " + rows + "x" + cols
-                            + (repetitions > 1 ? ", " + repetitions + " repetitions (mean ± sd)" : ""), "threads",
-                            "kernels", "mode", "s/matvec", "GFLOP/s", "GB/s weights", "matrices (bytes each)")
-                            .row(threads, kernels.name(), mode.name().toLowerCase(), seconds.format("%.3e"),
-                                    gflops.format("%.2f"), gbps.format("%.2f"), copies + " x " + matrixBytes).build())
-                    .put("type", type.ggmlName()).put("rows", rows).put("cols", cols).put("threads", threads)
-                    .put("kernels", kernels.name()).put("mode", mode.name().toLowerCase()).put("passes", done)
-                    .put("seconds", seconds.mean()).put("gflops", gflops.mean()).put("gbps", gbps.mean())
-                    .put("repetitions", repetitions).put("secondsSd", seconds.sd()).put("gflopsSd", gflops.sd())
-                    .put("gbpsSd", gbps.sd())
-                    .put("weightBytes", matrixBytes).put("copies", copies).put("llcBytes", cache)
+            // a mean and its spread are two facts: a column each (the spread is 0 for one repetition)
+            Rows result = new Rows("result", "bench-matvec " + type.ggmlName() + " " + rows + "x" + cols
+                    + (repetitions > 1 ? ", " + repetitions + " repetitions (mean, sd)" : ""),
+                    Column.of("threads", "threads"), Column.of("kernels", "kernels"), Column.of("mode", "mode"),
+                    Column.of("seconds", "s/matvec", Unit.SCIENTIFIC), Column.of("secondsSd", "± sd", Unit.SCIENTIFIC),
+                    Column.of("gflops", "GFLOP/s", Unit.FIXED_2), Column.of("gflopsSd", "± sd", Unit.FIXED_2),
+                    Column.of("gbps", "GB/s weights", Unit.FIXED_2), Column.of("gbpsSd", "± sd", Unit.FIXED_2),
+                    Column.of("copies", "matrices"), Column.of("weightBytes", "bytes each", Unit.BYTES))
+                    .as(Rows.Layout.FIELDS)
+                    .add(threads, kernels.name(), mode.name().toLowerCase(), seconds.mean(), seconds.sd(), gflops.mean(),
+                            gflops.sd(), gbps.mean(), gbps.sd(), copies, matrixBytes);
+            return new Report().put("type", type.ggmlName()).put("rows", rows).put("cols", cols).rows(result)
+                    .put("passes", done).put("repetitions", repetitions).put("llcBytes", cache)
                     .put("checksum", Arrays.stream(toDoubles(out)).sum());
         }
     }

@@ -3,7 +3,6 @@ package org.popsolutions.spanker.console.ggml;
 import java.lang.reflect.Array;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +11,9 @@ import org.popsolutions.spanker.api.InvalidModelException;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
 import org.popsolutions.spanker.ggml.gguf.GgufArray;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
@@ -35,10 +36,14 @@ public final class GgufCommand extends AbstractConsoleCommand {
     protected Report run(Arguments arguments) {
         String file = arguments.positional(0, "a GGUF FILE");
         GgufFile f = GgufReader.readHeader(Path.of(file));
-        Report report = new Report();
-        report.table(Report.tableOf("GGUF " + file, "version", "alignment", "tensors", "metadata", "data offset",
-                "file bytes").row(f.version(), f.alignment(), f.tensors().size(), f.metadata().size(), f.dataOffset(),
-                        f.fileSize()).build());
+        Report report = new Report().put("file", file);
+        report.rows(new Rows("header", "GGUF " + file, Column.of("version", "version"),
+                Column.of("alignment", "alignment"), Column.of("tensorCount", "tensors"),
+                Column.of("metadataCount", "metadata"), Column.of("dataOffset", "data offset"),
+                Column.of("fileBytes", "file bytes")).as(Rows.Layout.FIELDS)
+                .add(f.version(), f.alignment(), f.tensors().size(), f.metadata().size(), f.dataOffset(), f.fileSize()));
+        // The one table whose JSON is not its cells: a value is summarised for people (an array's first items,
+        // long text cut), while JSON carries it typed (an array as its element type, length and first items).
         Report.TableBuilder meta = Report.tableOf("Metadata", "key", "type", "value");
         Map<String, Object> metaJson = new LinkedHashMap<>();
         for (Map.Entry<String, GgufValue> e : f.metadata().entrySet()) {
@@ -46,20 +51,13 @@ public final class GgufCommand extends AbstractConsoleCommand {
             meta.row(e.getKey(), typeName(v), summary(v));
             metaJson.put(e.getKey(), json(v));
         }
-        report.table(meta.build());
-        Report.TableBuilder tensors = Report.tableOf("Tensors", "name", "type", "shape", "bytes", "offset");
-        List<Map<String, Object>> tensorJson = new ArrayList<>();
+        report.table(meta.build()).put("metadata", metaJson);
+        Rows tensors = new Rows("tensors", "Tensors", Column.of("name", "name"), Column.of("type", "type"),
+                Column.of("shape", "shape"), Column.of("bytes", "bytes"), Column.of("offset", "offset"));
         for (GgufTensorInfo t : f.tensors()) {
-            tensors.row(t.name(), t.type().ggmlName(), Arrays.toString(t.shape()), t.byteSize(), t.offset());
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("name", t.name());
-            m.put("type", t.type().ggmlName());
-            m.put("shape", t.shape());
-            m.put("bytes", t.byteSize());
-            m.put("offset", t.offset());
-            tensorJson.add(m);
+            tensors.add(t.name(), t.type().ggmlName(), t.shape(), t.byteSize(), t.offset());
         }
-        report.table(tensors.build());
+        report.rows(tensors);
         // the file is valid GGUF; whether run and plan accept it as a model is a further question, answered here
         String problem = null;
         try {
@@ -73,9 +71,6 @@ public final class GgufCommand extends AbstractConsoleCommand {
         if (problem != null) {
             report.put("problem", problem);
         }
-        report.put("file", file).put("version", f.version()).put("alignment", f.alignment())
-                .put("dataOffset", f.dataOffset()).put("fileBytes", f.fileSize()).put("metadata", metaJson)
-                .put("tensors", tensorJson);
         return report;
     }
 

@@ -15,7 +15,10 @@ import org.popsolutions.spanker.api.cluster.HostPlan;
 import org.popsolutions.spanker.api.cluster.HostStage;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.Sampler;
 
@@ -81,42 +84,24 @@ public final class HostRuns {
 
     /** The stages with their prediction (and, once run, their measured time per token). */
     public static void describe(Report report, HostPlan plan, long[] stageNanos, int tokens) {
-        Report.TableBuilder table = Report.tableOf("pipeline across " + plan.hosts() + " hosts for " + plan.model()
-                + " (" + plan.cardsPerHost() + " card" + (plan.cardsPerHost() == 1 ? "" : "s") + " per host)", "stage",
-                "host", "pid", "pod", "blocks", "holds", "weights", "KV cache", "compute s", "links s", "hand-off s",
-                "stage s", "measured s");
-        List<Map<String, Object>> stages = new ArrayList<>();
+        Rows stages = new Rows("stages", "pipeline across " + plan.hosts() + " hosts for " + plan.model() + " ("
+                + plan.cardsPerHost() + " card" + (plan.cardsPerHost() == 1 ? "" : "s") + " per host)",
+                Column.of("stage", "stage"), Column.of("host", "host"), Column.of("pid", "pid"), Column.of("pod", "pod"),
+                Column.of("firstBlock", "first block"), Column.of("endBlock", "end block"),
+                Column.of("embedding", "embedding", Unit.MARK), Column.of("head", "head", Unit.MARK),
+                Column.of("cards", "cards"), Column.of("weightBytes", "weights", Unit.BYTES),
+                Column.of("kvCacheBytes", "KV cache", Unit.BYTES),
+                Column.of("predictedComputeSeconds", "compute s", Unit.SCIENTIFIC),
+                Column.of("predictedLinkSeconds", "links s", Unit.SCIENTIFIC),
+                Column.of("predictedHandOffSeconds", "hand-off s", Unit.SCIENTIFIC),
+                Column.of("predictedStageSeconds", "stage s", Unit.SCIENTIFIC),
+                Column.of("measuredSecondsPerToken", "measured s", Unit.SCIENTIFIC));
         for (HostStage s : plan.stages()) {
-            String holds = (s.embedding() ? "embedding, " : "") + s.blocks() + " block" + (s.blocks() == 1 ? "" : "s")
-                    + (s.head() ? ", head" : "");
             Double measured = stageNanos == null || tokens == 0 ? null : stageNanos[s.index()] / 1e9 / tokens;
-            table.row(s.index(), s.host().isEmpty() ? "-" : s.host(), s.pid() == 0 ? "-" : s.pid(), s.pod(),
-                    s.firstBlock() + ".." + (s.endBlock() - 1), holds, s.weightBytes(), s.kvCacheBytes(),
-                    ModelRuns.seconds(s.computeSeconds()), ModelRuns.seconds(s.linkSeconds()),
-                    ModelRuns.seconds(s.handOffSeconds()), ModelRuns.seconds(s.stageSeconds()),
-                    measured == null ? "-" : ModelRuns.seconds(measured));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("stage", s.index());
-            json.put("host", s.host());
-            json.put("pid", s.pid());
-            json.put("firstBlock", s.firstBlock());
-            json.put("endBlock", s.endBlock());
-            json.put("embedding", s.embedding());
-            json.put("head", s.head());
-            json.put("cards", s.cards());
-            json.put("weightBytes", s.weightBytes());
-            json.put("kvCacheBytes", s.kvCacheBytes());
-            json.put("predictedComputeSeconds", s.computeSeconds());
-            json.put("predictedLinkSeconds", s.linkSeconds());
-            json.put("pod", s.pod());
-            json.put("predictedHandOffSeconds", s.handOffSeconds());
-            json.put("predictedStageSeconds", s.stageSeconds());
-            if (measured != null) {
-                json.put("measuredSecondsPerToken", measured);
-            }
-            stages.add(json);
+            stages.add(s.index(), s.host(), s.pid(), s.pod(), s.firstBlock(), s.endBlock(), s.embedding(), s.head(),
+                    s.cards(), s.weightBytes(), s.kvCacheBytes(), s.computeSeconds(), s.linkSeconds(),
+                    s.handOffSeconds(), s.stageSeconds(), measured);
         }
-        report.table(table.build());
         plan.notes().forEach(report::line);
         report.line(String.format(Locale.ROOT, "hand-off between hosts: %d bytes (the hidden state), predicted %s s"
                 + " each (card to host, host to host, host to card at the host link's rate)%s, %d per token",
@@ -131,7 +116,7 @@ public final class HostRuns {
         json.put("model", plan.model());
         json.put("hosts", plan.hosts());
         json.put("cardsPerHost", plan.cardsPerHost());
-        json.put("stages", stages);
+        report.rows(stages, json);
         json.put("handOffBytes", plan.handOffBytes());
         json.put("handOffSeconds", plan.handOffSeconds());
         json.put("handOffsPerToken", plan.handOffs());
@@ -204,17 +189,14 @@ public final class HostRuns {
                 ? String.format(Locale.ROOT, "generation %.1f tokens/s (%d forward passes timed)", 1 / perToken,
                         decodeTokens)
                 : "generation not timed (--n " + n + ": no generated token was fed back)"));
-        report.table(Report.tableOf("predicted vs measured, seconds per token", "", "predicted", "measured")
-                .row("total", ModelRuns.seconds(plan.secondsPerToken()), timed ? ModelRuns.seconds(perToken) : "-")
-                .row("compute (stages in turn)", ModelRuns.seconds(plan.computeSeconds()),
-                        timed ? ModelRuns.seconds(stagesPerToken) + " (the hosts' stages, with their host-link I/O)"
-                                : "-")
-                .row("links inside hosts", ModelRuns.seconds(plan.linkSeconds()), "in the stages")
-                .row("hand-offs between hosts", ModelRuns.seconds(plan.handOffsSeconds()), timed
-                        ? ModelRuns.seconds(perToken - stagesPerToken) + " (wall minus stages: hand-offs and"
-                                + " orchestration)" : "-")
-                .row("host link (token in, logits out)", ModelRuns.seconds(plan.hostSeconds()), "in the stages")
-                .build());
+        Rows breakdown = ModelRuns.breakdown()
+                .add("total", plan.secondsPerToken(), timed ? perToken : null, null)
+                .add("compute (stages in turn)", plan.computeSeconds(), timed ? stagesPerToken : null,
+                        timed ? "the hosts' stages, with their host-link I/O" : null)
+                .add("links inside hosts", plan.linkSeconds(), null, "in the stages")
+                .add("hand-offs between hosts", plan.handOffsSeconds(), timed ? perToken - stagesPerToken : null,
+                        timed ? "wall minus stages: hand-offs and orchestration" : null)
+                .add("host link (token in, logits out)", plan.hostSeconds(), null, "in the stages");
         report.line("predicted times are for rev-A Sails and GbE between hosts; measured ones are the hosts' cards"
                 + " named above (mock cards in the hosts' processes, or emulated ones) on this machine");
         Map<String, Object> timing = new LinkedHashMap<>();
@@ -225,6 +207,7 @@ public final class HostRuns {
             timing.put("measuredStageSecondsPerToken", stagesPerToken);
         }
         timing.put("predictedSecondsPerToken", plan.secondsPerToken());
+        report.rows(breakdown, timing);
         return report.put("model", modelPath).put("mode", request.floatActivations() ? "float" : "ggml")
                 .put("hosts", plan.hosts()).put("promptTokens", prompt).put("tokens", tokens).put("text", generated)
                 .put("stopped", stopped).put("timing", timing);

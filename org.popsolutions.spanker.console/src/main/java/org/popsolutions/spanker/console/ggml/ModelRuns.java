@@ -24,7 +24,10 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.PlanView;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
@@ -153,39 +156,47 @@ final class ModelRuns {
         return String.format(Locale.ROOT, "%.3f", nanos / 1e6);
     }
 
+    /**
+     * The rows of "predicted vs measured, seconds per token": each part of a token's time, predicted and measured
+     * (null where it is not measured apart), with a note saying where a part is counted otherwise.
+     */
+    static Rows breakdown() {
+        return new Rows("breakdown", "predicted vs measured, seconds per token", Column.of("part", ""),
+                Column.of("predictedSeconds", "predicted", Unit.SCIENTIFIC),
+                Column.of("measuredSeconds", "measured", Unit.SCIENTIFIC), Column.of("note", "note"));
+    }
+
     /** The plan's headline and its per-card memory (planned and actually held). */
     static void describePlan(Report report, Plan plan, LoadedModel model) {
         Map<String, Integer> counts = strategyCounts(plan);
-        StringBuilder blocks = new StringBuilder();
-        counts.forEach((k, v) -> blocks.append(blocks.length() == 0 ? "" : ", ").append(v).append(" ").append(k));
-        report.table(Report.tableOf("plan by '" + plan.strategy() + "' for " + plan.model() + " on " + plan.cards()
-                + " cards (" + plan.cabling().label() + ")", "blocks", "first card",
-                "output cards", "predicted s/token", "compute", "links", "host", "load s")
-                .row(blocks, plan.firstCard(), plan.outputCards(), seconds(plan.secondsPerToken()),
-                        seconds(plan.computeSecondsPerToken()), seconds(plan.communicationSecondsPerToken()),
-                        seconds(plan.hostSecondsPerToken()), seconds(plan.loadSeconds()))
-                .build());
-        long[] held = model.weightBytesPerCard();
-        long[] kv = model.kvCacheBytesPerCard();
-        Report.TableBuilder cards = Report.tableOf("bytes per card", "card", "planned weights", "held weights",
-                "KV cache", "capacity");
-        List<Map<String, Object>> json = new ArrayList<>();
-        for (int c = 0; c < plan.cards(); c++) {
-            var load = plan.cardLoads().get(c);
-            cards.row(c, load.weightBytes(), held[c], kv[c], load.capacityBytes());
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("card", c);
-            m.put("plannedWeightBytes", load.weightBytes());
-            m.put("heldWeightBytes", held[c]);
-            m.put("kvCacheBytes", kv[c]);
-            m.put("capacityBytes", load.capacityBytes());
-            json.add(m);
-        }
-        report.table(cards.build());
         // the plan's facts under the keys every command uses (PlanView), then what this run adds
         Map<String, Object> p = PlanView.json(plan);
         p.put("blocks", counts);
-        p.put("perCard", json);
+        StringBuilder blocks = new StringBuilder();
+        counts.forEach((k, v) -> blocks.append(blocks.length() == 0 ? "" : ", ").append(v).append(" ").append(k));
+        report.line("plan's blocks: " + blocks);
+        Rows headline = new Rows("plan", "plan by '" + plan.strategy() + "' for " + plan.model() + " on "
+                + plan.cards() + " cards (" + plan.cabling().label() + ")", Column.of("firstCard", "first card"),
+                Column.of("outputCards", "output cards"),
+                Column.of("secondsPerToken", "predicted s/token", Unit.SCIENTIFIC),
+                Column.of("computeSecondsPerToken", "compute", Unit.SCIENTIFIC),
+                Column.of("communicationSecondsPerToken", "links", Unit.SCIENTIFIC),
+                Column.of("hostSecondsPerToken", "host", Unit.SCIENTIFIC),
+                Column.of("loadSeconds", "load s", Unit.SCIENTIFIC)).as(Rows.Layout.FIELDS)
+                .add(plan.firstCard(), plan.outputCards(), plan.secondsPerToken(), plan.computeSecondsPerToken(),
+                        plan.communicationSecondsPerToken(), plan.hostSecondsPerToken(), plan.loadSeconds());
+        report.rows(headline, p);
+        long[] held = model.weightBytesPerCard();
+        long[] kv = model.kvCacheBytesPerCard();
+        Rows cards = new Rows("perCard", "bytes per card", Column.of("card", "card"),
+                Column.of("plannedWeightBytes", "planned weights", Unit.BYTES),
+                Column.of("heldWeightBytes", "held weights", Unit.BYTES), Column.of("kvCacheBytes", "KV cache", Unit.BYTES),
+                Column.of("capacityBytes", "capacity", Unit.BYTES));
+        for (int c = 0; c < plan.cards(); c++) {
+            var load = plan.cardLoads().get(c);
+            cards.add(c, load.weightBytes(), held[c], kv[c], load.capacityBytes());
+        }
+        report.rows(cards, p);
         report.put("plan", p);
     }
 }

@@ -11,7 +11,9 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
@@ -48,8 +50,8 @@ public final class QuantizeModelCommand extends AbstractConsoleCommand {
         GgufFile model = GgufReader.open(Path.of(in));
         GgufWriter writer = new GgufWriter().putAll(model.metadata());
         writer.put("general.file_type", GgufValue.u32(FILE_TYPES.get(target)));
-        Report.TableBuilder table = Report.tableOf("quantize-model " + in + " -> " + out, "tensor", "from", "to",
-                "bytes");
+        Rows perTensor = new Rows("perTensor", "quantize-model " + in + " -> " + out, Column.of("tensor", "tensor"),
+                Column.of("from", "from"), Column.of("to", "to"), Column.of("bytes", "bytes"));
         long before = 0;
         long after = 0;
         int converted = 0;
@@ -61,13 +63,13 @@ public final class QuantizeModelCommand extends AbstractConsoleCommand {
             }
             ByteBuffer data = to == t.type() ? model.data(t) : convert(model, t, to);
             writer.tensor(t.name(), to, t.shape(), data);
-            table.row(t.name(), t.type().ggmlName(), to.ggmlName(), data.capacity());
+            perTensor.add(t.name(), t.type().ggmlName(), to.ggmlName(), data.capacity());
             before += t.byteSize();
             after += data.capacity();
             converted += to == t.type() ? 0 : 1;
         }
         output.write(writer::write);
-        return new Report().table(table.build())
+        return new Report().rows(perTensor)
                 .line(converted + " of " + model.tensors().size() + " tensors converted; tensor bytes " + before
                         + " -> " + after)
                 .put("in", in).put("out", out).put("type", target.ggmlName()).put("tensors", model.tensors().size())

@@ -37,7 +37,10 @@ import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.ProgressBar;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
@@ -249,30 +252,27 @@ public final class RunCommand extends AbstractConsoleCommand {
                         + (repetitions > 1 ? ", mean ± sd of " + repetitions + " repetitions" : "") + ")"
                 : "generation not timed (--n " + n + ": no generated token was fed back); per-token figures are the"
                         + " prompt's"));
-        Report.TableBuilder perCard = Report.tableOf("per token (" + measuredOver + ")", "card", "compute ms",
-                "share of wall");
-        List<Map<String, Object>> cardJson = new ArrayList<>();
+        Rows perCard = new Rows("perCard", "per token (" + measuredOver + ")", Column.of("card", "card"),
+                Column.of("computeSecondsPerToken", "compute", Unit.SECONDS),
+                Column.of("shareOfWall", "share of wall", Unit.PERCENT));
         for (int c = 0; c < decode.cardComputeNanos().length; c++) {
             double ns = decode.cardComputeNanos()[c] / (double) decode.tokens();
-            perCard.row(c, ModelRuns.millis(ns), String.format(Locale.ROOT, "%.0f%%", 100 * ns / perToken));
-            cardJson.add(Map.of("card", c, "computeSecondsPerToken", ns / 1e9));
+            perCard.add(c, ns / 1e9, ns / perToken);
         }
-        report.table(perCard.build());
         // The rows add up: the busiest card's busy time (its programs, collectives and hand-offs included) and
         // what the host does besides (sampling, reading logits back, submitting programs, waiting) make the total.
         double busiestSeconds = maxOf(decode.cardComputeNanos()) / (double) decode.tokens() / 1e9;
         double otherSeconds = Math.max(0, perToken / 1e9 - busiestSeconds);
         String devices = String.join(", ", cards.cards().stream().map(c -> c.provider()).distinct().toList());
-        report.table(Report.tableOf("predicted vs measured, seconds per token", "", "predicted", "measured")
-                .row("total", ModelRuns.seconds(plan.secondsPerToken()), ModelRuns.seconds(perToken / 1e9))
-                .row("compute", ModelRuns.seconds(plan.computeSecondsPerToken()), ModelRuns.seconds(busiestSeconds)
-                        + " (busiest card, with its collectives and hand-offs)")
-                .row("collectives + hand-offs", ModelRuns.seconds(plan.communicationSecondsPerToken()),
-                        "in the cards' programs (" + decode.collectives() / decode.tokens() + " allreduces, "
-                                + decode.handOffs() / decode.tokens() + " hand-offs)")
-                .row("host link", ModelRuns.seconds(plan.hostSecondsPerToken()), "in other")
-                .row("other", "-", ModelRuns.seconds(otherSeconds) + " (host: sampling, logits, waiting)")
-                .build());
+        Rows breakdown = ModelRuns.breakdown()
+                .add("total", plan.secondsPerToken(), perToken / 1e9, null)
+                .add("compute", plan.computeSecondsPerToken(), busiestSeconds,
+                        "busiest card, with its collectives and hand-offs")
+                .add("collectives + hand-offs", plan.communicationSecondsPerToken(), null, "in the cards' programs ("
+                        + decode.collectives() / decode.tokens() + " allreduces, " + decode.handOffs() / decode.tokens()
+                        + " hand-offs)")
+                .add("host link", plan.hostSecondsPerToken(), null, "in other")
+                .add("other", null, otherSeconds, "host: sampling, logits, waiting");
         report.line("predicted times are for rev-A Sails (DDR and LVDS links); measured ones are this run's cards ("
                 + devices + ")");
 
@@ -298,7 +298,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         timing.put("otherSecondsPerToken", otherSeconds);
         timing.put("allreducesPerToken", decode.collectives() / (double) decode.tokens());
         timing.put("handOffsPerToken", decode.handOffs() / (double) decode.tokens());
-        timing.put("perCard", cardJson);
+        report.rows(perCard, timing).rows(breakdown, timing);
         return report.put("model", modelPath).put("mode", load.mode().name().toLowerCase(Locale.ROOT))
                 .put("threadsPerCard", load.threadsPerCard()).put("allreduce", algorithm)
                 .put("promptTokens", prompt).put("tokens", result.tokens()).put("text", text)

@@ -14,7 +14,9 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
 
 /** AllGather over buffers given on the command line: the concatenation in topology order. */
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=allgather")
@@ -46,9 +48,7 @@ public final class AllGatherCommand extends AbstractConsoleCommand {
             List<float[]> perCard = run.on(engine, CollectiveKind.ALL_GATHER, ReduceOp.SUM, report);
             result = perCard.isEmpty() ? new float[0] : perCard.get(0);
         }
-        report.table(Report.tableOf("AllGather on " + run.topology().cardCount() + " cards", "Result")
-                .row(Buffers.format(result)).build());
-        report.put("result", result);
-        return report;
+        return report.rows(new Rows("result", "AllGather on " + run.topology().cardCount() + " cards",
+                Column.of("result", "Result")).as(Rows.Layout.FIELDS).add((Object) result));
     }
 }

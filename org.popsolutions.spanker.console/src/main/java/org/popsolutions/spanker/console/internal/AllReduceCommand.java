@@ -15,7 +15,9 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
 
 /**
  * AllReduce over buffers given on the command line, one per card; prints every card's buffer after it. The
@@ -52,13 +54,13 @@ public final class AllReduceCommand extends AbstractConsoleCommand {
         } else {
             results = run.on(engine, CollectiveKind.ALL_REDUCE, op, report);
         }
-        Report.TableBuilder table = Report.tableOf("AllReduce " + op.name().toLowerCase(Locale.ROOT) + " on "
-                + run.topology().cardCount() + " cards", "Card", "Buffer");
+        // JSON: "cards" is the list of the cards' buffers, a card's index its position
+        Rows cards = new Rows("cards", "AllReduce " + op.name().toLowerCase(Locale.ROOT) + " on "
+                + run.topology().cardCount() + " cards", Column.of("card", "Card"), Column.of("buffer", "Buffer"))
+                .as(Rows.Layout.VALUES);
         for (int card = 0; card < results.size(); card++) {
-            table.row(card, Buffers.format(results.get(card)));
+            cards.add(card, results.get(card));
         }
-        report.table(table.build());
-        report.put("op", op.name().toLowerCase(Locale.ROOT)).put("cards", results);
-        return report;
+        return report.put("op", op.name().toLowerCase(Locale.ROOT)).rows(cards);
     }
 }

@@ -1,10 +1,8 @@
 package org.popsolutions.spanker.console.internal;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -23,7 +21,10 @@ import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * Measures a collective over a sweep of sizes on mock cards, printed like nccl-tests (size, count, type,
@@ -36,7 +37,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     private static final long MAX_BYTES = 1L << 30;
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int MAX_WARMUP = 1000;
-    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %12s %12s %7s %15s %10s%n";
+    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %11s %12s %12s %7s %15s %10s%n";
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
@@ -105,18 +106,23 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         }
 
         Report report = new Report();
+        // one row per size: printed as it is measured (nccl-tests' columns), and the JSON's "rows"
+        Rows rows = new Rows("rows", "sweep", Column.of("size", "size (B)"), Column.of("count", "count"),
+                Column.of("type", "type"), Column.of("redop", "redop"), Column.of("algorithm", "algo"),
+                Column.of("timeMicros", "time (us)", Unit.FIXED_1), Column.of("minTimeMicros", "min (us)", Unit.FIXED_1),
+                Column.of("algbwGBps", "algbw (GB/s)", Unit.FIXED_3), Column.of("busbwGBps", "busbw (GB/s)", Unit.FIXED_3),
+                Column.of("wrong", "#wrong"), Column.of("predictedMicros", "predicted (us)", Unit.FIXED_1),
+                Column.of("measuredOverPredicted", "meas/pred", Unit.FIXED_2));
         String title = kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
                 + (shaped ? "shaped to the link model" : "unshaped") + ")";
         // as nccl-tests: each row printed as it is measured; JSON gets one document at the end
         java.io.PrintStream stream = arguments.flag(JSON.name()) ? null : rowsOut != null ? rowsOut : System.out;
         if (stream != null) {
             stream.println("# " + title + "; every iteration's result checked against the reference collective");
-            stream.printf(Locale.ROOT, ROW_FORMAT, "size (B)", "count", "type", "redop", "algo", "time (us)",
-                    "algbw (GB/s)", "busbw (GB/s)", "#wrong", "predicted (us)", "meas/pred");
+            stream.printf(Locale.ROOT, ROW_FORMAT, rows.columns().stream().map(Column::header).toArray());
             stream.flush();
         }
         long wrongTotal = 0;
-        List<Map<String, Object>> rows = new ArrayList<>();
         double lastBusBandwidth = 0;
         // nccl-tests prints "none" where the collective combines nothing.
         String redop = kind == CollectiveKind.ALL_GATHER || kind == CollectiveKind.BROADCAST ? "none"
@@ -159,28 +165,12 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             double predicted = outcome.predicted().totalSeconds();
             lastBusBandwidth = busbw;
             busBandwidthSum += busbw;
+            rows.add(bytes, bytes / Float.BYTES, "float", redop, outcome.algorithm().label(), seconds * 1e6,
+                    nanos[0] / 1e3, algbw, busbw, wrong, predicted * 1e6, predicted > 0 ? seconds / predicted : null);
             if (stream != null) {
-                stream.printf(Locale.ROOT, ROW_FORMAT, bytes, bytes / Float.BYTES, "float", redop,
-                        outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
-                        String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw), wrong,
-                        String.format(Locale.ROOT, "%.1f", predicted * 1e6),
-                        predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-");
+                stream.printf(Locale.ROOT, ROW_FORMAT, rows.cells(rows.size() - 1).toArray());
                 stream.flush();
             }
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("size", bytes);
-            row.put("count", bytes / Float.BYTES);
-            row.put("type", "float");
-            row.put("redop", redop);
-            row.put("algorithm", outcome.algorithm().label());
-            row.put("timeMicros", seconds * 1e6);
-            row.put("minTimeMicros", nanos[0] / 1e3);
-            row.put("algbwGBps", algbw);
-            row.put("busbwGBps", busbw);
-            row.put("wrong", wrong);
-            row.put("predictedMicros", predicted * 1e6);
-            row.put("measuredOverPredicted", predicted > 0 ? seconds / predicted : null);
-            rows.add(row);
             if (size > Long.MAX_VALUE / factor) {
                 break;
             }
@@ -196,12 +186,12 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                 + " size / memcpy = %.2f", memcpy, lastBusBandwidth / memcpy));
         if (plot != null) {
             chartWriter.writeSvg(SweepCharts.of(kind.label() + " on " + cards + " mock cards (" + cabling.label() + ")",
-                    rows), plot);
+                    rows.json()), plot);
             report.line("plot: " + plot);
             report.put("plot", plot.toString());
         }
         report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
-                .put("shaped", shaped).put("rows", rows).put("outOfBounds", wrongTotal).put("avgBusbwGBps", averageBusBandwidth)
+                .put("shaped", shaped).printedRows(rows).put("outOfBounds", wrongTotal).put("avgBusbwGBps", averageBusBandwidth)
                 .put("memcpyGBps", memcpy).put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
     }

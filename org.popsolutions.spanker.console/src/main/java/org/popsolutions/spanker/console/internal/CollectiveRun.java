@@ -1,9 +1,7 @@
 package org.popsolutions.spanker.console.internal;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.collective.CollectiveEngine;
 import org.popsolutions.spanker.api.collective.CollectiveOutcome;
@@ -17,7 +15,10 @@ import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /** The options the collective commands share, parsed: buffers, topology, algorithm. */
 record CollectiveRun(List<float[]> buffers, Topology topology, CollectiveAlgorithm algorithm) {
@@ -66,23 +67,16 @@ record CollectiveRun(List<float[]> buffers, Topology topology, CollectiveAlgorit
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        Report.TableBuilder traffic = Report.tableOf("Link traffic", "From", "To", "Bytes", "Messages");
-        List<Map<String, Object>> trafficJson = new ArrayList<>();
+        Rows traffic = new Rows("traffic", "Link traffic", Column.of("from", "From"), Column.of("to", "To"),
+                Column.of("bytes", "Bytes", Unit.BYTES), Column.of("messages", "Messages"));
         for (LinkTraffic t : outcome.traffic()) {
-            traffic.row(t.local(), t.remote(), t.bytes(), t.messages());
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("from", t.local());
-            json.put("to", t.remote());
-            json.put("bytes", t.bytes());
-            json.put("messages", t.messages());
-            trafficJson.add(json);
+            traffic.add(t.local(), t.remote(), t.bytes(), t.messages());
         }
-        report.table(traffic.build());
         report.line("algorithm " + outcome.algorithm().label() + ": " + outcome.predicted().steps() + " steps, measured "
                 + Units.seconds(outcome.elapsedNanos() / 1e9) + ", predicted on Sails links "
                 + Units.seconds(outcome.predicted().totalSeconds()));
         report.put("algorithm", outcome.algorithm().label()).put("steps", outcome.predicted().steps())
-                .put("traffic", trafficJson).put("measuredSeconds", outcome.elapsedNanos() / 1e9)
+                .rows(traffic).put("measuredSeconds", outcome.elapsedNanos() / 1e9)
                 .put("predictedSeconds", outcome.predicted().totalSeconds());
         return outcome.results();
     }

@@ -1,7 +1,6 @@
 package org.popsolutions.spanker.console.internal;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,10 @@ import org.popsolutions.spanker.api.topology.TopologyService;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
 import org.popsolutions.spanker.console.support.PlanView;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.console.ggml.HostRuns;
 
 /** The partition plan the active strategy chooses for a model, with its predicted cost per token. */
@@ -186,38 +188,39 @@ public final class PlanCommand extends AbstractConsoleCommand {
                 + "); model load over the host link: " + Units.seconds(plan.loadSeconds()));
         plan.notes().forEach(n -> report.line("note: " + n));
 
-        Report.TableBuilder layers = Report.tableOf("Blocks", "Block", "Strategy", "Cards", "Collective", "Compute",
-                "Communication");
-        List<Map<String, Object>> layerJson = new ArrayList<>();
+        Rows layers = new Rows("layers", "Blocks", Column.of("layer", "Block"), Column.of("strategy", "Strategy"),
+                Column.of("cards", "Cards"), Column.of("kvHeads", "KV heads"),
+                Column.of("feedForwardRows", "FF rows"), Column.of("collective", "Collective"),
+                Column.of("computeSeconds", "Compute", Unit.SECONDS),
+                Column.of("communicationSeconds", "Communication", Unit.SECONDS));
         for (LayerPlacement layer : plan.layers()) {
-            layers.row(layer.layer(), layer.strategy().name(), layer.cards(), layer.collective(),
-                    Units.seconds(layer.computeSeconds()), Units.seconds(layer.communicationSeconds()));
-            Map<String, Object> json = new LinkedHashMap<>();
-            json.put("layer", layer.layer());
-            json.put("strategy", layer.strategy().name());
-            json.put("shards", layer.shards());
-            json.put("collective", layer.collective());
-            json.put("computeSeconds", layer.computeSeconds());
-            json.put("communicationSeconds", layer.communicationSeconds());
-            layerJson.add(json);
+            // each card's share as the ranges it holds: key/value heads [start, end), feed-forward rows [start, end)
+            layers.add(layer.layer(), layer.strategy().name(), layer.cards(),
+                    layer.shards().stream().map(s -> s.kvHeadStart() + "-" + s.kvHeadEnd()).toList(),
+                    layer.shards().stream().map(s -> s.feedForwardStart() + "-" + s.feedForwardEnd()).toList(),
+                    layer.collective(), layer.computeSeconds(), layer.communicationSeconds());
         }
-        Report.TableBuilder cards = Report.tableOf("Cards", "Card", "Weights", "KV cache", "Total", "Capacity", "Use");
+        Rows cards = new Rows("cardLoads", "Cards", Column.of("card", "Card"),
+                Column.of("weightBytes", "Weights", Unit.BYTES), Column.of("kvCacheBytes", "KV cache", Unit.BYTES),
+                Column.of("totalBytes", "Total", Unit.BYTES), Column.of("capacityBytes", "Capacity", Unit.BYTES),
+                Column.of("use", "Use", Unit.PERCENT));
         for (CardLoad load : plan.cardLoads()) {
-            cards.row(load.card(), Units.bytes(load.weightBytes()), Units.bytes(load.kvCacheBytes()),
-                    Units.bytes(load.totalBytes()), Units.bytes(load.capacityBytes()),
-                    String.format(java.util.Locale.ROOT, "%.1f%%", 100.0 * load.totalBytes() / load.capacityBytes()));
+            cards.add(load.card(), load.weightBytes(), load.kvCacheBytes(), load.totalBytes(), load.capacityBytes(),
+                    (double) load.totalBytes() / load.capacityBytes());
         }
-        report.table(layers.build()).table(cards.build());
-        if (withTensors) {
-            Report.TableBuilder tensors = Report.tableOf("Tensors", "Tensor", "Strategy", "Split", "Cards",
-                    "Bytes per card");
-            for (TensorPlacement t : plan.tensors()) {
-                tensors.row(t.tensor(), t.strategy().name(), t.split(), t.cards(), t.bytesPerCard());
-            }
-            report.table(tensors.build());
+        Rows tensors = new Rows("tensors", "Tensors", Column.of("tensor", "Tensor"), Column.of("layer", "Block"),
+                Column.of("strategy", "Strategy"), Column.of("split", "Split"), Column.of("cards", "Cards"),
+                Column.of("bytesPerCard", "Bytes per card", Unit.BYTES));
+        for (TensorPlacement t : plan.tensors()) {
+            tensors.add(t.tensor(), t.layer(), t.strategy().name(), t.split(), t.cards(), t.bytesPerCard());
         }
         PlanView.json(plan).forEach(report::put);
-        report.put("layers", layerJson).put("cardLoads", plan.cardLoads()).put("tensors", plan.tensors());
+        report.rows(layers).rows(cards);
+        if (withTensors) {
+            report.rows(tensors);
+        } else {
+            report.put(tensors.key(), tensors.jsonValue()); // JSON always lists them; the table only when asked
+        }
         return report;
     }
 }

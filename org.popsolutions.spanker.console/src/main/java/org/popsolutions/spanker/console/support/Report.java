@@ -26,8 +26,35 @@ public final class Report {
      * them complete (they are rendered here).
      */
     public Report rows(Rows rows) {
+        return rows(rows, json);
+    }
+
+    /**
+     * Adds rows whose JSON is a member of {@code parent} (an object nested in the document, e.g. a run's
+     * {@code timing}); their table is one of this report's tables.
+     */
+    @SuppressWarnings("unchecked")
+    public Report rows(Rows rows, Map<String, Object> parent) {
         tables.add(rows.table());
-        json.put(rows.key(), rows.json());
+        Object value = rows.jsonValue();
+        if (rows.layout() == Rows.Layout.FIELDS) {
+            parent.putAll((Map<String, Object>) value);
+        } else {
+            parent.put(rows.key(), value);
+        }
+        return this;
+    }
+
+    /** Adds rows whose table shows only the first {@code shown} of them (its title says so); JSON carries them all. */
+    public Report rows(Rows rows, int shown) {
+        tables.add(rows.table(shown));
+        json.put(rows.key(), rows.jsonValue());
+        return this;
+    }
+
+    /** Adds rows whose table was printed already, row by row as it was measured: only their JSON is added. */
+    public Report printedRows(Rows rows) {
+        json.put(rows.key(), rows.jsonValue());
         return this;
     }
 

@@ -22,7 +22,17 @@ public enum Unit {
     /** A number printed in scientific notation (1.234e-05). */
     SCIENTIFIC,
     /** A boolean printed as a mark: {@code *} when true, nothing when false (the active one of a list). */
-    MARK;
+    MARK,
+    /** A number printed with one decimal (12.3), as nccl-tests prints times in µs. */
+    FIXED_1,
+    /** A number printed with two decimals (1.05), as ratios are. */
+    FIXED_2,
+    /** A number printed with three decimals (0.123), as nccl-tests prints GB/s. */
+    FIXED_3,
+    /** A boolean printed as {@code yes} or {@code no} (whether a rule holds). */
+    YES_NO,
+    /** A fraction printed as a percentage with no decimals (0.25 → 25%). */
+    PERCENT;
 
     /** The value as a table cell. */
     public String format(Object value) {
@@ -31,6 +41,17 @@ public enum Unit {
         }
         if (this == MARK) {
             return Boolean.TRUE.equals(value) ? "*" : "";
+        }
+        if (this == YES_NO && value instanceof Boolean b) {
+            return b ? "yes" : "no";
+        }
+        if (value instanceof java.util.List<?> list) {
+            // a list's elements in this unit, as the user reads a buffer: "1, 2.5, 3"
+            StringBuilder text = new StringBuilder();
+            for (Object element : list) {
+                text.append(text.length() == 0 ? "" : ", ").append(format(element));
+            }
+            return "[" + text + "]";
         }
         if (!(value instanceof Number number)) {
             return String.valueOf(value);
@@ -42,12 +63,21 @@ public enum Unit {
             case SECONDS -> seconds(number.doubleValue());
             case DECIMAL -> decimal(number.doubleValue());
             case SCIENTIFIC -> scientific(number.doubleValue());
-            case MARK -> throw new IllegalStateException("unreachable");
+            case FIXED_1 -> fixed(number.doubleValue(), 1);
+            case FIXED_2 -> fixed(number.doubleValue(), 2);
+            case FIXED_3 -> fixed(number.doubleValue(), 3);
+            case PERCENT -> String.format(Locale.ROOT, "%.0f%%", 100 * number.doubleValue());
+            case MARK, YES_NO -> throw new IllegalStateException("unreachable");
         };
     }
 
     private static String plain(Number number) {
-        if (number instanceof Double || number instanceof Float) {
+        if (number instanceof Float f) {
+            // as the float itself prints (0.1, not the double 0.10000000149011612), which is how JSON carries it
+            return Float.isFinite(f) && f == Math.rint(f) && Math.abs(f) < 1e15 ? String.valueOf((long) (float) f)
+                    : String.valueOf(f);
+        }
+        if (number instanceof Double) {
             double d = number.doubleValue();
             return Double.isFinite(d) && d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d)
                     : String.valueOf(d);
@@ -99,6 +129,10 @@ public enum Unit {
     public static String decimal(double value) {
         return value == Math.rint(value) && Math.abs(value) < 1e15 ? String.valueOf((long) value)
                 : String.format(Locale.ROOT, "%.4g", value);
+    }
+
+    private static String fixed(double value, int decimals) {
+        return Double.isFinite(value) ? String.format(Locale.ROOT, "%." + decimals + "f", value) : String.valueOf(value);
     }
 
     public static String scientific(double value) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.popsolutions.spanker.console.support.SameFacts.assertSameFacts;
+
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -23,6 +25,11 @@ import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.plan.ModelPlanner;
 import org.popsolutions.spanker.api.topology.TopologyKind;
+import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
+import org.popsolutions.spanker.console.support.Rows.Layout;
+import org.popsolutions.spanker.console.support.SameFacts;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GoldenModels;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
@@ -267,5 +274,86 @@ class ModelCommandsTest {
         } finally {
             System.clearProperty("spanker.cache");
         }
+    }
+
+    /** One run's report: its tables and, written as --json writes it, its JSON document. */
+    private static JsonObject runOnce(org.popsolutions.spanker.console.support.AbstractConsoleCommand command,
+            List<String> line, List<org.popsolutions.spanker.api.console.Table> tables) {
+        org.popsolutions.spanker.console.support.Report report;
+        if (command instanceof RunCommand r) {
+            report = r.run(Arguments.parse(r.spec(), line));
+        } else if (command instanceof GgufCommand g) {
+            report = g.run(Arguments.parse(g.spec(), line));
+        } else if (command instanceof BenchMatvecCommand b) {
+            report = b.run(Arguments.parse(b.spec(), line));
+        } else {
+            QuantizeModelCommand q = (QuantizeModelCommand) command;
+            report = q.run(Arguments.parse(q.spec(), line));
+        }
+        tables.addAll(report.tables());
+        return SameFacts.json(report);
+    }
+
+    @Test
+    void runTablesAreItsJson() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        RunCommand run = wire(new RunCommand());
+        run.tokensOut = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        List<org.popsolutions.spanker.api.console.Table> tables = new ArrayList<>();
+        JsonObject json = runOnce(run, List.of("--model", model.toString(), "--tokens", "1,5", "--n", "3",
+                "--threads", "1"), tables);
+        JsonObject plan = json.getAsJsonObject("plan");
+        assertSameFacts(tables.get(0), plan, "plan", Layout.FIELDS, Column.of("firstCard", "first card"),
+                Column.of("outputCards", "output cards"),
+                Column.of("secondsPerToken", "predicted s/token", Unit.SCIENTIFIC),
+                Column.of("computeSecondsPerToken", "compute", Unit.SCIENTIFIC),
+                Column.of("communicationSecondsPerToken", "links", Unit.SCIENTIFIC),
+                Column.of("hostSecondsPerToken", "host", Unit.SCIENTIFIC),
+                Column.of("loadSeconds", "load s", Unit.SCIENTIFIC));
+        assertSameFacts(tables.get(1), plan, "perCard", Column.of("card", "card"),
+                Column.of("plannedWeightBytes", "planned weights", Unit.BYTES),
+                Column.of("heldWeightBytes", "held weights", Unit.BYTES), Column.of("kvCacheBytes", "KV cache", Unit.BYTES),
+                Column.of("capacityBytes", "capacity", Unit.BYTES));
+        JsonObject timing = json.getAsJsonObject("timing");
+        assertSameFacts(tables.get(2), timing, "perCard", Column.of("card", "card"),
+                Column.of("computeSecondsPerToken", "compute", Unit.SECONDS),
+                Column.of("shareOfWall", "share of wall", Unit.PERCENT));
+        assertSameFacts(tables.get(3), timing, "breakdown", Column.of("part", ""),
+                Column.of("predictedSeconds", "predicted", Unit.SCIENTIFIC),
+                Column.of("measuredSeconds", "measured", Unit.SCIENTIFIC), Column.of("note", "note"));
+        assertEquals(timing.get("measuredSecondsPerToken").getAsDouble(), timing.getAsJsonArray("breakdown").get(0)
+                .getAsJsonObject().get("measuredSeconds").getAsDouble(), "the total is the measured time per token");
+    }
+
+    @Test
+    void ggufAndQuantizeModelTablesAreTheirJson() {
+        Path model = GoldenModels.model("tiny-llama-q8_0.gguf");
+        List<org.popsolutions.spanker.api.console.Table> tables = new ArrayList<>();
+        JsonObject json = runOnce(new GgufCommand(), List.of(model.toString()), tables);
+        assertSameFacts(tables.get(0), json, "header", Layout.FIELDS, Column.of("version", "version"),
+                Column.of("alignment", "alignment"), Column.of("tensorCount", "tensors"),
+                Column.of("metadataCount", "metadata"), Column.of("dataOffset", "data offset"),
+                Column.of("fileBytes", "file bytes"));
+        assertSameFacts(tables.get(2), json, "tensors", Column.of("name", "name"), Column.of("type", "type"),
+                Column.of("shape", "shape"), Column.of("bytes", "bytes"), Column.of("offset", "offset"));
+
+        tables.clear();
+        JsonObject quantized = runOnce(new QuantizeModelCommand(), List.of("--in", model.toString(), "--out",
+                dir.resolve("q4.gguf").toString(), "--type", "q4_0"), tables);
+        assertSameFacts(tables.get(0), quantized, "perTensor", Column.of("tensor", "tensor"), Column.of("from", "from"),
+                Column.of("to", "to"), Column.of("bytes", "bytes"));
+    }
+
+    @Test
+    void benchMatvecTableIsItsJson() {
+        List<org.popsolutions.spanker.api.console.Table> tables = new ArrayList<>();
+        JsonObject json = runOnce(new BenchMatvecCommand(), List.of("--type", "q8_0", "--rows", "64", "--cols", "256",
+                "--passes", "2", "--repetitions", "2"), tables);
+        assertSameFacts(tables.get(0), json, "result", Layout.FIELDS, Column.of("threads", "threads"),
+                Column.of("kernels", "kernels"), Column.of("mode", "mode"),
+                Column.of("seconds", "s/matvec", Unit.SCIENTIFIC), Column.of("secondsSd", "± sd", Unit.SCIENTIFIC),
+                Column.of("gflops", "GFLOP/s", Unit.FIXED_2), Column.of("gflopsSd", "± sd", Unit.FIXED_2),
+                Column.of("gbps", "GB/s weights", Unit.FIXED_2), Column.of("gbpsSd", "± sd", Unit.FIXED_2),
+                Column.of("copies", "matrices"), Column.of("weightBytes", "bytes each", Unit.BYTES));
     }
 }

@@ -22,7 +22,7 @@ import org.popsolutions.spanker.api.link.CollectiveEstimate;
 
 class BenchCollectiveCommandTest {
     /** Answers at once with the inputs as results; what the command does with the rows is under test. */
-    private static final class InstantEngine implements CollectiveEngine {
+    static final class InstantEngine implements CollectiveEngine {
         final List<CollectiveRequest> requests = new ArrayList<>();
 
         @Override

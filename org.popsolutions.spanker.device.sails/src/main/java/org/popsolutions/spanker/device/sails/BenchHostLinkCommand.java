@@ -7,11 +7,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +25,10 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 
 /**
  * Measures the running fleet's host link and links: protocol WRITE throughput and 64-byte round trip against raw
@@ -60,10 +60,11 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
         Fleet.State state = Fleet.read(Fleet.defaultDirectory()).orElseThrow(() -> new DeviceException(
                 "no fleet is running: start one with 'spanker fleet start --cards 2 [--unshaped] --bench'"));
         byte[] secret = Fleet.secret(state);
-        Report.TableBuilder table = Report.tableOf("Host link and links (" + (state.unshaped() ? "unshaped"
-                : "shaped at rev-A rates") + "; card 0" + ")", "Measure", "Bytes", "Protocol / measured",
-                "Raw TCP / model", "Ratio");
-        List<Map<String, Object>> rows = new ArrayList<>();
+        // measured: the protocol's (unshaped) or the shaped link's figure; reference: raw TCP or the link model's
+        Rows rows = new Rows("rows", "Host link and links (" + (state.unshaped() ? "unshaped" : "shaped at rev-A rates")
+                + "; card 0" + ")", Column.of("measure", "Measure"), Column.of("bytes", "Bytes"),
+                Column.of("measured", "Protocol / measured", Unit.DECIMAL),
+                Column.of("reference", "Raw TCP / model", Unit.DECIMAL), Column.of("ratio", "Ratio", Unit.FIXED_3));
         Fleet.Member card0 = state.cards().get(0);
         try (CardConnection c = CardConnection.open(card0.endpoint(), secret, 5_000, 600_000)) {
             SailsCard card = new SailsCard(c, 0, cable -> cable);
@@ -94,30 +95,32 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
                     rawRate = rawThroughput(card0.benchEndpoint(), bytes, rounds);
                     rawPing = rawPingPong(card0.benchEndpoint(), pings);
                 }
-                row(table, rows, "WRITE throughput (B/s)", bytes, protocolRate, rawRate);
-                row(table, rows, "64-byte round trip (s)", 64, protocolPing, rawPing);
+                row(rows, "WRITE throughput (B/s)", bytes, protocolRate, rawRate);
+                row(rows, "64-byte round trip (s)", 64, protocolPing, rawPing);
             } else {
                 // the chunks follow each other on the link: the latency is paid once
                 double predicted = bytes / HOST_LINK_BPS + HOST_LINK_LATENCY;
-                row(table, rows, "host-link WRITE (s)", bytes, best, predicted);
-                row(table, rows, "64-byte WRITE round trip (s)", 64, protocolPing, 64 / HOST_LINK_BPS
+                row(rows, "host-link WRITE (s)", bytes, best, predicted);
+                row(rows, "64-byte WRITE round trip (s)", 64, protocolPing, 64 / HOST_LINK_BPS
                         + HOST_LINK_LATENCY);
                 if (state.cards().size() >= 2) {
-                    linkMessages(state, secret, table, rows);
+                    linkMessages(state, secret, rows);
                 }
             }
             card.free(buffer);
         }
-        Report report = new Report().table(table.build());
+        Report report = new Report().rows(rows);
+        if (state.unshaped() && card0.benchEndpoint() == null) {
+            report.line("no raw TCP reference: start the fleet with 'fleet start --unshaped --bench'");
+        }
         report.line("the machine runs other work: treat the numbers as indicative; ratios are protocol/raw or"
                 + " measured/model");
-        report.put("shaped", !state.unshaped()).put("rows", rows);
+        report.put("shaped", !state.unshaped());
         return report;
     }
 
     /** A SEND on card 0 and a RECEIVE on card 1 per size: submit to both completions, against the link model. */
-    private static void linkMessages(Fleet.State state, byte[] secret, Report.TableBuilder table,
-            List<Map<String, Object>> rows) {
+    private static void linkMessages(Fleet.State state, byte[] secret, Rows rows) {
         try (CardConnection c0 = CardConnection.open(state.cards().get(0).endpoint(), secret, 5_000, 600_000);
                 CardConnection c1 = CardConnection.open(state.cards().get(1).endpoint(), secret, 5_000, 600_000)) {
             ProgramEpochs epochs = new ProgramEpochs();
@@ -139,7 +142,7 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
                     rx.get(60, TimeUnit.SECONDS);
                     best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                 }
-                row(table, rows, "link message card 0 -> 1 (s)", size, best, LINK_LATENCY + size / LINK_PAYLOAD_BPS);
+                row(rows, "link message card 0 -> 1 (s)", size, best, LINK_LATENCY + size / LINK_PAYLOAD_BPS);
                 sender.free(out);
                 receiver.free(in);
             }
@@ -151,18 +154,8 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
         }
     }
 
-    private static void row(Report.TableBuilder table, List<Map<String, Object>> rows, String measure, long bytes,
-            double measured, Double reference) {
-        String ratio = reference == null ? "n/a (fleet start --bench)" : String.format("%.3f", measured / reference);
-        table.row(measure, bytes, String.format("%.6g", measured), reference == null ? "n/a" : String.format("%.6g",
-                reference), ratio);
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("measure", measure);
-        json.put("bytes", bytes);
-        json.put("measured", measured);
-        json.put("reference", reference);
-        json.put("ratio", reference == null ? null : measured / reference);
-        rows.add(json);
+    private static void row(Rows rows, String measure, long bytes, double measured, Double reference) {
+        rows.add(measure, bytes, measured, reference, reference == null ? null : measured / reference);
     }
 
     private static double rawThroughput(String endpoint, int bytes, int rounds) {

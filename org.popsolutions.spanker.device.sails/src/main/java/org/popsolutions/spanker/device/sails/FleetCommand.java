@@ -4,7 +4,6 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +21,10 @@ import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.protocol.MalformedFrameException;
 import org.popsolutions.spanker.protocol.MessageType;
 import org.popsolutions.spanker.protocol.Messages;
@@ -110,21 +112,14 @@ public final class FleetCommand extends AbstractConsoleCommand {
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
                 extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
-                + ")", "Card", "Endpoint", "Pid");
-        List<Map<String, Object>> json = new ArrayList<>();
+        Rows members = new Rows("cards", "Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates") + ")",
+                Column.of("index", "Card"), Column.of("endpoint", "Endpoint"), Column.of("pid", "Pid"));
         for (Fleet.Member m : state.cards()) {
-            table.row(m.index(), m.endpoint(), m.pid());
-            Map<String, Object> card = new LinkedHashMap<>();
-            card.put("index", m.index());
-            card.put("endpoint", m.endpoint());
-            card.put("pid", m.pid());
-            json.add(card);
+            members.add(m.index(), m.endpoint(), m.pid());
         }
-        report.table(table.build());
         report.line(cards + " cards started, every link UP; state in " + directory.resolve(Fleet.STATE_FILE)
                 + "; drive them with --device sails, end them with 'fleet stop'");
-        report.put("cards", json).put("kind", kind.name()).put("shaped", !unshaped);
+        report.rows(members).put("kind", kind.name()).put("shaped", !unshaped);
         return report;
     }
 
@@ -133,19 +128,17 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 + directory.resolve(Fleet.STATE_FILE) + " is absent); start one with 'spanker fleet start --cards N'"));
         byte[] secret = Fleet.secret(state);
         Report report = new Report();
-        Report.TableBuilder table = Report.tableOf("Fleet (" + state.kind() + (state.unshaped() ? ", unshaped"
-                : ", rev-A rates") + ")", "Card", "Endpoint", "Pid", "State", "Links", "Memory used", "Memory free",
-                "Host written", "Host read", "Link sent", "Link received");
-        List<Map<String, Object>> json = new ArrayList<>();
+        Rows members = new Rows("cards", "Fleet (" + state.kind() + (state.unshaped() ? ", unshaped"
+                : ", rev-A rates") + ")", Column.of("index", "Card"), Column.of("endpoint", "Endpoint"),
+                Column.of("pid", "Pid"), Column.of("state", "State"), Column.of("links", "Links"),
+                Column.of("memoryUsedBytes", "Memory used", Unit.BYTES),
+                Column.of("memoryFreeBytes", "Memory free", Unit.BYTES),
+                Column.of("hostWrittenBytes", "Host written", Unit.BYTES),
+                Column.of("hostReadBytes", "Host read", Unit.BYTES), Column.of("linkSentBytes", "Link sent", Unit.BYTES),
+                Column.of("linkReceivedBytes", "Link received", Unit.BYTES), Column.of("reason", "Reason"));
         for (Fleet.Member m : state.cards()) {
-            Map<String, Object> card = new LinkedHashMap<>();
-            card.put("index", m.index());
-            card.put("endpoint", m.endpoint());
-            card.put("pid", m.pid());
             if (!Fleet.alive(m.pid())) {
-                card.put("state", "exited");
-                table.row(m.index(), m.endpoint(), m.pid(), "exited", "", "", "", "", "", "", "");
-                json.add(card);
+                members.add(m.index(), m.endpoint(), m.pid(), "exited", null, null, null, null, null, null, null, null);
                 continue;
             }
             try (CardConnection c = CardConnection.open(m.endpoint(), secret, 2_000, 5_000)) {
@@ -155,31 +148,17 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         .payload());
                 long sent = t.ports().stream().mapToLong(PortTraffic::sentBytes).sum();
                 long received = t.ports().stream().mapToLong(PortTraffic::receivedBytes).sum();
-                String links = ports.stream().map(p -> p.port() + ":" + p.state()).collect(Collectors.joining(" "));
-                table.row(m.index(), m.endpoint(), m.pid(), "running", links, memory.usedBytes(),
+                // each port as "port:STATE", the way people read it and scripts split it
+                List<String> links = ports.stream().map(p -> p.port() + ":" + p.state().name()).toList();
+                members.add(m.index(), m.endpoint(), m.pid(), "running", links, memory.usedBytes(),
                         memory.capacityBytes() - memory.usedBytes(), t.hostWriteBytes(), t.hostReadBytes(), sent,
-                        received);
-                card.put("state", "running");
-                List<Map<String, Object>> portJson = new ArrayList<>();
-                for (PortStatus p : ports) {
-                    portJson.add(Map.of("port", p.port(), "state", p.state().name()));
-                }
-                card.put("links", portJson);
-                card.put("memoryUsedBytes", memory.usedBytes());
-                card.put("memoryFreeBytes", memory.capacityBytes() - memory.usedBytes());
-                card.put("hostWrittenBytes", t.hostWriteBytes());
-                card.put("hostReadBytes", t.hostReadBytes());
-                card.put("linkSentBytes", sent);
-                card.put("linkReceivedBytes", received);
+                        received, null);
             } catch (CardConnection.CardError | MalformedFrameException | DeviceException e) {
-                card.put("state", "unreachable");
-                card.put("reason", e.getMessage());
-                table.row(m.index(), m.endpoint(), m.pid(), "unreachable", "", "", "", "", "", "", "");
+                members.add(m.index(), m.endpoint(), m.pid(), "unreachable", null, null, null, null, null, null, null,
+                        e.getMessage());
             }
-            json.add(card);
         }
-        report.table(table.build());
-        report.put("cards", json).put("kind", state.kind()).put("shaped", !state.unshaped());
+        report.rows(members).put("kind", state.kind()).put("shaped", !state.unshaped());
         return report;
     }
 

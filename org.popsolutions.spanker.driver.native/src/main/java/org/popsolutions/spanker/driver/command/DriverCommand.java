@@ -9,7 +9,10 @@ import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.AbstractConsoleCommand;
 import org.popsolutions.spanker.console.support.Arguments;
+import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
+import org.popsolutions.spanker.console.support.Rows;
+import org.popsolutions.spanker.console.support.Unit;
 import org.popsolutions.spanker.driver.jni.DriverStatus;
 
 /** Pings the kernel driver's control node, shows its ABI version, the round trip and the card nodes found. */
@@ -35,21 +38,21 @@ public final class DriverCommand extends AbstractConsoleCommand {
         status.cards().forEach(card -> cards.add(card.toString()));
         String workPath = status.version().hasWorkPath() ? "yes (ABI 0.2: DMA, work submission)"
                 : "no (ABI " + status.version() + ": ping and version only)";
-        Report report = new Report();
-        report.table(Report.tableOf("Spanker driver", "Control", "Version", "Ping (us)", "Work path")
-                .row(status.control(), status.version(), pingMicros, workPath).build());
-        Report.TableBuilder table = Report.tableOf("Cards", "Index", "Node");
+        Report report = new Report().rows(new Rows("driver", "Spanker driver", Column.of("control", "Control"),
+                Column.of("version", "Version"), Column.of("pingMicros", "Ping (us)"),
+                Column.of("workPath", "Work path", Unit.YES_NO)).as(Rows.Layout.FIELDS)
+                .add(status.control().toString(), status.version().toString(), pingMicros,
+                        status.version().hasWorkPath()));
+        report.line("work path: " + workPath);
+        // JSON: "cards" lists the nodes, a card's index its position
+        Rows nodes = new Rows("cards", "Cards", Column.of("index", "Index"), Column.of("node", "Node"))
+                .as(Rows.Layout.VALUES);
         for (int i = 0; i < cards.size(); i++) {
-            table.row(i, cards.get(i));
+            nodes.add(i, cards.get(i));
         }
-        report.table(table.build());
+        report.rows(nodes);
         report.line(cards.isEmpty() ? "no card node (" + Path.of(directory).resolve("spanker0") + " is missing)"
                 : cards.size() + " card node(s)");
-        report.put("control", status.control().toString())
-                .put("version", status.version().toString())
-                .put("pingMicros", pingMicros)
-                .put("workPath", status.version().hasWorkPath())
-                .put("cards", cards);
         return report;
     }
 }

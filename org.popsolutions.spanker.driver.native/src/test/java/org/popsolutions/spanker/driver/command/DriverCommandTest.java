@@ -45,6 +45,7 @@ class DriverCommandTest {
             List<String> row = result.tables().get(0).rows().get(0);
             assertEquals(dev.directory().resolve("spankerctl").toString(), row.get(0));
             assertEquals("0.2.0", row.get(1));
+            assertEquals("yes", row.get(3), "ABI 0.2 has the work path");
             assertEquals(List.of(List.of("0", dev.directory().resolve("spanker0").toString())),
                     result.tables().get(1).rows());
         }
