@@ -4,10 +4,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
@@ -19,8 +19,8 @@ import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.PreparedJob;
 import org.popsolutions.spanker.api.card.Program;
-import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.api.collective.CardCollectives;
@@ -116,7 +116,8 @@ public final class PlanExecutor implements AutoCloseable {
     private final CardBuffer[] step;
     private final Program[] programs;
     private final ByteBuffer stepBytes = ByteBuffer.allocate(STEP_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    private final List<CompletableFuture<ProgramCompletion>> running = new ArrayList<>();
+    /** Each set of programs run as one job (decode's, and each prompt batch size's), prepared at its first run. */
+    private final Map<Program[], PreparedJob> jobs = new IdentityHashMap<>();
     private final List<Output> outputs = new ArrayList<>();
     /** The normalized hidden state entering the output head, read back from the first output card to be checked. */
     private HeadInput headInput;
@@ -696,8 +697,7 @@ public final class PlanExecutor implements AutoCloseable {
                 cards.get(c).write(step[c], 0, stepBytes);
             }
         }
-        submit(programs);
-        awaitAll();
+        run(programs);
         if (exit != null) {
             hiddenBytes.clear();
             cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
@@ -709,7 +709,8 @@ public final class PlanExecutor implements AutoCloseable {
             return;
         }
         checkHeadInput(position);
-        for (Output o : outputs) {
+        for (int i = 0; i < outputs.size(); i++) {
+            Output o = outputs.get(i);
             o.bytes.clear();
             cards.get(o.card).read(o.logits, 0, o.bytes);
             o.floats.clear();
@@ -787,8 +788,7 @@ public final class PlanExecutor implements AutoCloseable {
                 cards.get(c).write(pass.step[c], 0, stepBatch);
             }
         }
-        submit(pass.programs);
-        awaitAll();
+        run(pass.programs);
         // the last token's head input and logits: its copy is the last in each twin
         HeadInput in = headInput;
         in.bytes.clear();
@@ -821,50 +821,24 @@ public final class PlanExecutor implements AutoCloseable {
     }
 
     /**
-     * Waits for every card's program; the first card that fails ends the wait (the others may be waiting for its
-     * messages) and its error is the one reported. The completion futures are the only objects a token creates.
+     * Runs the cards' programs as one job (cards shared with another group run it in one order with that group's) and
+     * waits for every card; the first card that fails ends the wait (the others may be waiting for its messages) and
+     * its error is the one reported. The job is prepared once, so a provider that re-arms its completions allocates
+     * nothing per token.
      */
-    /** The cards' programs as one job (cards shared with another group run it in one order with that group's). */
-    private void submit(Program[] perCard) {
-        running.clear();
-        for (CompletableFuture<ProgramCompletion> f : group.submitAll(java.util.Arrays.asList(perCard))) {
-            if (f != null) {
-                running.add(f);
-            }
-        }
-    }
-
-    private void awaitAll() {
-        if (running.size() == 1) {
-            // one card: nothing else to watch for a failure, and no combined future to build per token
-            try {
-                running.get(0).join();
-                return;
-            } catch (CompletionException e) {
-                throw cardFailure(e);
-            }
-        }
-        CompletableFuture<Void> failed = new CompletableFuture<>();
-        for (CompletableFuture<ProgramCompletion> f : running) {
-            f.whenComplete((done, e) -> {
-                if (e != null) {
-                    failed.completeExceptionally(e);
-                }
-            });
+    private void run(Program[] perCard) {
+        PreparedJob job = jobs.get(perCard);
+        if (job == null) {
+            job = group.prepare(java.util.Arrays.asList(perCard));
+            jobs.put(perCard, job);
         }
         try {
-            CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed).join();
-        } catch (CompletionException e) {
-            throw cardFailure(e);
+            job.run();
+        } catch (SpankerException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new DeviceException("a card failed: " + e, e);
         }
-    }
-
-    private static SpankerException cardFailure(CompletionException e) {
-        Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
-        if (cause instanceof SpankerException se) {
-            return se;
-        }
-        return new DeviceException("a card failed: " + cause, cause);
     }
 
     public Stats stats() {
@@ -888,6 +862,7 @@ public final class PlanExecutor implements AutoCloseable {
 
     @Override
     public void close() {
+        jobs.values().forEach(PreparedJob::close);
         group.close();
     }
 }

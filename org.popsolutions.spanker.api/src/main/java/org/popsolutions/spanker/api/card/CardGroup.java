@@ -35,6 +35,48 @@ public interface CardGroup extends AutoCloseable {
         return running;
     }
 
+    /**
+     * Prepares {@code programs} ({@code programs.get(c)} for card c, {@code null}: nothing) as a job to be run again
+     * and again ({@link PreparedJob#run}), in the same order with other groups' jobs as {@link #submitAll}. The
+     * default submits through {@link #submitAll} on every run (a future per card per run); a provider whose cards can
+     * re-arm a completion implements it without allocating.
+     *
+     * @since 1.2
+     */
+    default PreparedJob prepare(List<Program> programs) {
+        if (programs.size() != cards().size()) {
+            throw new IllegalArgumentException(programs.size() + " programs for " + cards().size() + " cards");
+        }
+        List<Program> job = new ArrayList<>(programs);
+        return () -> awaitAll(submitAll(job));
+    }
+
+    /** Waits for every completion ({@code null}: none); the first failure ends the wait and is thrown. */
+    private static void awaitAll(List<CompletableFuture<ProgramCompletion>> completions) {
+        List<CompletableFuture<ProgramCompletion>> running = new ArrayList<>();
+        for (CompletableFuture<ProgramCompletion> f : completions) {
+            if (f != null) {
+                running.add(f);
+            }
+        }
+        CompletableFuture<Object> failed = new CompletableFuture<>();
+        running.forEach(f -> f.whenComplete((done, e) -> {
+            if (e != null) {
+                failed.completeExceptionally(e);
+            }
+        }));
+        try {
+            CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)), failed).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException inner ? inner.getCause()
+                    : e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new org.popsolutions.spanker.api.DeviceException("a card failed: " + cause, cause);
+        }
+    }
+
     @Override
     void close();
 }

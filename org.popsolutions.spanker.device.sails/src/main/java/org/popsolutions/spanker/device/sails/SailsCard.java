@@ -53,6 +53,8 @@ final class SailsCard implements SailCard, SailDevice {
      */
     static final long WRITE_WINDOW_BYTES = 8L << 20;
     private final java.util.ArrayDeque<PendingWrite> unanswered = new java.util.ArrayDeque<>();
+    /** Programs submitted again and again (a decode step each token) are encoded once; records, so never changed. */
+    private final Map<Program, byte[]> encodings = new java.util.IdentityHashMap<>();
     private long unansweredBytes;
 
     private record PendingWrite(CardBuffer buffer, long bytes, CompletableFuture<Frame> reply) {
@@ -257,7 +259,7 @@ final class SailsCard implements SailCard, SailDevice {
             unanswered.clear();
             unansweredBytes = 0;
         }
-        ProgramEpochs.Submitted submitted = epochs.submit(connection, ProgramCodec.encode(program));
+        ProgramEpochs.Submitted submitted = epochs.submit(connection, encoded(program));
         return submitted.reply().whenComplete((f, e) -> {
             // the round failed: its other programs are given up and what they left on the links is not taken later
             if (e != null || f.type() == MessageType.ERROR) {
@@ -288,6 +290,21 @@ final class SailsCard implements SailCard, SailDevice {
                 throw malformed(e);
             }
         });
+    }
+
+    /** The program's wire encoding, made at its first submission (a few hundred recent programs are kept). */
+    private byte[] encoded(Program program) {
+        synchronized (encodings) {
+            byte[] bytes = encodings.get(program);
+            if (bytes == null) {
+                if (encodings.size() >= 256) {
+                    encodings.clear();
+                }
+                bytes = ProgramCodec.encode(program);
+                encodings.put(program, bytes);
+            }
+            return bytes;
+        }
     }
 
     @Override

@@ -53,6 +53,8 @@ public final class MockCard implements SailCard, SailDevice {
     private final long capacity;
     private final Map<Long, MockRegion> regions = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
+    /** Recent host-link targets by handle (a freed one is never taken: its {@code freed} flag is checked). */
+    private final MockRegion[] hostTargets = new MockRegion[64];
     private long used;
     final MockPort[] ports;
     /** The rates of the group using the card now (null: unshaped); set when a group claims it. */
@@ -159,11 +161,11 @@ public final class MockCard implements SailCard, SailDevice {
      */
     void release() {
         for (Activation a : workers.drain(this)) {
-            a.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+            a.fail(new DeviceException("card " + index() + " was released by its group"));
         }
         Activation running = active;
         if (running != null) {
-            running.done.completeExceptionally(new DeviceException("card " + index() + " was released by its group"));
+            running.fail(new DeviceException("card " + index() + " was released by its group"));
         }
         synchronized (this) {
             regions.values().forEach(r -> r.freed = true);
@@ -213,6 +215,23 @@ public final class MockCard implements SailCard, SailDevice {
         return new CardMemory(capacity, used, regions.size());
     }
 
+    /**
+     * The live buffer with this handle, or null: from a small cache of recent host-link targets first (a decode step
+     * writes and reads the same few buffers every token; looking them up in the map would box the handle each time).
+     */
+    private MockRegion live(long handle) {
+        int slot = (int) (handle & (hostTargets.length - 1));
+        MockRegion cached = hostTargets[slot];
+        if (cached != null && cached.handle == handle && !cached.freed) {
+            return cached;
+        }
+        MockRegion r = regions.get(handle);
+        if (r != null) {
+            hostTargets[slot] = r;
+        }
+        return r;
+    }
+
     /** The live buffer with this handle, or an op failure naming it. */
     MockRegion region(long handle) {
         MockRegion r = regions.get(handle);
@@ -223,7 +242,7 @@ public final class MockCard implements SailCard, SailDevice {
     }
 
     private MockRegion hostRegion(CardBuffer buffer, long offset, long length, String what) {
-        MockRegion r = buffer.card() == index() ? regions.get(buffer.handle()) : null;
+        MockRegion r = buffer.card() == index() ? live(buffer.handle()) : null;
         if (r == null) {
             throw new IllegalArgumentException("host-link " + what + ": buffer " + buffer.handle() + " ("
                     + buffer.purpose() + ") is not live on card " + index());
@@ -271,21 +290,28 @@ public final class MockCard implements SailCard, SailDevice {
 
     @Override
     public CompletableFuture<ProgramCompletion> submit(Program program) {
-        Activation activation = new Activation(program);
-        if (closed || !workers.submit(this, activation, MockProgram.isLight(program, shaping != null))) {
-            activation.done.completeExceptionally(closedFailure());
+        Submitted submitted = new Submitted(program);
+        start(submitted);
+        return submitted.done;
+    }
+
+    /** Queues an armed activation (a new submission, or a prepared job's run); a closed card fails it at once. */
+    void start(Activation activation) {
+        if (closed || !workers.submit(this, activation, activation.light(shaping != null))) {
+            activation.fail(closedFailure());
         }
-        return activation.done;
     }
 
     private DeviceException closedFailure() {
         return new DeviceException("card " + index() + " is closed");
     }
 
-    /** A submitted program and how far it has run. */
-    static final class Activation {
+    /**
+     * A submitted program, how far it has run, and how its end is told: through a future made for it
+     * ({@link Submitted}), or to a prepared job that re-arms the same activation for every run (nothing allocated).
+     */
+    abstract static class Activation {
         final Program program;
-        final CompletableFuture<ProgramCompletion> done = new CompletableFuture<>();
         MockProgram compiled;
         int at;
         boolean started;
@@ -294,8 +320,58 @@ public final class MockCard implements SailCard, SailDevice {
         boolean waiting;
         long waitingSince;
 
+        /** Whether it is light enough to run on the submitting thread: unshaped, and shaped. */
+        private final boolean light;
+        private final boolean lightShaped;
+
         Activation(Program program) {
             this.program = program;
+            this.light = MockProgram.isLight(program, false);
+            this.lightShaped = MockProgram.isLight(program, true);
+        }
+
+        boolean light(boolean shaped) {
+            return shaped ? lightShaped : light;
+        }
+
+        /** Ready to run from its first op again (its compiled program is kept). */
+        void rearm() {
+            at = 0;
+            started = false;
+            waiting = false;
+        }
+
+        /** The program ran to its end: {@code ops} ops on {@code card}, busy for {@code busyNanos}. */
+        abstract void complete(int card, int ops, long busyNanos);
+
+        /** The program failed, or was stopped from outside; the first end told stands. */
+        abstract void fail(Throwable failure);
+
+        /** Whether its end has been told. */
+        abstract boolean ended();
+    }
+
+    /** A program given to {@link #submit}: its end completes the future the caller holds. */
+    private static final class Submitted extends Activation {
+        final CompletableFuture<ProgramCompletion> done = new CompletableFuture<>();
+
+        Submitted(Program program) {
+            super(program);
+        }
+
+        @Override
+        void complete(int card, int ops, long busyNanos) {
+            done.complete(new ProgramCompletion(card, ops, busyNanos));
+        }
+
+        @Override
+        void fail(Throwable failure) {
+            done.completeExceptionally(failure);
+        }
+
+        @Override
+        boolean ended() {
+            return done.isDone();
         }
     }
 
@@ -329,7 +405,7 @@ public final class MockCard implements SailCard, SailDevice {
             a.start = System.nanoTime();
         }
         if (closed) {
-            a.done.completeExceptionally(closedFailure());
+            a.fail(closedFailure());
             return true;
         }
         try {
@@ -346,7 +422,7 @@ public final class MockCard implements SailCard, SailDevice {
                 a.compiled = p;
             }
             while (a.at < p.length()) {
-                if (a.done.isDone()) {
+                if (a.ended()) {
                     // failed from outside (the card was closed or released): stop here
                     return true;
                 }
@@ -365,18 +441,18 @@ public final class MockCard implements SailCard, SailDevice {
                 a.at++;
             }
             finish(a.start, a.at);
-            a.done.complete(new ProgramCompletion(index(), a.at, System.nanoTime() - a.start));
+            a.complete(index(), a.at, System.nanoTime() - a.start);
         } catch (MockProgram.CompileFailure e) {
             finish(a.start, a.at);
-            a.done.completeExceptionally(new CardOpException(index(), program.label(), e.opIndex,
+            a.fail(new CardOpException(index(), program.label(), e.opIndex,
                     program.ops().get(e.opIndex).code(), e.getMessage()));
         } catch (OpFailure | DeviceException | IllegalArgumentException | IndexOutOfBoundsException e) {
             finish(a.start, a.at);
-            a.done.completeExceptionally(new CardOpException(index(), program.label(), a.at,
+            a.fail(new CardOpException(index(), program.label(), a.at,
                     program.ops().get(a.at).code(), String.valueOf(e.getMessage())));
         } catch (RuntimeException | Error e) {
             finish(a.start, a.at);
-            a.done.completeExceptionally(new CardOpException(index(), program.label(), a.at,
+            a.fail(new CardOpException(index(), program.label(), a.at,
                     program.ops().get(Math.min(a.at, program.ops().size() - 1)).code(), "internal failure: " + e));
         }
         return true;
@@ -498,12 +574,12 @@ public final class MockCard implements SailCard, SailDevice {
     void close() {
         closed = true;
         for (Activation a : workers.drain(this)) {
-            a.done.completeExceptionally(closedFailure());
+            a.fail(closedFailure());
         }
         Activation running = active;
         if (running != null) {
             // its thread may be inside an op; it ends there, and this completion stands
-            running.done.completeExceptionally(closedFailure());
+            running.fail(closedFailure());
         }
         rows.close();
         synchronized (this) {

@@ -187,6 +187,12 @@ public final class MockCardGroup implements CardGroup {
         }
     }
 
+    /** The job's runs queue in the same order as every {@link #submitAll} over these cards. */
+    @Override
+    public org.popsolutions.spanker.api.card.PreparedJob prepare(List<org.popsolutions.spanker.api.card.Program> programs) {
+        return new MockPreparedJob((owner != null ? owner : this).jobs, cards, programs);
+    }
+
     @Override
     public Topology topology() {
         return topology;

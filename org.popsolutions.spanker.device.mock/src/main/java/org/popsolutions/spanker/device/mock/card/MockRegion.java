@@ -14,6 +14,10 @@ import org.popsolutions.spanker.api.DeviceException;
  * the host's copy of the file is never needed again.
  */
 final class MockRegion {
+    /** Host-link transfers up to this size copy value by value; larger ones through a bulk view (made per transfer). */
+    private static final int SMALL_TRANSFER = 64 * 1024;
+    private static final java.lang.invoke.VarHandle LITTLE_ENDIAN_FLOAT = java.lang.invoke.MethodHandles
+            .byteBufferViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     final long handle;
     final int bytes;
     final String purpose;
@@ -135,8 +139,15 @@ final class MockRegion {
         int length = source.remaining();
         float[] f = floats;
         if (f != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
-            source.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-                    .get(f, (int) (offset / Float.BYTES), length / Float.BYTES);
+            int at = (int) (offset / Float.BYTES);
+            if (length <= SMALL_TRANSFER) {
+                // a decode step's token and position, a hidden state: value by value, no view allocated per token
+                for (int i = 0, p = source.position(); i < length / Float.BYTES; i++, p += Float.BYTES) {
+                    f[at + i] = (float) LITTLE_ENDIAN_FLOAT.get(source, p);
+                }
+                return;
+            }
+            source.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(f, at, length / Float.BYTES);
             return;
         }
         bytes().put((int) offset, source, source.position(), length);
@@ -147,8 +158,14 @@ final class MockRegion {
         int length = target.remaining();
         float[] f = floats;
         if (f != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
-            target.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
-                    .put(f, (int) (offset / Float.BYTES), length / Float.BYTES);
+            int at = (int) (offset / Float.BYTES);
+            if (length <= SMALL_TRANSFER) {
+                for (int i = 0, p = target.position(); i < length / Float.BYTES; i++, p += Float.BYTES) {
+                    LITTLE_ENDIAN_FLOAT.set(target, p, f[at + i]);
+                }
+                return;
+            }
+            target.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(f, at, length / Float.BYTES);
             return;
         }
         target.put(target.position(), bytes(), (int) offset, length);

@@ -178,6 +178,40 @@ class MockCardTest {
     }
 
     @Test
+    void aPreparedJobRunsAgainAndAgainAndAFailedRunsStragglersEndBeforeTheNextRun() {
+        MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
+        SailCard a = g.cards().get(0);
+        SailCard b = g.cards().get(1);
+        CardBuffer table = a.allocate(16, "table");
+        CardBuffer row = a.allocate(4, "row");
+        CardBuffer ab = a.allocate(8, "a");
+        CardBuffer bb = b.allocate(8, "b");
+        a.write(table, 0, floats(1.5f, -2f, 10f, 20f));
+        ByteBuffer first = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 0);
+        a.write(row, 0, first);
+        // a looks up the row its memory names and sends it; b folds what arrives into its own: each run adds it once
+        var job = g.prepare(java.util.Arrays.asList(
+                Program.of("lookup and send", new Op.EmbeddingRow(GgmlType.F32.id(), Slice.of(table), 2, Slice.of(row),
+                        Slice.of(ab)), new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE)),
+                Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE, Combine.SUM))));
+        for (int run = 1; run <= 3; run++) {
+            job.run();
+            assertArrayEquals(new float[] {1.5f * run, -2f * run}, readFloats(b, bb), "after run " + run);
+        }
+        // a row outside the table: a's lookup fails and ends the run at once, while b waits for the message (2 s)
+        a.write(row, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 7));
+        long start = System.nanoTime();
+        CardOpException failed = assertThrows(CardOpException.class, job::run);
+        assertEquals(OpCode.EMBEDDING_ROW, failed.op());
+        assertTrue(System.nanoTime() - start < 1_500_000_000L, "the first failure ends the wait");
+        a.write(row, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 1));
+        // the next run starts once b's receive of the failed run has timed out, so it does not take this run's message
+        job.run();
+        assertTrue(System.nanoTime() - start >= 2_000_000_000L, "the straggler's receive timed out first");
+        assertArrayEquals(new float[] {1.5f * 3 + 10f, -2f * 3 + 20f}, readFloats(b, bb), "the second row, folded once");
+    }
+
+    @Test
     void aReceiveWithNothingComingFailsInsteadOfHanging() {
         MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
         SailCard b = g.cards().get(1);

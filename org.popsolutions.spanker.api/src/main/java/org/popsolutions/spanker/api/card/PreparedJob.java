@@ -1,0 +1,25 @@
+package org.popsolutions.spanker.api.card;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * A job prepared once and run many times: one program per card of a group (a decode step), submitted together as
+ * {@link CardGroup#submitAll} submits them, each time the same programs. A provider re-arms the job's completions for
+ * every run instead of creating them, so a run need allocate nothing on the host. One run at a time.
+ *
+ * @since 1.2
+ */
+@ProviderType
+public interface PreparedJob extends AutoCloseable {
+    /**
+     * Submits every card's program as one job and waits until all have ended. The first card that fails ends the wait
+     * (the others may be waiting for its messages) and its failure is thrown: a {@link CardOpException} naming the
+     * card and the op, or an {@link org.popsolutions.spanker.api.DeviceException} when the card is gone.
+     */
+    void run();
+
+    /** Lets go of what the job holds for its runs; the programs' buffers stay the caller's. */
+    @Override
+    default void close() {
+    }
+}

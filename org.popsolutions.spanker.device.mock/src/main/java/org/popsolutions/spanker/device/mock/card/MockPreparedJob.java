@@ -1,0 +1,121 @@
+package org.popsolutions.spanker.device.mock.card;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.PreparedJob;
+import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.SailCard;
+
+/**
+ * A group's job prepared once and run per token: one activation per card, re-armed for every run, whose end counts
+ * down a counter the running thread parks on. A run allocates nothing. When a card fails, the run ends at once; the
+ * other cards' programs may still wait for its messages, and the next run starts only when they have ended (failed
+ * by their receive timeout), so none of them takes a message of the next run.
+ */
+final class MockPreparedJob implements PreparedJob {
+    private final Object order;
+    private final MockCard[] cards;
+    private final Run[] runs;
+    private final int count;
+    private final AtomicInteger remaining = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile Thread waiter;
+
+    /** @param order the lock under which every group over these cards queues its jobs, so all run in one order */
+    MockPreparedJob(Object order, List<SailCard> cards, List<Program> programs) {
+        if (programs.size() != cards.size()) {
+            throw new IllegalArgumentException(programs.size() + " programs for " + cards.size() + " cards");
+        }
+        this.order = order;
+        this.cards = new MockCard[cards.size()];
+        this.runs = new Run[cards.size()];
+        int n = 0;
+        for (int c = 0; c < runs.length; c++) {
+            Program program = programs.get(c);
+            if (program != null) {
+                this.cards[c] = (MockCard) cards.get(c);
+                runs[c] = new Run(program);
+                n++;
+            }
+        }
+        this.count = n;
+    }
+
+    @Override
+    public void run() {
+        waiter = Thread.currentThread();
+        while (!allEnded()) {
+            LockSupport.park(this);
+        }
+        failure.set(null);
+        remaining.set(count);
+        synchronized (order) {
+            for (int c = 0; c < runs.length; c++) {
+                if (runs[c] != null) {
+                    runs[c].arm();
+                    cards[c].start(runs[c]);
+                }
+            }
+        }
+        while (remaining.get() > 0 && failure.get() == null) {
+            LockSupport.park(this);
+        }
+        waiter = null;
+        Throwable failed = failure.get();
+        if (failed instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failed != null) {
+            throw new DeviceException("a card failed: " + failed, failed);
+        }
+    }
+
+    private boolean allEnded() {
+        for (Run run : runs) {
+            if (run != null && !run.ended()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One card's program in this job. */
+    private final class Run extends MockCard.Activation {
+        private static final int IDLE = 0;
+        private static final int ARMED = 1;
+        private static final int ENDED = 2;
+        private final AtomicInteger state = new AtomicInteger(IDLE);
+
+        Run(Program program) {
+            super(program);
+        }
+
+        void arm() {
+            rearm();
+            state.set(ARMED);
+        }
+
+        @Override
+        void complete(int card, int ops, long busyNanos) {
+            if (state.compareAndSet(ARMED, ENDED) && (remaining.decrementAndGet() == 0 || failure.get() != null)) {
+                LockSupport.unpark(waiter); // the run's last card, or a failed run's straggler the next run waits for
+            }
+        }
+
+        @Override
+        void fail(Throwable cause) {
+            if (state.compareAndSet(ARMED, ENDED)) {
+                failure.compareAndSet(null, cause); // the first failure is the run's
+                LockSupport.unpark(waiter);
+            }
+        }
+
+        @Override
+        boolean ended() {
+            return state.get() != ARMED;
+        }
+    }
+}
