@@ -13,6 +13,8 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.ops.CardOps;
+import org.popsolutions.spanker.ggml.ops.OpDispatch;
+import org.popsolutions.spanker.ggml.ops.OpHandler;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -56,66 +58,132 @@ final class OpInterpreter implements AutoCloseable {
      */
     void run(Op op, BooleanSupplier abandoned) throws OpFailed, InterruptedException {
         try {
-            if (op instanceof Op.EmbeddingRow o) {
-                embeddingRow(o);
-            } else if (op instanceof Op.MatMul o) {
-                matMul(o);
-            } else if (op instanceof Op.RmsNorm o) {
-                rmsNorm(o);
-            } else if (op instanceof Op.Rope o) {
-                rope(o);
-            } else if (op instanceof Op.Attention o) {
-                attention(o);
-            } else if (op instanceof Op.SwiGlu o) {
-                float[] g = floats(o.gate());
-                float[] u = floats(o.up(), g.length, "up");
-                requireLength(o.out(), g.length, "out");
-                CardOps.swiGlu(g, 0, u, 0, g, 0, g.length);
-                store(o.out(), g);
-            } else if (op instanceof Op.Add o) {
-                float[] a = floats(o.a());
-                float[] b = floats(o.b(), a.length, "b");
-                requireLength(o.out(), a.length, "out");
-                CardOps.add(a, 0, b, 0, a, 0, a.length);
-                store(o.out(), a);
-            } else if (op instanceof Op.Copy o) {
-                if (o.from().bytes() != o.to().bytes()) {
-                    throw new OpFailed("copy from " + o.from().bytes() + " bytes to " + o.to().bytes() + " bytes");
-                }
-                byte[] bytes = bytes(o.from());
-                range(o.to()).put(0, bytes);
-            } else if (op instanceof Op.Send o) {
-                byte[] values = bytes(o.values());
-                byte[] tags = o.tags().isNone() ? new byte[0] : bytes(o.tags());
-                byte[] message = new byte[values.length + tags.length];
-                System.arraycopy(values, 0, message, 0, values.length);
-                System.arraycopy(tags, 0, message, values.length, tags.length);
-                links.port(o.port()).send(message);
-            } else if (op instanceof Op.Receive o) {
-                receive(o, abandoned);
-            } else if (op instanceof Op.Forward o) {
-                byte[] m = links.port(o.fromPort()).take(abandoned);
-                if (m.length != o.bytes()) {
-                    throw new OpFailed("forward expected " + o.bytes() + " bytes, " + m.length + " arrived");
-                }
-                links.port(o.toPort()).send(m);
-            } else if (op instanceof Op.Reduce o) {
-                reduce(o);
-            } else if (op instanceof Op.TagOrigins o) {
-                tagOrigins(o);
-            } else if (op instanceof Op.Divide o) {
-                float[] v = floats(o.values());
-                CardOps.divide(v, 0, v.length, o.divisor());
-                store(o.values(), v);
-            } else {
-                throw new OpFailed("this card does not run " + op.code());
+            OpDispatch.dispatch(op, new Handler(abandoned));
+        } catch (OpFailed | InterruptedException | RuntimeException e) {
+            if (e instanceof IllegalArgumentException || e instanceof ArithmeticException) {
+                throw new OpFailed(e.getMessage());
             }
-        } catch (Ddr.Refusal e) {
+            throw e;
+        } catch (Ddr.Refusal | LinkPorts.LinkDown e) {
             throw new OpFailed(e.getMessage());
-        } catch (LinkPorts.LinkDown e) {
-            throw new OpFailed(e.getMessage());
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new OpFailed(e.getMessage());
+        } catch (Exception e) {
+            throw new IllegalStateException("unexpected from op " + op.code() + ": " + e, e);
+        }
+    }
+
+    /** Each op kind run on the card's DDR and links ({@code abandoned}: whether the program was given up). */
+    private final class Handler implements OpHandler<Void, Exception> {
+        private final BooleanSupplier abandoned;
+
+        Handler(BooleanSupplier abandoned) {
+            this.abandoned = abandoned;
+        }
+
+        @Override
+        public Void embeddingRow(Op.EmbeddingRow o) throws Exception {
+            OpInterpreter.this.embeddingRow(o);
+            return null;
+        }
+
+        @Override
+        public Void matMul(Op.MatMul o) throws Exception {
+            OpInterpreter.this.matMul(o);
+            return null;
+        }
+
+        @Override
+        public Void rmsNorm(Op.RmsNorm o) throws Exception {
+            OpInterpreter.this.rmsNorm(o);
+            return null;
+        }
+
+        @Override
+        public Void rope(Op.Rope o) throws Exception {
+            OpInterpreter.this.rope(o);
+            return null;
+        }
+
+        @Override
+        public Void attention(Op.Attention o) throws Exception {
+            OpInterpreter.this.attention(o);
+            return null;
+        }
+
+        @Override
+        public Void swiGlu(Op.SwiGlu o) throws Exception {
+            float[] g = floats(o.gate());
+            float[] u = floats(o.up(), g.length, "up");
+            requireLength(o.out(), g.length, "out");
+            CardOps.swiGlu(g, 0, u, 0, g, 0, g.length);
+            store(o.out(), g);
+            return null;
+        }
+
+        @Override
+        public Void add(Op.Add o) throws Exception {
+            float[] a = floats(o.a());
+            float[] b = floats(o.b(), a.length, "b");
+            requireLength(o.out(), a.length, "out");
+            CardOps.add(a, 0, b, 0, a, 0, a.length);
+            store(o.out(), a);
+            return null;
+        }
+
+        @Override
+        public Void copy(Op.Copy o) throws Exception {
+            if (o.from().bytes() != o.to().bytes()) {
+                throw new OpFailed("copy from " + o.from().bytes() + " bytes to " + o.to().bytes() + " bytes");
+            }
+            byte[] bytes = bytes(o.from());
+            range(o.to()).put(0, bytes);
+            return null;
+        }
+
+        @Override
+        public Void send(Op.Send o) throws Exception {
+            byte[] values = bytes(o.values());
+            byte[] tags = o.tags().isNone() ? new byte[0] : bytes(o.tags());
+            byte[] message = new byte[values.length + tags.length];
+            System.arraycopy(values, 0, message, 0, values.length);
+            System.arraycopy(tags, 0, message, values.length, tags.length);
+            links.port(o.port()).send(message);
+            return null;
+        }
+
+        @Override
+        public Void receive(Op.Receive o) throws Exception {
+            OpInterpreter.this.receive(o, abandoned);
+            return null;
+        }
+
+        @Override
+        public Void forward(Op.Forward o) throws Exception {
+            byte[] m = links.port(o.fromPort()).take(abandoned);
+            if (m.length != o.bytes()) {
+                throw new OpFailed("forward expected " + o.bytes() + " bytes, " + m.length + " arrived");
+            }
+            links.port(o.toPort()).send(m);
+            return null;
+        }
+
+        @Override
+        public Void reduce(Op.Reduce o) throws Exception {
+            OpInterpreter.this.reduce(o);
+            return null;
+        }
+
+        @Override
+        public Void tagOrigins(Op.TagOrigins o) throws Exception {
+            OpInterpreter.this.tagOrigins(o);
+            return null;
+        }
+
+        @Override
+        public Void divide(Op.Divide o) throws Exception {
+            float[] v = floats(o.values());
+            CardOps.divide(v, 0, v.length, o.divisor());
+            store(o.values(), v);
+            return null;
         }
     }
 

@@ -15,6 +15,8 @@ import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.ops.CardOps;
+import org.popsolutions.spanker.ggml.ops.OpDispatch;
+import org.popsolutions.spanker.ggml.ops.OpHandler;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
@@ -78,13 +80,12 @@ final class MockProgram {
         for (int i = 0; i < steps.length; i++) {
             Op op = ops.get(i);
             try {
-                if (op instanceof Op.Receive r) {
-                    waiting[i] = receive(r);
-                } else if (op instanceof Op.Forward f) {
-                    waiting[i] = forward(f);
+                Compiled compiled = OpDispatch.dispatch(op, compiler);
+                if (compiled.waiting() != null) {
+                    waiting[i] = compiled.waiting();
                 } else {
-                    steps[i] = compile(op);
-                    writes[i] = ranges(written(op));
+                    steps[i] = compiled.step();
+                    writes[i] = ranges(compiled.written());
                 }
             } catch (OpFailure | IllegalArgumentException e) {
                 throw new CompileFailure(i, e.getMessage());
@@ -122,29 +123,92 @@ final class MockProgram {
         long limit = shaped ? LIGHT_SHAPED_BYTES : LIGHT_BYTES;
         long bytes = 0;
         for (Op op : program.ops()) {
-            if (op instanceof Op.Send s) {
-                bytes += s.values().bytes();
-            } else if (op instanceof Op.Receive r) {
-                bytes += r.values().bytes();
-            } else if (op instanceof Op.Forward f) {
-                bytes += f.bytes();
-            } else if (op instanceof Op.Reduce r) {
-                bytes += r.into().bytes();
-            } else if (op instanceof Op.Copy c) {
-                bytes += c.to().bytes();
-            } else if (op instanceof Op.Divide d) {
-                bytes += d.values().bytes();
-            } else if (op instanceof Op.TagOrigins t) {
-                bytes += t.values().bytes();
-            } else {
+            long moved = OpDispatch.dispatch(op, LINK_BYTES);
+            if (moved < 0) {
                 return false;
             }
+            bytes += moved;
             if (bytes > limit) {
                 return false;
             }
         }
         return true;
     }
+
+    /** The bytes a link op or a fold moves; -1 for an op that computes (never light). */
+    private static final OpHandler<Long, RuntimeException> LINK_BYTES = new OpHandler<>() {
+        private static final long COMPUTES = -1;
+
+        @Override
+        public Long embeddingRow(Op.EmbeddingRow op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long matMul(Op.MatMul op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long rmsNorm(Op.RmsNorm op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long rope(Op.Rope op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long attention(Op.Attention op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long swiGlu(Op.SwiGlu op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long add(Op.Add op) {
+            return COMPUTES;
+        }
+
+        @Override
+        public Long copy(Op.Copy op) {
+            return op.to().bytes();
+        }
+
+        @Override
+        public Long send(Op.Send op) {
+            return op.values().bytes();
+        }
+
+        @Override
+        public Long receive(Op.Receive op) {
+            return op.values().bytes();
+        }
+
+        @Override
+        public Long forward(Op.Forward op) {
+            return op.bytes();
+        }
+
+        @Override
+        public Long reduce(Op.Reduce op) {
+            return op.into().bytes();
+        }
+
+        @Override
+        public Long tagOrigins(Op.TagOrigins op) {
+            return op.values().bytes();
+        }
+
+        @Override
+        public Long divide(Op.Divide op) {
+            return op.values().bytes();
+        }
+    };
 
     /** Runs op {@code i}: null when it ran, else the link whose message it waits for. */
     MockLink run(int i) {
@@ -155,34 +219,6 @@ final class MockProgram {
         card.keepLent(writes[i]);
         steps[i].run();
         return null;
-    }
-
-    /** The operands an op writes (receives and forwards keep their own). */
-    private static Slice[] written(Op op) {
-        if (op instanceof Op.EmbeddingRow e) {
-            return new Slice[] {e.out()};
-        } else if (op instanceof Op.MatMul m) {
-            return new Slice[] {m.out()};
-        } else if (op instanceof Op.RmsNorm n) {
-            return new Slice[] {n.out()};
-        } else if (op instanceof Op.Rope r) {
-            return new Slice[] {r.vectors()};
-        } else if (op instanceof Op.Attention a) {
-            return new Slice[] {a.out(), a.keyCache(), a.valueCache()};
-        } else if (op instanceof Op.SwiGlu g) {
-            return new Slice[] {g.out()};
-        } else if (op instanceof Op.Add a) {
-            return new Slice[] {a.out()};
-        } else if (op instanceof Op.Copy c) {
-            return new Slice[] {c.to()};
-        } else if (op instanceof Op.Reduce r) {
-            return new Slice[] {r.into(), r.intoTags()};
-        } else if (op instanceof Op.TagOrigins t) {
-            return new Slice[] {t.values(), t.tags()};
-        } else if (op instanceof Op.Divide d) {
-            return new Slice[] {d.values()};
-        }
-        return new Slice[0];
     }
 
     private Range[] ranges(Slice[] slices) {
@@ -248,35 +284,92 @@ final class MockProgram {
         return p;
     }
 
-    private Step compile(Op op) {
-        // Java 17: no pattern switch over the sealed ops yet
-        if (op instanceof Op.EmbeddingRow e) {
-            return embeddingRow(e);
-        } else if (op instanceof Op.MatMul m) {
-            return matMul(m);
-        } else if (op instanceof Op.RmsNorm n) {
-            return rmsNorm(n);
-        } else if (op instanceof Op.Rope r) {
-            return rope(r);
-        } else if (op instanceof Op.Attention a) {
-            return attention(a);
-        } else if (op instanceof Op.SwiGlu s) {
-            return swiGlu(s);
-        } else if (op instanceof Op.Add a) {
-            return add(a);
-        } else if (op instanceof Op.Copy c) {
-            return copy(c);
-        } else if (op instanceof Op.Send s) {
-            return send(s);
-        } else if (op instanceof Op.Reduce r) {
-            return reduce(r);
-        } else if (op instanceof Op.TagOrigins t) {
-            return tagOrigins(t);
-        } else if (op instanceof Op.Divide d) {
-            return divide(d);
+    /**
+     * An op compiled: a step, or (receive, forward) a waiting step, and the operands the step writes (kept from
+     * messages that still read them first; receives and forwards keep their own).
+     */
+    private record Compiled(Step step, WaitingStep waiting, Slice... written) {
+        static Compiled step(Step step, Slice... written) {
+            return new Compiled(step, null, written);
         }
-        throw new OpFailure("this card does not know op " + op.code());
+
+        static Compiled waiting(WaitingStep waiting) {
+            return new Compiled(null, waiting);
+        }
     }
+
+    /** Each op kind compiled against this card's buffers. */
+    private final OpHandler<Compiled, RuntimeException> compiler = new OpHandler<>() {
+        @Override
+        public Compiled embeddingRow(Op.EmbeddingRow e) {
+            return Compiled.step(MockProgram.this.embeddingRow(e), e.out());
+        }
+
+        @Override
+        public Compiled matMul(Op.MatMul m) {
+            return Compiled.step(MockProgram.this.matMul(m), m.out());
+        }
+
+        @Override
+        public Compiled rmsNorm(Op.RmsNorm n) {
+            return Compiled.step(MockProgram.this.rmsNorm(n), n.out());
+        }
+
+        @Override
+        public Compiled rope(Op.Rope r) {
+            return Compiled.step(MockProgram.this.rope(r), r.vectors());
+        }
+
+        @Override
+        public Compiled attention(Op.Attention a) {
+            return Compiled.step(MockProgram.this.attention(a), a.out(), a.keyCache(), a.valueCache());
+        }
+
+        @Override
+        public Compiled swiGlu(Op.SwiGlu g) {
+            return Compiled.step(MockProgram.this.swiGlu(g), g.out());
+        }
+
+        @Override
+        public Compiled add(Op.Add a) {
+            return Compiled.step(MockProgram.this.add(a), a.out());
+        }
+
+        @Override
+        public Compiled copy(Op.Copy c) {
+            return Compiled.step(MockProgram.this.copy(c), c.to());
+        }
+
+        @Override
+        public Compiled send(Op.Send s) {
+            return Compiled.step(MockProgram.this.send(s));
+        }
+
+        @Override
+        public Compiled receive(Op.Receive r) {
+            return Compiled.waiting(MockProgram.this.receive(r));
+        }
+
+        @Override
+        public Compiled forward(Op.Forward f) {
+            return Compiled.waiting(MockProgram.this.forward(f));
+        }
+
+        @Override
+        public Compiled reduce(Op.Reduce r) {
+            return Compiled.step(MockProgram.this.reduce(r), r.into(), r.intoTags());
+        }
+
+        @Override
+        public Compiled tagOrigins(Op.TagOrigins t) {
+            return Compiled.step(MockProgram.this.tagOrigins(t), t.values(), t.tags());
+        }
+
+        @Override
+        public Compiled divide(Op.Divide d) {
+            return Compiled.step(MockProgram.this.divide(d), d.values());
+        }
+    };
 
     private Step embeddingRow(Op.EmbeddingRow e) {
         GgmlType t = type(e.ggmlType());
