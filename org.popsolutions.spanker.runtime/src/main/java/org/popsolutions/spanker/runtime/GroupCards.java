@@ -1,18 +1,10 @@
 package org.popsolutions.spanker.runtime;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardIdentity;
-import org.popsolutions.spanker.api.card.CardMemory;
-import org.popsolutions.spanker.api.card.CardTelemetry;
 import org.popsolutions.spanker.api.card.LinkPort;
-import org.popsolutions.spanker.api.card.PortStatus;
-import org.popsolutions.spanker.api.card.Program;
-import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
@@ -88,12 +80,11 @@ final class GroupCards implements CardGroup {
     }
 
     /** One card of the group, with its identity in the group's numbering. */
-    private static final class Member implements SailCard {
-        private final SailCard card;
+    private static final class Member extends ForwardingCard {
         private final CardIdentity identity;
 
         Member(SailCard card, int index, List<Integer> members) {
-            this.card = card;
+            super(card);
             CardIdentity real = card.identity();
             List<LinkPort> ports = new ArrayList<>();
             for (LinkPort port : real.ports()) {
@@ -110,51 +101,6 @@ final class GroupCards implements CardGroup {
         @Override
         public CardIdentity identity() {
             return identity;
-        }
-
-        @Override
-        public CardBuffer allocate(long bytes, String purpose) {
-            return card.allocate(bytes, purpose);
-        }
-
-        @Override
-        public void free(CardBuffer buffer) {
-            card.free(buffer);
-        }
-
-        @Override
-        public CardMemory memory() {
-            return card.memory();
-        }
-
-        @Override
-        public void write(CardBuffer buffer, long offset, ByteBuffer source) {
-            card.write(buffer, offset, source);
-        }
-
-        @Override
-        public void read(CardBuffer buffer, long offset, ByteBuffer target) {
-            card.read(buffer, offset, target);
-        }
-
-        @Override
-        public CompletableFuture<ProgramCompletion> submit(Program program) {
-            return card.submit(program);
-        }
-
-        @Override
-        public List<PortStatus> ports() {
-            return card.ports();
-        }
-
-        @Override
-        public void enablePort(int port, boolean enabled) {
-            card.enablePort(port, enabled);
-        }
-
-        @Override
-        public CardTelemetry telemetry() {
-            return card.telemetry();
         }
     }
 }

@@ -7,12 +7,8 @@ import java.util.concurrent.CompletableFuture;
 import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
-import org.popsolutions.spanker.api.card.CardIdentity;
-import org.popsolutions.spanker.api.card.CardMemory;
 import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.api.card.CardTelemetry;
 import org.popsolutions.spanker.api.card.Op;
-import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
@@ -101,8 +97,7 @@ final class RecordingCards implements CardProvider {
         }
     }
 
-    static final class Recorder implements SailCard {
-        private final SailCard card;
+    static final class Recorder extends ForwardingCard {
         long writeBytes;
         long writes;
         long readBytes;
@@ -111,27 +106,7 @@ final class RecordingCards implements CardProvider {
         final List<Op> opsRun = new ArrayList<>();
 
         Recorder(SailCard card) {
-            this.card = card;
-        }
-
-        @Override
-        public CardIdentity identity() {
-            return card.identity();
-        }
-
-        @Override
-        public CardBuffer allocate(long bytes, String purpose) {
-            return card.allocate(bytes, purpose);
-        }
-
-        @Override
-        public void free(CardBuffer buffer) {
-            card.free(buffer);
-        }
-
-        @Override
-        public CardMemory memory() {
-            return card.memory();
+            super(card);
         }
 
         @Override
@@ -157,21 +132,6 @@ final class RecordingCards implements CardProvider {
                 }
             }
             return card.submit(program);
-        }
-
-        @Override
-        public List<PortStatus> ports() {
-            return card.ports();
-        }
-
-        @Override
-        public void enablePort(int port, boolean enabled) {
-            card.enablePort(port, enabled);
-        }
-
-        @Override
-        public CardTelemetry telemetry() {
-            return card.telemetry();
         }
     }
 }

@@ -1,11 +1,14 @@
 package org.popsolutions.spanker.console.ggml;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
 import org.popsolutions.spanker.api.bandwidth.BandwidthModel;
 import org.popsolutions.spanker.api.card.ActivationMode;
@@ -28,9 +31,12 @@ import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.console.support.Rows;
 import org.popsolutions.spanker.console.support.Unit;
+import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
+import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
 
 /** What {@code run} and {@code logits} share: the cards, the plan, and a model placed on them. */
@@ -47,6 +53,40 @@ final class ModelRuns {
             OptionSpec.value("algorithm", "A", "allreduce algorithm: auto, reference, ring, rd, hd, direct", "auto"));
 
     private ModelRuns() {
+    }
+
+    /** The model {@code run} and {@code serve} load: a file, or the tiny preset synthesized once into the cache. */
+    static final OptionSpec MODEL = OptionSpec.value("model", "FILE.gguf", "llama-family GGUF model",
+            "the tiny preset, synthesized once into the cache");
+
+    /** The weight type of the cached tiny model. */
+    static final GgmlType CACHED_TYPE = GgmlType.Q8_0;
+
+    /** {@link #MODEL}'s file: the one given, else the cached tiny model. */
+    static String modelPath(Arguments arguments) {
+        return arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
+    }
+
+    /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
+    static Path cachedTinyModel() {
+        String configured = System.getProperty("spanker.cache", System.getenv("SPANKER_CACHE"));
+        Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
+                : Path.of(System.getProperty("user.home"), ".cache", "spanker");
+        Path model = dir.resolve("tiny-" + CACHED_TYPE.ggmlName() + "-seed1.gguf");
+        if (Files.isRegularFile(model)) {
+            return model;
+        }
+        try {
+            Files.createDirectories(dir);
+            OutputFile.of("the model cache", model.toString()).write(partial -> ModelSynth.write(ModelSynth.TINY,
+                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters())));
+        } catch (IOException e) {
+            throw new DeviceException("cannot create the model cache " + dir + ": " + FileChecks.reason(e)
+                    + " (set SPANKER_CACHE to a writable folder)", e);
+        } catch (UsageException | DeviceException e) {
+            throw new DeviceException(e.getMessage() + " (set SPANKER_CACHE to a writable folder)", e);
+        }
+        return model;
     }
 
     static List<OptionSpec> with(List<OptionSpec> own) {

@@ -1,8 +1,6 @@
 package org.popsolutions.spanker.console.ggml;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,7 +12,6 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
-import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.cluster.HostPipelines;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
@@ -41,12 +38,9 @@ import org.popsolutions.spanker.console.support.Column;
 import org.popsolutions.spanker.console.support.Report;
 import org.popsolutions.spanker.console.support.Rows;
 import org.popsolutions.spanker.console.support.Unit;
-import org.popsolutions.spanker.ggml.gguf.FileChecks;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
-import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.plot.charts.TokenCharts;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
-import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.model.llama.Sampler;
 import org.popsolutions.spanker.model.llama.Tokenizer;
 import org.popsolutions.spanker.plot.charts.TokenCharts;
@@ -60,7 +54,6 @@ import org.popsolutions.spanker.plot.charts.TokenCharts;
 @Component(service = ConsoleCommand.class, property = ConsoleCommand.NAME + "=run")
 public final class RunCommand extends AbstractConsoleCommand {
     static final String DEFAULT_PROMPT = "The sails of the ship";
-    static final GgmlType CACHED_TYPE = GgmlType.Q8_0;
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile ModelPlanner planner;
@@ -88,8 +81,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         super("run", "generate tokens with a model split over the cards as the active strategy plans it; plan,"
                 + " prediction and measurement side by side",
                 ModelRuns.with(List.of(
-                        OptionSpec.value("model", "FILE.gguf", "llama-family GGUF model",
-                                "the tiny preset, synthesized once into the cache"),
+                        ModelRuns.MODEL,
                         OptionSpec.value("prompt", "TEXT", "prompt text (tokenized with the model's tokenizer)",
                                 DEFAULT_PROMPT),
                         OptionSpec.value("tokens", "1,5,9", "prompt as token ids instead of text", null),
@@ -106,28 +98,6 @@ public final class RunCommand extends AbstractConsoleCommand {
                         HostRuns.DEVICE_OPTION, HostRuns.PODS_OPTION)));
     }
 
-    /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
-    static Path cachedTinyModel() {
-        String configured = System.getProperty("spanker.cache", System.getenv("SPANKER_CACHE"));
-        Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
-                : Path.of(System.getProperty("user.home"), ".cache", "spanker");
-        Path model = dir.resolve("tiny-" + CACHED_TYPE.ggmlName() + "-seed1.gguf");
-        if (Files.isRegularFile(model)) {
-            return model;
-        }
-        try {
-            Files.createDirectories(dir);
-            OutputFile.of("the model cache", model.toString()).write(partial -> ModelSynth.write(ModelSynth.TINY,
-                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters())));
-        } catch (IOException e) {
-            throw new DeviceException("cannot create the model cache " + dir + ": " + FileChecks.reason(e)
-                    + " (set SPANKER_CACHE to a writable folder)", e);
-        } catch (UsageException | DeviceException e) {
-            throw new DeviceException(e.getMessage() + " (set SPANKER_CACHE to a writable folder)", e);
-        }
-        return model;
-    }
-
     @Override
     protected Report run(Arguments arguments) {
         if (arguments.has("prompt") && arguments.has("tokens")) {
@@ -139,7 +109,7 @@ public final class RunCommand extends AbstractConsoleCommand {
             throw new org.popsolutions.spanker.api.InvalidConfigurationException(
                     "--plot needs the chart writer of the org.popsolutions.spanker.plot bundle, which is not installed");
         }
-        String modelPath = arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
+        String modelPath = ModelRuns.modelPath(arguments);
         GgufFile file = ModelRuns.open(modelPath);
         LlamaConfig config = LlamaConfig.of(file);
         int n = arguments.integer("n", 16);

@@ -56,8 +56,7 @@ public final class ServeCommand extends AbstractConsoleCommand {
         super("serve", "serve a model on the cards over an OpenAI-compatible HTTP endpoint on 127.0.0.1"
                 + " (/v1/completions, /v1/chat/completions, /v1/models, /health) until interrupted",
                 ModelRuns.with(List.of(
-                        OptionSpec.value("model", "FILE.gguf", "llama-family GGUF model",
-                                "the tiny preset, synthesized once into the cache"),
+                        ModelRuns.MODEL,
                         OptionSpec.value("port", "P", "TCP port on 127.0.0.1 (0 = any free port)",
                                 Integer.toString(DEFAULT_PORT)),
                         OptionSpec.value("queue", "N", "requests that may wait while one generates; one more is"
@@ -81,7 +80,7 @@ public final class ServeCommand extends AbstractConsoleCommand {
             throw new InvalidConfigurationException("serving needs the HTTP endpoint bundle"
                     + " org.popsolutions.spanker.serve (in Karaf: feature:install spanker-web)");
         }
-        String modelPath = arguments.string("model").orElseGet(() -> RunCommand.cachedTinyModel().toString());
+        String modelPath = ModelRuns.modelPath(arguments);
         String id = arguments.string("name").orElseGet(() -> {
             String file = Path.of(modelPath).getFileName().toString();
             return file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file;
