@@ -1,11 +1,13 @@
 package org.popsolutions.spanker.serve;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.runtime.ChatTemplate;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
@@ -23,6 +25,8 @@ final class GatedModel implements LoadedModel {
     volatile CountDownLatch afterFirstToken = new CountDownLatch(0);
     final CountDownLatch started = new CountDownLatch(1);
     final List<GenerationResult> results = new CopyOnWriteArrayList<>();
+    /** When set, the chat template the model claims instead of its own (a test's broken or refusing one). */
+    volatile Optional<ChatTemplate> template;
 
     GatedModel(LoadedModel model) {
         this.model = model;
@@ -110,6 +114,17 @@ final class GatedModel implements LoadedModel {
     @Override
     public int[] tokenize(String text) {
         return model.tokenize(text);
+    }
+
+    @Override
+    public Optional<ChatTemplate> chatTemplate() {
+        Optional<ChatTemplate> claimed = template;
+        return claimed != null ? claimed : model.chatTemplate();
+    }
+
+    @Override
+    public int[] tokenizeChat(String text) {
+        return model.tokenizeChat(text);
     }
 
     @Override

@@ -32,6 +32,7 @@ public final class OpenAiProtocol implements ServingStatus {
     private final LoadedModel model;
     private final String modelId;
     private final int queueCapacity;
+    private final ChatLayout chat;
     private final long created = System.currentTimeMillis() / 1000;
     private final ReentrantLock turn = new ReentrantLock(true);
     private final AtomicLong ids = new AtomicLong();
@@ -46,6 +47,12 @@ public final class OpenAiProtocol implements ServingStatus {
         this.model = model;
         this.modelId = modelId;
         this.queueCapacity = queueCapacity;
+        this.chat = new ChatLayout(model);
+    }
+
+    /** Which layout chat requests get: the model's chat template, or the plain one when it has none (and why). */
+    public String chatLayout() {
+        return chat.description();
     }
 
     /** Answers one request; never throws for a request's fault (that is a 4xx answer). */
@@ -92,6 +99,7 @@ public final class OpenAiProtocol implements ServingStatus {
         m.addProperty("object", "model");
         m.addProperty("created", created);
         m.addProperty("owned_by", "spanker");
+        m.addProperty("chat_template", chat.description());
         JsonArray data = new JsonArray();
         data.add(m);
         JsonObject o = new JsonObject();
@@ -106,7 +114,7 @@ public final class OpenAiProtocol implements ServingStatus {
                     + " is not allowed; use POST with a JSON body");
         }
         CompletionRequest request = CompletionRequest.of(CompletionRequest.parse(exchange.body()), chat, model,
-                modelId);
+                modelId, this.chat);
         admit();
         try {
             if (request.stream()) {
