@@ -23,6 +23,8 @@ final class GatedModel implements LoadedModel {
     private final LoadedModel model;
     volatile CountDownLatch gate = new CountDownLatch(0);
     volatile CountDownLatch afterFirstToken = new CountDownLatch(0);
+    /** A pause after every token: a model as slow as a big one, so a generation outlasts its client. */
+    volatile long tokenPauseMillis;
     final CountDownLatch started = new CountDownLatch(1);
     final List<GenerationResult> results = new CopyOnWriteArrayList<>();
     /** When set, the chat template the model claims instead of its own (a test's broken or refusing one). */
@@ -43,6 +45,16 @@ final class GatedModel implements LoadedModel {
         }
     }
 
+    private static void pause(long millis) {
+        if (millis > 0) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request, TokenListener listener) {
         started.countDown();
@@ -55,6 +67,7 @@ final class GatedModel implements LoadedModel {
                 if (event.index() == 0) {
                     await(hold);
                 }
+                pause(tokenPauseMillis);
             }
 
             @Override

@@ -452,4 +452,39 @@ class OpenAiEndpointTest {
         // completions are unaffected
         assertEquals(200, post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":2}").statusCode());
     }
+
+    @Test
+    void aClientLeavingAWholeAnswerMidGenerationCancelsItAndTheNextIsServedAtOnce() throws Exception {
+        serve(2);
+        String slowWant = expected("The sails", 40);
+        model.tokenPauseMillis = 40;
+        int room = loaded.contextLength() - 2;
+        String body = "{\"prompt\":[1,5],\"max_tokens\":" + room + ",\"temperature\":0}";
+        try (Socket socket = new Socket(endpoint.address().getHost(), endpoint.address().getPort())) {
+            socket.setSoTimeout((int) SAFETY.toMillis());
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            String status = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            // a whole answer that outlasts a heartbeat has started (200, JSON to come): the client leaves now
+            assertEquals("HTTP/1.1 200 OK", status);
+            assertTrue(model.results.isEmpty(), "still generating when the client left");
+        }
+        until(() -> !model.results.isEmpty(), "finished");
+        assertEquals(FinishReason.CANCELLED, model.results.get(0).finish());
+        assertTrue(model.results.get(0).tokens().size() < room, "stopped early: "
+                + model.results.get(0).tokens().size());
+        until(() -> endpoint.cancelled() == 1, "counted");
+        assertEquals(0, endpoint.served());
+        // the next is served at once, and a client that stays gets valid JSON after the keep-alive spaces
+        HttpResponse<String> next = post("/v1/completions",
+                "{\"prompt\":\"The sails\",\"max_tokens\":40,\"temperature\":0}");
+        assertEquals(200, next.statusCode(), next.body());
+        assertTrue(next.body().startsWith(" "), "keep-alive spaces came first");
+        assertEquals(slowWant, json(next).getAsJsonArray("choices").get(0).getAsJsonObject().get("text")
+                .getAsString());
+        assertEquals(1, endpoint.served());
+    }
 }
