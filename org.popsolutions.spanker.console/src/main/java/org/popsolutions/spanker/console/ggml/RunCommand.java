@@ -2,6 +2,7 @@ package org.popsolutions.spanker.console.ggml;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,8 +104,11 @@ public final class RunCommand extends AbstractConsoleCommand {
                         HostRuns.DEVICE_OPTION, HostRuns.PODS_OPTION)));
     }
 
-    /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
-    static Path cachedTinyModel() {
+    /**
+     * The cached tiny model, synthesized on first use (written aside, then moved into place; a bar on the command's
+     * terminal meanwhile).
+     */
+    static Path cachedTinyModel(Arguments arguments) {
         String configured = System.getProperty("spanker.cache", System.getenv("SPANKER_CACHE"));
         Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
                 : Path.of(System.getProperty("user.home"), ".cache", "spanker");
@@ -115,7 +119,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         try {
             Files.createDirectories(dir);
             OutputFile.of("the model cache", model.toString()).write(partial -> ModelSynth.write(ModelSynth.TINY,
-                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters())));
+                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters(), arguments)));
         } catch (IOException e) {
             throw new DeviceException("cannot create the model cache " + dir + ": " + FileChecks.reason(e)
                     + " (set SPANKER_CACHE to a writable folder)", e);
@@ -136,7 +140,7 @@ public final class RunCommand extends AbstractConsoleCommand {
             throw new org.popsolutions.spanker.api.InvalidConfigurationException(
                     "--plot needs the chart writer of the org.popsolutions.spanker.plot bundle, which is not installed");
         }
-        String modelPath = arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
+        String modelPath = arguments.string("model").orElseGet(() -> cachedTinyModel(arguments).toString());
         GgufFile file = ModelRuns.open(modelPath);
         LlamaConfig config = LlamaConfig.of(file);
         int n = arguments.integer("n", 16);
@@ -187,9 +191,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         double[] promptRates = new double[repetitions];
         double[] decodeRates = new double[repetitions];
         // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
-        PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
+        // on the command's terminal when the surface gave one (the launcher's, the Karaf session's)
+        PrintWriter stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? new PrintWriter(tokensOut)
+                : arguments.terminal() != null ? arguments.terminal().writer() : new PrintWriter(System.out);
         // the weights' transfer over the host link, drawn on an interactive terminal only
-        ProgressBar loading = ProgressBar.ofBytes("loading", arguments.flag(JSON.name()));
+        ProgressBar loading = ProgressBar.ofBytes("loading", arguments.terminal(), arguments.flag(JSON.name()));
         LoadedModel placed;
         try {
             placed = ModelRuns.place(inference, load, loading::update);

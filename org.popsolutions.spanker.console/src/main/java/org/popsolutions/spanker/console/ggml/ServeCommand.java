@@ -81,7 +81,7 @@ public final class ServeCommand extends AbstractConsoleCommand {
             throw new InvalidConfigurationException("serving needs the HTTP endpoint bundle"
                     + " org.popsolutions.spanker.serve (in Karaf: feature:install spanker-web)");
         }
-        String modelPath = arguments.string("model").orElseGet(() -> RunCommand.cachedTinyModel().toString());
+        String modelPath = arguments.string("model").orElseGet(() -> RunCommand.cachedTinyModel(arguments).toString());
         String id = arguments.string("name").orElseGet(() -> {
             String file = Path.of(modelPath).getFileName().toString();
             return file.endsWith(".gguf") ? file.substring(0, file.length() - 5) : file;

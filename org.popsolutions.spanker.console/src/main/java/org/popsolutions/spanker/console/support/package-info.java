@@ -4,7 +4,7 @@
  * commands with it.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package org.popsolutions.spanker.console.support;
 
 import org.osgi.annotation.bundle.Export;
