@@ -3,7 +3,7 @@
 # chart writer), into docs/plots/. The benchmark scripts call it after regenerating their tables; run it by hand
 # to redraw from the committed JSON.
 #
-# usage: org.popsolutions.spanker.benchmarks/plots.sh [kernels|memory|prefill|sails-timing|all]...
+# usage: org.popsolutions.spanker.benchmarks/plots.sh [kernels|memory|prefill|sails-timing|planning|all]...
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 spanker=$root/spanker
@@ -43,6 +43,18 @@ sails_timing() {
       --out "$plots/sails-timing-allreduce.svg"
 }
 
+planning() {
+  # docs/planning.sh writes tables only: their rows are read back into docs/planning.json first
+  python3 "$root/org.popsolutions.spanker.benchmarks/planning_json.py" "$docs/planning.md" "$docs/planning.json"
+  for objective in decode prefill; do
+    plot --data "$docs/planning.json" --rows rows --where "objective=$objective" --x cards --x-label "cards" \
+        --y "measured=decodeMeasured" --predicted "predicted=decodePredicted" --y-label "decode s per token" \
+        --series plan --split model \
+        --title "plans optimised for $objective: decode time, emulated cards (measured) against the model" \
+        --out "$plots/planning-$objective.svg"
+  done
+}
+
 [ $# -gt 0 ] || set -- all
 for which in "$@"; do
   case "$which" in
@@ -50,7 +62,8 @@ for which in "$@"; do
     memory) memory ;;
     prefill) prefill ;;
     sails-timing) sails_timing ;;
-    all) kernels; memory; prefill; sails_timing ;;
-    *) echo "usage: $0 [kernels|memory|prefill|sails-timing|all]..." >&2; exit 2 ;;
+    planning) planning ;;
+    all) kernels; memory; prefill; sails_timing; planning ;;
+    *) echo "usage: $0 [kernels|memory|prefill|sails-timing|planning|all]..." >&2; exit 2 ;;
   esac
 done
