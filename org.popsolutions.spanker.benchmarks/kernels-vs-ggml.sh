@@ -65,3 +65,5 @@ for t in $types; do
 done
 python3 "$root/org.popsolutions.spanker.benchmarks/kernels_vs_ggml.py" "$out" "$root/docs/performance.md" \
     "$root/docs/kernels-vs-ggml.json" "$("$java17" -version 2>&1 | head -1)" "$("$java25" -version 2>&1 | head -1)"
+# the charts of the new figures (docs/plots)
+"$root/org.popsolutions.spanker.benchmarks/plots.sh" kernels

@@ -89,3 +89,5 @@ for type in $types; do
 done
 python3 "$root/org.popsolutions.spanker.benchmarks/memory_table.py" "$runs" "$root/docs/performance.md" \
     "$root/docs/memory.json" "$("$java17" -version 2>&1 | head -1)" "$("$java25" -version 2>&1 | head -1)"
+# the charts of the new figures (docs/plots)
+"$root/org.popsolutions.spanker.benchmarks/plots.sh" memory

@@ -101,3 +101,5 @@ open(doc_path + ".tmp", "w").write(doc)
 os.replace(doc_path + ".tmp", doc_path)
 print("\n".join(lines))
 EOF
+# the charts of the new figures (docs/plots)
+"$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill

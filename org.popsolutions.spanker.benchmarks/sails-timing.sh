@@ -152,4 +152,16 @@ for r in rows:
         print("| " + " | ".join(cells) + " |")
 EOF
 mv "$tmp" "$out"
+# the same rows as JSON beside the table, and their charts (docs/plots) when the table is the docs' one
+python3 - "$rows" "${out%.md}.json" <<'EOF'
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+with open(sys.argv[2] + ".tmp", "w") as f:
+    json.dump({"source": "sails-timing.sh, the rows of its tables", "rows": rows}, f, indent=1)
+    f.write("\n")
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+EOF
+if [[ $out == "$root/docs/sails-timing.md" ]]; then
+    "$root/org.popsolutions.spanker.benchmarks/plots.sh" sails-timing
+fi
 echo "wrote $out (load average $load_before before, $load_after after)"

@@ -7,16 +7,11 @@ import static org.junit.Assert.fail;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.inject.Inject;
 import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
-import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -95,14 +90,9 @@ public class DriverFeatureTest {
         return null;
     }
 
-    private void awaitDriverCommand() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + READY_MILLIS;
-        while (sessions.getRegistry().getCommand("spanker", "driver") == null) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("spanker:driver did not appear in the Karaf shell within " + READY_MILLIS + " ms");
-            }
-            Thread.sleep(100);
-        }
+    private void awaitDriverCommand() throws Exception {
+        KarafShell.await("spanker:driver to appear in the Karaf shell", READY_MILLIS, 100,
+                () -> sessions.getRegistry().getCommand("spanker", "driver") != null);
     }
 
     /** Runs a command that must fail and returns its one-line message. */
@@ -118,21 +108,8 @@ public class DriverFeatureTest {
         }
     }
 
-    /** What a command printed; with --json a failed command prints its error document and still throws. */
+    /** What a command printed; with --json a failed command prints its error document (kept) and throws. */
     private String output(String commandLine) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (PrintStream stream = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-            Session session = sessions.create(new ByteArrayInputStream(new byte[0]), stream, stream);
-            try {
-                session.execute(commandLine);
-            } catch (Exception e) {
-                if (!commandLine.contains("--json")) {
-                    throw e;
-                }
-            } finally {
-                session.close();
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return KarafShell.inSession(sessions, commandLine, true, commandLine.contains("--json"));
     }
 }

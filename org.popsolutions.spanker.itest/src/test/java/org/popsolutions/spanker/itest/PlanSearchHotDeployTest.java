@@ -151,14 +151,8 @@ public class PlanSearchHotDeployTest {
         return JsonParser.parseString(plan.execute(arguments).json()).getAsJsonObject().get("strategy").getAsString();
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + WAIT_MILLIS + " ms waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
+    private static void await(String what, BooleanSupplier condition) throws Exception {
+        KarafShell.await(what, WAIT_MILLIS, 50, condition::getAsBoolean);
     }
 
     /** Threads planning in a loop, tallying which planner answered and which calls threw. */

@@ -3,30 +3,19 @@ package org.popsolutions.spanker.itest;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.security.PrivilegedActionException;
-import java.security.PrivilegedExceptionAction;
 import java.util.List;
-import javax.security.auth.Subject;
 import javax.inject.Inject;
 import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
-import org.apache.karaf.jaas.boot.principal.RolePrincipal;
-import org.apache.karaf.jaas.boot.principal.UserPrincipal;
-import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -132,46 +121,12 @@ public class SailsSwapTest {
         return tokens;
     }
 
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(String what, Condition condition) throws Exception {
-        long deadline = System.currentTimeMillis() + WAIT_MILLIS;
-        while (!condition.holds()) {
-            if (System.currentTimeMillis() > deadline) {
-                fail(what + " did not come within " + WAIT_MILLIS + " ms");
-            }
-            Thread.sleep(200);
-        }
+    private static void await(String what, KarafShell.Condition condition) throws Exception {
+        KarafShell.await(what, WAIT_MILLIS, 200, condition);
     }
 
     /** What the command lines printed, run one after the other in one session of an administrator. */
     private String output(String commandLines) throws Exception {
-        Subject admin = new Subject();
-        admin.getPrincipals().add(new UserPrincipal("itest"));
-        for (String role : List.of("admin", "manager", "viewer", "systembundles")) {
-            admin.getPrincipals().add(new RolePrincipal(role));
-        }
-        try {
-            return Subject.doAs(admin, (PrivilegedExceptionAction<String>) () -> outputInSession(commandLines));
-        } catch (PrivilegedActionException e) {
-            throw e.getException();
-        }
-    }
-
-    private String outputInSession(String commandLines) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (PrintStream stream = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-            Session session = sessions.create(new ByteArrayInputStream(new byte[0]), stream, stream);
-            try {
-                for (String line : commandLines.split("\n")) {
-                    session.execute(line);
-                }
-            } finally {
-                session.close();
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return KarafShell.as(KarafShell.ADMIN_ROLES, () -> KarafShell.inSession(sessions, commandLines, true, false));
     }
 }

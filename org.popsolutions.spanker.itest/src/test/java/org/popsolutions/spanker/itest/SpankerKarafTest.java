@@ -11,15 +11,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.PrivilegedActionException;
-import java.security.PrivilegedExceptionAction;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,10 +23,8 @@ import javax.security.auth.callback.PasswordCallback;
 import javax.security.auth.login.LoginContext;
 import javax.security.auth.login.LoginException;
 import org.apache.karaf.jaas.boot.principal.RolePrincipal;
-import org.apache.karaf.jaas.boot.principal.UserPrincipal;
 import org.apache.karaf.features.BootFinished;
 import org.apache.karaf.features.FeaturesService;
-import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.api.console.SessionFactory;
 import org.junit.Test;
 import org.junit.runner.RunWith;
@@ -356,29 +347,7 @@ public class SpankerKarafTest {
      */
     private String runAs(Set<String> roles, String commandLine) throws Exception {
         awaitSpankerCommands();
-        Subject subject = new Subject();
-        subject.getPrincipals().add(new UserPrincipal("itest"));
-        roles.forEach(role -> subject.getPrincipals().add(new RolePrincipal(role)));
-        try {
-            return Subject.doAs(subject, (PrivilegedExceptionAction<String>) () -> runInSession(commandLine));
-        } catch (PrivilegedActionException e) {
-            throw e.getException();
-        }
-    }
-
-    private String runInSession(String commandLine) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PrintStream outStream = new PrintStream(out, true, StandardCharsets.UTF_8);
-                PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            Session session = sessions.create(new ByteArrayInputStream(new byte[0]), outStream, errStream);
-            try {
-                session.execute(commandLine);
-            } finally {
-                session.close();
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
+        return KarafShell.as(roles, () -> KarafShell.inSession(sessions, commandLine, false, false));
     }
 
     /** The feature's bundles start asynchronously; wait (bounded) until the shell knows the commands. */
@@ -386,14 +355,9 @@ public class SpankerKarafTest {
         if (!features.isInstalled(features.getFeature("spanker"))) {
             features.installFeature("spanker");
         }
-        long deadline = System.currentTimeMillis() + COMMANDS_READY_MILLIS;
-        while (sessions.getRegistry().getCommand("spanker", "topology") == null
-                || sessions.getRegistry().getCommand("spanker", "pick") == null) {
-            if (System.currentTimeMillis() > deadline) {
-                fail("spanker:topology and spanker:pick did not appear in the Karaf shell");
-            }
-            Thread.sleep(100);
-        }
+        KarafShell.await("spanker:topology and spanker:pick to appear in the Karaf shell", COMMANDS_READY_MILLIS, 100,
+                () -> sessions.getRegistry().getCommand("spanker", "topology") != null
+                        && sessions.getRegistry().getCommand("spanker", "pick") != null);
     }
 
     private static void assertClose(double expected, double actual) {

@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import javax.inject.Inject;
@@ -222,17 +221,11 @@ public class StrategyHotDeployTest {
     }
 
     /** Polls {@code condition} every 50 ms for at most {@link #WAIT_MILLIS}; fails with {@code what} after that. */
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        await(() -> what, condition);
+    private static void await(String what, BooleanSupplier condition) throws Exception {
+        KarafShell.await(what, WAIT_MILLIS, 50, condition::getAsBoolean);
     }
 
-    private static void await(Supplier<String> what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + WAIT_MILLIS + " ms waiting for " + what.get());
-            }
-            Thread.sleep(50);
-        }
+    private static void await(Supplier<String> what, BooleanSupplier condition) throws Exception {
+        KarafShell.await(what, WAIT_MILLIS, 50, condition::getAsBoolean);
     }
 }

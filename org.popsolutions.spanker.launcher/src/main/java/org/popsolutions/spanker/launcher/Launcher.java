@@ -11,6 +11,7 @@ import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.console.support.Help;
+import org.popsolutions.spanker.console.support.JLineTerminal;
 import org.popsolutions.spanker.console.support.Results;
 import org.popsolutions.spanker.console.support.TextTables;
 
@@ -22,6 +23,7 @@ public final class Launcher {
     private final Settings settings;
     private final PrintStream out;
     private final PrintStream err;
+    private final java.util.function.Supplier<JLineTerminal> terminals;
 
     /**
      * @param bundleDirectory the bundles to install
@@ -32,10 +34,18 @@ public final class Launcher {
     public record Settings(Path bundleDirectory, Duration timeout, Duration settle, boolean verbose) {
     }
 
+    /** A launcher whose commands run without a terminal (nothing live is drawn): tests, embedding. */
     public Launcher(Settings settings, PrintStream out, PrintStream err) {
+        this(settings, out, err, () -> null);
+    }
+
+    /** {@code terminals} gives each command the terminal it runs in (closed after it), or null for none. */
+    public Launcher(Settings settings, PrintStream out, PrintStream err,
+            java.util.function.Supplier<JLineTerminal> terminals) {
         this.settings = settings;
         this.out = out;
         this.err = err;
+        this.terminals = terminals;
     }
 
     /** Runs {@code arguments} and returns the process exit status. */
@@ -114,7 +124,14 @@ public final class Launcher {
                 Help.lines(command.spec(), "spanker " + name).forEach(out::println);
                 return ExitStatus.OK;
             }
-            return render(Results.run(command, commandArguments), command.spec(), name, out, err);
+            JLineTerminal terminal = terminals.get();
+            try {
+                return render(Results.run(command, commandArguments, terminal), command.spec(), name, out, err);
+            } finally {
+                if (terminal != null) {
+                    terminal.close();
+                }
+            }
         });
     }
 

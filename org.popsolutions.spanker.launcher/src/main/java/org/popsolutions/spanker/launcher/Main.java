@@ -3,6 +3,7 @@ package org.popsolutions.spanker.launcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.popsolutions.spanker.console.support.JLineTerminal;
 
 /**
  * Entry point of {@code ./spanker}. Settings come from system properties so that the script and the tests can
@@ -17,7 +18,8 @@ public final class Main {
     public static void main(String[] args) {
         int status;
         try {
-            status = new Launcher(settings(), System.out, System.err).run(List.of(args));
+            // the command's live output (tokens as they come, the load bar) goes to the process's terminal
+            status = new Launcher(settings(), System.out, System.err, JLineTerminal::system).run(List.of(args));
         } catch (Throwable e) { // NOPMD: settings() failing is still an internal error, not a stack trace
             System.err.println("internal error: " + e);
             status = ExitStatus.INTERNAL_ERROR;

@@ -1,11 +1,13 @@
 package org.popsolutions.spanker.serve;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.runtime.ChatTemplate;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
@@ -21,8 +23,12 @@ final class GatedModel implements LoadedModel {
     private final LoadedModel model;
     volatile CountDownLatch gate = new CountDownLatch(0);
     volatile CountDownLatch afterFirstToken = new CountDownLatch(0);
+    /** A pause after every token: a model as slow as a big one, so a generation outlasts its client. */
+    volatile long tokenPauseMillis;
     final CountDownLatch started = new CountDownLatch(1);
     final List<GenerationResult> results = new CopyOnWriteArrayList<>();
+    /** When set, the chat template the model claims instead of its own (a test's broken or refusing one). */
+    volatile Optional<ChatTemplate> template;
 
     GatedModel(LoadedModel model) {
         this.model = model;
@@ -39,6 +45,16 @@ final class GatedModel implements LoadedModel {
         }
     }
 
+    private static void pause(long millis) {
+        if (millis > 0) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     @Override
     public GenerationResult generate(GenerationRequest request, TokenListener listener) {
         started.countDown();
@@ -51,6 +67,7 @@ final class GatedModel implements LoadedModel {
                 if (event.index() == 0) {
                     await(hold);
                 }
+                pause(tokenPauseMillis);
             }
 
             @Override
@@ -110,6 +127,17 @@ final class GatedModel implements LoadedModel {
     @Override
     public int[] tokenize(String text) {
         return model.tokenize(text);
+    }
+
+    @Override
+    public Optional<ChatTemplate> chatTemplate() {
+        Optional<ChatTemplate> claimed = template;
+        return claimed != null ? claimed : model.chatTemplate();
+    }
+
+    @Override
+    public int[] tokenizeChat(String text) {
+        return model.tokenizeChat(text);
     }
 
     @Override

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +28,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
+import org.popsolutions.spanker.api.runtime.ChatTemplate;
 import org.popsolutions.spanker.api.runtime.FinishReason;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.LoadedModel;
@@ -39,6 +42,9 @@ import org.popsolutions.spanker.api.runtime.ServingEndpoint;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
+import org.popsolutions.spanker.ggml.gguf.GgufTensorInfo;
+import org.popsolutions.spanker.ggml.gguf.GgufValue;
+import org.popsolutions.spanker.ggml.gguf.GgufWriter;
 import org.popsolutions.spanker.ggml.gguf.GoldenModels;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
 import org.popsolutions.spanker.model.llama.LlamaConfig;
@@ -60,10 +66,13 @@ class OpenAiEndpointTest {
 
     @BeforeAll
     static void load() {
-        Path file = GoldenModels.model("tiny-llama-q8_0.gguf");
+        loaded = load(GoldenModels.model("tiny-llama-q8_0.gguf"));
+    }
+
+    static LoadedModel load(Path file) {
         GgufFile gguf = GgufReader.open(file);
         int context = LlamaConfig.of(gguf).contextLength();
-        loaded = new PlanInferenceService(TestSupport.cards(), ENGINE).load(new ModelLoad(file,
+        return new PlanInferenceService(TestSupport.cards(), ENGINE).load(new ModelLoad(file,
                 ManualPlans.tensorParallel(GgufModelReader.shapeOf(gguf), 2, context),
                 TestSupport.topology(TopologyKind.RING, 2), ActivationMode.GGML, 1, context, CollectiveAlgorithm.AUTO));
     }
@@ -75,7 +84,14 @@ class OpenAiEndpointTest {
     }
 
     void serve(int queue) {
-        model = new GatedModel(loaded);
+        serve(queue, loaded, null);
+    }
+
+    void serve(int queue, LoadedModel served, ChatTemplate claimed) {
+        model = new GatedModel(served);
+        if (claimed != null) {
+            model.template = Optional.of(claimed);
+        }
         endpoint = new JdkCompletionServer().serve(model, new ServeOptions("tiny", 0, queue));
     }
 
@@ -351,5 +367,124 @@ class OpenAiEndpointTest {
         until(() -> endpoint.cancelled() == 1, "counted");
         HttpResponse<String> next = post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":2}");
         assertEquals(200, next.statusCode(), next.body());
+    }
+
+    /** The golden model with a chat template in its metadata, as a converted chat model carries one. */
+    static Path withChatTemplate(Path dir, String template) {
+        GgufFile golden = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
+        GgufWriter w = new GgufWriter().putAll(golden.metadata())
+                .put("tokenizer.chat_template", GgufValue.string(template));
+        for (GgufTensorInfo t : golden.tensors()) {
+            w.tensor(t.name(), t.type(), t.shape(), golden.data(t));
+        }
+        Path file = dir.resolve("tiny-chat.gguf");
+        w.write(file);
+        return file;
+    }
+
+    @Test
+    void chatRunsTheModelsOwnTemplateWithItsSpecialTokens(@TempDir Path dir) throws Exception {
+        // Zephyr's layout, short enough for the golden model's 128-token context
+        String template = "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content']"
+                + " | trim + eos_token }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
+        try (LoadedModel templated = load(withChatTemplate(dir, template))) {
+            assertEquals(template, templated.chatTemplate().orElseThrow().source());
+            assertEquals("</s>", templated.chatTemplate().orElseThrow().eosToken());
+            serve(4, templated, null);
+            JsonObject models = json(get("/v1/models"));
+            assertEquals("the model's tokenizer.chat_template", models.getAsJsonArray("data").get(0)
+                    .getAsJsonObject().get("chat_template").getAsString());
+            int[] prompt = templated.tokenizeChat("<|system|>\nBe brief.</s><|user|>\nHi</s><|assistant|>\n");
+            int eos = templated.endOfSequence();
+            assertEquals(2, java.util.Arrays.stream(prompt).filter(t -> t == eos).count(),
+                    "each </s> the template wrote is the end-of-sequence token, not its letters");
+            assertEquals(1, java.util.Arrays.stream(prompt).filter(t -> t == 1).count(), "one BOS");
+            String want = templated.generate(new GenerationRequest(prompt, 6, Sampling.GREEDY), null).text();
+            String body = "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief. \"},"
+                    + "{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":6,\"temperature\":0";
+            HttpResponse<String> whole = post("/v1/chat/completions", body + "}");
+            assertEquals(200, whole.statusCode(), whole.body());
+            JsonObject o = json(whole);
+            assertEquals(prompt.length, o.getAsJsonObject("usage").get("prompt_tokens").getAsInt());
+            assertEquals(want, o.getAsJsonArray("choices").get(0).getAsJsonObject().getAsJsonObject("message")
+                    .get("content").getAsString());
+            assertEquals(want, streamed(post("/v1/chat/completions", body + ",\"stream\":true}").body(), true));
+        }
+    }
+
+    @Test
+    void aModelWithoutATemplateGetsThePlainLayoutAndSaysSo() throws Exception {
+        serve(4);
+        assertTrue(loaded.chatTemplate().isEmpty());
+        assertTrue(json(get("/v1/models")).getAsJsonArray("data").get(0).getAsJsonObject().get("chat_template")
+                .getAsString().startsWith("plain (the model has no tokenizer.chat_template)"));
+    }
+
+    @Test
+    void aTemplateThatRefusesOrFailsIsAJsonErrorNamingTheProblem() throws Exception {
+        String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":2}";
+        serve(4, loaded, new ChatTemplate("{% if messages[0]['role'] != 'system' %}"
+                + "{{ raise_exception('the first message must be the system prompt') }}{% endif %}", "<s>", "</s>"));
+        HttpResponse<String> refused = post("/v1/chat/completions", chat);
+        assertEquals(400, refused.statusCode());
+        JsonObject error = json(refused).getAsJsonObject("error");
+        assertEquals("the model's chat template refused the messages: the first message must be the system prompt",
+                error.get("message").getAsString());
+        assertEquals("messages", error.get("param").getAsString());
+        endpoint.close();
+
+        serve(4, loaded, new ChatTemplate("{% for m in messages %}\n{{ m.content | shuffle }}{% endfor %}", "<s>",
+                "</s>"));
+        HttpResponse<String> failed = post("/v1/chat/completions", chat);
+        assertEquals(500, failed.statusCode());
+        assertEquals("the model's chat template failed: line 2: unknown filter 'shuffle'",
+                json(failed).getAsJsonObject("error").get("message").getAsString());
+        endpoint.close();
+
+        serve(4, loaded, new ChatTemplate("{% if messages %}unclosed", "<s>", "</s>"));
+        assertTrue(json(get("/v1/models")).getAsJsonArray("data").get(0).getAsJsonObject().get("chat_template")
+                .getAsString().contains("does not parse"));
+        HttpResponse<String> broken = post("/v1/chat/completions", chat);
+        assertEquals(500, broken.statusCode());
+        assertEquals("the model's chat template (tokenizer.chat_template) does not parse: the template ends inside a"
+                + " block: expected one of [elif, else, endif]; /v1/completions with a prompt still works",
+                json(broken).getAsJsonObject("error").get("message").getAsString());
+        // completions are unaffected
+        assertEquals(200, post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":2}").statusCode());
+    }
+
+    @Test
+    void aClientLeavingAWholeAnswerMidGenerationCancelsItAndTheNextIsServedAtOnce() throws Exception {
+        serve(2);
+        String slowWant = expected("The sails", 40);
+        model.tokenPauseMillis = 40;
+        int room = loaded.contextLength() - 2;
+        String body = "{\"prompt\":[1,5],\"max_tokens\":" + room + ",\"temperature\":0}";
+        try (Socket socket = new Socket(endpoint.address().getHost(), endpoint.address().getPort())) {
+            socket.setSoTimeout((int) SAFETY.toMillis());
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            String status = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            // a whole answer that outlasts a heartbeat has started (200, JSON to come): the client leaves now
+            assertEquals("HTTP/1.1 200 OK", status);
+            assertTrue(model.results.isEmpty(), "still generating when the client left");
+        }
+        until(() -> !model.results.isEmpty(), "finished");
+        assertEquals(FinishReason.CANCELLED, model.results.get(0).finish());
+        assertTrue(model.results.get(0).tokens().size() < room, "stopped early: "
+                + model.results.get(0).tokens().size());
+        until(() -> endpoint.cancelled() == 1, "counted");
+        assertEquals(0, endpoint.served());
+        // the next is served at once, and a client that stays gets valid JSON after the keep-alive spaces
+        HttpResponse<String> next = post("/v1/completions",
+                "{\"prompt\":\"The sails\",\"max_tokens\":40,\"temperature\":0}");
+        assertEquals(200, next.statusCode(), next.body());
+        assertTrue(next.body().startsWith(" "), "keep-alive spaces came first");
+        assertEquals(slowWant, json(next).getAsJsonArray("choices").get(0).getAsJsonObject().get("text")
+                .getAsString());
+        assertEquals(1, endpoint.served());
     }
 }

@@ -22,4 +22,12 @@ public interface ConsoleCommand {
      * @throws SpankerException on a domain error
      */
     CommandResult execute(List<String> arguments);
+
+    /**
+     * Runs the command in a terminal: its live output (text as it is generated, progress) goes to {@code terminal}
+     * (null: none, nothing live is drawn). Commands without live output need not override this.
+     */
+    default CommandResult execute(List<String> arguments, CommandTerminal terminal) {
+        return execute(arguments);
+    }
 }

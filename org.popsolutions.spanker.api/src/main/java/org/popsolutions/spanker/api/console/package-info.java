@@ -1,6 +1,6 @@
 /** Console commands shared by the Karaf shell and the standalone launcher. */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.popsolutions.spanker.api.console;
 
 import org.osgi.annotation.bundle.Export;

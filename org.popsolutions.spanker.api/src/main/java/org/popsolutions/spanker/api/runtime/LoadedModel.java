@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.api.runtime;
 
 import java.util.List;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.Plan;
@@ -38,6 +39,17 @@ public interface LoadedModel extends AutoCloseable {
 
     /** Text to token ids with the model's tokenizer, with BOS first when the model's prompts start with it. */
     int[] tokenize(String text);
+
+    /** The model's chat template (GGUF {@code tokenizer.chat_template}); empty when the model carries none. */
+    Optional<ChatTemplate> chatTemplate();
+
+    /**
+     * Text a chat template wrote, to token ids as llama.cpp's server does: the vocabulary's control and
+     * user-defined tokens spelled in the text ({@code <|im_start|>}, {@code </s>}) become those tokens, the text
+     * between them is tokenized as usual; BOS first when the model's prompts start with it (a BOS the template wrote
+     * at the very start is that one, not a second).
+     */
+    int[] tokenizeChat(String text);
 
     /** Token ids to text; control tokens produce nothing, bad UTF-8 becomes U+FFFD. */
     String detokenize(List<Integer> tokens);

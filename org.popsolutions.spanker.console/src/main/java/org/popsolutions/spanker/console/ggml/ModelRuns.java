@@ -64,11 +64,14 @@ final class ModelRuns {
 
     /** {@link #MODEL}'s file: the one given, else the cached tiny model. */
     static String modelPath(Arguments arguments) {
-        return arguments.string("model").orElseGet(() -> cachedTinyModel().toString());
+        return arguments.string("model").orElseGet(() -> cachedTinyModel(arguments).toString());
     }
 
-    /** The cached tiny model, synthesized on first use (written aside, then moved into place). */
-    static Path cachedTinyModel() {
+    /**
+     * The cached tiny model, synthesized on first use (written aside, then moved into place; a bar on the command's
+     * terminal meanwhile).
+     */
+    static Path cachedTinyModel(Arguments arguments) {
         String configured = System.getProperty("spanker.cache", System.getenv("SPANKER_CACHE"));
         Path dir = configured != null && !configured.isBlank() ? Path.of(configured)
                 : Path.of(System.getProperty("user.home"), ".cache", "spanker");
@@ -79,7 +82,8 @@ final class ModelRuns {
         try {
             Files.createDirectories(dir);
             OutputFile.of("the model cache", model.toString()).write(partial -> ModelSynth.write(ModelSynth.TINY,
-                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters())));
+                    CACHED_TYPE, 1, partial, ModelSynthCommand.progressBar(ModelSynth.TINY.parameters(),
+                            arguments)));
         } catch (IOException e) {
             throw new DeviceException("cannot create the model cache " + dir + ": " + FileChecks.reason(e)
                     + " (set SPANKER_CACHE to a writable folder)", e);

@@ -47,7 +47,7 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
                 if (arguments.flag("shapes-only")) {
                     ModelSynth.writeShapes(preset, type, partial);
                 } else {
-                    ModelSynth.write(preset, type, seed, partial, progressBar(preset.parameters()));
+                    ModelSynth.write(preset, type, seed, partial, progressBar(preset.parameters(), arguments));
                 }
             });
         } catch (IllegalArgumentException e) {
@@ -62,9 +62,9 @@ public final class ModelSynthCommand extends AbstractConsoleCommand {
                 .put("shapesOnly", arguments.flag("shapes-only"));
     }
 
-    /** A bar on stderr, only when a terminal is attached (scripts and JSON consumers see nothing). */
-    static LongConsumer progressBar(long total) {
-        ProgressBar bar = ProgressBar.ofWork("synthesizing", false);
+    /** A bar on the command's terminal, only when it is interactive (scripts and JSON consumers see nothing). */
+    static LongConsumer progressBar(long total, Arguments arguments) {
+        ProgressBar bar = ProgressBar.ofWork("synthesizing", arguments.terminal(), arguments.flag(JSON.name()));
         return done -> bar.update(done, total);
     }
 }

@@ -160,9 +160,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         double[] promptRates = new double[repetitions];
         double[] decodeRates = new double[repetitions];
         // people see the text as it is generated, as llama-cli shows it; a JSON consumer gets one document
-        PrintStream stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? tokensOut : System.out;
+        // on the command's terminal when the surface gave one (the launcher's, the Karaf session's)
+        PrintWriter stream = arguments.flag(JSON.name()) ? null : tokensOut != null ? new PrintWriter(tokensOut)
+                : arguments.terminal() != null ? arguments.terminal().writer() : new PrintWriter(System.out);
         // the weights' transfer over the host link, drawn on an interactive terminal only
-        ProgressBar loading = ProgressBar.ofBytes("loading", arguments.flag(JSON.name()));
+        ProgressBar loading = ProgressBar.ofBytes("loading", arguments.terminal(), arguments.flag(JSON.name()));
         LoadedModel placed;
         try {
             placed = ModelRuns.place(inference, load, loading::update);

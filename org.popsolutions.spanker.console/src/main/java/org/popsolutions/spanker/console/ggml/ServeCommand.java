@@ -102,8 +102,10 @@ public final class ServeCommand extends AbstractConsoleCommand {
             endpoint = http.serve(model, new ServeOptions(id, port, queue));
             try {
                 announce.println(String.format(Locale.ROOT, "serving %s (%s, %d cards, %s) on %s, loaded in %.3f s;"
-                        + " POST v1/completions, v1/chat/completions; GET v1/models, health; Ctrl-C stops", id,
-                        config.name(), plan.cards(), plan.strategy(), endpoint.address(), model.loadSeconds()));
+                        + " POST v1/completions, v1/chat/completions (%s); GET v1/models, health; Ctrl-C stops", id,
+                        config.name(), plan.cards(), plan.strategy(), endpoint.address(), model.loadSeconds(),
+                        model.chatTemplate().isPresent() ? "chat laid out by the model's chat template"
+                                : "the model has no chat template: chat laid out as role: content lines"));
                 announce.flush();
                 waitUntilInterrupted();
             } finally {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.CommandSpec;
+import org.popsolutions.spanker.api.console.CommandTerminal;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.OptionSpec;
 
@@ -38,7 +39,12 @@ public abstract class AbstractConsoleCommand implements ConsoleCommand {
 
     @Override
     public final CommandResult execute(List<String> rawArguments) {
-        Arguments arguments = Arguments.parse(spec, rawArguments);
+        return execute(rawArguments, null);
+    }
+
+    @Override
+    public final CommandResult execute(List<String> rawArguments, CommandTerminal terminal) {
+        Arguments arguments = Arguments.parse(spec, rawArguments).in(terminal);
         if (arguments.flag(HELP.name())) {
             return new CommandResult(List.of(), Help.lines(spec), null, true);
         }

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.popsolutions.spanker.api.console.CommandSpec;
+import org.popsolutions.spanker.api.console.CommandTerminal;
 import org.popsolutions.spanker.api.console.OptionSpec;
 import org.popsolutions.spanker.api.console.UsageException;
 import picocli.CommandLine;
@@ -16,11 +17,24 @@ public final class Arguments {
     private final String command;
     private final Map<String, String> values;
     private final List<String> positionals;
+    private final CommandTerminal terminal;
 
-    private Arguments(String command, Map<String, String> values, List<String> positionals) {
+    private Arguments(String command, Map<String, String> values, List<String> positionals,
+            CommandTerminal terminal) {
         this.command = command;
         this.values = values;
         this.positionals = positionals;
+        this.terminal = terminal;
+    }
+
+    /** The same command line, run in {@code terminal} (null: none). */
+    public Arguments in(CommandTerminal terminal) {
+        return new Arguments(command, values, positionals, terminal);
+    }
+
+    /** The terminal the command runs in (its live output goes there); null when the surface gave none. */
+    public CommandTerminal terminal() {
+        return terminal;
     }
 
     /**
@@ -66,7 +80,7 @@ public final class Arguments {
         for (CommandLine.Model.PositionalParamSpec matched : parsed.matchedPositionals()) {
             positionals.add(matched.getValue());
         }
-        return new Arguments(spec.name(), values, positionals);
+        return new Arguments(spec.name(), values, positionals, null);
     }
 
     /** picocli's model of a command line: every option long-only, one value or none, positionals optional. */

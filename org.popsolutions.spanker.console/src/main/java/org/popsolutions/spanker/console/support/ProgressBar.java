@@ -1,19 +1,21 @@
 package org.popsolutions.spanker.console.support;
 
-import java.io.Console;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
+import org.popsolutions.spanker.api.console.CommandTerminal;
 
 /**
- * A one-line progress bar redrawn in place ({@code \r}) on an interactive terminal: what is done of the total,
- * the rate and the time left. Nothing at all is drawn when the output is not a terminal or JSON was asked for, so
- * scripts and JSON consumers never see it. Redrawn at most every {@value #REDRAW_NANOS} ns (and at the end).
+ * A one-line progress bar redrawn in place ({@code \r}) on the command's terminal when it is interactive: what is
+ * done of the total, the rate and the time left, cut to the terminal's width so that it never wraps. Nothing at all
+ * is drawn without an interactive terminal (a pipe, a file, a dumb terminal) or when JSON was asked for, so scripts
+ * and JSON consumers never see it. Redrawn at most every {@value #REDRAW_NANOS} ns (and at the end).
  */
 public final class ProgressBar {
     static final long REDRAW_NANOS = 100_000_000L;
     private static final int WIDTH = 30;
 
-    private final PrintStream out;
+    private final PrintWriter out;
+    private final int columns;
     private final String label;
     private final boolean bytes;
     private long startNanos;
@@ -27,8 +29,9 @@ public final class ProgressBar {
 
     private final java.util.function.LongSupplier clock;
 
-    ProgressBar(PrintStream out, String label, boolean bytes, java.util.function.LongSupplier clock) {
+    ProgressBar(PrintWriter out, int columns, String label, boolean bytes, java.util.function.LongSupplier clock) {
         this.out = out;
+        this.columns = columns;
         this.label = label;
         this.bytes = bytes;
         this.clock = clock;
@@ -36,32 +39,32 @@ public final class ProgressBar {
     }
 
     /**
-     * A bar for a transfer of bytes, drawn on stderr when this process's output is an interactive terminal and
-     * {@code json} is false; otherwise a bar that draws nothing.
+     * A bar for a transfer of bytes, drawn on {@code terminal} when it is interactive and {@code json} is false;
+     * otherwise a bar that draws nothing.
      */
+    public static ProgressBar ofBytes(String label, CommandTerminal terminal, boolean json) {
+        return of(label, terminal, json, true);
+    }
+
+    /** A bar counting percent, as {@link #ofBytes(String, CommandTerminal, boolean)}. */
+    public static ProgressBar ofWork(String label, CommandTerminal terminal, boolean json) {
+        return of(label, terminal, json, false);
+    }
+
+    /** Without the terminal a bar draws nothing (kept for callers that have none). */
     public static ProgressBar ofBytes(String label, boolean json) {
-        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, true, System::nanoTime);
+        return of(label, null, json, true);
     }
 
-    /** A bar counting percent, as {@link #ofBytes}. */
+    /** Without the terminal a bar draws nothing (kept for callers that have none). */
     public static ProgressBar ofWork(String label, boolean json) {
-        return new ProgressBar(json || !interactiveTerminal() ? null : System.err, label, false, System::nanoTime);
+        return of(label, null, json, false);
     }
 
-    /**
-     * Whether the standard streams are a terminal. Java 22 and later may hand out a console for a pipe too; they
-     * say which it is with {@code Console.isTerminal()}, asked when it exists.
-     */
-    static boolean interactiveTerminal() {
-        Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {
-            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
-        } catch (ReflectiveOperationException | RuntimeException beforeJava22) {
-            return true;
-        }
+    private static ProgressBar of(String label, CommandTerminal terminal, boolean json, boolean bytes) {
+        boolean drawn = !json && terminal != null && terminal.interactive();
+        return new ProgressBar(drawn ? terminal.writer() : null, drawn ? terminal.columns() : 0, label, bytes,
+                System::nanoTime);
     }
 
     /** Whether anything is drawn. */
@@ -84,7 +87,12 @@ public final class ProgressBar {
             return;
         }
         lastDrawn = now;
-        out.print("\r" + line(label, done, total, done - startDone, now - startNanos, bytes) + "\u001B[K");
+        String text = line(label, done, total, done - startDone, now - startNanos, bytes);
+        // one column short of the width: a line that fills it wraps on some terminals, and \r would redraw the next
+        if (columns > 1 && text.length() > columns - 1) {
+            text = text.substring(0, columns - 1);
+        }
+        out.print("\r" + text + "\u001B[K");
         if (complete) {
             out.println();
             finished = true;

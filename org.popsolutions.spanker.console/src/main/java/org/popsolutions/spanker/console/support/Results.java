@@ -4,6 +4,7 @@ import java.util.List;
 import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.console.CommandResult;
 import org.popsolutions.spanker.api.console.CommandStatus;
+import org.popsolutions.spanker.api.console.CommandTerminal;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
 
@@ -17,8 +18,13 @@ public final class Results {
 
     /** Runs the command; a failure comes back as a result naming its status, kind and message. */
     public static CommandResult run(ConsoleCommand command, List<String> arguments) {
+        return run(command, arguments, null);
+    }
+
+    /** As {@link #run(ConsoleCommand, List)}, in the surface's terminal (null: none). */
+    public static CommandResult run(ConsoleCommand command, List<String> arguments, CommandTerminal terminal) {
         try {
-            return command.execute(arguments);
+            return command.execute(arguments, terminal);
         } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             // the JVM (Karaf's, shared) goes on: the failure is the result
             return failure(e, asksForJson(arguments));

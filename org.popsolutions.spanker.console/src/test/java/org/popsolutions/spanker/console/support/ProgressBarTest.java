@@ -30,16 +30,17 @@ class ProgressBarTest {
         assertFalse(bar.visible(), "never in --json");
         bar.update(1, 2);
         bar.close();
-        // the test JVM's streams are not a terminal (surefire pipes them)
+        // without a terminal, or on one that is not interactive
         assertFalse(ProgressBar.ofBytes("loading", false).visible());
+        assertFalse(ProgressBar.ofBytes("loading", null, false).visible());
     }
 
     @Test
     void onATerminalTheLineIsRedrawnInPlaceAtMostEveryTenthOfASecondAndEndsOnce() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         long[] now = {0};
-        ProgressBar bar = new ProgressBar(new PrintStream(bytes, true, StandardCharsets.UTF_8), "loading", true,
-                () -> now[0]);
+        ProgressBar bar = new ProgressBar(new java.io.PrintWriter(new java.io.OutputStreamWriter(bytes,
+                StandardCharsets.UTF_8), true), 0, "loading", true, () -> now[0]);
         bar.update(1_000_000, 10_000_000);
         now[0] += 50_000_000L;
         bar.update(2_000_000, 10_000_000); // 50 ms after the first: not redrawn

@@ -65,11 +65,7 @@ final class BytePairTokenizer extends PieceTokenizer {
     }
 
     @Override
-    public int[] encode(String text, boolean withBos) {
-        List<Integer> out = new ArrayList<>();
-        if (withBos && bos >= 0) {
-            out.add(bos);
-        }
+    void encodeText(String text, boolean afterSpecial, List<Integer> out) {
         Matcher m = pattern.matcher(text);
         while (m.find()) {
             StringBuilder mapped = new StringBuilder();
@@ -91,7 +87,6 @@ final class BytePairTokenizer extends PieceTokenizer {
                 }
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private List<String> merge(String word) {

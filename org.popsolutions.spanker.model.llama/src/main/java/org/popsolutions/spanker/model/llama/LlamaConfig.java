@@ -108,7 +108,7 @@ public record LlamaConfig(String name, String architecture, int embedding, int l
     }
 
     /** A string value, or an error naming the key and the type found. */
-    static Optional<String> string(GgufFile file, String key) {
+    public static Optional<String> string(GgufFile file, String key) {
         return file.value(key).map(v -> {
             if (v.type() != GgufValueType.STRING) {
                 throw new InvalidModelException("model metadata " + key + " should be a string, found " + v.type());

@@ -71,13 +71,9 @@ final class SentencePieceTokenizer extends PieceTokenizer {
     }
 
     @Override
-    public int[] encode(String text, boolean withBos) {
-        List<Integer> out = new ArrayList<>();
-        if (withBos && bos >= 0) {
-            out.add(bos);
-        }
+    void encodeText(String text, boolean afterSpecial, List<Integer> out) {
         if (!text.isEmpty()) {
-            String s = ((addSpacePrefix ? " " : "") + text).replace(" ", SPACE);
+            String s = ((addSpacePrefix && afterSpecial ? " " : "") + text).replace(" ", SPACE);
             // symbols as a linked list over code points
             List<String> symbols = new ArrayList<>();
             s.codePoints().forEach(cp -> symbols.add(new String(Character.toChars(cp))));
@@ -129,7 +125,6 @@ final class SentencePieceTokenizer extends PieceTokenizer {
                 }
             }
         }
-        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     private void offer(PriorityQueue<Bigram> queue, String[] symbols, int left, int right) {

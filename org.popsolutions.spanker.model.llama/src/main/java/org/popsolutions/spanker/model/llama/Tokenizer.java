@@ -20,6 +20,20 @@ public interface Tokenizer {
 
     int[] encode(String text, boolean addBos);
 
+    /**
+     * As {@link #encode}, but the control and user-defined tokens spelled in the text (a chat template writes
+     * {@code <|im_start|>} or {@code </s>}) become those tokens, longest first, as llama.cpp does with
+     * {@code parse_special}; the text between them is encoded as usual.
+     */
+    default int[] encodeWithSpecialTokens(String text, boolean addBos) {
+        return encode(text, addBos);
+    }
+
+    /** How the vocabulary spells token {@code id} ({@code <s>}, {@code <|im_end|>}); "" for −1 (no such token). */
+    default String tokenText(int id) {
+        return id < 0 ? "" : decode(List.of(id));
+    }
+
     /** The text of the tokens; control tokens (BOS, EOS, …) produce nothing, bad UTF-8 becomes U+FFFD. */
     String decode(List<Integer> tokens);
 

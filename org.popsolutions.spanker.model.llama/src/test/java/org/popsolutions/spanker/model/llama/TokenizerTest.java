@@ -57,6 +57,32 @@ class TokenizerTest {
     }
 
     @Test
+    void specialTokensSpelledInTheTextBecomeThoseTokensLongestFirst() {
+        // "<|im|>" is a user-defined token, "<|im|>x" a longer one that must win where it occurs
+        List<String> pieces = new ArrayList<>(List.of("▁", "a", "b", "▁a", "<|im|>", "<|im|>x"));
+        SentencePieceTokenizer plain = spm(pieces.toArray(String[]::new));
+        String[] all = new String[plain.vocabularySize()];
+        int[] types = new int[all.length];
+        float[] scores = new float[all.length];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = plain.tokenText(i);
+            types[i] = plain.types[i];
+            scores[i] = -i;
+        }
+        int first = 259;
+        types[first + 4] = Tokenizer.USER_DEFINED;
+        types[first + 5] = Tokenizer.USER_DEFINED;
+        SentencePieceTokenizer t = new SentencePieceTokenizer(all, scores, types, 1, 2, 0, true, true);
+        // BOS, "▁a" (space prefix at the start), </s>, then "▁b" (a space again after a special token), <|im|>x, <|im|>
+        assertEquals(List.of(1, first + 3, 2, first, first + 2, first + 5, first + 4),
+                list(t.encodeWithSpecialTokens("a</s>b<|im|>x<|im|>", true)));
+        // the plain encoding spells them with pieces and bytes
+        assertTrue(!list(t.encode("a</s>", false)).contains(2));
+        assertEquals("</s>", t.tokenText(2));
+        assertEquals("", t.tokenText(-1));
+    }
+
+    @Test
     void sentencePieceFallsBackToBytes() {
         SentencePieceTokenizer t = spm("▁", "a");
         int[] ids = t.encode("aé", false);

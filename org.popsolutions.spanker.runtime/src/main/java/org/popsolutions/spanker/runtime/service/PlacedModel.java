@@ -2,6 +2,7 @@ package org.popsolutions.spanker.runtime.service;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.api.card.ActivationMode;
@@ -9,6 +10,7 @@ import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.collective.CardCollectives;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.Plan;
+import org.popsolutions.spanker.api.runtime.ChatTemplate;
 import org.popsolutions.spanker.api.runtime.FinishReason;
 import org.popsolutions.spanker.api.runtime.GenerationRequest;
 import org.popsolutions.spanker.api.runtime.GenerationResult;
@@ -22,6 +24,7 @@ import org.popsolutions.spanker.api.runtime.TokenListener;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.model.llama.LlamaConfig;
 import org.popsolutions.spanker.model.llama.Sampler;
 import org.popsolutions.spanker.model.llama.Tokenizer;
 import org.popsolutions.spanker.runtime.PlanExecutor;
@@ -117,6 +120,23 @@ final class PlacedModel implements LoadedModel {
     public int[] tokenize(String text) {
         Tokenizer t = tokenizer();
         return t.encode(text, t.addsBos());
+    }
+
+    @Override
+    public Optional<ChatTemplate> chatTemplate() {
+        return LlamaConfig.string(file, "tokenizer.chat_template").map(source -> {
+            Tokenizer t = tokenizer();
+            return new ChatTemplate(source, t.tokenText(t.bosToken()), t.tokenText(t.eosToken()));
+        });
+    }
+
+    @Override
+    public int[] tokenizeChat(String text) {
+        Tokenizer t = tokenizer();
+        String bos = t.tokenText(t.bosToken());
+        // llama.cpp strips a BOS the template wrote when the tokenizer adds one itself
+        String body = t.addsBos() && !bos.isEmpty() && text.startsWith(bos) ? text.substring(bos.length()) : text;
+        return t.encodeWithSpecialTokens(body, t.addsBos());
     }
 
     @Override

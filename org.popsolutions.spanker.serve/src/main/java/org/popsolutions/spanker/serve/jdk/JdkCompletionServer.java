@@ -190,8 +190,13 @@ public final class JdkCompletionServer implements CompletionServer {
 
         @Override
         public OutputStream startEventStream() throws IOException {
-            exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
             exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+            return startStream("text/event-stream; charset=utf-8");
+        }
+
+        @Override
+        public OutputStream startStream(String contentType) throws IOException {
+            exchange.getResponseHeaders().set("Content-Type", contentType);
             exchange.sendResponseHeaders(200, 0);
             return exchange.getResponseBody();
         }

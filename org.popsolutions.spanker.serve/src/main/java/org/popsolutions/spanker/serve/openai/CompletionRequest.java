@@ -60,7 +60,7 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, Sampling sam
         }
     }
 
-    static CompletionRequest of(JsonObject body, boolean chat, LoadedModel model, String modelId) {
+    static CompletionRequest of(JsonObject body, boolean chat, LoadedModel model, String modelId, ChatLayout layout) {
         JsonElement name = body.get("model");
         if (name != null && !name.isJsonNull()) {
             String asked = string(body, "model");
@@ -78,7 +78,7 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, Sampling sam
                 && body.get("logprobs").getAsJsonPrimitive().isBoolean() && !body.get("logprobs").getAsBoolean())) {
             throw BadRequest.invalid("logprobs", "logprobs are not supported");
         }
-        int[] prompt = chat ? model.tokenize(ChatTemplate.layout(messages(body))) : prompt(body, model);
+        int[] prompt = chat ? layout.prompt(messages(body)) : prompt(body, model);
         if (prompt.length == 0) {
             throw BadRequest.invalid(chat ? "messages" : "prompt", "the prompt has no token");
         }
@@ -149,13 +149,13 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, Sampling sam
         throw BadRequest.invalid("prompt", "prompt must be a string or an array of token ids, got " + kind(p));
     }
 
-    private static List<ChatTemplate.Message> messages(JsonObject body) {
+    private static List<ChatLayout.Message> messages(JsonObject body) {
         JsonElement m = body.get("messages");
         if (m == null || !m.isJsonArray() || m.getAsJsonArray().isEmpty()) {
             throw BadRequest.invalid("messages", "messages must be a non-empty array of {role, content}, got "
                     + kind(m));
         }
-        List<ChatTemplate.Message> out = new ArrayList<>();
+        List<ChatLayout.Message> out = new ArrayList<>();
         int i = 0;
         for (JsonElement e : m.getAsJsonArray()) {
             String at = "messages[" + i++ + "]";
@@ -166,14 +166,14 @@ record CompletionRequest(boolean chat, int[] prompt, int maxTokens, Sampling sam
             JsonElement role = o.get("role");
             JsonElement content = o.get("content");
             if (role == null || !role.isJsonPrimitive() || !role.getAsJsonPrimitive().isString()
-                    || !ChatTemplate.ROLES.contains(role.getAsString())) {
-                throw BadRequest.invalid("messages", at + ".role must be one of " + ChatTemplate.ROLES + ", got "
+                    || !ChatLayout.ROLES.contains(role.getAsString())) {
+                throw BadRequest.invalid("messages", at + ".role must be one of " + ChatLayout.ROLES + ", got "
                         + (role == null ? "nothing" : role));
             }
             if (content == null || !content.isJsonPrimitive() || !content.getAsJsonPrimitive().isString()) {
                 throw BadRequest.invalid("messages", at + ".content must be a string, got " + kind(content));
             }
-            out.add(new ChatTemplate.Message(role.getAsString(), content.getAsString()));
+            out.add(new ChatLayout.Message(role.getAsString(), content.getAsString()));
         }
         return out;
     }

@@ -21,4 +21,13 @@ public interface Exchange {
      * reaches the client at once, and a write fails once the client has gone.
      */
     OutputStream startEventStream() throws IOException;
+
+    /**
+     * Starts a 200 answer of unknown length with this content type before its body is known, as
+     * {@link #startEventStream} does; null when the server cannot (the answer is then sent whole with
+     * {@link #respond}).
+     */
+    default OutputStream startStream(String contentType) throws IOException {
+        return null;
+    }
 }

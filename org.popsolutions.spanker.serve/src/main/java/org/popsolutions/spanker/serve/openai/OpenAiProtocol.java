@@ -26,12 +26,18 @@ import org.popsolutions.spanker.api.runtime.TokenListener;
  */
 public final class OpenAiProtocol implements ServingStatus {
     static final String JSON = "application/json";
-    /** While a streamed request waits or reads its prompt, a comment line this often finds a client that left. */
-    private static final long HEARTBEAT_NANOS = 1_000_000_000L;
+    /**
+     * While a request waits its turn or generates without writing, a keep-alive this often finds a client that left
+     * (an SSE comment line, or a space before a whole answer's JSON): neither the JDK's HTTP server nor a servlet
+     * lets a handler read its connection past the request, so writing is the only way to learn it closed. The
+     * first write after the client closed still succeeds (its host answers with a reset), the next fails.
+     */
+    private static final long HEARTBEAT_NANOS = 500_000_000L;
 
     private final LoadedModel model;
     private final String modelId;
     private final int queueCapacity;
+    private final ChatLayout chat;
     private final long created = System.currentTimeMillis() / 1000;
     private final ReentrantLock turn = new ReentrantLock(true);
     private final AtomicLong ids = new AtomicLong();
@@ -46,6 +52,12 @@ public final class OpenAiProtocol implements ServingStatus {
         this.model = model;
         this.modelId = modelId;
         this.queueCapacity = queueCapacity;
+        this.chat = new ChatLayout(model);
+    }
+
+    /** Which layout chat requests get: the model's chat template, or the plain one when it has none (and why). */
+    public String chatLayout() {
+        return chat.description();
     }
 
     /** Answers one request; never throws for a request's fault (that is a 4xx answer). */
@@ -92,6 +104,7 @@ public final class OpenAiProtocol implements ServingStatus {
         m.addProperty("object", "model");
         m.addProperty("created", created);
         m.addProperty("owned_by", "spanker");
+        m.addProperty("chat_template", chat.description());
         JsonArray data = new JsonArray();
         data.add(m);
         JsonObject o = new JsonObject();
@@ -106,7 +119,7 @@ public final class OpenAiProtocol implements ServingStatus {
                     + " is not allowed; use POST with a JSON body");
         }
         CompletionRequest request = CompletionRequest.of(CompletionRequest.parse(exchange.body()), chat, model,
-                modelId);
+                modelId, this.chat);
         admit();
         try {
             if (request.stream()) {
@@ -161,7 +174,13 @@ public final class OpenAiProtocol implements ServingStatus {
         }
     }
 
+    /**
+     * A whole answer. One that takes longer than a heartbeat starts a 200 JSON answer and writes a space every
+     * heartbeat (JSON allows whitespace before the value) to notice a client that left; an error after that start
+     * is the error object with status 200, since the status is already sent.
+     */
     private void whole(Exchange exchange, CompletionRequest request) throws IOException {
+        PendingAnswer answer = new PendingAnswer(exchange);
         GenerationResult result;
         try {
             result = generate(request, new TokenListener() {
@@ -171,15 +190,21 @@ public final class OpenAiProtocol implements ServingStatus {
 
                 @Override
                 public boolean cancelled() {
-                    return closing;
+                    answer.heartbeat();
+                    return closing || answer.gone();
                 }
             });
         } catch (SpankerException e) {
-            respondJson(exchange, 500, error(e.getMessage(), "server_error", null));
+            answer.respond(500, error(e.getMessage(), "server_error", null));
+            return;
+        }
+        if (answer.gone()) {
+            cancelled.incrementAndGet();
+            answer.close();
             return;
         }
         if (result == null || result.finish() == FinishReason.CANCELLED) {
-            respondJson(exchange, 503, error("the endpoint shut down before the answer was complete", "server_error",
+            answer.respond(503, error("the endpoint shut down before the answer was complete", "server_error",
                     null));
             return;
         }
@@ -205,15 +230,17 @@ public final class OpenAiProtocol implements ServingStatus {
         usage.addProperty("completion_tokens", result.tokens().size());
         usage.addProperty("total_tokens", request.prompt().length + result.tokens().size());
         o.add("usage", usage);
-        respondJson(exchange, 200, o);
-        served.incrementAndGet();
+        answer.respond(200, o);
+        if (!answer.gone()) {
+            served.incrementAndGet();
+        }
     }
 
     private void stream(Exchange exchange, CompletionRequest request) throws IOException {
         String id = (request.chat() ? "chatcmpl-" : "cmpl-") + ids.incrementAndGet();
         String object = request.chat() ? "chat.completion.chunk" : "text_completion";
         OutputStream out = exchange.startEventStream();
-        EventWriter events = new EventWriter(out);
+        EventWriter events = new EventWriter(out, ":\n\n");
         if (request.chat()) {
             JsonObject delta = new JsonObject();
             delta.addProperty("role", "assistant");
@@ -339,14 +366,68 @@ public final class OpenAiProtocol implements ServingStatus {
         return cancelled.get();
     }
 
-    /** Server-sent events on one answer; the first failed write marks the client gone, later writes are skipped. */
+    /**
+     * A whole answer that starts streaming (status 200, JSON) once it has taken a heartbeat, so that its keep-alive
+     * spaces can find a client that left; until then nothing is sent and any status can still be given.
+     */
+    private static final class PendingAnswer {
+        private final Exchange exchange;
+        private final long start = System.nanoTime();
+        private EventWriter started;
+        private boolean cannotStream;
+
+        PendingAnswer(Exchange exchange) {
+            this.exchange = exchange;
+        }
+
+        void heartbeat() {
+            if (started == null && !cannotStream && System.nanoTime() - start >= HEARTBEAT_NANOS) {
+                try {
+                    OutputStream out = exchange.startStream(JSON);
+                    cannotStream = out == null;
+                    started = out == null ? null : new EventWriter(out, " ");
+                } catch (IOException e) {
+                    cannotStream = true;
+                }
+            }
+            if (started != null) {
+                started.heartbeat();
+            }
+        }
+
+        boolean gone() {
+            return started != null && started.gone();
+        }
+
+        void respond(int status, JsonObject body) throws IOException {
+            if (started == null) {
+                respondJson(exchange, status, body);
+            } else {
+                started.write(body + "\n");
+                started.close();
+            }
+        }
+
+        void close() {
+            if (started != null) {
+                started.close();
+            }
+        }
+    }
+
+    /**
+     * Server-sent events (or a started JSON answer) on one connection; the first failed write marks the client
+     * gone, later writes are skipped.
+     */
     private static final class EventWriter {
         private final OutputStream out;
+        private final String keepAlive;
         private volatile boolean gone;
         private long lastWrite = System.nanoTime();
 
-        EventWriter(OutputStream out) {
+        EventWriter(OutputStream out, String keepAlive) {
             this.out = out;
+            this.keepAlive = keepAlive;
         }
 
         boolean gone() {
@@ -361,14 +442,14 @@ public final class OpenAiProtocol implements ServingStatus {
             write("data: " + data + "\n\n");
         }
 
-        /** An SSE comment (clients skip it): the only way to learn a silent client left is to write to it. */
+        /** An SSE comment or a space (clients skip both): the only way to learn a silent client left is to write. */
         void heartbeat() {
             if (System.nanoTime() - lastWrite >= HEARTBEAT_NANOS) {
-                write(":\n\n");
+                write(keepAlive);
             }
         }
 
-        private synchronized void write(String text) {
+        synchronized void write(String text) {
             if (gone) {
                 return;
             }

@@ -4,7 +4,7 @@
  * {@link org.popsolutions.spanker.serve.openai.Exchange}.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.popsolutions.spanker.serve.openai;
 
 import org.osgi.annotation.bundle.Export;

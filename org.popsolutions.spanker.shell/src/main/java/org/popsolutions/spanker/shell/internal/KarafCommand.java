@@ -11,10 +11,12 @@ import org.apache.karaf.shell.api.console.Session;
 import org.apache.karaf.shell.support.CommandException;
 import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.console.CommandResult;
+import org.popsolutions.spanker.api.console.CommandTerminal;
 import org.popsolutions.spanker.api.console.CommandSpec;
 import org.popsolutions.spanker.api.console.ConsoleCommand;
 import org.popsolutions.spanker.api.console.UsageException;
 import org.popsolutions.spanker.console.support.Help;
+import org.popsolutions.spanker.console.support.JLineTerminal;
 import org.popsolutions.spanker.console.support.Results;
 
 /**
@@ -85,7 +87,7 @@ final class KarafCommand implements Command {
             printHelp(System.out, ansiTerminal(session));
             return null;
         }
-        Failure failure = run(words, System.out);
+        Failure failure = run(words, System.out, terminal(session));
         if (failure != null) {
             throw new CommandException(failure.printed() ? "" : failure.message(), failure.message());
         }
@@ -109,6 +111,25 @@ final class KarafCommand implements Command {
         }
     }
 
+    /**
+     * The session's JLine terminal (Karaf keeps it in the session as {@code .jline.terminal}; its own terminal wraps
+     * it too), or null when the session has none (a nested or headless session).
+     */
+    static CommandTerminal terminal(Session session) {
+        if (session == null) {
+            return null;
+        }
+        try {
+            Object kept = session.get(".jline.terminal");
+            if (kept instanceof org.jline.terminal.Terminal jline) {
+                return JLineTerminal.of(jline);
+            }
+            return session.getTerminal() instanceof org.jline.terminal.Terminal jline ? JLineTerminal.of(jline) : null;
+        } catch (RuntimeException noTerminal) {
+            return null;
+        }
+    }
+
     /** The help in Karaf's layout, bold headings when {@code ansi}. */
     void printHelp(PrintStream out, boolean ansi) {
         KarafHelp.lines(spec, ansi).forEach(out::println);
@@ -125,11 +146,16 @@ final class KarafCommand implements Command {
      * @return {@code null} on success
      */
     Failure run(List<String> arguments, PrintStream out) {
+        return run(arguments, out, null);
+    }
+
+    /** As {@link #run(List, PrintStream)}, the command's live output going to {@code terminal} (may be null). */
+    Failure run(List<String> arguments, PrintStream out, CommandTerminal terminal) {
         if (asksForHelp(arguments)) {
             printHelp(out, false);
             return null;
         }
-        CommandResult result = Results.run(command, arguments);
+        CommandResult result = Results.run(command, arguments, terminal);
         ResultPrinter.print(result, out);
         String message = result.failed() ? Results.oneLine(result.errorMessage()) : null;
         return switch (result.status()) {

@@ -53,9 +53,14 @@ public final class OpenAiServlet extends HttpServlet {
 
             @Override
             public OutputStream startEventStream() throws IOException {
-                response.setStatus(200);
-                response.setContentType("text/event-stream; charset=utf-8");
                 response.setHeader("Cache-Control", "no-cache");
+                return startStream("text/event-stream; charset=utf-8");
+            }
+
+            @Override
+            public OutputStream startStream(String contentType) throws IOException {
+                response.setStatus(200);
+                response.setContentType(contentType);
                 OutputStream out = response.getOutputStream();
                 out.flush();
                 return out;
