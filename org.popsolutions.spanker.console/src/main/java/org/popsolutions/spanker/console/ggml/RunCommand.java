@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.console.ggml;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
