@@ -384,9 +384,17 @@ static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, co
 #define VEC8 4
 
 /* blocks of eight rows regrouped: per block 4 x 32 bytes (group c, lane r = bytes 4c..4c+3 of row r), scales as floats */
-static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales) {
+static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales,
+                            const uint8_t *next, size_t nextBytes) {
+    /* the next group's bytes (one contiguous range), fetched a little per block while this group is packed: eight
+     * rows read side by side are eight short streams, which the hardware prefetcher picks up too late for the
+     * narrow matrices of a decode step (2048 columns: 1152 bytes a row) */
+    size_t ahead = next == NULL ? 0 : (nextBytes + blocks - 1) / blocks;
     for (int b = 0; b < blocks; b++) {
         size_t o = (size_t) b * Q4_0_BYTES;
+        for (size_t p = 0; p < ahead; p += 64) {
+            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
+        }
 #define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
                                         _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
         __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
@@ -477,7 +485,8 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         int count8 = rows - r < ROWS8 ? rows - r : ROWS8;
         const uint8_t *row[ROWS8];
         for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
-        pack_q4_0_rows8(row, blocks, packed, wscale);
+        const uint8_t *next = r + 2 * ROWS8 <= rows ? w + (size_t) (r + ROWS8) * rowBytes : NULL;
+        pack_q4_0_rows8(row, blocks, packed, wscale, next, (size_t) ROWS8 * rowBytes);
         for (int v = 0; v < vectors; v += VEC8) {
             int T = vectors - v < VEC8 ? vectors - v : VEC8;
             float part[VEC8 * ROWS8];
