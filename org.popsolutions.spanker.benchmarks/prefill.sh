@@ -5,6 +5,7 @@
 # (prompt >= 5 x generation) and the load average around each run. About a minute on an idle machine.
 #
 # usage: org.popsolutions.spanker.benchmarks/prefill.sh [--jdks "17 25"] [--threads "1 2"] [--prompt 128] [--n 32]
+#                                                      [--types "q4_0 q4_k q8_0"]  (default q4_0; one model per type)
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java);
 #        the model is synthesized once into target/memory/ (shared with memory.sh)
 set -euo pipefail
@@ -13,13 +14,15 @@ jdks="17 25"
 threads="1 2"
 prompt=128
 n=32
+types="q4_0"
 while [ $# -gt 0 ]; do
   case "$1" in
     --jdks) jdks=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --prompt) prompt=$2; shift 2 ;;
     --n) n=$2; shift 2 ;;
-    *) echo "usage: $0 [--jdks \"17 25\"] [--threads \"1 2\"] [--prompt 128] [--n 32]" >&2; exit 2 ;;
+    --types) types=$2; shift 2 ;;
+    *) echo "usage: $0 [--jdks \"17 25\"] [--threads \"1 2\"] [--prompt 128] [--n 32] [--types \"q4_0 q4_k\"]" >&2; exit 2 ;;
   esac
 done
 java17=${JAVA17:-$(command -v java)}
@@ -28,37 +31,45 @@ jvm_of() { if [ "$1" = 25 ]; then echo "$java25"; else echo "$java17"; fi; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 out=$root/org.popsolutions.spanker.benchmarks/target/memory
 mkdir -p "$out"
-model=$out/tinyllama-1.1b-q4_0.gguf
-if [ ! -f "$model" ]; then
-  "$root/spanker" model-synth --preset tinyllama-1.1b --type q4_0 --out "$model" >&2
-fi
+for type in $types; do
+  case "$type" in
+    f32|f16|bf16|q4_0|q4_1|q8_0|q4_k|q6_k) ;;
+    *) echo "$0: --types takes f32 f16 bf16 q4_0 q4_1 q8_0 q4_k q6_k, not '$type'" >&2; exit 2 ;;
+  esac
+  if [ ! -f "$out/tinyllama-1.1b-$type.gguf" ]; then
+    "$root/spanker" model-synth --preset tinyllama-1.1b --type "$type" --out "$out/tinyllama-1.1b-$type.gguf" >&2
+  fi
+done
 # a fixed prompt of token ids spread over the vocabulary (no tokenizer involved)
 tokens=$(python3 -c "print(','.join(str(1 + (37 * i) % 31999) for i in range($prompt)))")
 runs=$out/prefill-runs.jsonl
 : >"$runs"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for type in $types; do
 for jdk in $jdks; do
   for t in $threads; do
+    model=$out/tinyllama-1.1b-$type.gguf
     before=$(load)
     SPANKER_JAVA=$(jvm_of "$jdk") "$root/spanker" run --model "$model" --cards 1 --threads "$t" --n "$n" \
-      --context $((prompt + n + 64)) --tokens "$tokens" --json >"$out/prefill-$jdk-$t.json"
+      --context $((prompt + n + 64)) --tokens "$tokens" --json >"$out/prefill-$type-$jdk-$t.json"
     after=$(load)
-    python3 - "$jdk" "$t" "$before" "$after" "$out/prefill-$jdk-$t.json" "$("$(jvm_of "$jdk")" -version 2>&1 | head -1)" \
-      <<'EOF' >>"$runs"
+    python3 - "$jdk" "$t" "$before" "$after" "$out/prefill-$type-$jdk-$t.json" "$("$(jvm_of "$jdk")" -version 2>&1 | head -1)" \
+      "$type" <<'EOF' >>"$runs"
 import json, sys
-jdk, threads, before, after, path, version = sys.argv[1:7]
+jdk, threads, before, after, path, version, type = sys.argv[1:8]
 run = json.load(open(path))
 timing = run["timing"]
-print(json.dumps({"jdk": jdk, "javaVersion": version, "threads": int(threads),
+print(json.dumps({"type": type, "jdk": jdk, "javaVersion": version, "threads": int(threads),
                   "promptTokens": len(run["promptTokens"]), "generatedTokens": len(run["tokens"]),
                   "promptTokensPerSecond": timing["promptTokensPerSecond"],
                   "generationTokensPerSecond": timing["tokensPerSecond"],
                   "loadBefore": float(before), "loadAfter": float(after)}))
 EOF
-    echo "prefill: Java $jdk, $t thread(s) done (load $before -> $after)" >&2
+    echo "prefill: $type, Java $jdk, $t thread(s) done (load $before -> $after)" >&2
   done
 done
-python3 - "$runs" "$root/docs/performance.md" "$root/docs/prefill.json" "$started" "$model" <<'EOF'
+done
+python3 - "$runs" "$root/docs/performance.md" "$root/docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf" <<'EOF'
 import json, os, sys
 runs_path, doc_path, json_path, started, model = sys.argv[1:6]
 runs = [json.loads(l) for l in open(runs_path) if l.strip()]
@@ -68,7 +79,8 @@ for r in runs:
 loads = [x for r in runs for x in (r["loadBefore"], r["loadAfter"])]
 # the benchmark's own threads account for up to 2 on these 2 vCPUs; above that something else ran
 loaded = max(loads) > 2.5
-json.dump({"started": started, "model": os.path.basename(model), "loaded": loaded, "runs": runs},
+json.dump({"started": started, "models": sorted({os.path.basename(model).replace("TYPE", r["type"]) for r in runs}),
+           "loaded": loaded, "runs": runs},
           open(json_path + ".tmp", "w"), indent=1)
 os.replace(json_path + ".tmp", json_path)
 lines = ["<!-- prefill:begin -->", "",
@@ -76,7 +88,7 @@ lines = ["<!-- prefill:begin -->", "",
          "the same facts). `./spanker run --model %s --cards 1 --threads T --n %d --tokens <%d ids>`: one mock card, "
          "the default kernel provider (the native AVX2 kernels where the CPU has them), the prompt in batched passes of "
          "up to 32 tokens (`PlanExecutor.prefill`), then greedy generation. Goal (issue 12): prompt tokens/s at least 5x "
-         "generation tokens/s. Runs: %s." % (os.path.basename(model), runs[0]["generatedTokens"] if runs else 0,
+         "generation tokens/s. Runs: %s." % (os.path.basename(model).replace("TYPE", "<type>"), runs[0]["generatedTokens"] if runs else 0,
                                              runs[0]["promptTokens"] if runs else 0, started), ""]
 if loaded:
     lines += ["**Loaded**: the 1-minute load average reached %.1f on 2 vCPUs during these runs (other processes were "
@@ -85,11 +97,11 @@ if loaded:
 else:
     lines += ["The machine ran nothing else (1-minute load average %.1f-%.1f: the benchmark's own threads)." %
               (min(loads), max(loads)), ""]
-lines += ["| JDK | threads | prompt tokens | prompt tokens/s | generation tokens/s | prompt / generation | goal >= 5 | load before / after |",
-          "|---|---|---|---|---|---|---|---|"]
+lines += ["| type | JDK | threads | prompt tokens | prompt tokens/s | generation tokens/s | prompt / generation | goal >= 5 | load before / after |",
+          "|---|---|---|---|---|---|---|---|---|"]
 for r in runs:
-    lines.append("| %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %.1f / %.1f |" % (
-        r["jdk"], r["threads"], r["promptTokens"], r["promptTokensPerSecond"], r["generationTokensPerSecond"],
+    lines.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %.1f / %.1f |" % (
+        r["type"], r["jdk"], r["threads"], r["promptTokens"], r["promptTokensPerSecond"], r["generationTokensPerSecond"],
         r["ratio"], "yes" if r["goalMet"] else "no", r["loadBefore"], r["loadAfter"]))
 lines += ["", "<!-- prefill:end -->"]
 doc = open(doc_path).read()

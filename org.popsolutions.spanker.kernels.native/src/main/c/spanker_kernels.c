@@ -317,10 +317,15 @@ static void vector_blocks(const uint8_t *act, long stride, int vectors, int bloc
             const uint8_t *ab = a + (size_t) b * Q8_0_BYTES;
             scale[(size_t) v * blocks + b] = half(ab + Q8_0_D);
             if (sum != NULL) {
-                const int8_t *q = (const int8_t *) (ab + Q8_0_QS);
-                int s = 0;
-                for (int j = 0; j < 32; j++) s += q[j];
-                sum[(size_t) v * blocks + b] = s;
+                /* the 32 values' sum with three vector operations: a call per thread's chunk of rows pays this per
+                 * block, which a scalar loop made a few per cent of a two-thread decode step */
+                __m256i q = _mm256_loadu_si256((const __m256i *) (ab + Q8_0_QS));
+                __m256i pairs = _mm256_maddubs_epi16(_mm256_set1_epi8(1), q);
+                __m256i quads = _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+                __m128i s = _mm_add_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
+                s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+                s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+                sum[(size_t) v * blocks + b] = _mm_cvtsi128_si32(s);
             }
         }
     }
@@ -384,9 +389,17 @@ static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, co
 #define VEC8 4
 
 /* blocks of eight rows regrouped: per block 4 x 32 bytes (group c, lane r = bytes 4c..4c+3 of row r), scales as floats */
-static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales) {
+static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales,
+                            const uint8_t *next, size_t nextBytes) {
+    /* the next group's bytes (one contiguous range), fetched a little per block while this group is packed: eight
+     * rows read side by side are eight short streams, which the hardware prefetcher picks up too late for the
+     * narrow matrices of a decode step (2048 columns: 1152 bytes a row) */
+    size_t ahead = next == NULL ? 0 : (nextBytes + blocks - 1) / blocks;
     for (int b = 0; b < blocks; b++) {
         size_t o = (size_t) b * Q4_0_BYTES;
+        for (size_t p = 0; p < ahead; p += 64) {
+            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
+        }
 #define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
                                         _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
         __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
@@ -477,7 +490,8 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         int count8 = rows - r < ROWS8 ? rows - r : ROWS8;
         const uint8_t *row[ROWS8];
         for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
-        pack_q4_0_rows8(row, blocks, packed, wscale);
+        const uint8_t *next = r + 2 * ROWS8 <= rows ? w + (size_t) (r + ROWS8) * rowBytes : NULL;
+        pack_q4_0_rows8(row, blocks, packed, wscale, next, (size_t) ROWS8 * rowBytes);
         for (int v = 0; v < vectors; v += VEC8) {
             int T = vectors - v < VEC8 ? vectors - v : VEC8;
             float part[VEC8 * ROWS8];
@@ -505,6 +519,152 @@ done:
     if (packed != NULL && packed != stackPack) free(packed);
     if (zeros != NULL && zeros != zero_row) free(zeros);
     return rc;
+}
+
+/*
+ * Q4_1, Q4_K and Q6_K: one weight row against up to TILE vectors, each block's quants unpacked (and its scales
+ * decoded) once for all of them; every (row, vector) result with the row kernel's own operations and float order
+ * (the integer sums, exact, may be formed in another order), so a batched product equals the row kernel's bit for bit.
+ */
+static inline __attribute__((always_inline)) void tile_q4_1(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, float *out, long ostride, const int T) {
+    __m256 acc0[TILE], acc1[TILE];
+    float mins[TILE];
+    for (int t = 0; t < T; t++) {
+        acc0[t] = _mm256_setzero_ps();
+        acc1[t] = _mm256_setzero_ps();
+        mins[t] = 0;
+    }
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q4_1_BYTES;
+        __m256i q = nibbles(wb + Q4_1_QS);
+        float dw = half(wb + Q4_1_D), mw = half(wb + Q4_1_M);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_1_BYTES;
+            __m256i p = sum_pairs16(_mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *) (ab + Q8_1_QS))));
+            __m256 sc = _mm256_set1_ps(dw * half(ab + Q8_1_D));
+            if (b & 1) {
+                acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc1[t]);
+            } else {
+                acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc0[t]);
+            }
+            mins[t] += mw * half(ab + Q8_1_S);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t])) + mins[t];
+    }
+}
+
+static inline int hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline __attribute__((always_inline)) void tile_q4_K(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, float *out, long ostride, const int T) {
+    __m256 acc[TILE];
+    float mins[TILE];
+    for (int t = 0; t < T; t++) {
+        acc[t] = _mm256_setzero_ps();
+        mins[t] = 0;
+    }
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q4_K_BYTES;
+        uint8_t sc[8], mn[8];
+        q4_k_scales(wb + Q4_K_SCALES, sc, mn);
+        /* the mins for the activation's 16 bsums: lanes 2j and 2j + 1 both m_j (the row kernel's pair sums) */
+        __m256i mins16 = _mm256_setr_epi16(mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3],
+                                           mn[4], mn[4], mn[5], mn[5], mn[6], mn[6], mn[7], mn[7]);
+        __m256i lo[4], hi[4];
+        for (int q = 0; q < 4; q++) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *) (wb + Q4_K_QS + 32 * q));
+            lo[q] = _mm256_and_si256(bytes, low);
+            hi[q] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+        }
+        float dw = half(wb + Q4_K_D), dminw = half(wb + Q4_K_DMIN);
+        for (int t = 0; t < T; t++) {
+            const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_K_BYTES;
+            float da = f32_at(ab + Q8_K_D);
+            int summ = hsum_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (ab + Q8_K_BSUMS)), mins16));
+            __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
+            for (int q = 0; q < 4; q++) {
+                const uint8_t *aq = ab + Q8_K_QS + 64 * q;
+                __m256i plo = _mm256_maddubs_epi16(lo[q], _mm256_loadu_si256((const __m256i *) aq));
+                __m256i phi = _mm256_maddubs_epi16(hi[q], _mm256_loadu_si256((const __m256i *) (aq + 32)));
+                sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * q])));
+                sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * q + 1])));
+            }
+            float d = dw * da;
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc[t]);
+            mins[t] += dminw * da * summ;
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(acc[t]) - mins[t];
+    }
+}
+
+/* sums16: per vector (at v * blocks * 16) the sums of every 16 activation values, as the row kernel takes them */
+static inline __attribute__((always_inline)) void tile_q6_K(const uint8_t *w, const uint8_t *act, long stride,
+        int blocks, const int32_t *sums16, float *out, long ostride, const int T) {
+    __m256 acc[TILE];
+    float offsets[TILE];
+    for (int t = 0; t < T; t++) {
+        acc[t] = _mm256_setzero_ps();
+        offsets[t] = 0;
+    }
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i two = _mm256_set1_epi8(0x30);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *wb = w + (size_t) b * Q6_K_BYTES;
+        const int8_t *sc = (const int8_t *) (wb + Q6_K_SCALES);
+        __m256i sumi0[TILE], sumi1[TILE];
+        for (int t = 0; t < T; t++) {
+            sumi0[t] = _mm256_setzero_si256();
+            sumi1[t] = _mm256_setzero_si256();
+        }
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h));
+            __m256i ql1 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h + 32));
+            __m256i qh = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QH + 32 * h));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, two));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+            for (int k = 0; k < 4; k++) {
+                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * k + 1]), _mm_set1_epi16(sc[8 * h + 2 * k]));
+                for (int t = 0; t < T; t++) {
+                    const uint8_t *aq = act + (size_t) t * stride + (size_t) b * Q8_K_BYTES + Q8_K_QS + 128 * h;
+                    __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (aq + 32 * k)));
+                    if (k & 1) {
+                        sumi1[t] = _mm256_add_epi32(sumi1[t], _mm256_madd_epi16(p, s));
+                    } else {
+                        sumi0[t] = _mm256_add_epi32(sumi0[t], _mm256_madd_epi16(p, s));
+                    }
+                }
+            }
+        }
+        float dw = half(wb + Q6_K_D);
+        for (int t = 0; t < T; t++) {
+            const int32_t *sums = sums16 + ((size_t) t * blocks + b) * 16;
+            int offset = 0;
+            for (int j = 0; j < 16; j++) {
+                offset += sc[j] * sums[j];
+            }
+            float d = dw * f32_at(act + (size_t) t * stride + (size_t) b * Q8_K_BYTES + Q8_K_D);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0[t], sumi1[t])), _mm256_set1_ps(d), acc[t]);
+            offsets[t] += d * (32 * offset);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        out[(size_t) t * ostride] = hsum(acc[t]) - offsets[t];
+    }
 }
 
 /* float rows against FTILE vectors: the row kernel's four accumulators per vector, each 8 weights loaded once */
@@ -591,6 +751,41 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
 #undef Q8
         }
         if (scale != stackScale) free(scale);
+        return 0;
+    }
+    case T_Q4_1:
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+#define Q41(T) tile_q4_1(wr, act + (size_t) v * stride, stride, n / 32, out + (size_t) v * ostride + r, ostride, T)
+            GROUPS(Q41)
+#undef Q41
+        }
+        return 0;
+    case T_Q4_K:
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+#define Q4K(T) tile_q4_K(wr, act + (size_t) v * stride, stride, n / 256, out + (size_t) v * ostride + r, ostride, T)
+            GROUPS(Q4K)
+#undef Q4K
+        }
+        return 0;
+    case T_Q6_K: {
+        int blocks = n / 256;
+        int32_t *sums = malloc(sizeof(int32_t) * 16 * (size_t) blocks * vectors);
+        if (sums == NULL) {
+            return -2;
+        }
+        for (int v = 0; v < vectors; v++) {
+            value_sums(act + (size_t) v * stride, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums + (size_t) v * blocks * 16);
+        }
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *wr = w + r * rowBytes;
+#define Q6K(T) tile_q6_K(wr, act + (size_t) v * stride, stride, blocks, sums + (size_t) v * blocks * 16, \
+                         out + (size_t) v * ostride + r, ostride, T)
+            GROUPS(Q6K)
+#undef Q6K
+        }
+        free(sums);
         return 0;
     }
     case T_F32:

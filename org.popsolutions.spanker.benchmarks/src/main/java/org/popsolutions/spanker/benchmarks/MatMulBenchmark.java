@@ -25,8 +25,8 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
  * Prompt processing's product: {@code batch} activation vectors against one rows×cols matrix per call, in one pass
- * over the weights ({@link MatVec#matmul}); the {@code vectors} secondary result counts vectors per second, to set
- * beside {@link MatVecBenchmark}'s products per second.
+ * over the weights ({@link MatVec.Product}, as a card program's MatMul runs it); the {@code vectors} secondary result
+ * counts vectors per second, to set beside {@link MatVecBenchmark}'s products per second.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -35,7 +35,7 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xms2g", "-Xmx2g"})
 public class MatMulBenchmark {
-    @Param({"Q4_0", "Q8_0", "Q4_K"})
+    @Param({"Q4_0", "Q8_0", "Q4_K", "Q4_1", "Q6_K"})
     public String type;
 
     @Param({"java", "native"})
@@ -55,10 +55,10 @@ public class MatMulBenchmark {
 
     private GgmlType weightType;
     private ByteBuffer weights;
-    private float[][] x;
-    private float[][] out;
+    private float[] x;
+    private float[] out;
     private RowExecutor executor;
-    private MatVec matVec;
+    private MatVec.Product product;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -66,16 +66,15 @@ public class MatMulBenchmark {
         SplittableRandom random = new SplittableRandom(7);
         weights = ByteBuffer.wrap(KernelFixtures.tiledMatrix(weightType, rows, cols, random))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        x = new float[batch][cols];
-        for (float[] v : x) {
-            for (int c = 0; c < cols; c++) {
-                v[c] = (float) random.nextGaussian();
-            }
+        x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
         }
-        out = new float[batch][rows];
+        out = new float[batch * rows];
         executor = new RowExecutor(threads);
         Kernels kernels = KernelFixtures.provider(provider);
-        matVec = new MatVec(kernels, executor);
+        // the product a card program's MatMul runs: the prompt's vectors through Kernels.dotRowsBatch
+        product = new MatVec(kernels, executor).product(weightType, rows, cols, batch, DotMode.GGML);
     }
 
     @TearDown(Level.Trial)
@@ -85,8 +84,8 @@ public class MatMulBenchmark {
 
     @Benchmark
     public float matmul(VectorCounter counter) {
-        matVec.matmul(weightType, weights, rows, cols, x, out, DotMode.GGML);
+        product.run(weights, x, 0, batch, out, 0);
         counter.vectors += batch;
-        return out[batch - 1][rows - 1];
+        return out[batch * rows - 1];
     }
 }

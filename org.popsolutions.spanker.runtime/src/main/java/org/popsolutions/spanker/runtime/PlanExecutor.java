@@ -134,6 +134,8 @@ public final class PlanExecutor implements AutoCloseable {
     /** Prompt programs by batch size, built at first use; empty when the plan's ops have no batched form. */
     private final java.util.Map<Integer, java.util.Optional<PrefillPrograms>> prefills = new java.util.HashMap<>();
     private int collectivesPerToken;
+    /** The tensor-parallel joins in the decode programs, for prompt processing to run each once per pass. */
+    private final List<PrefillPrograms.Join> joins = new ArrayList<>();
     private int handOffsPerToken;
 
     private int tokens;
@@ -565,7 +567,8 @@ public final class PlanExecutor implements AutoCloseable {
             programs[c] = ops.get(c).isEmpty() ? null : new Program("decode on card " + c, ops.get(c));
             decodeOps.add(ops.get(c));
             Activations a = act[c];
-            List<CardBuffer> buffers = new ArrayList<>(List.of(a.hidden, a.normed, a.partial, a.zeros, a.query, a.key,
+            // zeros is read, never written: every token of a pass reads the one buffer (no twin)
+            List<CardBuffer> buffers = new ArrayList<>(List.of(a.hidden, a.normed, a.partial, a.query, a.key,
                     a.value, a.attended, a.gate, a.up));
             for (Output out : outputs) {
                 if (out.card() == c) {
@@ -601,14 +604,23 @@ public final class PlanExecutor implements AutoCloseable {
             }
             data.add(Slice.of(act[c].partial));
         }
-        CollectiveProgram allReduce = collectives.allReduce(own != null ? own : group, ReduceOp.SUM,
-                options.algorithm(), data);
+        CardGroup on = own != null ? own : group;
+        CollectiveProgram allReduce = collectives.allReduce(on, ReduceOp.SUM, options.algorithm(), data);
         allocated.addAll(allReduce.scratch());
         lastAlgorithm = allReduce.algorithm();
         collectivesPerToken++;
+        int[] starts = new int[taking.size()];
+        int[] counts = new int[taking.size()];
         for (int i = 0; i < taking.size(); i++) {
+            starts[i] = ops.get(taking.get(i)).size();
+            counts[i] = allReduce.opsPerCard().get(i).size();
             ops.get(taking.get(i)).addAll(allReduce.opsPerCard().get(i));
         }
+        joins.add(new PrefillPrograms.Join(taking, data, starts, counts, slices -> {
+            CollectiveProgram batched = collectives.allReduce(on, ReduceOp.SUM, options.algorithm(), slices);
+            allocated.addAll(batched.scratch());
+            return batched.opsPerCard();
+        }));
         for (int c : members) {
             Slice hidden = Slice.of(act[c].hidden);
             ops.get(c).add(new Op.Add(hidden, Slice.of(act[c].partial), hidden));
@@ -725,8 +737,8 @@ public final class PlanExecutor implements AutoCloseable {
      * Processes {@code tokens} at positions {@code position}, {@code position + 1}, … (the KV caches remember them) and
      * leaves the logits of the last one in {@code logits}: in passes of up to {@value PrefillPrograms#MAX_BATCH}
      * tokens, one program per card each, whose products run over all the pass's tokens at once. The logits equal those
-     * of {@link #forward(int, int, float[])} token by token; a plan whose ops have no batched form (tensor-parallel
-     * joins) runs token by token.
+     * of {@link #forward(int, int, float[])} token by token; a tensor-parallel join is one allreduce per pass over all
+     * its tokens' partial sums. A plan whose ops have no batched form runs token by token.
      */
     public void prefill(int[] tokens, int position, float[] logits) {
         prefill(tokens, 0, tokens.length, position, logits);
@@ -739,12 +751,12 @@ public final class PlanExecutor implements AutoCloseable {
         }
         for (int done = from; done < to; ) {
             int batch = Math.min(PrefillPrograms.MAX_BATCH, to - done);
-            // a tensor-parallel join's rounds send both ways between cards: repeating them per token could fill a
-            // link both ways at once, so those plans stay token by token
-            java.util.Optional<PrefillPrograms> pass = batch == 1 || collectivesPerToken > 0
+            // a tensor-parallel join runs once per pass, over all the pass's partial sums (one allreduce of batch
+            // vectors, not batch allreduces whose rounds could fill a link both ways at once)
+            java.util.Optional<PrefillPrograms> pass = batch == 1
                     ? java.util.Optional.empty()
                     : prefills.computeIfAbsent(batch, b -> PrefillPrograms.of(b, decodeOps, step, activationBuffers,
-                            lastTokenOnly(), this::allocate));
+                            lastTokenOnly(), joins, this::allocate));
             if (pass.isEmpty()) {
                 for (int i = 0; i < batch; i++) {
                     forward(tokens[done + i], position + done - from + i, logits);

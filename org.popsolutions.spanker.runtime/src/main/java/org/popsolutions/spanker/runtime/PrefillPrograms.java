@@ -22,8 +22,11 @@ import org.popsolutions.spanker.api.card.Slice;
  * product is, per vector, the same dot products (the kernels' tiles keep each vector's accumulation order). The
  * head's product runs for the pass's last token only: the earlier tokens' logits are never read.
  *
- * <p>Tensor-parallel joins (the collectives' scratch ranges) are not rewritten: a plan with them processes its
- * prompt token by token ({@link #of} is empty).
+ * <p>A tensor-parallel join (an allreduce of the block's partial sums, spliced into the decode programs) runs once per
+ * pass: one allreduce over the twins of the partial sums, all the pass's tokens side by side, in the place of the
+ * decode program's. The collectives add every element in card order whatever the message sizes, so each token's sums
+ * are the token-by-token ones bit for bit; and one collective per pass, not one per token, means a pass never queues
+ * a token's rounds behind another's on a link.
  */
 final class PrefillPrograms {
     /** A prompt is taken at most this many tokens per pass (the twins' size: 32 × the activations). */
@@ -48,6 +51,15 @@ final class PrefillPrograms {
         CardBuffer allocate(int card, long bytes, String purpose);
     }
 
+    /**
+     * A tensor-parallel join in the decode programs: on card {@code taking.get(i)} the ops
+     * {@code [starts[i], starts[i] + counts[i])} are the allreduce of {@code data.get(i)}; {@code batched} makes the
+     * same allreduce over other ranges (one slice per card of {@code taking}), its ops per card.
+     */
+    record Join(List<Integer> taking, List<Slice> data, int[] starts, int[] counts,
+            java.util.function.Function<List<Slice>, List<List<Op>>> batched) {
+    }
+
     /** Thrown while rewriting an op that has no batched form here. */
     private static final class NotBatched extends Exception {
         private static final long serialVersionUID = 1L;
@@ -62,14 +74,12 @@ final class PrefillPrograms {
      * @param allocate allocates a buffer on a card
      */
     static Optional<PrefillPrograms> of(int batch, List<List<Op>> decode, CardBuffer[] decodeStep,
-            List<List<CardBuffer>> activations, Set<Long> lastTokenOnly, Allocator allocate) {
+            List<List<CardBuffer>> activations, Set<Long> lastTokenOnly, List<Join> joins, Allocator allocate) {
         int n = decode.size();
         PrefillPrograms p = new PrefillPrograms(batch, n);
-        List<List<Op>> rewritten = new ArrayList<>();
         for (int c = 0; c < n; c++) {
             List<Op> ops = decode.get(c);
             if (ops == null || ops.isEmpty()) {
-                rewritten.add(null);
                 continue;
             }
             p.twins[c] = new HashMap<>();
@@ -77,8 +87,44 @@ final class PrefillPrograms {
                 p.twins[c].put(b.handle(), allocate.allocate(c, b.bytes() * batch, b.purpose() + " x " + batch));
             }
             p.step[c] = allocate.allocate(c, 8L * batch, batch + " tokens and positions");
+        }
+        // per card: where each join's ops start in the decode program → (how many, the batched join's ops there)
+        List<Map<Integer, Map.Entry<Integer, List<Op>>>> joinsAt = new ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            joinsAt.add(new HashMap<>());
+        }
+        try {
+            for (Join join : joins) {
+                List<Slice> all = new ArrayList<>();
+                for (int i = 0; i < join.taking().size(); i++) {
+                    Slice whole = p.all(join.taking().get(i), join.data().get(i));
+                    if (whole == null) {
+                        return Optional.empty();
+                    }
+                    all.add(whole);
+                }
+                List<List<Op>> ops = join.batched().apply(all);
+                for (int i = 0; i < join.taking().size(); i++) {
+                    if (join.counts()[i] == 0 && !ops.get(i).isEmpty()) {
+                        return Optional.empty(); // nowhere to put it: a card the decode join leaves out
+                    }
+                    if (join.counts()[i] > 0) {
+                        joinsAt.get(join.taking().get(i)).put(join.starts()[i], Map.entry(join.counts()[i], ops.get(i)));
+                    }
+                }
+            }
+        } catch (NotBatched e) {
+            return Optional.empty();
+        }
+        List<List<Op>> rewritten = new ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            List<Op> ops = decode.get(c);
+            if (ops == null || ops.isEmpty()) {
+                rewritten.add(null);
+                continue;
+            }
             try {
-                rewritten.add(p.rewrite(c, ops, decodeStep[c], lastTokenOnly));
+                rewritten.add(p.rewrite(c, ops, decodeStep[c], lastTokenOnly, joinsAt.get(c)));
             } catch (NotBatched e) {
                 return Optional.empty();
             }
@@ -96,9 +142,17 @@ final class PrefillPrograms {
         return twins[card].get(activation.handle());
     }
 
-    private List<Op> rewrite(int c, List<Op> ops, CardBuffer decodeStep, Set<Long> lastTokenOnly) throws NotBatched {
+    private List<Op> rewrite(int c, List<Op> ops, CardBuffer decodeStep, Set<Long> lastTokenOnly,
+            Map<Integer, Map.Entry<Integer, List<Op>>> joinsAt) throws NotBatched {
         List<Op> out = new ArrayList<>();
-        for (Op op : ops) {
+        for (int at = 0; at < ops.size(); at++) {
+            Map.Entry<Integer, List<Op>> join = joinsAt.get(at);
+            if (join != null) {
+                out.addAll(join.getValue());
+                at += join.getKey() - 1;
+                continue;
+            }
+            Op op = ops.get(at);
             if (op instanceof Op.MatMul m && m.vectors() == 1 && lastTokenOnly.contains(m.out().buffer())) {
                 out.add(new Op.MatMul(m.ggmlType(), m.weights(), m.rows(), m.columns(), 1, vector(c, m.x(), batch - 1),
                         vector(c, m.out(), batch - 1), m.mode()));
@@ -143,7 +197,9 @@ final class PrefillPrograms {
         } else if (op instanceof Op.Add a) {
             return new Op.Add(vector(c, a.a(), i), vector(c, a.b(), i), vector(c, a.out(), i));
         } else if (op instanceof Op.Copy k) {
-            return new Op.Copy(vector(c, k.from(), i), vector(c, k.to(), i));
+            // a source without a twin holds no token's values (the zeros a card outside a join adds): read as is
+            Slice from = twins[c].containsKey(k.from().buffer()) ? vector(c, k.from(), i) : k.from();
+            return new Op.Copy(from, vector(c, k.to(), i));
         } else if (op instanceof Op.Send s && s.tags().isNone()) {
             return new Op.Send(s.port(), vector(c, s.values(), i), Slice.NONE);
         } else if (op instanceof Op.Receive r && r.tags().isNone()) {

@@ -53,8 +53,12 @@ class PrefillTest {
     }
 
     static Result run(GgufFile file, Plan plan, DotMode mode, boolean batched) {
+        return run(file, plan, mode, CollectiveAlgorithm.AUTO, batched);
+    }
+
+    static Result run(GgufFile file, Plan plan, DotMode mode, CollectiveAlgorithm algorithm, boolean batched) {
         try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, plan.cards()),
-                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, 64, CollectiveAlgorithm.AUTO))) {
+                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, 64, algorithm))) {
             int vocabulary = executor.config().vocabulary();
             int[] prompt = prompt(vocabulary);
             long before = programs(executor);
@@ -111,12 +115,28 @@ class PrefillTest {
     }
 
     @Test
-    void tensorParallelPlansProcessThePromptTokenByToken() {
+    void tensorParallelPlansProcessThePromptBatchedWithOneAllreducePerJoinAndPass() {
         GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
-        Plan tp = ManualPlans.tensorParallel(GgufModelReader.shapeOf(file), 2, 64);
-        Result tokenByToken = run(file, tp, DotMode.GGML, false);
-        Result batched = run(file, tp, DotMode.GGML, true);
-        assertArrayEquals(tokenByToken.logits[0], batched.logits[0]);
-        assertEquals(tokenByToken.programs, batched.programs, "no batched form: the same programs");
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        // every algorithm adds in card order whatever the message size: an allreduce of a pass's 32 or 5 vectors
+        // gives each vector the sums of its own allreduce
+        List<CollectiveAlgorithm> algorithms = List.of(CollectiveAlgorithm.AUTO, CollectiveAlgorithm.RING,
+                CollectiveAlgorithm.RECURSIVE_DOUBLING, CollectiveAlgorithm.HALVING_DOUBLING, CollectiveAlgorithm.DIRECT);
+        for (DotMode mode : DotMode.values()) {
+            for (int cards : new int[] {2, 4}) {
+                for (CollectiveAlgorithm algorithm : cards == 4 && mode == DotMode.GGML ? algorithms
+                        : List.of(CollectiveAlgorithm.AUTO)) {
+                    Plan tp = ManualPlans.tensorParallel(shape, cards, 64);
+                    String what = mode + ", tensor parallel on " + cards + " cards, " + algorithm;
+                    Result tokenByToken = run(file, tp, mode, algorithm, false);
+                    Result batched = run(file, tp, mode, algorithm, true);
+                    for (int t = 0; t < tokenByToken.logits.length; t++) {
+                        assertArrayEquals(tokenByToken.logits[t], batched.logits[t], what + ", logits " + t);
+                    }
+                    assertEquals(PROMPT_TOKENS * cards, tokenByToken.programs, what);
+                    assertEquals(2L * cards, batched.programs, what + ": two passes, one program per card each");
+                }
+            }
+        }
     }
 }

@@ -116,6 +116,60 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * Q4_0 and Q8_0 (ggml mode): each row is copied (direct weights) and its blocks loaded and unpacked once for two
+     * vectors at a time, each vector's result with exactly its row kernel's operations, so a batched product equals
+     * the vector-by-vector one bit for bit. Other types and float mode: the row kernel per vector over the rows.
+     */
+    @Override
+    public void dotRowsBatch(ByteBuffer w, int at, int rowBytes, int rows, PreparedBatch batch, float[] out,
+            int outAt, int outStride) {
+        GgmlType type = batch.weightType();
+        int count = batch.count();
+        if (count < 2 || rows <= 0 || !batch.isQuantized() || (type != GgmlType.Q4_0 && type != GgmlType.Q8_0)) {
+            Kernels.super.dotRowsBatch(w, at, rowBytes, rows, batch, out, outAt, outStride);
+            return;
+        }
+        int n = batch.length();
+        int bytes = (int) type.bytesFor(n);
+        long end = (long) at + (long) (rows - 1) * rowBytes + bytes;
+        if (at < 0 || end > w.capacity()) {
+            throw new IndexOutOfBoundsException(rows + " rows of " + rowBytes + " bytes at " + at
+                    + " outside a buffer of " + w.capacity());
+        }
+        WeightTraits traits = WeightTraits.of(type);
+        Staging staging = w.hasArray() ? null : this.staging.get();
+        for (int r = 0; r < rows; r++) {
+            byte[] row;
+            int base;
+            if (staging == null) {
+                row = w.array();
+                base = w.arrayOffset() + at + r * rowBytes;
+            } else {
+                row = staging.row(w, at + r * rowBytes, bytes);
+                base = 0;
+            }
+            int v = 0;
+            for (; v + 1 < count; v += 2) {
+                PreparedActivation a0 = batch.vector(v);
+                PreparedActivation a1 = batch.vector(v + 1);
+                int o0 = outAt + v * outStride + r;
+                int o1 = o0 + outStride;
+                if (type == GgmlType.Q4_0) {
+                    q4_0xQ8_0Pair(row, base, a0, a1, n, out, o0, o1);
+                } else if (a0.symmetricValues() && a1.symmetricValues()) {
+                    q8_0xQ8_0SymmetricPair(row, base, a0, a1, n, out, o0, o1);
+                } else {
+                    out[o0] = traits.fastDot(row, base, a0);
+                    out[o1] = traits.fastDot(row, base, a1);
+                }
+            }
+            if (v < count) {
+                out[outAt + v * outStride + r] = traits.fastDot(row, base, batch.vector(v));
+            }
+        }
+    }
+
     static {
         WeightTraits.installFast(GgmlType.F32, null, VectorKernels::f32xF32);
         WeightTraits.installFast(GgmlType.F16, null, VectorKernels::f16xF32);
@@ -194,6 +248,49 @@ public final class VectorKernels implements Kernels {
         return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
     }
 
+    /** {@link #q4_0xQ8_0} for two vectors, each block's quants loaded and unpacked once: the same results. */
+    static void q4_0xQ8_0Pair(byte[] w, int at, PreparedActivation a0, PreparedActivation a1, int n, float[] out,
+            int o0, int o1) {
+        short[] v0 = a0.values();
+        short[] v1 = a1.values();
+        float[] ds0 = a0.blockScales();
+        float[] ds1 = a1.blockScales();
+        int[] sums0 = a0.blockValueSums();
+        int[] sums1 = a1.blockValueSums();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float offsets0 = 0;
+        float offsets1 = 0;
+        for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
+            int wb = at + Q4_0Format.BYTES * b;
+            float d = Half.toFloat(shortAt(w, wb + Q4_0Format.D));
+            float scale0 = d * ds0[b];
+            float scale1 = d * ds1[b];
+            // the helpers (shorts, values, foldSmall, toFloat) written out: this method is past C2's node-count
+            // cutoff for inlining calls of our own, and a vector handed to a call that is not inlined is boxed
+            ShortVector q = (ShortVector) ByteVector.fromArray(B128, w, wb + Q4_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            ShortVector lo = q.and((short) 15);
+            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
+            ShortVector p0 = lo.mul(ShortVector.fromArray(S, v0, 32 * b))
+                    .add(hi.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
+            ShortVector p1 = lo.mul(ShortVector.fromArray(S, v1, 32 * b))
+                    .add(hi.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
+            ShortVector h0 = ((ShortVector) p0.reinterpretShape(S128, 0))
+                    .add((ShortVector) p0.reinterpretShape(S128, 1));
+            ShortVector h1 = ((ShortVector) p1.reinterpretShape(S128, 0))
+                    .add((ShortVector) p1.reinterpretShape(S128, 1));
+            acc0 = ((FloatVector) h0.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = ((FloatVector) h1.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, scale1), acc1);
+            offsets0 = Math.fma(scale0, sums0[b], offsets0);
+            offsets1 = Math.fma(scale1, sums1[b], offsets1);
+        }
+        out[o0] = acc0.reduceLanes(VectorOperators.ADD) - 8 * offsets0;
+        out[o1] = acc1.reduceLanes(VectorOperators.ADD) - 8 * offsets1;
+    }
+
     static float q4_1xQ8_1(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
@@ -253,6 +350,40 @@ public final class VectorKernels implements Kernels {
             acc = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #q8_0xQ8_0Symmetric} for two vectors, each block's quants loaded and widened once: the same results. */
+    static void q8_0xQ8_0SymmetricPair(byte[] w, int at, PreparedActivation a0, PreparedActivation a1, int n,
+            float[] out, int o0, int o1) {
+        short[] v0 = a0.values();
+        short[] v1 = a1.values();
+        float[] ds0 = a0.blockScales();
+        float[] ds1 = a1.blockScales();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
+            int wb = at + Q8_0Format.BYTES * b;
+            float d = Half.toFloat(shortAt(w, wb + Q8_0Format.D));
+            // the helpers written out (see q4_0xQ8_0Pair)
+            ShortVector x = (ShortVector) ByteVector.fromArray(B128, w, wb + Q8_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            ShortVector y = (ShortVector) ByteVector.fromArray(B128, w, wb + Q8_0Format.QS + 16)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            ShortVector p0 = x.mul(ShortVector.fromArray(S, v0, 32 * b))
+                    .add(y.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
+            ShortVector p1 = x.mul(ShortVector.fromArray(S, v1, 32 * b))
+                    .add(y.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
+            IntVector f0 = ((IntVector) p0.convertShape(VectorOperators.S2I, I, 0))
+                    .add((IntVector) p0.convertShape(VectorOperators.S2I, I, 1));
+            IntVector f1 = ((IntVector) p1.convertShape(VectorOperators.S2I, I, 0))
+                    .add((IntVector) p1.convertShape(VectorOperators.S2I, I, 1));
+            acc0 = ((FloatVector) f0.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d * ds0[b]), acc0);
+            acc1 = ((FloatVector) f1.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, d * ds1[b]), acc1);
+        }
+        out[o0] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o1] = acc1.reduceLanes(VectorOperators.ADD);
     }
 
     // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper

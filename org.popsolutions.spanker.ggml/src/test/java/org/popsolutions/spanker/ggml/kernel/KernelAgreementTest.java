@@ -286,6 +286,58 @@ class KernelAgreementTest {
         }
     }
 
+    /**
+     * The portable kernels' batched product (Q4_0 and Q8_0: two vectors per pass over each block) gives, per vector,
+     * the row kernel's result bit for bit, hence within tolerance of the reference: every type, both modes, 1 to 7
+     * vectors (pairs and a last odd one), zero and constant rows, heap and direct weights at an offset, results at an
+     * offset with a stride larger than the rows.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void batchedProductEqualsTheRowKernelPerVector(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 13L + 5);
+        Kernels kernels = Kernels.portable();
+        for (int trial = 0; trial < 10; trial++) {
+            int cols = type.blockSize() == 1 ? 1 + random.nextInt(300) : type.blockSize() * (1 + random.nextInt(6));
+            int rows = 1 + random.nextInt(19);
+            int vectors = 1 + trial % 7;
+            float[] w = randomVector(random, rows * cols, (float) Math.pow(10, random.nextInt(-2, 3)));
+            if (trial % 4 == 0) {
+                java.util.Arrays.fill(w, 0, w.length / 3, 0f); // zero rows, then constant ones
+                java.util.Arrays.fill(w, w.length / 3, 2 * w.length / 3, 0.5f);
+            }
+            float[] x = randomVector(random, vectors * cols + 3, 1);
+            byte[] bytes = QuantFormats.of(type).quantize(w);
+            int rowBytes = (int) type.bytesFor(cols);
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 5).order(ByteOrder.LITTLE_ENDIAN).put(5, bytes);
+            byte[] shifted = new byte[bytes.length + 3];
+            System.arraycopy(bytes, 0, shifted, 3, bytes.length);
+            for (DotMode mode : DotMode.values()) {
+                PreparedBatch batch = PreparedBatch.workspace(type, mode, cols, 7).refill(x, 3, vectors);
+                int stride = rows + 2;
+                for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
+                    int at = weights.isDirect() ? 5 : 3;
+                    float[] out = new float[1 + vectors * stride];
+                    kernels.dotRowsBatch(weights, at, rowBytes, rows, batch, out, 1, stride);
+                    for (int v = 0; v < vectors; v++) {
+                        PreparedActivation a = batch.vector(v);
+                        float[] single = new float[rows];
+                        kernels.dotRows(weights, at, rowBytes, rows, a, single, 0);
+                        for (int r = 0; r < rows; r++) {
+                            String what = type + " " + mode + (weights.isDirect() ? " direct" : " heap") + " trial "
+                                    + trial + " vector " + v + " row " + r;
+                            assertEquals(Float.floatToIntBits(single[r]), Float.floatToIntBits(out[1 + v * stride + r]),
+                                    what + ": batched " + out[1 + v * stride + r] + ", row kernel " + single[r]);
+                            byte[] row = java.util.Arrays.copyOfRange(bytes, r * rowBytes, (r + 1) * rowBytes);
+                            Tolerance.assertClose(Kernels.scalar().dot(le(bytes), r * rowBytes, a),
+                                    out[1 + v * stride + r], Tolerance.of(type, row, a), what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static float[] randomVector(SplittableRandom random, int n, float scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
