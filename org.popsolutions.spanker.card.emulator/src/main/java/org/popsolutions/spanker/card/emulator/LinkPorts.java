@@ -530,11 +530,11 @@ final class LinkPorts implements AutoCloseable {
         void send(byte[] message) throws LinkDown {
             long arrival = 0;
             if (clock.shaped() && options.linkBytesPerSecond() > 0) {
-                long wire = (long) (message.length / options.linkBytesPerSecond() * 1e9);
+                long wire = (long) (message.length / options.dilatedRate(options.linkBytesPerSecond()) * 1e9);
                 long ready = message == lastTaken ? lastTakenArrival - wire : clock.hardwareNanos();
                 long start = Math.max(ready, linkFreeNanos);
                 linkFreeNanos = start + wire;
-                arrival = linkFreeNanos + (long) (options.linkLatencySeconds() * 1e9);
+                arrival = linkFreeNanos + (long) (options.dilatedSeconds(options.linkLatencySeconds()) * 1e9);
             }
             long myGeneration;
             OutputStream o;

@@ -36,7 +36,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     private static final long MAX_BYTES = 1L << 30;
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int MAX_WARMUP = 1000;
-    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %12s %12s %7s %15s %10s%n";
+    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %12s %12s %7s %15s %10s %12s %9s%n";
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
@@ -112,10 +112,12 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
         if (stream != null) {
             stream.println("# " + title + "; every iteration's result checked against the reference collective");
             stream.printf(Locale.ROOT, ROW_FORMAT, "size (B)", "count", "type", "redop", "algo", "time (us)",
-                    "algbw (GB/s)", "busbw (GB/s)", "#wrong", "predicted (us)", "meas/pred");
+                    "algbw (GB/s)", "busbw (GB/s)", "#wrong", "predicted (us)", "meas/pred", "device (us)",
+                    "dev/pred");
             stream.flush();
         }
         long wrongTotal = 0;
+        double dilation = 1;
         List<Map<String, Object>> rows = new ArrayList<>();
         double lastBusBandwidth = 0;
         // nccl-tests prints "none" where the collective combines nothing.
@@ -144,16 +146,23 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             List<float[]> expected = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs),
                     CollectiveAlgorithm.REFERENCE, 0, false)).results();
             long[] nanos = new long[iterations];
+            long[] deviceNanos = new long[iterations];
             long wrong = 0;
             for (int i = 0; i < iterations; i++) {
                 outcome = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
-                nanos[i] = outcome.elapsedNanos();
+                // dilated cards run K times slower than the hardware: their times, scaled back, read as rev-A's
+                dilation = Math.max(dilation, outcome.timeDilation());
+                nanos[i] = Math.round(outcome.elapsedNanos() / outcome.timeDilation());
+                deviceNanos[i] = outcome.deviceNanos() < 0 ? -1 : Math.round(outcome.deviceNanos()
+                        / outcome.timeDilation());
                 wrong += ResultCheck.wrong(expected, outcome.results(), cards);
             }
             wrongTotal += wrong;
             // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
             java.util.Arrays.sort(nanos);
+            java.util.Arrays.sort(deviceNanos);
             double seconds = nanos[iterations / 2] / 1e9;
+            Double deviceSeconds = deviceNanos[0] < 0 ? null : deviceNanos[iterations / 2] / 1e9;
             double algbw = bytes / seconds / 1e9;
             double busbw = algbw * kind.busBandwidthFactor(cards);
             double predicted = outcome.predicted().totalSeconds();
@@ -164,7 +173,10 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                         outcome.algorithm().label(), String.format(Locale.ROOT, "%.1f", seconds * 1e6),
                         String.format(Locale.ROOT, "%.3f", algbw), String.format(Locale.ROOT, "%.3f", busbw), wrong,
                         String.format(Locale.ROOT, "%.1f", predicted * 1e6),
-                        predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-");
+                        predicted > 0 ? String.format(Locale.ROOT, "%.2f", seconds / predicted) : "-",
+                        deviceSeconds == null ? "-" : String.format(Locale.ROOT, "%.1f", deviceSeconds * 1e6),
+                        deviceSeconds != null && predicted > 0 ? String.format(Locale.ROOT, "%.2f",
+                                deviceSeconds / predicted) : "-");
                 stream.flush();
             }
             Map<String, Object> row = new LinkedHashMap<>();
@@ -180,6 +192,9 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             row.put("wrong", wrong);
             row.put("predictedMicros", predicted * 1e6);
             row.put("measuredOverPredicted", predicted > 0 ? seconds / predicted : null);
+            // nccl-tests' device timing: last card's finish less first card's start, on the cards' aligned clocks
+            row.put("deviceTimeMicros", deviceSeconds == null ? null : deviceSeconds * 1e6);
+            row.put("deviceOverPredicted", deviceSeconds != null && predicted > 0 ? deviceSeconds / predicted : null);
             rows.add(row);
             if (size > Long.MAX_VALUE / factor) {
                 break;
@@ -200,10 +215,23 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             report.line("plot: " + plot);
             report.put("plot", plot.toString());
         }
+        report.line("time: from the host's first SUBMIT to its last COMPLETE; device: the last card's finish less the"
+                + " first card's start on the cards' clocks (each aligned to the host's at connection by the HELLO"
+                + " round trip; '-' where the cards do not report it)");
+        if (dilation != 1) {
+            report.line(String.format(Locale.ROOT, "measured on cards dilated x%s: every time shown is divided by %s,"
+                    + " the host-side time too (so the host's own work counts %s times less than it took)",
+                    dilationText(dilation), dilationText(dilation), dilationText(dilation)));
+        }
+        report.put("dilation", dilation);
         report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
                 .put("shaped", shaped).put("rows", rows).put("outOfBounds", wrongTotal).put("avgBusbwGBps", averageBusBandwidth)
                 .put("memcpyGBps", memcpy).put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
+    }
+
+    private static String dilationText(double k) {
+        return k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k);
     }
 
     static CollectiveKind collectiveKind(String label) {

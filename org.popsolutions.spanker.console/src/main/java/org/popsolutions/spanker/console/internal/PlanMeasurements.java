@@ -21,7 +21,7 @@ import org.popsolutions.spanker.api.topology.Card;
  */
 final class PlanMeasurements {
     /** Seconds per decoded token by plan layout; a plan that does not fit is absent. */
-    record Measured(Map<String, Double> secondsPerToken, String cards) {
+    record Measured(Map<String, Double> secondsPerToken, String cards, double dilation) {
     }
 
     private PlanMeasurements() {
@@ -39,6 +39,8 @@ final class PlanMeasurements {
                     + " start that many: fleet start --cards " + comparison.chosen().plan().cards() + ")");
         }
         Map<String, Double> measured = new LinkedHashMap<>();
+        // dilated cards run every modelled time K times slower than rev-A: measured times are divided by K
+        double dilation = cards.cards().stream().mapToDouble(Card::timeDilation).max().orElse(1);
         java.util.List<CostedPlan> plans = new java.util.ArrayList<>();
         plans.add(comparison.chosen());
         plans.addAll(comparison.baselines());
@@ -58,10 +60,13 @@ final class PlanMeasurements {
                 for (int t = warmUp; t < warmUp + tokens; t++) {
                     executor.logits(1 + t % (vocabulary - 1), t % context);
                 }
-                measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens);
+                measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens / dilation);
             }
         }
         String providers = String.join(", ", cards.cards().stream().map(Card::provider).distinct().toList());
-        return new Measured(measured, cards.cardCount() + " cards of provider '" + providers + "'");
+        String times = dilation == Math.rint(dilation) ? Long.toString((long) dilation) : Double.toString(dilation);
+        return new Measured(measured, cards.cardCount() + " cards of provider '" + providers + "'" + (dilation == 1 ? ""
+                : " dilated x" + times + " (measured times divided by " + times + ", the host's per-token work too)"),
+                dilation);
     }
 }

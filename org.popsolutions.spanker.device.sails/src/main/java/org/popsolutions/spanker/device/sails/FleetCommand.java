@@ -51,7 +51,10 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         OptionSpec.value("threads", "N", "compute threads per card (default: this machine's cores"
                                 + " shared among the cards, at least 1)", null),
                         OptionSpec.value("owner", "PID", "the cards end when process PID ends (a cluster host's"
-                                + " own cards)", null)),
+                                + " own cards)", null),
+                        OptionSpec.value("dilation", "K", "run every modelled time K times slower than rev-A (compute,"
+                                + " links, host link), so a machine with fewer cores than cards keeps the pace;"
+                                + " measured times are scaled back by K", "1")),
                 List.of("start|status|stop"));
     }
 
@@ -95,8 +98,12 @@ public final class FleetCommand extends AbstractConsoleCommand {
         if (threads < 1 || threads > 256) {
             throw new UsageException("option --threads must be within 1..256, got " + threads);
         }
+        double dilation = dilation(arguments);
         List<String> extra = new ArrayList<>(List.of("--receive-timeout-ms", Long.toString(receiveTimeout),
                 "--threads", Long.toString(threads)));
+        if (dilation != 1) {
+            extra.addAll(List.of("--dilation", Double.toString(dilation)));
+        }
         if (arguments.flag("bench")) {
             extra.add("--bench");
         }
@@ -111,7 +118,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf("Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
-                + ")", "Card", "Endpoint", "Pid");
+                + (dilation != 1 ? " dilated x" + factor(dilation) : "") + ")", "Card", "Endpoint", "Pid");
         List<Map<String, Object>> json = new ArrayList<>();
         for (Fleet.Member m : state.cards()) {
             table.row(m.index(), m.endpoint(), m.pid());
@@ -124,7 +131,10 @@ public final class FleetCommand extends AbstractConsoleCommand {
         report.table(table.build());
         report.line(cards + " cards started, every link UP; state in " + directory.resolve(Fleet.STATE_FILE)
                 + "; drive them with --device sails, end them with 'fleet stop'");
-        report.put("cards", json).put("kind", kind.name()).put("shaped", !unshaped);
+        if (dilation != 1) {
+            report.line(dilationLine(dilation));
+        }
+        report.put("cards", json).put("kind", kind.name()).put("shaped", !unshaped).put("dilation", dilation);
         return report;
     }
 
@@ -135,7 +145,8 @@ public final class FleetCommand extends AbstractConsoleCommand {
         Report report = new Report();
         Report.TableBuilder table = Report.tableOf("Fleet (" + state.kind() + (state.unshaped() ? ", unshaped"
                 : ", rev-A rates") + ")", "Card", "Endpoint", "Pid", "State", "Links", "Memory used", "Memory free",
-                "Host written", "Host read", "Link sent", "Link received");
+                "Host written", "Host read", "Link sent", "Link received", "Busy s", "Dilation");
+        double fleetDilation = 1;
         List<Map<String, Object>> json = new ArrayList<>();
         for (Fleet.Member m : state.cards()) {
             Map<String, Object> card = new LinkedHashMap<>();
@@ -144,7 +155,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
             card.put("pid", m.pid());
             if (!Fleet.alive(m.pid())) {
                 card.put("state", "exited");
-                table.row(m.index(), m.endpoint(), m.pid(), "exited", "", "", "", "", "", "", "");
+                table.row(m.index(), m.endpoint(), m.pid(), "exited", "", "", "", "", "", "", "", "", "");
                 json.add(card);
                 continue;
             }
@@ -156,9 +167,13 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 long sent = t.ports().stream().mapToLong(PortTraffic::sentBytes).sum();
                 long received = t.ports().stream().mapToLong(PortTraffic::receivedBytes).sum();
                 String links = ports.stream().map(p -> p.port() + ":" + p.state()).collect(Collectors.joining(" "));
+                double k = c.hello().timeDilation();
+                fleetDilation = Math.max(fleetDilation, k);
+                // the card's busy time as rev-A would have spent it: a dilated card runs K times slower
+                double busySeconds = t.busyNanos() / 1e9 / k;
                 table.row(m.index(), m.endpoint(), m.pid(), "running", links, memory.usedBytes(),
                         memory.capacityBytes() - memory.usedBytes(), t.hostWriteBytes(), t.hostReadBytes(), sent,
-                        received);
+                        received, String.format(java.util.Locale.ROOT, "%.3f", busySeconds), factor(k));
                 card.put("state", "running");
                 List<Map<String, Object>> portJson = new ArrayList<>();
                 for (PortStatus p : ports) {
@@ -171,16 +186,43 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 card.put("hostReadBytes", t.hostReadBytes());
                 card.put("linkSentBytes", sent);
                 card.put("linkReceivedBytes", received);
+                card.put("busySeconds", busySeconds);
+                card.put("dilation", k);
             } catch (CardConnection.CardError | MalformedFrameException | DeviceException e) {
                 card.put("state", "unreachable");
                 card.put("reason", e.getMessage());
-                table.row(m.index(), m.endpoint(), m.pid(), "unreachable", "", "", "", "", "", "", "");
+                table.row(m.index(), m.endpoint(), m.pid(), "unreachable", "", "", "", "", "", "", "", "", "");
             }
             json.add(card);
         }
         report.table(table.build());
-        report.put("cards", json).put("kind", state.kind()).put("shaped", !state.unshaped());
+        if (fleetDilation != 1) {
+            report.line(dilationLine(fleetDilation));
+        }
+        report.put("cards", json).put("kind", state.kind()).put("shaped", !state.unshaped())
+                .put("dilation", fleetDilation);
         return report;
+    }
+
+    /** --dilation K: 1 <= K <= 1000, or one line saying what is wrong. */
+    static double dilation(Arguments arguments) {
+        double k = arguments.decimal("dilation").orElse(1.0);
+        if (!(k >= 1 && k <= Messages.HelloReply.MAX_TIME_DILATION)) {
+            throw new UsageException("option --dilation must be within 1..1000 (how many times slower than rev-A the"
+                    + " cards run; 1 = rev-A pace), got " + arguments.string("dilation").orElse(""));
+        }
+        return k;
+    }
+
+    /** A dilation as people write it: 4, 2.5. */
+    static String factor(double k) {
+        return k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k);
+    }
+
+    static String dilationLine(double k) {
+        return "cards dilated x" + factor(k) + ": every modelled time runs " + factor(k)
+                + " times slower than rev-A; times shown are scaled back by " + factor(k)
+                + " (the host's own work is divided by it too)";
     }
 
     private Report stop(Path directory) {
