@@ -44,8 +44,9 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "  --train-timeout-ms T      how long link training may take (default 10000)",
             "  --threads N               compute threads (default 1)",
             "  --dilation K              run every modelled time K times slower than rev-A (1 <= K <= 1000, default",
-            "                            1): compute, link and host-link rates / K, latencies x K; announced in",
-            "                            HELLO_REPLY so hosts scale what they measure back by K",
+            "                            1): compute, link and host-link rates / K, latencies x K, the receive",
+            "                            timeout x K (at most 5 minutes); announced in HELLO_REPLY so hosts scale",
+            "                            what they measure back by K",
             "  --exit-with PID           end when process PID ends (a host that owns its cards: they go with it)",
             "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
             "                            measuring the protocol against bare TCP between the same processes");
@@ -138,6 +139,16 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
     /** A modelled rate as this card runs it: K times slower. */
     double dilatedRate(double bytesPerSecond) {
         return bytesPerSecond / timeDilation;
+    }
+
+    /**
+     * The receive timeout as this card runs it: a dilated card's ops take K times longer, so it waits K times longer
+     * for progress too (the firmware's timeout is in card time), but never more than 5 minutes of real time unless
+     * asked for, so a real deadlock on a much dilated fleet still ends.
+     */
+    long dilatedReceiveTimeoutMillis() {
+        long dilated = (long) Math.min(Long.MAX_VALUE / 2_000_000L, receiveTimeoutMillis * timeDilation);
+        return Math.max(receiveTimeoutMillis, Math.min(dilated, 300_000L));
     }
 
     /** A modelled duration as this card runs it: K times longer. */

@@ -581,7 +581,7 @@ final class LinkPorts implements AutoCloseable {
         byte[] take(BooleanSupplier abandoned) throws LinkDown, InterruptedException {
             long epoch = programEpoch;
             long waitStart = System.nanoTime();
-            long bound = options.receiveTimeoutMillis() * 1_000_000L;
+            long bound = options.dilatedReceiveTimeoutMillis() * 1_000_000L;
             int dropped = 0;
             while (true) {
                 Arrived m = arrived.poll(20, TimeUnit.MILLISECONDS);
@@ -615,7 +615,7 @@ final class LinkPorts implements AutoCloseable {
                 long now = System.nanoTime();
                 if (now - Math.max(waitStart, lastProgressNanos.get()) > bound) {
                     throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard
-                            + ", and no card it hears from made progress, within " + options.receiveTimeoutMillis()
+                            + ", and no card it hears from made progress, within " + options.dilatedReceiveTimeoutMillis()
                             + " ms");
                 }
             }

@@ -58,6 +58,11 @@ class TimeDilationTest {
         assertEquals(2e9 / 8, o.dilatedRate(o.ddrBytesPerSecond()));
         assertEquals(667e6 / 8, o.dilatedRate(o.reduceBytesPerSecond()));
         assertEquals(400e-6, o.dilatedSeconds(o.hostLinkLatencySeconds()), 1e-15);
+        // the receive timeout is card time too (ops take K times longer), within 5 minutes of real time
+        assertEquals(80_000, o.dilatedReceiveTimeoutMillis());
+        assertEquals(300_000, options("--dilation", "256").dilatedReceiveTimeoutMillis());
+        assertEquals(10_000, options().dilatedReceiveTimeoutMillis());
+        assertEquals(1_000, options("--receive-timeout-ms", "1000").dilatedReceiveTimeoutMillis());
     }
 
     @Test
