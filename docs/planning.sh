@@ -33,6 +33,7 @@ measure=${MEASURE-yes}
 measure_models=${MEASURE_MODELS-tinyllama-1.1b llama-7b}
 measure_cards=${MEASURE_CARDS-2 4 8}
 measure_objectives=${MEASURE_OBJECTIVES-decode}
+fleet_dilation=1
 tokens=${TOKENS-4}
 dilation_for() {
     if [[ -n ${DILATION:-} ]]; then echo "${DILATION:-}"; return; fi
@@ -71,7 +72,7 @@ comparison() {
         NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
     echo
     if [[ $measured == yes ]]; then
-        echo "Measured on $cards paced emulated cards dilated x$(dilation_for "$cards") ($tokens decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
+        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation ($tokens decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
         echo
     fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
@@ -141,7 +142,9 @@ INTRO
         for cards in 2 4 8; do
             measured=no
             if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* ]]; then
-                "$spanker" fleet start --cards "$cards" --dilation "$(dilation_for "$cards")" >/dev/null \
+                # K once per fleet: the load it depends on moves while the fleet runs
+                fleet_dilation=$(dilation_for "$cards")
+                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" >/dev/null \
                     && measured=yes && fleet_started=yes
             fi
             for objective in decode prefill; do
