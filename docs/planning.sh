@@ -8,7 +8,14 @@
 # The models are shapes only (model-synth --shapes-only: zero weights, a sparse file), which is all planning reads
 # and all a timing needs. Measured columns: for each card count a paced fleet of emulated cards (fleet start, rev-A
 # rates) runs every plan that fits (plan --compare --measure N --device sails); MEASURE="" skips them,
-# MEASURE_MODELS limits them to some models, TOKENS sets N (default 4).
+# MEASURE_MODELS limits them to some models, MEASURE_CARDS to some card counts (default "2 4 8"),
+# MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
+# tables' plans are mostly the decode tables' again), TOKENS sets N (default 4).
+# The fleets are time-dilated (fleet start --dilation K; docs/protocol.md): K = DILATION if set, else
+# ceil(cards x 2 GB/s / 3.8 GB/s x max(2, 1 + load average)): what keeps every card at rev-A's pace on this
+# 2-core machine (3.8 GB/s: its Java Q4_0 kernel on both cores; SPANKER_COMPUTE_GBPS elsewhere), with a margin.
+# Measured times are divided by K by plan --measure. Loads dominate the time: each plan's weights cross the paced
+# host link at 100 MB/s / K per card.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -16,12 +23,26 @@ spanker=$root/spanker
 out=$root/docs/planning.md
 work=$(mktemp -d)
 fleet_started=
-trap 'rm -rf "$work"; if [[ -n $fleet_started ]]; then "$spanker" fleet stop >/dev/null 2>&1 || true; fi' EXIT
+# a fleet of its own, so a fleet someone else runs is left alone
+export SPANKER_JAVA_OPTS="${SPANKER_JAVA_OPTS:-} -Dspanker.fleet.dir=$work/fleet"
+trap 'if [[ -n $fleet_started ]]; then "$spanker" fleet stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
+started_at=$(date +%s)
 context=2048
 prompt=128
 measure=${MEASURE-yes}
 measure_models=${MEASURE_MODELS-tinyllama-1.1b llama-7b}
+measure_cards=${MEASURE_CARDS-2 4 8}
+measure_objectives=${MEASURE_OBJECTIVES-decode}
+fleet_dilation=1
 tokens=${TOKENS-4}
+dilation_for() {
+    if [[ -n ${DILATION:-} ]]; then echo "${DILATION:-}"; return; fi
+    # what the cards stream (2 GB/s each) over what this machine's cores compute (3.8 GB/s on 2 cores, or
+    # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
+    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-3.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        margin = 1 + load; if (margin < 2) margin = 2
+        k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
+}
 load() { awk '{ print $1 }' /proc/loadavg; }
 
 "$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --shapes-only --out "$work/tinyllama-1.1b.gguf" >/dev/null
@@ -29,7 +50,7 @@ load() { awk '{ print $1 }' /proc/loadavg; }
 
 # One comparison as a Markdown table, measured on the running fleet when $4 is "yes".
 comparison() {
-    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before
+    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS
     before=$(load)
     if [[ $measured == yes ]]; then
         text=$("$spanker" plan --model "$work/$model.gguf" --device sails --context "$context" --compare \
@@ -51,7 +72,7 @@ comparison() {
         NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
     echo
     if [[ $measured == yes ]]; then
-        echo "Measured on $cards paced emulated cards ($tokens decode tokens per plan after warm-up), load average $before before and $(load) after."
+        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation ($tokens decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
         echo
     fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
@@ -109,14 +130,14 @@ tokens, rev-A cards (4 GB DDR3L, 2 GB/s DDR, 500 MB/s links, 100 MB/s host link)
 
 **Measured**: each plan that fits decodes a few tokens on a paced fleet of emulated cards (one process per card,
 rev-A rates: 2 GB/s weight streaming, 500 MB/s links, 100 MB/s host link), after warm-up tokens; plans with the same
-layout run once. The cards emulate their pace on the host CPU: on this shared 2-core machine the emulators' own
-compute and the other agents' builds come on top of the rev-A pace, so measured times are inflated and their ratio
-to the prediction is not a verdict on the model (the load average is given beside each table). Tensor-parallel plans
-suffer most: all their cards compute at once, and 4 or 8 emulator processes share 2 cores, so they measure the CPU,
-not the pace. The plans of a table run in turn on one fleet, the chosen plan first, while the emulators' code is
-still being compiled: that inflates its time most (TinyLlama on 4 cards: the chosen and tensor-parallel plans differ
-only by the replicated embedding and measured 1.63 s and 624 ms). A quiet machine with a core per card is needed to
-test the ±10 % goal; a "No plan" row is the error the run stopped at.
+layout run once. The fleets are **time-dilated** (`fleet start --dilation K`, docs/protocol.md): every modelled
+time on the cards runs K times slower than rev-A and the measured time is divided by K, so a 2-core machine can
+keep 4 or 8 card processes at their pace (a card streams 2 GB/s of weights, a Java core computes about 1.9 GB/s:
+undilated, 4 and 8 cards measured the CPU, not the pace). K is ceil(cards × 2 GB/s ÷ 3.8 GB/s × max(2, 1 + the
+load average when the fleet starts)) — the arithmetic, with room for what else runs — and given beside each table. The host's own per-token work
+(sampling, submitting programs, reading the logits) is divided by K too, though it ran at full speed: beside real
+cards it would count K times more. Only decode-optimised tables are measured (the measured column is decode time);
+a "No plan" row is the error the run stopped at.
 
 INTRO
     for model in tinyllama-1.1b llama-7b; do
@@ -124,11 +145,18 @@ INTRO
         echo
         for cards in 2 4 8; do
             measured=no
-            if [[ -n $measure && " $measure_models " == *" $model "* ]]; then
-                "$spanker" fleet start --cards "$cards" >/dev/null && measured=yes && fleet_started=yes
+            if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* ]]; then
+                # K once per fleet: the load it depends on moves while the fleet runs
+                fleet_dilation=$(dilation_for "$cards")
+                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" >/dev/null \
+                    && measured=yes && fleet_started=yes
             fi
             for objective in decode prefill; do
-                comparison "$model" "$cards" "$objective" "$measured"
+                if [[ " $measure_objectives " == *" $objective "* ]]; then
+                    comparison "$model" "$cards" "$objective" "$measured"
+                else
+                    comparison "$model" "$cards" "$objective" no
+                fi
             done
             if [[ $measured == yes ]]; then
                 "$spanker" fleet stop >/dev/null
@@ -136,6 +164,7 @@ INTRO
             fi
         done
     done
+    echo "*This run took $(( $(date +%s) - started_at )) s (MEASURE_MODELS=\"$measure_models\", MEASURE_CARDS=\"$measure_cards\", MEASURE_OBJECTIVES=\"$measure_objectives\", TOKENS=$tokens${DILATION:+, DILATION=$DILATION}).*"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"

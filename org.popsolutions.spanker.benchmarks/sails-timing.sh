@@ -7,6 +7,14 @@
 # (it prints the load average it started and ended with) — several minutes.
 #
 #   org.popsolutions.spanker.benchmarks/sails-timing.sh [--cards "1 2 4 8"] [--n 8] [--out docs/sails-timing.md]
+#       [--dilation K] [--collective-dilation "K_small K_large"]
+#
+# Time dilation (fleet start --dilation K, docs/protocol.md): every modelled time on the cards runs K times slower,
+# and every measured time is divided by K, so N card processes on a machine with fewer cores keep rev-A's pace.
+# Default K per card count: ceil(cards x 2 GB/s / 3.8 GB/s x max(2, 1 + load average)) (3.8 GB/s: what this
+# 2-core machine's Java Q4_0 kernel computes; SPANKER_COMPUTE_GBPS elsewhere). Collectives: K_small for 64 KiB..256 KiB (the
+# OS's wake-ups between 4 processes, ~10-20 ms real per collective under load, must be small against K x the
+# prediction), K_large for 1 MiB up; default "512 16".
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -14,14 +22,29 @@ spanker=$root/spanker
 cards_list="1 2 4 8"
 n=8
 out=$root/docs/sails-timing.md
+dilation=
+collective_dilation="512 16"
 while [[ $# -gt 0 ]]; do
     case $1 in
         --cards) cards_list=$2; shift 2 ;;
         --n) n=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        *) echo "sails-timing.sh: unknown option $1 (--cards \"1 2 4 8\", --n N, --out FILE)" >&2; exit 2 ;;
+        --dilation) dilation=$2; shift 2 ;;
+        --collective-dilation) collective_dilation=$2; shift 2 ;;
+        *) echo "sails-timing.sh: unknown option $1 (--cards \"1 2 4 8\", --n N, --out FILE, --dilation K," \
+            "--collective-dilation \"K_small K_large\")" >&2; exit 2 ;;
     esac
 done
+# K for a card count: --dilation, else from the arithmetic and the load (below)
+dilation_for() {
+    if [[ -n $dilation ]]; then echo "$dilation"; return; fi
+    # what the cards stream (2 GB/s each) over what this machine's cores compute (3.8 GB/s on 2 cores, or
+    # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
+    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-3.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        margin = 1 + load; if (margin < 2) margin = 2
+        k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
+}
+started_at=$(date +%s)
 
 work=$(mktemp -d)
 fleet=$work/fleet
@@ -43,7 +66,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=$work/rows.jsonl
 : >"$rows"
 for cards in $cards_list; do
-    "$spanker" fleet start --cards "$cards" >/dev/null
+    k=$(dilation_for "$cards")
+    "$spanker" fleet start --cards "$cards" --dilation "$k" >/dev/null
     for m in "$model" "$tiny"; do
         name=$(basename "$m" .gguf)
         marks=$work/marks
@@ -52,9 +76,10 @@ for cards in $cards_list; do
         started=$(date +%s.%N)
         "$spanker" run --device sails --model "$m" --n "$n" --json >"$work/run.json"
         ended=$(date +%s.%N)
-        python3 - "$cards" "$name" "$started" "$ended" "$work/run.json" "$marks" >>"$rows" <<'EOF'
+        python3 - "$cards" "$name" "$started" "$ended" "$work/run.json" "$marks" "$k" >>"$rows" <<'EOF'
 import json, re, sys
 cards, name, started, ended = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+k = float(sys.argv[7])  # the cards' logs are in real (dilated) time: divided by K they read as rev-A's
 run = json.load(open(sys.argv[5]))
 t = run["timing"]
 # the cards' own account of the decode programs of this run (their logs past the marks): per card the mean
@@ -71,31 +96,45 @@ for mark in open(sys.argv[6]):
     if progs:
         # the first is the prompt's first token (cold code); the mean is over the rest
         body = progs[1:] or progs
-        emu = sum(p[0] for p in body) / len(body)
-        mod = sum(p[1] for p in body) / len(body)
+        emu = sum(p[0] for p in body) / len(body) / k
+        mod = sum(p[1] for p in body) / len(body) / k
         if worst is None or emu / max(mod, 1e-9) > worst[0] / max(worst[1], 1e-9):
             worst = (emu, mod)
     for m in map(load.search, lines):
         if m:
             paced, rate, idle = map(float, m.groups())
-            link = max(link or (0, 0, 0), (paced, rate, idle))
+            link = max(link or (0, 0, 0), (paced / k, rate / k, idle / k))
 print(json.dumps({"kind": "decode", "cards": int(cards), "model": name,
                   "predicted": t["predictedSecondsPerToken"], "measured": t["measuredSecondsPerToken"],
                   "loadMeasured": t.get("loadSeconds"), "loadPredicted": t.get("predictedLoadSeconds"),
                   "cardEmulatorMs": worst[0] if worst else None, "cardModelledMs": worst[1] if worst else None,
                   "linkPacedSeconds": link[0] if link else None, "linkIdleSeconds": link[2] if link else None,
-                  "wall": ended - started, "tokens": run["tokens"]}))
+                  "wall": ended - started, "tokens": run["tokens"], "dilation": t.get("dilation", 1)}))
 EOF
     done
-    if [[ $cards == 4 ]]; then
-        "$spanker" bench-collective --device sails --shaped --min 64K --max 16M --factor 4 --iters 3 --warmup 1 \
-            --json | python3 -c '
-import json, sys
-for r in json.load(sys.stdin)["rows"]:
-    print(json.dumps({"kind": "collective", "size": r["size"], "algorithm": r["algorithm"],
-                      "predicted": r["predictedMicros"] / 1e6, "measured": r["timeMicros"] / 1e6}))' >>"$rows"
-    fi
     "$spanker" fleet stop >/dev/null
+    if [[ $cards == 4 ]]; then
+        read -r k_small k_large <<<"$collective_dilation"
+        for range in "$k_small 64K 256K" "$k_large 1M 16M"; do
+            read -r kc lo hi <<<"$range"
+            "$spanker" fleet start --cards 4 --dilation "$kc" >/dev/null
+            # a sweep that fails (e.g. a card starved on a loaded machine) is reported, not the end of the script
+            "$spanker" bench-collective --device sails --shaped --min "$lo" --max "$hi" --factor 4 --iters 3 \
+                --warmup 1 --json >"$work/collective.json" 2>"$work/collective.err" \
+                || echo "{\"kind\": \"collective-failed\", \"range\": \"$lo..$hi\", \"dilation\": $kc, \"error\": $(python3 -c 'import json,sys; print(json.dumps(sys.stdin.read().strip()))' <"$work/collective.err")}" >>"$rows"
+            [[ -s $work/collective.json ]] && python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+for r in doc["rows"]:
+    device = r.get("deviceTimeMicros")
+    print(json.dumps({"kind": "collective", "size": r["size"], "algorithm": r["algorithm"],
+                      "predicted": r["predictedMicros"] / 1e6, "measured": r["timeMicros"] / 1e6,
+                      "device": device / 1e6 if device is not None else None, "dilation": doc.get("dilation", 1)}))
+' <"$work/collective.json" >>"$rows"
+            rm -f "$work/collective.json"
+            "$spanker" fleet stop >/dev/null
+        done
+    fi
 done
 
 "$spanker" fleet start --cards 2 --unshaped --bench >/dev/null
@@ -107,22 +146,27 @@ for r in json.load(sys.stdin)["rows"]:
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 tmp=$(mktemp "$out.XXXXXX")
-python3 - "$rows" "$load_before" "$load_after" "$n" >"$tmp" <<'EOF'
+python3 - "$rows" "$load_before" "$load_after" "$n" "$(( $(date +%s) - started_at ))" >"$tmp" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-before, after, n = sys.argv[2], sys.argv[3], sys.argv[4]
+before, after, n, took = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 def ratio(m, p):
     return f"{m / p:.2f}" if p else "-"
 print("# Shaped emulated cards against the model (generated)\n")
 print(f"Written by `org.popsolutions.spanker.benchmarks/sails-timing.sh`; load average {before} before, {after} after")
-print("(2 cores: every emulated card is an OS process, so more than two cards share the cores).\n")
+print(f"(2 cores: every emulated card is an OS process, so more than two cards share the cores); it ran {took // 60} min"
+      f" {took % 60} s.\n")
+print("Every shaped fleet is **time-dilated** (`fleet start --dilation K`, docs/protocol.md): the cards run every modelled")
+print("time (compute, links, host link) K times slower than rev-A, and every measured time here is divided by K, so the")
+print("cards' pace, not this machine's cores, sets the time. The host's own per-token work (sampling, submitting, reading")
+print("logits) ran at full speed and is divided by K too: it counts K times less than it would beside real cards.\n")
 print(f"## Decode, `run --device sails --n {n}` on a shaped fleet\n")
 print("Busiest card: per decode program, the time the emulator computed against the card's modelled (rev-A) time")
 print("(its own log); a card whose compute exceeds its modelled time is CPU-bound and its measured time says nothing")
 print("about the model. Host link: the busiest card's weights transfer from its first to its last WRITE as paced,")
 print("and how long the link sat idle in between waiting for the host.\n")
-print("| model | cards | predicted s/token | measured s/token | measured/predicted | busiest card: emulator / modelled ms | load measured s | load predicted s | host link paced s (idle s) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| model | cards | dilation | predicted s/token | measured s/token | measured/predicted | busiest card: emulator / modelled ms | load measured s | load predicted s | host link paced s (idle s) |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "decode":
         lm = f"{r['loadMeasured']:.3f}" if r.get("loadMeasured") is not None else "-"
@@ -134,15 +178,22 @@ for r in rows:
         link = "-"
         if r.get("linkPacedSeconds") is not None:
             link = f"{r['linkPacedSeconds']:.3f} ({r['linkIdleSeconds']:.3f})"
-        print(f"| {r['model']} | {r['cards']} | {r['predicted']:.4f} | {r['measured']:.4f} | "
+        print(f"| {r['model']} | {r['cards']} | {r.get('dilation', 1):g} | {r['predicted']:.4f} | {r['measured']:.4f} | "
               f"{ratio(r['measured'], r['predicted'])} | {card} | {lm} | {lp} | {link} |")
 print("\n## `bench-collective --device sails --shaped`, allreduce, 4 cards\n")
-print("| bytes | algorithm | predicted s | measured s | measured/predicted |")
-print("|---|---|---|---|---|")
+print("Host: from the host's first SUBMIT to its last COMPLETE. Device: as nccl-tests times on the GPU, the last card's")
+print("finish less the first card's start on the cards' clocks (each aligned to the host's at the handshake by the HELLO")
+print("round trip; protocol 1.2). Median of 3 iterations after 1 warm-up.\n")
+print("| bytes | algorithm | dilation | predicted s | host s | host/predicted | device s | device/predicted |")
+print("|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "collective":
-        print(f"| {r['size']} | {r['algorithm']} | {r['predicted']:.6f} | {r['measured']:.6f} | "
-              f"{ratio(r['measured'], r['predicted'])} |")
+        device = r.get("device")
+        print(f"| {r['size']} | {r['algorithm']} | {r.get('dilation', 1):g} | {r['predicted']:.6f} | {r['measured']:.6f} | "
+              f"{ratio(r['measured'], r['predicted'])} | {device if device is None else f'{device:.6f}'} | "
+              f"{ratio(device, r['predicted']) if device is not None else '-'} |")
+    if r["kind"] == "collective-failed":
+        print(f"| {r['range']} | failed | {r['dilation']:g} | - | - | - | - | `{r['error']}` |")
 print("\n## Host link, unshaped, against raw TCP between the same processes (`bench-hostlink`)\n")
 print("| measure | bytes | protocol / measured | raw TCP / model | ratio |")
 print("|---|---|---|---|---|")

@@ -46,8 +46,42 @@ public final class Messages {
      * @param index the card's position in its cabling (set by LINK_CABLE on an emulator), or -1 when unknown
      */
     public record HelloReply(int major, int minor, String serial, String firmware, int index, long memoryBytes,
-            Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof) {
+            Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof,
+            double timeDilation, long cardClockNanos) {
+        /** The largest time dilation a card may announce (1.2). */
+        public static final double MAX_TIME_DILATION = 1000;
+        /** {@link #cardClockNanos()} of a card that did not send its clock (before 1.2). */
+        public static final long NO_CLOCK = Long.MIN_VALUE;
+
+        /**
+         * @param timeDilation (1.2) how many times slower than the hardware the card runs every modelled time
+         *        (an emulated card dilated to stay ahead of its host's CPU); 1 for real hardware and older cards
+         * @param cardClockNanos (1.2) the card's clock (the one COMPLETE's start and finish are on) when it sent the
+         *        reply, or {@link #NO_CLOCK}
+         */
+        public HelloReply {
+            if (!(timeDilation >= 1 && timeDilation <= MAX_TIME_DILATION)) {
+                throw new IllegalArgumentException("time dilation " + timeDilation + " is not within 1.."
+                        + MAX_TIME_DILATION);
+            }
+        }
+
+        /** A 1.0/1.1 reply: no dilation, no clock. */
+        public HelloReply(int major, int minor, String serial, String firmware, int index, long memoryBytes,
+                Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof) {
+            this(major, minor, serial, firmware, index, memoryBytes, weightTypes, ops, ports, cardNonce, cardProof, 1,
+                    NO_CLOCK);
+        }
+
         public byte[] encode() {
+            return encode(Wire.MINOR);
+        }
+
+        /**
+         * The payload for a host speaking minor version {@code hostMinor}: the 1.2 fields (time dilation, card clock)
+         * only for a host that reads them (an older host refuses trailing bytes).
+         */
+        public byte[] encode(int hostMinor) {
             WireWriter w = new WireWriter().u8(major).u8(minor).string(serial).string(firmware)
                     .u32(index < 0 ? NO_INDEX : index).u64(memoryBytes);
             w.u16(weightTypes.size());
@@ -59,7 +93,11 @@ public final class Messages {
                 w.u32(p.port()).u32(p.neighbourCard()).u32(p.neighbourPort()).u64(p.bandwidthBytesPerSecond())
                         .u64(Double.doubleToRawLongBits(p.latencySeconds()));
             }
-            return w.bytes(cardNonce).bytes(cardProof).toBytes();
+            w.bytes(cardNonce).bytes(cardProof);
+            if (minor >= 2 && hostMinor >= 2) {
+                w.u64(Double.doubleToRawLongBits(timeDilation)).u64(cardClockNanos);
+            }
+            return w.toBytes();
         }
 
         public static HelloReply decode(byte[] payload) throws MalformedFrameException {
@@ -104,8 +142,19 @@ public final class Messages {
             }
             byte[] nonce = r.bytes(Handshake.NONCE_BYTES, "card nonce");
             byte[] proof = r.bytes(Handshake.PROOF_BYTES, "card proof");
+            double dilation = 1;
+            long clock = NO_CLOCK;
+            if (minor >= 2 && r.remaining() > 0) {
+                dilation = Double.longBitsToDouble(r.u64("time dilation", Long.MAX_VALUE));
+                if (!(dilation >= 1 && dilation <= MAX_TIME_DILATION)) {
+                    throw new MalformedFrameException("time dilation " + dilation + " is not within 1.."
+                            + MAX_TIME_DILATION);
+                }
+                clock = r.i64("card clock");
+            }
             r.end("HELLO_REPLY");
-            return new HelloReply(major, minor, serial, firmware, index, memory, weightTypes, ops, ports, nonce, proof);
+            return new HelloReply(major, minor, serial, firmware, index, memory, weightTypes, ops, ports, nonce, proof,
+                    dilation, clock);
         }
     }
 
@@ -215,17 +264,52 @@ public final class Messages {
         }
     }
 
-    public record Complete(int ops, long busyNanos) {
+    /**
+     * COMPLETE, card to host.
+     *
+     * @param startNanos (1.2) when the program started on the card, on the card's clock (HELLO_REPLY's), or
+     *        {@link HelloReply#NO_CLOCK}
+     * @param finishNanos (1.2) when it finished (its COMPLETE released), on the card's clock, or
+     *        {@link HelloReply#NO_CLOCK}
+     */
+    public record Complete(int ops, long busyNanos, long startNanos, long finishNanos) {
+        public Complete(int ops, long busyNanos) {
+            this(ops, busyNanos, HelloReply.NO_CLOCK, HelloReply.NO_CLOCK);
+        }
+
+        /** Whether the card said when the program ran on its clock. */
+        public boolean timed() {
+            return startNanos != HelloReply.NO_CLOCK && finishNanos != HelloReply.NO_CLOCK;
+        }
+
         public byte[] encode() {
-            return new WireWriter().u32(ops).u64(busyNanos).toBytes();
+            return encode(Wire.MINOR);
+        }
+
+        /** The payload for a host speaking {@code hostMinor}: the start and finish for a 1.2 host only. */
+        public byte[] encode(int hostMinor) {
+            WireWriter w = new WireWriter().u32(ops).u64(busyNanos);
+            if (hostMinor >= 2 && timed()) {
+                w.u64(startNanos).u64(finishNanos);
+            }
+            return w.toBytes();
         }
 
         public static Complete decode(byte[] payload) throws MalformedFrameException {
             WireReader r = new WireReader(payload);
-            Complete c = new Complete(r.u32In("ops", 0, ProgramCodec.MAX_OPS), r.u64("busy nanoseconds",
-                    Long.MAX_VALUE));
+            int ops = r.u32In("ops", 0, ProgramCodec.MAX_OPS);
+            long busy = r.u64("busy nanoseconds", Long.MAX_VALUE);
+            long start = HelloReply.NO_CLOCK;
+            long finish = HelloReply.NO_CLOCK;
+            if (r.remaining() > 0) {
+                start = r.i64("program start");
+                finish = r.i64("program finish");
+                if (finish < start || start == HelloReply.NO_CLOCK) {
+                    throw new MalformedFrameException("program finish " + finish + " is before its start " + start);
+                }
+            }
             r.end("COMPLETE");
-            return c;
+            return new Complete(ops, busy, start, finish);
         }
     }
 

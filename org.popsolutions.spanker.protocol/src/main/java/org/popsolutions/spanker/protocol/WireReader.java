@@ -67,6 +67,12 @@ public final class WireReader {
         return v;
     }
 
+    /** A signed 64-bit value (a clock reading: any value is one). */
+    public long i64(String field) throws MalformedFrameException {
+        need(8, field);
+        return buffer.getLong();
+    }
+
     public float f32(String field) throws MalformedFrameException {
         need(4, field);
         return buffer.getFloat();

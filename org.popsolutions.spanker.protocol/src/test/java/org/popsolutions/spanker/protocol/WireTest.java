@@ -197,6 +197,44 @@ class WireTest {
     }
 
     @Test
+    void helloReplyCarriesTheTimeDilationAndTheCardClockToA12HostOnly() throws Exception {
+        byte[] nonce = Handshake.nonce();
+        Messages.HelloReply reply = new Messages.HelloReply(1, 2, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce, 4, -123_456_789L);
+        Messages.HelloReply back = Messages.HelloReply.decode(reply.encode(2));
+        assertEquals(4.0, back.timeDilation());
+        assertEquals(-123_456_789L, back.cardClockNanos());
+        // a 1.1 host reads no trailing bytes: the card leaves the 1.2 fields out, and the host sees K = 1
+        byte[] forOldHost = reply.encode(1);
+        assertEquals(reply.encode(2).length - 16, forOldHost.length);
+        Messages.HelloReply old = Messages.HelloReply.decode(forOldHost);
+        assertEquals(1.0, old.timeDilation());
+        assertEquals(Messages.HelloReply.NO_CLOCK, old.cardClockNanos());
+        // a 1.1 card's reply (no fields after the proof) is K = 1 for this host
+        Messages.HelloReply card11 = new Messages.HelloReply(1, 1, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce);
+        assertEquals(1.0, Messages.HelloReply.decode(card11.encode(2)).timeDilation());
+        // a dilation below 1 or absurdly large on the wire is malformed
+        byte[] bad = reply.encode(2);
+        ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putLong(bad.length - 16, Double.doubleToRawLongBits(0.5));
+        assertTrue(assertThrows(MalformedFrameException.class, () -> Messages.HelloReply.decode(bad)).getMessage()
+                .contains("time dilation"));
+        assertThrows(IllegalArgumentException.class, () -> new Messages.HelloReply(1, 2, "s", "f", 0, 1, Set.of(),
+                Set.of(), List.of(), nonce, nonce, Double.NaN, 0));
+    }
+
+    @Test
+    void completeCarriesTheProgramsStartAndFinishOnTheCardClockToA12HostOnly() throws Exception {
+        Messages.Complete c = new Messages.Complete(7, 1000, -50, 950);
+        assertEquals(c, Messages.Complete.decode(c.encode(2)));
+        Messages.Complete old = Messages.Complete.decode(c.encode(1));
+        assertEquals(new Messages.Complete(7, 1000), old);
+        assertFalse(old.timed());
+        byte[] backwards = new Messages.Complete(7, 1000, 950, -50).encode(2);
+        assertThrows(MalformedFrameException.class, () -> Messages.Complete.decode(backwards));
+    }
+
+    @Test
     void messagesRoundTrip() throws Exception {
         byte[] nonce = Handshake.nonce();
         byte[] proof = Handshake.cardProof(Handshake.newSecret(), nonce, nonce);

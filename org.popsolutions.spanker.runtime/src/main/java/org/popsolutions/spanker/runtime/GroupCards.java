@@ -49,7 +49,7 @@ final class GroupCards implements CardGroup {
         List<SailCard> views = new ArrayList<>();
         for (int i = 0; i < p; i++) {
             Card card = physical.cards().get(members.get(i));
-            cards.add(new Card(i, card.name(), card.provider(), card.memoryBytes()));
+            cards.add(new Card(i, card.name(), card.provider(), card.memoryBytes(), card.timeDilation()));
             views.add(new Member(whole.cards().get(members.get(i)), i, members));
         }
         return new GroupCards(new Topology(kind, cards, links), List.copyOf(views));

@@ -1,6 +1,6 @@
 /** Cards, the directed links between them, and the topology the scheduler assembles from them. */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.popsolutions.spanker.api.topology;
 
 import org.osgi.annotation.bundle.Export;

@@ -28,22 +28,32 @@ final class CardClock {
 
     CardClock(EmulatorOptions options) {
         this.shaped = !options.unshaped() && options.ddrBytesPerSecond() > 0;
-        this.ddrBytesPerSecond = options.ddrBytesPerSecond();
-        this.reduceBytesPerSecond = options.reduceBytesPerSecond();
+        // a dilated card runs K times slower than rev-A: every modelled time on its clock is K times longer
+        this.ddrBytesPerSecond = options.dilatedRate(options.ddrBytesPerSecond());
+        this.reduceBytesPerSecond = options.dilatedRate(options.reduceBytesPerSecond());
     }
 
     boolean shaped() {
         return shaped;
     }
 
-    /** A program starts now; the card was idle (or finishing the previous one) until then. */
-    void startProgram() {
+    /**
+     * A program starts now; the card was idle (or finishing the previous one) until then. Returns when it starts
+     * on the card's clock: now, or when the previous program's hardware time ends if that is later.
+     */
+    long startProgram() {
         long now = System.nanoTime();
         programStart = now;
         hardwareNanos = Math.max(hardwareNanos, now);
         streamedBytes = 0;
         reducedBytes = 0;
         waitedForArrivalNanos = 0;
+        return shaped ? hardwareNanos : now;
+    }
+
+    /** The hardware time the running program has taken so far (its modelled time, dilated). */
+    long modelledNanos() {
+        return hardwareNanos - programStart;
     }
 
     /** The hardware time now (the earliest a message sent now leaves the card). */

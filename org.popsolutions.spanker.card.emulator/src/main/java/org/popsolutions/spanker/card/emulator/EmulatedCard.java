@@ -76,7 +76,8 @@ final class EmulatedCard implements AutoCloseable {
         this.links = new LinkPorts(options, clock, this::linkChanged);
         this.interpreter = new OpInterpreter(ddr, links, options);
         this.hostLink = options.unshaped() ? Pacer.unshaped()
-                : new Pacer(options.hostLinkBytesPerSecond(), options.hostLinkLatencySeconds());
+                : new Pacer(options.dilatedRate(options.hostLinkBytesPerSecond()),
+                        options.dilatedSeconds(options.hostLinkLatencySeconds()));
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(options.bind(), options.hostPort()));
         Thread acceptor = new Thread(this::acceptLoop, "host-accept");
@@ -242,7 +243,7 @@ final class EmulatedCard implements AutoCloseable {
                     + " paced %.3f s (bytes at the rate: %.3f s), idle between them (no frame waiting) %.3f s, %d"
                     + " frames queued behind the one before", session.writes, session.writeBytes,
                     (hostLink.freeAtNanos() - session.firstWrite) / 1e9, session.writeBytes
-                            / options.hostLinkBytesPerSecond(), session.idleNanos / 1e9, session.queuedWrites));
+                            / options.dilatedRate(options.hostLinkBytesPerSecond()), session.idleNanos / 1e9, session.queuedWrites));
         }
         session.writes = 0;
         session.writeBytes = 0;
@@ -267,10 +268,13 @@ final class EmulatedCard implements AutoCloseable {
         }
         Messages.Hello h = Messages.Hello.decode(hello.payload());
         byte[] cardNonce = Handshake.nonce();
+        session.hostMinor = h.minor();
+        // 1.2: the dilation the card runs at and its clock now, so the host can align the programs' start and finish
         Messages.HelloReply reply = new Messages.HelloReply(Wire.MAJOR, Wire.MINOR, options.serial(), FIRMWARE,
                 links.cardIndex(), options.memoryBytes(), weightTypes(), EnumSet.allOf(OpCode.class), links.describe(),
-                cardNonce, Handshake.cardProof(options.secret(), h.hostNonce(), cardNonce));
-        session.send(MessageType.HELLO_REPLY, hello.requestId(), reply.encode());
+                cardNonce, Handshake.cardProof(options.secret(), h.hostNonce(), cardNonce), options.timeDilation(),
+                System.nanoTime());
+        session.send(MessageType.HELLO_REPLY, hello.requestId(), reply.encode(h.minor()));
         Frame auth = Wire.read(in);
         if (auth.type() != MessageType.AUTH) {
             session.send(MessageType.ERROR, auth.requestId(), Messages.Error.of(WireError.NOT_AUTHENTICATED,
@@ -433,7 +437,7 @@ final class EmulatedCard implements AutoCloseable {
         long start = System.nanoTime();
         int index = 0;
         long[] opNanos = options.traceTiming() ? new long[OpCode.values().length] : null;
-        clock.startProgram();
+        long cardStart = clock.startProgram();
         try {
             links.beginProgram(epoch, () -> "program '" + program.label() + "' was given up: "
                     + java.util.Objects.requireNonNullElse(givenUp(s, epoch), "its host gave it up"));
@@ -464,7 +468,9 @@ final class EmulatedCard implements AutoCloseable {
             if (opNanos != null) {
                 trace(program, index, computed, busy, opNanos);
             }
-            s.send(MessageType.COMPLETE, id, new Messages.Complete(index, busy).encode());
+            // 1.2: when the program ran on this card's clock (device timing, as nccl-tests times on the GPU)
+            s.send(MessageType.COMPLETE, id, new Messages.Complete(index, busy, cardStart, System.nanoTime())
+                    .encode(s.hostMinor));
         } catch (OpInterpreter.OpFailed e) {
             busyNanos.addAndGet(System.nanoTime() - start);
             programs.incrementAndGet();
@@ -511,6 +517,8 @@ final class EmulatedCard implements AutoCloseable {
         volatile boolean gone;
         /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
         volatile long epoch;
+        /** The minor protocol version the host spoke in its HELLO: what it can read of our replies. */
+        volatile int hostMinor;
         /** When the request being handled began to arrive (Long.MIN_VALUE: right behind the one before). */
         long firstByteNanos;
         long writes;

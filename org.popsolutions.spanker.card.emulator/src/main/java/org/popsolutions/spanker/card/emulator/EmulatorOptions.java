@@ -16,7 +16,9 @@ import org.popsolutions.spanker.protocol.Handshake;
 record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, long memoryBytes, byte[] secret,
         boolean unshaped, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, double linkBytesPerSecond,
         double linkLatencySeconds, double ddrBytesPerSecond, double reduceBytesPerSecond, long receiveTimeoutMillis,
-        long trainTimeoutMillis, int threads, boolean bench, boolean traceTiming) {
+        long trainTimeoutMillis, int threads, boolean bench, boolean traceTiming, double timeDilation) {
+    /** The largest time dilation: a card 1000 times slower than rev-A is past any use (and past the wire's bound). */
+    static final double MAX_DILATION = org.popsolutions.spanker.protocol.Messages.HelloReply.MAX_TIME_DILATION;
 
     static final String USAGE = String.join("\n",
             "usage: java -cp <emulator jars> org.popsolutions.spanker.card.emulator.CardEmulatorMain --secret-file FILE [options]",
@@ -41,6 +43,10 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "                            SPANKER_EMULATOR_TIMING=1)",
             "  --train-timeout-ms T      how long link training may take (default 10000)",
             "  --threads N               compute threads (default 1)",
+            "  --dilation K              run every modelled time K times slower than rev-A (1 <= K <= 1000, default",
+            "                            1): compute, link and host-link rates / K, latencies x K, the receive",
+            "                            timeout x K (at most 5 minutes); announced in HELLO_REPLY so hosts scale",
+            "                            what they measure back by K",
             "  --exit-with PID           end when process PID ends (a host that owns its cards: they go with it)",
             "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
             "                            measuring the protocol against bare TCP between the same processes");
@@ -66,6 +72,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         long trainTimeout = 10_000;
         int threads = 1;
         boolean bench = false;
+        double dilation = 1;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("--trace-timing")) {
@@ -97,6 +104,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
                 case "--receive-timeout-ms" -> receiveTimeout = Long.parseLong(v);
                 case "--train-timeout-ms" -> trainTimeout = Long.parseLong(v);
                 case "--threads" -> threads = Integer.parseInt(v);
+                case "--dilation" -> dilation = parseDilation(v);
                 default -> throw new IllegalArgumentException("unknown option '" + a + "'");
             }
         }
@@ -108,7 +116,44 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             throw new IllegalArgumentException("memory, threads, timeouts must be > 0 and rates >= 0");
         }
         return new EmulatorOptions(bind, hostPort, linkPort, serial, memory, readSecret(secretFile), unshaped, hostBps,
-                hostLatency, linkBps, linkLatency, ddrBps, reduceBps, receiveTimeout, trainTimeout, threads, bench, trace);
+                hostLatency, linkBps, linkLatency, ddrBps, reduceBps, receiveTimeout, trainTimeout, threads, bench, trace,
+                dilation);
+    }
+
+    /** A time dilation K: a number, 1 <= K <= 1000, or one line saying what is wrong. */
+    static double parseDilation(String text) {
+        double k;
+        try {
+            k = Double.parseDouble(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--dilation takes a number K >= 1 (how many times slower than rev-A"
+                    + " the card runs), got '" + text + "'");
+        }
+        if (!(k >= 1 && k <= MAX_DILATION)) {
+            throw new IllegalArgumentException("--dilation must be within 1.." + (int) MAX_DILATION + " (1 = rev-A"
+                    + " pace), got " + text);
+        }
+        return k;
+    }
+
+    /** A modelled rate as this card runs it: K times slower. */
+    double dilatedRate(double bytesPerSecond) {
+        return bytesPerSecond / timeDilation;
+    }
+
+    /**
+     * The receive timeout as this card runs it: a dilated card's ops take K times longer, so it waits K times longer
+     * for progress too (the firmware's timeout is in card time), but never more than 5 minutes of real time unless
+     * asked for, so a real deadlock on a much dilated fleet still ends.
+     */
+    long dilatedReceiveTimeoutMillis() {
+        long dilated = (long) Math.min(Long.MAX_VALUE / 2_000_000L, receiveTimeoutMillis * timeDilation);
+        return Math.max(receiveTimeoutMillis, Math.min(dilated, 300_000L));
+    }
+
+    /** A modelled duration as this card runs it: K times longer. */
+    double dilatedSeconds(double seconds) {
+        return seconds * timeDilation;
     }
 
     /** A secret file holds the secret in hex (whitespace ignored). */

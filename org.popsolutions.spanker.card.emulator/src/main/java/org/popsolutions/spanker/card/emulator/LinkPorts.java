@@ -530,11 +530,11 @@ final class LinkPorts implements AutoCloseable {
         void send(byte[] message) throws LinkDown {
             long arrival = 0;
             if (clock.shaped() && options.linkBytesPerSecond() > 0) {
-                long wire = (long) (message.length / options.linkBytesPerSecond() * 1e9);
+                long wire = (long) (message.length / options.dilatedRate(options.linkBytesPerSecond()) * 1e9);
                 long ready = message == lastTaken ? lastTakenArrival - wire : clock.hardwareNanos();
                 long start = Math.max(ready, linkFreeNanos);
                 linkFreeNanos = start + wire;
-                arrival = linkFreeNanos + (long) (options.linkLatencySeconds() * 1e9);
+                arrival = linkFreeNanos + (long) (options.dilatedSeconds(options.linkLatencySeconds()) * 1e9);
             }
             long myGeneration;
             OutputStream o;
@@ -581,7 +581,7 @@ final class LinkPorts implements AutoCloseable {
         byte[] take(BooleanSupplier abandoned) throws LinkDown, InterruptedException {
             long epoch = programEpoch;
             long waitStart = System.nanoTime();
-            long bound = options.receiveTimeoutMillis() * 1_000_000L;
+            long bound = options.dilatedReceiveTimeoutMillis() * 1_000_000L;
             int dropped = 0;
             while (true) {
                 Arrived m = arrived.poll(20, TimeUnit.MILLISECONDS);
@@ -615,7 +615,7 @@ final class LinkPorts implements AutoCloseable {
                 long now = System.nanoTime();
                 if (now - Math.max(waitStart, lastProgressNanos.get()) > bound) {
                     throw new LinkDown("nothing arrived on port " + number + " from card " + neighbourCard
-                            + ", and no card it hears from made progress, within " + options.receiveTimeoutMillis()
+                            + ", and no card it hears from made progress, within " + options.dilatedReceiveTimeoutMillis()
                             + " ms");
                 }
             }

@@ -192,6 +192,23 @@ final class ModelRuns {
         return counts;
     }
 
+    /**
+     * How many times slower than the hardware the cards run (emulated cards dilated so the host's CPU keeps their
+     * pace; 1 for the mock and real cards): the largest of the cards', by which measured times are divided.
+     */
+    static double dilation(Topology cards) {
+        return cards.cards().stream().mapToDouble(org.popsolutions.spanker.api.topology.Card::timeDilation).max()
+                .orElse(1);
+    }
+
+    /** The line that says measured times were scaled back, and what that flatters. */
+    static String dilationLine(double k) {
+        String times = k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k);
+        return "measured on cards dilated x" + times + " (every modelled time ran " + times + " times slower than"
+                + " rev-A); measured times are divided by " + times + ", the host's own per-token work too, so it"
+                + " counts " + times + " times less than it took";
+    }
+
     static String seconds(double s) {
         return String.format(Locale.ROOT, "%.3e", s);
     }

@@ -209,7 +209,15 @@ public final class RunCommand extends AbstractConsoleCommand {
         boolean generationTimed = result.decode().tokens() > 0;
         String measuredOver = generationTimed ? "generation" : "prompt";
         PassTimings decode = generationTimed ? result.decode() : result.prompt();
-        double perToken = decode.wallNanos() / (double) decode.tokens();
+        // cards dilated K times run every modelled time K times slower: what was measured on them, divided by K,
+        // reads as the hardware's (the host's own work is divided too, which flatters it K times)
+        double dilation = ModelRuns.dilation(cards);
+        double perToken = decode.wallNanos() / (double) decode.tokens() / dilation;
+        loadSeconds /= dilation;
+        for (int r = 0; r < repetitions; r++) {
+            promptRates[r] *= dilation;
+            decodeRates[r] *= dilation;
+        }
         MeanSd promptRate = MeanSd.of(promptRates);
         MeanSd decodeRate = MeanSd.of(decodeRates);
 
@@ -229,12 +237,12 @@ public final class RunCommand extends AbstractConsoleCommand {
                 Column.of("computeSecondsPerToken", "compute", Unit.SECONDS),
                 Column.of("shareOfWall", "share of wall", Unit.PERCENT));
         for (int c = 0; c < decode.cardComputeNanos().length; c++) {
-            double ns = decode.cardComputeNanos()[c] / (double) decode.tokens();
+            double ns = decode.cardComputeNanos()[c] / (double) decode.tokens() / dilation;
             perCard.add(c, ns / 1e9, ns / perToken);
         }
         // The rows add up: the busiest card's busy time (its programs, collectives and hand-offs included) and
         // what the host does besides (sampling, reading logits back, submitting programs, waiting) make the total.
-        double busiestSeconds = maxOf(decode.cardComputeNanos()) / (double) decode.tokens() / 1e9;
+        double busiestSeconds = maxOf(decode.cardComputeNanos()) / (double) decode.tokens() / 1e9 / dilation;
         double otherSeconds = Math.max(0, perToken / 1e9 - busiestSeconds);
         String devices = String.join(", ", cards.cards().stream().map(c -> c.provider()).distinct().toList());
         Rows breakdown = ModelRuns.breakdown()
@@ -248,6 +256,9 @@ public final class RunCommand extends AbstractConsoleCommand {
                 .add("other", null, otherSeconds, "host: sampling, logits, waiting");
         report.line("predicted times are for rev-A Sails (DDR and LVDS links); measured ones are this run's cards ("
                 + devices + ")");
+        if (dilation != 1) {
+            report.line(ModelRuns.dilationLine(dilation));
+        }
 
         if (plot != null) {
             chartWriter.writeSvg(List.of(TokenCharts.perToken(told, plan)), plot);
@@ -271,6 +282,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         timing.put("otherSecondsPerToken", otherSeconds);
         timing.put("allreducesPerToken", decode.collectives() / (double) decode.tokens());
         timing.put("handOffsPerToken", decode.handOffs() / (double) decode.tokens());
+        timing.put("dilation", dilation);
         report.rows(perCard, timing).rows(breakdown, timing);
         return report.put("model", modelPath).put("mode", load.mode().name().toLowerCase(Locale.ROOT))
                 .put("threadsPerCard", load.threadsPerCard()).put("allreduce", algorithm)

@@ -37,7 +37,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
     private static final long MAX_BYTES = 1L << 30;
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int MAX_WARMUP = 1000;
-    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %11s %12s %12s %7s %15s %10s%n";
+    private static final String ROW_FORMAT = "%12s %12s %6s %6s %9s %11s %11s %12s %12s %7s %15s %10s %12s %9s%n";
 
     @Reference(policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
     volatile CollectiveEngine engine;
@@ -112,7 +112,10 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
                 Column.of("timeMicros", "time (us)", Unit.FIXED_1), Column.of("minTimeMicros", "min (us)", Unit.FIXED_1),
                 Column.of("algbwGBps", "algbw (GB/s)", Unit.FIXED_3), Column.of("busbwGBps", "busbw (GB/s)", Unit.FIXED_3),
                 Column.of("wrong", "#wrong"), Column.of("predictedMicros", "predicted (us)", Unit.FIXED_1),
-                Column.of("measuredOverPredicted", "meas/pred", Unit.FIXED_2));
+                Column.of("measuredOverPredicted", "meas/pred", Unit.FIXED_2),
+                // nccl-tests' device timing: last card's finish less first card's start, on the cards' aligned clocks
+                Column.of("deviceTimeMicros", "device (us)", Unit.FIXED_1),
+                Column.of("deviceOverPredicted", "dev/pred", Unit.FIXED_2));
         String title = kind.label() + " on " + cards + " mock cards (" + cabling.label() + ", "
                 + (shaped ? "shaped to the link model" : "unshaped") + ")";
         // as nccl-tests: each row printed as it is measured; JSON gets one document at the end
@@ -123,6 +126,7 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             stream.flush();
         }
         long wrongTotal = 0;
+        double dilation = 1;
         double lastBusBandwidth = 0;
         // nccl-tests prints "none" where the collective combines nothing.
         String redop = kind == CollectiveKind.ALL_GATHER || kind == CollectiveKind.BROADCAST ? "none"
@@ -150,23 +154,32 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             List<float[]> expected = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs),
                     CollectiveAlgorithm.REFERENCE, 0, false)).results();
             long[] nanos = new long[iterations];
+            long[] deviceNanos = new long[iterations];
             long wrong = 0;
             for (int i = 0; i < iterations; i++) {
                 outcome = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
-                nanos[i] = outcome.elapsedNanos();
+                // dilated cards run K times slower than the hardware: their times, scaled back, read as rev-A's
+                dilation = Math.max(dilation, outcome.timeDilation());
+                nanos[i] = Math.round(outcome.elapsedNanos() / outcome.timeDilation());
+                deviceNanos[i] = outcome.deviceNanos() < 0 ? -1 : Math.round(outcome.deviceNanos()
+                        / outcome.timeDilation());
                 wrong += ResultCheck.wrong(expected, outcome.results(), cards);
             }
             wrongTotal += wrong;
             // The median: a garbage collection or a descheduled mock card in one iteration does not move it.
             java.util.Arrays.sort(nanos);
+            java.util.Arrays.sort(deviceNanos);
             double seconds = nanos[iterations / 2] / 1e9;
+            Double deviceSeconds = deviceNanos[0] < 0 ? null : deviceNanos[iterations / 2] / 1e9;
             double algbw = bytes / seconds / 1e9;
             double busbw = algbw * kind.busBandwidthFactor(cards);
             double predicted = outcome.predicted().totalSeconds();
             lastBusBandwidth = busbw;
             busBandwidthSum += busbw;
             rows.add(bytes, bytes / Float.BYTES, "float", redop, outcome.algorithm().label(), seconds * 1e6,
-                    nanos[0] / 1e3, algbw, busbw, wrong, predicted * 1e6, predicted > 0 ? seconds / predicted : null);
+                    nanos[0] / 1e3, algbw, busbw, wrong, predicted * 1e6, predicted > 0 ? seconds / predicted : null,
+                    deviceSeconds == null ? null : deviceSeconds * 1e6,
+                    deviceSeconds != null && predicted > 0 ? deviceSeconds / predicted : null);
             if (stream != null) {
                 stream.printf(Locale.ROOT, ROW_FORMAT, rows.cells(rows.size() - 1).toArray());
                 stream.flush();
@@ -190,10 +203,23 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             report.line("plot: " + plot);
             report.put("plot", plot.toString());
         }
+        report.line("time: from the host's first SUBMIT to its last COMPLETE; device: the last card's finish less the"
+                + " first card's start on the cards' clocks (each aligned to the host's at connection by the HELLO"
+                + " round trip; '-' where the cards do not report it)");
+        if (dilation != 1) {
+            report.line(String.format(Locale.ROOT, "measured on cards dilated x%s: every time shown is divided by %s,"
+                    + " the host-side time too (so the host's own work counts %s times less than it took)",
+                    dilationText(dilation), dilationText(dilation), dilationText(dilation)));
+        }
+        report.put("dilation", dilation);
         report.put("collective", kind.label()).put("cards", cards).put("cabling", cabling.label())
                 .put("shaped", shaped).printedRows(rows).put("outOfBounds", wrongTotal).put("avgBusbwGBps", averageBusBandwidth)
                 .put("memcpyGBps", memcpy).put("memcpyBytes", MEMCPY_REFERENCE_BYTES);
         return report;
+    }
+
+    private static String dilationText(double k) {
+        return k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k);
     }
 
     static CollectiveKind collectiveKind(String label) {

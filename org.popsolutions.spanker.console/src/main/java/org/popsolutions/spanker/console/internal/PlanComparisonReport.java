@@ -75,6 +75,7 @@ final class PlanComparisonReport {
         if (measured != null) {
             report.line("measured: decode on " + measured.cards() + ", after unmeasured warm-up tokens, the mean");
             report.put("measuredOn", measured.cards());
+            report.put("dilation", measured.dilation());
         }
         report.put("chosen", chosenJson).put("baselines", baselines)
                 .put("optimisedFor", objective.label()).put("promptTokens", comparison.promptTokens())

@@ -21,10 +21,29 @@ import org.popsolutions.spanker.api.topology.Card;
  */
 final class PlanMeasurements {
     /** Seconds per decoded token by plan layout; a plan that does not fit is absent. */
-    record Measured(Map<String, Double> secondsPerToken, String cards) {
+    record Measured(Map<String, Double> secondsPerToken, String cards, double dilation) {
     }
 
     private PlanMeasurements() {
+    }
+
+    /** When the warm-up of a plan is over: tokens stopped getting faster. */
+    static final class WarmUp {
+        private WarmUp() {
+        }
+
+        /** At most this many warm-up tokens: the minimum, then up to 12 more while they still get faster. */
+        static int limit(int minimum) {
+            return minimum + 12;
+        }
+
+        /** The last of the first {@code count} tokens took no more than 5 % less than the one before it. */
+        static boolean settled(long[] nanos, int count) {
+            if (count < 2) {
+                return false;
+            }
+            return nanos[count - 1] >= 0.95 * nanos[count - 2];
+        }
     }
 
     static Measured measure(PlanComparison comparison, Path model, Topology cards, InferenceService inference,
@@ -39,6 +58,8 @@ final class PlanMeasurements {
                     + " start that many: fleet start --cards " + comparison.chosen().plan().cards() + ")");
         }
         Map<String, Double> measured = new LinkedHashMap<>();
+        // dilated cards run every modelled time K times slower than rev-A: measured times are divided by K
+        double dilation = cards.cards().stream().mapToDouble(Card::timeDilation).max().orElse(1);
         java.util.List<CostedPlan> plans = new java.util.ArrayList<>();
         plans.add(comparison.chosen());
         plans.addAll(comparison.baselines());
@@ -49,19 +70,33 @@ final class PlanMeasurements {
             try (LoadedModel executor = inference.load(new ModelLoad(model, plan.plan(), cards, ActivationMode.GGML, 1,
                     context, CollectiveAlgorithm.AUTO))) {
                 int vocabulary = executor.vocabulary();
-                // unmeasured tokens first: the cards' code and caches warm up (the first plan run pays for the JIT)
-                int warmUp = Math.max(2, tokens / 2);
-                for (int t = 0; t < warmUp; t++) {
-                    executor.logits(1 + t % (vocabulary - 1), t % context);
+                // unmeasured tokens first: the cards' code and caches warm up. The first plan run pays for the
+                // emulators' JIT, so a fixed count left it measured slow (TinyLlama on 2 cards: the chosen plan 1.11x
+                // its prediction, the same layout but for the embedding 1.00x right after it): warm up until a token
+                // takes no longer than the one before, within 5 %, and at least max(2, N/2) tokens
+                int minimum = Math.max(2, tokens / 2);
+                long[] warmUpNanos = new long[WarmUp.limit(minimum)];
+                int warmUp = 0;
+                while (warmUp < warmUpNanos.length) {
+                    long t0 = System.nanoTime();
+                    executor.logits(1 + warmUp % (vocabulary - 1), warmUp % context);
+                    warmUpNanos[warmUp] = System.nanoTime() - t0;
+                    warmUp++;
+                    if (warmUp >= minimum && WarmUp.settled(warmUpNanos, warmUp)) {
+                        break;
+                    }
                 }
                 long begin = System.nanoTime();
                 for (int t = warmUp; t < warmUp + tokens; t++) {
                     executor.logits(1 + t % (vocabulary - 1), t % context);
                 }
-                measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens);
+                measured.put(plan.layout(), (System.nanoTime() - begin) / 1e9 / tokens / dilation);
             }
         }
         String providers = String.join(", ", cards.cards().stream().map(Card::provider).distinct().toList());
-        return new Measured(measured, cards.cardCount() + " cards of provider '" + providers + "'");
+        String times = dilation == Math.rint(dilation) ? Long.toString((long) dilation) : Double.toString(dilation);
+        return new Measured(measured, cards.cardCount() + " cards of provider '" + providers + "'" + (dilation == 1 ? ""
+                : " dilated x" + times + " (measured times divided by " + times + ", the host's per-token work too)"),
+                dilation);
     }
 }

@@ -69,8 +69,9 @@ class BenchCollectiveCommandTest {
         assertTrue(lines[2].trim().startsWith("1024 "), lines[2]);
         // the first size's row was out before the second size ran: 3 runs per size (reference + 2 timed)
         assertTrue(printedWhenRun.get(3) > printedWhenRun.get(2), printedWhenRun.toString());
-        assertTrue(lines[2].matches(".* 0 +\\S+ +\\S+$"), lines[2]);
-        assertTrue(lines[3].matches(".* 1 +\\S+ +\\S+$"), lines[3]);
+        // #wrong, then predicted, meas/pred, device time and device/predicted
+        assertTrue(lines[2].matches(".* 0 +\\S+ +\\S+ +- +-$"), lines[2]);
+        assertTrue(lines[3].matches(".* 1 +\\S+ +\\S+ +- +-$"), lines[3]);
         assertTrue(result.tables().isEmpty(), "the rows were printed already");
         assertTrue(String.join("\n", result.lines()).contains("# Out of bounds values : 1 FAILED"), result.lines()
                 .toString());
@@ -78,6 +79,37 @@ class BenchCollectiveCommandTest {
                 "1K", "--cards", "4", "--iters", "2", "--warmup", "0", "--json")).json()).getAsJsonObject();
         assertEquals(0, json.getAsJsonArray("rows").get(0).getAsJsonObject().get("wrong").getAsLong());
         assertEquals(0, json.get("outOfBounds").getAsLong());
+    }
+
+    /**
+     * Cards dilated 4 times: the host-side time and the cards' own (last finish less first start) are both divided by
+     * 4, shown beside the prediction, and the report says the times were scaled.
+     */
+    @Test
+    void deviceTimesAndDilatedCardsAreScaledBackAndSaidSo() {
+        CollectiveEngine dilated = request -> {
+            CollectiveOutcome o = new InstantEngine().run(request);
+            return new CollectiveOutcome(o.algorithm(), o.results(), 8_000, o.predicted(), o.traffic(), 4_000, 4);
+        };
+        BenchCollectiveCommand command = new BenchCollectiveCommand();
+        command.engine = dilated;
+        var result = command.execute(List.of("--min", "1K", "--max", "1K", "--iters", "1", "--warmup", "0",
+                "--json"));
+        JsonObject json = JsonParser.parseString(result.json()).getAsJsonObject();
+        JsonObject row = json.getAsJsonArray("rows").get(0).getAsJsonObject();
+        assertEquals(2.0, row.get("timeMicros").getAsDouble(), 1e-9);
+        assertEquals(1.0, row.get("deviceTimeMicros").getAsDouble(), 1e-9);
+        assertEquals(1.0 / row.get("predictedMicros").getAsDouble(), row.get("deviceOverPredicted").getAsDouble(),
+                1e-9);
+        assertEquals(4.0, json.get("dilation").getAsDouble());
+        command.rowsOut = new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+        var table = command.execute(List.of("--min", "1K", "--max", "1K", "--iters", "1", "--warmup", "0"));
+        assertTrue(String.join("\n", table.lines()).contains("measured on cards dilated x4"), table.lines()
+                .toString());
+        JsonObject plain = bench("--min", "1K", "--max", "1K");
+        JsonObject plainRow = plain.getAsJsonArray("rows").get(0).getAsJsonObject();
+        assertTrue(!plainRow.has("deviceTimeMicros") || plainRow.get("deviceTimeMicros").isJsonNull());
+        assertEquals(1.0, plain.get("dilation").getAsDouble());
     }
 
     @Test

@@ -48,6 +48,12 @@ final class CardConnection implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
     private final Messages.HelloReply hello;
+    /**
+     * The card's clock less the host's {@link System#nanoTime()} (1.2 cards): the card's reading in HELLO_REPLY
+     * against the midpoint of the host's HELLO round trip, so a card time less it is a host time, within half the
+     * round trip. 0 for older cards.
+     */
+    private final long clockOffsetNanos;
     private final long requestTimeoutMillis;
     private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
     private final AtomicLong nextId = new AtomicLong(1);
@@ -58,8 +64,9 @@ final class CardConnection implements AutoCloseable {
     private long announcedEpoch;
 
     private CardConnection(String endpoint, Socket socket, InputStream in, OutputStream out,
-            Messages.HelloReply hello, long requestTimeoutMillis) {
+            Messages.HelloReply hello, long clockOffsetNanos, long requestTimeoutMillis) {
         this.endpoint = endpoint;
+        this.clockOffsetNanos = clockOffsetNanos;
         this.socket = socket;
         this.in = in;
         this.out = out;
@@ -89,9 +96,11 @@ final class CardConnection implements AutoCloseable {
             InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
             OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
             byte[] hostNonce = Handshake.nonce();
+            long helloSent = System.nanoTime();
             Wire.write(out, new Frame(major, minor, MessageType.HELLO, 1, new Messages.Hello(major, minor, hostNonce)
                     .encode()));
             Frame reply = Wire.read(in);
+            long replyRead = System.nanoTime();
             if (reply.type() == MessageType.ERROR) {
                 throw new DeviceException("card at " + endpoint + " refused the host: " + Messages.Error.decode(
                         reply.payload()).message());
@@ -120,7 +129,10 @@ final class CardConnection implements AutoCloseable {
                 throw new DeviceException("card at " + endpoint + " answered AUTH with " + ok.type());
             }
             socket.setSoTimeout(0);
-            CardConnection c = new CardConnection(endpoint, socket, in, out, hello, requestTimeoutMillis);
+            // the card read its clock between our HELLO and its reply: the midpoint is the best estimate of when
+            long offset = hello.cardClockNanos() == Messages.HelloReply.NO_CLOCK ? 0
+                    : hello.cardClockNanos() - (helloSent + (replyRead - helloSent) / 2);
+            CardConnection c = new CardConnection(endpoint, socket, in, out, hello, offset, requestTimeoutMillis);
             c.nextId.set(3);
             Thread reader = new Thread(c::readLoop, "sails-card-" + endpoint);
             reader.setDaemon(true);
@@ -153,6 +165,11 @@ final class CardConnection implements AutoCloseable {
 
     Messages.HelloReply hello() {
         return hello;
+    }
+
+    /** A time on the card's clock as a time on this host's {@link System#nanoTime()} clock. */
+    long hostNanos(long cardNanos) {
+        return cardNanos - clockOffsetNanos;
     }
 
     long announcedEpoch() {

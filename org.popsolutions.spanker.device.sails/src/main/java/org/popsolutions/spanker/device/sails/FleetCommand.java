@@ -53,7 +53,10 @@ public final class FleetCommand extends AbstractConsoleCommand {
                         OptionSpec.value("threads", "N", "compute threads per card (default: this machine's cores"
                                 + " shared among the cards, at least 1)", null),
                         OptionSpec.value("owner", "PID", "the cards end when process PID ends (a cluster host's"
-                                + " own cards)", null)),
+                                + " own cards)", null),
+                        OptionSpec.value("dilation", "K", "run every modelled time K times slower than rev-A (compute,"
+                                + " links, host link), so a machine with fewer cores than cards keeps the pace;"
+                                + " measured times are scaled back by K", "1")),
                 List.of("start|status|stop"));
     }
 
@@ -97,8 +100,12 @@ public final class FleetCommand extends AbstractConsoleCommand {
         if (threads < 1 || threads > 256) {
             throw new UsageException("option --threads must be within 1..256, got " + threads);
         }
+        double dilation = dilation(arguments);
         List<String> extra = new ArrayList<>(List.of("--receive-timeout-ms", Long.toString(receiveTimeout),
                 "--threads", Long.toString(threads)));
+        if (dilation != 1) {
+            extra.addAll(List.of("--dilation", Double.toString(dilation)));
+        }
         if (arguments.flag("bench")) {
             extra.add("--bench");
         }
@@ -112,14 +119,18 @@ public final class FleetCommand extends AbstractConsoleCommand {
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
                 extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
-        Rows members = new Rows("cards", "Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates") + ")",
+        Rows members = new Rows("cards", "Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
+                + (dilation != 1 ? " dilated x" + factor(dilation) : "") + ")",
                 Column.of("index", "Card"), Column.of("endpoint", "Endpoint"), Column.of("pid", "Pid"));
         for (Fleet.Member m : state.cards()) {
             members.add(m.index(), m.endpoint(), m.pid());
         }
         report.line(cards + " cards started, every link UP; state in " + directory.resolve(Fleet.STATE_FILE)
                 + "; drive them with --device sails, end them with 'fleet stop'");
-        report.rows(members).put("kind", kind.name()).put("shaped", !unshaped);
+        if (dilation != 1) {
+            report.line(dilationLine(dilation));
+        }
+        report.rows(members).put("kind", kind.name()).put("shaped", !unshaped).put("dilation", dilation);
         return report;
     }
 
@@ -135,10 +146,14 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 Column.of("memoryFreeBytes", "Memory free", Unit.BYTES),
                 Column.of("hostWrittenBytes", "Host written", Unit.BYTES),
                 Column.of("hostReadBytes", "Host read", Unit.BYTES), Column.of("linkSentBytes", "Link sent", Unit.BYTES),
-                Column.of("linkReceivedBytes", "Link received", Unit.BYTES), Column.of("reason", "Reason"));
+                Column.of("linkReceivedBytes", "Link received", Unit.BYTES),
+                Column.of("busySeconds", "Busy", Unit.SECONDS), Column.of("dilation", "Dilation"),
+                Column.of("reason", "Reason"));
+        double fleetDilation = 1;
         for (Fleet.Member m : state.cards()) {
             if (!Fleet.alive(m.pid())) {
-                members.add(m.index(), m.endpoint(), m.pid(), "exited", null, null, null, null, null, null, null, null);
+                members.add(m.index(), m.endpoint(), m.pid(), "exited", null, null, null, null, null, null, null, null, null,
+                        null);
                 continue;
             }
             try (CardConnection c = CardConnection.open(m.endpoint(), secret, 2_000, 5_000)) {
@@ -150,16 +165,44 @@ public final class FleetCommand extends AbstractConsoleCommand {
                 long received = t.ports().stream().mapToLong(PortTraffic::receivedBytes).sum();
                 // each port as "port:STATE", the way people read it and scripts split it
                 List<String> links = ports.stream().map(p -> p.port() + ":" + p.state().name()).toList();
+                double k = c.hello().timeDilation();
+                fleetDilation = Math.max(fleetDilation, k);
+                // the card's busy time as rev-A would have spent it: a dilated card runs K times slower
+                double busySeconds = t.busyNanos() / 1e9 / k;
                 members.add(m.index(), m.endpoint(), m.pid(), "running", links, memory.usedBytes(),
                         memory.capacityBytes() - memory.usedBytes(), t.hostWriteBytes(), t.hostReadBytes(), sent,
-                        received, null);
+                        received, busySeconds, k, null);
             } catch (CardConnection.CardError | MalformedFrameException | DeviceException e) {
                 members.add(m.index(), m.endpoint(), m.pid(), "unreachable", null, null, null, null, null, null, null,
-                        e.getMessage());
+                        null, null, e.getMessage());
             }
         }
-        report.rows(members).put("kind", state.kind()).put("shaped", !state.unshaped());
+        if (fleetDilation != 1) {
+            report.line(dilationLine(fleetDilation));
+        }
+        report.rows(members).put("kind", state.kind()).put("shaped", !state.unshaped()).put("dilation", fleetDilation);
         return report;
+    }
+
+    /** --dilation K: 1 <= K <= 1000, or one line saying what is wrong. */
+    static double dilation(Arguments arguments) {
+        double k = arguments.decimal("dilation").orElse(1.0);
+        if (!(k >= 1 && k <= Messages.HelloReply.MAX_TIME_DILATION)) {
+            throw new UsageException("option --dilation must be within 1..1000 (how many times slower than rev-A the"
+                    + " cards run; 1 = rev-A pace), got " + arguments.string("dilation").orElse(""));
+        }
+        return k;
+    }
+
+    /** A dilation as people write it: 4, 2.5. */
+    static String factor(double k) {
+        return k == Math.rint(k) ? Long.toString((long) k) : Double.toString(k);
+    }
+
+    static String dilationLine(double k) {
+        return "cards dilated x" + factor(k) + ": every modelled time runs " + factor(k)
+                + " times slower than rev-A; times shown are scaled back by " + factor(k)
+                + " (the host's own work is divided by it too)";
     }
 
     private Report stop(Path directory) {

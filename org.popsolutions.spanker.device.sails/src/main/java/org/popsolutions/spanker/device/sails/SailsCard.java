@@ -89,7 +89,7 @@ final class SailsCard implements SailCard, SailDevice {
         for (LinkPort p : ports) {
             portStates.put(p.port(), LinkState.DOWN);
         }
-        this.card = new Card(index, hello.serial(), PROVIDER, hello.memoryBytes());
+        this.card = new Card(index, hello.serial(), PROVIDER, hello.memoryBytes(), hello.timeDilation());
     }
 
     void cabling(TopologyKind kind) {
@@ -285,7 +285,12 @@ final class SailsCard implements SailCard, SailDevice {
                             + e.message());
                 }
                 Messages.Complete c = Messages.Complete.decode(f.payload());
-                return new ProgramCompletion(identity.index(), c.ops(), c.busyNanos());
+                if (!c.timed()) {
+                    return new ProgramCompletion(identity.index(), c.ops(), c.busyNanos(), ProgramCompletion.UNTIMED,
+                            ProgramCompletion.UNTIMED, card.timeDilation());
+                }
+                return new ProgramCompletion(identity.index(), c.ops(), c.busyNanos(), connection.hostNanos(
+                        c.startNanos()), connection.hostNanos(c.finishNanos()), card.timeDilation());
             } catch (MalformedFrameException e) {
                 throw malformed(e);
             }

@@ -370,6 +370,84 @@ class EmulatorFleetTest {
         assertTrue(why.contains("no card it hears from made progress, within 1000 ms"), why);
     }
 
+    /**
+     * Time dilation (protocol 1.2): a card started with --dilation 4 announces K = 4 in HELLO_REPLY, its Card says so,
+     * and a paced program takes at least 4 times its rev-A time on the card's own clock (start and finish in
+     * COMPLETE, aligned to the host's clock at the handshake: they fall within the host's submit and answer).
+     */
+    @Test
+    void aDilatedCardAnnouncesKAndRunsItsModelledTimeKTimesSlowerOnItsOwnClock() throws Exception {
+        Fleet.State state = Fleet.start(directory, new Fleet.Launch(1, TopologyKind.RING, false, 8L << 20,
+                emulatorClasspath(), List.of("--ddr-bps", "1e8", "--dilation", "4"), 60_000));
+        SailsCard card = card(state, 0);
+        assertEquals(4.0, connections.get(0).hello().timeDilation());
+        assertEquals(4.0, card.card().timeDilation());
+        int rows = 64;
+        int columns = 256;
+        long weightBytes = (long) rows * columns / 32 * 34; // Q8_0
+        CardBuffer weights = card.allocate(weightBytes, "weights");
+        CardBuffer x = card.allocate(columns * 4L, "x");
+        CardBuffer y = card.allocate(rows * 4L, "y");
+        List<Op> ops = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ops.add(new Op.MatMul(8, Slice.of(weights), rows, columns, 1, Slice.of(x), Slice.of(y),
+                    ActivationMode.FLOAT));
+        }
+        long revANanos = Math.round(20 * weightBytes / 1e8 * 1e9); // 3.5 ms at rev-A pace (here 100 MB/s)
+        long submitted = System.nanoTime();
+        org.popsolutions.spanker.api.card.ProgramCompletion done = card.submit(new Program("paced", ops))
+                .get(60, TimeUnit.SECONDS);
+        long answered = System.nanoTime();
+        assertTrue(done.deviceTimed(), "a 1.2 card reports when its program ran");
+        assertEquals(4.0, done.timeDilation());
+        long onCard = done.deviceFinishNanos() - done.deviceStartNanos();
+        assertTrue(onCard >= 4 * revANanos - 1_000, "the card's clock held the program to 4 x " + revANanos
+                + " ns, it took " + onCard);
+        // the offset estimated at HELLO is good to half that round trip (microseconds on loopback; 50 ms allowed)
+        long slack = 50_000_000L;
+        assertTrue(done.deviceStartNanos() >= submitted - slack && done.deviceFinishNanos() <= answered + slack,
+                "the card's times, aligned to the host's clock, fall within the submit and the answer");
+
+        // an undilated card on the same rate: at least 1 x, and it says K = 1
+        Fleet.stop(directory);
+        connections.forEach(CardConnection::close);
+        connections.clear();
+        Fleet.State plain = Fleet.start(directory, new Fleet.Launch(1, TopologyKind.RING, false, 8L << 20,
+                emulatorClasspath(), List.of("--ddr-bps", "1e8"), 60_000));
+        SailsCard undilated = card(plain, 0);
+        assertEquals(1.0, undilated.card().timeDilation());
+        CardBuffer w1 = undilated.allocate(weightBytes, "weights");
+        CardBuffer x1 = undilated.allocate(columns * 4L, "x");
+        CardBuffer y1 = undilated.allocate(rows * 4L, "y");
+        List<Op> ops1 = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ops1.add(new Op.MatMul(8, Slice.of(w1), rows, columns, 1, Slice.of(x1), Slice.of(y1),
+                    ActivationMode.FLOAT));
+        }
+        org.popsolutions.spanker.api.card.ProgramCompletion once = undilated.submit(new Program("paced", ops1))
+                .get(60, TimeUnit.SECONDS);
+        assertEquals(1.0, once.timeDilation());
+        assertTrue(once.deviceFinishNanos() - once.deviceStartNanos() >= revANanos - 1_000);
+    }
+
+    @Test
+    void aBadDilationIsRefusedInOneLineByTheEmulator() throws Exception {
+        for (String bad : List.of("0", "-2", "1e6", "lots")) {
+            Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                    .toString(), "-cp", emulatorClasspath(), "org.popsolutions.spanker.card.emulator.CardEmulatorMain",
+                    "--secret-file", "/nonexistent", "--dilation", bad).redirectErrorStream(true).start();
+            try {
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the emulator ends on a bad --dilation " + bad);
+                String first = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                        .lines().findFirst().orElse("");
+                assertEquals(2, p.exitValue());
+                assertTrue(first.startsWith("card-emulator: --dilation"), first);
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
     @Test
     void aHostWithoutTheSecretIsRefusedByTheCardAndACardWithoutItByTheHost() throws IOException {
         Fleet.State state = start(1, TopologyKind.RING, 1L << 20);

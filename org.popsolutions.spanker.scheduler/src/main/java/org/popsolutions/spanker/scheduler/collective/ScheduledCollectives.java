@@ -119,7 +119,8 @@ public final class ScheduledCollectives implements CollectiveEngine, CardCollect
         int bytesPerElement = Float.BYTES + (tagged ? 1 : 0);
         CollectiveEstimate predicted = ScheduleCost.evaluate(schedule, topology.kind(),
                 model.parameters().hopLatencySeconds(), beta, gamma, bytesPerElement);
-        return new CollectiveOutcome(schedule.algorithm(), results, elapsed, predicted, run.traffic());
+        return new CollectiveOutcome(schedule.algorithm(), results, elapsed, predicted, run.traffic(),
+                run.deviceNanos(), run.timeDilation());
     }
 
     @Override
@@ -240,7 +241,7 @@ public final class ScheduledCollectives implements CollectiveEngine, CardCollect
      */
     private static Topology withStatedMemory(Topology topology) {
         List<Card> cards = topology.cards().stream()
-                .map(c -> c.memoryBytes() > 0 ? c : new Card(c.index(), c.name(), c.provider(), Long.MAX_VALUE))
+                .map(c -> c.memoryBytes() > 0 ? c : new Card(c.index(), c.name(), c.provider(), Long.MAX_VALUE, c.timeDilation()))
                 .toList();
         return new Topology(topology.kind(), cards, topology.links());
     }

@@ -73,6 +73,8 @@ final class Staged implements AutoCloseable {
         private final long[][] sentBefore;
         private final long[][] messagesBefore;
         private List<LinkTraffic> traffic = List.of();
+        private long deviceNanos = -1;
+        private double timeDilation = 1;
 
         Run(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
             this.schedule = schedule;
@@ -176,7 +178,40 @@ final class Staged implements AutoCloseable {
             }
             long elapsed = System.nanoTime() - start;
             traffic = countTraffic();
+            deviceTime(running);
             return elapsed;
+        }
+
+        /**
+         * The collective's time on the cards, as nccl-tests times on the device: the last card's finish less the
+         * first card's start (the cards' clocks already aligned to the host's), when every card reports them.
+         */
+        private void deviceTime(List<CompletableFuture<ProgramCompletion>> running) {
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            double dilation = 1;
+            boolean timed = true;
+            for (CompletableFuture<ProgramCompletion> f : running) {
+                ProgramCompletion done = f.join();
+                dilation = Math.max(dilation, done.timeDilation());
+                timed &= done.deviceTimed();
+                if (done.deviceTimed()) {
+                    first = Math.min(first, done.deviceStartNanos());
+                    last = Math.max(last, done.deviceFinishNanos());
+                }
+            }
+            deviceNanos = timed && !running.isEmpty() ? Math.max(0, last - first) : -1;
+            timeDilation = dilation;
+        }
+
+        /** The last run's time on the cards' clocks, or −1 when a card did not report it. */
+        long deviceNanos() {
+            return deviceNanos;
+        }
+
+        /** How many times slower than the hardware the cards of the last run ran. */
+        double timeDilation() {
+            return timeDilation;
         }
 
         private List<LinkTraffic> countTraffic() {
