@@ -139,7 +139,9 @@ class OneFactOneFormTest {
                 Column.of("timeMicros", "time (us)", Unit.FIXED_1), Column.of("minTimeMicros", "min (us)", Unit.FIXED_1),
                 Column.of("algbwGBps", "algbw (GB/s)", Unit.FIXED_3), Column.of("busbwGBps", "busbw (GB/s)", Unit.FIXED_3),
                 Column.of("wrong", "#wrong"), Column.of("predictedMicros", "predicted (us)", Unit.FIXED_1),
-                Column.of("measuredOverPredicted", "meas/pred", Unit.FIXED_2)};
+                Column.of("measuredOverPredicted", "meas/pred", Unit.FIXED_2),
+                Column.of("deviceTimeMicros", "device (us)", Unit.FIXED_1),
+                Column.of("deviceOverPredicted", "dev/pred", Unit.FIXED_2)};
         String[] lines = printed.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n");
         JsonArray rows = json.getAsJsonArray("rows");
         assertEquals(2 + rows.size(), lines.length, String.join("\n", lines));
