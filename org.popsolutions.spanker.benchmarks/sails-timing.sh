@@ -11,8 +11,8 @@
 #
 # Time dilation (fleet start --dilation K, docs/protocol.md): every modelled time on the cards runs K times slower,
 # and every measured time is divided by K, so N card processes on a machine with fewer cores keep rev-A's pace.
-# Default K per card count: ceil(cards x 2 GB/s / 3.8 GB/s x max(2, 1 + load average)) (3.8 GB/s: what this
-# 2-core machine's Java Q4_0 kernel computes; SPANKER_COMPUTE_GBPS elsewhere). Collectives: K_small for 64 KiB..256 KiB (the
+# Default K per card count: ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)) (0.8 GB/s: what 4-8
+# emulator processes together computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere). Collectives: K_small for 64 KiB..256 KiB (the
 # OS's wake-ups between 4 processes, ~10-20 ms real per collective under load, must be small against K x the
 # prediction), K_large for 1 MiB up; default "512 16".
 set -euo pipefail
@@ -38,9 +38,9 @@ done
 # K for a card count: --dilation, else from the arithmetic and the load (below)
 dilation_for() {
     if [[ -n $dilation ]]; then echo "$dilation"; return; fi
-    # what the cards stream (2 GB/s each) over what this machine's cores compute (3.8 GB/s on 2 cores, or
+    # what the cards stream (2 GB/s each) over what this machine's cores compute (0.8 GB/s for 4-8 emulators on 2 cores, or
     # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
-    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-3.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-0.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
         margin = 1 + load; if (margin < 2) margin = 2
         k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
 }
