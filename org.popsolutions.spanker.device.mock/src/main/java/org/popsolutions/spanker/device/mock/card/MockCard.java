@@ -320,18 +320,16 @@ public final class MockCard implements SailCard, SailDevice {
         boolean waiting;
         long waitingSince;
 
-        /** Whether it is light enough to run on the submitting thread: unshaped, and shaped. */
-        private final boolean light;
-        private final boolean lightShaped;
+        /** The bytes it moves through link ops and folds (−1: it computes), which says whether it is light. */
+        private final long linkBytes;
 
         Activation(Program program) {
             this.program = program;
-            this.light = MockProgram.isLight(program, false);
-            this.lightShaped = MockProgram.isLight(program, true);
+            this.linkBytes = MockProgram.linkBytes(program);
         }
 
         boolean light(boolean shaped) {
-            return shaped ? lightShaped : light;
+            return MockProgram.isLight(linkBytes, shaped);
         }
 
         /** Ready to run from its first op again (its compiled program is kept). */

@@ -120,19 +120,31 @@ final class MockProgram {
      * hand-over would cost more).
      */
     static boolean isLight(Program program, boolean shaped) {
-        long limit = shaped ? LIGHT_SHAPED_BYTES : LIGHT_BYTES;
+        return isLight(linkBytes(program), shaped);
+    }
+
+    /** {@link #isLight} from the program's {@link #linkBytes} (counted once, asked shaped or not). */
+    static boolean isLight(long linkBytes, boolean shaped) {
+        return linkBytes >= 0 && linkBytes <= (shaped ? LIGHT_SHAPED_BYTES : LIGHT_BYTES);
+    }
+
+    /**
+     * The bytes the program moves through link ops and folds, −1 when it computes; counting stops just past
+     * {@link #LIGHT_BYTES} (the larger limit), since beyond it no program is light.
+     */
+    static long linkBytes(Program program) {
         long bytes = 0;
         for (Op op : program.ops()) {
             long moved = OpDispatch.dispatch(op, LINK_BYTES);
             if (moved < 0) {
-                return false;
+                return -1;
             }
             bytes += moved;
-            if (bytes > limit) {
-                return false;
+            if (bytes > LIGHT_BYTES) {
+                return bytes;
             }
         }
-        return true;
+        return bytes;
     }
 
     /** The bytes a link op or a fold moves; -1 for an op that computes (never light). */
