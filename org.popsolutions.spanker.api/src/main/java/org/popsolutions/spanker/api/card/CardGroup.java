@@ -38,8 +38,9 @@ public interface CardGroup extends AutoCloseable {
     /**
      * Prepares {@code programs} ({@code programs.get(c)} for card c, {@code null}: nothing) as a job to be run again
      * and again ({@link PreparedJob#run}), in the same order with other groups' jobs as {@link #submitAll}. The
-     * default submits through {@link #submitAll} on every run (a future per card per run); a provider whose cards can
-     * re-arm a completion implements it without allocating.
+     * default submits through {@link #submitAll} on every run (a future per card per run) and keeps the last run's
+     * completions for {@link PreparedJob#completion}; a provider whose cards can re-arm a completion implements it
+     * without allocating.
      *
      * @since 1.2
      */
@@ -48,7 +49,22 @@ public interface CardGroup extends AutoCloseable {
             throw new IllegalArgumentException(programs.size() + " programs for " + cards().size() + " cards");
         }
         List<Program> job = new ArrayList<>(programs);
-        return () -> awaitAll(submitAll(job));
+        return new PreparedJob() {
+            /** The last run's completions, kept for {@link PreparedJob#completion}. */
+            private List<CompletableFuture<ProgramCompletion>> last = List.of();
+
+            @Override
+            public void run() {
+                last = submitAll(job);
+                awaitAll(last);
+            }
+
+            @Override
+            public ProgramCompletion completion(int card) {
+                CompletableFuture<ProgramCompletion> done = card >= 0 && card < last.size() ? last.get(card) : null;
+                return done == null || !done.isDone() || done.isCompletedExceptionally() ? null : done.join();
+            }
+        };
     }
 
     /** Waits for every completion ({@code null}: none); the first failure ends the wait and is thrown. */

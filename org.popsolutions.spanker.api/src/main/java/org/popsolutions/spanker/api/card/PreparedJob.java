@@ -18,6 +18,18 @@ public interface PreparedJob extends AutoCloseable {
      */
     void run();
 
+    /**
+     * What card {@code card} reported at the end of the last run that ended well: its ops, busy time, device times and
+     * time dilation (a collective's device time is the last card's finish less the first card's start). {@code null}
+     * when the job has no program for that card, no run has ended yet, or the last run failed. Asking may allocate;
+     * a run does not.
+     *
+     * @since 1.3
+     */
+    default ProgramCompletion completion(int card) {
+        return null;
+    }
+
     /** Lets go of what the job holds for its runs; the programs' buffers stay the caller's. */
     @Override
     default void close() {

@@ -7,8 +7,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.SpankerException;
 import org.popsolutions.spanker.api.card.CardBuffer;
@@ -16,6 +14,7 @@ import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardIdentity;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.PortTraffic;
+import org.popsolutions.spanker.api.card.PreparedJob;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
@@ -69,6 +68,8 @@ final class Staged implements AutoCloseable {
         private final List<CardBuffer> work = new ArrayList<>();
         private final List<CardBuffer> allocated = new ArrayList<>();
         private final List<Program> programs = new ArrayList<>();
+        /** The programs prepared as one job: run again and again without new completions. */
+        private final PreparedJob job;
         private final ByteBuffer host;
         private final long[][] sentBefore;
         private final long[][] messagesBefore;
@@ -114,6 +115,7 @@ final class Staged implements AutoCloseable {
                     programs.add(new Program(schedule.algorithm().label() + " " + schedule.kind().label() + " card "
                             + c, ops.get(c)));
                 }
+                this.job = group.prepare(programs);
             } catch (RuntimeException e) {
                 ScheduledCollectives.freeAll(group, allocated);
                 throw e;
@@ -146,39 +148,18 @@ final class Staged implements AutoCloseable {
                 messagesBefore[c] = ports.stream().mapToLong(PortTraffic::sentMessages).toArray();
             }
             long start = System.nanoTime();
-            // one job: groups sharing the cards run their jobs in one order on every card
-            List<CompletableFuture<ProgramCompletion>> running = group.submitAll(programs);
             try {
-                boolean allDone = true;
-                for (CompletableFuture<ProgramCompletion> f : running) {
-                    allDone &= f.isDone();
-                }
-                // small programs may have run as they were submitted: then there is nothing to wait for
-                if (!allDone) {
-                    // the first card that fails ends the wait: the others may be waiting for its messages
-                    CompletableFuture<Void> failed = new CompletableFuture<>();
-                    running.forEach(f -> f.whenComplete((done, e) -> {
-                        if (e != null) {
-                            failed.completeExceptionally(e);
-                        }
-                    }));
-                    CompletableFuture.anyOf(CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)),
-                            failed).join();
-                }
-                for (CompletableFuture<ProgramCompletion> f : running) {
-                    f.join();
-                }
-            } catch (CompletionException e) {
-                Throwable cause = e.getCause() instanceof CompletionException inner ? inner.getCause() : e.getCause();
-                if (cause instanceof SpankerException se) {
-                    throw new DeviceException("the " + schedule.algorithm().label() + " " + schedule.kind().label()
-                            + " failed: " + se.getMessage(), se);
-                }
-                throw new DeviceException("the " + schedule.kind().label() + " failed: " + cause, cause);
+                // one job, prepared once: groups sharing the cards run their jobs in one order on every card
+                job.run();
+            } catch (SpankerException e) {
+                throw new DeviceException("the " + schedule.algorithm().label() + " " + schedule.kind().label()
+                        + " failed: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new DeviceException("the " + schedule.kind().label() + " failed: " + e, e);
             }
             long elapsed = System.nanoTime() - start;
             traffic = countTraffic();
-            deviceTime(running);
+            deviceTime();
             return elapsed;
         }
 
@@ -186,13 +167,19 @@ final class Staged implements AutoCloseable {
          * The collective's time on the cards, as nccl-tests times on the device: the last card's finish less the
          * first card's start (the cards' clocks already aligned to the host's), when every card reports them.
          */
-        private void deviceTime(List<CompletableFuture<ProgramCompletion>> running) {
+        private void deviceTime() {
             long first = Long.MAX_VALUE;
             long last = Long.MIN_VALUE;
             double dilation = 1;
             boolean timed = true;
-            for (CompletableFuture<ProgramCompletion> f : running) {
-                ProgramCompletion done = f.join();
+            int ran = 0;
+            for (int c = 0; c < programs.size(); c++) {
+                ProgramCompletion done = job.completion(c);
+                if (done == null) {
+                    timed = false;
+                    continue;
+                }
+                ran++;
                 dilation = Math.max(dilation, done.timeDilation());
                 timed &= done.deviceTimed();
                 if (done.deviceTimed()) {
@@ -200,7 +187,7 @@ final class Staged implements AutoCloseable {
                     last = Math.max(last, done.deviceFinishNanos());
                 }
             }
-            deviceNanos = timed && !running.isEmpty() ? Math.max(0, last - first) : -1;
+            deviceNanos = timed && ran > 0 ? Math.max(0, last - first) : -1;
             timeDilation = dilation;
         }
 
@@ -261,6 +248,7 @@ final class Staged implements AutoCloseable {
         }
 
         void free() {
+            job.close();
             ScheduledCollectives.freeAll(group, allocated);
         }
     }

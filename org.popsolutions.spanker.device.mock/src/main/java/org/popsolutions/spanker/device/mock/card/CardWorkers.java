@@ -38,11 +38,18 @@ final class CardWorkers {
     private boolean inlineRunning;
     /** The earliest deadline an idle worker is timed to wake for (a waiting card's receive timeout). */
     private long watchedDeadline = Long.MAX_VALUE;
+    /**
+     * How far ahead an idle worker with no waiting card to watch is timed to wake anyway: the cards' receive timeout.
+     * A card that parks later has a later deadline, so it need not wake the worker to be watched (a small collective
+     * run on the submitting thread parks cards at every step: waking a worker each time costs a thread hand-over).
+     */
+    private final long watchAheadNanos;
     private boolean closed;
 
-    CardWorkers(String name, int maxThreads) {
+    CardWorkers(String name, int maxThreads, long watchAheadNanos) {
         this.name = name;
         this.maxThreads = Math.max(1, maxThreads);
+        this.watchAheadNanos = Math.max(1, watchAheadNanos);
     }
 
     /**
@@ -243,6 +250,10 @@ final class CardWorkers {
             }
             if (!runnable.isEmpty()) {
                 continue;
+            }
+            if (earliest == Long.MAX_VALUE && watchedDeadline == Long.MAX_VALUE) {
+                // nothing waits now: watch a receive timeout ahead, so the cards parked from now on need no wake-up
+                earliest = now + watchAheadNanos;
             }
             idle++;
             boolean watching = earliest != Long.MAX_VALUE

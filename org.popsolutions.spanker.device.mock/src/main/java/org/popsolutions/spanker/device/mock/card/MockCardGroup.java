@@ -67,7 +67,7 @@ public final class MockCardGroup implements CardGroup {
         }
         int threads = threadsPerCard(spec, n);
         List<SailCard> opened = new ArrayList<>(n);
-        this.workers = new CardWorkers("spanker-mock-cards", workerThreads(spec.shaping(), n));
+        this.workers = new CardWorkers("spanker-mock-cards", workerThreads(spec.shaping(), n), receiveTimeoutNanos);
         try {
             for (int c = 0; c < n; c++) {
                 List<Link> out = outgoing.get(c);

@@ -7,6 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.card.PreparedJob;
 import org.popsolutions.spanker.api.card.Program;
+import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
 
 /**
@@ -73,6 +74,16 @@ final class MockPreparedJob implements PreparedJob {
         }
     }
 
+    /** Made when asked (a run itself allocates nothing); the mock does not time its programs on a clock of its own. */
+    @Override
+    public ProgramCompletion completion(int card) {
+        Run run = card >= 0 && card < runs.length ? runs[card] : null;
+        if (run == null || !run.completed || failure.get() != null) {
+            return null;
+        }
+        return new ProgramCompletion(run.card, run.ops, run.busyNanos);
+    }
+
     private boolean allEnded() {
         for (Run run : runs) {
             if (run != null && !run.ended()) {
@@ -88,19 +99,32 @@ final class MockPreparedJob implements PreparedJob {
         private static final int ARMED = 1;
         private static final int ENDED = 2;
         private final AtomicInteger state = new AtomicInteger(IDLE);
+        /** The last run's end, when it completed (written before the count down the waiter reads). */
+        private boolean completed;
+        private int card;
+        private int ops;
+        private long busyNanos;
 
         Run(Program program) {
             super(program);
         }
 
         void arm() {
+            completed = false;
             rearm();
             state.set(ARMED);
         }
 
         @Override
         void complete(int card, int ops, long busyNanos) {
-            if (state.compareAndSet(ARMED, ENDED) && (remaining.decrementAndGet() == 0 || failure.get() != null)) {
+            if (!state.compareAndSet(ARMED, ENDED)) {
+                return;
+            }
+            this.card = card;
+            this.ops = ops;
+            this.busyNanos = busyNanos;
+            completed = true;
+            if (remaining.decrementAndGet() == 0 || failure.get() != null) {
                 LockSupport.unpark(waiter); // the run's last card, or a failed run's straggler the next run waits for
             }
         }

@@ -2,7 +2,9 @@ package org.popsolutions.spanker.device.mock.card;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -194,16 +196,24 @@ class MockCardTest {
                 Program.of("lookup and send", new Op.EmbeddingRow(GgmlType.F32.id(), Slice.of(table), 2, Slice.of(row),
                         Slice.of(ab)), new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE)),
                 Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE, Combine.SUM))));
+        assertNull(job.completion(0), "no run has ended yet");
         for (int run = 1; run <= 3; run++) {
             job.run();
             assertArrayEquals(new float[] {1.5f * run, -2f * run}, readFloats(b, bb), "after run " + run);
+            // each card's end is told for the last run, as a submitted program's completion tells it
+            assertEquals(0, job.completion(0).card());
+            assertEquals(2, job.completion(0).ops());
+            assertEquals(1, job.completion(1).ops());
+            assertFalse(job.completion(1).deviceTimed(), "the mock keeps no clock of its own");
         }
+        assertNull(job.completion(2), "no such card in the job");
         // a row outside the table: a's lookup fails and ends the run at once, while b waits for the message (2 s)
         a.write(row, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 7));
         long start = System.nanoTime();
         CardOpException failed = assertThrows(CardOpException.class, job::run);
         assertEquals(OpCode.EMBEDDING_ROW, failed.op());
         assertTrue(System.nanoTime() - start < 1_500_000_000L, "the first failure ends the wait");
+        assertNull(job.completion(0), "a failed run tells no completion");
         a.write(row, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 1));
         // the next run starts once b's receive of the failed run has timed out, so it does not take this run's message
         job.run();
@@ -219,6 +229,30 @@ class MockCardTest {
         CompletionException e = assertThrows(CompletionException.class,
                 () -> b.submit(Program.of("recv", new Op.Receive(0, Slice.of(bb), Slice.NONE, Combine.SUM))).join());
         assertTrue(e.getCause().getMessage().contains("nothing arrived"), e.getCause().getMessage());
+    }
+
+    @Test
+    void aReceiveParkedWhileTheWorkersIdleStillFailsByItsTimeout() throws Exception {
+        MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
+        SailCard a = g.cards().get(0);
+        SailCard b = g.cards().get(1);
+        CardBuffer ab = a.allocate(8, "a");
+        CardBuffer bb = b.allocate(8, "b");
+        var job = g.prepare(java.util.Arrays.asList(
+                Program.of("send", new Op.Send(a.identity().portTo(1), Slice.of(ab), Slice.NONE)),
+                Program.of("recv", new Op.Receive(b.identity().portTo(0), Slice.of(bb), Slice.NONE, Combine.SUM))));
+        // small runs park cards on the submitting thread: the workers go idle watching a receive timeout ahead
+        for (int run = 0; run < 50; run++) {
+            job.run();
+        }
+        Thread.sleep(100);
+        long start = System.nanoTime();
+        // a lost deadline would hang here: the wait is bounded well past the 2 s timeout
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> b.submit(Program.of("recv", new Op.Receive(0, Slice.of(bb), Slice.NONE, Combine.SUM)))
+                        .get(20, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("nothing arrived"), e.getCause().getMessage());
+        assertTrue(System.nanoTime() - start >= 2_000_000_000L, "it waited its whole timeout");
     }
 
     @Test
