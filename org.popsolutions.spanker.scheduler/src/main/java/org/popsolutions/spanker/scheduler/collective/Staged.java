@@ -22,7 +22,9 @@ import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.api.collective.CollectiveRequest;
 import org.popsolutions.spanker.api.collective.LinkTraffic;
 import org.popsolutions.spanker.api.collective.ReduceOp;
+import org.popsolutions.spanker.api.link.CollectiveEstimate;
 import org.popsolutions.spanker.api.link.CollectiveKind;
+import org.popsolutions.spanker.api.topology.TopologyKind;
 
 /**
  * A card group kept open for host-array collectives, with the buffers and programs of the schedules it has run (a
@@ -34,6 +36,9 @@ final class Staged implements AutoCloseable {
     private final CardGroup group;
     private final List<CardIdentity> ids;
     private final Map<RunKey, Run> runs = new LinkedHashMap<>(16, 0.75f, true);
+    private boolean open = true;
+    /** The run prepared last: asked for again, it is found without hashing its schedule. */
+    private Run last;
 
     Staged(CardGroup group) {
         this.group = group;
@@ -44,12 +49,24 @@ final class Staged implements AutoCloseable {
     }
 
     Run prepare(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
+        if (last != null && last.schedule == schedule && last.op == op) {
+            return last;
+        }
+        last = prepared(schedule, op, reduces, tagged);
+        return last;
+    }
+
+    private Run prepared(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
         RunKey key = new RunKey(schedule, op);
         Run run = runs.get(key);
         if (run == null) {
             if (runs.size() >= PREPARED) {
                 RunKey eldest = runs.keySet().iterator().next();
-                runs.remove(eldest).free();
+                Run evicted = runs.remove(eldest);
+                evicted.free();
+                if (evicted == last) {
+                    last = null;
+                }
             }
             run = new Run(schedule, op, reduces, tagged);
             runs.put(key, run);
@@ -59,18 +76,30 @@ final class Staged implements AutoCloseable {
 
     @Override
     public void close() {
+        open = false;
         group.close();
+    }
+
+    /** False once closed (evicted, or its cards failed half way). */
+    boolean isOpen() {
+        return open;
     }
 
     /** One schedule's buffers and programs on the group's cards. */
     final class Run {
         private final Schedule schedule;
+        private final ReduceOp op;
+        /** The link model's prediction for this run, and the rates it was made with (the model may change). */
+        private CollectiveEstimate predicted;
+        private final double[] predictedFor = new double[4];
         private final List<CardBuffer> work = new ArrayList<>();
         private final List<CardBuffer> allocated = new ArrayList<>();
         private final List<Program> programs = new ArrayList<>();
         /** The programs prepared as one job: run again and again without new completions. */
         private final PreparedJob job;
         private final ByteBuffer host;
+        /** The staging buffer as floats, from its first byte. */
+        private final java.nio.FloatBuffer hostFloats;
         private final long[][] sentBefore;
         private final long[][] messagesBefore;
         private List<LinkTraffic> traffic = List.of();
@@ -79,6 +108,7 @@ final class Staged implements AutoCloseable {
 
         Run(Schedule schedule, ReduceOp op, boolean reduces, boolean tagged) {
             this.schedule = schedule;
+            this.op = op;
             int p = schedule.cards();
             long workBytes = (long) schedule.workLength() * Float.BYTES;
             try {
@@ -122,8 +152,23 @@ final class Staged implements AutoCloseable {
             }
             this.host = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, workBytes))
                     .order(ByteOrder.LITTLE_ENDIAN);
+            this.hostFloats = host.asFloatBuffer();
             this.sentBefore = new long[p][];
             this.messagesBefore = new long[p][];
+        }
+
+        /** The α-β-γ time of this run's schedule ({@link ScheduleCost}), worked out again only when a rate changed. */
+        CollectiveEstimate predicted(TopologyKind cabling, double alpha, double beta, double gamma,
+                int bytesPerElement) {
+            if (predicted == null || predictedFor[0] != alpha || predictedFor[1] != beta || predictedFor[2] != gamma
+                    || predictedFor[3] != bytesPerElement) {
+                predicted = ScheduleCost.evaluate(schedule, cabling, alpha, beta, gamma, bytesPerElement);
+                predictedFor[0] = alpha;
+                predictedFor[1] = beta;
+                predictedFor[2] = gamma;
+                predictedFor[3] = bytesPerElement;
+            }
+            return predicted;
         }
 
         private static int chunkStart(int c, int n, int p) {
@@ -138,14 +183,21 @@ final class Staged implements AutoCloseable {
                 float[] input = request.buffers().get(c);
                 long offset = schedule.kind() == CollectiveKind.ALL_GATHER ? (long) c * n * Float.BYTES : 0;
                 host.clear();
-                host.asFloatBuffer().put(input, 0, n);
+                hostFloats.clear();
+                hostFloats.put(input, 0, n);
                 host.limit(n * Float.BYTES);
                 group.cards().get(c).write(work.get(c), offset, host);
             }
             for (int c = 0; c < p; c++) {
                 List<PortTraffic> ports = group.cards().get(c).telemetry().ports();
-                sentBefore[c] = ports.stream().mapToLong(PortTraffic::sentBytes).toArray();
-                messagesBefore[c] = ports.stream().mapToLong(PortTraffic::sentMessages).toArray();
+                if (sentBefore[c] == null || sentBefore[c].length != ports.size()) {
+                    sentBefore[c] = new long[ports.size()];
+                    messagesBefore[c] = new long[ports.size()];
+                }
+                for (int i = 0; i < ports.size(); i++) {
+                    sentBefore[c][i] = ports.get(i).sentBytes();
+                    messagesBefore[c][i] = ports.get(i).sentMessages();
+                }
             }
             long start = System.nanoTime();
             try {
@@ -241,7 +293,8 @@ final class Staged implements AutoCloseable {
                 host.clear();
                 host.limit(result.length * Float.BYTES);
                 group.cards().get(c).read(work.get(c), offset, host);
-                host.asFloatBuffer().get(result);
+                hostFloats.clear();
+                hostFloats.get(result);
                 results.add(result);
             }
             return results;
