@@ -87,6 +87,37 @@ final class CardWorkers {
         return true;
     }
 
+    /**
+     * Queues one program on each of {@code cards} at once (a job: {@code programs[c]} on {@code cards[c]}, null for
+     * none), then runs them as {@link #submit} does; all run on this thread when every one is light and the group is
+     * quiet. Queued together, each card runs until it waits with the others' messages already sent where they could
+     * be, instead of the first card waiting for cards not yet submitted. False once the group is closed.
+     */
+    boolean submitAll(MockCard[] cards, MockCard.Activation[] programs, boolean light) {
+        boolean inline = false;
+        synchronized (lock) {
+            if (closed) {
+                return false;
+            }
+            if (light && !inlineRunning && busy == 0 && runnable.isEmpty()) {
+                inline = inlineRunning = true;
+            }
+            for (int c = 0; c < cards.length; c++) {
+                if (programs[c] == null) {
+                    continue;
+                }
+                cards[c].pending.add(programs[c]);
+                if (cards[c].state == State.IDLE) {
+                    makeRunnable(cards[c]);
+                }
+            }
+        }
+        if (inline) {
+            runInline();
+        }
+        return true;
+    }
+
     /** Runs the runnable cards on this (submitting) thread until each waits or is done. */
     private void runInline() {
         boolean done = false;

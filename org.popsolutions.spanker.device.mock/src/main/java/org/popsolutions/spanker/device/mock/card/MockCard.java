@@ -302,6 +302,42 @@ public final class MockCard implements SailCard, SailDevice {
         }
     }
 
+    /**
+     * Queues armed activations on cards of one group as one job ({@code activations[c]} on {@code cards[c]}, null for
+     * none): together, so the group's workers run them as one; a closed card fails its own at once.
+     */
+    static void startAll(MockCard[] cards, Activation[] activations, CardWorkers workers) {
+        boolean light = true;
+        Activation[] queued = activations;
+        for (int c = 0; c < cards.length; c++) {
+            Activation a = activations[c];
+            if (a == null) {
+                continue;
+            }
+            if (cards[c].closed) {
+                a.fail(cards[c].closedFailure());
+                if (queued == activations) {
+                    queued = activations.clone();
+                }
+                queued[c] = null;
+                continue;
+            }
+            light &= a.light(cards[c].shaping != null);
+        }
+        if (!workers.submitAll(cards, queued, light)) {
+            for (int c = 0; c < cards.length; c++) {
+                if (queued[c] != null) {
+                    queued[c].fail(cards[c].closedFailure());
+                }
+            }
+        }
+    }
+
+    /** The workers that run this card's programs (its group's). */
+    CardWorkers workers() {
+        return workers;
+    }
+
     private DeviceException closedFailure() {
         return new DeviceException("card " + index() + " is closed");
     }

@@ -21,6 +21,8 @@ final class MockPreparedJob implements PreparedJob {
     private final MockCard[] cards;
     private final Run[] runs;
     private final int count;
+    /** The group's workers, which run every card of the job. */
+    private final CardWorkers workers;
     private final AtomicInteger remaining = new AtomicInteger();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Thread waiter;
@@ -43,6 +45,7 @@ final class MockPreparedJob implements PreparedJob {
             }
         }
         this.count = n;
+        this.workers = cards.isEmpty() ? null : ((MockCard) cards.get(0)).workers();
     }
 
     @Override
@@ -54,11 +57,13 @@ final class MockPreparedJob implements PreparedJob {
         failure.set(null);
         remaining.set(count);
         synchronized (order) {
-            for (int c = 0; c < runs.length; c++) {
-                if (runs[c] != null) {
-                    runs[c].arm();
-                    cards[c].start(runs[c]);
+            for (Run run : runs) {
+                if (run != null) {
+                    run.arm();
                 }
+            }
+            if (count > 0) {
+                MockCard.startAll(cards, runs, workers);
             }
         }
         while (remaining.get() > 0 && failure.get() == null) {
