@@ -21,8 +21,8 @@ public interface PreparedJob extends AutoCloseable {
     /**
      * What card {@code card} reported at the end of the last run that ended well: its ops, busy time, device times and
      * time dilation (a collective's device time is the last card's finish less the first card's start). {@code null}
-     * when the job has no program for that card, no run has ended yet, or the last run failed. Asking may allocate;
-     * a run does not.
+     * when the job has no program for that card, or that card's program of the last run failed or has not ended.
+     * Asking may allocate; a run does not.
      *
      * @since 1.3
      */

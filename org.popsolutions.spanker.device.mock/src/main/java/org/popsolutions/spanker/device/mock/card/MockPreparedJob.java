@@ -83,7 +83,7 @@ final class MockPreparedJob implements PreparedJob {
     @Override
     public ProgramCompletion completion(int card) {
         Run run = card >= 0 && card < runs.length ? runs[card] : null;
-        if (run == null || !run.completed || failure.get() != null) {
+        if (run == null || !run.completed) {
             return null;
         }
         return new ProgramCompletion(run.card, run.ops, run.busyNanos);

@@ -213,7 +213,8 @@ class MockCardTest {
         CardOpException failed = assertThrows(CardOpException.class, job::run);
         assertEquals(OpCode.EMBEDDING_ROW, failed.op());
         assertTrue(System.nanoTime() - start < 1_500_000_000L, "the first failure ends the wait");
-        assertNull(job.completion(0), "a failed run tells no completion");
+        assertNull(job.completion(0), "the card whose program failed tells no completion");
+        assertNull(job.completion(1), "nor does the card still waiting for the failed card's message");
         a.write(row, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 1));
         // the next run starts once b's receive of the failed run has timed out, so it does not take this run's message
         job.run();
