@@ -27,6 +27,8 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.FrameReader;
+import org.popsolutions.spanker.protocol.FrameWriter;
 import org.popsolutions.spanker.protocol.Handshake;
 import org.popsolutions.spanker.protocol.MalformedFrameException;
 import org.popsolutions.spanker.protocol.MessageType;
@@ -171,13 +173,15 @@ final class EmulatedCard implements AutoCloseable {
             }
             socket.setSoTimeout(0);
             sessions.add(session);
+            // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
+            FrameReader reader = new FrameReader(in);
+            boolean timed = hostLink.shaped() || options.traceTiming();
             while (!closing) {
                 // when the frame's first byte was there: a frame that waited while the card handled the one before
-                // followed it back to back on the link; otherwise it started when its first byte came
-                long firstByte;
-                if (in.available() > 0) {
-                    firstByte = Long.MIN_VALUE;
-                } else {
+                // followed it back to back on the link; otherwise it started when its first byte came (only a paced
+                // or traced link needs to know: unshaped, the extra look at the socket would cost every frame)
+                long firstByte = Long.MIN_VALUE;
+                if (timed && in.available() == 0) {
                     in.mark(1);
                     if (in.read() < 0) {
                         throw new EOFException("the host closed the connection");
@@ -185,13 +189,15 @@ final class EmulatedCard implements AutoCloseable {
                     in.reset();
                     firstByte = System.nanoTime();
                 }
-                Frame f = Wire.read(in);
+                MessageType type = reader.next();
                 session.firstByteNanos = firstByte;
-                if (f.major() != Wire.MAJOR) {
-                    throw new MalformedFrameException("a frame of protocol " + f.version() + " inside a " + Wire.version()
-                            + " session");
+                if (reader.major() != Wire.MAJOR) {
+                    throw new MalformedFrameException("a frame of protocol " + reader.version() + " inside a "
+                            + Wire.version() + " session");
                 }
-                if (!dispatch(session, f)) {
+                if (type == MessageType.WRITE) {
+                    write(session, reader.requestId(), reader.write());
+                } else if (!dispatch(session, reader.frame())) {
                     return;
                 }
             }
@@ -323,18 +329,7 @@ final class EmulatedCard implements AutoCloseable {
                     ddr.free(Messages.Handle.decode(f.payload()).handle());
                     s.ok(id);
                 }
-                case WRITE -> {
-                    long start = s.firstByteNanos;
-                    if (options.traceTiming()) {
-                        s.traceWrite(start, hostLink.freeAtNanos(), f.payload().length);
-                    }
-                    Messages.Write w = Messages.Write.decode(f.payload());
-                    ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
-                    hostWriteBytes.addAndGet(w.length());
-                    hostWrites.incrementAndGet();
-                    hostLink.pace(w.length(), start);
-                    s.ok(id);
-                }
+                case WRITE -> write(s, id, Messages.Write.decode(f.payload()));
                 case READ -> {
                     long start = System.nanoTime();
                     Messages.Read r = Messages.Read.decode(f.payload());
@@ -399,6 +394,24 @@ final class EmulatedCard implements AutoCloseable {
             s.send(MessageType.ERROR, id, Messages.Error.of(WireError.LINK, e.getMessage()).encode());
         }
         return true;
+    }
+
+    /** A WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then the link is paced. */
+    private void write(Session s, long id, Messages.Write w) {
+        long start = s.firstByteNanos;
+        if (options.traceTiming()) {
+            s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + w.length());
+        }
+        try {
+            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
+        } catch (Ddr.Refusal e) {
+            s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
+            return;
+        }
+        hostWriteBytes.addAndGet(w.length());
+        hostWrites.incrementAndGet();
+        hostLink.pace(w.length(), start);
+        s.ok(id);
     }
 
     /** Why a program of {@code epoch} submitted on {@code s} is given up, or null while it is not. */
@@ -510,7 +523,7 @@ final class EmulatedCard implements AutoCloseable {
     /** One host connection's output side; replies from the work queue and link events share it. */
     private static final class Session {
         private final Socket socket;
-        private final OutputStream out;
+        private final FrameWriter out;
         /** The host submitted programs on this connection (their messages may be left on the links). */
         volatile boolean submitted;
         /** The connection ended: its programs are given up. */
@@ -541,7 +554,7 @@ final class EmulatedCard implements AutoCloseable {
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;
-            this.out = out;
+            this.out = new FrameWriter(out);
         }
 
         void ok(long id) {
@@ -551,7 +564,7 @@ final class EmulatedCard implements AutoCloseable {
         /** Best effort: a host that went away just misses the message. */
         synchronized void send(MessageType type, long id, byte[] payload) {
             try {
-                Wire.write(out, Frame.of(type, id, payload));
+                out.write(Frame.of(type, id, payload));
             } catch (IOException e) {
                 closeQuietly(socket);
             }

@@ -616,6 +616,56 @@ class EmulatorFleetTest {
     }
 
     @Test
+    void aWriteWhoseCrcFailsLeavesTheCardsMemoryAsItWasAndClosesOnlyItsConnection() throws Exception {
+        Fleet.State state = start(1, TopologyKind.RING, 16L << 20);
+        SailsCard good = card(state, 0);
+        int chunk = Wire.MAX_CHUNK_BYTES;
+        CardBuffer buffer = good.allocate(chunk, "target");
+        byte[] before = new byte[chunk];
+        new Random(5).nextBytes(before);
+        good.write(buffer, 0, ByteBuffer.wrap(before));
+        good.settleWrites();
+        String[] hp = CardConnection.splitEndpoint(state.cards().get(0).endpoint());
+        try (Socket raw = authenticatedQuietly(hp, Fleet.secret(state))) {
+            byte[] other = new byte[chunk];
+            new Random(6).nextBytes(other);
+            // a good full chunk first (it fills the connection's staging buffer), then one whose last byte is flipped
+            byte[] ok = Wire.encode(Frame.of(MessageType.WRITE, 3, new Messages.Write(buffer.handle(), 0, before, 0,
+                    chunk).encode()));
+            byte[] bad = Wire.encode(Frame.of(MessageType.WRITE, 4, new Messages.Write(buffer.handle(), 0, other, 0,
+                    chunk).encode()));
+            bad[bad.length - Wire.CRC_BYTES - 1] ^= 1;
+            raw.getOutputStream().write(ok);
+            raw.getOutputStream().write(bad);
+            raw.getOutputStream().flush();
+            Frame first = Wire.read(raw.getInputStream());
+            assertEquals(MessageType.OK, first.type());
+            Frame refusal = Wire.read(raw.getInputStream());
+            assertEquals(MessageType.ERROR, refusal.type());
+            assertTrue(Messages.Error.decode(refusal.payload()).message().contains("CRC32C mismatch"),
+                    Messages.Error.decode(refusal.payload()).message());
+            assertEquals(-1, raw.getInputStream().read(), "the card closed the connection that sent the bad frame");
+        }
+        ByteBuffer back = ByteBuffer.allocate(chunk);
+        good.read(buffer, 0, back);
+        assertArrayEquals(before, back.array(), "no byte of the refused chunk reached the card's memory");
+        assertEquals(2L * chunk, good.telemetry().hostWriteBytes());
+    }
+
+    /** An authenticated raw connection whose answers the test reads itself. */
+    private static Socket authenticatedQuietly(String[] hp, byte[] secret) throws Exception {
+        Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
+        s.setSoTimeout(30_000);
+        byte[] hostNonce = Handshake.nonce();
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 2, hostNonce).encode()));
+        Messages.HelloReply hello = Messages.HelloReply.decode(Wire.read(s.getInputStream()).payload());
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret,
+                hostNonce, hello.cardNonce())).encode()));
+        assertEquals(MessageType.AUTH_OK, Wire.read(s.getInputStream()).type());
+        return s;
+    }
+
+    @Test
     void tenThousandMalformedFramesNeverStopAWellFormedClient() throws Exception {
         Fleet.State state = start(1, TopologyKind.RING, 64L << 20);
         String endpoint = state.cards().get(0).endpoint();
