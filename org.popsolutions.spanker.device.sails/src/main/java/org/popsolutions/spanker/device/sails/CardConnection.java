@@ -265,6 +265,7 @@ final class CardConnection implements AutoCloseable {
 
     Frame await(CompletableFuture<Frame> reply, String what) throws CardError {
         Frame f;
+        spinBriefly(reply);
         try {
             f = reply.get(requestTimeoutMillis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -286,6 +287,26 @@ final class CardConnection implements AutoCloseable {
         }
         return f;
     }
+
+    /**
+     * A reply usually comes within a few tens of microseconds: watching for it that long costs less than being parked
+     * and woken by the reader thread (a futex wake and a reschedule, the biggest share of a short round trip). Only
+     * with a second core for the reader; a longer wait parks as before.
+     */
+    private static void spinBriefly(CompletableFuture<Frame> reply) {
+        if (!SPIN || reply.isDone()) {
+            return;
+        }
+        long until = System.nanoTime() + SPIN_NANOS;
+        while (!reply.isDone() && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** How long a waiter watches for its reply before parking: system property spanker.sails.spinMicros (0: never). */
+    private static final long SPIN_NANOS = Math.max(0, Math.min(1_000, Long.getLong("spanker.sails.spinMicros", 50)))
+            * 1_000;
+    private static final boolean SPIN = SPIN_NANOS > 0 && Runtime.getRuntime().availableProcessors() > 1;
 
     private void readLoop() {
         FrameReader reader = new FrameReader(in);
