@@ -231,11 +231,15 @@ final class EmulatedCard implements AutoCloseable {
         if (!session.submitted || closing) {
             return;
         }
+        // its epochs: from the first it announced (a host before 1.3's way: from 0) to the last; a later host's
+        // epochs lie above them, so the messages its programs sent meanwhile stay
+        long first = session.firstEpoch < 0 ? 0 : session.firstEpoch;
+        long last = session.epoch;
         try {
             work.execute(() -> {
-                int dropped = links.dropWaitingMessages();
+                int dropped = links.dropWaitingMessages(first, last);
                 LinkPorts.log("host session ended: its programs stopped, " + dropped + " link message(s) left for"
-                        + " them dropped");
+                        + " them (epochs " + first + ".." + last + ") dropped");
             });
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // the card is stopping: nothing runs any more
@@ -353,6 +357,9 @@ final class EmulatedCard implements AutoCloseable {
                 case PROGRAM_EPOCH -> {
                     long epoch = Messages.ProgramEpoch.decode(f.payload()).epoch();
                     synchronized (s) {
+                        if (s.firstEpoch < 0) {
+                            s.firstEpoch = epoch;
+                        }
                         s.epoch = Math.max(s.epoch, epoch);
                     }
                     s.ok(id);
@@ -530,6 +537,8 @@ final class EmulatedCard implements AutoCloseable {
         volatile boolean gone;
         /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
         volatile long epoch;
+        /** The first epoch the host announced, -1 before any (a host that never announces runs in epoch 0). */
+        volatile long firstEpoch = -1;
         /** The minor protocol version the host spoke in its HELLO: what it can read of our replies. */
         volatile int hostMinor;
         /** When the request being handled began to arrive (Long.MIN_VALUE: right behind the one before). */

@@ -80,8 +80,16 @@ class EmulatorFleetTest {
         return c;
     }
 
+    /** The epochs of the host this test plays: its cards share them, as SailsDevice's cards do. */
+    private ProgramEpochs host = new ProgramEpochs();
+
     private SailsCard card(Fleet.State state, int index) {
-        return new SailsCard(connect(state, index), index, cable -> cable);
+        return new SailsCard(connect(state, index), index, cable -> cable, host);
+    }
+
+    /** From now on the test plays another host (a later process): its epochs lie above the earlier host's. */
+    private void nextHost() {
+        host = new ProgramEpochs();
     }
 
     /** A card driven together with the others given the same epochs, as SailsDevice drives its cards. */
@@ -253,6 +261,7 @@ class EmulatorFleetTest {
             Thread.sleep(20);
         }
 
+        nextHost();
         SailsCard next0 = card(state, 0);
         SailsCard next1 = card(state, 1);
         CardBuffer two = next0.allocate(8, "two values");
@@ -263,6 +272,50 @@ class EmulatorFleetTest {
         next0.submit(Program.of("the next host's send", new Op.Send(0, Slice.of(two), Slice.NONE)))
                 .get(30, TimeUnit.SECONDS);
         receiving.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {5, 6}, read(next1, into), 0f);
+    }
+
+    /**
+     * The race behind a collective that hung at load 20 with a RECEIVE that got nothing: a card notices the end of an
+     * earlier host's session late (its session thread starved), after the next host's program on another card has
+     * already sent it a message. Dropping "whatever waits on the ports" then dropped the next host's message, and its
+     * RECEIVE waited until the receive timeout. The end is forced here in that order, so the test is deterministic:
+     * the earlier host's end drops only its own epochs' messages.
+     */
+    @Test
+    void anEarlierHostsEndNoticedLateDropsOnlyItsOwnMessagesNotTheNextHostsAlreadySent() throws Exception {
+        Fleet.State state = start(2, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "3000");
+        CardConnection earlier = connect(state, 1);
+        SailsCard earlier1 = new SailsCard(earlier, 1, cable -> cable, new ProgramEpochs());
+        CardBuffer scratch = earlier1.allocate(16, "scratch");
+        earlier1.submit(Program.of("the earlier host's program", new Op.Copy(Slice.of(scratch).sub(0, 8),
+                Slice.of(scratch).sub(8, 8)))).get(30, TimeUnit.SECONDS);
+
+        ProgramEpochs next = new ProgramEpochs();
+        SailsCard next0 = card(state, 0, next);
+        SailsCard next1 = card(state, 1, next);
+        CardBuffer two = next0.allocate(8, "two values");
+        next0.write(two, 0, floats(5, 6));
+        next0.submit(Program.of("the next host's send", new Op.Send(0, Slice.of(two), Slice.NONE))).get(30,
+                TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (next1.telemetry().ports().get(0).receivedMessages() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(1, next1.telemetry().ports().get(0).receivedMessages(), "the message waits on card 1's port");
+
+        // only now does card 1 learn that the earlier host is gone (and drop what that host's programs left)
+        earlier.close();
+        Path log = Path.of(state.cards().get(1).log());
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !Files.readString(log).contains("host session ended")) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.readString(log).contains("host session ended"), "card 1 noticed the earlier host's end");
+
+        CardBuffer into = next1.allocate(8, "into");
+        next1.submit(Program.of("the next host's receive", new Op.Receive(0, Slice.of(into), Slice.NONE,
+                Combine.COPY))).get(30, TimeUnit.SECONDS);
         assertArrayEquals(new float[] {5, 6}, read(next1, into), 0f);
     }
 
@@ -310,6 +363,7 @@ class EmulatorFleetTest {
     void aReceiveWaitingOnAFailedProgramFailsAtOnceNamingWhy() throws Exception {
         Fleet.State state = start(2, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "120000");
         ProgramEpochs epochs = new ProgramEpochs();
+        long first = epochs.current();
         SailsCard card0 = card(state, 0, epochs);
         SailsCard card1 = card(state, 1, epochs);
         CardBuffer into = card1.allocate(16, "into");
@@ -321,7 +375,7 @@ class EmulatorFleetTest {
                 Slice.of(two)), new Op.Send(0, Slice.of(four), Slice.NONE)));
         assertTrue(failureOf(failing).contains("copy from 16 bytes to 8 bytes"));
         String why = failureOf(waiting);
-        assertTrue(why.contains("given up") && why.contains("epoch 0"), why);
+        assertTrue(why.contains("given up") && why.contains("epoch " + first + " "), why);
         // the cards go on: the next round works
         card0.write(four, 0, floats(1, 2, 3, 4));
         CompletableFuture<?> receiving = card1.submit(Program.of("receives", new Op.Receive(0, Slice.of(into),
