@@ -545,8 +545,10 @@ class EmulatorFleetTest {
     @Test
     void killingACardMidProgramFailsItsWorkNamingItAndFaultsItsNeighboursLinks() throws Exception {
         Fleet.State state = start(3, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "60000");
-        SailsCard card0 = card(state, 0);
-        SailsCard card1 = card(state, 1);
+        // epochs of their own: card 1's failure does not give card 0's program up first, so card 0's own port
+        // fault is what ends its wait (a host driving both together gives it up at once, saying so)
+        SailsCard card0 = card(state, 0, new ProgramEpochs());
+        SailsCard card1 = card(state, 1, new ProgramEpochs());
         AtomicReference<Messages.LinkEvent> fault = new AtomicReference<>();
         card0.connection().onLinkEvent(e -> {
             if (e.state() == LinkState.FAULT) {
