@@ -220,14 +220,35 @@ public final class Messages {
         }
 
         public static Write decode(byte[] payload) throws MalformedFrameException {
-            WireReader r = new WireReader(payload);
-            long handle = r.u64("handle", ProgramCodec.MAX_SLICE_FIELD);
-            long offset = r.u64("offset", MAX_MEMORY_BYTES);
-            if (r.remaining() > Wire.MAX_CHUNK_BYTES) {
-                throw new MalformedFrameException("WRITE carries " + r.remaining() + " bytes, a chunk is at most "
+            return decode(payload, payload.length);
+        }
+
+        /** A WRITE whose payload is the first {@code length} bytes of {@code payload} (a reused staging buffer). */
+        public static Write decode(byte[] payload, int length) throws MalformedFrameException {
+            if (length < 0 || length > payload.length) {
+                throw new IllegalArgumentException("payload length " + length + " outside [0, " + payload.length + "]");
+            }
+            if (length < FIELD_BYTES) {
+                throw new MalformedFrameException("WRITE: needs " + FIELD_BYTES + " bytes of handle and offset, "
+                        + length + " in the payload");
+            }
+            ByteBuffer b = ByteBuffer.wrap(payload, 0, length).order(ByteOrder.LITTLE_ENDIAN);
+            long handle = b.getLong();
+            long offset = b.getLong();
+            if (handle < 0 || handle > ProgramCodec.MAX_SLICE_FIELD) {
+                throw new MalformedFrameException("handle " + Long.toUnsignedString(handle) + " outside [0, "
+                        + ProgramCodec.MAX_SLICE_FIELD + "]");
+            }
+            if (offset < 0 || offset > MAX_MEMORY_BYTES) {
+                throw new MalformedFrameException("offset " + Long.toUnsignedString(offset) + " outside [0, "
+                        + MAX_MEMORY_BYTES + "]");
+            }
+            int data = length - FIELD_BYTES;
+            if (data > Wire.MAX_CHUNK_BYTES) {
+                throw new MalformedFrameException("WRITE carries " + data + " bytes, a chunk is at most "
                         + Wire.MAX_CHUNK_BYTES);
             }
-            return new Write(handle, offset, payload, FIELD_BYTES, payload.length - FIELD_BYTES);
+            return new Write(handle, offset, payload, FIELD_BYTES, data);
         }
 
         /** The data alone, copied (for tests and diagnostics; the card reads it in place). */

@@ -55,6 +55,101 @@ class WireTest {
     }
 
     @Test
+    void aFrameReaderKeepsOneStagingBufferForWritesAndChecksEachCrcBeforeHandingTheDataOut() throws Exception {
+        byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
+        new Random(8).nextBytes(big);
+        byte[] small = {1, 2, 3};
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        FrameWriter writer = new FrameWriter(stream);
+        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
+        writer.write(Frame.of(MessageType.MEMORY, 6, new byte[0]), false);
+        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
+        byte[] bytes = stream.toByteArray();
+        FrameReader reader = new FrameReader(new ByteArrayInputStream(bytes));
+        assertEquals(MessageType.WRITE, reader.next());
+        Messages.Write first = reader.write();
+        assertEquals(5, reader.requestId());
+        assertEquals(11, first.offset());
+        assertArrayEquals(big, first.bytes());
+        assertEquals(MessageType.MEMORY, reader.next());
+        assertEquals(6, reader.frame().requestId());
+        assertThrows(IllegalStateException.class, reader::write);
+        assertEquals(MessageType.WRITE, reader.next());
+        Messages.Write second = reader.write();
+        assertEquals(13, second.offset());
+        assertArrayEquals(small, second.bytes(), "a shorter WRITE after a longer one carries only its own bytes");
+        assertTrue(second.data() == first.data(), "both chunks were staged in the same buffer");
+        assertArrayEquals(Messages.Write.decode(Wire.read(new ByteArrayInputStream(Arrays.copyOfRange(bytes,
+                bytes.length - (Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + 3 + Wire.CRC_BYTES),
+                bytes.length))).payload()).bytes(), small);
+        // a flipped data bit: refused before any data is handed out, and the reader holds no frame
+        byte[] corrupt = Arrays.copyOf(bytes, Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + big.length
+                + Wire.CRC_BYTES);
+        corrupt[Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + 100] ^= 4;
+        FrameReader refusing = new FrameReader(new ByteArrayInputStream(corrupt));
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, refusing::next);
+        assertTrue(e.getMessage().contains("CRC32C mismatch on WRITE"), e.getMessage());
+        assertThrows(IllegalStateException.class, refusing::write);
+    }
+
+    @Test
+    void aWriteSentThroughAChannelIsTheSameFrameAsOneSentThroughTheStream() throws Exception {
+        ByteBuffer direct = ByteBuffer.allocateDirect(4096);
+        for (int i = 0; i < 4096; i++) {
+            direct.put(i, (byte) (i * 31));
+        }
+        java.io.ByteArrayOutputStream viaStream = new java.io.ByteArrayOutputStream();
+        new FrameWriter(viaStream).writeWrite(9, 3, 40, direct, 100, 3000, true);
+        java.io.ByteArrayOutputStream viaChannel = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream small = new java.io.ByteArrayOutputStream();
+        java.nio.channels.WritableByteChannel sink = java.nio.channels.Channels.newChannel(viaChannel);
+        java.nio.channels.GatheringByteChannel gathering = new java.nio.channels.GatheringByteChannel() {
+            @Override
+            public long write(ByteBuffer[] srcs, int offset, int length) throws java.io.IOException {
+                long n = 0;
+                for (int i = offset; i < offset + length; i++) {
+                    int before = srcs[i].remaining();
+                    // at most 1000 bytes per call: the writer must go on until the whole frame is out
+                    ByteBuffer part = srcs[i].slice(srcs[i].position(), Math.min(1000, before));
+                    sink.write(part);
+                    srcs[i].position(srcs[i].position() + part.position());
+                    n += part.position();
+                    if (n >= 1000) {
+                        break;
+                    }
+                }
+                return n;
+            }
+
+            @Override
+            public long write(ByteBuffer[] srcs) throws java.io.IOException {
+                return write(srcs, 0, srcs.length);
+            }
+
+            @Override
+            public int write(ByteBuffer src) throws java.io.IOException {
+                return sink.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        FrameWriter channelWriter = new FrameWriter(small, gathering);
+        channelWriter.write(Frame.of(MessageType.MEMORY, 8, new byte[0]), false);
+        channelWriter.writeWrite(9, 3, 40, direct, 100, 3000, true);
+        byte[] memory = Wire.encode(Frame.of(MessageType.MEMORY, 8, new byte[0]));
+        assertArrayEquals(memory, small.toByteArray(), "the frame before the WRITE was flushed ahead of it");
+        assertArrayEquals(viaStream.toByteArray(), viaChannel.toByteArray());
+        assertEquals(0, direct.position(), "the source is left as it was");
+    }
+
+    @Test
     void aProgramEpochRoundTripsAndItsPayloadIsChecked() throws Exception {
         assertEquals(new Messages.ProgramEpoch(42), Messages.ProgramEpoch.decode(new Messages.ProgramEpoch(42)
                 .encode()));

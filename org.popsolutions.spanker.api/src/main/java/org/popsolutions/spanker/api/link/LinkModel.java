@@ -21,6 +21,16 @@ public interface LinkModel {
     /** Seconds to move {@code bytes} from the host to one card over the GbE host link. */
     double hostTransferSeconds(long bytes);
 
+    /**
+     * Seconds to load {@code bytesPerCard[c]} bytes onto each card c at once, as the host's NIC setting allows
+     * ({@link LinkParameters#loadSeconds}).
+     *
+     * @since 1.2
+     */
+    default double loadSeconds(long... bytesPerCard) {
+        return parameters().loadSeconds(bytesPerCard);
+    }
+
     /** Why the most recent configuration was refused, if it was; the previous model stayed in effect. */
     Optional<String> lastRejection();
 

@@ -23,16 +23,49 @@ import org.popsolutions.spanker.api.InvalidConfigurationException;
  *        DDR 2 GB/s over three streams, two reads and a write: 667 MB/s)
  * @param hostLinkBytesPerSecond GbE payload rate after IP/UDP/Ethernet headers (SPEC: 100 MB/s)
  * @param hostLinkLatencySeconds one-way latency host ↔ card over GbE (assumption: 50 µs)
+ * @param hostNic whether the host's cards share one NIC's host-link rate (the usual host: one GbE NIC behind a
+ *        switch) or each has a NIC of its own (since 1.2)
  */
 public record LinkParameters(int lanes, long laneBitsPerSecond, LineCoding coding, int framePayloadBytes,
         int frameHeaderBytes, int crcBytes, double hopLatencySeconds, double trainingSeconds, int creditFrames,
-        double reduceBytesPerSecond, double hostLinkBytesPerSecond, double hostLinkLatencySeconds) {
+        double reduceBytesPerSecond, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, HostNic hostNic) {
 
     public static final LinkParameters REV_A = new LinkParameters(4, 1_250_000_000L, LineCoding.B8_B10, 512, 8, 4,
-            1.0e-6, 1.0e-3, 8, 2.0e9 / 3, 100.0e6, 50.0e-6);
+            1.0e-6, 1.0e-3, 8, 2.0e9 / 3, 100.0e6, 50.0e-6, HostNic.SHARED);
 
     public LinkParameters {
         Objects.requireNonNull(coding, "coding");
+        Objects.requireNonNull(hostNic, "hostNic");
+    }
+
+    /** Parameters of a host whose cards share one NIC (the 1.1 constructor). */
+    public LinkParameters(int lanes, long laneBitsPerSecond, LineCoding coding, int framePayloadBytes,
+            int frameHeaderBytes, int crcBytes, double hopLatencySeconds, double trainingSeconds, int creditFrames,
+            double reduceBytesPerSecond, double hostLinkBytesPerSecond, double hostLinkLatencySeconds) {
+        this(lanes, laneBitsPerSecond, coding, framePayloadBytes, frameHeaderBytes, crcBytes, hopLatencySeconds,
+                trainingSeconds, creditFrames, reduceBytesPerSecond, hostLinkBytesPerSecond, hostLinkLatencySeconds,
+                HostNic.SHARED);
+    }
+
+    /** The same parameters on a host whose NIC setting is {@code nic}. */
+    public LinkParameters withHostNic(HostNic nic) {
+        return new LinkParameters(lanes, laneBitsPerSecond, coding, framePayloadBytes, frameHeaderBytes, crcBytes,
+                hopLatencySeconds, trainingSeconds, creditFrames, reduceBytesPerSecond, hostLinkBytesPerSecond,
+                hostLinkLatencySeconds, nic);
+    }
+
+    /**
+     * Seconds to load {@code bytesPerCard[c]} bytes onto each card c over the host link, all cards at once: one
+     * latency, then on a {@link HostNic#SHARED shared} NIC every card's bytes one after another at the host-link rate
+     * (the NIC is the bottleneck), with a {@link HostNic#PER_CARD NIC per card} the largest card's bytes. The host's
+     * NIC pacer of emulated cards holds transfers to exactly this.
+     */
+    public double loadSeconds(long... bytesPerCard) {
+        double bytes = 0;
+        for (long b : bytesPerCard) {
+            bytes = hostNic == HostNic.SHARED ? bytes + b : Math.max(bytes, b);
+        }
+        return hostLinkLatencySeconds + bytes / hostLinkBytesPerSecond;
     }
 
     /** The rules a parameter set must keep, as messages; empty when it keeps them all. */

@@ -3,7 +3,7 @@
  * round-trip latency, flow-control behaviour and the predicted time of collectives.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.popsolutions.spanker.api.link;
 
 import org.osgi.annotation.bundle.Export;

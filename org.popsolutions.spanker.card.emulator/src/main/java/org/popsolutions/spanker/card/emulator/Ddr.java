@@ -10,13 +10,18 @@ import java.util.Map;
  * reserved up front). Handles count up from 1 and are never reused while the card runs. Buffers are direct, off the
  * Java heap: the process holds its shard once, whatever its heap, and the kernels read the weights in place. The
  * fleet starts each card with -XX:MaxDirectMemorySize just above its capacity.
+ *
+ * <p>An ALLOC only books the bytes; the buffer's memory is taken at its first use (usually the first WRITE of a
+ * load). A card's allocation is bookkeeping, but a direct buffer is zeroed when it is made: 600 MB of weights cost
+ * the emulator about half a second before any byte could be written, a pause the host link would not have on the
+ * hardware. Taken at the first WRITE, the zeroing runs inside the time the paced host link gives each chunk.
  */
 final class Ddr {
     /** What one Java array can hold: the largest single buffer an emulated card offers. */
     static final long MAX_BUFFER_BYTES = Integer.MAX_VALUE - 64;
 
     private final long capacity;
-    private final Map<Long, ByteBuffer> buffers = new HashMap<>();
+    private final Map<Long, Lazy> buffers = new HashMap<>();
     private final Map<Long, String> purposes = new HashMap<>();
     private long used;
     private long nextHandle = 1;
@@ -57,29 +62,21 @@ final class Ddr {
         if (bytes > capacity - used) {
             return -1;
         }
-        ByteBuffer b;
-        try {
-            b = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (OutOfMemoryError e) {
-            throw new Refusal(org.popsolutions.spanker.protocol.WireError.INTERNAL, "the emulator process cannot"
-                    + " reserve " + bytes + " bytes for " + purpose + " (" + e.getMessage() + "); start it with a"
-                    + " -XX:MaxDirectMemorySize above its --memory");
-        }
         long handle = nextHandle++;
-        buffers.put(handle, b);
+        buffers.put(handle, new Lazy((int) bytes, purpose));
         purposes.put(handle, purpose);
         used += bytes;
         return handle;
     }
 
     synchronized void free(long handle) throws Refusal {
-        ByteBuffer b = buffers.remove(handle);
+        Lazy b = buffers.remove(handle);
         if (b == null) {
             throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_HANDLE, "handle " + handle
                     + " is not a live buffer on this card");
         }
         purposes.remove(handle);
-        used -= b.capacity();
+        used -= b.size;
     }
 
     synchronized void reset() {
@@ -93,19 +90,45 @@ final class Ddr {
      * range's first byte, capacity its length.
      */
     ByteBuffer range(long handle, long offset, long bytes) throws Refusal {
-        ByteBuffer b;
+        Lazy lazy;
         synchronized (this) {
-            b = buffers.get(handle);
+            lazy = buffers.get(handle);
         }
-        if (b == null) {
+        if (lazy == null) {
             throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_HANDLE, "handle " + handle
                     + " is not a live buffer on this card");
         }
+        ByteBuffer b = lazy.bytes();
         if (offset < 0 || bytes < 0 || offset > b.capacity() || bytes > b.capacity() - offset) {
             throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_RANGE, "bytes [" + offset + ", "
                     + (offset + bytes) + ") lie outside buffer " + handle + " of " + b.capacity() + " bytes");
         }
         return b.duplicate().position((int) offset).limit((int) (offset + bytes)).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A booked buffer whose memory is taken (zeroed, as a fresh card buffer reads) at its first use. */
+    private static final class Lazy {
+        final int size;
+        final String purpose;
+        private ByteBuffer bytes;
+
+        Lazy(int size, String purpose) {
+            this.size = size;
+            this.purpose = purpose;
+        }
+
+        synchronized ByteBuffer bytes() throws Refusal {
+            if (bytes == null) {
+                try {
+                    bytes = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
+                } catch (OutOfMemoryError e) {
+                    throw new Refusal(org.popsolutions.spanker.protocol.WireError.INTERNAL, "the emulator process"
+                            + " cannot reserve " + size + " bytes for " + purpose + " (" + e.getMessage() + "); start"
+                            + " it with a -XX:MaxDirectMemorySize above its --memory");
+                }
+            }
+            return bytes;
+        }
     }
 }

@@ -27,6 +27,8 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 import org.popsolutions.spanker.protocol.Frame;
+import org.popsolutions.spanker.protocol.FrameReader;
+import org.popsolutions.spanker.protocol.FrameWriter;
 import org.popsolutions.spanker.protocol.Handshake;
 import org.popsolutions.spanker.protocol.MalformedFrameException;
 import org.popsolutions.spanker.protocol.MessageType;
@@ -171,13 +173,15 @@ final class EmulatedCard implements AutoCloseable {
             }
             socket.setSoTimeout(0);
             sessions.add(session);
+            // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
+            FrameReader reader = new FrameReader(in);
+            boolean timed = hostLink.shaped() || options.traceTiming();
             while (!closing) {
                 // when the frame's first byte was there: a frame that waited while the card handled the one before
-                // followed it back to back on the link; otherwise it started when its first byte came
-                long firstByte;
-                if (in.available() > 0) {
-                    firstByte = Long.MIN_VALUE;
-                } else {
+                // followed it back to back on the link; otherwise it started when its first byte came (only a paced
+                // or traced link needs to know: unshaped, the extra look at the socket would cost every frame)
+                long firstByte = Long.MIN_VALUE;
+                if (timed && in.available() == 0) {
                     in.mark(1);
                     if (in.read() < 0) {
                         throw new EOFException("the host closed the connection");
@@ -185,13 +189,15 @@ final class EmulatedCard implements AutoCloseable {
                     in.reset();
                     firstByte = System.nanoTime();
                 }
-                Frame f = Wire.read(in);
+                MessageType type = reader.next();
                 session.firstByteNanos = firstByte;
-                if (f.major() != Wire.MAJOR) {
-                    throw new MalformedFrameException("a frame of protocol " + f.version() + " inside a " + Wire.version()
-                            + " session");
+                if (reader.major() != Wire.MAJOR) {
+                    throw new MalformedFrameException("a frame of protocol " + reader.version() + " inside a "
+                            + Wire.version() + " session");
                 }
-                if (!dispatch(session, f)) {
+                if (type == MessageType.WRITE) {
+                    write(session, reader.requestId(), reader.write());
+                } else if (!dispatch(session, reader.frame())) {
                     return;
                 }
             }
@@ -225,11 +231,15 @@ final class EmulatedCard implements AutoCloseable {
         if (!session.submitted || closing) {
             return;
         }
+        // its epochs: from the first it announced (a host before 1.3's way: from 0) to the last; a later host's
+        // epochs lie above them, so the messages its programs sent meanwhile stay
+        long first = session.firstEpoch < 0 ? 0 : session.firstEpoch;
+        long last = session.epoch;
         try {
             work.execute(() -> {
-                int dropped = links.dropWaitingMessages();
+                int dropped = links.dropWaitingMessages(first, last);
                 LinkPorts.log("host session ended: its programs stopped, " + dropped + " link message(s) left for"
-                        + " them dropped");
+                        + " them (epochs " + first + ".." + last + ") dropped");
             });
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // the card is stopping: nothing runs any more
@@ -323,18 +333,7 @@ final class EmulatedCard implements AutoCloseable {
                     ddr.free(Messages.Handle.decode(f.payload()).handle());
                     s.ok(id);
                 }
-                case WRITE -> {
-                    long start = s.firstByteNanos;
-                    if (options.traceTiming()) {
-                        s.traceWrite(start, hostLink.freeAtNanos(), f.payload().length);
-                    }
-                    Messages.Write w = Messages.Write.decode(f.payload());
-                    ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
-                    hostWriteBytes.addAndGet(w.length());
-                    hostWrites.incrementAndGet();
-                    hostLink.pace(w.length(), start);
-                    s.ok(id);
-                }
+                case WRITE -> write(s, id, Messages.Write.decode(f.payload()));
                 case READ -> {
                     long start = System.nanoTime();
                     Messages.Read r = Messages.Read.decode(f.payload());
@@ -358,6 +357,9 @@ final class EmulatedCard implements AutoCloseable {
                 case PROGRAM_EPOCH -> {
                     long epoch = Messages.ProgramEpoch.decode(f.payload()).epoch();
                     synchronized (s) {
+                        if (s.firstEpoch < 0) {
+                            s.firstEpoch = epoch;
+                        }
                         s.epoch = Math.max(s.epoch, epoch);
                     }
                     s.ok(id);
@@ -399,6 +401,24 @@ final class EmulatedCard implements AutoCloseable {
             s.send(MessageType.ERROR, id, Messages.Error.of(WireError.LINK, e.getMessage()).encode());
         }
         return true;
+    }
+
+    /** A WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then the link is paced. */
+    private void write(Session s, long id, Messages.Write w) {
+        long start = s.firstByteNanos;
+        if (options.traceTiming()) {
+            s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + w.length());
+        }
+        try {
+            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
+        } catch (Ddr.Refusal e) {
+            s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
+            return;
+        }
+        hostWriteBytes.addAndGet(w.length());
+        hostWrites.incrementAndGet();
+        hostLink.pace(w.length(), start);
+        s.ok(id);
     }
 
     /** Why a program of {@code epoch} submitted on {@code s} is given up, or null while it is not. */
@@ -510,13 +530,15 @@ final class EmulatedCard implements AutoCloseable {
     /** One host connection's output side; replies from the work queue and link events share it. */
     private static final class Session {
         private final Socket socket;
-        private final OutputStream out;
+        private final FrameWriter out;
         /** The host submitted programs on this connection (their messages may be left on the links). */
         volatile boolean submitted;
         /** The connection ended: its programs are given up. */
         volatile boolean gone;
         /** Programs submitted now run in this epoch; those of lower epochs are given up (PROGRAM_EPOCH). */
         volatile long epoch;
+        /** The first epoch the host announced, -1 before any (a host that never announces runs in epoch 0). */
+        volatile long firstEpoch = -1;
         /** The minor protocol version the host spoke in its HELLO: what it can read of our replies. */
         volatile int hostMinor;
         /** When the request being handled began to arrive (Long.MIN_VALUE: right behind the one before). */
@@ -541,7 +563,7 @@ final class EmulatedCard implements AutoCloseable {
 
         Session(Socket socket, OutputStream out) {
             this.socket = socket;
-            this.out = out;
+            this.out = new FrameWriter(out);
         }
 
         void ok(long id) {
@@ -551,7 +573,7 @@ final class EmulatedCard implements AutoCloseable {
         /** Best effort: a host that went away just misses the message. */
         synchronized void send(MessageType type, long id, byte[] payload) {
             try {
-                Wire.write(out, Frame.of(type, id, payload));
+                out.write(Frame.of(type, id, payload));
             } catch (IOException e) {
                 closeQuietly(socket);
             }

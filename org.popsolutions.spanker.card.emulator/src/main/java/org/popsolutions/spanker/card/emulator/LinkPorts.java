@@ -168,13 +168,14 @@ final class LinkPorts implements AutoCloseable {
     }
 
     /**
-     * Drops every message waiting on the ports: they were sent for programs that will never take them (a host that
-     * is gone), and a later program would take them as its own. Returns how many were dropped.
+     * Drops the messages waiting on the ports that programs of epochs {@code first..last} sent: a host that is gone
+     * will never take them, and a later program would take them as its own. Messages of other epochs (a later host's
+     * programs, already running on other cards) stay. Returns how many were dropped.
      */
-    int dropWaitingMessages() {
+    int dropWaitingMessages(long first, long last) {
         int dropped = 0;
         for (Port p : ports.values()) {
-            dropped += p.dropWaiting();
+            dropped += p.dropWaiting(first, last);
         }
         return dropped;
     }
@@ -565,10 +566,14 @@ final class LinkPorts implements AutoCloseable {
             sentMessages.incrementAndGet();
         }
 
-        int dropWaiting() {
-            List<Arrived> waiting = new ArrayList<>();
-            arrived.drainTo(waiting);
-            return waiting.size();
+        int dropWaiting(long first, long last) {
+            int dropped = 0;
+            for (Arrived m : arrived) {
+                if (m.epoch >= first && m.epoch <= last && arrived.removeFirstOccurrence(m)) {
+                    dropped++;
+                }
+            }
+            return dropped;
         }
 
         /**

@@ -68,6 +68,7 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
                 .row("reduce rate", Units.rate((long) p.reduceBytesPerSecond()), "assumption: DDR 2 GB/s / 3 streams")
                 .row("host link", Units.rate((long) p.hostLinkBytesPerSecond()) + ", "
                         + Units.seconds(p.hostLinkLatencySeconds()) + " one way", "SPEC §1 (rate); assumption (latency)")
+                .row("host NIC", p.hostNic().label(), "assumption: one GbE NIC behind a switch (SPEC §1, §10)")
                 .build());
         double rtt = model.roundTripSeconds(64);
         report.table(Report.tableOf("Answers", "Question", "Answer")
@@ -117,6 +118,7 @@ public final class LinkModelCommand extends AbstractConsoleCommand {
         parameters.put("reduceBytesPerSecond", p.reduceBytesPerSecond());
         parameters.put("hostLinkBytesPerSecond", p.hostLinkBytesPerSecond());
         parameters.put("hostLinkLatencySeconds", p.hostLinkLatencySeconds());
+        parameters.put("hostNic", p.hostNic().label());
         Map<String, Object> flowJson = new LinkedHashMap<>();
         flowJson.put("burstBytesPerSecond", flow.burstBytesPerSecond());
         flowJson.put("sustainedBytesPerSecond", flow.sustainedBytesPerSecond());

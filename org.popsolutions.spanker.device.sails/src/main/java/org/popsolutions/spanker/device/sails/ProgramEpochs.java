@@ -14,10 +14,18 @@ import org.popsolutions.spanker.protocol.Messages;
  * message fails now, not at its timeout), and the messages they left on the links are dropped where they arrive
  * instead of being taken by the next round's programs — a long-lived host (serve, the web view) goes on after a
  * failed token with clean links. One instance is shared by all cards a host drives together.
+ *
+ * <p>A host's epochs start at its start time (milliseconds × 2^20, above every earlier host's on this machine) and
+ * are announced before its first program: so a card tells one host's link messages from another's, and the end of
+ * an earlier host's session drops only that host's leftovers, never the messages a later host's programs already
+ * sent (an end noticed late by a loaded card used to drop them, and the receive waited in vain).
  */
 final class ProgramEpochs {
+    /** The last base handed out in this process: two hosts started in one millisecond still differ. */
+    private static final java.util.concurrent.atomic.AtomicLong LAST_BASE = new java.util.concurrent.atomic.AtomicLong();
     private final Set<CardConnection> cards = ConcurrentHashMap.newKeySet();
-    private long current;
+    private long current = LAST_BASE.accumulateAndGet(System.currentTimeMillis() << 20,
+            (last, now) -> Math.max(last + (1 << 20), now));
 
     /** A program on its way: the epoch it runs in and its reply. */
     record Submitted(long epoch, CompletableFuture<Frame> reply) {

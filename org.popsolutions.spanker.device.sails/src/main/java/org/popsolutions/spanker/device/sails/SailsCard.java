@@ -42,6 +42,7 @@ final class SailsCard implements SailCard, SailDevice {
 
     private final CardConnection connection;
     private final ProgramEpochs epochs;
+    private final HostNicPacer hostNic;
     private final CardIdentity identity;
     private final Map<Integer, LinkState> portStates = new TreeMap<>();
     private final Card card;
@@ -73,8 +74,18 @@ final class SailsCard implements SailCard, SailDevice {
 
     /** @param epochs the program epochs this card shares with the cards its host drives together with it */
     SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf, ProgramEpochs epochs) {
+        this(connection, index, groupIndexOf, epochs, null);
+    }
+
+    /**
+     * @param hostNic the NIC this card's host shares with its other cards (emulated, shaped fleets), or null when
+     *        nothing on the host paces the writes
+     */
+    SailsCard(CardConnection connection, int index, IntUnaryOperator groupIndexOf, ProgramEpochs epochs,
+            HostNicPacer hostNic) {
         this.connection = connection;
         this.epochs = epochs;
+        this.hostNic = hostNic;
         Messages.HelloReply hello = connection.hello();
         List<LinkPort> ports = new ArrayList<>();
         for (LinkPort p : hello.ports()) {
@@ -215,6 +226,9 @@ final class SailsCard implements SailCard, SailDevice {
         for (int done = 0; done < length; ) {
             int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
             settleWrites(WRITE_WINDOW_BYTES - n);
+            if (hostNic != null) {
+                hostNic.pace(n);
+            }
             CompletableFuture<Frame> reply = connection.write(buffer.handle(), offset + done, source,
                     source.position() + done, n);
             synchronized (unanswered) {

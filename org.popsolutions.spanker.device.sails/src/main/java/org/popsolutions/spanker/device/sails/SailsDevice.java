@@ -24,6 +24,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
@@ -34,6 +35,8 @@ import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.link.LinkModel;
+import org.popsolutions.spanker.api.link.LinkParameters;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
@@ -80,6 +83,13 @@ public final class SailsDevice {
     /** One epoch for every card this device drives: a failed program's round is given up on all of them. */
     private final ProgramEpochs epochs = new ProgramEpochs();
     private final List<ServiceRegistration<?>> registrations = new ArrayList<>();
+    /** The link model in effect: the host NIC pacer reads its host-link rate and NIC setting from it. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
+    private volatile LinkModel linkModel;
+    /** The fleet is shaped: this host's NIC is paced too (see {@link HostNicPacer}). */
+    private boolean shapedFleet;
+    /** One NIC for all of this host's cards, made when the first card tells its time dilation. */
+    private HostNicPacer hostNic;
     private List<SailsCard> cards = List.of();
     private volatile boolean active;
 
@@ -112,6 +122,8 @@ public final class SailsDevice {
                 : Path.of(config.fleetDirectory());
         Fleet.State fleet = configuredEndpoints.isBlank() || config.secretFile().isBlank()
                 ? Fleet.read(fleetDirectory).orElse(null) : null;
+        // only a fleet of shaped emulators wants its host's NIC emulated: real cards sit behind a real NIC
+        this.shapedFleet = fleet != null && !fleet.unshaped();
         if (configuredEndpoints.isBlank()) {
             if (fleet == null) {
                 // Not an error of the component: there is simply nothing to drive yet. Say so where the user looks.
@@ -268,6 +280,12 @@ public final class SailsDevice {
         }
     }
 
+    /** The link model's parameters in effect (rev-A's while no link model is registered). */
+    private LinkParameters linkParameters() {
+        LinkModel model = linkModel;
+        return model == null ? LinkParameters.REV_A : model.parameters();
+    }
+
     /** The cards held now, in cable order, numbered 0..k−1. */
     synchronized List<SailsCard> cards() {
         return cards;
@@ -285,9 +303,13 @@ public final class SailsDevice {
         for (int i = 0; i < live.size(); i++) {
             groupIndex.put(live.get(i).hello().index() >= 0 ? live.get(i).hello().index() : -1 - i, i);
         }
+        if (shapedFleet && hostNic == null && !live.isEmpty()) {
+            hostNic = new HostNicPacer(this::linkParameters, live.get(0).hello().timeDilation());
+        }
         List<SailsCard> next = new ArrayList<>();
         for (int i = 0; i < live.size(); i++) {
-            SailsCard card = new SailsCard(live.get(i), i, cable -> groupIndex.getOrDefault(cable, -1), epochs);
+            SailsCard card = new SailsCard(live.get(i), i, cable -> groupIndex.getOrDefault(cable, -1), epochs,
+                    hostNic);
             portStates.getOrDefault(live.get(i), Map.of()).forEach(card::portState);
             next.add(card);
         }

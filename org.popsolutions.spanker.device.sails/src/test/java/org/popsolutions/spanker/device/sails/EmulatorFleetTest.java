@@ -80,8 +80,16 @@ class EmulatorFleetTest {
         return c;
     }
 
+    /** The epochs of the host this test plays: its cards share them, as SailsDevice's cards do. */
+    private ProgramEpochs host = new ProgramEpochs();
+
     private SailsCard card(Fleet.State state, int index) {
-        return new SailsCard(connect(state, index), index, cable -> cable);
+        return new SailsCard(connect(state, index), index, cable -> cable, host);
+    }
+
+    /** From now on the test plays another host (a later process): its epochs lie above the earlier host's. */
+    private void nextHost() {
+        host = new ProgramEpochs();
     }
 
     /** A card driven together with the others given the same epochs, as SailsDevice drives its cards. */
@@ -253,6 +261,7 @@ class EmulatorFleetTest {
             Thread.sleep(20);
         }
 
+        nextHost();
         SailsCard next0 = card(state, 0);
         SailsCard next1 = card(state, 1);
         CardBuffer two = next0.allocate(8, "two values");
@@ -263,6 +272,50 @@ class EmulatorFleetTest {
         next0.submit(Program.of("the next host's send", new Op.Send(0, Slice.of(two), Slice.NONE)))
                 .get(30, TimeUnit.SECONDS);
         receiving.get(30, TimeUnit.SECONDS);
+        assertArrayEquals(new float[] {5, 6}, read(next1, into), 0f);
+    }
+
+    /**
+     * The race behind a collective that hung at load 20 with a RECEIVE that got nothing: a card notices the end of an
+     * earlier host's session late (its session thread starved), after the next host's program on another card has
+     * already sent it a message. Dropping "whatever waits on the ports" then dropped the next host's message, and its
+     * RECEIVE waited until the receive timeout. The end is forced here in that order, so the test is deterministic:
+     * the earlier host's end drops only its own epochs' messages.
+     */
+    @Test
+    void anEarlierHostsEndNoticedLateDropsOnlyItsOwnMessagesNotTheNextHostsAlreadySent() throws Exception {
+        Fleet.State state = start(2, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "3000");
+        CardConnection earlier = connect(state, 1);
+        SailsCard earlier1 = new SailsCard(earlier, 1, cable -> cable, new ProgramEpochs());
+        CardBuffer scratch = earlier1.allocate(16, "scratch");
+        earlier1.submit(Program.of("the earlier host's program", new Op.Copy(Slice.of(scratch).sub(0, 8),
+                Slice.of(scratch).sub(8, 8)))).get(30, TimeUnit.SECONDS);
+
+        ProgramEpochs next = new ProgramEpochs();
+        SailsCard next0 = card(state, 0, next);
+        SailsCard next1 = card(state, 1, next);
+        CardBuffer two = next0.allocate(8, "two values");
+        next0.write(two, 0, floats(5, 6));
+        next0.submit(Program.of("the next host's send", new Op.Send(0, Slice.of(two), Slice.NONE))).get(30,
+                TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (next1.telemetry().ports().get(0).receivedMessages() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(1, next1.telemetry().ports().get(0).receivedMessages(), "the message waits on card 1's port");
+
+        // only now does card 1 learn that the earlier host is gone (and drop what that host's programs left)
+        earlier.close();
+        Path log = Path.of(state.cards().get(1).log());
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !Files.readString(log).contains("host session ended")) {
+            Thread.sleep(20);
+        }
+        assertTrue(Files.readString(log).contains("host session ended"), "card 1 noticed the earlier host's end");
+
+        CardBuffer into = next1.allocate(8, "into");
+        next1.submit(Program.of("the next host's receive", new Op.Receive(0, Slice.of(into), Slice.NONE,
+                Combine.COPY))).get(30, TimeUnit.SECONDS);
         assertArrayEquals(new float[] {5, 6}, read(next1, into), 0f);
     }
 
@@ -310,6 +363,7 @@ class EmulatorFleetTest {
     void aReceiveWaitingOnAFailedProgramFailsAtOnceNamingWhy() throws Exception {
         Fleet.State state = start(2, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "120000");
         ProgramEpochs epochs = new ProgramEpochs();
+        long first = epochs.current();
         SailsCard card0 = card(state, 0, epochs);
         SailsCard card1 = card(state, 1, epochs);
         CardBuffer into = card1.allocate(16, "into");
@@ -321,7 +375,7 @@ class EmulatorFleetTest {
                 Slice.of(two)), new Op.Send(0, Slice.of(four), Slice.NONE)));
         assertTrue(failureOf(failing).contains("copy from 16 bytes to 8 bytes"));
         String why = failureOf(waiting);
-        assertTrue(why.contains("given up") && why.contains("epoch 0"), why);
+        assertTrue(why.contains("given up") && why.contains("epoch " + first + " "), why);
         // the cards go on: the next round works
         card0.write(four, 0, floats(1, 2, 3, 4));
         CompletableFuture<?> receiving = card1.submit(Program.of("receives", new Op.Receive(0, Slice.of(into),
@@ -491,8 +545,10 @@ class EmulatorFleetTest {
     @Test
     void killingACardMidProgramFailsItsWorkNamingItAndFaultsItsNeighboursLinks() throws Exception {
         Fleet.State state = start(3, TopologyKind.RING, 8L << 20, "--receive-timeout-ms", "60000");
-        SailsCard card0 = card(state, 0);
-        SailsCard card1 = card(state, 1);
+        // epochs of their own: card 1's failure does not give card 0's program up first, so card 0's own port
+        // fault is what ends its wait (a host driving both together gives it up at once, saying so)
+        SailsCard card0 = card(state, 0, new ProgramEpochs());
+        SailsCard card1 = card(state, 1, new ProgramEpochs());
         AtomicReference<Messages.LinkEvent> fault = new AtomicReference<>();
         card0.connection().onLinkEvent(e -> {
             if (e.state() == LinkState.FAULT) {
@@ -613,6 +669,56 @@ class EmulatorFleetTest {
             server.close();
             cut();
         }
+    }
+
+    @Test
+    void aWriteWhoseCrcFailsLeavesTheCardsMemoryAsItWasAndClosesOnlyItsConnection() throws Exception {
+        Fleet.State state = start(1, TopologyKind.RING, 16L << 20);
+        SailsCard good = card(state, 0);
+        int chunk = Wire.MAX_CHUNK_BYTES;
+        CardBuffer buffer = good.allocate(chunk, "target");
+        byte[] before = new byte[chunk];
+        new Random(5).nextBytes(before);
+        good.write(buffer, 0, ByteBuffer.wrap(before));
+        good.settleWrites();
+        String[] hp = CardConnection.splitEndpoint(state.cards().get(0).endpoint());
+        try (Socket raw = authenticatedQuietly(hp, Fleet.secret(state))) {
+            byte[] other = new byte[chunk];
+            new Random(6).nextBytes(other);
+            // a good full chunk first (it fills the connection's staging buffer), then one whose last byte is flipped
+            byte[] ok = Wire.encode(Frame.of(MessageType.WRITE, 3, new Messages.Write(buffer.handle(), 0, before, 0,
+                    chunk).encode()));
+            byte[] bad = Wire.encode(Frame.of(MessageType.WRITE, 4, new Messages.Write(buffer.handle(), 0, other, 0,
+                    chunk).encode()));
+            bad[bad.length - Wire.CRC_BYTES - 1] ^= 1;
+            raw.getOutputStream().write(ok);
+            raw.getOutputStream().write(bad);
+            raw.getOutputStream().flush();
+            Frame first = Wire.read(raw.getInputStream());
+            assertEquals(MessageType.OK, first.type());
+            Frame refusal = Wire.read(raw.getInputStream());
+            assertEquals(MessageType.ERROR, refusal.type());
+            assertTrue(Messages.Error.decode(refusal.payload()).message().contains("CRC32C mismatch"),
+                    Messages.Error.decode(refusal.payload()).message());
+            assertEquals(-1, raw.getInputStream().read(), "the card closed the connection that sent the bad frame");
+        }
+        ByteBuffer back = ByteBuffer.allocate(chunk);
+        good.read(buffer, 0, back);
+        assertArrayEquals(before, back.array(), "no byte of the refused chunk reached the card's memory");
+        assertEquals(2L * chunk, good.telemetry().hostWriteBytes());
+    }
+
+    /** An authenticated raw connection whose answers the test reads itself. */
+    private static Socket authenticatedQuietly(String[] hp, byte[] secret) throws Exception {
+        Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
+        s.setSoTimeout(30_000);
+        byte[] hostNonce = Handshake.nonce();
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 2, hostNonce).encode()));
+        Messages.HelloReply hello = Messages.HelloReply.decode(Wire.read(s.getInputStream()).payload());
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret,
+                hostNonce, hello.cardNonce())).encode()));
+        assertEquals(MessageType.AUTH_OK, Wire.read(s.getInputStream()).type());
+        return s;
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.link.CollectiveEstimate;
 import org.popsolutions.spanker.api.link.CollectiveKind;
 import org.popsolutions.spanker.api.link.FlowControl;
+import org.popsolutions.spanker.api.link.HostNic;
 import org.popsolutions.spanker.api.link.LineCoding;
 import org.popsolutions.spanker.api.link.LinkModel;
 import org.popsolutions.spanker.api.link.LinkParameters;
@@ -64,7 +65,9 @@ public final class ConfiguredLinkModel implements LinkModel {
                             Double.MAX_VALUE),
                     config.doubleWithin("hostLinkBytesPerSecond", d.hostLinkBytesPerSecond(), Double.MIN_VALUE,
                             Double.MAX_VALUE),
-                    config.doubleWithin("hostLinkLatencySeconds", d.hostLinkLatencySeconds(), 0, Double.MAX_VALUE));
+                    config.doubleWithin("hostLinkLatencySeconds", d.hostLinkLatencySeconds(), 0, Double.MAX_VALUE),
+                    HostNic.fromLabel(config.choice("hostNic", d.hostNic().label(), HostNic.SHARED.label(),
+                            HostNic.PER_CARD.label())));
             calculator = new LinkCalculator(parameters);
             lastRejection = null;
         } catch (InvalidConfigurationException | IllegalArgumentException e) {

@@ -45,4 +45,11 @@ import org.osgi.service.metatype.annotations.Option;
 
     @AttributeDefinition(description = "One-way host to card latency over GbE, seconds (assumption).")
     double hostLinkLatencySeconds() default 50.0e-6;
+
+    @AttributeDefinition(description = "How the host reaches its cards' GbE ports: 'shared' (one NIC behind a switch:"
+            + " the cards' loads share one host-link rate) or 'per-card' (a NIC per card). Emulated cards are paced"
+            + " by the same setting.",
+            options = {@Option(label = "one NIC shared by the cards", value = "shared"),
+                @Option(label = "one NIC per card", value = "per-card")})
+    String hostNic() default "shared";
 }

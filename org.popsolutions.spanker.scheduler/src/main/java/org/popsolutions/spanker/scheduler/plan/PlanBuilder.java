@@ -97,10 +97,8 @@ final class PlanBuilder {
         double host = links.hostTransferSeconds(Integer.BYTES)
                 + links.hostTransferSeconds((long) model.vocabulary() * Float.BYTES);
         List<CardLoad> loads = new ArrayList<>();
-        long totalWeights = 0;
         for (int card = 0; card < p; card++) {
             loads.add(new CardLoad(card, weightBytes[card], kvBytes[card], options.cardMemoryBytes()));
-            totalWeights += weightBytes[card];
         }
         for (CardLoad load : loads) {
             if (load.totalBytes() > load.capacityBytes()) {
@@ -112,7 +110,7 @@ final class PlanBuilder {
             }
         }
         return new Plan(strategy.name(), model.name(), p, topology.kind(), layers, tensors, loads, firstCard,
-                outputCards, compute, communication, host, links.hostTransferSeconds(totalWeights), notes);
+                outputCards, compute, communication, host, links.loadSeconds(weightBytes), notes);
     }
 
     /** TENSOR_PARALLEL or PIPELINE for one block, by the strategy's costs of its matmul tiles. */

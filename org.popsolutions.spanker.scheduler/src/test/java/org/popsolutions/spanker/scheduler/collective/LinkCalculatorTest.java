@@ -160,6 +160,21 @@ class LinkCalculatorTest {
     }
 
     @Test
+    void cardsBehindOneSharedNicLoadOneAfterAnotherAndWithANicEachSideBySide() {
+        LinkParameters shared = LinkParameters.REV_A;
+        assertEquals(org.popsolutions.spanker.api.link.HostNic.SHARED, shared.hostNic(), "rev-A hosts: one GbE NIC");
+        long card = 300_000_000L;
+        // shared: the NIC carries both cards' bytes, twice one card's time; per card: each NIC carries its own
+        assertEquals(REV_A.hostTransferSeconds(2 * card), REV_A.loadSeconds(card, card), 1e-12);
+        assertEquals(6.0 + 50e-6, REV_A.loadSeconds(card, card), 1e-9);
+        LinkCalculator perCard = new LinkCalculator(shared.withHostNic(org.popsolutions.spanker.api.link.HostNic
+                .PER_CARD));
+        assertEquals(3.0 + 50e-6, perCard.loadSeconds(card, card), 1e-9);
+        assertEquals(perCard.hostTransferSeconds(card), perCard.loadSeconds(card, card / 2, 0), 1e-12);
+        assertEquals(REV_A.hostTransferSeconds(card), REV_A.loadSeconds(card), 1e-12, "one card: the same either way");
+    }
+
+    @Test
     void hostLinkMovesAModelOfSevenHundredMegabytesInAboutSevenSeconds() {
         assertEquals(7.0, REV_A.hostTransferSeconds(700_000_000L), 0.01);
     }
