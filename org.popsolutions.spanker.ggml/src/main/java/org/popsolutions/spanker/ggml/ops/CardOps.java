@@ -10,6 +10,8 @@ import org.popsolutions.spanker.api.card.Combine;
  * and owns the memory; nothing here allocates.
  */
 public final class CardOps {
+    private static final AttentionLanes LANES = AttentionLanes.BEST;
+
     private CardOps() {
     }
 
@@ -72,10 +74,9 @@ public final class CardOps {
             int outAt) {
         // The kv head's rows are copied once for all its query heads from the (off-heap) cache into a per-thread
         // array: the keys transposed (value i of every position side by side), the values as rows. A score is then a
-        // sum over i in i's order of q[i]·k[t][i], for all positions t at once: each position's sum is the plain
-        // loop's, term by term (float multiply, then add: no fused multiply-add in Java), and the loop over t is
-        // element-wise, which the JIT turns into vector instructions. The values are added per element in position
-        // order, as in the plain loop.
+        // sum over i in i's order of q[i]·k[t][i] for many positions t at once, one per vector lane, each the plain
+        // loop's term by term (multiply, then add: no fused multiply-add); the values are added per element in
+        // position order, elements in lanes (AttentionLanes).
         int rows = position + 1;
         float[] scratch = attentionRows(2 * d * rows + d);
         int valuesAt = d * rows;
@@ -88,28 +89,10 @@ public final class CardOps {
             values.get(t * kvWidth + kvAt, scratch, valuesAt + t * d, d);
         }
         for (int j = 0; j < heads; j++) {
-            int qj = qAt + j * d;
             int sj = scoresAt + j * scoresStride;
-            Arrays.fill(scores, sj, sj + rows, 0f);
-            for (int i = 0; i < d; i++) {
-                float qi = q[qj + i];
-                int ki = i * rows;
-                for (int t = 0; t < rows; t++) {
-                    scores[sj + t] += qi * scratch[ki + t];
-                }
-            }
-            for (int t = 0; t < rows; t++) {
-                scores[sj + t] *= scale;
-            }
+            LANES.scores(q, qAt + j * d, scratch, 0, rows, d, scale, scores, sj);
             softmax(scores, sj, rows);
-            int oj = outAt + j * d;
-            for (int t = 0; t < rows; t++) {
-                float w = scores[sj + t];
-                int vt = valuesAt + t * d;
-                for (int i = 0; i < d; i++) {
-                    out[oj + i] += w * scratch[vt + i];
-                }
-            }
+            LANES.addWeighted(scores, sj, rows, scratch, valuesAt, d, out, outAt + j * d);
         }
     }
 

@@ -159,6 +159,47 @@ class CardOpsTest {
         }
     }
 
+    /**
+     * The lanes this runtime attends with (the Vector API's where readable, else the plain loops) give the plain
+     * loops' scores and weighted values bit for bit, for every count of positions around the lane widths.
+     */
+    @Test
+    void attentionLanesGiveThePlainLoopsBitForBit() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        AttentionLanes plain = new AttentionLanes.Plain();
+        for (int d : new int[] {64, 40, 3}) {
+            for (int rows = 1; rows <= 70; rows++) {
+                float[] q = new float[d + 2];
+                float[] keys = new float[d * rows + 1];
+                float[] values = new float[rows * d + 1];
+                float[] w = new float[rows + 4];
+                for (float[] a : new float[][] {q, keys, values, w}) {
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 4)));
+                    }
+                }
+                float[] expected = new float[rows + 3];
+                float[] lanes = new float[rows + 3];
+                plain.scores(q, 2, keys, 1, rows, d, 0.125f, expected, 3);
+                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, d, 0.125f, lanes, 3);
+                float[] outExpected = new float[d + 1];
+                float[] outLanes = new float[d + 1];
+                java.util.Arrays.fill(outExpected, 0.5f);
+                java.util.Arrays.fill(outLanes, 0.5f);
+                plain.addWeighted(w, 4, rows, values, 1, d, outExpected, 1);
+                AttentionLanes.BEST.addWeighted(w, 4, rows, values, 1, d, outLanes, 1);
+                String what = AttentionLanes.BEST.getClass().getSimpleName() + ", d " + d + ", " + rows + " positions";
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(lanes[i]), what + ", score " + i);
+                }
+                for (int i = 0; i < outExpected.length; i++) {
+                    assertEquals(Float.floatToIntBits(outExpected[i]), Float.floatToIntBits(outLanes[i]),
+                            what + ", value " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void swiGluAddAndDivide() {
         float[] g = {0, 1, -2};
