@@ -479,6 +479,8 @@ static const uint8_t zero_row[1 << 16];
 #define GEMM_ROWS 32
 #define GEMM_KC 16
 #define GEMM_MIN_VECTORS 4
+/* cache lines a row's chunk may touch: GEMM_KC * 18 = 288 bytes from any offset (the last one at its last byte) */
+#define GEMM_LINES 6
 
 /* one packed block of 32 rows: per group of eight rows 4 x 32 low-nibble and 4 x 32 high-nibble bytes (quant - 8,
  * lane r = row r), then the 32 rows' offsets 128 * sum (q - 8) as int32, then their scales as floats */
@@ -611,15 +613,20 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         for (int k0 = 0; k0 < blocks; k0 += GEMM_KC) {
             int kc = blocks - k0 < GEMM_KC ? blocks - k0 : GEMM_KC;
             pack_q4_0_gemm(row, k0, kc, packed);
-            /* the next chunk's bytes (this group's, or the next group's first), fetched into L2 while this chunk is
-             * multiplied: 32 short row streams, which the hardware prefetcher would pick up late */
+            /* the next chunk's bytes (this group's, or the next group's first) are fetched while this chunk is
+             * multiplied, a few lines before each vector: 32 short row streams, which the hardware prefetcher picks up
+             * late, and a burst of all their lines at once would wait for the core's few outstanding misses */
             int nextRow = k0 + GEMM_KC < blocks ? r0 : r0 + GEMM_ROWS;
             int nextBlock = k0 + GEMM_KC < blocks ? k0 + GEMM_KC : 0;
-            for (int i = 0; i < GEMM_ROWS && nextRow + i < rows; i++) {
-                const char *from = (const char *) (w + (size_t) (nextRow + i) * rowBytes + (size_t) nextBlock * Q4_0_BYTES);
-                for (int p = 0; p < GEMM_KC * Q4_0_BYTES; p += 64) _mm_prefetch(from + p, _MM_HINT_T1);
-            }
+            int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
+            int lines = nextRows > 0 ? nextRows * GEMM_LINES : 0;
             for (int v = 0; v < vectors; v++) {
+                for (int j = (int) ((long) lines * v / vectors); j < (int) ((long) lines * (v + 1) / vectors); j++) {
+                    int line = j % GEMM_LINES;
+                    size_t at = (size_t) (nextRow + j / GEMM_LINES) * rowBytes + (size_t) nextBlock * Q4_0_BYTES
+                              + (line + 1 < GEMM_LINES ? 64 * line : GEMM_KC * Q4_0_BYTES - 1);
+                    _mm_prefetch((const char *) w + at, _MM_HINT_T0);
+                }
                 float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
                 gemm_q4_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
                                 k0 == 0);
