@@ -305,7 +305,8 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
  * unpacked once per row and used against TILE vectors whose blocks stay in L1/L2; the per-vector block data (scale as
  * float, Q4_0's value sum) is computed once per call instead of once per row. Every (row, vector) result is
  * computed with exactly the operations and accumulators of the row kernel above, in the same order, so a batched
- * product equals the vector-by-vector one bit for bit (Q4_0 has one kernel for both, eight rows at a time, below).
+ * product equals the vector-by-vector one bit for bit (Q4_0: eight rows at a time below, and a matrix-matrix kernel
+ * of 32 rows from four vectors on whose integer sums are the same and whose float operations are the same).
  */
 #define TILE 4
 
@@ -461,6 +462,187 @@ static inline __attribute__((always_inline)) void rows8_q4_0(const uint8_t *pack
 static const uint8_t zero_row[1 << 16];
 
 /*
+ * ---- Q4_0 matrix-matrix product (a prompt's vectors): 32 rows against one vector per step ----
+ *
+ * The eight-row kernel above broadcasts every four activation bytes to multiply one register of eight rows. On this
+ * class of core a broadcast costs a vector operation like the multiply itself, so a third of that kernel's work is
+ * broadcasting. Here one broadcast serves 32 rows (four registers of eight), and the weights are the multiplies'
+ * memory operand: maddubs reads its signed operand from memory, so the weights are packed as signed bytes (quant - 8)
+ * and the activation goes unsigned (value + 128, a copy made once per call). The integer block sum is the same:
+ * sum (a + 128)(q - 8) = sum a (q - 8) + 128 sum (q - 8), the last term packed per row and block; a pair is at most
+ * 2 * 255 * 8 and eight pairs share a 16-bit lane, |sum| <= 32640 < 2^15: exact. Each (row, vector) result is then
+ * formed with the eight-row kernel's float operations in its block order (acc = fma(float(sum), d_w * d_a, acc)), so it
+ * equals the matrix-vector result bit for bit. The columns go in chunks of GEMM_KC blocks so that a chunk's packed
+ * weights (32 rows: 1.3 KB a block) stay in L1 while every vector passes over them; each vector's accumulators wait
+ * in the output between chunks.
+ */
+#define GEMM_ROWS 32
+#define GEMM_KC 16
+#define GEMM_MIN_VECTORS 4
+/* cache lines a row's chunk may touch: GEMM_KC * 18 = 288 bytes from any offset (the last one at its last byte) */
+#define GEMM_LINES 6
+
+/* one packed block of 32 rows: per group of eight rows 4 x 32 low-nibble and 4 x 32 high-nibble bytes (quant - 8,
+ * lane r = row r), then the 32 rows' offsets 128 * sum (q - 8) as int32, then their scales as floats */
+enum { GEMM_OFFSETS = 4 * 256, GEMM_SCALES = GEMM_OFFSETS + 128, GEMM_BLOCK = GEMM_SCALES + 128 };
+
+static void pack_q4_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed) {
+    const __m256i low = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
+    for (int b = 0; b < count; b++) {
+        size_t o = (size_t) (b0 + b) * Q4_0_BYTES;
+        uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        for (int g = 0; g < 4; g++) {
+            const uint8_t *const *r = row + 8 * g;
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (r[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (r[(i) + 4] + o + Q4_0_QS)), 1)
+            __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+            /* the eight-row kernel's transpose: group c holds bytes 4c..4c+3 of each row, lane r = row r */
+            __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+            __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+            __m256i q[4] = {_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1), _mm256_unpacklo_epi64(t2, t3),
+                            _mm256_unpackhi_epi64(t2, t3)};
+            __m256i sum8 = _mm256_setzero_si256();
+            uint8_t *pg = pb + 256 * g;
+            for (int c = 0; c < 4; c++) {
+                __m256i lo = _mm256_sub_epi8(_mm256_and_si256(q[c], low), eight);
+                __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q[c], 4), low), eight);
+                _mm256_storeu_si256((__m256i *) (pg + 32 * c), lo);
+                _mm256_storeu_si256((__m256i *) (pg + 128 + 32 * c), hi);
+                sum8 = _mm256_add_epi8(sum8, _mm256_add_epi8(lo, hi)); /* |8 bytes of -8..7| <= 64: fits a byte */
+            }
+            __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), sum8), _mm256_set1_epi16(1));
+            _mm256_storeu_si256((__m256i *) (pb + GEMM_OFFSETS + 32 * g), _mm256_slli_epi32(sums, 7));
+            __m128i h = _mm_setr_epi16(i16_at(r[0] + o), i16_at(r[1] + o), i16_at(r[2] + o), i16_at(r[3] + o),
+                                       i16_at(r[4] + o), i16_at(r[5] + o), i16_at(r[6] + o), i16_at(r[7] + o));
+            _mm256_storeu_ps((float *) (pb + GEMM_SCALES + 32 * g), _mm256_cvtph_ps(h));
+        }
+    }
+}
+
+/*
+ * one vector over one chunk of packed blocks: acc (32 floats, rows in order) continued, or started when first.
+ * Compiled with GCC's pre-allocation scheduler, register-pressure aware: without it GCC hoists every multiply of a
+ * block ahead of the additions and spills the products to the stack (2/3 of the speed measured on an EPYC).
+ */
+__attribute__((noinline, optimize("schedule-insns", "sched-pressure")))
+static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
+                                   int first) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 a0, a1, a2, a3;
+    if (first) {
+        a0 = a1 = a2 = a3 = _mm256_setzero_ps();
+    } else {
+        a0 = _mm256_loadu_ps(acc);
+        a1 = _mm256_loadu_ps(acc + 8);
+        a2 = _mm256_loadu_ps(acc + 16);
+        a3 = _mm256_loadu_ps(acc + 24);
+    }
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 32;
+        __m256i s0, s1, s2, s3;
+#define W(g, at) _mm256_loadu_si256((const __m256i *) (pb + 256 * (g) + (at)))
+#define STEP(g, s, c) { __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, W(g, 32 * (c))), \
+                                                      _mm256_maddubs_epi16(hi, W(g, 128 + 32 * (c)))); \
+                        s = (c) == 0 ? p : _mm256_add_epi16(s, p); }
+        for (int c = 0; c < 4; c++) {
+            __m256i lo = _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * c)));
+            __m256i hi = _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 16 + 4 * c)));
+            STEP(0, s0, c) STEP(1, s1, c) STEP(2, s2, c) STEP(3, s3, c)
+        }
+#undef STEP
+#undef W
+        __m256 d = _mm256_set1_ps(as[b]);
+#define ACC(g, s, a) { __m256i p = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), \
+                                                    _mm256_loadu_si256((const __m256i *) (pb + GEMM_OFFSETS + 32 * (g)))); \
+                       __m256 ws = _mm256_loadu_ps((const float *) (pb + GEMM_SCALES + 32 * (g))); \
+                       a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, d), a); }
+        ACC(0, s0, a0) ACC(1, s1, a1) ACC(2, s2, a2) ACC(3, s3, a3)
+#undef ACC
+    }
+    _mm256_storeu_ps(acc, a0);
+    _mm256_storeu_ps(acc + 8, a1);
+    _mm256_storeu_ps(acc + 16, a2);
+    _mm256_storeu_ps(acc + 24, a3);
+}
+
+/* a thread's scratch for the matrix-matrix product, kept between calls (a prompt pass calls it for every matrix) */
+static __thread uint8_t *gemm_scratch;
+static __thread size_t gemm_scratch_bytes;
+
+static void *gemm_buffer(size_t bytes) {
+    if (bytes > gemm_scratch_bytes) {
+        free(gemm_scratch);
+        size_t size = (bytes + 4095) & ~(size_t) 4095;
+        gemm_scratch = aligned_alloc(64, size);
+        gemm_scratch_bytes = gemm_scratch == NULL ? 0 : size;
+    }
+    return gemm_scratch;
+}
+
+static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    int blocks = n / 32;
+    size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
+    size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
+    uint8_t *scratch = gemm_buffer(quants + scales + part);
+    int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
+    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
+    if (scratch == NULL || zeros == NULL) {
+        if (zeros != NULL && zeros != zero_row) free(zeros);
+        return -2;
+    }
+    uint8_t *au = scratch;
+    float *as = (float *) (scratch + quants);
+    float *partial = (float *) (scratch + quants + scales);
+    const __m256i flip = _mm256_set1_epi8((char) 0x80);
+    for (int v = 0; v < vectors; v++) {
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *ab = act + (size_t) v * stride + (size_t) b * Q8_0_BYTES;
+            __m256i q = _mm256_loadu_si256((const __m256i *) (ab + Q8_0_QS));
+            _mm256_store_si256((__m256i *) (au + ((size_t) v * blocks + b) * 32), _mm256_xor_si256(q, flip));
+            as[(size_t) v * blocks + b] = half(ab + Q8_0_D);
+        }
+    }
+    uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
+    for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
+        int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
+        const uint8_t *row[GEMM_ROWS];
+        for (int i = 0; i < GEMM_ROWS; i++) row[i] = i < count ? w + (size_t) (r0 + i) * rowBytes : zeros;
+        for (int k0 = 0; k0 < blocks; k0 += GEMM_KC) {
+            int kc = blocks - k0 < GEMM_KC ? blocks - k0 : GEMM_KC;
+            pack_q4_0_gemm(row, k0, kc, packed);
+            /* the next chunk's bytes (this group's, or the next group's first) are fetched while this chunk is
+             * multiplied, a few lines before each vector: 32 short row streams, which the hardware prefetcher picks up
+             * late, and a burst of all their lines at once would wait for the core's few outstanding misses */
+            int nextRow = k0 + GEMM_KC < blocks ? r0 : r0 + GEMM_ROWS;
+            int nextBlock = k0 + GEMM_KC < blocks ? k0 + GEMM_KC : 0;
+            int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
+            int lines = nextRows > 0 ? nextRows * GEMM_LINES : 0;
+            for (int v = 0; v < vectors; v++) {
+                for (int j = (int) ((long) lines * v / vectors); j < (int) ((long) lines * (v + 1) / vectors); j++) {
+                    int line = j % GEMM_LINES;
+                    size_t at = (size_t) (nextRow + j / GEMM_LINES) * rowBytes + (size_t) nextBlock * Q4_0_BYTES
+                              + (line + 1 < GEMM_LINES ? 64 * line : GEMM_KC * Q4_0_BYTES - 1);
+                    _mm_prefetch((const char *) w + at, _MM_HINT_T0);
+                }
+                float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
+                gemm_q4_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
+                                k0 == 0);
+            }
+        }
+        if (count < GEMM_ROWS) {
+            for (int v = 0; v < vectors; v++) {
+                memcpy(out + (size_t) v * ostride + r0, partial + (size_t) v * GEMM_ROWS, sizeof(float) * count);
+            }
+        }
+    }
+    if (zeros != zero_row) free(zeros);
+    return 0;
+}
+
+/*
  * Q4_0 rows against vectors (one for a matrix-vector product, a prompt's for a matrix-matrix one), always eight rows
  * at a time (a last group of fewer rows is padded with a zero row), so a row's result never depends on how many
  * vectors there are or how the rows were split among threads: a batched product equals the vector-by-vector one bit
@@ -468,6 +650,9 @@ static const uint8_t zero_row[1 << 16];
  */
 static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
+    if (vectors >= GEMM_MIN_VECTORS) {
+        return q4_0_gemm(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
+    }
     int blocks = n / 32;
     size_t count = (size_t) blocks * vectors;
     size_t packBytes = (size_t) blocks * (128 + ROWS8 * sizeof(float));

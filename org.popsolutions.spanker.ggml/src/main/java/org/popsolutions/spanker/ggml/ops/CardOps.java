@@ -10,6 +10,8 @@ import org.popsolutions.spanker.api.card.Combine;
  * and owns the memory; nothing here allocates.
  */
 public final class CardOps {
+    private static final AttentionLanes LANES = AttentionLanes.BEST;
+
     private CardOps() {
     }
 
@@ -59,55 +61,48 @@ public final class CardOps {
      */
     public static void attentionHead(float[] q, int qAt, FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt,
             int d, int position, float scale, float[] scores, int scoresAt, float[] out, int outAt) {
-        // Rows are copied from the (off-heap) cache into a per-thread array so the loops run on arrays; four
-        // positions are scored at once with four independent sums, each added in one position's own order, and the
-        // values are added per element in position order: the plain loops' results bit for bit.
-        float[] rows = attentionRows(4 * d);
-        int t = 0;
-        for (; t + 3 <= position; t += 4) {
-            for (int i = 0; i < 4; i++) {
-                keys.get((t + i) * kvWidth + kvAt, rows, i * d, d);
-            }
-            float s0 = 0;
-            float s1 = 0;
-            float s2 = 0;
-            float s3 = 0;
+        attentionHeads(q, qAt, 1, keys, values, kvWidth, kvAt, d, position, scale, scores, scoresAt, 0, out, outAt);
+    }
+
+    /**
+     * {@link #attentionHead} for {@code heads} consecutive query heads that share one kv head (grouped-query
+     * attention): head j's query at {@code qAt + j·d}, its output at {@code outAt + j·d}, its scores at
+     * {@code scoresAt + j·scoresStride}. Each head's results are {@link #attentionHead}'s plain loops' bit for bit.
+     */
+    public static void attentionHeads(float[] q, int qAt, int heads, FloatBuffer keys, FloatBuffer values, int kvWidth,
+            int kvAt, int d, int position, float scale, float[] scores, int scoresAt, int scoresStride, float[] out,
+            int outAt) {
+        // The kv head's rows are copied once for all its query heads from the (off-heap) cache into a per-thread
+        // array: the keys transposed (value i of every position side by side), the values as rows. A score is then a
+        // sum over i in i's order of q[i]·k[t][i] for many positions t at once, one per vector lane, each the plain
+        // loop's term by term (multiply, then add: no fused multiply-add); the values are added per element in
+        // position order, elements in lanes (AttentionLanes).
+        int rows = position + 1;
+        float[] scratch = attentionRows(2 * d * rows + d);
+        int valuesAt = d * rows;
+        int rowAt = 2 * d * rows;
+        for (int t = 0; t < rows; t++) {
+            keys.get(t * kvWidth + kvAt, scratch, rowAt, d);
             for (int i = 0; i < d; i++) {
-                float qi = q[qAt + i];
-                s0 += qi * rows[i];
-                s1 += qi * rows[d + i];
-                s2 += qi * rows[2 * d + i];
-                s3 += qi * rows[3 * d + i];
+                scratch[i * rows + t] = scratch[rowAt + i];
             }
-            scores[scoresAt + t] = s0 * scale;
-            scores[scoresAt + t + 1] = s1 * scale;
-            scores[scoresAt + t + 2] = s2 * scale;
-            scores[scoresAt + t + 3] = s3 * scale;
+            values.get(t * kvWidth + kvAt, scratch, valuesAt + t * d, d);
         }
-        for (; t <= position; t++) {
-            keys.get(t * kvWidth + kvAt, rows, 0, d);
-            float s = 0;
-            for (int i = 0; i < d; i++) {
-                s += q[qAt + i] * rows[i];
-            }
-            scores[scoresAt + t] = s * scale;
-        }
-        softmax(scores, scoresAt, position + 1);
-        for (t = 0; t <= position; t++) {
-            float w = scores[scoresAt + t];
-            values.get(t * kvWidth + kvAt, rows, 0, d);
-            for (int i = 0; i < d; i++) {
-                out[outAt + i] += w * rows[i];
-            }
+        for (int j = 0; j < heads; j++) {
+            int sj = scoresAt + j * scoresStride;
+            LANES.scores(q, qAt + j * d, scratch, 0, rows, d, scale, scores, sj);
+            softmax(scores, sj, rows);
+            LANES.addWeighted(scores, sj, rows, scratch, valuesAt, d, out, outAt + j * d);
         }
     }
 
     private static final ThreadLocal<float[]> ATTENTION_ROWS = new ThreadLocal<>();
 
+    /** The per-thread scratch, grown to a power of two: a decode step reuses it as the context grows. */
     private static float[] attentionRows(int length) {
         float[] rows = ATTENTION_ROWS.get();
         if (rows == null || rows.length < length) {
-            rows = new float[length];
+            rows = new float[Math.max(1024, Integer.highestOneBit(length - 1) << 1)];
             ATTENTION_ROWS.set(rows);
         }
         return rows;

@@ -96,6 +96,110 @@ class CardOpsTest {
         assertEquals(10 * (1 - p0), out[1], 1e-5);
     }
 
+    /** Attention's definition, the plain loops: each score a sum over i in order, the values added in position order. */
+    private static void plainAttentionHead(float[] q, int qAt, float[] keys, float[] values, int kvWidth, int kvAt,
+            int d, int position, float scale, float[] out, int outAt) {
+        float[] scores = new float[position + 1];
+        for (int t = 0; t <= position; t++) {
+            float s = 0;
+            for (int i = 0; i < d; i++) {
+                s += q[qAt + i] * keys[t * kvWidth + kvAt + i];
+            }
+            scores[t] = s * scale;
+        }
+        CardOps.softmax(scores, 0, position + 1);
+        for (int t = 0; t <= position; t++) {
+            for (int i = 0; i < d; i++) {
+                out[outAt + i] += scores[t] * values[t * kvWidth + kvAt + i];
+            }
+        }
+    }
+
+    /**
+     * The query heads that share a kv head, attended together (their cache rows read once), give each head the plain
+     * loops' values bit for bit: random data, kv heads at an offset in wider cache rows, every position from 0 on.
+     */
+    @Test
+    void groupedHeadsGiveThePlainLoopsBitForBit() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+        int d = 64;
+        int kvHeads = 3;
+        int group = 4;
+        int kvWidth = kvHeads * d;
+        int capacity = 77;
+        float[] keys = new float[capacity * kvWidth];
+        float[] values = new float[capacity * kvWidth];
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = (float) random.nextGaussian();
+            values[i] = (float) (random.nextGaussian() * 3);
+        }
+        float scale = (float) (1 / Math.sqrt(d));
+        for (int position = 0; position < capacity; position += 1 + position / 8) {
+            float[] q = new float[kvHeads * group * d + 5];
+            for (int i = 0; i < q.length; i++) {
+                q[i] = (float) random.nextGaussian();
+            }
+            float[] expected = new float[q.length];
+            float[] grouped = new float[q.length];
+            float[] scores = new float[kvHeads * group * capacity];
+            for (int kv = 0; kv < kvHeads; kv++) {
+                for (int j = 0; j < group; j++) {
+                    int head = kv * group + j;
+                    plainAttentionHead(q, 5 + head * d, keys, values, kvWidth, kv * d, d, position, scale, expected,
+                            5 + head * d);
+                }
+                CardOps.attentionHeads(q, 5 + kv * group * d, group, FloatBuffer.wrap(keys), FloatBuffer.wrap(values),
+                        kvWidth, kv * d, d, position, scale, scores, kv * group * capacity, capacity, grouped,
+                        5 + kv * group * d);
+            }
+            for (int i = 0; i < q.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(grouped[i]),
+                        "position " + position + ", value " + i + ": plain " + expected[i] + ", grouped " + grouped[i]);
+            }
+        }
+    }
+
+    /**
+     * The lanes this runtime attends with (the Vector API's where readable, else the plain loops) give the plain
+     * loops' scores and weighted values bit for bit, for every count of positions around the lane widths.
+     */
+    @Test
+    void attentionLanesGiveThePlainLoopsBitForBit() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        AttentionLanes plain = new AttentionLanes.Plain();
+        for (int d : new int[] {64, 40, 3}) {
+            for (int rows = 1; rows <= 70; rows++) {
+                float[] q = new float[d + 2];
+                float[] keys = new float[d * rows + 1];
+                float[] values = new float[rows * d + 1];
+                float[] w = new float[rows + 4];
+                for (float[] a : new float[][] {q, keys, values, w}) {
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-3, 4)));
+                    }
+                }
+                float[] expected = new float[rows + 3];
+                float[] lanes = new float[rows + 3];
+                plain.scores(q, 2, keys, 1, rows, d, 0.125f, expected, 3);
+                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, d, 0.125f, lanes, 3);
+                float[] outExpected = new float[d + 1];
+                float[] outLanes = new float[d + 1];
+                java.util.Arrays.fill(outExpected, 0.5f);
+                java.util.Arrays.fill(outLanes, 0.5f);
+                plain.addWeighted(w, 4, rows, values, 1, d, outExpected, 1);
+                AttentionLanes.BEST.addWeighted(w, 4, rows, values, 1, d, outLanes, 1);
+                String what = AttentionLanes.BEST.getClass().getSimpleName() + ", d " + d + ", " + rows + " positions";
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(lanes[i]), what + ", score " + i);
+                }
+                for (int i = 0; i < outExpected.length; i++) {
+                    assertEquals(Float.floatToIntBits(outExpected[i]), Float.floatToIntBits(outLanes[i]),
+                            what + ", value " + i);
+                }
+            }
+        }
+    }
+
     @Test
     void swiGluAddAndDivide() {
         float[] g = {0, 1, -2};

@@ -80,9 +80,10 @@ public final class NativeKernels implements Kernels {
     }
 
     /**
-     * Q4_0, Q8_0, F32, F16 and BF16 as tiles of one row against up to four (float types: two) vectors, each weight
-     * block loaded once for them; the other types as runs of 16 rows that every vector passes over while they are in
-     * the cache. Each result equals {@link #dotRows} for that vector, bit for bit.
+     * Q4_0 from four vectors on as 32 rows against one vector at a time over column chunks that stay in L1 (the
+     * weights repacked signed, one activation broadcast serving 32 rows); Q4_1, Q4_K, Q6_K, Q8_0, F32, F16 and BF16 as
+     * tiles of one row against up to four (float types: two) vectors, each weight block loaded once for them. Each
+     * result equals {@link #dotRows} for that vector, bit for bit.
      */
     @Override
     public void dotRowsBatch(ByteBuffer weights, int at, int rowBytes, int rows, PreparedBatch batch, float[] out,

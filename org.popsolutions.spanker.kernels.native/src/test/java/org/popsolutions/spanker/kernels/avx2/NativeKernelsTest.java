@@ -169,8 +169,9 @@ class NativeKernelsTest {
 
     /**
      * The matrix-matrix tiles (a weight block against several vectors) give, per vector, the row kernel's result bit
-     * for bit, hence within tolerance of the reference (Q4_0 goes eight rows at a time in both, a last group padded):
-     * every type, 1 to 9 vectors (full tiles, partial tiles),
+     * for bit, hence within tolerance of the reference (Q4_0: eight rows at a time for up to three vectors, 32 rows
+     * against one vector in column chunks for four or more, a last group padded): every type, 1 to 9 vectors (full
+     * tiles, partial tiles),
      * float rows with a tail that is not a multiple of 8, zero and constant rows, heap and direct weights at an odd
      * offset, results at an offset with a stride larger than the rows.
      */
@@ -179,7 +180,9 @@ class NativeKernelsTest {
     void batchedTilesEqualTheRowKernelPerVectorWithinToleranceOfTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(type.id() * 7L + 3);
         for (int trial = 0; trial < 12; trial++) {
-            int cols = type.blockSize() == 1 ? 1 + random.nextInt(700) : type.blockSize() * (1 + random.nextInt(12));
+            // every fourth trial wider than one of Q4_0's matrix-matrix column chunks (16 blocks), ending in a part one
+            int blocks = 1 + random.nextInt(trial % 4 == 1 ? 40 : 12);
+            int cols = type.blockSize() == 1 ? 1 + random.nextInt(700) : type.blockSize() * blocks;
             int rows = 1 + random.nextInt(trial % 3 == 0 ? 70 : 23);
             int vectors = 1 + trial % 9;
             float[] w = gaussian(random, rows * cols, (float) Math.pow(10, random.nextInt(-2, 3)));

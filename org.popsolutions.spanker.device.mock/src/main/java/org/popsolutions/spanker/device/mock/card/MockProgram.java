@@ -535,7 +535,7 @@ final class MockProgram {
 
     /**
      * One attention op's heads, a share per row thread; made once per op (its per-call state set before each run), so
-     * a decode step allocates nothing for it. Each head is {@link CardOps#attentionHead}, as on every card.
+     * a decode step allocates nothing for it. Each head is {@link CardOps#attentionHead}'s, as on every card.
      */
     private static final class AttentionRows implements org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange {
         private final Floats query;
@@ -572,9 +572,12 @@ final class MockProgram {
         public void run(int from, int to) {
             float[] q = query.array();
             float[] o = out.array();
-            for (int h = from; h < to; h++) {
-                CardOps.attentionHead(q, query.at() + h * hd, k, v, kvWidth, h / group * hd, hd, position, scale,
-                        scores, h * capacity, o, out.at() + h * hd);
+            // the heads that share a kv head together: its cache rows are read once for all of them
+            for (int h = from; h < to;) {
+                int end = Math.min(to, (h / group + 1) * group);
+                CardOps.attentionHeads(q, query.at() + h * hd, end - h, k, v, kvWidth, h / group * hd, hd, position,
+                        scale, scores, h * capacity, capacity, o, out.at() + h * hd);
+                h = end;
             }
         }
     }

@@ -1,0 +1,91 @@
+package org.popsolutions.spanker.ggml.ops;
+
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link AttentionLanes} in 256-bit lanes: scores 32 positions at a time (four vectors of sums in registers, lane =
+ * position), the weighted values 32 elements at a time (lane = element). Loaded by name, only where the incubator
+ * module is readable.
+ */
+final class VectorAttentionLanes extends AttentionLanes {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final int L = 8;
+    public VectorAttentionLanes() {
+    }
+
+    public static boolean usable() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 256 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    @Override
+    void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int d, float scale, float[] scores, int at) {
+        int t = 0;
+        for (; t + 4 * L <= rows; t += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            for (int i = 0; i < d; i++) {
+                FloatVector qi = FloatVector.broadcast(F, q[qAt + i]);
+                int k = keysAt + i * rows + t;
+                s0 = s0.add(qi.mul(FloatVector.fromArray(F, keys, k)));
+                s1 = s1.add(qi.mul(FloatVector.fromArray(F, keys, k + L)));
+                s2 = s2.add(qi.mul(FloatVector.fromArray(F, keys, k + 2 * L)));
+                s3 = s3.add(qi.mul(FloatVector.fromArray(F, keys, k + 3 * L)));
+            }
+            s0.mul(scale).intoArray(scores, at + t);
+            s1.mul(scale).intoArray(scores, at + t + L);
+            s2.mul(scale).intoArray(scores, at + t + 2 * L);
+            s3.mul(scale).intoArray(scores, at + t + 3 * L);
+        }
+        for (; t + L <= rows; t += L) {
+            FloatVector s0 = FloatVector.zero(F);
+            for (int i = 0; i < d; i++) {
+                s0 = s0.add(FloatVector.broadcast(F, q[qAt + i]).mul(FloatVector.fromArray(F, keys, keysAt + i * rows + t)));
+            }
+            s0.mul(scale).intoArray(scores, at + t);
+        }
+        for (; t < rows; t++) {
+            float s = 0;
+            for (int i = 0; i < d; i++) {
+                s += q[qAt + i] * keys[keysAt + i * rows + t];
+            }
+            scores[at + t] = s * scale;
+        }
+    }
+
+    @Override
+    void addWeighted(float[] w, int wAt, int rows, float[] values, int valuesAt, int d, float[] out, int outAt) {
+        int i = 0;
+        for (; i + 4 * L <= d; i += 4 * L) {
+            FloatVector o0 = FloatVector.fromArray(F, out, outAt + i);
+            FloatVector o1 = FloatVector.fromArray(F, out, outAt + i + L);
+            FloatVector o2 = FloatVector.fromArray(F, out, outAt + i + 2 * L);
+            FloatVector o3 = FloatVector.fromArray(F, out, outAt + i + 3 * L);
+            for (int t = 0; t < rows; t++) {
+                FloatVector wt = FloatVector.broadcast(F, w[wAt + t]);
+                int v = valuesAt + t * d + i;
+                o0 = o0.add(wt.mul(FloatVector.fromArray(F, values, v)));
+                o1 = o1.add(wt.mul(FloatVector.fromArray(F, values, v + L)));
+                o2 = o2.add(wt.mul(FloatVector.fromArray(F, values, v + 2 * L)));
+                o3 = o3.add(wt.mul(FloatVector.fromArray(F, values, v + 3 * L)));
+            }
+            o0.intoArray(out, outAt + i);
+            o1.intoArray(out, outAt + i + L);
+            o2.intoArray(out, outAt + i + 2 * L);
+            o3.intoArray(out, outAt + i + 3 * L);
+        }
+        for (; i + L <= d; i += L) {
+            FloatVector o0 = FloatVector.fromArray(F, out, outAt + i);
+            for (int t = 0; t < rows; t++) {
+                o0 = o0.add(FloatVector.broadcast(F, w[wAt + t]).mul(FloatVector.fromArray(F, values, valuesAt + t * d + i)));
+            }
+            o0.intoArray(out, outAt + i);
+        }
+        if (i < d) {
+            AttentionLanes.Plain.addWeighted(w, wAt, rows, values, valuesAt + i, d, d - i, out, outAt + i);
+        }
+    }
+}
