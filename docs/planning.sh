@@ -10,14 +10,23 @@
 # rates) runs every plan that fits (plan --compare --measure N --device sails); MEASURE="" skips them,
 # MEASURE_MODELS limits them to some models, MEASURE_CARDS to some card counts (default "2 4 8"),
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
-# tables' plans are mostly the decode tables' again), TOKENS sets N (default 4).
+# tables' plans are mostly the decode tables' again), TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
+# its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
+# A table not measured this time keeps the measured column of the same plans from the docs/planning.md it replaces
+# (KEEP_MEASURED="" drops it): a measurement does not depend on the predictions, so after a change to the cost model
+# `MEASURE_MODELS=llama-7b docs/planning.sh` re-predicts everything and measures only the 7B. A kept row needs the
+# same plan (its description line unchanged); its measured / predicted is recomputed against the new prediction.
 # The fleets are time-dilated (fleet start --dilation K; docs/protocol.md): K = DILATION if set, else
 # ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)): what keeps every card at rev-A's pace on this
 # 2-core machine, with a margin. 0.8 GB/s (SPANKER_COMPUTE_GBPS elsewhere) is what 4-8 emulator processes
 # together computed here (sails-timing.sh at the end of session 5: 1.2 GB/s on 4 cards, 0.9 on 8 — the
 # emulators' threads share 2 cores), not the 3.8 GB/s one process's kernels reach alone.
-# Measured times are divided by K by plan --measure. Loads dominate the time: each plan's weights cross the paced
-# host link at 100 MB/s / K per card.
+# Measured times are divided by K by plan --measure. Loads dominate TinyLlama's time: each plan's weights cross the
+# paced host link at 100 MB/s / K per card. The models in REV_A_HOST_LINK_MODELS (default "llama-7b") are measured
+# on fleets whose host link runs at rev-A's own 100 MB/s (fleet start --host-link-dilation 1): the measured quantity
+# is decode time, and a 7B load (3.8 GB) over a host link dilated xK would take K x 38 s per plan; the price is that
+# the per-token host-link time (logits and step writes, the tables' host column, under 1 % of a 7B token) counts
+# 1/K of rev-A's in those measurements, which the table beside them says.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -25,8 +34,9 @@ spanker=$root/spanker
 out=$root/docs/planning.md
 work=$(mktemp -d)
 fleet_started=
-# a fleet of its own, so a fleet someone else runs is left alone
-export SPANKER_JAVA_OPTS="${SPANKER_JAVA_OPTS:-} -Dspanker.fleet.dir=$work/fleet"
+# dilation_for, load_average and own_fleet: a fleet of its own, so a fleet someone else runs is left alone
+source "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+own_fleet "$work/fleet"
 trap 'if [[ -n $fleet_started ]]; then "$spanker" fleet stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
 started_at=$(date +%s)
 context=2048
@@ -37,26 +47,25 @@ measure_cards=${MEASURE_CARDS-2 4 8}
 measure_objectives=${MEASURE_OBJECTIVES-decode}
 fleet_dilation=1
 tokens=${TOKENS-4}
-dilation_for() {
-    if [[ -n ${DILATION:-} ]]; then echo "${DILATION:-}"; return; fi
-    # what the cards stream (2 GB/s each) over what this machine's cores compute (0.8 GB/s for 4-8 emulators on 2 cores, or
-    # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
-    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-0.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-        margin = 1 + load; if (margin < 2) margin = 2
-        k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
-}
-load() { awk '{ print $1 }' /proc/loadavg; }
-
+load() { load_average; }
+# decode tokens measured per plan: a 7B token is 6x TinyLlama's, and the warm-up before them stops when tokens stop
+# getting faster (at least 2)
+tokens_for() { if [[ $1 == llama-7b ]]; then echo "${TOKENS_7B-2}"; else echo "$tokens"; fi; }
+# models whose fleets pace the host link at rev-A's own rate (fleet start --host-link-dilation 1): a 7B load (3.8 GB)
+# over a host link dilated xK would take K x 38 s per plan
+rev_a_host_link_models=${REV_A_HOST_LINK_MODELS-llama-7b}
+keep_measured=${KEEP_MEASURED-yes}
 "$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --shapes-only --out "$work/tinyllama-1.1b.gguf" >/dev/null
 "$spanker" model-synth --preset llama-7b --type q4_0 --shapes-only --out "$work/llama-7b.gguf" >/dev/null
 
 # One comparison as a Markdown table, measured on the running fleet when $4 is "yes".
 comparison() {
-    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS
+    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS n
     before=$(load)
+    n=$(tokens_for "$model")
     if [[ $measured == yes ]]; then
         text=$("$spanker" plan --model "$work/$model.gguf" --device sails --context "$context" --compare \
-            --objective "$objective" --prompt "$prompt" --measure "$tokens" --no-format 2>&1) || status=$?
+            --objective "$objective" --prompt "$prompt" --measure "$n" --no-format 2>&1) || status=$?
     else
         text=$("$spanker" plan --model "$work/$model.gguf" --cards "$cards" --context "$context" --compare \
             --objective "$objective" --prompt "$prompt" --no-format 2>&1) || status=$?
@@ -74,12 +83,25 @@ comparison() {
         NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
     echo
     if [[ $measured == yes ]]; then
-        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation ($tokens decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
+        local link="the host link dilated with them"
+        if [[ " $rev_a_host_link_models " == *" $model "* ]]; then
+            link="the host link at rev-A's own 100 MB/s (fleet start --host-link-dilation 1: loads undilated; the per-token host-link time, in the host column, counts 1/$fleet_dilation of rev-A's in the measurement)"
+        fi
+        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation, $link ($n decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
         echo
     fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
     grep -E '^note: ' <<<"$text" | sed 's/^note: /- /'
     echo
+}
+
+# comparison, and for a table not measured this time the earlier run's measurements of the same plans (KEEP_MEASURED)
+table() {
+    if [[ $4 != yes && -n $keep_measured && -f $out ]]; then
+        comparison "$@" | (cd "$root/org.popsolutions.spanker.benchmarks" && python3 planning_keep.py "$out" "$1" "$2" "$3")
+    else
+        comparison "$@"
+    fi
 }
 
 {
@@ -149,15 +171,17 @@ INTRO
             measured=no
             if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* ]]; then
                 # K once per fleet: the load it depends on moves while the fleet runs
-                fleet_dilation=$(dilation_for "$cards")
-                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" >/dev/null \
+                fleet_dilation=$(dilation_for "$cards" "${DILATION:-}")
+                host_link=()
+                if [[ " $rev_a_host_link_models " == *" $model "* ]]; then host_link=(--host-link-dilation 1); fi
+                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" "${host_link[@]}" >/dev/null \
                     && measured=yes && fleet_started=yes
             fi
             for objective in decode prefill; do
                 if [[ " $measure_objectives " == *" $objective "* ]]; then
-                    comparison "$model" "$cards" "$objective" "$measured"
+                    table "$model" "$cards" "$objective" "$measured"
                 else
-                    comparison "$model" "$cards" "$objective" no
+                    table "$model" "$cards" "$objective" no
                 fi
             done
             if [[ $measured == yes ]]; then
