@@ -200,18 +200,31 @@ final class LayoutSearch {
             }
             headSlowest = Math.max(headSlowest, headBytes[i] / evaluator.ddr());
         }
-        double fixedTail = headSlowest + network.hostSeconds(table.logitsBytes());
+        // the host's round trips after the cards compute: once per token, or per prompt pass
+        double out = evaluator.hostOut(headSize).total() * (mode == Mode.BATCHED ? evaluator.promptPasses() : 1);
+        double fixedTail = headSlowest + out;
         Outer best = null;
         for (int c = 1; c <= cards; c++) {
+            // the cards that run a program: the stages' chain cards 0..c-1, the embedding's and the head's
+            int active = c;
+            for (int chain = c; chain < cards; chain++) {
+                if (chain == embedding || (chain >= headStart && chain < headStart + headSize)) {
+                    active++;
+                }
+            }
+            // the host's writes before the cards compute: in pipelined prefill a stage of its own
+            double hostIn = (mode == Mode.BATCHED ? evaluator.promptHostIn(active) : evaluator.hostIn(active, 1))
+                    .total();
             for (int k = 0; k < sizes.length; k++) {
                 Label[] labels = finals[c][k];
                 if (labels == null) {
                     continue;
                 }
                 int[] last = Layout.chainCards(network, c - sizes[k], sizes[k]);
-                double tail = evaluator.handOff(last, headCards, hidden).total() + fixedTail;
+                double tail = evaluator.handOff(last, headCards, hidden).total() + fixedTail + hostIn;
                 for (Label label : labels) {
-                    double total = label.sum + tail + (mode == Mode.PIPELINED ? (prompt - 1) * label.max : 0);
+                    double total = label.sum + tail
+                            + (mode == Mode.PIPELINED ? (prompt - 1) * Math.max(label.max, hostIn) : 0);
                     if (best == null || total < best.bound) {
                         best = new Outer(embedding, headStart, headSize, total, label);
                     }
@@ -254,12 +267,10 @@ final class LayoutSearch {
                         continue;
                     }
                     double in;
-                    double tokenIn = 0;
                     if (from == 0) {
                         int[] group = Layout.chainCards(network, c, g);
                         int[] holders = embedding == Layout.REPLICATED ? group : new int[] {network.card(embedding)};
                         in = evaluator.handOff(holders, group, hidden * tokens).total();
-                        tokenIn = network.hostSeconds(4L * holders.length * tokens);
                     } else {
                         in = groups.handOffIn[c][k];
                     }
@@ -274,8 +285,8 @@ final class LayoutSearch {
                         Layout.Stage placed = null;
                         for (Label label : here) {
                             candidates++;
-                            double sum = label.sum + tokenIn + stage;
-                            double max = pareto ? Math.max(Math.max(label.max, tokenIn), stage) : 0;
+                            double sum = label.sum + stage;
+                            double max = pareto ? Math.max(label.max, stage) : 0;
                             Label[][] target = to == layers ? finals[c + g] : labels[to];
                             int slot = to == layers ? k : c + g;
                             if (dominated(target[slot], sum, max)) {
