@@ -10,7 +10,10 @@
 # rates) runs every plan that fits (plan --compare --measure N --device sails); MEASURE="" skips them,
 # MEASURE_MODELS limits them to some models, MEASURE_CARDS to some card counts (default "2 4 8"),
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
-# tables' plans are mostly the decode tables' again), TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
+# tables' plans are mostly the decode tables' again; "decode prefill" also measures a prompt per plan, of
+# MEASURE_PROMPT tokens if set (a prompt streams every weight once per token: 128 TinyLlama tokens take 18 s of rev-A
+# time, K x 18 s here, per plan and run, so e.g. MEASURE_PROMPT=8), PROMPTS times after one unmeasured (default 1)),
+# TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
 # its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
 # A table not measured this time keeps the measured column of the same plans from the docs/planning.md it replaces
 # (KEEP_MEASURED="" drops it): a measurement does not depend on the predictions, so after a change to the cost model
@@ -60,9 +63,15 @@ keep_measured=${KEEP_MEASURED-yes}
 
 # One comparison as a Markdown table, measured on the running fleet when $4 is "yes".
 comparison() {
-    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS n
+    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS n prompt=$prompt what
     before=$(load)
     n=$(tokens_for "$model")
+    what="$n decode tokens per plan after warm-up"
+    if [[ $measured == yes && $objective == prefill ]]; then
+        # a measured prompt runs at the cards' pace, P x the weight streaming per stage: MEASURE_PROMPT shortens it
+        prompt=${MEASURE_PROMPT:-$prompt} n=${PROMPTS:-1}
+        what="$n prompt(s) of $prompt tokens per plan after one unmeasured, in the runtime's batched passes"
+    fi
     if [[ $measured == yes ]]; then
         text=$("$spanker" plan --model "$work/$model.gguf" --device sails --context "$context" --compare \
             --objective "$objective" --prompt "$prompt" --measure "$n" --no-format 2>&1) || status=$?
@@ -77,7 +86,9 @@ comparison() {
         echo
         return
     fi
-    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | decode s/token (measured) | measured / predicted |"
+    local measured_header="decode s/token (measured)"
+    if [[ $objective == prefill ]]; then measured_header="prefill of $prompt tokens (measured)"; fi
+    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | $measured_header | measured / predicted |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' 'NF == 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | not measured | - |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }
         NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
@@ -87,7 +98,7 @@ comparison() {
         if [[ " $rev_a_host_link_models " == *" $model "* ]]; then
             link="the host link at rev-A's own 100 MB/s (fleet start --host-link-dilation 1: loads undilated; the per-token host-link time, in the host column, counts 1/$fleet_dilation of rev-A's in the measurement)"
         fi
-        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation, $link ($n decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
+        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation, $link ($what; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
         echo
     fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
@@ -128,8 +139,14 @@ The searching planner (bundle `org.popsolutions.spanker.strategy.search`, Karaf 
 Costs: DDR-bound compute (a card streams its share of the weights once per token at the local DDR rate; a step
 lasts as long as its slowest card), the link model's α (hop latency), β (1 / sustained payload rate) and γ
 (1 / reduce rate) step by step on the actual routes over UP links with shared links counted, hand-offs of the hidden
-vector between stages, and the GbE host link for the token ids in and the logits out (a card cut off from the others
-is reached through the host). Decode is one token through every block. Prefill of P tokens is costed two ways, the
+vector between stages, and the GbE host link's round trips per token (a card cut off from the others is reached
+through the host). *Host*: each round trip costs the host link's latency (50 µs) plus its bytes at 100 MB/s, as the
+runtime makes them: the token and position written to every card that runs a program (back to back, one latency),
+the programs' SUBMITs behind them, the cards' COMPLETEs, a READ of the head's input (the host checks it for NaN) and
+one READ per head card of its rows of the logits, one after another — six latencies and 136 KB for TinyLlama with its
+head on one card, two more latencies per further head card; a prompt pays them once per pass of 32 tokens. Not
+counted: the SUBMITs' program bytes (the runtime re-sends each card's program every token; the emulated cards do not
+pace them) and the host's own software time. Decode is one token through every block. Prefill of P tokens is costed two ways, the
 cheaper counted: *batched* (each stage takes the whole prompt: P × the weight streaming, one allreduce of P hidden
 vectors per collective, so tensor parallelism pays the latency once) or *pipelined* (one token per step, consecutive
 stages overlapping: Σ stages + (P − 1) × the slowest stage). Rev-A cards are assumed to stream weights per token
@@ -157,11 +174,18 @@ rev-A rates: 2 GB/s weight streaming, 500 MB/s links, 100 MB/s host link), after
 layout run once. The fleets are **time-dilated** (`fleet start --dilation K`, docs/protocol.md): every modelled
 time on the cards runs K times slower than rev-A and the measured time is divided by K, so a 2-core machine can
 keep 4 or 8 card processes at their pace (a card streams 2 GB/s of weights, a Java core computes about 1.9 GB/s:
-undilated, 4 and 8 cards measured the CPU, not the pace). K is ceil(cards × 2 GB/s ÷ 3.8 GB/s × max(2, 1 + the
-load average when the fleet starts)) — the arithmetic, with room for what else runs — and given beside each table. The host's own per-token work
-(sampling, submitting programs, reading the logits) is divided by K too, though it ran at full speed: beside real
-cards it would count K times more. Only decode-optimised tables are measured (the measured column is decode time);
-a "No plan" row is the error the run stopped at.
+undilated, 4 and 8 cards measured the CPU, not the pace). K is ceil(cards × 2 GB/s ÷ 0.8 GB/s × max(2, 1 + the
+load average when the fleet starts)) — 0.8 GB/s is what 4–8 emulator processes together compute on this 2-core
+machine — and given beside each table. The host's own per-token work (sampling, submitting programs, reading the
+logits) is divided by K too, though it ran at full speed: beside real cards it would count K times more. The 7B's
+fleets pace the host link at rev-A's own 100 MB/s (`fleet start --host-link-dilation 1`; docs/protocol.md): the
+measured quantity is decode time, and 3.8 GB of weights over a host link dilated ×K would take K × 38 s per plan;
+the price, said beside those tables, is that the per-token host-link time (the host column, under 1 % of a 7B
+token) counts 1/K of rev-A's in their measurements. Plans of the same layout (even-layers and memory-ring on equal
+cards, by construction) are run once and their measurement shown on both rows. Decode-optimised tables are measured
+(decode time per token); prefill-optimised ones only when MEASURE_OBJECTIVES names prefill (a prompt's time, in the
+runtime's batched passes). A table this run did not measure keeps an earlier run's measurements of the same plans,
+and says so. A "No plan" row is the error the run stopped at.
 
 INTRO
     for model in tinyllama-1.1b llama-7b; do
