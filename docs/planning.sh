@@ -30,6 +30,13 @@
 # is decode time, and a 7B load (3.8 GB) over a host link dilated xK would take K x 38 s per plan; the price is that
 # the per-token host-link time (logits and step writes, the tables' host column, under 1 % of a 7B token) counts
 # 1/K of rev-A's in those measurements, which the table beside them says.
+#
+# Time on a quiet 2-core machine (load average under 1, so K = 10, 20 and 40 for 2, 4 and 8 cards): TinyLlama about
+# 20 min (session 5's run: 18 min), the 7B about 20 min (`MEASURE_MODELS=llama-7b docs/planning.sh`, TinyLlama's
+# measurements kept): per distinct plan ~4 decode tokens of K x 0.24-1.9 s and a 3.8 GB load at 100 MB/s; the
+# even-layers pipeline on 8 cards alone (4 x 40 x 1.87 s) is 5 min. Checked end to end at load 20 with
+# `MEASURE_MODELS=llama-7b MEASURE_CARDS=2 TOKENS_7B=1 DILATION=10`: 3 distinct plans in 281 s, each 1.00 of its
+# prediction.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
