@@ -12,7 +12,11 @@
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
 # tables' plans are mostly the decode tables' again; "decode prefill" also measures a prompt per plan, of
 # MEASURE_PROMPT tokens if set (a prompt streams every weight once per token: 128 TinyLlama tokens take 18 s of rev-A
-# time, K x 18 s here, per plan and run, so e.g. MEASURE_PROMPT=8), PROMPTS times after one unmeasured (default 1)),
+# time, K x 18 s here, per plan and run, so e.g. MEASURE_PROMPT=8), PROMPTS times after one unmeasured (default 1);
+# not by default: the emulated card paces a batched MAT_MUL as one pass over its weights for all the pass's tokens,
+# while the cost model streams the weights once per token (see the intro), and a pass's arithmetic, P times a
+# token's, leaves the cards CPU-bound at a decode-sized K — TinyLlama, 2 cards, K = 10, 8 tokens, at load 12:
+# measured 0.58-0.76 of the prediction),
 # TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
 # its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
 # A table not measured this time keeps the measured column of the same plans from the docs/planning.md it replaces
@@ -191,7 +195,10 @@ the price, said beside those tables, is that the per-token host-link time (the h
 token) counts 1/K of rev-A's in their measurements. Plans of the same layout (even-layers and memory-ring on equal
 cards, by construction) are run once and their measurement shown on both rows. Decode-optimised tables are measured
 (decode time per token); prefill-optimised ones only when MEASURE_OBJECTIVES names prefill (a prompt's time, in the
-runtime's batched passes). A table this run did not measure keeps an earlier run's measurements of the same plans,
+runtime's batched passes). A measured prompt is not yet a test of the prefill model: an emulated card paces a
+batched MAT_MUL as one pass over its weights for every token of the pass, where the model above streams them once
+per token, and it computes P times a token's arithmetic, so at the K that paces decode it is CPU-bound (TinyLlama on
+2 cards, 8 tokens, K = 10, loaded: measured 0.58–0.76 of the prediction). A table this run did not measure keeps an earlier run's measurements of the same plans,
 and says so. A "No plan" row is the error the run stopped at.
 
 INTRO
