@@ -228,7 +228,12 @@ INTRO
             fi
         done
     done
-    echo "*This run took $(( $(date +%s) - started_at )) s (MEASURE_MODELS=\"$measure_models\", MEASURE_CARDS=\"$measure_cards\", MEASURE_OBJECTIVES=\"$measure_objectives\", TOKENS=$tokens${DILATION:+, DILATION=$DILATION}).*"
+    if [[ -n $measure ]]; then
+        settings="MEASURE_MODELS=\"$measure_models\", MEASURE_CARDS=\"$measure_cards\", MEASURE_OBJECTIVES=\"$measure_objectives\", TOKENS=$tokens, TOKENS_7B=${TOKENS_7B-2}${DILATION:+, DILATION=$DILATION}"
+    else
+        settings="MEASURE=\"\": nothing measured"
+    fi
+    echo "*This run took $(( $(date +%s) - started_at )) s ($settings${keep_measured:+; tables not measured keep earlier measurements of the same plans}).*"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"
