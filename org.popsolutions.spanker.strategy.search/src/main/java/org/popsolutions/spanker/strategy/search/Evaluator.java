@@ -21,9 +21,14 @@ import org.popsolutions.spanker.api.plan.CardShard;
  *     (back to back, one latency) with the programs' SUBMITs behind them; the cards' COMPLETEs; a READ of the head's
  *     input (the host checks it for non-finite values); and one READ per head card of its rows of the logits, one
  *     after another. The SUBMITs' program bytes are not counted (docs/planning.md says why).</li>
- * <li>Prefill of T tokens, two ways, the cheaper counted: <em>batched</em> (each stage takes the whole prompt:
- *     T times the weight streaming, one allreduce of T hidden vectors per collective, so the latency is paid once)
- *     or <em>pipelined</em> (one token per step, consecutive stages overlapping: the sum of the stages' times plus
+ * <li>Prefill of T tokens, two ways, the cheaper counted: <em>batched</em> (the runtime's passes of at most
+ *     {@value #PROMPT_PASS} tokens; in each pass every stage takes all the pass's tokens as one matrix-matrix
+ *     product, so a card streams its weights from DDR once per pass, not once per token — rev-A's rule, a product
+ *     takes at least its weight bytes at the DDR rate, and the emulated card paces a MAT_MUL so; per pass one
+ *     allreduce of the pass's hidden vectors per collective and one hand-off of them between groups, the latency
+ *     paid once a pass; the head runs once a pass, for its last token. The per-token ops — embedding rows, norms,
+ *     rope, attention over the KV cache — are not counted, as in decode: the card's weight streaming bounds them
+ *     and the emulator does not pace them) or <em>pipelined</em> (one token per step, consecutive stages overlapping: the sum of the stages' times plus
  *     T − 1 times the slowest). Only the last token's logits leave the cards.</li>
  * </ul>
  */
@@ -109,7 +114,8 @@ final class Evaluator {
             int[] group = placement.cards(layer);
             boolean sameCards = Arrays.equals(group, holders);
             Terms in = handOff(holders, group, hidden);
-            Terms inBatch = handOff(holders, group, hidden * prompt);
+            int[] from = holders;
+            Terms inBatch = overPasses(tokens -> handOff(from, group, hidden * tokens));
             double slowest = 0;
             for (CardShard s : shards) {
                 long bytes = table.weightBytes(layer, s);
@@ -119,16 +125,17 @@ final class Evaluator {
             }
             CollectiveAlgorithm fixed = placement.algorithms().get(layer);
             CollectiveAlgorithm one = fixed != null ? fixed : network.best(group, hidden);
-            CollectiveAlgorithm many = fixed != null ? fixed : network.best(group, (double) hidden * prompt);
+            CollectiveAlgorithm many = fixed != null ? fixed : network.best(group, (double) hidden * fullPass());
             Terms collectives = group.length > 1 ? network.allReduce(group, hidden, one).times(2) : Terms.ZERO;
             Terms collectivesBatch = group.length > 1
-                    ? network.allReduce(group, (double) hidden * prompt, many).times(2) : Terms.ZERO;
+                    ? overPasses(tokens -> network.allReduce(group, (double) hidden * tokens, many).times(2))
+                    : Terms.ZERO;
             Terms block = new Terms(slowest, 0, 0, 0).plus(collectives);
             used[layer] = group.length > 1 ? one : null;
             layerCompute[layer] = slowest;
             layerCommunication[layer] = in.plus(collectives).total();
             decode = decode.plus(in).plus(block);
-            batched = batched.plus(inBatch).plus(new Terms(slowest * prompt, 0, 0, 0)).plus(collectivesBatch);
+            batched = batched.plus(inBatch).plus(new Terms(slowest * promptPasses(), 0, 0, 0)).plus(collectivesBatch);
             if (!sameCards || stage == null) {
                 if (stage != null) {
                     stages.add(stage);
@@ -151,7 +158,7 @@ final class Evaluator {
         Terms tail = handOff(holders, head, hidden).plus(new Terms(headSlowest, 0, 0, 0));
         Terms out = hostOut(head.length);
         decode = decode.plus(tail).plus(out);
-        batched = batched.plus(tail).plus(out.times(promptPasses()));
+        batched = batched.plus(tail.plus(out).times(promptPasses()));
         Terms sum = Terms.ZERO;
         Terms slowestStage = Terms.ZERO;
         for (Terms t : stages) {
@@ -198,6 +205,23 @@ final class Evaluator {
             in = in.plus(hostIn(activeCards, Math.min(PROMPT_PASS, prompt - done)));
         }
         return in;
+    }
+
+    /** Tokens in a full prompt pass: the prompt's, up to {@value #PROMPT_PASS}. */
+    int fullPass() {
+        return Math.max(1, Math.min(prompt, PROMPT_PASS));
+    }
+
+    /** A cost summed over the prompt's passes, given each pass's token count. */
+    Terms overPasses(java.util.function.IntFunction<Terms> pass) {
+        Terms sum = Terms.ZERO;
+        int done = 0;
+        do {
+            int tokens = Math.max(1, Math.min(PROMPT_PASS, prompt - done));
+            sum = sum.plus(pass.apply(tokens));
+            done += tokens;
+        } while (done < prompt);
+        return sum;
     }
 
     int promptPasses() {
