@@ -11,12 +11,12 @@
 # MEASURE_MODELS limits them to some models, MEASURE_CARDS to some card counts (default "2 4 8"),
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
 # tables' plans are mostly the decode tables' again; "decode prefill" also measures a prompt per plan, of
-# MEASURE_PROMPT tokens if set (a prompt streams every weight once per token: 128 TinyLlama tokens take 18 s of rev-A
-# time, K x 18 s here, per plan and run, so e.g. MEASURE_PROMPT=8), PROMPTS times after one unmeasured (default 1);
-# not by default: the emulated card paces a batched MAT_MUL as one pass over its weights for all the pass's tokens,
-# while the cost model streams the weights once per token (see the intro), and a pass's arithmetic, P times a
-# token's, leaves the cards CPU-bound at a decode-sized K — TinyLlama, 2 cards, K = 10, 8 tokens, at load 12:
-# measured 0.58-0.76 of the prediction),
+# MEASURE_PROMPT tokens if set (default 128), PROMPTS times after one unmeasured (default 1); not by default: a
+# prompt pass of P tokens (up to 32) streams each card's weights once, as a decoded token does, but computes P times
+# a token's arithmetic, so its fleet needs P x decode's dilation (dilation_for's third argument) to stay pace-bound,
+# and its fleets pace the host link at rev-A's own rate (loads at K = 32 x decode's would take hours); PREFILL_DILATION
+# sets that K. Prefill tables alone, TinyLlama's, decode's measurements kept:
+# `MEASURE_MODELS=tinyllama-1.1b MEASURE_OBJECTIVES=prefill MEASURE_PROMPT=8 docs/planning.sh`,
 # TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
 # its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
 # A table not measured this time keeps the measured column of the same plans from the docs/planning.md it replaces
@@ -106,7 +106,7 @@ comparison() {
     echo
     if [[ $measured == yes ]]; then
         local link="the host link dilated with them"
-        if [[ " $rev_a_host_link_models " == *" $model "* ]]; then
+        if [[ " $rev_a_host_link_models " == *" $model "* || $objective == prefill ]]; then
             link="the host link at rev-A's own 100 MB/s (fleet start --host-link-dilation 1: loads undilated; the per-token host-link time, in the host column, counts 1/$fleet_dilation of rev-A's in the measurement)"
         fi
         echo "Measured on $cards paced emulated cards dilated x$fleet_dilation, $link ($what; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
@@ -158,10 +158,13 @@ one READ per head card of its rows of the logits, one after another — six late
 head on one card, two more latencies per further head card; a prompt pays them once per pass of 32 tokens. Not
 counted: the SUBMITs' program bytes (the runtime re-sends each card's program every token; the emulated cards do not
 pace them) and the host's own software time. Decode is one token through every block. Prefill of P tokens is costed two ways, the
-cheaper counted: *batched* (each stage takes the whole prompt: P × the weight streaming, one allreduce of P hidden
-vectors per collective, so tensor parallelism pays the latency once) or *pipelined* (one token per step, consecutive
-stages overlapping: Σ stages + (P − 1) × the slowest stage). Rev-A cards are assumed to stream weights per token
-(no reuse of a weight tile across tokens in a batch); a card that can batch would make prefill cheaper for every plan.
+cheaper counted: *batched* (the runtime's passes of up to 32 tokens; in a pass each stage takes all the pass's tokens
+as one matrix-matrix product, so each card streams its weights once per pass, not once per token — rev-A's rule, a
+product takes at least its weight bytes at 2 GB/s, which the emulated card paces; per pass one allreduce of the
+pass's hidden vectors per collective, one hand-off of them between stages and the head once, for the pass's last
+token) or *pipelined* (one token per step, consecutive stages overlapping: Σ stages + (P − 1) × the slowest stage).
+Not counted, in prefill as in decode: the per-token ops (embedding rows, norms, rope, attention over the KV cache),
+which the emulated card does not pace either.
 
 The search is exact: dynamic programming over the layer chain (state: layers placed, cards used), one programme per
 embedding placement, and a branch and bound over head placements (their memory reservation relaxed for the bound,
@@ -195,10 +198,9 @@ the price, said beside those tables, is that the per-token host-link time (the h
 token) counts 1/K of rev-A's in their measurements. Plans of the same layout (even-layers and memory-ring on equal
 cards, by construction) are run once and their measurement shown on both rows. Decode-optimised tables are measured
 (decode time per token); prefill-optimised ones only when MEASURE_OBJECTIVES names prefill (a prompt's time, in the
-runtime's batched passes). A measured prompt is not yet a test of the prefill model: an emulated card paces a
-batched MAT_MUL as one pass over its weights for every token of the pass, where the model above streams them once
-per token, and it computes P times a token's arithmetic, so at the K that paces decode it is CPU-bound (TinyLlama on
-2 cards, 8 tokens, K = 10, loaded: measured 0.58–0.76 of the prediction). A table this run did not measure keeps an earlier run's measurements of the same plans,
+runtime's batched passes), on fleets of their own: a pass computes P times a token's arithmetic in one token's paced
+time, so K is P times decode's (P the pass's tokens, up to 32), and the host link runs at rev-A's own rate, as for
+the 7B. A table this run did not measure keeps an earlier run's measurements of the same plans,
 and says so. A "No plan" row is the error the run stopped at.
 
 INTRO
@@ -206,26 +208,31 @@ INTRO
         echo "## $model"
         echo
         for cards in 2 4 8; do
-            measured=no
-            if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* ]]; then
-                # K once per fleet: the load it depends on moves while the fleet runs
-                fleet_dilation=$(dilation_for "$cards" "${DILATION:-}")
-                host_link=()
-                if [[ " $rev_a_host_link_models " == *" $model "* ]]; then host_link=(--host-link-dilation 1); fi
-                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" "${host_link[@]}" >/dev/null \
-                    && measured=yes && fleet_started=yes
-            fi
             for objective in decode prefill; do
-                if [[ " $measure_objectives " == *" $objective "* ]]; then
-                    table "$model" "$cards" "$objective" "$measured"
-                else
-                    table "$model" "$cards" "$objective" no
+                measured=no
+                if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* \
+                        && " $measure_objectives " == *" $objective "* ]]; then
+                    # K once per fleet: the load it depends on moves while the fleet runs. A prompt pass computes
+                    # its tokens' arithmetic in one token's paced time: K x the pass's tokens, and the host link at
+                    # rev-A's rate (a load over a host link dilated so far would take hours)
+                    host_link=()
+                    if [[ $objective == prefill ]]; then
+                        pass=$(( ${MEASURE_PROMPT:-$prompt} < 32 ? ${MEASURE_PROMPT:-$prompt} : 32 ))
+                        fleet_dilation=$(dilation_for "$cards" "${PREFILL_DILATION:-}" "$pass")
+                        host_link=(--host-link-dilation 1)
+                    else
+                        fleet_dilation=$(dilation_for "$cards" "${DILATION:-}")
+                        if [[ " $rev_a_host_link_models " == *" $model "* ]]; then host_link=(--host-link-dilation 1); fi
+                    fi
+                    "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" "${host_link[@]}" >/dev/null \
+                        && measured=yes && fleet_started=yes
+                fi
+                table "$model" "$cards" "$objective" "$measured"
+                if [[ $measured == yes ]]; then
+                    "$spanker" fleet stop >/dev/null
+                    fleet_started=
                 fi
             done
-            if [[ $measured == yes ]]; then
-                "$spanker" fleet stop >/dev/null
-                fleet_started=
-            fi
         done
     done
     if [[ -n $measure ]]; then
