@@ -18,7 +18,7 @@
 # sets that K. Prefill tables alone, TinyLlama's, decode's measurements kept:
 # `MEASURE_MODELS=tinyllama-1.1b MEASURE_OBJECTIVES=prefill MEASURE_PROMPT=8 docs/planning.sh`, about 15 min on a
 # quiet machine (K = 80, 160 and 320 for 2, 4 and 8 cards; per distinct plan two prompts of K x 0.06-0.29 s and a
-# load at 100 MB/s). Checked at load 18 on 2 cards, 8 tokens, K = 200: every plan 0.99 of its prediction (the host
+# load at 100 MB/s). Checked at load 18 on 2 cards, 8 tokens, K = 200 and K = 80: every plan 0.99-1.00 of its prediction (the host
 # term, 1 % of it, counts 1/K with the host link undilated),
 # TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
 # its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
