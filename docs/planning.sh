@@ -10,14 +10,40 @@
 # rates) runs every plan that fits (plan --compare --measure N --device sails); MEASURE="" skips them,
 # MEASURE_MODELS limits them to some models, MEASURE_CARDS to some card counts (default "2 4 8"),
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
-# tables' plans are mostly the decode tables' again), TOKENS sets N (default 4).
+# tables' plans are mostly the decode tables' again; "decode prefill" also measures a prompt per plan, of
+# MEASURE_PROMPT tokens if set (default 128), PROMPTS times after one unmeasured (default 1); not by default: a
+# prompt pass of P tokens (up to 32) streams each card's weights once, as a decoded token does, but computes P times
+# a token's arithmetic, so its fleet needs P x decode's dilation (dilation_for's third argument) to stay pace-bound,
+# and its fleets pace the host link at rev-A's own rate (loads at K = 32 x decode's would take hours); PREFILL_DILATION
+# sets that K. Prefill tables alone, TinyLlama's, decode's measurements kept:
+# `MEASURE_MODELS=tinyllama-1.1b MEASURE_OBJECTIVES=prefill MEASURE_PROMPT=8 docs/planning.sh`, about 15 min on a
+# quiet machine (K = 80, 160 and 320 for 2, 4 and 8 cards; per distinct plan two prompts of K x 0.06-0.29 s and a
+# load at 100 MB/s). Checked at load 18 on 2 cards, 8 tokens, K = 200 and K = 80: every plan 0.99-1.00 of its prediction (the host
+# term, 1 % of it, counts 1/K with the host link undilated),
+# TOKENS sets N (default 4; TOKENS_7B for the 7B shape, default 2:
+# its tokens are long and steady, and each follows the warm-up, which runs until tokens stop getting faster).
+# A table not measured this time keeps the measured column of the same plans from the docs/planning.md it replaces
+# (KEEP_MEASURED="" drops it): a measurement does not depend on the predictions, so after a change to the cost model
+# `MEASURE_MODELS=llama-7b docs/planning.sh` re-predicts everything and measures only the 7B. A kept row needs the
+# same plan (its description line unchanged); its measured / predicted is recomputed against the new prediction.
 # The fleets are time-dilated (fleet start --dilation K; docs/protocol.md): K = DILATION if set, else
 # ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)): what keeps every card at rev-A's pace on this
 # 2-core machine, with a margin. 0.8 GB/s (SPANKER_COMPUTE_GBPS elsewhere) is what 4-8 emulator processes
 # together computed here (sails-timing.sh at the end of session 5: 1.2 GB/s on 4 cards, 0.9 on 8 — the
 # emulators' threads share 2 cores), not the 3.8 GB/s one process's kernels reach alone.
-# Measured times are divided by K by plan --measure. Loads dominate the time: each plan's weights cross the paced
-# host link at 100 MB/s / K per card.
+# Measured times are divided by K by plan --measure. Loads dominate TinyLlama's time: each plan's weights cross the
+# paced host link at 100 MB/s / K per card. The models in REV_A_HOST_LINK_MODELS (default "llama-7b") are measured
+# on fleets whose host link runs at rev-A's own 100 MB/s (fleet start --host-link-dilation 1): the measured quantity
+# is decode time, and a 7B load (3.8 GB) over a host link dilated xK would take K x 38 s per plan; the price is that
+# the per-token host-link time (logits and step writes, the tables' host column, under 1 % of a 7B token) counts
+# 1/K of rev-A's in those measurements, which the table beside them says.
+#
+# Time on a quiet 2-core machine (load average under 1, so K = 10, 20 and 40 for 2, 4 and 8 cards): TinyLlama about
+# 20 min (session 5's run: 18 min), the 7B about 20 min (`MEASURE_MODELS=llama-7b docs/planning.sh`, TinyLlama's
+# measurements kept): per distinct plan ~4 decode tokens of K x 0.24-1.9 s and a 3.8 GB load at 100 MB/s; the
+# even-layers pipeline on 8 cards alone (4 x 40 x 1.87 s) is 5 min. Checked end to end at load 20 with
+# `MEASURE_MODELS=llama-7b MEASURE_CARDS=2 TOKENS_7B=1 DILATION=10`: 3 distinct plans in 281 s, each 1.00 of its
+# prediction.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -25,8 +51,9 @@ spanker=$root/spanker
 out=$root/docs/planning.md
 work=$(mktemp -d)
 fleet_started=
-# a fleet of its own, so a fleet someone else runs is left alone
-export SPANKER_JAVA_OPTS="${SPANKER_JAVA_OPTS:-} -Dspanker.fleet.dir=$work/fleet"
+# dilation_for, load_average and own_fleet: a fleet of its own, so a fleet someone else runs is left alone
+source "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+own_fleet "$work/fleet"
 trap 'if [[ -n $fleet_started ]]; then "$spanker" fleet stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
 started_at=$(date +%s)
 context=2048
@@ -37,26 +64,31 @@ measure_cards=${MEASURE_CARDS-2 4 8}
 measure_objectives=${MEASURE_OBJECTIVES-decode}
 fleet_dilation=1
 tokens=${TOKENS-4}
-dilation_for() {
-    if [[ -n ${DILATION:-} ]]; then echo "${DILATION:-}"; return; fi
-    # what the cards stream (2 GB/s each) over what this machine's cores compute (0.8 GB/s for 4-8 emulators on 2 cores, or
-    # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
-    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-0.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-        margin = 1 + load; if (margin < 2) margin = 2
-        k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
-}
-load() { awk '{ print $1 }' /proc/loadavg; }
-
+load() { load_average; }
+# decode tokens measured per plan: a 7B token is 6x TinyLlama's, and the warm-up before them stops when tokens stop
+# getting faster (at least 2)
+tokens_for() { if [[ $1 == llama-7b ]]; then echo "${TOKENS_7B-2}"; else echo "$tokens"; fi; }
+# models whose fleets pace the host link at rev-A's own rate (fleet start --host-link-dilation 1): a 7B load (3.8 GB)
+# over a host link dilated xK would take K x 38 s per plan
+rev_a_host_link_models=${REV_A_HOST_LINK_MODELS-llama-7b}
+keep_measured=${KEEP_MEASURED-yes}
 "$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --shapes-only --out "$work/tinyllama-1.1b.gguf" >/dev/null
 "$spanker" model-synth --preset llama-7b --type q4_0 --shapes-only --out "$work/llama-7b.gguf" >/dev/null
 
 # One comparison as a Markdown table, measured on the running fleet when $4 is "yes".
 comparison() {
-    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS
+    local model=$1 cards=$2 objective=$3 measured=$4 text status=0 before took=$SECONDS n prompt=$prompt what
     before=$(load)
+    n=$(tokens_for "$model")
+    what="$n decode tokens per plan after warm-up"
+    if [[ $measured == yes && $objective == prefill ]]; then
+        # a measured prompt runs at the cards' pace, P x the weight streaming per stage: MEASURE_PROMPT shortens it
+        prompt=${MEASURE_PROMPT:-$prompt} n=${PROMPTS:-1}
+        what="$n prompt(s) of $prompt tokens per plan after one unmeasured, in the runtime's batched passes"
+    fi
     if [[ $measured == yes ]]; then
         text=$("$spanker" plan --model "$work/$model.gguf" --device sails --context "$context" --compare \
-            --objective "$objective" --prompt "$prompt" --measure "$tokens" --no-format 2>&1) || status=$?
+            --objective "$objective" --prompt "$prompt" --measure "$n" --no-format 2>&1) || status=$?
     else
         text=$("$spanker" plan --model "$work/$model.gguf" --cards "$cards" --context "$context" --compare \
             --objective "$objective" --prompt "$prompt" --no-format 2>&1) || status=$?
@@ -68,18 +100,33 @@ comparison() {
         echo
         return
     fi
-    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | decode s/token (measured) | measured / predicted |"
+    local measured_header="decode s/token (measured)"
+    if [[ $objective == prefill ]]; then measured_header="prefill of $prompt tokens (measured)"; fi
+    echo "| plan | decode s/token (predicted) | prefill of $prompt tokens (predicted) | prefill as | dominant term | compute | links | latency | host | fits | vs chosen | $measured_header | measured / predicted |"
     echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     awk -F'\t' 'NF == 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | not measured | - |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }
         NF == 13 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }' <<<"$text"
     echo
     if [[ $measured == yes ]]; then
-        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation ($tokens decode tokens per plan after warm-up; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
+        local link="the host link dilated with them"
+        if [[ " $rev_a_host_link_models " == *" $model "* || $objective == prefill ]]; then
+            link="the host link at rev-A's own 100 MB/s (fleet start --host-link-dilation 1: loads undilated; the per-token host-link time, in the host column, counts 1/$fleet_dilation of rev-A's in the measurement)"
+        fi
+        echo "Measured on $cards paced emulated cards dilated x$fleet_dilation, $link ($what; times divided by the dilation), load average $before before and $(load) after; $((SECONDS - took)) s."
         echo
     fi
     grep -E '^(chosen|even-layers|memory-ring|tensor-parallel|per-block): ' <<<"$text" | sed 's/^\([a-z-]*\): /- **\1**: /'
     grep -E '^note: ' <<<"$text" | sed 's/^note: /- /'
     echo
+}
+
+# comparison, and for a table not measured this time the earlier run's measurements of the same plans (KEEP_MEASURED)
+table() {
+    if [[ $4 != yes && -n $keep_measured && -f $out ]]; then
+        comparison "$@" | (cd "$root/org.popsolutions.spanker.benchmarks" && python3 planning_keep.py "$out" "$1" "$2" "$3")
+    else
+        comparison "$@"
+    fi
 }
 
 {
@@ -106,12 +153,21 @@ The searching planner (bundle `org.popsolutions.spanker.strategy.search`, Karaf 
 Costs: DDR-bound compute (a card streams its share of the weights once per token at the local DDR rate; a step
 lasts as long as its slowest card), the link model's α (hop latency), β (1 / sustained payload rate) and γ
 (1 / reduce rate) step by step on the actual routes over UP links with shared links counted, hand-offs of the hidden
-vector between stages, and the GbE host link for the token ids in and the logits out (a card cut off from the others
-is reached through the host). Decode is one token through every block. Prefill of P tokens is costed two ways, the
-cheaper counted: *batched* (each stage takes the whole prompt: P × the weight streaming, one allreduce of P hidden
-vectors per collective, so tensor parallelism pays the latency once) or *pipelined* (one token per step, consecutive
-stages overlapping: Σ stages + (P − 1) × the slowest stage). Rev-A cards are assumed to stream weights per token
-(no reuse of a weight tile across tokens in a batch); a card that can batch would make prefill cheaper for every plan.
+vector between stages, and the GbE host link's round trips per token (a card cut off from the others is reached
+through the host). *Host*: each round trip costs the host link's latency (50 µs) plus its bytes at 100 MB/s, as the
+runtime makes them: the token and position written to every card that runs a program (back to back, one latency),
+the programs' SUBMITs behind them, the cards' COMPLETEs, a READ of the head's input (the host checks it for NaN) and
+one READ per head card of its rows of the logits, one after another — six latencies and 136 KB for TinyLlama with its
+head on one card, two more latencies per further head card; a prompt pays them once per pass of 32 tokens. Not
+counted: the SUBMITs' program bytes (the runtime re-sends each card's program every token; the emulated cards do not
+pace them) and the host's own software time. Decode is one token through every block. Prefill of P tokens is costed two ways, the
+cheaper counted: *batched* (the runtime's passes of up to 32 tokens; in a pass each stage takes all the pass's tokens
+as one matrix-matrix product, so each card streams its weights once per pass, not once per token — rev-A's rule, a
+product takes at least its weight bytes at 2 GB/s, which the emulated card paces; per pass one allreduce of the
+pass's hidden vectors per collective, one hand-off of them between stages and the head once, for the pass's last
+token) or *pipelined* (one token per step, consecutive stages overlapping: Σ stages + (P − 1) × the slowest stage).
+Not counted, in prefill as in decode: the per-token ops (embedding rows, norms, rope, attention over the KV cache),
+which the emulated card does not pace either.
 
 The search is exact: dynamic programming over the layer chain (state: layers placed, cards used), one programme per
 embedding placement, and a branch and bound over head placements (their memory reservation relaxed for the bound,
@@ -135,38 +191,59 @@ rev-A rates: 2 GB/s weight streaming, 500 MB/s links, 100 MB/s host link), after
 layout run once. The fleets are **time-dilated** (`fleet start --dilation K`, docs/protocol.md): every modelled
 time on the cards runs K times slower than rev-A and the measured time is divided by K, so a 2-core machine can
 keep 4 or 8 card processes at their pace (a card streams 2 GB/s of weights, a Java core computes about 1.9 GB/s:
-undilated, 4 and 8 cards measured the CPU, not the pace). K is ceil(cards × 2 GB/s ÷ 3.8 GB/s × max(2, 1 + the
-load average when the fleet starts)) — the arithmetic, with room for what else runs — and given beside each table. The host's own per-token work
-(sampling, submitting programs, reading the logits) is divided by K too, though it ran at full speed: beside real
-cards it would count K times more. Only decode-optimised tables are measured (the measured column is decode time);
-a "No plan" row is the error the run stopped at.
+undilated, 4 and 8 cards measured the CPU, not the pace). K is ceil(cards × 2 GB/s ÷ 0.8 GB/s × max(2, 1 + the
+load average when the fleet starts)) — 0.8 GB/s is what 4–8 emulator processes together compute on this 2-core
+machine — and given beside each table. The host's own per-token work (sampling, submitting programs, reading the
+logits) is divided by K too, though it ran at full speed: beside real cards it would count K times more. The 7B's
+fleets pace the host link at rev-A's own 100 MB/s (`fleet start --host-link-dilation 1`; docs/protocol.md): the
+measured quantity is decode time, and 3.8 GB of weights over a host link dilated ×K would take K × 38 s per plan;
+the price, said beside those tables, is that the per-token host-link time (the host column, under 1 % of a 7B
+token) counts 1/K of rev-A's in their measurements. Plans of the same layout (even-layers and memory-ring on equal
+cards, by construction) are run once and their measurement shown on both rows. Decode-optimised tables are measured
+(decode time per token); prefill-optimised ones only when MEASURE_OBJECTIVES names prefill (a prompt's time, in the
+runtime's batched passes), on fleets of their own: a pass computes P times a token's arithmetic in one token's paced
+time, so K is P times decode's (P the pass's tokens, up to 32), and the host link runs at rev-A's own rate, as for
+the 7B. A table this run did not measure keeps an earlier run's measurements of the same plans,
+and says so. A "No plan" row is the error the run stopped at.
 
 INTRO
     for model in tinyllama-1.1b llama-7b; do
         echo "## $model"
         echo
         for cards in 2 4 8; do
-            measured=no
-            if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* ]]; then
-                # K once per fleet: the load it depends on moves while the fleet runs
-                fleet_dilation=$(dilation_for "$cards")
-                "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" >/dev/null \
-                    && measured=yes && fleet_started=yes
-            fi
             for objective in decode prefill; do
-                if [[ " $measure_objectives " == *" $objective "* ]]; then
-                    comparison "$model" "$cards" "$objective" "$measured"
-                else
-                    comparison "$model" "$cards" "$objective" no
+                measured=no
+                if [[ -n $measure && " $measure_models " == *" $model "* && " $measure_cards " == *" $cards "* \
+                        && " $measure_objectives " == *" $objective "* ]]; then
+                    # K once per fleet: the load it depends on moves while the fleet runs. A prompt pass computes
+                    # its tokens' arithmetic in one token's paced time: K x the pass's tokens, and the host link at
+                    # rev-A's rate (a load over a host link dilated so far would take hours)
+                    host_link=()
+                    if [[ $objective == prefill ]]; then
+                        pass=$(( ${MEASURE_PROMPT:-$prompt} < 32 ? ${MEASURE_PROMPT:-$prompt} : 32 ))
+                        fleet_dilation=$(dilation_for "$cards" "${PREFILL_DILATION:-}" "$pass")
+                        host_link=(--host-link-dilation 1)
+                    else
+                        fleet_dilation=$(dilation_for "$cards" "${DILATION:-}")
+                        if [[ " $rev_a_host_link_models " == *" $model "* ]]; then host_link=(--host-link-dilation 1); fi
+                    fi
+                    "$spanker" fleet start --cards "$cards" --dilation "$fleet_dilation" "${host_link[@]}" >/dev/null \
+                        && measured=yes && fleet_started=yes
+                fi
+                table "$model" "$cards" "$objective" "$measured"
+                if [[ $measured == yes ]]; then
+                    "$spanker" fleet stop >/dev/null
+                    fleet_started=
                 fi
             done
-            if [[ $measured == yes ]]; then
-                "$spanker" fleet stop >/dev/null
-                fleet_started=
-            fi
         done
     done
-    echo "*This run took $(( $(date +%s) - started_at )) s (MEASURE_MODELS=\"$measure_models\", MEASURE_CARDS=\"$measure_cards\", MEASURE_OBJECTIVES=\"$measure_objectives\", TOKENS=$tokens${DILATION:+, DILATION=$DILATION}).*"
+    if [[ -n $measure ]]; then
+        settings="MEASURE_MODELS=\"$measure_models\", MEASURE_CARDS=\"$measure_cards\", MEASURE_OBJECTIVES=\"$measure_objectives\", TOKENS=$tokens, TOKENS_7B=${TOKENS_7B-2}${DILATION:+, DILATION=$DILATION}"
+    else
+        settings="MEASURE=\"\": nothing measured"
+    fi
+    echo "*This run took $(( $(date +%s) - started_at )) s ($settings${keep_measured:+; tables not measured keep earlier measurements of the same plans}).*"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"

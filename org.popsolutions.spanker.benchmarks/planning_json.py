@@ -34,12 +34,16 @@ def main(md_path, json_path):
         if header is None:
             continue
         by = dict(zip(header, cells))
-        prefill = next((k for k in header if k.startswith("prefill of")), None)
-        rows.append({**heading, "plan": by["plan"],
-                     "decodePredicted": seconds(by.get("decode s/token (predicted)", "")),
-                     "prefillPredicted": seconds(by.get(prefill, "")) if prefill else None,
-                     "decodeMeasured": seconds(by.get("decode s/token (measured)", "")),
-                     "fits": by.get("fits")})
+        prefill = next((k for k in header if k.startswith("prefill of") and k.endswith("(predicted)")), None)
+        prefill_measured = next((k for k in header if k.startswith("prefill of") and k.endswith("(measured)")), None)
+        row = {**heading, "plan": by["plan"],
+               "decodePredicted": seconds(by.get("decode s/token (predicted)", "")),
+               "prefillPredicted": seconds(by.get(prefill, "")) if prefill else None,
+               "decodeMeasured": seconds(by.get("decode s/token (measured)", "")),
+               "fits": by.get("fits")}
+        if prefill_measured:
+            row["prefillMeasured"] = seconds(by.get(prefill_measured, ""))
+        rows.append(row)
     with open(json_path + ".tmp", "w", encoding="utf-8") as f:
         json.dump({"source": "the tables of docs/planning.md (docs/planning.sh)", "rows": rows}, f, indent=1,
                   ensure_ascii=False)

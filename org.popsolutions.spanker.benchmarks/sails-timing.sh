@@ -35,20 +35,13 @@ while [[ $# -gt 0 ]]; do
             "--collective-dilation \"K_small K_large\")" >&2; exit 2 ;;
     esac
 done
-# K for a card count: --dilation, else from the arithmetic and the load (below)
-dilation_for() {
-    if [[ -n $dilation ]]; then echo "$dilation"; return; fi
-    # what the cards stream (2 GB/s each) over what this machine's cores compute (0.8 GB/s for 4-8 emulators on 2 cores, or
-    # SPANKER_COMPUTE_GBPS), times 1 + the load average (others' work takes the cores too), at least 2x, rounded up
-    awk -v cards="$1" -v gbps="${SPANKER_COMPUTE_GBPS:-0.8}" -v load="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
-        margin = 1 + load; if (margin < 2) margin = 2
-        k = cards * 2 / gbps * margin; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
-}
+# dilation_for (K for a card count: --dilation, else from the arithmetic and the load), load_average, own_fleet
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started_at=$(date +%s)
 
 work=$(mktemp -d)
 fleet=$work/fleet
-export SPANKER_JAVA_OPTS="${SPANKER_JAVA_OPTS:-} -Dspanker.fleet.dir=$fleet"
+own_fleet "$fleet"
 # each card logs, per program, its modelled (rev-A) time and what the emulator spent: the tables say which bound
 export SPANKER_EMULATOR_TIMING=1
 cleanup() {
@@ -66,7 +59,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=$work/rows.jsonl
 : >"$rows"
 for cards in $cards_list; do
-    k=$(dilation_for "$cards")
+    k=$(dilation_for "$cards" "$dilation")
     "$spanker" fleet start --cards "$cards" --dilation "$k" >/dev/null
     for m in "$model" "$tiny"; do
         name=$(basename "$m" .gguf)

@@ -11,7 +11,8 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
  * @param outputCards the cards that compute the logits (the output head's rows are split across them)
  * @param computeSecondsPerToken predicted weight-streaming time per decoded token, the slowest card per step
  * @param communicationSecondsPerToken predicted collective and hand-off time per token on the inter-card links
- * @param hostSecondsPerToken the token id in and the logits out over the host link
+ * @param hostSecondsPerToken the host link's round trips per token: the steps and programs in, the completions, the
+ *     head's input and the logits out
  * @param loadSeconds one-off time to send every card its share over the host link
  */
 public record Plan(String strategy, String model, int cards, TopologyKind cabling, List<LayerPlacement> layers,

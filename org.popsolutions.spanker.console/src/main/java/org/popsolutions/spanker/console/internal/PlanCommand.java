@@ -81,7 +81,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
                         OptionSpec.value("prompt", "P", "prompt tokens the prefill cost is given for", "128"),
                         OptionSpec.value("measure", "N", "with --compare: run every plan that fits on the registered"
                                 + " cards (e.g. a paced fleet, --device sails) for N decode tokens, measured beside"
-                                + " the prediction", null),
+                                + " the prediction (with --objective prefill: N prompts of --prompt tokens)", null),
                         OptionSpec.value(HostRuns.OPTION, "K", "a pipeline across K L3 hosts (run --hosts); --cards"
                                 + " is then each host's cards", null),
                         HostRuns.PODS_OPTION));
@@ -128,7 +128,7 @@ public final class PlanCommand extends AbstractConsoleCommand {
                 throw new UsageException("--measure runs on the registered cards, and none are registered");
             }
             return PlanComparisonReport.report(comparison, PlanMeasurements.measure(comparison, file,
-                    service.current(), inference, tokens, context));
+                    service.current(), inference, tokens, context, comparison.objective() == PlanObjective.PREFILL));
         }
         if (arguments.has("measure")) {
             throw new UsageException("--measure goes with --compare");

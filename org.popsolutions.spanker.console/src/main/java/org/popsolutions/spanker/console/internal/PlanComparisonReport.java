@@ -33,8 +33,9 @@ final class PlanComparisonReport {
         List<String> headers = new ArrayList<>(List.of("Plan", "Decode per token", "Prefill (" + comparison
                 .promptTokens() + " tokens)", "Prefill as", "Dominant term", "Compute", "Links", "Latency", "Host",
                 "Fits", "vs chosen"));
+        boolean measuredPrefill = measured != null && measured.prefill();
         if (measured != null) {
-            headers.add("Measured decode");
+            headers.add(measuredPrefill ? "Measured prefill" : "Measured decode");
             headers.add("Measured/predicted");
         }
         Report.TableBuilder table = Report.tableOf("Plans", headers.toArray(String[]::new));
@@ -53,12 +54,12 @@ final class PlanComparisonReport {
             if (measured != null) {
                 row.add(seconds == null ? "not run (does not fit)" : Units.seconds(seconds));
                 row.add(seconds == null ? "-" : String.format(Locale.ROOT, "%.2f",
-                        seconds / plan.decode().totalSeconds()));
+                        seconds / (measuredPrefill ? plan.prefill() : plan.decode()).totalSeconds()));
             }
             table.row(row.toArray());
             Map<String, Object> json = json(plan, objective);
             if (seconds != null) {
-                json.put("measuredSecondsPerToken", seconds);
+                json.put(measuredPrefill ? "measuredPrefillSeconds" : "measuredSecondsPerToken", seconds);
             }
             if (plan != chosen) {
                 baselines.add(json);
@@ -73,7 +74,9 @@ final class PlanComparisonReport {
         }
         comparison.notes().forEach(n -> report.line("note: " + n));
         if (measured != null) {
-            report.line("measured: decode on " + measured.cards() + ", after unmeasured warm-up tokens, the mean");
+            report.line(measuredPrefill ? "measured: prefill of " + comparison.promptTokens() + " tokens on "
+                    + measured.cards() + ", in the runtime's batched passes, after one unmeasured prompt, the mean"
+                    : "measured: decode on " + measured.cards() + ", after unmeasured warm-up tokens, the mean");
             report.put("measuredOn", measured.cards());
             report.put("dilation", measured.dilation());
         }

@@ -66,4 +66,28 @@ class PlanComparisonReportTest {
         assertTrue(report.lines().stream().anyMatch(l -> l.contains("does not fit: card 1 needs 200 bytes")),
                 report.lines().toString());
     }
+
+    /** Optimised for prefill and measured: the measured prompt time stands beside the prefill prediction. */
+    @Test
+    void aMeasuredPrefillIsSetBesideThePrefillPrediction() {
+        CostedPlan chosen = costed("chosen", new PlanCost(0.010, 0.001, 0.0005, 0.0001),
+                new PlanCost(0.16, 0.01, 0.0005, 0.0005), List.of());
+        CostedPlan even = costed("even-layers", new PlanCost(0.040, 0.0001, 0.00001, 0.0001),
+                new PlanCost(0.64, 0.001, 0.0001, 0.0002), List.of());
+        PlanComparison comparison = new PlanComparison("search", PlanObjective.PREFILL, 16, chosen, List.of(even),
+                1234, true, 0.01, List.of());
+        PlanMeasurements.Measured measured = new PlanMeasurements.Measured(java.util.Map.of("chosen layout", 0.171,
+                "even-layers layout", 0.90), "2 cards of provider 'sails'", 16, true);
+        Report report = PlanComparisonReport.report(comparison, measured);
+        Table table = report.tables().get(0);
+        int column = table.headers().indexOf("Measured prefill");
+        assertTrue(column > 0, table.headers().toString());
+        assertEquals("1.00", table.rows().get(0).get(column + 1), "0.171 s against the 0.171 s predicted");
+        assertEquals("1.40", table.rows().get(1).get(column + 1), "0.90 s against the 0.6433 s predicted");
+        JsonObject json = JsonParser.parseString(Json.write(report.json())).getAsJsonObject();
+        assertEquals(0.171, json.getAsJsonObject("chosen").get("measuredPrefillSeconds").getAsDouble(), 0);
+        assertFalse(json.getAsJsonObject("chosen").has("measuredSecondsPerToken"), "no decode was measured");
+        assertTrue(report.lines().stream().anyMatch(l -> l.startsWith("measured: prefill of 16 tokens")),
+                report.lines().toString());
+    }
 }

@@ -40,6 +40,9 @@ public final class FleetCommand extends AbstractConsoleCommand {
     /** System property: a directory holding the card emulator's jars. */
     static final String LIB_PROPERTY = "spanker.emulator.lib";
     private static final long START_TIMEOUT_MILLIS = 60_000;
+    /** Rev-A's host link (SPEC §10: GbE modelled at 100 MB/s; the link model's 50 µs latency), the emulator's default. */
+    static final double REV_A_HOST_LINK_BYTES_PER_SECOND = 100e6;
+    static final double REV_A_HOST_LINK_LATENCY_SECONDS = 50e-6;
 
     public FleetCommand() {
         super("fleet", "Emulated Sails cards in separate processes: fleet start|status|stop",
@@ -56,7 +59,11 @@ public final class FleetCommand extends AbstractConsoleCommand {
                                 + " own cards)", null),
                         OptionSpec.value("dilation", "K", "run every modelled time K times slower than rev-A (compute,"
                                 + " links, host link), so a machine with fewer cores than cards keeps the pace;"
-                                + " measured times are scaled back by K", "1")),
+                                + " measured times are scaled back by K", "1"),
+                        OptionSpec.value("host-link-dilation", "KH", "pace the host link (card loads, logits) KH"
+                                + " times slower than rev-A instead of K: 1 loads a large model at rev-A's own 100 MB/s"
+                                + " while compute and links stay dilated (per-token host-link time then counts KH/K of"
+                                + " rev-A's in measured times)", null)),
                 List.of("start|status|stop"));
     }
 
@@ -106,6 +113,8 @@ public final class FleetCommand extends AbstractConsoleCommand {
         if (dilation != 1) {
             extra.addAll(List.of("--dilation", Double.toString(dilation)));
         }
+        double hostLinkDilation = hostLinkDilation(arguments, dilation);
+        extra.addAll(hostLinkPacing(dilation, hostLinkDilation));
         if (arguments.flag("bench")) {
             extra.add("--bench");
         }
@@ -130,7 +139,14 @@ public final class FleetCommand extends AbstractConsoleCommand {
         if (dilation != 1) {
             report.line(dilationLine(dilation));
         }
-        report.rows(members).put("kind", kind.name()).put("shaped", !unshaped).put("dilation", dilation);
+        if (hostLinkDilation != dilation) {
+            report.line("host link dilated x" + factor(hostLinkDilation) + " (not x" + factor(dilation) + "): loads and"
+                    + " logits cross it at rev-A's rate / " + factor(hostLinkDilation) + "; in times scaled back by "
+                    + factor(dilation) + " its per-token share counts " + factor(hostLinkDilation) + "/"
+                    + factor(dilation) + " of rev-A's");
+        }
+        report.rows(members).put("kind", kind.name()).put("shaped", !unshaped).put("dilation", dilation)
+                .put("hostLinkDilation", hostLinkDilation);
         return report;
     }
 
@@ -192,6 +208,33 @@ public final class FleetCommand extends AbstractConsoleCommand {
                     + " cards run; 1 = rev-A pace), got " + arguments.string("dilation").orElse(""));
         }
         return k;
+    }
+
+    /** --host-link-dilation KH: 1 <= KH <= 1000, K (the cards' dilation) when absent. */
+    static double hostLinkDilation(Arguments arguments, double dilation) {
+        if (!arguments.has("host-link-dilation")) {
+            return dilation;
+        }
+        double k = arguments.decimal("host-link-dilation").orElse(Double.NaN);
+        if (!(k >= 1 && k <= Messages.HelloReply.MAX_TIME_DILATION)) {
+            throw new UsageException("option --host-link-dilation must be within 1..1000 (how many times slower than"
+                    + " rev-A the host link runs; 1 = rev-A's 100 MB/s), got "
+                    + arguments.string("host-link-dilation").orElse(""));
+        }
+        return k;
+    }
+
+    /**
+     * The emulator's host-link options that pace it KH times slower than rev-A on a card dilated K times: the emulator
+     * divides the rate it is given by K and multiplies the latency by K, so it is given rev-A's rate × K / KH and
+     * latency × KH / K. Nothing when KH = K (the card's own dilation applies).
+     */
+    static List<String> hostLinkPacing(double dilation, double hostLinkDilation) {
+        if (hostLinkDilation == dilation) {
+            return List.of();
+        }
+        return List.of("--host-link-bps", Double.toString(REV_A_HOST_LINK_BYTES_PER_SECOND * dilation / hostLinkDilation),
+                "--host-link-latency", Double.toString(REV_A_HOST_LINK_LATENCY_SECONDS * hostLinkDilation / dilation));
     }
 
     /** A dilation as people write it: 4, 2.5. */

@@ -484,6 +484,50 @@ class EmulatorFleetTest {
         assertTrue(once.deviceFinishNanos() - once.deviceStartNanos() >= revANanos - 1_000);
     }
 
+    /**
+     * fleet start --dilation 8 --host-link-dilation 1: the card still announces K = 8 (compute and links dilated), but
+     * its host link paces a load at rev-A's own 100 MB/s, not 100 MB/s / 8. The card's timing trace says at which
+     * rate it paced the WRITEs (its modelled figure: bytes over the rate it was given) and how long they took.
+     */
+    @Test
+    void aHostLinkDilatedApartFromTheCardPacesLoadsAtItsOwnRate() throws Exception {
+        List<String> options = new ArrayList<>(List.of("--dilation", "8", "--trace-timing"));
+        options.addAll(FleetCommand.hostLinkPacing(8, 1));
+        Fleet.State state = Fleet.start(directory, new Fleet.Launch(1, TopologyKind.RING, false, 8L << 20,
+                emulatorClasspath(), options, 60_000));
+        SailsCard card = card(state, 0);
+        assertEquals(8.0, card.card().timeDilation(), "compute and links stay dilated x8");
+        int half = 1 << 20;
+        CardBuffer load = card.allocate(2L * half, "weights");
+        long started = System.nanoTime();
+        card.write(load, 0, ByteBuffer.allocate(half));
+        card.write(load, half, ByteBuffer.allocate(half));
+        CardBuffer from = card.allocate(16, "from");
+        CardBuffer to = card.allocate(16, "to");
+        // a load ends at its first SUBMIT: the card reports the WRITEs before it
+        card.submit(Program.of("after the load", new Op.Copy(Slice.of(from), Slice.of(to)))).get(60,
+                TimeUnit.SECONDS);
+        double took = (System.nanoTime() - started) / 1e9;
+        java.util.regex.Pattern trace = java.util.regex.Pattern.compile("timing host link: 2 WRITEs, (\\d+) bytes,"
+                + " first to last paced -?[0-9.]+ s \\(bytes at the rate: ([0-9.]+) s\\)");
+        java.nio.file.Path log = directory.resolve("card-0.log");
+        java.util.regex.Matcher m = null;
+        for (long until = System.nanoTime() + 10_000_000_000L; System.nanoTime() < until; Thread.sleep(50)) {
+            m = trace.matcher(java.nio.file.Files.readString(log));
+            if (m.find()) {
+                break;
+            }
+            m = null;
+        }
+        assertTrue(m != null, "the card traced its load: " + java.nio.file.Files.readString(log));
+        long bytes = Long.parseLong(m.group(1)); // the data and the WRITEs' handle and offset fields
+        assertTrue(bytes >= 2L * half && bytes < 2L * half + 100, m.group());
+        double atRevA = bytes / 100e6; // 0.021 s; dilated x8 it would be 0.168 s
+        assertEquals(atRevA, Double.parseDouble(m.group(2)), 0.0015, "paced at rev-A's 100 MB/s, not 100 MB/s / 8");
+        assertTrue(took >= atRevA * 0.9, "the WRITEs were held to that rate: " + took + " s");
+        assertEquals(List.of(), FleetCommand.hostLinkPacing(8, 8), "KH = K: the card's own dilation applies");
+    }
+
     @Test
     void aBadDilationIsRefusedInOneLineByTheEmulator() throws Exception {
         for (String bad : List.of("0", "-2", "1e6", "lots")) {

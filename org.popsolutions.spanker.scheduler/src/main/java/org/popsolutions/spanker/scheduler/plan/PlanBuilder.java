@@ -94,8 +94,7 @@ final class PlanBuilder {
         }
         List<Integer> outputCards = previousCards;
         compute += placeOutput(outputCards);
-        double host = links.hostTransferSeconds(Integer.BYTES)
-                + links.hostTransferSeconds((long) model.vocabulary() * Float.BYTES);
+        double host = hostSecondsPerToken(outputCards.size());
         List<CardLoad> loads = new ArrayList<>();
         for (int card = 0; card < p; card++) {
             loads.add(new CardLoad(card, weightBytes[card], kvBytes[card], options.cardMemoryBytes()));
@@ -111,6 +110,23 @@ final class PlanBuilder {
         }
         return new Plan(strategy.name(), model.name(), p, topology.kind(), layers, tensors, loads, firstCard,
                 outputCards, compute, communication, host, links.loadSeconds(weightBytes), notes);
+    }
+
+    /**
+     * The host link's round trips per token, each its latency plus its bytes (as the searching planner's Evaluator
+     * counts them): the step (i32 token, i32 position) written to every card that holds weights, back to back, with
+     * the SUBMITs behind; the COMPLETEs (28 bytes); a READ (20-byte request) of the head's input; then one READ per
+     * output card of its rows of the logits, one after another. Called once the weights are placed.
+     */
+    private double hostSecondsPerToken(int outputCards) {
+        long active = java.util.Arrays.stream(weightBytes).filter(b -> b > 0).count();
+        double seconds = links.hostTransferSeconds(8 * active) + links.hostTransferSeconds(28)
+                + links.hostTransferSeconds(20) + links.hostTransferSeconds((long) model.embedding() * Float.BYTES);
+        for (int i = 0; i < outputCards; i++) {
+            long rows = LlamaShards.headRows(model.vocabulary(), i, outputCards).length();
+            seconds += links.hostTransferSeconds(20) + links.hostTransferSeconds(rows * Float.BYTES);
+        }
+        return seconds;
     }
 
     /** TENSOR_PARALLEL or PIPELINE for one block, by the strategy's costs of its matmul tiles. */

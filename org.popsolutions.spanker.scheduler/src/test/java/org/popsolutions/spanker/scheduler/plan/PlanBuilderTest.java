@@ -224,6 +224,26 @@ class PlanBuilderTest {
         assertEquals(LINKS.hostTransferSeconds(one.cardLoads().get(0).weightBytes()), one.loadSeconds(), 1e-12);
     }
 
+    /**
+     * The host term is the round trips a token makes over the rev-A host link (50 µs, 100 MB/s): the steps written to
+     * every card, the COMPLETEs, a READ of the head's input, a READ per output card of its rows of the logits.
+     */
+    @Test
+    void hostTimeIsTheTokensRoundTripsOverTheHostLink() {
+        ModelShape model = tinyLlama("Q4_0", 32, 18);
+        Plan one = plan(model, 1, SEED, PlanOptions.REV_A_CARD_MEMORY);
+        double alpha = 50e-6;
+        double rate = 100e6;
+        double expected = (alpha + 8 / rate) + (alpha + 28 / rate) + (2 * alpha + (20 + 2048 * 4) / rate)
+                + (2 * alpha + (20 + 32000 * 4) / rate);
+        assertEquals(expected, one.hostSecondsPerToken(), 1e-12);
+        Plan four = plan(model, 4, SEED, PlanOptions.REV_A_CARD_MEMORY);
+        // four cards hold weights and the logits come from each output card's rows: a request and a reply each
+        int outputs = four.outputCards().size();
+        assertEquals(expected + 3 * 8 / rate + (outputs - 1) * (2 * alpha + 20 / rate), four.hostSecondsPerToken(),
+                1e-12, "output cards " + four.outputCards());
+    }
+
     @Test
     void noCardsIsNoSails() {
         assertThrows(NoSailsException.class, () -> new PlanBuilder(tinyLlama("Q4_0", 32, 18),

@@ -16,15 +16,32 @@ import org.popsolutions.spanker.api.plan.CardShard;
  *     group, by its algorithm, over the UP links ({@link Network}).</li>
  * <li>When a block's cards do not all hold the hidden vector, it is handed off from the holder last in chain
  *     order to the cards missing it, in one step.</li>
- * <li>The host sends the token id to every embedding card and receives the logits (vocabulary × 4 bytes) over the
- *     GbE host link; the head's rows are split evenly over its cards.</li>
- * <li>Prefill of T tokens, two ways, the cheaper counted: <em>batched</em> (each stage takes the whole prompt:
- *     T times the weight streaming, one allreduce of T hidden vectors per collective, so the latency is paid once)
- *     or <em>pipelined</em> (one token per step, consecutive stages overlapping: the sum of the stages' times plus
+ * <li>The host's round trips over the GbE host link per token ({@link #hostIn}, {@link #hostOut}), each its latency
+ *     plus its bytes at the host link's rate: the token and position written to every card that runs a program
+ *     (back to back, one latency) with the programs' SUBMITs behind them; the cards' COMPLETEs; a READ of the head's
+ *     input (the host checks it for non-finite values); and one READ per head card of its rows of the logits, one
+ *     after another. The SUBMITs' program bytes are not counted (docs/planning.md says why).</li>
+ * <li>Prefill of T tokens, two ways, the cheaper counted: <em>batched</em> (the runtime's passes of at most
+ *     {@value #PROMPT_PASS} tokens; in each pass every stage takes all the pass's tokens as one matrix-matrix
+ *     product, so a card streams its weights from DDR once per pass, not once per token — rev-A's rule, a product
+ *     takes at least its weight bytes at the DDR rate, and the emulated card paces a MAT_MUL so; per pass one
+ *     allreduce of the pass's hidden vectors per collective and one hand-off of them between groups, the latency
+ *     paid once a pass; the head runs once a pass, for its last token. The per-token ops — embedding rows, norms,
+ *     rope, attention over the KV cache — are not counted, as in decode: the card's weight streaming bounds them
+ *     and the emulator does not pace them) or <em>pipelined</em> (one token per step, consecutive stages overlapping: the sum of the stages' times plus
  *     T − 1 times the slowest). Only the last token's logits leave the cards.</li>
  * </ul>
  */
 final class Evaluator {
+    /** A token's step as the host writes it to each card: i32 token id, i32 position. */
+    static final long STEP_BYTES = 8;
+    /** A COMPLETE's payload to a 1.2 host: u32 ops, u64 busy ns, i64 start, i64 finish. */
+    static final long COMPLETE_BYTES = 28;
+    /** A READ request's payload: u64 handle, u64 offset, u32 length. */
+    static final long READ_REQUEST_BYTES = 20;
+    /** Tokens per prompt pass: the runtime runs a prompt in passes of at most this many (PrefillPrograms.MAX_BATCH). */
+    static final int PROMPT_PASS = 32;
+
     private final LayerTable table;
     private final Network network;
     private final double ddr;
@@ -82,9 +99,10 @@ final class Evaluator {
         CollectiveAlgorithm[] used = new CollectiveAlgorithm[layers];
 
         int[] embedding = placement.embeddingCards();
-        Terms tokenIn = new Terms(0, 0, 0, network.hostSeconds(4L * embedding.length));
+        int active = activeCards(placement);
+        Terms tokenIn = hostIn(active, 1);
         Terms decode = tokenIn;
-        Terms batched = new Terms(0, 0, 0, network.hostSeconds(4L * embedding.length * prompt));
+        Terms batched = promptHostIn(active);
         List<Terms> stages = new ArrayList<>(List.of(tokenIn));
         Terms stage = null;
         int[] holders = embedding;
@@ -96,7 +114,8 @@ final class Evaluator {
             int[] group = placement.cards(layer);
             boolean sameCards = Arrays.equals(group, holders);
             Terms in = handOff(holders, group, hidden);
-            Terms inBatch = handOff(holders, group, hidden * prompt);
+            int[] from = holders;
+            Terms inBatch = overPasses(tokens -> handOff(from, group, hidden * tokens));
             double slowest = 0;
             for (CardShard s : shards) {
                 long bytes = table.weightBytes(layer, s);
@@ -106,16 +125,17 @@ final class Evaluator {
             }
             CollectiveAlgorithm fixed = placement.algorithms().get(layer);
             CollectiveAlgorithm one = fixed != null ? fixed : network.best(group, hidden);
-            CollectiveAlgorithm many = fixed != null ? fixed : network.best(group, (double) hidden * prompt);
+            CollectiveAlgorithm many = fixed != null ? fixed : network.best(group, (double) hidden * fullPass());
             Terms collectives = group.length > 1 ? network.allReduce(group, hidden, one).times(2) : Terms.ZERO;
             Terms collectivesBatch = group.length > 1
-                    ? network.allReduce(group, (double) hidden * prompt, many).times(2) : Terms.ZERO;
+                    ? overPasses(tokens -> network.allReduce(group, (double) hidden * tokens, many).times(2))
+                    : Terms.ZERO;
             Terms block = new Terms(slowest, 0, 0, 0).plus(collectives);
             used[layer] = group.length > 1 ? one : null;
             layerCompute[layer] = slowest;
             layerCommunication[layer] = in.plus(collectives).total();
             decode = decode.plus(in).plus(block);
-            batched = batched.plus(inBatch).plus(new Terms(slowest * prompt, 0, 0, 0)).plus(collectivesBatch);
+            batched = batched.plus(inBatch).plus(new Terms(slowest * promptPasses(), 0, 0, 0)).plus(collectivesBatch);
             if (!sameCards || stage == null) {
                 if (stage != null) {
                     stages.add(stage);
@@ -135,10 +155,10 @@ final class Evaluator {
             weights[head[i]] += bytes;
             headSlowest = Math.max(headSlowest, bytes / ddr);
         }
-        Terms tail = handOff(holders, head, hidden).plus(new Terms(headSlowest, 0, 0, 0))
-                .plus(new Terms(0, 0, 0, network.hostSeconds(table.logitsBytes())));
-        decode = decode.plus(tail);
-        batched = batched.plus(tail);
+        Terms tail = handOff(holders, head, hidden).plus(new Terms(headSlowest, 0, 0, 0));
+        Terms out = hostOut(head.length);
+        decode = decode.plus(tail).plus(out);
+        batched = batched.plus(tail.plus(out).times(promptPasses()));
         Terms sum = Terms.ZERO;
         Terms slowestStage = Terms.ZERO;
         for (Terms t : stages) {
@@ -147,7 +167,7 @@ final class Evaluator {
                 slowestStage = t;
             }
         }
-        Terms pipelined = sum.plus(slowestStage.times(prompt - 1)).plus(tail);
+        Terms pipelined = sum.plus(slowestStage.times(prompt - 1)).plus(tail).plus(out);
         List<String> violations = new ArrayList<>();
         for (int card = 0; card < cards; card++) {
             if (weights[card] + kv[card] > capacity) {
@@ -157,6 +177,72 @@ final class Evaluator {
         }
         return new Evaluation(decode, batched, pipelined, weights, kv, violations, layerCompute, layerCommunication,
                 used);
+    }
+
+    /** The cards that run a program each token: those holding the embedding, a block's shard or head rows. */
+    static int activeCards(Placement placement) {
+        java.util.BitSet used = new java.util.BitSet();
+        Arrays.stream(placement.embeddingCards()).forEach(used::set);
+        for (int layer = 0; layer < placement.layers().size(); layer++) {
+            Arrays.stream(placement.cards(layer)).forEach(used::set);
+        }
+        Arrays.stream(placement.headCards()).forEach(used::set);
+        return used.cardinality();
+    }
+
+    /**
+     * Before the cards compute {@code tokens} tokens: the host writes each token's step (token id, position) to every
+     * active card, back to back (one latency), and SUBMITs the programs behind the writes.
+     */
+    Terms hostIn(int activeCards, int tokens) {
+        return new Terms(0, 0, 0, network.hostSeconds(STEP_BYTES * tokens * activeCards));
+    }
+
+    /** A prompt's {@link #hostIn} over its passes of at most {@value #PROMPT_PASS} tokens. */
+    Terms promptHostIn(int activeCards) {
+        Terms in = Terms.ZERO;
+        for (int done = 0; done < prompt; done += PROMPT_PASS) {
+            in = in.plus(hostIn(activeCards, Math.min(PROMPT_PASS, prompt - done)));
+        }
+        return in;
+    }
+
+    /** Tokens in a full prompt pass: the prompt's, up to {@value #PROMPT_PASS}. */
+    int fullPass() {
+        return Math.max(1, Math.min(prompt, PROMPT_PASS));
+    }
+
+    /** A cost summed over the prompt's passes, given each pass's token count. */
+    Terms overPasses(java.util.function.IntFunction<Terms> pass) {
+        Terms sum = Terms.ZERO;
+        int done = 0;
+        do {
+            int tokens = Math.max(1, Math.min(PROMPT_PASS, prompt - done));
+            sum = sum.plus(pass.apply(tokens));
+            done += tokens;
+        } while (done < prompt);
+        return sum;
+    }
+
+    int promptPasses() {
+        return Math.max(1, (prompt + PROMPT_PASS - 1) / PROMPT_PASS);
+    }
+
+    /**
+     * After the cards computed (a token, or a prompt pass's last token): the COMPLETEs reach the host (the cards'
+     * in parallel, one latency), the host READs the head's input from one card and then each head card's rows of the
+     * logits, one after another: a request and a reply each.
+     */
+    Terms hostOut(int headCards) {
+        double seconds = network.hostSeconds(COMPLETE_BYTES) + read(table.hiddenBytes());
+        for (int i = 0; i < headCards; i++) {
+            seconds += read(table.logitsShareBytes(i, headCards));
+        }
+        return new Terms(0, 0, 0, seconds);
+    }
+
+    private double read(long bytes) {
+        return network.hostSeconds(READ_REQUEST_BYTES) + network.hostSeconds(bytes);
     }
 
     /** From the holder last in chain order to the targets that do not hold the hidden vector. */

@@ -64,10 +64,6 @@ final class LayerTable {
         return (long) model.embedding() * Float.BYTES;
     }
 
-    long logitsBytes() {
-        return (long) model.vocabulary() * Float.BYTES;
-    }
-
     TensorShape embedding() {
         return embedding;
     }
@@ -158,6 +154,11 @@ final class LayerTable {
     /** Bytes of the head's rows [from, to) of h equal shares, and of the output norm every head card holds. */
     long headShareBytes(int share, int h) {
         return LlamaShards.headRows(head.rows(), share, h).length() * head.bytesPerRow() + outputNormBytes;
+    }
+
+    /** Bytes of the logits head card {@code share} of h computes (its rows, float32), which the host reads. */
+    long logitsShareBytes(int share, int h) {
+        return (long) LlamaShards.headRows(head.rows(), share, h).length() * Float.BYTES;
     }
 
     private Optional<TensorShape> tensor(String name) {

@@ -119,19 +119,22 @@ final class LayoutSearch {
         final double[][] handOffIn = new double[cards][sizes.length];
 
         Groups(Mode mode) {
-            double collectiveBytes = mode == Mode.BATCHED ? (double) hidden * prompt : hidden;
-            long handOffBytes = mode == Mode.BATCHED ? hidden * prompt : hidden;
+            // batched: the algorithm a full pass's hidden vectors make cheapest, paid once per pass
+            double collectiveBytes = mode == Mode.BATCHED ? (double) hidden * evaluator.fullPass() : hidden;
             for (int c = 0; c < cards; c++) {
                 for (int k = 0; k < sizes.length && c + sizes[k] <= cards; k++) {
                     int[] group = Layout.chainCards(network, c, sizes[k]);
+                    int before = c - 1;
                     if (sizes[k] > 1) {
                         CollectiveAlgorithm best = network.best(group, collectiveBytes);
                         algorithm[c][k] = best;
                         collectives[c][k] = best == null ? Double.POSITIVE_INFINITY
-                                : network.allReduce(group, collectiveBytes, best).times(2).total();
+                                : perMode(mode, tokens -> network.allReduce(group, (double) hidden * tokens, best)
+                                        .times(2));
                     }
                     handOffIn[c][k] = c == 0 ? 0
-                            : evaluator.handOff(new int[] {network.card(c - 1)}, group, handOffBytes).total();
+                            : perMode(mode, tokens -> evaluator.handOff(new int[] {network.card(before)}, group,
+                                    hidden * tokens));
                 }
             }
         }
@@ -200,18 +203,31 @@ final class LayoutSearch {
             }
             headSlowest = Math.max(headSlowest, headBytes[i] / evaluator.ddr());
         }
-        double fixedTail = headSlowest + network.hostSeconds(table.logitsBytes());
+        // the head's product and the host's round trips after the cards compute: once per token, or per prompt pass
+        int times = mode == Mode.BATCHED ? evaluator.promptPasses() : 1;
+        double fixedTail = (headSlowest + evaluator.hostOut(headSize).total()) * times;
         Outer best = null;
         for (int c = 1; c <= cards; c++) {
+            // the cards that run a program: the stages' chain cards 0..c-1, the embedding's and the head's
+            int active = c;
+            for (int chain = c; chain < cards; chain++) {
+                if (chain == embedding || (chain >= headStart && chain < headStart + headSize)) {
+                    active++;
+                }
+            }
+            // the host's writes before the cards compute: in pipelined prefill a stage of its own
+            double hostIn = (mode == Mode.BATCHED ? evaluator.promptHostIn(active) : evaluator.hostIn(active, 1))
+                    .total();
             for (int k = 0; k < sizes.length; k++) {
                 Label[] labels = finals[c][k];
                 if (labels == null) {
                     continue;
                 }
                 int[] last = Layout.chainCards(network, c - sizes[k], sizes[k]);
-                double tail = evaluator.handOff(last, headCards, hidden).total() + fixedTail;
+                double tail = evaluator.handOff(last, headCards, hidden).total() * times + fixedTail + hostIn;
                 for (Label label : labels) {
-                    double total = label.sum + tail + (mode == Mode.PIPELINED ? (prompt - 1) * label.max : 0);
+                    double total = label.sum + tail
+                            + (mode == Mode.PIPELINED ? (prompt - 1) * Math.max(label.max, hostIn) : 0);
                     if (best == null || total < best.bound) {
                         best = new Outer(embedding, headStart, headSize, total, label);
                     }
@@ -236,7 +252,8 @@ final class LayoutSearch {
         for (int i = 0; i < headSize; i++) {
             reserved[network.card(headStart + i)] += table.headShareBytes(i, headSize);
         }
-        long tokens = mode == Mode.BATCHED ? prompt : 1;
+        // batched: each card streams its weights once per prompt pass, whatever the pass's tokens
+        long streams = mode == Mode.BATCHED ? evaluator.promptPasses() : 1;
         boolean pareto = mode == Mode.PIPELINED;
         Label[][][] labels = new Label[layers + 1][cards + 1][];
         Label[][][] finals = new Label[cards + 1][sizes.length][];
@@ -254,12 +271,10 @@ final class LayoutSearch {
                         continue;
                     }
                     double in;
-                    double tokenIn = 0;
                     if (from == 0) {
                         int[] group = Layout.chainCards(network, c, g);
                         int[] holders = embedding == Layout.REPLICATED ? group : new int[] {network.card(embedding)};
-                        in = evaluator.handOff(holders, group, hidden * tokens).total();
-                        tokenIn = network.hostSeconds(4L * holders.length * tokens);
+                        in = perMode(mode, tokens -> evaluator.handOff(holders, group, hidden * tokens));
                     } else {
                         in = groups.handOffIn[c][k];
                     }
@@ -269,13 +284,13 @@ final class LayoutSearch {
                                 || !fits(k, c, from, to, reserved, extra, capacity)) {
                             break;
                         }
-                        double stage = in + (computePrefix[k][to] - computePrefix[k][from]) * tokens
+                        double stage = in + (computePrefix[k][to] - computePrefix[k][from]) * streams
                                 + collectives * (to - from);
                         Layout.Stage placed = null;
                         for (Label label : here) {
                             candidates++;
-                            double sum = label.sum + tokenIn + stage;
-                            double max = pareto ? Math.max(Math.max(label.max, tokenIn), stage) : 0;
+                            double sum = label.sum + stage;
+                            double max = pareto ? Math.max(label.max, stage) : 0;
                             Label[][] target = to == layers ? finals[c + g] : labels[to];
                             int slot = to == layers ? k : c + g;
                             if (dominated(target[slot], sum, max)) {
@@ -291,6 +306,11 @@ final class LayoutSearch {
             }
         }
         return finals;
+    }
+
+    /** A cost of one token (decode, pipelined), or summed over the prompt's passes (batched). */
+    private double perMode(Mode mode, java.util.function.IntFunction<Terms> cost) {
+        return (mode == Mode.BATCHED ? evaluator.overPasses(cost) : cost.apply(1)).total();
     }
 
     private boolean fits(int k, int c, int from, int to, long[] reserved, long extra, long capacity) {
