@@ -336,11 +336,13 @@ class EmulatorFleetTest {
         CardBuffer into = card1.allocate(16, "into");
         CardBuffer two1 = card1.allocate(8, "two values");
         // Round 1: card 0 sends, then fails; card 1 fails before it receives, so the message stays on its port.
+        // Card 0 ends before card 1 starts: the cards share their host's epochs, and a card 1 failing first would
+        // give up card 0's program before its send on a loaded machine (then no message would be left to test).
         CompletableFuture<?> sends = card0.submit(Program.of("sends, then fails", new Op.Send(0, Slice.of(four),
                 Slice.NONE), new Op.Copy(Slice.of(four), Slice.of(two0))));
+        failureOf(sends);
         CompletableFuture<?> failsFirst = card1.submit(Program.of("fails before it receives", new Op.Copy(
                 Slice.of(into), Slice.of(two1)), new Op.Receive(0, Slice.of(into), Slice.NONE, Combine.COPY)));
-        failureOf(sends);
         failureOf(failsFirst);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (card1.telemetry().ports().get(0).receivedMessages() < 1 && System.nanoTime() < deadline) {
