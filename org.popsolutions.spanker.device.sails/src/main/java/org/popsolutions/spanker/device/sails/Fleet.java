@@ -47,13 +47,24 @@ final class Fleet {
     record Member(int index, String endpoint, String linkEndpoint, long pid, String log, String benchEndpoint) {
     }
 
-    /** What {@code fleet.json} holds. */
-    record State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards) {
+    /**
+     * What {@code fleet.json} holds. {@code hostLinkDilation}: the host link's own time dilation when the fleet was
+     * started with one apart from the cards' (0, as in a file written before it existed: the cards' K).
+     */
+    record State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards,
+            double hostLinkDilation) {
+        State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards) {
+            this(kind, unshaped, memoryBytes, secretFile, cards, 0);
+        }
     }
 
-    /** How to start cards. */
+    /** How to start cards ({@code hostLinkDilation}: see {@link State}). */
     record Launch(int cards, TopologyKind kind, boolean unshaped, long memoryBytes, String classpath,
-            List<String> extraOptions, long timeoutMillis) {
+            List<String> extraOptions, long timeoutMillis, double hostLinkDilation) {
+        Launch(int cards, TopologyKind kind, boolean unshaped, long memoryBytes, String classpath,
+                List<String> extraOptions, long timeoutMillis) {
+            this(cards, kind, unshaped, memoryBytes, classpath, extraOptions, timeoutMillis, 0);
+        }
     }
 
     private Fleet() {
@@ -151,7 +162,7 @@ final class Fleet {
             }
             cableAndTrain(members, secret, launch, deadline);
             State state = new State(launch.kind().name(), launch.unshaped(), launch.memoryBytes(), secretFile.toString(),
-                    members);
+                    members, launch.hostLinkDilation());
             writePrivate(directory.resolve(STATE_FILE), GSON.toJson(state));
             return state;
         } catch (IOException e) {

@@ -126,7 +126,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
             extra.addAll(List.of("--exit-with", Long.toString(owner)));
         }
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
-                extra, START_TIMEOUT_MILLIS));
+                extra, START_TIMEOUT_MILLIS, hostLinkDilation != dilation ? hostLinkDilation : 0));
         Report report = new Report();
         Rows members = new Rows("cards", "Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
                 + (dilation != 1 ? " dilated x" + factor(dilation) : "") + ")",
