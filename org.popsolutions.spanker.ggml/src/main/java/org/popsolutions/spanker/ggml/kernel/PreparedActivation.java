@@ -196,11 +196,16 @@ public final class PreparedActivation {
             }
             return this;
         }
-        switch (weightType) {
-            case Q4_0, Q8_0 -> Q8_0.quantizeActivations(x, offset, quantizedBuffer, 0, length);
-            case Q4_1 -> Q8_1.quantizeActivations(x, offset, quantizedBuffer, 0, length);
-            case Q4_K, Q6_K -> Q8_K.quantize(x, offset, quantizedBuffer, 0, length);
-            default -> throw new IllegalArgumentException("no dot product for weight type " + weightType);
+        // the weight type's companion format (its traits) says how the activation is quantized
+        GgmlType companion = WeightTraits.of(weightType).companionOrNull();
+        if (companion == null) {
+            throw new IllegalArgumentException("no dot product for weight type " + weightType);
+        }
+        switch (companion) {
+            case Q8_0 -> Q8_0.quantizeActivations(x, offset, quantizedBuffer, 0, length);
+            case Q8_1 -> Q8_1.quantizeActivations(x, offset, quantizedBuffer, 0, length);
+            case Q8_K -> Q8_K.quantize(x, offset, quantizedBuffer, 0, length);
+            default -> throw new IllegalArgumentException("no activation quantizer for " + companion);
         }
         indexed = false;
         symmetricValues = values == null ? 2 : 0;

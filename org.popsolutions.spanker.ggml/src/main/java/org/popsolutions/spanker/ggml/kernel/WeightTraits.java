@@ -105,6 +105,11 @@ public final class WeightTraits {
      * The format ggml's CPU backend quantizes the activation to for this weight type (Q8_0, Q8_1 or Q8_K); empty
      * for float weights, whose activation stays float (rounded to the weight's precision).
      */
+    /** The companion format, or null for a float type: for the per-product path, which must not allocate. */
+    GgmlType companionOrNull() {
+        return companion;
+    }
+
     public Optional<GgmlType> companion() {
         return Optional.ofNullable(companion);
     }
