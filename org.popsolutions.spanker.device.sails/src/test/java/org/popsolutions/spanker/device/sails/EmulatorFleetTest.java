@@ -756,10 +756,16 @@ class EmulatorFleetTest {
 
     /** An authenticated raw connection whose answers the test reads itself. */
     private static Socket authenticatedQuietly(String[] hp, byte[] secret) throws Exception {
+        return handshaken(hp, secret, 2, 30_000);
+    }
+
+    /** A raw connection past HELLO (as a host of protocol 1.{@code minor}) and AUTH. */
+    private static Socket handshaken(String[] hp, byte[] secret, int minor, int timeoutMillis) throws Exception {
         Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
-        s.setSoTimeout(30_000);
+        s.setSoTimeout(timeoutMillis);
         byte[] hostNonce = Handshake.nonce();
-        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 2, hostNonce).encode()));
+        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, minor, hostNonce)
+                .encode()));
         Messages.HelloReply hello = Messages.HelloReply.decode(Wire.read(s.getInputStream()).payload());
         Wire.write(s.getOutputStream(), Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret,
                 hostNonce, hello.cardNonce())).encode()));
@@ -874,14 +880,7 @@ class EmulatorFleetTest {
     }
 
     private static Socket authenticated(String[] hp, byte[] secret) throws Exception {
-        Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
-        s.setSoTimeout(10_000);
-        byte[] hostNonce = Handshake.nonce();
-        Wire.write(s.getOutputStream(), Frame.of(MessageType.HELLO, 1, new Messages.Hello(1, 0, hostNonce).encode()));
-        Messages.HelloReply hello = Messages.HelloReply.decode(Wire.read(s.getInputStream()).payload());
-        Wire.write(s.getOutputStream(), Frame.of(MessageType.AUTH, 2, new Messages.Auth(Handshake.hostProof(secret,
-                hostNonce, hello.cardNonce())).encode()));
-        assertEquals(MessageType.AUTH_OK, Wire.read(s.getInputStream()).type());
+        Socket s = handshaken(hp, secret, 0, 10_000);
         // Drain whatever the card answers, so its writes never block on us.
         Thread drain = new Thread(() -> {
             try {
