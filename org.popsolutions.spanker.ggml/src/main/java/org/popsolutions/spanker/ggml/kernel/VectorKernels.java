@@ -37,7 +37,6 @@ public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Short> S128 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
@@ -206,19 +205,26 @@ public final class VectorKernels implements Kernels {
         return ShortVector.fromArray(S, v, at);
     }
 
-    /** Lanes k and k+8 of 16 products added in 32 bits: lane k of the result holds the products of lane k mod 8. */
+    /**
+     * Adjacent lanes 2k and 2k+1 of 16 products added in 32 bits (AVX2's {@code vpmaddwd} step, which the Vector API
+     * does not offer): each int lane is split into its two shorts by shifts inside the lane. Taking the upper half
+     * of a 256-bit vector ({@code convertShape(..., 1)}, {@code reinterpretShape(..., 1)}) compiles on C2 to a
+     * permute, two shuffles and two blends, about twice this.
+     */
     private static IntVector fold(ShortVector p) {
-        return ((IntVector) p.convertShape(VectorOperators.S2I, I, 0))
-                .add((IntVector) p.convertShape(VectorOperators.S2I, I, 1));
+        IntVector x = p.reinterpretAsInts();
+        return x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(x.lanewise(VectorOperators.ASHR, 16));
     }
 
     /**
-     * {@link #fold} for products whose lane sums stay within 16 bits (4-bit weights: |q·a| ≤ 1024, four per lane):
-     * the two halves are added as shorts and widened once.
+     * {@link #fold} for products whose pair sums stay within 16 bits (4-bit weights: |q·a| ≤ 15·128, four per
+     * pair; 6-bit: |q·a| ≤ 32·128, two per pair): the low short added onto the high one, whose lane is then
+     * shifted down with its sign.
      */
     private static IntVector foldSmall(ShortVector p) {
-        ShortVector sum = ((ShortVector) p.reinterpretShape(S128, 0)).add((ShortVector) p.reinterpretShape(S128, 1));
-        return (IntVector) sum.convertShape(VectorOperators.S2I, I, 0);
+        IntVector x = p.reinterpretAsInts();
+        return x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 
     private static FloatVector toFloat(IntVector v) {
@@ -276,14 +282,12 @@ public final class VectorKernels implements Kernels {
                     .add(hi.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
             ShortVector p1 = lo.mul(ShortVector.fromArray(S, v1, 32 * b))
                     .add(hi.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
-            ShortVector h0 = ((ShortVector) p0.reinterpretShape(S128, 0))
-                    .add((ShortVector) p0.reinterpretShape(S128, 1));
-            ShortVector h1 = ((ShortVector) p1.reinterpretShape(S128, 0))
-                    .add((ShortVector) p1.reinterpretShape(S128, 1));
-            acc0 = ((FloatVector) h0.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = ((FloatVector) h1.convertShape(VectorOperators.S2I, I, 0).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, scale1), acc1);
+            IntVector x0 = p0.reinterpretAsInts();
+            IntVector x1 = p1.reinterpretAsInts();
+            IntVector h0 = x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            IntVector h1 = x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            acc0 = ((FloatVector) h0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = ((FloatVector) h1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
             offsets0 = Math.fma(scale0, sums0[b], offsets0);
             offsets1 = Math.fma(scale1, sums1[b], offsets1);
         }
@@ -373,10 +377,12 @@ public final class VectorKernels implements Kernels {
                     .add(y.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
             ShortVector p1 = x.mul(ShortVector.fromArray(S, v1, 32 * b))
                     .add(y.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
-            IntVector f0 = ((IntVector) p0.convertShape(VectorOperators.S2I, I, 0))
-                    .add((IntVector) p0.convertShape(VectorOperators.S2I, I, 1));
-            IntVector f1 = ((IntVector) p1.convertShape(VectorOperators.S2I, I, 0))
-                    .add((IntVector) p1.convertShape(VectorOperators.S2I, I, 1));
+            IntVector x0 = p0.reinterpretAsInts();
+            IntVector x1 = p1.reinterpretAsInts();
+            IntVector f0 = x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x0.lanewise(VectorOperators.ASHR, 16));
+            IntVector f1 = x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x1.lanewise(VectorOperators.ASHR, 16));
             acc0 = ((FloatVector) f0.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d * ds0[b]), acc0);
             acc1 = ((FloatVector) f1.convert(VectorOperators.I2F, 0))
@@ -469,15 +475,19 @@ public final class VectorKernels implements Kernels {
                 ShortVector p4 = hi.lanewise(VectorOperators.ASHR, 4).and((short) 15)
                         .or(h.lanewise(VectorOperators.ASHR, 2).and((short) 48)).sub((short) 32)
                         .mul(ShortVector.fromArray(S, v, vi + 96));
+                // adjacent lanes paired inside each int lane (see foldSmall: two products ≤ 32·128 fit 16 bits)
+                IntVector x1 = p1.reinterpretAsInts();
+                IntVector x2 = p2.reinterpretAsInts();
+                IntVector x3 = p3.reinterpretAsInts();
+                IntVector x4 = p4.reinterpretAsInts();
                 block = block
-                        .add(((IntVector) p1.convertShape(VectorOperators.S2I, I, 0))
-                                .add((IntVector) p1.convertShape(VectorOperators.S2I, I, 1)).mul(w[is]))
-                        .add(((IntVector) p2.convertShape(VectorOperators.S2I, I, 0))
-                                .add((IntVector) p2.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 2]))
-                        .add(((IntVector) p3.convertShape(VectorOperators.S2I, I, 0))
-                                .add((IntVector) p3.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 4]))
-                        .add(((IntVector) p4.convertShape(VectorOperators.S2I, I, 0))
-                                .add((IntVector) p4.convertShape(VectorOperators.S2I, I, 1)).mul(w[is + 6]));
+                        .add(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(w[is]))
+                        .add(x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .mul(w[is + 2]))
+                        .add(x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .mul(w[is + 4]))
+                        .add(x4.add(x4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                                .mul(w[is + 6]));
             }
             acc = ((FloatVector) block.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
