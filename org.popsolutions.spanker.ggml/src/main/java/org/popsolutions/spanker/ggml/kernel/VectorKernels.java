@@ -53,6 +53,8 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    private static final VarHandle SHORT_LE =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final ThreadLocal<Staging> staging = ThreadLocal.withInitial(Staging::new);
@@ -100,17 +102,32 @@ public final class VectorKernels implements Kernels {
                     + " outside a buffer of " + w.capacity());
         }
         WeightTraits traits = WeightTraits.of(a.weightType());
+        WeightTraits.FastTwoRows two = traits.fastTwoRows(a);
+        int n = a.length();
         if (w.hasArray()) {
             byte[] array = w.array();
             int base = w.arrayOffset() + at;
-            for (int r = 0; r < rows; r++) {
+            int r = 0;
+            if (two != null) {
+                for (; r + 1 < rows; r += 2) {
+                    two.dot(array, base + r * rowBytes, base + (r + 1) * rowBytes, a, n, out, outAt + r);
+                }
+            }
+            for (; r < rows; r++) {
                 out[outAt + r] = traits.fastDot(array, base + r * rowBytes, a);
             }
             return;
         }
         Staging s = staging.get();
-        int bytes = (int) a.weightType().bytesFor(a.length());
-        for (int r = 0; r < rows; r++) {
+        int bytes = (int) a.weightType().bytesFor(n);
+        int r = 0;
+        if (two != null) {
+            for (; r + 1 < rows; r += 2) {
+                byte[] pair = s.row(w, at + r * rowBytes, rowBytes + bytes);
+                two.dot(pair, 0, rowBytes, a, n, out, outAt + r);
+            }
+        }
+        for (; r < rows; r++) {
             out[outAt + r] = traits.fastDot(s.row(w, at + r * rowBytes, bytes), 0, a);
         }
     }
@@ -178,10 +195,16 @@ public final class VectorKernels implements Kernels {
         WeightTraits.installFast(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0, VectorKernels::q8_0xF32);
         WeightTraits.installFast(GgmlType.Q4_K, VectorKernels::q4_KxQ8_K, VectorKernels::q4_KxF32);
         WeightTraits.installFast(GgmlType.Q6_K, VectorKernels::q6_KxQ8_K, VectorKernels::q6_KxF32);
+        WeightTraits.installFastTwoRows(GgmlType.Q4_0, VectorKernels::q4_0xQ8_0TwoRows, null);
+        WeightTraits.installFastTwoRows(GgmlType.Q4_1, VectorKernels::q4_1xQ8_1TwoRows, null);
+        WeightTraits.installFastTwoRows(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0TwoRows, null);
+        WeightTraits.installFastTwoRows(GgmlType.F16, null, VectorKernels::f16xF32TwoRows);
+        WeightTraits.installFastTwoRows(GgmlType.BF16, null, VectorKernels::bf16xF32TwoRows);
     }
 
+    /** One 16-bit load (the two byte loads, shift and or it replaces are a fifth of Q4_0's per-block work). */
     private static short shortAt(byte[] a, int i) {
-        return (short) ((a[i] & 0xff) | (a[i + 1] << 8));
+        return (short) SHORT_LE.get(a, i);
     }
 
     /** 6-bit scale of Q4_K sub-block j from the 12 packed bytes at {@code at} (ggml's get_scale_min_k4). */
@@ -254,6 +277,47 @@ public final class VectorKernels implements Kernels {
         return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
     }
 
+    /**
+     * {@link #q4_0xQ8_0} for two rows, each block's activation loaded once for both: each row's result is the one-row
+     * kernel's, bit for bit (the same operations in the same order).
+     */
+    static void q4_0xQ8_0TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        int[] sums = a.blockValueSums();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float offsets0 = 0;
+        float offsets1 = 0;
+        for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
+            int w0 = at0 + Q4_0Format.BYTES * b;
+            int w1 = at1 + Q4_0Format.BYTES * b;
+            float da = ds[b];
+            int sum = sums[b];
+            float scale0 = Half.toFloat(shortAt(w, w0 + Q4_0Format.D)) * da;
+            float scale1 = Half.toFloat(shortAt(w, w1 + Q4_0Format.D)) * da;
+            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
+            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            // the helpers written out (see q4_0xQ8_0Pair)
+            ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, w0 + Q4_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, w1 + Q4_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            IntVector x0 = q0.and((short) 15).mul(va)
+                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
+            IntVector x1 = q1.and((short) 15).mul(va)
+                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
+            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
+            offsets0 = Math.fma(scale0, sum, offsets0);
+            offsets1 = Math.fma(scale1, sum, offsets1);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD) - 8 * offsets0;
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD) - 8 * offsets1;
+    }
+
     /** {@link #q4_0xQ8_0} for two vectors, each block's quants loaded and unpacked once: the same results. */
     static void q4_0xQ8_0Pair(byte[] w, int at, PreparedActivation a0, PreparedActivation a1, int n, float[] out,
             int o0, int o1) {
@@ -299,8 +363,8 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         float[] sums = a.blockSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        // one accumulator (two alternated by the block's parity measured no faster, with a branch per block)
+        FloatVector acc = FloatVector.zero(F);
         float minTerms = 0;
         for (int b = 0; b < n / Q4_1Format.BLOCK; b++) {
             int wb = at + Q4_1Format.BYTES * b;
@@ -310,13 +374,47 @@ public final class VectorKernels implements Kernels {
             ShortVector lo = q.and((short) 15);
             ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
             ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            if ((b & 1) == 0) {
-                acc0 = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc0);
-            } else {
-                acc1 = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc1);
-            }
+            acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + minTerms;
+        return acc.reduceLanes(VectorOperators.ADD) + minTerms;
+    }
+
+    /** {@link #q4_1xQ8_1} for two rows, the activation loaded once: each row's result bit for bit the one-row one. */
+    static void q4_1xQ8_1TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.blockSums();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        float minTerms0 = 0;
+        float minTerms1 = 0;
+        for (int b = 0; b < n / Q4_1Format.BLOCK; b++) {
+            int w0 = at0 + Q4_1Format.BYTES * b;
+            int w1 = at1 + Q4_1Format.BYTES * b;
+            float da = ds[b];
+            float sum = sums[b];
+            float scale0 = Half.toFloat(shortAt(w, w0 + Q4_1Format.D)) * da;
+            float scale1 = Half.toFloat(shortAt(w, w1 + Q4_1Format.D)) * da;
+            minTerms0 = Math.fma(Half.toFloat(shortAt(w, w0 + Q4_1Format.M)), sum, minTerms0);
+            minTerms1 = Math.fma(Half.toFloat(shortAt(w, w1 + Q4_1Format.M)), sum, minTerms1);
+            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
+            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            // the helpers written out (see q4_0xQ8_0Pair)
+            ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, w0 + Q4_1Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, w1 + Q4_1Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0);
+            IntVector x0 = q0.and((short) 15).mul(va)
+                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
+            IntVector x1 = q1.and((short) 15).mul(va)
+                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
+            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD) + minTerms0;
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD) + minTerms1;
     }
 
     static float q8_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
@@ -354,6 +452,48 @@ public final class VectorKernels implements Kernels {
             acc = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #q8_0xQ8_0} for two rows, the activation loaded once: each row's result bit for bit the one-row one (an
+     * activation with a −128 goes row by row).
+     */
+    static void q8_0xQ8_0TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
+        if (!a.symmetricValues()) {
+            out[o] = q8_0xQ8_0(w, at0, a, n);
+            out[o + 1] = q8_0xQ8_0(w, at1, a, n);
+            return;
+        }
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
+            int w0 = at0 + Q8_0Format.BYTES * b;
+            int w1 = at1 + Q8_0Format.BYTES * b;
+            float da = ds[b];
+            float scale0 = Half.toFloat(shortAt(w, w0 + Q8_0Format.D)) * da;
+            float scale1 = Half.toFloat(shortAt(w, w1 + Q8_0Format.D)) * da;
+            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
+            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            // the helpers written out (see q4_0xQ8_0Pair)
+            IntVector x0 = ((ShortVector) ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0)).mul(va)
+                    .add(((ShortVector) ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS + 16)
+                            .convertShape(VectorOperators.B2S, S, 0)).mul(vb)).reinterpretAsInts();
+            IntVector x1 = ((ShortVector) ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS)
+                    .convertShape(VectorOperators.B2S, S, 0)).mul(va)
+                    .add(((ShortVector) ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS + 16)
+                            .convertShape(VectorOperators.B2S, S, 0)).mul(vb)).reinterpretAsInts();
+            acc0 = ((FloatVector) x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, scale0), acc0);
+            acc1 = ((FloatVector) x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, scale1), acc1);
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
     }
 
     /** {@link #q8_0xQ8_0Symmetric} for two vectors, each block's quants loaded and widened once: the same results. */
@@ -395,11 +535,17 @@ public final class VectorKernels implements Kernels {
     // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper
     // (or one deep in the Vector API's own call chain), and a vector crossing a call that is not inlined is boxed.
 
+    /**
+     * Each sub-block's exact integer lane sums go to float at once, times their own scale d·sc (two accumulators, one
+     * for the low-nibble and one for the high-nibble sub-blocks): an int accumulator carried across the quarters was
+     * boxed by C2 (an IntVector allocated per quarter).
+     */
     static float q4_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
         int[] sub = a.subBlockSums();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
         float minTerms = 0;
         for (int b = 0; b < n / 256; b++) {
             int wb = at + Q4_KFormat.BYTES * b;
@@ -418,7 +564,6 @@ public final class VectorKernels implements Kernels {
             for (int j = 0; j < 8; j++) {
                 mins += ((int) (minima >>> (8 * j)) & 0xff) * sub[8 * b + j];
             }
-            IntVector block = IntVector.zero(I);
             for (int quarter = 0; quarter < 4; quarter++) {
                 // 32 bytes of nibbles: 64 values, low nibbles one sub-block, high nibbles the next
                 int qs = wb + Q4_KFormat.QS + 32 * quarter;
@@ -427,20 +572,22 @@ public final class VectorKernels implements Kernels {
                 ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, qs).convertShape(VectorOperators.B2S, S, 0);
                 ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, qs + 16)
                         .convertShape(VectorOperators.B2S, S, 0);
-                // 4-bit × int8 ≤ 1920: four products per lane still fit 16 bits
-                ShortVector lo = q0.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
-                        .add(q1.and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)));
-                ShortVector hi = q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
-                        .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 48)));
-                IntVector loSum = foldSmall(lo);
-                IntVector hiSum = foldSmall(hi);
+                // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
+                IntVector lo = q0.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                        .add(q1.and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16))).reinterpretAsInts();
+                IntVector hi = q0.lanewise(VectorOperators.ASHR, 4).and((short) 15)
+                        .mul(ShortVector.fromArray(S, v, vi + 32))
+                        .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(S, v, vi + 48))).reinterpretAsInts();
                 int pair = (int) (scales >>> (16 * quarter));
-                block = block.add(loSum.mul(pair & 0xff)).add(hiSum.mul((pair >>> 8) & 0xff));
+                acc0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * (pair & 0xff)), acc0);
+                acc1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * ((pair >>> 8) & 0xff)), acc1);
             }
-            acc = acc.add(((FloatVector) block.convert(VectorOperators.I2F, 0)).mul(d));
-            minTerms += dmin * mins;
+            minTerms = Math.fma(dmin, mins, minTerms);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
     }
 
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
@@ -591,6 +738,60 @@ public final class VectorKernels implements Kernels {
         return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.F16);
     }
 
+    /**
+     * {@link #f16xF32} for two rows, each activation load serving both: each row's result bit for bit the one-row
+     * one (a row with an infinity or NaN is done again alone, exactly).
+     */
+    static void f16xF32TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
+        float[] x = a.floats();
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc01 = FloatVector.zero(F);
+        FloatVector acc10 = FloatVector.zero(F);
+        FloatVector acc11 = FloatVector.zero(F);
+        IntVector exponents0 = IntVector.zero(I);
+        IntVector exponents1 = IntVector.zero(I);
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            FloatVector xa = FloatVector.fromArray(F, x, i);
+            FloatVector xb = FloatVector.fromArray(F, x, i + 8);
+            IntVector top00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top01 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top11 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents0 = exponents0.max(top00.and(0x0f800000)).max(top01.and(0x0f800000));
+            exponents1 = exponents1.max(top10.and(0x0f800000)).max(top11.and(0x0f800000));
+            acc00 = top00.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc00);
+            acc01 = top01.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc01);
+            acc10 = top10.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
+            acc11 = top11.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc11);
+        }
+        for (; i + 8 <= n; i += 8) {
+            FloatVector xa = FloatVector.fromArray(F, x, i);
+            IntVector top0 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top1 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents0 = exponents0.max(top0.and(0x0f800000));
+            exponents1 = exponents1.max(top1.and(0x0f800000));
+            acc00 = top0.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc00);
+            acc10 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
+        }
+        out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
+                : finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.F16);
+        out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
+                : finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.F16);
+    }
+
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         int end = n & ~7;
@@ -618,6 +819,43 @@ public final class VectorKernels implements Kernels {
             acc0 = wv.fma(FloatVector.fromArray(F, x, i), acc0);
         }
         return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.BF16);
+    }
+
+    /** {@link #bf16xF32} for two rows, each activation load serving both: bit for bit the one-row results. */
+    static void bf16xF32TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
+        float[] x = a.floats();
+        FloatVector acc00 = FloatVector.zero(F);
+        FloatVector acc01 = FloatVector.zero(F);
+        FloatVector acc10 = FloatVector.zero(F);
+        FloatVector acc11 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 16 <= n; i += 16) {
+            FloatVector xa = FloatVector.fromArray(F, x, i);
+            FloatVector xb = FloatVector.fromArray(F, x, i + 8);
+            acc00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc00);
+            acc01 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc01);
+            acc10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc10);
+            acc11 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i + 16).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc11);
+        }
+        for (; i + 8 <= n; i += 8) {
+            FloatVector xa = FloatVector.fromArray(F, x, i);
+            acc00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc00);
+            acc10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc10);
+        }
+        out[o] = finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----

@@ -35,6 +35,15 @@ public final class WeightTraits {
         float dot(byte[] w, int at, float[] x, int n);
     }
 
+    /**
+     * Two rows (at {@code at0} and {@code at1}) against one activation: {@code out[o]} and {@code out[o + 1]}, each
+     * with exactly the one-row kernel's operations (the same bits), the activation loaded once for both.
+     */
+    @FunctionalInterface
+    interface FastTwoRows {
+        void dot(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o);
+    }
+
     private static final Map<GgmlType, WeightTraits> TABLE = new EnumMap<>(GgmlType.class);
 
     static {
@@ -55,6 +64,8 @@ public final class WeightTraits {
     private final ReferenceFloat referenceFloat;
     private volatile FastQuantized fastQuantized;
     private volatile FastFloat fastFloat;
+    private volatile FastTwoRows fastTwoRowsQuantized;
+    private volatile FastTwoRows fastTwoRowsFloat;
 
     private WeightTraits(GgmlType type, GgmlType companion, ReferenceQuantized referenceQuantized,
             ReferenceFloat referenceFloat) {
@@ -128,6 +139,21 @@ public final class WeightTraits {
             return fastQuantized.dot(w, at, a, a.length());
         }
         return fastFloat.dot(w, at, a.floats(), a.length());
+    }
+
+    /**
+     * The two-row kernel for this activation's kind (quantized or float), or null when the type has none: then
+     * {@link #fastDot} row by row.
+     */
+    FastTwoRows fastTwoRows(PreparedActivation a) {
+        return a.isQuantized() ? fastTwoRowsQuantized : fastTwoRowsFloat;
+    }
+
+    /** Called once by the Vector API kernels' class initializer, for the types that have two-row kernels. */
+    static void installFastTwoRows(GgmlType type, FastTwoRows quantized, FastTwoRows floats) {
+        WeightTraits t = of(type);
+        t.fastTwoRowsQuantized = quantized;
+        t.fastTwoRowsFloat = floats;
     }
 
     /** Called once by the Vector API kernels' class initializer. */

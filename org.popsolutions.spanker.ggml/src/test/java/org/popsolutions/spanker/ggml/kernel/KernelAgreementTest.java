@@ -338,6 +338,86 @@ class KernelAgreementTest {
         }
     }
 
+    /**
+     * The portable kernels' row products ({@code dotRows}, which takes two rows per pass where the type has a two-row
+     * kernel) give each row's one-row result bit for bit, and so stay within tolerance of the reference: 1 to 6 rows
+     * (pairs and a last odd one), heap and direct weights at an offset; quantized rows of arbitrary bytes (−128 in
+     * weights and activations) with finite scales, float rows of arbitrary bit patterns (infinities, NaNs).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"})
+    void rowProductsEqualTheOneRowKernel(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 17L + 3);
+        Kernels kernels = Kernels.portable();
+        boolean quantized = type.blockSize() > 1;
+        for (int trial = 0; trial < 24; trial++) {
+            int cols = quantized ? type.blockSize() * (1 + random.nextInt(4)) : 8 * (1 + random.nextInt(40)) + trial % 8;
+            int rows = 1 + trial % 6;
+            int rowBytes = (int) type.bytesFor(cols);
+            byte[] bytes;
+            if (trial % 2 == 0) {
+                bytes = QuantFormats.of(type).quantize(randomVector(random, rows * cols, 1));
+            } else {
+                bytes = new byte[rows * rowBytes];
+                random.nextBytes(bytes);
+                ByteBuffer view = le(bytes);
+                for (int r = 0; r < rows && quantized; r++) {
+                    for (int b = 0; b < cols / type.blockSize(); b++) {
+                        int at = r * rowBytes + (int) type.bytesFor((long) b * type.blockSize());
+                        switch (type) {
+                            case Q6_K -> view.putShort(at + 208, smallHalf(random));
+                            case Q4_1, Q4_K -> view.putShort(at, smallHalf(random)).putShort(at + 2, smallHalf(random));
+                            default -> view.putShort(at, smallHalf(random));
+                        }
+                    }
+                }
+            }
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 5).order(ByteOrder.LITTLE_ENDIAN).put(5, bytes);
+            byte[] shifted = new byte[bytes.length + 3];
+            System.arraycopy(bytes, 0, shifted, 3, bytes.length);
+            float[] x = randomVector(random, cols, 1);
+            for (DotMode mode : DotMode.values()) {
+                PreparedActivation a = PreparedActivation.prepare(type, mode, x);
+                if (quantized && mode == DotMode.GGML && trial % 4 == 1) {
+                    // arbitrary activation bytes, −128 included (the Q8_0 kernels' 32-bit path), finite scales
+                    boolean kQuant = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+                    GgmlType companion = kQuant ? GgmlType.Q8_K : type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_0;
+                    byte[] q = new byte[(int) companion.bytesFor(cols)];
+                    random.nextBytes(q);
+                    ByteBuffer qb = le(q);
+                    for (int b = 0; b < cols / companion.blockSize(); b++) {
+                        int at = (int) companion.bytesFor((long) b * companion.blockSize());
+                        if (companion == GgmlType.Q8_K) {
+                            qb.putFloat(at, (float) random.nextGaussian());
+                        } else {
+                            qb.putShort(at, smallHalf(random)).putShort(at + 2, smallHalf(random));
+                        }
+                    }
+                    a = PreparedActivation.ofQuantized(type, q, cols);
+                }
+                for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
+                    int at = weights.isDirect() ? 5 : 3;
+                    float[] out = new float[rows + 1];
+                    kernels.dotRows(weights, at, rowBytes, rows, a, out, 1);
+                    for (int r = 0; r < rows; r++) {
+                        String what = type + " " + mode + (weights.isDirect() ? " direct" : " heap") + " trial " + trial
+                                + " row " + r + " of " + rows;
+                        float one = kernels.dot(weights, at + r * rowBytes, a);
+                        assertEquals(Float.floatToIntBits(one), Float.floatToIntBits(out[1 + r]), what + ": rows "
+                                + out[1 + r] + ", one row " + one);
+                        float reference = Kernels.scalar().dot(weights, at + r * rowBytes, a);
+                        byte[] row = java.util.Arrays.copyOfRange(bytes, r * rowBytes, (r + 1) * rowBytes);
+                        if (Float.isNaN(reference) || Float.isInfinite(reference)) {
+                            assertEquals(Float.valueOf(reference), Float.valueOf(out[1 + r]), what);
+                        } else {
+                            Tolerance.assertClose(reference, out[1 + r], Tolerance.of(type, row, a), what);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     static float[] randomVector(SplittableRandom random, int n, float scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) {
