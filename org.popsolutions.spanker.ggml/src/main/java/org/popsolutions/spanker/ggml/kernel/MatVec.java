@@ -115,7 +115,7 @@ public final class MatVec {
             this.out = out;
             this.outAt = outAt;
             try {
-                executor.forRows(rows, this);
+                executor.forRows(rows, vectors == 1 ? 1 : BATCH_ROW_GROUP, this);
             } finally {
                 this.weights = null;
                 this.out = null;
@@ -132,6 +132,13 @@ public final class MatVec {
             }
         }
     }
+
+    /**
+     * Rows a thread takes together in a product of several vectors: the matrix-matrix kernels work on groups of rows
+     * (the native Q4_0 one 32 at a time, a short group padded with zero rows at full cost), so the threads' shares are
+     * whole groups. A multiple of every batch kernel's group (8, 32).
+     */
+    static final int BATCH_ROW_GROUP = 32;
 
     /** Weight bytes per tile of {@link #matmul}: well inside a core's L2 cache. */
     static final int TILE_BYTES = 64 << 10;

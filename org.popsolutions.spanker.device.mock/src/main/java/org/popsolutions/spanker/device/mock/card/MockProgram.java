@@ -529,7 +529,8 @@ final class MockProgram {
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
             rows.set(k, v, position);
-            card.rows.forRows(heads, rows);
+            // a thread's share is whole groups of heads sharing a KV head: the group reads the cache rows once
+            card.rows.forRows(heads, group, rows);
         };
     }
 
