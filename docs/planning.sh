@@ -158,10 +158,10 @@ through the host). *Host*: each round trip costs the host link's latency (50 µs
 runtime makes them: the token and position written to every card that runs a program (back to back, one latency),
 the programs' SUBMITs behind them, the cards' COMPLETEs, a READ of the head's input (the host checks it for NaN) and
 one READ per head card of its rows of the logits, one after another — six latencies and 136 KB for TinyLlama with its
-head on one card, two more latencies per further head card; a prompt pays them once per pass of 32 tokens. Not
+head on one card, two more latencies per further head card; a prompt pays them once per pass of 64 tokens. Not
 counted: the SUBMITs' program bytes (the runtime re-sends each card's program every token; the emulated cards do not
 pace them) and the host's own software time. Decode is one token through every block. Prefill of P tokens is costed two ways, the
-cheaper counted: *batched* (the runtime's passes of up to 32 tokens; in a pass each stage takes all the pass's tokens
+cheaper counted: *batched* (the runtime's passes of up to 64 tokens; in a pass each stage takes all the pass's tokens
 as one matrix-matrix product, so each card streams its weights once per pass, not once per token — rev-A's rule, a
 product takes at least its weight bytes at 2 GB/s, which the emulated card paces; per pass one allreduce of the
 pass's hidden vectors per collective, one hand-off of them between stages and the head once, for the pass's last

@@ -10,6 +10,7 @@ import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.plan.PromptPass;
 
 /**
  * Prompt processing in one pass: each card's decode program rewritten for {@code batch} consecutive tokens. Every
@@ -29,8 +30,8 @@ import org.popsolutions.spanker.api.card.Slice;
  * a token's rounds behind another's on a link.
  */
 final class PrefillPrograms {
-    /** A prompt is taken at most this many tokens per pass (the twins' size: 32 × the activations). */
-    static final int MAX_BATCH = 32;
+    /** A prompt is taken at most this many tokens per pass (the twins' size: that many × the activations). */
+    static final int MAX_BATCH = PromptPass.MAX_TOKENS;
 
     final int batch;
     final Program[] programs;
