@@ -12,7 +12,7 @@
 # MEASURE_OBJECTIVES to some objectives (default "decode": the measured column is decode time, and the prefill
 # tables' plans are mostly the decode tables' again; "decode prefill" also measures a prompt per plan, of
 # MEASURE_PROMPT tokens if set (default 128), PROMPTS times after one unmeasured (default 1); not by default: a
-# prompt pass of P tokens (up to 32) streams each card's weights once, as a decoded token does, but computes P times
+# prompt pass of P tokens (up to 64) streams each card's weights once, as a decoded token does, but computes P times
 # a token's arithmetic, so its fleet needs P x decode's dilation (dilation_for's third argument) to stay pace-bound,
 # and its fleets pace the host link at rev-A's own rate (loads at K = 32 x decode's would take hours); PREFILL_DILATION
 # sets that K. Prefill tables alone, TinyLlama's, decode's measurements kept:
@@ -158,10 +158,10 @@ through the host). *Host*: each round trip costs the host link's latency (50 µs
 runtime makes them: the token and position written to every card that runs a program (back to back, one latency),
 the programs' SUBMITs behind them, the cards' COMPLETEs, a READ of the head's input (the host checks it for NaN) and
 one READ per head card of its rows of the logits, one after another — six latencies and 136 KB for TinyLlama with its
-head on one card, two more latencies per further head card; a prompt pays them once per pass of 32 tokens. Not
+head on one card, two more latencies per further head card; a prompt pays them once per pass of 64 tokens. Not
 counted: the SUBMITs' program bytes (the runtime re-sends each card's program every token; the emulated cards do not
 pace them) and the host's own software time. Decode is one token through every block. Prefill of P tokens is costed two ways, the
-cheaper counted: *batched* (the runtime's passes of up to 32 tokens; in a pass each stage takes all the pass's tokens
+cheaper counted: *batched* (the runtime's passes of up to 64 tokens; in a pass each stage takes all the pass's tokens
 as one matrix-matrix product, so each card streams its weights once per pass, not once per token — rev-A's rule, a
 product takes at least its weight bytes at 2 GB/s, which the emulated card paces; per pass one allreduce of the
 pass's hidden vectors per collective, one hand-off of them between stages and the head once, for the pass's last
@@ -202,7 +202,7 @@ token) counts 1/K of rev-A's in their measurements. Plans of the same layout (ev
 cards, by construction) are run once and their measurement shown on both rows. Decode-optimised tables are measured
 (decode time per token); prefill-optimised ones only when MEASURE_OBJECTIVES names prefill (a prompt's time, in the
 runtime's batched passes), on fleets of their own: a pass computes P times a token's arithmetic in one token's paced
-time, so K is P times decode's (P the pass's tokens, up to 32), and the host link runs at rev-A's own rate, as for
+time, so K is P times decode's (P the pass's tokens, up to 64), and the host link runs at rev-A's own rate, as for
 the 7B. A table this run did not measure keeps an earlier run's measurements of the same plans,
 and says so. A "No plan" row is the error the run stopped at.
 
@@ -220,7 +220,7 @@ INTRO
                     # rev-A's rate (a load over a host link dilated so far would take hours)
                     host_link=()
                     if [[ $objective == prefill ]]; then
-                        pass=$(( ${MEASURE_PROMPT:-$prompt} < 32 ? ${MEASURE_PROMPT:-$prompt} : 32 ))
+                        pass=$(( ${MEASURE_PROMPT:-$prompt} < 64 ? ${MEASURE_PROMPT:-$prompt} : 64 ))  # PromptPass.MAX_TOKENS
                         fleet_dilation=$(dilation_for "$cards" "${PREFILL_DILATION:-}" "$pass")
                         host_link=(--host-link-dilation 1)
                     else

@@ -10,13 +10,15 @@ import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.Slice;
+import org.popsolutions.spanker.api.plan.PromptPass;
 
 /**
  * Prompt processing in one pass: each card's decode program rewritten for {@code batch} consecutive tokens. Every
  * activation buffer gets a twin holding {@code batch} copies side by side (vector i at i × the buffer's size); the
  * products become one {@link Op.MatMul} over all the vectors (the card streams each weight tile once for all of
  * them), the per-token ops (embedding row, norm, rope, attention, hand-offs) repeat once per token in token order,
- * each with its own token and position from the batch's step buffer (tokens, then positions). Attention for token i
+ * each with its own token and position from the batch's step buffer (tokens, then positions); the element-wise ones
+ * (SwiGLU, the residual add) run once over all the pass's tokens. Attention for token i
  * writes its key and value at its position before attending, so token i sees exactly tokens 0..i, as token by token.
  * The weights and KV caches are the decode program's own. Each result equals the token-by-token one: a batched
  * product is, per vector, the same dot products (the kernels' tiles keep each vector's accumulation order). The
@@ -29,8 +31,8 @@ import org.popsolutions.spanker.api.card.Slice;
  * a token's rounds behind another's on a link.
  */
 final class PrefillPrograms {
-    /** A prompt is taken at most this many tokens per pass (the twins' size: 32 × the activations). */
-    static final int MAX_BATCH = 32;
+    /** A prompt is taken at most this many tokens per pass (the twins' size: that many × the activations). */
+    static final int MAX_BATCH = PromptPass.MAX_TOKENS;
 
     final int batch;
     final Program[] programs;
@@ -171,11 +173,42 @@ final class PrefillPrograms {
                 }
                 continue;
             }
+            Op whole = allTokens(c, op);
+            if (whole != null) {
+                out.add(whole);
+                continue;
+            }
             for (int i = 0; i < batch; i++) {
                 out.add(perToken(c, op, i, decodeStep));
             }
         }
         return out;
+    }
+
+    /**
+     * An element-wise op (SwiGLU, the residual add) over whole activation buffers as one op over all the pass's
+     * tokens (each element the same operation on the same values as token by token): one op a card can spread over its
+     * threads, not a pass's worth of short ones. Null when an operand is not a whole twinned buffer.
+     */
+    private Op allTokens(int c, Op op) throws NotBatched {
+        if (op instanceof Op.SwiGlu s && twinned(c, s.gate(), s.up(), s.out())) {
+            Slice gate = all(c, s.gate()), up = all(c, s.up()), out = all(c, s.out());
+            return gate == null || up == null || out == null ? null : new Op.SwiGlu(gate, up, out);
+        }
+        if (op instanceof Op.Add a && twinned(c, a.a(), a.b(), a.out())) {
+            Slice x = all(c, a.a()), y = all(c, a.b()), out = all(c, a.out());
+            return x == null || y == null || out == null ? null : new Op.Add(x, y, out);
+        }
+        return null;
+    }
+
+    private boolean twinned(int c, Slice... slices) {
+        for (Slice s : slices) {
+            if (!twins[c].containsKey(s.buffer())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Token {@code i}'s copy of a per-token op. */

@@ -25,8 +25,10 @@ import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
  * program per card per pass, not one per token.
  */
 class PrefillTest {
-    /** Longer than one pass (32 tokens), so a second, shorter pass follows: 32 + 5. */
-    static final int PROMPT_TOKENS = 37;
+    /** Longer than one pass (PrefillPrograms.MAX_BATCH tokens), so a second, shorter pass follows: 64 + 5. */
+    static final int PROMPT_TOKENS = PrefillPrograms.MAX_BATCH + 5;
+    /** The KV caches' rows: the prompt and the three decoded tokens after it. */
+    static final int CONTEXT = 128;
 
     static ScheduledCollectives engine;
 
@@ -58,7 +60,7 @@ class PrefillTest {
 
     static Result run(GgufFile file, Plan plan, DotMode mode, CollectiveAlgorithm algorithm, boolean batched) {
         try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, plan.cards()),
-                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, 64, algorithm))) {
+                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, CONTEXT, algorithm))) {
             int vocabulary = executor.config().vocabulary();
             int[] prompt = prompt(vocabulary);
             long before = programs(executor);
@@ -98,8 +100,8 @@ class PrefillTest {
             GgufFile file = GgufReader.open(GoldenModels.model(name));
             ModelShape shape = GgufModelReader.shapeOf(file);
             for (DotMode mode : DotMode.values()) {
-                for (Plan plan : List.of(ManualPlans.singleCard(shape, 64), ManualPlans.pipeline(shape, 4,
-                        new int[] {1, 3}, 64))) {
+                for (Plan plan : List.of(ManualPlans.singleCard(shape, CONTEXT), ManualPlans.pipeline(shape, 4,
+                        new int[] {1, 3}, CONTEXT))) {
                     String what = name + " " + mode + " on " + plan.cards() + " card(s)";
                     Result tokenByToken = run(file, plan, mode, false);
                     Result batched = run(file, plan, mode, true);
@@ -118,7 +120,7 @@ class PrefillTest {
     void tensorParallelPlansProcessThePromptBatchedWithOneAllreducePerJoinAndPass() {
         GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
         ModelShape shape = GgufModelReader.shapeOf(file);
-        // every algorithm adds in card order whatever the message size: an allreduce of a pass's 32 or 5 vectors
+        // every algorithm adds in card order whatever the message size: an allreduce of a pass's 64 or 5 vectors
         // gives each vector the sums of its own allreduce
         List<CollectiveAlgorithm> algorithms = List.of(CollectiveAlgorithm.AUTO, CollectiveAlgorithm.RING,
                 CollectiveAlgorithm.RECURSIVE_DOUBLING, CollectiveAlgorithm.HALVING_DOUBLING, CollectiveAlgorithm.DIRECT);
@@ -126,7 +128,7 @@ class PrefillTest {
             for (int cards : new int[] {2, 4}) {
                 for (CollectiveAlgorithm algorithm : cards == 4 && mode == DotMode.GGML ? algorithms
                         : List.of(CollectiveAlgorithm.AUTO)) {
-                    Plan tp = ManualPlans.tensorParallel(shape, cards, 64);
+                    Plan tp = ManualPlans.tensorParallel(shape, cards, CONTEXT);
                     String what = mode + ", tensor parallel on " + cards + " cards, " + algorithm;
                     Result tokenByToken = run(file, tp, mode, algorithm, false);
                     Result batched = run(file, tp, mode, algorithm, true);

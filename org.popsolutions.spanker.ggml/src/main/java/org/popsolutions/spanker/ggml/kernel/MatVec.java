@@ -85,6 +85,10 @@ public final class MatVec {
         private final int cols;
         private final int rowBytes;
         private final PreparedBatch batch;
+        /** The vectors this product last ran on (its own batch, or the one it shared), for the next to share. */
+        private PreparedBatch lastRunOn;
+        /** The vectors of the running product: this product's own batch, or the one it shares. */
+        private PreparedBatch current;
         private ByteBuffer weights;
         private float[] out;
         private int outAt;
@@ -102,6 +106,30 @@ public final class MatVec {
         }
 
         public void run(ByteBuffer weights, float[] x, int xAt, int vectors, float[] out, int outAt) {
+            checkRun(weights, vectors, out, outAt);
+            batch.refill(x, xAt, vectors, executor);
+            multiply(weights, batch, out, outAt);
+        }
+
+        /**
+         * As {@link #run(ByteBuffer, float[], int, int, float[], int)} over the vectors {@code preparedBy} was last run
+         * on (a product of the same weight type, mode and columns): products that read one activation (q, k and v;
+         * gate and up) quantize it once. The activation must not have changed since.
+         */
+        public void runOnActivationOf(Product preparedBy, ByteBuffer weights, float[] out, int outAt) {
+            PreparedBatch prepared = preparedBy.lastRunOn;
+            if (prepared == null) {
+                throw new IllegalStateException("the product to share an activation with has not run yet");
+            }
+            if (prepared.weightType() != type || prepared.mode() != batch.mode() || prepared.length() != cols) {
+                throw new IllegalArgumentException("a product of " + cols + " " + type + " columns cannot run on an "
+                        + "activation prepared for " + prepared.length() + " " + prepared.weightType() + " columns");
+            }
+            checkRun(weights, prepared.count(), out, outAt);
+            multiply(weights, prepared, out, outAt);
+        }
+
+        private void checkRun(ByteBuffer weights, int vectors, float[] out, int outAt) {
             if ((long) rowBytes * rows > weights.capacity()) {
                 throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need "
                         + (long) rowBytes * rows + " bytes, the buffer has " + weights.capacity());
@@ -110,13 +138,18 @@ public final class MatVec {
                 throw new IllegalArgumentException(vectors + " outputs of " + rows + " values at " + outAt
                         + " outside an array of " + out.length);
             }
-            batch.refill(x, xAt, vectors);
+        }
+
+        private void multiply(ByteBuffer weights, PreparedBatch prepared, float[] out, int outAt) {
+            this.lastRunOn = prepared;
+            this.current = prepared;
             this.weights = weights;
             this.out = out;
             this.outAt = outAt;
             try {
-                executor.forRows(rows, this);
+                executor.forRows(rows, prepared.count() == 1 ? 1 : BATCH_ROW_GROUP, this);
             } finally {
+                this.current = null;
                 this.weights = null;
                 this.out = null;
             }
@@ -125,13 +158,21 @@ public final class MatVec {
         /** One thread's rows. */
         @Override
         public void run(int from, int to) {
-            if (batch.count() == 1) {
-                kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, batch.vector(0), out, outAt + from);
+            PreparedBatch vectors = current;
+            if (vectors.count() == 1) {
+                kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, vectors.vector(0), out, outAt + from);
             } else {
-                kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, batch, out, outAt + from, rows);
+                kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, vectors, out, outAt + from, rows);
             }
         }
     }
+
+    /**
+     * Rows a thread takes together in a product of several vectors: the matrix-matrix kernels work on groups of rows
+     * (the native Q4_0 one 32 at a time, a short group padded with zero rows at full cost), so the threads' shares are
+     * whole groups. A multiple of every batch kernel's group (8, 32).
+     */
+    static final int BATCH_ROW_GROUP = 32;
 
     /** Weight bytes per tile of {@link #matmul}: well inside a core's L2 cache. */
     static final int TILE_BYTES = 64 << 10;

@@ -49,6 +49,28 @@ public final class PreparedBatch {
      * of what the batch held, and returns it. Not while kernels read the batch.
      */
     public PreparedBatch refill(float[] x, int offset, int count) {
+        checkRefill(x, offset, count);
+        prepare(x, offset, 0, count);
+        this.count = count;
+        return this;
+    }
+
+    /**
+     * As {@link #refill(float[], int, int)}, the vectors prepared on the executor's threads (each vector exactly as
+     * alone: a prompt pass's activation quantization is a serial section otherwise).
+     */
+    public PreparedBatch refill(float[] x, int offset, int count, RowExecutor executor) {
+        checkRefill(x, offset, count);
+        if (count == 1 || executor.threads() == 1) {
+            prepare(x, offset, 0, count);
+        } else {
+            executor.forRows(count, (from, to) -> prepare(x, offset, from, to));
+        }
+        this.count = count;
+        return this;
+    }
+
+    private void checkRefill(float[] x, int offset, int count) {
         if (count < 1 || count > vectors.length) {
             throw new IllegalArgumentException("a batch of " + vectors.length + " cannot take " + count + " vectors");
         }
@@ -56,7 +78,11 @@ public final class PreparedBatch {
             throw new IllegalArgumentException(count + " vectors of " + length + " values at " + offset
                     + " outside an array of " + x.length);
         }
-        for (int v = 0; v < count; v++) {
+    }
+
+    /** Vectors [from, to): each its own workspace and its own range of the side-by-side arrays. */
+    private void prepare(float[] x, int offset, int from, int to) {
+        for (int v = from; v < to; v++) {
             PreparedActivation a = vectors[v].refill(x, offset + v * length);
             if (quantized != null) {
                 System.arraycopy(a.quantized(), 0, quantized, v * quantizedStride, quantizedStride);
@@ -64,8 +90,6 @@ public final class PreparedBatch {
                 System.arraycopy(a.floats(), 0, floats, v * length, length);
             }
         }
-        this.count = count;
-        return this;
     }
 
     public GgmlType weightType() {

@@ -69,14 +69,28 @@ public final class RowExecutor implements AutoCloseable {
     }
 
     public void forRows(int rows, RowRange work) {
-        if (threads == 1 || rows <= 1 || closed || !running.tryLock()) {
+        forRows(rows, 1, work);
+    }
+
+    /**
+     * As {@link #forRows(int, RowRange)}, every chunk but the range's last a whole number of {@code granule} rows, and
+     * at least one granule: for work that goes in groups of rows (a matrix-matrix kernel's 32-row tiles, a padded
+     * last group costing as much as a full one; query heads sharing one KV head), so that splitting the range among
+     * threads does not cut a group in two and pad both halves.
+     */
+    public void forRows(int rows, int granule, RowRange work) {
+        if (granule < 1) {
+            throw new IllegalArgumentException("a granule is at least one row, got " + granule);
+        }
+        int groups = (rows + granule - 1) / granule;
+        if (threads == 1 || groups <= 1 || closed || !running.tryLock()) {
             work.run(0, rows);
             return;
         }
         try {
-            int helping = Math.min(threads, rows) - 1;
+            int helping = Math.min(threads, groups) - 1;
             // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
-            this.chunk = Math.max(1, rows / (16 * (helping + 1)));
+            this.chunk = granule * Math.max(1, groups / (16 * (helping + 1)));
             this.rows = rows;
             this.work = work;
             this.failure = null;

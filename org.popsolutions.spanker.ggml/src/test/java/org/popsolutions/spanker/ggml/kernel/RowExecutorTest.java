@@ -26,6 +26,37 @@ class RowExecutorTest {
         }
     }
 
+    /** Chunks of whole granules (the range's end excepted): a 32-row tile is never split between two threads. */
+    @Test
+    void chunksAreWholeGranulesAndCoverEveryRowOnce() {
+        for (int threads : new int[] {1, 2, 3}) {
+            try (RowExecutor executor = new RowExecutor(threads)) {
+                for (int rows : new int[] {1, 31, 32, 33, 256, 5632, 5650}) {
+                    for (int granule : new int[] {1, 8, 32}) {
+                        AtomicIntegerArray seen = new AtomicIntegerArray(rows);
+                        java.util.Queue<String> badChunks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+                        executor.forRows(rows, granule, (from, to) -> {
+                            if (from % granule != 0 || (to != rows && to % granule != 0) || to <= from) {
+                                badChunks.add(from + ".." + to);
+                            }
+                            for (int r = from; r < to; r++) {
+                                seen.incrementAndGet(r);
+                            }
+                        });
+                        String what = threads + " threads, " + rows + " rows, granule " + granule;
+                        assertEquals("[]", badChunks.toString(), what + ": chunks not on granule bounds");
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(1, seen.get(r), what + ": row " + r);
+                        }
+                    }
+                }
+            }
+        }
+        try (RowExecutor executor = new RowExecutor(2)) {
+            assertThrows(IllegalArgumentException.class, () -> executor.forRows(10, 0, (from, to) -> { }));
+        }
+    }
+
     @Test
     void aFailingChunkFailsTheCall() {
         try (RowExecutor executor = new RowExecutor(3)) {

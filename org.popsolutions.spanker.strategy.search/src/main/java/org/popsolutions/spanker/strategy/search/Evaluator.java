@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
+import org.popsolutions.spanker.api.plan.PromptPass;
 
 /**
  * The cost model, applied to a whole placement. Every plan (the chosen one and every baseline) is costed here.
@@ -39,8 +40,8 @@ final class Evaluator {
     static final long COMPLETE_BYTES = 28;
     /** A READ request's payload: u64 handle, u64 offset, u32 length. */
     static final long READ_REQUEST_BYTES = 20;
-    /** Tokens per prompt pass: the runtime runs a prompt in passes of at most this many (PrefillPrograms.MAX_BATCH). */
-    static final int PROMPT_PASS = 32;
+    /** Tokens per prompt pass: the runtime runs a prompt in passes of at most this many. */
+    static final int PROMPT_PASS = PromptPass.MAX_TOKENS;
 
     private final LayerTable table;
     private final Network network;

@@ -38,7 +38,7 @@ class SearchingPlannerTest {
 
     /**
      * A 128-token TinyLlama prompt on the rev-A 8-card ring. A card streams its weights once per prompt pass of up to
-     * 32 tokens (a product over a pass's tokens is one stream of its weights at 2 GB/s), so four passes cost four
+     * 64 tokens (a product over a pass's tokens is one stream of its weights at 2 GB/s), so two passes cost two
      * weight streams, not 128: prefill is DDR-bound like decode, and the search splits every block over all eight
      * cards, as the per-block rule does, in batched passes. The slowest card of a block holds a KV head with its
      * eight query heads (q and output 512×2048 Q4_0: 589,824 B each; k and v 64×2048: 73,728 B each), an eighth of
@@ -56,8 +56,8 @@ class SearchingPlannerTest {
         CostedPlan chosen = prefill.chosen();
         assertTrue(chosen.plan().layers().stream().allMatch(l -> l.shards().size() == 8), chosen.layout());
         assertEquals("batched", chosen.prefillRegime());
-        assertEquals(4 * 0.043849728, chosen.prefill().computeSeconds(), 1e-12, "four passes, four weight streams");
-        assertEquals(4 * chosen.decode().computeSeconds(), chosen.prefill().computeSeconds(), 1e-12,
+        assertEquals(2 * 0.043849728, chosen.prefill().computeSeconds(), 1e-12, "two passes, two weight streams");
+        assertEquals(2 * chosen.decode().computeSeconds(), chosen.prefill().computeSeconds(), 1e-12,
                 "a pass streams what a decoded token streams");
         CostedPlan perBlock = baseline(prefill, Baselines.PER_BLOCK);
         assertTrue(chosen.prefill().totalSeconds() <= perBlock.prefill().totalSeconds(),

@@ -80,6 +80,9 @@ final class MockProgram {
         for (int i = 0; i < steps.length; i++) {
             Op op = ops.get(i);
             try {
+                if (!(op instanceof Op.MatMul)) {
+                    previousProduct = null;
+                }
                 Compiled compiled = OpDispatch.dispatch(op, compiler);
                 if (compiled.waiting() != null) {
                     waiting[i] = compiled.waiting();
@@ -428,14 +431,41 @@ final class MockProgram {
         // a decode step allocates nothing here; several vectors (a prompt pass) go through the kernels' tiles
         MatVec.Product[] product = new MatVec.Product[1];
         MatVec[] boundTo = new MatVec[1];
+        // the op just before is a product of the same activation (q, k, v; gate, up) that leaves it as it was: it ran
+        // last, so its prepared (quantized) activation is this one's, bit for bit
+        ProductHolder sameActivation = previousProduct != null && sameActivation(previousProduct.op, m)
+                ? previousProduct : null;
+        previousProduct = new ProductHolder(m, product, boundTo);
         return () -> {
             MatVec matVec = card.matVec;
             if (boundTo[0] != matVec) {
                 product[0] = matVec.product(t, m.rows(), m.columns(), m.vectors(), mode);
                 boundTo[0] = matVec;
             }
-            product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
+            if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
+                product[0].runOnActivationOf(sameActivation.product[0], view.get(), out.array(), out.at());
+            } else {
+                product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
+            }
         };
+    }
+
+    /** A compiled product's op and its (lazily made) product, for the product right after it to share. */
+    private record ProductHolder(Op.MatMul op, MatVec.Product[] product, MatVec[] boundTo) {
+    }
+
+    /** The product compiled just before the op being compiled, or null when that op was not a product. */
+    private ProductHolder previousProduct;
+
+    /** Whether {@code next} reads the activation {@code previous} prepared, unchanged (previous's out is elsewhere). */
+    private static boolean sameActivation(Op.MatMul previous, Op.MatMul next) {
+        return previous.x().equals(next.x()) && previous.ggmlType() == next.ggmlType()
+                && previous.columns() == next.columns() && previous.vectors() == next.vectors()
+                && previous.mode() == next.mode() && !overlaps(previous.out(), previous.x());
+    }
+
+    private static boolean overlaps(Slice a, Slice b) {
+        return a.buffer() == b.buffer() && a.offset() < b.offset() + b.bytes() && b.offset() < a.offset() + a.bytes();
     }
 
     /**
@@ -529,7 +559,8 @@ final class MockProgram {
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
             rows.set(k, v, position);
-            card.rows.forRows(heads, rows);
+            // a thread's share is whole groups of heads sharing a KV head: the group reads the cache rows once
+            card.rows.forRows(heads, group, rows);
         };
     }
 
@@ -621,15 +652,30 @@ final class MockProgram {
         Floats gate = floats(s.gate(), "gate", -1);
         Floats up = floats(s.up(), "up", gate.length());
         Floats out = floats(s.out(), "out", gate.length());
-        return () -> CardOps.swiGlu(gate.array(), gate.at(), up.array(), up.at(), out.array(), out.at(),
-                gate.length());
+        return elementWise(gate.length(), (from, to) -> CardOps.swiGlu(gate.array(), gate.at() + from, up.array(),
+                up.at() + from, out.array(), out.at() + from, to - from));
     }
 
     private Step add(Op.Add op) {
         Floats a = floats(op.a(), "a", -1);
         Floats b = floats(op.b(), "b", a.length());
         Floats out = floats(op.out(), "out", a.length());
-        return () -> CardOps.add(a.array(), a.at(), b.array(), b.at(), out.array(), out.at(), a.length());
+        return elementWise(a.length(), (from, to) -> CardOps.add(a.array(), a.at() + from, b.array(), b.at() + from,
+                out.array(), out.at() + from, to - from));
+    }
+
+    /**
+     * Values at least this many an element-wise op spreads over the card's threads (a prompt pass's SwiGLU or residual
+     * add over all its tokens); a token's own (a few thousand) stay on one thread, where a hand-over would cost more.
+     */
+    static final int PARALLEL_ELEMENTS = 32 * 1024;
+
+    /** An element-wise op over {@code length} values: each value alone, so any split gives the same bits. */
+    private Step elementWise(int length, org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange range) {
+        if (length < PARALLEL_ELEMENTS) {
+            return () -> range.run(0, length);
+        }
+        return () -> card.rows.forRows(length, 64, range);
     }
 
     private Step copy(Op.Copy c) {

@@ -124,6 +124,75 @@ class MockCardTest {
         assertArrayEquals(expected, readFloats(card, out));
     }
 
+    /**
+     * A prompt pass's shapes on a card of two threads: three products of one activation back to back (q, k, v: the
+     * second and third run on the activation the first quantized), then a SwiGLU and an add over more values than
+     * {@link MockProgram#PARALLEL_ELEMENTS} (spread over the threads) — each result the host's own, bit for bit.
+     */
+    @Test
+    void productsOfOneActivationAndLongElementWiseOpsOnTwoThreadsAreTheHostsResults() {
+        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
+                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+        groups.add(g);
+        SailCard card = g.cards().get(0);
+        int cols = 256;
+        int vectors = 6;
+        int[] rows = {96, 32, 40};
+        Random random = new Random(11);
+        float[] x = gaussian(random, vectors * cols);
+        CardBuffer xb = card.allocate(x.length * 4L, "x");
+        card.write(xb, 0, floats(x));
+        List<Op> ops = new ArrayList<>();
+        List<byte[]> quantized = new ArrayList<>();
+        List<CardBuffer> outs = new ArrayList<>();
+        for (int r : rows) {
+            byte[] q = QuantFormats.of(GgmlType.Q4_0).quantize(gaussian(random, r * cols));
+            CardBuffer w = card.allocate(q.length, "w");
+            card.write(w, 0, ByteBuffer.wrap(q));
+            CardBuffer out = card.allocate((long) vectors * r * 4, "out");
+            ops.add(new Op.MatMul(GgmlType.Q4_0.id(), Slice.of(w), r, cols, vectors, Slice.of(xb), Slice.of(out),
+                    ActivationMode.GGML));
+            quantized.add(q);
+            outs.add(out);
+        }
+        int n = MockProgram.PARALLEL_ELEMENTS + 1000;
+        float[] gate = gaussian(random, n);
+        float[] up = gaussian(random, n);
+        CardBuffer gb = card.allocate(n * 4L, "gate");
+        CardBuffer ub = card.allocate(n * 4L, "up");
+        CardBuffer sb = card.allocate(n * 4L, "swiglu");
+        CardBuffer ab = card.allocate(n * 4L, "sum");
+        card.write(gb, 0, floats(gate));
+        card.write(ub, 0, floats(up));
+        ops.add(new Op.SwiGlu(Slice.of(gb), Slice.of(ub), Slice.of(sb)));
+        ops.add(new Op.Add(Slice.of(sb), Slice.of(gb), Slice.of(ab)));
+        card.submit(new Program("prompt pass", ops)).join();
+
+        try (RowExecutor one = new RowExecutor(1)) {
+            MatVec host = new MatVec(Kernels.best(), one);
+            for (int i = 0; i < rows.length; i++) {
+                float[] expected = new float[vectors * rows[i]];
+                host.product(GgmlType.Q4_0, rows[i], cols, vectors, DotMode.GGML).run(
+                        ByteBuffer.wrap(quantized.get(i)).order(ByteOrder.LITTLE_ENDIAN), x, 0, vectors, expected, 0);
+                assertArrayEquals(expected, readFloats(card, outs.get(i)), "product " + i);
+            }
+        }
+        float[] swiglu = new float[n];
+        org.popsolutions.spanker.ggml.ops.CardOps.swiGlu(gate, 0, up, 0, swiglu, 0, n);
+        float[] sum = new float[n];
+        org.popsolutions.spanker.ggml.ops.CardOps.add(swiglu, 0, gate, 0, sum, 0, n);
+        assertArrayEquals(swiglu, readFloats(card, sb));
+        assertArrayEquals(sum, readFloats(card, ab));
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
     @Test
     void aSendReachesTheNeighbourAndReduceOnReceiveFoldsIntoTheReceiver() {
         MockCardGroup g = open(TopologyKind.RING, 3, 1 << 20);

@@ -1,0 +1,88 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * A product of several vectors as a card runs it: the activation prepared on the executor's threads, and a second
+ * product of the same activation run on the first one's preparation — each bit for bit the vector-by-vector product.
+ */
+class MatVecProductTest {
+    private static float[] gaussian(Random random, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
+    @Test
+    void aProductOnAnotherProductsPreparedActivationIsItsOwnVectorByVector() {
+        Random random = new Random(5);
+        int cols = 320;
+        int vectors = 7;
+        float[] x = gaussian(random, vectors * cols);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.F16}) {
+            for (int threads : new int[] {1, 2, 3}) {
+                try (RowExecutor executor = new RowExecutor(threads)) {
+                    MatVec matVec = new MatVec(Kernels.best(), executor);
+                    int[] rows = {70, 33, 40};
+                    MatVec.Product first = matVec.product(type, rows[0], cols, vectors, DotMode.GGML);
+                    MatVec.Product second = matVec.product(type, rows[1], cols, vectors, DotMode.GGML);
+                    MatVec.Product third = matVec.product(type, rows[2], cols, vectors, DotMode.GGML);
+                    ByteBuffer w0 = weights(type, random, rows[0] * cols);
+                    ByteBuffer w1 = weights(type, random, rows[1] * cols);
+                    ByteBuffer w2 = weights(type, random, rows[2] * cols);
+                    float[] out0 = new float[vectors * rows[0]];
+                    float[] out1 = new float[vectors * rows[1]];
+                    float[] out2 = new float[vectors * rows[2]];
+                    first.run(w0, x, 0, vectors, out0, 0);
+                    second.runOnActivationOf(first, w1, out1, 0);
+                    // q, k, v: the third shares what the second shared
+                    third.runOnActivationOf(second, w2, out2, 0);
+                    String what = type + ", " + threads + " threads";
+                    assertArrayEquals(byVector(matVec, type, w0, rows[0], cols, x, vectors), out0, what + ": first");
+                    assertArrayEquals(byVector(matVec, type, w1, rows[1], cols, x, vectors), out1, what + ": second");
+                    assertArrayEquals(byVector(matVec, type, w2, rows[2], cols, x, vectors), out2, what + ": third");
+                }
+            }
+        }
+    }
+
+    @Test
+    void anActivationPreparedForOtherColumnsOrNotYetIsRefused() {
+        try (RowExecutor executor = new RowExecutor(1)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            MatVec.Product a = matVec.product(GgmlType.Q4_0, 4, 64, 2, DotMode.GGML);
+            MatVec.Product b = matVec.product(GgmlType.Q4_0, 4, 96, 2, DotMode.GGML);
+            assertThrows(IllegalStateException.class,
+                    () -> b.runOnActivationOf(a, ByteBuffer.allocate(4 * 54), new float[8], 0));
+            a.run(ByteBuffer.allocate(4 * 36), new float[128], 0, 2, new float[8], 0);
+            assertThrows(IllegalArgumentException.class,
+                    () -> b.runOnActivationOf(a, ByteBuffer.allocate(4 * 54), new float[8], 0));
+        }
+    }
+
+    private static ByteBuffer weights(GgmlType type, Random random, int values) {
+        return ByteBuffer.wrap(QuantFormats.of(type).quantize(gaussian(random, values))).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static float[] byVector(MatVec matVec, GgmlType type, ByteBuffer w, int rows, int cols, float[] x,
+            int vectors) {
+        float[] out = new float[vectors * rows];
+        float[] one = new float[rows];
+        for (int v = 0; v < vectors; v++) {
+            matVec.matvec(type, w, rows, cols, java.util.Arrays.copyOfRange(x, v * cols, (v + 1) * cols), one,
+                    DotMode.GGML);
+            System.arraycopy(one, 0, out, v * rows, rows);
+        }
+        return out;
+    }
+}
