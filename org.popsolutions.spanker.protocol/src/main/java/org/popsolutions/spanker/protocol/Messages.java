@@ -235,6 +235,12 @@ public final class Messages {
             ByteBuffer b = ByteBuffer.wrap(payload, 0, length).order(ByteOrder.LITTLE_ENDIAN);
             long handle = b.getLong();
             long offset = b.getLong();
+            int data = length - FIELD_BYTES;
+            checkFields(handle, offset, data);
+            return new Write(handle, offset, payload, FIELD_BYTES, data);
+        }
+
+        static void checkFields(long handle, long offset, int data) throws MalformedFrameException {
             if (handle < 0 || handle > ProgramCodec.MAX_SLICE_FIELD) {
                 throw new MalformedFrameException("handle " + Long.toUnsignedString(handle) + " outside [0, "
                         + ProgramCodec.MAX_SLICE_FIELD + "]");
@@ -243,17 +249,39 @@ public final class Messages {
                 throw new MalformedFrameException("offset " + Long.toUnsignedString(offset) + " outside [0, "
                         + MAX_MEMORY_BYTES + "]");
             }
-            int data = length - FIELD_BYTES;
             if (data > Wire.MAX_CHUNK_BYTES) {
                 throw new MalformedFrameException("WRITE carries " + data + " bytes, a chunk is at most "
                         + Wire.MAX_CHUNK_BYTES);
             }
-            return new Write(handle, offset, payload, FIELD_BYTES, data);
         }
 
         /** The data alone, copied (for tests and diagnostics; the card reads it in place). */
         public byte[] bytes() {
             return java.util.Arrays.copyOfRange(data, dataOffset, dataOffset + length);
+        }
+    }
+
+    /**
+     * A received WRITE read in place: its data a view of the reader's staging buffer (position 0, limit its length),
+     * valid until the reader reads the next frame.
+     */
+    public record WriteChunk(long handle, long offset, ByteBuffer data) {
+        /** A WRITE payload from its position to its limit, little-endian; checked as {@link Write#decode} checks. */
+        public static WriteChunk decode(ByteBuffer payload) throws MalformedFrameException {
+            int length = payload.remaining();
+            if (length < Write.FIELD_BYTES) {
+                throw new MalformedFrameException("WRITE: needs " + Write.FIELD_BYTES + " bytes of handle and offset, "
+                        + length + " in the payload");
+            }
+            int at = payload.position();
+            long handle = payload.getLong(at);
+            long offset = payload.getLong(at + 8);
+            Write.checkFields(handle, offset, length - Write.FIELD_BYTES);
+            return new WriteChunk(handle, offset, payload.slice(at + Write.FIELD_BYTES, length - Write.FIELD_BYTES));
+        }
+
+        public int length() {
+            return data.remaining();
         }
     }
 

@@ -92,6 +92,63 @@ class WireTest {
         assertThrows(IllegalStateException.class, refusing::write);
     }
 
+    /** A stream that hands out at most a few random bytes per read, as a socket may, to split frames anywhere. */
+    private static InputStream trickling(byte[] bytes, long seed, int most) {
+        Random random = new Random(seed);
+        return new ByteArrayInputStream(bytes) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1 + random.nextInt(most)));
+            }
+        };
+    }
+
+    @Test
+    void aChannelReaderReadsWritesIntoADirectStagingBufferAcrossAnySplitAndChecksEachCrcFirst() throws Exception {
+        byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
+        new Random(9).nextBytes(big);
+        byte[] small = {1, 2, 3};
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        FrameWriter writer = new FrameWriter(stream);
+        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
+        writer.write(Frame.of(MessageType.MEMORY, 6, new byte[] {42}), false);
+        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
+        byte[] bytes = stream.toByteArray();
+        for (int most : new int[] {7, 70_000, 1 << 21}) {
+            FrameReader reader = new FrameReader(java.nio.channels.Channels.newChannel(trickling(bytes, most, most)));
+            reader.awaitFirstByte();
+            assertTrue(reader.buffered() > 0);
+            assertEquals(MessageType.WRITE, reader.next());
+            Messages.WriteChunk first = reader.writeChunk();
+            assertEquals(7, first.handle());
+            assertEquals(11, first.offset());
+            assertTrue(first.data().isDirect() && first.data().isReadOnly());
+            byte[] got = new byte[first.length()];
+            first.data().get(0, got);
+            assertArrayEquals(big, got, "pieces of at most " + most + " bytes");
+            assertArrayEquals(big, reader.write().bytes());
+            assertEquals(MessageType.MEMORY, reader.next());
+            assertArrayEquals(new byte[] {42}, reader.frame().payload());
+            assertThrows(IllegalStateException.class, reader::writeChunk);
+            assertEquals(MessageType.WRITE, reader.next());
+            Messages.WriteChunk second = reader.writeChunk();
+            assertEquals(3, second.length(), "a shorter WRITE after a longer one carries only its own bytes");
+            assertEquals(2, second.data().get(1));
+            assertThrows(EOFException.class, reader::next);
+        }
+        byte[] corrupt = Arrays.copyOf(bytes, Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + big.length
+                + Wire.CRC_BYTES);
+        corrupt[Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + 300_000] ^= 4;
+        FrameReader refusing = new FrameReader(java.nio.channels.Channels.newChannel(trickling(corrupt, 1, 1 << 17)));
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, refusing::next);
+        assertTrue(e.getMessage().contains("CRC32C mismatch on WRITE"), e.getMessage());
+        assertThrows(IllegalStateException.class, refusing::writeChunk);
+        FrameReader cut = new FrameReader(java.nio.channels.Channels.newChannel(new ByteArrayInputStream(
+                Arrays.copyOf(bytes, 1000))));
+        MalformedFrameException c = assertThrows(MalformedFrameException.class, cut::next);
+        assertTrue(c.getMessage().contains("closed inside a frame's payload"), c.getMessage());
+    }
+
     @Test
     void aWriteSentThroughAChannelIsTheSameFrameAsOneSentThroughTheStream() throws Exception {
         ByteBuffer direct = ByteBuffer.allocateDirect(4096);

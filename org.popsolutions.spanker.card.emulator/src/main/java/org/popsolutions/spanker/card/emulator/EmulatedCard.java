@@ -1,6 +1,5 @@
 package org.popsolutions.spanker.card.emulator;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -11,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -80,7 +80,8 @@ final class EmulatedCard implements AutoCloseable {
         this.hostLink = options.unshaped() ? Pacer.unshaped()
                 : new Pacer(options.dilatedRate(options.hostLinkBytesPerSecond()),
                         options.dilatedSeconds(options.hostLinkLatencySeconds()));
-        this.server = new ServerSocket();
+        // a channel's server socket: its connections have channels, which read a WRITE's data without a second copy
+        this.server = ServerSocketChannel.open().socket();
         server.bind(new InetSocketAddress(options.bind(), options.hostPort()));
         Thread acceptor = new Thread(this::acceptLoop, "host-accept");
         acceptor.setDaemon(true);
@@ -159,7 +160,8 @@ final class EmulatedCard implements AutoCloseable {
         InputStream in;
         try {
             socket.setTcpNoDelay(true);
-            in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+            // unbuffered for the handshake, which reads exactly its two frames (with a timeout); then the channel
+            in = socket.getInputStream();
             session = new Session(socket, new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
         } catch (IOException e) {
             closeQuietly(socket);
@@ -174,19 +176,15 @@ final class EmulatedCard implements AutoCloseable {
             socket.setSoTimeout(0);
             sessions.add(session);
             // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
-            FrameReader reader = new FrameReader(in);
+            FrameReader reader = new FrameReader(socket.getChannel());
             boolean timed = hostLink.shaped() || options.traceTiming();
             while (!closing) {
                 // when the frame's first byte was there: a frame that waited while the card handled the one before
                 // followed it back to back on the link; otherwise it started when its first byte came (only a paced
                 // or traced link needs to know: unshaped, the extra look at the socket would cost every frame)
                 long firstByte = Long.MIN_VALUE;
-                if (timed && in.available() == 0) {
-                    in.mark(1);
-                    if (in.read() < 0) {
-                        throw new EOFException("the host closed the connection");
-                    }
-                    in.reset();
+                if (timed && reader.buffered() == 0 && in.available() == 0) {
+                    reader.awaitFirstByte();
                     firstByte = System.nanoTime();
                 }
                 MessageType type = reader.next();
@@ -196,7 +194,7 @@ final class EmulatedCard implements AutoCloseable {
                             + Wire.version() + " session");
                 }
                 if (type == MessageType.WRITE) {
-                    write(session, reader.requestId(), reader.write());
+                    write(session, reader.requestId(), reader.writeChunk());
                 } else if (!dispatch(session, reader.frame())) {
                     return;
                 }
@@ -333,7 +331,8 @@ final class EmulatedCard implements AutoCloseable {
                     ddr.free(Messages.Handle.decode(f.payload()).handle());
                     s.ok(id);
                 }
-                case WRITE -> write(s, id, Messages.Write.decode(f.payload()));
+                case WRITE -> write(s, id, Messages.WriteChunk.decode(ByteBuffer.wrap(f.payload()).order(
+                        java.nio.ByteOrder.LITTLE_ENDIAN)));
                 case READ -> {
                     long start = System.nanoTime();
                     Messages.Read r = Messages.Read.decode(f.payload());
@@ -404,13 +403,13 @@ final class EmulatedCard implements AutoCloseable {
     }
 
     /** A WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then the link is paced. */
-    private void write(Session s, long id, Messages.Write w) {
+    private void write(Session s, long id, Messages.WriteChunk w) {
         long start = s.firstByteNanos;
         if (options.traceTiming()) {
             s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + w.length());
         }
         try {
-            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
+            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), 0, w.length());
         } catch (Ddr.Refusal e) {
             s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
             return;
