@@ -376,6 +376,35 @@ class WireTest {
     }
 
     @Test
+    void helloReplyCarriesTheHostLinksOwnDilationToA13HostOnlyAndAnOlderCardsIsItsK() throws Exception {
+        byte[] nonce = Handshake.nonce();
+        Messages.HelloReply reply = new Messages.HelloReply(1, 3, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce, 16, 42L, 1);
+        Messages.HelloReply back = Messages.HelloReply.decode(reply.encode(3));
+        assertEquals(16.0, back.timeDilation());
+        assertEquals(1.0, back.hostLinkDilation());
+        assertEquals(42L, back.cardClockNanos());
+        // a 1.2 host reads the 1.2 fields and nothing after them (it refuses trailing bytes)
+        byte[] for12 = reply.encode(2);
+        assertEquals(reply.encode(3).length - 8, for12.length);
+        assertEquals(16.0, Messages.HelloReply.decode(for12).timeDilation());
+        // a 1.2 card paces its host link like everything else: this host reads its K as the host link's too
+        Messages.HelloReply card12 = new Messages.HelloReply(1, 2, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce, 16, 42L);
+        assertEquals(16.0, card12.hostLinkDilation());
+        Messages.HelloReply read12 = Messages.HelloReply.decode(card12.encode(3));
+        assertEquals(16.0, read12.hostLinkDilation());
+        assertEquals(reply.encode(3).length - 8, card12.encode(3).length, "a 1.2 card sends no 1.3 field");
+        // out of range on the wire: malformed
+        byte[] bad = reply.encode(3);
+        ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putLong(bad.length - 8, Double.doubleToRawLongBits(0.5));
+        assertTrue(assertThrows(MalformedFrameException.class, () -> Messages.HelloReply.decode(bad)).getMessage()
+                .contains("host-link dilation"));
+        assertThrows(IllegalArgumentException.class, () -> new Messages.HelloReply(1, 3, "s", "f", 0, 1, Set.of(),
+                Set.of(), List.of(), nonce, nonce, 2, 0, 1001));
+    }
+
+    @Test
     void completeCarriesTheProgramsStartAndFinishOnTheCardClockToA12HostOnly() throws Exception {
         Messages.Complete c = new Messages.Complete(7, 1000, -50, 950);
         assertEquals(c, Messages.Complete.decode(c.encode(2)));
