@@ -204,6 +204,20 @@ class WireTest {
         assertArrayEquals(memory, small.toByteArray(), "the frame before the WRITE was flushed ahead of it");
         assertArrayEquals(viaStream.toByteArray(), viaChannel.toByteArray());
         assertEquals(0, direct.position(), "the source is left as it was");
+        // several 128 KiB pieces (the last one short), from a heap and a direct source, and an empty WRITE
+        byte[] large = new byte[300_001];
+        new Random(5).nextBytes(large);
+        ByteBuffer largeDirect = ByteBuffer.allocateDirect(large.length).put(large).clear();
+        for (ByteBuffer source : List.of(ByteBuffer.wrap(large), largeDirect)) {
+            for (int length : new int[] {large.length - 7, 0}) {
+                java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+                new FrameWriter(expected).writeWrite(10, 4, 50, source, 7, length, true);
+                viaChannel.reset();
+                channelWriter.writeWrite(10, 4, 50, source, 7, length, true);
+                assertArrayEquals(expected.toByteArray(), viaChannel.toByteArray(), length + " bytes from a "
+                        + (source.isDirect() ? "direct" : "heap") + " source");
+            }
+        }
     }
 
     @Test
