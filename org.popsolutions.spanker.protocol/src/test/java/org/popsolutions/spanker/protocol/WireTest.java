@@ -54,17 +54,22 @@ class WireTest {
         assertArrayEquals(data, w.bytes());
     }
 
+    /** Three frames: a WRITE of {@code big} (id 5, handle 7, offset 11), a MEMORY (id 6), a WRITE of {@code small}. */
+    private static byte[] bigMemorySmall(byte[] big, byte[] memoryPayload, byte[] small) throws Exception {
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        FrameWriter writer = new FrameWriter(stream);
+        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
+        writer.write(Frame.of(MessageType.MEMORY, 6, memoryPayload), false);
+        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
+        return stream.toByteArray();
+    }
+
     @Test
     void aFrameReaderKeepsOneStagingBufferForWritesAndChecksEachCrcBeforeHandingTheDataOut() throws Exception {
         byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
         new Random(8).nextBytes(big);
         byte[] small = {1, 2, 3};
-        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
-        FrameWriter writer = new FrameWriter(stream);
-        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
-        writer.write(Frame.of(MessageType.MEMORY, 6, new byte[0]), false);
-        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
-        byte[] bytes = stream.toByteArray();
+        byte[] bytes = bigMemorySmall(big, new byte[0], small);
         FrameReader reader = new FrameReader(new ByteArrayInputStream(bytes));
         assertEquals(MessageType.WRITE, reader.next());
         Messages.Write first = reader.write();
@@ -108,12 +113,7 @@ class WireTest {
         byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
         new Random(9).nextBytes(big);
         byte[] small = {1, 2, 3};
-        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
-        FrameWriter writer = new FrameWriter(stream);
-        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
-        writer.write(Frame.of(MessageType.MEMORY, 6, new byte[] {42}), false);
-        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
-        byte[] bytes = stream.toByteArray();
+        byte[] bytes = bigMemorySmall(big, new byte[] {42}, small);
         for (int most : new int[] {7, 70_000, 1 << 21}) {
             FrameReader reader = new FrameReader(java.nio.channels.Channels.newChannel(trickling(bytes, most, most)));
             reader.awaitFirstByte();
