@@ -21,14 +21,20 @@ public final class FrameWriter {
             .order(ByteOrder.LITTLE_ENDIAN), null, ByteBuffer.allocateDirect(Wire.CRC_BYTES)
             .order(ByteOrder.LITTLE_ENDIAN)};
 
+    /** A WRITE's data goes out in pieces of at most this (well inside a core's L2), each summed just before. */
+    private static final int PIECE_BYTES = 128 << 10;
+    /** The direct buffer a heap source's pieces are copied into (made at the first such WRITE). */
+    private ByteBuffer copyBuffer;
+
     public FrameWriter(OutputStream out) {
         this(out, null);
     }
 
     /**
      * A writer that sends WRITE data straight from its source through {@code channel} (the channel of the socket
-     * {@code out} writes to): header, data and CRC go out in one gathering write, and data in a direct buffer (a
-     * mapped model file) is not copied on the way.
+     * {@code out} writes to): header, data and CRC go out in gathering writes of at most 128 KiB of data, each
+     * piece CRC-summed just before it is sent (still in cache), and data in a direct buffer (a mapped model file) is
+     * not copied on the way.
      */
     public FrameWriter(OutputStream out, GatheringByteChannel channel) {
         this.out = out;
@@ -57,16 +63,29 @@ public final class FrameWriter {
             ByteBuffer head = pieces[0].clear();
             head.putInt(Wire.MAGIC).put((byte) Wire.MAJOR).put((byte) Wire.MINOR).put((byte) MessageType.WRITE.code())
                     .put((byte) 0).putInt((int) requestId).putInt(payload).putLong(handle).putLong(offset).flip();
-            ByteBuffer data = source.slice(index, length);
             crc.reset();
             crc.update(head.duplicate());
-            crc.update(data.duplicate());
-            pieces[2].clear().putInt((int) crc.getValue()).flip();
-            pieces[1] = data;
-            long left = head.remaining() + (long) length + Wire.CRC_BYTES;
-            while (left > 0) {
-                left -= channel.write(pieces);
+            ByteBuffer data = source.slice(index, length);
+            boolean heap = !data.isDirect();
+            if (heap && copyBuffer == null) {
+                copyBuffer = ByteBuffer.allocateDirect(PIECE_BYTES);
             }
+            // in pieces a core's cache holds: each summed and sent while hot (a heap source copied into one reused
+            // direct buffer, as the JDK would copy it anyway, a direct one sent in place); the CRC trails the data
+            int at = 0;
+            do {
+                int n = Math.min(PIECE_BYTES, length - at);
+                ByteBuffer piece = heap ? copyBuffer.clear().put(0, data, at, n).limit(n) : data.slice(at, n);
+                crc.update(piece.duplicate());
+                boolean first = at == 0;
+                at += n;
+                boolean last = at == length;
+                if (last) {
+                    pieces[2].clear().putInt((int) crc.getValue()).flip();
+                }
+                pieces[1] = piece;
+                writeFully(first ? 0 : 1, (first ? 1 : 0) + 1 + (last ? 1 : 0));
+            } while (at < length);
             pieces[1] = null;
             return;
         }
@@ -75,6 +94,17 @@ public final class FrameWriter {
         source.get(index, buffer, b.position(), length);
         b.position(b.position() + length);
         finish(b, payload, flush);
+    }
+
+    /** Writes {@code count} of {@link #pieces} from {@code from} whole (a blocking channel may take them in parts). */
+    private void writeFully(int from, int count) throws IOException {
+        long left = 0;
+        for (int i = from; i < from + count; i++) {
+            left += pieces[i].remaining();
+        }
+        while (left > 0) {
+            left -= channel.write(pieces, from, count);
+        }
     }
 
     /** Sends what earlier frames left unflushed. */

@@ -47,7 +47,7 @@ public final class Messages {
      */
     public record HelloReply(int major, int minor, String serial, String firmware, int index, long memoryBytes,
             Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof,
-            double timeDilation, long cardClockNanos) {
+            double timeDilation, long cardClockNanos, double hostLinkDilation) {
         /** The largest time dilation a card may announce (1.2). */
         public static final double MAX_TIME_DILATION = 1000;
         /** {@link #cardClockNanos()} of a card that did not send its clock (before 1.2). */
@@ -58,19 +58,34 @@ public final class Messages {
          *        (an emulated card dilated to stay ahead of its host's CPU); 1 for real hardware and older cards
          * @param cardClockNanos (1.2) the card's clock (the one COMPLETE's start and finish are on) when it sent the
          *        reply, or {@link #NO_CLOCK}
+         * @param hostLinkDilation (1.3) how many times slower than the hardware the card paces its host link (an
+         *        emulated fleet may run it apart from the rest, e.g. at the hardware's own rate); a card before 1.3
+         *        paces it like everything else: {@code timeDilation}
          */
         public HelloReply {
             if (!(timeDilation >= 1 && timeDilation <= MAX_TIME_DILATION)) {
                 throw new IllegalArgumentException("time dilation " + timeDilation + " is not within 1.."
                         + MAX_TIME_DILATION);
             }
+            if (!(hostLinkDilation >= 1 && hostLinkDilation <= MAX_TIME_DILATION)) {
+                throw new IllegalArgumentException("host-link dilation " + hostLinkDilation + " is not within 1.."
+                        + MAX_TIME_DILATION);
+            }
+        }
+
+        /** A 1.2 reply: the host link dilated like everything else. */
+        public HelloReply(int major, int minor, String serial, String firmware, int index, long memoryBytes,
+                Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof,
+                double timeDilation, long cardClockNanos) {
+            this(major, minor, serial, firmware, index, memoryBytes, weightTypes, ops, ports, cardNonce, cardProof,
+                    timeDilation, cardClockNanos, timeDilation);
         }
 
         /** A 1.0/1.1 reply: no dilation, no clock. */
         public HelloReply(int major, int minor, String serial, String firmware, int index, long memoryBytes,
                 Set<Integer> weightTypes, Set<OpCode> ops, List<LinkPort> ports, byte[] cardNonce, byte[] cardProof) {
             this(major, minor, serial, firmware, index, memoryBytes, weightTypes, ops, ports, cardNonce, cardProof, 1,
-                    NO_CLOCK);
+                    NO_CLOCK, 1);
         }
 
         public byte[] encode() {
@@ -79,7 +94,8 @@ public final class Messages {
 
         /**
          * The payload for a host speaking minor version {@code hostMinor}: the 1.2 fields (time dilation, card clock)
-         * only for a host that reads them (an older host refuses trailing bytes).
+         * only for a host that reads them (an older host refuses trailing bytes); the 1.3 field (host-link dilation)
+         * likewise.
          */
         public byte[] encode(int hostMinor) {
             WireWriter w = new WireWriter().u8(major).u8(minor).string(serial).string(firmware)
@@ -96,6 +112,9 @@ public final class Messages {
             w.bytes(cardNonce).bytes(cardProof);
             if (minor >= 2 && hostMinor >= 2) {
                 w.u64(Double.doubleToRawLongBits(timeDilation)).u64(cardClockNanos);
+            }
+            if (minor >= 3 && hostMinor >= 3) {
+                w.u64(Double.doubleToRawLongBits(hostLinkDilation));
             }
             return w.toBytes();
         }
@@ -152,9 +171,18 @@ public final class Messages {
                 }
                 clock = r.i64("card clock");
             }
+            // a card before 1.3 paces its host link like everything else
+            double hostLinkDilation = dilation;
+            if (minor >= 3 && r.remaining() > 0) {
+                hostLinkDilation = Double.longBitsToDouble(r.u64("host-link dilation", Long.MAX_VALUE));
+                if (!(hostLinkDilation >= 1 && hostLinkDilation <= MAX_TIME_DILATION)) {
+                    throw new MalformedFrameException("host-link dilation " + hostLinkDilation + " is not within 1.."
+                            + MAX_TIME_DILATION);
+                }
+            }
             r.end("HELLO_REPLY");
             return new HelloReply(major, minor, serial, firmware, index, memory, weightTypes, ops, ports, nonce, proof,
-                    dilation, clock);
+                    dilation, clock, hostLinkDilation);
         }
     }
 
@@ -235,6 +263,12 @@ public final class Messages {
             ByteBuffer b = ByteBuffer.wrap(payload, 0, length).order(ByteOrder.LITTLE_ENDIAN);
             long handle = b.getLong();
             long offset = b.getLong();
+            int data = length - FIELD_BYTES;
+            checkFields(handle, offset, data);
+            return new Write(handle, offset, payload, FIELD_BYTES, data);
+        }
+
+        static void checkFields(long handle, long offset, int data) throws MalformedFrameException {
             if (handle < 0 || handle > ProgramCodec.MAX_SLICE_FIELD) {
                 throw new MalformedFrameException("handle " + Long.toUnsignedString(handle) + " outside [0, "
                         + ProgramCodec.MAX_SLICE_FIELD + "]");
@@ -243,17 +277,39 @@ public final class Messages {
                 throw new MalformedFrameException("offset " + Long.toUnsignedString(offset) + " outside [0, "
                         + MAX_MEMORY_BYTES + "]");
             }
-            int data = length - FIELD_BYTES;
             if (data > Wire.MAX_CHUNK_BYTES) {
                 throw new MalformedFrameException("WRITE carries " + data + " bytes, a chunk is at most "
                         + Wire.MAX_CHUNK_BYTES);
             }
-            return new Write(handle, offset, payload, FIELD_BYTES, data);
         }
 
         /** The data alone, copied (for tests and diagnostics; the card reads it in place). */
         public byte[] bytes() {
             return java.util.Arrays.copyOfRange(data, dataOffset, dataOffset + length);
+        }
+    }
+
+    /**
+     * A received WRITE read in place: its data a view of the reader's staging buffer (position 0, limit its length),
+     * valid until the reader reads the next frame.
+     */
+    public record WriteChunk(long handle, long offset, ByteBuffer data) {
+        /** A WRITE payload from its position to its limit, little-endian; checked as {@link Write#decode} checks. */
+        public static WriteChunk decode(ByteBuffer payload) throws MalformedFrameException {
+            int length = payload.remaining();
+            if (length < Write.FIELD_BYTES) {
+                throw new MalformedFrameException("WRITE: needs " + Write.FIELD_BYTES + " bytes of handle and offset, "
+                        + length + " in the payload");
+            }
+            int at = payload.position();
+            long handle = payload.getLong(at);
+            long offset = payload.getLong(at + 8);
+            Write.checkFields(handle, offset, length - Write.FIELD_BYTES);
+            return new WriteChunk(handle, offset, payload.slice(at + Write.FIELD_BYTES, length - Write.FIELD_BYTES));
+        }
+
+        public int length() {
+            return data.remaining();
         }
     }
 

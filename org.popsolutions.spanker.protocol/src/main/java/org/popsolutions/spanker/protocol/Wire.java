@@ -22,7 +22,7 @@ import java.util.zip.CRC32C;
  */
 public final class Wire {
     public static final int MAJOR = 1;
-    public static final int MINOR = 2;
+    public static final int MINOR = 3;
     public static final int MAGIC = 0x4C494153;
     public static final int HEADER_BYTES = 16;
     public static final int CRC_BYTES = 4;

@@ -54,17 +54,22 @@ class WireTest {
         assertArrayEquals(data, w.bytes());
     }
 
+    /** Three frames: a WRITE of {@code big} (id 5, handle 7, offset 11), a MEMORY (id 6), a WRITE of {@code small}. */
+    private static byte[] bigMemorySmall(byte[] big, byte[] memoryPayload, byte[] small) throws Exception {
+        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+        FrameWriter writer = new FrameWriter(stream);
+        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
+        writer.write(Frame.of(MessageType.MEMORY, 6, memoryPayload), false);
+        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
+        return stream.toByteArray();
+    }
+
     @Test
     void aFrameReaderKeepsOneStagingBufferForWritesAndChecksEachCrcBeforeHandingTheDataOut() throws Exception {
         byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
         new Random(8).nextBytes(big);
         byte[] small = {1, 2, 3};
-        java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
-        FrameWriter writer = new FrameWriter(stream);
-        writer.writeWrite(5, 7, 11, ByteBuffer.wrap(big), 0, big.length, false);
-        writer.write(Frame.of(MessageType.MEMORY, 6, new byte[0]), false);
-        writer.writeWrite(8, 7, 13, ByteBuffer.wrap(small), 0, small.length, true);
-        byte[] bytes = stream.toByteArray();
+        byte[] bytes = bigMemorySmall(big, new byte[0], small);
         FrameReader reader = new FrameReader(new ByteArrayInputStream(bytes));
         assertEquals(MessageType.WRITE, reader.next());
         Messages.Write first = reader.write();
@@ -90,6 +95,58 @@ class WireTest {
         MalformedFrameException e = assertThrows(MalformedFrameException.class, refusing::next);
         assertTrue(e.getMessage().contains("CRC32C mismatch on WRITE"), e.getMessage());
         assertThrows(IllegalStateException.class, refusing::write);
+    }
+
+    /** A stream that hands out at most a few random bytes per read, as a socket may, to split frames anywhere. */
+    private static InputStream trickling(byte[] bytes, long seed, int most) {
+        Random random = new Random(seed);
+        return new ByteArrayInputStream(bytes) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, 1 + random.nextInt(most)));
+            }
+        };
+    }
+
+    @Test
+    void aChannelReaderReadsWritesIntoADirectStagingBufferAcrossAnySplitAndChecksEachCrcFirst() throws Exception {
+        byte[] big = new byte[Wire.MAX_CHUNK_BYTES];
+        new Random(9).nextBytes(big);
+        byte[] small = {1, 2, 3};
+        byte[] bytes = bigMemorySmall(big, new byte[] {42}, small);
+        for (int most : new int[] {7, 70_000, 1 << 21}) {
+            FrameReader reader = new FrameReader(java.nio.channels.Channels.newChannel(trickling(bytes, most, most)));
+            reader.awaitFirstByte();
+            assertTrue(reader.buffered() > 0);
+            assertEquals(MessageType.WRITE, reader.next());
+            Messages.WriteChunk first = reader.writeChunk();
+            assertEquals(7, first.handle());
+            assertEquals(11, first.offset());
+            assertTrue(first.data().isDirect() && first.data().isReadOnly());
+            byte[] got = new byte[first.length()];
+            first.data().get(0, got);
+            assertArrayEquals(big, got, "pieces of at most " + most + " bytes");
+            assertArrayEquals(big, reader.write().bytes());
+            assertEquals(MessageType.MEMORY, reader.next());
+            assertArrayEquals(new byte[] {42}, reader.frame().payload());
+            assertThrows(IllegalStateException.class, reader::writeChunk);
+            assertEquals(MessageType.WRITE, reader.next());
+            Messages.WriteChunk second = reader.writeChunk();
+            assertEquals(3, second.length(), "a shorter WRITE after a longer one carries only its own bytes");
+            assertEquals(2, second.data().get(1));
+            assertThrows(EOFException.class, reader::next);
+        }
+        byte[] corrupt = Arrays.copyOf(bytes, Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + big.length
+                + Wire.CRC_BYTES);
+        corrupt[Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + 300_000] ^= 4;
+        FrameReader refusing = new FrameReader(java.nio.channels.Channels.newChannel(trickling(corrupt, 1, 1 << 17)));
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, refusing::next);
+        assertTrue(e.getMessage().contains("CRC32C mismatch on WRITE"), e.getMessage());
+        assertThrows(IllegalStateException.class, refusing::writeChunk);
+        FrameReader cut = new FrameReader(java.nio.channels.Channels.newChannel(new ByteArrayInputStream(
+                Arrays.copyOf(bytes, 1000))));
+        MalformedFrameException c = assertThrows(MalformedFrameException.class, cut::next);
+        assertTrue(c.getMessage().contains("closed inside a frame's payload"), c.getMessage());
     }
 
     @Test
@@ -147,6 +204,20 @@ class WireTest {
         assertArrayEquals(memory, small.toByteArray(), "the frame before the WRITE was flushed ahead of it");
         assertArrayEquals(viaStream.toByteArray(), viaChannel.toByteArray());
         assertEquals(0, direct.position(), "the source is left as it was");
+        // several 128 KiB pieces (the last one short), from a heap and a direct source, and an empty WRITE
+        byte[] large = new byte[300_001];
+        new Random(5).nextBytes(large);
+        ByteBuffer largeDirect = ByteBuffer.allocateDirect(large.length).put(large).clear();
+        for (ByteBuffer source : List.of(ByteBuffer.wrap(large), largeDirect)) {
+            for (int length : new int[] {large.length - 7, 0}) {
+                java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+                new FrameWriter(expected).writeWrite(10, 4, 50, source, 7, length, true);
+                viaChannel.reset();
+                channelWriter.writeWrite(10, 4, 50, source, 7, length, true);
+                assertArrayEquals(expected.toByteArray(), viaChannel.toByteArray(), length + " bytes from a "
+                        + (source.isDirect() ? "direct" : "heap") + " source");
+            }
+        }
     }
 
     @Test
@@ -316,6 +387,35 @@ class WireTest {
                 .contains("time dilation"));
         assertThrows(IllegalArgumentException.class, () -> new Messages.HelloReply(1, 2, "s", "f", 0, 1, Set.of(),
                 Set.of(), List.of(), nonce, nonce, Double.NaN, 0));
+    }
+
+    @Test
+    void helloReplyCarriesTheHostLinksOwnDilationToA13HostOnlyAndAnOlderCardsIsItsK() throws Exception {
+        byte[] nonce = Handshake.nonce();
+        Messages.HelloReply reply = new Messages.HelloReply(1, 3, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce, 16, 42L, 1);
+        Messages.HelloReply back = Messages.HelloReply.decode(reply.encode(3));
+        assertEquals(16.0, back.timeDilation());
+        assertEquals(1.0, back.hostLinkDilation());
+        assertEquals(42L, back.cardClockNanos());
+        // a 1.2 host reads the 1.2 fields and nothing after them (it refuses trailing bytes)
+        byte[] for12 = reply.encode(2);
+        assertEquals(reply.encode(3).length - 8, for12.length);
+        assertEquals(16.0, Messages.HelloReply.decode(for12).timeDilation());
+        // a 1.2 card paces its host link like everything else: this host reads its K as the host link's too
+        Messages.HelloReply card12 = new Messages.HelloReply(1, 2, "sails-emu-0", "emulator-0.1", 0, 4L << 30,
+                Set.of(2), Set.of(OpCode.values()), List.of(), nonce, nonce, 16, 42L);
+        assertEquals(16.0, card12.hostLinkDilation());
+        Messages.HelloReply read12 = Messages.HelloReply.decode(card12.encode(3));
+        assertEquals(16.0, read12.hostLinkDilation());
+        assertEquals(reply.encode(3).length - 8, card12.encode(3).length, "a 1.2 card sends no 1.3 field");
+        // out of range on the wire: malformed
+        byte[] bad = reply.encode(3);
+        ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN).putLong(bad.length - 8, Double.doubleToRawLongBits(0.5));
+        assertTrue(assertThrows(MalformedFrameException.class, () -> Messages.HelloReply.decode(bad)).getMessage()
+                .contains("host-link dilation"));
+        assertThrows(IllegalArgumentException.class, () -> new Messages.HelloReply(1, 3, "s", "f", 0, 1, Set.of(),
+                Set.of(), List.of(), nonce, nonce, 2, 0, 1001));
     }
 
     @Test

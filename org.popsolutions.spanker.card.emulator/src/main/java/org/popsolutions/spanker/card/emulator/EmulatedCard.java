@@ -1,6 +1,5 @@
 package org.popsolutions.spanker.card.emulator;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -11,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.TreeSet;
@@ -78,9 +78,9 @@ final class EmulatedCard implements AutoCloseable {
         this.links = new LinkPorts(options, clock, this::linkChanged);
         this.interpreter = new OpInterpreter(ddr, links, options);
         this.hostLink = options.unshaped() ? Pacer.unshaped()
-                : new Pacer(options.dilatedRate(options.hostLinkBytesPerSecond()),
-                        options.dilatedSeconds(options.hostLinkLatencySeconds()));
-        this.server = new ServerSocket();
+                : new Pacer(options.hostLinkRate(), options.hostLinkLatency());
+        // a channel's server socket: its connections have channels, which read a WRITE's data without a second copy
+        this.server = ServerSocketChannel.open().socket();
         server.bind(new InetSocketAddress(options.bind(), options.hostPort()));
         Thread acceptor = new Thread(this::acceptLoop, "host-accept");
         acceptor.setDaemon(true);
@@ -159,7 +159,7 @@ final class EmulatedCard implements AutoCloseable {
         InputStream in;
         try {
             socket.setTcpNoDelay(true);
-            in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+            in = socket.getInputStream();
             session = new Session(socket, new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
         } catch (IOException e) {
             closeQuietly(socket);
@@ -168,25 +168,23 @@ final class EmulatedCard implements AutoCloseable {
         String peer = socket.getRemoteSocketAddress().toString();
         try {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-            if (!handshake(session, in)) {
+            // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
+            HandshakeTimedChannel channel = new HandshakeTimedChannel(socket, in);
+            FrameReader reader = new FrameReader(channel);
+            if (!handshake(session, reader)) {
                 return;
             }
+            channel.handshakeDone();
             socket.setSoTimeout(0);
             sessions.add(session);
-            // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
-            FrameReader reader = new FrameReader(in);
             boolean timed = hostLink.shaped() || options.traceTiming();
             while (!closing) {
                 // when the frame's first byte was there: a frame that waited while the card handled the one before
                 // followed it back to back on the link; otherwise it started when its first byte came (only a paced
                 // or traced link needs to know: unshaped, the extra look at the socket would cost every frame)
                 long firstByte = Long.MIN_VALUE;
-                if (timed && in.available() == 0) {
-                    in.mark(1);
-                    if (in.read() < 0) {
-                        throw new EOFException("the host closed the connection");
-                    }
-                    in.reset();
+                if (timed && reader.buffered() == 0 && in.available() == 0) {
+                    reader.awaitFirstByte();
                     firstByte = System.nanoTime();
                 }
                 MessageType type = reader.next();
@@ -196,7 +194,7 @@ final class EmulatedCard implements AutoCloseable {
                             + Wire.version() + " session");
                 }
                 if (type == MessageType.WRITE) {
-                    write(session, reader.requestId(), reader.write());
+                    write(session, reader.requestId(), reader.writeChunk());
                 } else if (!dispatch(session, reader.frame())) {
                     return;
                 }
@@ -253,7 +251,7 @@ final class EmulatedCard implements AutoCloseable {
                     + " paced %.3f s (bytes at the rate: %.3f s), idle between them (no frame waiting) %.3f s, %d"
                     + " frames queued behind the one before", session.writes, session.writeBytes,
                     (hostLink.freeAtNanos() - session.firstWrite) / 1e9, session.writeBytes
-                            / options.dilatedRate(options.hostLinkBytesPerSecond()), session.idleNanos / 1e9, session.queuedWrites));
+                            / options.hostLinkRate(), session.idleNanos / 1e9, session.queuedWrites));
         }
         session.writes = 0;
         session.writeBytes = 0;
@@ -261,8 +259,9 @@ final class EmulatedCard implements AutoCloseable {
         session.queuedWrites = 0;
     }
 
-    private boolean handshake(Session session, InputStream in) throws IOException, MalformedFrameException {
-        Frame hello = Wire.read(in);
+    private boolean handshake(Session session, FrameReader in) throws IOException, MalformedFrameException {
+        in.next();
+        Frame hello = in.frame();
         if (hello.type() != MessageType.HELLO) {
             session.send(MessageType.ERROR, hello.requestId(), Messages.Error.of(WireError.NOT_AUTHENTICATED,
                     "a session starts with HELLO and AUTH; got " + hello.type()).encode());
@@ -279,13 +278,15 @@ final class EmulatedCard implements AutoCloseable {
         Messages.Hello h = Messages.Hello.decode(hello.payload());
         byte[] cardNonce = Handshake.nonce();
         session.hostMinor = h.minor();
-        // 1.2: the dilation the card runs at and its clock now, so the host can align the programs' start and finish
+        // 1.2: the dilation the card runs at and its clock now, so the host can align the programs' start and finish;
+        // 1.3: its host link's own dilation, so the host paces its NIC as the card paces this link
         Messages.HelloReply reply = new Messages.HelloReply(Wire.MAJOR, Wire.MINOR, options.serial(), FIRMWARE,
                 links.cardIndex(), options.memoryBytes(), weightTypes(), EnumSet.allOf(OpCode.class), links.describe(),
                 cardNonce, Handshake.cardProof(options.secret(), h.hostNonce(), cardNonce), options.timeDilation(),
-                System.nanoTime());
+                System.nanoTime(), options.hostLinkDilation());
         session.send(MessageType.HELLO_REPLY, hello.requestId(), reply.encode(h.minor()));
-        Frame auth = Wire.read(in);
+        in.next();
+        Frame auth = in.frame();
         if (auth.type() != MessageType.AUTH) {
             session.send(MessageType.ERROR, auth.requestId(), Messages.Error.of(WireError.NOT_AUTHENTICATED,
                     "expected AUTH after HELLO, got " + auth.type()).encode());
@@ -333,7 +334,8 @@ final class EmulatedCard implements AutoCloseable {
                     ddr.free(Messages.Handle.decode(f.payload()).handle());
                     s.ok(id);
                 }
-                case WRITE -> write(s, id, Messages.Write.decode(f.payload()));
+                case WRITE -> write(s, id, Messages.WriteChunk.decode(ByteBuffer.wrap(f.payload()).order(
+                        java.nio.ByteOrder.LITTLE_ENDIAN)));
                 case READ -> {
                     long start = System.nanoTime();
                     Messages.Read r = Messages.Read.decode(f.payload());
@@ -404,13 +406,13 @@ final class EmulatedCard implements AutoCloseable {
     }
 
     /** A WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then the link is paced. */
-    private void write(Session s, long id, Messages.Write w) {
+    private void write(Session s, long id, Messages.WriteChunk w) {
         long start = s.firstByteNanos;
         if (options.traceTiming()) {
             s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + w.length());
         }
         try {
-            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), w.dataOffset(), w.length());
+            ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), 0, w.length());
         } catch (Ddr.Refusal e) {
             s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
             return;
@@ -524,6 +526,50 @@ final class EmulatedCard implements AutoCloseable {
             s.close();
         } catch (IOException ignored) {
             // already gone
+        }
+    }
+
+    /**
+     * The socket's channel as the session's {@link FrameReader} reads it: until the handshake is done through the
+     * socket's stream, which keeps the handshake's timeout (a channel read has none), then from the channel itself.
+     * Either way the reader reads ahead, so a peer's unread garbage is consumed, not left to turn the card's close into
+     * a reset that could swallow its ERROR.
+     */
+    private static final class HandshakeTimedChannel implements java.nio.channels.ReadableByteChannel {
+        private final java.nio.channels.SocketChannel channel;
+        private final InputStream timed;
+        private final byte[] handshakeBytes = new byte[8192];
+        private volatile boolean handshakeDone;
+
+        HandshakeTimedChannel(Socket socket, InputStream timed) {
+            this.channel = socket.getChannel();
+            this.timed = timed;
+        }
+
+        void handshakeDone() {
+            handshakeDone = true;
+        }
+
+        @Override
+        public int read(ByteBuffer into) throws IOException {
+            if (handshakeDone) {
+                return channel.read(into);
+            }
+            int n = timed.read(handshakeBytes, 0, Math.min(handshakeBytes.length, into.remaining()));
+            if (n > 0) {
+                into.put(handshakeBytes, 0, n);
+            }
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
         }
     }
 

@@ -16,7 +16,8 @@ import org.popsolutions.spanker.protocol.Handshake;
 record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, long memoryBytes, byte[] secret,
         boolean unshaped, double hostLinkBytesPerSecond, double hostLinkLatencySeconds, double linkBytesPerSecond,
         double linkLatencySeconds, double ddrBytesPerSecond, double reduceBytesPerSecond, long receiveTimeoutMillis,
-        long trainTimeoutMillis, int threads, boolean bench, boolean traceTiming, double timeDilation) {
+        long trainTimeoutMillis, int threads, boolean bench, boolean traceTiming, double timeDilation,
+        double hostLinkDilation) {
     /** The largest time dilation: a card 1000 times slower than rev-A is past any use (and past the wire's bound). */
     static final double MAX_DILATION = org.popsolutions.spanker.protocol.Messages.HelloReply.MAX_TIME_DILATION;
 
@@ -47,6 +48,9 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
             "                            1): compute, link and host-link rates / K, latencies x K, the receive",
             "                            timeout x K (at most 5 minutes); announced in HELLO_REPLY so hosts scale",
             "                            what they measure back by K",
+            "  --host-link-dilation KH   run the host link alone KH times slower than rev-A instead (1 <= KH <=",
+            "                            1000, default K): its rate / KH, latency x KH; announced in HELLO_REPLY",
+            "                            (protocol 1.3) so a host paces its NIC alike",
             "  --exit-with PID           end when process PID ends (a host that owns its cards: they go with it)",
             "  --bench                   also open a raw TCP sink/echo port (printed as a 5th READY field) for",
             "                            measuring the protocol against bare TCP between the same processes");
@@ -73,6 +77,7 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         int threads = 1;
         boolean bench = false;
         double dilation = 1;
+        double hostLinkDilation = Double.NaN;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (a.equals("--trace-timing")) {
@@ -104,7 +109,8 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
                 case "--receive-timeout-ms" -> receiveTimeout = Long.parseLong(v);
                 case "--train-timeout-ms" -> trainTimeout = Long.parseLong(v);
                 case "--threads" -> threads = Integer.parseInt(v);
-                case "--dilation" -> dilation = parseDilation(v);
+                case "--dilation" -> dilation = parseDilation(a, v);
+                case "--host-link-dilation" -> hostLinkDilation = parseDilation(a, v);
                 default -> throw new IllegalArgumentException("unknown option '" + a + "'");
             }
         }
@@ -117,20 +123,20 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
         }
         return new EmulatorOptions(bind, hostPort, linkPort, serial, memory, readSecret(secretFile), unshaped, hostBps,
                 hostLatency, linkBps, linkLatency, ddrBps, reduceBps, receiveTimeout, trainTimeout, threads, bench, trace,
-                dilation);
+                dilation, Double.isNaN(hostLinkDilation) ? dilation : hostLinkDilation);
     }
 
     /** A time dilation K: a number, 1 <= K <= 1000, or one line saying what is wrong. */
-    static double parseDilation(String text) {
+    static double parseDilation(String option, String text) {
         double k;
         try {
             k = Double.parseDouble(text.strip());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--dilation takes a number K >= 1 (how many times slower than rev-A"
+            throw new IllegalArgumentException(option + " takes a number K >= 1 (how many times slower than rev-A"
                     + " the card runs), got '" + text + "'");
         }
         if (!(k >= 1 && k <= MAX_DILATION)) {
-            throw new IllegalArgumentException("--dilation must be within 1.." + (int) MAX_DILATION + " (1 = rev-A"
+            throw new IllegalArgumentException(option + " must be within 1.." + (int) MAX_DILATION + " (1 = rev-A"
                     + " pace), got " + text);
         }
         return k;
@@ -149,6 +155,16 @@ record EmulatorOptions(String bind, int hostPort, int linkPort, String serial, l
     long dilatedReceiveTimeoutMillis() {
         long dilated = (long) Math.min(Long.MAX_VALUE / 2_000_000L, receiveTimeoutMillis * timeDilation);
         return Math.max(receiveTimeoutMillis, Math.min(dilated, 300_000L));
+    }
+
+    /** The host link's rate as this card runs it: KH times slower than configured. */
+    double hostLinkRate() {
+        return hostLinkBytesPerSecond / hostLinkDilation;
+    }
+
+    /** The host link's latency as this card runs it: KH times longer. */
+    double hostLinkLatency() {
+        return hostLinkLatencySeconds * hostLinkDilation;
     }
 
     /** A modelled duration as this card runs it: K times longer. */

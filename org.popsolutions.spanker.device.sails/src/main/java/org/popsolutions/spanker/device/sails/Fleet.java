@@ -48,23 +48,15 @@ final class Fleet {
     }
 
     /**
-     * What {@code fleet.json} holds. {@code hostLinkDilation}: the host link's own time dilation when the fleet was
-     * started with one apart from the cards' (0, as in a file written before it existed: the cards' K).
+     * What {@code fleet.json} holds. (A file of session 6 may also carry {@code hostLinkDilation}: it is ignored, the
+     * cards announce their host link's pace themselves since protocol 1.3.)
      */
-    record State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards,
-            double hostLinkDilation) {
-        State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards) {
-            this(kind, unshaped, memoryBytes, secretFile, cards, 0);
-        }
+    record State(String kind, boolean unshaped, long memoryBytes, String secretFile, List<Member> cards) {
     }
 
-    /** How to start cards ({@code hostLinkDilation}: see {@link State}). */
+    /** How to start cards. */
     record Launch(int cards, TopologyKind kind, boolean unshaped, long memoryBytes, String classpath,
-            List<String> extraOptions, long timeoutMillis, double hostLinkDilation) {
-        Launch(int cards, TopologyKind kind, boolean unshaped, long memoryBytes, String classpath,
-                List<String> extraOptions, long timeoutMillis) {
-            this(cards, kind, unshaped, memoryBytes, classpath, extraOptions, timeoutMillis, 0);
-        }
+            List<String> extraOptions, long timeoutMillis) {
     }
 
     private Fleet() {
@@ -162,7 +154,7 @@ final class Fleet {
             }
             cableAndTrain(members, secret, launch, deadline);
             State state = new State(launch.kind().name(), launch.unshaped(), launch.memoryBytes(), secretFile.toString(),
-                    members, launch.hostLinkDilation());
+                    members);
             writePrivate(directory.resolve(STATE_FILE), GSON.toJson(state));
             return state;
         } catch (IOException e) {

@@ -126,7 +126,7 @@ public final class FleetCommand extends AbstractConsoleCommand {
             extra.addAll(List.of("--exit-with", Long.toString(owner)));
         }
         Fleet.State state = Fleet.start(directory, new Fleet.Launch(cards, kind, unshaped, memory, classpath(),
-                extra, START_TIMEOUT_MILLIS, hostLinkDilation != dilation ? hostLinkDilation : 0));
+                extra, START_TIMEOUT_MILLIS));
         Report report = new Report();
         Rows members = new Rows("cards", "Fleet (" + kind + (unshaped ? ", unshaped" : ", rev-A rates")
                 + (dilation != 1 ? " dilated x" + factor(dilation) : "") + ")",
@@ -225,16 +225,15 @@ public final class FleetCommand extends AbstractConsoleCommand {
     }
 
     /**
-     * The emulator's host-link options that pace it KH times slower than rev-A on a card dilated K times: the emulator
-     * divides the rate it is given by K and multiplies the latency by K, so it is given rev-A's rate × K / KH and
-     * latency × KH / K. Nothing when KH = K (the card's own dilation applies).
+     * The emulator's option that paces its host link KH times slower than rev-A on a card dilated K times (the card
+     * announces KH in HELLO_REPLY, protocol 1.3, and the host paces its NIC by it). Nothing when KH = K (the card's
+     * own dilation applies).
      */
     static List<String> hostLinkPacing(double dilation, double hostLinkDilation) {
         if (hostLinkDilation == dilation) {
             return List.of();
         }
-        return List.of("--host-link-bps", Double.toString(REV_A_HOST_LINK_BYTES_PER_SECOND * dilation / hostLinkDilation),
-                "--host-link-latency", Double.toString(REV_A_HOST_LINK_LATENCY_SECONDS * hostLinkDilation / dilation));
+        return List.of("--host-link-dilation", Double.toString(hostLinkDilation));
     }
 
     /** A dilation as people write it: 4, 2.5. */

@@ -53,6 +53,8 @@ final class SailsCard implements SailCard, SailDevice {
      * requests in order, so a later program or read sees them; a card's refusal of one is thrown by the next call.
      */
     static final long WRITE_WINDOW_BYTES = 8L << 20;
+    static final int WRITE_CHUNK_BYTES = (int) Math.max(4096, Math.min(Wire.MAX_CHUNK_BYTES,
+            Long.getLong("spanker.sails.writeChunkBytes", Wire.MAX_CHUNK_BYTES)));
     private final java.util.ArrayDeque<PendingWrite> unanswered = new java.util.ArrayDeque<>();
     /** Programs submitted again and again (a decode step each token) are encoded once; records, so never changed. */
     private final Map<Program, byte[]> encodings = new java.util.IdentityHashMap<>();
@@ -224,7 +226,7 @@ final class SailsCard implements SailCard, SailDevice {
         int length = source.remaining();
         checkRange(buffer, offset, length);
         for (int done = 0; done < length; ) {
-            int n = Math.min(Wire.MAX_CHUNK_BYTES, length - done);
+            int n = Math.min(WRITE_CHUNK_BYTES, length - done);
             settleWrites(WRITE_WINDOW_BYTES - n);
             if (hostNic != null) {
                 hostNic.pace(n);

@@ -88,8 +88,6 @@ public final class SailsDevice {
     private volatile LinkModel linkModel;
     /** The fleet is shaped: this host's NIC is paced too (see {@link HostNicPacer}). */
     private boolean shapedFleet;
-    /** The fleet's host link dilated apart from its cards (fleet start --host-link-dilation), else 0. */
-    private double fleetHostLinkDilation;
     /** One NIC for all of this host's cards, made when the first card tells its time dilation. */
     private HostNicPacer hostNic;
     private List<SailsCard> cards = List.of();
@@ -126,7 +124,6 @@ public final class SailsDevice {
                 ? Fleet.read(fleetDirectory).orElse(null) : null;
         // only a fleet of shaped emulators wants its host's NIC emulated: real cards sit behind a real NIC
         this.shapedFleet = fleet != null && !fleet.unshaped();
-        this.fleetHostLinkDilation = fleet != null ? fleet.hostLinkDilation() : 0;
         if (configuredEndpoints.isBlank()) {
             if (fleet == null) {
                 // Not an error of the component: there is simply nothing to drive yet. Say so where the user looks.
@@ -290,14 +287,6 @@ public final class SailsDevice {
     }
 
     /** The cards held now, in cable order, numbered 0..k−1. */
-    /**
-     * The NIC is paced as the cards pace their host links: by the host link's own dilation where the fleet was started
-     * with one (fleet start --host-link-dilation), else by the cards' K.
-     */
-    static double hostNicDilation(double fleetHostLinkDilation, double cardsDilation) {
-        return fleetHostLinkDilation > 0 ? fleetHostLinkDilation : cardsDilation;
-    }
-
     synchronized List<SailsCard> cards() {
         return cards;
     }
@@ -315,8 +304,9 @@ public final class SailsDevice {
             groupIndex.put(live.get(i).hello().index() >= 0 ? live.get(i).hello().index() : -1 - i, i);
         }
         if (shapedFleet && hostNic == null && !live.isEmpty()) {
-            hostNic = new HostNicPacer(this::linkParameters, hostNicDilation(fleetHostLinkDilation,
-                    live.get(0).hello().timeDilation()));
+            // paced as the cards pace their host links: by the dilation they announce for them (1.3; a 1.2 card's
+            // host link runs at its K)
+            hostNic = new HostNicPacer(this::linkParameters, live.get(0).hello().hostLinkDilation());
         }
         List<SailsCard> next = new ArrayList<>();
         for (int i = 0; i < live.size(); i++) {

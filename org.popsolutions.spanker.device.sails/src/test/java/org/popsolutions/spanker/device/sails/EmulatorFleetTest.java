@@ -437,6 +437,7 @@ class EmulatorFleetTest {
                 emulatorClasspath(), List.of("--ddr-bps", "1e8", "--dilation", "4"), 60_000));
         SailsCard card = card(state, 0);
         assertEquals(4.0, connections.get(0).hello().timeDilation());
+        assertEquals(4.0, connections.get(0).hello().hostLinkDilation(), "the host link dilated with the card");
         assertEquals(4.0, card.card().timeDilation());
         int rows = 64;
         int columns = 256;
@@ -499,6 +500,9 @@ class EmulatorFleetTest {
                 emulatorClasspath(), options, 60_000));
         SailsCard card = card(state, 0);
         assertEquals(8.0, card.card().timeDilation(), "compute and links stay dilated x8");
+        // protocol 1.3: the card announces its host link's own pace, which the host's NIC pacer follows
+        assertEquals(1.0, connections.get(0).hello().hostLinkDilation());
+        assertEquals(8.0, connections.get(0).hello().timeDilation());
         int half = 1 << 20;
         CardBuffer load = card.allocate(2L * half, "weights");
         long started = System.nanoTime();

@@ -3,6 +3,7 @@ package org.popsolutions.spanker.device.sails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.popsolutions.spanker.api.link.HostNic;
@@ -67,23 +68,17 @@ class HostNicPacerTest {
     }
 
     /**
-     * A fleet whose host link is dilated apart from its cards (fleet start --host-link-dilation 1 on cards dilated x16)
-     * has its NIC paced at the host link's K, not the cards': else a 7B's load crawls at 100 MB/s / 16 while the
-     * cards take it at 100 MB/s. The fleet file carries it; a file from before it existed reads as the cards' K.
+     * The host link's pace comes from the cards (HELLO_REPLY 1.3), no longer from the fleet file: a session-6 file
+     * that still carries {@code hostLinkDilation} reads as before, the field ignored.
      */
     @Test
-    void aFleetWithItsOwnHostLinkDilationPacesTheNicByIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+    void aSession6FleetFileWithItsHostLinkDilationStillReads(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         java.nio.file.Files.writeString(dir.resolve(Fleet.STATE_FILE), "{\"kind\": \"RING\", \"unshaped\": false,"
                 + " \"memoryBytes\": 1024, \"secretFile\": \"s\", \"cards\": [], \"hostLinkDilation\": 1.0}");
-        Fleet.State own = Fleet.read(dir).orElseThrow();
-        assertEquals(1.0, SailsDevice.hostNicDilation(own.hostLinkDilation(), 16));
-        java.nio.file.Files.writeString(dir.resolve(Fleet.STATE_FILE), "{\"kind\": \"RING\", \"unshaped\": false,"
-                + " \"memoryBytes\": 1024, \"secretFile\": \"s\", \"cards\": []}");
         Fleet.State older = Fleet.read(dir).orElseThrow();
-        assertEquals(16.0, SailsDevice.hostNicDilation(older.hostLinkDilation(), 16));
-        assertEquals(16.0, (double) load(LinkParameters.REV_A, SailsDevice.hostNicDilation(0, 16), 2)
-                / load(LinkParameters.REV_A, SailsDevice.hostNicDilation(1, 16), 2), 1e-6);
+        assertEquals(1024, older.memoryBytes());
+        assertEquals(List.of(), older.cards());
     }
 
     @Test
