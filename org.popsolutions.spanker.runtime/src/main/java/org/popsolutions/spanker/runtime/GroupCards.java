@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardIdentity;
+import org.popsolutions.spanker.api.card.ForwardingCard;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.SailCard;
 import org.popsolutions.spanker.api.topology.Card;
@@ -80,11 +81,12 @@ final class GroupCards implements CardGroup {
     }
 
     /** One card of the group, with its identity in the group's numbering. */
-    private static final class Member extends ForwardingCard {
+    private static final class Member implements ForwardingCard {
+        private final SailCard card;
         private final CardIdentity identity;
 
         Member(SailCard card, int index, List<Integer> members) {
-            super(card);
+            this.card = card;
             CardIdentity real = card.identity();
             List<LinkPort> ports = new ArrayList<>();
             for (LinkPort port : real.ports()) {
@@ -96,6 +98,11 @@ final class GroupCards implements CardGroup {
             }
             this.identity = new CardIdentity(index, real.name(), real.provider(), real.firmwareVersion(),
                     real.protocolVersion(), real.memoryBytes(), real.weightTypes(), real.ops(), ports);
+        }
+
+        @Override
+        public SailCard delegate() {
+            return card;
         }
 
         @Override

@@ -8,6 +8,7 @@ import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.card.ForwardingCard;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
@@ -97,7 +98,8 @@ final class RecordingCards implements CardProvider {
         }
     }
 
-    static final class Recorder extends ForwardingCard {
+    static final class Recorder implements ForwardingCard {
+        private final SailCard card;
         long writeBytes;
         long writes;
         long readBytes;
@@ -106,7 +108,12 @@ final class RecordingCards implements CardProvider {
         final List<Op> opsRun = new ArrayList<>();
 
         Recorder(SailCard card) {
-            super(card);
+            this.card = card;
+        }
+
+        @Override
+        public SailCard delegate() {
+            return card;
         }
 
         @Override

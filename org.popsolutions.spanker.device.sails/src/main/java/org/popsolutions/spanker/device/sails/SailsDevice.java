@@ -32,6 +32,7 @@ import org.popsolutions.spanker.api.card.CardBuffer;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
+import org.popsolutions.spanker.api.card.ForwardingCard;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.SailCard;
@@ -422,7 +423,7 @@ public final class SailsDevice {
     }
 
     /** A card as one group sees it: the buffers the group allocated are freed when it closes, no others. */
-    private static final class GroupCard implements SailCard {
+    private static final class GroupCard implements ForwardingCard {
         private final SailsCard card;
         private final java.util.Set<CardBuffer> buffers = ConcurrentHashMap.newKeySet();
 
@@ -442,8 +443,8 @@ public final class SailsDevice {
         }
 
         @Override
-        public org.popsolutions.spanker.api.card.CardIdentity identity() {
-            return card.identity();
+        public SailCard delegate() {
+            return card;
         }
 
         @Override
@@ -457,42 +458,6 @@ public final class SailsDevice {
         public void free(CardBuffer buffer) {
             card.free(buffer);
             buffers.remove(buffer);
-        }
-
-        @Override
-        public org.popsolutions.spanker.api.card.CardMemory memory() {
-            return card.memory();
-        }
-
-        @Override
-        public void write(CardBuffer buffer, long offset, java.nio.ByteBuffer source) {
-            card.write(buffer, offset, source);
-        }
-
-        @Override
-        public void read(CardBuffer buffer, long offset, java.nio.ByteBuffer target) {
-            card.read(buffer, offset, target);
-        }
-
-        @Override
-        public java.util.concurrent.CompletableFuture<org.popsolutions.spanker.api.card.ProgramCompletion> submit(
-                org.popsolutions.spanker.api.card.Program program) {
-            return card.submit(program);
-        }
-
-        @Override
-        public List<PortStatus> ports() {
-            return card.ports();
-        }
-
-        @Override
-        public void enablePort(int port, boolean enabled) {
-            card.enablePort(port, enabled);
-        }
-
-        @Override
-        public org.popsolutions.spanker.api.card.CardTelemetry telemetry() {
-            return card.telemetry();
         }
 
         @Override

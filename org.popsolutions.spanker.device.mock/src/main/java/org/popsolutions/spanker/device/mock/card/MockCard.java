@@ -525,10 +525,11 @@ public final class MockCard implements SailCard, SailDevice {
         synchronized (lent) {
             for (int i = lent.size() - 1; i >= 0; i--) {
                 Lent l = lent.get(i);
-                if (l.reads(region, from, to)) {
-                    l.message.keep(l.generation);
+                // settled asks without the message's lock; only a message that still reads these bytes is waited for
+                if (l.message.settled(l.generation)) {
                     lent.remove(i);
-                } else if (l.message.settled(l.generation)) {
+                } else if (l.reads(region, from, to)) {
+                    l.message.keep(l.generation);
                     lent.remove(i);
                 }
             }
