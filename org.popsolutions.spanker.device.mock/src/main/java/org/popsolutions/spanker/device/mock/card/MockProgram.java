@@ -18,6 +18,7 @@ import org.popsolutions.spanker.ggml.ops.CardOps;
 import org.popsolutions.spanker.ggml.ops.OpDispatch;
 import org.popsolutions.spanker.ggml.ops.OpHandler;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -568,7 +569,7 @@ final class MockProgram {
      * One attention op's heads, a share per row thread; made once per op (its per-call state set before each run), so
      * a decode step allocates nothing for it. Each head is {@link CardOps#attentionHead}'s, as on every card.
      */
-    private static final class AttentionRows implements org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange {
+    private static final class AttentionRows implements RowExecutor.RowRange {
         private final Floats query;
         private final Floats out;
         private final float[] scores;
@@ -671,7 +672,7 @@ final class MockProgram {
     static final int PARALLEL_ELEMENTS = 32 * 1024;
 
     /** An element-wise op over {@code length} values: each value alone, so any split gives the same bits. */
-    private Step elementWise(int length, org.popsolutions.spanker.ggml.kernel.RowExecutor.RowRange range) {
+    private Step elementWise(int length, RowExecutor.RowRange range) {
         if (length < PARALLEL_ELEMENTS) {
             return () -> range.run(0, length);
         }
