@@ -202,9 +202,17 @@ public final class VectorKernels implements Kernels {
         WeightTraits.installFastTwoRows(GgmlType.BF16, null, VectorKernels::bf16xF32TwoRows);
     }
 
-    /** One 16-bit load (the two byte loads, shift and or it replaces are a fifth of Q4_0's per-block work). */
+    /**
+     * Whether {@link #shortAt} is one 16-bit load through a VarHandle or two byte loads. Measured per JDK (JMH
+     * MatVecBenchmark, 4096×14336, 1 thread, quiet, the two alternated): on 25 the one load makes Q4_0 7.3 → 5.3 ms
+     * (the byte loads, shift and or are a fifth of its per-block work); on 17 the VarHandle's inlined chain pushes
+     * the large K-quant kernels past C2's budget and their vectors stay boxed: Q6_K 9.1 → 44.6 ms, Q4_0 6.8 → 7.4 ms.
+     * JDKs between were not measured and take 17's path.
+     */
+    private static final boolean ONE_SHORT_LOAD = Runtime.version().feature() >= 25;
+
     private static short shortAt(byte[] a, int i) {
-        return (short) SHORT_LE.get(a, i);
+        return ONE_SHORT_LOAD ? (short) SHORT_LE.get(a, i) : (short) ((a[i] & 0xff) | (a[i + 1] << 8));
     }
 
     /** 6-bit scale of Q4_K sub-block j from the 12 packed bytes at {@code at} (ggml's get_scale_min_k4). */
