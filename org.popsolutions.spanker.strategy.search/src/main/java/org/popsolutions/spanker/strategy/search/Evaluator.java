@@ -2,7 +2,9 @@ package org.popsolutions.spanker.strategy.search;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
 import org.popsolutions.spanker.api.plan.PromptPass;
@@ -182,7 +184,7 @@ final class Evaluator {
 
     /** The cards that run a program each token: those holding the embedding, a block's shard or head rows. */
     static int activeCards(Placement placement) {
-        java.util.BitSet used = new java.util.BitSet();
+        BitSet used = new BitSet();
         Arrays.stream(placement.embeddingCards()).forEach(used::set);
         for (int layer = 0; layer < placement.layers().size(); layer++) {
             Arrays.stream(placement.cards(layer)).forEach(used::set);
@@ -201,11 +203,7 @@ final class Evaluator {
 
     /** A prompt's {@link #hostIn} over its passes of at most {@value #PROMPT_PASS} tokens. */
     Terms promptHostIn(int activeCards) {
-        Terms in = Terms.ZERO;
-        for (int done = 0; done < prompt; done += PROMPT_PASS) {
-            in = in.plus(hostIn(activeCards, Math.min(PROMPT_PASS, prompt - done)));
-        }
-        return in;
+        return overPasses(tokens -> hostIn(activeCards, tokens));
     }
 
     /** Tokens in a full prompt pass: the prompt's, up to {@value #PROMPT_PASS}. */
@@ -214,7 +212,7 @@ final class Evaluator {
     }
 
     /** A cost summed over the prompt's passes, given each pass's token count. */
-    Terms overPasses(java.util.function.IntFunction<Terms> pass) {
+    Terms overPasses(IntFunction<Terms> pass) {
         Terms sum = Terms.ZERO;
         int done = 0;
         do {
