@@ -6,6 +6,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
@@ -317,7 +318,7 @@ final class CardConnection implements AutoCloseable {
         long now = System.nanoTime();
         if (now - loadSampledAt > 1_000_000_000L) {
             loadSampledAt = now;
-            double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
             coreToSpare = load >= 0 && load <= PROCESSORS - 1;
         }
         return coreToSpare;

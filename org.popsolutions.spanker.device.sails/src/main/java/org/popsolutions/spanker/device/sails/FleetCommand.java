@@ -40,9 +40,6 @@ public final class FleetCommand extends AbstractConsoleCommand {
     /** System property: a directory holding the card emulator's jars. */
     static final String LIB_PROPERTY = "spanker.emulator.lib";
     private static final long START_TIMEOUT_MILLIS = 60_000;
-    /** Rev-A's host link (SPEC §10: GbE modelled at 100 MB/s; the link model's 50 µs latency), the emulator's default. */
-    static final double REV_A_HOST_LINK_BYTES_PER_SECOND = 100e6;
-    static final double REV_A_HOST_LINK_LATENCY_SECONDS = 50e-6;
 
     public FleetCommand() {
         super("fleet", "Emulated Sails cards in separate processes: fleet start|status|stop",
