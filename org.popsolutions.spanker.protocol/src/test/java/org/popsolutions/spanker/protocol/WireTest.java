@@ -21,6 +21,7 @@ import org.popsolutions.spanker.api.card.Combine;
 import org.popsolutions.spanker.api.card.LinkPort;
 import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.OpCode;
+import org.popsolutions.spanker.api.plan.HostLinkTraffic;
 import org.popsolutions.spanker.api.card.PortStatus;
 import org.popsolutions.spanker.api.card.PortTraffic;
 import org.popsolutions.spanker.api.card.Program;
@@ -513,5 +514,12 @@ class WireTest {
                 // fine
             }
         }
+    }
+
+    /** The planners cost a decode step's host traffic by HostLinkTraffic's sizes; these are the frames that carry it. */
+    @Test
+    void thePayloadsThePlannersCostAreTheOnesOnTheWire() {
+        assertEquals(HostLinkTraffic.COMPLETE_BYTES, new Messages.Complete(3, 1_000, 5, 9).encode(2).length);
+        assertEquals(HostLinkTraffic.READ_REQUEST_BYTES, new Messages.Read(7, 64, 4096).encode().length);
     }
 }

@@ -28,6 +28,7 @@ import org.popsolutions.spanker.api.collective.CollectiveProgram;
 import org.popsolutions.spanker.api.collective.ReduceOp;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
+import org.popsolutions.spanker.api.plan.HostLinkTraffic;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.TensorPlacement;
@@ -102,7 +103,7 @@ public final class PlanExecutor implements AutoCloseable {
         }
     }
 
-    private static final int STEP_BYTES = 8;
+    private static final int STEP_BYTES = (int) HostLinkTraffic.STEP_BYTES;
 
     private final LlamaConfig config;
     private final Plan plan;

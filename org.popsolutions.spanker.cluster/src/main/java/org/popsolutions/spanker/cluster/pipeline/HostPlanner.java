@@ -13,6 +13,7 @@ import org.popsolutions.spanker.api.link.LinkModel;
 import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.model.TensorShape;
 import org.popsolutions.spanker.api.plan.CardLoad;
+import org.popsolutions.spanker.api.plan.HostLinkTraffic;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.PlanOptions;
 import org.popsolutions.spanker.api.topology.TopologyKind;
@@ -37,8 +38,6 @@ import org.popsolutions.spanker.model.llama.ManualPlans;
  * exo split layers evenly over equal devices, which leaves the head's stage the slowest.
  */
 public final class HostPlanner {
-    /** Bytes of the token id and position the host writes to every card of a stage before each token. */
-    static final int STEP_BYTES = 8;
     /** Host-link-rate transfers of one hand-off: card to host, host to host, host to card. */
     static final int HAND_OFF_TRANSFERS = 3;
     /** One more between pods: the pod's uplink. */
@@ -96,7 +95,7 @@ public final class HostPlanner {
             load = Math.max(load, links.hostTransferSeconds(stage.weightBytes()));
         }
         long logits = (long) model.vocabulary() * Float.BYTES;
-        double host = (double) k * cards * links.hostTransferSeconds(STEP_BYTES)
+        double host = (double) k * cards * links.hostTransferSeconds(HostLinkTraffic.STEP_BYTES)
                 + links.hostTransferSeconds(hidden)
                 + cards * links.hostTransferSeconds(logits / cards);
         double bottleneck = stages.stream().mapToDouble(HostStage::stageSeconds).max().orElse(0);

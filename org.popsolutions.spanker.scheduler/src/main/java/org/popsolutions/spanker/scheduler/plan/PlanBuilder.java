@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.scheduler.plan;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.popsolutions.spanker.api.CardMemoryExceededException;
@@ -14,6 +15,7 @@ import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.model.TensorShape;
 import org.popsolutions.spanker.api.plan.CardLoad;
 import org.popsolutions.spanker.api.plan.CardShard;
+import org.popsolutions.spanker.api.plan.HostLinkTraffic;
 import org.popsolutions.spanker.api.plan.LayerPlacement;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.api.plan.PlanOptions;
@@ -119,12 +121,15 @@ final class PlanBuilder {
      * output card of its rows of the logits, one after another. Called once the weights are placed.
      */
     private double hostSecondsPerToken(int outputCards) {
-        long active = java.util.Arrays.stream(weightBytes).filter(b -> b > 0).count();
-        double seconds = links.hostTransferSeconds(8 * active) + links.hostTransferSeconds(28)
-                + links.hostTransferSeconds(20) + links.hostTransferSeconds((long) model.embedding() * Float.BYTES);
+        long active = Arrays.stream(weightBytes).filter(b -> b > 0).count();
+        double seconds = links.hostTransferSeconds(HostLinkTraffic.STEP_BYTES * active)
+                + links.hostTransferSeconds(HostLinkTraffic.COMPLETE_BYTES)
+                + links.hostTransferSeconds(HostLinkTraffic.READ_REQUEST_BYTES)
+                + links.hostTransferSeconds((long) model.embedding() * Float.BYTES);
         for (int i = 0; i < outputCards; i++) {
             long rows = LlamaShards.headRows(model.vocabulary(), i, outputCards).length();
-            seconds += links.hostTransferSeconds(20) + links.hostTransferSeconds(rows * Float.BYTES);
+            seconds += links.hostTransferSeconds(HostLinkTraffic.READ_REQUEST_BYTES)
+                    + links.hostTransferSeconds(rows * Float.BYTES);
         }
         return seconds;
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.function.IntFunction;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.plan.CardShard;
+import org.popsolutions.spanker.api.plan.HostLinkTraffic;
 import org.popsolutions.spanker.api.plan.PromptPass;
 
 /**
@@ -36,12 +37,6 @@ import org.popsolutions.spanker.api.plan.PromptPass;
  * </ul>
  */
 final class Evaluator {
-    /** A token's step as the host writes it to each card: i32 token id, i32 position. */
-    static final long STEP_BYTES = 8;
-    /** A COMPLETE's payload to a 1.2 host: u32 ops, u64 busy ns, i64 start, i64 finish. */
-    static final long COMPLETE_BYTES = 28;
-    /** A READ request's payload: u64 handle, u64 offset, u32 length. */
-    static final long READ_REQUEST_BYTES = 20;
     /** Tokens per prompt pass: the runtime runs a prompt in passes of at most this many. */
     static final int PROMPT_PASS = PromptPass.MAX_TOKENS;
 
@@ -198,7 +193,7 @@ final class Evaluator {
      * active card, back to back (one latency), and SUBMITs the programs behind the writes.
      */
     Terms hostIn(int activeCards, int tokens) {
-        return new Terms(0, 0, 0, network.hostSeconds(STEP_BYTES * tokens * activeCards));
+        return new Terms(0, 0, 0, network.hostSeconds(HostLinkTraffic.STEP_BYTES * tokens * activeCards));
     }
 
     /** A prompt's {@link #hostIn} over its passes of at most {@value #PROMPT_PASS} tokens. */
@@ -233,7 +228,7 @@ final class Evaluator {
      * logits, one after another: a request and a reply each.
      */
     Terms hostOut(int headCards) {
-        double seconds = network.hostSeconds(COMPLETE_BYTES) + read(table.hiddenBytes());
+        double seconds = network.hostSeconds(HostLinkTraffic.COMPLETE_BYTES) + read(table.hiddenBytes());
         for (int i = 0; i < headCards; i++) {
             seconds += read(table.logitsShareBytes(i, headCards));
         }
@@ -241,7 +236,7 @@ final class Evaluator {
     }
 
     private double read(long bytes) {
-        return network.hostSeconds(READ_REQUEST_BYTES) + network.hostSeconds(bytes);
+        return network.hostSeconds(HostLinkTraffic.READ_REQUEST_BYTES) + network.hostSeconds(bytes);
     }
 
     /** From the holder last in chain order to the targets that do not hold the hidden vector. */
