@@ -48,10 +48,11 @@ class DecodeAllocationTest {
                 executor.forward(1 + position % 7, position, logits);
             }
             // the threads decode runs on: this one (the host's), the mock cards' workers and their row threads
-            // ("spanker-..."); the least of five rounds: a JIT compilation meanwhile is not decode's
+            // ("spanker-..."); the least of up to twenty rounds, done at the first within budget: a JIT compilation
+            // meanwhile is not decode's, and on a loaded machine C2 may finish decode's methods late
             long perToken = Long.MAX_VALUE;
             String where = "";
-            for (int round = 0; round < 5; round++) {
+            for (int round = 0; round < 20 && perToken > BUDGET_PER_TOKEN; round++) {
                 int tokens = 50;
                 long[] ids = threads.getAllThreadIds();
                 long[] before = threads.getThreadAllocatedBytes(ids);
