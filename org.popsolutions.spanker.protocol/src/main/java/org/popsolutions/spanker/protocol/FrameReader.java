@@ -19,6 +19,8 @@ import java.util.zip.CRC32C;
  * buffer for headers and small frames and reads a WRITE's data straight from the socket into a direct staging
  * buffer, as large as the chunk: the kernel copies the bytes once, where a stream copies them into a temporary
  * direct buffer and again into an array, at most 128 KiB per read; the CRC is then computed on the direct buffer.
+ * Given a {@link WriteLanding} ({@link #landWrites}), it reads a WRITE's data straight into the landing's
+ * destination instead (a card's memory), and has the landing undo it when the chunk fails.
  */
 public final class FrameReader {
     /** The read-ahead of a channel reader: several small frames per read, a WRITE's fields and its first bytes. */
@@ -32,6 +34,14 @@ public final class FrameReader {
     private final ByteBuffer inbox;
     /** A channel reader's WRITE staging buffer (direct). */
     private ByteBuffer directStaging = ByteBuffer.allocateDirect(0);
+    /** A channel reader's WRITE fields (handle, offset) when a landing reads them before the data. */
+    private final ByteBuffer fields = ByteBuffer.allocate(Messages.Write.FIELD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    /** Where a channel reader's WRITE data goes when not staged (null: always staged). */
+    private WriteLanding landing;
+    /** The last WRITE's data in its landing's destination (position 0 to its length), or null when it was staged. */
+    private ByteBuffer landedData;
+    private long landedHandle;
+    private long landedOffset;
     private final byte[] header = new byte[Wire.HEADER_BYTES];
     private final byte[] crcBytes = new byte[Wire.CRC_BYTES];
     private final CRC32C crc = new CRC32C();
@@ -58,6 +68,27 @@ public final class FrameReader {
         this.in = null;
         this.channel = channel;
         this.inbox = ByteBuffer.allocateDirect(READ_AHEAD_BYTES).flip();
+    }
+
+    /**
+     * From the next frame on, a WRITE's data goes straight to where {@code landing} puts it, checked by its CRC as it
+     * lands and undone when the chunk fails (a channel reader only; null: staged again). Set it once the peer may
+     * write: a card sets it after the handshake, so nothing an unauthenticated peer sends reaches its memory.
+     */
+    public void landWrites(WriteLanding landing) {
+        if (channel == null && landing != null) {
+            throw new IllegalStateException("only a channel reader lands WRITE data");
+        }
+        this.landing = landing;
+    }
+
+    /**
+     * The last frame, a WRITE, went to its landing's destination (and passed its CRC there): nothing is left to copy.
+     * False for a staged one, whose data {@link #writeChunk()} hands out.
+     */
+    public boolean landed() {
+        requireFrame();
+        return type == MessageType.WRITE && landedData != null;
     }
 
     /** Bytes this reader has read ahead and not yet handed out (a channel reader; 0 for a stream reader). */
@@ -93,6 +124,7 @@ public final class FrameReader {
     public MessageType next() throws IOException, MalformedFrameException {
         type = null;
         payload = null;
+        landedData = null;
         if (channel != null) {
             if (!inbox.hasRemaining() && !refill()) {
                 throw new EOFException("connection closed");
@@ -162,37 +194,110 @@ public final class FrameReader {
         return frameType;
     }
 
-    /** A channel reader's WRITE: its payload read into the direct staging buffer, mostly straight from the socket. */
+    /**
+     * A channel reader's WRITE: its data read straight from the socket into the landing's destination when there is
+     * one, else into the direct staging buffer, in pieces each CRC-summed as it lands; a landed chunk that fails is
+     * undone before the failure is thrown.
+     */
     private MessageType nextDirectWrite(int frameMajor, int frameMinor, long id, int n) throws IOException,
             MalformedFrameException {
-        if (directStaging.capacity() < n) {
-            directStaging = ByteBuffer.allocateDirect(n).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        ByteBuffer into = directStaging.clear().limit(n);
-        int ahead = Math.min(inbox.remaining(), n);
-        into.put(0, inbox, inbox.position(), ahead).position(ahead);
-        inbox.position(inbox.position() + ahead);
         crc.reset();
         crc.update(header, 0, Wire.HEADER_BYTES);
-        crc.update(into.duplicate().flip());
-        // read in pieces a core's cache holds, each summed while the kernel's copy left it there
-        while (into.position() < n) {
-            int from = into.position();
-            into.limit(Math.min(n, from + DIRECT_READ_BYTES));
-            if (channel.read(into) < 0) {
-                throw new MalformedFrameException("connection closed inside a frame's payload (" + into.position()
-                        + " of " + n + " bytes)");
+        landedData = null;
+        WriteLanding.Target target = null;
+        ByteBuffer into;
+        int before;
+        if (landing != null && n >= Messages.Write.FIELD_BYTES) {
+            ByteBuffer f = fields.clear();
+            receive(f, 0, n, null);
+            long handle = f.getLong(0);
+            long offset = f.getLong(8);
+            int data = n - Messages.Write.FIELD_BYTES;
+            // fields the staged path would refuse keep that path, so the refusal reads as it always did
+            target = Messages.Write.fieldsValid(handle, offset, data) ? landing.open(handle, offset, data) : null;
+            if (target != null) {
+                into = target.bytes().duplicate();
+                if (into.position() != 0 || into.remaining() != data) {
+                    throw new IllegalStateException("a landing's destination holds " + into.remaining() + " bytes from "
+                            + into.position() + ", the chunk " + data + " from 0");
+                }
+                landedHandle = handle;
+                landedOffset = offset;
+                before = Messages.Write.FIELD_BYTES;
+            } else {
+                into = staging(n).put(0, f, 0, Messages.Write.FIELD_BYTES).position(Messages.Write.FIELD_BYTES);
+                before = 0;
             }
-            crc.update(into.duplicate().flip().position(from));
+        } else {
+            into = staging(n);
+            before = 0;
         }
-        take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
-        checkCrc(MessageType.WRITE);
+        try {
+            receive(into, before, n, target);
+            take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
+            checkCrc(MessageType.WRITE);
+        } catch (IOException | MalformedFrameException | RuntimeException | Error e) {
+            if (target != null) {
+                target.undo(into.position());
+            }
+            throw e;
+        }
+        landedData = target != null ? into.flip() : null;
         major = frameMajor;
         minor = frameMinor;
         requestId = id;
         length = n;
         type = MessageType.WRITE;
         return type;
+    }
+
+    /** The direct staging buffer, cleared to {@code n} bytes. */
+    private ByteBuffer staging(int n) {
+        if (directStaging.capacity() < n) {
+            directStaging = ByteBuffer.allocateDirect(n).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return directStaging.clear().limit(n);
+    }
+
+    /**
+     * Reads payload bytes into {@code into} from its position to its limit: what the read-ahead holds, then straight
+     * from the socket in pieces a core's cache holds, each summed while the kernel's copy left it there; a landing
+     * target is told before each piece overwrites its destination.
+     *
+     * @param before the payload's bytes before {@code into}'s position 0 (for the message when the stream ends)
+     * @param n the payload's length
+     */
+    private void receive(ByteBuffer into, int before, int n, WriteLanding.Target target) throws IOException,
+            MalformedFrameException {
+        int end = into.limit();
+        int ahead = Math.min(inbox.remaining(), into.remaining());
+        if (ahead > 0) {
+            int from = into.position();
+            if (target != null) {
+                target.saving(from, from + ahead);
+            }
+            into.put(from, inbox, inbox.position(), ahead).position(from + ahead);
+            inbox.position(inbox.position() + ahead);
+            crc.update(into.duplicate().flip().position(from));
+        }
+        while (into.position() < end) {
+            int piece = into.position();
+            int to = Math.min(end, piece + DIRECT_READ_BYTES);
+            if (target != null) {
+                target.saving(piece, to);
+            }
+            into.limit(to);
+            while (into.position() < to) {
+                int from = into.position();
+                if (channel.read(into) < 0) {
+                    into.limit(end);
+                    throw new MalformedFrameException("connection closed inside a frame's payload (" + (before + from)
+                            + " of " + n + " bytes)");
+                }
+                crc.update(into.duplicate().flip().position(from));
+            }
+        }
+        into.limit(end);
     }
 
     private void checkCrc(MessageType frameType) throws MalformedFrameException {
@@ -253,6 +358,11 @@ public final class FrameReader {
             return Arrays.copyOf(staging, length);
         }
         byte[] copy = new byte[length];
+        if (landedData != null) {
+            ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).putLong(landedHandle).putLong(landedOffset)
+                    .put(landedData.duplicate());
+            return copy;
+        }
         directStaging.get(0, copy);
         return copy;
     }
@@ -281,6 +391,10 @@ public final class FrameReader {
         requireFrame();
         if (type != MessageType.WRITE) {
             throw new IllegalStateException("the last frame is a " + type + ", not a WRITE");
+        }
+        if (landedData != null) {
+            return new Messages.WriteChunk(landedHandle, landedOffset, landedData.asReadOnlyBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN));
         }
         ByteBuffer staged = channel != null ? directStaging.duplicate().clear().limit(length)
                 : ByteBuffer.wrap(staging, 0, length);
