@@ -84,10 +84,18 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
             // the median counts (the machine is shared)
             double[] protocolTimes = new double[rounds];
             double[] rawTimes = new double[rounds];
+            // the host's CPU per byte as well: what a loaded machine's throughput ratio swings with the neighbours,
+            // CPU time does much less (the sending thread, and for the protocol the thread that reads the replies)
+            double[] protocolCpu = new double[rounds];
+            double[] rawCpu = new double[rounds];
             for (int r = 0; r < rounds; r++) {
+                long cpu = THREADS.getCurrentThreadCpuTime() + c.readerCpuNanos();
                 protocolTimes[r] = protocolWrite(card, buffer, data);
+                protocolCpu[r] = (THREADS.getCurrentThreadCpuTime() + c.readerCpuNanos() - cpu) / 1e9 / bytes;
                 if (raw != null) {
+                    cpu = THREADS.getCurrentThreadCpuTime();
                     rawTimes[r] = bytes / rawThroughput(raw, data);
+                    rawCpu[r] = (THREADS.getCurrentThreadCpuTime() - cpu) / 1e9 / bytes;
                 }
             }
             double best = Arrays.stream(protocolTimes).min().orElseThrow();
@@ -120,6 +128,10 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
                 Double rawPing = raw == null ? null : median(rawPingTimes);
                 row(rows, "WRITE throughput (B/s)", bytes, protocolRate, rawRate);
                 row(rows, "64-byte round trip (s)", 64, protocolPing, rawPing);
+                if (THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled()) {
+                    row(rows, "host CPU per WRITE byte (s)", bytes, median(protocolCpu), raw == null ? null
+                            : median(rawCpu));
+                }
             } else {
                 // the chunks follow each other on the link: the latency is paid once
                 double predicted = bytes / HOST_LINK_BPS + HOST_LINK_LATENCY;
@@ -182,6 +194,8 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
     }
 
     private static final int PING_BLOCK = 100;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+            .getThreadMXBean();
 
     /** Seconds for one WRITE of all of {@code data}, until the card has answered its last chunk. */
     private static double protocolWrite(SailsCard card, CardBuffer buffer, ByteBuffer data) {
