@@ -122,6 +122,9 @@ public final class FrameReader {
      * @throws MalformedFrameException when the bytes are not a frame of this protocol
      */
     public MessageType next() throws IOException, MalformedFrameException {
+        if (polled != null || polledBytes > 0) {
+            throw new IllegalStateException("poll() has read part of a frame: go on polling");
+        }
         type = null;
         payload = null;
         landedData = null;
@@ -138,30 +141,12 @@ public final class FrameReader {
             header[0] = (byte) first;
             readFully(header, 1, Wire.HEADER_BYTES - 1, "header");
         }
-        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        int magic = h.getInt(0);
-        if (magic != Wire.MAGIC) {
-            throw new MalformedFrameException(String.format("bad magic 0x%08X (expected 0x%08X)", magic, Wire.MAGIC));
-        }
-        int frameMajor = header[4] & 0xFF;
-        int frameMinor = header[5] & 0xFF;
-        int typeCode = header[6] & 0xFF;
-        int flags = header[7] & 0xFF;
-        long id = h.getInt(8) & 0xFFFF_FFFFL;
-        long stated = h.getInt(12) & 0xFFFF_FFFFL;
-        if (stated > Wire.MAX_PAYLOAD_BYTES) {
-            throw new MalformedFrameException("payload length " + stated + " exceeds the limit of "
-                    + Wire.MAX_PAYLOAD_BYTES + " bytes");
-        }
-        MessageType frameType = MessageType.fromCode(typeCode);
-        if (frameType == null) {
-            throw new MalformedFrameException(String.format("unknown message type 0x%02X", typeCode));
-        }
-        if (flags != 0) {
-            throw new MalformedFrameException(String.format("flags 0x%02X set; version %d.%d defines none", flags,
-                    frameMajor, frameMinor));
-        }
-        int n = (int) stated;
+        Header checked = checkHeader();
+        int frameMajor = checked.major();
+        int frameMinor = checked.minor();
+        MessageType frameType = checked.type();
+        long id = checked.id();
+        int n = checked.length();
         if (channel != null && frameType == MessageType.WRITE) {
             return nextDirectWrite(frameMajor, frameMinor, id, n);
         }
@@ -192,6 +177,139 @@ public final class FrameReader {
         payload = frameType == MessageType.WRITE ? null : into;
         type = frameType;
         return frameType;
+    }
+
+    /** A frame's header fields, checked. */
+    private record Header(int major, int minor, MessageType type, long id, int length) {
+    }
+
+    /** Checks the header just read, before anything is allocated for the frame. */
+    private Header checkHeader() throws MalformedFrameException {
+        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int magic = h.getInt(0);
+        if (magic != Wire.MAGIC) {
+            throw new MalformedFrameException(String.format("bad magic 0x%08X (expected 0x%08X)", magic, Wire.MAGIC));
+        }
+        int frameMajor = header[4] & 0xFF;
+        int frameMinor = header[5] & 0xFF;
+        int typeCode = header[6] & 0xFF;
+        int flags = header[7] & 0xFF;
+        long id = h.getInt(8) & 0xFFFF_FFFFL;
+        long stated = h.getInt(12) & 0xFFFF_FFFFL;
+        if (stated > Wire.MAX_PAYLOAD_BYTES) {
+            throw new MalformedFrameException("payload length " + stated + " exceeds the limit of "
+                    + Wire.MAX_PAYLOAD_BYTES + " bytes");
+        }
+        MessageType frameType = MessageType.fromCode(typeCode);
+        if (frameType == null) {
+            throw new MalformedFrameException(String.format("unknown message type 0x%02X", typeCode));
+        }
+        if (flags != 0) {
+            throw new MalformedFrameException(String.format("flags 0x%02X set; version %d.%d defines none", flags,
+                    frameMajor, frameMinor));
+        }
+        return new Header(frameMajor, frameMinor, frameType, id, (int) stated);
+    }
+
+    /** The header of the frame {@link #poll()} is collecting the payload of, or null while it collects a header. */
+    private Header polled;
+    /** Bytes of the header, or of the payload and CRC, that {@link #poll()} has collected so far. */
+    private int polledBytes;
+    /** The payload and CRC {@link #poll()} collects (grown to the largest frame seen). */
+    private byte[] polledBody = new byte[0];
+
+    /**
+     * The resumable {@link #next()}: takes what the channel has now and returns the next frame's type once all of it
+     * has come, or null when it has not yet (call again when the channel is readable: on a non-blocking channel, e.g.
+     * one that a selector watches, so that one thread can read the frames of many). The same checks as {@link #next()}
+     * (the header before anything is allocated, the CRC before the frame is handed out) with the same messages; the
+     * frame is then read as after {@link #next()}. A WRITE is staged, never landed. Once polling has begun a frame,
+     * only polling may go on with it.
+     *
+     * @throws EOFException when the stream ends before the first byte of a frame
+     * @throws MalformedFrameException when the bytes are not a frame of this protocol, or the stream ends inside one
+     */
+    public MessageType poll() throws IOException, MalformedFrameException {
+        if (channel == null) {
+            throw new IllegalStateException("only a channel reader polls");
+        }
+        type = null;
+        payload = null;
+        landedData = null;
+        while (true) {
+            if (polled == null) {
+                polledBytes += takeAvailable(header, polledBytes, Wire.HEADER_BYTES - polledBytes);
+                if (polledBytes == Wire.HEADER_BYTES) {
+                    polledBytes = 0;
+                    polled = checkHeader();
+                    int body = polled.length() + Wire.CRC_BYTES;
+                    if (polledBody.length < body) {
+                        polledBody = new byte[body];
+                    }
+                    continue;
+                }
+            } else {
+                int body = polled.length() + Wire.CRC_BYTES;
+                polledBytes += takeAvailable(polledBody, polledBytes, body - polledBytes);
+                if (polledBytes == body) {
+                    Header h = polled;
+                    polled = null;
+                    polledBytes = 0;
+                    return polledFrame(h);
+                }
+            }
+            if (!readAvailable()) {
+                return null;
+            }
+        }
+    }
+
+    private int takeAvailable(byte[] into, int offset, int most) {
+        int n = Math.min(inbox.remaining(), most);
+        inbox.get(into, offset, n);
+        return n;
+    }
+
+    /** Reads what the channel has into the empty read-ahead: false when it has nothing now. */
+    private boolean readAvailable() throws IOException, MalformedFrameException {
+        inbox.clear();
+        int n = channel.read(inbox);
+        inbox.flip();
+        if (n >= 0) {
+            return n > 0;
+        }
+        if (polled == null && polledBytes == 0) {
+            throw new EOFException("connection closed");
+        }
+        if (polled == null) {
+            throw new MalformedFrameException("connection closed inside a frame's header (" + polledBytes + " of "
+                    + Wire.HEADER_BYTES + " bytes)");
+        }
+        int n0 = polled.length();
+        throw new MalformedFrameException(polledBytes < n0 ? "connection closed inside a frame's payload ("
+                + polledBytes + " of " + n0 + " bytes)" : "connection closed inside a frame's CRC (" + (polledBytes
+                - n0) + " of " + Wire.CRC_BYTES + " bytes)");
+    }
+
+    /** A frame {@link #poll()} has collected whole: its CRC checked, then kept as {@link #next()} keeps one. */
+    private MessageType polledFrame(Header h) throws MalformedFrameException {
+        int n = h.length();
+        System.arraycopy(polledBody, n, crcBytes, 0, Wire.CRC_BYTES);
+        crc.reset();
+        crc.update(header, 0, Wire.HEADER_BYTES);
+        crc.update(polledBody, 0, n);
+        checkCrc(h.type());
+        if (h.type() == MessageType.WRITE) {
+            staging(n).put(0, polledBody, 0, n);
+        } else {
+            payload = Arrays.copyOf(polledBody, n);
+        }
+        major = h.major();
+        minor = h.minor();
+        requestId = h.id();
+        length = n;
+        type = h.type();
+        return type;
     }
 
     /**

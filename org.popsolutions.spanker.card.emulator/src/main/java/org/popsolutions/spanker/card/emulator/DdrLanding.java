@@ -27,44 +27,31 @@ final class DdrLanding implements WriteLanding {
         } catch (Ddr.Refusal refused) {
             return null; // staged: the card answers the refusal once the frame has passed its CRC
         }
-        ByteBuffer bytes = destination.bytes();
         if (destination.untouched()) {
-            return new Target() {
-                @Override
-                public ByteBuffer bytes() {
-                    return bytes;
-                }
-
-                @Override
-                public void saving(int from, int to) {
-                    // zeros: nothing to keep
-                }
-
-                @Override
-                public void undo(int landed) {
-                    bytes.put(0, new byte[landed]); // only when a chunk fails
-                }
-            };
+            return new Landed(destination.bytes(), null);
         }
         if (backup.capacity() < length) {
             backup = ByteBuffer.allocateDirect(length);
         }
-        ByteBuffer kept = backup;
-        return new Target() {
-            @Override
-            public ByteBuffer bytes() {
-                return bytes;
-            }
+        return new Landed(destination.bytes(), backup);
+    }
 
-            @Override
-            public void saving(int from, int to) {
+    /** A chunk landing in DDR; {@code kept} holds what it overwrites, or is null where the range still read zero. */
+    private record Landed(ByteBuffer bytes, ByteBuffer kept) implements Target {
+        @Override
+        public void saving(int from, int to) {
+            if (kept != null) {
                 kept.put(from, bytes, from, to - from);
             }
+        }
 
-            @Override
-            public void undo(int landed) {
+        @Override
+        public void undo(int landed) {
+            if (kept != null) {
                 bytes.put(0, kept, 0, landed);
+            } else {
+                bytes.put(0, new byte[landed]); // only when a chunk fails
             }
-        };
+        }
     }
 }
