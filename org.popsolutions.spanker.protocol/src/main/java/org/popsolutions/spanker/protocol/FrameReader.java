@@ -12,15 +12,16 @@ import java.util.zip.CRC32C;
 /**
  * Reads the frames of one connection. A WRITE's payload is read into a staging buffer the reader keeps (grown to the
  * largest WRITE seen, never beyond {@link Wire#MAX_PAYLOAD_BYTES}), so a card receiving a load allocates no 1 MiB
- * array per chunk; its CRC is checked before {@link #write()} hands the data out, so a corrupted chunk never reaches
- * the card's memory. Every other frame gets a payload array of its own ({@link #frame()}).
+ * array per chunk; its CRC is checked before {@link #write()} hands the data out, so a corrupted staged chunk never
+ * reaches the card's memory. Every other frame gets a payload array of its own ({@link #frame()}).
  *
  * <p>Read from a channel ({@link #FrameReader(ReadableByteChannel)}), the reader keeps its own direct read-ahead
  * buffer for headers and small frames and reads a WRITE's data straight from the socket into a direct staging
  * buffer, as large as the chunk: the kernel copies the bytes once, where a stream copies them into a temporary
  * direct buffer and again into an array, at most 128 KiB per read; the CRC is then computed on the direct buffer.
  * Given a {@link WriteLanding} ({@link #landWrites}), it reads a WRITE's data straight into the landing's
- * destination instead (a card's memory), and has the landing undo it when the chunk fails.
+ * destination instead (a card's memory), and has the landing undo it when the chunk fails. Over a non-blocking
+ * channel, {@link #poll()} reads frames piece by piece as they come, for a thread that serves many connections.
  */
 public final class FrameReader {
     /** The read-ahead of a channel reader: several small frames per read, a WRITE's fields and its first bytes. */

@@ -408,7 +408,7 @@ final class EmulatedCard implements AutoCloseable {
         return true;
     }
 
-    /** A staged WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then as {@link #wrote}. */
+    /** A staged WRITE that has passed its checks (CRC included): its data goes to DDR, then as {@link #wrote}. */
     private void write(Session s, long id, Messages.WriteChunk w) {
         try {
             ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), 0, w.length());
