@@ -12,13 +12,16 @@ import java.util.zip.CRC32C;
 /**
  * Reads the frames of one connection. A WRITE's payload is read into a staging buffer the reader keeps (grown to the
  * largest WRITE seen, never beyond {@link Wire#MAX_PAYLOAD_BYTES}), so a card receiving a load allocates no 1 MiB
- * array per chunk; its CRC is checked before {@link #write()} hands the data out, so a corrupted chunk never reaches
- * the card's memory. Every other frame gets a payload array of its own ({@link #frame()}).
+ * array per chunk; its CRC is checked before {@link #write()} hands the data out, so a corrupted staged chunk never
+ * reaches the card's memory. Every other frame gets a payload array of its own ({@link #frame()}).
  *
  * <p>Read from a channel ({@link #FrameReader(ReadableByteChannel)}), the reader keeps its own direct read-ahead
  * buffer for headers and small frames and reads a WRITE's data straight from the socket into a direct staging
  * buffer, as large as the chunk: the kernel copies the bytes once, where a stream copies them into a temporary
  * direct buffer and again into an array, at most 128 KiB per read; the CRC is then computed on the direct buffer.
+ * Given a {@link WriteLanding} ({@link #landWrites}), it reads a WRITE's data straight into the landing's
+ * destination instead (a card's memory), and has the landing undo it when the chunk fails. Over a non-blocking
+ * channel, {@link #poll()} reads frames piece by piece as they come, for a thread that serves many connections.
  */
 public final class FrameReader {
     /** The read-ahead of a channel reader: several small frames per read, a WRITE's fields and its first bytes. */
@@ -32,6 +35,14 @@ public final class FrameReader {
     private final ByteBuffer inbox;
     /** A channel reader's WRITE staging buffer (direct). */
     private ByteBuffer directStaging = ByteBuffer.allocateDirect(0);
+    /** A channel reader's WRITE fields (handle, offset) when a landing reads them before the data. */
+    private final ByteBuffer fields = ByteBuffer.allocate(Messages.Write.FIELD_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    /** Where a channel reader's WRITE data goes when not staged (null: always staged). */
+    private WriteLanding landing;
+    /** The last WRITE's data in its landing's destination (position 0 to its length), or null when it was staged. */
+    private ByteBuffer landedData;
+    private long landedHandle;
+    private long landedOffset;
     private final byte[] header = new byte[Wire.HEADER_BYTES];
     private final byte[] crcBytes = new byte[Wire.CRC_BYTES];
     private final CRC32C crc = new CRC32C();
@@ -58,6 +69,27 @@ public final class FrameReader {
         this.in = null;
         this.channel = channel;
         this.inbox = ByteBuffer.allocateDirect(READ_AHEAD_BYTES).flip();
+    }
+
+    /**
+     * From the next frame on, a WRITE's data goes straight to where {@code landing} puts it, checked by its CRC as it
+     * lands and undone when the chunk fails (a channel reader only; null: staged again). Set it once the peer may
+     * write: a card sets it after the handshake, so nothing an unauthenticated peer sends reaches its memory.
+     */
+    public void landWrites(WriteLanding landing) {
+        if (channel == null && landing != null) {
+            throw new IllegalStateException("only a channel reader lands WRITE data");
+        }
+        this.landing = landing;
+    }
+
+    /**
+     * The last frame, a WRITE, went to its landing's destination (and passed its CRC there): nothing is left to copy.
+     * False for a staged one, whose data {@link #writeChunk()} hands out.
+     */
+    public boolean landed() {
+        requireFrame();
+        return type == MessageType.WRITE && landedData != null;
     }
 
     /** Bytes this reader has read ahead and not yet handed out (a channel reader; 0 for a stream reader). */
@@ -91,8 +123,12 @@ public final class FrameReader {
      * @throws MalformedFrameException when the bytes are not a frame of this protocol
      */
     public MessageType next() throws IOException, MalformedFrameException {
+        if (polled != null || polledBytes > 0) {
+            throw new IllegalStateException("poll() has read part of a frame: go on polling");
+        }
         type = null;
         payload = null;
+        landedData = null;
         if (channel != null) {
             if (!inbox.hasRemaining() && !refill()) {
                 throw new EOFException("connection closed");
@@ -106,30 +142,12 @@ public final class FrameReader {
             header[0] = (byte) first;
             readFully(header, 1, Wire.HEADER_BYTES - 1, "header");
         }
-        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        int magic = h.getInt(0);
-        if (magic != Wire.MAGIC) {
-            throw new MalformedFrameException(String.format("bad magic 0x%08X (expected 0x%08X)", magic, Wire.MAGIC));
-        }
-        int frameMajor = header[4] & 0xFF;
-        int frameMinor = header[5] & 0xFF;
-        int typeCode = header[6] & 0xFF;
-        int flags = header[7] & 0xFF;
-        long id = h.getInt(8) & 0xFFFF_FFFFL;
-        long stated = h.getInt(12) & 0xFFFF_FFFFL;
-        if (stated > Wire.MAX_PAYLOAD_BYTES) {
-            throw new MalformedFrameException("payload length " + stated + " exceeds the limit of "
-                    + Wire.MAX_PAYLOAD_BYTES + " bytes");
-        }
-        MessageType frameType = MessageType.fromCode(typeCode);
-        if (frameType == null) {
-            throw new MalformedFrameException(String.format("unknown message type 0x%02X", typeCode));
-        }
-        if (flags != 0) {
-            throw new MalformedFrameException(String.format("flags 0x%02X set; version %d.%d defines none", flags,
-                    frameMajor, frameMinor));
-        }
-        int n = (int) stated;
+        Header checked = checkHeader();
+        int frameMajor = checked.major();
+        int frameMinor = checked.minor();
+        MessageType frameType = checked.type();
+        long id = checked.id();
+        int n = checked.length();
         if (channel != null && frameType == MessageType.WRITE) {
             return nextDirectWrite(frameMajor, frameMinor, id, n);
         }
@@ -162,37 +180,243 @@ public final class FrameReader {
         return frameType;
     }
 
-    /** A channel reader's WRITE: its payload read into the direct staging buffer, mostly straight from the socket. */
-    private MessageType nextDirectWrite(int frameMajor, int frameMinor, long id, int n) throws IOException,
-            MalformedFrameException {
-        if (directStaging.capacity() < n) {
-            directStaging = ByteBuffer.allocateDirect(n).order(ByteOrder.LITTLE_ENDIAN);
+    /** A frame's header fields, checked. */
+    private record Header(int major, int minor, MessageType type, long id, int length) {
+    }
+
+    /** Checks the header just read, before anything is allocated for the frame. */
+    private Header checkHeader() throws MalformedFrameException {
+        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+        int magic = h.getInt(0);
+        if (magic != Wire.MAGIC) {
+            throw new MalformedFrameException(String.format("bad magic 0x%08X (expected 0x%08X)", magic, Wire.MAGIC));
         }
-        ByteBuffer into = directStaging.clear().limit(n);
-        int ahead = Math.min(inbox.remaining(), n);
-        into.put(0, inbox, inbox.position(), ahead).position(ahead);
-        inbox.position(inbox.position() + ahead);
+        int frameMajor = header[4] & 0xFF;
+        int frameMinor = header[5] & 0xFF;
+        int typeCode = header[6] & 0xFF;
+        int flags = header[7] & 0xFF;
+        long id = h.getInt(8) & 0xFFFF_FFFFL;
+        long stated = h.getInt(12) & 0xFFFF_FFFFL;
+        if (stated > Wire.MAX_PAYLOAD_BYTES) {
+            throw new MalformedFrameException("payload length " + stated + " exceeds the limit of "
+                    + Wire.MAX_PAYLOAD_BYTES + " bytes");
+        }
+        MessageType frameType = MessageType.fromCode(typeCode);
+        if (frameType == null) {
+            throw new MalformedFrameException(String.format("unknown message type 0x%02X", typeCode));
+        }
+        if (flags != 0) {
+            throw new MalformedFrameException(String.format("flags 0x%02X set; version %d.%d defines none", flags,
+                    frameMajor, frameMinor));
+        }
+        return new Header(frameMajor, frameMinor, frameType, id, (int) stated);
+    }
+
+    /** The header of the frame {@link #poll()} is collecting the payload of, or null while it collects a header. */
+    private Header polled;
+    /** Bytes of the header, or of the payload and CRC, that {@link #poll()} has collected so far. */
+    private int polledBytes;
+    /** The payload and CRC {@link #poll()} collects (grown to the largest frame seen). */
+    private byte[] polledBody = new byte[0];
+
+    /**
+     * The resumable {@link #next()}: takes what the channel has now and returns the next frame's type once all of it
+     * has come, or null when it has not yet (call again when the channel is readable: on a non-blocking channel, e.g.
+     * one that a selector watches, so that one thread can read the frames of many). The same checks as {@link #next()}
+     * (the header before anything is allocated, the CRC before the frame is handed out) with the same messages; the
+     * frame is then read as after {@link #next()}. A WRITE is staged, never landed. Once polling has begun a frame,
+     * only polling may go on with it.
+     *
+     * @throws EOFException when the stream ends before the first byte of a frame
+     * @throws MalformedFrameException when the bytes are not a frame of this protocol, or the stream ends inside one
+     */
+    public MessageType poll() throws IOException, MalformedFrameException {
+        if (channel == null) {
+            throw new IllegalStateException("only a channel reader polls");
+        }
+        type = null;
+        payload = null;
+        landedData = null;
+        while (true) {
+            if (polled == null) {
+                polledBytes += takeAvailable(header, polledBytes, Wire.HEADER_BYTES - polledBytes);
+                if (polledBytes == Wire.HEADER_BYTES) {
+                    polledBytes = 0;
+                    polled = checkHeader();
+                    int body = polled.length() + Wire.CRC_BYTES;
+                    if (polledBody.length < body) {
+                        polledBody = new byte[body];
+                    }
+                    continue;
+                }
+            } else {
+                int body = polled.length() + Wire.CRC_BYTES;
+                polledBytes += takeAvailable(polledBody, polledBytes, body - polledBytes);
+                if (polledBytes == body) {
+                    Header h = polled;
+                    polled = null;
+                    polledBytes = 0;
+                    return polledFrame(h);
+                }
+            }
+            if (!readAvailable()) {
+                return null;
+            }
+        }
+    }
+
+    private int takeAvailable(byte[] into, int offset, int most) {
+        int n = Math.min(inbox.remaining(), most);
+        inbox.get(into, offset, n);
+        return n;
+    }
+
+    /** Reads what the channel has into the empty read-ahead: false when it has nothing now. */
+    private boolean readAvailable() throws IOException, MalformedFrameException {
+        inbox.clear();
+        int n = channel.read(inbox);
+        inbox.flip();
+        if (n >= 0) {
+            return n > 0;
+        }
+        if (polled == null && polledBytes == 0) {
+            throw new EOFException("connection closed");
+        }
+        if (polled == null) {
+            throw new MalformedFrameException("connection closed inside a frame's header (" + polledBytes + " of "
+                    + Wire.HEADER_BYTES + " bytes)");
+        }
+        int n0 = polled.length();
+        throw new MalformedFrameException(polledBytes < n0 ? "connection closed inside a frame's payload ("
+                + polledBytes + " of " + n0 + " bytes)" : "connection closed inside a frame's CRC (" + (polledBytes
+                - n0) + " of " + Wire.CRC_BYTES + " bytes)");
+    }
+
+    /** A frame {@link #poll()} has collected whole: its CRC checked, then kept as {@link #next()} keeps one. */
+    private MessageType polledFrame(Header h) throws MalformedFrameException {
+        int n = h.length();
+        System.arraycopy(polledBody, n, crcBytes, 0, Wire.CRC_BYTES);
         crc.reset();
         crc.update(header, 0, Wire.HEADER_BYTES);
-        crc.update(into.duplicate().flip());
-        // read in pieces a core's cache holds, each summed while the kernel's copy left it there
-        while (into.position() < n) {
-            int from = into.position();
-            into.limit(Math.min(n, from + DIRECT_READ_BYTES));
-            if (channel.read(into) < 0) {
-                throw new MalformedFrameException("connection closed inside a frame's payload (" + into.position()
-                        + " of " + n + " bytes)");
-            }
-            crc.update(into.duplicate().flip().position(from));
+        crc.update(polledBody, 0, n);
+        checkCrc(h.type());
+        if (h.type() == MessageType.WRITE) {
+            staging(n).put(0, polledBody, 0, n);
+        } else {
+            payload = Arrays.copyOf(polledBody, n);
         }
-        take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
-        checkCrc(MessageType.WRITE);
+        major = h.major();
+        minor = h.minor();
+        requestId = h.id();
+        length = n;
+        type = h.type();
+        return type;
+    }
+
+    /**
+     * A channel reader's WRITE: its data read straight from the socket into the landing's destination when there is
+     * one, else into the direct staging buffer, in pieces each CRC-summed as it lands; a landed chunk that fails is
+     * undone before the failure is thrown.
+     */
+    private MessageType nextDirectWrite(int frameMajor, int frameMinor, long id, int n) throws IOException,
+            MalformedFrameException {
+        crc.reset();
+        crc.update(header, 0, Wire.HEADER_BYTES);
+        landedData = null;
+        WriteLanding.Target target = null;
+        ByteBuffer into;
+        int before;
+        if (landing != null && n >= Messages.Write.FIELD_BYTES) {
+            ByteBuffer f = fields.clear();
+            receive(f, 0, n, null);
+            long handle = f.getLong(0);
+            long offset = f.getLong(8);
+            int data = n - Messages.Write.FIELD_BYTES;
+            // fields the staged path would refuse keep that path, so the refusal reads as it always did
+            target = Messages.Write.fieldsValid(handle, offset, data) ? landing.open(handle, offset, data) : null;
+            if (target != null) {
+                into = target.bytes().duplicate();
+                if (into.position() != 0 || into.remaining() != data) {
+                    throw new IllegalStateException("a landing's destination holds " + into.remaining() + " bytes from "
+                            + into.position() + ", the chunk " + data + " from 0");
+                }
+                landedHandle = handle;
+                landedOffset = offset;
+                before = Messages.Write.FIELD_BYTES;
+            } else {
+                into = staging(n).put(0, f, 0, Messages.Write.FIELD_BYTES).position(Messages.Write.FIELD_BYTES);
+                before = 0;
+            }
+        } else {
+            into = staging(n);
+            before = 0;
+        }
+        try {
+            receive(into, before, n, target);
+            take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
+            checkCrc(MessageType.WRITE);
+        } catch (IOException | MalformedFrameException | RuntimeException | Error e) {
+            if (target != null) {
+                target.undo(into.position());
+            }
+            throw e;
+        }
+        landedData = target != null ? into.flip() : null;
         major = frameMajor;
         minor = frameMinor;
         requestId = id;
         length = n;
         type = MessageType.WRITE;
         return type;
+    }
+
+    /** The direct staging buffer, cleared to {@code n} bytes. */
+    private ByteBuffer staging(int n) {
+        if (directStaging.capacity() < n) {
+            directStaging = ByteBuffer.allocateDirect(n).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return directStaging.clear().limit(n);
+    }
+
+    /**
+     * Reads payload bytes into {@code into} from its position to its limit: what the read-ahead holds, then straight
+     * from the socket in pieces a core's cache holds, each summed while the kernel's copy left it there; a landing
+     * target is told before each piece overwrites its destination.
+     *
+     * @param before the payload's bytes before {@code into}'s position 0 (for the message when the stream ends)
+     * @param n the payload's length
+     */
+    private void receive(ByteBuffer into, int before, int n, WriteLanding.Target target) throws IOException,
+            MalformedFrameException {
+        int end = into.limit();
+        int ahead = Math.min(inbox.remaining(), into.remaining());
+        if (ahead > 0) {
+            int from = into.position();
+            if (target != null) {
+                target.saving(from, from + ahead);
+            }
+            into.put(from, inbox, inbox.position(), ahead).position(from + ahead);
+            inbox.position(inbox.position() + ahead);
+            crc.update(into.duplicate().flip().position(from));
+        }
+        while (into.position() < end) {
+            int piece = into.position();
+            int to = Math.min(end, piece + DIRECT_READ_BYTES);
+            if (target != null) {
+                target.saving(piece, to);
+            }
+            into.limit(to);
+            while (into.position() < to) {
+                int from = into.position();
+                if (channel.read(into) < 0) {
+                    into.limit(end);
+                    throw new MalformedFrameException("connection closed inside a frame's payload (" + (before + from)
+                            + " of " + n + " bytes)");
+                }
+                crc.update(into.duplicate().flip().position(from));
+            }
+        }
+        into.limit(end);
     }
 
     private void checkCrc(MessageType frameType) throws MalformedFrameException {
@@ -253,6 +477,11 @@ public final class FrameReader {
             return Arrays.copyOf(staging, length);
         }
         byte[] copy = new byte[length];
+        if (landedData != null) {
+            ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).putLong(landedHandle).putLong(landedOffset)
+                    .put(landedData.duplicate());
+            return copy;
+        }
         directStaging.get(0, copy);
         return copy;
     }
@@ -281,6 +510,10 @@ public final class FrameReader {
         requireFrame();
         if (type != MessageType.WRITE) {
             throw new IllegalStateException("the last frame is a " + type + ", not a WRITE");
+        }
+        if (landedData != null) {
+            return new Messages.WriteChunk(landedHandle, landedOffset, landedData.asReadOnlyBuffer()
+                    .order(ByteOrder.LITTLE_ENDIAN));
         }
         ByteBuffer staged = channel != null ? directStaging.duplicate().clear().limit(length)
                 : ByteBuffer.wrap(staging, 0, length);

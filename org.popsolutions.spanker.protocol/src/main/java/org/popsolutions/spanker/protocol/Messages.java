@@ -268,6 +268,16 @@ public final class Messages {
             return new Write(handle, offset, payload, FIELD_BYTES, data);
         }
 
+        /** The fields pass {@link #checkFields}'s checks (a sender's fields are valid: the refusal is rare). */
+        static boolean fieldsValid(long handle, long offset, int data) {
+            try {
+                checkFields(handle, offset, data);
+                return true;
+            } catch (MalformedFrameException refused) {
+                return false;
+            }
+        }
+
         static void checkFields(long handle, long offset, int data) throws MalformedFrameException {
             if (handle < 0 || handle > ProgramCodec.MAX_SLICE_FIELD) {
                 throw new MalformedFrameException("handle " + Long.toUnsignedString(handle) + " outside [0, "

@@ -5,7 +5,7 @@
  * checked against its bound before it is used; a violation is a {@link org.popsolutions.spanker.protocol.MalformedFrameException}.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package org.popsolutions.spanker.protocol;
 
 import org.osgi.annotation.bundle.Export;

@@ -87,9 +87,30 @@ final class Ddr {
 
     /**
      * A little-endian view of {@code bytes} bytes from {@code offset} of buffer {@code handle}: index 0 is the
-     * range's first byte, capacity its length.
+     * range's first byte, capacity its length. Whoever asks may write it: the range counts as touched from now on.
      */
     ByteBuffer range(long handle, long offset, long bytes) throws Refusal {
+        Lazy lazy = live(handle);
+        ByteBuffer b = within(lazy, handle, offset, bytes);
+        lazy.touch(offset, offset + bytes);
+        return b;
+    }
+
+    /**
+     * A WRITE chunk's destination, as {@link #range}, and whether none of its bytes was ever handed out before (then
+     * they all still read zero, as the buffer was made).
+     */
+    record Destination(ByteBuffer bytes, boolean untouched) {
+    }
+
+    /** As {@link #range}, saying whether the range was untouched before. */
+    Destination destination(long handle, long offset, int bytes) throws Refusal {
+        Lazy lazy = live(handle);
+        ByteBuffer b = within(lazy, handle, offset, bytes);
+        return new Destination(b, lazy.touch(offset, offset + bytes));
+    }
+
+    private Lazy live(long handle) throws Refusal {
         Lazy lazy;
         synchronized (this) {
             lazy = buffers.get(handle);
@@ -98,6 +119,10 @@ final class Ddr {
             throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_HANDLE, "handle " + handle
                     + " is not a live buffer on this card");
         }
+        return lazy;
+    }
+
+    private static ByteBuffer within(Lazy lazy, long handle, long offset, long bytes) throws Refusal {
         ByteBuffer b = lazy.bytes();
         if (offset < 0 || bytes < 0 || offset > b.capacity() || bytes > b.capacity() - offset) {
             throw new Refusal(org.popsolutions.spanker.protocol.WireError.BAD_RANGE, "bytes [" + offset + ", "
@@ -112,6 +137,18 @@ final class Ddr {
         final int size;
         final String purpose;
         private ByteBuffer bytes;
+        /**
+         * No byte from here on was ever handed out (each still reads zero): a high-water mark, so a range below it
+         * counts as touched even where nobody wrote, never the other way round.
+         */
+        private long touchedEnd;
+
+        /** Marks [from, to) as handed out; true when none of it was before. */
+        synchronized boolean touch(long from, long to) {
+            boolean untouched = from >= touchedEnd;
+            touchedEnd = Math.max(touchedEnd, to);
+            return untouched;
+        }
 
         Lazy(int size, String purpose) {
             this.size = size;

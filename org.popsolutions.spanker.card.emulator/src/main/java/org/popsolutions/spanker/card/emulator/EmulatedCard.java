@@ -168,13 +168,14 @@ final class EmulatedCard implements AutoCloseable {
         String peer = socket.getRemoteSocketAddress().toString();
         try {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-            // one staging buffer for the connection's WRITE chunks: checked (CRC, bounds) there, then copied to DDR
             HandshakeTimedChannel channel = new HandshakeTimedChannel(socket, in);
             FrameReader reader = new FrameReader(channel);
             if (!handshake(session, reader)) {
                 return;
             }
             channel.handshakeDone();
+            // authenticated: WRITE chunks now land straight in DDR, undone there when one fails its CRC
+            reader.landWrites(new DdrLanding(ddr));
             socket.setSoTimeout(0);
             sessions.add(session);
             boolean timed = hostLink.shaped() || options.traceTiming();
@@ -193,7 +194,9 @@ final class EmulatedCard implements AutoCloseable {
                     throw new MalformedFrameException("a frame of protocol " + reader.version() + " inside a "
                             + Wire.version() + " session");
                 }
-                if (type == MessageType.WRITE) {
+                if (type == MessageType.WRITE && reader.landed()) {
+                    wrote(session, reader.requestId(), reader.writeChunk().length());
+                } else if (type == MessageType.WRITE) {
                     write(session, reader.requestId(), reader.writeChunk());
                 } else if (!dispatch(session, reader.frame())) {
                     return;
@@ -405,21 +408,26 @@ final class EmulatedCard implements AutoCloseable {
         return true;
     }
 
-    /** A WRITE whose frame has passed its checks (CRC included): its data goes to DDR, then the link is paced. */
+    /** A staged WRITE that has passed its checks (CRC included): its data goes to DDR, then as {@link #wrote}. */
     private void write(Session s, long id, Messages.WriteChunk w) {
-        long start = s.firstByteNanos;
-        if (options.traceTiming()) {
-            s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + w.length());
-        }
         try {
             ddr.range(w.handle(), w.offset(), w.length()).put(0, w.data(), 0, w.length());
         } catch (Ddr.Refusal e) {
             s.send(MessageType.ERROR, id, Messages.Error.of(e.kind, e.getMessage()).encode());
             return;
         }
-        hostWriteBytes.addAndGet(w.length());
+        wrote(s, id, w.length());
+    }
+
+    /** A WRITE of {@code length} bytes is in DDR, checked: counted, the host link paced, answered. */
+    private void wrote(Session s, long id, int length) {
+        long start = s.firstByteNanos;
+        if (options.traceTiming()) {
+            s.traceWrite(start, hostLink.freeAtNanos(), Messages.Write.FIELD_BYTES + length);
+        }
+        hostWriteBytes.addAndGet(length);
         hostWrites.incrementAndGet();
-        hostLink.pace(w.length(), start);
+        hostLink.pace(length, start);
         s.ok(id);
     }
 

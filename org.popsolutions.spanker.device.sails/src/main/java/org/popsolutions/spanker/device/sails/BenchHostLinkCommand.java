@@ -77,17 +77,25 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
                 // one round of each first, not counted: both ends' JIT and the card's buffer (made at first use)
                 protocolWrite(card, buffer, data);
                 if (raw != null) {
-                    rawThroughput(raw, bytes);
+                    rawThroughput(raw, data);
                 }
             }
             // the protocol and raw TCP alternate round by round, so a neighbour's burst of work falls on both alike;
             // the median counts (the machine is shared)
             double[] protocolTimes = new double[rounds];
             double[] rawTimes = new double[rounds];
+            // the host's CPU per byte as well: what a loaded machine's throughput ratio swings with the neighbours,
+            // CPU time does much less (the sending thread, and for the protocol the thread that reads the replies)
+            double[] protocolCpu = new double[rounds];
+            double[] rawCpu = new double[rounds];
             for (int r = 0; r < rounds; r++) {
+                long cpu = THREADS.getCurrentThreadCpuTime() + c.readerCpuNanos();
                 protocolTimes[r] = protocolWrite(card, buffer, data);
+                protocolCpu[r] = (THREADS.getCurrentThreadCpuTime() + c.readerCpuNanos() - cpu) / 1e9 / bytes;
                 if (raw != null) {
-                    rawTimes[r] = bytes / rawThroughput(raw, bytes);
+                    cpu = THREADS.getCurrentThreadCpuTime();
+                    rawTimes[r] = bytes / rawThroughput(raw, data);
+                    rawCpu[r] = (THREADS.getCurrentThreadCpuTime() - cpu) / 1e9 / bytes;
                 }
             }
             double best = Arrays.stream(protocolTimes).min().orElseThrow();
@@ -120,6 +128,10 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
                 Double rawPing = raw == null ? null : median(rawPingTimes);
                 row(rows, "WRITE throughput (B/s)", bytes, protocolRate, rawRate);
                 row(rows, "64-byte round trip (s)", 64, protocolPing, rawPing);
+                if (THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled()) {
+                    row(rows, "host CPU per WRITE byte (s)", bytes, median(protocolCpu), raw == null ? null
+                            : median(rawCpu));
+                }
             } else {
                 // the chunks follow each other on the link: the latency is paid once
                 double predicted = bytes / HOST_LINK_BPS + HOST_LINK_LATENCY;
@@ -182,6 +194,8 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
     }
 
     private static final int PING_BLOCK = 100;
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+            .getThreadMXBean();
 
     /** Seconds for one WRITE of all of {@code data}, until the card has answered its last chunk. */
     private static double protocolWrite(SailsCard card, CardBuffer buffer, ByteBuffer data) {
@@ -191,17 +205,23 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    /** Bytes per second of one raw stream of {@code bytes} into the card process's sink. */
-    private static double rawThroughput(String endpoint, int bytes) {
+    /**
+     * Bytes per second of one raw stream of all of {@code data} into the card process's sink, in 1 MiB writes. The
+     * same bytes the protocol sends, not one block again and again: a block the caches hold is cheaper to send than
+     * a buffer that streams from memory, which would flatter raw TCP against the protocol.
+     */
+    private static double rawThroughput(String endpoint, ByteBuffer data) {
         String[] hp = CardConnection.splitEndpoint(endpoint);
-        byte[] block = new byte[1 << 20];
+        int bytes = data.remaining();
+        byte[] source = data.array();
+        int block = 1 << 20;
         try (Socket s = new Socket(hp[0], Integer.parseInt(hp[1]))) {
             s.setTcpNoDelay(true);
             OutputStream out = s.getOutputStream();
             long t0 = System.nanoTime();
             out.write('S');
-            for (int done = 0; done < bytes; done += block.length) {
-                out.write(block, 0, Math.min(block.length, bytes - done));
+            for (int done = 0; done < bytes; done += block) {
+                out.write(source, data.arrayOffset() + data.position() + done, Math.min(block, bytes - done));
             }
             s.shutdownOutput();
             long received = new DataInputStream(s.getInputStream()).readLong();

@@ -36,6 +36,9 @@ import org.popsolutions.spanker.protocol.WireError;
  * waiting request fails at once with a {@link DeviceException} naming the card.
  */
 final class CardConnection implements AutoCloseable {
+    /** The thread that reads this connection's replies (set once it has started). */
+    private volatile Thread reader;
+
     /** An ERROR reply, with the card's words. */
     static final class CardError extends Exception {
         private static final long serialVersionUID = 1L;
@@ -151,6 +154,7 @@ final class CardConnection implements AutoCloseable {
             c.nextId.set(3);
             Thread reader = new Thread(c::readLoop, "sails-card-" + endpoint);
             reader.setDaemon(true);
+            c.reader = reader;
             reader.start();
             return c;
         } catch (IOException e) {
@@ -176,6 +180,13 @@ final class CardConnection implements AutoCloseable {
             throw new IllegalArgumentException("an endpoint is host:port with a port 1..65535, got '" + endpoint + "'");
         }
         return new String[] {endpoint.substring(0, colon), port};
+    }
+
+    /** CPU time the reply reader has used (ns; 0 where the JVM does not measure it or once the reader has ended). */
+    long readerCpuNanos() {
+        Thread t = reader;
+        long nanos = t == null ? -1 : ManagementFactory.getThreadMXBean().getThreadCpuTime(t.getId());
+        return Math.max(0, nanos);
     }
 
     Messages.HelloReply hello() {

@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -756,6 +757,64 @@ class EmulatorFleetTest {
         good.read(buffer, 0, back);
         assertArrayEquals(before, back.array(), "no byte of the refused chunk reached the card's memory");
         assertEquals(2L * chunk, good.telemetry().hostWriteBytes());
+    }
+
+    @Test
+    void writesThatFailLandingStraightInDdrAreUndoneWhetherTheRangeWasWrittenBeforeOrNot() throws Exception {
+        // the card reads WRITE data straight into DDR: a chunk that fails is put back from a copy where the range
+        // was written before, zeroed where it never was, and a stream that ends inside a chunk undoes what landed
+        Fleet.State state = start(1, TopologyKind.RING, 16L << 20);
+        SailsCard good = card(state, 0);
+        int chunk = Wire.MAX_CHUNK_BYTES;
+        CardBuffer written = good.allocate(2L * chunk, "written");
+        CardBuffer fresh = good.allocate(chunk, "fresh");
+        byte[] before = new byte[chunk];
+        new Random(7).nextBytes(before);
+        good.write(written, 0, ByteBuffer.wrap(before));
+        good.settleWrites();
+        byte[] other = new byte[chunk];
+        new Random(8).nextBytes(other);
+        String[] hp = CardConnection.splitEndpoint(state.cards().get(0).endpoint());
+        byte[] secret = Fleet.secret(state);
+        // half over written bytes, half over untouched ones; then a chunk into a buffer nobody wrote
+        for (long[] target : new long[][] {{written.handle(), chunk / 2}, {fresh.handle(), 0}}) {
+            try (Socket raw = authenticatedQuietly(hp, secret)) {
+                byte[] bad = Wire.encode(Frame.of(MessageType.WRITE, 3, new Messages.Write(target[0], target[1], other,
+                        0, chunk).encode()));
+                bad[bad.length - Wire.CRC_BYTES - 1] ^= 1;
+                raw.getOutputStream().write(bad);
+                raw.getOutputStream().flush();
+                Frame refusal = Wire.read(raw.getInputStream());
+                assertEquals(MessageType.ERROR, refusal.type());
+                assertTrue(Messages.Error.decode(refusal.payload()).message().contains("CRC32C mismatch"));
+                assertEquals(-1, raw.getInputStream().read(), "the card closed the connection that sent the bad frame");
+            }
+        }
+        // a stream that ends 100 000 bytes into a chunk's data, over untouched bytes
+        try (Socket raw = authenticatedQuietly(hp, secret)) {
+            byte[] whole = Wire.encode(Frame.of(MessageType.WRITE, 3, new Messages.Write(written.handle(),
+                    3L * chunk / 2, other, 0, chunk / 2).encode()));
+            raw.getOutputStream().write(whole, 0, Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES + 100_000);
+            raw.getOutputStream().flush();
+            raw.shutdownOutput();
+            Frame refusal = Wire.read(raw.getInputStream());
+            assertEquals(MessageType.ERROR, refusal.type());
+            assertTrue(Messages.Error.decode(refusal.payload()).message().contains("closed inside a frame's payload"));
+        }
+        ByteBuffer back = ByteBuffer.allocate(2 * chunk);
+        good.read(written, 0, back);
+        assertArrayEquals(before, Arrays.copyOf(back.array(), chunk), "the written half put back as it was");
+        assertArrayEquals(new byte[chunk], Arrays.copyOfRange(back.array(), chunk, 2 * chunk),
+                "the untouched half reads zero again");
+        ByteBuffer freshBack = ByteBuffer.allocate(chunk);
+        good.read(fresh, 0, freshBack);
+        assertArrayEquals(new byte[chunk], freshBack.array(), "no byte of the refused chunk in the fresh buffer");
+        assertEquals(chunk, good.telemetry().hostWriteBytes(), "only the good chunk counted");
+        // and the same ranges take a good chunk afterwards
+        good.write(written, chunk / 2, ByteBuffer.wrap(other));
+        good.settleWrites();
+        good.read(written, chunk / 2, freshBack.clear());
+        assertArrayEquals(other, freshBack.array());
     }
 
     /** An authenticated raw connection whose answers the test reads itself. */
