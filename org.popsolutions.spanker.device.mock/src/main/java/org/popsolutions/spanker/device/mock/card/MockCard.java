@@ -277,6 +277,33 @@ public final class MockCard implements SailCard, SailDevice {
         shapeHostLink(start, length);
     }
 
+    /** One copy from the host's floats into the card's (a float32 buffer is kept as floats here). */
+    @Override
+    public void writeFloats(CardBuffer buffer, long offset, float[] source, int from, int count) {
+        java.util.Objects.checkFromIndexSize(from, count, source.length);
+        long length = (long) count * Float.BYTES;
+        MockRegion r = hostRegion(buffer, offset, length, "write");
+        long start = System.nanoTime();
+        keepLent(r, offset, offset + length);
+        r.writeFloats(offset, source, from, count);
+        hostWriteBytes.addAndGet(length);
+        hostWrites.incrementAndGet();
+        shapeHostLink(start, length);
+    }
+
+    /** One copy from the card's floats into the host's. */
+    @Override
+    public void readFloats(CardBuffer buffer, long offset, float[] target, int from, int count) {
+        java.util.Objects.checkFromIndexSize(from, count, target.length);
+        long length = (long) count * Float.BYTES;
+        MockRegion r = hostRegion(buffer, offset, length, "read");
+        long start = System.nanoTime();
+        r.readFloats(offset, target, from, count);
+        hostReadBytes.addAndGet(length);
+        hostReads.incrementAndGet();
+        shapeHostLink(start, length);
+    }
+
     private void shapeHostLink(long start, long bytes) {
         if (shaping == null) {
             return;
