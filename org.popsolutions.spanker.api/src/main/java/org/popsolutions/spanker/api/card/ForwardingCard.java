@@ -47,6 +47,16 @@ public interface ForwardingCard extends SailCard {
     }
 
     @Override
+    default void writeFloats(CardBuffer buffer, long offset, float[] source, int from, int count) {
+        delegate().writeFloats(buffer, offset, source, from, count);
+    }
+
+    @Override
+    default void readFloats(CardBuffer buffer, long offset, float[] target, int from, int count) {
+        delegate().readFloats(buffer, offset, target, from, count);
+    }
+
+    @Override
     default CompletableFuture<ProgramCompletion> submit(Program program) {
         return delegate().submit(program);
     }

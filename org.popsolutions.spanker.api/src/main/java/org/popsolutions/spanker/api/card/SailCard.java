@@ -1,7 +1,9 @@
 package org.popsolutions.spanker.api.card;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -42,6 +44,37 @@ public interface SailCard {
      * {@code offset} (the target's position is left as it was). Counted in {@link CardTelemetry}.
      */
     void read(CardBuffer buffer, long offset, ByteBuffer target);
+
+    /**
+     * Host-link write of float32 values: {@code count} values of {@code source} from index {@code from} go to
+     * {@code buffer} from byte {@code offset}, little-endian: the same bytes, checks and counts as {@link #write}.
+     * The default encodes them into a byte buffer for {@link #write}; a card that keeps float32 buffers as floats
+     * (the in-process mock) takes them in one copy instead of two.
+     *
+     * @throws IllegalArgumentException when the range falls outside the buffer
+     * @throws IndexOutOfBoundsException when {@code from} and {@code count} fall outside {@code source}
+     */
+    default void writeFloats(CardBuffer buffer, long offset, float[] source, int from, int count) {
+        Objects.checkFromIndexSize(from, count, source.length);
+        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(count, Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(source, from, count);
+        write(buffer, offset, bytes);
+    }
+
+    /**
+     * Host-link read of float32 values: fills {@code target} from index {@code from} with {@code count} values of
+     * {@code buffer} from byte {@code offset}, little-endian: the same bytes, checks and counts as {@link #read}.
+     * The default decodes them from a byte buffer {@link #read} filled.
+     *
+     * @throws IllegalArgumentException when the range falls outside the buffer
+     * @throws IndexOutOfBoundsException when {@code from} and {@code count} fall outside {@code target}
+     */
+    default void readFloats(CardBuffer buffer, long offset, float[] target, int from, int count) {
+        Objects.checkFromIndexSize(from, count, target.length);
+        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(count, Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+        read(buffer, offset, bytes);
+        bytes.asFloatBuffer().get(target, from, count);
+    }
 
     /**
      * Queues a program. The future completes when its last op has run, or exceptionally with a

@@ -26,7 +26,7 @@
  * in card buffers are float32, little-endian; weights are in ggml's block layout (SPEC §7), rows back to back.
  */
 @Export
-@Version("1.4.0")
+@Version("1.5.0")
 package org.popsolutions.spanker.api.card;
 
 import org.osgi.annotation.bundle.Export;

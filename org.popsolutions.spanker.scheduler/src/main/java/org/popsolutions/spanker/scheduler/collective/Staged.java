@@ -1,7 +1,5 @@
 package org.popsolutions.spanker.scheduler.collective;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -97,9 +95,6 @@ final class Staged implements AutoCloseable {
         private final List<Program> programs = new ArrayList<>();
         /** The programs prepared as one job: run again and again without new completions. */
         private final PreparedJob job;
-        private final ByteBuffer host;
-        /** The staging buffer as floats, from its first byte. */
-        private final java.nio.FloatBuffer hostFloats;
         private final long[][] sentBefore;
         private final long[][] messagesBefore;
         private List<LinkTraffic> traffic = List.of();
@@ -150,9 +145,6 @@ final class Staged implements AutoCloseable {
                 ScheduledCollectives.freeAll(group, allocated);
                 throw e;
             }
-            this.host = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 8, workBytes))
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            this.hostFloats = host.asFloatBuffer();
             this.sentBefore = new long[p][];
             this.messagesBefore = new long[p][];
         }
@@ -182,11 +174,8 @@ final class Staged implements AutoCloseable {
             for (int c = 0; c < p; c++) {
                 float[] input = request.buffers().get(c);
                 long offset = schedule.kind() == CollectiveKind.ALL_GATHER ? (long) c * n * Float.BYTES : 0;
-                host.clear();
-                hostFloats.clear();
-                hostFloats.put(input, 0, n);
-                host.limit(n * Float.BYTES);
-                group.cards().get(c).write(work.get(c), offset, host);
+                // floats as floats: no host-side byte staging (a card that keeps floats takes them in one copy)
+                group.cards().get(c).writeFloats(work.get(c), offset, input, 0, n);
             }
             for (int c = 0; c < p; c++) {
                 List<PortTraffic> ports = group.cards().get(c).telemetry().ports();
@@ -290,11 +279,7 @@ final class Staged implements AutoCloseable {
                         offset = (long) from * Float.BYTES;
                     }
                 }
-                host.clear();
-                host.limit(result.length * Float.BYTES);
-                group.cards().get(c).read(work.get(c), offset, host);
-                hostFloats.clear();
-                hostFloats.get(result);
+                group.cards().get(c).readFloats(work.get(c), offset, result, 0, result.length);
                 results.add(result);
             }
             return results;

@@ -1,6 +1,5 @@
 package org.popsolutions.spanker.device.mock.card;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -19,6 +18,10 @@ import java.util.List;
  * <p>Each card is in one of four states, changed only under this object's lock: idle (nothing submitted), queued
  * (waiting for a thread), running (on one thread; a card never runs on two) or waiting (for a message, with a
  * deadline).
+ *
+ * <p>A free thread takes the queued card whose next op starts the heaviest chain left in its job ({@link CriticalPath},
+ * worked out once per prepared job), first come among equals. With fewer threads than cards, a card on the critical
+ * path that got its thread last would run its chain alone while the other threads idle.
  */
 final class CardWorkers {
     enum State { IDLE, QUEUED, RUNNING, WAITING }
@@ -28,7 +31,12 @@ final class CardWorkers {
     private int maxThreads;
     /** Guards the cards' states, the queues and the counts; idle workers wait on it. */
     private final Object lock = new Object();
-    private final ArrayDeque<MockCard> runnable = new ArrayDeque<>();
+    /** Cards waiting for a thread; the one whose next op starts the heaviest chain of its job goes first. */
+    private final ArrayList<MockCard> runnable = new ArrayList<>();
+    /** How many times a card was queued, for first-come order among equals. */
+    private long queued;
+    /** Told each card index as it is given a thread (under the lock): tests watch the order. */
+    volatile java.util.function.IntConsumer picked;
     private final List<MockCard> waiting = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private int idle;
@@ -125,7 +133,7 @@ final class CardWorkers {
             while (true) {
                 MockCard card;
                 synchronized (lock) {
-                    card = closed ? null : runnable.poll();
+                    card = closed ? null : pollRunnable();
                     if (card == null) {
                         inlineRunning = false;
                         done = true;
@@ -204,11 +212,44 @@ final class CardWorkers {
     }
 
     private void makeRunnable(MockCard card) {
-        card.state = State.QUEUED;
-        runnable.add(card);
+        queue(card);
         if (!inlineRunning) {
             handOver();
         }
+    }
+
+    private void queue(MockCard card) {
+        card.state = State.QUEUED;
+        card.queuedSeq = queued++;
+        runnable.add(card);
+    }
+
+    /**
+     * Under the lock: takes the runnable card whose next op starts the heaviest chain of its job (a prepared job's
+     * {@link CriticalPath}), the first queued among equals (all equal, it is first come, first served). Run first,
+     * the card on the critical path does not start its chain when the other cards are done and their workers idle.
+     */
+    private MockCard pollRunnable() {
+        int best = -1;
+        long bestPriority = 0;
+        for (int i = 0; i < runnable.size(); i++) {
+            MockCard card = runnable.get(i);
+            long priority = card.priority();
+            if (best < 0 || priority > bestPriority
+                    || priority == bestPriority && card.queuedSeq - runnable.get(best).queuedSeq < 0) {
+                best = i;
+                bestPriority = priority;
+            }
+        }
+        if (best < 0) {
+            return null;
+        }
+        MockCard card = runnable.remove(best);
+        java.util.function.IntConsumer watcher = picked;
+        if (watcher != null) {
+            watcher.accept(card.index());
+        }
+        return card;
     }
 
     /** Gets a worker to the runnable cards: an idle one, or a new one while there are fewer than cards. */
@@ -260,7 +301,7 @@ final class CardWorkers {
                 threads.remove(Thread.currentThread());
                 return null;
             }
-            MockCard card = runnable.poll();
+            MockCard card = pollRunnable();
             if (card != null) {
                 card.state = State.RUNNING;
                 card.wakeRequested = false;
@@ -273,8 +314,7 @@ final class CardWorkers {
                 if (w.deadline - now <= 0) {
                     // its receive fails on its next try, naming the link
                     waiting.remove(i);
-                    w.state = State.QUEUED;
-                    runnable.add(w);
+                    queue(w);
                 } else if (earliest == Long.MAX_VALUE || w.deadline - earliest < 0) {
                     earliest = w.deadline;
                 }

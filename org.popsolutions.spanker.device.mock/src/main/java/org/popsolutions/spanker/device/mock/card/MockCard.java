@@ -69,6 +69,8 @@ public final class MockCard implements SailCard, SailDevice {
     CardWorkers.State state = CardWorkers.State.IDLE;
     boolean wakeRequested;
     long deadline;
+    /** When the card was last queued for a thread (the workers' count; guarded by their lock): ties go first come. */
+    long queuedSeq;
     /** The program being run; touched only by the thread running the card. */
     private volatile Activation active;
     private volatile boolean closed;
@@ -277,6 +279,33 @@ public final class MockCard implements SailCard, SailDevice {
         shapeHostLink(start, length);
     }
 
+    /** One copy from the host's floats into the card's (a float32 buffer is kept as floats here). */
+    @Override
+    public void writeFloats(CardBuffer buffer, long offset, float[] source, int from, int count) {
+        java.util.Objects.checkFromIndexSize(from, count, source.length);
+        long length = (long) count * Float.BYTES;
+        MockRegion r = hostRegion(buffer, offset, length, "write");
+        long start = System.nanoTime();
+        keepLent(r, offset, offset + length);
+        r.writeFloats(offset, source, from, count);
+        hostWriteBytes.addAndGet(length);
+        hostWrites.incrementAndGet();
+        shapeHostLink(start, length);
+    }
+
+    /** One copy from the card's floats into the host's. */
+    @Override
+    public void readFloats(CardBuffer buffer, long offset, float[] target, int from, int count) {
+        java.util.Objects.checkFromIndexSize(from, count, target.length);
+        long length = (long) count * Float.BYTES;
+        MockRegion r = hostRegion(buffer, offset, length, "read");
+        long start = System.nanoTime();
+        r.readFloats(offset, target, from, count);
+        hostReadBytes.addAndGet(length);
+        hostReads.incrementAndGet();
+        shapeHostLink(start, length);
+    }
+
     private void shapeHostLink(long start, long bytes) {
         if (shaping == null) {
             return;
@@ -333,6 +362,18 @@ public final class MockCard implements SailCard, SailDevice {
         }
     }
 
+    /**
+     * How much of its job waits on this queued card's next op ({@link Activation#priority}); called under the workers'
+     * lock while no thread runs the card.
+     */
+    long priority() {
+        Activation a = active;
+        if (a == null) {
+            a = pending.peek();
+        }
+        return a == null ? 0 : a.priority();
+    }
+
     /** The workers that run this card's programs (its group's). */
     CardWorkers workers() {
         return workers;
@@ -358,6 +399,8 @@ public final class MockCard implements SailCard, SailDevice {
 
         /** The bytes it moves through link ops and folds (−1: it computes), which says whether it is light. */
         private final long linkBytes;
+        /** Per op, the heaviest chain of its job from that op on ({@link CriticalPath}); null when not known. */
+        long[] ranks;
 
         Activation(Program program) {
             this.program = program;
@@ -366,6 +409,12 @@ public final class MockCard implements SailCard, SailDevice {
 
         boolean light(boolean shaped) {
             return MockProgram.isLight(linkBytes, shaped);
+        }
+
+        /** How much of its job waits on its next op: the workers run the card with the most first (0: not known). */
+        long priority() {
+            long[] r = ranks;
+            return r != null && at < r.length ? r[at] : 0;
         }
 
         /** Ready to run from its first op again (its compiled program is kept). */

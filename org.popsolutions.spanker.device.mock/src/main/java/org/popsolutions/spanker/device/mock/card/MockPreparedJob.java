@@ -45,6 +45,16 @@ final class MockPreparedJob implements PreparedJob {
             }
         }
         this.count = n;
+        Program[] byCard = new Program[runs.length];
+        for (int c = 0; c < runs.length; c++) {
+            byCard[c] = runs[c] == null ? null : runs[c].program;
+        }
+        long[][] ranks = CriticalPath.ranks(this.cards, byCard);
+        for (int c = 0; c < runs.length && ranks != null; c++) {
+            if (runs[c] != null) {
+                runs[c].ranks = ranks[c];
+            }
+        }
         this.workers = cards.isEmpty() ? null : ((MockCard) cards.get(0)).workers();
     }
 

@@ -153,6 +153,44 @@ final class MockRegion {
         bytes().put((int) offset, source, source.position(), length);
     }
 
+    /**
+     * Host-link write of {@code count} floats at byte {@code offset}: one copy into a float32 buffer (a buffer not
+     * used yet becomes one), else encoded little-endian into the bytes.
+     */
+    void writeFloats(long offset, float[] source, int from, int count) {
+        float[] f = floatsForHost(offset);
+        if (f != null) {
+            System.arraycopy(source, from, f, (int) (offset / Float.BYTES), count);
+            return;
+        }
+        bytes().slice((int) offset, count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+                .put(source, from, count);
+    }
+
+    /** Host-link read of {@code count} floats from byte {@code offset}, the mirror of {@link #writeFloats}. */
+    void readFloats(long offset, float[] target, int from, int count) {
+        float[] f = floatsForHost(offset);
+        if (f != null) {
+            System.arraycopy(f, (int) (offset / Float.BYTES), target, from, count);
+            return;
+        }
+        bytes().slice((int) offset, count * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+                .get(target, from, count);
+    }
+
+    /** The float32 values a host transfer of floats at {@code offset} copies straight into, or null (bytes). */
+    private float[] floatsForHost(long offset) {
+        if (offset % Float.BYTES != 0) {
+            return null;
+        }
+        float[] f = floats;
+        if (f == null && data == null && bytes % Float.BYTES == 0) {
+            // first use: floats are written as floats, and the ops read them so
+            f = floats();
+        }
+        return f;
+    }
+
     /** Host-link read into {@code target}'s remaining bytes from {@code offset}; the target's position is kept. */
     void read(long offset, ByteBuffer target) {
         int length = target.remaining();

@@ -95,6 +95,34 @@ class MockCardTest {
     }
 
     @Test
+    void floatTransfersAreTheSameBytesAsByteTransfersInEitherFormAndAreCounted() {
+        SailCard card = open(TopologyKind.RING, 1, 1 << 20).cards().get(0);
+        // a fresh buffer (becomes floats), and one first written as bytes (kept as bytes: an odd size)
+        CardBuffer fresh = card.allocate(16, "fresh");
+        CardBuffer raw = card.allocate(17, "raw");
+        card.write(raw, 0, ByteBuffer.allocate(17));
+        for (CardBuffer b : List.of(fresh, raw)) {
+            long writes = card.telemetry().hostWriteBytes();
+            long reads = card.telemetry().hostReadBytes();
+            card.writeFloats(b, 4, new float[] {9f, 1.5f, -2f, 9f}, 1, 2);
+            ByteBuffer bytes = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
+            card.read(b, 0, bytes);
+            assertEquals(0f, bytes.getFloat(0), b.purpose());
+            assertEquals(1.5f, bytes.getFloat(4), b.purpose());
+            assertEquals(-2f, bytes.getFloat(8), b.purpose());
+            card.write(b, 12, floats(Float.NaN));
+            float[] back = {7f, 7f, 7f, 7f, 7f};
+            card.readFloats(b, 4, back, 1, 3);
+            assertArrayEquals(new float[] {7f, 1.5f, -2f, Float.NaN, 7f}, back, b.purpose());
+            assertEquals(writes + 8 + 4, card.telemetry().hostWriteBytes(), b.purpose());
+            assertEquals(reads + 12 + 12, card.telemetry().hostReadBytes(), b.purpose());
+            assertThrows(IllegalArgumentException.class, () -> card.writeFloats(b, 12, new float[2], 0, 2));
+            assertThrows(IllegalArgumentException.class, () -> card.readFloats(b, 12, new float[2], 0, 2));
+            assertThrows(IndexOutOfBoundsException.class, () -> card.writeFloats(b, 0, new float[2], 1, 2));
+        }
+    }
+
+    @Test
     void aMatMulOnTheCardIsTheHostKernelsProduct() {
         SailCard card = open(TopologyKind.RING, 1, 1 << 24).cards().get(0);
         int rows = 8;
