@@ -9,11 +9,11 @@ abstract class AttentionLanes {
     static final AttentionLanes BEST = select();
 
     /**
-     * scores[at + t] = (Σ_i q[qAt + i] · keys[i · rows + t], in i's order) · scale for t in [0, rows): the keys
-     * transposed (value i of every position side by side).
+     * scores[at + t] = (Σ_i q[qAt + i] · keys[keysAt + i · stride + t], in i's order) · scale for t in [0, rows): the
+     * keys transposed (value i of every position side by side, {@code stride} ≥ rows positions per value).
      */
-    abstract void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int d, float scale, float[] scores,
-            int at);
+    abstract void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int stride, int d, float scale,
+            float[] scores, int at);
 
     /** out[outAt + i] += Σ_t w[wAt + t] · values[valuesAt + t · d + i], added in t's order, for i in [0, d). */
     abstract void addWeighted(float[] w, int wAt, int rows, float[] values, int valuesAt, int d, float[] out, int outAt);
@@ -35,12 +35,12 @@ abstract class AttentionLanes {
     /** The plain loops. */
     static final class Plain extends AttentionLanes {
         @Override
-        void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int d, float scale, float[] scores,
-                int at) {
+        void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int stride, int d, float scale,
+                float[] scores, int at) {
             for (int t = 0; t < rows; t++) {
                 float s = 0;
                 for (int i = 0; i < d; i++) {
-                    s += q[qAt + i] * keys[keysAt + i * rows + t];
+                    s += q[qAt + i] * keys[keysAt + i * stride + t];
                 }
                 scores[at + t] = s * scale;
             }

@@ -20,7 +20,8 @@ final class VectorAttentionLanes extends AttentionLanes {
     }
 
     @Override
-    void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int d, float scale, float[] scores, int at) {
+    void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int stride, int d, float scale, float[] scores,
+            int at) {
         int t = 0;
         for (; t + 4 * L <= rows; t += 4 * L) {
             FloatVector s0 = FloatVector.zero(F);
@@ -29,7 +30,7 @@ final class VectorAttentionLanes extends AttentionLanes {
             FloatVector s3 = s0;
             for (int i = 0; i < d; i++) {
                 FloatVector qi = FloatVector.broadcast(F, q[qAt + i]);
-                int k = keysAt + i * rows + t;
+                int k = keysAt + i * stride + t;
                 s0 = s0.add(qi.mul(FloatVector.fromArray(F, keys, k)));
                 s1 = s1.add(qi.mul(FloatVector.fromArray(F, keys, k + L)));
                 s2 = s2.add(qi.mul(FloatVector.fromArray(F, keys, k + 2 * L)));
@@ -43,14 +44,14 @@ final class VectorAttentionLanes extends AttentionLanes {
         for (; t + L <= rows; t += L) {
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < d; i++) {
-                s0 = s0.add(FloatVector.broadcast(F, q[qAt + i]).mul(FloatVector.fromArray(F, keys, keysAt + i * rows + t)));
+                s0 = s0.add(FloatVector.broadcast(F, q[qAt + i]).mul(FloatVector.fromArray(F, keys, keysAt + i * stride + t)));
             }
             s0.mul(scale).intoArray(scores, at + t);
         }
         for (; t < rows; t++) {
             float s = 0;
             for (int i = 0; i < d; i++) {
-                s += q[qAt + i] * keys[keysAt + i * rows + t];
+                s += q[qAt + i] * keys[keysAt + i * stride + t];
             }
             scores[at + t] = s * scale;
         }

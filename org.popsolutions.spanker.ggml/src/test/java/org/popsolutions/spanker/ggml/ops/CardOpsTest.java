@@ -169,8 +169,10 @@ class CardOpsTest {
         AttentionLanes plain = new AttentionLanes.Plain();
         for (int d : new int[] {64, 40, 3}) {
             for (int rows = 1; rows <= 70; rows++) {
+                // keys transposed with room for more positions than are scored (a prompt pass's rows copied once)
+                int stride = rows + rows % 3;
                 float[] q = new float[d + 2];
-                float[] keys = new float[d * rows + 1];
+                float[] keys = new float[d * stride + 1];
                 float[] values = new float[rows * d + 1];
                 float[] w = new float[rows + 4];
                 for (float[] a : new float[][] {q, keys, values, w}) {
@@ -180,8 +182,8 @@ class CardOpsTest {
                 }
                 float[] expected = new float[rows + 3];
                 float[] lanes = new float[rows + 3];
-                plain.scores(q, 2, keys, 1, rows, d, 0.125f, expected, 3);
-                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, d, 0.125f, lanes, 3);
+                plain.scores(q, 2, keys, 1, rows, stride, d, 0.125f, expected, 3);
+                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, stride, d, 0.125f, lanes, 3);
                 float[] outExpected = new float[d + 1];
                 float[] outLanes = new float[d + 1];
                 java.util.Arrays.fill(outExpected, 0.5f);
