@@ -2,6 +2,9 @@ package org.popsolutions.spanker.ggml.ops;
 
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -89,4 +92,32 @@ final class VectorAttentionLanes extends AttentionLanes {
             AttentionLanes.Plain.addWeighted(w, wAt, rows, values, valuesAt + i, d, d - i, out, outAt + i);
         }
     }
+
+    @Override
+    void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
+        int i = 0;
+        for (; i + L <= length; i += L) {
+            // AttentionLanes.Plain.exp of −x in every lane, the same operations in the same order; written out here,
+            // not in a method of its own: a vector handed to a call C2 does not inline is boxed
+            FloatVector x = FloatVector.fromArray(F, gate, gateAt + i);
+            FloatVector m = x.neg();
+            VectorMask<Float> high = m.compare(VectorOperators.GT, EXP_HIGH);
+            FloatVector c = m.max(EXP_LOW);
+            FloatVector t = c.mul(LOG2E).add(ROUNDER);
+            FloatVector n = t.sub(ROUNDER);
+            FloatVector r = c.sub(n.mul(LN2_HIGH));
+            r = r.sub(n.mul(LN2_LOW));
+            FloatVector z = r.mul(r);
+            FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(z).add(r)
+                    .add(1f);
+            IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high);
+            x.div(e.add(1.0f)).mul(FloatVector.fromArray(F, up, upAt + i)).intoArray(out, outAt + i);
+        }
+        if (i < length) {
+            PLAIN.swiGlu(gate, gateAt + i, up, upAt + i, out, outAt + i, length - i);
+        }
+    }
+
+    private static final Plain PLAIN = new Plain();
 }
