@@ -59,8 +59,13 @@ class PrefillTest {
     }
 
     static Result run(GgufFile file, Plan plan, DotMode mode, CollectiveAlgorithm algorithm, boolean batched) {
+        return run(file, plan, mode, algorithm, batched, 1);
+    }
+
+    static Result run(GgufFile file, Plan plan, DotMode mode, CollectiveAlgorithm algorithm, boolean batched,
+            int threads) {
         try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, plan.cards()),
-                TestSupport.cards(), engine, new PlanExecutor.Options(mode, 1, CONTEXT, algorithm))) {
+                TestSupport.cards(), engine, new PlanExecutor.Options(mode, threads, CONTEXT, algorithm))) {
             int vocabulary = executor.config().vocabulary();
             int[] prompt = prompt(vocabulary);
             long before = programs(executor);
@@ -111,6 +116,11 @@ class PrefillTest {
                     long cardsWithWork = tokenByToken.programs / PROMPT_TOKENS;
                     assertEquals(PROMPT_TOKENS * cardsWithWork, tokenByToken.programs, what);
                     assertEquals(2L * cardsWithWork, batched.programs, what + ": two passes, one program per card each");
+                    // a pass's norms, ropes and attention spread over a card's threads: the same values
+                    Result twoThreads = run(file, plan, mode, CollectiveAlgorithm.AUTO, true, 2);
+                    for (int t = 0; t < tokenByToken.logits.length; t++) {
+                        assertArrayEquals(tokenByToken.logits[t], twoThreads.logits[t], what + ", 2 threads, logits " + t);
+                    }
                 }
             }
         }

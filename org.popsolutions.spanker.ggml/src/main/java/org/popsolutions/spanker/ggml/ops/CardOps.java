@@ -77,7 +77,17 @@ public final class CardOps {
         // sum over i in i's order of q[i]·k[t][i] for many positions t at once, one per vector lane, each the plain
         // loop's term by term (multiply, then add: no fused multiply-add); the values are added per element in
         // position order, elements in lanes (AttentionLanes).
-        int rows = position + 1;
+        float[] rows = kvHeadRows(keys, values, kvWidth, kvAt, d, position + 1);
+        attentionHeadsOnRows(q, qAt, heads, rows, position + 1, d, position, scale, scores, scoresAt, scoresStride, out,
+                outAt);
+    }
+
+    /**
+     * Copies cache rows [0, rows) of one kv head (its {@code d} values from {@code kvAt} in each row of {@code kvWidth})
+     * into this thread's scratch for {@link #attentionHeadsOnRows}: the keys transposed (value i of every position side
+     * by side), then the values as rows. Returns the scratch, valid until the thread's next copy.
+     */
+    public static float[] kvHeadRows(FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt, int d, int rows) {
         float[] scratch = attentionRows(2 * d * rows + d);
         int valuesAt = d * rows;
         int rowAt = 2 * d * rows;
@@ -88,11 +98,26 @@ public final class CardOps {
             }
             values.get(t * kvWidth + kvAt, scratch, valuesAt + t * d, d);
         }
+        return scratch;
+    }
+
+    /**
+     * {@link #attentionHeads} over rows {@link #kvHeadRows} copied ({@code copied} of them, at least position + 1):
+     * heads attending up to an earlier position than the last copied one (a prompt pass's tokens, each at its own
+     * position) read the one copy. The same values bit for bit as {@link #attentionHeads} at that position.
+     */
+    public static void attentionHeadsOnRows(float[] q, int qAt, int heads, float[] kvRows, int copied, int d,
+            int position, float scale, float[] scores, int scoresAt, int scoresStride, float[] out, int outAt) {
+        if (position >= copied) {
+            throw new IllegalArgumentException("position " + position + " is past the " + copied + " rows copied");
+        }
+        int rows = position + 1;
+        int valuesAt = d * copied;
         for (int j = 0; j < heads; j++) {
             int sj = scoresAt + j * scoresStride;
-            LANES.scores(q, qAt + j * d, scratch, 0, rows, d, scale, scores, sj);
+            LANES.scores(q, qAt + j * d, kvRows, 0, rows, copied, d, scale, scores, sj);
             softmax(scores, sj, rows);
-            LANES.addWeighted(scores, sj, rows, scratch, valuesAt, d, out, outAt + j * d);
+            LANES.addWeighted(scores, sj, rows, kvRows, valuesAt, d, out, outAt + j * d);
         }
     }
 
@@ -126,12 +151,12 @@ public final class CardOps {
         }
     }
 
-    /** SwiGLU: out = silu(gate) · up, silu(x) = x / (1 + e^−x). */
+    /**
+     * SwiGLU: out = silu(gate) · up, silu(x) = x / (1 + e^−x), e^−x in float operations (within 2 ulp; the same value in
+     * vector lanes and plain loops, so every split of a prompt pass's values gives the token-by-token bits).
+     */
     public static void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
-        for (int i = 0; i < length; i++) {
-            float x = gate[gateAt + i];
-            out[outAt + i] = x / (1.0f + (float) Math.exp(-x)) * up[upAt + i];
-        }
+        LANES.swiGlu(gate, gateAt, up, upAt, out, outAt, length);
     }
 
     /** out = a + b. */

@@ -2,6 +2,9 @@ package org.popsolutions.spanker.ggml.ops;
 
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,7 +23,8 @@ final class VectorAttentionLanes extends AttentionLanes {
     }
 
     @Override
-    void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int d, float scale, float[] scores, int at) {
+    void scores(float[] q, int qAt, float[] keys, int keysAt, int rows, int stride, int d, float scale, float[] scores,
+            int at) {
         int t = 0;
         for (; t + 4 * L <= rows; t += 4 * L) {
             FloatVector s0 = FloatVector.zero(F);
@@ -29,7 +33,7 @@ final class VectorAttentionLanes extends AttentionLanes {
             FloatVector s3 = s0;
             for (int i = 0; i < d; i++) {
                 FloatVector qi = FloatVector.broadcast(F, q[qAt + i]);
-                int k = keysAt + i * rows + t;
+                int k = keysAt + i * stride + t;
                 s0 = s0.add(qi.mul(FloatVector.fromArray(F, keys, k)));
                 s1 = s1.add(qi.mul(FloatVector.fromArray(F, keys, k + L)));
                 s2 = s2.add(qi.mul(FloatVector.fromArray(F, keys, k + 2 * L)));
@@ -43,14 +47,14 @@ final class VectorAttentionLanes extends AttentionLanes {
         for (; t + L <= rows; t += L) {
             FloatVector s0 = FloatVector.zero(F);
             for (int i = 0; i < d; i++) {
-                s0 = s0.add(FloatVector.broadcast(F, q[qAt + i]).mul(FloatVector.fromArray(F, keys, keysAt + i * rows + t)));
+                s0 = s0.add(FloatVector.broadcast(F, q[qAt + i]).mul(FloatVector.fromArray(F, keys, keysAt + i * stride + t)));
             }
             s0.mul(scale).intoArray(scores, at + t);
         }
         for (; t < rows; t++) {
             float s = 0;
             for (int i = 0; i < d; i++) {
-                s += q[qAt + i] * keys[keysAt + i * rows + t];
+                s += q[qAt + i] * keys[keysAt + i * stride + t];
             }
             scores[at + t] = s * scale;
         }
@@ -88,4 +92,32 @@ final class VectorAttentionLanes extends AttentionLanes {
             AttentionLanes.Plain.addWeighted(w, wAt, rows, values, valuesAt + i, d, d - i, out, outAt + i);
         }
     }
+
+    @Override
+    void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
+        int i = 0;
+        for (; i + L <= length; i += L) {
+            // AttentionLanes.Plain.exp of −x in every lane, the same operations in the same order; written out here,
+            // not in a method of its own: a vector handed to a call C2 does not inline is boxed
+            FloatVector x = FloatVector.fromArray(F, gate, gateAt + i);
+            FloatVector m = x.neg();
+            VectorMask<Float> high = m.compare(VectorOperators.GT, EXP_HIGH);
+            FloatVector c = m.max(EXP_LOW);
+            FloatVector t = c.mul(LOG2E).add(ROUNDER);
+            FloatVector n = t.sub(ROUNDER);
+            FloatVector r = c.sub(n.mul(LN2_HIGH));
+            r = r.sub(n.mul(LN2_LOW));
+            FloatVector z = r.mul(r);
+            FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(z).add(r)
+                    .add(1f);
+            IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high);
+            x.div(e.add(1.0f)).mul(FloatVector.fromArray(F, up, upAt + i)).intoArray(out, outAt + i);
+        }
+        if (i < length) {
+            PLAIN.swiGlu(gate, gateAt + i, up, upAt + i, out, outAt + i, length - i);
+        }
+    }
+
+    private static final Plain PLAIN = new Plain();
 }

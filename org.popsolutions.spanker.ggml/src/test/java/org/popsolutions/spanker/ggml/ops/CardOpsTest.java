@@ -2,6 +2,7 @@ package org.popsolutions.spanker.ggml.ops;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
 import org.junit.jupiter.api.Test;
@@ -169,8 +170,10 @@ class CardOpsTest {
         AttentionLanes plain = new AttentionLanes.Plain();
         for (int d : new int[] {64, 40, 3}) {
             for (int rows = 1; rows <= 70; rows++) {
+                // keys transposed with room for more positions than are scored (a prompt pass's rows copied once)
+                int stride = rows + rows % 3;
                 float[] q = new float[d + 2];
-                float[] keys = new float[d * rows + 1];
+                float[] keys = new float[d * stride + 1];
                 float[] values = new float[rows * d + 1];
                 float[] w = new float[rows + 4];
                 for (float[] a : new float[][] {q, keys, values, w}) {
@@ -180,8 +183,8 @@ class CardOpsTest {
                 }
                 float[] expected = new float[rows + 3];
                 float[] lanes = new float[rows + 3];
-                plain.scores(q, 2, keys, 1, rows, d, 0.125f, expected, 3);
-                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, d, 0.125f, lanes, 3);
+                plain.scores(q, 2, keys, 1, rows, stride, d, 0.125f, expected, 3);
+                AttentionLanes.BEST.scores(q, 2, keys, 1, rows, stride, d, 0.125f, lanes, 3);
                 float[] outExpected = new float[d + 1];
                 float[] outLanes = new float[d + 1];
                 java.util.Arrays.fill(outExpected, 0.5f);
@@ -196,6 +199,47 @@ class CardOpsTest {
                     assertEquals(Float.floatToIntBits(outExpected[i]), Float.floatToIntBits(outLanes[i]),
                             what + ", value " + i);
                 }
+            }
+        }
+    }
+
+    /**
+     * SwiGLU's e^x: within 2 ulp of the exact value over the range silu reads (|x| up to 88), and the vector lanes give
+     * the plain loop's values bit for bit for every length around the lane width, ±∞, NaN, the range's ends and zeros.
+     */
+    @Test
+    void swiGluLanesGiveThePlainLoopBitForBitAndExpIsWithinTwoUlp() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+        for (int i = 0; i < 200_000; i++) {
+            float x = (float) (random.nextDouble(-87, 88));
+            float e = AttentionLanes.Plain.exp(x);
+            double exact = Math.exp(x);
+            assertTrue(Math.abs(e - exact) <= 2 * Math.ulp((float) exact), x + ": " + e + " against " + exact);
+        }
+        assertEquals(Float.POSITIVE_INFINITY, AttentionLanes.Plain.exp(Float.POSITIVE_INFINITY));
+        assertEquals(Float.POSITIVE_INFINITY, AttentionLanes.Plain.exp(89f));
+        assertTrue(Float.isNaN(AttentionLanes.Plain.exp(Float.NaN)));
+        assertTrue(AttentionLanes.Plain.exp(Float.NEGATIVE_INFINITY) < 1.2e-38f);
+        float[] special = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 0f, -0f, 88.37626f, 88.37627f,
+            -88.37626f, -88.37627f, 87.33654f, -87.33654f, -87.4f, 87.4f, 100f, -100f, Float.MAX_VALUE, -Float.MAX_VALUE,
+            Float.MIN_VALUE, 1e-30f};
+        AttentionLanes plain = new AttentionLanes.Plain();
+        for (int length = 1; length <= 40; length++) {
+            float[] gate = new float[length + 3];
+            float[] up = new float[length + 3];
+            for (int i = 0; i < gate.length; i++) {
+                gate[i] = random.nextInt(4) == 0 ? special[random.nextInt(special.length)]
+                        : (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-2, 3)));
+                up[i] = (float) random.nextGaussian();
+            }
+            float[] expected = new float[length + 2];
+            float[] lanes = new float[length + 2];
+            plain.swiGlu(gate, 3, up, 1, expected, 2, length);
+            AttentionLanes.BEST.swiGlu(gate, 3, up, 1, lanes, 2, length);
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(lanes[i]),
+                        AttentionLanes.BEST.getClass().getSimpleName() + ", length " + length + ", value " + i
+                                + " (gate " + (i >= 2 ? gate[i + 1] : 0) + ")");
             }
         }
     }

@@ -92,7 +92,9 @@ public final class NativeKernels implements Kernels {
         if (rows <= 0 || vectors == 0) {
             return;
         }
-        if (!covers(batch.weightType(), batch.mode(), batch.isQuantized(), batch.symmetricValues())
+        // only Q8_0 needs the vectors free of -128, and asking scans every vector's values (a prompt pass's 64)
+        if (!covers(batch.weightType(), batch.mode(), batch.isQuantized(),
+                batch.weightType() != GgmlType.Q8_0 || batch.symmetricValues())
                 || !(weights.hasArray() || weights.isDirect())) {
             Kernels.super.dotRowsBatch(weights, at, rowBytes, rows, batch, out, outAt, outStride);
             return;
@@ -122,7 +124,7 @@ public final class NativeKernels implements Kernels {
     }
 
     private static boolean covers(PreparedActivation a) {
-        return covers(a.weightType(), a.mode(), a.isQuantized(), a.symmetricValues());
+        return covers(a.weightType(), a.mode(), a.isQuantized(), a.weightType() != GgmlType.Q8_0 || a.symmetricValues());
     }
 
     private static boolean covers(GgmlType t, DotMode mode, boolean quantized, boolean symmetricValues) {

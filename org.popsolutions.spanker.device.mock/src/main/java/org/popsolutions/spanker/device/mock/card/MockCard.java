@@ -480,6 +480,11 @@ public final class MockCard implements SailCard, SailDevice {
         }
     }
 
+    /** The op a failure is reported at: where the program stands, or the op of a run taken together that failed. */
+    private static int failedOp(Activation a) {
+        return a.compiled == null ? a.at : a.compiled.failedOp(a.at);
+    }
+
     /** Runs the program's ops from where it stands: true when it has ended (completed or failed). */
     private boolean advance(Activation a) {
         Program program = a.program;
@@ -531,12 +536,14 @@ public final class MockCard implements SailCard, SailDevice {
                     program.ops().get(e.opIndex).code(), e.getMessage()));
         } catch (OpFailure | DeviceException | IllegalArgumentException | IndexOutOfBoundsException e) {
             finish(a.start, a.at);
-            a.fail(new CardOpException(index(), program.label(), a.at,
-                    program.ops().get(a.at).code(), String.valueOf(e.getMessage())));
+            int op = failedOp(a);
+            a.fail(new CardOpException(index(), program.label(), op,
+                    program.ops().get(op).code(), String.valueOf(e.getMessage())));
         } catch (RuntimeException | Error e) {
             finish(a.start, a.at);
-            a.fail(new CardOpException(index(), program.label(), a.at,
-                    program.ops().get(Math.min(a.at, program.ops().size() - 1)).code(), "internal failure: " + e));
+            int op = failedOp(a);
+            a.fail(new CardOpException(index(), program.label(), op,
+                    program.ops().get(Math.min(op, program.ops().size() - 1)).code(), "internal failure: " + e));
         }
         return true;
     }

@@ -95,6 +95,7 @@ final class MockProgram {
                 throw new CompileFailure(i, e.getMessage());
             }
         }
+        fuseTokenRuns(ops);
     }
 
     int length() {
@@ -232,9 +233,266 @@ final class MockProgram {
         if (w != null) {
             return w.tryRun();
         }
+        failedOp = -1;
         card.keepLent(writes[i]);
         steps[i].run();
         return null;
+    }
+
+    /**
+     * The op that failed in the last {@link #run}: {@code ran} itself, or, when {@code ran} began a run of ops taken
+     * together, the op of that run whose own step failed.
+     */
+    int failedOp(int ran) {
+        return failedOp >= 0 ? failedOp : ran;
+    }
+
+    private int failedOp = -1;
+
+    private static final Step NO_STEP = () -> {
+    };
+
+    /**
+     * A prompt pass repeats each per-token op once per token, one after the other (PrefillPrograms): RMSNorm, RoPE and
+     * attention of a pass's tokens on twins of the activation buffers. Such a run, its ops independent of each other
+     * (no op writes what another reads or writes), becomes one step at its first op that the card spreads over its
+     * threads (a token's norm or rope alone is too short to hand over), the other ops' steps empty. Attention runs
+     * are taken together when each op attends up to a later position than the one before (then no op reads a cache
+     * row a later op writes): all the keys and values are written first, then each kv head's cache rows are copied
+     * once for all the tokens. Every value is the op-by-op one bit for bit; when a run's positions do not allow it,
+     * the ops run one by one, failing where they would alone.
+     */
+    private void fuseTokenRuns(List<Op> ops) {
+        for (int i = 0; i < ops.size();) {
+            int end = i + 1;
+            Op first = ops.get(i);
+            if (first instanceof Op.RmsNorm || first instanceof Op.Rope || first instanceof Op.Attention) {
+                while (end < ops.size() && sameRun(first, ops.get(end)) && independent(ops, i, end)) {
+                    end++;
+                }
+            }
+            if (end - i >= 2) {
+                Step[] own = Arrays.copyOfRange(steps, i, end);
+                List<Range> union = new java.util.ArrayList<>();
+                for (int k = i; k < end; k++) {
+                    union.addAll(Arrays.asList(writes[k]));
+                    writes[k] = NOTHING;
+                    steps[k] = NO_STEP;
+                }
+                writes[i] = union.toArray(Range[]::new);
+                steps[i] = first instanceof Op.Attention
+                        ? attentionRun(ops.subList(i, end), own, i)
+                        : tokenRun(ops.subList(i, end), own, i);
+            }
+            i = end;
+        }
+    }
+
+    /** Whether {@code op} continues a run begun by {@code first}: the same kind over the same weights or caches. */
+    private static boolean sameRun(Op first, Op op) {
+        if (first instanceof Op.RmsNorm a && op instanceof Op.RmsNorm b) {
+            return a.weight().equals(b.weight()) && a.epsilon() == b.epsilon()
+                    && a.x().bytes() == b.x().bytes();
+        }
+        if (first instanceof Op.Rope a && op instanceof Op.Rope b) {
+            return a.heads() == b.heads() && a.headDimension() == b.headDimension()
+                    && a.ropeDimensions() == b.ropeDimensions() && a.base() == b.base();
+        }
+        if (first instanceof Op.Attention a && op instanceof Op.Attention b) {
+            return a.keyCache().equals(b.keyCache()) && a.valueCache().equals(b.valueCache()) && a.heads() == b.heads()
+                    && a.kvHeads() == b.kvHeads() && a.headDimension() == b.headDimension();
+        }
+        return false;
+    }
+
+    /** Whether op {@code next} neither writes what ops [from, next) read or write nor reads what they write. */
+    private static boolean independent(List<Op> ops, int from, int next) {
+        Slice[] nextReads = reads(ops.get(next));
+        Slice[] nextWrites = tokenWrites(ops.get(next));
+        for (int k = from; k < next; k++) {
+            Slice[] reads = reads(ops.get(k));
+            Slice[] written = tokenWrites(ops.get(k));
+            for (Slice w : nextWrites) {
+                if (overlapsAny(w, reads) || overlapsAny(w, written)) {
+                    return false;
+                }
+            }
+            for (Slice w : written) {
+                if (overlapsAny(w, nextReads)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean overlapsAny(Slice s, Slice[] others) {
+        for (Slice o : others) {
+            if (overlaps(s, o)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What a token's op reads (an attention's caches are shared by the run and handled by its step). */
+    private static Slice[] reads(Op op) {
+        if (op instanceof Op.RmsNorm n) {
+            return new Slice[] {n.x(), n.weight()};
+        }
+        if (op instanceof Op.Rope r) {
+            return new Slice[] {r.vectors(), r.position()};
+        }
+        Op.Attention a = (Op.Attention) op;
+        return new Slice[] {a.query(), a.key(), a.value(), a.position()};
+    }
+
+    /** What a token's op writes, its share of a shared cache left out (as in {@link #reads}). */
+    private static Slice[] tokenWrites(Op op) {
+        if (op instanceof Op.RmsNorm n) {
+            return new Slice[] {n.out()};
+        }
+        if (op instanceof Op.Rope r) {
+            return new Slice[] {r.vectors()};
+        }
+        return new Slice[] {((Op.Attention) op).out()};
+    }
+
+    /** A run of norms or ropes: each op's own step, the tokens spread over the card's threads. */
+    private Step tokenRun(List<Op> run, Step[] own, int firstOp) {
+        MockRegion[] positions = new MockRegion[run.size()];
+        for (int k = 0; k < run.size(); k++) {
+            if (run.get(k) instanceof Op.Rope r) {
+                positions[k] = region(r.position(), "position");
+            }
+        }
+        RowExecutor.RowRange range = (from, to) -> {
+            for (int k = from; k < to; k++) {
+                own[k].run();
+            }
+        };
+        return () -> {
+            for (int k = 0; k < own.length; k++) {
+                // a negative position fails in the op's own step: run them one by one, to fail where it would alone
+                if (positions[k] != null && positions[k].int32(((Op.Rope) run.get(k)).position().offset()) < 0) {
+                    oneByOne(own, firstOp);
+                    return;
+                }
+            }
+            card.rows.forRows(own.length, range);
+        };
+    }
+
+    /**
+     * A run of attention ops (a pass's tokens, one block): when the positions rise op by op and fit the cache, every
+     * token's key and value are written, then each kv head attends for every token over one copy of its cache rows;
+     * the kv heads are spread over the card's threads. Otherwise the ops' own steps, one by one.
+     */
+    private Step attentionRun(List<Op> run, Step[] own, int firstOp) {
+        Op.Attention a0 = (Op.Attention) run.get(0);
+        int n = run.size();
+        int hd = a0.headDimension();
+        int heads = a0.heads();
+        int kvWidth = a0.kvHeads() * hd;
+        RegionView<FloatBuffer> keys = floatView(a0.keyCache(), "key cache");
+        RegionView<FloatBuffer> values = floatView(a0.valueCache(), "value cache");
+        int capacity = (int) (a0.keyCache().bytes() / Float.BYTES) / kvWidth;
+        Floats[] key = new Floats[n];
+        Floats[] value = new Floats[n];
+        MockRegion[] pos = new MockRegion[n];
+        AttentionRun tokens = new AttentionRun(n, heads / a0.kvHeads(), hd, kvWidth, capacity,
+                (float) (1.0 / Math.sqrt(hd)), scores(heads * capacity));
+        for (int k = 0; k < n; k++) {
+            Op.Attention a = (Op.Attention) run.get(k);
+            tokens.query[k] = floats(a.query(), "query", (long) heads * hd);
+            tokens.out[k] = floats(a.out(), "out", (long) heads * hd);
+            key[k] = floats(a.key(), "key", kvWidth);
+            value[k] = floats(a.value(), "value", kvWidth);
+            pos[k] = region(a.position(), "position");
+        }
+        return () -> {
+            int[] positions = tokens.positions;
+            for (int k = 0, previous = -1; k < n; k++) {
+                int p = pos[k].int32(((Op.Attention) run.get(k)).position().offset());
+                if (p <= previous || p >= capacity) {
+                    oneByOne(own, firstOp);
+                    return;
+                }
+                positions[k] = previous = p;
+            }
+            FloatBuffer k = keys.get();
+            FloatBuffer v = values.get();
+            for (int t = 0; t < n; t++) {
+                k.put(positions[t] * kvWidth, key[t].array(), key[t].at(), kvWidth);
+                v.put(positions[t] * kvWidth, value[t].array(), value[t].at(), kvWidth);
+            }
+            for (int t = 0; t < n; t++) {
+                Floats o = tokens.out[t];
+                Arrays.fill(o.array(), o.at(), o.at() + heads * hd, 0f);
+            }
+            tokens.set(k, v);
+            card.rows.forRows(a0.kvHeads(), tokens);
+        };
+    }
+
+    /**
+     * A run of attention ops' tokens, a share of kv heads per row thread: each kv head's cache rows up to the last
+     * token's position are copied once, then every token's query heads of that kv head attend over the rows up to its
+     * own position ({@link CardOps#attentionHeadsOnRows}: {@link CardOps#attentionHeads}'s values bit for bit).
+     */
+    private static final class AttentionRun implements RowExecutor.RowRange {
+        final Floats[] query;
+        final Floats[] out;
+        final int[] positions;
+        private final int group;
+        private final int hd;
+        private final int kvWidth;
+        private final int capacity;
+        private final float scale;
+        private final float[] scores;
+        private FloatBuffer k;
+        private FloatBuffer v;
+
+        AttentionRun(int tokens, int group, int hd, int kvWidth, int capacity, float scale, float[] scores) {
+            this.query = new Floats[tokens];
+            this.out = new Floats[tokens];
+            this.positions = new int[tokens];
+            this.group = group;
+            this.hd = hd;
+            this.kvWidth = kvWidth;
+            this.capacity = capacity;
+            this.scale = scale;
+            this.scores = scores;
+        }
+
+        void set(FloatBuffer keys, FloatBuffer values) {
+            k = keys;
+            v = values;
+        }
+
+        @Override
+        public void run(int fromKv, int toKv) {
+            int copied = positions[positions.length - 1] + 1;
+            for (int g = fromKv; g < toKv; g++) {
+                float[] rows = CardOps.kvHeadRows(k, v, kvWidth, g * hd, hd, copied);
+                int head = g * group;
+                for (int t = 0; t < positions.length; t++) {
+                    Floats q = query[t];
+                    Floats o = out[t];
+                    CardOps.attentionHeadsOnRows(q.array(), q.at() + head * hd, group, rows, copied, hd, positions[t],
+                            scale, scores, head * capacity, capacity, o.array(), o.at() + head * hd);
+                }
+            }
+        }
+    }
+
+    /** The ops' own steps in order, a failure reported at its own op. */
+    private void oneByOne(Step[] own, int firstOp) {
+        for (int k = 0; k < own.length; k++) {
+            failedOp = firstOp + k;
+            own[k].run();
+        }
+        failedOp = -1;
     }
 
     private Range[] ranges(Slice[] slices) {

@@ -353,6 +353,90 @@ class MockCardTest {
         assertTrue(System.nanoTime() - start >= 2_000_000_000L, "it waited its whole timeout");
     }
 
+    /**
+     * A prompt pass's per-token ropes and attention ops, one after the other (taken together by the card, spread over
+     * its threads), give each op's values alone bit for bit: rising positions, positions that do not rise (then the
+     * ops run one by one), and a position outside the cache fails at its own op.
+     */
+    @Test
+    void aPassOfPerTokenOpsGivesEachOpsOwnValuesAndFailsAtItsOwnOp() {
+        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
+                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+        groups.add(g);
+        SailCard card = g.cards().get(0);
+        int tokens = 5;
+        int heads = 4;
+        int kvHeads = 2;
+        int hd = 8;
+        int capacity = 16;
+        Random random = new Random(3);
+        float[] q = gaussian(random, tokens * heads * hd);
+        float[] k = gaussian(random, tokens * kvHeads * hd);
+        float[] v = gaussian(random, tokens * kvHeads * hd);
+        for (int[] positions : new int[][] {{0, 1, 2, 3, 4}, {7, 9, 10, 12, 15}, {3, 1, 4, 1, 5}}) {
+            float[][] outs = new float[2][];
+            float[][] caches = new float[2][];
+            for (int together = 0; together < 2; together++) {
+                CardBuffer qb = card.allocate(q.length * 4L, "q");
+                CardBuffer kb = card.allocate(k.length * 4L, "k");
+                CardBuffer vb = card.allocate(v.length * 4L, "v");
+                CardBuffer ob = card.allocate(q.length * 4L, "out");
+                CardBuffer kc = card.allocate((long) capacity * kvHeads * hd * 4, "key cache");
+                CardBuffer vc = card.allocate((long) capacity * kvHeads * hd * 4, "value cache");
+                CardBuffer pb = card.allocate(tokens * 4L, "positions");
+                card.write(qb, 0, floats(q));
+                card.write(kb, 0, floats(k));
+                card.write(vb, 0, floats(v));
+                ByteBuffer p = ByteBuffer.allocate(tokens * 4).order(ByteOrder.LITTLE_ENDIAN);
+                for (int position : positions) {
+                    p.putInt(position);
+                }
+                card.write(pb, 0, p.flip());
+                List<Op> ops = new ArrayList<>();
+                for (int t = 0; t < tokens; t++) {
+                    ops.add(new Op.Rope(new Slice(qb.handle(), t * heads * hd * 4L, heads * hd * 4L), heads, hd, hd,
+                            10000f, new Slice(pb.handle(), 4L * t, 4)));
+                }
+                for (int t = 0; t < tokens; t++) {
+                    ops.add(new Op.Attention(new Slice(qb.handle(), t * heads * hd * 4L, heads * hd * 4L),
+                            new Slice(kb.handle(), t * kvHeads * hd * 4L, kvHeads * hd * 4L),
+                            new Slice(vb.handle(), t * kvHeads * hd * 4L, kvHeads * hd * 4L), Slice.of(kc), Slice.of(vc),
+                            new Slice(pb.handle(), 4L * t, 4), heads, kvHeads, hd,
+                            new Slice(ob.handle(), t * heads * hd * 4L, heads * hd * 4L)));
+                }
+                if (together == 1) {
+                    card.submit(new Program("pass", ops)).join();
+                } else {
+                    for (Op op : ops) {
+                        card.submit(Program.of("one op", op)).join();
+                    }
+                }
+                outs[together] = readFloats(card, ob);
+                caches[together] = readFloats(card, kc);
+            }
+            String what = "positions " + java.util.Arrays.toString(positions);
+            assertArrayEquals(outs[0], outs[1], what);
+            assertArrayEquals(caches[0], caches[1], what);
+        }
+        CardBuffer x = card.allocate(heads * hd * 4L * 4, "x");
+        CardBuffer kc = card.allocate((long) capacity * kvHeads * hd * 4, "key cache");
+        CardBuffer pb = card.allocate(12, "positions");
+        ByteBuffer p = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putInt(0).putInt(1).putInt(capacity);
+        card.write(pb, 0, p.flip());
+        List<Op> ops = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            Slice kv = new Slice(x.handle(), 0, kvHeads * hd * 4L);
+            ops.add(new Op.Attention(new Slice(x.handle(), 0, heads * hd * 4L), kv, kv, Slice.of(kc), Slice.of(kc),
+                    new Slice(pb.handle(), 4L * t, 4), heads, kvHeads, hd,
+                    new Slice(x.handle(), (t + 1) * heads * hd * 4L, heads * hd * 4L)));
+        }
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> card.submit(new Program("bad pass", ops)).join());
+        CardOpException op = assertInstanceOf(CardOpException.class, e.getCause());
+        assertEquals(2, op.opIndex(), op.getMessage());
+        assertTrue(op.getMessage().contains("outside the KV cache"), op.getMessage());
+    }
+
     @Test
     void anOperandOutsideItsBufferIsANamedErrorOnTheCompletion() {
         SailCard card = open(TopologyKind.RING, 1, 1 << 20).cards().get(0);
