@@ -200,6 +200,24 @@ public final class VectorKernels implements Kernels {
         WeightTraits.installFastTwoRows(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0TwoRows, null);
         WeightTraits.installFastTwoRows(GgmlType.F16, null, VectorKernels::f16xF32TwoRows);
         WeightTraits.installFastTwoRows(GgmlType.BF16, null, VectorKernels::bf16xF32TwoRows);
+        PackedWeights.installKernel(VectorKernels::dotRowsPacked);
+    }
+
+    /** Rows [from, from + rows) of packed weights against a quantized activation (see {@link PackedWeights}). */
+    static void dotRowsPacked(PackedWeights w, int from, int rows, PreparedActivation a, float[] out, int outAt) {
+        byte[] bytes = w.bytes();
+        float[] floats = w.floats();
+        int rowBytes = w.rowBytes();
+        int rowFloats = w.rowFloats();
+        int n = a.length();
+        if (from < 0 || rows < 0 || from + rows > w.rows() || n != w.cols() || !a.isQuantized()
+                || a.weightType() != w.type()) {
+            throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
+                    + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
+        }
+        for (int r = from; r < from + rows; r++) {
+            out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+        }
     }
 
     /**
@@ -598,6 +616,49 @@ public final class VectorKernels implements Kernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
     }
 
+    /**
+     * Q4_K repacked at load ({@link PackedWeights}): one 256-bit load per 64 values gives four 16-value nibble vectors
+     * by shifts and masks, the sub-block scales and minimums are floats already (d·sc, dmin·m), and the activation
+     * block's scale multiplies each super-block's two partial sums once. The minimums' term is one 8-lane FMA per
+     * super-block against the activation's sub-block sums (already times its scale).
+     */
+    static float q4_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.scaledSubBlockSums();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector minTerms = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + PackedWeights.Q4_K_NIBBLES * b;
+            int fb = fat + PackedWeights.Q4_K_FLOATS * b;
+            minTerms = FloatVector.fromArray(F, f, fb + 8).fma(FloatVector.fromArray(F, sums, 8 * b), minTerms);
+            FloatVector block0 = FloatVector.zero(F);
+            FloatVector block1 = FloatVector.zero(F);
+            // a loop, not four quarters written out: written out, C2 ran short of vector registers and spilled
+            for (int quarter = 0; quarter < 4; quarter++) {
+                int vi = 256 * b + 64 * quarter;
+                ShortVector s = ByteVector.fromArray(B256, p, wb + 32 * quarter).reinterpretAsShorts();
+                // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
+                IntVector lo = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(S, v, vi + 16))).reinterpretAsInts();
+                IntVector hi = s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                        .mul(ShortVector.fromArray(S, v, vi + 32))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
+                        .reinterpretAsInts();
+                block0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fb + 2 * quarter]), block0);
+                block1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fb + 2 * quarter + 1]), block1);
+            }
+            FloatVector da = FloatVector.broadcast(F, ds[b]);
+            acc0 = block0.fma(da, acc0);
+            acc1 = block1.fma(da, acc1);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
@@ -652,9 +713,13 @@ public final class VectorKernels implements Kernels {
 
     // ---- float weights (and F16/BF16 in ggml mode, whose activation is already rounded) ----
 
-    /** Σ of the accumulator's lanes plus the tail elements [from, n) of the row. */
-    private static float finish(FloatVector acc, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
+    /**
+     * {@code sum} (the accumulator's lanes, reduced by the caller) plus the tail elements [from, n) of the row. It takes
+     * a float, not the vector: where C2 does not inline this method (the two-row kernels are past its budget) a vector
+     * argument would be boxed, an allocation per call.
+     */
+    private static float finish(float sum, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
+        float s = sum;
         for (int i = from; i < n; i++) {
             float wi = switch (type) {
                 case F32 -> Float.intBitsToFloat((w[at + 4 * i] & 0xff) | (w[at + 4 * i + 1] & 0xff) << 8
@@ -686,7 +751,8 @@ public final class VectorKernels implements Kernels {
         for (; i + 8 <= n; i += 8) {
             acc0 = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc0.add(acc1).add(acc2.add(acc3)), w, at, x, i, n, GgmlType.F32);
+        return finish(acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD), w, at, x, i, n,
+                GgmlType.F32);
     }
 
     /** Eight IEEE binary16 values at {@code w[at]} decoded exactly (as {@link Half#toFloat}). */
@@ -743,7 +809,7 @@ public final class VectorKernels implements Kernels {
         if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
             return f16xF32Exact(w, at, x, n);
         }
-        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.F16);
+        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.F16);
     }
 
     /**
@@ -795,9 +861,9 @@ public final class VectorKernels implements Kernels {
             acc10 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
         }
         out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
-                : finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.F16);
+                : finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.F16);
         out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
-                : finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.F16);
+                : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
     }
 
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
@@ -806,7 +872,7 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < end; i += 8) {
             acc = halves(w, at + 2 * i).fma(FloatVector.fromArray(F, x, i), acc);
         }
-        return finish(acc, w, at, x, end, n, GgmlType.F16);
+        return finish(acc.reduceLanes(VectorOperators.ADD), w, at, x, end, n, GgmlType.F16);
     }
 
     static float bf16xF32(byte[] w, int at, float[] x, int n) {
@@ -826,7 +892,7 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             acc0 = wv.fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.BF16);
+        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.BF16);
     }
 
     /** {@link #bf16xF32} for two rows, each activation load serving both: bit for bit the one-row results. */
@@ -862,8 +928,8 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc10);
         }
-        out[o] = finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.BF16);
-        out[o + 1] = finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.BF16);
+        out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----

@@ -1,0 +1,164 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Optional;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
+
+/**
+ * A weight matrix repacked once, when it is loaded, into the layout the portable Vector API kernels read fastest,
+ * beside its ggml bytes (which every other provider, and the float mode, still read). The packed copy is extra
+ * memory ({@link #packedBytes()}), held for the life of the weights.
+ *
+ * <p>Q4_K: per super-block of 256 values, 128 bytes of nibbles and 16 floats. The nibbles of each 64-value quarter
+ * are laid out so that one 256-bit load read as 16 shorts holds, in lane i, the nibbles of values i, 16 + i, 32 + i
+ * and 48 + i of the quarter (bits 0, 4, 8, 12): four shifts and masks give four 16-value vectors, where ggml's
+ * layout needs two sign-extending loads and four masks. The floats are d·scale and dmin·min of the eight
+ * sub-blocks, decoded from ggml's twelve packed 6-bit bytes and fp16 d, dmin (exactly: a 6-bit integer times an
+ * fp16 value is exact in float), so the kernel decodes nothing. 192 bytes against ggml's 144.
+ *
+ * <p>The products stay within the kernels' contract: each block's integer partials are exact, the floats may be
+ * added in another order (|fast − reference| ≤ 1e-5 · Σ|w·a|); the ggml bytes themselves are not touched.
+ */
+public final class PackedWeights {
+    /** Q4_K: bytes of nibbles and floats (d·sc, dmin·m) per super-block in the packed layout. */
+    static final int Q4_K_NIBBLES = 128;
+    static final int Q4_K_FLOATS = 16;
+
+    /** Rows of packed weights against one activation, as {@link Kernels#dotRows}. */
+    @FunctionalInterface
+    interface RowKernel {
+        void dotRows(PackedWeights w, int from, int rows, PreparedActivation a, float[] out, int outAt);
+    }
+
+    /** The portable Vector API kernels' packed kernel, installed when they load (else null: the ggml bytes are read). */
+    private static volatile RowKernel kernel;
+
+    static void installKernel(RowKernel k) {
+        kernel = k;
+    }
+
+    /**
+     * The packed kernel when {@code kernels} (or, for the ranked selector, the provider ranked highest now) is the
+     * portable Vector API provider and the activation is quantized (ggml mode); else null.
+     */
+    static RowKernel kernelFor(Kernels kernels, PreparedActivation a) {
+        RowKernel k = kernel;
+        if (k == null || !a.isQuantized()) {
+            return null;
+        }
+        Kernels provider = kernels == KernelSelector.RANKED ? KernelProviders.current() : kernels;
+        return provider == KernelSelector.PORTABLE ? k : null;
+    }
+
+    private final GgmlType type;
+    private final ByteBuffer ggml;
+    private final int rows;
+    private final int cols;
+    private final byte[] bytes;
+    private final float[] floats;
+
+    private PackedWeights(GgmlType type, ByteBuffer ggml, int rows, int cols, byte[] bytes, float[] floats) {
+        this.type = type;
+        this.ggml = ggml;
+        this.rows = rows;
+        this.cols = cols;
+        this.bytes = bytes;
+        this.floats = floats;
+    }
+
+    /** Whether {@link #pack} has a layout for this type (Q4_K). */
+    public static boolean packs(GgmlType type) {
+        return type == GgmlType.Q4_K;
+    }
+
+    /**
+     * The rows×cols matrix at the start of {@code weights} (ggml bytes) repacked for the portable kernels; empty when
+     * the type has no packed layout, or the packed copy would not fit one Java array.
+     *
+     * @throws IllegalArgumentException when the buffer is too small for the shape
+     */
+    public static Optional<PackedWeights> pack(GgmlType type, ByteBuffer weights, int rows, int cols) {
+        Kernels.checkRow(type, cols);
+        long rowBytes = type.bytesFor(cols);
+        if (rows < 0 || rowBytes * rows > weights.capacity()) {
+            throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need " + rowBytes * rows
+                    + " bytes, the buffer has " + weights.capacity());
+        }
+        if (!packs(type)) {
+            return Optional.empty();
+        }
+        long blocks = (long) rows * (cols / Q4_KFormat.BLOCK);
+        if (blocks * Q4_K_NIBBLES > Integer.MAX_VALUE - 16 || blocks * Q4_K_FLOATS > Integer.MAX_VALUE - 16) {
+            return Optional.empty();
+        }
+        ByteBuffer w = weights.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        byte[] nibbles = new byte[(int) blocks * Q4_K_NIBBLES];
+        float[] scales = new float[(int) blocks * Q4_K_FLOATS];
+        byte[] packedScales = new byte[12];
+        for (int sb = 0; sb < blocks; sb++) {
+            int wb = sb * Q4_KFormat.BYTES;
+            float d = Half.toFloat(w.getShort(wb + Q4_KFormat.D));
+            float dmin = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
+            w.get(wb + Q4_KFormat.SCALES, packedScales);
+            for (int j = 0; j < 8; j++) {
+                scales[Q4_K_FLOATS * sb + j] = d * VectorKernels.q4kScale(packedScales, 0, j);
+                scales[Q4_K_FLOATS * sb + 8 + j] = dmin * VectorKernels.q4kMin(packedScales, 0, j);
+            }
+            for (int quarter = 0; quarter < 4; quarter++) {
+                // ggml: byte l of the quarter holds value l (low nibble) and value 32 + l (high nibble)
+                int qs = wb + Q4_KFormat.QS + 32 * quarter;
+                int out = Q4_K_NIBBLES * sb + 32 * quarter;
+                for (int i = 0; i < 16; i++) {
+                    int a = w.get(qs + i) & 0xff;
+                    int b = w.get(qs + 16 + i) & 0xff;
+                    nibbles[out + 2 * i] = (byte) ((a & 15) | (b & 15) << 4);
+                    nibbles[out + 2 * i + 1] = (byte) ((a >>> 4) | (b & 0xf0));
+                }
+            }
+        }
+        return Optional.of(new PackedWeights(type, weights, rows, cols, nibbles, scales));
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The ggml bytes this was packed from (what providers other than the portable one read). */
+    public ByteBuffer ggml() {
+        return ggml;
+    }
+
+    /** Memory the packed copy holds beside the ggml bytes. */
+    public long packedBytes() {
+        return bytes.length + 4L * floats.length;
+    }
+
+    byte[] bytes() {
+        return bytes;
+    }
+
+    float[] floats() {
+        return floats;
+    }
+
+    /** Packed bytes per row. */
+    int rowBytes() {
+        return cols / Q4_KFormat.BLOCK * Q4_K_NIBBLES;
+    }
+
+    /** Packed floats per row. */
+    int rowFloats() {
+        return cols / Q4_KFormat.BLOCK * Q4_K_FLOATS;
+    }
+}
