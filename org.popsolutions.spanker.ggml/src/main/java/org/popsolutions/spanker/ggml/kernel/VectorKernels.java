@@ -215,10 +215,20 @@ public final class VectorKernels implements Kernels {
             throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
                     + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
         }
+        if (w.type() == GgmlType.Q6_K) {
+            float[] scales = PACKED_SCALES.get();
+            for (int r = from; r < from + rows; r++) {
+                out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
+            }
+            return;
+        }
         for (int r = from; r < from + rows; r++) {
             out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n);
         }
     }
+
+    /** A thread's sixteen Q6_K sub-block scales of the super-block in hand, as floats (see {@link #q6_KPacked}). */
+    private static final ThreadLocal<float[]> PACKED_SCALES = ThreadLocal.withInitial(() -> new float[16]);
 
     /**
      * Whether {@link #shortAt} is one 16-bit load through a VarHandle or two byte loads. Measured per JDK (JMH
@@ -657,6 +667,53 @@ public final class VectorKernels implements Kernels {
             acc1 = block1.fma(da, acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K repacked at load ({@link PackedWeights}): each 16-value sub-block is one sign-extending load of its
+     * quants (q − 32 already), one 16-bit multiply, a lane-pair fold and one FMA by its float scale. The sixteen
+     * int8 scales of a super-block are turned into floats (times d and the activation's scale) by two vector
+     * conversions into {@code scales}, a per-thread array each sub-block broadcasts from (a vector's lane cannot be
+     * broadcast without a permute).
+     */
+    static float q6_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + PackedWeights.Q6_K_BYTES * b;
+            FloatVector d = FloatVector.broadcast(F, f[fat + b] * ds[b]);
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 0);
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES + 8)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 8);
+            for (int g = 0; g < 4; g++) {
+                int gb = wb + 64 * g;
+                int vi = 256 * b + 64 * g;
+                // (q − 32) × int8 ≤ 32·128: two products per lane pair still fit 16 bits (foldSmall, written out)
+                IntVector x0 = ((ShortVector) ByteVector.fromArray(B128, p, gb).convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, v, vi)).reinterpretAsInts();
+                IntVector x1 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 16)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 16))
+                        .reinterpretAsInts();
+                IntVector x2 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 32)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 32))
+                        .reinterpretAsInts();
+                IntVector x3 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 48)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 48))
+                        .reinterpretAsInts();
+                acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g]), acc0);
+                acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 1]), acc1);
+                acc0 = ((FloatVector) x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 2]), acc0);
+                acc1 = ((FloatVector) x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 3]), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {

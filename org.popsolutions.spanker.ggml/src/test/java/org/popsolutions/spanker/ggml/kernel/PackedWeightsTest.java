@@ -10,6 +10,8 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.Half;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -21,21 +23,25 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  * and other types read the ggml bytes unchanged.
  */
 class PackedWeightsTest {
-    @Test
-    void packedQ4_KProductsAgreeWithTheReference() {
-        SplittableRandom random = new SplittableRandom(12);
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void packedProductsAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(12 + type.id());
         try (RowExecutor executor = new RowExecutor(2)) {
             MatVec matVec = new MatVec(Kernels.best(), executor);
             for (int trial = 0; trial < 12; trial++) {
                 int rows = 1 + random.nextInt(9);
                 int cols = 256 * (1 + random.nextInt(5));
                 float scale = (float) Math.pow(10, random.nextInt(-3, 4));
-                byte[] ggml = quantizedRows(GgmlType.Q4_K, rows, cols, random, scale);
+                byte[] ggml = quantizedRows(type, rows, cols, random, scale);
+                if (trial == 0) {
+                    Arrays.fill(ggml, (byte) 0); // zero rows: every scale 0
+                }
                 // at an offset in a direct buffer, as a mapped tensor; the packed copy is the kernels' own
                 ByteBuffer direct = ByteBuffer.allocateDirect(ggml.length + 3).order(ByteOrder.LITTLE_ENDIAN)
                         .put(3, ggml).slice(3, ggml.length).order(ByteOrder.LITTLE_ENDIAN);
-                PackedWeights packed = PackedWeights.pack(GgmlType.Q4_K, direct, rows, cols).orElseThrow();
-                assertEquals((long) rows * cols / 256 * 192, packed.packedBytes());
+                PackedWeights packed = PackedWeights.pack(type, direct, rows, cols).orElseThrow();
+                assertEquals((long) rows * cols / 256 * (type == GgmlType.Q4_K ? 192 : 276), packed.packedBytes());
                 float[] x = KernelAgreementTest.randomVector(random, cols, 1);
                 assertAgree(matVec, packed, ggml, x, "trial " + trial + " " + rows + "x" + cols);
             }
@@ -43,13 +49,14 @@ class PackedWeightsTest {
     }
 
     /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
-    @Test
-    void arbitraryQ4_KBytesAgreeWithTheReference() {
-        SplittableRandom random = new SplittableRandom(13);
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void arbitraryBytesAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(13 + type.id());
         for (int trial = 0; trial < 20; trial++) {
             int rows = 1 + random.nextInt(4);
             int cols = 256 * (1 + random.nextInt(4));
-            byte[] w = new byte[(int) GgmlType.Q4_K.bytesFor((long) rows * cols)];
+            byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
             byte[] q = new byte[(int) GgmlType.Q8_K.bytesFor(cols)];
             if (trial == 0) {
                 Arrays.fill(w, (byte) 0x80);
@@ -60,21 +67,25 @@ class PackedWeightsTest {
             }
             ByteBuffer wb = KernelAgreementTest.le(w);
             for (int b = 0; b < rows * cols / 256; b++) {
-                wb.putShort(144 * b, smallHalf(random)).putShort(144 * b + 2, smallHalf(random));
+                if (type == GgmlType.Q4_K) {
+                    wb.putShort(144 * b, smallHalf(random)).putShort(144 * b + 2, smallHalf(random));
+                } else {
+                    wb.putShort(210 * b + 208, smallHalf(random));
+                }
             }
             ByteBuffer qb = KernelAgreementTest.le(q);
             for (int b = 0; b < cols / 256; b++) {
                 qb.putFloat(GgmlType.Q8_K.typeSize() * b, (float) random.nextGaussian());
             }
-            PreparedActivation a = PreparedActivation.ofQuantized(GgmlType.Q4_K, q, cols);
-            PackedWeights packed = PackedWeights.pack(GgmlType.Q4_K, wb, rows, cols).orElseThrow();
+            PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+            PackedWeights packed = PackedWeights.pack(type, wb, rows, cols).orElseThrow();
             float[] out = new float[rows];
             VectorKernels.dotRowsPacked(packed, 0, rows, a, out, 0);
-            int rowBytes = (int) GgmlType.Q4_K.bytesFor(cols);
+            int rowBytes = (int) type.bytesFor(cols);
             for (int r = 0; r < rows; r++) {
                 byte[] row = Arrays.copyOfRange(w, r * rowBytes, (r + 1) * rowBytes);
                 Tolerance.assertClose(Kernels.scalar().dot(wb, r * rowBytes, a), out[r],
-                        Tolerance.of(GgmlType.Q4_K, row, a), "trial " + trial + " row " + r);
+                        Tolerance.of(type, row, a), type + " trial " + trial + " row " + r);
             }
         }
     }
@@ -85,19 +96,19 @@ class PackedWeightsTest {
         SplittableRandom random = new SplittableRandom(14);
         int rows = 37;
         int cols = 512;
-        byte[] ggml = quantizedRows(GgmlType.Q4_K, rows, cols, random, 1);
+        byte[] ggml = quantizedRows(GgmlType.Q6_K, rows, cols, random, 1);
         ByteBuffer weights = KernelAgreementTest.le(ggml);
-        PackedWeights packed = PackedWeights.pack(GgmlType.Q4_K, weights, rows, cols).orElseThrow();
+        PackedWeights packed = PackedWeights.pack(GgmlType.Q6_K, weights, rows, cols).orElseThrow();
         float[] x = KernelAgreementTest.randomVector(random, 3 * cols, 1);
         try (RowExecutor executor = new RowExecutor(2)) {
             MatVec matVec = new MatVec(Kernels.best(), executor);
             float[] expected = new float[rows];
             matVec.matvec(packed, x, expected, DotMode.GGML);
-            MatVec.Product product = matVec.product(GgmlType.Q4_K, rows, cols, 3, DotMode.GGML);
+            MatVec.Product product = matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML);
             float[] out = new float[rows];
             product.run(packed, x, 0, 1, out, 0);
             assertArrayEquals(expected, out);
-            MatVec.Product shared = matVec.product(GgmlType.Q4_K, rows, cols, 3, DotMode.GGML);
+            MatVec.Product shared = matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML);
             float[] sharedOut = new float[rows];
             shared.runOnActivationOf(product, packed, sharedOut, 0);
             assertArrayEquals(expected, sharedOut);
@@ -105,10 +116,10 @@ class PackedWeightsTest {
             float[] batched = new float[3 * rows];
             product.run(packed, x, 0, 3, batched, 0);
             float[] unpacked = new float[3 * rows];
-            matVec.product(GgmlType.Q4_K, rows, cols, 3, DotMode.GGML).run(weights, x, 0, 3, unpacked, 0);
+            matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML).run(weights, x, 0, 3, unpacked, 0);
             assertArrayEquals(unpacked, batched);
             assertThrows(IllegalArgumentException.class,
-                    () -> matVec.product(GgmlType.Q4_K, rows + 1, cols, 1, DotMode.GGML).run(packed, x, 0, 1,
+                    () -> matVec.product(GgmlType.Q6_K, rows + 1, cols, 1, DotMode.GGML).run(packed, x, 0, 1,
                             new float[rows + 1], 0));
         }
     }
