@@ -13,12 +13,14 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
  * beside its ggml bytes (which every other provider, and the float mode, still read). The packed copy is extra
  * memory ({@link #packedBytes()}), held for the life of the weights.
  *
- * <p>Q4_K: per super-block of 256 values, 128 bytes of nibbles and 16 floats. The nibbles of each 64-value quarter
- * are laid out so that one 256-bit load read as 16 shorts holds, in lane i, the nibbles of values i, 16 + i, 32 + i
- * and 48 + i of the quarter (bits 0, 4, 8, 12): four shifts and masks give four 16-value vectors, where ggml's
- * layout needs two sign-extending loads and four masks. The floats are d·scale and dmin·min of the eight
- * sub-blocks, decoded from ggml's twelve packed 6-bit bytes and fp16 d, dmin (exactly: a 6-bit integer times an
- * fp16 value is exact in float), so the kernel decodes nothing. 192 bytes against ggml's 144.
+ * <p>Q4_K: per super-block of 256 values, 144 bytes and two floats. The nibbles of each 64-value quarter (128
+ * bytes) are laid out so that one 256-bit load read as 16 shorts holds, in lane i, the nibbles of values i, 16 + i,
+ * 32 + i and 48 + i of the quarter (bits 0, 4, 8, 12): four shifts and masks give four 16-value vectors, where
+ * ggml's layout needs two sign-extending loads and four masks. Then the eight 6-bit scales and eight 6-bit minimums
+ * decoded from ggml's twelve packed bytes, one byte each (16 bytes), and d, dmin as floats: the kernel turns a
+ * super-block's scales and minimums into floats with two vector conversions and decodes nothing else. 152 bytes
+ * against ggml's 144 (holding d·sc and dmin·m as 16 floats instead, 192 bytes, measured no faster, loaded; the
+ * kernels stream the weights at close to this machine's one-thread DRAM bandwidth).
  *
  * <p>Q6_K: per super-block, its 256 quants as signed bytes q − 32 (sub-block j at bytes 16j..16j+15), its sixteen
  * int8 scales, and d as a float: a sub-block is one sign-extending load, where ggml's six bits take three loads
@@ -29,9 +31,11 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
  * added in another order (|fast − reference| ≤ 1e-5 · Σ|w·a|); the ggml bytes themselves are not touched.
  */
 public final class PackedWeights {
-    /** Q4_K: bytes of nibbles and floats (d·sc, dmin·m) per super-block in the packed layout. */
-    static final int Q4_K_NIBBLES = 128;
-    static final int Q4_K_FLOATS = 16;
+    /** Q4_K: bytes (128 of nibbles, 8 scales, 8 minimums) and floats (d, dmin) per super-block. */
+    static final int Q4_K_BYTES = 144;
+    static final int Q4_K_SCALES = 128;
+    static final int Q4_K_MINS = 136;
+    static final int Q4_K_FLOATS = 2;
     /** Q6_K: bytes (256 quants, sixteen int8 scales) and floats (d) per super-block. */
     static final int Q6_K_BYTES = 272;
     static final int Q6_K_SCALES = 256;
@@ -101,38 +105,38 @@ public final class PackedWeights {
             return Optional.empty();
         }
         long blocks = (long) rows * (cols / Q4_KFormat.BLOCK);
-        if (blocks * Math.max(Q4_K_NIBBLES, Q6_K_BYTES) > Integer.MAX_VALUE - 16) {
+        if (blocks * Math.max(Q4_K_BYTES, Q6_K_BYTES) > Integer.MAX_VALUE - 16) {
             return Optional.empty();
         }
         ByteBuffer w = weights.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (type == GgmlType.Q6_K) {
             return Optional.of(packQ6_K(w, weights, rows, cols, (int) blocks));
         }
-        byte[] nibbles = new byte[(int) blocks * Q4_K_NIBBLES];
+        byte[] bytes = new byte[(int) blocks * Q4_K_BYTES];
         float[] scales = new float[(int) blocks * Q4_K_FLOATS];
         byte[] packedScales = new byte[12];
         for (int sb = 0; sb < blocks; sb++) {
             int wb = sb * Q4_KFormat.BYTES;
-            float d = Half.toFloat(w.getShort(wb + Q4_KFormat.D));
-            float dmin = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
+            scales[Q4_K_FLOATS * sb] = Half.toFloat(w.getShort(wb + Q4_KFormat.D));
+            scales[Q4_K_FLOATS * sb + 1] = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
             w.get(wb + Q4_KFormat.SCALES, packedScales);
             for (int j = 0; j < 8; j++) {
-                scales[Q4_K_FLOATS * sb + j] = d * VectorKernels.q4kScale(packedScales, 0, j);
-                scales[Q4_K_FLOATS * sb + 8 + j] = dmin * VectorKernels.q4kMin(packedScales, 0, j);
+                bytes[Q4_K_BYTES * sb + Q4_K_SCALES + j] = (byte) VectorKernels.q4kScale(packedScales, 0, j);
+                bytes[Q4_K_BYTES * sb + Q4_K_MINS + j] = (byte) VectorKernels.q4kMin(packedScales, 0, j);
             }
             for (int quarter = 0; quarter < 4; quarter++) {
                 // ggml: byte l of the quarter holds value l (low nibble) and value 32 + l (high nibble)
                 int qs = wb + Q4_KFormat.QS + 32 * quarter;
-                int out = Q4_K_NIBBLES * sb + 32 * quarter;
+                int out = Q4_K_BYTES * sb + 32 * quarter;
                 for (int i = 0; i < 16; i++) {
                     int a = w.get(qs + i) & 0xff;
                     int b = w.get(qs + 16 + i) & 0xff;
-                    nibbles[out + 2 * i] = (byte) ((a & 15) | (b & 15) << 4);
-                    nibbles[out + 2 * i + 1] = (byte) ((a >>> 4) | (b & 0xf0));
+                    bytes[out + 2 * i] = (byte) ((a & 15) | (b & 15) << 4);
+                    bytes[out + 2 * i + 1] = (byte) ((a >>> 4) | (b & 0xf0));
                 }
             }
         }
-        return Optional.of(new PackedWeights(type, weights, rows, cols, nibbles, scales));
+        return Optional.of(new PackedWeights(type, weights, rows, cols, bytes, scales));
     }
 
     private static PackedWeights packQ6_K(ByteBuffer w, ByteBuffer weights, int rows, int cols, int blocks) {
@@ -196,7 +200,7 @@ public final class PackedWeights {
 
     /** Packed bytes per row. */
     int rowBytes() {
-        return cols / Q4_KFormat.BLOCK * (type == GgmlType.Q6_K ? Q6_K_BYTES : Q4_K_NIBBLES);
+        return cols / Q4_KFormat.BLOCK * (type == GgmlType.Q6_K ? Q6_K_BYTES : Q4_K_BYTES);
     }
 
     /** Packed floats per row. */

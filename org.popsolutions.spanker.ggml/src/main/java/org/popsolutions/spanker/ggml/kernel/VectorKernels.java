@@ -215,19 +215,19 @@ public final class VectorKernels implements Kernels {
             throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
                     + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
         }
+        float[] scales = PACKED_SCALES.get();
         if (w.type() == GgmlType.Q6_K) {
-            float[] scales = PACKED_SCALES.get();
             for (int r = from; r < from + rows; r++) {
                 out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
             }
             return;
         }
         for (int r = from; r < from + rows; r++) {
-            out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+            out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
         }
     }
 
-    /** A thread's sixteen Q6_K sub-block scales of the super-block in hand, as floats (see {@link #q6_KPacked}). */
+    /** A thread's sub-block scales of the super-block in hand, as floats (see {@link #q4_KPacked}, {@link #q6_KPacked}). */
     private static final ThreadLocal<float[]> PACKED_SCALES = ThreadLocal.withInitial(() -> new float[16]);
 
     /**
@@ -628,11 +628,11 @@ public final class VectorKernels implements Kernels {
 
     /**
      * Q4_K repacked at load ({@link PackedWeights}): one 256-bit load per 64 values gives four 16-value nibble vectors
-     * by shifts and masks, the sub-block scales and minimums are floats already (d·sc, dmin·m), and the activation
-     * block's scale multiplies each super-block's two partial sums once. The minimums' term is one 8-lane FMA per
-     * super-block against the activation's sub-block sums (already times its scale).
+     * by shifts and masks. A super-block's eight scales become floats d·da·sc with one vector conversion, stored in
+     * {@code scales} (a per-thread array each sub-block broadcasts from); its minimums' term is one 8-lane FMA of
+     * dmin·m against the activation's sub-block sums (already times da).
      */
-    static float q4_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+    static float q4_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
         short[] v = a.values();
         float[] ds = a.blockScales();
         float[] sums = a.scaledSubBlockSums();
@@ -640,11 +640,13 @@ public final class VectorKernels implements Kernels {
         FloatVector acc1 = FloatVector.zero(F);
         FloatVector minTerms = FloatVector.zero(F);
         for (int b = 0; b < n / 256; b++) {
-            int wb = at + PackedWeights.Q4_K_NIBBLES * b;
+            int wb = at + PackedWeights.Q4_K_BYTES * b;
             int fb = fat + PackedWeights.Q4_K_FLOATS * b;
-            minTerms = FloatVector.fromArray(F, f, fb + 8).fma(FloatVector.fromArray(F, sums, 8 * b), minTerms);
-            FloatVector block0 = FloatVector.zero(F);
-            FloatVector block1 = FloatVector.zero(F);
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_SCALES)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb] * ds[b]).intoArray(scales, 0);
+            minTerms = ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_MINS)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb + 1])
+                    .fma(FloatVector.fromArray(F, sums, 8 * b), minTerms);
             // a loop, not four quarters written out: written out, C2 ran short of vector registers and spilled
             for (int quarter = 0; quarter < 4; quarter++) {
                 int vi = 256 * b + 64 * quarter;
@@ -657,14 +659,11 @@ public final class VectorKernels implements Kernels {
                         .mul(ShortVector.fromArray(S, v, vi + 32))
                         .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
                         .reinterpretAsInts();
-                block0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fb + 2 * quarter]), block0);
-                block1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fb + 2 * quarter + 1]), block1);
+                acc0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter]), acc0);
+                acc1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter + 1]), acc1);
             }
-            FloatVector da = FloatVector.broadcast(F, ds[b]);
-            acc0 = block0.fma(da, acc0);
-            acc1 = block1.fma(da, acc1);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
     }
