@@ -215,6 +215,12 @@ public final class VectorKernels implements Kernels {
             throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
                     + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
         }
+        if (w.type() == GgmlType.Q4_1) {
+            for (int r = from; r < from + rows; r++) {
+                out[outAt + r - from] = q4_1Packed(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+            }
+            return;
+        }
         float[] scales = PACKED_SCALES.get();
         if (w.type() == GgmlType.Q6_K) {
             for (int r = from; r < from + rows; r++) {
@@ -624,6 +630,47 @@ public final class VectorKernels implements Kernels {
             minTerms = Math.fma(dmin, mins, minTerms);
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
+    }
+
+    /**
+     * Q4_1 repacked at load ({@link PackedWeights}): two blocks per 256-bit load (four 16-value nibble vectors by shifts
+     * and masks), each block's d·da broadcast from the row's floats; the m·s terms of the whole row in a vector loop
+     * of their own.
+     */
+    static float q4_1Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.blockSums();
+        int blocks = n / Q4_1Format.BLOCK;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int k = 0; k < blocks / 2; k++) {
+            int vi = 64 * k;
+            ShortVector s = ByteVector.fromArray(B256, p, at + 32 * k).reinterpretAsShorts();
+            // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
+            IntVector x0 = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                    .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)))
+                    .reinterpretAsInts();
+            IntVector x1 = s.lanewise(VectorOperators.LSHR, 8).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
+                    .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
+                    .reinterpretAsInts();
+            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fat + 2 * k] * ds[2 * k]), acc0);
+            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, f[fat + 2 * k + 1] * ds[2 * k + 1]), acc1);
+        }
+        FloatVector minTerms = FloatVector.zero(F);
+        int m = fat + blocks;
+        int j = 0;
+        for (; j + 8 <= blocks; j += 8) {
+            minTerms = FloatVector.fromArray(F, f, m + j).fma(FloatVector.fromArray(F, sums, j), minTerms);
+        }
+        float tail = 0;
+        for (; j < blocks; j++) {
+            tail = Math.fma(f[m + j], sums[j], tail);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (minTerms.reduceLanes(VectorOperators.ADD) + tail);
     }
 
     /**

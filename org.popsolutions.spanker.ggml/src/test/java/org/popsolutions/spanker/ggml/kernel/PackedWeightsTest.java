@@ -24,14 +24,14 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  */
 class PackedWeightsTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
     void packedProductsAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(12 + type.id());
         try (RowExecutor executor = new RowExecutor(2)) {
             MatVec matVec = new MatVec(Kernels.best(), executor);
             for (int trial = 0; trial < 12; trial++) {
                 int rows = 1 + random.nextInt(9);
-                int cols = 256 * (1 + random.nextInt(5));
+                int cols = type == GgmlType.Q4_1 ? 64 * (1 + random.nextInt(20)) : 256 * (1 + random.nextInt(5));
                 float scale = (float) Math.pow(10, random.nextInt(-3, 4));
                 byte[] ggml = quantizedRows(type, rows, cols, random, scale);
                 if (trial == 0) {
@@ -41,7 +41,8 @@ class PackedWeightsTest {
                 ByteBuffer direct = ByteBuffer.allocateDirect(ggml.length + 3).order(ByteOrder.LITTLE_ENDIAN)
                         .put(3, ggml).slice(3, ggml.length).order(ByteOrder.LITTLE_ENDIAN);
                 PackedWeights packed = PackedWeights.pack(type, direct, rows, cols).orElseThrow();
-                assertEquals((long) rows * cols / 256 * (type == GgmlType.Q4_K ? 152 : 276), packed.packedBytes());
+                assertEquals((long) rows * cols * (type == GgmlType.Q4_K ? 152 : type == GgmlType.Q6_K ? 276 : 192) / 256,
+                        packed.packedBytes());
                 float[] x = KernelAgreementTest.randomVector(random, cols, 1);
                 assertAgree(matVec, packed, ggml, x, "trial " + trial + " " + rows + "x" + cols);
             }
@@ -50,14 +51,15 @@ class PackedWeightsTest {
 
     /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
     void arbitraryBytesAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(13 + type.id());
         for (int trial = 0; trial < 20; trial++) {
             int rows = 1 + random.nextInt(4);
             int cols = 256 * (1 + random.nextInt(4));
+            GgmlType companion = type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_K;
             byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
-            byte[] q = new byte[(int) GgmlType.Q8_K.bytesFor(cols)];
+            byte[] q = new byte[(int) companion.bytesFor(cols)];
             if (trial == 0) {
                 Arrays.fill(w, (byte) 0x80);
                 Arrays.fill(q, (byte) 0x80);
@@ -66,16 +68,21 @@ class PackedWeightsTest {
                 random.nextBytes(q);
             }
             ByteBuffer wb = KernelAgreementTest.le(w);
-            for (int b = 0; b < rows * cols / 256; b++) {
-                if (type == GgmlType.Q4_K) {
-                    wb.putShort(144 * b, smallHalf(random)).putShort(144 * b + 2, smallHalf(random));
-                } else {
-                    wb.putShort(210 * b + 208, smallHalf(random));
+            for (int b = 0; b < rows * cols / type.blockSize(); b++) {
+                switch (type) {
+                    case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
+                    default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
+                            smallHalf(random));
                 }
             }
             ByteBuffer qb = KernelAgreementTest.le(q);
-            for (int b = 0; b < cols / 256; b++) {
-                qb.putFloat(GgmlType.Q8_K.typeSize() * b, (float) random.nextGaussian());
+            for (int b = 0; b < cols / companion.blockSize(); b++) {
+                if (companion == GgmlType.Q8_K) {
+                    qb.putFloat(companion.typeSize() * b, (float) random.nextGaussian());
+                } else {
+                    qb.putShort(companion.typeSize() * b, smallHalf(random)).putShort(companion.typeSize() * b + 2,
+                            smallHalf(random));
+                }
             }
             PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
             PackedWeights packed = PackedWeights.pack(type, wb, rows, cols).orElseThrow();
@@ -147,6 +154,8 @@ class PackedWeightsTest {
             assertArrayEquals(expected, out);
         }
         assertTrue(PackedWeights.pack(GgmlType.Q4_0, KernelAgreementTest.le(new byte[18 * 8]), 1, 256).isEmpty());
+        // Q4_1 rows of an odd number of blocks have no packed layout (a load takes two blocks)
+        assertTrue(PackedWeights.pack(GgmlType.Q4_1, KernelAgreementTest.le(new byte[20 * 3]), 1, 96).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> PackedWeights.pack(GgmlType.Q4_K, weights, rows + 1, cols));
     }
 
