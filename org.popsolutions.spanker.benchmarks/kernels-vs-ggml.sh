@@ -55,7 +55,7 @@ for t in $types; do
       echo "$t, $th thread(s), JDK $jdk" >&2
       l0=$(load); g0=$(ggml_us "$t" "$th")
       "$java17" -jar "$jar" MatVecBenchmark -jvm "$(jvm_of "$jdk")" -p type="$t" -p threads="$th" -p rows=4096 \
-          -p cols=14336 -p provider=java,native -wi 10 -i 2 -w 1 -r 1 -f 1 -rf json \
+          -p cols=14336 -p provider=java,native -p layout=packed -wi 10 -i 2 -w 1 -r 1 -f 1 -rf json \
           -rff "$out/matvec-$jdk-$th-$t.json" >"$out/matvec-$jdk-$th-$t.log" 2>&1
       g1=$(ggml_us "$t" "$th"); l1=$(load)
       printf '{"jdk":"%s","threads":%s,"type":"%s","ggmlMicros":[%s,%s],"load":[%s,%s],"utc":"%s"}\n' \

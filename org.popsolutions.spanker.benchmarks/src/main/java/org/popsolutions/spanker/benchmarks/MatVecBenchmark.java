@@ -20,6 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 
@@ -59,7 +60,16 @@ public class MatVecBenchmark {
     @Param("heap")
     public String storage;
 
+    /**
+     * ggml: the kernels read ggml's blocks; packed: the weights are repacked once at set-up for the portable kernels
+     * ({@code PackedWeights}: Q4_1, Q4_K, Q6_K), as at model load; types without a packed layout, the native provider
+     * and the float mode read the ggml bytes either way.
+     */
+    @Param("ggml")
+    public String layout;
+
     private GgmlType weightType;
+    private PackedWeights[] packed;
     private ByteBuffer[] matrices;
     private long matrixBytes;
     private float[] x;
@@ -81,6 +91,12 @@ public class MatVecBenchmark {
                     ? ByteBuffer.allocateDirect(first.length).order(ByteOrder.LITTLE_ENDIAN).put(0, first)
                     : ByteBuffer.wrap(first.clone()).order(ByteOrder.LITTLE_ENDIAN);
         }
+        if (layout.equals("packed")) {
+            packed = new PackedWeights[copies];
+            for (int i = 0; i < copies; i++) {
+                packed[i] = PackedWeights.pack(weightType, matrices[i], rows, cols).orElse(null);
+            }
+        }
         x = new float[cols];
         for (int c = 0; c < cols; c++) {
             x[c] = (float) random.nextGaussian();
@@ -98,10 +114,14 @@ public class MatVecBenchmark {
 
     @Benchmark
     public float matvec(ByteCounter counter) {
-        ByteBuffer weights = matrices[next];
+        int which = next;
         next = next + 1 == matrices.length ? 0 : next + 1;
         long cpu = CPU.getCurrentThreadCpuTime();
-        matVec.matvec(weightType, weights, rows, cols, x, out, DotMode.GGML);
+        if (packed != null && packed[which] != null) {
+            matVec.matvec(packed[which], x, out, DotMode.GGML);
+        } else {
+            matVec.matvec(weightType, matrices[which], rows, cols, x, out, DotMode.GGML);
+        }
         counter.cpuNanos += CPU.getCurrentThreadCpuTime() - cpu;
         counter.bytes += matrixBytes;
         return out[rows - 1];

@@ -33,6 +33,26 @@ public final class MatVec {
     }
 
     /**
+     * {@link #matvec(GgmlType, ByteBuffer, int, int, float[], float[], DotMode)} of repacked weights: the portable
+     * Vector API kernels read the packed layout (ggml mode), every other provider and the float mode the ggml bytes.
+     */
+    public void matvec(PackedWeights weights, float[] x, float[] out, DotMode mode) {
+        int rows = weights.rows();
+        int cols = weights.cols();
+        if (x.length < cols || out.length < rows) {
+            throw new IllegalArgumentException("matvec " + rows + "x" + cols + ": activation has " + x.length
+                    + " values, output " + out.length);
+        }
+        PreparedActivation a = PreparedActivation.prepare(weights.type(), mode, x, 0, cols);
+        PackedWeights.RowKernel packed = PackedWeights.kernelFor(kernels, a);
+        if (packed == null) {
+            matvec(weights.type(), weights.ggml(), rows, cols, x, out, mode);
+            return;
+        }
+        executor.forRows(rows, (from, to) -> packed.dotRows(weights, from, to - from, a, out, from));
+    }
+
+    /**
      * out[j][r] = Σ_c W[r][c]·x[j][c]: each of the {@code x.length} activation vectors (e.g. a prompt's tokens)
      * against every row, in one pass over the weights. Rows go in tiles of about {@value #TILE_BYTES} bytes: every
      * activation is run over a tile (one {@link Kernels#dotRows} call each) while the tile is still in the core's
@@ -90,6 +110,9 @@ public final class MatVec {
         /** The vectors of the running product: this product's own batch, or the one it shares. */
         private PreparedBatch current;
         private ByteBuffer weights;
+        /** The running product's repacked weights and their kernel, or null (the ggml bytes are read). */
+        private PackedWeights packed;
+        private PackedWeights.RowKernel packedKernel;
         private float[] out;
         private int outAt;
 
@@ -129,6 +152,57 @@ public final class MatVec {
             multiply(weights, prepared, out, outAt);
         }
 
+        /**
+         * {@link #run(ByteBuffer, float[], int, int, float[], int)} of repacked weights (of this product's type and
+         * shape): a one-vector product on the portable Vector API kernels reads the packed layout, anything else the
+         * ggml bytes.
+         */
+        public void run(PackedWeights weights, float[] x, int xAt, int vectors, float[] out, int outAt) {
+            checkPacked(weights);
+            checkRun(weights.ggml(), vectors, out, outAt);
+            batch.refill(x, xAt, vectors, executor);
+            multiply(weights, batch, out, outAt);
+        }
+
+        /** {@link #runOnActivationOf(Product, ByteBuffer, float[], int)} of repacked weights. */
+        public void runOnActivationOf(Product preparedBy, PackedWeights weights, float[] out, int outAt) {
+            checkPacked(weights);
+            PreparedBatch prepared = preparedBy.lastRunOn;
+            if (prepared == null) {
+                throw new IllegalStateException("the product to share an activation with has not run yet");
+            }
+            if (prepared.weightType() != type || prepared.mode() != batch.mode() || prepared.length() != cols) {
+                throw new IllegalArgumentException("a product of " + cols + " " + type + " columns cannot run on an "
+                        + "activation prepared for " + prepared.length() + " " + prepared.weightType() + " columns");
+            }
+            checkRun(weights.ggml(), prepared.count(), out, outAt);
+            multiply(weights, prepared, out, outAt);
+        }
+
+        private void checkPacked(PackedWeights weights) {
+            if (weights.type() != type || weights.rows() != rows || weights.cols() != cols) {
+                throw new IllegalArgumentException("packed " + weights.rows() + "x" + weights.cols() + " "
+                        + weights.type() + " weights in a product of " + rows + "x" + cols + " " + type);
+            }
+        }
+
+        private void multiply(PackedWeights weights, PreparedBatch prepared, float[] out, int outAt) {
+            PackedWeights.RowKernel kernel = prepared.count() == 1
+                    ? PackedWeights.kernelFor(kernels, prepared.vector(0)) : null;
+            if (kernel == null) {
+                multiply(weights.ggml(), prepared, out, outAt);
+                return;
+            }
+            this.packed = weights;
+            this.packedKernel = kernel;
+            try {
+                multiply(weights.ggml(), prepared, out, outAt);
+            } finally {
+                this.packed = null;
+                this.packedKernel = null;
+            }
+        }
+
         private void checkRun(ByteBuffer weights, int vectors, float[] out, int outAt) {
             if ((long) rowBytes * rows > weights.capacity()) {
                 throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need "
@@ -159,7 +233,10 @@ public final class MatVec {
         @Override
         public void run(int from, int to) {
             PreparedBatch vectors = current;
-            if (vectors.count() == 1) {
+            PackedWeights.RowKernel kernel = packedKernel;
+            if (kernel != null) {
+                kernel.dotRows(packed, from, to - from, vectors.vector(0), out, outAt + from);
+            } else if (vectors.count() == 1) {
                 kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, vectors.vector(0), out, outAt + from);
             } else {
                 kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, vectors, out, outAt + from, rows);

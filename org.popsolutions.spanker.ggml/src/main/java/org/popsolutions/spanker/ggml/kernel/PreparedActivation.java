@@ -28,6 +28,11 @@ public final class PreparedActivation {
     private final float[] blockSums;
     /** Q8_K only: per block, eight sums of two consecutive bsums (one per 32-value sub-block). */
     private final int[] subBlockSums;
+    /**
+     * Q8_K only: {@link #subBlockSums} times their block's scale d, as floats (what a repacked k-quant row's minimums
+     * multiply: the rounding of d·sum is within the dot products' tolerance).
+     */
+    private final float[] scaledSubBlockSums;
     /** Q8_0 companion only: per block of 32, the sum of its values (Q4_0's −8 offset, applied once per block). */
     private final int[] blockValueSums;
     /**
@@ -56,6 +61,7 @@ public final class PreparedActivation {
             blockScales = null;
             blockSums = null;
             subBlockSums = null;
+            scaledSubBlockSums = null;
             blockValueSums = null;
             symmetricValues = 2;
             return;
@@ -70,6 +76,7 @@ public final class PreparedActivation {
         blockScales = new float[blocks];
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
+        scaledSubBlockSums = kQuant ? new float[8 * blocks] : null;
         blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
     }
 
@@ -145,6 +152,7 @@ public final class PreparedActivation {
                 for (int j = 0; j < 8; j++) {
                     subBlockSums[8 * b + j] = ScalarKernels.shortAt(quantized, at + Q8_KFormat.BSUMS + 4 * j)
                             + ScalarKernels.shortAt(quantized, at + Q8_KFormat.BSUMS + 4 * j + 2);
+                    scaledSubBlockSums[8 * b + j] = blockScales[b] * subBlockSums[8 * b + j];
                 }
             } else {
                 blockScales[b] = Half.toFloat(ScalarKernels.shortAt(quantized, at));
@@ -281,6 +289,11 @@ public final class PreparedActivation {
     int[] subBlockSums() {
         ensureIndexed();
         return subBlockSums;
+    }
+
+    float[] scaledSubBlockSums() {
+        ensureIndexed();
+        return scaledSubBlockSums;
     }
 
     int[] blockValueSums() {

@@ -200,7 +200,41 @@ public final class VectorKernels implements Kernels {
         WeightTraits.installFastTwoRows(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0TwoRows, null);
         WeightTraits.installFastTwoRows(GgmlType.F16, null, VectorKernels::f16xF32TwoRows);
         WeightTraits.installFastTwoRows(GgmlType.BF16, null, VectorKernels::bf16xF32TwoRows);
+        PackedWeights.installKernel(VectorKernels::dotRowsPacked);
     }
+
+    /** Rows [from, from + rows) of packed weights against a quantized activation (see {@link PackedWeights}). */
+    static void dotRowsPacked(PackedWeights w, int from, int rows, PreparedActivation a, float[] out, int outAt) {
+        byte[] bytes = w.bytes();
+        float[] floats = w.floats();
+        int rowBytes = w.rowBytes();
+        int rowFloats = w.rowFloats();
+        int n = a.length();
+        if (from < 0 || rows < 0 || from + rows > w.rows() || n != w.cols() || !a.isQuantized()
+                || a.weightType() != w.type()) {
+            throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
+                    + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
+        }
+        if (w.type() == GgmlType.Q4_1) {
+            for (int r = from; r < from + rows; r++) {
+                out[outAt + r - from] = q4_1Packed(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+            }
+            return;
+        }
+        float[] scales = PACKED_SCALES.get();
+        if (w.type() == GgmlType.Q6_K) {
+            for (int r = from; r < from + rows; r++) {
+                out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
+            }
+            return;
+        }
+        for (int r = from; r < from + rows; r++) {
+            out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
+        }
+    }
+
+    /** A thread's sub-block scales of the super-block in hand, as floats (see {@link #q4_KPacked}, {@link #q6_KPacked}). */
+    private static final ThreadLocal<float[]> PACKED_SCALES = ThreadLocal.withInitial(() -> new float[16]);
 
     /**
      * Whether {@link #shortAt} is one 16-bit load through a VarHandle or two byte loads. Measured per JDK (JMH
@@ -598,6 +632,136 @@ public final class VectorKernels implements Kernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
     }
 
+    /**
+     * Q4_1 repacked at load ({@link PackedWeights}): two blocks per 256-bit load (four 16-value nibble vectors by shifts
+     * and masks), each block's d·da broadcast from the row's floats; the m·s terms of the whole row in a vector loop
+     * of their own.
+     */
+    static float q4_1Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.blockSums();
+        int blocks = n / Q4_1Format.BLOCK;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int k = 0; k < blocks / 2; k++) {
+            int vi = 64 * k;
+            ShortVector s = ByteVector.fromArray(B256, p, at + 32 * k).reinterpretAsShorts();
+            // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
+            IntVector x0 = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                    .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)))
+                    .reinterpretAsInts();
+            IntVector x1 = s.lanewise(VectorOperators.LSHR, 8).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
+                    .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
+                    .reinterpretAsInts();
+            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fat + 2 * k] * ds[2 * k]), acc0);
+            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F, f[fat + 2 * k + 1] * ds[2 * k + 1]), acc1);
+        }
+        FloatVector minTerms = FloatVector.zero(F);
+        int m = fat + blocks;
+        int j = 0;
+        for (; j + 8 <= blocks; j += 8) {
+            minTerms = FloatVector.fromArray(F, f, m + j).fma(FloatVector.fromArray(F, sums, j), minTerms);
+        }
+        float tail = 0;
+        for (; j < blocks; j++) {
+            tail = Math.fma(f[m + j], sums[j], tail);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (minTerms.reduceLanes(VectorOperators.ADD) + tail);
+    }
+
+    /**
+     * Q4_K repacked at load ({@link PackedWeights}): one 256-bit load per 64 values gives four 16-value nibble vectors
+     * by shifts and masks. A super-block's eight scales become floats d·da·sc with one vector conversion, stored in
+     * {@code scales} (a per-thread array each sub-block broadcasts from); its minimums' term is one 8-lane FMA of
+     * dmin·m against the activation's sub-block sums (already times da).
+     */
+    static float q4_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.scaledSubBlockSums();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector minTerms = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + PackedWeights.Q4_K_BYTES * b;
+            int fb = fat + PackedWeights.Q4_K_FLOATS * b;
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_SCALES)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb] * ds[b]).intoArray(scales, 0);
+            minTerms = ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_MINS)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb + 1])
+                    .fma(FloatVector.fromArray(F, sums, 8 * b), minTerms);
+            // a loop, not four quarters written out: written out, C2 ran short of vector registers and spilled
+            for (int quarter = 0; quarter < 4; quarter++) {
+                int vi = 256 * b + 64 * quarter;
+                ShortVector s = ByteVector.fromArray(B256, p, wb + 32 * quarter).reinterpretAsShorts();
+                // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
+                IntVector lo = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(S, v, vi + 16))).reinterpretAsInts();
+                IntVector hi = s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                        .mul(ShortVector.fromArray(S, v, vi + 32))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
+                        .reinterpretAsInts();
+                acc0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter]), acc0);
+                acc1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter + 1]), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K repacked at load ({@link PackedWeights}): each 16-value sub-block is one sign-extending load of its
+     * quants (q − 32 already), one 16-bit multiply, a lane-pair fold and one FMA by its float scale. The sixteen
+     * int8 scales of a super-block are turned into floats (times d and the activation's scale) by two vector
+     * conversions into {@code scales}, a per-thread array each sub-block broadcasts from (a vector's lane cannot be
+     * broadcast without a permute).
+     */
+    static float q6_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int b = 0; b < n / 256; b++) {
+            int wb = at + PackedWeights.Q6_K_BYTES * b;
+            FloatVector d = FloatVector.broadcast(F, f[fat + b] * ds[b]);
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 0);
+            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES + 8)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 8);
+            for (int g = 0; g < 4; g++) {
+                int gb = wb + 64 * g;
+                int vi = 256 * b + 64 * g;
+                // (q − 32) × int8 ≤ 32·128: two products per lane pair still fit 16 bits (foldSmall, written out)
+                IntVector x0 = ((ShortVector) ByteVector.fromArray(B128, p, gb).convertShape(VectorOperators.B2S, S, 0))
+                        .mul(ShortVector.fromArray(S, v, vi)).reinterpretAsInts();
+                IntVector x1 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 16)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 16))
+                        .reinterpretAsInts();
+                IntVector x2 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 32)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 32))
+                        .reinterpretAsInts();
+                IntVector x3 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 48)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 48))
+                        .reinterpretAsInts();
+                acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g]), acc0);
+                acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 1]), acc1);
+                acc0 = ((FloatVector) x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 2]), acc0);
+                acc1 = ((FloatVector) x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 3]), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
@@ -652,9 +816,13 @@ public final class VectorKernels implements Kernels {
 
     // ---- float weights (and F16/BF16 in ggml mode, whose activation is already rounded) ----
 
-    /** Σ of the accumulator's lanes plus the tail elements [from, n) of the row. */
-    private static float finish(FloatVector acc, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
+    /**
+     * {@code sum} (the accumulator's lanes, reduced by the caller) plus the tail elements [from, n) of the row. It takes
+     * a float, not the vector: where C2 does not inline this method (the two-row kernels are past its budget) a vector
+     * argument would be boxed, an allocation per call.
+     */
+    private static float finish(float sum, byte[] w, int at, float[] x, int from, int n, GgmlType type) {
+        float s = sum;
         for (int i = from; i < n; i++) {
             float wi = switch (type) {
                 case F32 -> Float.intBitsToFloat((w[at + 4 * i] & 0xff) | (w[at + 4 * i + 1] & 0xff) << 8
@@ -686,7 +854,8 @@ public final class VectorKernels implements Kernels {
         for (; i + 8 <= n; i += 8) {
             acc0 = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc0.add(acc1).add(acc2.add(acc3)), w, at, x, i, n, GgmlType.F32);
+        return finish(acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD), w, at, x, i, n,
+                GgmlType.F32);
     }
 
     /** Eight IEEE binary16 values at {@code w[at]} decoded exactly (as {@link Half#toFloat}). */
@@ -743,7 +912,7 @@ public final class VectorKernels implements Kernels {
         if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
             return f16xF32Exact(w, at, x, n);
         }
-        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.F16);
+        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.F16);
     }
 
     /**
@@ -795,9 +964,9 @@ public final class VectorKernels implements Kernels {
             acc10 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
         }
         out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
-                : finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.F16);
+                : finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.F16);
         out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
-                : finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.F16);
+                : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
     }
 
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
@@ -806,7 +975,7 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < end; i += 8) {
             acc = halves(w, at + 2 * i).fma(FloatVector.fromArray(F, x, i), acc);
         }
-        return finish(acc, w, at, x, end, n, GgmlType.F16);
+        return finish(acc.reduceLanes(VectorOperators.ADD), w, at, x, end, n, GgmlType.F16);
     }
 
     static float bf16xF32(byte[] w, int at, float[] x, int n) {
@@ -826,7 +995,7 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             acc0 = wv.fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc0.add(acc1), w, at, x, i, n, GgmlType.BF16);
+        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.BF16);
     }
 
     /** {@link #bf16xF32} for two rows, each activation load serving both: bit for bit the one-row results. */
@@ -862,8 +1031,8 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc10);
         }
-        out[o] = finish(acc00.add(acc01), w, at0, x, i, n, GgmlType.BF16);
-        out[o + 1] = finish(acc10.add(acc11), w, at1, x, i, n, GgmlType.BF16);
+        out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----

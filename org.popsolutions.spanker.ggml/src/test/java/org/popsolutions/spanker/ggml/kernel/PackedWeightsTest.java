@@ -1,0 +1,189 @@
+package org.popsolutions.spanker.ggml.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
+import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.QuantFormats;
+
+/**
+ * Weights repacked at load for the portable kernels: every row's product within the kernels' tolerance of the
+ * reference on the ggml bytes, whatever the bytes (quantizer output, arbitrary quants with −128 activations), read
+ * through {@link MatVec#matvec(PackedWeights, float[], float[], DotMode)} and {@link MatVec.Product}; the float mode
+ * and other types read the ggml bytes unchanged.
+ */
+class PackedWeightsTest {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
+    void packedProductsAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(12 + type.id());
+        try (RowExecutor executor = new RowExecutor(2)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            for (int trial = 0; trial < 12; trial++) {
+                int rows = 1 + random.nextInt(9);
+                int cols = type == GgmlType.Q4_1 ? 64 * (1 + random.nextInt(20)) : 256 * (1 + random.nextInt(5));
+                float scale = (float) Math.pow(10, random.nextInt(-3, 4));
+                byte[] ggml = quantizedRows(type, rows, cols, random, scale);
+                if (trial == 0) {
+                    Arrays.fill(ggml, (byte) 0); // zero rows: every scale 0
+                }
+                // at an offset in a direct buffer, as a mapped tensor; the packed copy is the kernels' own
+                ByteBuffer direct = ByteBuffer.allocateDirect(ggml.length + 3).order(ByteOrder.LITTLE_ENDIAN)
+                        .put(3, ggml).slice(3, ggml.length).order(ByteOrder.LITTLE_ENDIAN);
+                PackedWeights packed = PackedWeights.pack(type, direct, rows, cols).orElseThrow();
+                assertEquals((long) rows * cols * (type == GgmlType.Q4_K ? 152 : type == GgmlType.Q6_K ? 276 : 192) / 256,
+                        packed.packedBytes());
+                float[] x = KernelAgreementTest.randomVector(random, cols, 1);
+                assertAgree(matVec, packed, ggml, x, "trial " + trial + " " + rows + "x" + cols);
+            }
+        }
+    }
+
+    /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
+    void arbitraryBytesAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(13 + type.id());
+        for (int trial = 0; trial < 20; trial++) {
+            int rows = 1 + random.nextInt(4);
+            int cols = 256 * (1 + random.nextInt(4));
+            GgmlType companion = type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_K;
+            byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
+            byte[] q = new byte[(int) companion.bytesFor(cols)];
+            if (trial == 0) {
+                Arrays.fill(w, (byte) 0x80);
+                Arrays.fill(q, (byte) 0x80);
+            } else {
+                random.nextBytes(w);
+                random.nextBytes(q);
+            }
+            ByteBuffer wb = KernelAgreementTest.le(w);
+            for (int b = 0; b < rows * cols / type.blockSize(); b++) {
+                switch (type) {
+                    case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
+                    default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
+                            smallHalf(random));
+                }
+            }
+            ByteBuffer qb = KernelAgreementTest.le(q);
+            for (int b = 0; b < cols / companion.blockSize(); b++) {
+                if (companion == GgmlType.Q8_K) {
+                    qb.putFloat(companion.typeSize() * b, (float) random.nextGaussian());
+                } else {
+                    qb.putShort(companion.typeSize() * b, smallHalf(random)).putShort(companion.typeSize() * b + 2,
+                            smallHalf(random));
+                }
+            }
+            PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+            PackedWeights packed = PackedWeights.pack(type, wb, rows, cols).orElseThrow();
+            float[] out = new float[rows];
+            VectorKernels.dotRowsPacked(packed, 0, rows, a, out, 0);
+            int rowBytes = (int) type.bytesFor(cols);
+            for (int r = 0; r < rows; r++) {
+                byte[] row = Arrays.copyOfRange(w, r * rowBytes, (r + 1) * rowBytes);
+                Tolerance.assertClose(Kernels.scalar().dot(wb, r * rowBytes, a), out[r],
+                        Tolerance.of(type, row, a), type + " trial " + trial + " row " + r);
+            }
+        }
+    }
+
+    /** The product's packed path (one vector) equals the matrix-vector one; several vectors read the ggml bytes. */
+    @Test
+    void productReadsThePackedRows() {
+        SplittableRandom random = new SplittableRandom(14);
+        int rows = 37;
+        int cols = 512;
+        byte[] ggml = quantizedRows(GgmlType.Q6_K, rows, cols, random, 1);
+        ByteBuffer weights = KernelAgreementTest.le(ggml);
+        PackedWeights packed = PackedWeights.pack(GgmlType.Q6_K, weights, rows, cols).orElseThrow();
+        float[] x = KernelAgreementTest.randomVector(random, 3 * cols, 1);
+        try (RowExecutor executor = new RowExecutor(2)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            float[] expected = new float[rows];
+            matVec.matvec(packed, x, expected, DotMode.GGML);
+            MatVec.Product product = matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML);
+            float[] out = new float[rows];
+            product.run(packed, x, 0, 1, out, 0);
+            assertArrayEquals(expected, out);
+            MatVec.Product shared = matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML);
+            float[] sharedOut = new float[rows];
+            shared.runOnActivationOf(product, packed, sharedOut, 0);
+            assertArrayEquals(expected, sharedOut);
+            // three vectors: the batch kernels on the ggml bytes, as an unpacked product
+            float[] batched = new float[3 * rows];
+            product.run(packed, x, 0, 3, batched, 0);
+            float[] unpacked = new float[3 * rows];
+            matVec.product(GgmlType.Q6_K, rows, cols, 3, DotMode.GGML).run(weights, x, 0, 3, unpacked, 0);
+            assertArrayEquals(unpacked, batched);
+            assertThrows(IllegalArgumentException.class,
+                    () -> matVec.product(GgmlType.Q6_K, rows + 1, cols, 1, DotMode.GGML).run(packed, x, 0, 1,
+                            new float[rows + 1], 0));
+        }
+    }
+
+    @Test
+    void floatModeAndOtherTypesReadTheGgmlBytes() {
+        SplittableRandom random = new SplittableRandom(15);
+        int rows = 5;
+        int cols = 768;
+        byte[] ggml = quantizedRows(GgmlType.Q4_K, rows, cols, random, 1);
+        ByteBuffer weights = KernelAgreementTest.le(ggml);
+        PackedWeights packed = PackedWeights.pack(GgmlType.Q4_K, weights, rows, cols).orElseThrow();
+        float[] x = KernelAgreementTest.randomVector(random, cols, 1);
+        try (RowExecutor executor = new RowExecutor(1)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            float[] expected = new float[rows];
+            matVec.matvec(GgmlType.Q4_K, weights, rows, cols, x, expected, DotMode.FLOAT);
+            float[] out = new float[rows];
+            matVec.matvec(packed, x, out, DotMode.FLOAT);
+            assertArrayEquals(expected, out);
+            // the scalar provider reads the ggml bytes: its results exactly
+            MatVec scalar = new MatVec(Kernels.scalar(), executor);
+            scalar.matvec(GgmlType.Q4_K, weights, rows, cols, x, expected, DotMode.GGML);
+            scalar.matvec(packed, x, out, DotMode.GGML);
+            assertArrayEquals(expected, out);
+        }
+        assertTrue(PackedWeights.pack(GgmlType.Q4_0, KernelAgreementTest.le(new byte[18 * 8]), 1, 256).isEmpty());
+        // Q4_1 rows of an odd number of blocks have no packed layout (a load takes two blocks)
+        assertTrue(PackedWeights.pack(GgmlType.Q4_1, KernelAgreementTest.le(new byte[20 * 3]), 1, 96).isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> PackedWeights.pack(GgmlType.Q4_K, weights, rows + 1, cols));
+    }
+
+    private static void assertAgree(MatVec matVec, PackedWeights packed, byte[] ggml, float[] x, String what) {
+        int rows = packed.rows();
+        int cols = packed.cols();
+        float[] out = new float[rows];
+        matVec.matvec(packed, x, out, DotMode.GGML);
+        PreparedActivation a = PreparedActivation.prepare(packed.type(), DotMode.GGML, x);
+        int rowBytes = (int) packed.type().bytesFor(cols);
+        for (int r = 0; r < rows; r++) {
+            byte[] row = Arrays.copyOfRange(ggml, r * rowBytes, (r + 1) * rowBytes);
+            float reference = Kernels.scalar().dot(KernelAgreementTest.le(row), 0, a);
+            Tolerance.assertClose(reference, out[r], Tolerance.of(packed.type(), row, a), what + " row " + r);
+        }
+    }
+
+    private static byte[] quantizedRows(GgmlType type, int rows, int cols, SplittableRandom random, float scale) {
+        int rowBytes = (int) type.bytesFor(cols);
+        byte[] all = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++) {
+            byte[] row = QuantFormats.of(type).quantize(KernelAgreementTest.randomVector(random, cols, scale));
+            System.arraycopy(row, 0, all, r * rowBytes, rowBytes);
+        }
+        return all;
+    }
+
+    private static short smallHalf(SplittableRandom random) {
+        return Half.fromFloat((float) (random.nextGaussian() * 0.01));
+    }
+}
