@@ -5,6 +5,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -194,7 +196,7 @@ public final class BenchHostLinkCommand extends AbstractConsoleCommand {
     }
 
     private static final int PING_BLOCK = 100;
-    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+    private static final ThreadMXBean THREADS = ManagementFactory
             .getThreadMXBean();
 
     /** Seconds for one WRITE of all of {@code data}, until the card has answered its last chunk. */

@@ -20,6 +20,15 @@ public final class MatVec {
         return kernels;
     }
 
+    /**
+     * Whether a one-vector product of {@code type} in {@code mode} reads {@link PackedWeights} now: the type has a
+     * packed layout, the activation is quantized (ggml mode) and the kernels are the portable Vector API ones. A card
+     * packs its weights only then, since the packed copy is extra memory.
+     */
+    public boolean readsPacked(GgmlType type, DotMode mode) {
+        return mode == DotMode.GGML && PackedWeights.packs(type) && PackedWeights.readBy(kernels);
+    }
+
     /** out[r] = Σ_c W[r][c]·x[c] for r in [0, rows). */
     public void matvec(GgmlType type, ByteBuffer weights, int rows, int cols, float[] x, float[] out, DotMode mode) {
         long rowBytes = checkShape(type, weights, rows, cols);

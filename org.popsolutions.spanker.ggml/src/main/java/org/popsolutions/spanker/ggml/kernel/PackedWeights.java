@@ -69,11 +69,13 @@ public final class PackedWeights {
      */
     static RowKernel kernelFor(Kernels kernels, PreparedActivation a) {
         RowKernel k = kernel;
-        if (k == null || !a.isQuantized()) {
-            return null;
-        }
+        return k != null && a.isQuantized() && readBy(kernels) ? k : null;
+    }
+
+    /** Whether {@code kernels} (or, for the ranked selector, the provider ranked highest now) reads packed weights. */
+    static boolean readBy(Kernels kernels) {
         Kernels provider = kernels == KernelSelector.RANKED ? KernelProviders.current() : kernels;
-        return provider == KernelSelector.PORTABLE ? k : null;
+        return kernel != null && provider == KernelSelector.PORTABLE;
     }
 
     private final GgmlType type;

@@ -2,6 +2,7 @@ package org.popsolutions.spanker.device.mock.card;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * The threads that run one group's card programs. A card's program is not tied to a thread: it runs until it
@@ -36,7 +37,7 @@ final class CardWorkers {
     /** How many times a card was queued, for first-come order among equals. */
     private long queued;
     /** Told each card index as it is given a thread (under the lock): tests watch the order. */
-    volatile java.util.function.IntConsumer picked;
+    volatile IntConsumer picked;
     private final List<MockCard> waiting = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private int idle;
@@ -245,7 +246,7 @@ final class CardWorkers {
             return null;
         }
         MockCard card = runnable.remove(best);
-        java.util.function.IntConsumer watcher = picked;
+        IntConsumer watcher = picked;
         if (watcher != null) {
             watcher.accept(card.index());
         }

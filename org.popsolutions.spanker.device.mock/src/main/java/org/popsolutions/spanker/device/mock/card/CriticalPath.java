@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.device.mock.card;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +59,7 @@ final class CriticalPath {
             }
         }
         int[] messageTo = new int[nodes];
-        java.util.Arrays.fill(messageTo, -1);
+        Arrays.fill(messageTo, -1);
         int[] incoming = new int[nodes];
         for (int c = 0; c < n; c++) {
             for (int node = base[c] + 1; node < base[c + 1]; node++) {
@@ -117,7 +118,7 @@ final class CriticalPath {
         long[][] ranks = new long[n][];
         for (int c = 0; c < n; c++) {
             if (programs[c] != null) {
-                ranks[c] = java.util.Arrays.copyOfRange(rank, base[c], base[c + 1]);
+                ranks[c] = Arrays.copyOfRange(rank, base[c], base[c + 1]);
             }
         }
         return ranks;

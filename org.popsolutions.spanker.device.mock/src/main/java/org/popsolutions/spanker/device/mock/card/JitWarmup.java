@@ -1,6 +1,8 @@
 package org.popsolutions.spanker.device.mock.card;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.PreparedBatch;
@@ -48,7 +50,7 @@ public final class JitWarmup {
         int kvWidth = 2 * d;
         int positions = 96;
         int length = 512;
-        java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+        SplittableRandom random = new SplittableRandom(1);
         float[] cache = new float[positions * kvWidth];
         for (int i = 0; i < cache.length; i++) {
             cache[i] = (float) random.nextGaussian();
@@ -86,7 +88,7 @@ public final class JitWarmup {
         for (int round = 0; round < ROUNDS; round++) {
             // 32 to 47 positions: the vector loops and their tails, each call short
             int position = 31 + round % 16;
-            java.util.Arrays.fill(out, 0, group * d, 0f);
+            Arrays.fill(out, 0, group * d, 0f);
             CardOps.attentionHeads(q, 0, group, keys, keys, kvWidth, d, d, position, 0.125f, scores, 0, positions, out,
                     0);
             sink += out[round % (group * d)];

@@ -5,8 +5,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +28,7 @@ import org.popsolutions.spanker.api.card.PortTraffic;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
 import org.popsolutions.spanker.api.card.SailCard;
+import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.api.topology.Card;
 import org.popsolutions.spanker.api.topology.Link;
 import org.popsolutions.spanker.api.topology.LinkState;
@@ -33,6 +36,7 @@ import org.popsolutions.spanker.api.topology.SailDevice;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -186,6 +190,9 @@ public final class MockCard implements SailCard, SailDevice {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
         }
         if (bytes > capacity - used) {
+            dropPacks();
+        }
+        if (bytes > capacity - used) {
             throw new OutOfCardMemoryException(index(), purpose, bytes, capacity - used, capacity);
         }
         if (bytes > Integer.MAX_VALUE - 8) {
@@ -210,6 +217,64 @@ public final class MockCard implements SailCard, SailDevice {
         keepLent(region, 0, region.bytes);
         region.freed = true;
         used -= region.bytes;
+        for (MockRegion.Packed p : region.packed()) {
+            used -= p.weights().packedBytes();
+        }
+        region.packed().clear();
+    }
+
+    /**
+     * The weights at {@code slice} of {@code region} ({@code ggml}, their bytes) repacked for the portable kernels:
+     * made at their first product and kept while the buffer is unchanged, the copy counted in the card's memory
+     * like a buffer. Null when the shape has no packed layout or the copy does not fit the card's free memory: the
+     * product then reads the ggml bytes, as on a card that does not pack.
+     */
+    synchronized PackedWeights packed(MockRegion region, Slice slice, GgmlType type, int rows, int cols,
+            ByteBuffer ggml) {
+        if (region.freed) {
+            return null;
+        }
+        dropStalePacks(region);
+        for (MockRegion.Packed p : region.packed()) {
+            if (p.offset() == slice.offset() && p.bytes() == slice.bytes() && p.type() == type) {
+                return p.weights();
+            }
+        }
+        PackedWeights made = PackedWeights.pack(type, ggml, rows, cols).orElse(null);
+        if (made == null || made.packedBytes() > capacity - used) {
+            return null;
+        }
+        used += made.packedBytes();
+        region.packed().add(new MockRegion.Packed(slice.offset(), slice.bytes(), type, region.version(), made));
+        return made;
+    }
+
+    /**
+     * Frees every packed copy: they are a cache, and a buffer asked for comes first. Their buffers count as changed,
+     * so the products that read them ask again (and pack again only if there is room).
+     */
+    private void dropPacks() {
+        for (MockRegion region : regions.values()) {
+            if (!region.packed().isEmpty()) {
+                for (MockRegion.Packed p : region.packed()) {
+                    used -= p.weights().packedBytes();
+                }
+                region.packed().clear();
+                region.changed();
+            }
+        }
+    }
+
+    /** Frees the packed copies of a buffer whose contents changed since they were made. */
+    private synchronized void dropStalePacks(MockRegion region) {
+        int version = region.version();
+        for (Iterator<MockRegion.Packed> it = region.packed().iterator(); it.hasNext();) {
+            MockRegion.Packed p = it.next();
+            if (p.version() != version) {
+                used -= p.weights().packedBytes();
+                it.remove();
+            }
+        }
     }
 
     @Override
@@ -263,6 +328,9 @@ public final class MockCard implements SailCard, SailDevice {
         long start = System.nanoTime();
         keepLent(r, offset, offset + length);
         r.write(offset, source);
+        if (!r.packed().isEmpty()) {
+            dropStalePacks(r);
+        }
         hostWriteBytes.addAndGet(length);
         hostWrites.incrementAndGet();
         shapeHostLink(start, length);
@@ -282,12 +350,15 @@ public final class MockCard implements SailCard, SailDevice {
     /** One copy from the host's floats into the card's (a float32 buffer is kept as floats here). */
     @Override
     public void writeFloats(CardBuffer buffer, long offset, float[] source, int from, int count) {
-        java.util.Objects.checkFromIndexSize(from, count, source.length);
+        Objects.checkFromIndexSize(from, count, source.length);
         long length = (long) count * Float.BYTES;
         MockRegion r = hostRegion(buffer, offset, length, "write");
         long start = System.nanoTime();
         keepLent(r, offset, offset + length);
         r.writeFloats(offset, source, from, count);
+        if (!r.packed().isEmpty()) {
+            dropStalePacks(r);
+        }
         hostWriteBytes.addAndGet(length);
         hostWrites.incrementAndGet();
         shapeHostLink(start, length);
@@ -296,7 +367,7 @@ public final class MockCard implements SailCard, SailDevice {
     /** One copy from the card's floats into the host's. */
     @Override
     public void readFloats(CardBuffer buffer, long offset, float[] target, int from, int count) {
-        java.util.Objects.checkFromIndexSize(from, count, target.length);
+        Objects.checkFromIndexSize(from, count, target.length);
         long length = (long) count * Float.BYTES;
         MockRegion r = hostRegion(buffer, offset, length, "read");
         long start = System.nanoTime();

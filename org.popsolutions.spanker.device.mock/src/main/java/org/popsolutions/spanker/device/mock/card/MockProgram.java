@@ -3,6 +3,7 @@ package org.popsolutions.spanker.device.mock.card;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
@@ -14,11 +15,12 @@ import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.Slice;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
+import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
+import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.ops.CardOps;
 import org.popsolutions.spanker.ggml.ops.OpDispatch;
 import org.popsolutions.spanker.ggml.ops.OpHandler;
-import org.popsolutions.spanker.ggml.kernel.MatVec;
-import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormat;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -63,7 +65,7 @@ final class MockProgram {
     private static final Range[] NOTHING = new Range[0];
 
     private final MockCard card;
-    private final List<MockRegion> used = new java.util.ArrayList<>();
+    private final List<MockRegion> used = new ArrayList<>();
     private final float[] scores;
     /** Per op: its step, or (receive, forward) its waiting step. */
     private final Step[] steps;
@@ -273,7 +275,7 @@ final class MockProgram {
             }
             if (end - i >= 2) {
                 Step[] own = Arrays.copyOfRange(steps, i, end);
-                List<Range> union = new java.util.ArrayList<>();
+                List<Range> union = new ArrayList<>();
                 for (int k = i; k < end; k++) {
                     union.addAll(Arrays.asList(writes[k]));
                     writes[k] = NOTHING;
@@ -426,6 +428,8 @@ final class MockProgram {
                 k.put(positions[t] * kvWidth, key[t].array(), key[t].at(), kvWidth);
                 v.put(positions[t] * kvWidth, value[t].array(), value[t].at(), kvWidth);
             }
+            keys.changed();
+            values.changed();
             for (int t = 0; t < n; t++) {
                 Floats o = tokens.out[t];
                 Arrays.fill(o.array(), o.at(), o.at() + heads * hd, 0f);
@@ -496,7 +500,7 @@ final class MockProgram {
     }
 
     private Range[] ranges(Slice[] slices) {
-        List<Range> ranges = new java.util.ArrayList<>(slices.length);
+        List<Range> ranges = new ArrayList<>(slices.length);
         for (Slice s : slices) {
             if (!s.isNone()) {
                 ranges.add(new Range(card.region(s.buffer()), s.offset(), s.offset() + s.bytes()));
@@ -695,18 +699,64 @@ final class MockProgram {
         ProductHolder sameActivation = previousProduct != null && sameActivation(previousProduct.op, m)
                 ? previousProduct : null;
         previousProduct = new ProductHolder(m, product, boundTo);
+        PackedSlot packedSlot = m.vectors() == 1 ? new PackedSlot(weights, m.weights(), t, m.rows(), m.columns(), view)
+                : null;
         return () -> {
             MatVec matVec = card.matVec;
             if (boundTo[0] != matVec) {
                 product[0] = matVec.product(t, m.rows(), m.columns(), m.vectors(), mode);
                 boundTo[0] = matVec;
             }
-            if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
+            PackedWeights packed = packedSlot != null && matVec.readsPacked(t, mode) ? packedSlot.get() : null;
+            if (packed != null) {
+                if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
+                    product[0].runOnActivationOf(sameActivation.product[0], packed, out.array(), out.at());
+                } else {
+                    product[0].run(packed, x.array(), x.at(), 1, out.array(), out.at());
+                }
+            } else if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
                 product[0].runOnActivationOf(sameActivation.product[0], view.get(), out.array(), out.at());
             } else {
                 product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
             }
         };
+    }
+
+    /**
+     * A one-vector product's weights repacked for the portable kernels (which read them faster; issue 12), asked of
+     * the card when the buffer's contents or form changed since the last ask, else the answer kept: a decode step
+     * looks nothing up. Null when the card does not pack them (no packed layout, no room, bytes not off the heap).
+     */
+    private final class PackedSlot {
+        private final MockRegion region;
+        private final Slice slice;
+        private final GgmlType type;
+        private final int rows;
+        private final int cols;
+        private final RegionView<ByteBuffer> view;
+        private int askedAt = -1;
+        private boolean asked;
+        private PackedWeights packed;
+
+        PackedSlot(MockRegion region, Slice slice, GgmlType type, int rows, int cols, RegionView<ByteBuffer> view) {
+            this.region = region;
+            this.slice = slice;
+            this.type = type;
+            this.rows = rows;
+            this.cols = cols;
+            this.view = view;
+        }
+
+        PackedWeights get() {
+            int version = region.version();
+            if (!asked || version != askedAt) {
+                ByteBuffer ggml = view.get();
+                packed = ggml.isDirect() ? card.packed(region, slice, type, rows, cols, ggml) : null;
+                askedAt = version;
+                asked = true;
+            }
+            return packed;
+        }
     }
 
     /** A compiled product's op and its (lazily made) product, for the product right after it to share. */
@@ -742,6 +792,11 @@ final class MockProgram {
             this.region = region;
             this.slice = slice;
             this.as = as;
+        }
+
+        /** The op wrote into the view (a packed copy of the buffer's weights is no longer theirs). */
+        void changed() {
+            region.changed();
         }
 
         T get() {
@@ -814,6 +869,8 @@ final class MockProgram {
             FloatBuffer v = values.get();
             k.put(position * kvWidth, key.array(), key.at(), kvWidth);
             v.put(position * kvWidth, value.array(), value.at(), kvWidth);
+            keys.changed();
+            values.changed();
             float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
@@ -955,6 +1012,7 @@ final class MockProgram {
             } else {
                 toRegion.bytes().put((int) c.to().offset(), fromRegion.bytes(), (int) c.from().offset(),
                         (int) c.from().bytes());
+                toRegion.changed();
             }
         };
     }

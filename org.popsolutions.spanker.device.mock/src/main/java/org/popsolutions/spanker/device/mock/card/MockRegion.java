@@ -1,8 +1,15 @@
 package org.popsolutions.spanker.device.mock.card;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
  * One buffer of a mock card's DDR. It keeps its bytes in whichever form its users need: float32 values on the Java
@@ -16,7 +23,7 @@ import org.popsolutions.spanker.api.DeviceException;
 final class MockRegion {
     /** Host-link transfers up to this size copy value by value; larger ones through a bulk view (made per transfer). */
     private static final int SMALL_TRANSFER = 64 * 1024;
-    private static final java.lang.invoke.VarHandle LITTLE_ENDIAN_FLOAT = java.lang.invoke.MethodHandles
+    private static final VarHandle LITTLE_ENDIAN_FLOAT = MethodHandles
             .byteBufferViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     final long handle;
     final int bytes;
@@ -25,7 +32,18 @@ final class MockRegion {
     private volatile float[] floats;
     /** Bumped whenever the form changes, so cached views of the bytes know to be taken again. */
     private volatile int form;
+    /**
+     * Bumped by every change of the contents (host-link writes, a copy op into it, KV-cache rows) and of the form:
+     * a packed copy of weights in it is good while this is unchanged.
+     */
+    private final AtomicInteger version = new AtomicInteger();
+    /** Weights in this buffer repacked for the portable kernels (guarded by the card), by the slice they pack. */
+    private final List<Packed> packed = new ArrayList<>();
     volatile boolean freed;
+
+    /** A slice of the buffer's weights repacked as {@code weights} when the buffer was at {@code version}. */
+    record Packed(long offset, long bytes, GgmlType type, int version, PackedWeights weights) {
+    }
 
     MockRegion(long handle, int bytes, String purpose) {
         this.handle = handle;
@@ -39,6 +57,20 @@ final class MockRegion {
 
     int form() {
         return form;
+    }
+
+    int version() {
+        return version.get() + form;
+    }
+
+    /** The contents were changed by an op (a copy into it, KV-cache rows). */
+    void changed() {
+        version.incrementAndGet();
+    }
+
+    /** The packed copies held for this buffer (the card counts their bytes), for the card to look up and drop. */
+    List<Packed> packed() {
+        return packed;
     }
 
     /** The bytes (absolute indexing from 0), converting from floats if needed. */
@@ -136,6 +168,7 @@ final class MockRegion {
 
     /** Host-link write of {@code source}'s remaining bytes at {@code offset}; the source's position is kept. */
     void write(long offset, ByteBuffer source) {
+        version.incrementAndGet();
         int length = source.remaining();
         float[] f = floats;
         if (f != null && offset % Float.BYTES == 0 && length % Float.BYTES == 0) {
@@ -158,6 +191,7 @@ final class MockRegion {
      * used yet becomes one), else encoded little-endian into the bytes.
      */
     void writeFloats(long offset, float[] source, int from, int count) {
+        version.incrementAndGet();
         float[] f = floatsForHost(offset);
         if (f != null) {
             System.arraycopy(source, from, f, (int) (offset / Float.BYTES), count);
