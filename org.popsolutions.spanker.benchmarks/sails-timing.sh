@@ -192,8 +192,7 @@ print("| measure | bytes | protocol / measured | raw TCP / model | ratio |")
 print("|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "hostlink":
-        cells = [str(v) for k, v in r.items() if k != "kind"]
-        print("| " + " | ".join(cells) + " |")
+        print(f"| {r['measure']} | {r['bytes']} | {r['measured']:.4g} | {r['reference']:.4g} | {r['ratio']:.2f} |")
 EOF
 mv "$tmp" "$out"
 # the same rows as JSON beside the table, and their charts (docs/plots) when the table is the docs' one
