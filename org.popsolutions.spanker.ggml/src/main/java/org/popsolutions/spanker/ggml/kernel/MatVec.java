@@ -149,14 +149,7 @@ public final class MatVec {
          * gate and up) quantize it once. The activation must not have changed since.
          */
         public void runOnActivationOf(Product preparedBy, ByteBuffer weights, float[] out, int outAt) {
-            PreparedBatch prepared = preparedBy.lastRunOn;
-            if (prepared == null) {
-                throw new IllegalStateException("the product to share an activation with has not run yet");
-            }
-            if (prepared.weightType() != type || prepared.mode() != batch.mode() || prepared.length() != cols) {
-                throw new IllegalArgumentException("a product of " + cols + " " + type + " columns cannot run on an "
-                        + "activation prepared for " + prepared.length() + " " + prepared.weightType() + " columns");
-            }
+            PreparedBatch prepared = activationOf(preparedBy);
             checkRun(weights, prepared.count(), out, outAt);
             multiply(weights, prepared, out, outAt);
         }
@@ -176,6 +169,13 @@ public final class MatVec {
         /** {@link #runOnActivationOf(Product, ByteBuffer, float[], int)} of repacked weights. */
         public void runOnActivationOf(Product preparedBy, PackedWeights weights, float[] out, int outAt) {
             checkPacked(weights);
+            PreparedBatch prepared = activationOf(preparedBy);
+            checkRun(weights.ggml(), prepared.count(), out, outAt);
+            multiply(weights, prepared, out, outAt);
+        }
+
+        /** The vectors {@code preparedBy} last ran on, for this product to run on too (same type, mode, columns). */
+        private PreparedBatch activationOf(Product preparedBy) {
             PreparedBatch prepared = preparedBy.lastRunOn;
             if (prepared == null) {
                 throw new IllegalStateException("the product to share an activation with has not run yet");
@@ -184,8 +184,7 @@ public final class MatVec {
                 throw new IllegalArgumentException("a product of " + cols + " " + type + " columns cannot run on an "
                         + "activation prepared for " + prepared.length() + " " + prepared.weightType() + " columns");
             }
-            checkRun(weights.ggml(), prepared.count(), out, outAt);
-            multiply(weights, prepared, out, outAt);
+            return prepared;
         }
 
         private void checkPacked(PackedWeights weights) {
