@@ -328,12 +328,7 @@ public final class MockCard implements SailCard, SailDevice {
         long start = System.nanoTime();
         keepLent(r, offset, offset + length);
         r.write(offset, source);
-        if (!r.packed().isEmpty()) {
-            dropStalePacks(r);
-        }
-        hostWriteBytes.addAndGet(length);
-        hostWrites.incrementAndGet();
-        shapeHostLink(start, length);
+        written(r, start, length);
     }
 
     @Override
@@ -342,9 +337,7 @@ public final class MockCard implements SailCard, SailDevice {
         MockRegion r = hostRegion(buffer, offset, length, "read");
         long start = System.nanoTime();
         r.read(offset, target);
-        hostReadBytes.addAndGet(length);
-        hostReads.incrementAndGet();
-        shapeHostLink(start, length);
+        read(start, length);
     }
 
     /** One copy from the host's floats into the card's (a float32 buffer is kept as floats here). */
@@ -356,12 +349,7 @@ public final class MockCard implements SailCard, SailDevice {
         long start = System.nanoTime();
         keepLent(r, offset, offset + length);
         r.writeFloats(offset, source, from, count);
-        if (!r.packed().isEmpty()) {
-            dropStalePacks(r);
-        }
-        hostWriteBytes.addAndGet(length);
-        hostWrites.incrementAndGet();
-        shapeHostLink(start, length);
+        written(r, start, length);
     }
 
     /** One copy from the card's floats into the host's. */
@@ -372,6 +360,21 @@ public final class MockCard implements SailCard, SailDevice {
         MockRegion r = hostRegion(buffer, offset, length, "read");
         long start = System.nanoTime();
         r.readFloats(offset, target, from, count);
+        read(start, length);
+    }
+
+    /** After a host-link write into {@code r}: its stale packed copies freed, the transfer counted and paced. */
+    private void written(MockRegion r, long start, long length) {
+        if (!r.packed().isEmpty()) {
+            dropStalePacks(r);
+        }
+        hostWriteBytes.addAndGet(length);
+        hostWrites.incrementAndGet();
+        shapeHostLink(start, length);
+    }
+
+    /** After a host-link read: the transfer counted and paced. */
+    private void read(long start, long length) {
         hostReadBytes.addAndGet(length);
         hostReads.incrementAndGet();
         shapeHostLink(start, length);
