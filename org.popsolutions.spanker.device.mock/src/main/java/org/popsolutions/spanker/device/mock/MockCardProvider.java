@@ -8,7 +8,6 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
-import org.popsolutions.spanker.device.mock.card.JitWarmup;
 import org.popsolutions.spanker.device.mock.card.LinkEventSink;
 import org.popsolutions.spanker.device.mock.card.MockCardGroup;
 
@@ -37,8 +36,6 @@ public final class MockCardProvider implements CardProvider {
 
     @Override
     public CardGroup open(CardGroupSpec spec) {
-        // cards opened for work: the JIT compiles the card's Java arithmetic while the caller loads the weights
-        JitWarmup.start();
         MockCardFleet configured = fleet;
         CardGroup claimed = configured == null ? null : configured.claim(spec);
         if (claimed != null) {

@@ -11,10 +11,11 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
  * The card's Java arithmetic (attention, norms, rope, SwiGLU, the activation quantization) run on small private data
- * once per JVM, on a background thread started when cards are opened for work: the JIT compiles it while the model's
- * weights are loaded (one thread reads them; the other core is free), not during the prompt's first pass, which
- * otherwise runs it interpreted first (its Vector API code is then slower by a hundred times) with the compiler
- * threads taking the cores from the card's row threads. Nothing of it reaches a card's memory or results.
+ * once per JVM, on a background thread started by the first host-link write of bytes to a mock card (a model's
+ * weights; a collective stages floats and does not start it): the JIT compiles it while the model's weights are
+ * loaded (one thread reads them; the other core is free), not during the prompt's first pass, which otherwise runs it
+ * interpreted first (its Vector API code is then slower by a hundred times) with the compiler threads taking the
+ * cores from the card's row threads. Nothing of it reaches a card's memory or results.
  */
 public final class JitWarmup {
     private static final AtomicBoolean STARTED = new AtomicBoolean();
@@ -26,6 +27,9 @@ public final class JitWarmup {
 
     /** Starts the warm-up, once per JVM (later calls do nothing; none with {@code -Dspanker.mock.warmup=false}). */
     public static void start() {
+        if (STARTED.get()) {
+            return; // called at every byte write: the common case reads one flag
+        }
         if (!Boolean.parseBoolean(System.getProperty("spanker.mock.warmup", "true"))
                 || !STARTED.compareAndSet(false, true)) {
             return;
