@@ -229,7 +229,7 @@ public final class MatVec {
             this.out = out;
             this.outAt = outAt;
             try {
-                executor.forRows(rows, prepared.count() == 1 ? 1 : BATCH_ROW_GROUP, this);
+                executor.forRows(rows, prepared.count() == 1 ? 1 : batchShare(rows, executor.threads()), this);
             } finally {
                 this.current = null;
                 this.weights = null;
@@ -258,6 +258,20 @@ public final class MatVec {
      * whole groups. A multiple of every batch kernel's group (8, 32).
      */
     static final int BATCH_ROW_GROUP = 32;
+
+    /**
+     * About this many chunks per thread for a product of several vectors (the executor's default is 16): every call of
+     * a batch kernel prepares all the pass's vectors for itself (the native Q4_0 kernel converts every block of the
+     * 64 vectors), which cost 8 % of a 2048×5632 product cut in 64-row chunks (one thread, against one call); a few
+     * chunks per thread still let a thread that is held up take less.
+     */
+    static final int BATCH_CHUNKS_PER_THREAD = 4;
+
+    /** A batch product's granule: whole {@link #BATCH_ROW_GROUP}s, about {@link #BATCH_CHUNKS_PER_THREAD} a thread. */
+    static int batchShare(int rows, int threads) {
+        int groups = (rows + BATCH_ROW_GROUP - 1) / BATCH_ROW_GROUP;
+        return BATCH_ROW_GROUP * Math.max(1, groups / (BATCH_CHUNKS_PER_THREAD * threads));
+    }
 
     /** Weight bytes per tile of {@link #matmul}: well inside a core's L2 cache. */
     static final int TILE_BYTES = 64 << 10;

@@ -21,20 +21,20 @@ public final class PreparedActivation {
     private final float[] floats;
     private final byte[] quantized;
     /** The quantized values widened to 16 bits, element order (what the fast kernels multiply with). */
-    private final short[] values;
+    private short[] values;
     /** Per activation block: its scale d as a float (fp16 for Q8_0/Q8_1, f32 for Q8_K). */
-    private final float[] blockScales;
+    private float[] blockScales;
     /** Q8_1 only: per block, the fp16 s = d·Σq as a float. */
-    private final float[] blockSums;
+    private float[] blockSums;
     /** Q8_K only: per block, eight sums of two consecutive bsums (one per 32-value sub-block). */
-    private final int[] subBlockSums;
+    private int[] subBlockSums;
     /**
      * Q8_K only: {@link #subBlockSums} times their block's scale d, as floats (what a repacked k-quant row's minimums
      * multiply: the rounding of d·sum is within the dot products' tolerance).
      */
-    private final float[] scaledSubBlockSums;
+    private float[] scaledSubBlockSums;
     /** Q8_0 companion only: per block of 32, the sum of its values (Q4_0's −8 offset, applied once per block). */
-    private final int[] blockValueSums;
+    private int[] blockValueSums;
     /**
      * No value is −128 (ggml's quantizers never produce it): then |weight · value| ≤ 128·127 and two fit 16 bits.
      * 0 = not looked at since the bytes changed (found on first use: only Q8_0 kernels ask), 1 = none, 2 = some.
@@ -45,6 +45,8 @@ public final class PreparedActivation {
      * asks for them (the pure-Java kernels do, native ones read the bytes), so a native product does not pay for them.
      */
     private volatile boolean indexed;
+    /** Block-quantized bytes, which the kernels' views ({@link #values} and the per-block arrays) describe. */
+    private final boolean indexable;
     /** The quantized bytes as a little-endian buffer, for the quantizers (null for float activations). */
     private final ByteBuffer quantizedBuffer;
 
@@ -56,28 +58,32 @@ public final class PreparedActivation {
         this.quantized = quantized;
         this.quantizedBuffer = quantized == null ? null : le(quantized);
         boolean blockQuantized = WeightTraits.of(weightType).companion().isPresent();
-        if (quantized == null || !blockQuantized) {
-            values = null;
-            blockScales = null;
-            blockSums = null;
-            subBlockSums = null;
-            scaledSubBlockSums = null;
-            blockValueSums = null;
+        this.indexable = quantized != null && blockQuantized;
+        if (!indexable) {
             symmetricValues = 2;
             return;
         }
-        boolean kQuant = kQuant(weightType);
         int blocks = length / block(weightType);
         if ((long) blocks * companionBytes(weightType) > quantized.length) {
             throw new IllegalArgumentException(blocks + " activation blocks need "
                     + (long) blocks * companionBytes(weightType) + " bytes, got " + quantized.length);
         }
-        values = new short[length];
+    }
+
+    /**
+     * The kernels' views of the bytes, allocated on their first use: only the pure-Java kernels read them, and a
+     * prompt pass's workspaces (64 vectors per product) would otherwise hold four times the bytes the native kernels
+     * read.
+     */
+    private void allocateIndex() {
+        boolean kQuant = kQuant(weightType);
+        int blocks = length / block(weightType);
         blockScales = new float[blocks];
         blockSums = weightType == GgmlType.Q4_1 ? new float[blocks] : null;
         subBlockSums = kQuant ? new int[8 * blocks] : null;
         scaledSubBlockSums = kQuant ? new float[8 * blocks] : null;
         blockValueSums = kQuant || weightType == GgmlType.Q4_1 ? null : new int[blocks];
+        values = new short[length];
     }
 
     private static boolean kQuant(GgmlType t) {
@@ -119,11 +125,14 @@ public final class PreparedActivation {
 
     /** Makes the kernels' views of {@link #quantized} (widened values, scales, sums) if they are not current. */
     private void ensureIndexed() {
-        if (values == null || indexed) {
+        if (!indexable || indexed) {
             return;
         }
         synchronized (this) {
             if (!indexed) {
+                if (values == null) {
+                    allocateIndex();
+                }
                 index();
                 indexed = true;
             }
@@ -216,7 +225,7 @@ public final class PreparedActivation {
             default -> throw new IllegalArgumentException("no activation quantizer for " + companion);
         }
         indexed = false;
-        symmetricValues = values == null ? 2 : 0;
+        symmetricValues = indexable ? 0 : 2;
         return this;
     }
 

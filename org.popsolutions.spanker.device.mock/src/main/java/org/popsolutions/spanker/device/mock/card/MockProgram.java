@@ -5,7 +5,11 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.popsolutions.spanker.api.card.ActivationMode;
 import org.popsolutions.spanker.api.card.Combine;
@@ -65,7 +69,8 @@ final class MockProgram {
     private static final Range[] NOTHING = new Range[0];
 
     private final MockCard card;
-    private final List<MockRegion> used = new ArrayList<>();
+    /** The buffers the program names, each once (a prompt's program: a few hundred, in thousands of operands). */
+    private final Set<MockRegion> used = Collections.newSetFromMap(new IdentityHashMap<>());
     private final float[] scores;
     /** Per op: its step, or (receive, forward) its waiting step. */
     private final Step[] steps;
@@ -269,9 +274,10 @@ final class MockProgram {
             int end = i + 1;
             Op first = ops.get(i);
             if (first instanceof Op.RmsNorm || first instanceof Op.Rope || first instanceof Op.Attention) {
-                while (end < ops.size() && sameRun(first, ops.get(end)) && independent(ops, i, end)) {
+                while (end < ops.size() && sameRun(first, ops.get(end))) {
                     end++;
                 }
+                end = independentPrefix(ops, i, end);
             }
             if (end - i >= 2) {
                 Step[] own = Arrays.copyOfRange(steps, i, end);
@@ -290,6 +296,106 @@ final class MockProgram {
         }
     }
 
+    /**
+     * The end of the longest run of ops [from, end) none of which writes what another reads or writes (as taking them
+     * one by one while each is independent of those before it). A prompt's program is compiled in its first pass,
+     * before the JIT has compiled this, and holds runs of 64 ops: the usual answer (no op touches another's ranges) is
+     * found by sorting the run's writes, not by comparing every pair of ops.
+     */
+    private static int independentPrefix(List<Op> ops, int from, int to) {
+        int n = to - from;
+        Slice[][] reads = new Slice[n][];
+        Slice[][] written = new Slice[n][];
+        for (int k = 0; k < n; k++) {
+            reads[k] = reads(ops.get(from + k));
+            written[k] = tokenWrites(ops.get(from + k));
+        }
+        if (noneConflicts(reads, written)) {
+            return to;
+        }
+        for (int next = 1; next < n; next++) {
+            for (int k = 0; k < next; k++) {
+                if (conflict(written[next], reads[k]) || conflict(written[next], written[k])
+                        || conflict(written[k], reads[next])) {
+                    return from + next;
+                }
+            }
+        }
+        return to;
+    }
+
+    /** An op's operand range: [from, to) of a buffer. */
+    private record Touch(long buffer, long from, long to, int op) {
+    }
+
+    private static final Comparator<Touch> BY_PLACE =
+            Comparator.comparingLong(Touch::buffer).thenComparingLong(Touch::from);
+
+    /**
+     * True when no two ops' writes overlap and no op reads what another writes (false also when an op's own writes
+     * overlap each other, or an operand is empty: then the pairwise check decides).
+     */
+    private static boolean noneConflicts(Slice[][] reads, Slice[][] written) {
+        List<Touch> writes = new ArrayList<>();
+        for (int k = 0; k < written.length; k++) {
+            for (Slice w : written[k]) {
+                if (w.isNone() || w.bytes() == 0) {
+                    return false; // not a plain range: the pairwise check decides
+                }
+                writes.add(new Touch(w.buffer(), w.offset(), w.offset() + w.bytes(), k));
+            }
+        }
+        writes.sort(BY_PLACE);
+        for (int i = 1; i < writes.size(); i++) {
+            Touch a = writes.get(i - 1);
+            Touch b = writes.get(i);
+            if (a.buffer() == b.buffer() && b.from() < a.to()) {
+                return false;
+            }
+        }
+        // the writes are disjoint and sorted: per buffer their ends rise too, so the one write a read could overlap
+        // first is the first whose end lies past the read's start
+        for (int k = 0; k < reads.length; k++) {
+            for (Slice r : reads[k]) {
+                if (r.isNone() || r.bytes() == 0) {
+                    return false;
+                }
+                long start = r.offset();
+                long end = r.offset() + r.bytes();
+                int low = 0;
+                int high = writes.size();
+                while (low < high) {
+                    int mid = (low + high) >>> 1;
+                    Touch w = writes.get(mid);
+                    if (w.buffer() < r.buffer() || (w.buffer() == r.buffer() && w.to() <= start)) {
+                        low = mid + 1;
+                    } else {
+                        high = mid;
+                    }
+                }
+                for (int i = low; i < writes.size(); i++) {
+                    Touch w = writes.get(i);
+                    if (w.buffer() != r.buffer() || w.from() >= end) {
+                        break;
+                    }
+                    if (w.op() != k) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static boolean conflict(Slice[] writes, Slice[] others) {
+        for (Slice w : writes) {
+            if (overlapsAny(w, others)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether {@code op} continues a run begun by {@code first}: the same kind over the same weights or caches. */
     private static boolean sameRun(Op first, Op op) {
         if (first instanceof Op.RmsNorm a && op instanceof Op.RmsNorm b) {
@@ -305,27 +411,6 @@ final class MockProgram {
                     && a.kvHeads() == b.kvHeads() && a.headDimension() == b.headDimension();
         }
         return false;
-    }
-
-    /** Whether op {@code next} neither writes what ops [from, next) read or write nor reads what they write. */
-    private static boolean independent(List<Op> ops, int from, int next) {
-        Slice[] nextReads = reads(ops.get(next));
-        Slice[] nextWrites = tokenWrites(ops.get(next));
-        for (int k = from; k < next; k++) {
-            Slice[] reads = reads(ops.get(k));
-            Slice[] written = tokenWrites(ops.get(k));
-            for (Slice w : nextWrites) {
-                if (overlapsAny(w, reads) || overlapsAny(w, written)) {
-                    return false;
-                }
-            }
-            for (Slice w : written) {
-                if (overlapsAny(w, nextReads)) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     private static boolean overlapsAny(Slice s, Slice[] others) {
@@ -528,9 +613,7 @@ final class MockProgram {
             throw new OpFailure(what + ": bytes [" + s.offset() + ", " + (s.offset() + s.bytes()) + ") fall outside "
                     + r.purpose + " (" + r.bytes + " bytes)");
         }
-        if (!used.contains(r)) {
-            used.add(r);
-        }
+        used.add(r);
         return r;
     }
 

@@ -437,6 +437,73 @@ class MockCardTest {
         assertTrue(op.getMessage().contains("outside the KV cache"), op.getMessage());
     }
 
+    /**
+     * Runs of per-token ops that depend on each other are not taken together where they depend: a norm reading the
+     * one before's output, an attention whose key is the one before's output (taken together, every key would be
+     * written to the cache before any token attends). Each value is the op-by-op one.
+     */
+    @Test
+    void perTokenOpsThatReadWhatAnotherWritesRunInTheirOrder() {
+        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
+                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+        groups.add(g);
+        SailCard card = g.cards().get(0);
+        int tokens = 4;
+        int heads = 4;
+        int kvHeads = 2;
+        int hd = 8;
+        int width = heads * hd;
+        int capacity = 8;
+        Random random = new Random(5);
+        float[] x = gaussian(random, 2 * tokens * width);
+        float[] w = gaussian(random, width);
+        float[][] outs = new float[2][];
+        float[][] caches = new float[2][];
+        for (int together = 0; together < 2; together++) {
+            CardBuffer xb = card.allocate(x.length * 4L, "x");
+            CardBuffer wb = card.allocate(w.length * 4L, "w");
+            CardBuffer kc = card.allocate((long) capacity * kvHeads * hd * 4, "key cache");
+            CardBuffer vc = card.allocate((long) capacity * kvHeads * hd * 4, "value cache");
+            CardBuffer pb = card.allocate(tokens * 4L, "positions");
+            card.write(xb, 0, floats(x));
+            card.write(wb, 0, floats(w));
+            ByteBuffer p = ByteBuffer.allocate(tokens * 4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int t = 0; t < tokens; t++) {
+                p.putInt(t);
+            }
+            card.write(pb, 0, p.flip());
+            List<Op> ops = new ArrayList<>();
+            // a chain of norms: token t's reads what token t - 1's wrote
+            for (int t = 1; t < tokens; t++) {
+                ops.add(new Op.RmsNorm(slice(xb, (t - 1) * width, width), Slice.of(wb), slice(xb, t * width, width),
+                        1e-5f));
+            }
+            // attention of tokens 0..3 at positions 0..3: token t's key and value are token t - 1's output
+            int outs0 = tokens * width;
+            for (int t = 0; t < tokens; t++) {
+                Slice kv = t == 0 ? slice(xb, 0, kvHeads * hd) : slice(xb, outs0 + (t - 1) * width, kvHeads * hd);
+                ops.add(new Op.Attention(slice(xb, t * width, width), kv, kv, Slice.of(kc), Slice.of(vc),
+                        new Slice(pb.handle(), 4L * t, 4), heads, kvHeads, hd, slice(xb, outs0 + t * width, width)));
+            }
+            if (together == 1) {
+                card.submit(new Program("pass", ops)).join();
+            } else {
+                for (Op op : ops) {
+                    card.submit(Program.of("one op", op)).join();
+                }
+            }
+            outs[together] = readFloats(card, xb);
+            caches[together] = readFloats(card, kc);
+        }
+        assertArrayEquals(outs[0], outs[1]);
+        assertArrayEquals(caches[0], caches[1]);
+    }
+
+    /** Floats [at, at + count) of a buffer. */
+    private static Slice slice(CardBuffer b, int at, int count) {
+        return new Slice(b.handle(), 4L * at, 4L * count);
+    }
+
     @Test
     void anOperandOutsideItsBufferIsANamedErrorOnTheCompletion() {
         SailCard card = open(TopologyKind.RING, 1, 1 << 20).cards().get(0);
