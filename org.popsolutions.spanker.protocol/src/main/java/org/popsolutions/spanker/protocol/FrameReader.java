@@ -363,7 +363,9 @@ public final class FrameReader {
         }
         try {
             receive(into, before, n, target);
-            take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
+            // a load's chunk: its CRC is read with the next frame's header and WRITE fields, and no more
+            take(crcBytes, 0, Wire.CRC_BYTES, "CRC", target != null && n >= READ_AHEAD_BYTES ? Wire.CRC_BYTES
+                    + WRITE_HEAD_BYTES : READ_AHEAD_BYTES);
             checkCrc(MessageType.WRITE);
         } catch (IOException | MalformedFrameException | RuntimeException | Error e) {
             if (target != null) {
@@ -457,9 +459,15 @@ public final class FrameReader {
 
     /** Takes {@code count} bytes from the read-ahead, refilling it as needed. */
     private void take(byte[] into, int offset, int count, String part) throws IOException, MalformedFrameException {
+        take(into, offset, count, part, READ_AHEAD_BYTES);
+    }
+
+    /** As {@link #take(byte[], int, int, String)}, reading at most {@code readAhead} bytes at a time. */
+    private void take(byte[] into, int offset, int count, String part, int readAhead) throws IOException,
+            MalformedFrameException {
         int done = 0;
         while (done < count) {
-            if (!inbox.hasRemaining() && !refill()) {
+            if (!inbox.hasRemaining() && !refill(readAhead)) {
                 throw new MalformedFrameException("connection closed inside a frame's " + part + " (" + done + " of "
                         + count + " bytes)");
             }
