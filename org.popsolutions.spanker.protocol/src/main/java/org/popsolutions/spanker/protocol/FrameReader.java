@@ -26,6 +26,15 @@ import java.util.zip.CRC32C;
 public final class FrameReader {
     /** The read-ahead of a channel reader: several small frames per read, a WRITE's fields and its first bytes. */
     private static final int READ_AHEAD_BYTES = 64 << 10;
+    /**
+     * After a landed WRITE of at least a read-ahead's bytes (a load streaming chunk after chunk), the next frame's
+     * header is read with its WRITE fields and nothing more: a full read-ahead would take the next chunk's first 64 KiB
+     * as well, to be copied into DDR a second time (perf on loopback: that copy took more of the card's session thread
+     * than the undo backup of a whole rewritten chunk). Any other frame reads ahead as usual after its header.
+     */
+    private static final int WRITE_HEAD_BYTES = Wire.HEADER_BYTES + Messages.Write.FIELD_BYTES;
+    /** The last frame was a landed WRITE of at least {@link #READ_AHEAD_BYTES}: the next header is read alone. */
+    private boolean streamingWrites;
     /** A WRITE's data is read in pieces of at most this (well inside a core's L2), each CRC-summed at once. */
     private static final int DIRECT_READ_BYTES = 128 << 10;
 
@@ -110,7 +119,7 @@ public final class FrameReader {
         if (inbox.hasRemaining()) {
             return;
         }
-        if (!refill()) {
+        if (!refill(streamingWrites ? WRITE_HEAD_BYTES : READ_AHEAD_BYTES)) {
             throw new EOFException("connection closed");
         }
     }
@@ -130,9 +139,10 @@ public final class FrameReader {
         payload = null;
         landedData = null;
         if (channel != null) {
-            if (!inbox.hasRemaining() && !refill()) {
+            if (!inbox.hasRemaining() && !refill(streamingWrites ? WRITE_HEAD_BYTES : READ_AHEAD_BYTES)) {
                 throw new EOFException("connection closed");
             }
+            streamingWrites = false;
             take(header, 0, Wire.HEADER_BYTES, "header");
         } else {
             int first = in.read();
@@ -353,7 +363,9 @@ public final class FrameReader {
         }
         try {
             receive(into, before, n, target);
-            take(crcBytes, 0, Wire.CRC_BYTES, "CRC");
+            // a load's chunk: its CRC is read with the next frame's header and WRITE fields, and no more
+            take(crcBytes, 0, Wire.CRC_BYTES, "CRC", target != null && n >= READ_AHEAD_BYTES ? Wire.CRC_BYTES
+                    + WRITE_HEAD_BYTES : READ_AHEAD_BYTES);
             checkCrc(MessageType.WRITE);
         } catch (IOException | MalformedFrameException | RuntimeException | Error e) {
             if (target != null) {
@@ -362,6 +374,7 @@ public final class FrameReader {
             throw e;
         }
         landedData = target != null ? into.flip() : null;
+        streamingWrites = target != null && n >= READ_AHEAD_BYTES;
         major = frameMajor;
         minor = frameMinor;
         requestId = id;
@@ -430,7 +443,12 @@ public final class FrameReader {
 
     /** Reads more into the empty read-ahead; false at the end of the stream. */
     private boolean refill() throws IOException {
-        inbox.clear();
+        return refill(READ_AHEAD_BYTES);
+    }
+
+    /** Reads at most {@code most} bytes into the empty read-ahead; false at the end of the stream. */
+    private boolean refill(int most) throws IOException {
+        inbox.clear().limit(most);
         int n;
         do {
             n = channel.read(inbox);
@@ -441,9 +459,15 @@ public final class FrameReader {
 
     /** Takes {@code count} bytes from the read-ahead, refilling it as needed. */
     private void take(byte[] into, int offset, int count, String part) throws IOException, MalformedFrameException {
+        take(into, offset, count, part, READ_AHEAD_BYTES);
+    }
+
+    /** As {@link #take(byte[], int, int, String)}, reading at most {@code readAhead} bytes at a time. */
+    private void take(byte[] into, int offset, int count, String part, int readAhead) throws IOException,
+            MalformedFrameException {
         int done = 0;
         while (done < count) {
-            if (!inbox.hasRemaining() && !refill()) {
+            if (!inbox.hasRemaining() && !refill(readAhead)) {
                 throw new MalformedFrameException("connection closed inside a frame's " + part + " (" + done + " of "
                         + count + " bytes)");
             }

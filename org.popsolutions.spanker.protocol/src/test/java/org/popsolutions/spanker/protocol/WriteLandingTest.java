@@ -27,6 +27,8 @@ class WriteLandingTest {
         final ByteBuffer kept = ByteBuffer.allocate(CHUNK);
         int opened;
         int undone = -1;
+        /** Per chunk opened, the bytes of the first piece it was told is about to land. */
+        final java.util.List<Integer> firstPieces = new java.util.ArrayList<>();
 
         Memory(byte[] initial) {
             bytes = ByteBuffer.allocateDirect(initial.length).put(0, initial);
@@ -39,6 +41,7 @@ class WriteLandingTest {
             }
             opened++;
             ByteBuffer range = bytes.slice((int) offset, length);
+            int chunk = opened - 1;
             return new Target() {
                 @Override
                 public ByteBuffer bytes() {
@@ -47,6 +50,9 @@ class WriteLandingTest {
 
                 @Override
                 public void saving(int from, int to) {
+                    if (firstPieces.size() == chunk) {
+                        firstPieces.add(to - from);
+                    }
                     kept.put(from, range, from, to - from);
                 }
 
@@ -173,6 +179,66 @@ class WriteLandingTest {
         MalformedFrameException e = assertThrows(MalformedFrameException.class, refusing::writeChunk);
         assertTrue(e.getMessage().startsWith("offset "), e.getMessage());
         assertEquals(0, memory.opened);
+    }
+
+    /**
+     * A load, chunk after chunk: the first chunk's data begins in the read-ahead that took its header, the next one's
+     * comes straight from the socket (its header and fields were read alone), and a frame of another kind after it,
+     * and a small WRITE after that, read as before.
+     */
+    @Test
+    void afterALandedChunkTheNextChunksDataComesStraightFromTheSocketNotThroughTheReadAhead() throws Exception {
+        byte[] first = random(CHUNK, 12);
+        byte[] second = random(CHUNK, 13);
+        byte[] small = random(100, 14);
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        FrameWriter writer = new FrameWriter(stream);
+        writer.writeWrite(1, 7, 0, ByteBuffer.wrap(first), 0, CHUNK, false);
+        writer.writeWrite(2, 7, CHUNK, ByteBuffer.wrap(second), 0, CHUNK, false);
+        writer.write(Frame.of(MessageType.MEMORY, 3, new byte[] {42}), false);
+        writer.writeWrite(4, 7, 2L * CHUNK, ByteBuffer.wrap(small), 0, small.length, true);
+        ByteBuffer sent = ByteBuffer.wrap(stream.toByteArray());
+        // a socket with everything already arrived: each read gets all it asks for
+        ReadableByteChannel arrived = new ReadableByteChannel() {
+            @Override
+            public int read(ByteBuffer into) {
+                if (!sent.hasRemaining()) {
+                    return -1;
+                }
+                int n = Math.min(into.remaining(), sent.remaining());
+                into.put(into.position(), sent, sent.position(), n).position(into.position() + n);
+                sent.position(sent.position() + n);
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Memory memory = new Memory(new byte[2 * CHUNK + 100]);
+        FrameReader reader = new FrameReader(arrived);
+        reader.landWrites(memory);
+        assertEquals(MessageType.WRITE, reader.next());
+        assertTrue(reader.landed());
+        assertEquals(MessageType.WRITE, reader.next());
+        assertTrue(reader.landed());
+        assertTrue(memory.firstPieces.get(1) > memory.firstPieces.get(0), "the first chunk began with the read-ahead's "
+                + memory.firstPieces.get(0) + " bytes, the second with a piece read straight: " + memory.firstPieces);
+        assertEquals(MessageType.MEMORY, reader.next());
+        assertArrayEquals(new byte[] {42}, reader.frame().payload());
+        assertEquals(MessageType.WRITE, reader.next());
+        assertTrue(reader.landed());
+        assertEquals(4, reader.requestId());
+        assertThrows(EOFException.class, reader::next);
+        byte[] contents = memory.contents();
+        assertArrayEquals(first, Arrays.copyOfRange(contents, 0, CHUNK));
+        assertArrayEquals(second, Arrays.copyOfRange(contents, CHUNK, 2 * CHUNK));
+        assertArrayEquals(small, Arrays.copyOfRange(contents, 2 * CHUNK, 2 * CHUNK + 100));
     }
 
     @Test

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +40,32 @@ import org.popsolutions.spanker.protocol.WireError;
 final class CardConnection implements AutoCloseable {
     /** The thread that reads this connection's replies (set once it has started). */
     private volatile Thread reader;
+
+    /** A request on its way: what it was, when its answer is due, and who waits for it. */
+    private record Outstanding(MessageType type, long dueNanos, CompletableFuture<Frame> reply) {
+    }
+
+    /**
+     * Holds every wait on a card to a bound, {@link #await} or not (a program's completion is waited for by whoever
+     * holds its future, a blocked write by nobody): a card that is alive but stuck (stopped, spinning) answers
+     * nothing, and once the socket's buffers are full it blocks the host's write in the kernel, where no reply
+     * timeout reaches. A request whose reply is overdue, the one being written included, loses the connection
+     * naming the card: the socket is closed, which ends a blocked write, and every waiter fails. One daemon thread
+     * for all connections; it ends when none is open.
+     */
+    private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+    private static ScheduledThreadPoolExecutor watchdog() {
+        ScheduledThreadPoolExecutor w = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sails-request-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        w.setRemoveOnCancelPolicy(true);
+        w.setKeepAliveTime(5, TimeUnit.SECONDS);
+        w.allowCoreThreadTimeOut(true);
+        return w;
+    }
 
     /** An ERROR reply, with the card's words. */
     static final class CardError extends Exception {
@@ -64,7 +92,9 @@ final class CardConnection implements AutoCloseable {
      */
     private final long clockOffsetNanos;
     private final long requestTimeoutMillis;
-    private final Map<Long, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Outstanding> pending = new ConcurrentHashMap<>();
+    /** This connection's turn on the {@link #WATCHDOG} (null once it is closed or lost). */
+    private volatile ScheduledFuture<?> watch;
     private final AtomicLong nextId = new AtomicLong(1);
     private volatile Consumer<Messages.LinkEvent> linkEvents = e -> { };
     private volatile Consumer<String> lost = why -> { };
@@ -152,6 +182,9 @@ final class CardConnection implements AutoCloseable {
             CardConnection c = new CardConnection(endpoint, socket, in, out, channel, hello, offset,
                     requestTimeoutMillis);
             c.nextId.set(3);
+            // an overdue reply is noticed within an eighth of the timeout (at least 10 ms, at most 1 s late)
+            long period = Math.max(10, Math.min(1_000, requestTimeoutMillis / 8));
+            c.watch = WATCHDOG.scheduleWithFixedDelay(c::checkDeadlines, period, period, TimeUnit.MILLISECONDS);
             Thread reader = new Thread(c::readLoop, "sails-card-" + endpoint);
             reader.setDaemon(true);
             c.reader = reader;
@@ -233,12 +266,12 @@ final class CardConnection implements AutoCloseable {
 
     /** Sends a request; the future completes with the reply frame (an ERROR reply included). */
     CompletableFuture<Frame> request(MessageType type, byte[] payload) {
-        return send(id -> writer.write(Frame.of(type, id, payload)));
+        return send(type, id -> writer.write(Frame.of(type, id, payload)));
     }
 
     /** A WRITE of {@code length} bytes of {@code source} from {@code index}, sent as one piece (see Wire.writeWrite). */
     CompletableFuture<Frame> write(long handle, long offset, java.nio.ByteBuffer source, int index, int length) {
-        return send(id -> writer.writeWrite(id, handle, offset, source, index, length, true));
+        return send(MessageType.WRITE, id -> writer.writeWrite(id, handle, offset, source, index, length, true));
     }
 
     /** Writes one request frame under the next request id. */
@@ -247,7 +280,7 @@ final class CardConnection implements AutoCloseable {
     }
 
     /** Registers the reply under a fresh id and writes the request; a connection lost on the way fails the reply. */
-    private CompletableFuture<Frame> send(RequestWriter request) {
+    private CompletableFuture<Frame> send(MessageType type, RequestWriter request) {
         CompletableFuture<Frame> reply = new CompletableFuture<>();
         String reason = closedReason;
         if (reason != null) {
@@ -255,7 +288,7 @@ final class CardConnection implements AutoCloseable {
             return reply;
         }
         long id = nextId.getAndUpdate(n -> n >= 0xFFFF_FFFFL ? 1 : n + 1);
-        pending.put(id, reply);
+        pending.put(id, new Outstanding(type, System.nanoTime() + answerMillis(type) * 1_000_000L, reply));
         try {
             synchronized (out) {
                 request.write(id);
@@ -268,6 +301,30 @@ final class CardConnection implements AutoCloseable {
             reply.completeExceptionally(new DeviceException(closedReason));
         }
         return reply;
+    }
+
+    /**
+     * How long a request's reply may take: the request timeout; a program's, that times the card's time dilation
+     * (a dilated card runs its programs, and its receives' own timeouts, K times slower).
+     */
+    long answerMillis(MessageType type) {
+        double k = type == MessageType.SUBMIT ? Math.max(1, hello.timeDilation()) : 1;
+        return (long) Math.min(Long.MAX_VALUE / 2_000_000L, requestTimeoutMillis * k);
+    }
+
+    /** Loses the connection, naming the card, when a reply is overdue. */
+    private void checkDeadlines() {
+        if (closedReason != null) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Outstanding o : pending.values()) {
+            if (now - o.dueNanos() > 0) {
+                lose("card " + describe() + " did not answer " + o.type() + " within " + answerMillis(o.type())
+                        + " ms");
+                return;
+            }
+        }
     }
 
     /** A request and its reply within the request timeout; an ERROR reply is thrown as {@link CardError}. */
@@ -349,9 +406,9 @@ final class CardConnection implements AutoCloseable {
                     linkEvents.accept(Messages.LinkEvent.decode(f.payload()));
                     continue;
                 }
-                CompletableFuture<Frame> waiting = pending.remove(f.requestId());
+                Outstanding waiting = pending.remove(f.requestId());
                 if (waiting != null) {
-                    waiting.complete(f);
+                    waiting.reply().complete(f);
                 } else if (f.type() == MessageType.ERROR) {
                     Messages.Error e = Messages.Error.decode(f.payload());
                     lose("card " + describe() + " closed the connection: " + e.kind() + ": " + e.message());
@@ -375,9 +432,10 @@ final class CardConnection implements AutoCloseable {
             }
             closedReason = reason;
         }
+        stopWatching();
         closeQuietly(socket);
         DeviceException failure = new DeviceException(reason);
-        pending.values().forEach(f -> f.completeExceptionally(failure));
+        pending.values().forEach(o -> o.reply().completeExceptionally(failure));
         pending.clear();
         lost.accept(reason);
     }
@@ -390,10 +448,18 @@ final class CardConnection implements AutoCloseable {
             }
             closedReason = "the connection to card " + describe() + " was closed by the host";
         }
+        stopWatching();
         closeQuietly(socket);
         DeviceException failure = new DeviceException(closedReason);
-        pending.values().forEach(f -> f.completeExceptionally(failure));
+        pending.values().forEach(o -> o.reply().completeExceptionally(failure));
         pending.clear();
+    }
+
+    private void stopWatching() {
+        ScheduledFuture<?> w = watch;
+        if (w != null) {
+            w.cancel(false);
+        }
     }
 
     private static void closeQuietly(Socket s) {

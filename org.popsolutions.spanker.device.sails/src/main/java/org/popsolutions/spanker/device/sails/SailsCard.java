@@ -153,8 +153,30 @@ final class SailsCard implements SailCard, SailDevice {
         return "card " + identity.index() + " (" + connection.describe() + ")";
     }
 
-    /** Waits for written bytes' answers until at most {@code keepBytes} are unanswered; throws a refusal. */
+    /**
+     * Waits for written bytes' answers until at most {@code keepBytes} are unanswered; throws a refusal. The card
+     * answers in order, so it waits for the last answer it needs first: one wake-up for the lot, not one per chunk
+     * (the earlier answers are then in, and are taken in order, so the first refusal is the one thrown).
+     */
     private void settleWrites(long keepBytes) {
+        PendingWrite last = null;
+        synchronized (unanswered) {
+            long left = unansweredBytes;
+            for (PendingWrite w : unanswered) {
+                if (left <= keepBytes) {
+                    break;
+                }
+                left -= w.bytes();
+                last = w;
+            }
+        }
+        if (last != null) {
+            try {
+                connection.await(last.reply(), "WRITE");
+            } catch (CardConnection.CardError | RuntimeException answeredBelow) {
+                // a refusal or a lost card: the answers are taken in order below, and that one is thrown there
+            }
+        }
         while (true) {
             PendingWrite w;
             synchronized (unanswered) {
@@ -169,6 +191,12 @@ final class SailsCard implements SailCard, SailDevice {
             } catch (CardConnection.CardError e) {
                 throw failure("write " + w.buffer().purpose(), e);
             }
+        }
+    }
+
+    private long unansweredBytes() {
+        synchronized (unanswered) {
+            return unansweredBytes;
         }
     }
 
@@ -227,7 +255,10 @@ final class SailsCard implements SailCard, SailDevice {
         checkRange(buffer, offset, length);
         for (int done = 0; done < length; ) {
             int n = Math.min(WRITE_CHUNK_BYTES, length - done);
-            settleWrites(WRITE_WINDOW_BYTES - n);
+            // a full window is drained to half: the sender wakes once per half window, not once per chunk
+            if (unansweredBytes() > WRITE_WINDOW_BYTES - n) {
+                settleWrites(WRITE_WINDOW_BYTES / 2);
+            }
             if (hostNic != null) {
                 hostNic.pace(n);
             }

@@ -629,6 +629,52 @@ class EmulatorFleetTest {
         assertThrows(DeviceException.class, () -> card1.memory());
     }
 
+    /** Sends a signal to a card's process: STOP leaves it alive but answering nothing, CONT resumes it. */
+    private static void signal(long pid, String signal) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0, "kill -" + signal + " " + pid);
+    }
+
+    /**
+     * A card that hangs (its process alive, answering nothing: here stopped with SIGSTOP) fails every wait on it
+     * within the request timeout, naming it: a program's completion, which nothing but its future waits for, and a
+     * load whose write blocks in the kernel once the socket's buffers are full. Stated bound: the request timeout
+     * (1 s here) and one watchdog period (1/8 of it) late; the test allows 20 s for a loaded machine.
+     */
+    @Test
+    void aCardThatHangsFailsEveryWaitOnItWithinTheRequestTimeoutNamingIt() throws Exception {
+        Fleet.State state = start(1, TopologyKind.RING, 72L << 20);
+        String endpoint = state.cards().get(0).endpoint();
+        CardConnection forPrograms = CardConnection.open(endpoint, Fleet.secret(state), 5_000, 1_000);
+        connections.add(forPrograms);
+        CardConnection forLoads = CardConnection.open(endpoint, Fleet.secret(state), 5_000, 1_000);
+        connections.add(forLoads);
+        SailsCard programs = new SailsCard(forPrograms, 0, cable -> cable, host);
+        SailsCard loads = new SailsCard(forLoads, 0, cable -> cable, new ProgramEpochs());
+        CardBuffer v = programs.allocate(64, "v");
+        CardBuffer weights = loads.allocate(64L << 20, "weights");
+        long pid = state.cards().get(0).pid();
+        signal(pid, "STOP");
+        try {
+            long stopped = System.nanoTime();
+            CompletableFuture<?> program = programs.submit(Program.of("never answered", new Op.Copy(
+                    new Slice(v.handle(), 0, 32), new Slice(v.handle(), 32, 32))));
+            String why = failureOf(program);
+            assertTrue(why.contains("sails-emu-0") && why.contains(endpoint) && why.contains("did not answer")
+                    && why.contains("within 1000 ms"), why); // the SUBMIT or the PROGRAM_EPOCH sent before it
+            // 64 MiB, far more than the sockets hold: the host's write blocks until the card is lost
+            DeviceException load = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThrows(
+                    DeviceException.class, () -> loads.write(weights, 0, ByteBuffer.allocate(64 << 20))));
+            assertTrue(load.getMessage().contains("sails-emu-0") && load.getMessage().contains("did not answer WRITE"),
+                    load.getMessage());
+            assertTrue(System.nanoTime() - stopped < 20_000_000_000L);
+            assertFalse(forPrograms.isOpen());
+            assertFalse(forLoads.isOpen());
+        } finally {
+            signal(pid, "CONT");
+        }
+    }
+
     @Test
     void aCutCableFaultsBothEnds() throws Exception {
         Fleet.State state = start(2, TopologyKind.RING, 1L << 20);
