@@ -81,6 +81,9 @@ static float dot_q8_0(const uint8_t *w, const uint8_t *a, int blocks) {
     for (; b + 1 < blocks; b += 2) {
         const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *w1 = w0 + Q8_0_BYTES;
         const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+        if (AHEAD) {
+            prefetch_block(w0 + AHEAD, 2 * Q8_0_BYTES);
+        }
         __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
         __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
         __m256i x1 = _mm256_loadu_si256((const __m256i *) (w1 + Q8_0_QS));
@@ -107,6 +110,9 @@ static float dot_q8_0(const uint8_t *w, const uint8_t *a, int blocks) {
                a3 = _mm256_setzero_ps();                                                               \
         int i = 0;                                                                                     \
         for (; i + 32 <= n; i += 32) {                                                                 \
+            if (AHEAD) {                                                                               \
+                prefetch_block(w + (size_t) SIZE * i + AHEAD, 32 * SIZE);                              \
+            }                                                                                          \
             a0 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * i), _mm256_loadu_ps(x + i), a0);            \
             a1 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 8)), _mm256_loadu_ps(x + i + 8), a1);  \
             a2 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 16)), _mm256_loadu_ps(x + i + 16), a2);\
@@ -539,7 +545,9 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
     uint8_t stackPack[16384];
     float *scale = count <= 1024 ? stackScale : malloc(sizeof(float) * count);
     int32_t *sum = count <= 1024 ? stackSum : malloc(sizeof(int32_t) * count);
-    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : malloc(packBytes);
+    /* a long row's packing in the thread's kept buffer: a malloc and free of it per call (a thread's chunk of rows)
+     * cost about as much as 100 rows of 14336 columns, the allocator giving the pages back and faulting them in */
+    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : gemm_buffer(packBytes);
     int tail = rows % ROWS8 != 0 && rowBytes > (long) sizeof zero_row;
     uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
     int rc = 0;
@@ -579,7 +587,6 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
 done:
     if (scale != NULL && scale != stackScale) free(scale);
     if (sum != NULL && sum != stackSum) free(sum);
-    if (packed != NULL && packed != stackPack) free(packed);
     if (zeros != NULL && zeros != zero_row) free(zeros);
     return rc;
 }
