@@ -972,7 +972,7 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
     case T_Q4_1: {
         int blocks = n / 32;
         size_t vstride = q4_1_scratch(blocks);
-        uint8_t *scratch = malloc(vstride * vectors);
+        uint8_t *scratch = gemm_buffer(vstride * vectors); /* kept by the thread: see q4_0_rows */
         if (scratch == NULL) {
             return -2;
         }
@@ -988,7 +988,6 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
             GROUPS(Q41)
 #undef Q41
         }
-        free(scratch);
         return 0;
     }
     case T_Q4_K:
@@ -1001,7 +1000,7 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
         return 0;
     case T_Q6_K: {
         int blocks = n / 256;
-        int16_t *sums = malloc(sizeof(int16_t) * 16 * (size_t) blocks * vectors);
+        int16_t *sums = gemm_buffer(sizeof(int16_t) * 16 * (size_t) blocks * vectors);
         if (sums == NULL) {
             return -2;
         }
@@ -1015,7 +1014,6 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
             GROUPS(Q6K)
 #undef Q6K
         }
-        free(sums);
         return 0;
     }
     case T_F32:
