@@ -343,6 +343,56 @@ static inline __attribute__((always_inline)) void rows8_q4_0(const uint8_t *pack
     }
 }
 
+/*
+ * One vector (a matrix-vector product): the eight rows' regrouping is not stored but used at once, block by block, in
+ * registers; the same integer sums (exact) and the same float operations as rows8_q4_0 with T = 1 on the packed
+ * copy, so the result is the same bit for bit.
+ */
+static void rows8_q4_0_direct(const uint8_t *const row[ROWS8], int blocks, const uint8_t *act, const float *ascale,
+                              const int32_t *asum, float *out, const uint8_t *next, size_t nextBytes) {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    size_t ahead = next == NULL ? 0 : (nextBytes + blocks - 1) / blocks;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        size_t o = (size_t) b * Q4_0_BYTES;
+        for (size_t p = 0; p < ahead; p += 64) {
+            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
+        }
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
+        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+        __m256i q[4] = {_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1), _mm256_unpacklo_epi64(t2, t3),
+                        _mm256_unpackhi_epi64(t2, t3)};
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            lo[c] = _mm256_and_si256(q[c], low);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q[c], 4), low);
+        }
+        __m256 ws = _mm256_cvtph_ps(_mm_setr_epi16(i16_at(row[0] + o), i16_at(row[1] + o), i16_at(row[2] + o),
+                                                   i16_at(row[3] + o), i16_at(row[4] + o), i16_at(row[5] + o),
+                                                   i16_at(row[6] + o), i16_at(row[7] + o)));
+        const uint8_t *ab = act + (size_t) b * Q8_0_BYTES + Q8_0_QS;
+#define A4(k) _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * (k))))
+        __m256i s = _mm256_maddubs_epi16(lo[0], A4(0));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[1], A4(1)));
+        __m256i u = _mm256_maddubs_epi16(lo[2], A4(2));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(lo[3], A4(3)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], A4(4)));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[1], A4(5)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[2], A4(6)));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[3], A4(7)));
+        s = _mm256_add_epi16(s, u);
+#undef A4
+        __m256i p = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * asum[b]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, _mm256_set1_ps(ascale[b])), acc);
+    }
+    _mm256_storeu_ps(out, acc);
+}
+
 static const uint8_t zero_row[1 << 16];
 
 /*
@@ -562,6 +612,15 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         const uint8_t *row[ROWS8];
         for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
         const uint8_t *next = r + 2 * ROWS8 <= rows ? w + (size_t) (r + ROWS8) * rowBytes : NULL;
+        if (vectors == 1) {
+            float part[ROWS8];
+            rows8_q4_0_direct(row, blocks, act, scale, sum, count8 == ROWS8 ? out + r : part, next,
+                              (size_t) ROWS8 * rowBytes);
+            if (count8 < ROWS8) {
+                memcpy(out + r, part, sizeof(float) * count8);
+            }
+            continue;
+        }
         pack_q4_0_rows8(row, blocks, packed, wscale, next, (size_t) ROWS8 * rowBytes);
         for (int v = 0; v < vectors; v += VEC8) {
             int T = vectors - v < VEC8 ? vectors - v : VEC8;
