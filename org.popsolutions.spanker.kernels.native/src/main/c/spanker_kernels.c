@@ -48,6 +48,21 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/*
+ * Matrix-vector rows are one stream of weights read once, row after row. The hardware prefetcher follows it, but
+ * on its own keeps too few lines in flight for the DRAM bandwidth while the kernels compute: each block asks for the
+ * lines AHEAD bytes further on (past a row's end that is the next row, which is where a matrix-vector product goes).
+ */
+#ifndef AHEAD
+#define AHEAD 2048
+#endif
+/* always inlined: a call to a function that only prefetches counts, for GCC, as a call without effects, and goes */
+static inline __attribute__((always_inline)) void prefetch_block(const uint8_t *p, const int bytes) {
+    for (int o = 0; o < bytes; o += 64) {
+        _mm_prefetch((const char *) p + o, _MM_HINT_T0);
+    }
+}
+
 /* 16 nibble bytes to 32 bytes: the low nibbles first (values 0..15), then the high ones (values 16..31) */
 static inline __m256i nibbles(const uint8_t *p) {
     __m128i q = _mm_loadu_si128((const __m128i *) p);
@@ -56,24 +71,6 @@ static inline __m256i nibbles(const uint8_t *p) {
 }
 
 static inline __m256i sum_pairs16(__m256i p) { return _mm256_madd_epi16(p, _mm256_set1_epi16(1)); }
-
-/* Q4_1 x Q8_1: d_w d_a sum q a + m s */
-static float dot_q4_1(const uint8_t *w, const uint8_t *a, int blocks) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0;
-    for (int b = 0; b < blocks; b++) {
-        const uint8_t *wb = w + (size_t) b * Q4_1_BYTES, *ab = a + (size_t) b * Q8_1_BYTES;
-        __m256i p = sum_pairs16(_mm256_maddubs_epi16(nibbles(wb + Q4_1_QS), _mm256_loadu_si256((const __m256i *) (ab + Q8_1_QS))));
-        __m256 s = _mm256_set1_ps(half(wb + Q4_1_D) * half(ab + Q8_1_D));
-        if (b & 1) {
-            acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc1);
-        } else {
-            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc0);
-        }
-        mins += half(wb + Q4_1_M) * half(ab + Q8_1_S);
-    }
-    return hsum(_mm256_add_ps(acc0, acc1)) + mins;
-}
 
 /*
  * Q8_0 x Q8_0 with the sign trick (|w| unsigned times a with w's sign): exact when no activation value is -128,
@@ -85,6 +82,9 @@ static float dot_q8_0(const uint8_t *w, const uint8_t *a, int blocks) {
     for (; b + 1 < blocks; b += 2) {
         const uint8_t *w0 = w + (size_t) b * Q8_0_BYTES, *w1 = w0 + Q8_0_BYTES;
         const uint8_t *a0 = a + (size_t) b * Q8_0_BYTES, *a1 = a0 + Q8_0_BYTES;
+        if (AHEAD) {
+            prefetch_block(w0 + AHEAD, 2 * Q8_0_BYTES);
+        }
         __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
         __m256i y0 = _mm256_loadu_si256((const __m256i *) (a0 + Q8_0_QS));
         __m256i x1 = _mm256_loadu_si256((const __m256i *) (w1 + Q8_0_QS));
@@ -104,96 +104,6 @@ static float dot_q8_0(const uint8_t *w, const uint8_t *a, int blocks) {
     return hsum(_mm256_add_ps(acc0, acc1));
 }
 
-/* ggml's get_scale_min_k4: eight 6-bit scales and eight 6-bit mins from the 12 packed bytes */
-static inline void q4_k_scales(const uint8_t *s, uint8_t *sc, uint8_t *mn) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = s[j] & 63;
-        mn[j] = s[j + 4] & 63;
-    }
-    for (int j = 4; j < 8; j++) {
-        sc[j] = (s[j + 4] & 0xf) | ((s[j - 4] >> 6) << 4);
-        mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
-/* Q4_K x Q8_K: d sum_j sc_j sum q a - dmin sum_j m_j bsum_j */
-static float dot_q4_K(const uint8_t *w, const uint8_t *a, int blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0;
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    for (int b = 0; b < blocks; b++) {
-        const uint8_t *wb = w + (size_t) b * Q4_K_BYTES, *ab = a + (size_t) b * Q8_K_BYTES;
-        float da = f32_at(ab + Q8_K_D);
-        uint8_t sc[8], mn[8];
-        q4_k_scales(wb + Q4_K_SCALES, sc, mn);
-        int summ = 0;
-        for (int j = 0; j < 8; j++) {
-            summ += mn[j] * (i16_at(ab + Q8_K_BSUMS + 4 * j) + i16_at(ab + Q8_K_BSUMS + 4 * j + 2));
-        }
-        __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
-        for (int q = 0; q < 4; q++) {
-            __m256i bytes = _mm256_loadu_si256((const __m256i *) (wb + Q4_K_QS + 32 * q));
-            __m256i lo = _mm256_and_si256(bytes, low);
-            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
-            const uint8_t *aq = ab + Q8_K_QS + 64 * q;
-            __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *) aq));
-            __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *) (aq + 32)));
-            sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * q])));
-            sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * q + 1])));
-        }
-        float d = half(wb + Q4_K_D) * da;
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc);
-        mins += half(wb + Q4_K_DMIN) * da * summ;
-    }
-    return hsum(acc) - mins;
-}
-
-/*
- * Q6_K x Q8_K: d sum_j sc_j (sum q a - 32 sum_j a), q the 6-bit unsigned level; sums16 holds the sums of every
- * 16 activation values (computed from the values, so the result never depends on the bsums field)
- */
-static float dot_q6_K(const uint8_t *w, const uint8_t *a, int blocks, const int32_t *sums16) {
-    __m256 acc = _mm256_setzero_ps();
-    float offsets = 0;
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    const __m256i two = _mm256_set1_epi8(0x30);
-    for (int b = 0; b < blocks; b++) {
-        const uint8_t *wb = w + (size_t) b * Q6_K_BYTES, *ab = a + (size_t) b * Q8_K_BYTES;
-        const int8_t *sc = (const int8_t *) (wb + Q6_K_SCALES);
-        int offset = 0;
-        for (int j = 0; j < 16; j++) {
-            offset += sc[j] * sums16[16 * b + j];
-        }
-        __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            __m256i ql0 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h));
-            __m256i ql1 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h + 32));
-            __m256i qh = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QH + 32 * h));
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
-            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, two));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
-                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
-            const uint8_t *aq = ab + Q8_K_QS + 128 * h;
-            for (int k = 0; k < 4; k++) {
-                __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (aq + 32 * k)));
-                /* 16-bit lanes 0..7 hold values 0..15 of these 32 (scale 2k), lanes 8..15 values 16..31 (2k+1) */
-                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * k + 1]), _mm_set1_epi16(sc[8 * h + 2 * k]));
-                if (k & 1) {
-                    sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(p, s));
-                } else {
-                    sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(p, s));
-                }
-            }
-        }
-        float d = half(wb + Q6_K_D) * f32_at(ab + Q8_K_D);
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc);
-        offsets += d * (32 * offset);
-    }
-    return hsum(acc) - offsets;
-}
-
 /* float rows: four accumulators of eight lanes, FMA; the tail (n mod 8) in scalar code */
 #define FLOAT_DOT(NAME, LOAD8, ONE, SIZE)                                                              \
     static float NAME(const uint8_t *w, const float *x, int n) {                                       \
@@ -201,6 +111,9 @@ static float dot_q6_K(const uint8_t *w, const uint8_t *a, int blocks, const int3
                a3 = _mm256_setzero_ps();                                                               \
         int i = 0;                                                                                     \
         for (; i + 32 <= n; i += 32) {                                                                 \
+            if (AHEAD) {                                                                               \
+                prefetch_block(w + (size_t) SIZE * i + AHEAD, 32 * SIZE);                              \
+            }                                                                                          \
             a0 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * i), _mm256_loadu_ps(x + i), a0);            \
             a1 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 8)), _mm256_loadu_ps(x + i + 8), a1);  \
             a2 = _mm256_fmadd_ps(LOAD8(w + (size_t) SIZE * (i + 16)), _mm256_loadu_ps(x + i + 16), a2);\
@@ -234,25 +147,11 @@ FLOAT_DOT(dot_f32, load_f32, one_f32, 4)
 FLOAT_DOT(dot_f16, load_f16, one_f16, 2)
 FLOAT_DOT(dot_bf16, load_bf16, one_bf16, 2)
 
-/*
- * Sums of consecutive groups of `group` activation values, `per` groups per block of `blockBytes` with the
- * values at `valuesAt`: Q6_K's offset.
- */
-static void value_sums(const uint8_t *a, int blocks, int blockBytes, int valuesAt, int per, int group, int32_t *out) {
-    for (int b = 0; b < blocks; b++) {
-        const int8_t *q = (const int8_t *) (a + (size_t) b * blockBytes + valuesAt);
-        for (int g = 0; g < per; g++) {
-            int s = 0;
-            for (int j = 0; j < group; j++) {
-                s += q[group * g + j];
-            }
-            out[per * b + g] = s;
-        }
-    }
-}
-
 static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride);
+static void rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
+static int rows_q4_1(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
+static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
 
 /* rows [0, rows) of rowBytes each from w; returns 0, or -1 for a type this library does not handle */
 static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
@@ -260,29 +159,15 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
     switch (type) {
     case T_Q4_0:
         return q4_0_rows(w, rowBytes, rows, act, Q8_0_BYTES * (long) (n / 32), n, 1, out, rows);
-    case T_Q6_K: {
-        int blocks = n / 256;
-        size_t count = (size_t) blocks * 16;
-        int32_t stack[1024];
-        int32_t *sums = count <= 1024 ? stack : malloc(sizeof(int32_t) * count);
-        if (sums == NULL) {
-            return -2;
-        }
-        value_sums(act, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums);
-        for (int r = 0; r < rows; r++) out[r] = dot_q6_K(w + r * rowBytes, act, blocks, sums);
-        if (sums != stack) {
-            free(sums);
-        }
-        return 0;
-    }
+    case T_Q6_K:
+        return rows_q6_K(w, rowBytes, rows, act, n / 256, out);
     case T_Q4_1:
-        for (int r = 0; r < rows; r++) out[r] = dot_q4_1(w + r * rowBytes, act, n / 32);
-        return 0;
+        return rows_q4_1(w, rowBytes, rows, act, n / 32, out);
     case T_Q8_0:
         for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, n / 32);
         return 0;
     case T_Q4_K:
-        for (int r = 0; r < rows; r++) out[r] = dot_q4_K(w + r * rowBytes, act, n / 256);
+        rows_q4_K(w, rowBytes, rows, act, n / 256, out);
         return 0;
     case T_F32:
         for (int r = 0; r < rows; r++) out[r] = dot_f32(w + r * rowBytes, x, n);
@@ -457,6 +342,56 @@ static inline __attribute__((always_inline)) void rows8_q4_0(const uint8_t *pack
     for (int t = 0; t < T; t++) {
         _mm256_storeu_ps(out + (size_t) t * ostride, acc[t]);
     }
+}
+
+/*
+ * One vector (a matrix-vector product): the eight rows' regrouping is not stored but used at once, block by block, in
+ * registers; the same integer sums (exact) and the same float operations as rows8_q4_0 with T = 1 on the packed
+ * copy, so the result is the same bit for bit.
+ */
+static void rows8_q4_0_direct(const uint8_t *const row[ROWS8], int blocks, const uint8_t *act, const float *ascale,
+                              const int32_t *asum, float *out, const uint8_t *next, size_t nextBytes) {
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
+    size_t ahead = next == NULL ? 0 : (nextBytes + blocks - 1) / blocks;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++) {
+        size_t o = (size_t) b * Q4_0_BYTES;
+        for (size_t p = 0; p < ahead; p += 64) {
+            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
+        }
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
+        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+        __m256i q[4] = {_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1), _mm256_unpacklo_epi64(t2, t3),
+                        _mm256_unpackhi_epi64(t2, t3)};
+        __m256i lo[4], hi[4];
+        for (int c = 0; c < 4; c++) {
+            lo[c] = _mm256_and_si256(q[c], low);
+            hi[c] = _mm256_and_si256(_mm256_srli_epi16(q[c], 4), low);
+        }
+        __m256 ws = _mm256_cvtph_ps(_mm_setr_epi16(i16_at(row[0] + o), i16_at(row[1] + o), i16_at(row[2] + o),
+                                                   i16_at(row[3] + o), i16_at(row[4] + o), i16_at(row[5] + o),
+                                                   i16_at(row[6] + o), i16_at(row[7] + o)));
+        const uint8_t *ab = act + (size_t) b * Q8_0_BYTES + Q8_0_QS;
+#define A4(k) _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * (k))))
+        __m256i s = _mm256_maddubs_epi16(lo[0], A4(0));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[1], A4(1)));
+        __m256i u = _mm256_maddubs_epi16(lo[2], A4(2));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(lo[3], A4(3)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[0], A4(4)));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[1], A4(5)));
+        s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[2], A4(6)));
+        u = _mm256_add_epi16(u, _mm256_maddubs_epi16(hi[3], A4(7)));
+        s = _mm256_add_epi16(s, u);
+#undef A4
+        __m256i p = _mm256_sub_epi32(_mm256_madd_epi16(s, ones), _mm256_set1_epi32(8 * asum[b]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, _mm256_set1_ps(ascale[b])), acc);
+    }
+    _mm256_storeu_ps(out, acc);
 }
 
 static const uint8_t zero_row[1 << 16];
@@ -661,7 +596,9 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
     uint8_t stackPack[16384];
     float *scale = count <= 1024 ? stackScale : malloc(sizeof(float) * count);
     int32_t *sum = count <= 1024 ? stackSum : malloc(sizeof(int32_t) * count);
-    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : malloc(packBytes);
+    /* a long row's packing in the thread's kept buffer: a malloc and free of it per call (a thread's chunk of rows)
+     * cost about as much as 100 rows of 14336 columns, the allocator giving the pages back and faulting them in */
+    uint8_t *packed = packBytes <= sizeof stackPack ? stackPack : gemm_buffer(packBytes);
     int tail = rows % ROWS8 != 0 && rowBytes > (long) sizeof zero_row;
     uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
     int rc = 0;
@@ -676,6 +613,15 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         const uint8_t *row[ROWS8];
         for (int i = 0; i < ROWS8; i++) row[i] = i < count8 ? w + (size_t) (r + i) * rowBytes : zeros;
         const uint8_t *next = r + 2 * ROWS8 <= rows ? w + (size_t) (r + ROWS8) * rowBytes : NULL;
+        if (vectors == 1) {
+            float part[ROWS8];
+            rows8_q4_0_direct(row, blocks, act, scale, sum, count8 == ROWS8 ? out + r : part, next,
+                              (size_t) ROWS8 * rowBytes);
+            if (count8 < ROWS8) {
+                memcpy(out + r, part, sizeof(float) * count8);
+            }
+            continue;
+        }
         pack_q4_0_rows8(row, blocks, packed, wscale, next, (size_t) ROWS8 * rowBytes);
         for (int v = 0; v < vectors; v += VEC8) {
             int T = vectors - v < VEC8 ? vectors - v : VEC8;
@@ -701,155 +647,300 @@ static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
 done:
     if (scale != NULL && scale != stackScale) free(scale);
     if (sum != NULL && sum != stackSum) free(sum);
-    if (packed != NULL && packed != stackPack) free(packed);
     if (zeros != NULL && zeros != zero_row) free(zeros);
     return rc;
 }
 
 /*
  * Q4_1, Q4_K and Q6_K: one weight row against up to TILE vectors, each block's quants unpacked (and its scales
- * decoded) once for all of them; every (row, vector) result with the row kernel's own operations and float order
- * (the integer sums, exact, may be formed in another order), so a batched product equals the row kernel's bit for bit.
+ * decoded) once for all of them. The matrix-vector kernel is the same function with one vector (and a prefetch), so
+ * a batched product equals the matrix-vector one bit for bit.
  */
-static inline __attribute__((always_inline)) void tile_q4_1(const uint8_t *w, const uint8_t *act, long stride,
-        int blocks, float *out, long ostride, const int T) {
-    __m256 acc0[TILE], acc1[TILE];
-    float mins[TILE];
-    for (int t = 0; t < T; t++) {
-        acc0[t] = _mm256_setzero_ps();
-        acc1[t] = _mm256_setzero_ps();
-        mins[t] = 0;
+
+/*
+ * Q4_1 x Q8_1: d_w d_a sum q a + m_w s_a per block, eight blocks at a time. The activation is first rearranged once
+ * per call (q4_1_activation): per pair of blocks, values 0-15 of both, then values 16-31 of both, so that one 256-bit
+ * register of two blocks' quant bytes gives, masked, the low nibbles (values 0-15) of both blocks and, shifted, the
+ * high ones; and its per-block d_a and s_a as floats, interleaved. The eight blocks' (d_w, m_w) halves are gathered
+ * into two registers and converted together: times the interleaved (d_a, s_a) they give every block's scale (even
+ * lanes) and min term (odd lanes, summed in float lanes until the end). Blocks past the last eight go one by one.
+ */
+enum { Q4_1_GROUP = 8 };
+
+/* values for the pairs of the full groups (blocks * 32 bytes), scales for every block (2 * blocks floats) */
+static void q4_1_activation(const uint8_t *a, int blocks, uint8_t *values, float *scales) {
+    int paired = blocks / Q4_1_GROUP * Q4_1_GROUP;
+    for (int b = 0; b < paired; b += 2) {
+        const uint8_t *a0 = a + (size_t) b * Q8_1_BYTES + Q8_1_QS, *a1 = a0 + Q8_1_BYTES;
+        __m256i x0 = _mm256_loadu_si256((const __m256i *) a0), x1 = _mm256_loadu_si256((const __m256i *) a1);
+        uint8_t *v = values + (size_t) b * 32;
+        _mm256_storeu_si256((__m256i *) v, _mm256_permute2x128_si256(x0, x1, 0x20));
+        _mm256_storeu_si256((__m256i *) (v + 32), _mm256_permute2x128_si256(x0, x1, 0x31));
     }
     for (int b = 0; b < blocks; b++) {
+        const uint8_t *ab = a + (size_t) b * Q8_1_BYTES;
+        _mm_storel_pi((__m64 *) (scales + 2 * (size_t) b),
+                      _mm_cvtph_ps(_mm_cvtsi32_si128((int) (u16_at(ab + Q8_1_D) | (uint32_t) u16_at(ab + Q8_1_S) << 16))));
+    }
+}
+
+static inline __attribute__((always_inline)) void tile_q4_1(const uint8_t *w, const uint8_t *act, long stride,
+        const uint8_t *values, const float *scales, long vstride, int blocks, float *out, long ostride, const int T,
+        const int ahead) {
+    __m256 acc0[TILE], acc1[TILE], accm[TILE];
+    float tail[TILE];
+    for (int t = 0; t < T; t++) {
+        acc0[t] = acc1[t] = accm[t] = _mm256_setzero_ps();
+        tail[t] = 0;
+    }
+    const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    /* lanes 0-3 the pair's first block's scale (lane 0 or 4 of its group half), lanes 4-7 the second's */
+    const __m256i first = _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2), second = _mm256_setr_epi32(4, 4, 4, 4, 6, 6, 6, 6);
+    int paired = blocks / Q4_1_GROUP * Q4_1_GROUP;
+    for (int b = 0; b < paired; b += Q4_1_GROUP) {
+        const uint8_t *wb = w + (size_t) b * Q4_1_BYTES;
+        if (ahead) {
+            prefetch_block(wb + ahead, Q4_1_GROUP * Q4_1_BYTES + 32);
+        }
+#define DM(k) ((int) (u16_at(wb + (k) * Q4_1_BYTES + Q4_1_D) | (uint32_t) u16_at(wb + (k) * Q4_1_BYTES + Q4_1_M) << 16))
+        __m256 dm0 = _mm256_cvtph_ps(_mm_setr_epi32(DM(0), DM(1), DM(2), DM(3)));
+        __m256 dm1 = _mm256_cvtph_ps(_mm_setr_epi32(DM(4), DM(5), DM(6), DM(7)));
+#undef DM
+        __m256i lo[4], hi[4];
+        for (int p = 0; p < 4; p++) {
+            const uint8_t *w0 = wb + 2 * p * Q4_1_BYTES + Q4_1_QS;
+            __m256i q = _mm256_loadu2_m128i((const __m128i *) (w0 + Q4_1_BYTES), (const __m128i *) w0);
+            lo[p] = _mm256_and_si256(q, low);
+            hi[p] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+        }
+        for (int t = 0; t < T; t++) {
+            const float *s = (const float *) ((const uint8_t *) scales + t * vstride) + 2 * (size_t) b;
+            const uint8_t *v = values + t * vstride + (size_t) b * 32;
+            __m256 g0 = _mm256_mul_ps(dm0, _mm256_loadu_ps(s)), g1 = _mm256_mul_ps(dm1, _mm256_loadu_ps(s + 8));
+            accm[t] = _mm256_add_ps(accm[t], _mm256_add_ps(g0, g1));
+            for (int p = 0; p < 4; p++) {
+                __m256i pl = _mm256_maddubs_epi16(lo[p], _mm256_loadu_si256((const __m256i *) (v + 64 * p)));
+                __m256i ph = _mm256_maddubs_epi16(hi[p], _mm256_loadu_si256((const __m256i *) (v + 64 * p + 32)));
+                __m256 x = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_add_epi16(pl, ph), ones));
+                __m256 sc = _mm256_permutevar8x32_ps(p < 2 ? g0 : g1, (p & 1) ? second : first);
+                if (p & 1) {
+                    acc1[t] = _mm256_fmadd_ps(x, sc, acc1[t]);
+                } else {
+                    acc0[t] = _mm256_fmadd_ps(x, sc, acc0[t]);
+                }
+            }
+        }
+    }
+    for (int b = paired; b < blocks; b++) {
         const uint8_t *wb = w + (size_t) b * Q4_1_BYTES;
         __m256i q = nibbles(wb + Q4_1_QS);
         float dw = half(wb + Q4_1_D), mw = half(wb + Q4_1_M);
         for (int t = 0; t < T; t++) {
             const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_1_BYTES;
+            const float *s = (const float *) ((const uint8_t *) scales + t * vstride) + 2 * (size_t) b;
             __m256i p = sum_pairs16(_mm256_maddubs_epi16(q, _mm256_loadu_si256((const __m256i *) (ab + Q8_1_QS))));
-            __m256 sc = _mm256_set1_ps(dw * half(ab + Q8_1_D));
-            if (b & 1) {
-                acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc1[t]);
-            } else {
-                acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc0[t]);
-            }
-            mins[t] += mw * half(ab + Q8_1_S);
+            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * s[0]), acc0[t]);
+            tail[t] += mw * s[1];
         }
     }
     for (int t = 0; t < T; t++) {
-        out[(size_t) t * ostride] = hsum(_mm256_add_ps(acc0[t], acc1[t])) + mins[t];
+        /* the min terms are accm's odd lanes */
+        __m256 mins = _mm256_blend_ps(_mm256_setzero_ps(), accm[t], 0xaa);
+        out[(size_t) t * ostride] = hsum(_mm256_add_ps(_mm256_add_ps(acc0[t], acc1[t]), mins)) + tail[t];
     }
 }
 
-static inline int hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-    return _mm_cvtsi128_si32(s);
+/* scratch for the rearranged activation of `vectors` vectors of `blocks` blocks: per vector values then scales */
+static inline size_t q4_1_scratch(int blocks) { return (size_t) blocks * (32 + 2 * sizeof(float)); }
+
+/* matrix-vector: the tile's one-vector case, row by row; -2 when out of memory */
+static int rows_q4_1(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    uint8_t stack[32768] __attribute__((aligned(32)));
+    size_t bytes = q4_1_scratch(blocks);
+    uint8_t *scratch = bytes <= sizeof stack ? stack : malloc(bytes);
+    if (scratch == NULL) {
+        return -2;
+    }
+    float *scales = (float *) (scratch + (size_t) blocks * 32);
+    q4_1_activation(act, blocks, scratch, scales);
+    for (int r = 0; r < rows; r++) {
+        tile_q4_1(w + r * rowBytes, act, 0, scratch, scales, 0, blocks, out + r, 1, 1, AHEAD);
+    }
+    if (scratch != stack) {
+        free(scratch);
+    }
+    return 0;
 }
 
+/*
+ * A Q4_K block's twelve scale bytes as sixteen: the eight 6-bit scales, then the eight 6-bit mins. Scales 0-3 and
+ * mins 0-3 are the low six bits of bytes 0-3 and 4-7; scales 4-7 take their low four bits from the low nibbles of
+ * bytes 8-11 and their top two from bits 6-7 of bytes 0-3, mins 4-7 from the high nibbles of bytes 8-11 and bits
+ * 6-7 of bytes 4-7: a few 32-bit lane operations on one load of the block's first 16 scale-and-quant bytes.
+ */
+static inline __m128i q4_K_scale_bytes(const uint8_t *s) {
+    __m128i u = _mm_loadu_si128((const __m128i *) s);                       /* u0 u1 u2 (and four quant bytes) */
+    __m128i six = _mm_and_si128(u, _mm_set1_epi32(0x3f3f3f3f));            /* sc0-3, mn0-3 */
+    __m128i top = _mm_and_si128(_mm_srli_epi32(u, 2), _mm_set1_epi32(0x30303030)); /* bits 6-7 of u0, u1 at 4-5 */
+    __m128i nib = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(u, 0xaa), _mm_setr_epi32(0, 4, 0, 0)),
+                                _mm_set1_epi32(0x0f0f0f0f));                /* low, high nibbles of u2 */
+    return _mm_unpacklo_epi32(six, _mm_or_si128(nib, top));                /* sc0-3 sc4-7 mn0-3 mn4-7 */
+}
+
+/*
+ * Q4_K x Q8_K: d_a (d sum_j sc_j sum q a - dmin sum_j m_j bsum_j) per block. The scales go to 16-bit lanes once per
+ * block; scale j reaches the sixteen 16-bit products of its 32 values by a byte shuffle and multiplies them with
+ * vpmaddwd, which also sums lane pairs into 32 bits; the mins meet the activation's sixteen bsums (each m_j twice) in
+ * one vpmaddwd. Both terms stay in eight float lanes (FMA per block) until the end. One row against T vectors
+ * (T = 1: the matrix-vector kernel), every (row, vector) result with the same operations in the same order.
+ */
 static inline __attribute__((always_inline)) void tile_q4_K(const uint8_t *w, const uint8_t *act, long stride,
-        int blocks, float *out, long ostride, const int T) {
-    __m256 acc[TILE];
-    float mins[TILE];
+        int blocks, float *out, long ostride, const int T, const int ahead) {
+    __m256 acc[TILE], accm[TILE];
     for (int t = 0; t < T; t++) {
         acc[t] = _mm256_setzero_ps();
-        mins[t] = 0;
+        accm[t] = _mm256_setzero_ps();
     }
     const __m256i low = _mm256_set1_epi8(0x0f);
+    const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     for (int b = 0; b < blocks; b++) {
         const uint8_t *wb = w + (size_t) b * Q4_K_BYTES;
-        uint8_t sc[8], mn[8];
-        q4_k_scales(wb + Q4_K_SCALES, sc, mn);
-        /* the mins for the activation's 16 bsums: lanes 2j and 2j + 1 both m_j (the row kernel's pair sums) */
-        __m256i mins16 = _mm256_setr_epi16(mn[0], mn[0], mn[1], mn[1], mn[2], mn[2], mn[3], mn[3],
-                                           mn[4], mn[4], mn[5], mn[5], mn[6], mn[6], mn[7], mn[7]);
-        __m256i lo[4], hi[4];
+        if (ahead) {
+            prefetch_block(wb + ahead, Q4_K_BYTES);
+        }
+        __m128i sm = q4_K_scale_bytes(wb + Q4_K_SCALES);
+        /* scales 0-7 as words, in both 128-bit lanes; word j to all sixteen words by a byte shuffle */
+        __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
+        /* the mins, byte 8 + j twice, widened: words 2j and 2j + 1 = m_j, against bsums 2j and 2j + 1 */
+        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+        __m256i lo[4], hi[4], slo[4], shi[4];
         for (int q = 0; q < 4; q++) {
             __m256i bytes = _mm256_loadu_si256((const __m256i *) (wb + Q4_K_QS + 32 * q));
             lo[q] = _mm256_and_si256(bytes, low);
             hi[q] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+            /* scale 2q for the low nibbles of quant bytes 32q..32q+31, scale 2q + 1 for their high nibbles */
+            slo[q] = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short) ((4 * q + 1) << 8 | 4 * q)));
+            shi[q] = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short) ((4 * q + 3) << 8 | (4 * q + 2))));
         }
-        float dw = half(wb + Q4_K_D), dminw = half(wb + Q4_K_DMIN);
+        __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int) (u16_at(wb + Q4_K_D) | (uint32_t) u16_at(wb + Q4_K_DMIN) << 16)));
         for (int t = 0; t < T; t++) {
             const uint8_t *ab = act + (size_t) t * stride + (size_t) b * Q8_K_BYTES;
-            float da = f32_at(ab + Q8_K_D);
-            int summ = hsum_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (ab + Q8_K_BSUMS)), mins16));
-            __m256i sumi0 = _mm256_setzero_si256(), sumi1 = _mm256_setzero_si256();
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
             for (int q = 0; q < 4; q++) {
                 const uint8_t *aq = ab + Q8_K_QS + 64 * q;
                 __m256i plo = _mm256_maddubs_epi16(lo[q], _mm256_loadu_si256((const __m256i *) aq));
                 __m256i phi = _mm256_maddubs_epi16(hi[q], _mm256_loadu_si256((const __m256i *) (aq + 32)));
-                sumi0 = _mm256_add_epi32(sumi0, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * q])));
-                sumi1 = _mm256_add_epi32(sumi1, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * q + 1])));
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(plo, slo[q]));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(phi, shi[q]));
             }
-            float d = dw * da;
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0, sumi1)), _mm256_set1_ps(d), acc[t]);
-            mins[t] += dminw * da * summ;
+            __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (ab + Q8_K_BSUMS)), mins16);
+            __m128 da = _mm_mul_ps(dd, _mm_set1_ps(f32_at(ab + Q8_K_D)));  /* d d_a, dmin d_a */
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), _mm256_broadcastss_ps(da), acc[t]);
+            accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_broadcastss_ps(_mm_movehdup_ps(da)), accm[t]);
         }
     }
     for (int t = 0; t < T; t++) {
-        out[(size_t) t * ostride] = hsum(acc[t]) - mins[t];
+        out[(size_t) t * ostride] = hsum(_mm256_sub_ps(acc[t], accm[t]));
     }
 }
 
-/* sums16: per vector (at v * blocks * 16) the sums of every 16 activation values, as the row kernel takes them */
+/* matrix-vector: the tile's one-vector case, row by row */
+static void rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    for (int r = 0; r < rows; r++) tile_q4_K(w + r * rowBytes, act, 0, blocks, out + r, 1, 1, AHEAD);
+}
+
+/*
+ * Q6_K's offset: per block the sums of every 16 activation values (computed from the values, so the result never
+ * depends on the bsums field), as 16-bit words in the order the kernel's scales take: the even groups' sums in the
+ * low 128-bit lane, the odd groups' in the high one (|sum| <= 16 * 128 fits a word).
+ */
+static void q6_K_sums(const uint8_t *a, int blocks, int16_t *out) {
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *q = a + (size_t) b * Q8_K_BYTES + Q8_K_QS;
+        __m256i s[8];
+        for (int k = 0; k < 8; k++) {
+            /* sums of four values: words 0-3 of a lane values 0-15 of these 32 (group 2k), words 4-7 values 16-31 */
+            s[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, _mm256_loadu_si256((const __m256i *) (q + 32 * k))), ones16);
+        }
+        /* two rounds of pair sums: per lane the groups 2k (low) / 2k + 1 (high) of k = 0-3, then of k = 4-7 */
+        __m256i lo = _mm256_hadd_epi32(_mm256_hadd_epi32(s[0], s[1]), _mm256_hadd_epi32(s[2], s[3]));
+        __m256i hi = _mm256_hadd_epi32(_mm256_hadd_epi32(s[4], s[5]), _mm256_hadd_epi32(s[6], s[7]));
+        _mm256_storeu_si256((__m256i *) (out + 16 * (size_t) b), _mm256_packs_epi32(lo, hi));
+    }
+}
+
+/*
+ * Q6_K x Q8_K: d d_a sum_j sc_j (sum q a - 32 sum_j a), q the 6-bit unsigned level, all in integers per block. The
+ * sixteen signed scales go to words once per block, even groups' in the low lane and odd groups' in the high one: a
+ * 32-value product (groups 2m and 2m + 1 in its two lanes) then takes its scales with one byte shuffle, and vpmaddwd
+ * scales and sums lane pairs into 32 bits; the offset is one vpmaddwd of the same scales with the groups' sums. One
+ * row against T vectors (T = 1: the matrix-vector kernel), every result with the same operations in the same order.
+ */
 static inline __attribute__((always_inline)) void tile_q6_K(const uint8_t *w, const uint8_t *act, long stride,
-        int blocks, const int32_t *sums16, float *out, long ostride, const int T) {
+        int blocks, const int16_t *sums16, float *out, long ostride, const int T, const int ahead) {
     __m256 acc[TILE];
-    float offsets[TILE];
     for (int t = 0; t < T; t++) {
         acc[t] = _mm256_setzero_ps();
-        offsets[t] = 0;
     }
     const __m256i low = _mm256_set1_epi8(0x0f);
     const __m256i two = _mm256_set1_epi8(0x30);
+    const __m128i evenOdd = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     for (int b = 0; b < blocks; b++) {
         const uint8_t *wb = w + (size_t) b * Q6_K_BYTES;
-        const int8_t *sc = (const int8_t *) (wb + Q6_K_SCALES);
-        __m256i sumi0[TILE], sumi1[TILE];
-        for (int t = 0; t < T; t++) {
-            sumi0[t] = _mm256_setzero_si256();
-            sumi1[t] = _mm256_setzero_si256();
+        if (ahead) {
+            prefetch_block(wb + ahead, Q6_K_BYTES + 64);
         }
+        __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (wb + Q6_K_SCALES)), evenOdd));
+        __m256i q[8], s[8];
         for (int h = 0; h < 2; h++) {
             __m256i ql0 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h));
             __m256i ql1 = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QL + 64 * h + 32));
             __m256i qh = _mm256_loadu_si256((const __m256i *) (wb + Q6_K_QH + 32 * h));
-            __m256i q[4];
-            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
-            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
-            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, two));
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
-                                   _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
-            for (int k = 0; k < 4; k++) {
-                __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[8 * h + 2 * k + 1]), _mm_set1_epi16(sc[8 * h + 2 * k]));
-                for (int t = 0; t < T; t++) {
-                    const uint8_t *aq = act + (size_t) t * stride + (size_t) b * Q8_K_BYTES + Q8_K_QS + 128 * h;
-                    __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *) (aq + 32 * k)));
-                    if (k & 1) {
-                        sumi1[t] = _mm256_add_epi32(sumi1[t], _mm256_madd_epi16(p, s));
-                    } else {
-                        sumi0[t] = _mm256_add_epi32(sumi0[t], _mm256_madd_epi16(p, s));
-                    }
-                }
-            }
+            q[4 * h] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
+            q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
+            q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, two));
+            q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+        }
+        for (int m = 0; m < 8; m++) {
+            /* word m of each lane: scale 2m (low lane), 2m + 1 (high lane) */
+            s[m] = _mm256_shuffle_epi8(sc, _mm256_set1_epi16((short) ((2 * m + 1) << 8 | 2 * m)));
         }
         float dw = half(wb + Q6_K_D);
         for (int t = 0; t < T; t++) {
-            const int32_t *sums = sums16 + ((size_t) t * blocks + b) * 16;
-            int offset = 0;
-            for (int j = 0; j < 16; j++) {
-                offset += sc[j] * sums[j];
+            const uint8_t *aq = act + (size_t) t * stride + (size_t) b * Q8_K_BYTES + Q8_K_QS;
+            __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+            for (int m = 0; m < 8; m += 2) {
+                __m256i p0 = _mm256_maddubs_epi16(q[m], _mm256_loadu_si256((const __m256i *) (aq + 32 * m)));
+                __m256i p1 = _mm256_maddubs_epi16(q[m + 1], _mm256_loadu_si256((const __m256i *) (aq + 32 * m + 32)));
+                s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, s[m]));
+                s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, s[m + 1]));
             }
+            __m256i offset = _mm256_madd_epi16(sc, _mm256_loadu_si256((const __m256i *) (sums16 + ((size_t) t * blocks + b) * 16)));
+            __m256i sum = _mm256_sub_epi32(_mm256_add_epi32(s0, s1), _mm256_slli_epi32(offset, 5));
             float d = dw * f32_at(act + (size_t) t * stride + (size_t) b * Q8_K_BYTES + Q8_K_D);
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(sumi0[t], sumi1[t])), _mm256_set1_ps(d), acc[t]);
-            offsets[t] += d * (32 * offset);
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(d), acc[t]);
         }
     }
     for (int t = 0; t < T; t++) {
-        out[(size_t) t * ostride] = hsum(acc[t]) - offsets[t];
+        out[(size_t) t * ostride] = hsum(acc[t]);
     }
+}
+
+/* matrix-vector: the tile's one-vector case, row by row; -2 when out of memory */
+static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    int16_t stack[16 * 256];
+    int16_t *sums = blocks <= 256 ? stack : malloc(sizeof(int16_t) * 16 * (size_t) blocks);
+    if (sums == NULL) {
+        return -2;
+    }
+    q6_K_sums(act, blocks, sums);
+    for (int r = 0; r < rows; r++) tile_q6_K(w + r * rowBytes, act, 0, blocks, sums, out + r, 1, 1, AHEAD);
+    if (sums != stack) {
+        free(sums);
+    }
+    return 0;
 }
 
 /* float rows against FTILE vectors: the row kernel's four accumulators per vector, each 8 weights loaded once */
@@ -938,39 +1029,51 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
         if (scale != stackScale) free(scale);
         return 0;
     }
-    case T_Q4_1:
+    case T_Q4_1: {
+        int blocks = n / 32;
+        size_t vstride = q4_1_scratch(blocks);
+        uint8_t *scratch = gemm_buffer(vstride * vectors); /* kept by the thread: see q4_0_rows */
+        if (scratch == NULL) {
+            return -2;
+        }
+        for (int v = 0; v < vectors; v++) {
+            q4_1_activation(act + (size_t) v * stride, blocks, scratch + v * vstride,
+                            (float *) (scratch + v * vstride + (size_t) blocks * 32));
+        }
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * rowBytes;
-#define Q41(T) tile_q4_1(wr, act + (size_t) v * stride, stride, n / 32, out + (size_t) v * ostride + r, ostride, T)
+#define Q41(T) tile_q4_1(wr, act + (size_t) v * stride, stride, scratch + v * vstride, \
+                         (const float *) (scratch + v * vstride + (size_t) blocks * 32), (long) vstride, blocks, \
+                         out + (size_t) v * ostride + r, ostride, T, 0)
             GROUPS(Q41)
 #undef Q41
         }
         return 0;
+    }
     case T_Q4_K:
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * rowBytes;
-#define Q4K(T) tile_q4_K(wr, act + (size_t) v * stride, stride, n / 256, out + (size_t) v * ostride + r, ostride, T)
+#define Q4K(T) tile_q4_K(wr, act + (size_t) v * stride, stride, n / 256, out + (size_t) v * ostride + r, ostride, T, 0)
             GROUPS(Q4K)
 #undef Q4K
         }
         return 0;
     case T_Q6_K: {
         int blocks = n / 256;
-        int32_t *sums = malloc(sizeof(int32_t) * 16 * (size_t) blocks * vectors);
+        int16_t *sums = gemm_buffer(sizeof(int16_t) * 16 * (size_t) blocks * vectors);
         if (sums == NULL) {
             return -2;
         }
         for (int v = 0; v < vectors; v++) {
-            value_sums(act + (size_t) v * stride, blocks, Q8_K_BYTES, Q8_K_QS, 16, 16, sums + (size_t) v * blocks * 16);
+            q6_K_sums(act + (size_t) v * stride, blocks, sums + (size_t) v * blocks * 16);
         }
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * rowBytes;
 #define Q6K(T) tile_q6_K(wr, act + (size_t) v * stride, stride, blocks, sums + (size_t) v * blocks * 16, \
-                         out + (size_t) v * ostride + r, ostride, T)
+                         out + (size_t) v * ostride + r, ostride, T, 0)
             GROUPS(Q6K)
 #undef Q6K
         }
-        free(sums);
         return 0;
     }
     case T_F32:
