@@ -22,7 +22,8 @@ public @interface SailsDeviceConfig {
     @AttributeDefinition(description = "Connect and handshake timeout, ms")
     int connectTimeoutMillis() default 5_000;
 
-    @AttributeDefinition(description = "How long a request may wait for its reply before the card counts as lost, ms")
+    @AttributeDefinition(description = "How long a request may wait for its reply before the card counts as lost, ms"
+            + " (a SUBMIT's: this times the card's time dilation)")
     long requestTimeoutMillis() default 120_000;
 
     @AttributeDefinition(description = "Longest wait between reconnection attempts to a lost card, ms (backoff doubles"
