@@ -275,29 +275,40 @@ static inline __attribute__((always_inline)) void tile_q8_0(const uint8_t *w, co
 #define VEC8 4
 
 /* blocks of eight rows regrouped: per block 4 x 32 bytes (group c, lane r = bytes 4c..4c+3 of row r), scales as floats */
+/* block b's quant bytes of eight rows, regrouped: a 4 x 4 transpose of 32-bit groups in each 128-bit half (rows 0-3
+ * low, rows 4-7 high), so lane r of q[c] holds four quant bytes of row r; the next group's bytes are prefetched a
+ * little per block (eight rows read side by side are eight short streams, which the hardware prefetcher picks up too
+ * late for the narrow matrices of a decode step: 2048 columns, 1152 bytes a row) */
+static inline __attribute__((always_inline)) void regroup_q4_0_rows8(const uint8_t *const row[ROWS8], int b,
+                                                                     const uint8_t *next, size_t ahead, __m256i q[4]) {
+    size_t o = (size_t) b * Q4_0_BYTES;
+    if (ahead > 0) {
+        prefetch_block(next + b * ahead, (int) ahead);
+    }
+#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
+                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
+    __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
+#undef PAIR
+    __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
+    __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+    q[0] = _mm256_unpacklo_epi64(t0, t1);
+    q[1] = _mm256_unpackhi_epi64(t0, t1);
+    q[2] = _mm256_unpacklo_epi64(t2, t3);
+    q[3] = _mm256_unpackhi_epi64(t2, t3);
+}
+
 static void pack_q4_0_rows8(const uint8_t *const row[ROWS8], int blocks, uint8_t *packed, float *scales,
                             const uint8_t *next, size_t nextBytes) {
-    /* the next group's bytes (one contiguous range), fetched a little per block while this group is packed: eight
-     * rows read side by side are eight short streams, which the hardware prefetcher picks up too late for the
-     * narrow matrices of a decode step (2048 columns: 1152 bytes a row) */
+    /* the next group's bytes (one contiguous range), fetched a little per block while this group is packed */
     size_t ahead = next == NULL ? 0 : (nextBytes + blocks - 1) / blocks;
     for (int b = 0; b < blocks; b++) {
         size_t o = (size_t) b * Q4_0_BYTES;
-        for (size_t p = 0; p < ahead; p += 64) {
-            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
-        }
-#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
-                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
-        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
-#undef PAIR
-        /* a 4 x 4 transpose of 32-bit groups in each 128-bit half: rows 0-3 low, rows 4-7 high */
-        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
-        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
+        __m256i q[4];
+        regroup_q4_0_rows8(row, b, next, ahead, q);
         uint8_t *pb = packed + (size_t) b * 128;
-        _mm256_storeu_si256((__m256i *) pb, _mm256_unpacklo_epi64(t0, t1));
-        _mm256_storeu_si256((__m256i *) (pb + 32), _mm256_unpackhi_epi64(t0, t1));
-        _mm256_storeu_si256((__m256i *) (pb + 64), _mm256_unpacklo_epi64(t2, t3));
-        _mm256_storeu_si256((__m256i *) (pb + 96), _mm256_unpackhi_epi64(t2, t3));
+        for (int c = 0; c < 4; c++) {
+            _mm256_storeu_si256((__m256i *) (pb + 32 * c), q[c]);
+        }
         __m128i h = _mm_setr_epi16(i16_at(row[0] + o), i16_at(row[1] + o), i16_at(row[2] + o), i16_at(row[3] + o),
                                    i16_at(row[4] + o), i16_at(row[5] + o), i16_at(row[6] + o), i16_at(row[7] + o));
         _mm256_storeu_ps(scales + (size_t) b * ROWS8, _mm256_cvtph_ps(h));
@@ -357,17 +368,8 @@ static void rows8_q4_0_direct(const uint8_t *const row[ROWS8], int blocks, const
     __m256 acc = _mm256_setzero_ps();
     for (int b = 0; b < blocks; b++) {
         size_t o = (size_t) b * Q4_0_BYTES;
-        for (size_t p = 0; p < ahead; p += 64) {
-            _mm_prefetch((const char *) next + b * ahead + p, _MM_HINT_T0);
-        }
-#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (row[i] + o + Q4_0_QS))), \
-                                        _mm_loadu_si128((const __m128i *) (row[(i) + 4] + o + Q4_0_QS)), 1)
-        __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
-#undef PAIR
-        __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
-        __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
-        __m256i q[4] = {_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1), _mm256_unpacklo_epi64(t2, t3),
-                        _mm256_unpackhi_epi64(t2, t3)};
+        __m256i q[4];
+        regroup_q4_0_rows8(row, b, next, ahead, q);
         __m256i lo[4], hi[4];
         for (int c = 0; c < 4; c++) {
             lo[c] = _mm256_and_si256(q[c], low);
