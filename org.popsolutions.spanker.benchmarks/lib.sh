@@ -12,6 +12,38 @@ dilation_for() {
         k = cards * 2 / gbps * margin * tokens; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
 }
 
+# decode_dilation_for CARDS MODEL [K]: the time dilation for decoding MODEL on a ring of CARDS emulated cards — K
+# when given, else the larger of dilation_for's (the cards' arithmetic) and the chain of link hops'. Every link hop in
+# a token's chain costs the emulators real time that dilation does not shrink: two cross-process wake-ups (the
+# receiving card's link reader, then its work thread), with all the cards of a ring step runnable on this machine's
+# cores. A token runs on time only while its dilated time covers that chain:
+#   K_hops = max(2, 1 + load average) x hops x hop cost / the plan's predicted seconds per token,
+#   hops = over the plan's layers (plan --json), 2(p-1) per allreduce and p-1 per reduce-scatter or allgather on p
+#          cards (the messages the busiest link of a p-card ring carries one after another, whatever the algorithm),
+#   hop cost = SPANKER_HOP_MICROS (default 300 us) x max(1, CARDS / cores).
+# 300 us: the tiny preset on 8 cards at K = 40 (session 8, load about 2) ran 296 ms a token in real time against
+# 140 ms dilated, 224 hops of about 1.2 ms each, 4 cards a core. The model with the long token (TinyLlama) needs no
+# more than its arithmetic: its hops are small against its dilated compute.
+decode_dilation_for() {
+    if [[ -n ${3:-} ]]; then echo "$3"; return; fi
+    local compute
+    compute=$(dilation_for "$1")
+    "$spanker" plan --model "$2" --cards "$1" --json | python3 -c '
+import json, math, re, sys
+cards, cores, load, compute = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+hop_seconds = float(sys.argv[5]) * 1e-6 * max(1.0, cards / cores)
+plan = json.load(sys.stdin)
+hops = 0
+for layer in plan["layers"]:
+    m = re.match(r"(\d+) x (allreduce|reduce-scatter|reducescatter|allgather) \d+ B \(\w+\) on cards ([\d,]+)",
+                 layer.get("collective") or "")
+    if m:
+        p = len(m.group(3).split(","))
+        hops += int(m.group(1)) * (2 if m.group(2) == "allreduce" else 1) * (p - 1)
+k_hops = max(2.0, 1 + load) * hops * hop_seconds / plan["secondsPerToken"]
+print(max(compute, math.ceil(k_hops)))' "$1" "$(nproc)" "$(load_average)" "$compute" "${SPANKER_HOP_MICROS:-300}"
+}
+
 # load_average: the 1-minute load average.
 load_average() { cut -d' ' -f1 /proc/loadavg; }
 

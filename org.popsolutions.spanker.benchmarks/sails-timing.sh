@@ -11,8 +11,13 @@
 #
 # Time dilation (fleet start --dilation K, docs/protocol.md): every modelled time on the cards runs K times slower,
 # and every measured time is divided by K, so N card processes on a machine with fewer cores keep rev-A's pace.
-# Default K per card count: ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)) (0.8 GB/s: what 4-8
-# emulator processes together computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere). Collectives: K_small for 64 KiB..256 KiB (the
+# Default K per card count and model (lib.sh's decode_dilation_for): the larger of the arithmetic's,
+# ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)) (0.8 GB/s: what 4-8 emulator processes together
+# computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere), and the chain of link hops',
+# max(2, 1 + load) x a token's chained hops x a hop's real cost (SPANKER_HOP_MICROS, 300 us, x cards per core) / the
+# plan's seconds per token: each hop's two cross-process wake-ups must be small against the dilated token, or the
+# row measures this machine's wake-ups (the tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40).
+# Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB (the
 # OS's wake-ups between 4 processes, ~10-20 ms real per collective under load, must be small against K x the
 # prediction), K_large for 1 MiB up; default "512 16".
 set -euo pipefail
@@ -35,7 +40,8 @@ while [[ $# -gt 0 ]]; do
             "--collective-dilation \"K_small K_large\")" >&2; exit 2 ;;
     esac
 done
-# dilation_for (K for a card count: --dilation, else from the arithmetic and the load), load_average, own_fleet
+# dilation_for (K for a card count: --dilation, else from the arithmetic and the load), decode_dilation_for (the same
+# counting a model's chain of link hops too), load_average, own_fleet
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 started_at=$(date +%s)
 
@@ -59,9 +65,15 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rows=$work/rows.jsonl
 : >"$rows"
 for cards in $cards_list; do
-    k=$(dilation_for "$cards" "$dilation")
-    "$spanker" fleet start --cards "$cards" --dilation "$k" >/dev/null
+    running=
     for m in "$model" "$tiny"; do
+        # each model's own K (the chain of link hops differs): a fleet restarted only when it changes
+        k=$(decode_dilation_for "$cards" "$m" "$dilation")
+        if [[ $k != "$running" ]]; then
+            [[ -n $running ]] && "$spanker" fleet stop >/dev/null
+            "$spanker" fleet start --cards "$cards" --dilation "$k" >/dev/null
+            running=$k
+        fi
         name=$(basename "$m" .gguf)
         marks=$work/marks
         : >"$marks"

@@ -6,8 +6,9 @@ import org.popsolutions.spanker.protocol.WriteLanding;
 /**
  * One host connection's WRITE chunks landing straight in DDR (the socket's bytes copied once, by the kernel), each
  * put back as it was when the chunk fails its CRC or its stream ends inside it. A range nobody has touched since the
- * buffer was made reads zero, so undoing it is zeroing it: a load, which writes each range once, keeps no copy of
- * anything. A range written before (a step's input written token after token, a buffer written again) is copied to
+ * buffer was made reads zero, so undoing it is zeroing it (the whole chunk: memory kept from a freed buffer still
+ * holds that buffer's bytes where the failed chunk did not reach): a load, which writes each range once, keeps no copy
+ * of anything. A range written before (a step's input written token after token, a buffer written again) is copied to
  * this connection's backup piece by piece just before the socket's bytes overwrite it, while the piece is in cache
  * for the kernel's copy that follows; the backup grows to the largest such chunk (at most 1 MiB).
  */
@@ -50,7 +51,7 @@ final class DdrLanding implements WriteLanding {
             if (kept != null) {
                 bytes.put(0, kept, 0, landed);
             } else {
-                bytes.put(0, new byte[landed]); // only when a chunk fails
+                Ddr.zero(bytes, 0, bytes.capacity()); // only when a chunk fails
             }
         }
     }

@@ -68,6 +68,8 @@ final class EmulatedCard implements AutoCloseable {
     private final AtomicLong programs = new AtomicLong();
     private final AtomicLong opsRun = new AtomicLong();
     private final AtomicLong busyNanos = new AtomicLong();
+    /** Programs submitted and not yet finished (queued or running on the work queue). */
+    private final AtomicInteger programsQueued = new AtomicInteger();
     private final Object stopped = new Object();
     private volatile boolean closing;
 
@@ -334,7 +336,7 @@ final class EmulatedCard implements AutoCloseable {
                     }
                 }
                 case FREE -> {
-                    ddr.free(Messages.Handle.decode(f.payload()).handle());
+                    keepWhenUnused(ddr.free(Messages.Handle.decode(f.payload()).handle()));
                     s.ok(id);
                 }
                 case WRITE -> write(s, id, Messages.WriteChunk.decode(ByteBuffer.wrap(f.payload()).order(
@@ -357,7 +359,19 @@ final class EmulatedCard implements AutoCloseable {
                     traceWrites(s);
                     s.submitted = true;
                     long epoch = s.epoch;
-                    work.execute(() -> runProgram(s, id, program, epoch));
+                    programsQueued.incrementAndGet();
+                    try {
+                        work.execute(() -> {
+                            try {
+                                runProgram(s, id, program, epoch);
+                            } finally {
+                                programsQueued.decrementAndGet();
+                            }
+                        });
+                    } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                        programsQueued.decrementAndGet();
+                        throw stopping;
+                    }
                 }
                 case PROGRAM_EPOCH -> {
                     long epoch = Messages.ProgramEpoch.decode(f.payload()).epoch();
@@ -406,6 +420,26 @@ final class EmulatedCard implements AutoCloseable {
             s.send(MessageType.ERROR, id, Messages.Error.of(WireError.LINK, e.getMessage()).encode());
         }
         return true;
+    }
+
+    /**
+     * Keeps a freed buffer's memory for the next buffer of its size once no program can hold a view of it: at once
+     * when no program is queued or running (one submitted later finds the handle gone), else behind the programs
+     * queued now (the work queue runs them in order).
+     */
+    private void keepWhenUnused(ByteBuffer memory) {
+        if (memory == null) {
+            return;
+        }
+        if (programsQueued.get() == 0) {
+            ddr.keep(memory);
+            return;
+        }
+        try {
+            work.execute(() -> ddr.keep(memory));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the card is stopping: nothing is allocated any more
+        }
     }
 
     /** A staged WRITE that has passed its checks (CRC included): its data goes to DDR, then as {@link #wrote}. */

@@ -863,6 +863,40 @@ class EmulatorFleetTest {
         assertArrayEquals(other, freshBack.array());
     }
 
+    @Test
+    void aBufferMadeFromAFreedOnesMemoryReadsZeroWhereverNobodyWroteItAFailedChunkIncluded() throws Exception {
+        // the card keeps a freed buffer's memory for the next buffer of its size (no program runs, so at once): the
+        // new buffer must not show the old one's bytes, below a chunk, after it, or where a chunk failed
+        Fleet.State state = start(1, TopologyKind.RING, 16L << 20);
+        SailsCard good = card(state, 0);
+        int chunk = Wire.MAX_CHUNK_BYTES;
+        CardBuffer first = good.allocate(2L * chunk, "first");
+        byte[] old = new byte[2 * chunk];
+        new Random(9).nextBytes(old);
+        good.write(first, 0, ByteBuffer.wrap(old));
+        good.free(first);
+        CardBuffer second = good.allocate(2L * chunk, "second");
+        byte[] data = new byte[1000];
+        new Random(10).nextBytes(data);
+        good.write(second, 5000, ByteBuffer.wrap(data));
+        good.settleWrites();
+        String[] hp = CardConnection.splitEndpoint(state.cards().get(0).endpoint());
+        try (Socket raw = authenticatedQuietly(hp, Fleet.secret(state))) {
+            byte[] bad = Wire.encode(Frame.of(MessageType.WRITE, 3, new Messages.Write(second.handle(), chunk, old, 0,
+                    chunk).encode()));
+            bad[bad.length - Wire.CRC_BYTES - 1] ^= 1;
+            raw.getOutputStream().write(bad);
+            raw.getOutputStream().flush();
+            Frame refusal = Wire.read(raw.getInputStream());
+            assertTrue(Messages.Error.decode(refusal.payload()).message().contains("CRC32C mismatch"));
+        }
+        ByteBuffer back = ByteBuffer.allocate(2 * chunk);
+        good.read(second, 0, back);
+        byte[] expected = new byte[2 * chunk];
+        System.arraycopy(data, 0, expected, 5000, data.length);
+        assertArrayEquals(expected, back.array(), "only the written bytes; zero below, after and where the chunk failed");
+    }
+
     /** An authenticated raw connection whose answers the test reads itself. */
     private static Socket authenticatedQuietly(String[] hp, byte[] secret) throws Exception {
         return handshaken(hp, secret, 2, 30_000);
