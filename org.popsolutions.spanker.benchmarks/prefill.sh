@@ -68,13 +68,8 @@ runs=$out/prefill-runs.jsonl
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # the DRAM read bandwidth of each JDK and thread count, in this sitting (what a generated token's weights stream from)
 rm -f "$out"/prefill-dram-*.json
-for jdk in $jdks; do
-  for t in $threads; do
-    echo "prefill: DRAM read bandwidth, Java $jdk, $t thread(s)" >&2
-    "$java17" -jar "$jar" DramBandwidthBenchmark -jvm "$(jvm_of "$jdk")" -p threads="$t" -wi 1 -i 3 -w 1 -r 1 -f 1 \
-        -rf json -rff "$out/prefill-dram-$jdk-$t.json" >"$out/prefill-dram-$jdk-$t.log" 2>&1
-  done
-done
+. "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/prefill-dram"
 for type in $types; do
 for jdk in $jdks; do
   for t in $threads; do
