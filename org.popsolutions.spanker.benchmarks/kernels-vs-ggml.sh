@@ -41,13 +41,8 @@ ggml_us() { # microseconds per product, or null when ggml has no such case
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 jvm_of() { if [ "$1" = 25 ]; then echo "$java25"; else echo "$java17"; fi; }
-for jdk in $jdks; do
-  for th in $threads; do
-    echo "JDK $jdk, $th thread(s): DRAM read bandwidth" >&2
-    "$java17" -jar "$jar" DramBandwidthBenchmark -jvm "$(jvm_of "$jdk")" -p threads="$th" -wi 1 -i 3 -w 1 -r 1 -f 1 \
-        -rf json -rff "$out/dram-$jdk-$th.json" >"$out/dram-$jdk-$th.log" 2>&1
-  done
-done
+. "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/dram"
 # type by type, so that an interrupted run still has whole rows (every JDK and thread count of a type)
 for t in $types; do
   for th in $threads; do

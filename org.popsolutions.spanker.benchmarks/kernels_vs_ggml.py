@@ -74,7 +74,7 @@ def markdown(cells, java17, java25):
            "rows × 14336 columns, one activation vector, ggml mode. ggml: its own `test-backend-ops perf -o MUL_MAT` "
            "(`../shared/bench/ggml`), run just before and just after the JMH `MatVecBenchmark` of the same cell "
            "(mean of the two). Java: JMH, one fork, weights ≥ 4× the LLC cycled so they stream from DRAM; "
-           "`java` = the portable Vector API kernels (Q4_1, Q4_K and Q6_K weights repacked for them once at set-up, "
+           "`java` = the portable Vector API kernels (Q4_0, Q4_1, Q4_K and Q6_K weights repacked for them once at set-up, "
            "`PackedWeights`; the DRAM fraction counts ggml's bytes), `native` = the AVX2 JNI kernels. "
            "Ratios are **ggml µs ÷ Java "
            "µs** (above 1.0 the Java side is faster). DRAM fraction = weight bytes per second ÷ the DRAM read "

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates every generated table of docs/performance.md in one sitting: the kernels against ggml's own benchmark
 # (kernels-vs-ggml.sh, speed), the peak resident memory per weight type, JDK and card count (memory.sh, with the
-# tokens/s of each run beside it) and prompt processing against generation (prefill.sh). Run it on a quiet machine
-# (check `uptime`). On an idle 2-vCPU machine: kernels about 3 minutes per type (Q4_0, Q8_0, F16 by default), prompt
-# processing about a minute, memory about a minute per row (18 rows); --only picks some of them.
+# tokens/s of each run beside it) and prompt processing against generation with decode's share of DRAM bandwidth
+# (prefill.sh). Run it on a quiet machine (check `uptime`). On an idle 2-vCPU machine: kernels about 3 minutes per
+# type (Q4_0, Q8_0, F16 by default), prompt processing and decode about a minute per type (Q4_0, Q8_0, Q4_K), memory about a minute per row (18 rows); --only picks some of them.
 #
 # usage: org.popsolutions.spanker.benchmarks/performance.sh [--jdks "17 25"] [--types "Q4_0 Q8_0 F16"]
 #                                                           [--only "kernels prefill memory"]

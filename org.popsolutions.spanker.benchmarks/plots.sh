@@ -29,7 +29,7 @@ memory() {
 prefill() {
   plot --data "$docs/prefill.json" --rows runs --x threads --x-label "threads" \
       --y "prompt=promptTokensPerSecond,generation=generationTokensPerSecond" --y-label "tokens/s" --series jdk \
-      --title "prompt processing against generation, TinyLlama Q4_0 on one mock card" --out "$plots/prefill.svg"
+      --split type --title "prompt processing against generation, TinyLlama on one mock card" --out "$plots/prefill.svg"
 }
 
 sails_timing() {

@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Regenerates the "Prompt processing" table of docs/performance.md (and docs/prefill.json): `./spanker run` as a user
-# runs it on a TinyLlama-1.1B-shaped Q4_0 model on one mock card, a 128-token prompt then 32 generated tokens, per JDK
-# and thread count; prompt tokens/s (the prompt in batched passes) against generation tokens/s, with issue 12's goal
-# (prompt >= 5 x generation) and the load average around each run. About a minute on an idle machine.
+# Regenerates the "Prompt processing" and "Decode" tables of docs/performance.md (and docs/prefill.json): `./spanker run`
+# as a user runs it on a TinyLlama-1.1B-shaped model on one mock card, a 128-token prompt then 32 generated tokens, per
+# weight type, JDK and thread count. Prompt tokens/s (the prompt in batched passes) against generation tokens/s, with
+# issue 12's goal (prompt >= 5 x generation); generation as weight bytes per second and as a fraction of the DRAM read
+# bandwidth measured in the same sitting (JMH DramBandwidthBenchmark, per JDK and thread count); generation against
+# llama.cpp's figures of SPEC section 9 (report.py holds them); the load average around each run. About a minute per
+# type on an idle machine, plus the DRAM runs.
 #
 # usage: org.popsolutions.spanker.benchmarks/prefill.sh [--jdks "17 25"] [--threads "1 2"] [--prompt 128] [--n 32]
-#                                                      [--types "q4_0 q4_k q8_0"]  (default q4_0; one model per type)
-# env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java);
-#        the model is synthesized once into target/memory/ (shared with memory.sh)
+#                                                      [--types "q4_0 q8_0 q4_k"]  (issue 12's decode types by default;
+#                                                      one model per type)
+# env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java), MAVEN_REPO (a
+#        -Dmaven.repo.local, when the JMH jar must be built); each model is synthesized once into target/memory/
+#        (shared with memory.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jdks="17 25"
 threads="1 2"
 prompt=128
 n=32
-types="q4_0"
+types="q4_0 q8_0 q4_k"
 while [ $# -gt 0 ]; do
   case "$1" in
     --jdks) jdks=$2; shift 2 ;;
@@ -22,7 +27,7 @@ while [ $# -gt 0 ]; do
     --prompt) prompt=$2; shift 2 ;;
     --n) n=$2; shift 2 ;;
     --types) types=$2; shift 2 ;;
-    *) echo "usage: $0 [--jdks \"17 25\"] [--threads \"1 2\"] [--prompt 128] [--n 32] [--types \"q4_0 q4_k\"]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--jdks \"17 25\"] [--threads \"1 2\"] [--prompt 128] [--n 32] [--types \"q4_0 q8_0 q4_k\"]" >&2; exit 2 ;;
   esac
 done
 java17=${JAVA17:-$(command -v java)}
@@ -40,11 +45,31 @@ for type in $types; do
     "$root/spanker" model-synth --preset tinyllama-1.1b --type "$type" --out "$out/tinyllama-1.1b-$type.gguf" >&2
   fi
 done
+# the weight bytes a generated token reads: every tensor but the embedding table, of which a token reads one row (the
+# table itself when the head is tied to it, i.e. the file has no output.weight)
+weights=$out/prefill-weights.jsonl
+: >"$weights"
+for type in $types; do
+  "$root/spanker" gguf "$out/tinyllama-1.1b-$type.gguf" --json | python3 -c '
+import json, sys
+tensors = json.load(sys.stdin)["tensors"]
+tied = not any(t["name"] == "output.weight" for t in tensors)
+print(json.dumps({"type": sys.argv[1], "weightBytesPerToken":
+                  sum(t["bytes"] for t in tensors if tied or t["name"] != "token_embd.weight")}))' "$type" >>"$weights"
+done
+jar=$root/org.popsolutions.spanker.benchmarks/target/benchmarks.jar
+if [ ! -f "$jar" ]; then
+  (cd "$root" && ./mvnw -q -B install -pl org.popsolutions.spanker.benchmarks -am -DskipTests ${MAVEN_REPO:+-Dmaven.repo.local=$MAVEN_REPO})
+fi
 # a fixed prompt of token ids spread over the vocabulary (no tokenizer involved)
 tokens=$(python3 -c "print(','.join(str(1 + (37 * i) % 31999) for i in range($prompt)))")
 runs=$out/prefill-runs.jsonl
 : >"$runs"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# the DRAM read bandwidth of each JDK and thread count, in this sitting (what a generated token's weights stream from)
+rm -f "$out"/prefill-dram-*.json
+. "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/prefill-dram"
 for type in $types; do
 for jdk in $jdks; do
   for t in $threads; do
@@ -69,49 +94,7 @@ EOF
   done
 done
 done
-python3 - "$runs" "$root/docs/performance.md" "$root/docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf" <<'EOF'
-import json, os, sys
-runs_path, doc_path, json_path, started, model = sys.argv[1:6]
-runs = [json.loads(l) for l in open(runs_path) if l.strip()]
-for r in runs:
-    r["ratio"] = r["promptTokensPerSecond"] / r["generationTokensPerSecond"]
-    r["goalMet"] = r["ratio"] >= 5
-loads = [x for r in runs for x in (r["loadBefore"], r["loadAfter"])]
-# the benchmark's own threads account for up to 2 on these 2 vCPUs; above that something else ran
-loaded = max(loads) > 2.5
-json.dump({"started": started, "models": sorted({os.path.basename(model).replace("TYPE", r["type"]) for r in runs}),
-           "loaded": loaded, "runs": runs},
-          open(json_path + ".tmp", "w"), indent=1)
-os.replace(json_path + ".tmp", json_path)
-lines = ["<!-- prefill:begin -->", "",
-         "Generated by `org.popsolutions.spanker.benchmarks/prefill.sh` (do not edit by hand; `docs/prefill.json` holds "
-         "the same facts). `./spanker run --model %s --cards 1 --threads T --n %d --tokens <%d ids>`: one mock card, "
-         "the default kernel provider (the native AVX2 kernels where the CPU has them), the prompt in batched passes of "
-         "up to 64 tokens (`PlanExecutor.prefill`), then greedy generation. Goal (issue 12): prompt tokens/s at least 5x "
-         "generation tokens/s. Runs: %s." % (os.path.basename(model).replace("TYPE", "<type>"), runs[0]["generatedTokens"] if runs else 0,
-                                             runs[0]["promptTokens"] if runs else 0, started), ""]
-if loaded:
-    lines += ["**Loaded**: the 1-minute load average reached %.1f on 2 vCPUs during these runs (other processes were "
-              "busy), so the tokens/s are not performance results; the ratio compares two phases of the same run." %
-              max(loads), ""]
-else:
-    lines += ["The machine ran nothing else (1-minute load average %.1f-%.1f: the benchmark's own threads)." %
-              (min(loads), max(loads)), ""]
-lines += ["| type | JDK | threads | prompt tokens | prompt tokens/s | generation tokens/s | prompt / generation | goal >= 5 | load before / after |",
-          "|---|---|---|---|---|---|---|---|---|"]
-for r in runs:
-    lines.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %.1f / %.1f |" % (
-        r["type"], r["jdk"], r["threads"], r["promptTokens"], r["promptTokensPerSecond"], r["generationTokensPerSecond"],
-        r["ratio"], "yes" if r["goalMet"] else "no", r["loadBefore"], r["loadAfter"]))
-lines += ["", "<!-- prefill:end -->"]
-doc = open(doc_path).read()
-begin, end = doc.find("<!-- prefill:begin -->"), doc.find("<!-- prefill:end -->")
-if begin < 0 or end < 0:
-    sys.exit("docs/performance.md has no prefill markers")
-doc = doc[:begin] + "\n".join(lines) + doc[end + len("<!-- prefill:end -->"):]
-open(doc_path + ".tmp", "w").write(doc)
-os.replace(doc_path + ".tmp", doc_path)
-print("\n".join(lines))
-EOF
+python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$root/docs/performance.md" \
+    "$root/docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"
 # the charts of the new figures (docs/plots)
 "$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill

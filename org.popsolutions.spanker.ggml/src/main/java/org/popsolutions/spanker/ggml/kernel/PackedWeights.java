@@ -5,6 +5,7 @@ import java.nio.ByteOrder;
 import java.util.Optional;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.Half;
+import org.popsolutions.spanker.ggml.quant.Q4_0Format;
 import org.popsolutions.spanker.ggml.quant.Q4_1Format;
 import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
 import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
@@ -33,6 +34,10 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
  * dot product per row against the activation's block sums, out of the block loop. 24 bytes per block against
  * ggml's 20.
  *
+ * <p>Q4_0: the nibbles as Q4_1's and a row's d as floats; Σ(q − 8)·a = Σq·a − 8·Σa as in the unpacked kernel, the
+ * −8·d·Σa terms one vector dot product per row against the activation's block value sums. 20 bytes per block against
+ * ggml's 18.
+ *
  * <p>The products stay within the kernels' contract: each block's integer partials are exact, the floats may be
  * added in another order (|fast − reference| ≤ 1e-5 · Σ|w·a|); the ggml bytes themselves are not touched.
  */
@@ -49,6 +54,9 @@ public final class PackedWeights {
     /** Q4_1: bytes (16 of nibbles) and floats (d; m after the row's d) per block. */
     static final int Q4_1_BYTES = 16;
     static final int Q4_1_FLOATS = 2;
+    /** Q4_0: bytes (16 of nibbles, as Q4_1's) and floats (d) per block. */
+    static final int Q4_0_BYTES = 16;
+    static final int Q4_0_FLOATS = 1;
 
     /** Rows of packed weights against one activation, as {@link Kernels#dotRows}. */
     @FunctionalInterface
@@ -94,9 +102,12 @@ public final class PackedWeights {
         this.floats = floats;
     }
 
-    /** Whether {@link #pack} has a layout for this type (Q4_K, Q6_K, Q4_1 with an even number of blocks per row). */
+    /**
+     * Whether {@link #pack} has a layout for this type (Q4_K, Q6_K; Q4_1 and Q4_0 with an even number of blocks per
+     * row).
+     */
     public static boolean packs(GgmlType type) {
-        return type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q4_1;
+        return type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q4_1 || type == GgmlType.Q4_0;
     }
 
     /**
@@ -112,14 +123,16 @@ public final class PackedWeights {
             throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need " + rowBytes * rows
                     + " bytes, the buffer has " + weights.capacity());
         }
-        if (!packs(type) || (type == GgmlType.Q4_1 && cols / Q4_1Format.BLOCK % 2 != 0)) {
+        boolean nibblePairs = type == GgmlType.Q4_1 || type == GgmlType.Q4_0;
+        if (!packs(type) || (nibblePairs && cols / Q4_1Format.BLOCK % 2 != 0)) {
             return Optional.empty();
         }
-        if (type == GgmlType.Q4_1) {
+        if (nibblePairs) {
             if ((long) rows * cols / 2 > Integer.MAX_VALUE - 16) {
                 return Optional.empty();
             }
-            return Optional.of(packQ4_1(weights.duplicate().order(ByteOrder.LITTLE_ENDIAN), weights, rows, cols));
+            return Optional.of(packNibblePairs(type, weights.duplicate().order(ByteOrder.LITTLE_ENDIAN), weights, rows,
+                    cols));
         }
         long blocks = (long) rows * (cols / Q4_KFormat.BLOCK);
         if (blocks * Math.max(Q4_K_BYTES, Q6_K_BYTES) > Integer.MAX_VALUE - 16) {
@@ -156,23 +169,30 @@ public final class PackedWeights {
         return Optional.of(new PackedWeights(type, weights, rows, cols, bytes, scales));
     }
 
-    private static PackedWeights packQ4_1(ByteBuffer w, ByteBuffer weights, int rows, int cols) {
+    /** Q4_1 and Q4_0: each pair of blocks' nibbles interleaved byte by byte; d (and Q4_1's m after the row's d). */
+    private static PackedWeights packNibblePairs(GgmlType type, ByteBuffer w, ByteBuffer weights, int rows, int cols) {
+        boolean q4_1 = type == GgmlType.Q4_1;
         int blocks = cols / Q4_1Format.BLOCK;
+        int blockBytes = q4_1 ? Q4_1Format.BYTES : Q4_0Format.BYTES;
+        int qs = q4_1 ? Q4_1Format.QS : Q4_0Format.QS;
+        int rowFloats = blocks * (q4_1 ? Q4_1_FLOATS : Q4_0_FLOATS);
         byte[] bytes = new byte[rows * blocks * Q4_1_BYTES];
-        float[] floats = new float[rows * blocks * Q4_1_FLOATS];
+        float[] floats = new float[rows * rowFloats];
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < blocks; b++) {
-                int wb = (r * blocks + b) * Q4_1Format.BYTES;
-                floats[r * blocks * Q4_1_FLOATS + b] = Half.toFloat(w.getShort(wb + Q4_1Format.D));
-                floats[r * blocks * Q4_1_FLOATS + blocks + b] = Half.toFloat(w.getShort(wb + Q4_1Format.M));
+                int wb = (r * blocks + b) * blockBytes;
+                floats[r * rowFloats + b] = Half.toFloat(w.getShort(wb + (q4_1 ? Q4_1Format.D : Q4_0Format.D)));
+                if (q4_1) {
+                    floats[r * rowFloats + blocks + b] = Half.toFloat(w.getShort(wb + Q4_1Format.M));
+                }
                 // ggml's qs[i] holds values i and 16 + i: byte i of the block goes to byte 2i (even block) or 2i + 1
                 int pair = (r * blocks + (b & ~1)) * Q4_1_BYTES;
                 for (int i = 0; i < 16; i++) {
-                    bytes[pair + 2 * i + (b & 1)] = w.get(wb + Q4_1Format.QS + i);
+                    bytes[pair + 2 * i + (b & 1)] = w.get(wb + qs + i);
                 }
             }
         }
-        return new PackedWeights(GgmlType.Q4_1, weights, rows, cols, bytes, floats);
+        return new PackedWeights(type, weights, rows, cols, bytes, floats);
     }
 
     private static PackedWeights packQ6_K(ByteBuffer w, ByteBuffer weights, int rows, int cols, int blocks) {
@@ -237,7 +257,7 @@ public final class PackedWeights {
     /** Packed bytes per row. */
     int rowBytes() {
         return switch (type) {
-            case Q4_1 -> cols / Q4_1Format.BLOCK * Q4_1_BYTES;
+            case Q4_1, Q4_0 -> cols / Q4_1Format.BLOCK * Q4_1_BYTES;
             case Q6_K -> cols / Q4_KFormat.BLOCK * Q6_K_BYTES;
             default -> cols / Q4_KFormat.BLOCK * Q4_K_BYTES;
         };
@@ -247,6 +267,7 @@ public final class PackedWeights {
     int rowFloats() {
         return switch (type) {
             case Q4_1 -> cols / Q4_1Format.BLOCK * Q4_1_FLOATS;
+            case Q4_0 -> cols / Q4_0Format.BLOCK * Q4_0_FLOATS;
             case Q6_K -> cols / Q4_KFormat.BLOCK * Q6_K_FLOATS;
             default -> cols / Q4_KFormat.BLOCK * Q4_K_FLOATS;
         };

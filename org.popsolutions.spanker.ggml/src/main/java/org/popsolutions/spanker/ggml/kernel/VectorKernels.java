@@ -221,6 +221,12 @@ public final class VectorKernels implements Kernels {
             }
             return;
         }
+        if (w.type() == GgmlType.Q4_0) {
+            for (int r = from; r < from + rows; r++) {
+                out[outAt + r - from] = q4_0Packed(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+            }
+            return;
+        }
         float[] scales = PACKED_SCALES.get();
         if (w.type() == GgmlType.Q6_K) {
             for (int r = from; r < from + rows; r++) {
@@ -633,15 +639,11 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
-     * Q4_1 repacked at load ({@link PackedWeights}): two blocks per 256-bit load (four 16-value nibble vectors by shifts
-     * and masks), each block's d·da broadcast from the row's floats; the m·s terms of the whole row in a vector loop
-     * of their own.
+     * Σ_b d_b·da_b·Σq·a over a packed Q4_1 or Q4_0 row ({@link PackedWeights}: one 256-bit load per two blocks, its
+     * 16 shorts holding values i and 16 + i of both blocks at bits 0, 4, 8, 12), even blocks into one accumulator and
+     * odd ones into another. Returns a float, so no vector crosses the call when C2 does not inline it.
      */
-    static float q4_1Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
-        short[] v = a.values();
-        float[] ds = a.blockScales();
-        float[] sums = a.blockSums();
-        int blocks = n / Q4_1Format.BLOCK;
+    private static float nibblePairProducts(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int blocks) {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         for (int k = 0; k < blocks / 2; k++) {
@@ -660,6 +662,20 @@ public final class VectorKernels implements Kernels {
                     .convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, f[fat + 2 * k + 1] * ds[2 * k + 1]), acc1);
         }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_1 repacked at load ({@link PackedWeights}): two blocks per 256-bit load (four 16-value nibble vectors by shifts
+     * and masks), each block's d·da broadcast from the row's floats; the m·s terms of the whole row in a vector loop
+     * of their own.
+     */
+    static float q4_1Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        float[] sums = a.blockSums();
+        int blocks = n / Q4_1Format.BLOCK;
+        float products = nibblePairProducts(p, at, f, fat, v, ds, blocks);
         FloatVector minTerms = FloatVector.zero(F);
         int m = fat + blocks;
         int j = 0;
@@ -670,7 +686,31 @@ public final class VectorKernels implements Kernels {
         for (; j < blocks; j++) {
             tail = Math.fma(f[m + j], sums[j], tail);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + (minTerms.reduceLanes(VectorOperators.ADD) + tail);
+        return products + (minTerms.reduceLanes(VectorOperators.ADD) + tail);
+    }
+
+    /**
+     * Q4_0 repacked at load ({@link PackedWeights}): {@link #q4_1Packed}'s loop on Q4_0's unsigned quants, then
+     * Σ(q − 8)·a = Σq·a − 8·Σa with the −8·d·Σa terms one vector dot product of the row's d against the activation's
+     * block scales and value sums (as {@link #q4_0xQ8_0} takes them off, once per block).
+     */
+    static float q4_0Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
+        short[] v = a.values();
+        float[] ds = a.blockScales();
+        int[] sums = a.blockValueSums();
+        int blocks = n / Q4_0Format.BLOCK;
+        float products = nibblePairProducts(p, at, f, fat, v, ds, blocks);
+        FloatVector offsets = FloatVector.zero(F);
+        int j = 0;
+        for (; j + 8 <= blocks; j += 8) {
+            offsets = FloatVector.fromArray(F, f, fat + j).mul(FloatVector.fromArray(F, ds, j))
+                    .fma((FloatVector) IntVector.fromArray(I, sums, j).convert(VectorOperators.I2F, 0), offsets);
+        }
+        float tail = 0;
+        for (; j < blocks; j++) {
+            tail = Math.fma(f[fat + j] * ds[j], sums[j], tail);
+        }
+        return products - 8 * (offsets.reduceLanes(VectorOperators.ADD) + tail);
     }
 
     /**

@@ -24,14 +24,14 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  */
 class PackedWeightsTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
     void packedProductsAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(12 + type.id());
         try (RowExecutor executor = new RowExecutor(2)) {
             MatVec matVec = new MatVec(Kernels.best(), executor);
             for (int trial = 0; trial < 12; trial++) {
                 int rows = 1 + random.nextInt(9);
-                int cols = type == GgmlType.Q4_1 ? 64 * (1 + random.nextInt(20)) : 256 * (1 + random.nextInt(5));
+                int cols = type.blockSize() == 32 ? 64 * (1 + random.nextInt(20)) : 256 * (1 + random.nextInt(5));
                 float scale = (float) Math.pow(10, random.nextInt(-3, 4));
                 byte[] ggml = quantizedRows(type, rows, cols, random, scale);
                 if (trial == 0) {
@@ -41,7 +41,12 @@ class PackedWeightsTest {
                 ByteBuffer direct = ByteBuffer.allocateDirect(ggml.length + 3).order(ByteOrder.LITTLE_ENDIAN)
                         .put(3, ggml).slice(3, ggml.length).order(ByteOrder.LITTLE_ENDIAN);
                 PackedWeights packed = PackedWeights.pack(type, direct, rows, cols).orElseThrow();
-                assertEquals((long) rows * cols * (type == GgmlType.Q4_K ? 152 : type == GgmlType.Q6_K ? 276 : 192) / 256,
+                assertEquals((long) rows * cols * switch (type) {
+                    case Q4_K -> 152;
+                    case Q6_K -> 276;
+                    case Q4_1 -> 192;
+                    default -> 160;
+                } / 256,
                         packed.packedBytes());
                 float[] x = KernelAgreementTest.randomVector(random, cols, 1);
                 assertAgree(matVec, packed, ggml, x, "trial " + trial + " " + rows + "x" + cols);
@@ -51,13 +56,17 @@ class PackedWeightsTest {
 
     /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
     void arbitraryBytesAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(13 + type.id());
         for (int trial = 0; trial < 20; trial++) {
             int rows = 1 + random.nextInt(4);
             int cols = 256 * (1 + random.nextInt(4));
-            GgmlType companion = type == GgmlType.Q4_1 ? GgmlType.Q8_1 : GgmlType.Q8_K;
+            GgmlType companion = switch (type) {
+                case Q4_1 -> GgmlType.Q8_1;
+                case Q4_0 -> GgmlType.Q8_0;
+                default -> GgmlType.Q8_K;
+            };
             byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
             byte[] q = new byte[(int) companion.bytesFor(cols)];
             if (trial == 0) {
@@ -153,9 +162,10 @@ class PackedWeightsTest {
             scalar.matvec(packed, x, out, DotMode.GGML);
             assertArrayEquals(expected, out);
         }
-        assertTrue(PackedWeights.pack(GgmlType.Q4_0, KernelAgreementTest.le(new byte[18 * 8]), 1, 256).isEmpty());
-        // Q4_1 rows of an odd number of blocks have no packed layout (a load takes two blocks)
+        assertTrue(PackedWeights.pack(GgmlType.Q8_0, KernelAgreementTest.le(new byte[34 * 8]), 1, 256).isEmpty());
+        // Q4_1 and Q4_0 rows of an odd number of blocks have no packed layout (a load takes two blocks)
         assertTrue(PackedWeights.pack(GgmlType.Q4_1, KernelAgreementTest.le(new byte[20 * 3]), 1, 96).isEmpty());
+        assertTrue(PackedWeights.pack(GgmlType.Q4_0, KernelAgreementTest.le(new byte[18 * 3]), 1, 96).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> PackedWeights.pack(GgmlType.Q4_K, weights, rows + 1, cols));
     }
 
