@@ -125,11 +125,16 @@ class ScheduledCollectivesTest {
     }
 
     static Stream<Arguments> everyAlgorithmKindCablingAndCardCount() {
+        return cases(List.of(CollectiveKind.values()), 1, 8);
+    }
+
+    /** Every algorithm of each of {@code kinds} on each cabling of {@code fewest}..{@code most} cards. */
+    private static Stream<Arguments> cases(List<CollectiveKind> kinds, int fewest, int most) {
         List<Arguments> cases = new ArrayList<>();
-        for (CollectiveKind kind : CollectiveKind.values()) {
+        for (CollectiveKind kind : kinds) {
             for (CollectiveAlgorithm algorithm : Schedules.algorithmsFor(kind)) {
                 for (TopologyKind cabling : TopologyKind.values()) {
-                    for (int cards = 1; cards <= 8; cards++) {
+                    for (int cards = fewest; cards <= most; cards++) {
                         cases.add(Arguments.of(kind, algorithm, cabling, cards));
                     }
                 }
@@ -144,18 +149,8 @@ class ScheduledCollectivesTest {
         assertCorrect(kind, algorithm, cabling, cards, 37); // not a multiple of the card count: uneven chunks
     }
 
-    static Stream<Arguments> everyReducingAlgorithmAndCablingOnThreeToSixCards() {
-        List<Arguments> cases = new ArrayList<>();
-        for (CollectiveKind kind : List.of(CollectiveKind.ALL_REDUCE, CollectiveKind.REDUCE_SCATTER)) {
-            for (CollectiveAlgorithm algorithm : Schedules.algorithmsFor(kind)) {
-                for (TopologyKind cabling : TopologyKind.values()) {
-                    for (int cards = 3; cards <= 6; cards++) {
-                        cases.add(Arguments.of(kind, algorithm, cabling, cards));
-                    }
-                }
-            }
-        }
-        return cases.stream();
+    static Stream<Arguments> everyReducingAlgorithmAndCablingOnThreeToFiveCards() {
+        return cases(List.of(CollectiveKind.ALL_REDUCE, CollectiveKind.REDUCE_SCATTER), 3, 5);
     }
 
     /**
@@ -164,7 +159,7 @@ class ScheduledCollectivesTest {
      * part. The results are the same bits as the original's fold, as with small buffers.
      */
     @ParameterizedTest(name = "{0} {1} on {2} of {3}")
-    @MethodSource("everyReducingAlgorithmAndCablingOnThreeToSixCards")
+    @MethodSource("everyReducingAlgorithmAndCablingOnThreeToFiveCards")
     void largeBuffersFoldInPassesBitForBitAsTheOriginalFold(CollectiveKind kind, CollectiveAlgorithm algorithm,
             TopologyKind cabling, int cards) {
         assertCorrect(kind, algorithm, cabling, cards, 4 * 1024 * cards + 37);
