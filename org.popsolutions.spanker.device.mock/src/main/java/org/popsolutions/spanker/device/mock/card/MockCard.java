@@ -93,8 +93,6 @@ public final class MockCard implements SailCard, SailDevice {
     private volatile long programs;
     private volatile long opsRun;
     private volatile long busyNanos;
-    /** Folds of several ops taken as one pass over memory ({@link FoldRun}); written by the card's thread only. */
-    volatile long foldPasses;
     /** When the card's reduce unit is free again (shaped runs; card thread only). */
     long reduceBusyUntilNanos;
 
@@ -594,7 +592,7 @@ public final class MockCard implements SailCard, SailDevice {
                     // failed from outside (the card was closed or released): stop here
                     return true;
                 }
-                MockLink waitsOn = p.run(a.at, a.waiting);
+                MockLink waitsOn = p.run(a.at);
                 if (waitsOn != null) {
                     long now = System.nanoTime();
                     if (!a.waiting) {

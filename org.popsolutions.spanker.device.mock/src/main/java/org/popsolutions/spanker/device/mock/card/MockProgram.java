@@ -60,7 +60,7 @@ final class MockProgram {
     }
 
     /** {@code length} float32 values from value {@code at} of a buffer. */
-    record Floats(MockRegion region, int at, int length) {
+    private record Floats(MockRegion region, int at, int length) {
         float[] array() {
             return region.floats();
         }
@@ -103,7 +103,6 @@ final class MockProgram {
             }
         }
         fuseTokenRuns(ops);
-        fuseFoldRuns(ops);
     }
 
     int length() {
@@ -235,16 +234,10 @@ final class MockProgram {
         }
     };
 
-    /**
-     * Runs op {@code i}: null when it ran, else the link whose message it waits for. {@code resumed}: the op is asked
-     * again after it waited (else it starts afresh, as in a new run of the program).
-     */
-    MockLink run(int i, boolean resumed) {
+    /** Runs op {@code i}: null when it ran, else the link whose message it waits for. */
+    MockLink run(int i) {
         WaitingStep w = waiting[i];
         if (w != null) {
-            if (!resumed && w instanceof FoldRun fold) {
-                fold.restart();
-            }
             return w.tryRun();
         }
         failedOp = -1;
@@ -262,11 +255,6 @@ final class MockProgram {
     }
 
     private int failedOp = -1;
-
-    /** A run of ops taken together stands at op {@code op} of it (−1: done), where a failure is reported. */
-    void failedAt(int op) {
-        failedOp = op;
-    }
 
     private static final Step NO_STEP = () -> {
     };
@@ -306,131 +294,6 @@ final class MockProgram {
             }
             i = end;
         }
-    }
-
-    /**
-     * Runs of receives and reduces that fold into the same ranges ({@link FoldRun}) become one waiting step at their
-     * first op, the other ops' steps empty. A run is the longest stretch of receives, reduces and the forwards between
-     * them whose receives and reduces have one length and tagging; it is taken together when its ranges on this card
-     * are each the same range or apart, and some range is used by two of its ops (else there is no pass to save).
-     * Shaped cards keep their ops one by one: each op is held to its own deadline.
-     */
-    private void fuseFoldRuns(List<Op> ops) {
-        if (card.shaping != null) {
-            return;
-        }
-        for (int i = 0; i < ops.size();) {
-            if (!(ops.get(i) instanceof Op.Receive || ops.get(i) instanceof Op.Reduce)) {
-                i++;
-                continue;
-            }
-            long bytes = foldedBytes(ops.get(i));
-            boolean tagged = foldTagged(ops.get(i));
-            int end = i + 1;
-            int last = i;
-            while (end < ops.size()) {
-                Op op = ops.get(end);
-                if (op instanceof Op.Receive || op instanceof Op.Reduce) {
-                    if (foldedBytes(op) != bytes || foldTagged(op) != tagged) {
-                        break;
-                    }
-                    last = end;
-                } else if (!(op instanceof Op.Forward)) {
-                    break;
-                }
-                end++;
-            }
-            end = last + 1;
-            if (foldsTogether(ops.subList(i, end))) {
-                List<FoldRun.Part> parts = new ArrayList<>();
-                List<Range> written = new ArrayList<>();
-                for (int k = i; k < end; k++) {
-                    parts.add(foldPart(ops.get(k), k));
-                    if (writes[k] != null) {
-                        written.addAll(Arrays.asList(writes[k]));
-                    }
-                    if (ops.get(k) instanceof Op.Receive r) {
-                        written.addAll(Arrays.asList(ranges(new Slice[] {r.values(), r.tags()})));
-                    }
-                    waiting[k] = null;
-                    steps[k] = NO_STEP;
-                    writes[k] = NOTHING;
-                }
-                waiting[i] = new FoldRun(this, card, parts, (int) (bytes / Float.BYTES), written.toArray(Range[]::new));
-            }
-            i = end;
-        }
-    }
-
-    /** The values' bytes a receive or reduce folds. */
-    private static long foldedBytes(Op op) {
-        return op instanceof Op.Receive r ? r.values().bytes() : ((Op.Reduce) op).into().bytes();
-    }
-
-    private static boolean foldTagged(Op op) {
-        return op instanceof Op.Receive r ? !r.tags().isNone() : !((Op.Reduce) op).intoTags().isNone();
-    }
-
-    /** The ranges on this card a fold op reads or writes (a receive's message is not on this card). */
-    private static List<Slice> foldRanges(Op op) {
-        if (op instanceof Op.Receive r) {
-            return r.tags().isNone() ? List.of(r.values()) : List.of(r.values(), r.tags());
-        }
-        if (op instanceof Op.Reduce r) {
-            return r.intoTags().isNone() ? List.of(r.into(), r.from())
-                    : List.of(r.into(), r.intoTags(), r.from(), r.fromTags());
-        }
-        return List.of();
-    }
-
-    /**
-     * Whether a stretch of fold ops may run block by block: at least two receives or reduces, every two of their
-     * ranges the same or apart (then value i of every op's output depends only on value i of its operands), and some
-     * range used by two ops.
-     */
-    private static boolean foldsTogether(List<Op> run) {
-        List<Slice> ranges = new ArrayList<>();
-        int folds = 0;
-        boolean shared = false;
-        for (Op op : run) {
-            List<Slice> own = foldRanges(op);
-            if (own.isEmpty()) {
-                continue;
-            }
-            folds++;
-            for (Slice r : own) {
-                if (r.bytes() == 0) {
-                    return false;
-                }
-                for (Slice other : ranges) {
-                    if (r.equals(other)) {
-                        shared = true;
-                    } else if (overlaps(r, other)) {
-                        return false;
-                    }
-                }
-            }
-            ranges.addAll(own);
-        }
-        return folds >= 2 && shared;
-    }
-
-    /** A fold op of a run, resolved against this card (its operands were checked when the op was compiled). */
-    private FoldRun.Part foldPart(Op op, int index) {
-        if (op instanceof Op.Receive r) {
-            Floats values = floats(r.values(), "values", -1);
-            MockRegion tags = tags(r.tags(), values.length(), "tags");
-            long bytes = (long) values.length() * Float.BYTES + (tags == null ? 0 : values.length());
-            return new FoldRun.Take(index, port(r.port()), bytes, values, tags, (int) r.tags().offset(), r.combine());
-        }
-        if (op instanceof Op.Reduce r) {
-            Floats into = floats(r.into(), "into", -1);
-            Floats from = floats(r.from(), "from", into.length());
-            return new FoldRun.Fold(index, r.combine(), into, tags(r.intoTags(), into.length(), "into tags"),
-                    (int) r.intoTags().offset(), from, tags(r.fromTags(), into.length(), "from tags"),
-                    (int) r.fromTags().offset());
-        }
-        return new FoldRun.Pass(index, waiting[index]);
     }
 
     /**
@@ -1287,7 +1150,7 @@ final class MockProgram {
     }
 
     /** Checks a message that came in: its size must be what the op expects. */
-    MockLink.Message arrived(MockPort port, MockLink.Message m, long bytes, String what) {
+    private MockLink.Message arrived(MockPort port, MockLink.Message m, long bytes, String what) {
         if (m.bytes() != bytes) {
             long got = m.bytes();
             port.in.recycle(m);
