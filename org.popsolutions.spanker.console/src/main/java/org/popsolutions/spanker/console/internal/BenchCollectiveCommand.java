@@ -145,11 +145,14 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             }
             previousBytes = bytes;
             List<float[]> inputs = inputs(cards, perCard);
+            // one set of buffers refilled for every run: a new set per run would be large arrays the garbage
+            // collector reclaims (and marks from) while the cards run
+            List<float[]> buffers = copies(inputs);
             CollectiveOutcome outcome = null;
             // Warm up until the step code is compiled: small sizes need hundreds of runs, large ones a few.
             long warmupEnd = System.nanoTime() + WARMUP_NANOS;
             for (int i = 0; i < warmup || fixedWarmup == null && i < MAX_WARMUP && System.nanoTime() < warmupEnd; i++) {
-                engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
+                engine.run(new CollectiveRequest(kind, op, topology, refill(buffers, inputs), algorithm, 0, shaped));
             }
             List<float[]> expected = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs),
                     CollectiveAlgorithm.REFERENCE, 0, false)).results();
@@ -157,7 +160,8 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
             long[] deviceNanos = new long[iterations];
             long wrong = 0;
             for (int i = 0; i < iterations; i++) {
-                outcome = engine.run(new CollectiveRequest(kind, op, topology, copies(inputs), algorithm, 0, shaped));
+                outcome = engine.run(new CollectiveRequest(kind, op, topology, refill(buffers, inputs), algorithm, 0,
+                        shaped));
                 // dilated cards run K times slower than the hardware: their times, scaled back, read as rev-A's
                 dilation = Math.max(dilation, outcome.timeDilation());
                 nanos[i] = Math.round(outcome.elapsedNanos() / outcome.timeDilation());
@@ -247,6 +251,14 @@ public final class BenchCollectiveCommand extends AbstractConsoleCommand {
 
     private static List<float[]> copies(List<float[]> inputs) {
         return inputs.stream().map(float[]::clone).toList();
+    }
+
+    /** The inputs copied into {@code buffers} (the last run may have left its results there). */
+    private static List<float[]> refill(List<float[]> buffers, List<float[]> inputs) {
+        for (int c = 0; c < inputs.size(); c++) {
+            System.arraycopy(inputs.get(c), 0, buffers.get(c), 0, inputs.get(c).length);
+        }
+        return buffers;
     }
 
     private static List<float[]> inputs(int cards, int perCard) {

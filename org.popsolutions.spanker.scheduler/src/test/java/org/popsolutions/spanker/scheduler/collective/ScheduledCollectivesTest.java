@@ -125,11 +125,16 @@ class ScheduledCollectivesTest {
     }
 
     static Stream<Arguments> everyAlgorithmKindCablingAndCardCount() {
+        return cases(List.of(CollectiveKind.values()), 1, 8);
+    }
+
+    /** Every algorithm of each of {@code kinds} on each cabling of {@code fewest}..{@code most} cards. */
+    private static Stream<Arguments> cases(List<CollectiveKind> kinds, int fewest, int most) {
         List<Arguments> cases = new ArrayList<>();
-        for (CollectiveKind kind : CollectiveKind.values()) {
+        for (CollectiveKind kind : kinds) {
             for (CollectiveAlgorithm algorithm : Schedules.algorithmsFor(kind)) {
                 for (TopologyKind cabling : TopologyKind.values()) {
-                    for (int cards = 1; cards <= 8; cards++) {
+                    for (int cards = fewest; cards <= most; cards++) {
                         cases.add(Arguments.of(kind, algorithm, cabling, cards));
                     }
                 }
@@ -141,7 +146,27 @@ class ScheduledCollectivesTest {
     @ParameterizedTest(name = "{0} {1} on {2} of {3}")
     @MethodSource("everyAlgorithmKindCablingAndCardCount")
     void everyAlgorithmIsCorrect(CollectiveKind kind, CollectiveAlgorithm algorithm, TopologyKind cabling, int cards) {
-        int n = 37; // not a multiple of the card count: uneven chunks
+        assertCorrect(kind, algorithm, cabling, cards, 37); // not a multiple of the card count: uneven chunks
+    }
+
+    static Stream<Arguments> everyReducingAlgorithmAndCablingOnThreeToFiveCards() {
+        return cases(List.of(CollectiveKind.ALL_REDUCE, CollectiveKind.REDUCE_SCATTER), 3, 5);
+    }
+
+    /**
+     * Chunks of thousands of values: messages read the sender's memory in place (above the mock's carry size), and a
+     * fold of several messages runs as one pass block by block (the mock's fold runs), over more than one block and a
+     * part. The results are the same bits as the original's fold, as with small buffers.
+     */
+    @ParameterizedTest(name = "{0} {1} on {2} of {3}")
+    @MethodSource("everyReducingAlgorithmAndCablingOnThreeToFiveCards")
+    void largeBuffersFoldInPassesBitForBitAsTheOriginalFold(CollectiveKind kind, CollectiveAlgorithm algorithm,
+            TopologyKind cabling, int cards) {
+        assertCorrect(kind, algorithm, cabling, cards, 4 * 1024 * cards + 37);
+    }
+
+    private void assertCorrect(CollectiveKind kind, CollectiveAlgorithm algorithm, TopologyKind cabling, int cards,
+            int n) {
         Topology topology = topology(cabling, cards);
         for (ReduceOp op : kind == CollectiveKind.ALL_REDUCE || kind == CollectiveKind.REDUCE_SCATTER
                 ? ReduceOp.values() : new ReduceOp[] {ReduceOp.SUM}) {
