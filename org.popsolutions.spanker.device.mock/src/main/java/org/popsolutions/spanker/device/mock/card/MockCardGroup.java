@@ -187,10 +187,24 @@ public final class MockCardGroup implements CardGroup {
         }
     }
 
-    /** The job's runs queue in the same order as every {@link #submitAll} over these cards. */
+    /**
+     * Bounds the wait of {@link #prepare} for the JIT warm-up: a warm-up slowed down by a busy machine delays a load
+     * by at most this much (the rest then overlaps the first prompt, as without waiting).
+     */
+    static final long WARMUP_WAIT_MILLIS = 30_000;
+
+    /**
+     * The job's runs queue in the same order as every {@link #submitAll} over these cards. Its programs are compiled
+     * now, and it is ready to run at the speed of compiled code: when the {@link JitWarmup} of the card's arithmetic
+     * runs (a model's weights are being written), preparing waits for it to end (at most {@value #WARMUP_WAIT_MILLIS}
+     * ms). A model's load prepares its jobs beside the weights' transfer, so the load's time shows what is left of
+     * the warm-up then, instead of the first prompt's pass sharing the cores with the warm-up and its compilers.
+     */
     @Override
     public org.popsolutions.spanker.api.card.PreparedJob prepare(List<org.popsolutions.spanker.api.card.Program> programs) {
-        return new MockPreparedJob((owner != null ? owner : this).jobs, cards, programs);
+        MockPreparedJob job = new MockPreparedJob((owner != null ? owner : this).jobs, cards, programs);
+        JitWarmup.awaitEnd(WARMUP_WAIT_MILLIS);
+        return job;
     }
 
     @Override
