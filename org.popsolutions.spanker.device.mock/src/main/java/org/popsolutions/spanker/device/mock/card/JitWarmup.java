@@ -52,7 +52,12 @@ public final class JitWarmup {
         }, "mock-card-jit-warmup");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
-        thread.start();
+        try {
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            ENDED.countDown(); // no warm-up to wait for
+            throw e;
+        }
     }
 
     /**
