@@ -291,8 +291,10 @@ public final class PlanExecutor implements AutoCloseable {
      * full pass ({@value PrefillPrograms#MAX_BATCH} tokens, or the context's length when shorter; a longer prompt is
      * cut into such passes). A card that compiles its programs (the in-process mock: thousands of ops for a pass) does
      * it then, on this other thread, instead of inside the first prompt, and the load's time shows it. A stage of a
-     * pipeline (which runs token by token) and a plan without a batched form prepare decode only. When the pass's
-     * buffers do not fit now, they are given back, and a prompt makes them when it comes, as before.
+     * pipeline (which runs token by token) and a plan without a batched form prepare decode only; so does a small
+     * model, whose full pass has fewer than {@value #PREPARE_AHEAD_MULTIPLY_ADDS} multiply-adds (a pass that short
+     * would cost less than its preparation, which a short prompt would not use: a prompt makes its own pass when it
+     * comes). When the pass's buffers do not fit now, they are given back, and a prompt makes them, as before.
      *
      * @return the preparing thread, to be joined before the load ends
      */
@@ -300,7 +302,8 @@ public final class PlanExecutor implements AutoCloseable {
         List<Program[]> toPrepare = new ArrayList<>();
         toPrepare.add(programs);
         int batch = Math.min(PrefillPrograms.MAX_BATCH, options.contextLength());
-        if (entry == null && exit == null && batch > 1) {
+        long least = Long.getLong(PREPARE_AHEAD_PROPERTY, PREPARE_AHEAD_MULTIPLY_ADDS);
+        if (entry == null && exit == null && batch > 1 && batch * multiplyAddsPerToken() >= least) {
             List<Map.Entry<Integer, CardBuffer>> made = new ArrayList<>();
             try {
                 java.util.Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step,
@@ -333,6 +336,26 @@ public final class PlanExecutor implements AutoCloseable {
         thread.setDaemon(true);
         thread.start();
         return thread;
+    }
+
+    /**
+     * A full prompt pass of at least this many multiply-adds is prepared while the model loads (a 64-token pass of a
+     * billion-parameter model has about 6·10^10); system property {@value #PREPARE_AHEAD_PROPERTY} sets another.
+     */
+    static final long PREPARE_AHEAD_MULTIPLY_ADDS = 10_000_000_000L;
+    static final String PREPARE_AHEAD_PROPERTY = "spanker.prompt.prepareAheadMultiplyAdds";
+
+    /** The products' multiply-adds of one token's decode step, every card's. */
+    private long multiplyAddsPerToken() {
+        long total = 0;
+        for (List<Op> ops : decodeOps) {
+            for (Op op : ops == null ? List.<Op>of() : ops) {
+                if (op instanceof Op.MatMul m) {
+                    total += (long) m.rows() * m.columns() * m.vectors();
+                }
+            }
+        }
+        return total;
     }
 
     /** The jobs prepared ahead, by their programs (filled by the preparing thread, taken once it has ended). */

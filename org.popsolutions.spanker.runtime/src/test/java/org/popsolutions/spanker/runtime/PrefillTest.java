@@ -102,11 +102,28 @@ class PrefillTest {
     /**
      * A loaded executor has a prompt's full pass prepared (its programs built, the cards' job prepared: the mock
      * compiles it then), not left to the first prompt; a context shorter than a pass prepares a pass of its length.
+     * The golden tiny model is far below the size from which a pass is prepared ahead: here the size is lowered to it,
+     * and at the default size its load prepares no pass.
      */
     @Test
     void aFullPromptPassIsPreparedWhileTheModelLoads() {
         GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
         ModelShape shape = GgufModelReader.shapeOf(file);
+        try (PlanExecutor executor = new PlanExecutor(file, ManualPlans.singleCard(shape, CONTEXT),
+                TestSupport.topology(TopologyKind.RING, 1), TestSupport.cards(), engine, new PlanExecutor.Options(
+                        DotMode.GGML, 1, CONTEXT, CollectiveAlgorithm.AUTO))) {
+            org.junit.jupiter.api.Assertions.assertFalse(executor.promptPassPrepared(PrefillPrograms.MAX_BATCH),
+                    "a small model's load prepares no pass");
+        }
+        System.setProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY, "1");
+        try {
+            preparedPasses(file, shape);
+        } finally {
+            System.clearProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY);
+        }
+    }
+
+    private static void preparedPasses(GgufFile file, ModelShape shape) {
         for (int context : new int[] {CONTEXT, 16}) {
             Plan plan = ManualPlans.singleCard(shape, context);
             try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 1),
