@@ -230,7 +230,12 @@ public final class PlanExecutor implements AutoCloseable {
             LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
             try (Loader loader = new Loader(file)) {
                 build(file, loader, collectives);
-                loader.sendWeights(progress);
+                Thread ahead = prepareAhead();
+                try {
+                    loader.sendWeights(progress);
+                } finally {
+                    joinPreparing(ahead);
+                }
             }
             // a device may answer host-link writes later (device.sails sends on without waiting): the load is done
             // when every card has answered them, which any request after them shows
@@ -279,6 +284,110 @@ public final class PlanExecutor implements AutoCloseable {
     /** The algorithm of the tensor-parallel AllReduces, if the plan has any. */
     public CollectiveAlgorithm lastAlgorithm() {
         return lastAlgorithm;
+    }
+
+    /**
+     * Starts preparing, while the weights go to the cards, the jobs a generation runs first: decode's, and a prompt's
+     * full pass ({@value PrefillPrograms#MAX_BATCH} tokens, or the context's length when shorter; a longer prompt is
+     * cut into such passes). A card that compiles its programs (the in-process mock: thousands of ops for a pass) does
+     * it then, on this other thread, instead of inside the first prompt, and the load's time shows it. A stage of a
+     * pipeline (which runs token by token) and a plan without a batched form prepare decode only; so does a small
+     * model, whose full pass has fewer than {@value #PREPARE_AHEAD_MULTIPLY_ADDS} multiply-adds (a pass that short
+     * would cost less than its preparation, which a short prompt would not use: a prompt makes its own pass when it
+     * comes). When the pass's buffers do not fit now, they are given back, and a prompt makes them, as before.
+     *
+     * @return the preparing thread, to be joined before the load ends
+     */
+    private Thread prepareAhead() {
+        List<Program[]> toPrepare = new ArrayList<>();
+        toPrepare.add(programs);
+        int batch = Math.min(PrefillPrograms.MAX_BATCH, options.contextLength());
+        long least = Long.getLong(PREPARE_AHEAD_PROPERTY, PREPARE_AHEAD_MULTIPLY_ADDS);
+        if (entry == null && exit == null && batch > 1 && batch * multiplyAddsPerToken() >= least) {
+            List<Map.Entry<Integer, CardBuffer>> made = new ArrayList<>();
+            try {
+                java.util.Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step,
+                        activationBuffers, lastTokenOnly(), joins, (card, bytes, purpose) -> {
+                            CardBuffer b = allocate(card, bytes, purpose);
+                            made.add(Map.entry(card, b));
+                            return b;
+                        });
+                prefills.put(batch, pass);
+                pass.ifPresent(p -> toPrepare.add(p.programs));
+            } catch (org.popsolutions.spanker.api.card.OutOfCardMemoryException e) {
+                for (Map.Entry<Integer, CardBuffer> b : made) {
+                    cards.get(b.getKey()).free(b.getValue());
+                    allocated.remove(b.getValue());
+                }
+            }
+        }
+        Thread thread = new Thread(() -> {
+            for (Program[] job : toPrepare) {
+                try {
+                    PreparedJob prepared = group.prepare(java.util.Arrays.asList(job));
+                    synchronized (preparedAhead) {
+                        preparedAhead.put(job, prepared);
+                    }
+                } catch (RuntimeException e) {
+                    // prepared again at its first run, which reports the failure where it belongs
+                }
+            }
+        }, "prepare-programs-ahead");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /**
+     * A full prompt pass of at least this many multiply-adds is prepared while the model loads (a 64-token pass of a
+     * billion-parameter model has about 6·10^10); system property {@value #PREPARE_AHEAD_PROPERTY} sets another.
+     */
+    static final long PREPARE_AHEAD_MULTIPLY_ADDS = 10_000_000_000L;
+    static final String PREPARE_AHEAD_PROPERTY = "spanker.prompt.prepareAheadMultiplyAdds";
+
+    /** The products' multiply-adds of one token's decode step, every card's. */
+    private long multiplyAddsPerToken() {
+        long total = 0;
+        for (List<Op> ops : decodeOps) {
+            for (Op op : ops == null ? List.<Op>of() : ops) {
+                if (op instanceof Op.MatMul m) {
+                    total += (long) m.rows() * m.columns() * m.vectors();
+                }
+            }
+        }
+        return total;
+    }
+
+    /** The jobs prepared ahead, by their programs (filled by the preparing thread, taken once it has ended). */
+    private final Map<Program[], PreparedJob> preparedAhead = new IdentityHashMap<>();
+
+    /**
+     * Waits for the preparing thread and keeps what it prepared; a job it could not prepare is prepared at its first
+     * run, as without it (where its failure, if any, is reported).
+     */
+    private void joinPreparing(Thread ahead) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                ahead.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        synchronized (preparedAhead) {
+            jobs.putAll(preparedAhead);
+            preparedAhead.clear();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether a prompt pass of {@code batch} tokens has its job prepared (at load, or by an earlier prompt). */
+    boolean promptPassPrepared(int batch) {
+        java.util.Optional<PrefillPrograms> pass = prefills.get(batch);
+        return pass != null && pass.isPresent() && jobs.containsKey(pass.get().programs);
     }
 
     private CardBuffer allocate(int card, long bytes, String purpose) {

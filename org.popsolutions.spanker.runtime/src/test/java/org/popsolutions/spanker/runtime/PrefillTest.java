@@ -99,6 +99,48 @@ class PrefillTest {
         return best;
     }
 
+    /**
+     * A loaded executor has a prompt's full pass prepared (its programs built, the cards' job prepared: the mock
+     * compiles it then), not left to the first prompt; a context shorter than a pass prepares a pass of its length.
+     * The golden tiny model is far below the size from which a pass is prepared ahead: here the size is lowered to it,
+     * and at the default size its load prepares no pass.
+     */
+    @Test
+    void aFullPromptPassIsPreparedWhileTheModelLoads() {
+        GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
+        ModelShape shape = GgufModelReader.shapeOf(file);
+        try (PlanExecutor executor = new PlanExecutor(file, ManualPlans.singleCard(shape, CONTEXT),
+                TestSupport.topology(TopologyKind.RING, 1), TestSupport.cards(), engine, new PlanExecutor.Options(
+                        DotMode.GGML, 1, CONTEXT, CollectiveAlgorithm.AUTO))) {
+            org.junit.jupiter.api.Assertions.assertFalse(executor.promptPassPrepared(PrefillPrograms.MAX_BATCH),
+                    "a small model's load prepares no pass");
+        }
+        System.setProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY, "1");
+        try {
+            preparedPasses(file, shape);
+        } finally {
+            System.clearProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY);
+        }
+    }
+
+    private static void preparedPasses(GgufFile file, ModelShape shape) {
+        for (int context : new int[] {CONTEXT, 16}) {
+            Plan plan = ManualPlans.singleCard(shape, context);
+            try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 1),
+                    TestSupport.cards(), engine, new PlanExecutor.Options(DotMode.GGML, 1, context,
+                            CollectiveAlgorithm.AUTO))) {
+                int full = Math.min(PrefillPrograms.MAX_BATCH, context);
+                org.junit.jupiter.api.Assertions.assertTrue(executor.promptPassPrepared(full), "context " + context);
+                org.junit.jupiter.api.Assertions.assertFalse(executor.promptPassPrepared(5), "context " + context);
+                long before = programs(executor);
+                float[] logits = new float[executor.config().vocabulary()];
+                executor.prefill(java.util.Arrays.copyOf(prompt(executor.config().vocabulary()), full), 0, logits);
+                assertEquals(1, programs(executor) - before, "one pass, the prepared one");
+                org.junit.jupiter.api.Assertions.assertTrue(executor.promptPassPrepared(full));
+            }
+        }
+    }
+
     @Test
     void batchedPromptProcessingGivesTheTokenByTokenLogitsBitForBit() {
         for (String name : List.of("tiny-llama-q8_0.gguf", "tiny-llama-f32.gguf")) {

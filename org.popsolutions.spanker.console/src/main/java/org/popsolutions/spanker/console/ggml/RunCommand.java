@@ -223,8 +223,8 @@ public final class RunCommand extends AbstractConsoleCommand {
 
         report.line("model " + modelPath + " (" + config.name() + "), " + load.mode().name().toLowerCase(Locale.ROOT)
                 + " mode, " + load.threadsPerCard() + " thread(s) per card, allreduce " + algorithm);
-        report.line(String.format(Locale.ROOT, "loaded in %.3f s (cards opened, shards placed, programs built;"
-                + " predicted %.3f s for rev-A Sails)", loadSeconds, plan.loadSeconds()));
+        report.line(String.format(Locale.ROOT, "loaded in %.3f s (cards opened, shards placed, decode and"
+                + " prompt programs built and prepared; predicted %.3f s for rev-A Sails)", loadSeconds, plan.loadSeconds()));
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
         report.line("generated " + result.tokens() + (stopped ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);

@@ -3,6 +3,8 @@ package org.popsolutions.spanker.device.mock.card;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.PreparedBatch;
@@ -15,10 +17,14 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
  * weights; a collective stages floats and does not start it): the JIT compiles it while the model's weights are
  * loaded (one thread reads them; the other core is free), not during the prompt's first pass, which otherwise runs it
  * interpreted first (its Vector API code is then slower by a hundred times) with the compiler threads taking the
- * cores from the card's row threads. Nothing of it reaches a card's memory or results.
+ * cores from the card's row threads. Preparing a job waits for it ({@link MockCardGroup#prepare}): a model's load
+ * prepares its prompt and decode jobs, so the load ends once it has ended, and its time shows in the load's. Nothing of
+ * it reaches a card's memory or results.
  */
 public final class JitWarmup {
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    /** Counted down when the warm-up's thread has ended, however it ended. */
+    private static final CountDownLatch ENDED = new CountDownLatch(1);
     /** Rounds of every op: past the JIT's thresholds for its optimizing compiler (thousands of calls). */
     static final int ROUNDS = 2_000;
 
@@ -40,11 +46,39 @@ public final class JitWarmup {
                 run();
             } catch (RuntimeException | LinkageError e) {
                 // best effort: a warm-up that cannot run leaves the compiling to the first prompt, as without it
+            } finally {
+                ENDED.countDown();
             }
         }, "mock-card-jit-warmup");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
-        thread.start();
+        try {
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            ENDED.countDown(); // no warm-up to wait for
+            throw e;
+        }
+    }
+
+    /**
+     * Waits until the warm-up has ended, at most {@code timeoutMillis}; at once when none was started in this JVM (or
+     * it was switched off). Whether it has ended.
+     */
+    static boolean awaitEnd(long timeoutMillis) {
+        if (!STARTED.get()) {
+            return true;
+        }
+        try {
+            return ENDED.await(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Whether a warm-up was started in this JVM and has ended. */
+    static boolean ended() {
+        return STARTED.get() && ENDED.getCount() == 0;
     }
 
     static void run() {

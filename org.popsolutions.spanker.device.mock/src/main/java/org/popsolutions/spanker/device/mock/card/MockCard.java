@@ -452,6 +452,20 @@ public final class MockCard implements SailCard, SailDevice {
         return a == null ? 0 : a.priority();
     }
 
+    /**
+     * {@code program} compiled for a job prepared ahead ({@link MockPreparedJob}), on the preparing thread: its first
+     * run then does not compile it (a prompt pass's program has thousands of ops). Compiling reads which buffers the
+     * program names, not their contents, so it may run while the host writes the weights. Null when it does not
+     * compile: its run compiles it again and reports the failure at the op, as without preparing.
+     */
+    MockProgram compileAhead(Program program) {
+        try {
+            return new MockProgram(this, program);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** The workers that run this card's programs (its group's). */
     CardWorkers workers() {
         return workers;
@@ -468,6 +482,8 @@ public final class MockCard implements SailCard, SailDevice {
     abstract static class Activation {
         final Program program;
         MockProgram compiled;
+        /** {@code compiled} was compiled ahead ({@link #compileAhead}) and not yet checked against freed buffers. */
+        boolean compiledAhead;
         int at;
         boolean started;
         long start;
@@ -576,6 +592,14 @@ public final class MockCard implements SailCard, SailDevice {
         }
         try {
             MockProgram p = a.compiled;
+            if (p != null && a.compiledAhead) {
+                // a buffer it names may have been freed since it was prepared: then it compiles again, and fails there
+                a.compiledAhead = false;
+                if (!p.stillValid()) {
+                    p = null;
+                    a.compiled = null;
+                }
+            }
             if (p == null) {
                 p = compiled.get(program);
                 if (p == null || !p.stillValid()) {

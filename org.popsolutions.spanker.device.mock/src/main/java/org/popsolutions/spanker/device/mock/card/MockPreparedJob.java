@@ -12,7 +12,8 @@ import org.popsolutions.spanker.api.card.SailCard;
 
 /**
  * A group's job prepared once and run per token: one activation per card, re-armed for every run, whose end counts
- * down a counter the running thread parks on. A run allocates nothing. When a card fails, the run ends at once; the
+ * down a counter the running thread parks on. Each card's program is compiled when the job is prepared (a prompt
+ * pass's, prepared while a model loads, would otherwise be compiled inside the first prompt). A run allocates nothing. When a card fails, the run ends at once; the
  * other cards' programs may still wait for its messages, and the next run starts only when they have ended (failed
  * by their receive timeout), so none of them takes a message of the next run.
  */
@@ -41,6 +42,8 @@ final class MockPreparedJob implements PreparedJob {
             if (program != null) {
                 this.cards[c] = (MockCard) cards.get(c);
                 runs[c] = new Run(program);
+                runs[c].compiled = this.cards[c].compileAhead(program);
+                runs[c].compiledAhead = runs[c].compiled != null;
                 n++;
             }
         }
@@ -56,6 +59,27 @@ final class MockPreparedJob implements PreparedJob {
             }
         }
         this.workers = cards.isEmpty() ? null : ((MockCard) cards.get(0)).workers();
+    }
+
+    /** The multiply-adds of the job's products, all cards together: how much work a run is. */
+    static long multiplyAdds(List<Program> programs) {
+        long total = 0;
+        for (Program program : programs) {
+            if (program == null) {
+                continue;
+            }
+            for (org.popsolutions.spanker.api.card.Op op : program.ops()) {
+                if (op instanceof org.popsolutions.spanker.api.card.Op.MatMul m) {
+                    total += (long) m.rows() * m.columns() * m.vectors();
+                }
+            }
+        }
+        return total;
+    }
+
+    /** Card {@code card}'s program as compiled when the job was prepared; null when it was not (or has no program). */
+    MockProgram compiledAhead(int card) {
+        return runs[card] == null || !runs[card].compiledAhead ? null : runs[card].compiled;
     }
 
     @Override

@@ -319,6 +319,46 @@ class MockCardTest {
         assertArrayEquals(new float[] {1.5f * 3 + 10f, -2f * 3 + 20f}, readFloats(b, bb), "the second row, folded once");
     }
 
+    /**
+     * A prepared job's programs are compiled when it is prepared (a prompt pass's, prepared while a model loads, is not
+     * compiled inside the first prompt); one that does not compile, or names a buffer freed after preparing, still
+     * fails at its run with its op named, as an unprepared one does.
+     */
+    @Test
+    void aPreparedJobIsCompiledWhenPreparedAndFailsAtItsRunAsWithout() {
+        MockCardGroup g = open(TopologyKind.RING, 1, 1 << 20);
+        SailCard card = g.cards().get(0);
+        CardBuffer x = card.allocate(8, "x");
+        CardBuffer y = card.allocate(8, "y");
+        card.write(x, 0, floats(1f, 2f));
+        card.write(y, 0, floats(10f, 20f));
+        Program add = Program.of("add", new Op.Add(Slice.of(x), Slice.of(y), Slice.of(y)));
+        MockPreparedJob job = (MockPreparedJob) g.prepare(List.of(add));
+        assertTrue(job.compiledAhead(0) != null, "compiled when prepared");
+        job.run();
+        job.run();
+        assertArrayEquals(new float[] {12f, 24f}, readFloats(card, y), "and run twice as compiled");
+
+        // an op over a buffer shorter than it says: not compiled ahead, and its run fails at that op
+        CardBuffer shortOne = card.allocate(4, "short");
+        MockPreparedJob bad = (MockPreparedJob) g.prepare(List.of(Program.of("bad", new Op.Copy(Slice.of(x),
+                Slice.of(y)), new Op.Add(Slice.of(x), new Slice(shortOne.handle(), 0, 8), Slice.of(y)))));
+        assertNull(bad.compiledAhead(0));
+        CardOpException e = assertThrows(CardOpException.class, bad::run);
+        assertEquals(1, e.opIndex());
+        assertEquals(OpCode.ADD, e.op());
+
+        // a buffer freed after preparing: the program compiled ahead is not run over it
+        CardBuffer gone = card.allocate(8, "gone");
+        MockPreparedJob stale = (MockPreparedJob) g.prepare(List.of(Program.of("stale",
+                new Op.Add(Slice.of(x), Slice.of(gone), Slice.of(y)))));
+        assertTrue(stale.compiledAhead(0) != null);
+        card.free(gone);
+        CardOpException freed = assertThrows(CardOpException.class, stale::run);
+        assertTrue(freed.getMessage().contains("not live"), freed.getMessage());
+        assertArrayEquals(new float[] {12f, 24f}, readFloats(card, y), "nothing ran");
+    }
+
     @Test
     void aReceiveWithNothingComingFailsInsteadOfHanging() {
         MockCardGroup g = open(TopologyKind.RING, 2, 1 << 20);
