@@ -4,10 +4,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.popsolutions.spanker.api.BadDimsException;
 import org.popsolutions.spanker.api.DeviceException;
 import org.popsolutions.spanker.api.InvalidConfigurationException;
@@ -19,6 +22,7 @@ import org.popsolutions.spanker.api.card.CardGroup;
 import org.popsolutions.spanker.api.card.CardGroupSpec;
 import org.popsolutions.spanker.api.card.CardProvider;
 import org.popsolutions.spanker.api.card.Op;
+import org.popsolutions.spanker.api.card.OutOfCardMemoryException;
 import org.popsolutions.spanker.api.card.PreparedJob;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.SailCard;
@@ -133,7 +137,7 @@ public final class PlanExecutor implements AutoCloseable {
     private final List<List<Op>> decodeOps = new ArrayList<>();
     private final List<List<CardBuffer>> activationBuffers = new ArrayList<>();
     /** Prompt programs by batch size, built at first use; empty when the plan's ops have no batched form. */
-    private final java.util.Map<Integer, java.util.Optional<PrefillPrograms>> prefills = new java.util.HashMap<>();
+    private final Map<Integer, Optional<PrefillPrograms>> prefills = new HashMap<>();
     private int collectivesPerToken;
     /** The tensor-parallel joins in the decode programs, for prompt processing to run each once per pass. */
     private final List<PrefillPrograms.Join> joins = new ArrayList<>();
@@ -306,7 +310,7 @@ public final class PlanExecutor implements AutoCloseable {
         if (entry == null && exit == null && batch > 1 && batch * multiplyAddsPerToken() >= least) {
             List<Map.Entry<Integer, CardBuffer>> made = new ArrayList<>();
             try {
-                java.util.Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step,
+                Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step,
                         activationBuffers, lastTokenOnly(), joins, (card, bytes, purpose) -> {
                             CardBuffer b = allocate(card, bytes, purpose);
                             made.add(Map.entry(card, b));
@@ -314,7 +318,7 @@ public final class PlanExecutor implements AutoCloseable {
                         });
                 prefills.put(batch, pass);
                 pass.ifPresent(p -> toPrepare.add(p.programs));
-            } catch (org.popsolutions.spanker.api.card.OutOfCardMemoryException e) {
+            } catch (OutOfCardMemoryException e) {
                 for (Map.Entry<Integer, CardBuffer> b : made) {
                     cards.get(b.getKey()).free(b.getValue());
                     allocated.remove(b.getValue());
@@ -324,7 +328,7 @@ public final class PlanExecutor implements AutoCloseable {
         Thread thread = new Thread(() -> {
             for (Program[] job : toPrepare) {
                 try {
-                    PreparedJob prepared = group.prepare(java.util.Arrays.asList(job));
+                    PreparedJob prepared = group.prepare(Arrays.asList(job));
                     synchronized (preparedAhead) {
                         preparedAhead.put(job, prepared);
                     }
@@ -386,7 +390,7 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** Whether a prompt pass of {@code batch} tokens has its job prepared (at load, or by an earlier prompt). */
     boolean promptPassPrepared(int batch) {
-        java.util.Optional<PrefillPrograms> pass = prefills.get(batch);
+        Optional<PrefillPrograms> pass = prefills.get(batch);
         return pass != null && pass.isPresent() && jobs.containsKey(pass.get().programs);
     }
 
@@ -863,8 +867,8 @@ public final class PlanExecutor implements AutoCloseable {
             int batch = Math.min(PrefillPrograms.MAX_BATCH, to - done);
             // a tensor-parallel join runs once per pass, over all the pass's partial sums (one allreduce of batch
             // vectors, not batch allreduces whose rounds could fill a link both ways at once)
-            java.util.Optional<PrefillPrograms> pass = batch == 1
-                    ? java.util.Optional.empty()
+            Optional<PrefillPrograms> pass = batch == 1
+                    ? Optional.empty()
                     : prefills.computeIfAbsent(batch, b -> PrefillPrograms.of(b, decodeOps, step, activationBuffers,
                             lastTokenOnly(), joins, this::allocate));
             if (pass.isEmpty()) {
@@ -951,7 +955,7 @@ public final class PlanExecutor implements AutoCloseable {
     private void run(Program[] perCard) {
         PreparedJob job = jobs.get(perCard);
         if (job == null) {
-            job = group.prepare(java.util.Arrays.asList(perCard));
+            job = group.prepare(Arrays.asList(perCard));
             jobs.put(perCard, job);
         }
         try {

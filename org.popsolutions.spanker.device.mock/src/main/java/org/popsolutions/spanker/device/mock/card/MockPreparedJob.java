@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.popsolutions.spanker.api.DeviceException;
+import org.popsolutions.spanker.api.card.Op;
 import org.popsolutions.spanker.api.card.PreparedJob;
 import org.popsolutions.spanker.api.card.Program;
 import org.popsolutions.spanker.api.card.ProgramCompletion;
@@ -13,9 +14,10 @@ import org.popsolutions.spanker.api.card.SailCard;
 /**
  * A group's job prepared once and run per token: one activation per card, re-armed for every run, whose end counts
  * down a counter the running thread parks on. Each card's program is compiled when the job is prepared (a prompt
- * pass's, prepared while a model loads, would otherwise be compiled inside the first prompt). A run allocates nothing. When a card fails, the run ends at once; the
- * other cards' programs may still wait for its messages, and the next run starts only when they have ended (failed
- * by their receive timeout), so none of them takes a message of the next run.
+ * pass's, prepared while a model loads, would otherwise be compiled inside the first prompt). A run allocates
+ * nothing. When a card fails, the run ends at once; the other cards' programs may still wait for its messages, and
+ * the next run starts only when they have ended (failed by their receive timeout), so none of them takes a message
+ * of the next run.
  */
 final class MockPreparedJob implements PreparedJob {
     private final Object order;
@@ -68,8 +70,8 @@ final class MockPreparedJob implements PreparedJob {
             if (program == null) {
                 continue;
             }
-            for (org.popsolutions.spanker.api.card.Op op : program.ops()) {
-                if (op instanceof org.popsolutions.spanker.api.card.Op.MatMul m) {
+            for (Op op : program.ops()) {
+                if (op instanceof Op.MatMul m) {
                     total += (long) m.rows() * m.columns() * m.vectors();
                 }
             }
