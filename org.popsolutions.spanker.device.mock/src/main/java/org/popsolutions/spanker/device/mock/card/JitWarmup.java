@@ -6,7 +6,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.PreparedBatch;
 import org.popsolutions.spanker.ggml.ops.CardOps;
@@ -14,11 +13,11 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 
 /**
  * The card's Java arithmetic (attention, norms, rope, SwiGLU, the activation quantization) run on small private data
- * once per JVM, on a background thread started once the weights written to mock cards pass {@link #WORTH_BYTES}
- * (weights come as bytes; a collective stages floats and does not start it): the JIT compiles it while the model's
- * weights are loaded (one thread reads them; the other core is free), not during the prompt's first pass, which
- * otherwise runs it interpreted first (its Vector API code is then slower by a hundred times) with the compiler
- * threads taking the cores from the card's row threads. Preparing a job waits for it ({@link MockCardGroup#prepare}): a model's load
+ * once per JVM, on a background thread started by the first host-link write of bytes to a mock card (a model's
+ * weights; a collective stages floats and does not start it): the JIT compiles it while the model's weights are
+ * loaded (one thread reads them; the other core is free), not during the prompt's first pass, which otherwise runs it
+ * interpreted first (its Vector API code is then slower by a hundred times) with the compiler threads taking the
+ * cores from the card's row threads. Preparing a job waits for it ({@link MockCardGroup#prepare}): a model's load
  * prepares its prompt and decode jobs, so the load ends once it has ended, and its time shows in the load's. Nothing of
  * it reaches a card's memory or results.
  */
@@ -32,29 +31,10 @@ public final class JitWarmup {
     private JitWarmup() {
     }
 
-    /**
-     * Weight bytes this JVM writes to mock cards before the warm-up is worth its second of CPU: a billion-parameter
-     * model's load passes it within its first tenth. A small model (the default tiny preset: 30 MiB) does not: its
-     * passes are short, its arithmetic compiles within its first tokens anyway, and a warm-up running beside a short
-     * generation took a third of its tokens/s (4 mock cards, 32 tokens: 31-34 against 47-55 tokens/s without).
-     */
-    static final long WORTH_BYTES = 64L << 20;
-    private static final AtomicLong WRITTEN = new AtomicLong();
-
-    /** Counts {@code bytes} written to a mock card over the host link, and starts the warm-up once they are worth it. */
-    public static void written(long bytes) {
-        if (STARTED.get()) {
-            return; // called at every byte write: the common case reads one flag
-        }
-        if (WRITTEN.addAndGet(bytes) >= WORTH_BYTES) {
-            start();
-        }
-    }
-
     /** Starts the warm-up, once per JVM (later calls do nothing; none with {@code -Dspanker.mock.warmup=false}). */
     public static void start() {
         if (STARTED.get()) {
-            return;
+            return; // called at every byte write: the common case reads one flag
         }
         if (!Boolean.parseBoolean(System.getProperty("spanker.mock.warmup", "true"))
                 || !STARTED.compareAndSet(false, true)) {

@@ -323,11 +323,11 @@ public final class MockCard implements SailCard, SailDevice {
 
     @Override
     public void write(CardBuffer buffer, long offset, ByteBuffer source) {
-        // a model's weights come as bytes: the JIT compiles the card's arithmetic while a large model loads. Not at
-        // open: a collective's cards (staged as floats) never run that arithmetic, and the warm-up's second of CPU
-        // would compete with their first collectives for the cores
+        // a model's weights come as bytes: the JIT compiles the card's arithmetic while they load. Not at open: a
+        // collective's cards (staged as floats) never run that arithmetic, and the warm-up's second of CPU would
+        // compete with their first collectives for the cores
+        JitWarmup.start();
         int length = source.remaining();
-        JitWarmup.written(length);
         MockRegion r = hostRegion(buffer, offset, length, "write");
         long start = System.nanoTime();
         keepLent(r, offset, offset + length);
