@@ -430,15 +430,9 @@ static void pack_q4_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
         uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
         for (int g = 0; g < 4; g++) {
             const uint8_t *const *r = row + 8 * g;
-#define PAIR(i) _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (r[i] + o + Q4_0_QS))), \
-                                        _mm_loadu_si128((const __m128i *) (r[(i) + 4] + o + Q4_0_QS)), 1)
-            __m256i r0 = PAIR(0), r1 = PAIR(1), r2 = PAIR(2), r3 = PAIR(3);
-#undef PAIR
             /* the eight-row kernel's transpose: group c holds bytes 4c..4c+3 of each row, lane r = row r */
-            __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpacklo_epi32(r2, r3);
-            __m256i t2 = _mm256_unpackhi_epi32(r0, r1), t3 = _mm256_unpackhi_epi32(r2, r3);
-            __m256i q[4] = {_mm256_unpacklo_epi64(t0, t1), _mm256_unpackhi_epi64(t0, t1), _mm256_unpacklo_epi64(t2, t3),
-                            _mm256_unpackhi_epi64(t2, t3)};
+            __m256i q[4];
+            regroup_q4_0_rows8(r, b0 + b, NULL, 0, q);
             __m256i sum8 = _mm256_setzero_si256();
             uint8_t *pg = pb + 256 * g;
             for (int c = 0; c < 4; c++) {
