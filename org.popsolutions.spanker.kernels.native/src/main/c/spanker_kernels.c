@@ -498,6 +498,70 @@ static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au,
     _mm256_storeu_ps(acc + 24, a3);
 }
 
+/*
+ * The same chunk with AVX-512 VNNI on 256-bit registers (vpdpbusd: four u8 x s8 products summed into each 32-bit lane
+ * and added to it, no 16-bit intermediate): a block's 32 products per row group become 8 instructions instead of 8
+ * maddubs, 7 16-bit adds and a madd. The integer sums are the same (exact either way), the float operations the same in
+ * the same order: the result equals gemm_q4_0_chunk's bit for bit. Two partial sums per group keep enough dpbusd
+ * chains in flight for the core's latency.
+ */
+#define VNNI_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
+
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_q4_0_chunk_vnni(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
+                                 int first) {
+    __m256 a0, a1, a2, a3;
+    if (first) {
+        a0 = a1 = a2 = a3 = _mm256_setzero_ps();
+    } else {
+        a0 = _mm256_loadu_ps(acc);
+        a1 = _mm256_loadu_ps(acc + 8);
+        a2 = _mm256_loadu_ps(acc + 16);
+        a3 = _mm256_loadu_ps(acc + 24);
+    }
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 32;
+        __m256i s[4], t[4];
+        for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
+#define W(g, at) _mm256_loadu_si256((const __m256i *) (pb + 256 * (g) + (at)))
+        for (int c = 0; c < 4; c++) {
+            __m256i lo = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c));
+            __m256i hi = _mm256_set1_epi32(*(const int32_t *) (ab + 16 + 4 * c));
+            for (int g = 0; g < 4; g++) {
+                s[g] = _mm256_dpbusd_epi32(s[g], lo, W(g, 32 * c));
+                t[g] = _mm256_dpbusd_epi32(t[g], hi, W(g, 128 + 32 * c));
+            }
+        }
+#undef W
+        __m256 d = _mm256_set1_ps(as[b]);
+#define ACC(g, a) { __m256i p = _mm256_sub_epi32(_mm256_add_epi32(s[g], t[g]), \
+                                                 _mm256_loadu_si256((const __m256i *) (pb + GEMM_OFFSETS + 32 * (g)))); \
+                    __m256 ws = _mm256_loadu_ps((const float *) (pb + GEMM_SCALES + 32 * (g))); \
+                    a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, d), a); }
+        ACC(0, a0) ACC(1, a1) ACC(2, a2) ACC(3, a3)
+#undef ACC
+    }
+    _mm256_storeu_ps(acc, a0);
+    _mm256_storeu_ps(acc + 8, a1);
+    _mm256_storeu_ps(acc + 16, a2);
+    _mm256_storeu_ps(acc + 24, a3);
+}
+
+/* AVX-512 VNNI (with VL) present, and not turned off by SPANKER_KERNELS_NO_VNNI (set: the AVX2 matrix-matrix paths,
+ * for an A/B comparison in one build) */
+static int vnni_state = -1;
+
+static int use_vnni(void) {
+    if (vnni_state < 0) {
+        __builtin_cpu_init();
+        const char *off = getenv("SPANKER_KERNELS_NO_VNNI");
+        vnni_state = (off == NULL || off[0] == 0) && __builtin_cpu_supports("avx512vnni")
+                && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+    }
+    return vnni_state;
+}
+
 /* a thread's scratch for the matrix-matrix product, kept between calls (a prompt pass calls it for every matrix) */
 static __thread uint8_t *gemm_scratch;
 static __thread size_t gemm_scratch_bytes;
@@ -537,6 +601,8 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         }
     }
     uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
+    void (*chunk)(const uint8_t *, int, const uint8_t *, const float *, float *, int)
+            = use_vnni() ? gemm_q4_0_chunk_vnni : gemm_q4_0_chunk;
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
@@ -559,8 +625,7 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
                     _mm_prefetch((const char *) w + at, _MM_HINT_T0);
                 }
                 float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
-                gemm_q4_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
-                                k0 == 0);
+                chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc, k0 == 0);
             }
         }
         if (count < GEMM_ROWS) {
@@ -840,6 +905,328 @@ static inline __attribute__((always_inline)) void tile_q4_K(const uint8_t *w, co
     }
 }
 
+/*
+ * ---- Q8_0 and Q4_K matrix-matrix products with AVX-512 VNNI (a prompt's vectors, four or more) ----
+ *
+ * As the Q4_0 one above: 32 rows against one vector per step, the rows' quants regrouped so that 32-bit lane r of a
+ * register holds four consecutive quant bytes of row r, one broadcast of four activation bytes serving 32 rows
+ * through vpdpbusd with the weights as its memory operand. vpdpbusd multiplies unsigned by signed bytes and sums four
+ * products into 32 bits without saturation, so the activation goes unsigned (value + 128, a copy made once per call)
+ * and the weights signed: sum (a + 128) w = sum a w + 128 sum w, the last term packed per row and block. Integer sums
+ * are exact; each (row, vector) result takes one FMA per block (acc = fma(float(sum), d_w * d_a, acc); Q4_K also its
+ * mins' term) in block order, so it does not depend on the vector count or the threads' row split, but it is not the
+ * row kernel's float order (lane partials, one horizontal sum): it agrees with the reference within the tolerance.
+ */
+
+/* eight rows' 32 bytes at p[r] as eight registers: lane r of q[c] = bytes 4c..4c+3 of row r (an 8 x 8 transpose of
+ * 32-bit elements) */
+static inline __attribute__((always_inline)) void transpose8x32(const __m256i r[8], __m256i q[8]) {
+    __m256i t0 = _mm256_unpacklo_epi32(r[0], r[1]), t1 = _mm256_unpackhi_epi32(r[0], r[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(r[2], r[3]), t3 = _mm256_unpackhi_epi32(r[2], r[3]);
+    __m256i t4 = _mm256_unpacklo_epi32(r[4], r[5]), t5 = _mm256_unpackhi_epi32(r[4], r[5]);
+    __m256i t6 = _mm256_unpacklo_epi32(r[6], r[7]), t7 = _mm256_unpackhi_epi32(r[6], r[7]);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    q[0] = _mm256_permute2x128_si256(u0, u4, 0x20);
+    q[4] = _mm256_permute2x128_si256(u0, u4, 0x31);
+    q[1] = _mm256_permute2x128_si256(u1, u5, 0x20);
+    q[5] = _mm256_permute2x128_si256(u1, u5, 0x31);
+    q[2] = _mm256_permute2x128_si256(u2, u6, 0x20);
+    q[6] = _mm256_permute2x128_si256(u2, u6, 0x31);
+    q[3] = _mm256_permute2x128_si256(u3, u7, 0x20);
+    q[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
+}
+
+/* one packed Q8_0 block of 32 rows: per group of eight rows 8 x 32 quant bytes (lane r = row r), then the 32 rows'
+ * offsets 128 * sum w as int32, then their scales as floats (the Q4_0 block's size and field offsets) */
+__attribute__((target(VNNI_TARGET)))
+static void pack_q8_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed) {
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int b = 0; b < count; b++) {
+        size_t o = (size_t) (b0 + b) * Q8_0_BYTES;
+        uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        for (int g = 0; g < 4; g++) {
+            const uint8_t *const *r = row + 8 * g;
+            __m256i in[8], q[8];
+            for (int i = 0; i < 8; i++) in[i] = _mm256_loadu_si256((const __m256i *) (r[i] + o + Q8_0_QS));
+            transpose8x32(in, q);
+            __m256i sum = _mm256_setzero_si256();
+            for (int c = 0; c < 8; c++) {
+                _mm256_storeu_si256((__m256i *) (pb + 256 * g + 32 * c), q[c]);
+                sum = _mm256_dpbusd_epi32(sum, ones, q[c]);
+            }
+            _mm256_storeu_si256((__m256i *) (pb + GEMM_OFFSETS + 32 * g), _mm256_slli_epi32(sum, 7));
+            __m128i h = _mm_setr_epi16(i16_at(r[0] + o), i16_at(r[1] + o), i16_at(r[2] + o), i16_at(r[3] + o),
+                                       i16_at(r[4] + o), i16_at(r[5] + o), i16_at(r[6] + o), i16_at(r[7] + o));
+            _mm256_storeu_ps((float *) (pb + GEMM_SCALES + 32 * g), _mm256_cvtph_ps(h));
+        }
+    }
+}
+
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_q8_0_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
+                            int first) {
+    __m256 a[4];
+    for (int g = 0; g < 4; g++) a[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + 8 * g);
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 32;
+        __m256i s[4], t[4];
+        for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
+        for (int c = 0; c < 8; c += 2) {
+            __m256i x0 = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c));
+            __m256i x1 = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c + 4));
+            for (int g = 0; g < 4; g++) {
+                s[g] = _mm256_dpbusd_epi32(s[g], x0, _mm256_loadu_si256((const __m256i *) (pb + 256 * g + 32 * c)));
+                t[g] = _mm256_dpbusd_epi32(t[g], x1, _mm256_loadu_si256((const __m256i *) (pb + 256 * g + 32 * c + 32)));
+            }
+        }
+        __m256 d = _mm256_set1_ps(as[b]);
+        for (int g = 0; g < 4; g++) {
+            __m256i p = _mm256_sub_epi32(_mm256_add_epi32(s[g], t[g]),
+                                         _mm256_loadu_si256((const __m256i *) (pb + GEMM_OFFSETS + 32 * g)));
+            __m256 ws = _mm256_loadu_ps((const float *) (pb + GEMM_SCALES + 32 * g));
+            a[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, d), a[g]);
+        }
+    }
+    for (int g = 0; g < 4; g++) _mm256_storeu_ps(acc + 8 * g, a[g]);
+}
+
+/* the activation of every vector once per call: values + 128 (bytes xor 0x80) and the scales as floats */
+__attribute__((target(VNNI_TARGET)))
+static void unsigned_activation(const uint8_t *act, long stride, int vectors, int blocks, int blockBytes, int qs,
+                                int values, uint8_t *au, float *as, int halfScale, int scaleAt) {
+    const __m256i flip = _mm256_set1_epi8((char) 0x80);
+    for (int v = 0; v < vectors; v++) {
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *ab = act + (size_t) v * stride + (size_t) b * blockBytes;
+            uint8_t *to = au + ((size_t) v * blocks + b) * values;
+            for (int i = 0; i < values; i += 32) {
+                __m256i q = _mm256_loadu_si256((const __m256i *) (ab + qs + i));
+                _mm256_storeu_si256((__m256i *) (to + i), _mm256_xor_si256(q, flip));
+            }
+            as[(size_t) v * blocks + b] = halfScale ? half(ab + scaleAt) : f32_at(ab + scaleAt);
+        }
+    }
+}
+
+/* the rows from r0 (count of them, the rest of 32 zero rows) */
+static void gemm_rows(const uint8_t *w, long rowBytes, int r0, int count, const uint8_t *zeros,
+                      const uint8_t *row[GEMM_ROWS]) {
+    for (int i = 0; i < GEMM_ROWS; i++) row[i] = i < count ? w + (size_t) (r0 + i) * rowBytes : zeros;
+}
+
+static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    int blocks = n / 32;
+    size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
+    size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
+    uint8_t *scratch = gemm_buffer(quants + scales + part);
+    int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
+    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
+    if (scratch == NULL || zeros == NULL) {
+        if (zeros != NULL && zeros != zero_row) free(zeros);
+        return -2;
+    }
+    uint8_t *au = scratch;
+    float *as = (float *) (scratch + quants);
+    float *partial = (float *) (scratch + quants + scales);
+    unsigned_activation(act, stride, vectors, blocks, Q8_0_BYTES, Q8_0_QS, 32, au, as, 1, Q8_0_D);
+    uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
+    for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
+        int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
+        const uint8_t *row[GEMM_ROWS];
+        gemm_rows(w, rowBytes, r0, count, zeros, row);
+        for (int k0 = 0; k0 < blocks; k0 += GEMM_KC) {
+            int kc = blocks - k0 < GEMM_KC ? blocks - k0 : GEMM_KC;
+            pack_q8_0_gemm(row, k0, kc, packed);
+            for (int v = 0; v < vectors; v++) {
+                float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
+                gemm_q8_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
+                                k0 == 0);
+            }
+        }
+        if (count < GEMM_ROWS) {
+            for (int v = 0; v < vectors; v++) {
+                memcpy(out + (size_t) v * ostride + r0, partial + (size_t) v * GEMM_ROWS, sizeof(float) * count);
+            }
+        }
+    }
+    if (zeros != zero_row) free(zeros);
+    return 0;
+}
+
+/*
+ * Q4_K: per block of 256 values and row, sum_j sc_j S_j (S_j = sum of group j's 32 products q a) and sum_j m_j bsum_j
+ * in integers, then acc = fma(float(first), d d_a, acc) and accm = fma(float(second), dmin d_a, accm), the result
+ * acc - accm. The quants (0..15) are packed as bytes, signed operand of vpdpbusd against a + 128, so
+ * S_j = dp_j - 128 Q_j with Q_j the group's quant sum: the term 128 sum_j sc_j Q_j is packed per row and block
+ * (|sum_j sc_j dp_j| <= 8 * 63 * 32 * 255 * 15 < 2^31: exact). A packed block of 32 rows: per group j and row group g
+ * 8 x 32 quant bytes; per group j the 32 rows' scales as int32, and their mins twice as 16-bit words (m_j, m_j), for
+ * one vpmaddwd against the activation's two 16-value sums of group j (bsums 2j and 2j + 1, one 32-bit word, taken
+ * as they are like the row kernel does); the offsets; d and dmin as floats.
+ */
+enum {
+    K_QUANTS = 0,                       /* 8 groups x 4 row groups x 8 x 32 bytes */
+    K_SCALES = K_QUANTS + 8 * 1024,     /* 8 groups x 32 int32 */
+    K_MINS = K_SCALES + 8 * 128,        /* 8 groups x 32 int32: (m_j, m_j) as two words */
+    K_OFFSETS = K_MINS + 8 * 128,       /* 32 int32 */
+    K_D = K_OFFSETS + 128,              /* 32 floats */
+    K_DMIN = K_D + 128,                 /* 32 floats */
+    K_BLOCK = K_DMIN + 128
+};
+/* blocks per chunk: two packed blocks (20 KB) stay in L1 while every vector passes over them */
+#define GEMM_KC_K 2
+
+__attribute__((target(VNNI_TARGET)))
+static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed) {
+    const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi8(1);
+    for (int b = 0; b < count; b++) {
+        size_t o = (size_t) (b0 + b) * Q4_K_BYTES;
+        uint8_t *pb = packed + (size_t) b * K_BLOCK;
+        int32_t *sc = (int32_t *) (pb + K_SCALES), *mins = (int32_t *) (pb + K_MINS);
+        float *d = (float *) (pb + K_D), *dmin = (float *) (pb + K_DMIN);
+        uint8_t sm[GEMM_ROWS][16];
+        for (int r = 0; r < GEMM_ROWS; r++) {
+            const uint8_t *wb = row[r] + o;
+            _mm_storeu_si128((__m128i *) sm[r], q4_K_scale_bytes(wb + Q4_K_SCALES));
+            d[r] = half(wb + Q4_K_D);
+            dmin[r] = half(wb + Q4_K_DMIN);
+            for (int j = 0; j < 8; j++) sc[32 * j + r] = sm[r][j];
+            for (int j = 0; j < 8; j++) mins[32 * j + r] = sm[r][8 + j] | (int32_t) sm[r][8 + j] << 16;
+        }
+        for (int g = 0; g < 4; g++) {
+            const uint8_t *const *rg = row + 8 * g;
+            __m256i offset = _mm256_setzero_si256();
+            for (int h = 0; h < 4; h++) {
+                __m256i lo[8], hi[8];
+                for (int i = 0; i < 8; i++) {
+                    __m256i bytes = _mm256_loadu_si256((const __m256i *) (rg[i] + o + Q4_K_QS + 32 * h));
+                    lo[i] = _mm256_and_si256(bytes, low);
+                    hi[i] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+                }
+                for (int k = 0; k < 2; k++) {
+                    int j = 2 * h + k; /* group j: the low nibbles of byte run h (j even), the high ones (j odd) */
+                    __m256i q[8], sum = _mm256_setzero_si256();
+                    transpose8x32(k == 0 ? lo : hi, q);
+                    for (int c = 0; c < 8; c++) {
+                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + 256 * g + 32 * c), q[c]);
+                        sum = _mm256_dpbusd_epi32(sum, q[c], ones);
+                    }
+                    __m256i scale = _mm256_loadu_si256((const __m256i *) (sc + 32 * j + 8 * g));
+                    offset = _mm256_add_epi32(offset, _mm256_mullo_epi32(sum, scale));
+                }
+            }
+            _mm256_storeu_si256((__m256i *) (pb + K_OFFSETS + 32 * g), _mm256_slli_epi32(offset, 7));
+        }
+    }
+}
+
+/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *da, const int32_t *bsum,
+                            float *acc, float *accm, int first) {
+    __m256 a[4], m[4];
+    for (int g = 0; g < 4; g++) {
+        a[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + 8 * g);
+        m[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(accm + 8 * g);
+    }
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * K_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 256;
+        __m256i total[4];
+        for (int g = 0; g < 4; g++) total[g] = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *pj = pb + K_QUANTS + 1024 * j;
+            const uint8_t *aj = ab + 32 * j;
+            __m256i s[4], t[4];
+            for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
+            for (int c = 0; c < 8; c += 2) {
+                __m256i x0 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c));
+                __m256i x1 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
+                for (int g = 0; g < 4; g++) {
+                    s[g] = _mm256_dpbusd_epi32(s[g], x0, _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c)));
+                    t[g] = _mm256_dpbusd_epi32(t[g], x1,
+                                               _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c + 32)));
+                }
+            }
+            for (int g = 0; g < 4; g++) {
+                __m256i scale = _mm256_loadu_si256((const __m256i *) (pb + K_SCALES + 128 * j + 32 * g));
+                total[g] = _mm256_add_epi32(total[g], _mm256_mullo_epi32(_mm256_add_epi32(s[g], t[g]), scale));
+            }
+        }
+        __m256i bs[8];
+        for (int j = 0; j < 8; j++) bs[j] = _mm256_set1_epi32(bsum[8 * (size_t) b + j]);
+        __m256 d = _mm256_set1_ps(da[b]);
+        for (int g = 0; g < 4; g++) {
+            __m256i mn = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (pb + K_MINS + 32 * g)), bs[0]);
+            for (int j = 1; j < 8; j++) {
+                mn = _mm256_add_epi32(mn, _mm256_madd_epi16(
+                        _mm256_loadu_si256((const __m256i *) (pb + K_MINS + 128 * j + 32 * g)), bs[j]));
+            }
+            __m256i p = _mm256_sub_epi32(total[g], _mm256_loadu_si256((const __m256i *) (pb + K_OFFSETS + 32 * g)));
+            __m256 wd = _mm256_loadu_ps((const float *) (pb + K_D + 32 * g));
+            __m256 wm = _mm256_loadu_ps((const float *) (pb + K_DMIN + 32 * g));
+            a[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(wd, d), a[g]);
+            m[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mn), _mm256_mul_ps(wm, d), m[g]);
+        }
+    }
+    for (int g = 0; g < 4; g++) {
+        _mm256_storeu_ps(acc + 8 * g, a[g]);
+        _mm256_storeu_ps(accm + 8 * g, m[g]);
+    }
+}
+
+static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    int blocks = n / 256;
+    size_t quants = (size_t) vectors * blocks * 256, scales = (size_t) vectors * blocks * sizeof(float);
+    size_t sums = (size_t) vectors * blocks * 8 * sizeof(int32_t);
+    size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float);
+    uint8_t *scratch = gemm_buffer(quants + scales + sums + part + (size_t) GEMM_KC_K * K_BLOCK + 64);
+    int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
+    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
+    if (scratch == NULL || zeros == NULL) {
+        if (zeros != NULL && zeros != zero_row) free(zeros);
+        return -2;
+    }
+    uint8_t *au = scratch;
+    float *da = (float *) (scratch + quants);
+    int32_t *bsum = (int32_t *) (scratch + quants + scales);
+    float *partial = (float *) (scratch + quants + scales + sums);
+    uint8_t *packed = (uint8_t *) (((uintptr_t) (scratch + quants + scales + sums + part) + 63) & ~(uintptr_t) 63);
+    unsigned_activation(act, stride, vectors, blocks, Q8_K_BYTES, Q8_K_QS, 256, au, da, 0, Q8_K_D);
+    for (int v = 0; v < vectors; v++) {
+        for (int b = 0; b < blocks; b++) {
+            memcpy(bsum + ((size_t) v * blocks + b) * 8, act + (size_t) v * stride + (size_t) b * Q8_K_BYTES + Q8_K_BSUMS,
+                   32);
+        }
+    }
+    for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
+        int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
+        const uint8_t *row[GEMM_ROWS];
+        gemm_rows(w, rowBytes, r0, count, zeros, row);
+        for (int k0 = 0; k0 < blocks; k0 += GEMM_KC_K) {
+            int kc = blocks - k0 < GEMM_KC_K ? blocks - k0 : GEMM_KC_K;
+            pack_q4_K_gemm(row, k0, kc, packed);
+            for (int v = 0; v < vectors; v++) {
+                float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
+                gemm_q4_K_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 256, da + (size_t) v * blocks + k0,
+                                bsum + ((size_t) v * blocks + k0) * 8, acc, acc + GEMM_ROWS, k0 == 0);
+            }
+        }
+        for (int v = 0; v < vectors; v++) {
+            const float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
+            float *to = out + (size_t) v * ostride + r0;
+            for (int i = 0; i < count; i++) to[i] = acc[i] - acc[GEMM_ROWS + i];
+        }
+    }
+    if (zeros != zero_row) free(zeros);
+    return 0;
+}
+
 /* matrix-vector: the tile's one-vector case, row by row */
 static void rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
     for (int r = 0; r < rows; r++) tile_q4_K(w + r * rowBytes, act, 0, blocks, out + r, 1, 1, AHEAD);
@@ -1007,6 +1394,9 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
     case T_Q4_0:
         return q4_0_rows(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
     case T_Q8_0: {
+        if (vectors >= GEMM_MIN_VECTORS && use_vnni()) {
+            return q8_0_gemm(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
+        }
         int blocks = n / 32;
         size_t count = (size_t) blocks * vectors;
         float stackScale[2048];
@@ -1047,6 +1437,9 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
         return 0;
     }
     case T_Q4_K:
+        if (vectors >= GEMM_MIN_VECTORS && use_vnni()) {
+            return q4_K_gemm(w, rowBytes, rows, act, stride, n, vectors, out, ostride);
+        }
         for (int r = 0; r < rows; r++) {
             const uint8_t *wr = w + r * rowBytes;
 #define Q4K(T) tile_q4_K(wr, act + (size_t) v * stride, stride, n / 256, out + (size_t) v * ostride + r, ostride, T, 0)

@@ -81,9 +81,12 @@ public final class NativeKernels implements Kernels {
 
     /**
      * Q4_0 from four vectors on as 32 rows against one vector at a time over column chunks that stay in L1 (the
-     * weights repacked signed, one activation broadcast serving 32 rows); Q4_1, Q4_K, Q6_K, Q8_0, F32, F16 and BF16 as
-     * tiles of one row against up to four (float types: two) vectors, each weight block loaded once for them. Each
-     * result equals {@link #dotRows} for that vector, bit for bit.
+     * weights repacked signed, one activation broadcast serving 32 rows; with AVX-512 VNNI through {@code vpdpbusd});
+     * on a CPU with AVX-512 VNNI, Q8_0 and Q4_K from four vectors on the same way; Q4_1, Q4_K, Q6_K, Q8_0, F32, F16 and
+     * BF16 otherwise as tiles of one row against up to four (float types: two) vectors, each weight block loaded once
+     * for them. Each result equals {@link #dotRows} for that vector bit for bit, except the VNNI Q8_0 and Q4_K products
+     * (each block summed in integers, then one FMA: not the row kernel's float order), which are within the kernels'
+     * tolerance of the reference and do not depend on the vector count or the threads' row split.
      */
     @Override
     public void dotRowsBatch(ByteBuffer weights, int at, int rowBytes, int rows, PreparedBatch batch, float[] out,
