@@ -1,5 +1,6 @@
 /*
- * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C, called through JNI by
+ * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C (and, where the CPU has it,
+ * AVX-512 VNNI for the Q8_0 and Q4_K matrix-matrix products), called through JNI by
  * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
  * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
  * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
@@ -498,55 +499,10 @@ static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au,
     _mm256_storeu_ps(acc + 24, a3);
 }
 
-/*
- * The same chunk with AVX-512 VNNI on 256-bit registers (vpdpbusd: four u8 x s8 products summed into each 32-bit lane
- * and added to it, no 16-bit intermediate): a block's 32 products per row group become 8 instructions instead of 8
- * maddubs, 7 16-bit adds and a madd. The integer sums are the same (exact either way), the float operations the same in
- * the same order: the result equals gemm_q4_0_chunk's bit for bit. Two partial sums per group keep enough dpbusd
- * chains in flight for the core's latency.
- */
+/* the AVX-512 VNNI kernels' target: vpdpbusd on 256-bit registers (and 32 of them, which the Q4_K kernel's
+ * accumulators need). The same idea in the Q4_0 chunk above (vpdpbusd for maddubs + add + madd, bit for bit the same)
+ * measured no faster there (64 vectors of 5632 x 2048, one thread): not used for Q4_0. */
 #define VNNI_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
-
-__attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q4_0_chunk_vnni(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
-                                 int first) {
-    __m256 a0, a1, a2, a3;
-    if (first) {
-        a0 = a1 = a2 = a3 = _mm256_setzero_ps();
-    } else {
-        a0 = _mm256_loadu_ps(acc);
-        a1 = _mm256_loadu_ps(acc + 8);
-        a2 = _mm256_loadu_ps(acc + 16);
-        a3 = _mm256_loadu_ps(acc + 24);
-    }
-    for (int b = 0; b < count; b++) {
-        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
-        const uint8_t *ab = au + (size_t) b * 32;
-        __m256i s[4], t[4];
-        for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
-#define W(g, at) _mm256_loadu_si256((const __m256i *) (pb + 256 * (g) + (at)))
-        for (int c = 0; c < 4; c++) {
-            __m256i lo = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c));
-            __m256i hi = _mm256_set1_epi32(*(const int32_t *) (ab + 16 + 4 * c));
-            for (int g = 0; g < 4; g++) {
-                s[g] = _mm256_dpbusd_epi32(s[g], lo, W(g, 32 * c));
-                t[g] = _mm256_dpbusd_epi32(t[g], hi, W(g, 128 + 32 * c));
-            }
-        }
-#undef W
-        __m256 d = _mm256_set1_ps(as[b]);
-#define ACC(g, a) { __m256i p = _mm256_sub_epi32(_mm256_add_epi32(s[g], t[g]), \
-                                                 _mm256_loadu_si256((const __m256i *) (pb + GEMM_OFFSETS + 32 * (g)))); \
-                    __m256 ws = _mm256_loadu_ps((const float *) (pb + GEMM_SCALES + 32 * (g))); \
-                    a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, d), a); }
-        ACC(0, a0) ACC(1, a1) ACC(2, a2) ACC(3, a3)
-#undef ACC
-    }
-    _mm256_storeu_ps(acc, a0);
-    _mm256_storeu_ps(acc + 8, a1);
-    _mm256_storeu_ps(acc + 16, a2);
-    _mm256_storeu_ps(acc + 24, a3);
-}
 
 /* AVX-512 VNNI (with VL) present, and not turned off by SPANKER_KERNELS_NO_VNNI (set: the AVX2 matrix-matrix paths,
  * for an A/B comparison in one build) */
@@ -601,8 +557,6 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         }
     }
     uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
-    void (*chunk)(const uint8_t *, int, const uint8_t *, const float *, float *, int)
-            = use_vnni() ? gemm_q4_0_chunk_vnni : gemm_q4_0_chunk;
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
@@ -625,7 +579,8 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
                     _mm_prefetch((const char *) w + at, _MM_HINT_T0);
                 }
                 float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
-                chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc, k0 == 0);
+                gemm_q4_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
+                                k0 == 0);
             }
         }
         if (count < GEMM_ROWS) {
