@@ -133,20 +133,17 @@ public final class CardOps {
         return rows;
     }
 
-    /**
-     * In place over [at, at + n): exp(x − max) / Σ, the sum in double, as ggml's soft_max (a float e^x, within 2 ulp:
-     * {@link AttentionLanes.Plain#exp}, in vector lanes where they run, bit for bit the same; the double Math.exp it
-     * replaced was 5 % of a prompt pass). Below e^−87.3 the value is e^−87.3 (about 1.2e−38) instead of a smaller one.
-     */
+    /** In place over [at, at + n): exp(x − max) / Σ, the sum in double. */
     public static void softmax(float[] x, int at, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = at; i < at + n; i++) {
             max = Math.max(max, x[i]);
         }
-        LANES.expMinus(x, at, n, max);
         double sum = 0;
         for (int i = at; i < at + n; i++) {
-            sum += x[i];
+            float e = (float) Math.exp(x[i] - max);
+            x[i] = e;
+            sum += e;
         }
         float inv = (float) (1.0 / sum);
         for (int i = at; i < at + n; i++) {

@@ -94,29 +94,6 @@ final class VectorAttentionLanes extends AttentionLanes {
     }
 
     @Override
-    void expMinus(float[] x, int at, int n, float max) {
-        int i = at;
-        for (; i + L <= at + n; i += L) {
-            // AttentionLanes.Plain.exp of x − max in every lane, the same operations in the same order (see swiGlu)
-            FloatVector m = FloatVector.fromArray(F, x, i).sub(max);
-            VectorMask<Float> high = m.compare(VectorOperators.GT, EXP_HIGH);
-            FloatVector c = m.max(EXP_LOW);
-            FloatVector t = c.mul(LOG2E).add(ROUNDER);
-            FloatVector nf = t.sub(ROUNDER);
-            FloatVector r = c.sub(nf.mul(LN2_HIGH));
-            r = r.sub(nf.mul(LN2_LOW));
-            FloatVector z = r.mul(r);
-            FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(z).add(r)
-                    .add(1f);
-            IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-            p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high).intoArray(x, i);
-        }
-        if (i < at + n) {
-            PLAIN.expMinus(x, i, at + n - i, max);
-        }
-    }
-
-    @Override
     void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
         int i = 0;
         for (; i + L <= length; i += L) {
