@@ -7,7 +7,7 @@
 # (it prints the load average it started and ended with) — several minutes.
 #
 #   org.popsolutions.spanker.benchmarks/sails-timing.sh [--cards "1 2 4 8"] [--n 8] [--out docs/sails-timing.md]
-#       [--dilation K] [--collective-dilation "K_small K_large"] [--models "tinyllama tiny"]
+#       [--dilation K] [--collective-dilation "K_small K_mid K_large"] [--models "tinyllama tiny"]
 #       [--parts "decode collectives hostlink"] [--no-calibrate]
 #
 # --models and --parts run some rows only (e.g. --cards "2 4" --models tiny --parts decode --out /tmp/t.md, to check
@@ -23,9 +23,11 @@
 # per core); or, when larger, the seconds per token an unshaped fleet of as many cards took for the same model just
 # before (the calibration run; --no-calibrate skips it). Below that the row measures this machine, not the model (the
 # tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40; on 4 cards at K = 26, 1.62x).
-# Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB (the
-# OS's wake-ups between 4 processes, ~10-20 ms real per collective under load, must be small against K x the
-# prediction), K_large for 1 MiB up; default "512 16".
+# Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB, K_mid for 1 MiB,
+# K_large for 4 MiB up; default "512 128 16". The OS's wake-ups between 4 processes, ~10-20 ms real per collective
+# under load, must be small against K x the prediction: 1 MiB (4.4 ms predicted) at K = 16 had 70 ms and measured
+# 1.13x in session 10's quiet run (2.4x at load 9, against 1.015x at K = 128 in the same sitting). A higher K for
+# 4 MiB up would only slow the results' read-back over the dilated host link.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -34,7 +36,7 @@ cards_list="1 2 4 8"
 n=8
 out=$root/docs/sails-timing.md
 dilation=
-collective_dilation="512 16"
+collective_dilation="512 128 16"
 models="tinyllama tiny"
 parts="decode collectives hostlink"
 calibrate=1
@@ -49,7 +51,7 @@ while [[ $# -gt 0 ]]; do
         --parts) parts=$2; shift 2 ;;
         --no-calibrate) calibrate=; shift ;;
         *) echo "sails-timing.sh: unknown option $1 (--cards \"1 2 4 8\", --n N, --out FILE, --dilation K," \
-            "--collective-dilation \"K_small K_large\", --models \"tinyllama tiny\"," \
+            "--collective-dilation \"K_small K_mid K_large\", --models \"tinyllama tiny\"," \
             "--parts \"decode collectives hostlink\", --no-calibrate)" >&2; exit 2 ;;
     esac
 done
@@ -69,6 +71,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+read -r _ _ k_large_given <<<"$collective_dilation"
+if [[ -z ${k_large_given:-} ]]; then
+    echo "sails-timing.sh: --collective-dilation takes three K: \"K_small K_mid K_large\"" >&2
+    exit 2
+fi
 # has WORD LIST: whether the space-separated LIST names WORD
 has() { [[ " $2 " == *" $1 "* ]]; }
 for m in $models; do has "$m" "tinyllama tiny" || { echo "sails-timing.sh: --models takes tinyllama and tiny, not $m" >&2; exit 2; }; done
@@ -156,8 +163,8 @@ EOF
     done
     [[ -n $running ]] && "$spanker" fleet stop >/dev/null
     if [[ $cards == 4 ]] && has collectives "$parts"; then
-        read -r k_small k_large <<<"$collective_dilation"
-        for range in "$k_small 64K 256K" "$k_large 1M 16M"; do
+        read -r k_small k_mid k_large <<<"$collective_dilation"
+        for range in "$k_small 64K 256K" "$k_mid 1M 1M" "$k_large 4M 16M"; do
             read -r kc lo hi <<<"$range"
             "$spanker" fleet start --cards 4 --dilation "$kc" >/dev/null
             # a sweep that fails (e.g. a card starved on a loaded machine) is reported, not the end of the script
