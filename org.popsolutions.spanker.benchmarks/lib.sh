@@ -15,15 +15,16 @@ dilation_for() {
 
 # decode_dilation_for CARDS MODEL [K] [UNSHAPED_RUN]: the time dilation for decoding MODEL on a ring of CARDS emulated
 # cards — K when given, else the larger of dilation_for's (the cards' arithmetic) and what the benchmarks' helper
-# DecodeDilation (org.popsolutions.spanker.benchmarks, unit-tested in DecodeDilationTest) derives from the plan
-# (plan --json): a token's real work on the emulators, each card's arithmetic with the cards sharing the cores plus
-# the chain of link hops (each two cross-process wake-ups), times max(2, 1 + load), over the plan's predicted seconds
-# per token. The two add up: taking the larger of them alone (session 10) left the tiny preset on 4 cards CPU-bound at
-# K = 26 (1.62x its prediction). UNSHAPED_RUN: the run --json of the same model on an unshaped fleet of CARDS cards in
-# this sitting; twice its seconds per token count when larger (a fixed margin: the measurement holds the load). A core's decode rate is
-# SPANKER_COMPUTE_GBPS (0.8 GB/s, two cores) per core; a hop's cost SPANKER_HOP_MICROS (300 us) with a card per core
-# (the tiny preset on 8 cards at K = 40, session 8, load about 2: 224 hops of about 1.2 ms, 4 cards a core).
-# Needs the benchmarks jar (the reactor builds it); JAVA17 or java on PATH runs it.
+# DecodeDilation (org.popsolutions.spanker.benchmarks, unit-tested in DecodeDilationTest) derives: a token's real work
+# on the emulators over the plan's predicted seconds per token. UNSHAPED_RUN (the run --json of the same model on an
+# unshaped fleet of CARDS cards in this sitting) measures that work: 3 x its seconds per token (a fixed margin, the
+# measurement holds the load). Without it, an estimate from the plan (plan --json), times max(2, 1 + load): each
+# card's arithmetic with the cards sharing the cores, plus the chain of link hops (each two cross-process wake-ups).
+# The two add up: taking the larger of them alone (session 10) left the tiny preset on 4 cards CPU-bound at K = 26
+# (1.62x its prediction). A core's decode rate is SPANKER_COMPUTE_GBPS (0.8 GB/s, two cores) per core; a hop's cost
+# SPANKER_HOP_MICROS (300 us) with a card per core (the tiny preset on 8 cards at K = 40, session 8, load about 2:
+# 224 hops of about 1.2 ms, 4 cards a core). Needs the benchmarks jar (the reactor builds it); JAVA17 or java on PATH
+# runs it.
 decode_dilation_for() {
     if [[ -n ${3:-} ]]; then echo "$3"; return; fi
     local compute cores root_dir unshaped=()

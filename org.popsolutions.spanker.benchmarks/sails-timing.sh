@@ -78,8 +78,13 @@ if [[ -z ${k_large_given:-} ]]; then
 fi
 # has WORD LIST: whether the space-separated LIST names WORD
 has() { [[ " $2 " == *" $1 "* ]]; }
-for m in $models; do has "$m" "tinyllama tiny" || { echo "sails-timing.sh: --models takes tinyllama and tiny, not $m" >&2; exit 2; }; done
-for p in $parts; do has "$p" "decode collectives hostlink" || { echo "sails-timing.sh: --parts takes decode, collectives and hostlink, not $p" >&2; exit 2; }; done
+for m in $models; do
+    has "$m" "tinyllama tiny" || { echo "sails-timing.sh: --models takes tinyllama and tiny, not $m" >&2; exit 2; }
+done
+for p in $parts; do
+    has "$p" "decode collectives hostlink" \
+        || { echo "sails-timing.sh: --parts takes decode, collectives and hostlink, not $p" >&2; exit 2; }
+done
 decode_models=()
 if has decode "$parts"; then
     if has tinyllama "$models"; then

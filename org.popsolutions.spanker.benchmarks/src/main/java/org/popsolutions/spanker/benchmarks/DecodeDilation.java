@@ -22,14 +22,19 @@ import java.util.regex.Pattern;
  * cards both were about 26 and the busiest card computed 5.1 ms per 3.8 ms modelled (measured 1.62x the prediction),
  * because they add up. Where an unshaped run of the same model on the same fleet size was measured in the same
  * sitting, its seconds per token (everything the emulators and the host do per token, cold processes as the shaped
- * fleet's are, at this sitting's load) counts when it asks for more. The estimate's margin grows with the load (others'
- * work takes the cores too); the measurement already holds the load, so its margin is a fixed 2 (a margin of 1 + load
- * on it counted the load twice: K = 626 for the tiny preset on 2 cards at load 14).
+ * fleet's are, at this sitting's load) takes the estimate's place: it measures the same work on this machine, where
+ * the estimate's rate is one figure for every model (TinyLlama's native Q4_0 kernels run several times faster per
+ * byte than it assumes, and its 8-card load would take 12 minutes at the estimate's K). The estimate's margin grows
+ * with the load (others' work takes the cores too); the measurement already holds the load, so its margin is a
+ * fixed 3 (1 + load on it counted the load twice: K = 626 for the tiny preset on 2 cards at load 14). 3, not 2: the
+ * host's part of a token (sampling, reading the logits, about a sixth of an unshaped token) does not overlap the
+ * cards' paced time and adds up to a sixth of a margin's worth to the measured token.
  *
  * <pre>
- *   estimate = share x busiest card's weight bytes / a core's rate + hops x hop cost x share
+ *   estimate = share x (busiest card's weight bytes / a core's rate + hops x hop cost)
  *   share    = max(1, cards / cores)
- *   K        = max(the arithmetic's K, ceil(max(max(2, 1 + load) x estimate, 2 x unshaped s/token) / predicted s/token))
+ *   real     = 3 x unshaped s/token when measured, else max(2, 1 + load) x estimate
+ *   K        = max(the arithmetic's K, ceil(real / predicted s/token))
  * </pre>
  *
  * hops: per layer of the plan, 2(p-1) per allreduce and p-1 per reduce-scatter or allgather on p cards (the messages
@@ -96,20 +101,20 @@ public final class DecodeDilation {
     }
 
     /** K for decoding {@code plan} on {@code cards} cards. */
-    static int dilation(int cards, Plan plan, Machine machine, int arithmeticK, OptionalDouble unshapedSecondsPerToken) {
+    static int dilation(int cards, Plan plan, Machine machine, int arithmeticK,
+            OptionalDouble unshapedSecondsPerToken) {
         if (cards < 1) {
             throw new IllegalArgumentException("cards >= 1, got " + cards);
         }
-        double real = Math.max(2.0, 1.0 + machine.load()) * estimatedRealSeconds(cards, plan, machine);
-        if (unshapedSecondsPerToken.isPresent()) {
-            real = Math.max(real, MEASURED_MARGIN * unshapedSecondsPerToken.getAsDouble());
-        }
+        double real = unshapedSecondsPerToken.isPresent()
+                ? MEASURED_MARGIN * unshapedSecondsPerToken.getAsDouble()
+                : Math.max(2.0, 1.0 + machine.load()) * estimatedRealSeconds(cards, plan, machine);
         long k = (long) Math.ceil(real / plan.secondsPerToken() - 1e-9);
         return (int) Math.max(Math.max(1, arithmeticK), Math.min(Integer.MAX_VALUE, k));
     }
 
     /** The margin on a measured unshaped token: the measurement holds the sitting's load already. */
-    static final double MEASURED_MARGIN = 2.0;
+    static final double MEASURED_MARGIN = 3.0;
 
     private static final Pattern MEASURED = Pattern.compile("\"measuredSecondsPerToken\"\\s*:\\s*([-0-9.eE+]+)");
 

@@ -12,7 +12,8 @@ class DecodeDilationTest {
     private static String tinyOnFourCards() {
         StringBuilder layers = new StringBuilder();
         for (int l = 0; l < 8; l++) {
-            layers.append(l == 0 ? "" : ",").append("{\"layer\": ").append(l).append(", \"strategy\": \"TensorParallel\",")
+            layers.append(l == 0 ? "" : ",").append("{\"layer\": ").append(l)
+                    .append(", \"strategy\": \"TensorParallel\",")
                     .append(" \"collective\": \"2 x allreduce 2048 B (direct) on cards 0,1,2,3\",")
                     .append(" \"computeSeconds\": 0.00041984, \"communicationSeconds\": 2.5184e-05}");
         }
@@ -37,7 +38,8 @@ class DecodeDilationTest {
     @Test
     void countsReduceScattersAndAllgathersOnceAndIgnoresLayersWithoutACollective() {
         String json = "{\"secondsPerToken\": 0.01, \"layers\": [{\"collective\": \"1 x reduce-scatter 64 B (ring) on"
-                + " cards 0,1,2\"}, {\"collective\": \"3 x allgather 64 B (ring) on cards 4,5\"}, {\"collective\": null},"
+                + " cards 0,1,2\"}, {\"collective\": \"3 x allgather 64 B (ring) on cards 4,5\"},"
+                + " {\"collective\": null},"
                 + " {\"layer\": 3}]}";
         DecodeDilation.Plan plan = DecodeDilation.Plan.parse(json);
         assertEquals(1 * 2 + 3 * 1, plan.hops());
@@ -59,18 +61,17 @@ class DecodeDilationTest {
     }
 
     @Test
-    void aSlowerUnshapedRunRaisesKAndAFasterOneDoesNotLowerIt() {
+    void anUnshapedRunTakesTheEstimatesPlaceWithAMarginOfThreeWhateverTheLoad() {
         DecodeDilation.Plan plan = DecodeDilation.Plan.parse(tinyOnFourCards());
-        // 190 ms a token measured unshaped: 2 x 0.190 / 0.004618488 = 82.3 (the margin does not grow with the load:
-        // the measurement holds it)
-        assertEquals(83, DecodeDilation.dilation(4, plan, TWO_CORES, 26, OptionalDouble.of(0.190)));
-        // at load 14 the estimate's margin is 15: 15 x 106.05 ms / 4.618 ms = 344.4, above the measurement's 83
+        // 190 ms a token measured unshaped: 3 x 0.190 / 0.004618488 = 123.4
+        assertEquals(124, DecodeDilation.dilation(4, plan, TWO_CORES, 26, OptionalDouble.of(0.190)));
+        // at load 14 the estimate alone would take a margin of 15 (344.4); the measurement holds the load already
         DecodeDilation.Machine busy = new DecodeDilation.Machine(2, 14, 0.4e9, 300e-6);
-        assertEquals(345, DecodeDilation.dilation(4, plan, busy, 26, OptionalDouble.of(0.190)));
-        // and a measurement taken at that load, 330 ms a token, is not multiplied by it again: 2 x 330 / 4.618 = 143
-        assertEquals(345, DecodeDilation.dilation(4, plan, busy, 26, OptionalDouble.of(0.330)));
-        assertEquals(143, DecodeDilation.dilation(4, plan, TWO_CORES, 26, OptionalDouble.of(0.330)));
-        assertEquals(60, DecodeDilation.dilation(4, plan, TWO_CORES, 26, OptionalDouble.of(0.010)));
+        assertEquals(345, DecodeDilation.dilation(4, plan, busy, 26, OptionalDouble.empty()));
+        assertEquals(124, DecodeDilation.dilation(4, plan, busy, 26, OptionalDouble.of(0.190)));
+        // a fast measurement lowers K below the estimate's (3 x 10 ms / 4.618 ms = 6.5), not below the arithmetic's
+        assertEquals(26, DecodeDilation.dilation(4, plan, TWO_CORES, 26, OptionalDouble.of(0.010)));
+        assertEquals(7, DecodeDilation.dilation(4, plan, TWO_CORES, 1, OptionalDouble.of(0.010)));
     }
 
     @Test
