@@ -13,36 +13,30 @@ dilation_for() {
         k = cards * 2 / gbps * margin * tokens; printf "%d\n", (k == int(k)) ? k : int(k) + 1 }'
 }
 
-# decode_dilation_for CARDS MODEL [K]: the time dilation for decoding MODEL on a ring of CARDS emulated cards — K
-# when given, else the larger of dilation_for's (the cards' arithmetic) and the chain of link hops'. Every link hop in
-# a token's chain costs the emulators real time that dilation does not shrink: two cross-process wake-ups (the
-# receiving card's link reader, then its work thread), with all the cards of a ring step runnable on this machine's
-# cores. A token runs on time only while its dilated time covers that chain:
-#   K_hops = max(2, 1 + load average) x hops x hop cost / the plan's predicted seconds per token,
-#   hops = over the plan's layers (plan --json), 2(p-1) per allreduce and p-1 per reduce-scatter or allgather on p
-#          cards (the messages the busiest link of a p-card ring carries one after another, whatever the algorithm),
-#   hop cost = SPANKER_HOP_MICROS (default 300 us) x max(1, CARDS / cores).
-# 300 us: the tiny preset on 8 cards at K = 40 (session 8, load about 2) ran 296 ms a token in real time against
-# 140 ms dilated, 224 hops of about 1.2 ms each, 4 cards a core. The model with the long token (TinyLlama) needs no
-# more than its arithmetic: its hops are small against its dilated compute.
+# decode_dilation_for CARDS MODEL [K] [UNSHAPED_RUN]: the time dilation for decoding MODEL on a ring of CARDS emulated
+# cards — K when given, else the larger of dilation_for's (the cards' arithmetic) and what the benchmarks' helper
+# DecodeDilation (org.popsolutions.spanker.benchmarks, unit-tested in DecodeDilationTest) derives: a token's real work
+# on the emulators over the plan's predicted seconds per token. UNSHAPED_RUN (the run --json of the same model on an
+# unshaped fleet of CARDS cards in this sitting) measures that work: 3 x its seconds per token (a fixed margin, the
+# measurement holds the load). Without it, an estimate from the plan (plan --json), times max(2, 1 + load): each
+# card's arithmetic with the cards sharing the cores, plus the chain of link hops (each two cross-process wake-ups).
+# The two add up: taking the larger of them alone (session 10) left the tiny preset on 4 cards CPU-bound at K = 26
+# (1.62x its prediction). A core's decode rate is SPANKER_COMPUTE_GBPS (0.8 GB/s, two cores) per core; a hop's cost
+# SPANKER_HOP_MICROS (300 us) with a card per core (the tiny preset on 8 cards at K = 40, session 8, load about 2:
+# 224 hops of about 1.2 ms, 4 cards a core). Needs the benchmarks jar (the reactor builds it); JAVA17 or java on PATH
+# runs it.
 decode_dilation_for() {
     if [[ -n ${3:-} ]]; then echo "$3"; return; fi
-    local compute
+    local compute cores root_dir unshaped=()
     compute=$(dilation_for "$1")
-    "$spanker" plan --model "$2" --cards "$1" --json | python3 -c '
-import json, math, re, sys
-cards, cores, load, compute = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
-hop_seconds = float(sys.argv[5]) * 1e-6 * max(1.0, cards / cores)
-plan = json.load(sys.stdin)
-hops = 0
-for layer in plan["layers"]:
-    m = re.match(r"(\d+) x (allreduce|reduce-scatter|reducescatter|allgather) \d+ B \(\w+\) on cards ([\d,]+)",
-                 layer.get("collective") or "")
-    if m:
-        p = len(m.group(3).split(","))
-        hops += int(m.group(1)) * (2 if m.group(2) == "allreduce" else 1) * (p - 1)
-k_hops = max(2.0, 1 + load) * hops * hop_seconds / plan["secondsPerToken"]
-print(max(compute, math.ceil(k_hops)))' "$1" "$(nproc)" "$(load_average)" "$compute" "${SPANKER_HOP_MICROS:-300}"
+    cores=$(nproc)
+    root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+    [[ -n ${4:-} ]] && unshaped=(--unshaped-run "$4")
+    "$spanker" plan --model "$2" --cards "$1" --json | "${JAVA17:-java}" -cp \
+        "$root_dir/org.popsolutions.spanker.benchmarks/target/benchmarks.jar" \
+        org.popsolutions.spanker.benchmarks.DecodeDilation --cards "$1" --cores "$cores" --load "$(load_average)" \
+        --arithmetic "$compute" --core-gbps "$(awk -v g="${SPANKER_COMPUTE_GBPS:-0.8}" -v c="$cores" \
+        'BEGIN { print g / c }')" --hop-micros "${SPANKER_HOP_MICROS:-300}" --explain ${unshaped[@]+"${unshaped[@]}"}
 }
 
 # load_average: the 1-minute load average.

@@ -7,19 +7,27 @@
 # (it prints the load average it started and ended with) — several minutes.
 #
 #   org.popsolutions.spanker.benchmarks/sails-timing.sh [--cards "1 2 4 8"] [--n 8] [--out docs/sails-timing.md]
-#       [--dilation K] [--collective-dilation "K_small K_large"]
+#       [--dilation K] [--collective-dilation "K_small K_mid K_large"] [--models "tinyllama tiny"]
+#       [--parts "decode collectives hostlink"] [--no-calibrate]
+#
+# --models and --parts run some rows only (e.g. --cards "2 4" --models tiny --parts decode --out /tmp/t.md, to check
+# the tiny preset's rows without the 20 minutes of the rest; write such a table elsewhere than the docs' one).
 #
 # Time dilation (fleet start --dilation K, docs/protocol.md): every modelled time on the cards runs K times slower,
 # and every measured time is divided by K, so N card processes on a machine with fewer cores keep rev-A's pace.
 # Default K per card count and model (lib.sh's decode_dilation_for): the larger of the arithmetic's,
 # ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)) (0.8 GB/s: what 4-8 emulator processes together
-# computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere), and the chain of link hops',
-# max(2, 1 + load) x a token's chained hops x a hop's real cost (SPANKER_HOP_MICROS, 300 us, x cards per core) / the
-# plan's seconds per token: each hop's two cross-process wake-ups must be small against the dilated token, or the
-# row measures this machine's wake-ups (the tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40).
-# Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB (the
-# OS's wake-ups between 4 processes, ~10-20 ms real per collective under load, must be small against K x the
-# prediction), K_large for 1 MiB up; default "512 16".
+# computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere), and max(2, 1 + load) x a token's real work on the
+# emulators / the plan's seconds per token (the benchmarks' DecodeDilation): each card's arithmetic, the cards
+# sharing the cores, plus the chain of link hops, each two cross-process wake-ups (SPANKER_HOP_MICROS, 300 us, x cards
+# per core); or, when larger, the seconds per token an unshaped fleet of as many cards took for the same model just
+# before (the calibration run; --no-calibrate skips it). Below that the row measures this machine, not the model (the
+# tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40; on 4 cards at K = 26, 1.62x).
+# Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB, K_mid for 1 MiB,
+# K_large for 4 MiB up; default "512 128 16". The OS's wake-ups between 4 processes, ~10-20 ms real per collective
+# under load, must be small against K x the prediction: 1 MiB (4.4 ms predicted) at K = 16 had 70 ms and measured
+# 1.13x in session 10's quiet run (2.4x at load 9, against 1.015x at K = 128 in the same sitting). A higher K for
+# 4 MiB up would only slow the results' read-back over the dilated host link.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -28,7 +36,10 @@ cards_list="1 2 4 8"
 n=8
 out=$root/docs/sails-timing.md
 dilation=
-collective_dilation="512 16"
+collective_dilation="512 128 16"
+models="tinyllama tiny"
+parts="decode collectives hostlink"
+calibrate=1
 while [[ $# -gt 0 ]]; do
     case $1 in
         --cards) cards_list=$2; shift 2 ;;
@@ -36,8 +47,12 @@ while [[ $# -gt 0 ]]; do
         --out) out=$2; shift 2 ;;
         --dilation) dilation=$2; shift 2 ;;
         --collective-dilation) collective_dilation=$2; shift 2 ;;
+        --models) models=$2; shift 2 ;;
+        --parts) parts=$2; shift 2 ;;
+        --no-calibrate) calibrate=; shift ;;
         *) echo "sails-timing.sh: unknown option $1 (--cards \"1 2 4 8\", --n N, --out FILE, --dilation K," \
-            "--collective-dilation \"K_small K_large\")" >&2; exit 2 ;;
+            "--collective-dilation \"K_small K_mid K_large\", --models \"tinyllama tiny\"," \
+            "--parts \"decode collectives hostlink\", --no-calibrate)" >&2; exit 2 ;;
     esac
 done
 # dilation_for (K for a card count: --dilation, else from the arithmetic and the load), decode_dilation_for (the same
@@ -56,19 +71,53 @@ cleanup() {
 }
 trap cleanup EXIT
 
-model=$work/tinyllama-q4_0.gguf
-"$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --out "$model" >/dev/null
-tiny=$work/tiny-q8_0.gguf
-"$spanker" model-synth --preset tiny --type q8_0 --out "$tiny" >/dev/null
+read -r _ _ k_large_given <<<"$collective_dilation"
+if [[ -z ${k_large_given:-} ]]; then
+    echo "sails-timing.sh: --collective-dilation takes three K: \"K_small K_mid K_large\"" >&2
+    exit 2
+fi
+# has WORD LIST: whether the space-separated LIST names WORD
+has() { [[ " $2 " == *" $1 "* ]]; }
+for m in $models; do
+    has "$m" "tinyllama tiny" || { echo "sails-timing.sh: --models takes tinyllama and tiny, not $m" >&2; exit 2; }
+done
+for p in $parts; do
+    has "$p" "decode collectives hostlink" \
+        || { echo "sails-timing.sh: --parts takes decode, collectives and hostlink, not $p" >&2; exit 2; }
+done
+decode_models=()
+if has decode "$parts"; then
+    if has tinyllama "$models"; then
+        decode_models+=("$work/tinyllama-q4_0.gguf")
+        "$spanker" model-synth --preset tinyllama-1.1b --type q4_0 --out "$work/tinyllama-q4_0.gguf" >/dev/null
+    fi
+    if has tiny "$models"; then
+        decode_models+=("$work/tiny-q8_0.gguf")
+        "$spanker" model-synth --preset tiny --type q8_0 --out "$work/tiny-q8_0.gguf" >/dev/null
+    fi
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rows=$work/rows.jsonl
 : >"$rows"
 for cards in $cards_list; do
     running=
-    for m in "$model" "$tiny"; do
-        # each model's own K (the chain of link hops differs): a fleet restarted only when it changes
-        k=$(decode_dilation_for "$cards" "$m" "$dilation")
+    if [[ -n $calibrate && -z $dilation && ${#decode_models[@]} -gt 0 ]]; then
+        # the calibration: each model's seconds per token on an unshaped fleet of as many cards, at this sitting's load
+        "$spanker" fleet start --cards "$cards" --unshaped >/dev/null
+        for m in "${decode_models[@]}"; do
+            # a failed calibration leaves the estimate alone to set K
+            "$spanker" run --device sails --model "$m" --n "$n" --json \
+                >"$work/unshaped-$cards-$(basename "$m" .gguf).json" 2>/dev/null \
+                || rm -f "$work/unshaped-$cards-$(basename "$m" .gguf).json"
+        done
+        "$spanker" fleet stop >/dev/null
+    fi
+    for m in ${decode_models[@]+"${decode_models[@]}"}; do
+        # each model's own K (its arithmetic and chain of link hops differ): a fleet restarted only when it changes
+        unshaped_run=$work/unshaped-$cards-$(basename "$m" .gguf).json
+        [[ -s $unshaped_run ]] || unshaped_run=
+        k=$(decode_dilation_for "$cards" "$m" "$dilation" "$unshaped_run")
         if [[ $k != "$running" ]]; then
             [[ -n $running ]] && "$spanker" fleet stop >/dev/null
             "$spanker" fleet start --cards "$cards" --dilation "$k" >/dev/null
@@ -117,10 +166,10 @@ print(json.dumps({"kind": "decode", "cards": int(cards), "model": name,
                   "wall": ended - started, "tokens": run["tokens"], "dilation": t.get("dilation", 1)}))
 EOF
     done
-    "$spanker" fleet stop >/dev/null
-    if [[ $cards == 4 ]]; then
-        read -r k_small k_large <<<"$collective_dilation"
-        for range in "$k_small 64K 256K" "$k_large 1M 16M"; do
+    [[ -n $running ]] && "$spanker" fleet stop >/dev/null
+    if [[ $cards == 4 ]] && has collectives "$parts"; then
+        read -r k_small k_mid k_large <<<"$collective_dilation"
+        for range in "$k_small 64K 256K" "$k_mid 1M 1M" "$k_large 4M 16M"; do
             read -r kc lo hi <<<"$range"
             "$spanker" fleet start --cards 4 --dilation "$kc" >/dev/null
             # a sweep that fails (e.g. a card starved on a loaded machine) is reported, not the end of the script
@@ -142,12 +191,14 @@ for r in doc["rows"]:
     fi
 done
 
-"$spanker" fleet start --cards 2 --unshaped --bench >/dev/null
-"$spanker" bench-hostlink --device sails --mib 64 --json | python3 -c '
+if has hostlink "$parts"; then
+    "$spanker" fleet start --cards 2 --unshaped --bench >/dev/null
+    "$spanker" bench-hostlink --device sails --mib 64 --json | python3 -c '
 import json, sys
 for r in json.load(sys.stdin)["rows"]:
     print(json.dumps({"kind": "hostlink", **r}))' >>"$rows"
-"$spanker" fleet stop >/dev/null
+    "$spanker" fleet stop >/dev/null
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 tmp=$(mktemp "$out.XXXXXX")
