@@ -430,7 +430,15 @@ public final class PlanExecutor implements AutoCloseable {
         }
         int token = Math.min(1, config.vocabulary() - 1);
         int done = 0;
+        int passed = 0;
         try {
+            // the prompt's pass first, as a generation runs it: code it shares with decode is then compiled for both
+            // (compiled for decode alone, it was recompiled in a generation's first steps, after the prompt)
+            Optional<PrefillPrograms> pass = warmUpPass(Math.min(WARM_UP_PROMPT_TOKENS, most));
+            if (pass.isPresent()) {
+                warmUpPass(pass.get(), token);
+                passed = pass.get().batch;
+            }
             long began = System.nanoTime();
             long fastest = Long.MAX_VALUE;
             while (done < most) {
@@ -447,10 +455,67 @@ public final class PlanExecutor implements AutoCloseable {
                 }
             }
         } finally {
-            clearRows(done);
+            clearRows(Math.max(done, passed));
             resetStats();
         }
         return done;
+    }
+
+    /** Tokens of the prompt pass the warm-up runs (a prompt's other pass sizes run the same code). */
+    static final int WARM_UP_PROMPT_TOKENS = 8;
+
+    /**
+     * The prompt pass of {@code batch} tokens the warm-up runs: the one already made, or a new one kept for prompts of
+     * that length; none when the plan has no batched form (a pipeline's stage, ops without one) or its buffers do not
+     * fit now (they are given back; a prompt then runs as without the warm-up).
+     */
+    private Optional<PrefillPrograms> warmUpPass(int batch) {
+        if (entry != null || exit != null || batch < 2) {
+            return Optional.empty();
+        }
+        Optional<PrefillPrograms> made = prefills.get(batch);
+        if (made != null) {
+            return made;
+        }
+        List<Map.Entry<Integer, CardBuffer>> buffers = new ArrayList<>();
+        try {
+            Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step, activationBuffers,
+                    lastTokenOnly(), joins, (card, bytes, purpose) -> {
+                        CardBuffer b = allocate(card, bytes, purpose);
+                        buffers.add(Map.entry(card, b));
+                        return b;
+                    });
+            prefills.put(batch, pass);
+            return pass;
+        } catch (OutOfCardMemoryException e) {
+            for (Map.Entry<Integer, CardBuffer> b : buffers) {
+                cards.get(b.getKey()).free(b.getValue());
+                allocated.remove(b.getValue());
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** A prompt pass of {@code token} at positions 0 .. batch-1, its outputs read and not checked. */
+    private void warmUpPass(PrefillPrograms pass, int token) {
+        int b = pass.batch;
+        ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b; i++) {
+            stepBatch.putInt(4 * i, token).putInt(4 * (b + i), i);
+        }
+        for (int c = 0; c < pass.programs.length; c++) {
+            if (pass.programs[c] != null) {
+                cards.get(c).write(pass.step[c], 0, stepBatch);
+            }
+        }
+        run(pass.programs);
+        HeadInput in = headInput;
+        in.bytes.clear();
+        cards.get(in.card).read(pass.twin(in.card, in.normed), (b - 1) * in.normed.bytes(), in.bytes);
+        for (Output out : outputs) {
+            out.bytes.clear();
+            cards.get(out.card).read(pass.twin(out.card, out.logits), (b - 1) * out.logits.bytes(), out.bytes);
+        }
     }
 
     /** One decode step of {@code token} at {@code position}, its outputs read and not checked. */
