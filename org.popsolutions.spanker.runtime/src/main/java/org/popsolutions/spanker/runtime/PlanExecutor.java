@@ -145,6 +145,13 @@ public final class PlanExecutor implements AutoCloseable {
 
     private int tokens;
     private long wallNanos;
+    /** Every KV cache and the bytes of one of its rows: the load's warm-up steps clear the rows they wrote. */
+    private final List<KvCache> kvCaches = new ArrayList<>();
+    /** Decode steps the load ran to warm up (0 when it ran none). */
+    private int warmUpSteps;
+
+    private record KvCache(int card, CardBuffer buffer, long rowBytes) {
+    }
 
     /** An output card's rows of the logits and where the host reads them into. */
     private record Output(int card, CardBuffer logits, int firstRow, ByteBuffer bytes, FloatBuffer floats) {
@@ -248,6 +255,7 @@ public final class PlanExecutor implements AutoCloseable {
                     cards.get(c).memory();
                 }
             }
+            warmUpSteps = warmUp();
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -386,6 +394,177 @@ public final class PlanExecutor implements AutoCloseable {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Most decode steps a load runs to warm up; system property {@value #WARM_UP_PROPERTY} sets another (0: none).
+     * A small model's step takes milliseconds once compiled and hundreds of them before.
+     */
+    static final int WARM_UP_MOST_STEPS = 48;
+    static final String WARM_UP_PROPERTY = "spanker.decode.warmUpSteps";
+    /** The warm-up ends after the step that passes this much time since it began, settled or not. */
+    static final long WARM_UP_MOST_NANOS = 10_000_000_000L;
+
+    /**
+     * Runs the decode step a few times before the load ends, as llama.cpp runs one empty decode at load ({@code
+     * --warmup}), so that a generation's first tokens do not pay for it: on a card computing in this JVM (the mock) the
+     * first decode steps run the card's arithmetic interpreted and then while the JIT compiles it (a small model's
+     * first eight steps took 0.2-0.6 s each, against 5-10 ms once compiled), and the prompt, which runs as batched
+     * passes, compiles other code. Steps run at positions 0, 1, ... of the context, as a generation's would, until one
+     * passes with no compilation finishing in this JVM and no slower than a quarter above the fastest (at least two,
+     * at most {@value #WARM_UP_MOST_STEPS} or {@value #WARM_UP_MOST_NANOS} ns). Then the KV cache rows they wrote are
+     * cleared (zero, as allocated) and the statistics reset: the executor is as if they had never run, and every
+     * later step rewrites its own inputs. Cards that are dilated (they run every modelled time K times slower, and
+     * the load's time is compared with a prediction) are not warmed up.
+     *
+     * @return the steps run
+     */
+    private int warmUp() {
+        int most = Math.min(Integer.getInteger(WARM_UP_PROPERTY, WARM_UP_MOST_STEPS), options.contextLength());
+        if (most <= 0 || group.topology().cards().stream().anyMatch(c -> c.timeDilation() != 1)) {
+            return 0;
+        }
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit != null && !jit.isCompilationTimeMonitoringSupported()) {
+            jit = null;
+        }
+        int token = Math.min(1, config.vocabulary() - 1);
+        int done = 0;
+        int passed = 0;
+        try {
+            // the prompt's pass first, as a generation runs it: code it shares with decode is then compiled for both
+            // (compiled for decode alone, it was recompiled in a generation's first steps, after the prompt)
+            Optional<PrefillPrograms> pass = warmUpPass(Math.min(WARM_UP_PROMPT_TOKENS, most));
+            if (pass.isPresent()) {
+                warmUpPass(pass.get(), token);
+                passed = pass.get().batch;
+            }
+            long began = System.nanoTime();
+            long fastest = Long.MAX_VALUE;
+            while (done < most) {
+                long compiling = jit == null ? 0 : jit.getTotalCompilationTime();
+                long start = System.nanoTime();
+                warmUpStep(token, done);
+                long end = System.nanoTime();
+                done++;
+                fastest = Math.min(fastest, end - start);
+                boolean compiled = jit != null && jit.getTotalCompilationTime() != compiling;
+                if (done >= 2 && !compiled && end - start <= fastest + fastest / 4
+                        || end - began >= WARM_UP_MOST_NANOS) {
+                    break;
+                }
+            }
+        } finally {
+            clearRows(Math.max(done, passed));
+            resetStats();
+        }
+        return done;
+    }
+
+    /** Tokens of the prompt pass the warm-up runs (a prompt's other pass sizes run the same code). */
+    static final int WARM_UP_PROMPT_TOKENS = 8;
+
+    /**
+     * The prompt pass of {@code batch} tokens the warm-up runs: the one already made, or a new one kept for prompts of
+     * that length; none when the plan has no batched form (a pipeline's stage, ops without one) or its buffers do not
+     * fit now (they are given back; a prompt then runs as without the warm-up).
+     */
+    private Optional<PrefillPrograms> warmUpPass(int batch) {
+        if (entry != null || exit != null || batch < 2) {
+            return Optional.empty();
+        }
+        Optional<PrefillPrograms> made = prefills.get(batch);
+        if (made != null) {
+            return made;
+        }
+        List<Map.Entry<Integer, CardBuffer>> buffers = new ArrayList<>();
+        try {
+            Optional<PrefillPrograms> pass = PrefillPrograms.of(batch, decodeOps, step, activationBuffers,
+                    lastTokenOnly(), joins, (card, bytes, purpose) -> {
+                        CardBuffer b = allocate(card, bytes, purpose);
+                        buffers.add(Map.entry(card, b));
+                        return b;
+                    });
+            prefills.put(batch, pass);
+            return pass;
+        } catch (OutOfCardMemoryException e) {
+            for (Map.Entry<Integer, CardBuffer> b : buffers) {
+                cards.get(b.getKey()).free(b.getValue());
+                allocated.remove(b.getValue());
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** A prompt pass of {@code token} at positions 0 .. batch-1, its outputs read and not checked. */
+    private void warmUpPass(PrefillPrograms pass, int token) {
+        int b = pass.batch;
+        ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < b; i++) {
+            stepBatch.putInt(4 * i, token).putInt(4 * (b + i), i);
+        }
+        for (int c = 0; c < pass.programs.length; c++) {
+            if (pass.programs[c] != null) {
+                cards.get(c).write(pass.step[c], 0, stepBatch);
+            }
+        }
+        run(pass.programs);
+        HeadInput in = headInput;
+        in.bytes.clear();
+        cards.get(in.card).read(pass.twin(in.card, in.normed), (b - 1) * in.normed.bytes(), in.bytes);
+        for (Output out : outputs) {
+            out.bytes.clear();
+            cards.get(out.card).read(pass.twin(out.card, out.logits), (b - 1) * out.logits.bytes(), out.bytes);
+        }
+    }
+
+    /** One decode step of {@code token} at {@code position}, its outputs read and not checked. */
+    private void warmUpStep(int token, int position) {
+        if (entry != null) {
+            hiddenBytes.clear();
+            hiddenBytes.put(new byte[hiddenBytes.capacity()]).clear(); // a hidden state of zeros
+            cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
+        }
+        stepBytes.clear();
+        stepBytes.putInt(0, token).putInt(4, position);
+        for (int c = 0; c < programs.length; c++) {
+            if (programs[c] != null) {
+                cards.get(c).write(step[c], 0, stepBytes);
+            }
+        }
+        run(programs);
+        if (exit != null) {
+            hiddenBytes.clear();
+            cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
+            return;
+        }
+        // the head's input is read back as a decode step does (checking it is the step's business, not the warm-up's)
+        headInput.bytes.clear();
+        cards.get(headInput.card).read(headInput.normed, 0, headInput.bytes);
+        for (Output o : outputs) {
+            o.bytes.clear();
+            cards.get(o.card).read(o.logits, 0, o.bytes);
+        }
+    }
+
+    /** Zeroes rows 0 .. rows-1 of every KV cache, as allocated. */
+    private void clearRows(int rows) {
+        if (rows == 0) {
+            return;
+        }
+        for (KvCache cache : kvCaches) {
+            long bytes = rows * cache.rowBytes();
+            ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(bytes, 1 << 20));
+            for (long at = 0; at < bytes; at += zeros.capacity()) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), bytes - at));
+                cards.get(cache.card()).write(cache.buffer(), at, zeros);
+            }
+        }
+    }
+
+    /** Decode steps the load ran to warm up (0 when none ran: switched off, or dilated cards). */
+    public int warmUpSteps() {
+        return warmUpSteps;
     }
 
     /** Whether a prompt pass of {@code batch} tokens has its job prepared (at load, or by an earlier prompt). */
@@ -567,6 +746,8 @@ public final class PlanExecutor implements AutoCloseable {
                     CardBuffer keys = allocate(c, cacheBytes, p + "key cache");
                     CardBuffer values = allocate(c, cacheBytes, p + "value cache");
                     kvBytes[c] += 2 * cacheBytes;
+                    kvCaches.add(new KvCache(c, keys, floats(kv.length())));
+                    kvCaches.add(new KvCache(c, values, floats(kv.length())));
                     Slice query = Slice.floats(a.query, 0, qr.length());
                     Slice key = Slice.floats(a.key, 0, kv.length());
                     Slice value = Slice.floats(a.value, 0, kv.length());

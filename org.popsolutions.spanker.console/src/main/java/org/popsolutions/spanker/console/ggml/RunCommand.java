@@ -224,7 +224,9 @@ public final class RunCommand extends AbstractConsoleCommand {
         report.line("model " + modelPath + " (" + config.name() + "), " + load.mode().name().toLowerCase(Locale.ROOT)
                 + " mode, " + load.threadsPerCard() + " thread(s) per card, allreduce " + algorithm);
         report.line(String.format(Locale.ROOT, "loaded in %.3f s (cards opened, shards placed, decode and"
-                + " prompt programs built and prepared; predicted %.3f s for rev-A Sails)", loadSeconds, plan.loadSeconds()));
+                + " prompt programs built and prepared, decode steps run until compiled, as llama.cpp's --warmup, on"
+                + " undilated cards; predicted %.3f s for rev-A Sails, the weights' transfer)", loadSeconds,
+                plan.loadSeconds()));
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
         report.line("generated " + result.tokens() + (stopped ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);

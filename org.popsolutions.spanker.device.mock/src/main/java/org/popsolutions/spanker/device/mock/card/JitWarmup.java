@@ -18,8 +18,9 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
  * loaded (one thread reads them; the other core is free), not during the prompt's first pass, which otherwise runs it
  * interpreted first (its Vector API code is then slower by a hundred times) with the compiler threads taking the
  * cores from the card's row threads. Preparing a job waits for it ({@link MockCardGroup#prepare}): a model's load
- * prepares its prompt and decode jobs, so the load ends once it has ended, and its time shows in the load's. Nothing of
- * it reaches a card's memory or results.
+ * prepares its decode job (and a large model's prompt pass), so the load ends once it has ended, and its time shows in
+ * the load's; the load's own decode steps then run compiled arithmetic. Nothing of it reaches a card's memory or
+ * results.
  */
 public final class JitWarmup {
     private static final AtomicBoolean STARTED = new AtomicBoolean();

@@ -194,32 +194,20 @@ public final class MockCardGroup implements CardGroup {
     static final long WARMUP_WAIT_MILLIS = 30_000;
 
     /**
-     * A job of at least this many multiply-adds waits for the warm-up when prepared: the warm-up costs about a second
-     * of CPU, which a run this large (a 64-token prompt pass of a billion-parameter model: 6·10^10) would lose to it
-     * and to the compilers when run beside it. A smaller job (a small model's, a decode step) is ready at once and
-     * its first runs share the cores with the warm-up, as before.
-     */
-    static final long WARMUP_WORTH_MULTIPLY_ADDS = 10_000_000_000L;
-
-    /**
      * The job's runs queue in the same order as every {@link #submitAll} over these cards. Its programs are compiled
-     * now. A large job ({@value #WARMUP_WORTH_MULTIPLY_ADDS} multiply-adds or more) is ready to run at the speed of
-     * compiled code: when the {@link JitWarmup} of the card's arithmetic runs (a model's weights are being written),
-     * preparing waits for it to end (at most {@value #WARMUP_WAIT_MILLIS} ms). A model's load prepares its jobs beside
-     * the weights' transfer, so the load's time shows what is left of the warm-up then, instead of the first prompt's
-     * pass sharing the cores with the warm-up and its compilers.
+     * now. The job is ready to run at the speed of compiled code: when the {@link JitWarmup} of the card's arithmetic
+     * runs (a model's weights are being written), preparing waits for it to end (at most {@value #WARMUP_WAIT_MILLIS}
+     * ms). A model's load prepares its jobs beside the weights' transfer, so the load's time shows what is left of the
+     * warm-up then, instead of the first prompt pass and decode steps sharing the cores with the warm-up and its
+     * compilers. Every job waits, however small: a small model's load (the tiny preset's, 30 MiB) ends before the
+     * warm-up's second of CPU, which then ran beside its whole short generation (a third of its tokens/s in 32-token
+     * runs), and the load's own decode steps (the runtime's warm-up) reach compiled speed only once the warm-up has
+     * pushed the arithmetic past the JIT's thresholds (without it they stayed at 25-30 ms a step for 3-5 ms compiled).
      */
     @Override
     public org.popsolutions.spanker.api.card.PreparedJob prepare(List<org.popsolutions.spanker.api.card.Program> programs) {
-        return prepare(programs, WARMUP_WORTH_MULTIPLY_ADDS);
-    }
-
-    /** {@link #prepare}, waiting for the warm-up when the job has at least {@code worthWaiting} multiply-adds. */
-    MockPreparedJob prepare(List<org.popsolutions.spanker.api.card.Program> programs, long worthWaiting) {
         MockPreparedJob job = new MockPreparedJob((owner != null ? owner : this).jobs, cards, programs);
-        if (MockPreparedJob.multiplyAdds(programs) >= worthWaiting) {
-            JitWarmup.awaitEnd(WARMUP_WAIT_MILLIS);
-        }
+        JitWarmup.awaitEnd(WARMUP_WAIT_MILLIS);
         return job;
     }
 

@@ -63,22 +63,6 @@ final class MockPreparedJob implements PreparedJob {
         this.workers = cards.isEmpty() ? null : ((MockCard) cards.get(0)).workers();
     }
 
-    /** The multiply-adds of the job's products, all cards together: how much work a run is. */
-    static long multiplyAdds(List<Program> programs) {
-        long total = 0;
-        for (Program program : programs) {
-            if (program == null) {
-                continue;
-            }
-            for (Op op : program.ops()) {
-                if (op instanceof Op.MatMul m) {
-                    total += (long) m.rows() * m.columns() * m.vectors();
-                }
-            }
-        }
-        return total;
-    }
-
     /** Card {@code card}'s program as compiled when the job was prepared; null when it was not (or has no program). */
     MockProgram compiledAhead(int card) {
         return runs[card] == null || !runs[card].compiledAhead ? null : runs[card].compiled;
