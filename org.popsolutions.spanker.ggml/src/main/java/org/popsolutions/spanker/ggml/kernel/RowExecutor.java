@@ -44,6 +44,17 @@ public final class RowExecutor implements AutoCloseable {
      */
     static final long SPIN_NANOS = 200_000;
 
+    /**
+     * The spin instead of {@link #SPIN_NANOS} while the open executors have more threads than the machine has cores
+     * (several cards of several threads each on two cores): a spinning helper then holds a core another executor's
+     * caller has work for, so it parks almost at once, as before the long spin.
+     */
+    static final long SHORT_SPIN_NANOS = 5_000;
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** The threads of the open executors of more than one thread, callers counted. */
+    private static final AtomicInteger OPEN_THREADS = new AtomicInteger();
+
     /** The low half of {@link #state} when no chunk may be taken (between calls, while a call's fields are set). */
     private static final int CLOSED_CALL = Integer.MAX_VALUE;
     private static final long ROW_MASK = 0xffff_ffffL;
@@ -80,6 +91,9 @@ public final class RowExecutor implements AutoCloseable {
         this.threads = threads;
         this.helpers = new Thread[threads - 1];
         this.tickets = new AtomicLongArray(Math.max(1, threads - 1));
+        if (threads > 1) {
+            OPEN_THREADS.addAndGet(threads);
+        }
         for (int i = 0; i < helpers.length; i++) {
             int index = i;
             Runnable loop = () -> helperLoop(index);
@@ -135,7 +149,7 @@ public final class RowExecutor implements AutoCloseable {
             }
             drain();
             if (done.get() < rows) {
-                long until = System.nanoTime() + SPIN_NANOS;
+                long until = System.nanoTime() + spinNanos();
                 while (done.get() < rows && System.nanoTime() - until < 0) {
                     spin();
                 }
@@ -221,7 +235,7 @@ public final class RowExecutor implements AutoCloseable {
         long seen = 0;
         while (true) {
             if (tickets.get(index) == seen && !closed) {
-                long until = System.nanoTime() + SPIN_NANOS;
+                long until = System.nanoTime() + spinNanos();
                 while (tickets.get(index) == seen && !closed && System.nanoTime() - until < 0) {
                     spin();
                 }
@@ -237,6 +251,16 @@ public final class RowExecutor implements AutoCloseable {
         }
     }
 
+    /** How long a waiting thread spins now: {@link #SPIN_NANOS}, or less when the cores are oversubscribed. */
+    static long spinNanos() {
+        return OPEN_THREADS.get() <= CORES ? SPIN_NANOS : SHORT_SPIN_NANOS;
+    }
+
+    /** The threads of the open executors of more than one thread. */
+    static int openThreads() {
+        return OPEN_THREADS.get();
+    }
+
     /** A few rounds of the CPU's spin-wait hint between two looks at the clock. */
     private static void spin() {
         for (int i = 0; i < 16; i++) {
@@ -246,7 +270,15 @@ public final class RowExecutor implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (threads > 1) {
+            OPEN_THREADS.addAndGet(-threads);
+        }
         for (Thread helper : helpers) {
             LockSupport.unpark(helper);
         }

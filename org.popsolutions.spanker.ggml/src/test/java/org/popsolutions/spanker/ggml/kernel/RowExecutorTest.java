@@ -215,6 +215,31 @@ class RowExecutorTest {
         }
     }
 
+    /**
+     * Helpers spin long only while the open executors' threads fit the cores: more (several cards of several threads
+     * on a small machine) and a spinning helper would hold a core another card's thread has work for.
+     */
+    @Test
+    void waitingThreadsSpinShortWhenTheExecutorsOversubscribeTheCores() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int before = RowExecutor.openThreads(); // executors other tests left open, if any
+        try (RowExecutor first = new RowExecutor(cores + 1)) {
+            assertEquals(before + cores + 1, RowExecutor.openThreads());
+            assertEquals(RowExecutor.SHORT_SPIN_NANOS, RowExecutor.spinNanos());
+            everyRowOnce(first, 200);
+            first.close(); // closing twice counts once
+        }
+        assertEquals(before, RowExecutor.openThreads());
+        try (RowExecutor single = new RowExecutor(1)) {
+            assertEquals(before, RowExecutor.openThreads(), "a one-thread executor has no helper to spin");
+        }
+        if (before + 2 <= cores) {
+            try (RowExecutor two = new RowExecutor(2)) {
+                assertEquals(RowExecutor.SPIN_NANOS, RowExecutor.spinNanos());
+            }
+        }
+    }
+
     /** A thread whose {@link #start} does nothing: the test starts it later. */
     private static final class LateThread extends Thread {
         LateThread(Runnable task) {
