@@ -19,8 +19,8 @@ import java.util.concurrent.locks.LockSupport;
  * chunks gone, or the next call's: the call's number and its next row are one atomic word, so a chunk is only ever
  * taken for the call whose work, rows and chunk size the taker read.
  *
- * <p>The helper threads are the executor's own and wait for the next call spinning for {@link #SPIN_NANOS}, then
- * parked; a call hands them its work through fields (no task objects, no futures), so a decode step's products
+ * <p>The helper threads are the executor's own and wait for the next call spinning, then yielding, for
+ * {@link #SPIN_NANOS} in all, then parked; a call hands them its work through fields (no task objects, no futures), so a decode step's products
  * allocate nothing here. The spin covers the gap between one product of a token and the next (a norm, a
  * quantization: microseconds), so a token's products find their helpers awake; between tokens they park. A call
  * made while another is running on this executor (from another thread, or from inside a chunk) runs on its caller
@@ -38,14 +38,14 @@ public final class RowExecutor implements AutoCloseable {
 
     /**
      * How long a waiting thread spins before it parks: a helper waiting for the next product, the caller waiting for
-     * the chunks still running on helpers. A parked thread takes tens of microseconds to run again (more in a virtual
+     * the chunks still running on helpers. A parked thread can take tens of microseconds to run again (more in a virtual
      * machine); a token has about 150 products with a few microseconds between them, so a helper parking between them
      * cost a wake-up each. Long enough for that gap, short enough that an idle executor leaves the cores.
      */
     static final long SPIN_NANOS = 200_000;
 
     /**
-     * The spin instead of {@link #SPIN_NANOS} while the open executors have more threads than the machine has cores
+     * The wait instead of {@link #SPIN_NANOS} while the open executors have more threads than the machine has cores
      * (several cards of several threads each on two cores): a spinning helper then holds a core another executor's
      * caller has work for, so it parks almost at once, as before the long spin.
      */
@@ -149,9 +149,10 @@ public final class RowExecutor implements AutoCloseable {
             }
             drain();
             if (done.get() < rows) {
-                long until = System.nanoTime() + spinNanos();
-                while (done.get() < rows && System.nanoTime() - until < 0) {
-                    spin();
+                long start = System.nanoTime();
+                long spin = spinNanos();
+                for (long waited = 0; done.get() < rows && waited < spin; waited = System.nanoTime() - start) {
+                    pause(waited, spin);
                 }
                 while (done.get() < rows) {
                     LockSupport.park(this);
@@ -235,9 +236,11 @@ public final class RowExecutor implements AutoCloseable {
         long seen = 0;
         while (true) {
             if (tickets.get(index) == seen && !closed) {
-                long until = System.nanoTime() + spinNanos();
-                while (tickets.get(index) == seen && !closed && System.nanoTime() - until < 0) {
-                    spin();
+                long start = System.nanoTime();
+                long spin = spinNanos();
+                for (long waited = 0; tickets.get(index) == seen && !closed && waited < spin;
+                        waited = System.nanoTime() - start) {
+                    pause(waited, spin);
                 }
             }
             while (tickets.get(index) == seen && !closed) {
@@ -261,10 +264,18 @@ public final class RowExecutor implements AutoCloseable {
         return OPEN_THREADS.get();
     }
 
-    /** A few rounds of the CPU's spin-wait hint between two looks at the clock. */
-    private static void spin() {
-        for (int i = 0; i < 16; i++) {
-            Thread.onSpinWait();
+    /**
+     * One round of a wait of {@code spin} nanoseconds, {@code waited} of them gone: the CPU's spin-wait hint for the
+     * first quarter, then yields, so that on a loaded machine a thread of this executor that is runnable on the same
+     * core (the helper whose chunk the caller waits for) gets it; on an idle core a yield returns at once.
+     */
+    private static void pause(long waited, long spin) {
+        if (waited < spin / 4) {
+            for (int i = 0; i < 16; i++) {
+                Thread.onSpinWait();
+            }
+        } else {
+            Thread.yield();
         }
     }
 
