@@ -1,9 +1,11 @@
 package org.popsolutions.spanker.ggml.kernel;
 
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs a range of rows on several threads, the caller's included. The rows are handed out in chunks that each
@@ -11,10 +13,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * holds the others back by one chunk at most, not by a whole share. One executor per model/benchmark (threads
  * are daemons named {@code spanker-rows-N}), closed when done.
  *
- * <p>The helper threads are the executor's own and wait for the next call spinning briefly, then parked; a call
- * hands them its work through fields (no task objects, no futures), so a decode step's products allocate nothing
- * here and a helper that was spinning starts within microseconds. A call made while another is running on this
- * executor (from another thread, or from inside a chunk) runs on its caller alone.
+ * <p>A call is over when its last row has run, not when every helper has looked in: a helper that was not on a core
+ * while the caller took every chunk costs the call nothing (on a loaded machine, waiting for every helper to be
+ * scheduled once cost a decode step's products more than their own work). A helper that comes late finds the call's
+ * chunks gone, or the next call's: the call's number and its next row are one atomic word, so a chunk is only ever
+ * taken for the call whose work, rows and chunk size the taker read.
+ *
+ * <p>The helper threads are the executor's own and wait for the next call spinning, then yielding, for
+ * {@link #SPIN_NANOS} in all, then parked; a call hands them its work through fields (no task objects, no futures), so a decode step's products
+ * allocate nothing here. The spin covers the gap between one product of a token and the next (a norm, a
+ * quantization: microseconds), so a token's products find their helpers awake; between tokens they park. A call
+ * made while another is running on this executor (from another thread, or from inside a chunk) runs on its caller
+ * alone.
  */
 public final class RowExecutor implements AutoCloseable {
     /**
@@ -27,18 +37,37 @@ public final class RowExecutor implements AutoCloseable {
     }
 
     /**
-     * Rounds a waiting thread spins, then yields, before it parks: the next product of a token comes within
-     * microseconds, but on a machine with more runnable threads than cores a long spin only takes a core from the
-     * threads that have work, so both are short.
+     * How long a waiting thread spins (then yields) before it parks: a helper waiting for the next product, the caller
+     * waiting for the chunks still running on helpers. A parked thread can take tens of microseconds to run again (more
+     * in a virtual machine); a token has about 150 products with a few microseconds of norm, rope or quantization
+     * between most of them, so a helper parking between them cost a wake-up each. Long enough for that gap, short
+     * enough to leave the cores to the JIT and other processes: at load 3-4, 32 TinyLlama Q4_0 tokens on 2 threads,
+     * 20 µs ran at 1.02-1.04 times the speed of 200 µs in three rounds. {@code -Dspanker.rows.spinNanos} sets it.
      */
-    private static final int SPINS = 64;
-    private static final int YIELDS = 8;
+    static final long SPIN_NANOS = Long.getLong("spanker.rows.spinNanos", 20_000);
+
+    /**
+     * The wait instead of {@link #SPIN_NANOS} while the open executors have more threads than the machine has cores
+     * (several cards of several threads each on two cores): a spinning helper then holds a core another executor's
+     * caller has work for, so it parks almost at once, as before the long spin.
+     */
+    static final long SHORT_SPIN_NANOS = 5_000;
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** The threads of the open executors of more than one thread, callers counted. */
+    private static final AtomicInteger OPEN_THREADS = new AtomicInteger();
+
+    /** The low half of {@link #state} when no chunk may be taken (between calls, while a call's fields are set). */
+    private static final int CLOSED_CALL = Integer.MAX_VALUE;
+    private static final long ROW_MASK = 0xffff_ffffL;
 
     private final int threads;
     private final Thread[] helpers;
-    private final ReentrantLock running = new ReentrantLock();
-    private final AtomicInteger next = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicBoolean running = new AtomicBoolean();
+    /** The running call's number (high half) and the first row no thread has taken yet (low half). */
+    private final AtomicLong state = new AtomicLong(CLOSED_CALL);
+    /** Rows of the running call that have run (or were skipped after a failure). */
+    private final AtomicInteger done = new AtomicInteger();
     /** Per helper, the number of the last call it was asked to work on (set by that call, after its fields). */
     private final AtomicLongArray tickets;
     private long calls;
@@ -50,17 +79,31 @@ public final class RowExecutor implements AutoCloseable {
     private volatile boolean closed;
 
     public RowExecutor(int threads) {
+        this(threads, null);
+    }
+
+    /**
+     * With {@code factory} making the helper threads (tests: a helper that starts late); null for the executor's own
+     * daemons.
+     */
+    RowExecutor(int threads, ThreadFactory factory) {
         if (threads < 1 || threads > 1024) {
             throw new IllegalArgumentException("thread count must be 1..1024, got " + threads);
         }
         this.threads = threads;
         this.helpers = new Thread[threads - 1];
         this.tickets = new AtomicLongArray(Math.max(1, threads - 1));
+        if (threads > 1) {
+            OPEN_THREADS.addAndGet(threads);
+        }
         for (int i = 0; i < helpers.length; i++) {
             int index = i;
-            helpers[i] = new Thread(() -> helperLoop(index), "spanker-rows-" + (i + 1));
-            helpers[i].setDaemon(true);
-            helpers[i].start();
+            Runnable loop = () -> helperLoop(index);
+            Thread helper = factory != null ? factory.newThread(loop) : new Thread(loop);
+            helper.setName("spanker-rows-" + (i + 1));
+            helper.setDaemon(true);
+            helpers[i] = helper;
+            helper.start();
         }
     }
 
@@ -83,31 +126,39 @@ public final class RowExecutor implements AutoCloseable {
             throw new IllegalArgumentException("a granule is at least one row, got " + granule);
         }
         int groups = (rows + granule - 1) / granule;
-        if (threads == 1 || groups <= 1 || closed || !running.tryLock()) {
+        if (threads == 1 || groups <= 1 || closed || !running.compareAndSet(false, true)) {
             work.run(0, rows);
             return;
         }
+        long call = 0;
         try {
             int helping = Math.min(threads, groups) - 1;
+            call = ++calls & 0x7fff_ffffL;
+            // no chunk of the new call can be taken while its fields are being set: a late helper of the last call
+            // that read some of them sees the call number change under it and takes nothing
+            state.set(call << 32 | CLOSED_CALL);
             // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
             this.chunk = granule * Math.max(1, groups / (16 * (helping + 1)));
             this.rows = rows;
             this.work = work;
             this.failure = null;
             this.caller = Thread.currentThread();
-            next.set(0);
-            pending.set(helping);
-            long call = ++calls;
+            done.set(0);
+            state.set(call << 32);
             for (int i = 0; i < helping; i++) {
                 tickets.set(i, call);
                 LockSupport.unpark(helpers[i]);
             }
             drain();
-            for (int spin = 0; pending.get() != 0 && spin < SPINS + YIELDS; spin++) {
-                pause(spin);
-            }
-            while (pending.get() != 0) {
-                LockSupport.park(this);
+            if (done.get() < rows) {
+                long start = System.nanoTime();
+                long spin = spinNanos();
+                for (long waited = 0; done.get() < rows && waited < spin; waited = System.nanoTime() - start) {
+                    pause(waited, spin);
+                }
+                while (done.get() < rows) {
+                    LockSupport.park(this);
+                }
             }
             Throwable failed = failure;
             if (failed instanceof RuntimeException re) {
@@ -120,34 +171,79 @@ public final class RowExecutor implements AutoCloseable {
                 throw new IllegalStateException(failed);
             }
         } finally {
+            state.set(call << 32 | CLOSED_CALL);
             this.work = null;
             this.caller = null;
-            running.unlock();
+            running.set(false);
         }
     }
 
-    /** Takes chunks until none is left; a failure stops every thread after its current chunk. */
+    /**
+     * Takes chunks of the running call until none is left; a failure stops every thread after its current chunk. The
+     * call's fields are read after its number: if they are a later call's, the number has changed and nothing is
+     * taken.
+     */
     private void drain() {
+        long s = state.get();
+        long call = s & ~ROW_MASK;
         RowRange w = work;
         int total = rows;
         int size = chunk;
-        try {
-            for (int from = next.getAndAdd(size); from < total; from = next.getAndAdd(size)) {
-                w.run(from, Math.min(total, from + size));
+        Thread waiting = caller;
+        while (true) {
+            int from = (int) (s & ROW_MASK);
+            // a later call's chunks are not for the fields read here
+            if ((s & ~ROW_MASK) != call || from >= total || w == null) {
+                return;
             }
-        } catch (RuntimeException | Error e) {
-            if (failure == null) {
-                failure = e;
+            int to = (int) Math.min(total, (long) from + size);
+            long taken = (s & ~ROW_MASK) | to;
+            if (!state.compareAndSet(s, taken)) {
+                s = state.get();
+                continue;
             }
-            next.set(total);
+            int finished = to - from;
+            try {
+                w.run(from, to);
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+                finished += skipRest(taken, total);
+            } finally {
+                if (done.addAndGet(finished) >= total) {
+                    LockSupport.unpark(waiting);
+                }
+            }
+            s = state.get();
+        }
+    }
+
+    /** After a failure, takes every row of the call not yet taken; returns how many, counted as done. */
+    private int skipRest(long s, int total) {
+        long call = s & ~ROW_MASK;
+        while (true) {
+            long now = state.get();
+            int from = (int) (now & ROW_MASK);
+            if ((now & ~ROW_MASK) != call || from >= total) {
+                return 0;
+            }
+            if (state.compareAndSet(now, call | total)) {
+                return total - from;
+            }
         }
     }
 
     private void helperLoop(int index) {
         long seen = 0;
         while (true) {
-            for (int spin = 0; tickets.get(index) == seen && !closed && spin < SPINS + YIELDS; spin++) {
-                pause(spin);
+            if (tickets.get(index) == seen && !closed) {
+                long start = System.nanoTime();
+                long spin = spinNanos();
+                for (long waited = 0; tickets.get(index) == seen && !closed && waited < spin;
+                        waited = System.nanoTime() - start) {
+                    pause(waited, spin);
+                }
             }
             while (tickets.get(index) == seen && !closed) {
                 LockSupport.park(this);
@@ -157,15 +253,29 @@ public final class RowExecutor implements AutoCloseable {
             }
             seen = tickets.get(index);
             drain();
-            if (pending.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
-            }
         }
     }
 
-    private static void pause(int round) {
-        if (round < SPINS) {
-            Thread.onSpinWait();
+    /** How long a waiting thread spins now: {@link #SPIN_NANOS}, or less when the cores are oversubscribed. */
+    static long spinNanos() {
+        return OPEN_THREADS.get() <= CORES ? SPIN_NANOS : SHORT_SPIN_NANOS;
+    }
+
+    /** The threads of the open executors of more than one thread. */
+    static int openThreads() {
+        return OPEN_THREADS.get();
+    }
+
+    /**
+     * One round of a wait of {@code spin} nanoseconds, {@code waited} of them gone: the CPU's spin-wait hint for the
+     * first quarter, then yields, so that on a loaded machine a thread of this executor that is runnable on the same
+     * core (the helper whose chunk the caller waits for) gets it; on an idle core a yield returns at once.
+     */
+    private static void pause(long waited, long spin) {
+        if (waited < spin / 4) {
+            for (int i = 0; i < 16; i++) {
+                Thread.onSpinWait();
+            }
         } else {
             Thread.yield();
         }
@@ -173,7 +283,15 @@ public final class RowExecutor implements AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (threads > 1) {
+            OPEN_THREADS.addAndGet(-threads);
+        }
         for (Thread helper : helpers) {
             LockSupport.unpark(helper);
         }

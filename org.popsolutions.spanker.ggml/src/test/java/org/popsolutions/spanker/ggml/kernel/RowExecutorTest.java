@@ -137,4 +137,141 @@ class RowExecutorTest {
                     "1000 calls allocated " + allocated + " bytes on the calling thread");
         }
     }
+
+    /**
+     * A helper that is not running (not yet scheduled, on a loaded machine) does not hold a call up: the caller takes
+     * every chunk and returns. Once the helper runs, later calls still get every row exactly once.
+     */
+    @Test
+    void aCallEndsWithItsLastRowNotWithItsLateHelpers() throws Exception {
+        java.util.List<LateThread> held = new java.util.ArrayList<>();
+        java.util.concurrent.ThreadFactory late = task -> {
+            LateThread t = new LateThread(task);
+            held.add(t);
+            return t;
+        };
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+            try (RowExecutor executor = new RowExecutor(2, late)) {
+                Thread me = Thread.currentThread();
+                for (int call = 0; call < 50; call++) {
+                    AtomicIntegerArray seen = new AtomicIntegerArray(1000);
+                    java.util.concurrent.atomic.AtomicBoolean elsewhere = new java.util.concurrent.atomic.AtomicBoolean();
+                    executor.forRows(1000, (from, to) -> {
+                        elsewhere.compareAndSet(false, Thread.currentThread() != me);
+                        for (int r = from; r < to; r++) {
+                            seen.incrementAndGet(r);
+                        }
+                    });
+                    org.junit.jupiter.api.Assertions.assertFalse(elsewhere.get(), "a row ran on a helper not started");
+                    for (int r = 0; r < 1000; r++) {
+                        assertEquals(1, seen.get(r), "call " + call + ", row " + r);
+                    }
+                }
+                assertEquals(1, held.size());
+                held.get(0).startNow();
+                everyRowOnce(executor, 2000);
+            }
+        });
+    }
+
+    /**
+     * Calls back to back with small chunks, so helpers often come late to a call that has ended and the next has
+     * begun: a chunk is only taken for the call whose work it runs (every row of every call exactly once).
+     */
+    @Test
+    void helpersComingLateNeverRunAnotherCallsRows() {
+        for (int threads : new int[] {2, 3}) {
+            try (RowExecutor executor = new RowExecutor(threads)) {
+                everyRowOnce(executor, 20_000);
+            }
+        }
+    }
+
+    /** A call from inside a chunk, on the calling thread or a helper, runs on its own thread alone, every row once. */
+    @Test
+    void aCallFromInsideAChunkRunsAlone() {
+        try (RowExecutor executor = new RowExecutor(2)) {
+            AtomicIntegerArray outer = new AtomicIntegerArray(64);
+            AtomicIntegerArray inner = new AtomicIntegerArray(64 * 100);
+            executor.forRows(64, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    outer.incrementAndGet(r);
+                    int base = r * 100;
+                    Thread self = Thread.currentThread();
+                    executor.forRows(100, (a, b) -> {
+                        org.junit.jupiter.api.Assertions.assertSame(self, Thread.currentThread());
+                        for (int i = a; i < b; i++) {
+                            inner.incrementAndGet(base + i);
+                        }
+                    });
+                }
+            });
+            for (int r = 0; r < 64; r++) {
+                assertEquals(1, outer.get(r), "outer row " + r);
+            }
+            for (int i = 0; i < 6400; i++) {
+                assertEquals(1, inner.get(i), "inner row " + i);
+            }
+        }
+    }
+
+    /**
+     * Helpers spin long only while the open executors' threads fit the cores: more (several cards of several threads
+     * on a small machine) and a spinning helper would hold a core another card's thread has work for.
+     */
+    @Test
+    void waitingThreadsSpinShortWhenTheExecutorsOversubscribeTheCores() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int before = RowExecutor.openThreads(); // executors other tests left open, if any
+        try (RowExecutor first = new RowExecutor(cores + 1)) {
+            assertEquals(before + cores + 1, RowExecutor.openThreads());
+            assertEquals(RowExecutor.SHORT_SPIN_NANOS, RowExecutor.spinNanos());
+            everyRowOnce(first, 200);
+            first.close(); // closing twice counts once
+        }
+        assertEquals(before, RowExecutor.openThreads());
+        try (RowExecutor single = new RowExecutor(1)) {
+            assertEquals(before, RowExecutor.openThreads(), "a one-thread executor has no helper to spin");
+        }
+        if (before + 2 <= cores) {
+            try (RowExecutor two = new RowExecutor(2)) {
+                assertEquals(RowExecutor.SPIN_NANOS, RowExecutor.spinNanos());
+            }
+        }
+    }
+
+    /** A thread whose {@link #start} does nothing: the test starts it later. */
+    private static final class LateThread extends Thread {
+        LateThread(Runnable task) {
+            super(task);
+        }
+
+        @Override
+        public synchronized void start() {
+        }
+
+        void startNow() {
+            super.start();
+        }
+    }
+
+    /** {@code calls} calls of varying sizes (many chunks of one row), each checked to have run every row once. */
+    private static void everyRowOnce(RowExecutor executor, int calls) {
+        int[] counts = new int[97];
+        for (int call = 0; call < calls; call++) {
+            int rows = 2 + call % 95;
+            int[] mine = counts;
+            java.util.Arrays.fill(mine, 0);
+            executor.forRows(rows, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    synchronized (mine) {
+                        mine[r]++;
+                    }
+                }
+            });
+            for (int r = 0; r < counts.length; r++) {
+                assertEquals(r < rows ? 1 : 0, counts[r], "call " + call + " of " + rows + " rows, row " + r);
+            }
+        }
+    }
 }

@@ -77,6 +77,8 @@ final class MockProgram {
     private final WaitingStep[] waiting;
     /** Per op of {@link #steps}: the ranges it writes, kept from messages that still read them first. */
     private final Range[][] writes;
+    /** Per op, its kind in {@link OpTimes} (null when op times are off). */
+    private final int[] kinds;
 
     MockProgram(MockCard card, Program program) {
         this.card = card;
@@ -85,8 +87,12 @@ final class MockProgram {
         this.steps = new Step[ops.size()];
         this.waiting = new WaitingStep[ops.size()];
         this.writes = new Range[ops.size()][];
+        this.kinds = OpTimes.ON ? new int[ops.size()] : null;
         for (int i = 0; i < steps.length; i++) {
             Op op = ops.get(i);
+            if (kinds != null) {
+                kinds[i] = OpTimes.kind(op);
+            }
             try {
                 if (!(op instanceof Op.MatMul)) {
                     previousProduct = null;
@@ -242,6 +248,12 @@ final class MockProgram {
         }
         failedOp = -1;
         card.keepLent(writes[i]);
+        if (OpTimes.ON) {
+            long start = System.nanoTime();
+            steps[i].run();
+            OpTimes.add(kinds[i], System.nanoTime() - start);
+            return null;
+        }
         steps[i].run();
         return null;
     }
