@@ -518,13 +518,8 @@ public final class PlanExecutor implements AutoCloseable {
         }
     }
 
-    /** One decode step of {@code token} at {@code position}, its outputs read and not checked. */
-    private void warmUpStep(int token, int position) {
-        if (entry != null) {
-            hiddenBytes.clear();
-            hiddenBytes.put(new byte[hiddenBytes.capacity()]).clear(); // a hidden state of zeros
-            cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
-        }
+    /** Writes {@code token} and {@code position} to every card with a program and runs the decode step's programs. */
+    private void runStep(int token, int position) {
         stepBytes.clear();
         stepBytes.putInt(0, token).putInt(4, position);
         for (int c = 0; c < programs.length; c++) {
@@ -533,6 +528,16 @@ public final class PlanExecutor implements AutoCloseable {
             }
         }
         run(programs);
+    }
+
+    /** One decode step of {@code token} at {@code position}, its outputs read and not checked. */
+    private void warmUpStep(int token, int position) {
+        if (entry != null) {
+            hiddenBytes.clear();
+            hiddenBytes.put(new byte[hiddenBytes.capacity()]).clear(); // a hidden state of zeros
+            cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
+        }
+        runStep(token, position);
         if (exit != null) {
             hiddenBytes.clear();
             cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
@@ -997,14 +1002,7 @@ public final class PlanExecutor implements AutoCloseable {
             hiddenBytes.asFloatBuffer().put(hiddenIn);
             cards.get(plan.firstCard()).write(entry, 0, hiddenBytes);
         }
-        stepBytes.clear();
-        stepBytes.putInt(0, token).putInt(4, position);
-        for (int c = 0; c < programs.length; c++) {
-            if (programs[c] != null) {
-                cards.get(c).write(step[c], 0, stepBytes);
-            }
-        }
-        run(programs);
+        runStep(token, position);
         if (exit != null) {
             hiddenBytes.clear();
             cards.get(plan.outputCards().get(0)).read(exit, 0, hiddenBytes);
