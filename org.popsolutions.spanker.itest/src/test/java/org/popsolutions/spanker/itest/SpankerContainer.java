@@ -83,11 +83,24 @@ final class SpankerContainer {
         return Stream.concat(Arrays.stream(shared), Arrays.stream(extra)).toArray(Option[]::new);
     }
 
-    /** A port nothing listens on right now, on the loopback interface. */
-    private static String freePort() throws IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return String.valueOf(socket.getLocalPort());
+    /**
+     * A port nothing listens on right now, on the loopback interface, below Linux's ephemeral range (32768-60999): a
+     * port the kernel handed out as ephemeral and this test closed again could be handed to one of the container's own
+     * listeners (RMI, JMX) before the listener it was picked for binds it. That happened to the web view's HTTP port
+     * (Pax Web: "Failed to bind ... Address already in use", the page never served).
+     */
+    static String freePort() throws IOException {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = 20_000 + random.nextInt(12_000);
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1,
+                    java.net.InetAddress.getLoopbackAddress())) {
+                return String.valueOf(socket.getLocalPort());
+            } catch (IOException taken) {
+                // another one
+            }
         }
+        throw new IOException("no free loopback port in 20000-31999 after 200 tries");
     }
 
     /** A system property the itest pom sets for the test JVM. */

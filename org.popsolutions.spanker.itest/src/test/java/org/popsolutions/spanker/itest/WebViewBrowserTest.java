@@ -52,8 +52,8 @@ public class WebViewBrowserTest {
     private static final String HTTP_PORT;
 
     static {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            HTTP_PORT = String.valueOf(socket.getLocalPort());
+        try {
+            HTTP_PORT = SpankerContainer.freePort();
         } catch (IOException e) {
             throw new IllegalStateException("no free loopback port", e);
         }
