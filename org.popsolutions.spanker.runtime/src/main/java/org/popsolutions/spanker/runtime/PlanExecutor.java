@@ -498,10 +498,21 @@ public final class PlanExecutor implements AutoCloseable {
 
     /** A prompt pass of {@code token} at positions 0 .. batch-1, its outputs read and not checked. */
     private void warmUpPass(PrefillPrograms pass, int token) {
+        int[] ids = new int[pass.batch];
+        java.util.Arrays.fill(ids, token);
+        runPass(pass, ids, 0, 0);
+    }
+
+    /**
+     * Writes tokens {@code ids[from..]} at positions {@code position..} to every card with a pass program, runs the
+     * pass and reads the last token's head input and logits into their host buffers (its copy is the last in each
+     * twin), unchecked.
+     */
+    private void runPass(PrefillPrograms pass, int[] ids, int from, int position) {
         int b = pass.batch;
         ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < b; i++) {
-            stepBatch.putInt(4 * i, token).putInt(4 * (b + i), i);
+            stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
         }
         for (int c = 0; c < pass.programs.length; c++) {
             if (pass.programs[c] != null) {
@@ -1084,26 +1095,12 @@ public final class PlanExecutor implements AutoCloseable {
                     + " 0.." + (options.contextLength() - 1) + " the KV caches were sized for");
         }
         long start = System.nanoTime();
-        ByteBuffer stepBatch = ByteBuffer.allocate(8 * b).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < b; i++) {
-            stepBatch.putInt(4 * i, ids[from + i]).putInt(4 * (b + i), position + i);
-        }
-        for (int c = 0; c < pass.programs.length; c++) {
-            if (pass.programs[c] != null) {
-                cards.get(c).write(pass.step[c], 0, stepBatch);
-            }
-        }
-        run(pass.programs);
-        // the last token's head input and logits: its copy is the last in each twin
+        runPass(pass, ids, from, position);
         HeadInput in = headInput;
-        in.bytes.clear();
-        cards.get(in.card).read(pass.twin(in.card, in.normed), (b - 1) * in.normed.bytes(), in.bytes);
         in.floats.clear();
         in.floats.get(in.values);
         NonFiniteValues.inHiddenState(in.values, position + b - 1);
         for (Output out : outputs) {
-            out.bytes.clear();
-            cards.get(out.card).read(pass.twin(out.card, out.logits), (b - 1) * out.logits.bytes(), out.bytes);
             out.floats.clear();
             out.floats.get(logits, out.firstRow, out.floats.remaining());
         }
