@@ -109,6 +109,10 @@ public final class MatVec {
      * two threads at once.
      */
     public final class Product implements RowExecutor.RowRange {
+        private MatVec owner() {
+            return MatVec.this;
+        }
+
         private final GgmlType type;
         private final int rows;
         private final int cols;
@@ -174,6 +178,39 @@ public final class MatVec {
             multiply(weights, prepared, out, outAt);
         }
 
+        /**
+         * As {@link #run(ByteBuffer, float[], int, int, float[], int)} for one vector, up to the rows: the activation is
+         * prepared and the product bound to its weights and output, to run with others in one {@link Together#run}.
+         */
+        public void prepare(ByteBuffer weights, float[] x, int xAt, float[] out, int outAt) {
+            checkRun(weights, 1, out, outAt);
+            batch.refill(x, xAt, 1, executor);
+            bind(null, weights, batch, out, outAt);
+        }
+
+        /** {@link #prepare(ByteBuffer, float[], int, float[], int)} of repacked weights. */
+        public void prepare(PackedWeights weights, float[] x, int xAt, float[] out, int outAt) {
+            checkPacked(weights);
+            checkRun(weights.ggml(), 1, out, outAt);
+            batch.refill(x, xAt, 1, executor);
+            bind(weights, weights.ggml(), batch, out, outAt);
+        }
+
+        /** {@link #prepare(ByteBuffer, float[], int, float[], int)} on the activation {@code preparedBy} last ran on. */
+        public void prepareOnActivationOf(Product preparedBy, ByteBuffer weights, float[] out, int outAt) {
+            PreparedBatch prepared = activationOf(preparedBy);
+            checkRun(weights, prepared.count(), out, outAt);
+            bind(null, weights, prepared, out, outAt);
+        }
+
+        /** {@link #prepareOnActivationOf(Product, ByteBuffer, float[], int)} of repacked weights. */
+        public void prepareOnActivationOf(Product preparedBy, PackedWeights weights, float[] out, int outAt) {
+            checkPacked(weights);
+            PreparedBatch prepared = activationOf(preparedBy);
+            checkRun(weights.ggml(), prepared.count(), out, outAt);
+            bind(weights, weights.ggml(), prepared, out, outAt);
+        }
+
         /** The vectors {@code preparedBy} last ran on, for this product to run on too (same type, mode, columns). */
         private PreparedBatch activationOf(Product preparedBy) {
             PreparedBatch prepared = preparedBy.lastRunOn;
@@ -195,20 +232,8 @@ public final class MatVec {
         }
 
         private void multiply(PackedWeights weights, PreparedBatch prepared, float[] out, int outAt) {
-            PackedWeights.RowKernel kernel = prepared.count() == 1
-                    ? PackedWeights.kernelFor(kernels, prepared.vector(0)) : null;
-            if (kernel == null) {
-                multiply(weights.ggml(), prepared, out, outAt);
-                return;
-            }
-            this.packed = weights;
-            this.packedKernel = kernel;
-            try {
-                multiply(weights.ggml(), prepared, out, outAt);
-            } finally {
-                this.packed = null;
-                this.packedKernel = null;
-            }
+            bind(weights, weights.ggml(), prepared, out, outAt);
+            runBound();
         }
 
         private void checkRun(ByteBuffer weights, int vectors, float[] out, int outAt) {
@@ -223,18 +248,41 @@ public final class MatVec {
         }
 
         private void multiply(ByteBuffer weights, PreparedBatch prepared, float[] out, int outAt) {
+            bind(null, weights, prepared, out, outAt);
+            runBound();
+        }
+
+        private void runBound() {
+            try {
+                executor.forRows(rows, current.count() == 1 ? 1 : batchShare(rows, executor.threads()), this);
+            } finally {
+                unbind();
+            }
+        }
+
+        /**
+         * Sets the running product's fields: the repacked weights (when given, one vector, and the kernels read them)
+         * or the ggml bytes, the vectors, the output.
+         */
+        private void bind(PackedWeights packedWeights, ByteBuffer weights, PreparedBatch prepared, float[] out,
+                int outAt) {
+            PackedWeights.RowKernel kernel = packedWeights != null && prepared.count() == 1
+                    ? PackedWeights.kernelFor(kernels, prepared.vector(0)) : null;
+            this.packed = kernel != null ? packedWeights : null;
+            this.packedKernel = kernel;
             this.lastRunOn = prepared;
             this.current = prepared;
             this.weights = weights;
             this.out = out;
             this.outAt = outAt;
-            try {
-                executor.forRows(rows, prepared.count() == 1 ? 1 : batchShare(rows, executor.threads()), this);
-            } finally {
-                this.current = null;
-                this.weights = null;
-                this.out = null;
-            }
+        }
+
+        private void unbind() {
+            this.current = null;
+            this.weights = null;
+            this.out = null;
+            this.packed = null;
+            this.packedKernel = null;
         }
 
         /** One thread's rows. */
@@ -248,6 +296,70 @@ public final class MatVec {
                 kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, vectors.vector(0), out, outAt + from);
             } else {
                 kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, vectors, out, outAt + from, rows);
+            }
+        }
+    }
+
+    /**
+     * Several one-vector products run as one call on the executor: their rows one range, split among the threads as
+     * one product's would be. Products that read one activation (a block's q, k and v; gate and up) are handed to the
+     * threads once instead of once each, and the small ones (k and v: 256 rows) are no longer cut into chunks of a
+     * few rows each. Each row's result is its product's own, bit for bit (a row's dot does not depend on the split).
+     * Made once (a decode step allocates nothing); not for use by two threads at once.
+     */
+    public Together together(Product... products) {
+        return new Together(products);
+    }
+
+    /** See {@link #together}. */
+    public final class Together implements RowExecutor.RowRange {
+        private final Product[] parts;
+        /** Part i's rows are [starts[i], starts[i + 1]) of the whole range. */
+        private final int[] starts;
+
+        private Together(Product[] products) {
+            if (products.length == 0) {
+                throw new IllegalArgumentException("no products to run together");
+            }
+            this.parts = products.clone();
+            this.starts = new int[parts.length + 1];
+            for (int i = 0; i < parts.length; i++) {
+                if (parts[i].owner() != MatVec.this) {
+                    throw new IllegalArgumentException("product " + i + " belongs to another MatVec");
+                }
+                starts[i + 1] = Math.addExact(starts[i], parts[i].rows);
+            }
+        }
+
+        /**
+         * Runs every product, each prepared first ({@link Product#prepare} or {@link Product#prepareOnActivationOf}),
+         * on one vector.
+         */
+        public void run() {
+            try {
+                for (int i = 0; i < parts.length; i++) {
+                    PreparedBatch v = parts[i].current;
+                    if (v == null || v.count() != 1) {
+                        throw new IllegalStateException("product " + i + " is not prepared for one vector");
+                    }
+                }
+                executor.forRows(starts[parts.length], this);
+            } finally {
+                for (Product p : parts) {
+                    p.unbind();
+                }
+            }
+        }
+
+        @Override
+        public void run(int from, int to) {
+            for (int i = 0; i < parts.length && from < to; i++) {
+                int end = starts[i + 1];
+                if (from < end) {
+                    int stop = Math.min(to, end);
+                    parts[i].run(from - starts[i], stop - starts[i]);
+                    from = stop;
+                }
             }
         }
     }

@@ -56,6 +56,79 @@ class MatVecProductTest {
         }
     }
 
+    /**
+     * q, k and v (and gate and up) as one call on the threads: each product's rows bit for bit its own run, whatever
+     * the split (row counts that do not divide, one product smaller than a chunk), on the ggml bytes and packed rows.
+     */
+    @Test
+    void productsRunTogetherGiveEachProductsOwnRows() {
+        Random random = new Random(11);
+        int cols = 512;
+        int[] rows = {70, 9, 33};
+        float[] x = gaussian(random, cols);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            for (int threads : new int[] {1, 2, 3}) {
+                try (RowExecutor executor = new RowExecutor(threads)) {
+                    MatVec matVec = new MatVec(Kernels.best(), executor);
+                    MatVec.Product[] products = new MatVec.Product[rows.length];
+                    ByteBuffer[] w = new ByteBuffer[rows.length];
+                    float[][] alone = new float[rows.length][];
+                    for (int i = 0; i < rows.length; i++) {
+                        products[i] = matVec.product(type, rows[i], cols, 1, DotMode.GGML);
+                        w[i] = weights(type, random, rows[i] * cols);
+                        alone[i] = new float[rows[i]];
+                        matVec.matvec(type, w[i], rows[i], cols, x, alone[i], DotMode.GGML);
+                    }
+                    MatVec.Together together = matVec.together(products);
+                    // the outputs at an offset in one array, as a card's buffers are
+                    float[] out = new float[4 + 70 + 9 + 33];
+                    for (int round = 0; round < 3; round++) {
+                        java.util.Arrays.fill(out, Float.NaN);
+                        products[0].prepare(w[0], x, 0, out, 4);
+                        products[1].prepareOnActivationOf(products[0], w[1], out, 4 + 70);
+                        products[2].prepareOnActivationOf(products[1], w[2], out, 4 + 70 + 9);
+                        together.run();
+                        String what = type + ", " + threads + " threads, round " + round;
+                        assertArrayEquals(alone[0], java.util.Arrays.copyOfRange(out, 4, 74), what + ": first");
+                        assertArrayEquals(alone[1], java.util.Arrays.copyOfRange(out, 74, 83), what + ": second");
+                        assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(out, 83, 116), what + ": third");
+                    }
+                    if (PackedWeights.packs(type)) {
+                        PackedWeights packed = PackedWeights.pack(type, w[2], rows[2], cols).orElseThrow();
+                        float[] packedOut = new float[rows[0] + rows[2]];
+                        MatVec.Product[] two = {products[0], products[2]};
+                        products[0].prepare(w[0], x, 0, packedOut, 0);
+                        products[2].prepareOnActivationOf(products[0], packed, packedOut, rows[0]);
+                        matVec.together(two).run();
+                        float[] expected = new float[rows[2]];
+                        matVec.matvec(packed, x, expected, DotMode.GGML);
+                        assertArrayEquals(expected, java.util.Arrays.copyOfRange(packedOut, rows[0], rows[0] + rows[2]),
+                                type + ", " + threads + " threads: packed");
+                    }
+                }
+            }
+        }
+    }
+
+    /** A product not prepared (or run since) is refused, and a product of another MatVec cannot join. */
+    @Test
+    void productsRunTogetherMustBePrepared() {
+        try (RowExecutor executor = new RowExecutor(2); RowExecutor other = new RowExecutor(1)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            MatVec.Product a = matVec.product(GgmlType.Q4_0, 4, 64, 1, DotMode.GGML);
+            MatVec.Product b = matVec.product(GgmlType.Q4_0, 4, 64, 1, DotMode.GGML);
+            MatVec.Together together = matVec.together(a, b);
+            ByteBuffer w = ByteBuffer.allocate(4 * 36);
+            a.prepare(w, new float[64], 0, new float[8], 0);
+            assertThrows(IllegalStateException.class, together::run, "b not prepared");
+            // the refused run let go of a: both must be prepared again
+            b.prepareOnActivationOf(a, w, new float[8], 4);
+            assertThrows(IllegalStateException.class, together::run, "a let go");
+            MatVec.Product foreign = new MatVec(Kernels.best(), other).product(GgmlType.Q4_0, 4, 64, 1, DotMode.GGML);
+            assertThrows(IllegalArgumentException.class, () -> matVec.together(a, foreign));
+        }
+    }
+
     @Test
     void anActivationPreparedForOtherColumnsOrNotYetIsRefused() {
         try (RowExecutor executor = new RowExecutor(1)) {

@@ -109,7 +109,13 @@ final class MockProgram {
             }
         }
         fuseTokenRuns(ops);
+        if (FUSE_PRODUCTS) {
+            fuseProducts(ops);
+        }
     }
+
+    /** Whether products of one activation run as one call ({@link #fuseProducts}); {@code -Dspanker.mock.fuseProducts}. */
+    static final boolean FUSE_PRODUCTS = !"false".equals(System.getProperty("spanker.mock.fuseProducts"));
 
     int length() {
         return steps.length;
@@ -300,6 +306,10 @@ final class MockProgram {
                     steps[k] = NO_STEP;
                 }
                 writes[i] = union.toArray(Range[]::new);
+                if (kinds != null) {
+                    // a prompt pass's run of ops is one step: counted apart from a decode step's single op
+                    kinds[i] = OpTimes.kind(first.getClass().getSimpleName() + " run");
+                }
                 steps[i] = first instanceof Op.Attention
                         ? attentionRun(ops.subList(i, end), own, i)
                         : tokenRun(ops.subList(i, end), own, i);
@@ -787,34 +797,192 @@ final class MockProgram {
         }
         // the product's activation workspace and row work are made once (again only if the card's threads change):
         // a decode step allocates nothing here; several vectors (a prompt pass) go through the kernels' tiles
-        MatVec.Product[] product = new MatVec.Product[1];
-        MatVec[] boundTo = new MatVec[1];
         // the op just before is a product of the same activation (q, k, v; gate, up) that leaves it as it was: it ran
         // last, so its prepared (quantized) activation is this one's, bit for bit
-        ProductHolder sameActivation = previousProduct != null && sameActivation(previousProduct.op, m)
+        ProductStep sameActivation = previousProduct != null && sameActivation(previousProduct.op, m)
                 ? previousProduct : null;
-        previousProduct = new ProductHolder(m, product, boundTo);
         PackedSlot packedSlot = m.vectors() == 1 ? new PackedSlot(weights, m.weights(), t, m.rows(), m.columns(), view)
                 : null;
-        return () -> {
+        ProductStep step = new ProductStep(m, t, mode, x, out, view, packedSlot, sameActivation);
+        previousProduct = step;
+        return step;
+    }
+
+    /**
+     * A compiled product: made once, its {@link MatVec.Product} made again only when the card's threads change. Run
+     * alone ({@link #run}) or, one vector, prepared to run with the products after it that read the same activation
+     * ({@link #prepare}, {@link ProductsTogether}).
+     */
+    private final class ProductStep implements Step {
+        final Op.MatMul op;
+        private final GgmlType type;
+        private final DotMode mode;
+        private final Floats x;
+        private final Floats out;
+        private final RegionView<ByteBuffer> view;
+        private final PackedSlot packedSlot;
+        /** The product just before, whose prepared activation this one reads; null when it prepares its own. */
+        private final ProductStep sameActivation;
+        private MatVec.Product product;
+        private MatVec boundTo;
+
+        ProductStep(Op.MatMul op, GgmlType type, DotMode mode, Floats x, Floats out, RegionView<ByteBuffer> view,
+                PackedSlot packedSlot, ProductStep sameActivation) {
+            this.op = op;
+            this.type = type;
+            this.mode = mode;
+            this.x = x;
+            this.out = out;
+            this.view = view;
+            this.packedSlot = packedSlot;
+            this.sameActivation = sameActivation;
+        }
+
+        /** The card's product of this shape, made again if the card's threads (its MatVec) changed. */
+        MatVec.Product product() {
             MatVec matVec = card.matVec;
-            if (boundTo[0] != matVec) {
-                product[0] = matVec.product(t, m.rows(), m.columns(), m.vectors(), mode);
-                boundTo[0] = matVec;
+            if (boundTo != matVec) {
+                product = matVec.product(type, op.rows(), op.columns(), op.vectors(), mode);
+                boundTo = matVec;
             }
-            PackedWeights packed = packedSlot != null && matVec.readsPacked(t, mode) ? packedSlot.get() : null;
+            return product;
+        }
+
+        private PackedWeights packed(MatVec matVec) {
+            return packedSlot != null && matVec.readsPacked(type, mode) ? packedSlot.get() : null;
+        }
+
+        private boolean sharesActivation(MatVec matVec) {
+            return sameActivation != null && sameActivation.boundTo == matVec;
+        }
+
+        @Override
+        public void run() {
+            MatVec.Product p = product();
+            MatVec matVec = boundTo;
+            PackedWeights packed = packed(matVec);
             if (packed != null) {
-                if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
-                    product[0].runOnActivationOf(sameActivation.product[0], packed, out.array(), out.at());
+                if (sharesActivation(matVec)) {
+                    p.runOnActivationOf(sameActivation.product, packed, out.array(), out.at());
                 } else {
-                    product[0].run(packed, x.array(), x.at(), 1, out.array(), out.at());
+                    p.run(packed, x.array(), x.at(), 1, out.array(), out.at());
                 }
-            } else if (sameActivation != null && sameActivation.boundTo[0] == matVec) {
-                product[0].runOnActivationOf(sameActivation.product[0], view.get(), out.array(), out.at());
+            } else if (sharesActivation(matVec)) {
+                p.runOnActivationOf(sameActivation.product, view.get(), out.array(), out.at());
             } else {
-                product[0].run(view.get(), x.array(), x.at(), m.vectors(), out.array(), out.at());
+                p.run(view.get(), x.array(), x.at(), op.vectors(), out.array(), out.at());
             }
-        };
+        }
+
+        /** As {@link #run} of one vector, up to the rows (the product's activation prepared, the product bound). */
+        void prepare() {
+            MatVec.Product p = product();
+            MatVec matVec = boundTo;
+            PackedWeights packed = packed(matVec);
+            if (packed != null) {
+                if (sharesActivation(matVec)) {
+                    p.prepareOnActivationOf(sameActivation.product, packed, out.array(), out.at());
+                } else {
+                    p.prepare(packed, x.array(), x.at(), out.array(), out.at());
+                }
+            } else if (sharesActivation(matVec)) {
+                p.prepareOnActivationOf(sameActivation.product, view.get(), out.array(), out.at());
+            } else {
+                p.prepare(view.get(), x.array(), x.at(), out.array(), out.at());
+            }
+        }
+    }
+
+    /**
+     * One-vector products of one activation, one after the other in the program (a block's q, k and v; gate and up),
+     * as one call on the card's threads ({@link MatVec#together}): one hand-over instead of one per product, and the
+     * small ones not cut into chunks of a few rows. The same values bit for bit as the products one by one.
+     */
+    private final class ProductsTogether implements Step {
+        private final ProductStep[] parts;
+        private final MatVec.Product[] products;
+        private MatVec.Together together;
+        private MatVec boundTo;
+
+        ProductsTogether(ProductStep[] parts) {
+            this.parts = parts;
+            this.products = new MatVec.Product[parts.length];
+        }
+
+        @Override
+        public void run() {
+            MatVec matVec = card.matVec;
+            for (ProductStep part : parts) {
+                part.prepare();
+            }
+            if (boundTo != matVec) {
+                for (int i = 0; i < parts.length; i++) {
+                    products[i] = parts[i].product();
+                }
+                together = matVec.together(products);
+                boundTo = matVec;
+            }
+            together.run();
+        }
+    }
+
+    /**
+     * Runs of one-vector products that can go to the threads as one call: each after the first reads the activation
+     * the one before prepared, and no product writes what any of them reads or another writes (the outputs apart from
+     * the activation, every weight and each other), so running them together is running them in order.
+     */
+    private void fuseProducts(List<Op> ops) {
+        for (int i = 0; i < steps.length;) {
+            int end = i + 1;
+            if (steps[i] instanceof ProductStep first && first.op.vectors() == 1 && first.sameActivation == null) {
+                while (end < steps.length && steps[end] instanceof ProductStep next && next.sameActivation == steps[end - 1]
+                        && independentProducts(ops, i, end + 1)) {
+                    end++;
+                }
+            }
+            if (end - i >= 2) {
+                ProductStep[] parts = new ProductStep[end - i];
+                List<Range> union = new ArrayList<>();
+                int rows = 0;
+                for (int k = i; k < end; k++) {
+                    parts[k - i] = (ProductStep) steps[k];
+                    rows += parts[k - i].op.rows();
+                    union.addAll(Arrays.asList(writes[k]));
+                    writes[k] = NOTHING;
+                    steps[k] = NO_STEP;
+                }
+                writes[i] = union.toArray(Range[]::new);
+                steps[i] = new ProductsTogether(parts);
+                productsTogether++;
+                if (kinds != null) {
+                    Op.MatMul m = parts[0].op;
+                    kinds[i] = OpTimes.kind("MatMul " + parts.length + " together " + rows + "x" + m.columns() + " type "
+                            + m.ggmlType() + " vectors 1");
+                }
+            }
+            i = end;
+        }
+    }
+
+    /** How many runs of products {@link #fuseProducts} made one step each (tests). */
+    int productsTogether() {
+        return productsTogether;
+    }
+
+    private int productsTogether;
+
+    /** Whether products [from, to) write nothing that one of them reads or another writes. */
+    private static boolean independentProducts(List<Op> ops, int from, int to) {
+        for (int a = from; a < to; a++) {
+            Op.MatMul m = (Op.MatMul) ops.get(a);
+            for (int b = from; b < to; b++) {
+                Op.MatMul o = (Op.MatMul) ops.get(b);
+                if (overlaps(m.out(), o.x()) || overlaps(m.out(), o.weights()) || (a != b && overlaps(m.out(), o.out()))) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**
@@ -854,12 +1022,8 @@ final class MockProgram {
         }
     }
 
-    /** A compiled product's op and its (lazily made) product, for the product right after it to share. */
-    private record ProductHolder(Op.MatMul op, MatVec.Product[] product, MatVec[] boundTo) {
-    }
-
     /** The product compiled just before the op being compiled, or null when that op was not a product. */
-    private ProductHolder previousProduct;
+    private ProductStep previousProduct;
 
     /** Whether {@code next} reads the activation {@code previous} prepared, unchanged (previous's out is elsewhere). */
     private static boolean sameActivation(Op.MatMul previous, Op.MatMul next) {

@@ -33,6 +33,11 @@ final class OpTimes {
         String label = op instanceof Op.MatMul m
                 ? "MatMul " + m.rows() + "x" + m.columns() + " type " + m.ggmlType() + " vectors " + m.vectors()
                 : op.getClass().getSimpleName();
+        return kind(label);
+    }
+
+    /** The kind counted under {@code label}. */
+    static int kind(String label) {
         return LABELS.computeIfAbsent(label, l -> Math.min(KINDS - 1, LABELS.size()));
     }
 
