@@ -42,7 +42,11 @@ public final class RowExecutor implements AutoCloseable {
      * in a virtual machine); a token has about 150 products with a few microseconds of norm, rope or quantization
      * between most of them, so a helper parking between them cost a wake-up each. Long enough for that gap, short
      * enough to leave the cores to the JIT and other processes: at load 3-4, 32 TinyLlama Q4_0 tokens on 2 threads,
-     * 20 µs ran at 1.02-1.04 times the speed of 200 µs in three rounds. {@code -Dspanker.rows.spinNanos} sets it.
+     * 20 µs ran at 1.02-1.04 times the speed of 200 µs in three rounds. That run, through {@code ./spanker run}, in
+     * fact spun {@link #SHORT_SPIN_NANOS}: the int4 matmul service's executor, made and never used, was counted as open
+     * (fixed in session 12). Decode steps alternating 20 µs and 5 µs in one run at load 10 from other processes: 0.94
+     * (Java 17) and 0.99 (Java 25) times the speed; on an idle machine the long spin saves a wake-up at each gap of
+     * 5-20 µs between a token's products (about three per block). {@code -Dspanker.rows.spinNanos} sets it.
      */
     static final long SPIN_NANOS = Long.getLong("spanker.rows.spinNanos", 20_000);
 
@@ -54,8 +58,11 @@ public final class RowExecutor implements AutoCloseable {
     static final long SHORT_SPIN_NANOS = 5_000;
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
-    /** The threads of the open executors of more than one thread, callers counted. */
+    /** The threads of the open executors of more than one thread that have handed out work, callers counted. */
     private static final AtomicInteger OPEN_THREADS = new AtomicInteger();
+    private static final int UNCOUNTED = 0;
+    private static final int COUNTED = 1;
+    private static final int CLOSED = 2;
 
     /** The low half of {@link #state} when no chunk may be taken (between calls, while a call's fields are set). */
     private static final int CLOSED_CALL = Integer.MAX_VALUE;
@@ -77,6 +84,13 @@ public final class RowExecutor implements AutoCloseable {
     private volatile Thread caller;
     private volatile Throwable failure;
     private volatile boolean closed;
+    /**
+     * Whether this executor's threads are in {@link #OPEN_THREADS}: from its first call that hands out work, not from
+     * its construction. An executor made and never used (the int4 matmul service's, at activation) has parked helpers
+     * that take no core; counted, it made a one-card decode on two cores look oversubscribed, and its helper parked
+     * after 5 µs between products instead of spinning through them.
+     */
+    private final AtomicInteger counted = new AtomicInteger(UNCOUNTED);
 
     public RowExecutor(int threads) {
         this(threads, null);
@@ -93,9 +107,6 @@ public final class RowExecutor implements AutoCloseable {
         this.threads = threads;
         this.helpers = new Thread[threads - 1];
         this.tickets = new AtomicLongArray(Math.max(1, threads - 1));
-        if (threads > 1) {
-            OPEN_THREADS.addAndGet(threads);
-        }
         for (int i = 0; i < helpers.length; i++) {
             int index = i;
             Runnable loop = () -> helperLoop(index);
@@ -132,6 +143,9 @@ public final class RowExecutor implements AutoCloseable {
         }
         long call = 0;
         try {
+            if (counted.get() == UNCOUNTED && counted.compareAndSet(UNCOUNTED, COUNTED)) {
+                OPEN_THREADS.addAndGet(threads);
+            }
             int helping = Math.min(threads, groups) - 1;
             call = ++calls & 0x7fff_ffffL;
             // no chunk of the new call can be taken while its fields are being set: a late helper of the last call
@@ -289,7 +303,7 @@ public final class RowExecutor implements AutoCloseable {
             }
             closed = true;
         }
-        if (threads > 1) {
+        if (counted.getAndSet(CLOSED) == COUNTED) {
             OPEN_THREADS.addAndGet(-threads);
         }
         for (Thread helper : helpers) {

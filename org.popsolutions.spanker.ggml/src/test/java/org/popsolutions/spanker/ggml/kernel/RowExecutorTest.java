@@ -224,18 +224,26 @@ class RowExecutorTest {
         int cores = Runtime.getRuntime().availableProcessors();
         int before = RowExecutor.openThreads(); // executors other tests left open, if any
         try (RowExecutor first = new RowExecutor(cores + 1)) {
+            assertEquals(before, RowExecutor.openThreads(), "an executor that has not run anything takes no core");
+            everyRowOnce(first, 200);
             assertEquals(before + cores + 1, RowExecutor.openThreads());
             assertEquals(RowExecutor.SHORT_SPIN_NANOS, RowExecutor.spinNanos());
             everyRowOnce(first, 200);
+            assertEquals(before + cores + 1, RowExecutor.openThreads(), "counted once");
             first.close(); // closing twice counts once
         }
         assertEquals(before, RowExecutor.openThreads());
+        try (RowExecutor idle = new RowExecutor(cores + 1)) {
+            assertEquals(before, RowExecutor.openThreads());
+        }
+        assertEquals(before, RowExecutor.openThreads(), "closing an executor that never ran counts nothing off");
         try (RowExecutor single = new RowExecutor(1)) {
             assertEquals(before, RowExecutor.openThreads(), "a one-thread executor has no helper to spin");
         }
         if (before + 2 <= cores) {
-            try (RowExecutor two = new RowExecutor(2)) {
-                assertEquals(RowExecutor.SPIN_NANOS, RowExecutor.spinNanos());
+            try (RowExecutor two = new RowExecutor(2); RowExecutor idle = new RowExecutor(cores)) {
+                everyRowOnce(two, 20);
+                assertEquals(RowExecutor.SPIN_NANOS, RowExecutor.spinNanos(), "an idle executor beside it");
             }
         }
     }
