@@ -14,12 +14,11 @@ dilation_for() {
 }
 
 # decode_dilation_for CARDS MODEL [K] [UNSHAPED_RUN]: the time dilation for decoding MODEL on a ring of CARDS emulated
-# cards — K when given, else what the benchmarks' helper DecodeDilation (org.popsolutions.spanker.benchmarks,
-# unit-tested in DecodeDilationTest) derives: a token's real work on the emulators over the plan's predicted seconds
-# per token. UNSHAPED_RUN (the run --json of the same model on an unshaped fleet of CARDS cards in this sitting)
-# measures that work: 3 x its seconds per token (a fixed margin, the measurement holds the load), and K is that alone
-# (it timed the arithmetic too). Without it, the larger of dilation_for's (the cards' arithmetic) and an estimate from
-# the plan (plan --json), times max(2, 1 + load): each
+# cards — K when given, else the larger of dilation_for's (the cards' arithmetic) and what the benchmarks' helper
+# DecodeDilation (org.popsolutions.spanker.benchmarks, unit-tested in DecodeDilationTest) derives: a token's real work
+# on the emulators over the plan's predicted seconds per token. UNSHAPED_RUN (the run --json of the same model on an
+# unshaped fleet of CARDS cards in this sitting) measures that work: 3 x its seconds per token (a fixed margin, the
+# measurement holds the load). Without it, an estimate from the plan (plan --json), times max(2, 1 + load): each
 # card's arithmetic with the cards sharing the cores, plus the chain of link hops (each two cross-process wake-ups).
 # The two add up: taking the larger of them alone (session 10) left the tiny preset on 4 cards CPU-bound at K = 26
 # (1.62x its prediction). A core's decode rate is SPANKER_COMPUTE_GBPS (0.8 GB/s, two cores) per core; a hop's cost

@@ -30,17 +30,11 @@ import java.util.regex.Pattern;
  * host's part of a token (sampling, reading the logits, about a sixth of an unshaped token) does not overlap the
  * cards' paced time and adds up to a sixth of a margin's worth to the measured token.
  *
- * <p>The arithmetic's K ({@code lib.sh}'s {@code dilation_for}: cards x 2 GB/s over 0.8 GB/s, times max(2, 1 + load))
- * is a floor under the estimate only. A measurement has already timed that arithmetic, on this machine's kernels and
- * at this sitting's load; keeping the floor over it counted the load again and set K by the slowest kernels' rate:
- * TinyLlama on one card at load 10 got K = 29 where its unshaped run asked for 4 (3 x 337 ms / 293 ms), and a
- * shaped load of 620 MB takes 6.2 s x K (8 cards at the floor's K = 40, quiet: 6 of the script's 20 minutes).
- *
  * <pre>
  *   estimate = share x (busiest card's weight bytes / a core's rate + hops x hop cost)
  *   share    = max(1, cards / cores)
  *   real     = 3 x unshaped s/token when measured, else max(2, 1 + load) x estimate
- *   K        = ceil(real / predicted s/token) when measured, else max(the arithmetic's K, that)
+ *   K        = max(the arithmetic's K, ceil(real / predicted s/token))
  * </pre>
  *
  * hops: per layer of the plan, 2(p-1) per allreduce and p-1 per reduce-scatter or allgather on p cards (the messages
@@ -116,8 +110,7 @@ public final class DecodeDilation {
                 ? MEASURED_MARGIN * unshapedSecondsPerToken.getAsDouble()
                 : Math.max(2.0, 1.0 + machine.load()) * estimatedRealSeconds(cards, plan, machine);
         long k = (long) Math.ceil(real / plan.secondsPerToken() - 1e-9);
-        int floor = unshapedSecondsPerToken.isPresent() ? 1 : Math.max(1, arithmeticK);
-        return (int) Math.max(floor, Math.min(Integer.MAX_VALUE, k));
+        return (int) Math.max(Math.max(1, arithmeticK), Math.min(Integer.MAX_VALUE, k));
     }
 
     /** The margin on a measured unshaped token: the measurement holds the sitting's load already. */
