@@ -15,15 +15,16 @@
 #
 # Time dilation (fleet start --dilation K, docs/protocol.md): every modelled time on the cards runs K times slower,
 # and every measured time is divided by K, so N card processes on a machine with fewer cores keep rev-A's pace.
-# Default K per card count and model (lib.sh's decode_dilation_for): with a calibration run (below), 3 x its seconds
-# per token / the plan's (it timed the arithmetic and the hops at this sitting's load); without one the larger of the
-# arithmetic's,
+# Default K per card count and model (lib.sh's decode_dilation_for): the larger of the arithmetic's,
 # ceil(cards x 2 GB/s / 0.8 GB/s x max(2, 1 + load average)) (0.8 GB/s: what 4-8 emulator processes together
 # computed on this 2-core machine; SPANKER_COMPUTE_GBPS elsewhere), and max(2, 1 + load) x a token's real work on the
 # emulators / the plan's seconds per token (the benchmarks' DecodeDilation): each card's arithmetic, the cards
 # sharing the cores, plus the chain of link hops, each two cross-process wake-ups (SPANKER_HOP_MICROS, 300 us, x cards
-# per core). The calibration run: the same model on an unshaped fleet of as many cards just before (--no-calibrate
-# skips it). Below that the row measures this machine, not the model (the
+# per core); or, when larger, the seconds per token an unshaped fleet of as many cards took for the same model just
+# before (the calibration run; --no-calibrate skips it). The arithmetic's K stays a floor under a calibration: the
+# calibration is warmed up by the load (undilated cards are), the shaped fleet decodes cold (session 12, load 11-18,
+# without the floor: the tiny preset CPU-bound at K = 4 and 6, 2.2x and 7.8x). Below that the row measures this
+# machine, not the model (the
 # tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40; on 4 cards at K = 26, 1.62x).
 # Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB, K_mid for 1 MiB,
 # K_large for 4 MiB up; default "512 128 16". The OS's wake-ups between 4 processes, ~10-20 ms real per collective
