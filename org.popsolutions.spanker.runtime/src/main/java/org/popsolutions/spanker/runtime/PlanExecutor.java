@@ -246,25 +246,25 @@ public final class PlanExecutor implements AutoCloseable {
                 throw new TopologyMismatchException(plan.cards(), n);
             }
             LlamaShards.validate(plan, config, this.stage.firstLayer(), this.stage.endLayer());
-            long transferStart;
             try (Loader loader = new Loader(file, clock)) {
                 build(file, loader, collectives);
                 Thread ahead = prepareAhead();
                 try {
                     loader.sendWeights(progress);
+                    // a device may answer host-link writes later (device.sails sends on without waiting): the weights
+                    // are there when every card has answered them, which any request after them shows; the programs
+                    // prepared meanwhile (the mock's wait for its JIT warm-up, seconds) are not the transfer's
+                    for (int c = 0; c < n; c++) {
+                        if (weightBytes[c] > 0) {
+                            cards.get(c).memory();
+                        }
+                    }
+                    long start = loader.firstWriteNanos;
+                    weightTransferNanos = start == Long.MIN_VALUE ? 0 : clock.getAsLong() - start;
                 } finally {
                     joinPreparing(ahead);
                 }
-                transferStart = loader.firstWriteNanos;
             }
-            // a device may answer host-link writes later (device.sails sends on without waiting): the load is done
-            // when every card has answered them, which any request after them shows
-            for (int c = 0; c < n; c++) {
-                if (weightBytes[c] > 0) {
-                    cards.get(c).memory();
-                }
-            }
-            weightTransferNanos = transferStart == Long.MIN_VALUE ? 0 : clock.getAsLong() - transferStart;
             warmUpSteps = warmUp();
         } catch (RuntimeException e) {
             close();
