@@ -21,7 +21,10 @@
 # emulators / the plan's seconds per token (the benchmarks' DecodeDilation): each card's arithmetic, the cards
 # sharing the cores, plus the chain of link hops, each two cross-process wake-ups (SPANKER_HOP_MICROS, 300 us, x cards
 # per core); or, when larger, the seconds per token an unshaped fleet of as many cards took for the same model just
-# before (the calibration run; --no-calibrate skips it). Below that the row measures this machine, not the model (the
+# before (the calibration run; --no-calibrate skips it). The arithmetic's K stays a floor under a calibration: the
+# calibration is warmed up by the load (undilated cards are), the shaped fleet decodes cold (session 12, load 11-18,
+# without the floor: the tiny preset CPU-bound at K = 4 and 6, 2.2x and 7.8x). Below that the row measures this
+# machine, not the model (the
 # tiny preset on 8 cards: 224 hops, 5.1x its prediction at K = 40; on 4 cards at K = 26, 1.62x).
 # Each model gets its own fleet when their K differ. Collectives: K_small for 64 KiB..256 KiB, K_mid for 1 MiB,
 # K_large for 4 MiB up; default "512 128 16". The OS's wake-ups between 4 processes, ~10-20 ms real per collective
@@ -161,6 +164,7 @@ for mark in open(sys.argv[6]):
 print(json.dumps({"kind": "decode", "cards": int(cards), "model": name,
                   "predicted": t["predictedSecondsPerToken"], "measured": t["measuredSecondsPerToken"],
                   "loadMeasured": t.get("loadSeconds"), "loadPredicted": t.get("predictedLoadSeconds"),
+                  "loadTransfer": t.get("loadTransferSeconds"), "loadHost": t.get("loadHostSeconds"),
                   "cardEmulatorMs": worst[0] if worst else None, "cardModelledMs": worst[1] if worst else None,
                   "linkPacedSeconds": link[0] if link else None, "linkIdleSeconds": link[2] if link else None,
                   "wall": ended - started, "tokens": run["tokens"], "dilation": t.get("dilation", 1)}))
@@ -219,14 +223,19 @@ print("logits) ran at full speed and is divided by K too: it counts K times less
 print(f"## Decode, `run --device sails --n {n}` on a shaped fleet\n")
 print("Busiest card: per decode program, the time the emulator computed against the card's modelled (rev-A) time")
 print("(its own log); a card whose compute exceeds its modelled time is CPU-bound and its measured time says nothing")
-print("about the model. Host link: the busiest card's weights transfer from its first to its last WRITE as paced,")
-print("and how long the link sat idle in between waiting for the host.\n")
-print("| model | cards | dilation | predicted s/token | measured s/token | measured/predicted | busiest card: emulator / modelled ms | load measured s | load predicted s | host link paced s (idle s) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("about the model. Load: the weights' transfer, from the host's first weight write until every card answered the")
+print("last (divided by K), against the plan's prediction; beside it the host's own part of the load (reading the file,")
+print("placing the shards, allocating, building the programs) in real time, undivided: it ran at the host's full speed,")
+print("as it would beside rev-A cards. Host link: the busiest card's WRITEs from the first to the last as paced, and how")
+print("long the link sat idle in between waiting for the host (the step writes after the load included).\n")
+print("| model | cards | dilation | predicted s/token | measured s/token | measured/predicted | busiest card: emulator / modelled ms | load transfer s | load predicted s | transfer/predicted | host's own load work s (real) | host link paced s (idle s) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     if r["kind"] == "decode":
-        lm = f"{r['loadMeasured']:.3f}" if r.get("loadMeasured") is not None else "-"
+        lm = f"{r['loadTransfer']:.3f}" if r.get("loadTransfer") is not None else "-"
         lp = f"{r['loadPredicted']:.3f}" if r.get("loadPredicted") is not None else "-"
+        lr = ratio(r["loadTransfer"], r["loadPredicted"]) if r.get("loadTransfer") is not None else "-"
+        lh = f"{r['loadHost']:.3f}" if r.get("loadHost") is not None else "-"
         card = "-"
         if r.get("cardEmulatorMs") is not None:
             bound = "CPU-bound" if r["cardEmulatorMs"] > r["cardModelledMs"] else "paced"
@@ -235,7 +244,7 @@ for r in rows:
         if r.get("linkPacedSeconds") is not None:
             link = f"{r['linkPacedSeconds']:.3f} ({r['linkIdleSeconds']:.3f})"
         print(f"| {r['model']} | {r['cards']} | {r.get('dilation', 1):g} | {r['predicted']:.4f} | {r['measured']:.4f} | "
-              f"{ratio(r['measured'], r['predicted'])} | {card} | {lm} | {lp} | {link} |")
+              f"{ratio(r['measured'], r['predicted'])} | {card} | {lm} | {lp} | {lr} | {lh} | {link} |")
 print("\n## `bench-collective --device sails --shaped`, allreduce, 4 cards\n")
 print("Host: from the host's first SUBMIT to its last COMPLETE. Device: as nccl-tests times on the GPU, the last card's")
 print("finish less the first card's start on the cards' clocks (each aligned to the host's at the handshake by the HELLO")

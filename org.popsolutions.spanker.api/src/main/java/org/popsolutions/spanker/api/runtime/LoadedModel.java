@@ -28,6 +28,18 @@ public interface LoadedModel extends AutoCloseable {
     /** Measured wall time of {@link InferenceService#load}: opening the cards, placing the shards, building programs. */
     double loadSeconds();
 
+    /**
+     * The part of {@link #loadSeconds()} the weights took to reach the cards: from the host's first weight write until
+     * every card had answered the last, what {@link Plan#loadSeconds()} predicts. The rest of the load is the host's
+     * own work (reading the file, placing the shards, allocating buffers, building programs, a warm-up). NaN when not
+     * measured.
+     *
+     * @since 1.3
+     */
+    default double weightTransferSeconds() {
+        return Double.NaN;
+    }
+
     /** Weight bytes each card actually holds. */
     long[] weightBytesPerCard();
 

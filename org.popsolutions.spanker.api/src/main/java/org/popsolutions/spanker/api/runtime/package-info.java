@@ -4,7 +4,7 @@
  * view, the metrics) that see every load and token of every caller.
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package org.popsolutions.spanker.api.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -156,6 +156,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         GenerationResult result;
         String algorithm;
         double loadSeconds;
+        double transferSeconds;
         List<TokenEvent> told = new ArrayList<>();
         int repetitions = MeanSd.repetitions(arguments);
         double[] promptRates = new double[repetitions];
@@ -174,6 +175,7 @@ public final class RunCommand extends AbstractConsoleCommand {
         }
         try (LoadedModel model = placed) {
             loadSeconds = model.loadSeconds();
+            transferSeconds = model.weightTransferSeconds();
             if (stream != null) {
                 stream.print(model.detokenize(java.util.Arrays.stream(prompt).boxed().toList()));
                 stream.flush();
@@ -213,7 +215,11 @@ public final class RunCommand extends AbstractConsoleCommand {
         // reads as the hardware's (the host's own work is divided too, which flatters it K times)
         double dilation = ModelRuns.dilation(cards);
         double perToken = decode.wallNanos() / (double) decode.tokens() / dilation;
+        // the host's own part of the load (reading the file, placing, allocating, building programs) ran at its full
+        // speed on a dilated fleet too: dividing it by K would count it K times less than beside rev-A cards
+        double hostLoadSeconds = Double.isNaN(transferSeconds) ? Double.NaN : loadSeconds - transferSeconds;
         loadSeconds /= dilation;
+        transferSeconds /= dilation;
         for (int r = 0; r < repetitions; r++) {
             promptRates[r] *= dilation;
             decodeRates[r] *= dilation;
@@ -227,6 +233,11 @@ public final class RunCommand extends AbstractConsoleCommand {
                 + " prompt programs built and prepared, decode steps run until compiled, as llama.cpp's --warmup, on"
                 + " undilated cards; predicted %.3f s for rev-A Sails, the weights' transfer)", loadSeconds,
                 plan.loadSeconds()));
+        if (!Double.isNaN(transferSeconds)) {
+            report.line(String.format(Locale.ROOT, "the weights' transfer %.3f s (first weight write to the cards'"
+                    + " last answer; predicted %.3f s), the host's own work %.3f s%s", transferSeconds,
+                    plan.loadSeconds(), hostLoadSeconds, dilation != 1 ? " (real time: the host is not dilated)" : ""));
+        }
         report.line("prompt tokens " + java.util.Arrays.toString(prompt));
         report.line("generated " + result.tokens() + (stopped ? " (stopped at end of sequence)" : ""));
         report.line("text: " + text);
@@ -278,6 +289,10 @@ public final class RunCommand extends AbstractConsoleCommand {
         timing.put("measuredOver", measuredOver);
         timing.put("loadSeconds", loadSeconds);
         timing.put("predictedLoadSeconds", plan.loadSeconds());
+        if (!Double.isNaN(transferSeconds)) {
+            timing.put("loadTransferSeconds", transferSeconds);
+            timing.put("loadHostSeconds", hostLoadSeconds);
+        }
         timing.put("measuredSecondsPerToken", perToken / 1e9);
         timing.put("predictedSecondsPerToken", plan.secondsPerToken());
         timing.put("busiestCardSecondsPerToken", busiestSeconds);

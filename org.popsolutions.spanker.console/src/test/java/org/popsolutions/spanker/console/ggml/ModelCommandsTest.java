@@ -159,6 +159,11 @@ class ModelCommandsTest {
         assertTrue(timing.get("tokensPerSecond").getAsDouble() > 0);
         assertTrue(timing.get("loadSeconds").getAsDouble() > 0, "measured load time");
         assertTrue(timing.has("predictedLoadSeconds"), "the plan's load time beside the measured one");
+        // the weights' transfer, what the prediction is compared with, is a part of the load; the host's work the rest
+        double transfer = timing.get("loadTransferSeconds").getAsDouble();
+        assertTrue(transfer > 0 && transfer < timing.get("loadSeconds").getAsDouble(), "transfer " + transfer);
+        assertEquals(timing.get("loadSeconds").getAsDouble() - transfer, timing.get("loadHostSeconds").getAsDouble(),
+                1e-9, "undilated: the load is the transfer and the host's work");
         // the breakdown adds up: the busiest card and the host's other work make the measured total
         double total = timing.get("measuredSecondsPerToken").getAsDouble();
         double busiest = timing.get("busiestCardSecondsPerToken").getAsDouble();

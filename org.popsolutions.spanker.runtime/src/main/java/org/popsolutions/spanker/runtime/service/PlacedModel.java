@@ -102,6 +102,11 @@ final class PlacedModel implements LoadedModel {
     }
 
     @Override
+    public double weightTransferSeconds() {
+        return executor.weightTransferNanos() / 1e9;
+    }
+
+    @Override
     public long[] weightBytesPerCard() {
         return executor.weightBytesPerCard().clone();
     }
