@@ -1,6 +1,6 @@
 /*
  * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C (and, where the CPU has it,
- * AVX-512 VNNI for the Q8_0 and Q4_K matrix-matrix products), called through JNI by
+ * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products), called through JNI by
  * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
  * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
  * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
@@ -500,9 +500,9 @@ static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au,
     _mm256_storeu_ps(acc + 24, a3);
 }
 
-/* the AVX-512 VNNI kernels' target: vpdpbusd on 256-bit registers (and 32 of them, which the Q4_K kernel's
- * accumulators need). The same idea in the Q4_0 chunk above (vpdpbusd for maddubs + add + madd, bit for bit the same)
- * measured no faster there (64 vectors of 5632 x 2048, one thread): not used for Q4_0. */
+/* the AVX-512 VNNI kernels' target: vpdpbusd on 256- and 512-bit registers (and 32 of them, which the Q4_K kernel's
+ * accumulators need). In Q4_0's AVX2 chunk above, 256-bit vpdpbusd (the same sums) measured no faster than maddubs;
+ * the 512-bit chunk (gemm_vnni_chunk) is, so Q4_0 and Q8_0 share it. */
 #define VNNI_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
 
 /* AVX-512 VNNI (with VL) present, and not turned off by SPANKER_KERNELS_NO_VNNI (set: the AVX2 matrix-matrix paths,
