@@ -1024,7 +1024,7 @@ static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  * as they are like the row kernel does); the offsets; d and dmin as floats.
  */
 enum {
-    K_QUANTS = 0,                       /* 8 groups x 4 row groups x 8 x 32 bytes */
+    K_QUANTS = 0,                       /* 8 groups x 1024 bytes, laid out as GEMM_AT (16-row halves) */
     K_SCALES = K_QUANTS + 8 * 1024,     /* 8 groups x 32 int32 */
     K_MINS = K_SCALES + 8 * 128,        /* 8 groups x 32 int32: (m_j, m_j) as two words */
     K_OFFSETS = K_MINS + 8 * 128,       /* 32 int32 */
@@ -1067,7 +1067,7 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
                     __m256i q[8], sum = _mm256_setzero_si256();
                     transpose8x32(k == 0 ? lo : hi, q);
                     for (int c = 0; c < 8; c++) {
-                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + 256 * g + 32 * c), q[c]);
+                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + GEMM_AT(g, c)), q[c]);
                         sum = _mm256_dpbusd_epi32(sum, q[c], ones);
                     }
                     __m256i scale = _mm256_loadu_si256((const __m256i *) (sc + 32 * j + 8 * g));
@@ -1079,58 +1079,57 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
     }
 }
 
-/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first */
+/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first; 16 rows a
+ * 512-bit register, the integer sums and float operations of the 256-bit version it replaced (the same bits) */
 __attribute__((noinline, target(VNNI_TARGET)))
 static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *da, const int32_t *bsum,
                             float *acc, float *accm, int first) {
-    __m256 a[4], m[4];
-    for (int g = 0; g < 4; g++) {
-        a[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + 8 * g);
-        m[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(accm + 8 * g);
+    __m512 a[2], m[2];
+    for (int h = 0; h < 2; h++) {
+        a[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + 16 * h);
+        m[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(accm + 16 * h);
     }
     for (int b = 0; b < count; b++) {
         const uint8_t *pb = packed + (size_t) b * K_BLOCK;
         const uint8_t *ab = au + (size_t) b * 256;
-        __m256i total[4];
-        for (int g = 0; g < 4; g++) total[g] = _mm256_setzero_si256();
+        __m512i total[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
         for (int j = 0; j < 8; j++) {
             const uint8_t *pj = pb + K_QUANTS + 1024 * j;
             const uint8_t *aj = ab + 32 * j;
-            __m256i s[4], t[4];
-            for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
+            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+            __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
             for (int c = 0; c < 8; c += 2) {
-                __m256i x0 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c));
-                __m256i x1 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
-                for (int g = 0; g < 4; g++) {
-                    s[g] = _mm256_dpbusd_epi32(s[g], x0, _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c)));
-                    t[g] = _mm256_dpbusd_epi32(t[g], x1,
-                                               _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c + 32)));
-                }
+                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c));
+                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
+                s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_loadu_si512((const void *) (pj + 64 * c)));
+                s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c)));
+                t0 = _mm512_dpbusd_epi32(t0, x1, _mm512_loadu_si512((const void *) (pj + 64 * c + 64)));
+                t1 = _mm512_dpbusd_epi32(t1, x1, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c + 64)));
             }
-            for (int g = 0; g < 4; g++) {
-                __m256i scale = _mm256_loadu_si256((const __m256i *) (pb + K_SCALES + 128 * j + 32 * g));
-                total[g] = _mm256_add_epi32(total[g], _mm256_mullo_epi32(_mm256_add_epi32(s[g], t[g]), scale));
-            }
+            __m512i sc0 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j));
+            __m512i sc1 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j + 64));
+            total[0] = _mm512_add_epi32(total[0], _mm512_mullo_epi32(_mm512_add_epi32(s0, t0), sc0));
+            total[1] = _mm512_add_epi32(total[1], _mm512_mullo_epi32(_mm512_add_epi32(s1, t1), sc1));
         }
-        __m256i bs[8];
-        for (int j = 0; j < 8; j++) bs[j] = _mm256_set1_epi32(bsum[8 * (size_t) b + j]);
-        __m256 d = _mm256_set1_ps(da[b]);
-        for (int g = 0; g < 4; g++) {
-            __m256i mn = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (pb + K_MINS + 32 * g)), bs[0]);
+        __m512 d = _mm512_set1_ps(da[b]);
+        for (int h = 0; h < 2; h++) {
+            __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
+                                           _mm512_set1_epi32(bsum[8 * (size_t) b]));
             for (int j = 1; j < 8; j++) {
-                mn = _mm256_add_epi32(mn, _mm256_madd_epi16(
-                        _mm256_loadu_si256((const __m256i *) (pb + K_MINS + 128 * j + 32 * g)), bs[j]));
+                mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
+                        _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
+                        _mm512_set1_epi32(bsum[8 * (size_t) b + j])));
             }
-            __m256i p = _mm256_sub_epi32(total[g], _mm256_loadu_si256((const __m256i *) (pb + K_OFFSETS + 32 * g)));
-            __m256 wd = _mm256_loadu_ps((const float *) (pb + K_D + 32 * g));
-            __m256 wm = _mm256_loadu_ps((const float *) (pb + K_DMIN + 32 * g));
-            a[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(wd, d), a[g]);
-            m[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mn), _mm256_mul_ps(wm, d), m[g]);
+            __m512i p = _mm512_sub_epi32(total[h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
+            __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
+            __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
+            a[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wd, d), a[h]);
+            m[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(wm, d), m[h]);
         }
     }
-    for (int g = 0; g < 4; g++) {
-        _mm256_storeu_ps(acc + 8 * g, a[g]);
-        _mm256_storeu_ps(accm + 8 * g, m[g]);
+    for (int h = 0; h < 2; h++) {
+        _mm512_storeu_ps(acc + 16 * h, a[h]);
+        _mm512_storeu_ps(accm + 16 * h, m[h]);
     }
 }
 
