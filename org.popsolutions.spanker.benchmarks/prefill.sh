@@ -4,8 +4,10 @@
 # weight type, JDK and thread count. Prompt tokens/s (the prompt in batched passes) against generation tokens/s, with
 # issue 12's goal (prompt >= 5 x generation); generation as weight bytes per second and as a fraction of the DRAM read
 # bandwidth measured in the same sitting (JMH DramBandwidthBenchmark, per JDK and thread count); generation against
-# llama.cpp's figures of SPEC section 9 (report.py holds them); the load average around each run. About a minute per
-# type on an idle machine, plus the DRAM runs.
+# llama.cpp's figures of SPEC section 9 (report.py holds them); the prompt against ggml's own matrix products at the
+# model's shapes (ggml_matmul.sh, same sitting: the prompt tokens/s its products alone would allow); the load average
+# around each run. About a minute per type on an idle machine, plus the DRAM and ggml runs (ggml is built once, about
+# a minute, cached in /tmp).
 #
 # usage: org.popsolutions.spanker.benchmarks/prefill.sh [--jdks "17 25"] [--threads "1 2"] [--prompt 128] [--n 32]
 #                                                      [--types "q4_0 q8_0 q4_k"]  (issue 12's decode types by default;
@@ -70,6 +72,25 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 rm -f "$out"/prefill-dram-*.json
 . "$root/org.popsolutions.spanker.benchmarks/lib.sh"
 dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/prefill-dram"
+# ggml's own products at the model's shapes with n = the prompt's tokens, in this sitting (ggml_matmul.sh): the prompt
+# tokens/s its matrix products alone allow, the ceiling of a llama.cpp prompt on this CPU (TinyLlama-1.1B: per layer
+# q, k, v, o, gate, up, down as rows:columns; the head for the last token only, n = 1)
+layer_shapes="2048:2048 256:2048 256:2048 2048:2048 5632:2048 5632:2048 2048:5632"
+head_shape="32000:2048"
+layers=22
+ggml_shapes=""
+for type in $types; do
+  g=$(echo "$type" | sed 's/_k$/_K/')
+  for s in $(echo $layer_shapes | tr ' ' '\n' | sort -u); do
+    ggml_shapes="$ggml_shapes $g:${s%%:*}:$prompt:${s##*:}"
+  done
+  ggml_shapes="$ggml_shapes $g:${head_shape%%:*}:1:${head_shape##*:}"
+done
+"$root/org.popsolutions.spanker.benchmarks/ggml_matmul.sh" --threads "$threads" $ggml_shapes >"$out/prefill-ggml.jsonl"
+python3 -c 'import json, sys
+print(json.dumps({"layers": int(sys.argv[1]), "layer": sys.argv[2].split(), "head": sys.argv[3], "n": int(sys.argv[4])}))' \
+    "$layers" "$layer_shapes" "$head_shape" "$prompt" >"$out/prefill-ggml-shapes.json"
+echo "prefill: ggml's products timed (load $(load))" >&2
 for type in $types; do
 for jdk in $jdks; do
   for t in $threads; do

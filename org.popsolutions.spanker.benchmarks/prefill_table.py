@@ -4,7 +4,8 @@ docs/prefill.json, from prefill.sh's runs.
 
 usage: prefill_table.py OUT_DIR PERFORMANCE.md PREFILL.json STARTED MODEL_PATTERN
 OUT_DIR holds prefill-runs.jsonl (one line per `./spanker run`), prefill-weights.jsonl (weight bytes a generated
-token reads, per type) and prefill-dram-JDK-THREADS.json (JMH DramBandwidthBenchmark of the same sitting).
+token reads, per type), prefill-dram-JDK-THREADS.json (JMH DramBandwidthBenchmark of the same sitting) and, when
+present, prefill-ggml.jsonl with prefill-ggml-shapes.json (ggml_matmul.sh's product times at the model's shapes).
 MODEL_PATTERN is the models' path with TYPE for the weight type.
 """
 import json
@@ -36,9 +37,38 @@ def dram_of(out):
     return dram
 
 
-def with_facts(runs, weights, dram):
+def ggml_ceiling_of(out):
+    """(type, threads) -> the prompt tokens/s ggml's matrix products alone allow: n tokens over the layers' products
+    (n vectors each) and the head's (the last token only)."""
+    times, shapes_path = os.path.join(out, "prefill-ggml.jsonl"), os.path.join(out, "prefill-ggml-shapes.json")
+    if not os.path.exists(times) or not os.path.exists(shapes_path):
+        return {}
+    shapes = json.load(open(shapes_path))
+    us = {}
+    for line in open(times):
+        if line.strip():
+            g = json.loads(line)
+            us[(g["type"].lower(), g["threads"], g["m"], g["n"], g["k"])] = g["us"]
+    ceiling = {}
+    for (type, threads) in {(t, th) for (t, th, _, _, _) in us}:
+        def at(shape, n):
+            m, k = (int(x) for x in shape.split(":"))
+            return us.get((type, threads, m, n, k))
+        layer = [at(s, shapes["n"]) for s in shapes["layer"]]
+        head = at(shapes["head"], 1)
+        if None not in layer and head is not None:
+            total = shapes["layers"] * sum(layer) + head
+            ceiling[(type, threads)] = shapes["n"] / (total / 1e6)
+    return ceiling
+
+
+def with_facts(runs, weights, dram, ggml=None):
     """Each run with its derived figures, the same names in the JSON as in the table's columns."""
+    ggml = ggml or {}
     for r in runs:
+        r["ggmlProductsTokensPerSecond"] = ggml.get((r["type"], r["threads"]))
+        r["promptToGgmlProducts"] = (r["promptTokensPerSecond"] / r["ggmlProductsTokensPerSecond"]
+                                     if r["ggmlProductsTokensPerSecond"] else None)
         r["promptToGeneration"] = r["promptTokensPerSecond"] / r["generationTokensPerSecond"]
         r["promptGoalMet"] = r["promptToGeneration"] >= PROMPT_GOAL
         r["weightBytesPerToken"] = weights[r["type"]]
@@ -88,15 +118,21 @@ def markdown(runs, started, model):
         out += ["The machine ran nothing else (1-minute load average %.1f-%.1f: the benchmark's own threads)."
                 % (min(loads), max(loads)), ""]
     out += ["#### Prompt processing", "",
-            "Goal (issue 12): prompt tokens/s at least %dx generation tokens/s." % PROMPT_GOAL, "",
+            "Goal (issue 12): prompt tokens/s at least %dx generation tokens/s. ggml's products: the prompt tokens/s "
+            "ggml's own matrix products at the model's shapes would allow if nothing else took time "
+            "(`ggml_matmul.sh`: `test-backend-ops perf` MUL_MAT, f32 activations quantized in the op, n = the "
+            "prompt's tokens for every layer's seven products, n = 1 for the head; ggml built as llama.cpp builds it, "
+            "LLAMAFILE on; llama.cpp's load-time repacking of Q4_0/Q4_K weights is not covered), per thread count, "
+            "measured in this sitting." % PROMPT_GOAL, "",
             "| type | JDK | threads | prompt tokens | prompt tokens/s | generation tokens/s | prompt / generation "
-            "| goal >= %d | load before / after |" % PROMPT_GOAL,
-            "|---|---|---|---|---|---|---|---|---|"]
+            "| goal >= %d | ggml's products tokens/s | prompt ÷ ggml's products | load before / after |" % PROMPT_GOAL,
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        out.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %.1f / %.1f |" % (
+        out.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %s | %s | %.1f / %.1f |" % (
             r["type"], r["jdk"], r["threads"], r["promptTokens"], r["promptTokensPerSecond"],
-            r["generationTokensPerSecond"], r["promptToGeneration"], yes_no(r["promptGoalMet"]), r["loadBefore"],
-            r["loadAfter"]))
+            r["generationTokensPerSecond"], r["promptToGeneration"], yes_no(r["promptGoalMet"]),
+            fmt(r["ggmlProductsTokensPerSecond"], ".1f"), bold(fmt(r["promptToGgmlProducts"], ".2f")),
+            r["loadBefore"], r["loadAfter"]))
     out += ["", "#### Decode", "",
             "Goal (issue 12): at least llama.cpp's decode tokens/s. Weight bytes per token: every tensor but the "
             "embedding table (a token reads one row of it), the head included. Weights GB/s = weight bytes per token "
@@ -128,7 +164,8 @@ def main(out_dir, doc_path, json_path, started, model):
                for w in (json.loads(line) for line in open(os.path.join(out_dir, "prefill-weights.jsonl"))
                          if line.strip())}
     dram = dram_of(out_dir)
-    runs = with_facts(runs, weights, dram)
+    ggml = ggml_ceiling_of(out_dir)
+    runs = with_facts(runs, weights, dram, ggml)
     loaded, lines = markdown(runs, started, model)
     doc = {"started": started,
            "models": sorted({os.path.basename(model).replace("TYPE", r["type"]) for r in runs}),

@@ -1,6 +1,6 @@
 /*
  * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C (and, where the CPU has it,
- * AVX-512 VNNI for the Q8_0 and Q4_K matrix-matrix products), called through JNI by
+ * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products), called through JNI by
  * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
  * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
  * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
@@ -417,12 +417,13 @@ static const uint8_t zero_row[1 << 16];
 #define GEMM_ROWS 32
 #define GEMM_KC 16
 #define GEMM_MIN_VECTORS 4
-/* cache lines a row's chunk may touch: GEMM_KC * 18 = 288 bytes from any offset (the last one at its last byte) */
-#define GEMM_LINES 6
 
-/* one packed block of 32 rows: per group of eight rows 4 x 32 low-nibble and 4 x 32 high-nibble bytes (quant - 8,
- * lane r = row r), then the 32 rows' offsets 128 * sum (q - 8) as int32, then their scales as floats */
+/* one packed block of 32 rows (Q4_0's quants - 8, or Q8_0's quants): for each half of 16 rows and each column c of
+ * four values (c = 0..7: values 4c..4c+3) 64 bytes, lane r = row 16 h + r, so that one 512-bit register holds a column
+ * of 16 rows and one 256-bit register one of eight (GEMM_AT: group g of eight rows); then the 32 rows' offsets
+ * 128 * sum w as int32, then their scales as floats, both in row order */
 enum { GEMM_OFFSETS = 4 * 256, GEMM_SCALES = GEMM_OFFSETS + 128, GEMM_BLOCK = GEMM_SCALES + 128 };
+#define GEMM_AT(g, c) (512 * ((g) >> 1) + 32 * ((g) & 1) + 64 * (c))
 
 static void pack_q4_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed) {
     const __m256i low = _mm256_set1_epi8(0x0f), eight = _mm256_set1_epi8(8);
@@ -435,12 +436,12 @@ static void pack_q4_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
             __m256i q[4];
             regroup_q4_0_rows8(r, b0 + b, NULL, 0, q);
             __m256i sum8 = _mm256_setzero_si256();
-            uint8_t *pg = pb + 256 * g;
             for (int c = 0; c < 4; c++) {
                 __m256i lo = _mm256_sub_epi8(_mm256_and_si256(q[c], low), eight);
                 __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(q[c], 4), low), eight);
-                _mm256_storeu_si256((__m256i *) (pg + 32 * c), lo);
-                _mm256_storeu_si256((__m256i *) (pg + 128 + 32 * c), hi);
+                /* a byte's low nibble is value 4c + i, its high one value 16 + 4c + i: columns c and 4 + c */
+                _mm256_storeu_si256((__m256i *) (pb + GEMM_AT(g, c)), lo);
+                _mm256_storeu_si256((__m256i *) (pb + GEMM_AT(g, 4 + c)), hi);
                 sum8 = _mm256_add_epi8(sum8, _mm256_add_epi8(lo, hi)); /* |8 bytes of -8..7| <= 64: fits a byte */
             }
             __m256i sums = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), sum8), _mm256_set1_epi16(1));
@@ -474,9 +475,9 @@ static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au,
         const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
         const uint8_t *ab = au + (size_t) b * 32;
         __m256i s0, s1, s2, s3;
-#define W(g, at) _mm256_loadu_si256((const __m256i *) (pb + 256 * (g) + (at)))
-#define STEP(g, s, c) { __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, W(g, 32 * (c))), \
-                                                      _mm256_maddubs_epi16(hi, W(g, 128 + 32 * (c)))); \
+#define W(g, c) _mm256_loadu_si256((const __m256i *) (pb + GEMM_AT(g, c)))
+#define STEP(g, s, c) { __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(lo, W(g, c)), \
+                                                      _mm256_maddubs_epi16(hi, W(g, 4 + (c)))); \
                         s = (c) == 0 ? p : _mm256_add_epi16(s, p); }
         for (int c = 0; c < 4; c++) {
             __m256i lo = _mm256_castps_si256(_mm256_broadcast_ss((const float *) (ab + 4 * c)));
@@ -499,9 +500,9 @@ static void gemm_q4_0_chunk(const uint8_t *packed, int count, const uint8_t *au,
     _mm256_storeu_ps(acc + 24, a3);
 }
 
-/* the AVX-512 VNNI kernels' target: vpdpbusd on 256-bit registers (and 32 of them, which the Q4_K kernel's
- * accumulators need). The same idea in the Q4_0 chunk above (vpdpbusd for maddubs + add + madd, bit for bit the same)
- * measured no faster there (64 vectors of 5632 x 2048, one thread): not used for Q4_0. */
+/* the AVX-512 VNNI kernels' target: vpdpbusd on 256- and 512-bit registers (and 32 of them, which the Q4_K kernel's
+ * accumulators need). In Q4_0's AVX2 chunk above, 256-bit vpdpbusd (the same sums) measured no faster than maddubs;
+ * the 512-bit chunk (gemm_vnni_chunk) is, so Q4_0 and Q8_0 share it. */
 #define VNNI_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
 
 /* AVX-512 VNNI (with VL) present, and not turned off by SPANKER_KERNELS_NO_VNNI (set: the AVX2 matrix-matrix paths,
@@ -532,55 +533,97 @@ static void *gemm_buffer(size_t bytes) {
     return gemm_scratch;
 }
 
-static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
-                     float *out, long ostride) {
-    int blocks = n / 32;
-    size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
-    size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
-    uint8_t *scratch = gemm_buffer(quants + scales + part);
+/* a matrix-matrix call's set-up, one for every kernel: the thread's kept scratch and the zero row that pads a last
+ * group of fewer than 32 rows (allocated when a row is longer than zero_row) */
+typedef struct {
+    uint8_t *scratch;
+    const uint8_t *zeros;
+} gemm_frame;
+
+/* 0, or -2 (nothing to close) when out of memory */
+static int gemm_open(gemm_frame *f, size_t scratchBytes, int rows, long rowBytes) {
+    f->scratch = gemm_buffer(scratchBytes);
     int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
-    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
-    if (scratch == NULL || zeros == NULL) {
-        if (zeros != NULL && zeros != zero_row) free(zeros);
+    f->zeros = tail ? calloc(1, rowBytes) : zero_row;
+    if (f->scratch == NULL || f->zeros == NULL) {
+        if (f->zeros != NULL && f->zeros != zero_row) free((void *) f->zeros);
         return -2;
     }
-    uint8_t *au = scratch;
-    float *as = (float *) (scratch + quants);
-    float *partial = (float *) (scratch + quants + scales);
+    return 0;
+}
+
+static void gemm_close(gemm_frame *f) {
+    if (f->zeros != zero_row) free((void *) f->zeros);
+}
+
+/* the rows from r0 (count of them, the rest of 32 zero rows) */
+static void gemm_rows(const uint8_t *w, long rowBytes, int r0, int count, const uint8_t *zeros,
+                      const uint8_t *row[GEMM_ROWS]) {
+    for (int i = 0; i < GEMM_ROWS; i++) row[i] = i < count ? w + (size_t) (r0 + i) * rowBytes : zeros;
+}
+
+/* the activation of every vector once per call: values + 128 (bytes xor 0x80) and the scales as floats */
+static void unsigned_activation(const uint8_t *act, long stride, int vectors, int blocks, int blockBytes, int qs,
+                                int values, uint8_t *au, float *as, int halfScale, int scaleAt) {
     const __m256i flip = _mm256_set1_epi8((char) 0x80);
     for (int v = 0; v < vectors; v++) {
         for (int b = 0; b < blocks; b++) {
-            const uint8_t *ab = act + (size_t) v * stride + (size_t) b * Q8_0_BYTES;
-            __m256i q = _mm256_loadu_si256((const __m256i *) (ab + Q8_0_QS));
-            _mm256_store_si256((__m256i *) (au + ((size_t) v * blocks + b) * 32), _mm256_xor_si256(q, flip));
-            as[(size_t) v * blocks + b] = half(ab + Q8_0_D);
+            const uint8_t *ab = act + (size_t) v * stride + (size_t) b * blockBytes;
+            uint8_t *to = au + ((size_t) v * blocks + b) * values;
+            for (int i = 0; i < values; i += 32) {
+                __m256i q = _mm256_loadu_si256((const __m256i *) (ab + qs + i));
+                _mm256_storeu_si256((__m256i *) (to + i), _mm256_xor_si256(q, flip));
+            }
+            as[(size_t) v * blocks + b] = halfScale ? half(ab + scaleAt) : f32_at(ab + scaleAt);
         }
     }
+}
+
+/* a group's packing and one vector's pass over a packed chunk, for blocks of 32 values (Q4_0, Q8_0) */
+typedef void (*gemm_pack_fn)(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed);
+typedef void (*gemm_chunk_fn)(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
+                              int first);
+
+/* Q4_0 or Q8_0 (blockBytes) rows against the vectors: 32 rows at a time, GEMM_KC blocks a chunk */
+static int gemm_blocks32(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                         float *out, long ostride, int blockBytes, gemm_pack_fn pack, gemm_chunk_fn chunk) {
+    int blocks = n / 32;
+    size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
+    size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
+    gemm_frame f;
+    if (gemm_open(&f, quants + scales + part, rows, rowBytes) != 0) {
+        return -2;
+    }
+    uint8_t *au = f.scratch;
+    float *as = (float *) (f.scratch + quants);
+    float *partial = (float *) (f.scratch + quants + scales);
+    unsigned_activation(act, stride, vectors, blocks, Q8_0_BYTES, Q8_0_QS, 32, au, as, 1, Q8_0_D);
+    /* cache lines a row's chunk may touch from any offset (the last one at its last byte) */
+    const int chunkBytes = GEMM_KC * blockBytes, lines = (chunkBytes + 63) / 64 + 1;
     uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
-        for (int i = 0; i < GEMM_ROWS; i++) row[i] = i < count ? w + (size_t) (r0 + i) * rowBytes : zeros;
+        gemm_rows(w, rowBytes, r0, count, f.zeros, row);
         for (int k0 = 0; k0 < blocks; k0 += GEMM_KC) {
             int kc = blocks - k0 < GEMM_KC ? blocks - k0 : GEMM_KC;
-            pack_q4_0_gemm(row, k0, kc, packed);
+            pack(row, k0, kc, packed);
             /* the next chunk's bytes (this group's, or the next group's first) are fetched while this chunk is
              * multiplied, a few lines before each vector: 32 short row streams, which the hardware prefetcher picks up
              * late, and a burst of all their lines at once would wait for the core's few outstanding misses */
             int nextRow = k0 + GEMM_KC < blocks ? r0 : r0 + GEMM_ROWS;
             int nextBlock = k0 + GEMM_KC < blocks ? k0 + GEMM_KC : 0;
             int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
-            int lines = nextRows > 0 ? nextRows * GEMM_LINES : 0;
+            int fetch = nextRows > 0 ? nextRows * lines : 0;
             for (int v = 0; v < vectors; v++) {
-                for (int j = (int) ((long) lines * v / vectors); j < (int) ((long) lines * (v + 1) / vectors); j++) {
-                    int line = j % GEMM_LINES;
-                    size_t at = (size_t) (nextRow + j / GEMM_LINES) * rowBytes + (size_t) nextBlock * Q4_0_BYTES
-                              + (line + 1 < GEMM_LINES ? 64 * line : GEMM_KC * Q4_0_BYTES - 1);
+                for (int j = (int) ((long) fetch * v / vectors); j < (int) ((long) fetch * (v + 1) / vectors); j++) {
+                    int line = j % lines;
+                    size_t at = (size_t) (nextRow + j / lines) * rowBytes + (size_t) nextBlock * blockBytes
+                              + (line + 1 < lines ? 64 * line : chunkBytes - 1);
                     _mm_prefetch((const char *) w + at, _MM_HINT_T0);
                 }
                 float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
-                gemm_q4_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
-                                k0 == 0);
+                chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc, k0 == 0);
             }
         }
         if (count < GEMM_ROWS) {
@@ -589,8 +632,52 @@ static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
             }
         }
     }
-    if (zeros != zero_row) free(zeros);
+    gemm_close(&f);
     return 0;
+}
+
+/*
+ * one vector over one chunk of packed Q4_0 or Q8_0 blocks with AVX-512 VNNI: 16 rows a 512-bit register, vpdpbusd
+ * (unsigned activation + 128 by signed weights, four products summed into 32 bits, exact) in four independent chains,
+ * then Q4_0's AVX2 chunk's float operations (acc = fma(float(sum - offset), d_w * d_a, acc)) on the same integers: the
+ * same bits as that chunk. ymm vpdpbusd measured no faster than maddubs for Q4_0 (session 11); a zmm register does
+ * twice the work per instruction on a core with full 512-bit units (this EPYC).
+ */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_vnni_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
+                            int first) {
+    __m512 a0 = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc);
+    __m512 a1 = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + 16);
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 32;
+        __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+        for (int c = 0; c < 8; c += 2) {
+            __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ab + 4 * c));
+            __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (ab + 4 * c + 4));
+            s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_loadu_si512((const void *) (pb + 64 * c)));
+            s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_loadu_si512((const void *) (pb + 512 + 64 * c)));
+            t0 = _mm512_dpbusd_epi32(t0, x1, _mm512_loadu_si512((const void *) (pb + 64 * c + 64)));
+            t1 = _mm512_dpbusd_epi32(t1, x1, _mm512_loadu_si512((const void *) (pb + 512 + 64 * c + 64)));
+        }
+        __m512 d = _mm512_set1_ps(as[b]);
+        __m512i p0 = _mm512_sub_epi32(_mm512_add_epi32(s0, t0), _mm512_loadu_si512((const void *) (pb + GEMM_OFFSETS)));
+        __m512i p1 = _mm512_sub_epi32(_mm512_add_epi32(s1, t1),
+                                      _mm512_loadu_si512((const void *) (pb + GEMM_OFFSETS + 64)));
+        a0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_mul_ps(_mm512_loadu_ps((const float *) (pb + GEMM_SCALES)), d),
+                             a0);
+        a1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1),
+                             _mm512_mul_ps(_mm512_loadu_ps((const float *) (pb + GEMM_SCALES + 64)), d), a1);
+    }
+    _mm512_storeu_ps(acc, a0);
+    _mm512_storeu_ps(acc + 16, a1);
+}
+
+static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
+                     float *out, long ostride) {
+    return gemm_blocks32(w, rowBytes, rows, act, stride, n, vectors, out, ostride, Q4_0_BYTES, pack_q4_0_gemm,
+                         use_vnni() ? gemm_vnni_chunk : gemm_q4_0_chunk);
 }
 
 /*
@@ -909,7 +996,7 @@ static void pack_q8_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
             transpose8x32(in, q);
             __m256i sum = _mm256_setzero_si256();
             for (int c = 0; c < 8; c++) {
-                _mm256_storeu_si256((__m256i *) (pb + 256 * g + 32 * c), q[c]);
+                _mm256_storeu_si256((__m256i *) (pb + GEMM_AT(g, c)), q[c]);
                 sum = _mm256_dpbusd_epi32(sum, ones, q[c]);
             }
             _mm256_storeu_si256((__m256i *) (pb + GEMM_OFFSETS + 32 * g), _mm256_slli_epi32(sum, 7));
@@ -920,97 +1007,10 @@ static void pack_q8_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
     }
 }
 
-__attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q8_0_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
-                            int first) {
-    __m256 a[4];
-    for (int g = 0; g < 4; g++) a[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + 8 * g);
-    for (int b = 0; b < count; b++) {
-        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
-        const uint8_t *ab = au + (size_t) b * 32;
-        __m256i s[4], t[4];
-        for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
-        for (int c = 0; c < 8; c += 2) {
-            __m256i x0 = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c));
-            __m256i x1 = _mm256_set1_epi32(*(const int32_t *) (ab + 4 * c + 4));
-            for (int g = 0; g < 4; g++) {
-                s[g] = _mm256_dpbusd_epi32(s[g], x0, _mm256_loadu_si256((const __m256i *) (pb + 256 * g + 32 * c)));
-                t[g] = _mm256_dpbusd_epi32(t[g], x1, _mm256_loadu_si256((const __m256i *) (pb + 256 * g + 32 * c + 32)));
-            }
-        }
-        __m256 d = _mm256_set1_ps(as[b]);
-        for (int g = 0; g < 4; g++) {
-            __m256i p = _mm256_sub_epi32(_mm256_add_epi32(s[g], t[g]),
-                                         _mm256_loadu_si256((const __m256i *) (pb + GEMM_OFFSETS + 32 * g)));
-            __m256 ws = _mm256_loadu_ps((const float *) (pb + GEMM_SCALES + 32 * g));
-            a[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(ws, d), a[g]);
-        }
-    }
-    for (int g = 0; g < 4; g++) _mm256_storeu_ps(acc + 8 * g, a[g]);
-}
-
-/* the activation of every vector once per call: values + 128 (bytes xor 0x80) and the scales as floats */
-__attribute__((target(VNNI_TARGET)))
-static void unsigned_activation(const uint8_t *act, long stride, int vectors, int blocks, int blockBytes, int qs,
-                                int values, uint8_t *au, float *as, int halfScale, int scaleAt) {
-    const __m256i flip = _mm256_set1_epi8((char) 0x80);
-    for (int v = 0; v < vectors; v++) {
-        for (int b = 0; b < blocks; b++) {
-            const uint8_t *ab = act + (size_t) v * stride + (size_t) b * blockBytes;
-            uint8_t *to = au + ((size_t) v * blocks + b) * values;
-            for (int i = 0; i < values; i += 32) {
-                __m256i q = _mm256_loadu_si256((const __m256i *) (ab + qs + i));
-                _mm256_storeu_si256((__m256i *) (to + i), _mm256_xor_si256(q, flip));
-            }
-            as[(size_t) v * blocks + b] = halfScale ? half(ab + scaleAt) : f32_at(ab + scaleAt);
-        }
-    }
-}
-
-/* the rows from r0 (count of them, the rest of 32 zero rows) */
-static void gemm_rows(const uint8_t *w, long rowBytes, int r0, int count, const uint8_t *zeros,
-                      const uint8_t *row[GEMM_ROWS]) {
-    for (int i = 0; i < GEMM_ROWS; i++) row[i] = i < count ? w + (size_t) (r0 + i) * rowBytes : zeros;
-}
-
 static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
-    int blocks = n / 32;
-    size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
-    size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
-    uint8_t *scratch = gemm_buffer(quants + scales + part);
-    int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
-    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
-    if (scratch == NULL || zeros == NULL) {
-        if (zeros != NULL && zeros != zero_row) free(zeros);
-        return -2;
-    }
-    uint8_t *au = scratch;
-    float *as = (float *) (scratch + quants);
-    float *partial = (float *) (scratch + quants + scales);
-    unsigned_activation(act, stride, vectors, blocks, Q8_0_BYTES, Q8_0_QS, 32, au, as, 1, Q8_0_D);
-    uint8_t packed[GEMM_KC * GEMM_BLOCK] __attribute__((aligned(64)));
-    for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
-        int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
-        const uint8_t *row[GEMM_ROWS];
-        gemm_rows(w, rowBytes, r0, count, zeros, row);
-        for (int k0 = 0; k0 < blocks; k0 += GEMM_KC) {
-            int kc = blocks - k0 < GEMM_KC ? blocks - k0 : GEMM_KC;
-            pack_q8_0_gemm(row, k0, kc, packed);
-            for (int v = 0; v < vectors; v++) {
-                float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
-                gemm_q8_0_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc,
-                                k0 == 0);
-            }
-        }
-        if (count < GEMM_ROWS) {
-            for (int v = 0; v < vectors; v++) {
-                memcpy(out + (size_t) v * ostride + r0, partial + (size_t) v * GEMM_ROWS, sizeof(float) * count);
-            }
-        }
-    }
-    if (zeros != zero_row) free(zeros);
-    return 0;
+    return gemm_blocks32(w, rowBytes, rows, act, stride, n, vectors, out, ostride, Q8_0_BYTES, pack_q8_0_gemm,
+                         gemm_vnni_chunk);
 }
 
 /*
@@ -1024,7 +1024,7 @@ static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  * as they are like the row kernel does); the offsets; d and dmin as floats.
  */
 enum {
-    K_QUANTS = 0,                       /* 8 groups x 4 row groups x 8 x 32 bytes */
+    K_QUANTS = 0,                       /* 8 groups x 1024 bytes, laid out as GEMM_AT (16-row halves) */
     K_SCALES = K_QUANTS + 8 * 1024,     /* 8 groups x 32 int32 */
     K_MINS = K_SCALES + 8 * 128,        /* 8 groups x 32 int32: (m_j, m_j) as two words */
     K_OFFSETS = K_MINS + 8 * 128,       /* 32 int32 */
@@ -1067,7 +1067,7 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
                     __m256i q[8], sum = _mm256_setzero_si256();
                     transpose8x32(k == 0 ? lo : hi, q);
                     for (int c = 0; c < 8; c++) {
-                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + 256 * g + 32 * c), q[c]);
+                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + GEMM_AT(g, c)), q[c]);
                         sum = _mm256_dpbusd_epi32(sum, q[c], ones);
                     }
                     __m256i scale = _mm256_loadu_si256((const __m256i *) (sc + 32 * j + 8 * g));
@@ -1079,58 +1079,57 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
     }
 }
 
-/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first */
+/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first; 16 rows a
+ * 512-bit register, the integer sums and float operations of the 256-bit version it replaced (the same bits) */
 __attribute__((noinline, target(VNNI_TARGET)))
 static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *da, const int32_t *bsum,
                             float *acc, float *accm, int first) {
-    __m256 a[4], m[4];
-    for (int g = 0; g < 4; g++) {
-        a[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(acc + 8 * g);
-        m[g] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(accm + 8 * g);
+    __m512 a[2], m[2];
+    for (int h = 0; h < 2; h++) {
+        a[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + 16 * h);
+        m[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(accm + 16 * h);
     }
     for (int b = 0; b < count; b++) {
         const uint8_t *pb = packed + (size_t) b * K_BLOCK;
         const uint8_t *ab = au + (size_t) b * 256;
-        __m256i total[4];
-        for (int g = 0; g < 4; g++) total[g] = _mm256_setzero_si256();
+        __m512i total[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
         for (int j = 0; j < 8; j++) {
             const uint8_t *pj = pb + K_QUANTS + 1024 * j;
             const uint8_t *aj = ab + 32 * j;
-            __m256i s[4], t[4];
-            for (int g = 0; g < 4; g++) s[g] = t[g] = _mm256_setzero_si256();
+            __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+            __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
             for (int c = 0; c < 8; c += 2) {
-                __m256i x0 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c));
-                __m256i x1 = _mm256_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
-                for (int g = 0; g < 4; g++) {
-                    s[g] = _mm256_dpbusd_epi32(s[g], x0, _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c)));
-                    t[g] = _mm256_dpbusd_epi32(t[g], x1,
-                                               _mm256_loadu_si256((const __m256i *) (pj + 256 * g + 32 * c + 32)));
-                }
+                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c));
+                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
+                s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_loadu_si512((const void *) (pj + 64 * c)));
+                s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c)));
+                t0 = _mm512_dpbusd_epi32(t0, x1, _mm512_loadu_si512((const void *) (pj + 64 * c + 64)));
+                t1 = _mm512_dpbusd_epi32(t1, x1, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c + 64)));
             }
-            for (int g = 0; g < 4; g++) {
-                __m256i scale = _mm256_loadu_si256((const __m256i *) (pb + K_SCALES + 128 * j + 32 * g));
-                total[g] = _mm256_add_epi32(total[g], _mm256_mullo_epi32(_mm256_add_epi32(s[g], t[g]), scale));
-            }
+            __m512i sc0 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j));
+            __m512i sc1 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j + 64));
+            total[0] = _mm512_add_epi32(total[0], _mm512_mullo_epi32(_mm512_add_epi32(s0, t0), sc0));
+            total[1] = _mm512_add_epi32(total[1], _mm512_mullo_epi32(_mm512_add_epi32(s1, t1), sc1));
         }
-        __m256i bs[8];
-        for (int j = 0; j < 8; j++) bs[j] = _mm256_set1_epi32(bsum[8 * (size_t) b + j]);
-        __m256 d = _mm256_set1_ps(da[b]);
-        for (int g = 0; g < 4; g++) {
-            __m256i mn = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (pb + K_MINS + 32 * g)), bs[0]);
+        __m512 d = _mm512_set1_ps(da[b]);
+        for (int h = 0; h < 2; h++) {
+            __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
+                                           _mm512_set1_epi32(bsum[8 * (size_t) b]));
             for (int j = 1; j < 8; j++) {
-                mn = _mm256_add_epi32(mn, _mm256_madd_epi16(
-                        _mm256_loadu_si256((const __m256i *) (pb + K_MINS + 128 * j + 32 * g)), bs[j]));
+                mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
+                        _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
+                        _mm512_set1_epi32(bsum[8 * (size_t) b + j])));
             }
-            __m256i p = _mm256_sub_epi32(total[g], _mm256_loadu_si256((const __m256i *) (pb + K_OFFSETS + 32 * g)));
-            __m256 wd = _mm256_loadu_ps((const float *) (pb + K_D + 32 * g));
-            __m256 wm = _mm256_loadu_ps((const float *) (pb + K_DMIN + 32 * g));
-            a[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(wd, d), a[g]);
-            m[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mn), _mm256_mul_ps(wm, d), m[g]);
+            __m512i p = _mm512_sub_epi32(total[h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
+            __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
+            __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
+            a[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wd, d), a[h]);
+            m[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(wm, d), m[h]);
         }
     }
-    for (int g = 0; g < 4; g++) {
-        _mm256_storeu_ps(acc + 8 * g, a[g]);
-        _mm256_storeu_ps(accm + 8 * g, m[g]);
+    for (int h = 0; h < 2; h++) {
+        _mm512_storeu_ps(acc + 16 * h, a[h]);
+        _mm512_storeu_ps(accm + 16 * h, m[h]);
     }
 }
 
@@ -1140,13 +1139,11 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
     size_t quants = (size_t) vectors * blocks * 256, scales = (size_t) vectors * blocks * sizeof(float);
     size_t sums = (size_t) vectors * blocks * 8 * sizeof(int32_t);
     size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float);
-    uint8_t *scratch = gemm_buffer(quants + scales + sums + part + (size_t) GEMM_KC_K * K_BLOCK + 64);
-    int tail = rows % GEMM_ROWS != 0 && rowBytes > (long) sizeof zero_row;
-    uint8_t *zeros = tail ? calloc(1, rowBytes) : (uint8_t *) zero_row;
-    if (scratch == NULL || zeros == NULL) {
-        if (zeros != NULL && zeros != zero_row) free(zeros);
+    gemm_frame f;
+    if (gemm_open(&f, quants + scales + sums + part + (size_t) GEMM_KC_K * K_BLOCK + 64, rows, rowBytes) != 0) {
         return -2;
     }
+    uint8_t *scratch = f.scratch;
     uint8_t *au = scratch;
     float *da = (float *) (scratch + quants);
     int32_t *bsum = (int32_t *) (scratch + quants + scales);
@@ -1162,7 +1159,7 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
-        gemm_rows(w, rowBytes, r0, count, zeros, row);
+        gemm_rows(w, rowBytes, r0, count, f.zeros, row);
         for (int k0 = 0; k0 < blocks; k0 += GEMM_KC_K) {
             int kc = blocks - k0 < GEMM_KC_K ? blocks - k0 : GEMM_KC_K;
             pack_q4_K_gemm(row, k0, kc, packed);
@@ -1178,7 +1175,7 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
             for (int i = 0; i < count; i++) to[i] = acc[i] - acc[GEMM_ROWS + i];
         }
     }
-    if (zeros != zero_row) free(zeros);
+    gemm_close(&f);
     return 0;
 }
 

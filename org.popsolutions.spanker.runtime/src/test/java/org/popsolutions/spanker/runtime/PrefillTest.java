@@ -2,11 +2,14 @@ package org.popsolutions.spanker.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.plan.Plan;
@@ -15,20 +18,35 @@ import org.popsolutions.spanker.ggml.gguf.GgufFile;
 import org.popsolutions.spanker.ggml.gguf.GgufReader;
 import org.popsolutions.spanker.ggml.gguf.GoldenModels;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
+import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.model.llama.GgufModelReader;
 import org.popsolutions.spanker.model.llama.ManualPlans;
+import org.popsolutions.spanker.model.llama.ModelSynth;
 import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
 
 /**
- * Batched prompt processing gives the logits of token-by-token processing, bit for bit (a batched product is, per
- * vector, the same dot products), and fills the KV caches so that decoding after it does too; the prompt runs as one
- * program per card per pass, not one per token.
+ * Batched prompt processing gives the logits of token-by-token processing and fills the KV caches so that decoding
+ * after it does too; the prompt runs as one program per card per pass, not one per token. Bit for bit where a batched
+ * product is, per vector, the one-vector product's own dot products: with the portable kernels on weights they read as
+ * ggml bytes (Q8_0, F32, F16, BF16), and with the native kernels on Q4_0 (both use the same eight-row sums). Not bit for
+ * bit where the one-vector product has a float order of its own: the portable kernels read Q4_0 (an even number of
+ * blocks a row), Q4_1, Q4_K and Q6_K from a repacked layout in a one-vector product (PackedWeights) and the ggml bytes in
+ * a batched one, and the native Q8_0 and Q4_K matrix-matrix products on AVX-512 VNNI sum each block in integers
+ * (NativePrefillTest). There a difference in the last bits can flip one quantized activation value at a rounding edge,
+ * and a model this small then moves by up to about 1.4e-2 of its largest logit (measured: the synthesized Q4_0 and Q4_K
+ * models below, 1.1e-2 to 1.4e-2); the bound is {@link #PROMPT_TOLERANCE}, with the same greedy tokens.
  */
 class PrefillTest {
     /** Longer than one pass (PrefillPrograms.MAX_BATCH tokens), so a second, shorter pass follows: 64 + 5. */
     static final int PROMPT_TOKENS = PrefillPrograms.MAX_BATCH + 5;
     /** The KV caches' rows: the prompt and the three decoded tokens after it. */
     static final int CONTEXT = 128;
+    /**
+     * max |batched − token by token| ÷ max |logit| where the two take different float orders (see the class comment):
+     * one activation value flipped at a rounding edge moves a small random model's logits by up to ~1.4e-2.
+     */
+    static final double PROMPT_TOLERANCE = 2e-2;
 
     static ScheduledCollectives engine;
 
@@ -190,6 +208,42 @@ class PrefillTest {
                     assertEquals(PROMPT_TOKENS * cards, tokenByToken.programs, what);
                     assertEquals(2L * cards, batched.programs, what + ": two passes, one program per card each");
                 }
+            }
+        }
+    }
+
+    /**
+     * The portable kernels on synthesized models (rows of one Q4_K block, a feed-forward of three, a vocabulary whose
+     * last row group is short; seed 10, where the repacked paths flip an activation value): Q8_0, read as ggml bytes
+     * by both, bit for bit; Q4_0 and Q4_K, repacked for the one-vector product only, within {@link #PROMPT_TOLERANCE}
+     * and the same greedy tokens (they differ there: 1.1e-2 to 1.4e-2).
+     */
+    @Test
+    void repackedWeightsGiveTheTokenByTokenLogitsWithinToleranceAndTheOthersBitForBit(@TempDir Path dir) {
+        String kernels = org.popsolutions.spanker.ggml.kernel.Kernels.best().name();
+        assertTrue(kernels.startsWith("vector"), "the portable Vector API kernels, not " + kernels);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
+            Path model = dir.resolve(type + ".gguf");
+            ModelSynth.write(new ModelSynth.Preset("prefill-" + type, 256, 2, 4, 1, 768, 500, 256, false), type, 10,
+                    model, done -> { });
+            GgufFile file = GgufReader.open(model);
+            Plan plan = ManualPlans.singleCard(GgufModelReader.shapeOf(file), CONTEXT);
+            Result tokenByToken = run(file, plan, DotMode.GGML, false);
+            Result batched = run(file, plan, DotMode.GGML, true);
+            for (int t = 0; t < tokenByToken.logits.length; t++) {
+                String what = "synthesized " + type + ", logits " + t;
+                if (!PackedWeights.packs(type)) {
+                    assertArrayEquals(tokenByToken.logits[t], batched.logits[t], what);
+                    continue;
+                }
+                double scale = 0;
+                double diff = 0;
+                for (int i = 0; i < tokenByToken.logits[t].length; i++) {
+                    scale = Math.max(scale, Math.abs(tokenByToken.logits[t][i]));
+                    diff = Math.max(diff, Math.abs(tokenByToken.logits[t][i] - batched.logits[t][i]));
+                }
+                assertTrue(diff / scale <= PROMPT_TOLERANCE, what + ": relative difference " + diff / scale);
+                assertEquals(argmax(tokenByToken.logits[t]), argmax(batched.logits[t]), what + ": greedy token");
             }
         }
     }

@@ -153,6 +153,56 @@ class GgmlCommandsTest {
         assertThrows(UsageException.class, () -> new BenchMatvecCommand().execute(List.of("--repetitions", "0")));
     }
 
+    /**
+     * bench-matmul multiplies what it says: its checksum (the sum of every result) is that of matrix-vector products of
+     * the same weights and vectors, one vector at a time, over 70 vectors (a pass of 64, then one of 6).
+     */
+    @Test
+    void benchMatmulMultipliesEveryVectorOfEveryPass() {
+        int rows = 40;
+        int cols = 256;
+        int vectors = 70;
+        JsonObject o = json(new BenchMatmulCommand().execute(List.of("--type", "q8_0", "--rows", "" + rows, "--cols",
+                "" + cols, "--vectors", "" + vectors, "--seconds", "0.01", "--kernels", "scalar", "--json")));
+        assertEquals(vectors, o.get("vectors").getAsInt());
+        assertTrue(o.get("products").getAsInt() >= 3);
+        assertTrue(o.get("callerCpuMicros").getAsDouble() > 0);
+        // the command's data: weights, then vectors, from one SplittableRandom(42) of Gaussians
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        int rowBytes = (int) GgmlType.Q8_0.bytesFor(cols);
+        java.nio.ByteBuffer w = java.nio.ByteBuffer.allocate(rows * rowBytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) random.nextGaussian();
+            }
+            org.popsolutions.spanker.ggml.quant.QuantFormats.of(GgmlType.Q8_0).quantize(row, 0, w, r * rowBytes, cols);
+        }
+        float[][] x = new float[vectors][cols];
+        for (float[] v : x) {
+            for (int c = 0; c < cols; c++) {
+                v[c] = (float) random.nextGaussian();
+            }
+        }
+        double checksum = 0;
+        try (org.popsolutions.spanker.ggml.kernel.RowExecutor executor = new org.popsolutions.spanker.ggml.kernel
+                .RowExecutor(1)) {
+            org.popsolutions.spanker.ggml.kernel.MatVec matvec = new org.popsolutions.spanker.ggml.kernel.MatVec(
+                    org.popsolutions.spanker.ggml.kernel.Kernels.scalar(), executor);
+            float[] out = new float[rows];
+            for (float[] v : x) {
+                matvec.matvec(GgmlType.Q8_0, w, rows, cols, v, out, org.popsolutions.spanker.ggml.kernel.DotMode.GGML);
+                for (float f : out) {
+                    checksum += f;
+                }
+            }
+        }
+        assertEquals(checksum, o.get("checksum").getAsDouble(), 1e-9 * Math.max(1, Math.abs(checksum)));
+        assertThrows(UsageException.class, () -> new BenchMatmulCommand().execute(List.of("--vectors", "0")));
+        assertThrows(UsageException.class, () -> new BenchMatmulCommand().execute(List.of("--type", "q4_k", "--cols",
+                "100")));
+    }
+
     @Test
     void meanAndSampleStandardDeviation() {
         MeanSd m = MeanSd.of(new double[] {2, 4, 4, 4, 5, 5, 7, 9});

@@ -151,4 +151,48 @@ class QuantEdgeTest {
         assertEquals(-1, GgmlType.F32.bytesFor(Long.MAX_VALUE));
         assertArrayEquals(new byte[] {0, 0x3c}, new F16Format().quantize(new float[] {1f}));
     }
+
+    /**
+     * The activation quantizer gives the bytes of {@code (byte) (int) Math.rint(x·(127/amax))} (ggml's AVX2 round,
+     * half to even) on every kind of block: random values, exact halves of the scale (ties), the extremes, zeros,
+     * subnormals, ±∞, and a NaN that makes the max fold forget the block's larger values (values up to 10^6 times the
+     * kept maximum: past the 2^22 below which a float rounding by adding 1.5·2^23 would give the same bytes; it failed
+     * here when tried without a range check).
+     */
+    @Test
+    void activationBytesAreThoseOfMathRintOnEveryKindOfBlock() {
+        SplittableRandom random = new SplittableRandom(12);
+        Q8_0Format f = new Q8_0Format();
+        for (int trial = 0; trial < 4000; trial++) {
+            float[] x = new float[32];
+            int kind = trial % 8;
+            float scale = (float) Math.pow(10, random.nextInt(-40, 39));
+            for (int j = 0; j < 32; j++) {
+                x[j] = switch (kind) {
+                    case 0 -> (float) random.nextGaussian() * scale;
+                    // multiples of amax/254 around amax = 127: x·id lands on or near .5
+                    case 1 -> (random.nextInt(-254, 255) + (random.nextBoolean() ? 0f : 1e-3f)) / 2f;
+                    case 2 -> j % 3 == 0 ? Float.MIN_VALUE * random.nextInt(1, 1000) : 0f;
+                    case 3 -> j == 5 ? Float.POSITIVE_INFINITY : (float) random.nextGaussian();
+                    case 4 -> j == 7 ? Float.NEGATIVE_INFINITY : j == 9 ? Float.NaN : (float) random.nextGaussian();
+                    // a NaN before the last value: the fold ends at the last value, the larger ones are forgotten
+                    case 5 -> j == 30 ? Float.NaN : j == 31 ? 1e-3f : (float) random.nextGaussian() * 1e3f * (1 + j);
+                    case 6 -> j == 31 ? Float.NaN : (float) random.nextGaussian();
+                    default -> random.nextBoolean() ? Float.MAX_VALUE : -Float.MAX_VALUE;
+                };
+            }
+            byte[] got = new byte[34];
+            f.quantizeActivations(x, 0, GoldenQuantTest.le(got), 0, 32);
+            float amax = 0;
+            for (float v : x) {
+                float a = Math.abs(v);
+                amax = amax > a ? amax : a;
+            }
+            float id = amax != 0 ? 127f / amax : 0f;
+            for (int j = 0; j < 32; j++) {
+                assertEquals((byte) (int) Math.rint(x[j] * id), got[2 + j], "trial " + trial + " value " + j + ": "
+                        + x[j] + " x " + id);
+            }
+        }
+    }
 }
