@@ -5,6 +5,8 @@
 # plus the DRAM read bandwidth of each JDK and thread count.
 #
 # usage: org.popsolutions.spanker.benchmarks/kernels-vs-ggml.sh [--types "F16 Q4_0 ..."] [--threads "1 2"] [--jdks "17 25"]
+# Only the cells measured (type x threads x JDK) are replaced in docs/kernels-vs-ggml.json and the tables; every other
+# row keeps its figures and says when it was measured, so a subset can be regenerated on its own.
 # Warm-up is long (10 s per fork): on a loaded machine C2 needs that long before the Vector API code is compiled.
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java),
 #        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local)

@@ -2,6 +2,10 @@
 """Writes the kernels-against-ggml tables from a kernels-vs-ggml.sh run into docs/performance.md (between the
 markers) and the same facts as JSON.
 
+The cells of this run (type × threads × JDK) replace the same cells of the JSON already there; every other cell is
+kept as it was, so a run of a few types (--types) updates only their rows. Each row of the tables says when it was
+measured and at what load.
+
 usage: kernels_vs_ggml.py RUN_DIR PERFORMANCE_MD OUT_JSON "java 17 -version line" "java 25 -version line"
 """
 import json
@@ -56,6 +60,28 @@ def collect(run_dir):
     return cells
 
 
+def when_measured(cells):
+    """When a row's cells were measured (first to last) and the 1-minute load average seen during them."""
+    utcs = sorted(c["utc"] for c in cells)
+    loads = [l for c in cells for l in c["loadAverage"] if l is not None]
+    when = utcs[0][:16].replace("T", " ")
+    if utcs[-1][:10] != utcs[0][:10]:
+        when += " to " + utcs[-1][:16].replace("T", " ")
+    elif utcs[-1][:16] != utcs[0][:16]:
+        when += "–" + utcs[-1][11:16]
+    return when + (f", {min(loads)}–{max(loads)}" if loads else "")
+
+
+def merge(cells, json_path):
+    """This run's cells, and every cell of the JSON already at json_path that this run did not measure again."""
+    if not os.path.exists(json_path):
+        return cells
+    key = lambda c: (c["jdk"], c["threads"], c["type"])
+    fresh = {key(c) for c in cells}
+    kept = [c for c in load_json(json_path).get("cells", []) if key(c) not in fresh]
+    return sorted(kept + cells, key=lambda c: c["utc"])
+
+
 def fmt(v, spec):
     return "–" if v is None else format(v, spec)
 
@@ -92,8 +118,8 @@ def markdown(cells, java17, java25):
             f"benchmarks' own threads; every cell's figure is in `docs/kernels-vs-ggml.json`). "
             f"Runs: {cells[0]['utc']} to {cells[-1]['utc']}."),
            ""]
-    header = "| type | threads | ggml µs (mean of the row's runs) |"
-    rule = "|---|---|---|"
+    header = "| type | threads | measured (UTC), 1-min load | ggml µs (mean of the row's runs) |"
+    rule = "|---|---|---|---|"
     for jdk in jdks:
         header += f" Java {jdk} `java` µs (ratio) | Java {jdk} `native` µs (ratio) |"
         rule += "---|---|"
@@ -106,7 +132,8 @@ def markdown(cells, java17, java25):
     by = {(c["jdk"], c["type"], c["threads"]): c for c in cells}
     for t, th in keys:
         ggml = [by[(j, t, th)]["ggmlMicros"] for j in jdks if (j, t, th) in by and by[(j, t, th)]["ggmlMicros"]]
-        row = f"| {t} | {th} | {fmt(statistics.mean(ggml) if ggml else None, '.0f')} |"
+        row = (f"| {t} | {th} | {when_measured([by[(j, t, th)] for j in jdks if (j, t, th) in by])} "
+               f"| {fmt(statistics.mean(ggml) if ggml else None, '.0f')} |")
         for j in jdks:
             c = by.get((j, t, th))
             for prov in ("java", "native"):
@@ -178,6 +205,7 @@ def main(run_dir, md_path, json_path, java17, java25):
     cells = collect(run_dir)
     if not cells:
         sys.exit("no runs in " + run_dir)
+    cells = merge(cells, json_path)
     section = markdown(cells, java17, java25)
     with open(md_path) as f:
         doc = f.read()

@@ -15,49 +15,31 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
  * beside its ggml bytes (which every other provider, and the float mode, still read). The packed copy is extra
  * memory ({@link #packedBytes()}), held for the life of the weights.
  *
- * <p>Q4_K: per super-block of 256 values, 144 bytes and two floats. The nibbles of each 64-value quarter (128
- * bytes) are laid out so that one 256-bit load read as 16 shorts holds, in lane i, the nibbles of values i, 16 + i,
- * 32 + i and 48 + i of the quarter (bits 0, 4, 8, 12): four shifts and masks give four 16-value vectors, where
- * ggml's layout needs two sign-extending loads and four masks. Then the eight 6-bit scales and eight 6-bit minimums
- * decoded from ggml's twelve packed bytes, one byte each (16 bytes), and d, dmin as floats: the kernel turns a
- * super-block's scales and minimums into floats with two vector conversions and decodes nothing else. 152 bytes
- * against ggml's 144 (holding d·sc and dmin·m as 16 floats instead, 192 bytes, measured no faster, loaded; the
- * kernels stream the weights at close to this machine's one-thread DRAM bandwidth).
+ * <p>Every layout is <em>transposed by blocks</em>: a group of L consecutive blocks (L = the kernels' 32-bit lanes
+ * per vector, {@link #lanes()}: 8 on 256-bit vectors, 16 on 512-bit ones) is stored so that 32-bit lane k of every
+ * vector the kernel loads holds values of block k only. The kernel multiplies and adds 16-bit lanes for a whole
+ * group, folds the pairs into 32-bit lanes once, and then holds each block's exact integer sum in its own lane: one
+ * conversion and one FMA against L consecutive block scales finish L blocks, where a block-by-block layout spends a
+ * fold, a conversion, a broadcast and an FMA per block (and, for the k-quants, per sub-block). The activation is
+ * rearranged to match once per product ({@link PreparedActivation}). A row's last group is padded with zero blocks
+ * (scale 0).
  *
- * <p>Q6_K: per super-block, its 256 quants as signed bytes q − 32 (sub-block j at bytes 16j..16j+15), its sixteen
- * int8 scales, and d as a float: a sub-block is one sign-extending load, where ggml's six bits take three loads
- * and a dozen shifts, masks and ors per 64 values (tried first in a 6-bit layout of two loads per 64 values: still
- * 1.1 instructions per weight against 0.7 here). 272 bytes and a float against ggml's 210 bytes.
+ * <p>Q4_0, Q4_1 and Q4_K (blocks, or sub-blocks, of 32 values): per group 16·L bytes of nibbles, 16-bit lane s of
+ * load t (of four) holding in its nibbles j = 0..3 the values 16·(s &amp; 1) + 4t + j of block s / 2. Then Q4_0's L
+ * halves d, Q4_1's L halves d and L halves m (decoded exactly by the kernel, L at a time); Q4_K's eight 6-bit scales
+ * and eight minimums of each super-block, one byte each (L scales, then L minimums), its d and dmin as floats. Bytes
+ * per 256 values: Q4_0 144 and Q4_1 160 (as ggml), Q4_K 152 (ggml 144). (Q4_0's and Q4_1's d and m as floats, 11–20 %
+ * more bytes, were slower once the kernel had become memory-bound.)
  *
- * <p>Q4_1: the nibbles of each pair of blocks interleaved byte by byte (16 shorts: lane i holds values i and 16 + i
- * of both blocks, as Q4_K's quarters), a row's d as floats and then its m as floats: the m·s terms are one vector
- * dot product per row against the activation's block sums, out of the block loop. 24 bytes per block against
- * ggml's 20.
- *
- * <p>Q4_0: the nibbles as Q4_1's and a row's d as floats; Σ(q − 8)·a = Σq·a − 8·Σa as in the unpacked kernel, the
- * −8·d·Σa terms one vector dot product per row against the activation's block value sums. 20 bytes per block against
- * ggml's 18.
+ * <p>Q6_K (sub-blocks of 16 values): per group 8·L bytes of low nibbles (two loads, value 8·(s &amp; 1) + 4t + j of
+ * sub-block s / 2), 4·L bytes of the two high bits (value 8·(s &amp; 1) + k at bits 2k of lane s) and the L int8
+ * scales; d as a float. 212 bytes per 256 values against ggml's 210: the quants stay 6.5 bits (session 9's int8
+ * layout read 276).
  *
  * <p>The products stay within the kernels' contract: each block's integer partials are exact, the floats may be
  * added in another order (|fast − reference| ≤ 1e-5 · Σ|w·a|); the ggml bytes themselves are not touched.
  */
 public final class PackedWeights {
-    /** Q4_K: bytes (128 of nibbles, 8 scales, 8 minimums) and floats (d, dmin) per super-block. */
-    static final int Q4_K_BYTES = 144;
-    static final int Q4_K_SCALES = 128;
-    static final int Q4_K_MINS = 136;
-    static final int Q4_K_FLOATS = 2;
-    /** Q6_K: bytes (256 quants, sixteen int8 scales) and floats (d) per super-block. */
-    static final int Q6_K_BYTES = 272;
-    static final int Q6_K_SCALES = 256;
-    static final int Q6_K_FLOATS = 1;
-    /** Q4_1: bytes (16 of nibbles) and floats (d; m after the row's d) per block. */
-    static final int Q4_1_BYTES = 16;
-    static final int Q4_1_FLOATS = 2;
-    /** Q4_0: bytes (16 of nibbles, as Q4_1's) and floats (d) per block. */
-    static final int Q4_0_BYTES = 16;
-    static final int Q4_0_FLOATS = 1;
-
     /** Rows of packed weights against one activation, as {@link Kernels#dotRows}. */
     @FunctionalInterface
     interface RowKernel {
@@ -66,8 +48,11 @@ public final class PackedWeights {
 
     /** The portable Vector API kernels' packed kernel, installed when they load (else null: the ggml bytes are read). */
     private static volatile RowKernel kernel;
+    /** The installed kernel's 32-bit lanes per vector: blocks per group of the layouts packed from now on. */
+    private static volatile int kernelLanes = 8;
 
-    static void installKernel(RowKernel k) {
+    static void installKernel(RowKernel k, int lanes) {
+        kernelLanes = lanes;
         kernel = k;
     }
 
@@ -90,24 +75,30 @@ public final class PackedWeights {
     private final ByteBuffer ggml;
     private final int rows;
     private final int cols;
+    private final int lanes;
     private final byte[] bytes;
     private final float[] floats;
 
-    private PackedWeights(GgmlType type, ByteBuffer ggml, int rows, int cols, byte[] bytes, float[] floats) {
+    private PackedWeights(GgmlType type, ByteBuffer ggml, int rows, int cols, int lanes, byte[] bytes,
+            float[] floats) {
         this.type = type;
         this.ggml = ggml;
         this.rows = rows;
         this.cols = cols;
+        this.lanes = lanes;
         this.bytes = bytes;
         this.floats = floats;
     }
 
-    /**
-     * Whether {@link #pack} has a layout for this type (Q4_K, Q6_K; Q4_1 and Q4_0 with an even number of blocks per
-     * row).
-     */
+    /** Whether {@link #pack} has a layout for this type (Q4_0, Q4_1, Q4_K, Q6_K). */
     public static boolean packs(GgmlType type) {
         return type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q4_1 || type == GgmlType.Q4_0;
+    }
+
+    /** Blocks of 32 (Q6_K: 16) values in a row, rounded up to whole groups of {@code lanes}. */
+    static int paddedBlocks(GgmlType type, int cols, int lanes) {
+        int blocks = cols / (type == GgmlType.Q6_K ? 16 : 32);
+        return (blocks + lanes - 1) / lanes * lanes;
     }
 
     /**
@@ -123,105 +114,161 @@ public final class PackedWeights {
             throw new IllegalArgumentException(rows + " rows of " + cols + " " + type + " need " + rowBytes * rows
                     + " bytes, the buffer has " + weights.capacity());
         }
-        boolean nibblePairs = type == GgmlType.Q4_1 || type == GgmlType.Q4_0;
-        if (!packs(type) || (nibblePairs && cols / Q4_1Format.BLOCK % 2 != 0)) {
+        if (!packs(type)) {
             return Optional.empty();
         }
-        if (nibblePairs) {
-            if ((long) rows * cols / 2 > Integer.MAX_VALUE - 16) {
-                return Optional.empty();
-            }
-            return Optional.of(packNibblePairs(type, weights.duplicate().order(ByteOrder.LITTLE_ENDIAN), weights, rows,
-                    cols));
-        }
-        long blocks = (long) rows * (cols / Q4_KFormat.BLOCK);
-        if (blocks * Math.max(Q4_K_BYTES, Q6_K_BYTES) > Integer.MAX_VALUE - 16) {
+        // the portable kernels, when they load, install their kernel and say how many lanes the layout is for
+        Kernels portable = KernelSelector.PORTABLE;
+        int lanes = portable == KernelSelector.SCALAR ? 8 : kernelLanes;
+        int padded = paddedBlocks(type, cols, lanes);
+        long packedRowBytes = (long) padded * bytesPerBlock(type);
+        if (packedRowBytes * rows > Integer.MAX_VALUE - 16 || (long) floatsPerRow(type, padded) * rows
+                > Integer.MAX_VALUE - 16) {
             return Optional.empty();
         }
         ByteBuffer w = weights.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        if (type == GgmlType.Q6_K) {
-            return Optional.of(packQ6_K(w, weights, rows, cols, (int) blocks));
-        }
-        byte[] bytes = new byte[(int) blocks * Q4_K_BYTES];
-        float[] scales = new float[(int) blocks * Q4_K_FLOATS];
+        byte[] bytes = new byte[(int) packedRowBytes * rows];
+        float[] floats = new float[floatsPerRow(type, padded) * rows];
+        int[] q = new int[256];
         byte[] packedScales = new byte[12];
-        for (int sb = 0; sb < blocks; sb++) {
-            int wb = sb * Q4_KFormat.BYTES;
-            scales[Q4_K_FLOATS * sb] = Half.toFloat(w.getShort(wb + Q4_KFormat.D));
-            scales[Q4_K_FLOATS * sb + 1] = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
-            w.get(wb + Q4_KFormat.SCALES, packedScales);
-            for (int j = 0; j < 8; j++) {
-                bytes[Q4_K_BYTES * sb + Q4_K_SCALES + j] = (byte) VectorKernels.q4kScale(packedScales, 0, j);
-                bytes[Q4_K_BYTES * sb + Q4_K_MINS + j] = (byte) VectorKernels.q4kMin(packedScales, 0, j);
-            }
-            for (int quarter = 0; quarter < 4; quarter++) {
-                // ggml: byte l of the quarter holds value l (low nibble) and value 32 + l (high nibble)
-                int qs = wb + Q4_KFormat.QS + 32 * quarter;
-                int out = Q4_K_BYTES * sb + 32 * quarter;
-                for (int i = 0; i < 16; i++) {
-                    int a = w.get(qs + i) & 0xff;
-                    int b = w.get(qs + 16 + i) & 0xff;
-                    bytes[out + 2 * i] = (byte) ((a & 15) | (b & 15) << 4);
-                    bytes[out + 2 * i + 1] = (byte) ((a >>> 4) | (b & 0xf0));
-                }
-            }
-        }
-        return Optional.of(new PackedWeights(type, weights, rows, cols, bytes, scales));
-    }
-
-    /** Q4_1 and Q4_0: each pair of blocks' nibbles interleaved byte by byte; d (and Q4_1's m after the row's d). */
-    private static PackedWeights packNibblePairs(GgmlType type, ByteBuffer w, ByteBuffer weights, int rows, int cols) {
-        boolean q4_1 = type == GgmlType.Q4_1;
-        int blocks = cols / Q4_1Format.BLOCK;
-        int blockBytes = q4_1 ? Q4_1Format.BYTES : Q4_0Format.BYTES;
-        int qs = q4_1 ? Q4_1Format.QS : Q4_0Format.QS;
-        int rowFloats = blocks * (q4_1 ? Q4_1_FLOATS : Q4_0_FLOATS);
-        byte[] bytes = new byte[rows * blocks * Q4_1_BYTES];
-        float[] floats = new float[rows * rowFloats];
+        int ggmlBlock = type == GgmlType.Q6_K || type == GgmlType.Q4_K ? 256 : 32;
+        int perGgmlBlock = ggmlBlock / (type == GgmlType.Q6_K ? 16 : 32);
         for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < blocks; b++) {
-                int wb = (r * blocks + b) * blockBytes;
-                floats[r * rowFloats + b] = Half.toFloat(w.getShort(wb + (q4_1 ? Q4_1Format.D : Q4_0Format.D)));
-                if (q4_1) {
-                    floats[r * rowFloats + blocks + b] = Half.toFloat(w.getShort(wb + Q4_1Format.M));
+            int rowAt = r * (int) packedRowBytes;
+            int fat = r * floatsPerRow(type, padded);
+            for (int gb = 0; gb < cols / ggmlBlock; gb++) {
+                int wb = (int) (r * rowBytes) + gb * type.typeSize();
+                // the ggml block's values as unsigned quants (q − 8 for Q4_0 is applied through the block sums)
+                switch (type) {
+                    case Q4_0, Q4_1 -> {
+                        int qs = wb + (type == GgmlType.Q4_0 ? Q4_0Format.QS : Q4_1Format.QS);
+                        for (int i = 0; i < 16; i++) {
+                            int b = w.get(qs + i) & 0xff;
+                            q[i] = b & 15;
+                            q[16 + i] = b >>> 4;
+                        }
+                        // d (and Q4_1's m) stay halves, after the group's nibbles: the packed row reads as many
+                        // bytes as ggml's
+                        int at = rowAt + gb / lanes * bytesPerBlock(type) * lanes + 16 * lanes + 2 * (gb % lanes);
+                        short d = w.getShort(wb + (type == GgmlType.Q4_0 ? Q4_0Format.D : Q4_1Format.D));
+                        bytes[at] = (byte) d;
+                        bytes[at + 1] = (byte) (d >> 8);
+                        if (type == GgmlType.Q4_1) {
+                            short m = w.getShort(wb + Q4_1Format.M);
+                            bytes[at + 2 * lanes] = (byte) m;
+                            bytes[at + 2 * lanes + 1] = (byte) (m >> 8);
+                        }
+                    }
+                    case Q4_K -> {
+                        for (int quarter = 0; quarter < 4; quarter++) {
+                            for (int l = 0; l < 32; l++) {
+                                int b = w.get(wb + Q4_KFormat.QS + 32 * quarter + l) & 0xff;
+                                q[64 * quarter + l] = b & 15;
+                                q[64 * quarter + 32 + l] = b >>> 4;
+                            }
+                        }
+                        floats[fat + 2 * gb] = Half.toFloat(w.getShort(wb + Q4_KFormat.D));
+                        floats[fat + 2 * gb + 1] = Half.toFloat(w.getShort(wb + Q4_KFormat.DMIN));
+                        w.get(wb + Q4_KFormat.SCALES, packedScales);
+                        for (int j = 0; j < 8; j++) {
+                            int sub = 8 * gb + j;
+                            int at = rowAt + sub / lanes * 18 * lanes + 16 * lanes + sub % lanes;
+                            bytes[at] = (byte) q4kScale(packedScales, j);
+                            bytes[at + lanes] = (byte) q4kMin(packedScales, j);
+                        }
+                    }
+                    default -> { // Q6_K: value 128·half + 32·k + l: low bits in ql[64·half + 32·(k & 1) + l] (the
+                        // high nibble for k ≥ 2), high bits at 2k in qh[32·half + l]
+                        for (int half = 0; half < 2; half++) {
+                            for (int k = 0; k < 4; k++) {
+                                for (int l = 0; l < 32; l++) {
+                                    int low = w.get(wb + Q6_KFormat.QL + 64 * half + 32 * (k & 1) + l) & 0xff;
+                                    int high = w.get(wb + Q6_KFormat.QH + 32 * half + l) & 0xff;
+                                    q[128 * half + 32 * k + l] = (k < 2 ? low & 15 : low >>> 4)
+                                            | ((high >>> (2 * k)) & 3) << 4;
+                                }
+                            }
+                        }
+                        floats[fat + gb] = Half.toFloat(w.getShort(wb + Q6_KFormat.D));
+                        for (int j = 0; j < 16; j++) {
+                            int sub = 16 * gb + j;
+                            bytes[rowAt + sub / lanes * 13 * lanes + 12 * lanes + sub % lanes] =
+                                    w.get(wb + Q6_KFormat.SCALES + j);
+                        }
+                    }
                 }
-                // ggml's qs[i] holds values i and 16 + i: byte i of the block goes to byte 2i (even block) or 2i + 1
-                int pair = (r * blocks + (b & ~1)) * Q4_1_BYTES;
-                for (int i = 0; i < 16; i++) {
-                    bytes[pair + 2 * i + (b & 1)] = w.get(wb + qs + i);
-                }
-            }
-        }
-        return new PackedWeights(type, weights, rows, cols, bytes, floats);
-    }
-
-    private static PackedWeights packQ6_K(ByteBuffer w, ByteBuffer weights, int rows, int cols, int blocks) {
-        byte[] bytes = new byte[blocks * Q6_K_BYTES];
-        float[] d = new float[blocks * Q6_K_FLOATS];
-        int[] q = new int[Q6_KFormat.BLOCK];
-        for (int sb = 0; sb < blocks; sb++) {
-            int wb = sb * Q6_KFormat.BYTES;
-            d[sb] = Half.toFloat(w.getShort(wb + Q6_KFormat.D));
-            // ggml: value 128·half + 32·k + l has its low bits in ql[64·half + 32·(k & 1) + l] (the high nibble for
-            // k ≥ 2) and its high bits at 2k in qh[32·half + l]
-            for (int half = 0; half < 2; half++) {
-                for (int k = 0; k < 4; k++) {
-                    for (int l = 0; l < 32; l++) {
-                        int low = w.get(wb + Q6_KFormat.QL + 64 * half + 32 * (k & 1) + l) & 0xff;
-                        int high = w.get(wb + Q6_KFormat.QH + 32 * half + l) & 0xff;
-                        q[128 * half + 32 * k + l] = (k < 2 ? low & 15 : low >>> 4) | ((high >>> (2 * k)) & 3) << 4;
+                for (int j = 0; j < perGgmlBlock; j++) {
+                    int block = perGgmlBlock * gb + j;
+                    if (type == GgmlType.Q6_K) {
+                        placeSixBits(bytes, rowAt + block / lanes * 13 * lanes, lanes, block % lanes, q, 16 * j);
+                    } else {
+                        int groupAt = rowAt + block / lanes * bytesPerBlock(type) * lanes;
+                        placeNibbles(bytes, groupAt, lanes, block % lanes, q, 32 * j);
                     }
                 }
             }
-            int out = sb * Q6_K_BYTES;
-            for (int i = 0; i < Q6_KFormat.BLOCK; i++) {
-                bytes[out + i] = (byte) (q[i] - 32);
-            }
-            for (int j = 0; j < 16; j++) {
-                bytes[out + Q6_K_SCALES + j] = w.get(wb + Q6_KFormat.SCALES + j);
+        }
+        return Optional.of(new PackedWeights(type, weights, rows, cols, lanes, bytes, floats));
+    }
+
+    /** Block k of a group: value 16·e + 4t + j (of {@code q[from..]}) to nibble j of 16-bit lane 2k + e of load t. */
+    private static void placeNibbles(byte[] bytes, int groupAt, int lanes, int k, int[] q, int from) {
+        for (int e = 0; e < 2; e++) {
+            for (int t = 0; t < 4; t++) {
+                int at = groupAt + 4 * lanes * t + 2 * (2 * k + e);
+                bytes[at] = (byte) (q[from + 16 * e + 4 * t] | q[from + 16 * e + 4 * t + 1] << 4);
+                bytes[at + 1] = (byte) (q[from + 16 * e + 4 * t + 2] | q[from + 16 * e + 4 * t + 3] << 4);
             }
         }
-        return new PackedWeights(GgmlType.Q6_K, weights, rows, cols, bytes, d);
+    }
+
+    /**
+     * Sub-block k of a Q6_K group: value 8·e + 4t + j (of {@code q[from..]}, 6 bits) to nibble j of 16-bit lane
+     * 2k + e of load t (its low four bits) and to bits 2·(4t + j) of lane 2k + e of the third load (its high two).
+     */
+    private static void placeSixBits(byte[] bytes, int groupAt, int lanes, int k, int[] q, int from) {
+        for (int e = 0; e < 2; e++) {
+            int lane = 2 * (2 * k + e);
+            int high = 0;
+            for (int t = 0; t < 2; t++) {
+                int v = from + 8 * e + 4 * t;
+                int at = groupAt + 4 * lanes * t + lane;
+                bytes[at] = (byte) ((q[v] & 15) | (q[v + 1] & 15) << 4);
+                bytes[at + 1] = (byte) ((q[v + 2] & 15) | (q[v + 3] & 15) << 4);
+                for (int j = 0; j < 4; j++) {
+                    high |= (q[v + j] >>> 4) << (2 * (4 * t + j));
+                }
+            }
+            bytes[groupAt + 8 * lanes + lane] = (byte) high;
+            bytes[groupAt + 8 * lanes + lane + 1] = (byte) (high >>> 8);
+        }
+    }
+
+    /** 6-bit scale of Q4_K sub-block j from its 12 packed bytes (ggml's get_scale_min_k4). */
+    static int q4kScale(byte[] w, int j) {
+        return j < 4 ? w[j] & 63 : (w[j + 4] & 0xf) | (((w[j - 4] & 0xff) >>> 6) << 4);
+    }
+
+    /** 6-bit min of Q4_K sub-block j. */
+    static int q4kMin(byte[] w, int j) {
+        return j < 4 ? w[j + 4] & 63 : ((w[j + 4] & 0xff) >>> 4) | (((w[j] & 0xff) >>> 6) << 4);
+    }
+
+    /** Packed bytes per block of 32 values (Q6_K: per sub-block of 16). */
+    private static int bytesPerBlock(GgmlType type) {
+        return switch (type) {
+            case Q4_K, Q4_0 -> 18;
+            case Q6_K -> 13;
+            default -> 20; // Q4_1
+        };
+    }
+
+    private static int floatsPerRow(GgmlType type, int paddedBlocks) {
+        return switch (type) {
+            case Q4_0, Q4_1 -> 0;
+            case Q4_K -> paddedBlocks / 4; // d and dmin per 8 blocks
+            default -> paddedBlocks / 16; // Q6_K: d per 16 sub-blocks
+        };
     }
 
     public GgmlType type() {
@@ -254,22 +301,23 @@ public final class PackedWeights {
         return floats;
     }
 
+    /** The kernels' 32-bit lanes per vector this was packed for (blocks per group). */
+    int lanes() {
+        return lanes;
+    }
+
+    /** Groups of {@link #lanes()} blocks per row. */
+    int groups() {
+        return paddedBlocks(type, cols, lanes) / lanes;
+    }
+
     /** Packed bytes per row. */
     int rowBytes() {
-        return switch (type) {
-            case Q4_1, Q4_0 -> cols / Q4_1Format.BLOCK * Q4_1_BYTES;
-            case Q6_K -> cols / Q4_KFormat.BLOCK * Q6_K_BYTES;
-            default -> cols / Q4_KFormat.BLOCK * Q4_K_BYTES;
-        };
+        return paddedBlocks(type, cols, lanes) * bytesPerBlock(type);
     }
 
     /** Packed floats per row. */
     int rowFloats() {
-        return switch (type) {
-            case Q4_1 -> cols / Q4_1Format.BLOCK * Q4_1_FLOATS;
-            case Q4_0 -> cols / Q4_0Format.BLOCK * Q4_0_FLOATS;
-            case Q6_K -> cols / Q4_KFormat.BLOCK * Q6_K_FLOATS;
-            default -> cols / Q4_KFormat.BLOCK * Q4_K_FLOATS;
-        };
+        return floatsPerRow(type, paddedBlocks(type, cols, lanes));
     }
 }

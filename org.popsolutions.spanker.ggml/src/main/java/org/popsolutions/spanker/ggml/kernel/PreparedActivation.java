@@ -45,6 +45,26 @@ public final class PreparedActivation {
      * asks for them (the pure-Java kernels do, native ones read the bytes), so a native product does not pay for them.
      */
     private volatile boolean indexed;
+    /**
+     * The 32-bit lanes per vector the transposed views below were made for ({@link PackedWeights}'s layouts), or 0
+     * when they do not describe the current bytes.
+     */
+    private volatile int transposedLanes;
+    /**
+     * The values rearranged for {@link PackedWeights}' transposed groups: per group of L blocks (Q6_K: sub-blocks of
+     * 16), product vector m holds in 16-bit lane s value (B/2)·(s &amp; 1) + m of block s / 2 (B values per block);
+     * zeros after the last block.
+     */
+    private short[] transposedValues;
+    /** Per block of 32 (Q4_0, Q4_1) or per super-block (Q4_K, Q6_K): the activation's scale; zeros after the last. */
+    private float[] transposedScales;
+    /**
+     * Q4_0: per block, the sum of its values; Q4_1: per block, s; Q4_K: per 32-value sub-block, its sum times the
+     * scale; Q6_K: unused. Zeros after the last.
+     */
+    private float[] transposedSums;
+    /** Q6_K: per 16-value sub-block, 32 × the sum of its values (the −32 of every quant, taken off once). */
+    private int[] transposedOffsets;
     /** Block-quantized bytes, which the kernels' views ({@link #values} and the per-block arrays) describe. */
     private final boolean indexable;
     /** The quantized bytes as a little-endian buffer, for the quantizers (null for float activations). */
@@ -225,6 +245,7 @@ public final class PreparedActivation {
             default -> throw new IllegalArgumentException("no activation quantizer for " + companion);
         }
         indexed = false;
+        transposedLanes = 0;
         symmetricValues = indexable ? 0 : 2;
         return this;
     }
@@ -278,6 +299,75 @@ public final class PreparedActivation {
      */
     public byte[] quantized() {
         return quantized;
+    }
+
+    /** Makes the transposed views for groups of {@code lanes} blocks if they are not current. */
+    private void ensureTransposed(int lanes) {
+        if (transposedLanes == lanes) {
+            return;
+        }
+        ensureIndexed();
+        synchronized (this) {
+            if (transposedLanes != lanes) {
+                transpose(lanes);
+                transposedLanes = lanes;
+            }
+        }
+    }
+
+    private void transpose(int lanes) {
+        boolean q6 = weightType == GgmlType.Q6_K;
+        int block = q6 ? 16 : 32;
+        int blocks = length / block;
+        int padded = PackedWeights.paddedBlocks(weightType, length, lanes);
+        int scales = kQuant(weightType) ? padded * block / 256 : padded;
+        if (transposedValues == null || transposedValues.length != padded * block
+                || transposedScales.length != scales) {
+            transposedValues = new short[padded * block];
+            transposedScales = new float[scales];
+            transposedSums = q6 ? null : new float[padded];
+            transposedOffsets = q6 ? new int[padded] : null;
+        }
+        int half = block / 2;
+        for (int b = 0; b < blocks; b++) {
+            int group = b / lanes * block * lanes;
+            int k = b % lanes;
+            int sum = 0;
+            for (int e = 0; e < 2; e++) {
+                for (int m = 0; m < half; m++) {
+                    short v = values[b * block + half * e + m];
+                    transposedValues[group + m * 2 * lanes + 2 * k + e] = v;
+                    sum += v;
+                }
+            }
+            switch (weightType) {
+                case Q4_0 -> transposedSums[b] = sum;
+                case Q4_1 -> transposedSums[b] = blockSums[b];
+                case Q4_K -> transposedSums[b] = scaledSubBlockSums[b];
+                default -> transposedOffsets[b] = 32 * sum;
+            }
+        }
+        System.arraycopy(blockScales, 0, transposedScales, 0, blockScales.length);
+    }
+
+    short[] transposedValues(int lanes) {
+        ensureTransposed(lanes);
+        return transposedValues;
+    }
+
+    float[] transposedScales(int lanes) {
+        ensureTransposed(lanes);
+        return transposedScales;
+    }
+
+    float[] transposedSums(int lanes) {
+        ensureTransposed(lanes);
+        return transposedSums;
+    }
+
+    int[] transposedOffsets(int lanes) {
+        ensureTransposed(lanes);
+        return transposedOffsets;
     }
 
     short[] values() {

@@ -20,7 +20,8 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
 import org.popsolutions.spanker.ggml.quant.Q8_0Format;
 
 /**
- * {@link ScalarKernels} on 256-bit vectors. Every block's integer lane partials are the reference's exact
+ * {@link ScalarKernels} on 256-bit vectors (512-bit for the packed layouts and F16/BF16 where Java 25+ has them
+ * natively). Every block's integer lane partials are the reference's exact
  * integers; the float side may differ in order (FMA, two or four independent accumulators), within
  * |fast − reference| ≤ 1e-5 · Σ|w·a|.
  *
@@ -40,6 +41,27 @@ public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
+
+    /**
+     * The packed kernels' vector width: 512 bits where Java 25+ has them natively (C2 compiles the 512-bit shapes
+     * well there; Java 17, which Karaf runs, keeps 256), else 256. The packed layouts follow it
+     * ({@link PackedWeights#lanes()}).
+     */
+    private static final boolean WIDE = Runtime.version().feature() >= 25
+            && ByteVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    private static final VectorSpecies<Byte> WB = WIDE ? ByteVector.SPECIES_512 : ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> WS = WIDE ? ShortVector.SPECIES_512 : ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> WI = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> WF = WIDE ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    /** Two bytes per 32-bit lane. */
+    private static final VectorSpecies<Byte> WB2 = WIDE ? ByteVector.SPECIES_256 : ByteVector.SPECIES_128;
+    /** One byte per 32-bit lane. */
+    private static final VectorSpecies<Byte> WB4 = WIDE ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** 32-bit lanes per vector: blocks per group. */
+    static final int LANES = WF.length();
+    /** The lanes of a group's second super-block (Q4_K on 512 bits: a group holds two). */
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(WF, 0xff00L);
+
 
     private static final class Staging {
         byte[] row = new byte[0];
@@ -200,7 +222,7 @@ public final class VectorKernels implements Kernels {
         WeightTraits.installFastTwoRows(GgmlType.Q8_0, VectorKernels::q8_0xQ8_0TwoRows, null);
         WeightTraits.installFastTwoRows(GgmlType.F16, null, VectorKernels::f16xF32TwoRows);
         WeightTraits.installFastTwoRows(GgmlType.BF16, null, VectorKernels::bf16xF32TwoRows);
-        PackedWeights.installKernel(VectorKernels::dotRowsPacked);
+        PackedWeights.installKernel(VectorKernels::dotRowsPacked, LANES);
     }
 
     /** Rows [from, from + rows) of packed weights against a quantized activation (see {@link PackedWeights}). */
@@ -211,36 +233,219 @@ public final class VectorKernels implements Kernels {
         int rowFloats = w.rowFloats();
         int n = a.length();
         if (from < 0 || rows < 0 || from + rows > w.rows() || n != w.cols() || !a.isQuantized()
-                || a.weightType() != w.type()) {
+                || a.weightType() != w.type() || w.lanes() != LANES) {
             throw new IllegalArgumentException("rows " + from + "+" + rows + " of a packed " + w.rows() + "x"
-                    + w.cols() + " " + w.type() + " matrix against a " + n + "-value " + a.weightType() + " activation");
+                    + w.cols() + " " + w.type() + " matrix (" + w.lanes() + " lanes) against a " + n + "-value "
+                    + a.weightType() + " activation on " + LANES + "-lane kernels");
         }
-        if (w.type() == GgmlType.Q4_1) {
-            for (int r = from; r < from + rows; r++) {
-                out[outAt + r - from] = q4_1Packed(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+        short[] v = a.transposedValues(LANES);
+        float[] scales = a.transposedScales(LANES);
+        float[] sums = a.transposedSums(LANES);
+        int groups = w.groups();
+        switch (w.type()) {
+            case Q4_0 -> {
+                for (int r = from; r < from + rows; r++) {
+                    out[outAt + r - from] = q4_0Packed(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
+                            groups);
+                }
             }
-            return;
-        }
-        if (w.type() == GgmlType.Q4_0) {
-            for (int r = from; r < from + rows; r++) {
-                out[outAt + r - from] = q4_0Packed(bytes, r * rowBytes, floats, r * rowFloats, a, n);
+            case Q4_1 -> {
+                for (int r = from; r < from + rows; r++) {
+                    out[outAt + r - from] = q4_1Packed(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
+                            groups);
+                }
             }
-            return;
-        }
-        float[] scales = PACKED_SCALES.get();
-        if (w.type() == GgmlType.Q6_K) {
-            for (int r = from; r < from + rows; r++) {
-                out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
+            case Q4_K -> {
+                for (int r = from; r < from + rows; r++) {
+                    out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
+                            groups);
+                }
             }
-            return;
-        }
-        for (int r = from; r < from + rows; r++) {
-            out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, a, n, scales);
+            default -> {
+                int[] offsets = a.transposedOffsets(LANES);
+                for (int r = from; r < from + rows; r++) {
+                    out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, v, scales,
+                            offsets, groups);
+                }
+            }
         }
     }
 
-    /** A thread's sub-block scales of the super-block in hand, as floats (see {@link #q4_KPacked}, {@link #q6_KPacked}). */
-    private static final ThreadLocal<float[]> PACKED_SCALES = ThreadLocal.withInitial(() -> new float[16]);
+    // ---- packed (transposed) layouts: one block per 32-bit lane, see PackedWeights ----
+
+    // The packed kernels below write every vector operation out, with no helper of their own: a helper shared by
+    // several kernels is compiled on its own once hot, C2 then no longer inlines it (past the size it inlines once
+    // compiled), and the vector it returns is boxed, an allocation per call (seen in KernelAllocationTest, in
+    // whichever kernel ran second).
+
+    /** Q4_0: Σ_b d_b·da_b·(Σq·a − 8·Σa), L blocks per step. */
+    static float q4_0Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+        FloatVector acc = FloatVector.zero(WF);
+        FloatVector offsets = FloatVector.zero(WF);
+        for (int g = 0; g < groups; g++) {
+            int wb = at + 18 * LANES * g;
+            // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
+            // sixteen ≤ 30720 fit 16 bits), the pairs folded once
+            ShortVector acc0 = ShortVector.zero(WS);
+            ShortVector acc1 = ShortVector.zero(WS);
+            for (int t = 0; t < 4; t++) {
+                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                int m = 32 * LANES * g + 8 * LANES * t;
+                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
+                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+            }
+            IntVector x = acc0.add(acc1).reinterpretAsInts();
+            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            // L halves decoded exactly (as Half.toFloat; see halves)
+            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 16 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0);
+            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            FloatVector scale = d.mul(FloatVector.fromArray(WF, ds, LANES * g));
+            acc = sums32.fma(scale, acc);
+            offsets = FloatVector.fromArray(WF, sums, LANES * g).fma(scale, offsets);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_1: Σ_b d_b·da_b·Σq·a + m_b·s_b, L blocks per step. */
+    static float q4_1Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+        FloatVector acc = FloatVector.zero(WF);
+        FloatVector minTerms = FloatVector.zero(WF);
+        for (int g = 0; g < groups; g++) {
+            int wb = at + 20 * LANES * g;
+            // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
+            // sixteen ≤ 30720 fit 16 bits), the pairs folded once
+            ShortVector acc0 = ShortVector.zero(WS);
+            ShortVector acc1 = ShortVector.zero(WS);
+            for (int t = 0; t < 4; t++) {
+                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                int m = 32 * LANES * g + 8 * LANES * t;
+                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
+                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+            }
+            IntVector x = acc0.add(acc1).reinterpretAsInts();
+            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            // L halves decoded exactly (as Half.toFloat; see halves)
+            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 16 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0);
+            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = sums32.fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)), acc);
+        }
+        // the m·s terms in a loop of their own (both decodes of halves in one loop took it past C2's inlining budget)
+        for (int g = 0; g < groups; g++) {
+            // L halves decoded exactly (as Half.toFloat; see halves)
+            IntVector mh = (IntVector) ByteVector.fromArray(WB2, p, at + 20 * LANES * g + 18 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0);
+            IntVector mm = mh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector m = mm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(mm.or(0x70000000), mh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                    .or(mh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            minTerms = m.fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q4_K: each 32-value sub-block's Σq·a in its lane times d·da·sc (a group holds one super-block on 256 bits, two
+     * on 512), less dmin·m times the activation's scaled sub-block sums.
+     */
+    static float q4_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+        FloatVector acc = FloatVector.zero(WF);
+        FloatVector minTerms = FloatVector.zero(WF);
+        int perGroup = LANES / 8;
+        for (int g = 0; g < groups; g++) {
+            int wb = at + 18 * LANES * g;
+            int sb = perGroup * g;
+            int fb = fat + 2 * sb;
+            FloatVector d = FloatVector.broadcast(WF, f[fb] * ds[sb]);
+            FloatVector dmin = FloatVector.broadcast(WF, f[fb + 1]);
+            if (perGroup == 2) {
+                d = d.blend(f[fb + 2] * ds[sb + 1], SECOND);
+                dmin = dmin.blend(f[fb + 3], SECOND);
+            }
+            FloatVector scales = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 16 * LANES)
+                    .convertShape(VectorOperators.B2F, WF, 0)).mul(d);
+            // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
+            // sixteen ≤ 30720 fit 16 bits), the pairs folded once
+            ShortVector acc0 = ShortVector.zero(WS);
+            ShortVector acc1 = ShortVector.zero(WS);
+            for (int t = 0; t < 4; t++) {
+                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                int m = 32 * LANES * g + 8 * LANES * t;
+                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
+                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+            }
+            IntVector x = acc0.add(acc1).reinterpretAsInts();
+            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            acc = sums32.fma(scales, acc);
+            minTerms = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 17 * LANES)
+                    .convertShape(VectorOperators.B2F, WF, 0)).mul(dmin)
+                    .fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q6_K: each 16-value sub-block's Σ(q − 32)·a in its lane (unsigned 6-bit quants: four products per 16-bit lane,
+     * ≤ 4·63·128, fit; two such sums folded; 32·Σa taken off in 32 bits), times d·da·sc.
+     */
+    static float q6_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int[] offsets, int groups) {
+        FloatVector acc = FloatVector.zero(WF);
+        int l2 = 2 * LANES;
+        int groupsPerBlock = 16 / LANES;
+        for (int g = 0; g < groups; g++) {
+            int wb = at + 13 * LANES * g;
+            int vi = 16 * LANES * g;
+            ShortVector h = ByteVector.fromArray(WB, p, wb + 4 * l2).reinterpretAsShorts();
+            IntVector sum = IntVector.fromArray(WI, offsets, LANES * g).neg();
+            // a loop of two (low nibbles of values 0-3, then 4-7 of each lane), not written out: at twice the size
+            // Java 17's C2 stopped inlining the Vector API chain and boxed the vectors
+            for (int t = 0; t < 2; t++) {
+                ShortVector s = ByteVector.fromArray(WB, p, wb + 2 * l2 * t).reinterpretAsShorts();
+                ShortVector ht = h.lanewise(VectorOperators.LSHR, 8 * t);
+                int m = vi + 4 * l2 * t;
+                IntVector x = s.and((short) 15).or(ht.lanewise(VectorOperators.LSHL, 4).and((short) 0x30))
+                        .mul(ShortVector.fromArray(WS, v, m))
+                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
+                                .or(ht.lanewise(VectorOperators.LSHL, 2).and((short) 0x30))
+                                .mul(ShortVector.fromArray(WS, v, m + l2)))
+                        .add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(ht.and((short) 0x30))
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * l2)))
+                        .add(s.lanewise(VectorOperators.LSHR, 12)
+                                .or(ht.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
+                                .mul(ShortVector.fromArray(WS, v, m + 3 * l2)))
+                        .reinterpretAsInts();
+                sum = sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(x.lanewise(VectorOperators.ASHR, 16));
+            }
+            int sb = g / groupsPerBlock;
+            FloatVector scales = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 12 * LANES)
+                    .convertShape(VectorOperators.B2F, WF, 0)).mul(f[fat + sb] * ds[sb]);
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(scales, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
 
     /**
      * Whether {@link #shortAt} is one 16-bit load through a VarHandle or two byte loads. Measured per JDK (JMH
@@ -638,170 +843,6 @@ public final class VectorKernels implements Kernels {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
     }
 
-    /**
-     * Σ_b d_b·da_b·Σq·a over a packed Q4_1 or Q4_0 row ({@link PackedWeights}: one 256-bit load per two blocks, its
-     * 16 shorts holding values i and 16 + i of both blocks at bits 0, 4, 8, 12), even blocks into one accumulator and
-     * odd ones into another. Returns a float, so no vector crosses the call when C2 does not inline it.
-     */
-    private static float nibblePairProducts(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int blocks) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        for (int k = 0; k < blocks / 2; k++) {
-            int vi = 64 * k;
-            ShortVector s = ByteVector.fromArray(B256, p, at + 32 * k).reinterpretAsShorts();
-            // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
-            IntVector x0 = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
-                    .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16)))
-                    .reinterpretAsInts();
-            IntVector x1 = s.lanewise(VectorOperators.LSHR, 8).and((short) 15).mul(ShortVector.fromArray(S, v, vi + 32))
-                    .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
-                    .reinterpretAsInts();
-            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, f[fat + 2 * k] * ds[2 * k]), acc0);
-            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, f[fat + 2 * k + 1] * ds[2 * k + 1]), acc1);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q4_1 repacked at load ({@link PackedWeights}): two blocks per 256-bit load (four 16-value nibble vectors by shifts
-     * and masks), each block's d·da broadcast from the row's floats; the m·s terms of the whole row in a vector loop
-     * of their own.
-     */
-    static float q4_1Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
-        short[] v = a.values();
-        float[] ds = a.blockScales();
-        float[] sums = a.blockSums();
-        int blocks = n / Q4_1Format.BLOCK;
-        float products = nibblePairProducts(p, at, f, fat, v, ds, blocks);
-        FloatVector minTerms = FloatVector.zero(F);
-        int m = fat + blocks;
-        int j = 0;
-        for (; j + 8 <= blocks; j += 8) {
-            minTerms = FloatVector.fromArray(F, f, m + j).fma(FloatVector.fromArray(F, sums, j), minTerms);
-        }
-        float tail = 0;
-        for (; j < blocks; j++) {
-            tail = Math.fma(f[m + j], sums[j], tail);
-        }
-        return products + (minTerms.reduceLanes(VectorOperators.ADD) + tail);
-    }
-
-    /**
-     * Q4_0 repacked at load ({@link PackedWeights}): {@link #q4_1Packed}'s loop on Q4_0's unsigned quants, then
-     * Σ(q − 8)·a = Σq·a − 8·Σa with the −8·d·Σa terms one vector dot product of the row's d against the activation's
-     * block scales and value sums (as {@link #q4_0xQ8_0} takes them off, once per block).
-     */
-    static float q4_0Packed(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n) {
-        short[] v = a.values();
-        float[] ds = a.blockScales();
-        int[] sums = a.blockValueSums();
-        int blocks = n / Q4_0Format.BLOCK;
-        float products = nibblePairProducts(p, at, f, fat, v, ds, blocks);
-        FloatVector offsets = FloatVector.zero(F);
-        int j = 0;
-        for (; j + 8 <= blocks; j += 8) {
-            offsets = FloatVector.fromArray(F, f, fat + j).mul(FloatVector.fromArray(F, ds, j))
-                    .fma((FloatVector) IntVector.fromArray(I, sums, j).convert(VectorOperators.I2F, 0), offsets);
-        }
-        float tail = 0;
-        for (; j < blocks; j++) {
-            tail = Math.fma(f[fat + j] * ds[j], sums[j], tail);
-        }
-        return products - 8 * (offsets.reduceLanes(VectorOperators.ADD) + tail);
-    }
-
-    /**
-     * Q4_K repacked at load ({@link PackedWeights}): one 256-bit load per 64 values gives four 16-value nibble vectors
-     * by shifts and masks. A super-block's eight scales become floats d·da·sc with one vector conversion, stored in
-     * {@code scales} (a per-thread array each sub-block broadcasts from); its minimums' term is one 8-lane FMA of
-     * dmin·m against the activation's sub-block sums (already times da).
-     */
-    static float q4_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
-        short[] v = a.values();
-        float[] ds = a.blockScales();
-        float[] sums = a.scaledSubBlockSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector minTerms = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            int wb = at + PackedWeights.Q4_K_BYTES * b;
-            int fb = fat + PackedWeights.Q4_K_FLOATS * b;
-            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_SCALES)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb] * ds[b]).intoArray(scales, 0);
-            minTerms = ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q4_K_MINS)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(f[fb + 1])
-                    .fma(FloatVector.fromArray(F, sums, 8 * b), minTerms);
-            // a loop, not four quarters written out: written out, C2 ran short of vector registers and spilled
-            for (int quarter = 0; quarter < 4; quarter++) {
-                int vi = 256 * b + 64 * quarter;
-                ShortVector s = ByteVector.fromArray(B256, p, wb + 32 * quarter).reinterpretAsShorts();
-                // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
-                IntVector lo = s.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
-                        .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(S, v, vi + 16))).reinterpretAsInts();
-                IntVector hi = s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
-                        .mul(ShortVector.fromArray(S, v, vi + 32))
-                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(S, v, vi + 48)))
-                        .reinterpretAsInts();
-                acc0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter]), acc0);
-                acc1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[2 * quarter + 1]), acc1);
-            }
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Q6_K repacked at load ({@link PackedWeights}): each 16-value sub-block is one sign-extending load of its
-     * quants (q − 32 already), one 16-bit multiply, a lane-pair fold and one FMA by its float scale. The sixteen
-     * int8 scales of a super-block are turned into floats (times d and the activation's scale) by two vector
-     * conversions into {@code scales}, a per-thread array each sub-block broadcasts from (a vector's lane cannot be
-     * broadcast without a permute).
-     */
-    static float q6_KPacked(byte[] p, int at, float[] f, int fat, PreparedActivation a, int n, float[] scales) {
-        short[] v = a.values();
-        float[] ds = a.blockScales();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        for (int b = 0; b < n / 256; b++) {
-            int wb = at + PackedWeights.Q6_K_BYTES * b;
-            FloatVector d = FloatVector.broadcast(F, f[fat + b] * ds[b]);
-            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 0);
-            ((FloatVector) ByteVector.fromArray(B64, p, wb + PackedWeights.Q6_K_SCALES + 8)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scales, 8);
-            for (int g = 0; g < 4; g++) {
-                int gb = wb + 64 * g;
-                int vi = 256 * b + 64 * g;
-                // (q − 32) × int8 ≤ 32·128: two products per lane pair still fit 16 bits (foldSmall, written out)
-                IntVector x0 = ((ShortVector) ByteVector.fromArray(B128, p, gb).convertShape(VectorOperators.B2S, S, 0))
-                        .mul(ShortVector.fromArray(S, v, vi)).reinterpretAsInts();
-                IntVector x1 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 16)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 16))
-                        .reinterpretAsInts();
-                IntVector x2 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 32)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 32))
-                        .reinterpretAsInts();
-                IntVector x3 = ((ShortVector) ByteVector.fromArray(B128, p, gb + 48)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(ShortVector.fromArray(S, v, vi + 48))
-                        .reinterpretAsInts();
-                acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g]), acc0);
-                acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 1]), acc1);
-                acc0 = ((FloatVector) x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 2]), acc0);
-                acc1 = ((FloatVector) x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scales[4 * g + 3]), acc1);
-            }
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-    }
-
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
@@ -926,28 +967,28 @@ public final class VectorKernels implements Kernels {
      * or NaN is done again with the exact decode (ggml F16 weights practically never have one). Two accumulators.
      */
     static float f16xF32(byte[] w, int at, float[] x, int n) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        IntVector exponents = IntVector.zero(I);
+        FloatVector acc0 = FloatVector.zero(WF);
+        FloatVector acc1 = FloatVector.zero(WF);
+        IntVector exponents = IntVector.zero(WI);
         int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            IntVector top0 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            IntVector top0 = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
-            IntVector top1 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+            IntVector top1 = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
             exponents = exponents.max(top0.and(0x0f800000)).max(top1.and(0x0f800000));
-            acc0 = top0.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc0 = top0.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(WF, x, i), acc0);
             acc1 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f)
-                    .fma(FloatVector.fromArray(F, x, i + 8), acc1);
+                    .fma(FloatVector.fromArray(WF, x, i + LANES), acc1);
         }
-        for (; i + 8 <= n; i += 8) {
-            IntVector top = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+        for (; i + LANES <= n; i += LANES) {
+            IntVector top = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
             exponents = exponents.max(top.and(0x0f800000));
-            acc0 = top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, i), acc0);
+            acc0 = top.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(WF, x, i), acc0);
         }
         if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
             return f16xF32Exact(w, at, x, n);
@@ -961,27 +1002,27 @@ public final class VectorKernels implements Kernels {
      */
     static void f16xF32TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
         float[] x = a.floats();
-        FloatVector acc00 = FloatVector.zero(F);
-        FloatVector acc01 = FloatVector.zero(F);
-        FloatVector acc10 = FloatVector.zero(F);
-        FloatVector acc11 = FloatVector.zero(F);
-        IntVector exponents0 = IntVector.zero(I);
-        IntVector exponents1 = IntVector.zero(I);
+        FloatVector acc00 = FloatVector.zero(WF);
+        FloatVector acc01 = FloatVector.zero(WF);
+        FloatVector acc10 = FloatVector.zero(WF);
+        FloatVector acc11 = FloatVector.zero(WF);
+        IntVector exponents0 = IntVector.zero(WI);
+        IntVector exponents1 = IntVector.zero(WI);
         int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            FloatVector xa = FloatVector.fromArray(F, x, i);
-            FloatVector xb = FloatVector.fromArray(F, x, i + 8);
-            IntVector top00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            FloatVector xb = FloatVector.fromArray(WF, x, i + LANES);
+            IntVector top00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
-            IntVector top01 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+            IntVector top01 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
-            IntVector top10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+            IntVector top10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
-            IntVector top11 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+            IntVector top11 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
             exponents0 = exponents0.max(top00.and(0x0f800000)).max(top01.and(0x0f800000));
             exponents1 = exponents1.max(top10.and(0x0f800000)).max(top11.and(0x0f800000));
@@ -990,13 +1031,13 @@ public final class VectorKernels implements Kernels {
             acc10 = top10.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
             acc11 = top11.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc11);
         }
-        for (; i + 8 <= n; i += 8) {
-            FloatVector xa = FloatVector.fromArray(F, x, i);
-            IntVector top0 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            IntVector top0 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
-            IntVector top1 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+            IntVector top1 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                     .lanewise(VectorOperators.ASHR, 3);
             exponents0 = exponents0.max(top0.and(0x0f800000));
             exponents1 = exponents1.max(top1.and(0x0f800000));
@@ -1019,21 +1060,21 @@ public final class VectorKernels implements Kernels {
     }
 
     static float bf16xF32(byte[] w, int at, float[] x, int n) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FloatVector.zero(WF);
+        FloatVector acc1 = FloatVector.zero(WF);
         int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            FloatVector w0 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            FloatVector w1 = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc0 = w0.fma(FloatVector.fromArray(F, x, i), acc0);
-            acc1 = w1.fma(FloatVector.fromArray(F, x, i + 8), acc1);
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            FloatVector w0 = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w0.fma(FloatVector.fromArray(WF, x, i), acc0);
+            acc1 = w1.fma(FloatVector.fromArray(WF, x, i + LANES), acc1);
         }
-        for (; i + 8 <= n; i += 8) {
-            FloatVector wv = ((IntVector) ByteVector.fromArray(B128, w, at + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc0 = wv.fma(FloatVector.fromArray(F, x, i), acc0);
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector wv = ((IntVector) ByteVector.fromArray(WB2, w, at + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = wv.fma(FloatVector.fromArray(WF, x, i), acc0);
         }
         return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.BF16);
     }
@@ -1041,34 +1082,34 @@ public final class VectorKernels implements Kernels {
     /** {@link #bf16xF32} for two rows, each activation load serving both: bit for bit the one-row results. */
     static void bf16xF32TwoRows(byte[] w, int at0, int at1, PreparedActivation a, int n, float[] out, int o) {
         float[] x = a.floats();
-        FloatVector acc00 = FloatVector.zero(F);
-        FloatVector acc01 = FloatVector.zero(F);
-        FloatVector acc10 = FloatVector.zero(F);
-        FloatVector acc11 = FloatVector.zero(F);
+        FloatVector acc00 = FloatVector.zero(WF);
+        FloatVector acc01 = FloatVector.zero(WF);
+        FloatVector acc10 = FloatVector.zero(WF);
+        FloatVector acc11 = FloatVector.zero(WF);
         int i = 0;
-        for (; i + 16 <= n; i += 16) {
-            FloatVector xa = FloatVector.fromArray(F, x, i);
-            FloatVector xb = FloatVector.fromArray(F, x, i + 8);
-            acc00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            FloatVector xb = FloatVector.fromArray(WF, x, i + LANES);
+            acc00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc00);
-            acc01 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+            acc01 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xb, acc01);
-            acc10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+            acc10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc10);
-            acc11 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i + 16).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+            acc11 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xb, acc11);
         }
-        for (; i + 8 <= n; i += 8) {
-            FloatVector xa = FloatVector.fromArray(F, x, i);
-            acc00 = ((IntVector) ByteVector.fromArray(B128, w, at0 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            acc00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc00);
-            acc10 = ((IntVector) ByteVector.fromArray(B128, w, at1 + 2 * i).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+            acc10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc10);
         }
         out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
