@@ -3,7 +3,6 @@ package org.popsolutions.spanker.console.ggml;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -23,7 +22,6 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
-import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
  * Matrix-matrix throughput as in a prompt pass: a rows×cols weight matrix times {@code --vectors} float activation
@@ -58,15 +56,9 @@ public final class BenchMatmulCommand extends AbstractConsoleCommand {
         double seconds = Double.parseDouble(arguments.string("seconds").orElse("1"));
         Kernels kernels = arguments.string("kernels").orElse("best").equals("scalar") ? Kernels.scalar()
                 : Kernels.best();
-        if (rows < 1 || cols < 1 || cols % type.blockSize() != 0) {
-            throw new UsageException("--rows and --cols must be positive and --cols a multiple of " + type.blockSize()
-                    + " for " + type.ggmlName());
-        }
+        BenchInputs.checkShape(type, rows, cols, threads);
         if (vectors < 1 || vectors > 4096) {
             throw new UsageException("--vectors must be 1..4096, got " + vectors);
-        }
-        if (threads < 1 || threads > 1024) {
-            throw new UsageException("--threads must be 1..1024, got " + threads);
         }
         if (!(seconds > 0 && seconds <= 600)) {
             throw new UsageException("--seconds must be within (0, 600], got " + seconds);
@@ -80,19 +72,8 @@ public final class BenchMatmulCommand extends AbstractConsoleCommand {
         CommandFiles.requireHeap(matrixBytes + 4L * vectors * ((long) rows + cols),
                 "one " + rows + " x " + cols + " " + type.ggmlName() + " matrix and " + vectors + " vectors");
         SplittableRandom random = new SplittableRandom(42);
-        ByteBuffer weights = ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN);
-        long rowBytes = type.bytesFor(cols);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = (float) random.nextGaussian();
-            }
-            QuantFormats.of(type).quantize(row, 0, weights, (int) (r * rowBytes), cols);
-        }
-        float[] x = new float[vectors * cols];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextGaussian();
-        }
+        ByteBuffer weights = BenchInputs.randomMatrix(type, rows, cols, random);
+        float[] x = BenchInputs.gaussian(vectors * cols, random);
         float[] out = new float[vectors * rows];
         int pass = Math.min(vectors, PromptPass.MAX_TOKENS);
         try (RowExecutor executor = new RowExecutor(threads)) {

@@ -23,7 +23,6 @@ import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
-import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
  * Matrix-vector throughput as in decode: enough copies of a rows×cols weight matrix to exceed the last-level
@@ -53,13 +52,7 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
         DotMode mode = arguments.string("mode").orElse("ggml").equals("float") ? DotMode.FLOAT : DotMode.GGML;
         Kernels kernels = arguments.string("kernels").orElse("best").equals("scalar") ? Kernels.scalar()
                 : Kernels.best();
-        if (rows < 1 || cols < 1 || cols % type.blockSize() != 0) {
-            throw new UsageException("--rows and --cols must be positive and --cols a multiple of " + type.blockSize()
-                    + " for " + type.ggmlName());
-        }
-        if (threads < 1 || threads > 1024) {
-            throw new UsageException("--threads must be 1..1024, got " + threads);
-        }
+        BenchInputs.checkShape(type, rows, cols, threads);
         long matrixBytes = type.bytesFor((long) rows * cols);
         if (matrixBytes > Integer.MAX_VALUE) {
             throw new UsageException("one matrix would be " + matrixBytes + " bytes; keep it below 2 GiB");
@@ -78,25 +71,12 @@ public final class BenchMatvecCommand extends AbstractConsoleCommand {
                 (4 * cache + matrixBytes - 1) / matrixBytes));
         ByteBuffer[] matrices = new ByteBuffer[copies];
         SplittableRandom random = new SplittableRandom(42);
-        float[] row = new float[cols];
-        // Heap buffers: the kernels read them in place, as they read a card's placed shard (a direct or mapped
-        // buffer costs a copy per row; docs/performance.md).
-        ByteBuffer first = ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN);
-        long rowBytes = type.bytesFor(cols);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = (float) random.nextGaussian();
-            }
-            QuantFormats.of(type).quantize(row, 0, first, (int) (r * rowBytes), cols);
-        }
+        ByteBuffer first = BenchInputs.randomMatrix(type, rows, cols, random);
         for (int i = 0; i < copies; i++) {
             matrices[i] = i == 0 ? first : ByteBuffer.allocate((int) matrixBytes).order(ByteOrder.LITTLE_ENDIAN)
                     .put(first.duplicate().clear()).clear();
         }
-        float[] x = new float[cols];
-        for (int c = 0; c < cols; c++) {
-            x[c] = (float) random.nextGaussian();
-        }
+        float[] x = BenchInputs.gaussian(cols, random);
         float[] out = new float[rows];
         try (RowExecutor executor = new RowExecutor(threads)) {
             MatVec matvec = new MatVec(kernels, executor);
