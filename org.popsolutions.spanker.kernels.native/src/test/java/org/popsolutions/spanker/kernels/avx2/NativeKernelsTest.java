@@ -303,6 +303,69 @@ class NativeKernelsTest {
         }
     }
 
+    /**
+     * F16 and BF16 matrix-vector rows run four at a time (512-bit registers where the CPU has AVX-512F, else 256; the
+     * build's second test run sets SPANKER_KERNELS_NO_AVX512): each row's result is the one-row kernel's bit for bit
+     * and within tolerance of the reference, for row counts that are not a multiple of four (1 to 11), lengths that are
+     * not a multiple of 32 nor of 8, heap and direct weights at an odd offset and a row stride longer than a row; and
+     * on edge values (subnormals, the smallest normal, large values — F16's largest finite, BF16's 2^64, since a sum
+     * near BF16's largest overflows or not by its order —, zeros of both signs; infinities and NaN in some rows).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
+    void fourRowsAtATimeEqualTheOneRowKernel(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 41L + 7);
+        short[] edges = type == GgmlType.F16
+                ? new short[] {0x0001, (short) 0x8001, 0x03ff, 0x0400, 0x7bff, (short) 0xfbff, 0, (short) 0x8000}
+                : new short[] {0x0001, (short) 0x8001, 0x007f, 0x0080, 0x5f80, (short) 0xdf80, 0, (short) 0x8000};
+        short inf = type == GgmlType.F16 ? (short) 0x7c00 : (short) 0x7f80;
+        short nan = type == GgmlType.F16 ? (short) 0x7e00 : (short) 0x7fc0;
+        for (int trial = 0; trial < 60; trial++) {
+            int rows = 1 + trial % 11;
+            int cols = trial < 6 ? 32 * (1 + trial) : 1 + random.nextInt(trial % 3 == 0 ? 3000 : 300);
+            int rowBytes = 2 * cols + 2 * (trial % 3);
+            float scale = (float) Math.pow(10, random.nextInt(-3, 3));
+            byte[] bytes = new byte[rows * rowBytes];
+            ByteBuffer b = le(bytes);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    float v = (float) (random.nextGaussian() * scale);
+                    short h = type == GgmlType.F16 ? Half.fromFloat(v)
+                            : org.popsolutions.spanker.ggml.quant.BFloat16.fromFloat(v);
+                    if (trial % 4 == 1 && random.nextInt(8) == 0) {
+                        h = edges[random.nextInt(edges.length)];
+                    }
+                    b.putShort(r * rowBytes + 2 * c, h);
+                }
+                if (trial % 10 == 3 && r % 3 == 1) {
+                    b.putShort(r * rowBytes + 2 * random.nextInt(cols), random.nextBoolean() ? inf : nan);
+                }
+            }
+            float[] x = gaussian(random, cols, 1);
+            PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x);
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 3).order(ByteOrder.LITTLE_ENDIAN);
+            direct.put(3, bytes);
+            byte[] shifted = new byte[bytes.length + 1];
+            System.arraycopy(bytes, 0, shifted, 1, bytes.length);
+            for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
+                int at = weights.isDirect() ? 3 : 1;
+                float[] out = new float[rows + 2];
+                kernels.dotRows(weights, at, rowBytes, rows, a, out, 1);
+                for (int r = 0; r < rows; r++) {
+                    String what = type + (weights.isDirect() ? " direct" : " heap") + " trial " + trial + " row " + r
+                            + " of " + rows + ", " + cols + " values";
+                    float one = kernels.dot(weights, at + r * rowBytes, a);
+                    assertEquals(Float.floatToIntBits(one), Float.floatToIntBits(out[1 + r]),
+                            what + ": four rows " + out[1 + r] + ", one row " + one);
+                    float reference = Kernels.scalar().dot(le(bytes), r * rowBytes, a);
+                    assertClose(reference, out[1 + r], DotTolerance.of(le(bytes), r * rowBytes, a), what);
+                }
+                assertEquals(0f, out[0], type + ": nothing written before the rows");
+                assertEquals(0f, out[rows + 1], type + ": nothing written after the rows");
+            }
+        }
+    }
+
     private static String what(GgmlType type, int v) {
         return type + " vector " + v;
     }
