@@ -126,10 +126,22 @@ public final class VectorKernels implements Kernels {
         WeightTraits traits = WeightTraits.of(a.weightType());
         WeightTraits.FastTwoRows two = traits.fastTwoRows(a);
         int n = a.length();
+        // F16/BF16 rows four at a time (float activation, in either mode)
+        GgmlType type = a.weightType();
+        boolean four = !a.isQuantized() && (type == GgmlType.F16 || type == GgmlType.BF16);
         if (w.hasArray()) {
             byte[] array = w.array();
             int base = w.arrayOffset() + at;
             int r = 0;
+            if (four) {
+                for (; r + 3 < rows; r += 4) {
+                    if (type == GgmlType.F16) {
+                        f16xF32FourRows(array, base + r * rowBytes, rowBytes, a.floats(), n, out, outAt + r);
+                    } else {
+                        bf16xF32FourRows(array, base + r * rowBytes, rowBytes, a.floats(), n, out, outAt + r);
+                    }
+                }
+            }
             if (two != null) {
                 for (; r + 1 < rows; r += 2) {
                     two.dot(array, base + r * rowBytes, base + (r + 1) * rowBytes, a, n, out, outAt + r);
@@ -143,6 +155,16 @@ public final class VectorKernels implements Kernels {
         Staging s = staging.get();
         int bytes = (int) a.weightType().bytesFor(n);
         int r = 0;
+        if (four) {
+            for (; r + 3 < rows; r += 4) {
+                byte[] rows4 = s.row(w, at + r * rowBytes, 3 * rowBytes + bytes);
+                if (type == GgmlType.F16) {
+                    f16xF32FourRows(rows4, 0, rowBytes, a.floats(), n, out, outAt + r);
+                } else {
+                    bf16xF32FourRows(rows4, 0, rowBytes, a.floats(), n, out, outAt + r);
+                }
+            }
+        }
         if (two != null) {
             for (; r + 1 < rows; r += 2) {
                 byte[] pair = s.row(w, at + r * rowBytes, rowBytes + bytes);
@@ -1050,6 +1072,102 @@ public final class VectorKernels implements Kernels {
                 : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
     }
 
+    /**
+     * {@link #f16xF32} for four rows {@code rowBytes} apart, each activation load serving the four: each row's result
+     * bit for bit the one-row one (a row with an infinity or NaN is done again alone, exactly). A product of F16
+     * weights waits on their bytes from DRAM; four rows' streams side by side arrive faster than two (Java 25, one
+     * thread, 117 MB: 5.5 against 7.4 ms).
+     */
+    static void f16xF32FourRows(byte[] w, int at0, int rowBytes, float[] x, int n, float[] out, int o) {
+        int at1 = at0 + rowBytes;
+        int at2 = at1 + rowBytes;
+        int at3 = at2 + rowBytes;
+        FloatVector acc00 = FloatVector.zero(WF);
+        FloatVector acc01 = FloatVector.zero(WF);
+        FloatVector acc10 = FloatVector.zero(WF);
+        FloatVector acc11 = FloatVector.zero(WF);
+        FloatVector acc20 = FloatVector.zero(WF);
+        FloatVector acc21 = FloatVector.zero(WF);
+        FloatVector acc30 = FloatVector.zero(WF);
+        FloatVector acc31 = FloatVector.zero(WF);
+        IntVector exponents0 = IntVector.zero(WI);
+        IntVector exponents1 = IntVector.zero(WI);
+        IntVector exponents2 = IntVector.zero(WI);
+        IntVector exponents3 = IntVector.zero(WI);
+        int i = 0;
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            FloatVector xb = FloatVector.fromArray(WF, x, i + LANES);
+            IntVector top00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top01 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top11 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top20 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top21 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top30 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top31 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents0 = exponents0.max(top00.and(0x0f800000)).max(top01.and(0x0f800000));
+            exponents1 = exponents1.max(top10.and(0x0f800000)).max(top11.and(0x0f800000));
+            exponents2 = exponents2.max(top20.and(0x0f800000)).max(top21.and(0x0f800000));
+            exponents3 = exponents3.max(top30.and(0x0f800000)).max(top31.and(0x0f800000));
+            acc00 = top00.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc00);
+            acc01 = top01.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc01);
+            acc10 = top10.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
+            acc11 = top11.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc11);
+            acc20 = top20.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc20);
+            acc21 = top21.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc21);
+            acc30 = top30.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc30);
+            acc31 = top31.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xb, acc31);
+        }
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            IntVector top0 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top1 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top2 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            IntVector top3 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3);
+            exponents0 = exponents0.max(top0.and(0x0f800000));
+            exponents1 = exponents1.max(top1.and(0x0f800000));
+            exponents2 = exponents2.max(top2.and(0x0f800000));
+            exponents3 = exponents3.max(top3.and(0x0f800000));
+            acc00 = top0.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc00);
+            acc10 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
+            acc20 = top2.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc20);
+            acc30 = top3.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc30);
+        }
+        out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
+                : finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.F16);
+        out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
+                : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
+        out[o + 2] = exponents2.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at2, x, n)
+                : finish(acc20.add(acc21).reduceLanes(VectorOperators.ADD), w, at2, x, i, n, GgmlType.F16);
+        out[o + 3] = exponents3.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at3, x, n)
+                : finish(acc30.add(acc31).reduceLanes(VectorOperators.ADD), w, at3, x, i, n, GgmlType.F16);
+    }
+
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
         int end = n & ~7;
@@ -1114,6 +1232,73 @@ public final class VectorKernels implements Kernels {
         }
         out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
         out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
+    }
+
+    /**
+     * {@link #bf16xF32} for four rows {@code rowBytes} apart, each activation load serving the four: bit for bit the
+     * one-row results (four rows' weight streams side by side arrive faster from DRAM than two: Java 25, one thread,
+     * 117 MB, 4.7 against 7.2 ms).
+     */
+    static void bf16xF32FourRows(byte[] w, int at0, int rowBytes, float[] x, int n, float[] out, int o) {
+        int at1 = at0 + rowBytes;
+        int at2 = at1 + rowBytes;
+        int at3 = at2 + rowBytes;
+        FloatVector acc00 = FloatVector.zero(WF);
+        FloatVector acc01 = FloatVector.zero(WF);
+        FloatVector acc10 = FloatVector.zero(WF);
+        FloatVector acc11 = FloatVector.zero(WF);
+        FloatVector acc20 = FloatVector.zero(WF);
+        FloatVector acc21 = FloatVector.zero(WF);
+        FloatVector acc30 = FloatVector.zero(WF);
+        FloatVector acc31 = FloatVector.zero(WF);
+        int i = 0;
+        for (; i + 2 * LANES <= n; i += 2 * LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            FloatVector xb = FloatVector.fromArray(WF, x, i + LANES);
+            acc00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc00);
+            acc01 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc01);
+            acc10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc10);
+            acc11 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc11);
+            acc20 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc20);
+            acc21 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc21);
+            acc30 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc30);
+            acc31 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i + 2 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xb, acc31);
+        }
+        for (; i + LANES <= n; i += LANES) {
+            FloatVector xa = FloatVector.fromArray(WF, x, i);
+            acc00 = ((IntVector) ByteVector.fromArray(WB2, w, at0 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc00);
+            acc10 = ((IntVector) ByteVector.fromArray(WB2, w, at1 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc10);
+            acc20 = ((IntVector) ByteVector.fromArray(WB2, w, at2 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc20);
+            acc30 = ((IntVector) ByteVector.fromArray(WB2, w, at3 + 2 * i).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xa, acc30);
+        }
+        out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
+        out[o + 2] = finish(acc20.add(acc21).reduceLanes(VectorOperators.ADD), w, at2, x, i, n, GgmlType.BF16);
+        out[o + 3] = finish(acc30.add(acc31).reduceLanes(VectorOperators.ADD), w, at3, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----

@@ -172,6 +172,76 @@ class KernelAgreementTest {
         }
     }
 
+    /**
+     * F16/BF16 rows, which {@code dotRows} takes four at a time: each row's result is the one-row kernel's bit for bit
+     * and within tolerance of the reference, for 1 to 11 rows (fours, then a pair, then a last one), lengths that are
+     * not a multiple of the vector loop's 2 × lanes nor of the lanes, heap and direct weights at an odd offset with a
+     * row stride longer than a row, in both modes; on edge values (subnormals, the smallest normal, large values —
+     * F16's largest finite, BF16's 2^64, since a sum near BF16's largest overflows or not by its order —, zeros of both
+     * signs) and with an infinity or NaN in some rows (their result is then the reference's).
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
+    void fourRowProductsEqualTheOneRowKernel(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 43L + 11);
+        Kernels kernels = Kernels.portable();
+        short[] edges = type == GgmlType.F16
+                ? new short[] {0x0001, (short) 0x8001, 0x03ff, 0x0400, 0x7bff, (short) 0xfbff, 0, (short) 0x8000}
+                : new short[] {0x0001, (short) 0x8001, 0x007f, 0x0080, 0x5f80, (short) 0xdf80, 0, (short) 0x8000};
+        short inf = type == GgmlType.F16 ? (short) 0x7c00 : (short) 0x7f80;
+        short nan = type == GgmlType.F16 ? (short) 0x7e00 : (short) 0x7fc0;
+        for (int trial = 0; trial < 44; trial++) {
+            int rows = 1 + trial % 11;
+            int cols = trial < 4 ? 32 * (1 + trial) : 1 + random.nextInt(trial % 3 == 0 ? 2000 : 200);
+            int rowBytes = 2 * cols + 2 * (trial % 3);
+            float scale = (float) Math.pow(10, random.nextInt(-3, 3));
+            byte[] bytes = new byte[rows * rowBytes];
+            ByteBuffer view = le(bytes);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    float v = (float) (random.nextGaussian() * scale);
+                    short h = type == GgmlType.F16 ? org.popsolutions.spanker.ggml.quant.Half.fromFloat(v)
+                            : org.popsolutions.spanker.ggml.quant.BFloat16.fromFloat(v);
+                    if (trial % 4 == 1 && random.nextInt(8) == 0) {
+                        h = edges[random.nextInt(edges.length)];
+                    }
+                    view.putShort(r * rowBytes + 2 * c, h);
+                }
+                if (trial % 5 == 3 && r % 3 == 1) {
+                    view.putShort(r * rowBytes + 2 * random.nextInt(cols), random.nextBoolean() ? inf : nan);
+                }
+            }
+            ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 3).order(ByteOrder.LITTLE_ENDIAN).put(3, bytes);
+            byte[] shifted = new byte[bytes.length + 1];
+            System.arraycopy(bytes, 0, shifted, 1, bytes.length);
+            float[] x = randomVector(random, cols, 1);
+            for (DotMode mode : DotMode.values()) {
+                PreparedActivation a = PreparedActivation.prepare(type, mode, x);
+                for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
+                    int at = weights.isDirect() ? 3 : 1;
+                    float[] out = new float[rows + 2];
+                    kernels.dotRows(weights, at, rowBytes, rows, a, out, 1);
+                    for (int r = 0; r < rows; r++) {
+                        String what = type + " " + mode + (weights.isDirect() ? " direct" : " heap") + " trial " + trial
+                                + " row " + r + " of " + rows + ", " + cols + " values";
+                        float one = kernels.dot(weights, at + r * rowBytes, a);
+                        assertEquals(Float.floatToIntBits(one), Float.floatToIntBits(out[1 + r]), what + ": rows "
+                                + out[1 + r] + ", one row " + one);
+                        float reference = Kernels.scalar().dot(weights, at + r * rowBytes, a);
+                        byte[] row = java.util.Arrays.copyOfRange(bytes, r * rowBytes, r * rowBytes + 2 * cols);
+                        if (Float.isNaN(reference) || Float.isInfinite(reference)) {
+                            assertEquals(Float.valueOf(reference), Float.valueOf(out[1 + r]), what);
+                        } else {
+                            Tolerance.assertClose(reference, out[1 + r], Tolerance.of(type, row, a), what);
+                        }
+                    }
+                    assertEquals(0f, out[0], type + ": nothing written before the rows");
+                    assertEquals(0f, out[rows + 1], type + ": nothing written after the rows");
+                }
+            }
+        }
+    }
+
     private static short smallHalf(SplittableRandom random) {
         return org.popsolutions.spanker.ggml.quant.Half.fromFloat((float) (random.nextGaussian() * 0.01));
     }
