@@ -178,7 +178,8 @@ class KernelAgreementTest {
      * not a multiple of the vector loop's 2 × lanes nor of the lanes, heap and direct weights at an odd offset with a
      * row stride longer than a row, in both modes; on edge values (subnormals, the smallest normal, large values —
      * F16's largest finite, BF16's 2^64, since a sum near BF16's largest overflows or not by its order —, zeros of both
-     * signs) and with an infinity or NaN in some rows (their result is then the reference's).
+     * signs), activations at F16's extremes, and with an infinity or NaN in some rows (their result is then the
+     * reference's).
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
@@ -215,6 +216,16 @@ class KernelAgreementTest {
             byte[] shifted = new byte[bytes.length + 1];
             System.arraycopy(bytes, 0, shifted, 1, bytes.length);
             float[] x = randomVector(random, cols, 1);
+            if (trial % 4 == 1) {
+                // the activation's extremes too: F16's largest finite and smallest subnormal (the F16 kernel scales
+                // the activation by 2^112), an overflow to infinity when rounded to F16
+                float[] extremes = {65504f, -65504f, 0x1p-24f, -0x1p-24f, 0f, -0f, 1e5f};
+                for (int c = 0; c < cols; c++) {
+                    if (random.nextInt(8) == 0) {
+                        x[c] = extremes[random.nextInt(trial % 8 == 1 ? extremes.length : extremes.length - 1)];
+                    }
+                }
+            }
             for (DotMode mode : DotMode.values()) {
                 PreparedActivation a = PreparedActivation.prepare(type, mode, x);
                 for (ByteBuffer weights : new ByteBuffer[] {direct, le(shifted)}) {
