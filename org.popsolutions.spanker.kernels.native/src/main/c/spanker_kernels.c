@@ -1,6 +1,7 @@
 /*
  * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C (and, where the CPU has it,
- * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products), called through JNI by
+ * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products and the Q8_0, Q4_K and Q6_K matrix-vector rows),
+ * called through JNI by
  * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
  * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
  * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
@@ -1190,6 +1191,16 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  * same bits whichever kernel computed it (and so equal to the batched tiles').
  */
 
+/*
+ * No software prefetch in these kernels by default: at 512 bits they wait on DRAM, not on instructions, and alone the
+ * hardware prefetcher streamed as fast or faster than with prefetches 0.5-8 KB ahead (one core, 4096 x 14336,
+ * alternated in one process, loaded machine: Q8_0 10-12 % less time without, Q4_K and Q6_K the same within the noise).
+ * Two or four rows streamed at once (one activation load for all) made Q8_0 20-65 % slower: one row at a time.
+ */
+#ifndef AHEAD_VNNI
+#define AHEAD_VNNI 0
+#endif
+
 /* per thread, kept between calls (a decode step's products allocate nothing): the regrouped activation */
 static __thread uint8_t *regroup_scratch;
 static __thread size_t regroup_scratch_bytes;
@@ -1238,7 +1249,9 @@ static void rows_q4_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint
             const uint8_t *wb = wr + (size_t) b * Q4_K_BYTES;
             const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
             const uint8_t *aq = regrouped + (size_t) b * 256;
-            prefetch_block(wb + AHEAD, Q4_K_BYTES);
+            if (AHEAD_VNNI) {
+                prefetch_block(wb + AHEAD_VNNI, Q4_K_BYTES);
+            }
             __m128i sm = q4_K_scale_bytes(wb + Q4_K_SCALES);
             __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));
             __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
@@ -1381,7 +1394,9 @@ static void rows_q6_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint
         for (int b = 0; b < blocks; b++) {
             const uint8_t *wb = wr + (size_t) b * Q6_K_BYTES;
             const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
-            prefetch_block(wb + AHEAD, Q6_K_BYTES + 64);
+            if (AHEAD_VNNI) {
+                prefetch_block(wb + AHEAD_VNNI, Q6_K_BYTES + 64);
+            }
             __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (wb + Q6_K_SCALES)), evenOdd));
             __m512i sc2 = _mm512_broadcast_i64x4(sc);
             __m512i s = _mm512_setzero_si512(), t = _mm512_setzero_si512();
@@ -1424,7 +1439,9 @@ static void rows_q8_0_vnni(const uint8_t *w, long rowBytes, int rows, const uint
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
             const uint8_t *w0 = wr + (size_t) b * Q8_0_BYTES;
-            prefetch_block(w0 + AHEAD, 2 * Q8_0_BYTES);
+            if (AHEAD_VNNI) {
+                prefetch_block(w0 + AHEAD_VNNI, 2 * Q8_0_BYTES);
+            }
             __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS))),
                                            _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_BYTES + Q8_0_QS)), 1);
             __m512i a = _mm512_load_si512((const void *) (aq + 32 * (size_t) b));
