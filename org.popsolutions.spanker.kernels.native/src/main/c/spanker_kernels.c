@@ -1192,13 +1192,15 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  */
 
 /*
- * No software prefetch in these kernels by default: at 512 bits they wait on DRAM, not on instructions, and alone the
- * hardware prefetcher streamed as fast or faster than with prefetches 0.5-8 KB ahead (one core, 4096 x 14336,
- * alternated in one process, loaded machine: Q8_0 10-12 % less time without, Q4_K and Q6_K the same within the noise).
- * Two or four rows streamed at once (one activation load for all) made Q8_0 20-65 % slower: one row at a time.
+ * Software prefetch AHEAD bytes on, as the 256-bit kernels. Alternated in one process on 4096 x 14336 (one core), the
+ * answer changed with what the other processes were doing to DRAM: in one sitting no prefetch was 10-12 % faster for
+ * Q8_0 (Q4_K, Q6_K the same within the noise); in a later one, with more contention, prefetching 2 KB ahead was 15-20 %
+ * faster for all three, and the JMH product (Java 25, Q8_0) was faster with it in three rounds of three. Kept, as the
+ * safer one. Two or four rows streamed at once (one activation load for all) made Q8_0 20-65 % slower: one row at a
+ * time. AHEAD_VNNI=0 turns the prefetches off for a trial.
  */
 #ifndef AHEAD_VNNI
-#define AHEAD_VNNI 0
+#define AHEAD_VNNI AHEAD
 #endif
 
 /* per thread, kept between calls (a decode step's products allocate nothing): the regrouped activation */
