@@ -1,6 +1,7 @@
 /*
  * Row dot products of ggml weight blocks with a prepared activation, AVX2 + FMA + F16C (and, where the CPU has it,
- * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products), called through JNI by
+ * AVX-512 VNNI for the Q4_0, Q8_0 and Q4_K matrix-matrix products and the Q8_0, Q4_K and Q6_K matrix-vector rows),
+ * called through JNI by
  * org.popsolutions.spanker.kernels.avx2.NativeKernels. Written for this project from the published block layouts
  * (the layout constants below mirror the Java traits table); the file is compiled WITHOUT -mavx2 so that the
  * CPU check runs on any x86-64, and only the kernels carry the AVX2 target.
@@ -283,9 +284,10 @@ static int use_wide(void) {
 
 static int q4_0_rows(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride);
-static void rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
+static int rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
 static int rows_q4_1(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
 static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
+static int rows_q8_0(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out);
 
 /* rows [0, rows) of rowBytes each from w; returns 0, or -1 for a type this library does not handle */
 static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
@@ -298,11 +300,9 @@ static int dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const u
     case T_Q4_1:
         return rows_q4_1(w, rowBytes, rows, act, n / 32, out);
     case T_Q8_0:
-        for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, n / 32);
-        return 0;
+        return rows_q8_0(w, rowBytes, rows, act, n / 32, out);
     case T_Q4_K:
-        rows_q4_K(w, rowBytes, rows, act, n / 256, out);
-        return 0;
+        return rows_q4_K(w, rowBytes, rows, act, n / 256, out);
     case T_F32:
         for (int r = 0; r < rows; r++) out[r] = dot_f32(w + r * rowBytes, x, n);
         return 0;
@@ -1312,9 +1312,121 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
     return 0;
 }
 
-/* matrix-vector: the tile's one-vector case, row by row */
-static void rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
-    for (int r = 0; r < rows; r++) tile_q4_K(w + r * rowBytes, act, 0, blocks, out + r, 1, 1, AHEAD);
+/*
+ * ---- Q4_K and Q6_K matrix-vector rows with AVX-512 (VNNI) ----
+ *
+ * The one-vector kernels above unpack 32 values a 256-bit register and scale each 32-bit pair sum with a vpmaddwd and
+ * an add: with the weights in cache they ran at 19.5 (Q4_K) and 23 GB/s (Q6_K), below the 25 GB/s one core streams
+ * from DRAM, so the product waited on the instructions, not the memory. Here 64 values go a 512-bit register and
+ * vpdpwssd scales and adds in one instruction. Every 256-bit half holds one 32-value group in its natural order, so
+ * once the block's two halves are added, 32-bit lane i holds exactly the integer sum the 256-bit kernel has in lane i
+ * (integer sums are exact in any order): the float operations that follow are the tile's, and a row's result is the
+ * same bits whichever kernel computed it (and so equal to the batched tiles').
+ */
+
+/*
+ * Software prefetch AHEAD bytes on, as the 256-bit kernels. Alternated in one process on 4096 x 14336 (one core), the
+ * answer changed with what the other processes were doing to DRAM: in one sitting no prefetch was 10-12 % faster for
+ * Q8_0 (Q4_K, Q6_K the same within the noise); in a later one, with more contention, prefetching 2 KB ahead was 15-20 %
+ * faster for all three, and the JMH product (Java 25, Q8_0) was faster with it in three rounds of three. Kept, as the
+ * safer one. Two or four rows streamed at once (one activation load for all) made Q8_0 20-65 % slower: one row at a
+ * time. AHEAD_VNNI=0 turns the prefetches off for a trial.
+ */
+#ifndef AHEAD_VNNI
+#define AHEAD_VNNI AHEAD
+#endif
+
+/* per thread, kept between calls (a decode step's products allocate nothing): the regrouped activation */
+static __thread uint8_t *regroup_scratch;
+static __thread size_t regroup_scratch_bytes;
+
+static uint8_t *regroup_buffer(size_t bytes) {
+    if (bytes > regroup_scratch_bytes) {
+        free(regroup_scratch);
+        regroup_scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        regroup_scratch_bytes = regroup_scratch == NULL ? 0 : bytes;
+    }
+    return regroup_scratch;
+}
+
+/* Q4_K: quant bytes 64p..64p+63 hold groups 4p and 4p + 2 (low nibbles) and 4p + 1 and 4p + 3 (high nibbles), so the
+ * activation's 32-value groups are regrouped once per call to 0 2 1 3 4 6 5 7 */
+static void q4_K_regroup(const uint8_t *act, int blocks, uint8_t *out) {
+    for (int b = 0; b < blocks; b++) {
+        const uint8_t *q = act + (size_t) b * Q8_K_BYTES + Q8_K_QS;
+        uint8_t *o = out + (size_t) b * 256;
+        for (int p = 0; p < 2; p++) {
+            memcpy(o + 128 * p, q + 128 * p, 32);
+            memcpy(o + 128 * p + 32, q + 128 * p + 64, 32);
+            memcpy(o + 128 * p + 64, q + 128 * p + 32, 32);
+            memcpy(o + 128 * p + 96, q + 128 * p + 96, 32);
+        }
+    }
+}
+
+/* word j (of eight) of every 128-bit lane of the low 256 bits, word k of the high ones, by a byte shuffle */
+__attribute__((target(VNNI_TARGET)))
+static inline __m512i word_select(int j, int k) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short) ((2 * j + 1) << 8 | 2 * j))),
+                              _mm256_set1_epi16((short) ((2 * k + 1) << 8 | 2 * k)), 1);
+}
+
+__attribute__((noinline, target(VNNI_TARGET)))
+static void rows_q4_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const uint8_t *regrouped,
+                           int blocks, float *out) {
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    const __m128i twice = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+    const __m512i sel0 = word_select(0, 2), sel1 = word_select(1, 3), sel2 = word_select(4, 6), sel3 = word_select(5, 7);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * rowBytes;
+        __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *wb = wr + (size_t) b * Q4_K_BYTES;
+            const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
+            const uint8_t *aq = regrouped + (size_t) b * 256;
+            if (AHEAD_VNNI) {
+                prefetch_block(wb + AHEAD_VNNI, Q4_K_BYTES);
+            }
+            __m128i sm = q4_K_scale_bytes(wb + Q4_K_SCALES);
+            __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));
+            __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
+            __m512i x0 = _mm512_loadu_si512((const void *) (wb + Q4_K_QS));
+            __m512i x1 = _mm512_loadu_si512((const void *) (wb + Q4_K_QS + 64));
+            __m512i p0 = _mm512_maddubs_epi16(_mm512_and_si512(x0, low), _mm512_loadu_si512((const void *) aq));
+            __m512i p1 = _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(x0, 4), low),
+                                              _mm512_loadu_si512((const void *) (aq + 64)));
+            __m512i p2 = _mm512_maddubs_epi16(_mm512_and_si512(x1, low), _mm512_loadu_si512((const void *) (aq + 128)));
+            __m512i p3 = _mm512_maddubs_epi16(_mm512_and_si512(_mm512_srli_epi16(x1, 4), low),
+                                              _mm512_loadu_si512((const void *) (aq + 192)));
+            __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p0, _mm512_shuffle_epi8(sc16, sel0));
+            __m512i t = _mm512_dpwssd_epi32(_mm512_setzero_si512(), p1, _mm512_shuffle_epi8(sc16, sel1));
+            s = _mm512_dpwssd_epi32(s, p2, _mm512_shuffle_epi8(sc16, sel2));
+            t = _mm512_dpwssd_epi32(t, p3, _mm512_shuffle_epi8(sc16, sel3));
+            s = _mm512_add_epi32(s, t);
+            __m256i sum = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+            __m256i m = _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *) (ab + Q8_K_BSUMS)), mins16);
+            __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128((int) (u16_at(wb + Q4_K_D) | (uint32_t) u16_at(wb + Q4_K_DMIN) << 16)));
+            __m128 da = _mm_mul_ps(dd, _mm_set1_ps(f32_at(ab + Q8_K_D)));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_broadcastss_ps(da), acc);
+            accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(m), _mm256_broadcastss_ps(_mm_movehdup_ps(da)), accm);
+        }
+        out[r] = hsum(_mm256_sub_ps(acc, accm));
+    }
+}
+
+/* matrix-vector: the tile's one-vector case, row by row (AVX-512 VNNI: the kernel above); -2 when out of memory */
+static int rows_q4_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    if (!use_vnni()) {
+        for (int r = 0; r < rows; r++) tile_q4_K(w + r * rowBytes, act, 0, blocks, out + r, 1, 1, AHEAD);
+        return 0;
+    }
+    uint8_t *regrouped = regroup_buffer((size_t) 256 * blocks);
+    if (regrouped == NULL) {
+        return -2;
+    }
+    q4_K_regroup(act, blocks, regrouped);
+    rows_q4_K_vnni(w, rowBytes, rows, act, regrouped, blocks, out);
+    return 0;
 }
 
 /*
@@ -1396,7 +1508,117 @@ static inline __attribute__((always_inline)) void tile_q6_K(const uint8_t *w, co
     }
 }
 
-/* matrix-vector: the tile's one-vector case, row by row; -2 when out of memory */
+/*
+ * Q6_K with AVX-512 VNNI (see the Q4_K kernel's note): quant bytes 64h..64h+63 (low bits) and the 32 high-bit bytes
+ * of half h give values 128h..128h+63 in one register (the high bits shifted by 4 for the first 32, by 2 for the
+ * next) and values 128h+64..128h+127 in another, each against 64 consecutive activation bytes: no regrouping.
+ */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void rows_q6_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks,
+                           const int16_t *sums16, float *out) {
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    const __m512i two = _mm512_set1_epi8(0x30);
+    const __m512i up = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i down = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m128i evenOdd = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    /* lane l (of four 128-bit lanes) takes scale 2m + l: even groups' words are in lanes 0 and 2, odd in 1 and 3 */
+    const __m512i sel0 = word_select(0, 1), sel1 = word_select(2, 3), sel2 = word_select(4, 5), sel3 = word_select(6, 7);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * rowBytes;
+        __m256 acc = _mm256_setzero_ps();
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *wb = wr + (size_t) b * Q6_K_BYTES;
+            const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
+            if (AHEAD_VNNI) {
+                prefetch_block(wb + AHEAD_VNNI, Q6_K_BYTES + 64);
+            }
+            __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (wb + Q6_K_SCALES)), evenOdd));
+            __m512i sc2 = _mm512_broadcast_i64x4(sc);
+            __m512i s = _mm512_setzero_si512(), t = _mm512_setzero_si512();
+            for (int h = 0; h < 2; h++) {
+                __m512i ql = _mm512_loadu_si512((const void *) (wb + Q6_K_QL + 64 * h));
+                __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (wb + Q6_K_QH + 32 * h)));
+                __m512i q0 = _mm512_or_si512(_mm512_and_si512(ql, low), _mm512_and_si512(_mm512_sllv_epi16(qh, up), two));
+                __m512i q1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                                             _mm512_and_si512(_mm512_srlv_epi16(qh, down), two));
+                const uint8_t *aq = ab + Q8_K_QS + 128 * h;
+                __m512i p0 = _mm512_maddubs_epi16(q0, _mm512_loadu_si512((const void *) aq));
+                __m512i p1 = _mm512_maddubs_epi16(q1, _mm512_loadu_si512((const void *) (aq + 64)));
+                s = _mm512_dpwssd_epi32(s, p0, _mm512_shuffle_epi8(sc2, h == 0 ? sel0 : sel2));
+                t = _mm512_dpwssd_epi32(t, p1, _mm512_shuffle_epi8(sc2, h == 0 ? sel1 : sel3));
+            }
+            s = _mm512_add_epi32(s, t);
+            __m256i offset = _mm256_madd_epi16(sc, _mm256_loadu_si256((const __m256i *) (sums16 + (size_t) b * 16)));
+            __m256i sum = _mm256_sub_epi32(_mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1)),
+                                           _mm256_slli_epi32(offset, 5));
+            float d = half(wb + Q6_K_D) * f32_at(ab + Q8_K_D);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_set1_ps(d), acc);
+        }
+        out[r] = hsum(acc);
+    }
+}
+
+/*
+ * Q8_0 with AVX-512 VNNI: two blocks a 512-bit register, the sign trick of dot_q8_0 with a mask (|w| unsigned by a
+ * negated where w < 0) and vpdpbusd for the four-product sums: lane i of each half holds the integer dot_q8_0 has in
+ * lane i for that block, and the register's halves are dot_q8_0's two accumulators (even blocks, odd blocks), so
+ * the result is dot_q8_0's bit for bit. The activation's quants are copied once per call to 32 bytes a block (one
+ * aligned load serves two blocks) and its scales to floats.
+ */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void rows_q8_0_vnni(const uint8_t *w, long rowBytes, int rows, const uint8_t *aq, const float *as, int blocks,
+                           float *out) {
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *wr = w + r * rowBytes;
+        __m512 acc = _mm512_setzero_ps();
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            const uint8_t *w0 = wr + (size_t) b * Q8_0_BYTES;
+            if (AHEAD_VNNI) {
+                prefetch_block(w0 + AHEAD_VNNI, 2 * Q8_0_BYTES);
+            }
+            __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS))),
+                                           _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_BYTES + Q8_0_QS)), 1);
+            __m512i a = _mm512_load_si512((const void *) (aq + 32 * (size_t) b));
+            __m512i sa = _mm512_mask_sub_epi8(a, _mm512_movepi8_mask(x), _mm512_setzero_si512(), a);
+            __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sa);
+            __m512 d = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(half(w0 + Q8_0_D) * as[b]),
+                                            _mm512_set1_ps(half(w0 + Q8_0_BYTES + Q8_0_D) * as[b + 1]));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), d, acc);
+        }
+        __m256 acc0 = _mm512_castps512_ps256(acc);
+        __m256 acc1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
+        for (; b < blocks; b++) {
+            const uint8_t *w0 = wr + (size_t) b * Q8_0_BYTES;
+            __m256i x0 = _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS));
+            __m256i y0 = _mm256_load_si256((const __m256i *) (aq + 32 * (size_t) b));
+            __m256i p0 = sum_pairs16(_mm256_maddubs_epi16(_mm256_sign_epi8(x0, x0), _mm256_sign_epi8(y0, x0)));
+            acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(half(w0 + Q8_0_D) * as[b]), acc0);
+        }
+        out[r] = hsum(_mm256_add_ps(acc0, acc1));
+    }
+}
+
+/* matrix-vector Q8_0 rows (AVX-512 VNNI: the kernel above); -2 when out of memory */
+static int rows_q8_0(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    if (!use_vnni()) {
+        for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, blocks);
+        return 0;
+    }
+    uint8_t *aq = regroup_buffer((size_t) blocks * (32 + sizeof(float)));
+    if (aq == NULL) {
+        return -2;
+    }
+    float *as = (float *) (aq + 32 * (size_t) blocks);
+    for (int b = 0; b < blocks; b++) {
+        memcpy(aq + 32 * (size_t) b, act + (size_t) b * Q8_0_BYTES + Q8_0_QS, 32);
+        as[b] = half(act + (size_t) b * Q8_0_BYTES + Q8_0_D);
+    }
+    rows_q8_0_vnni(w, rowBytes, rows, aq, as, blocks, out);
+    return 0;
+}
+
+/* matrix-vector: the tile's one-vector case, row by row (AVX-512 VNNI: the kernel above); -2 when out of memory */
 static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
     int16_t stack[16 * 256];
     int16_t *sums = blocks <= 256 ? stack : malloc(sizeof(int16_t) * 16 * (size_t) blocks);
@@ -1404,7 +1626,11 @@ static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         return -2;
     }
     q6_K_sums(act, blocks, sums);
-    for (int r = 0; r < rows; r++) tile_q6_K(w + r * rowBytes, act, 0, blocks, sums, out + r, 1, 1, AHEAD);
+    if (use_vnni()) {
+        rows_q6_K_vnni(w, rowBytes, rows, act, blocks, sums, out);
+    } else {
+        for (int r = 0; r < rows; r++) tile_q6_K(w + r * rowBytes, act, 0, blocks, sums, out + r, 1, 1, AHEAD);
+    }
     if (sums != stack) {
         free(sums);
     }

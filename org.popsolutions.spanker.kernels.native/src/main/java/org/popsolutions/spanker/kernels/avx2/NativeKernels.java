@@ -10,7 +10,9 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 /**
  * The AVX2/FMA/F16C kernels of {@code spanker_kernels.c}: ggml mode for every weight type with a dot product
  * (int8 products with {@code vpmaddubsw}, 16-bit pair sums with {@code vpmaddwd}, FMA into float lanes) and
- * the float types in both modes. What they do not cover is handed to {@link Kernels#portable()}: quantized
+ * the float types in both modes; on a CPU with AVX-512 VNNI the Q8_0, Q4_K and Q6_K rows of a matrix-vector product
+ * run on 512-bit registers ({@code vpdpbusd}, {@code vpdpwssd}) with the same integer lanes, so the same results bit
+ * for bit ({@code SPANKER_KERNELS_NO_VNNI} set: the AVX2 rows). What they do not cover is handed to {@link Kernels#portable()}: quantized
  * weights in float mode, and Q8_0 with an activation value of −128 (never produced by ggml's quantizer; the
  * sign trick would overflow on it). Obtain an instance from {@link NativeLibrary#load()}.
  */
