@@ -252,8 +252,10 @@ public final class RowExecutor implements AutoCloseable {
      * The smallest chunk in rows (at least one granule): the chunks shrink towards it at a call's end, so the threads
      * finish within a few microseconds of each other (a dozen rows of a decode product) instead of one waiting out
      * the other's last large chunk; each chunk costs a compare-and-set and a kernel call, which rules out single rows.
+     * {@code -Dspanker.rows.smallestChunkRows} sets it; a value above any call's largest chunk gives session 12's
+     * fixed chunks (for measuring one against the other in one build).
      */
-    static final int SMALLEST_CHUNK_ROWS = 16;
+    static final int SMALLEST_CHUNK_ROWS = Integer.getInteger("spanker.rows.smallestChunkRows", 16);
 
     /**
      * The end of the chunk starting at row {@code from} of {@code total} (a multiple of {@code granule} unless it is
