@@ -80,7 +80,11 @@ public final class RowExecutor implements AutoCloseable {
     private long calls;
     private volatile RowRange work;
     private volatile int rows;
+    /** The running call's largest chunk, smallest chunk (both in granules), granule and threads sharing it. */
     private volatile int chunk;
+    private volatile int smallest;
+    private volatile int granule;
+    private volatile int sharing;
     private volatile Thread caller;
     private volatile Throwable failure;
     private volatile boolean closed;
@@ -151,8 +155,10 @@ public final class RowExecutor implements AutoCloseable {
             // no chunk of the new call can be taken while its fields are being set: a late helper of the last call
             // that read some of them sees the call number change under it and takes nothing
             state.set(call << 32 | CLOSED_CALL);
-            // about 16 chunks per thread: small enough to balance, large enough to stream long runs of rows
-            this.chunk = granule * Math.max(1, groups / (16 * (helping + 1)));
+            this.granule = granule;
+            this.chunk = Math.max(1, groups / (CHUNKS_PER_THREAD * (helping + 1)));
+            this.smallest = Math.min(this.chunk, Math.max(1, SMALLEST_CHUNK_ROWS / granule));
+            this.sharing = helping + 1;
             this.rows = rows;
             this.work = work;
             this.failure = null;
@@ -202,7 +208,10 @@ public final class RowExecutor implements AutoCloseable {
         long call = s & ~ROW_MASK;
         RowRange w = work;
         int total = rows;
-        int size = chunk;
+        int largest = chunk;
+        int least = smallest;
+        int unit = granule;
+        int threadsSharing = sharing;
         Thread waiting = caller;
         while (true) {
             int from = (int) (s & ROW_MASK);
@@ -210,7 +219,7 @@ public final class RowExecutor implements AutoCloseable {
             if ((s & ~ROW_MASK) != call || from >= total || w == null) {
                 return;
             }
-            int to = (int) Math.min(total, (long) from + size);
+            int to = chunkEnd(from, total, unit, largest, least, threadsSharing);
             long taken = (s & ~ROW_MASK) | to;
             if (!state.compareAndSet(s, taken)) {
                 s = state.get();
@@ -231,6 +240,34 @@ public final class RowExecutor implements AutoCloseable {
             }
             s = state.get();
         }
+    }
+
+    /**
+     * About this many chunks per thread at most: small enough that a thread held up (another process on its core)
+     * holds the call back by a 16th of its share, large enough to stream long runs of rows.
+     */
+    static final int CHUNKS_PER_THREAD = 16;
+
+    /**
+     * The smallest chunk in rows (at least one granule): the chunks shrink towards it at a call's end, so the threads
+     * finish within a few microseconds of each other (a dozen rows of a decode product) instead of one waiting out
+     * the other's last large chunk; each chunk costs a compare-and-set and a kernel call, which rules out single rows.
+     * {@code -Dspanker.rows.smallestChunkRows} sets it; a value above any call's largest chunk gives session 12's
+     * fixed chunks (for measuring one against the other in one build).
+     */
+    static final int SMALLEST_CHUNK_ROWS = Integer.getInteger("spanker.rows.smallestChunkRows", 16);
+
+    /**
+     * The end of the chunk starting at row {@code from} of {@code total} (a multiple of {@code granule} unless it is
+     * {@code total}): a share of the rows not yet taken, {@code 1 / (2·threads)} of them (guided self-scheduling), at
+     * most {@code largest} and at least {@code least} granules. A call's first chunks are its largest, its last few
+     * its smallest: a thread that finds the rows gone waits at most for another's small last chunk. It depends on
+     * {@code from} alone, so whichever thread takes a chunk, the chunks are the same.
+     */
+    static int chunkEnd(int from, int total, int granule, int largest, int least, int threads) {
+        long left = ((long) total - from + granule - 1) / granule;
+        long size = Math.min(largest, Math.max(least, left / (2L * threads)));
+        return (int) Math.min(total, from + size * granule);
     }
 
     /** After a failure, takes every row of the call not yet taken; returns how many, counted as done. */

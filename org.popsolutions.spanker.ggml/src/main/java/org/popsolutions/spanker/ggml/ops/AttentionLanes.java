@@ -19,6 +19,12 @@ abstract class AttentionLanes {
     /** out[outAt + i] += Σ_t w[wAt + t] · values[valuesAt + t · d + i], added in t's order, for i in [0, d). */
     abstract void addWeighted(float[] w, int wAt, int rows, float[] values, int valuesAt, int d, float[] out, int outAt);
 
+    /** The largest of x[at, at + n) by {@link Math#max} (NaN if any is; −∞ for none): the same in any order. */
+    abstract float max(float[] x, int at, int n);
+
+    /** x[i] = e^(x[i] − max) by {@link Plain#exp} for i in [at, at + n), the difference in float. */
+    abstract void expMinus(float[] x, int at, int n, float max);
+
     /** out[outAt + i] = silu(gate[gateAt + i]) · up[upAt + i] for i in [0, length), e^−g by {@link Plain#exp}. */
     abstract void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length);
 
@@ -80,6 +86,22 @@ abstract class AttentionLanes {
             float p = (((((P0 * r + P1) * r + P2) * r + P3) * r + P4) * r + P5) * z + r + 1f;
             // t's low mantissa bits hold n (no float-to-int conversion: Java 17's vector lanes have none on AVX2)
             return p * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUNDER_BITS - 127)) << 23);
+        }
+
+        @Override
+        float max(float[] x, int at, int n) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = at; i < at + n; i++) {
+                max = Math.max(max, x[i]);
+            }
+            return max;
+        }
+
+        @Override
+        void expMinus(float[] x, int at, int n, float max) {
+            for (int i = at; i < at + n; i++) {
+                x[i] = exp(x[i] - max);
+            }
         }
 
         @Override

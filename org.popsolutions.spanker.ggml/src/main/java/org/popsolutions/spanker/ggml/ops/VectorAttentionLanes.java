@@ -94,6 +94,47 @@ final class VectorAttentionLanes extends AttentionLanes {
     }
 
     @Override
+    float max(float[] x, int at, int n) {
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (n >= L) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i + L <= n; i += L) {
+                m = m.max(FloatVector.fromArray(F, x, at + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[at + i]);
+        }
+        return max;
+    }
+
+    @Override
+    void expMinus(float[] x, int at, int n, float max) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            // AttentionLanes.Plain.exp of x − max in every lane, written out as in swiGlu (a vector handed to a call C2
+            // does not inline is boxed)
+            FloatVector a = FloatVector.fromArray(F, x, at + i).sub(max);
+            VectorMask<Float> high = a.compare(VectorOperators.GT, EXP_HIGH);
+            FloatVector c = a.max(EXP_LOW);
+            FloatVector t = c.mul(LOG2E).add(ROUNDER);
+            FloatVector n0 = t.sub(ROUNDER);
+            FloatVector r = c.sub(n0.mul(LN2_HIGH));
+            r = r.sub(n0.mul(LN2_LOW));
+            FloatVector z = r.mul(r);
+            FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(z).add(r)
+                    .add(1f);
+            IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high).intoArray(x, at + i);
+        }
+        if (i < n) {
+            PLAIN.expMinus(x, at + i, n - i, max);
+        }
+    }
+
+    @Override
     void swiGlu(float[] gate, int gateAt, float[] up, int upAt, float[] out, int outAt, int length) {
         int i = 0;
         for (; i + L <= length; i += L) {

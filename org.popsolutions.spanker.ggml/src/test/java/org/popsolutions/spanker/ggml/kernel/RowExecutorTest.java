@@ -248,6 +248,74 @@ class RowExecutorTest {
         }
     }
 
+    /**
+     * A call's chunks shrink towards its end: the first is a 32nd of the rows (2 threads), the last ones the smallest
+     * (16 rows), never growing on the way, so a thread that finds the rows gone waits for another's small last chunk,
+     * not a 32nd of the call. The helper never starts here, so the caller takes every chunk and the sequence is the
+     * whole call's.
+     */
+    @Test
+    void chunksShrinkTowardsTheCallsEnd() throws Exception {
+        java.util.concurrent.ThreadFactory never = LateThread::new;
+        try (RowExecutor executor = new RowExecutor(2, never)) {
+            for (int rows : new int[] {11264, 2560, 2048, 32000, 600}) {
+                java.util.List<int[]> chunks = new java.util.ArrayList<>();
+                executor.forRows(rows, (from, to) -> chunks.add(new int[] {from, to}));
+                int expected = 0;
+                int previous = Integer.MAX_VALUE;
+                for (int[] c : chunks) {
+                    assertEquals(expected, c[0], rows + " rows: chunks in order, none missing or twice");
+                    int size = c[1] - c[0];
+                    org.junit.jupiter.api.Assertions.assertTrue(size <= previous || c[1] == rows,
+                            rows + " rows: a chunk of " + size + " after one of " + previous);
+                    previous = size;
+                    expected = c[1];
+                }
+                assertEquals(rows, expected, rows + " rows: every row");
+                assertEquals(Math.max(1, rows / 32), chunks.get(0)[1] - chunks.get(0)[0], rows + " rows: first chunk");
+                int[] last = chunks.get(chunks.size() - 1);
+                org.junit.jupiter.api.Assertions.assertTrue(last[1] - last[0] <= RowExecutor.SMALLEST_CHUNK_ROWS,
+                        rows + " rows: last chunk " + (last[1] - last[0]));
+            }
+        }
+    }
+
+    /**
+     * The chunk rule alone, walked from row 0 as the threads would: whole granules but the last, every row once, the
+     * sizes between the smallest and the largest and never growing, for ranges, granules and thread counts around the
+     * edges (a range of one granule, a largest chunk of one granule, the smallest larger than the range's rest).
+     */
+    @Test
+    void theChunkRuleCoversEveryRowOnceInWholeGranules() {
+        for (int threads = 1; threads <= 4; threads++) {
+            for (int granule : new int[] {1, 3, 8, 32}) {
+                for (int total = 1; total <= 700; total += 7) {
+                    int groups = (total + granule - 1) / granule;
+                    int largest = Math.max(1, groups / (RowExecutor.CHUNKS_PER_THREAD * threads));
+                    int least = Math.min(largest, Math.max(1, RowExecutor.SMALLEST_CHUNK_ROWS / granule));
+                    String what = threads + " threads, granule " + granule + ", " + total + " rows";
+                    int from = 0;
+                    int previous = Integer.MAX_VALUE;
+                    while (from < total) {
+                        int to = RowExecutor.chunkEnd(from, total, granule, largest, least, threads);
+                        org.junit.jupiter.api.Assertions.assertTrue(to > from, what + ": empty chunk at " + from);
+                        org.junit.jupiter.api.Assertions.assertTrue(to == total || to % granule == 0,
+                                what + ": chunk end " + to);
+                        int size = (to - from + granule - 1) / granule;
+                        org.junit.jupiter.api.Assertions.assertTrue(size <= largest, what + ": " + size + " granules");
+                        org.junit.jupiter.api.Assertions.assertTrue(size >= least || to == total,
+                                what + ": " + size + " granules before the end");
+                        org.junit.jupiter.api.Assertions.assertTrue(size <= previous || to == total,
+                                what + ": grew to " + size + " granules");
+                        previous = size;
+                        from = to;
+                    }
+                    assertEquals(total, from, what);
+                }
+            }
+        }
+    }
+
     /** A thread whose {@link #start} does nothing: the test starts it later. */
     private static final class LateThread extends Thread {
         LateThread(Runnable task) {

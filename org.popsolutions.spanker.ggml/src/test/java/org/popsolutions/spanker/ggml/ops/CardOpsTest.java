@@ -244,6 +244,59 @@ class CardOpsTest {
         }
     }
 
+    /**
+     * Softmax's max and e^(x − max) in the vector lanes give the plain loops' values bit for bit for every length
+     * around the lane width, with ±∞, NaN and zeros among the scores; and the softmax is within a few ulp of the
+     * definition's with {@code Math.exp} (the sum in double) on scores as attention makes them.
+     */
+    @Test
+    void softmaxLanesGiveThePlainLoopsBitForBitAndStayNearMathExp() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(21);
+        float[] special = {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 0f, -0f, 88.4f, -88.4f,
+            -87.4f, 100f, -100f};
+        AttentionLanes plain = new AttentionLanes.Plain();
+        for (int n = 0; n <= 40; n++) {
+            for (int round = 0; round < 20; round++) {
+                float[] x = new float[n + 3];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = round % 4 == 0 && random.nextInt(6) == 0 ? special[random.nextInt(special.length)]
+                            : (float) (random.nextGaussian() * Math.pow(10, random.nextInt(-2, 3)));
+                }
+                String what = AttentionLanes.BEST.getClass().getSimpleName() + ", " + n + " values, round " + round;
+                float max = plain.max(x, 2, n);
+                assertEquals(Float.floatToIntBits(max), Float.floatToIntBits(AttentionLanes.BEST.max(x, 2, n)), what);
+                float[] expected = x.clone();
+                float[] lanes = x.clone();
+                plain.expMinus(expected, 2, n, max);
+                AttentionLanes.BEST.expMinus(lanes, 2, n, max);
+                for (int i = 0; i < x.length; i++) {
+                    assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(lanes[i]), what + ", value " + i);
+                }
+            }
+        }
+        for (int n : new int[] {1, 7, 150, 2048}) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) (random.nextGaussian() * 4);
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (float v : x) {
+                max = Math.max(max, v);
+            }
+            double[] exact = new double[n];
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                exact[i] = (float) Math.exp(x[i] - max);
+                sum += exact[i];
+            }
+            CardOps.softmax(x, 0, n);
+            for (int i = 0; i < n; i++) {
+                double p = exact[i] / sum;
+                assertTrue(Math.abs(x[i] - p) <= 4 * Math.ulp((float) p), n + " values, " + i + ": " + x[i] + " " + p);
+            }
+        }
+    }
+
     @Test
     void swiGluAddAndDivide() {
         float[] g = {0, 1, -2};
