@@ -55,6 +55,77 @@ class PackedWeightsTest {
         }
     }
 
+    /**
+     * Column panels of any width (one group, a super-block, a width that leaves a narrower last panel), over rows split
+     * among threads: each row's product still within the tolerance of the reference, quantizer output and arbitrary
+     * bytes alike.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
+    void panelsOfAnyWidthAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(16 + type.id());
+        int lanes = VectorKernels.LANES;
+        try (RowExecutor executor = new RowExecutor(2)) {
+            for (int panelValues : new int[] {1, 300, 1000, 1500}) {
+                for (int trial = 0; trial < 6; trial++) {
+                    int rows = 1 + random.nextInt(23);
+                    int cols = 256 * (1 + random.nextInt(9));
+                    byte[] ggml = trial % 2 == 0 ? quantizedRows(type, rows, cols, random, 1)
+                            : arbitraryRows(type, rows, cols, random);
+                    ByteBuffer weights = KernelAgreementTest.le(ggml);
+                    PackedWeights packed = PackedWeights.pack(type, weights, rows, cols, panelValues).orElseThrow();
+                    int groups = PackedWeights.paddedBlocks(type, cols, lanes) / lanes;
+                    assertEquals(groups, packed.groups());
+                    assertEquals((groups + packed.panelGroups() - 1) / packed.panelGroups(), packed.panels());
+                    assertTrue(packed.panelGroups() * lanes * (type == GgmlType.Q6_K ? 16 : 32)
+                            <= Math.max(panelValues, type == GgmlType.Q6_K ? 256 : 32 * lanes), "panel width");
+                    byte[] q = new byte[(int) PreparedActivation.quantizedBytes(type, DotMode.GGML, cols)];
+                    random.nextBytes(q); // −128 included
+                    ByteBuffer qb = KernelAgreementTest.le(q);
+                    GgmlType companion = WeightTraits.of(type).companionOrNull();
+                    for (int b = 0; b < cols / companion.blockSize(); b++) {
+                        if (companion == GgmlType.Q8_K) {
+                            qb.putFloat(companion.typeSize() * b, (float) random.nextGaussian());
+                        } else {
+                            qb.putShort(companion.typeSize() * b, smallHalf(random))
+                                    .putShort(companion.typeSize() * b + 2, smallHalf(random));
+                        }
+                    }
+                    PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+                    float[] out = new float[rows];
+                    executor.forRows(rows, (from, to) -> VectorKernels.dotRowsPacked(packed, from, to - from, a, out,
+                            from));
+                    int rowBytes = (int) type.bytesFor(cols);
+                    for (int r = 0; r < rows; r++) {
+                        byte[] row = Arrays.copyOfRange(ggml, r * rowBytes, (r + 1) * rowBytes);
+                        Tolerance.assertClose(Kernels.scalar().dot(weights, r * rowBytes, a), out[r],
+                                Tolerance.of(type, row, a), type + " panels of " + panelValues + " values, trial "
+                                        + trial + ", " + rows + "x" + cols + ", row " + r);
+                    }
+                }
+            }
+        }
+        // 4096×14336 at 16 lanes: four even panels of 3584 values, not 4096 + 4096 + 4096 + 2048
+        assertEquals(7, PackedWeights.panelGroups(GgmlType.Q4_0, 28, 16, PackedWeights.PANEL_VALUES));
+        // a Q6_K super-block is two groups of 8 lanes: panels hold whole super-blocks
+        assertEquals(2, PackedWeights.panelGroups(GgmlType.Q6_K, 6, 8, 1));
+    }
+
+    /** Random quants with small finite halves where ggml keeps its scales. */
+    private static byte[] arbitraryRows(GgmlType type, int rows, int cols, SplittableRandom random) {
+        byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
+        random.nextBytes(w);
+        ByteBuffer wb = KernelAgreementTest.le(w);
+        for (int b = 0; b < rows * cols / type.blockSize(); b++) {
+            switch (type) {
+                case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
+                default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
+                        smallHalf(random));
+            }
+        }
+        return w;
+    }
+
     /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
