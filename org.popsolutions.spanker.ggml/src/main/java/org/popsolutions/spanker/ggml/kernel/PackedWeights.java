@@ -9,6 +9,7 @@ import org.popsolutions.spanker.ggml.quant.Q4_0Format;
 import org.popsolutions.spanker.ggml.quant.Q4_1Format;
 import org.popsolutions.spanker.ggml.quant.Q4_KFormat;
 import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
+import org.popsolutions.spanker.ggml.quant.Q8_0Format;
 
 /**
  * A weight matrix repacked once, when it is loaded, into the layout the portable Vector API kernels read fastest,
@@ -30,6 +31,12 @@ import org.popsolutions.spanker.ggml.quant.Q6_KFormat;
  * and eight minimums of each super-block, one byte each (L scales, then L minimums), its d and dmin as floats. Bytes
  * per 256 values: Q4_0 144 and Q4_1 160 (as ggml), Q4_K 152 (ggml 144). (Q4_0's and Q4_1's d and m as floats, 11–20 %
  * more bytes, were slower once the kernel had become memory-bound.)
+ *
+ * <p>Q8_0: per group 32·L bytes of quants, byte 2k + e of load m (of sixteen, 2·L bytes each) holding value 16·e + m of
+ * block k, then the L halves d: 34 bytes per block, as ggml.
+ *
+ * <p>Every layout is stored in <em>column panels</em> ({@link #panelGroups()}): a panel holds every row's groups of at
+ * most {@link #PANEL_VALUES} columns, row after row, and the panels follow one another.
  *
  * <p>Q6_K (sub-blocks of 16 values): per group 8·L bytes of low nibbles (two loads, value 8·(s &amp; 1) + 4t + j of
  * sub-block s / 2), 4·L bytes of the two high bits (value 8·(s &amp; 1) + k at bits 2k of lane s) and the L int8
@@ -106,9 +113,10 @@ public final class PackedWeights {
         this.panels = (groups + panelGroups - 1) / panelGroups;
     }
 
-    /** Whether {@link #pack} has a layout for this type (Q4_0, Q4_1, Q4_K, Q6_K). */
+    /** Whether {@link #pack} has a layout for this type (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K). */
     public static boolean packs(GgmlType type) {
-        return type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q4_1 || type == GgmlType.Q4_0;
+        return type == GgmlType.Q4_K || type == GgmlType.Q6_K || type == GgmlType.Q4_1 || type == GgmlType.Q4_0
+                || type == GgmlType.Q8_0;
     }
 
     /** Blocks of 32 (Q6_K: 16) values in a row, rounded up to whole groups of {@code lanes}. */
@@ -161,6 +169,15 @@ public final class PackedWeights {
                 int wb = (int) (r * rowBytes) + gb * type.typeSize();
                 // the ggml block's values as unsigned quants (q − 8 for Q4_0 is applied through the block sums)
                 switch (type) {
+                    case Q8_0 -> {
+                        for (int i = 0; i < 32; i++) {
+                            q[i] = w.get(wb + Q8_0Format.QS + i);
+                        }
+                        int dAt = at.group(r, gb / lanes) + 32 * lanes + 2 * (gb % lanes);
+                        short d = w.getShort(wb + Q8_0Format.D);
+                        bytes[dAt] = (byte) d;
+                        bytes[dAt + 1] = (byte) (d >> 8);
+                    }
                     case Q4_0, Q4_1 -> {
                         int qs = wb + (type == GgmlType.Q4_0 ? Q4_0Format.QS : Q4_1Format.QS);
                         for (int i = 0; i < 16; i++) {
@@ -223,6 +240,8 @@ public final class PackedWeights {
                     int block = perGgmlBlock * gb + j;
                     if (type == GgmlType.Q6_K) {
                         placeSixBits(bytes, at.group(r, block / lanes), lanes, block % lanes, q, 16 * j);
+                    } else if (type == GgmlType.Q8_0) {
+                        placeBytes(bytes, at.group(r, block / lanes), lanes, block % lanes, q);
                     } else {
                         placeNibbles(bytes, at.group(r, block / lanes), lanes, block % lanes, q, 32 * j);
                     }
@@ -309,6 +328,15 @@ public final class PackedWeights {
         }
     }
 
+    /** Block k of a Q8_0 group: value 16·e + m (of {@code q}) to byte 2k + e of load m (of sixteen). */
+    private static void placeBytes(byte[] bytes, int groupAt, int lanes, int k, int[] q) {
+        for (int e = 0; e < 2; e++) {
+            for (int m = 0; m < 16; m++) {
+                bytes[groupAt + 2 * lanes * m + 2 * k + e] = (byte) q[16 * e + m];
+            }
+        }
+    }
+
     /**
      * Sub-block k of a Q6_K group: value 8·e + 4t + j (of {@code q[from..]}, 6 bits) to nibble j of 16-bit lane
      * 2k + e of load t (its low four bits) and to bits 2·(4t + j) of lane 2k + e of the third load (its high two).
@@ -346,13 +374,14 @@ public final class PackedWeights {
         return switch (type) {
             case Q4_K, Q4_0 -> 18;
             case Q6_K -> 13;
+            case Q8_0 -> 34;
             default -> 20; // Q4_1
         };
     }
 
     private static int floatsPerRow(GgmlType type, int paddedBlocks) {
         return switch (type) {
-            case Q4_0, Q4_1 -> 0;
+            case Q4_0, Q4_1, Q8_0 -> 0;
             case Q4_K -> paddedBlocks / 4; // d and dmin per 8 blocks
             default -> paddedBlocks / 16; // Q6_K: d per 16 sub-blocks
         };

@@ -344,6 +344,7 @@ public final class PreparedActivation {
                 case Q4_0 -> transposedSums[b] = sum;
                 case Q4_1 -> transposedSums[b] = blockSums[b];
                 case Q4_K -> transposedSums[b] = scaledSubBlockSums[b];
+                case Q8_0 -> { } // no offset, no minimum
                 default -> transposedOffsets[b] = 32 * sum;
             }
         }

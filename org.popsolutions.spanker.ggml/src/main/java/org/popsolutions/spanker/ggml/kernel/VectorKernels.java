@@ -237,6 +237,12 @@ public final class VectorKernels implements Kernels {
                     + w.cols() + " " + w.type() + " matrix (" + w.lanes() + " lanes) against a " + n + "-value "
                     + a.weightType() + " activation on " + LANES + "-lane kernels");
         }
+        if (w.type() == GgmlType.Q8_0 && !a.symmetricValues()) {
+            // an activation value of −128: two products may not add in 16 bits; the ggml bytes' kernel folds each
+            int rowBytes = (int) GgmlType.Q8_0.bytesFor(n);
+            KernelSelector.PORTABLE.dotRows(w.ggml(), from * rowBytes, rowBytes, rows, a, out, outAt);
+            return;
+        }
         short[] v = a.transposedValues(LANES);
         float[] scales = a.transposedScales(LANES);
         float[] sums = a.transposedSums(LANES);
@@ -263,6 +269,12 @@ public final class VectorKernels implements Kernels {
                 case Q4_1 -> {
                     for (int i = outAt; i < outAt + rows; i++, at += step) {
                         float d = q4_1Packed(bytes, at, floats, fat, v, scales, sums, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
+                }
+                case Q8_0 -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step) {
+                        float d = q8_0Packed(bytes, at, v, scales, g0, g1);
                         out[i] = first ? d : out[i] + d;
                     }
                 }
@@ -373,6 +385,39 @@ public final class VectorKernels implements Kernels {
             minTerms = m.fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
         }
         return acc.reduceLanes(VectorOperators.ADD) + minTerms.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Q8_0 against an activation without −128: per 32-bit lane, one block's pairs of products (each pair ≤ 2·128·127
+     * in magnitude, within 16 bits) folded and added in 32 bits, exact; then d·da for L blocks at once.
+     */
+    static float q8_0Packed(byte[] p, int at, short[] v, float[] ds, int g0, int g1) {
+        FloatVector acc = FloatVector.zero(WF);
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 34 * LANES * (g - g0);
+            int m = 32 * LANES * g;
+            IntVector sum = IntVector.zero(WI);
+            for (int t = 0; t < 16; t += 2) {
+                IntVector x = ((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * t)
+                        .convertShape(VectorOperators.B2S, WS, 0)).mul(ShortVector.fromArray(WS, v, m + 2 * LANES * t))
+                        .add(((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * (t + 1))
+                                .convertShape(VectorOperators.B2S, WS, 0))
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES * (t + 1))))
+                        .reinterpretAsInts();
+                sum = sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(x.lanewise(VectorOperators.ASHR, 16));
+            }
+            // L halves decoded exactly (as Half.toFloat; see halves)
+            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 32 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0);
+            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)),
+                    acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /**
