@@ -62,7 +62,7 @@ public class MatVecBenchmark {
 
     /**
      * ggml: the kernels read ggml's blocks; packed: the weights are repacked once at set-up for the portable kernels
-     * ({@code PackedWeights}: Q4_0, Q4_1, Q4_K, Q6_K), as at model load; types without a packed layout, the native
+     * ({@code PackedWeights}: Q4_0, Q4_1, Q8_0, Q4_K, Q6_K), as at model load; types without a packed layout, the native
      * provider and the float mode read the ggml bytes either way.
      */
     @Param("ggml")

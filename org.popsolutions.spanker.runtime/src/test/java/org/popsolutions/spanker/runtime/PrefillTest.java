@@ -29,9 +29,9 @@ import org.popsolutions.spanker.scheduler.collective.ScheduledCollectives;
  * Batched prompt processing gives the logits of token-by-token processing and fills the KV caches so that decoding
  * after it does too; the prompt runs as one program per card per pass, not one per token. Bit for bit where a batched
  * product is, per vector, the one-vector product's own dot products: with the portable kernels on weights they read as
- * ggml bytes (Q8_0, F32, F16, BF16), and with the native kernels on Q4_0 (both use the same eight-row sums). Not bit for
+ * ggml bytes (F32, F16, BF16), and with the native kernels on Q4_0 (both use the same eight-row sums). Not bit for
  * bit where the one-vector product has a float order of its own: the portable kernels read Q4_0 (an even number of
- * blocks a row), Q4_1, Q4_K and Q6_K from a repacked layout in a one-vector product (PackedWeights) and the ggml bytes in
+ * blocks a row), Q4_1, Q8_0, Q4_K and Q6_K from a repacked layout in a one-vector product (PackedWeights) and the ggml bytes in
  * a batched one, and the native Q8_0 and Q4_K matrix-matrix products on AVX-512 VNNI sum each block in integers
  * (NativePrefillTest). There a difference in the last bits can flip one quantized activation value at a rounding edge,
  * and a model this small then moves by up to about 1.4e-2 of its largest logit (measured: the synthesized Q4_0 and Q4_K
@@ -107,6 +107,31 @@ class PrefillTest {
         return executor.cards().cards().stream().mapToLong(c -> c.telemetry().programs()).sum();
     }
 
+    /**
+     * Whether the golden model's one-vector products read repacked weights (Q8_0 in ggml mode on the portable kernels)
+     * while its batched ones read the ggml bytes: then the two add in different orders.
+     */
+    private static boolean repacked(String model, DotMode mode) {
+        return model.contains("q8_0") && mode == DotMode.GGML && PackedWeights.packs(GgmlType.Q8_0)
+                && org.popsolutions.spanker.ggml.kernel.Kernels.best().name().startsWith("vector");
+    }
+
+    /** Bit for bit, or (repacked one-vector products) within {@link #PROMPT_TOLERANCE} and the same greedy token. */
+    private static void assertSameLogits(float[] expected, float[] actual, boolean repacked, String what) {
+        if (!repacked) {
+            assertArrayEquals(expected, actual, what);
+            return;
+        }
+        double scale = 0;
+        double diff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            scale = Math.max(scale, Math.abs(expected[i]));
+            diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
+        }
+        assertTrue(diff / scale <= PROMPT_TOLERANCE, what + ": relative difference " + diff / scale);
+        assertEquals(argmax(expected), argmax(actual), what + ": greedy token");
+    }
+
     static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
@@ -170,8 +195,9 @@ class PrefillTest {
                     String what = name + " " + mode + " on " + plan.cards() + " card(s)";
                     Result tokenByToken = run(file, plan, mode, false);
                     Result batched = run(file, plan, mode, true);
+                    boolean repacked = repacked(name, mode);
                     for (int t = 0; t < tokenByToken.logits.length; t++) {
-                        assertArrayEquals(tokenByToken.logits[t], batched.logits[t], what + ", logits " + t);
+                        assertSameLogits(tokenByToken.logits[t], batched.logits[t], repacked, what + ", logits " + t);
                     }
                     long cardsWithWork = tokenByToken.programs / PROMPT_TOKENS;
                     assertEquals(PROMPT_TOKENS * cardsWithWork, tokenByToken.programs, what);
@@ -179,7 +205,8 @@ class PrefillTest {
                     // a pass's norms, ropes and attention spread over a card's threads: the same values
                     Result twoThreads = run(file, plan, mode, CollectiveAlgorithm.AUTO, true, 2);
                     for (int t = 0; t < tokenByToken.logits.length; t++) {
-                        assertArrayEquals(tokenByToken.logits[t], twoThreads.logits[t], what + ", 2 threads, logits " + t);
+                        assertSameLogits(tokenByToken.logits[t], twoThreads.logits[t], repacked,
+                                what + ", 2 threads, logits " + t);
                     }
                 }
             }
@@ -202,8 +229,9 @@ class PrefillTest {
                     String what = mode + ", tensor parallel on " + cards + " cards, " + algorithm;
                     Result tokenByToken = run(file, tp, mode, algorithm, false);
                     Result batched = run(file, tp, mode, algorithm, true);
+                    boolean repacked = repacked("tiny-llama-q8_0.gguf", mode);
                     for (int t = 0; t < tokenByToken.logits.length; t++) {
-                        assertArrayEquals(tokenByToken.logits[t], batched.logits[t], what + ", logits " + t);
+                        assertSameLogits(tokenByToken.logits[t], batched.logits[t], repacked, what + ", logits " + t);
                     }
                     assertEquals(PROMPT_TOKENS * cards, tokenByToken.programs, what);
                     assertEquals(2L * cards, batched.programs, what + ": two passes, one program per card each");
@@ -214,9 +242,9 @@ class PrefillTest {
 
     /**
      * The portable kernels on synthesized models (rows of one Q4_K block, a feed-forward of three, a vocabulary whose
-     * last row group is short; seed 10, where the repacked paths flip an activation value): Q8_0, read as ggml bytes
-     * by both, bit for bit; Q4_0 and Q4_K, repacked for the one-vector product only, within {@link #PROMPT_TOLERANCE}
-     * and the same greedy tokens (they differ there: 1.1e-2 to 1.4e-2).
+     * last row group is short; seed 10, where the repacked paths flip an activation value): a type read as ggml bytes
+     * by both, bit for bit; Q8_0, Q4_0 and Q4_K, repacked for the one-vector product only, within
+     * {@link #PROMPT_TOLERANCE} and the same greedy tokens (Q4_0 and Q4_K differ there by 1.1e-2 to 1.4e-2).
      */
     @Test
     void repackedWeightsGiveTheTokenByTokenLogitsWithinToleranceAndTheOthersBitForBit(@TempDir Path dir) {

@@ -56,11 +56,14 @@ public final class PreparedActivation {
      * zeros after the last block.
      */
     private short[] transposedValues;
-    /** Per block of 32 (Q4_0, Q4_1) or per super-block (Q4_K, Q6_K): the activation's scale; zeros after the last. */
+    /**
+     * Per block of 32 (Q4_0, Q4_1, Q8_0) or per super-block (Q4_K, Q6_K): the activation's scale; zeros after the
+     * last.
+     */
     private float[] transposedScales;
     /**
      * Q4_0: per block, the sum of its values; Q4_1: per block, s; Q4_K: per 32-value sub-block, its sum times the
-     * scale; Q6_K: unused. Zeros after the last.
+     * scale; Q8_0, Q6_K: unused. Zeros after the last.
      */
     private float[] transposedSums;
     /** Q6_K: per 16-value sub-block, 32 × the sum of its values (the −32 of every quant, taken off once). */
@@ -344,6 +347,7 @@ public final class PreparedActivation {
                 case Q4_0 -> transposedSums[b] = sum;
                 case Q4_1 -> transposedSums[b] = blockSums[b];
                 case Q4_K -> transposedSums[b] = scaledSubBlockSums[b];
+                case Q8_0 -> { } // no offset, no minimum
                 default -> transposedOffsets[b] = 32 * sum;
             }
         }

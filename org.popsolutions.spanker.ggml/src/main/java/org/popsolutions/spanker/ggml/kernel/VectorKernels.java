@@ -45,10 +45,11 @@ public final class VectorKernels implements Kernels {
     /**
      * The packed kernels' vector width: 512 bits where Java 25+ has them natively (C2 compiles the 512-bit shapes
      * well there; Java 17, which Karaf runs, keeps 256), else 256. The packed layouts follow it
-     * ({@link PackedWeights#lanes()}).
+     * ({@link PackedWeights#lanes()}). {@code -Dspanker.vector.packedBits=256} keeps 256 on Java 25 (to compare).
      */
     private static final boolean WIDE = Runtime.version().feature() >= 25
-            && ByteVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+            && ByteVector.SPECIES_PREFERRED.vectorBitSize() >= 512
+            && !"256".equals(System.getProperty("spanker.vector.packedBits"));
     private static final VectorSpecies<Byte> WB = WIDE ? ByteVector.SPECIES_512 : ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> WS = WIDE ? ShortVector.SPECIES_512 : ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> WI = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
@@ -270,8 +271,6 @@ public final class VectorKernels implements Kernels {
     static void dotRowsPacked(PackedWeights w, int from, int rows, PreparedActivation a, float[] out, int outAt) {
         byte[] bytes = w.bytes();
         float[] floats = w.floats();
-        int rowBytes = w.rowBytes();
-        int rowFloats = w.rowFloats();
         int n = a.length();
         if (from < 0 || rows < 0 || from + rows > w.rows() || n != w.cols() || !a.isQuantized()
                 || a.weightType() != w.type() || w.lanes() != LANES) {
@@ -279,34 +278,58 @@ public final class VectorKernels implements Kernels {
                     + w.cols() + " " + w.type() + " matrix (" + w.lanes() + " lanes) against a " + n + "-value "
                     + a.weightType() + " activation on " + LANES + "-lane kernels");
         }
+        if (w.type() == GgmlType.Q8_0 && !a.symmetricValues()) {
+            // an activation value of −128: two products may not add in 16 bits; the ggml bytes' kernel folds each
+            int rowBytes = (int) GgmlType.Q8_0.bytesFor(n);
+            KernelSelector.PORTABLE.dotRows(w.ggml(), from * rowBytes, rowBytes, rows, a, out, outAt);
+            return;
+        }
         short[] v = a.transposedValues(LANES);
         float[] scales = a.transposedScales(LANES);
         float[] sums = a.transposedSums(LANES);
-        int groups = w.groups();
-        switch (w.type()) {
-            case Q4_0 -> {
-                for (int r = from; r < from + rows; r++) {
-                    out[outAt + r - from] = q4_0Packed(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
-                            groups);
+        int[] offsets = w.type() == GgmlType.Q6_K ? a.transposedOffsets(LANES) : null;
+        // panel by panel (see PackedWeights.panelGroups): the panel's activation stays in the first-level cache while
+        // the rows' weights stream through
+        for (int k = 0; k < w.panels(); k++) {
+            int g0 = w.panelStart(k);
+            int g1 = g0 + w.panelWidth(k);
+            int step = w.panelWidth(k) * w.groupBytes();
+            int floatStep = w.panelFloats(k);
+            int at = w.panelBytes(k) + from * step;
+            int fat = w.panelFloatsAt(k) + from * floatStep;
+            boolean first = k == 0;
+            // a loop per type: one loop calling all four kernels would inline them all into one method, past C2's
+            // budget (see below)
+            switch (w.type()) {
+                case Q4_0 -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step) {
+                        float d = q4_0Packed(bytes, at, floats, fat, v, scales, sums, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
                 }
-            }
-            case Q4_1 -> {
-                for (int r = from; r < from + rows; r++) {
-                    out[outAt + r - from] = q4_1Packed(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
-                            groups);
+                case Q4_1 -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step) {
+                        float d = q4_1Packed(bytes, at, floats, fat, v, scales, sums, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
                 }
-            }
-            case Q4_K -> {
-                for (int r = from; r < from + rows; r++) {
-                    out[outAt + r - from] = q4_KPacked(bytes, r * rowBytes, floats, r * rowFloats, v, scales, sums,
-                            groups);
+                case Q8_0 -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step) {
+                        float d = q8_0Packed(bytes, at, v, scales, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
                 }
-            }
-            default -> {
-                int[] offsets = a.transposedOffsets(LANES);
-                for (int r = from; r < from + rows; r++) {
-                    out[outAt + r - from] = q6_KPacked(bytes, r * rowBytes, floats, r * rowFloats, v, scales,
-                            offsets, groups);
+                case Q4_K -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step, fat += floatStep) {
+                        float d = q4_KPacked(bytes, at, floats, fat, v, scales, sums, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
+                }
+                default -> {
+                    for (int i = outAt; i < outAt + rows; i++, at += step, fat += floatStep) {
+                        float d = q6_KPacked(bytes, at, floats, fat, v, scales, offsets, g0, g1);
+                        out[i] = first ? d : out[i] + d;
+                    }
                 }
             }
         }
@@ -320,11 +343,12 @@ public final class VectorKernels implements Kernels {
     // whichever kernel ran second).
 
     /** Q4_0: Σ_b d_b·da_b·(Σq·a − 8·Σa), L blocks per step. */
-    static float q4_0Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+    static float q4_0Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
+            int g1) {
         FloatVector acc = FloatVector.zero(WF);
         FloatVector offsets = FloatVector.zero(WF);
-        for (int g = 0; g < groups; g++) {
-            int wb = at + 18 * LANES * g;
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 18 * LANES * (g - g0);
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
             ShortVector acc0 = ShortVector.zero(WS);
@@ -357,11 +381,12 @@ public final class VectorKernels implements Kernels {
     }
 
     /** Q4_1: Σ_b d_b·da_b·Σq·a + m_b·s_b, L blocks per step. */
-    static float q4_1Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+    static float q4_1Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
+            int g1) {
         FloatVector acc = FloatVector.zero(WF);
         FloatVector minTerms = FloatVector.zero(WF);
-        for (int g = 0; g < groups; g++) {
-            int wb = at + 20 * LANES * g;
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 20 * LANES * (g - g0);
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
             ShortVector acc0 = ShortVector.zero(WS);
@@ -389,9 +414,10 @@ public final class VectorKernels implements Kernels {
             acc = sums32.fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)), acc);
         }
         // the m·s terms in a loop of their own (both decodes of halves in one loop took it past C2's inlining budget)
-        for (int g = 0; g < groups; g++) {
+        for (int g = g0; g < g1; g++) {
             // L halves decoded exactly (as Half.toFloat; see halves)
-            IntVector mh = (IntVector) ByteVector.fromArray(WB2, p, at + 20 * LANES * g + 18 * LANES).reinterpretAsShorts()
+            IntVector mh = (IntVector) ByteVector.fromArray(WB2, p, at + 20 * LANES * (g - g0) + 18 * LANES)
+                    .reinterpretAsShorts()
                     .convertShape(VectorOperators.S2I, WI, 0);
             IntVector mm = mh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
             FloatVector m = mm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -403,17 +429,51 @@ public final class VectorKernels implements Kernels {
     }
 
     /**
+     * Q8_0 against an activation without −128: per 32-bit lane, one block's pairs of products (each pair ≤ 2·128·127
+     * in magnitude, within 16 bits) folded and added in 32 bits, exact; then d·da for L blocks at once.
+     */
+    static float q8_0Packed(byte[] p, int at, short[] v, float[] ds, int g0, int g1) {
+        FloatVector acc = FloatVector.zero(WF);
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 34 * LANES * (g - g0);
+            int m = 32 * LANES * g;
+            IntVector sum = IntVector.zero(WI);
+            for (int t = 0; t < 16; t += 2) {
+                IntVector x = ((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * t)
+                        .convertShape(VectorOperators.B2S, WS, 0)).mul(ShortVector.fromArray(WS, v, m + 2 * LANES * t))
+                        .add(((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * (t + 1))
+                                .convertShape(VectorOperators.B2S, WS, 0))
+                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES * (t + 1))))
+                        .reinterpretAsInts();
+                sum = sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(x.lanewise(VectorOperators.ASHR, 16));
+            }
+            // L halves decoded exactly (as Half.toFloat; see halves)
+            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 32 * LANES).reinterpretAsShorts()
+                    .convertShape(VectorOperators.S2I, WI, 0);
+            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)),
+                    acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
      * Q4_K: each 32-value sub-block's Σq·a in its lane times d·da·sc (a group holds one super-block on 256 bits, two
      * on 512), less dmin·m times the activation's scaled sub-block sums.
      */
-    static float q4_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int groups) {
+    static float q4_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
+            int g1) {
         FloatVector acc = FloatVector.zero(WF);
         FloatVector minTerms = FloatVector.zero(WF);
         int perGroup = LANES / 8;
-        for (int g = 0; g < groups; g++) {
-            int wb = at + 18 * LANES * g;
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 18 * LANES * (g - g0);
             int sb = perGroup * g;
-            int fb = fat + 2 * sb;
+            int fb = fat + 2 * perGroup * (g - g0);
             FloatVector d = FloatVector.broadcast(WF, f[fb] * ds[sb]);
             FloatVector dmin = FloatVector.broadcast(WF, f[fb + 1]);
             if (perGroup == 2) {
@@ -451,12 +511,13 @@ public final class VectorKernels implements Kernels {
      * Q6_K: each 16-value sub-block's Σ(q − 32)·a in its lane (unsigned 6-bit quants: four products per 16-bit lane,
      * ≤ 4·63·128, fit; two such sums folded; 32·Σa taken off in 32 bits), times d·da·sc.
      */
-    static float q6_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int[] offsets, int groups) {
+    static float q6_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int[] offsets, int g0,
+            int g1) {
         FloatVector acc = FloatVector.zero(WF);
         int l2 = 2 * LANES;
         int groupsPerBlock = 16 / LANES;
-        for (int g = 0; g < groups; g++) {
-            int wb = at + 13 * LANES * g;
+        for (int g = g0; g < g1; g++) {
+            int wb = at + 13 * LANES * (g - g0);
             int vi = 16 * LANES * g;
             ShortVector h = ByteVector.fromArray(WB, p, wb + 4 * l2).reinterpretAsShorts();
             IntVector sum = IntVector.fromArray(WI, offsets, LANES * g).neg();
@@ -482,7 +543,7 @@ public final class VectorKernels implements Kernels {
             }
             int sb = g / groupsPerBlock;
             FloatVector scales = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 12 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(f[fat + sb] * ds[sb]);
+                    .convertShape(VectorOperators.B2F, WF, 0)).mul(f[fat + (g - g0) / groupsPerBlock] * ds[sb]);
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(scales, acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);

@@ -24,7 +24,7 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  */
 class PackedWeightsTest {
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0"})
     void packedProductsAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(12 + type.id());
         try (RowExecutor executor = new RowExecutor(2)) {
@@ -47,6 +47,7 @@ class PackedWeightsTest {
                     case Q4_K -> 18 * padded + 4 * (padded / 4);
                     case Q6_K -> 13 * padded + 4 * (padded / 16);
                     case Q4_1 -> 20 * padded;
+                    case Q8_0 -> 34 * padded;
                     default -> 18 * padded;
                 }, packed.packedBytes());
                 float[] x = KernelAgreementTest.randomVector(random, cols, 1);
@@ -55,9 +56,90 @@ class PackedWeightsTest {
         }
     }
 
+    /**
+     * Column panels of any width (one group, a super-block, a width that leaves a narrower last panel), over rows split
+     * among threads: each row's product still within the tolerance of the reference, quantizer output and arbitrary
+     * bytes alike.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0"})
+    void panelsOfAnyWidthAgreeWithTheReference(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(16 + type.id());
+        int lanes = VectorKernels.LANES;
+        try (RowExecutor executor = new RowExecutor(2)) {
+            for (int panelValues : new int[] {1, 300, 1000, 1500}) {
+                for (int trial = 0; trial < 6; trial++) {
+                    int rows = 1 + random.nextInt(23);
+                    int cols = 256 * (1 + random.nextInt(9));
+                    byte[] ggml = trial % 2 == 0 ? quantizedRows(type, rows, cols, random, 1)
+                            : arbitraryRows(type, rows, cols, random);
+                    if (trial == 5) {
+                        Arrays.fill(ggml, (byte) 0x80); // every quant −128 (Q8_0), halves −2^-17 (finite)
+                    }
+                    ByteBuffer weights = KernelAgreementTest.le(ggml);
+                    PackedWeights packed = PackedWeights.pack(type, weights, rows, cols, panelValues).orElseThrow();
+                    int groups = PackedWeights.paddedBlocks(type, cols, lanes) / lanes;
+                    assertEquals(groups, packed.groups());
+                    assertEquals((groups + packed.panelGroups() - 1) / packed.panelGroups(), packed.panels());
+                    assertTrue(packed.panelGroups() * lanes * (type == GgmlType.Q6_K ? 16 : 32)
+                            <= Math.max(panelValues, type == GgmlType.Q6_K ? 256 : 32 * lanes), "panel width");
+                    byte[] q = new byte[(int) PreparedActivation.quantizedBytes(type, DotMode.GGML, cols)];
+                    random.nextBytes(q); // −128 included
+                    if (trial % 2 == 1) {
+                        // none: Q8_0 then reads its packed rows (with −128 it reads the ggml bytes), the largest pair
+                        // of products 2·128·127 in trial 5
+                        for (int i = 0; i < q.length; i++) {
+                            q[i] = q[i] == Byte.MIN_VALUE || trial == 5 ? (byte) -127 : q[i];
+                        }
+                    }
+                    ByteBuffer qb = KernelAgreementTest.le(q);
+                    GgmlType companion = WeightTraits.of(type).companionOrNull();
+                    for (int b = 0; b < cols / companion.blockSize(); b++) {
+                        if (companion == GgmlType.Q8_K) {
+                            qb.putFloat(companion.typeSize() * b, (float) random.nextGaussian());
+                        } else {
+                            qb.putShort(companion.typeSize() * b, smallHalf(random))
+                                    .putShort(companion.typeSize() * b + 2, smallHalf(random));
+                        }
+                    }
+                    PreparedActivation a = PreparedActivation.ofQuantized(type, q, cols);
+                    float[] out = new float[rows];
+                    executor.forRows(rows, (from, to) -> VectorKernels.dotRowsPacked(packed, from, to - from, a, out,
+                            from));
+                    int rowBytes = (int) type.bytesFor(cols);
+                    for (int r = 0; r < rows; r++) {
+                        byte[] row = Arrays.copyOfRange(ggml, r * rowBytes, (r + 1) * rowBytes);
+                        Tolerance.assertClose(Kernels.scalar().dot(weights, r * rowBytes, a), out[r],
+                                Tolerance.of(type, row, a), type + " panels of " + panelValues + " values, trial "
+                                        + trial + ", " + rows + "x" + cols + ", row " + r);
+                    }
+                }
+            }
+        }
+        // 4096×14336 at 16 lanes: four even panels of 3584 values, not 4096 + 4096 + 4096 + 2048
+        assertEquals(7, PackedWeights.panelGroups(GgmlType.Q4_0, 28, 16, PackedWeights.PANEL_VALUES));
+        // a Q6_K super-block is two groups of 8 lanes: panels hold whole super-blocks
+        assertEquals(2, PackedWeights.panelGroups(GgmlType.Q6_K, 6, 8, 1));
+    }
+
+    /** Random quants with small finite halves where ggml keeps its scales. */
+    private static byte[] arbitraryRows(GgmlType type, int rows, int cols, SplittableRandom random) {
+        byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
+        random.nextBytes(w);
+        ByteBuffer wb = KernelAgreementTest.le(w);
+        for (int b = 0; b < rows * cols / type.blockSize(); b++) {
+            switch (type) {
+                case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
+                default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
+                        smallHalf(random));
+            }
+        }
+        return w;
+    }
+
     /** Every 6-bit scale and minimum, nibbles and activations of any value (int8 −128 included), finite halves. */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0"})
     void arbitraryBytesAgreeWithTheReference(GgmlType type) {
         SplittableRandom random = new SplittableRandom(13 + type.id());
         for (int trial = 0; trial < 20; trial++) {
@@ -65,7 +147,7 @@ class PackedWeightsTest {
             int cols = 256 * (1 + random.nextInt(4));
             GgmlType companion = switch (type) {
                 case Q4_1 -> GgmlType.Q8_1;
-                case Q4_0 -> GgmlType.Q8_0;
+                case Q4_0, Q8_0 -> GgmlType.Q8_0;
                 default -> GgmlType.Q8_K;
             };
             byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
@@ -163,7 +245,7 @@ class PackedWeightsTest {
             scalar.matvec(packed, x, out, DotMode.GGML);
             assertArrayEquals(expected, out);
         }
-        assertTrue(PackedWeights.pack(GgmlType.Q8_0, KernelAgreementTest.le(new byte[34 * 8]), 1, 256).isEmpty());
+        assertTrue(PackedWeights.pack(GgmlType.F16, KernelAgreementTest.le(new byte[2 * 256]), 1, 256).isEmpty());
         assertThrows(IllegalArgumentException.class, () -> PackedWeights.pack(GgmlType.Q4_K, weights, rows + 1, cols));
     }
 

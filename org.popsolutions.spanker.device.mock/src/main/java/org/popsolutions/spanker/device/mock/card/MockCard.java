@@ -223,11 +223,24 @@ public final class MockCard implements SailCard, SailDevice {
         region.packed().clear();
     }
 
+    /** Whether cards repack weights for the portable kernels; {@code -Dspanker.mock.packWeights=false} turns it off. */
+    static final boolean PACK_WEIGHTS = !"false".equals(System.getProperty("spanker.mock.packWeights"));
+
+    /**
+     * Whether a packed copy of about {@code bytes} fits the heap: it is a Java array, while the weights themselves live
+     * off the heap (a model larger than the heap runs on the ggml bytes instead of failing for want of heap). Packing
+     * leaves half of the heap free for everything else (activations, caches, the next card's copies).
+     */
+    private static boolean heapHolds(long bytes) {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) - bytes >= rt.maxMemory() / 2;
+    }
+
     /**
      * The weights at {@code slice} of {@code region} ({@code ggml}, their bytes) repacked for the portable kernels:
      * made at their first product and kept while the buffer is unchanged, the copy counted in the card's memory
-     * like a buffer. Null when the shape has no packed layout or the copy does not fit the card's free memory: the
-     * product then reads the ggml bytes, as on a card that does not pack.
+     * like a buffer. Null when the shape has no packed layout, or the copy does not fit the card's free memory or the
+     * heap: the product then reads the ggml bytes, as on a card that does not pack.
      */
     synchronized PackedWeights packed(MockRegion region, Slice slice, GgmlType type, int rows, int cols,
             ByteBuffer ggml) {
@@ -239,6 +252,9 @@ public final class MockCard implements SailCard, SailDevice {
             if (p.offset() == slice.offset() && p.bytes() == slice.bytes() && p.type() == type) {
                 return p.weights();
             }
+        }
+        if (!PACK_WEIGHTS || !heapHolds(type.bytesFor((long) rows * cols))) {
+            return null;
         }
         PackedWeights made = PackedWeights.pack(type, ggml, rows, cols).orElse(null);
         if (made == null || made.packedBytes() > capacity - used) {

@@ -33,6 +33,7 @@ import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
+import org.popsolutions.spanker.ggml.kernel.PackedWeights;
 import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
@@ -146,8 +147,10 @@ class MockCardTest {
                 Slice.of(xb), Slice.of(out), ActivationMode.GGML))).join();
         float[] expected = new float[rows];
         try (RowExecutor one = new RowExecutor(1)) {
-            new MatVec(Kernels.best(), one).matvec(GgmlType.Q8_0,
-                    ByteBuffer.wrap(q).order(ByteOrder.LITTLE_ENDIAN), rows, cols, x, expected, DotMode.GGML);
+            // as the card reads them: repacked for the portable kernels, the ggml bytes for any other
+            new MatVec(Kernels.best(), one).matvec(PackedWeights.pack(GgmlType.Q8_0,
+                    ByteBuffer.wrap(q).order(ByteOrder.LITTLE_ENDIAN), rows, cols).orElseThrow(), x, expected,
+                    DotMode.GGML);
         }
         assertArrayEquals(expected, readFloats(card, out));
     }

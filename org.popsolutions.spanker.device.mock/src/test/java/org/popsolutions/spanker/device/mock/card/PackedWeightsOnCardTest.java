@@ -29,13 +29,14 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 import org.popsolutions.spanker.ggml.quant.QuantFormats;
 
 /**
- * A mock card repacks Q4_0, Q4_1, Q4_K and Q6_K weights for the portable kernels at their first one-vector product
+ * A mock card repacks Q4_0, Q4_1, Q8_0, Q4_K and Q6_K weights for the portable kernels at their first one-vector product
  * (issue 12: "repacked at load, counted in the card's memory"): the card's products are the packed kernels', the
  * packed copy is counted in its memory until the weights change or are freed, and a card without room for the copy
  * reads the ggml bytes.
  */
 class PackedWeightsOnCardTest {
-    private static final GgmlType[] PACKED = {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q6_K};
+    private static final GgmlType[] PACKED = {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0, GgmlType.Q4_K,
+            GgmlType.Q6_K};
     private static final int ROWS = 8;
     private static final int COLS = 512;
     private final List<MockCardGroup> groups = new ArrayList<>();
