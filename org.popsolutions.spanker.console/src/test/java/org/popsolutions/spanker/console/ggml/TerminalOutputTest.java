@@ -26,6 +26,7 @@ import org.popsolutions.spanker.runtime.TestSupport;
  */
 class TerminalOutputTest {
     static final Path MODEL = GoldenModels.model("tiny-llama-q8_0.gguf");
+    private static final String END = "<end of output>";
 
     @AfterAll
     static void stop() {
@@ -47,10 +48,19 @@ class TerminalOutputTest {
         arguments.addAll(List.of(extra));
         CommandResult result = run.execute(arguments, JLineTerminal.of(terminal));
         assertFalse(result.failed(), result.errorMessage());
+        // a pseudo-terminal hands the output to `screen` on a pump thread, which close() stops whatever it has not yet
+        // copied: under load that was everything (an empty screen); wait for a mark written after the command's output
+        terminal.writer().print(END);
         terminal.writer().flush();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!screen.toString(StandardCharsets.UTF_8).contains(END) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
         terminal.close();
+        String shown = screen.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains(END), "the pseudo-terminal passed on everything written within 30 s");
         // the terminal's output processing sends a line end as \r\n, as a tty does
-        return screen.toString(StandardCharsets.UTF_8).replace("\r\n", "\n");
+        return shown.substring(0, shown.indexOf(END)).replace("\r\n", "\n");
     }
 
     @Test
