@@ -113,9 +113,9 @@ final class VectorAttentionLanes extends AttentionLanes {
         int i = 0;
         float max = Float.NEGATIVE_INFINITY;
         if (n >= L) {
-            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            FloatVector m = FV.cast(FloatVector.broadcast(F, Float.NEGATIVE_INFINITY));
             for (; i + L <= n; i += L) {
-                m = m.max(FloatVector.fromArray(F, x, at + i));
+                m = FV.cast(m.max(FloatVector.fromArray(F, x, at + i)));
             }
             max = m.reduceLanes(VectorOperators.MAX);
         }
@@ -131,7 +131,7 @@ final class VectorAttentionLanes extends AttentionLanes {
         for (; i + L <= n; i += L) {
             // AttentionLanes.Plain.exp of x − max in every lane, written out as in swiGlu (a vector handed to a call C2
             // does not inline is boxed)
-            FloatVector a = FloatVector.fromArray(F, x, at + i).sub(max);
+            FloatVector a = FV.cast(FloatVector.fromArray(F, x, at + i)).sub(max);
             VectorMask<Float> high = a.compare(VectorOperators.GT, EXP_HIGH);
             FloatVector c = a.max(EXP_LOW);
             FloatVector t = c.mul(LOG2E).add(ROUNDER);
@@ -141,8 +141,8 @@ final class VectorAttentionLanes extends AttentionLanes {
             FloatVector z = r.mul(r);
             FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5).mul(z).add(r)
                     .add(1f);
-            IntVector bits = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-            p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high).intoArray(x, at + i);
+            IntVector bits = IV.cast(t.reinterpretAsInts()).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+            FV.cast(p.mul(bits.reinterpretAsFloats()).blend(Float.POSITIVE_INFINITY, high)).intoArray(x, at + i);
         }
         if (i < n) {
             PLAIN.expMinus(x, at + i, n - i, max);
