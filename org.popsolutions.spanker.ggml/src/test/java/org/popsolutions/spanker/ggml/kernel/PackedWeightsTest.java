@@ -126,8 +126,13 @@ class PackedWeightsTest {
     private static byte[] arbitraryRows(GgmlType type, int rows, int cols, SplittableRandom random) {
         byte[] w = new byte[(int) type.bytesFor((long) rows * cols)];
         random.nextBytes(w);
+        return withSmallHalves(type, w, random);
+    }
+
+    /** {@code w} with small finite halves where ggml keeps each block's scales (Q6_K: its d; others: d and m/s). */
+    private static byte[] withSmallHalves(GgmlType type, byte[] w, SplittableRandom random) {
         ByteBuffer wb = KernelAgreementTest.le(w);
-        for (int b = 0; b < rows * cols / type.blockSize(); b++) {
+        for (int b = 0; b < w.length / type.typeSize(); b++) {
             switch (type) {
                 case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
                 default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
@@ -159,14 +164,7 @@ class PackedWeightsTest {
                 random.nextBytes(w);
                 random.nextBytes(q);
             }
-            ByteBuffer wb = KernelAgreementTest.le(w);
-            for (int b = 0; b < rows * cols / type.blockSize(); b++) {
-                switch (type) {
-                    case Q6_K -> wb.putShort(210 * b + 208, smallHalf(random));
-                    default -> wb.putShort(type.typeSize() * b, smallHalf(random)).putShort(type.typeSize() * b + 2,
-                            smallHalf(random));
-                }
-            }
+            ByteBuffer wb = KernelAgreementTest.le(withSmallHalves(type, w, random));
             ByteBuffer qb = KernelAgreementTest.le(q);
             for (int b = 0; b < cols / companion.blockSize(); b++) {
                 if (companion == GgmlType.Q8_K) {
