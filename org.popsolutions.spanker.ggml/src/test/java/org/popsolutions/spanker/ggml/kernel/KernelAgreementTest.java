@@ -186,32 +186,12 @@ class KernelAgreementTest {
     void fourRowProductsEqualTheOneRowKernel(GgmlType type) {
         SplittableRandom random = new SplittableRandom(type.id() * 43L + 11);
         Kernels kernels = Kernels.portable();
-        short[] edges = type == GgmlType.F16
-                ? new short[] {0x0001, (short) 0x8001, 0x03ff, 0x0400, 0x7bff, (short) 0xfbff, 0, (short) 0x8000}
-                : new short[] {0x0001, (short) 0x8001, 0x007f, 0x0080, 0x5f80, (short) 0xdf80, 0, (short) 0x8000};
-        short inf = type == GgmlType.F16 ? (short) 0x7c00 : (short) 0x7f80;
-        short nan = type == GgmlType.F16 ? (short) 0x7e00 : (short) 0x7fc0;
         for (int trial = 0; trial < 44; trial++) {
             int rows = 1 + trial % 11;
             int cols = trial < 4 ? 32 * (1 + trial) : 1 + random.nextInt(trial % 3 == 0 ? 2000 : 200);
             int rowBytes = 2 * cols + 2 * (trial % 3);
             float scale = (float) Math.pow(10, random.nextInt(-3, 3));
-            byte[] bytes = new byte[rows * rowBytes];
-            ByteBuffer view = le(bytes);
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    float v = (float) (random.nextGaussian() * scale);
-                    short h = type == GgmlType.F16 ? org.popsolutions.spanker.ggml.quant.Half.fromFloat(v)
-                            : org.popsolutions.spanker.ggml.quant.BFloat16.fromFloat(v);
-                    if (trial % 4 == 1 && random.nextInt(8) == 0) {
-                        h = edges[random.nextInt(edges.length)];
-                    }
-                    view.putShort(r * rowBytes + 2 * c, h);
-                }
-                if (trial % 5 == 3 && r % 3 == 1) {
-                    view.putShort(r * rowBytes + 2 * random.nextInt(cols), random.nextBoolean() ? inf : nan);
-                }
-            }
+            byte[] bytes = HalfRows.random(type, rows, cols, rowBytes, scale, trial % 4 == 1, trial % 5 == 3, random);
             ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 3).order(ByteOrder.LITTLE_ENDIAN).put(3, bytes);
             byte[] shifted = new byte[bytes.length + 1];
             System.arraycopy(bytes, 0, shifted, 1, bytes.length);

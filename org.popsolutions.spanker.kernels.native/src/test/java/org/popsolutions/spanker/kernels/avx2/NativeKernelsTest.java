@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.DotTolerance;
+import org.popsolutions.spanker.ggml.kernel.HalfRows;
 import org.popsolutions.spanker.ggml.kernel.KernelProviders;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
@@ -315,32 +316,12 @@ class NativeKernelsTest {
     @EnumSource(value = GgmlType.class, names = {"F16", "BF16"})
     void fourRowsAtATimeEqualTheOneRowKernel(GgmlType type) {
         SplittableRandom random = new SplittableRandom(type.id() * 41L + 7);
-        short[] edges = type == GgmlType.F16
-                ? new short[] {0x0001, (short) 0x8001, 0x03ff, 0x0400, 0x7bff, (short) 0xfbff, 0, (short) 0x8000}
-                : new short[] {0x0001, (short) 0x8001, 0x007f, 0x0080, 0x5f80, (short) 0xdf80, 0, (short) 0x8000};
-        short inf = type == GgmlType.F16 ? (short) 0x7c00 : (short) 0x7f80;
-        short nan = type == GgmlType.F16 ? (short) 0x7e00 : (short) 0x7fc0;
         for (int trial = 0; trial < 60; trial++) {
             int rows = 1 + trial % 11;
             int cols = trial < 6 ? 32 * (1 + trial) : 1 + random.nextInt(trial % 3 == 0 ? 3000 : 300);
             int rowBytes = 2 * cols + 2 * (trial % 3);
             float scale = (float) Math.pow(10, random.nextInt(-3, 3));
-            byte[] bytes = new byte[rows * rowBytes];
-            ByteBuffer b = le(bytes);
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    float v = (float) (random.nextGaussian() * scale);
-                    short h = type == GgmlType.F16 ? Half.fromFloat(v)
-                            : org.popsolutions.spanker.ggml.quant.BFloat16.fromFloat(v);
-                    if (trial % 4 == 1 && random.nextInt(8) == 0) {
-                        h = edges[random.nextInt(edges.length)];
-                    }
-                    b.putShort(r * rowBytes + 2 * c, h);
-                }
-                if (trial % 10 == 3 && r % 3 == 1) {
-                    b.putShort(r * rowBytes + 2 * random.nextInt(cols), random.nextBoolean() ? inf : nan);
-                }
-            }
+            byte[] bytes = HalfRows.random(type, rows, cols, rowBytes, scale, trial % 4 == 1, trial % 10 == 3, random);
             float[] x = gaussian(random, cols, 1);
             PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x);
             ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length + 3).order(ByteOrder.LITTLE_ENDIAN);
