@@ -2,14 +2,17 @@
 # Regenerates the "Kernels against ggml" section of docs/performance.md (and docs/kernels-vs-ggml.json):
 # ggml's own test-backend-ops perf (built from ../shared/bench/ggml) and the JMH MatVecBenchmark, alternated per
 # cell (ggml, Java + native, ggml again) on the shape 4096x14336, for each JDK, thread count and weight type,
-# plus the DRAM read bandwidth of each JDK and thread count.
+# plus this machine's DRAM read ceiling per thread count (a native streaming read, lib.sh dram_ceiling, at the start and
+# at the end of the run) and the Java streaming sum of each JDK and thread count (JMH DramBandwidthBenchmark).
 #
 # usage: org.popsolutions.spanker.benchmarks/kernels-vs-ggml.sh [--types "F16 Q4_0 ..."] [--threads "1 2"] [--jdks "17 25"]
 # Only the cells measured (type x threads x JDK) are replaced in docs/kernels-vs-ggml.json and the tables; every other
 # row keeps its figures and says when it was measured, so a subset can be regenerated on its own.
 # Warm-up is long (10 s per fork): on a loaded machine C2 needs that long before the Vector API code is compiled.
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java),
-#        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local)
+#        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local),
+#        DOCS (default: the repository's docs/; another directory gets performance.md and kernels-vs-ggml.json written
+#        there, from copies of the repository's when it has none, and no charts: a trial run leaves docs/ alone)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 types="Q4_0 Q8_0 Q4_K F16 BF16 Q4_1 Q6_K"
@@ -44,6 +47,7 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 
 jvm_of() { if [ "$1" = 25 ]; then echo "$java25"; else echo "$java17"; fi; }
 . "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+dram_ceiling "$threads" "$out/dram-ceiling-start"
 dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/dram"
 # type by type, so that an interrupted run still has whole rows (every JDK and thread count of a type)
 for t in $types; do
@@ -60,7 +64,10 @@ for t in $types; do
     done
   done
 done
-python3 "$root/org.popsolutions.spanker.benchmarks/kernels_vs_ggml.py" "$out" "$root/docs/performance.md" \
-    "$root/docs/kernels-vs-ggml.json" "$("$java17" -version 2>&1 | head -1)" "$("$java25" -version 2>&1 | head -1)"
+dram_ceiling "$threads" "$out/dram-ceiling-end"
+docs=${DOCS:-$root/docs}
+for f in performance.md kernels-vs-ggml.json; do [ -f "$docs/$f" ] || cp "$root/docs/$f" "$docs/$f"; done
+python3 "$root/org.popsolutions.spanker.benchmarks/kernels_vs_ggml.py" "$out" "$docs/performance.md" \
+    "$docs/kernels-vs-ggml.json" "$("$java17" -version 2>&1 | head -1)" "$("$java25" -version 2>&1 | head -1)"
 # the charts of the new figures (docs/plots)
-"$root/org.popsolutions.spanker.benchmarks/plots.sh" kernels
+if [ "$docs" -ef "$root/docs" ]; then "$root/org.popsolutions.spanker.benchmarks/plots.sh" kernels; fi

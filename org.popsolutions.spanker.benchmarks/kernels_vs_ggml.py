@@ -14,6 +14,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import dram_ceilings  # noqa: E402  (lib.sh dram_ceiling's files, read the same way by prefill_table.py)
+
 BEGIN = "<!-- kernels-vs-ggml:begin -->"
 TYPES = ["F16", "BF16", "Q4_0", "Q4_1", "Q8_0", "Q4_K", "Q6_K"]
 END = "<!-- kernels-vs-ggml:end -->"
@@ -28,18 +31,22 @@ def collect(run_dir):
     cells = []
     with open(os.path.join(run_dir, "runs.jsonl")) as f:
         runs = [json.loads(line) for line in f if line.strip()]
-    dram = {}
+    java_sum = {}
     for name in os.listdir(run_dir):
         m = re.fullmatch(r"dram-(\d+)-(\d+)\.json", name)
         if m and os.path.getsize(os.path.join(run_dir, name)) > 0:
             for r in load_json(os.path.join(run_dir, name)):
-                dram[(m.group(1), int(m.group(2)))] = r["secondaryMetrics"]["bytes"]["score"]
+                java_sum[(m.group(1), int(m.group(2)))] = r["secondaryMetrics"]["bytes"]["score"]
+    ceiling = dram_ceilings(run_dir, "dram-ceiling")
     for run in runs:
         path = os.path.join(run_dir, f"matvec-{run['jdk']}-{run['threads']}-{run['type']}.json")
         ggml = [g for g in run["ggmlMicros"] if g is not None]
         cell = {"jdk": run["jdk"], "threads": run["threads"], "type": run["type"], "utc": run["utc"],
                 "loadAverage": run["load"], "ggmlMicros": statistics.mean(ggml) if ggml else None,
-                "ggmlRuns": run["ggmlMicros"], "dramBytesPerSecond": dram.get((run["jdk"], run["threads"])),
+                "ggmlRuns": run["ggmlMicros"],
+                "dramCeilingBytesPerSecond": ceiling.get(run["threads"], {}).get("bytesPerSecond"),
+                "dramCeiling": ceiling.get(run["threads"]),
+                "javaStreamingSumBytesPerSecond": java_sum.get((run["jdk"], run["threads"])),
                 "providers": {}}
         if os.path.exists(path) and os.path.getsize(path) > 0:
             for r in load_json(path):
@@ -49,15 +56,32 @@ def collect(run_dir):
                 cpu = r["secondaryMetrics"].get("cpuNanos", {}).get("score")
                 p = {"micros": micros, "weightBytesPerSecond": bytes_per_s,
                      "cpuMicros": cpu / ops / 1e3 if cpu and run["threads"] == 1 else None,
-                     "ggmlOverJava": cell["ggmlMicros"] / micros if cell["ggmlMicros"] else None,
-                     "fractionOfDram": bytes_per_s / cell["dramBytesPerSecond"] if cell["dramBytesPerSecond"] else None}
+                     "ggmlOverJava": cell["ggmlMicros"] / micros if cell["ggmlMicros"] else None}
                 cell["providers"][r["params"]["provider"]] = p
                 cell["weightBytes"] = round(bytes_per_s / ops)
-        if cell["ggmlMicros"] and cell.get("weightBytes"):
-            cell["ggmlFractionOfDram"] = (cell["weightBytes"] / (cell["ggmlMicros"] / 1e6) / cell["dramBytesPerSecond"]
-                                          if cell["dramBytesPerSecond"] else None)
-        cells.append(cell)
+        cells.append(with_fractions(cell))
     return cells
+
+
+def with_fractions(cell):
+    """The cell's fractions of DRAM: weight bytes per second ÷ the DRAM read ceiling (dram_read.c) of the cell's
+    sitting and thread count; None where the cell has no ceiling."""
+    dram = cell.get("dramCeilingBytesPerSecond")
+    for p in cell["providers"].values():
+        p["fractionOfDram"] = p["weightBytesPerSecond"] / dram if dram else None
+    cell["ggmlFractionOfDram"] = (cell["weightBytes"] / (cell["ggmlMicros"] / 1e6) / dram
+                                  if dram and cell["ggmlMicros"] and cell.get("weightBytes") else None)
+    return cell
+
+
+def migrated(cell):
+    """A cell of a JSON written before the native ceiling (sessions up to 13): its dramBytesPerSecond was the Java
+    streaming sum, and its fractions were over that sum; it keeps the sum under its name and gets no fractions."""
+    if "dramBytesPerSecond" in cell:
+        cell["javaStreamingSumBytesPerSecond"] = cell.pop("dramBytesPerSecond")
+        cell["dramCeilingBytesPerSecond"] = None
+        cell["dramCeiling"] = None
+    return with_fractions(cell)
 
 
 def when_measured(cells):
@@ -78,7 +102,7 @@ def merge(cells, json_path):
         return cells
     key = lambda c: (c["jdk"], c["threads"], c["type"])
     fresh = {key(c) for c in cells}
-    kept = [c for c in load_json(json_path).get("cells", []) if key(c) not in fresh]
+    kept = [migrated(c) for c in load_json(json_path).get("cells", []) if key(c) not in fresh]
     return sorted(kept + cells, key=lambda c: c["utc"])
 
 
@@ -104,7 +128,7 @@ def markdown(cells, java17, java25):
            "`PackedWeights`; the DRAM fraction counts ggml's bytes), `native` = the AVX2 JNI kernels. "
            "Ratios are **ggml µs ÷ Java "
            "µs** (above 1.0 the Java side is faster). DRAM fraction = weight bytes per second ÷ the DRAM read "
-           "bandwidth measured (JMH `DramBandwidthBenchmark`) for the same JDK and thread count in the same run.",
+           "ceiling of the same thread count in the same run (`src/main/c/dram_read.c`, see below).",
            "",
            f"JDKs: {java17}; {java25}.",
            "",
@@ -143,16 +167,21 @@ def markdown(cells, java17, java25):
                 else:
                     row += " – |"
         out.append(row)
-    out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ DRAM bytes per second)", "",
-            "The DRAM figure is measured once per JDK and thread count at the start of the run; on a loaded machine "
-            "the share of the memory bus and of the cores a process gets changes from minute to minute, so a "
-            "fraction above 1 means the DRAM benchmark ran in a worse minute than the product, not that the "
-            "product beat memory. ggml's `test-backend-ops` also reuses one weight buffer (33 MB for Q4_0, about "
-            "this machine's L3), where the JMH benchmark streams at least four copies.", ""]
+    out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ the DRAM read ceiling)", "",
+            "The DRAM read ceiling is a native streaming read (`org.popsolutions.spanker.benchmarks/src/main/c/"
+            "dram_read.c`, built and run by the script at the start and at the end of the run; the faster of the "
+            "two counts): a 1 GiB buffer (32× the L3) on transparent huge pages as the launcher gets them for the "
+            "weights, split into one contiguous part per thread, summed with 512-bit (AVX-512F) and with 256-bit "
+            "(AVX2) loads, eight accumulators, 20 timed passes per width after a warm-up pass; the ceiling is the "
+            "fastest pass of the faster width. It does not depend on the JDK, so every JDK's column divides by the "
+            "same figure. On a loaded machine the share of the memory bus and of the cores a process gets changes "
+            "from minute to minute: a fraction above 1 means the ceiling's passes all ran in worse minutes than the "
+            "product. ggml's `test-backend-ops` also reuses one weight buffer (33 MB for Q4_0, about this machine's "
+            "L3), where the JMH benchmark streams at least four copies, so ggml's fraction can exceed 1.", ""]
     header = "| type | threads |"
     rule = "|---|---|"
     for jdk in jdks:
-        header += f" ggml (Java {jdk} DRAM) | Java {jdk} `java` | Java {jdk} `native` |"
+        header += f" ggml (Java {jdk} sitting) | Java {jdk} `java` | Java {jdk} `native` |"
         rule += "---|---|---|"
     out += [header, rule]
     for t, th in keys:
@@ -194,11 +223,37 @@ def markdown(cells, java17, java25):
     missing = [f"{t} {th} thr Java {j}" for t, th, j in wanted if (t, th, j) not in measured]
     if missing:
         out += ["", "Not measured in this run (interrupted or skipped): " + ", ".join(missing) + "."]
-    out += ["", "DRAM read bandwidth measured in these runs (GB/s): " + ", ".join(
-        "Java " + j + ", " + str(th) + " thread(s): " + fmt(next((c["dramBytesPerSecond"] / 1e9 for c in cells
-            if c["jdk"] == j and c["threads"] == th and c["dramBytesPerSecond"]), None), ".1f")
-        for j in jdks for th in sorted({c['threads'] for c in cells})) + ".", "", END]
+    out += dram_table(cells, jdks) + ["", END]
     return "\n".join(out)
+
+
+def dram_table(cells, jdks):
+    """Per JDK and thread count, the DRAM read ceilings the fractions divide by and the Java streaming sums beside them,
+    one row per sitting whose cells are in the tables (cells kept from an earlier run keep that run's figures)."""
+    out = ["", "### DRAM read bandwidth in these runs", "",
+           "DRAM ceiling: the native streaming read above, its fastest pass (`dramCeilingBytesPerSecond` in the JSON; "
+           "the median pass and the load width beside it, `dramCeiling`). Java streaming sum: the JMH "
+           "`DramBandwidthBenchmark`, a Java Vector API sum of a 1 GiB heap array (256-bit loads) on transparent huge "
+           "pages, per JDK (`javaStreamingSumBytesPerSecond`); shown for comparison with the `java` kernels, never "
+           "divided by (it reads below what the native kernels stream). One row per sitting; the first cell of the "
+           "sitting gives its time.", "",
+           "| JDK | threads | first cell (UTC) | DRAM ceiling GB/s | ceiling median pass GB/s | ceiling loads "
+           "| Java streaming sum GB/s |",
+           "|---|---|---|---|---|---|---|"]
+    gb = lambda v: fmt(v / 1e9 if v else None, ".1f")
+    for j in jdks:
+        for th in sorted({c["threads"] for c in cells}):
+            seen = set()
+            for c in sorted((c for c in cells if c["jdk"] == j and c["threads"] == th), key=lambda c: c["utc"]):
+                ceiling = c.get("dramCeiling") or {}
+                sitting = (c.get("dramCeilingBytesPerSecond"), c.get("javaStreamingSumBytesPerSecond"))
+                if sitting in seen:
+                    continue
+                seen.add(sitting)
+                out.append(f"| {j} | {th} | {c['utc'][:16].replace('T', ' ')} | {gb(sitting[0])} "
+                           f"| {gb(ceiling.get('medianBytesPerSecond'))} | {ceiling.get('loads', '–')} "
+                           f"| {gb(sitting[1])} |")
+    return out
 
 
 def main(run_dir, md_path, json_path, java17, java25):

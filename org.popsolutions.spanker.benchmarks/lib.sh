@@ -46,8 +46,29 @@ load_average() { cut -d' ' -f1 /proc/loadavg; }
 # left alone.
 own_fleet() { export SPANKER_JAVA_OPTS="${SPANKER_JAVA_OPTS:-} -Dspanker.fleet.dir=$1"; }
 
-# dram_reads JAR JAVA17 JAVA25 "JDKS" "THREADS" PREFIX: this sitting's DRAM read bandwidth (JMH DramBandwidthBenchmark
-# of JAR, its harness on JAVA17) for each JDK (17 or 25) and thread count, into PREFIX-JDK-THREADS.json (and .log).
+# dram_ceiling "THREADS" PREFIX: this machine's DRAM read ceiling in this sitting, the denominator of every "fraction of
+# DRAM": src/main/c/dram_read.c (a native streaming read of a 1 GiB buffer on transparent huge pages, AVX-512 and AVX2
+# loads, 20 passes per width after a warm-up pass; bytesPerSecond = the fastest pass of the faster width, the median
+# beside it), built here with gcc into target/ when missing or older than its source, run for each thread count into
+# PREFIX-THREADS.json (one JSON object). The scripts run it at the start and at the end of a sitting and take the
+# faster: on a shared machine either minute can be someone else's.
+dram_ceiling() {
+    local threads=$1 prefix=$2 t here bin
+    here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+    bin=$here/target/dram_read
+    if [[ ! -x $bin || $here/src/main/c/dram_read.c -nt $bin ]]; then
+        mkdir -p "$here/target"
+        gcc -O2 -std=gnu11 -Wall -Werror -pthread -o "$bin" "$here/src/main/c/dram_read.c"
+    fi
+    for t in $threads; do
+        echo "$t thread(s): DRAM read ceiling (native streaming read)" >&2
+        "$bin" --threads "$t" --passes 20 >"$prefix-$t.json"
+    done
+}
+
+# dram_reads JAR JAVA17 JAVA25 "JDKS" "THREADS" PREFIX: the Java streaming sum (JMH DramBandwidthBenchmark of JAR, its
+# harness on JAVA17) for each JDK (17 or 25) and thread count, into PREFIX-JDK-THREADS.json (and .log): what a Java
+# Vector API loop streams, shown beside the ceiling (it reads below what the native kernels stream, so it is not one).
 dram_reads() {
     local jar=$1 java17=$2 java25=$3 jdks=$4 threads=$5 prefix=$6 jdk t jvm
     for jdk in $jdks; do

@@ -3,7 +3,8 @@
 # as a user runs it on a TinyLlama-1.1B-shaped model on one mock card, a 128-token prompt then 32 generated tokens, per
 # weight type, JDK and thread count. Prompt tokens/s (the prompt in batched passes) against generation tokens/s, with
 # issue 12's goal (prompt >= 5 x generation); generation as weight bytes per second and as a fraction of the DRAM read
-# bandwidth measured in the same sitting (JMH DramBandwidthBenchmark, per JDK and thread count); generation against
+# ceiling measured in the same sitting (lib.sh dram_ceiling, a native streaming read per thread count, at the start and
+# the end; the Java streaming sum, JMH DramBandwidthBenchmark per JDK and thread count, beside it); generation against
 # llama.cpp's figures of SPEC section 9 (report.py holds them); the prompt against ggml's own matrix products at the
 # model's shapes (ggml_matmul.sh, same sitting: the prompt tokens/s its products alone would allow); the load average
 # around each run. About a minute per type on an idle machine, plus the DRAM and ggml runs (ggml is built once, about
@@ -14,7 +15,8 @@
 #                                                      one model per type)
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java), MAVEN_REPO (a
 #        -Dmaven.repo.local, when the JMH jar must be built); each model is synthesized once into target/memory/
-#        (shared with memory.sh)
+#        (shared with memory.sh); DOCS (default: the repository's docs/; another directory gets performance.md and
+#        prefill.json written there, from copies of the repository's when it has none, and no charts)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jdks="17 25"
@@ -68,9 +70,11 @@ tokens=$(python3 -c "print(','.join(str(1 + (37 * i) % 31999) for i in range($pr
 runs=$out/prefill-runs.jsonl
 : >"$runs"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-# the DRAM read bandwidth of each JDK and thread count, in this sitting (what a generated token's weights stream from)
+# the DRAM read ceiling per thread count and the Java streaming sum of each JDK and thread count, in this sitting (what
+# a generated token's weights stream from)
 rm -f "$out"/prefill-dram-*.json
 . "$root/org.popsolutions.spanker.benchmarks/lib.sh"
+dram_ceiling "$threads" "$out/prefill-dram-ceiling-start"
 dram_reads "$jar" "$java17" "$java25" "$jdks" "$threads" "$out/prefill-dram"
 # ggml's own products at the model's shapes with n = the prompt's tokens, in this sitting (ggml_matmul.sh): the prompt
 # tokens/s its matrix products alone allow, the ceiling of a llama.cpp prompt on this CPU (TinyLlama-1.1B: per layer
@@ -115,7 +119,10 @@ EOF
   done
 done
 done
-python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$root/docs/performance.md" \
-    "$root/docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"
+dram_ceiling "$threads" "$out/prefill-dram-ceiling-end"
+docs=${DOCS:-$root/docs}
+for f in performance.md prefill.json; do [ -f "$docs/$f" ] || cp "$root/docs/$f" "$docs/$f"; done
+python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$docs/performance.md" \
+    "$docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"
 # the charts of the new figures (docs/plots)
-"$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill
+if [ "$docs" -ef "$root/docs" ]; then "$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill; fi

@@ -4,7 +4,9 @@ docs/prefill.json, from prefill.sh's runs.
 
 usage: prefill_table.py OUT_DIR PERFORMANCE.md PREFILL.json STARTED MODEL_PATTERN
 OUT_DIR holds prefill-runs.jsonl (one line per `./spanker run`), prefill-weights.jsonl (weight bytes a generated
-token reads, per type), prefill-dram-JDK-THREADS.json (JMH DramBandwidthBenchmark of the same sitting) and, when
+token reads, per type), prefill-dram-ceiling-{start,end}-THREADS.json (lib.sh dram_ceiling: the native streaming read,
+this machine's DRAM read ceiling, at the start and the end of the sitting), prefill-dram-JDK-THREADS.json (the JMH
+DramBandwidthBenchmark's Java streaming sum of the same sitting, shown beside the ceiling) and, when
 present, prefill-ggml.jsonl with prefill-ggml-shapes.json (ggml_matmul.sh's product times at the model's shapes).
 MODEL_PATTERN is the models' path with TYPE for the weight type.
 """
@@ -14,7 +16,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import LLAMA_CPP, LLAMA_CPP_DECODE  # noqa: E402  (SPEC section 9's figures, one place)
+from report import LLAMA_CPP, LLAMA_CPP_DECODE, dram_ceilings  # noqa: E402  (SPEC section 9's figures, one place)
 
 BEGIN = "<!-- prefill:begin -->"
 END = "<!-- prefill:end -->"
@@ -26,7 +28,8 @@ def fmt(value, spec):
     return "—" if value is None else format(value, spec)
 
 
-def dram_of(out):
+def java_sum_of(out):
+    """(jdk, threads) -> the JMH DramBandwidthBenchmark's bytes per second (the Java streaming sum)."""
     dram = {}
     for name in os.listdir(out):
         m = re.fullmatch(r"prefill-dram-(\d+)-(\d+)\.json", name)
@@ -62,9 +65,11 @@ def ggml_ceiling_of(out):
     return ceiling
 
 
-def with_facts(runs, weights, dram, ggml=None):
-    """Each run with its derived figures, the same names in the JSON as in the table's columns."""
+def with_facts(runs, weights, ceiling, java_sum=None, ggml=None):
+    """Each run with its derived figures, the same names in the JSON as in the table's columns. ceiling: threads -> the
+    DRAM read ceiling (report.dram_ceilings); java_sum: (jdk, threads) -> the Java streaming sum's bytes per second."""
     ggml = ggml or {}
+    java_sum = java_sum or {}
     for r in runs:
         r["ggmlProductsTokensPerSecond"] = ggml.get((r["type"], r["threads"]))
         r["promptToGgmlProducts"] = (r["promptTokensPerSecond"] / r["ggmlProductsTokensPerSecond"]
@@ -73,9 +78,10 @@ def with_facts(runs, weights, dram, ggml=None):
         r["promptGoalMet"] = r["promptToGeneration"] >= PROMPT_GOAL
         r["weightBytesPerToken"] = weights[r["type"]]
         r["generationWeightBytesPerSecond"] = r["weightBytesPerToken"] * r["generationTokensPerSecond"]
-        r["dramBytesPerSecond"] = dram.get((r["jdk"], r["threads"]))
-        r["fractionOfDram"] = (r["generationWeightBytesPerSecond"] / r["dramBytesPerSecond"]
-                               if r["dramBytesPerSecond"] else None)
+        r["dramCeilingBytesPerSecond"] = ceiling.get(r["threads"], {}).get("bytesPerSecond")
+        r["fractionOfDram"] = (r["generationWeightBytesPerSecond"] / r["dramCeilingBytesPerSecond"]
+                               if r["dramCeilingBytesPerSecond"] else None)
+        r["javaStreamingSumBytesPerSecond"] = java_sum.get((r["jdk"], r["threads"]))
         index = 0 if r["threads"] == 1 else 1 if r["threads"] == 2 else None
         decode = LLAMA_CPP_DECODE.get(r["type"].upper())
         matvec = LLAMA_CPP.get(r["type"].upper())
@@ -104,7 +110,9 @@ def yes_no(value):
     return "—" if value is None else "yes" if value else "no"
 
 
-def markdown(runs, started, model):
+def markdown(runs, started, model, ceiling=None, java_sum=None):
+    ceiling = ceiling or {}
+    java_sum = java_sum or {}
     loads = [x for r in runs for x in (r["loadBefore"], r["loadAfter"])]
     # the benchmark's own threads account for up to 2 on these 2 vCPUs; above that something else ran
     loaded = max(loads) > 2.5
@@ -142,20 +150,20 @@ def markdown(runs, started, model):
     out += ["", "#### Decode", "",
             "Goal (issue 12): at least llama.cpp's decode tokens/s. Weight bytes per token: every tensor but the "
             "embedding table (a token reads one row of it), the head included. Weights GB/s = weight bytes per token "
-            "x generation tokens/s; fraction of DRAM = that ÷ the DRAM read bandwidth measured (JMH "
-            "`DramBandwidthBenchmark`) for the same JDK and thread count at the start of this sitting. llama.cpp "
+            "x generation tokens/s; fraction of DRAM = that ÷ the DRAM read ceiling of the same thread count in this "
+            "sitting (DRAM ceiling GB/s; how it is measured: below the table). llama.cpp "
             "(SPEC §9, measured on the AVX-512 machine class): decode tokens/s at TinyLlama shapes are given for Q4_0 "
             "only; its matrix-vector GB/s (4096×14336) for Q4_0, Q8_0, Q4_K and F16 — a token's weights GB/s "
             "against those compares the whole step (attention, norms and hand-offs included) with the product alone. "
             "For the other types the llama.cpp decode column (marked *) is derived: its matrix-vector GB/s ÷ the "
             "model's weight bytes per token (Q4_0 by the same rule: 17.0 / 32.5 against the measured 22 / 40).",
             "",
-            "| type | JDK | threads | generation tokens/s | weights MB per token | weights GB/s | DRAM GB/s "
+            "| type | JDK | threads | generation tokens/s | weights MB per token | weights GB/s | DRAM ceiling GB/s "
             "| fraction of DRAM | llama.cpp decode tokens/s | ÷ llama.cpp decode | goal met | llama.cpp matvec GB/s "
             "| weights GB/s ÷ llama.cpp matvec |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        dram = r["dramBytesPerSecond"] / 1e9 if r["dramBytesPerSecond"] else None
+        dram = r["dramCeilingBytesPerSecond"] / 1e9 if r["dramCeilingBytesPerSecond"] else None
         matvec = r["llamaCppMatVecBytesPerSecond"] / 1e9 if r["llamaCppMatVecBytesPerSecond"] else None
         out.append("| %s | %s | %d | %.1f | %.1f | %.2f | %s | %s | %s | %s | %s | %s | %s |" % (
             r["type"], r["jdk"], r["threads"], r["generationTokensPerSecond"], r["weightBytesPerToken"] / 1e6,
@@ -163,8 +171,31 @@ def markdown(runs, started, model):
             fmt(r["llamaCppDecodeTokensPerSecond"], ".1f") + (" *" if r.get("llamaCppDecodeDerived") else ""),
             bold(fmt(r["generationToLlamaCppDecode"], ".2f")),
             yes_no(r["decodeGoalMet"]), fmt(matvec, ".1f"), fmt(r["generationToLlamaCppMatVec"], ".2f")))
+    out += dram_lines(ceiling, java_sum)
     out += ["", END]
     return loaded, out
+
+
+def dram_lines(ceiling, java_sum):
+    """The DRAM figures of the sitting: the ceiling per thread count, the Java streaming sum per JDK and thread count
+    (the JSON's "dram" holds the same)."""
+    out = ["", "DRAM read bandwidth in this sitting. DRAM ceiling: a native streaming read "
+           "(`org.popsolutions.spanker.benchmarks/src/main/c/dram_read.c`, run at the start and at the end of the "
+           "sitting, the faster counts): a 1 GiB buffer (32× the L3) on transparent huge pages as the launcher gets "
+           "them for the weights, one contiguous part per thread, summed with 512-bit (AVX-512F) and 256-bit (AVX2) "
+           "loads, 20 timed passes per width after a warm-up pass; the fastest pass of the faster width, the median "
+           "pass beside it. Java streaming sum: the JMH `DramBandwidthBenchmark` (a Java Vector API sum of a 1 GiB "
+           "heap array, 256-bit loads), per JDK, for comparison only: it reads below what the native kernels "
+           "stream, so it is not the ceiling.", "",
+           "| threads | DRAM ceiling GB/s | ceiling median pass GB/s | ceiling loads | Java 17 streaming sum GB/s "
+           "| Java 25 streaming sum GB/s |", "|---|---|---|---|---|---|"]
+    gb = lambda v: fmt(v / 1e9 if v else None, ".1f")
+    for th in sorted(set(ceiling) | {t for (_, t) in java_sum}):
+        c = ceiling.get(th, {})
+        out.append("| %d | %s | %s | %s | %s | %s |" % (
+            th, gb(c.get("bytesPerSecond")), gb(c.get("medianBytesPerSecond")), c.get("loads", "—"),
+            gb(java_sum.get(("17", th))), gb(java_sum.get(("25", th)))))
+    return out
 
 
 def main(out_dir, doc_path, json_path, started, model):
@@ -172,15 +203,17 @@ def main(out_dir, doc_path, json_path, started, model):
     weights = {w["type"]: w["weightBytesPerToken"]
                for w in (json.loads(line) for line in open(os.path.join(out_dir, "prefill-weights.jsonl"))
                          if line.strip())}
-    dram = dram_of(out_dir)
+    ceiling = dram_ceilings(out_dir, "prefill-dram-ceiling")
+    java_sum = java_sum_of(out_dir)
     ggml = ggml_ceiling_of(out_dir)
-    runs = with_facts(runs, weights, dram, ggml)
-    loaded, lines = markdown(runs, started, model)
+    runs = with_facts(runs, weights, ceiling, java_sum, ggml)
+    loaded, lines = markdown(runs, started, model, ceiling, java_sum)
     doc = {"started": started,
            "models": sorted({os.path.basename(model).replace("TYPE", r["type"]) for r in runs}),
            "loaded": loaded,
-           "dram": [{"jdk": jdk, "threads": threads, "bytesPerSecond": bps}
-                    for (jdk, threads), bps in sorted(dram.items())],
+           "dram": {"ceiling": [dict(threads=threads, **c) for threads, c in sorted(ceiling.items())],
+                    "javaStreamingSum": [{"jdk": jdk, "threads": threads, "bytesPerSecond": bps}
+                                         for (jdk, threads), bps in sorted(java_sum.items())]},
            "runs": runs}
     with open(json_path + ".tmp", "w") as f:
         json.dump(doc, f, indent=1)
