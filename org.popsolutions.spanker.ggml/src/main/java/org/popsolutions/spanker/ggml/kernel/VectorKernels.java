@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -62,6 +63,34 @@ public final class VectorKernels implements Kernels {
     static final int LANES = WF.length();
     /** The lanes of a group's second super-block (Q4_K on 512 bits: a group holds two). */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(WF, 0xff00L);
+
+    /*
+     * On Java 25+ a row's Σ of its accumulator lanes is taken in double (SUM_IN_DOUBLE): each half of the float lanes
+     * widened to doubles, the halves added, the doubles reduced, the result rounded to float once.
+     * FloatVector.reduceLanes(ADD) leaves its order to the implementation: Java 25's C2 adds in a tree, its
+     * interpreter and C1 lane after lane, so on Java 25 a row's dot product changed in its last bit with the tier that
+     * ran the kernel, and a product run with others (MatVec.together) could differ from the same product run alone
+     * (KernelTiersTest, MatVecProductTest). Java 17's C2 adds lane after lane like its interpreter, so Java 17 keeps
+     * reduceLanes (its bits, and its compiled code in a JVM where other vector shapes ran, unchanged). In
+     * double every partial sum of 8 or 16 float lanes is exact (so any order gives the same bits) unless the lanes'
+     * magnitudes span more than about 2^25; Inf and NaN come out the same in any order. A helper method holding a fixed
+     * order (lane after lane, or a tree of lane moves) was tried: C2 did not inline it into the multi-row kernels
+     * (NodeCountInliningCutoff) and boxed the vector handed to it (KernelAllocationTest: 0.4-1.4 KB per product of 7
+     * rows), while these are intrinsics written in place; a tree in float also overflowed to Infinity on
+     * KernelAgreementTest's edge rows where lane order (the reference's) stays finite. The casts to the species'
+     * classes keep the calls bound to them when other code in the JVM runs other widths (see LanesAllocationTest).
+     */
+    private static final boolean SUM_IN_DOUBLE = Runtime.version().feature() >= 25;
+    /** Doubles for the halves of an {@code F} (256-bit) vector. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
+    /** Doubles for the halves of a {@code WF} vector. */
+    private static final VectorSpecies<Double> WD = WIDE ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends DoubleVector> D_CLASS =
+            (Class<? extends DoubleVector>) (Class<?>) D.vectorType();
+    @SuppressWarnings("unchecked")
+    private static final Class<? extends DoubleVector> WD_CLASS =
+            (Class<? extends DoubleVector>) (Class<?>) WD.vectorType();
 
 
     private static final class Staging {
@@ -377,7 +406,12 @@ public final class VectorKernels implements Kernels {
             acc = sums32.fma(scale, acc);
             offsets = FloatVector.fromArray(WF, sums, LANES * g).fma(scale, offsets);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD))
+                - 8 * (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(offsets.convertShape(VectorOperators.F2D, WD, 0))
+                .add(offsets.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : offsets.reduceLanes(VectorOperators.ADD));
     }
 
     /** Q4_1: Σ_b d_b·da_b·Σq·a + m_b·s_b, L blocks per step. */
@@ -425,7 +459,12 @@ public final class VectorKernels implements Kernels {
                     .or(mh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
             minTerms = m.fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
         }
-        return acc.reduceLanes(VectorOperators.ADD) + minTerms.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD))
+                + (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(minTerms.convertShape(VectorOperators.F2D, WD, 0))
+                .add(minTerms.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : minTerms.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -458,7 +497,9 @@ public final class VectorKernels implements Kernels {
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)),
                     acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -504,7 +545,12 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.B2F, WF, 0)).mul(dmin)
                     .fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD))
+                - (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(minTerms.convertShape(VectorOperators.F2D, WD, 0))
+                .add(minTerms.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : minTerms.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -546,7 +592,9 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.B2F, WF, 0)).mul(f[fat + (g - g0) / groupsPerBlock] * ds[sb]);
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(scales, acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -629,7 +677,9 @@ public final class VectorKernels implements Kernels {
             acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
             offsets = Math.fma(scale, sums[b], offsets);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * offsets;
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD)) - 8 * offsets;
     }
 
     /**
@@ -669,8 +719,12 @@ public final class VectorKernels implements Kernels {
             offsets0 = Math.fma(scale0, sum, offsets0);
             offsets1 = Math.fma(scale1, sum, offsets1);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD) - 8 * offsets0;
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD) - 8 * offsets1;
+        out[o] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.reduceLanes(VectorOperators.ADD)) - 8 * offsets0;
+        out[o + 1] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc1.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc1.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc1.reduceLanes(VectorOperators.ADD)) - 8 * offsets1;
     }
 
     /** {@link #q4_0xQ8_0} for two vectors, each block's quants loaded and unpacked once: the same results. */
@@ -710,8 +764,12 @@ public final class VectorKernels implements Kernels {
             offsets0 = Math.fma(scale0, sums0[b], offsets0);
             offsets1 = Math.fma(scale1, sums1[b], offsets1);
         }
-        out[o0] = acc0.reduceLanes(VectorOperators.ADD) - 8 * offsets0;
-        out[o1] = acc1.reduceLanes(VectorOperators.ADD) - 8 * offsets1;
+        out[o0] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.reduceLanes(VectorOperators.ADD)) - 8 * offsets0;
+        out[o1] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc1.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc1.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc1.reduceLanes(VectorOperators.ADD)) - 8 * offsets1;
     }
 
     static float q4_1xQ8_1(byte[] w, int at, PreparedActivation a, int n) {
@@ -731,7 +789,9 @@ public final class VectorKernels implements Kernels {
             ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
             acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD) + minTerms;
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD)) + minTerms;
     }
 
     /** {@link #q4_1xQ8_1} for two rows, the activation loaded once: each row's result bit for bit the one-row one. */
@@ -768,8 +828,12 @@ public final class VectorKernels implements Kernels {
             acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD) + minTerms0;
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD) + minTerms1;
+        out[o] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.reduceLanes(VectorOperators.ADD)) + minTerms0;
+        out[o + 1] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc1.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc1.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc1.reduceLanes(VectorOperators.ADD)) + minTerms1;
     }
 
     static float q8_0xQ8_0(byte[] w, int at, PreparedActivation a, int n) {
@@ -787,7 +851,9 @@ public final class VectorKernels implements Kernels {
                     .add(fold(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16))));
             acc = toFloat(s).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -806,7 +872,9 @@ public final class VectorKernels implements Kernels {
                     .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
             acc = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     /**
@@ -847,8 +915,12 @@ public final class VectorKernels implements Kernels {
                     .add(x1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, scale1), acc1);
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.reduceLanes(VectorOperators.ADD));
+        out[o + 1] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc1.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc1.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc1.reduceLanes(VectorOperators.ADD));
     }
 
     /** {@link #q8_0xQ8_0Symmetric} for two vectors, each block's quants loaded and widened once: the same results. */
@@ -883,8 +955,12 @@ public final class VectorKernels implements Kernels {
             acc1 = ((FloatVector) f1.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F, d * ds1[b]), acc1);
         }
-        out[o0] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o0] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.reduceLanes(VectorOperators.ADD));
+        out[o1] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc1.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc1.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc1.reduceLanes(VectorOperators.ADD));
     }
 
     // The k-quant kernels keep every vector operation in the method itself: C2 refuses to inline a large helper
@@ -942,7 +1018,9 @@ public final class VectorKernels implements Kernels {
             }
             minTerms = Math.fma(dmin, mins, minTerms);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - minTerms;
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.add(acc1).convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.add(acc1).convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.add(acc1).reduceLanes(VectorOperators.ADD)) - minTerms;
     }
 
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
@@ -993,7 +1071,9 @@ public final class VectorKernels implements Kernels {
             }
             acc = ((FloatVector) block.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
 
@@ -1037,7 +1117,9 @@ public final class VectorKernels implements Kernels {
         for (; i + 8 <= n; i += 8) {
             acc0 = ByteVector.fromArray(B256, w, at + 4 * i).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), acc0);
         }
-        return finish(acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD), w, at, x, i, n,
+        return finish((SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.add(acc1).add(acc2.add(acc3)).convertShape(VectorOperators.F2D, D, 0))
+                .add(acc0.add(acc1).add(acc2.add(acc3)).convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD)), w, at, x, i, n,
                 GgmlType.F32);
     }
 
@@ -1095,7 +1177,9 @@ public final class VectorKernels implements Kernels {
         if (exponents.reduceLanes(VectorOperators.MAX) == 0x0f800000) {
             return f16xF32Exact(w, at, x, n);
         }
-        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.F16);
+        return finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc0.add(acc1).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc0.add(acc1).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.add(acc1).reduceLanes(VectorOperators.ADD)), w, at, x, i, n, GgmlType.F16);
     }
 
     /**
@@ -1147,9 +1231,13 @@ public final class VectorKernels implements Kernels {
             acc10 = top1.and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f).fma(xa, acc10);
         }
         out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
-                : finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc00.add(acc01).reduceLanes(VectorOperators.ADD)), w, at0, x, i, n, GgmlType.F16);
         out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
-                : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc10.add(acc11).reduceLanes(VectorOperators.ADD)), w, at1, x, i, n, GgmlType.F16);
     }
 
     /**
@@ -1234,13 +1322,21 @@ public final class VectorKernels implements Kernels {
             acc30 = top3.and(0x8fffe000).reinterpretAsFloats().fma(xa, acc30);
         }
         out[o] = exponents0.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at0, x, n)
-                : finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc00.add(acc01).reduceLanes(VectorOperators.ADD)), w, at0, x, i, n, GgmlType.F16);
         out[o + 1] = exponents1.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at1, x, n)
-                : finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc10.add(acc11).reduceLanes(VectorOperators.ADD)), w, at1, x, i, n, GgmlType.F16);
         out[o + 2] = exponents2.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at2, x, n)
-                : finish(acc20.add(acc21).reduceLanes(VectorOperators.ADD), w, at2, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc20.add(acc21).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc20.add(acc21).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc20.add(acc21).reduceLanes(VectorOperators.ADD)), w, at2, x, i, n, GgmlType.F16);
         out[o + 3] = exponents3.reduceLanes(VectorOperators.MAX) == 0x0f800000 ? f16xF32Exact(w, at3, x, n)
-                : finish(acc30.add(acc31).reduceLanes(VectorOperators.ADD), w, at3, x, i, n, GgmlType.F16);
+                : finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc30.add(acc31).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc30.add(acc31).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc30.add(acc31).reduceLanes(VectorOperators.ADD)), w, at3, x, i, n, GgmlType.F16);
     }
 
     static float f16xF32Exact(byte[] w, int at, float[] x, int n) {
@@ -1249,7 +1345,9 @@ public final class VectorKernels implements Kernels {
         for (int i = 0; i < end; i += 8) {
             acc = halves(w, at + 2 * i).fma(FloatVector.fromArray(F, x, i), acc);
         }
-        return finish(acc.reduceLanes(VectorOperators.ADD), w, at, x, end, n, GgmlType.F16);
+        return finish((SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD)), w, at, x, end, n, GgmlType.F16);
     }
 
     static float bf16xF32(byte[] w, int at, float[] x, int n) {
@@ -1269,7 +1367,9 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             acc0 = wv.fma(FloatVector.fromArray(WF, x, i), acc0);
         }
-        return finish(acc0.add(acc1).reduceLanes(VectorOperators.ADD), w, at, x, i, n, GgmlType.BF16);
+        return finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc0.add(acc1).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc0.add(acc1).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc0.add(acc1).reduceLanes(VectorOperators.ADD)), w, at, x, i, n, GgmlType.BF16);
     }
 
     /** {@link #bf16xF32} for two rows, each activation load serving both: bit for bit the one-row results. */
@@ -1305,8 +1405,12 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc10);
         }
-        out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
-        out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
+        out[o] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc00.add(acc01).reduceLanes(VectorOperators.ADD)), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc10.add(acc11).reduceLanes(VectorOperators.ADD)), w, at1, x, i, n, GgmlType.BF16);
     }
 
     /**
@@ -1370,10 +1474,18 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .fma(xa, acc30);
         }
-        out[o] = finish(acc00.add(acc01).reduceLanes(VectorOperators.ADD), w, at0, x, i, n, GgmlType.BF16);
-        out[o + 1] = finish(acc10.add(acc11).reduceLanes(VectorOperators.ADD), w, at1, x, i, n, GgmlType.BF16);
-        out[o + 2] = finish(acc20.add(acc21).reduceLanes(VectorOperators.ADD), w, at2, x, i, n, GgmlType.BF16);
-        out[o + 3] = finish(acc30.add(acc31).reduceLanes(VectorOperators.ADD), w, at3, x, i, n, GgmlType.BF16);
+        out[o] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc00.add(acc01).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc00.add(acc01).reduceLanes(VectorOperators.ADD)), w, at0, x, i, n, GgmlType.BF16);
+        out[o + 1] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc10.add(acc11).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc10.add(acc11).reduceLanes(VectorOperators.ADD)), w, at1, x, i, n, GgmlType.BF16);
+        out[o + 2] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc20.add(acc21).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc20.add(acc21).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc20.add(acc21).reduceLanes(VectorOperators.ADD)), w, at2, x, i, n, GgmlType.BF16);
+        out[o + 3] = finish((SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc30.add(acc31).convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc30.add(acc31).convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc30.add(acc31).reduceLanes(VectorOperators.ADD)), w, at3, x, i, n, GgmlType.BF16);
     }
 
     // ---- float mode: dequantized weight times the float32 activation ----
@@ -1407,7 +1519,9 @@ public final class VectorKernels implements Kernels {
             acc = widen(high(q0).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb + 16), acc);
             acc = widen(high(q1).sub((byte) 8)).mul(d).fma(FloatVector.fromArray(F, x, xb + 24), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     static float q4_1xF32(byte[] w, int at, float[] x, int n) {
@@ -1424,7 +1538,9 @@ public final class VectorKernels implements Kernels {
             acc = widen(high(q0)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + 16), acc);
             acc = widen(high(q1)).mul(d).add(m).fma(FloatVector.fromArray(F, x, xb + 24), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     static float q8_0xF32(byte[] w, int at, float[] x, int n) {
@@ -1437,7 +1553,9 @@ public final class VectorKernels implements Kernels {
                 acc = widen(w, wb + Q8_0Format.QS + g).mul(d).fma(FloatVector.fromArray(F, x, xb + g), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     static float q4_KxF32(byte[] w, int at, float[] x, int n) {
@@ -1461,7 +1579,9 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 
     static float q6_KxF32(byte[] w, int at, float[] x, int n) {
@@ -1486,6 +1606,8 @@ public final class VectorKernels implements Kernels {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
+                .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD));
     }
 }
