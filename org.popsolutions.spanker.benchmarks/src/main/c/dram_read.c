@@ -159,6 +159,9 @@ int main(int argc, char **argv) {
     /* whole 2 MiB pages, and every thread's part a multiple of 512 bytes (one unrolled step of either width) */
     size_t bytes = (size_t) mib << 20;
     bytes -= bytes % (HUGE_PAGE * threads);
+    if (bytes == 0) {
+        return usage("--mib too small for 2 MiB pages on every thread");
+    }
     uint8_t *data = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (data == MAP_FAILED) {
         fprintf(stderr, "dram_read: cannot map %zu bytes\n", bytes);
