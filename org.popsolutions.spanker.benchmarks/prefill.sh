@@ -14,8 +14,9 @@
 #                                                      [--types "q4_0 q8_0 q4_k"]  (issue 12's decode types by default;
 #                                                      one model per type)
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java), MAVEN_REPO (a
-#        -Dmaven.repo.local, when the JMH jar must be built); each model is synthesized once into target/memory/
-#        (shared with memory.sh)
+#        -Dmaven.repo.local, when the JMH jar must be built), PREFILL_DOCS (default docs/: where performance.md and
+#        prefill.json are written; another directory for a trial run, which gets a copy of docs/performance.md and no
+#        charts); each model is synthesized once into target/memory/ (shared with memory.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jdks="17 25"
@@ -122,7 +123,14 @@ EOF
   done
 done
 done
-python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$root/docs/performance.md" \
-    "$root/docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"
-# the charts of the new figures (docs/plots)
-"$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill
+docs=${PREFILL_DOCS:-$root/docs}
+if [ "$docs" != "$root/docs" ]; then
+  mkdir -p "$docs"
+  [ -f "$docs/performance.md" ] || cp "$root/docs/performance.md" "$docs/performance.md"
+fi
+python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$docs/performance.md" \
+    "$docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"
+# the charts of the new figures (docs/plots; not for a trial run into PREFILL_DOCS)
+if [ "$docs" = "$root/docs" ]; then
+  "$root/org.popsolutions.spanker.benchmarks/plots.sh" prefill
+fi
