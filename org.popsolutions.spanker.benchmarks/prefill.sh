@@ -7,7 +7,8 @@
 # the end; the Java streaming sum, JMH DramBandwidthBenchmark per JDK and thread count, beside it); generation against
 # llama.cpp's figures of SPEC section 9 (report.py holds them); the prompt against ggml's own matrix products at the
 # model's shapes (ggml_matmul.sh, same sitting: the prompt tokens/s its products alone would allow); the load average
-# around each run. About a minute per type on an idle machine, plus the DRAM and ggml runs (ggml is built once, about
+# around each run; the arithmetic ceiling (vnni_peak.c: one core's vpdpbusd rate, the prompt tokens/s the model's
+# multiply-adds allow at it). About a minute per type on an idle machine, plus the DRAM and ggml runs (ggml is built once, about
 # a minute, cached in /tmp).
 #
 # usage: org.popsolutions.spanker.benchmarks/prefill.sh [--jdks "17 25"] [--threads "1 2"] [--prompt 128] [--n 32]
@@ -95,6 +96,12 @@ python3 -c 'import json, sys
 print(json.dumps({"layers": int(sys.argv[1]), "layer": sys.argv[2].split(), "head": sys.argv[3], "n": int(sys.argv[4])}))' \
     "$layers" "$layer_shapes" "$head_shape" "$prompt" >"$out/prefill-ggml-shapes.json"
 echo "prefill: ggml's products timed (load $(load))" >&2
+# the arithmetic ceiling: one thread's AVX-512 VNNI multiply-adds per CPU second (vnni_peak.c, built once into $out),
+# per thread count; prefill_table.py turns it into the prompt tokens/s the model's multiply-adds allow at that rate
+rm -f "$out/prefill-vnni.jsonl"
+if gcc -O2 -pthread -o "$out/vnni_peak" "$root/org.popsolutions.spanker.benchmarks/src/main/c/vnni_peak.c" 2>/dev/null; then
+  "$out/vnni_peak" $threads >"$out/prefill-vnni.jsonl" || rm -f "$out/prefill-vnni.jsonl"
+fi
 for type in $types; do
 for jdk in $jdks; do
   for t in $threads; do
@@ -121,6 +128,7 @@ done
 done
 dram_ceiling "$threads" "$out/prefill-dram-ceiling-end"
 docs=${DOCS:-$root/docs}
+mkdir -p "$docs"
 for f in performance.md prefill.json; do [ -f "$docs/$f" ] || cp "$root/docs/$f" "$docs/$f"; done
 python3 "$root/org.popsolutions.spanker.benchmarks/prefill_table.py" "$out" "$docs/performance.md" \
     "$docs/prefill.json" "$started" "$out/tinyllama-1.1b-TYPE.gguf"

@@ -65,12 +65,49 @@ def ggml_ceiling_of(out):
     return ceiling
 
 
-def with_facts(runs, weights, ceiling, java_sum=None, ggml=None):
+def macs_per_prompt_token(out):
+    """The multiply-adds of the model's products per prompt token (prefill-ggml-shapes.json: every layer's products,
+    and the head's once per prompt, for its last token), or None."""
+    path = os.path.join(out, "prefill-ggml-shapes.json")
+    if not os.path.exists(path):
+        return None
+    shapes = json.load(open(path))
+
+    def macs(shape):
+        m, k = (int(x) for x in shape.split(":"))
+        return m * k
+    return shapes["layers"] * sum(macs(s) for s in shapes["layer"]) + macs(shapes["head"]) / shapes["n"]
+
+
+def vnni_ceiling_of(out):
+    """threads -> (multiply-adds per CPU second of one thread, the prompt tokens/s they allow with each thread on its
+    own core) from vnni_peak.c's runs (prefill-vnni.jsonl), or {}."""
+    path, macs = os.path.join(out, "prefill-vnni.jsonl"), macs_per_prompt_token(out)
+    if not os.path.exists(path) or not macs:
+        return {}
+    ceiling = {}
+    for line in open(path):
+        if line.strip():
+            v = json.loads(line)
+            ceiling[v["threads"]] = (v["macsPerCpuSecond"], v["threads"] * v["macsPerCpuSecond"] / macs)
+    return ceiling
+
+
+def with_facts(runs, weights, ceiling, java_sum=None, ggml=None, vnni=None, macs=None):
     """Each run with its derived figures, the same names in the JSON as in the table's columns. ceiling: threads -> the
-    DRAM read ceiling (report.dram_ceilings); java_sum: (jdk, threads) -> the Java streaming sum's bytes per second."""
+    DRAM read ceiling (report.dram_ceilings); java_sum: (jdk, threads) -> the Java streaming sum's bytes per second;
+    vnni: threads -> vnni_ceiling_of's pair; macs: the multiply-adds per prompt token."""
     ggml = ggml or {}
     java_sum = java_sum or {}
+    vnni = vnni or {}
     for r in runs:
+        r["macsPerPromptToken"] = macs
+        peak = vnni.get(r["threads"])
+        r["vnniMacsPerCpuSecond"] = peak[0] if peak else None
+        r["vnniCeilingTokensPerSecond"] = peak[1] if peak else None
+        # what the goal asks (5 x generation) as a fraction of what the arithmetic allows: above 1, out of reach
+        r["promptGoalToVnniCeiling"] = (PROMPT_GOAL * r["generationTokensPerSecond"] / peak[1]) if peak else None
+        r["promptToVnniCeiling"] = r["promptTokensPerSecond"] / peak[1] if peak else None
         r["ggmlProductsTokensPerSecond"] = ggml.get((r["type"], r["threads"]))
         r["promptToGgmlProducts"] = (r["promptTokensPerSecond"] / r["ggmlProductsTokensPerSecond"]
                                      if r["ggmlProductsTokensPerSecond"] else None)
@@ -137,16 +174,27 @@ def markdown(runs, started, model, ceiling=None, java_sum=None):
             "(`ggml_matmul.sh`: `test-backend-ops perf` MUL_MAT, f32 activations quantized in the op, n = the "
             "prompt's tokens for every layer's seven products, n = 1 for the head; ggml built as llama.cpp builds it, "
             "LLAMAFILE on; llama.cpp's load-time repacking of Q4_0/Q4_K weights is not covered), per thread count, "
-            "measured in this sitting." % PROMPT_GOAL, "",
+            "measured in this sitting. Arithmetic ceiling: the prompt tokens/s the model's multiply-adds per prompt "
+            "token (%s: every layer's seven products, the head's once per prompt) allow at one thread's AVX-512 VNNI "
+            "rate (`vnni_peak.c`: `vpdpbusd`, 64 multiply-adds each, register operands only, per second of the "
+            "thread's CPU time; %s) times the threads, each thread on its own core; "
+            "goal ÷ ceiling = 5 x generation tokens/s over it (above 1: out of reach by arithmetic)."
+            % (PROMPT_GOAL, fmt(runs[0].get("macsPerPromptToken") / 1e9 if runs and runs[0].get("macsPerPromptToken")
+                                else None, ".3f") + " G",
+               ", ".join("%d thread(s) %.0f G/s" % (t, rate / 1e9)
+                         for t, rate in sorted({(r["threads"], r["vnniMacsPerCpuSecond"]) for r in runs
+                                                if r.get("vnniMacsPerCpuSecond")})) or "not measured"), "",
             "| type | JDK | threads | prompt tokens | prompt tokens/s | generation tokens/s | prompt / generation "
-            "| goal >= %d | ggml's products tokens/s | prompt ÷ ggml's products | load before / after |" % PROMPT_GOAL,
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| goal >= %d | ggml's products tokens/s | prompt ÷ ggml's products | arithmetic ceiling tokens/s "
+            "| prompt ÷ ceiling | goal ÷ ceiling | load before / after |" % PROMPT_GOAL,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        out.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %s | %s | %.1f / %.1f |" % (
+        out.append("| %s | %s | %d | %d | %.1f | %.1f | **%.2f** | %s | %s | %s | %s | %s | %s | %.1f / %.1f |" % (
             r["type"], r["jdk"], r["threads"], r["promptTokens"], r["promptTokensPerSecond"],
             r["generationTokensPerSecond"], r["promptToGeneration"], yes_no(r["promptGoalMet"]),
             fmt(r["ggmlProductsTokensPerSecond"], ".1f"), bold(fmt(r["promptToGgmlProducts"], ".2f")),
-            r["loadBefore"], r["loadAfter"]))
+            fmt(r.get("vnniCeilingTokensPerSecond"), ".0f"), fmt(r.get("promptToVnniCeiling"), ".2f"),
+            fmt(r.get("promptGoalToVnniCeiling"), ".2f"), r["loadBefore"], r["loadAfter"]))
     out += ["", "#### Decode", "",
             "Goal (issue 12): at least llama.cpp's decode tokens/s. Weight bytes per token: every tensor but the "
             "embedding table (a token reads one row of it), the head included. Weights GB/s = weight bytes per token "
@@ -206,7 +254,7 @@ def main(out_dir, doc_path, json_path, started, model):
     ceiling = dram_ceilings(out_dir, "prefill-dram-ceiling")
     java_sum = java_sum_of(out_dir)
     ggml = ggml_ceiling_of(out_dir)
-    runs = with_facts(runs, weights, ceiling, java_sum, ggml)
+    runs = with_facts(runs, weights, ceiling, java_sum, ggml, vnni_ceiling_of(out_dir), macs_per_prompt_token(out_dir))
     loaded, lines = markdown(runs, started, model, ceiling, java_sum)
     doc = {"started": started,
            "models": sorted({os.path.basename(model).replace("TYPE", r["type"]) for r in runs}),

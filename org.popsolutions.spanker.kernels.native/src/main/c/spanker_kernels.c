@@ -652,6 +652,18 @@ static int use_vnni(void) {
     return vnni_state;
 }
 
+/* the matrix-matrix VNNI kernels take four vectors a pass over a packed chunk, unless SPANKER_KERNELS_ONE_VECTOR is
+ * set (one a pass, the kernels before: an A/B comparison in one build; the results are the same bits either way) */
+static int chunk4_state = -1;
+
+static int use_chunk4(void) {
+    if (chunk4_state < 0) {
+        const char *off = getenv("SPANKER_KERNELS_ONE_VECTOR");
+        chunk4_state = off == NULL || off[0] == 0;
+    }
+    return chunk4_state;
+}
+
 /* a thread's scratch for the matrix-matrix product, kept between calls (a prompt pass calls it for every matrix) */
 static __thread uint8_t *gemm_scratch;
 static __thread size_t gemm_scratch_bytes;
@@ -716,10 +728,16 @@ static void unsigned_activation(const uint8_t *act, long stride, int vectors, in
 typedef void (*gemm_pack_fn)(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed);
 typedef void (*gemm_chunk_fn)(const uint8_t *packed, int count, const uint8_t *au, const float *as, float *acc,
                               int first);
+/* GEMM_VECS vectors' passes over one packed chunk at once: vector i's unsigned activation at au + i * auStride, its
+ * scales at as + i * asStride, its accumulators at acc[i] */
+#define GEMM_VECS 4
+typedef void (*gemm_chunk4_fn)(const uint8_t *packed, int count, const uint8_t *au, long auStride, const float *as,
+                               long asStride, float *const acc[GEMM_VECS], int first);
 
 /* Q4_0 or Q8_0 (blockBytes) rows against the vectors: 32 rows at a time, GEMM_KC blocks a chunk */
 static int gemm_blocks32(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
-                         float *out, long ostride, int blockBytes, gemm_pack_fn pack, gemm_chunk_fn chunk) {
+                         float *out, long ostride, int blockBytes, gemm_pack_fn pack, gemm_chunk_fn chunk,
+                         gemm_chunk4_fn chunk4) {
     int blocks = n / 32;
     size_t quants = (size_t) vectors * blocks * 32, scales = (size_t) vectors * blocks * sizeof(float);
     size_t part = (size_t) vectors * GEMM_ROWS * sizeof(float);
@@ -748,15 +766,26 @@ static int gemm_blocks32(const uint8_t *w, long rowBytes, int rows, const uint8_
             int nextBlock = k0 + GEMM_KC < blocks ? k0 + GEMM_KC : 0;
             int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
             int fetch = nextRows > 0 ? nextRows * lines : 0;
-            for (int v = 0; v < vectors; v++) {
-                for (int j = (int) ((long) fetch * v / vectors); j < (int) ((long) fetch * (v + 1) / vectors); j++) {
+            for (int v = 0; v < vectors;) {
+                int step = chunk4 != NULL && vectors - v >= GEMM_VECS ? GEMM_VECS : 1;
+                for (int j = (int) ((long) fetch * v / vectors); j < (int) ((long) fetch * (v + step) / vectors); j++) {
                     int line = j % lines;
                     size_t at = (size_t) (nextRow + j / lines) * rowBytes + (size_t) nextBlock * blockBytes
                               + (line + 1 < lines ? 64 * line : chunkBytes - 1);
                     _mm_prefetch((const char *) w + at, _MM_HINT_T0);
                 }
-                float *acc = count == GEMM_ROWS ? out + (size_t) v * ostride + r0 : partial + (size_t) v * GEMM_ROWS;
-                chunk(packed, kc, au + ((size_t) v * blocks + k0) * 32, as + (size_t) v * blocks + k0, acc, k0 == 0);
+                float *acc[GEMM_VECS];
+                for (int i = 0; i < step; i++) {
+                    acc[i] = count == GEMM_ROWS ? out + (size_t) (v + i) * ostride + r0
+                                                : partial + (size_t) (v + i) * GEMM_ROWS;
+                }
+                const uint8_t *a = au + ((size_t) v * blocks + k0) * 32;
+                if (step == GEMM_VECS) {
+                    chunk4(packed, kc, a, (long) blocks * 32, as + (size_t) v * blocks + k0, blocks, acc, k0 == 0);
+                } else {
+                    chunk(packed, kc, a, as + (size_t) v * blocks + k0, acc[0], k0 == 0);
+                }
+                v += step;
             }
         }
         if (count < GEMM_ROWS) {
@@ -807,10 +836,66 @@ static void gemm_vnni_chunk(const uint8_t *packed, int count, const uint8_t *au,
     _mm512_storeu_ps(acc + 16, a1);
 }
 
+/*
+ * gemm_vnni_chunk for four vectors at once. One vector's pass has four accumulator chains of four vpdpbusd a block,
+ * then the float steps after them: one block's dependent path (about 25 cycles) is longer than its 16 vpdpbusd take to
+ * issue (8 cycles at two a cycle), so the core waited on latency, and each packed weight register was loaded for
+ * every vector. Here each weight register, loaded once, serves four vectors: 16 independent chains, a quarter of the
+ * weight loads. Every lane's integer sum is the same exact integer, and each vector's float operations are
+ * gemm_vnni_chunk's in its order: the same bits.
+ */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_vnni_chunk4(const uint8_t *packed, int count, const uint8_t *au, long auStride, const float *as,
+                             long asStride, float *const acc[GEMM_VECS], int first) {
+    __m512 a[GEMM_VECS][2];
+    for (int v = 0; v < GEMM_VECS; v++) {
+        a[v][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc[v]);
+        a[v][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc[v] + 16);
+    }
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * GEMM_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 32;
+        __m512i s[GEMM_VECS][2], t[GEMM_VECS][2];
+        for (int v = 0; v < GEMM_VECS; v++) {
+            s[v][0] = s[v][1] = t[v][0] = t[v][1] = _mm512_setzero_si512();
+        }
+        for (int c = 0; c < 8; c += 2) {
+            __m512i w0 = _mm512_loadu_si512((const void *) (pb + 64 * c));
+            __m512i w1 = _mm512_loadu_si512((const void *) (pb + 512 + 64 * c));
+            __m512i u0 = _mm512_loadu_si512((const void *) (pb + 64 * c + 64));
+            __m512i u1 = _mm512_loadu_si512((const void *) (pb + 512 + 64 * c + 64));
+            for (int v = 0; v < GEMM_VECS; v++) {
+                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (ab + v * auStride + 4 * c));
+                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (ab + v * auStride + 4 * c + 4));
+                s[v][0] = _mm512_dpbusd_epi32(s[v][0], x0, w0);
+                s[v][1] = _mm512_dpbusd_epi32(s[v][1], x0, w1);
+                t[v][0] = _mm512_dpbusd_epi32(t[v][0], x1, u0);
+                t[v][1] = _mm512_dpbusd_epi32(t[v][1], x1, u1);
+            }
+        }
+        __m512i o0 = _mm512_loadu_si512((const void *) (pb + GEMM_OFFSETS));
+        __m512i o1 = _mm512_loadu_si512((const void *) (pb + GEMM_OFFSETS + 64));
+        __m512 ws0 = _mm512_loadu_ps((const float *) (pb + GEMM_SCALES));
+        __m512 ws1 = _mm512_loadu_ps((const float *) (pb + GEMM_SCALES + 64));
+        for (int v = 0; v < GEMM_VECS; v++) {
+            __m512 d = _mm512_set1_ps(as[v * asStride + b]);
+            __m512i p0 = _mm512_sub_epi32(_mm512_add_epi32(s[v][0], t[v][0]), o0);
+            __m512i p1 = _mm512_sub_epi32(_mm512_add_epi32(s[v][1], t[v][1]), o1);
+            a[v][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p0), _mm512_mul_ps(ws0, d), a[v][0]);
+            a[v][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p1), _mm512_mul_ps(ws1, d), a[v][1]);
+        }
+    }
+    for (int v = 0; v < GEMM_VECS; v++) {
+        _mm512_storeu_ps(acc[v], a[v][0]);
+        _mm512_storeu_ps(acc[v] + 16, a[v][1]);
+    }
+}
+
 static int q4_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
     return gemm_blocks32(w, rowBytes, rows, act, stride, n, vectors, out, ostride, Q4_0_BYTES, pack_q4_0_gemm,
-                         use_vnni() ? gemm_vnni_chunk : gemm_q4_0_chunk);
+                         use_vnni() ? gemm_vnni_chunk : gemm_q4_0_chunk,
+                         use_vnni() && use_chunk4() ? gemm_vnni_chunk4 : NULL);
 }
 
 /*
@@ -1143,7 +1228,7 @@ static void pack_q8_0_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
 static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
     return gemm_blocks32(w, rowBytes, rows, act, stride, n, vectors, out, ostride, Q8_0_BYTES, pack_q8_0_gemm,
-                         gemm_vnni_chunk);
+                         gemm_vnni_chunk, use_chunk4() ? gemm_vnni_chunk4 : NULL);
 }
 
 /*
@@ -1266,6 +1351,78 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au,
     }
 }
 
+/*
+ * gemm_q4_K_chunk for four vectors at once, for the reason of gemm_vnni_chunk4: each packed weight register, loaded
+ * once, serves four vectors, and eight accumulator chains run side by side instead of two. The integer sums per lane
+ * are the same exact integers and each vector's float operations gemm_q4_K_chunk's, in its order: the same bits.
+ */
+__attribute__((noinline, target(VNNI_TARGET)))
+static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au, long auStride, const float *da,
+                             long daStride, const int32_t *bsum, long bsumStride, float *const acc[GEMM_VECS],
+                             int first) {
+    __m512 a[GEMM_VECS][2], m[GEMM_VECS][2];
+    for (int v = 0; v < GEMM_VECS; v++) {
+        for (int h = 0; h < 2; h++) {
+            a[v][h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc[v] + 16 * h);
+            m[v][h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc[v] + GEMM_ROWS + 16 * h);
+        }
+    }
+    for (int b = 0; b < count; b++) {
+        const uint8_t *pb = packed + (size_t) b * K_BLOCK;
+        const uint8_t *ab = au + (size_t) b * 256;
+        __m512i total[GEMM_VECS][2];
+        for (int v = 0; v < GEMM_VECS; v++) {
+            total[v][0] = total[v][1] = _mm512_setzero_si512();
+        }
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *pj = pb + K_QUANTS + 1024 * j;
+            const uint8_t *aj = ab + 32 * j;
+            __m512i s[GEMM_VECS][2];
+            for (int v = 0; v < GEMM_VECS; v++) {
+                s[v][0] = s[v][1] = _mm512_setzero_si512();
+            }
+            for (int c = 0; c < 8; c++) {
+                __m512i w0 = _mm512_loadu_si512((const void *) (pj + 64 * c));
+                __m512i w1 = _mm512_loadu_si512((const void *) (pj + 512 + 64 * c));
+                for (int v = 0; v < GEMM_VECS; v++) {
+                    __m512i x = _mm512_set1_epi32(*(const int32_t *) (aj + v * auStride + 4 * c));
+                    s[v][0] = _mm512_dpbusd_epi32(s[v][0], x, w0);
+                    s[v][1] = _mm512_dpbusd_epi32(s[v][1], x, w1);
+                }
+            }
+            __m512i sc0 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j));
+            __m512i sc1 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j + 64));
+            for (int v = 0; v < GEMM_VECS; v++) {
+                total[v][0] = _mm512_add_epi32(total[v][0], _mm512_mullo_epi32(s[v][0], sc0));
+                total[v][1] = _mm512_add_epi32(total[v][1], _mm512_mullo_epi32(s[v][1], sc1));
+            }
+        }
+        for (int v = 0; v < GEMM_VECS; v++) {
+            const int32_t *bs = bsum + v * bsumStride + 8 * (size_t) b;
+            __m512 d = _mm512_set1_ps(da[v * daStride + b]);
+            for (int h = 0; h < 2; h++) {
+                __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
+                                               _mm512_set1_epi32(bs[0]));
+                for (int j = 1; j < 8; j++) {
+                    mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
+                            _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)), _mm512_set1_epi32(bs[j])));
+                }
+                __m512i p = _mm512_sub_epi32(total[v][h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
+                __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
+                __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
+                a[v][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wd, d), a[v][h]);
+                m[v][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(wm, d), m[v][h]);
+            }
+        }
+    }
+    for (int v = 0; v < GEMM_VECS; v++) {
+        for (int h = 0; h < 2; h++) {
+            _mm512_storeu_ps(acc[v] + 16 * h, a[v][h]);
+            _mm512_storeu_ps(acc[v] + GEMM_ROWS + 16 * h, m[v][h]);
+        }
+    }
+}
+
 static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
     int blocks = n / 256;
@@ -1296,10 +1453,34 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         for (int k0 = 0; k0 < blocks; k0 += GEMM_KC_K) {
             int kc = blocks - k0 < GEMM_KC_K ? blocks - k0 : GEMM_KC_K;
             pack_q4_K_gemm(row, k0, kc, packed);
-            for (int v = 0; v < vectors; v++) {
-                float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
-                gemm_q4_K_chunk(packed, kc, au + ((size_t) v * blocks + k0) * 256, da + (size_t) v * blocks + k0,
-                                bsum + ((size_t) v * blocks + k0) * 8, acc, acc + GEMM_ROWS, k0 == 0);
+            /* the next chunk's lines fetched a few before each vector pass, as gemm_blocks32 does: without them the
+             * next packing waited on 32 short row streams (one core, 5632 x 2048 x 64: 15-20 % of the product) */
+            int nextRow = k0 + GEMM_KC_K < blocks ? r0 : r0 + GEMM_ROWS;
+            int nextBlock = k0 + GEMM_KC_K < blocks ? k0 + GEMM_KC_K : 0;
+            int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
+            const int chunkBytes = GEMM_KC_K * Q4_K_BYTES, lines = (chunkBytes + 63) / 64 + 1;
+            int fetch = nextRows > 0 ? nextRows * lines : 0;
+            for (int v = 0; v < vectors;) {
+                int step = vectors - v >= GEMM_VECS && use_chunk4() ? GEMM_VECS : 1;
+                for (int j = (int) ((long) fetch * v / vectors); j < (int) ((long) fetch * (v + step) / vectors); j++) {
+                    int line = j % lines;
+                    size_t at = (size_t) (nextRow + j / lines) * rowBytes + (size_t) nextBlock * Q4_K_BYTES
+                              + (line + 1 < lines ? 64 * line : chunkBytes - 1);
+                    _mm_prefetch((const char *) w + at, _MM_HINT_T0);
+                }
+                const uint8_t *a = au + ((size_t) v * blocks + k0) * 256;
+                const float *d = da + (size_t) v * blocks + k0;
+                const int32_t *bs = bsum + ((size_t) v * blocks + k0) * 8;
+                if (step == GEMM_VECS) {
+                    float *acc[GEMM_VECS];
+                    for (int i = 0; i < GEMM_VECS; i++) acc[i] = partial + (size_t) (v + i) * 2 * GEMM_ROWS;
+                    gemm_q4_K_chunk4(packed, kc, a, (long) blocks * 256, d, blocks, bs, (long) blocks * 8, acc, k0 == 0);
+                    v += GEMM_VECS;
+                } else {
+                    float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
+                    gemm_q4_K_chunk(packed, kc, a, d, bs, acc, acc + GEMM_ROWS, k0 == 0);
+                    v++;
+                }
             }
         }
         for (int v = 0; v < vectors; v++) {

@@ -305,6 +305,42 @@ class NativeKernelsTest {
     }
 
     /**
+     * The matrix-matrix kernels take vectors four at a time over each packed chunk and a last one to three alone: a
+     * vector's results are the same bits either way. Five vectors: the fifth runs alone; the same five rotated so that
+     * it comes first: it runs with three others. Rows 41 (a full group of 32 and a padded one), columns past one
+     * column chunk, on random weights.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "Q4_K"})
+    void aVectorsResultsDoNotDependOnTheVectorsItRunsWith(GgmlType type) {
+        SplittableRandom random = new SplittableRandom(type.id() * 53L + 11);
+        int rows = 41;
+        int vectors = 5;
+        int cols = type == GgmlType.Q4_K ? 5 * 256 : 37 * 32;
+        int rowBytes = (int) type.bytesFor(cols);
+        byte[] bytes = WeightTraits.of(type).codec().quantize(gaussian(random, rows * cols, 0.5f));
+        ByteBuffer w = le(bytes);
+        float[] x = gaussian(random, vectors * cols, 1);
+        float[] rotated = new float[x.length];
+        System.arraycopy(x, (vectors - 1) * cols, rotated, 0, cols);
+        System.arraycopy(x, 0, rotated, cols, (vectors - 1) * cols);
+        float[] inOrder = new float[vectors * rows];
+        float[] first = new float[vectors * rows];
+        kernels.dotRowsBatch(w, 0, rowBytes, rows,
+                PreparedBatch.workspace(type, DotMode.GGML, cols, vectors).refill(x, 0, vectors), inOrder, 0, rows);
+        kernels.dotRowsBatch(w, 0, rowBytes, rows,
+                PreparedBatch.workspace(type, DotMode.GGML, cols, vectors).refill(rotated, 0, vectors), first, 0, rows);
+        for (int v = 0; v < vectors; v++) {
+            int at = (v + 1) % vectors; // vector v's place among the rotated ones
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToIntBits(inOrder[v * rows + r]), Float.floatToIntBits(first[at * rows + r]),
+                        type + " vector " + v + " row " + r + ": " + inOrder[v * rows + r] + " in order, "
+                                + first[at * rows + r] + " rotated");
+            }
+        }
+    }
+
+    /**
      * F16 and BF16 matrix-vector rows run four at a time (512-bit registers where the CPU has AVX-512F, else 256; the
      * build's second test run sets SPANKER_KERNELS_NO_AVX512): each row's result is the one-row kernel's bit for bit
      * and within tolerance of the reference, for row counts that are not a multiple of four (1 to 11), lengths that are
