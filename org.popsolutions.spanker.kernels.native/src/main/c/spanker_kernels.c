@@ -1867,7 +1867,8 @@ static atomic_uint pool_generation; /* the futex word: bumped by every call and 
 static atomic_int pool_stopping;
 static atomic_int pool_sleepers;
 static _Atomic uint64_t pool_state; /* the call's number (high half) and its next untaken row (low half) */
-static atomic_int pool_done;       /* rows of the current call that have run */
+static atomic_int pool_done;       /* rows of the current call that have run (the caller's futex word) */
+static atomic_int pool_caller_asleep;
 static atomic_int pool_failed;     /* a chunk's return code when not 0 */
 static atomic_int pool_participants; /* threads that ran at least one chunk of the last call (tests) */
 static pool_task pool_current;
@@ -1938,7 +1939,10 @@ static void pool_drain(uint64_t call, int index) {
         if (rc != 0) {
             atomic_store(&pool_failed, rc);
         }
-        atomic_fetch_add(&pool_done, to - from);
+        if (atomic_fetch_add(&pool_done, to - from) + (to - from) >= total && index >= 0
+                && atomic_load(&pool_caller_asleep)) {
+            syscall(SYS_futex, &pool_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
         s = atomic_load(&pool_state);
     }
 }
@@ -2077,10 +2081,19 @@ static int pool_dot_rows(int type, const uint8_t *w, long rowBytes, int rows, co
             syscall(SYS_futex, &pool_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
         }
         pool_drain(call, -1);
+        /* a worker's last chunk: spin, then yield (a worker descheduled on this core), then sleep until it is done */
         if (atomic_load(&pool_done) < rows) {
             long start = pool_now();
-            for (long waited = 0; atomic_load(&pool_done) < rows; waited = pool_now() - start) {
+            for (long waited = 0; atomic_load(&pool_done) < rows && waited < POOL_SPIN_NANOS; waited = pool_now() - start) {
                 pool_pause(waited);
+            }
+            int done;
+            while ((done = atomic_load(&pool_done)) < rows) {
+                atomic_store(&pool_caller_asleep, 1);
+                if (atomic_load(&pool_done) == done) {
+                    syscall(SYS_futex, &pool_done, FUTEX_WAIT_PRIVATE, done, NULL, NULL, 0);
+                }
+                atomic_store(&pool_caller_asleep, 0);
             }
         }
         atomic_store(&pool_state, call << 32 | POOL_CLOSED_CALL);
