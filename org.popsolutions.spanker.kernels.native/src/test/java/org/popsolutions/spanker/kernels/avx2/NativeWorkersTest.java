@@ -99,8 +99,8 @@ class NativeWorkersTest {
         NativeKernels.stopWorkers();
         NativeKernels.openWorkers();
         GgmlType type = GgmlType.Q8_0;
-        int rows = 8000;
-        int cols = 64;
+        int rows = 4000;
+        int cols = 4096; // about a millisecond a product: time for a worker not asked for to take a chunk
         SplittableRandom random = new SplittableRandom(11);
         byte[] weights = WeightTraits.of(type).codec().quantize(gaussian(random, rows * cols));
         PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, gaussian(random, cols));
@@ -111,7 +111,7 @@ class NativeWorkersTest {
         assertTrue(kernels.dotRowsOnThreads(le(weights), 0, rowBytes, rows, a, out, 0, 4));
         assertEquals(3, NativeKernels.workers());
         assertEquals(3, namedWorkerThreads());
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < 30; i++) {
             assertTrue(kernels.dotRowsOnThreads(le(weights), 0, rowBytes, rows, a, out, 0, 2));
             int ran = NativeKernels.lastCallThreads();
             assertTrue(ran >= 1 && ran <= 2, ran + " threads ran a two-thread product");
