@@ -1968,9 +1968,6 @@ static void pool_pause(long waited) {
 static void *pool_worker(void *arg) {
     int index = (int) (intptr_t) arg;
     unsigned seen = pool_start_generation[index];
-    char name[16]; /* at most 15 characters: the kernel's limit */
-    snprintf(name, sizeof name, "spanker-nat-%u", (unsigned) (index + 1) % 100u);
-    pthread_setname_np(pthread_self(), name);
     while (1) {
         unsigned g = atomic_load(&pool_generation);
         if (g == seen) {
@@ -2023,6 +2020,10 @@ static int pool_dot_rows(int type, const uint8_t *w, long rowBytes, int rows, co
         if (pthread_create(&pool_threads[pool_workers], NULL, pool_worker, (void *) (intptr_t) pool_workers) != 0) {
             break;
         }
+        /* named here, not by the worker: the name is there when this call returns (thread listings, tests) */
+        char name[16]; /* at most 15 characters: the kernel's limit */
+        snprintf(name, sizeof name, "spanker-nat-%u", (unsigned) (pool_workers + 1) % 100u);
+        pthread_setname_np(pool_threads[pool_workers], name);
         pool_workers++;
     }
     if (helpers > pool_workers) helpers = pool_workers;
