@@ -10,10 +10,19 @@
  * Java side sends); the float accumulation order differs from the scalar reference (FMA, several
  * accumulators), within the tolerance the tests check: |fast - reference| <= 1e-5 * sum|w*a|.
  */
+#define _GNU_SOURCE
 #include <jni.h>
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
 
 /* ggml type ids (GgmlType.id) */
 enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q6_K = 14, T_BF16 = 30 };
@@ -1991,6 +2000,316 @@ static int dot_rows_batch(int type, const uint8_t *w, long rowBytes, int rows, c
     }
     }
 }
+
+/*
+ * ---- One product on several threads: a persistent pool of native workers ----
+ *
+ * A matrix-vector product split by the JVM (RowExecutor) crosses JNI once per row chunk (about 40 a product on two
+ * threads), pins the arrays and prepares the activation (Q8_0's copy, Q6_K's group sums, Q4_K's regrouping) in every
+ * one of them, and each thread starts every chunk's weight stream cold. Here the caller makes one JNI call: the
+ * activation is prepared once, then the caller and threads - 1 workers of this pool take chunks of rows (the same
+ * guided sizes as RowExecutor: a share of the rows left, at most 1/16 of a thread's, at least 16 rows) until none is
+ * left. Every row is computed by the same kernel as in a one-thread call, so the results are the same bits.
+ *
+ * A worker waits for the next call spinning (then yielding) for SPIN_NANOS, as RowExecutor's helpers do, then sleeps
+ * on a futex. One call at a time: a call that finds the pool busy (another card's product) or stopped returns
+ * "not handled" and the JVM splits its rows as before. pool_stop (the bundle's deactivation, and JNI_OnUnload) waits
+ * for a running call and joins every worker, so no thread is left running this library's code when it is unloaded.
+ */
+#define POOL_MAX_WORKERS 63
+#define POOL_SMALLEST_CHUNK 16
+#define POOL_CHUNKS_PER_THREAD 16
+#define POOL_SPIN_NANOS 20000L
+#define POOL_CLOSED_CALL 0x7fffffffu
+
+typedef struct {
+    int type;
+    const uint8_t *w;
+    long rowBytes;
+    int rows;
+    const uint8_t *act;
+    const float *x;
+    int n;
+    float *out;
+    int sharing;           /* threads taking part, the caller's included */
+    int largest;           /* largest chunk in rows */
+    /* the activation prepared once for the call (NULL where the type's kernel prepares its own per chunk) */
+    const uint8_t *q8_values;
+    const float *q8_scales;
+    const uint8_t *q4k_regrouped;
+    const int16_t *q6k_sums;
+} pool_task;
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t pool_threads[POOL_MAX_WORKERS];
+static int pool_workers;           /* started and not joined (under pool_lock) */
+static int pool_closed;            /* under pool_lock: set by pool_stop, cleared by pool_open */
+static atomic_uint pool_generation; /* the futex word: bumped by every call and by pool_stop */
+static atomic_int pool_stopping;
+static atomic_int pool_sleepers;
+static _Atomic uint64_t pool_state; /* the call's number (high half) and its next untaken row (low half) */
+static atomic_int pool_done;       /* rows of the current call that have run (the caller's futex word) */
+static atomic_int pool_caller_asleep;
+static atomic_int pool_failed;     /* a chunk's return code when not 0 */
+static atomic_int pool_participants; /* threads that ran at least one chunk of the last call (tests) */
+static pool_task pool_current;
+static unsigned pool_start_generation[POOL_MAX_WORKERS];
+
+static long pool_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static int pool_chunk_end(int from, int total, int largest, int sharing) {
+    int left = total - from;
+    int size = left / (2 * sharing);
+    if (size > largest) size = largest;
+    if (size < POOL_SMALLEST_CHUNK) size = POOL_SMALLEST_CHUNK;
+    return total - from < size ? total : from + size;
+}
+
+/* rows [from, to) of the call, on the activation prepared for it */
+static int pool_rows(const pool_task *t, int from, int to) {
+    const uint8_t *w = t->w + from * t->rowBytes;
+    int rows = to - from;
+    float *out = t->out + from;
+    if (t->q8_values != NULL) {
+        rows_q8_0_vnni(w, t->rowBytes, rows, t->q8_values, t->q8_scales, t->n / 32, out);
+        return 0;
+    }
+    if (t->q4k_regrouped != NULL) {
+        rows_q4_K_vnni(w, t->rowBytes, rows, t->act, t->q4k_regrouped, t->n / 256, out);
+        return 0;
+    }
+    if (t->q6k_sums != NULL) {
+        int blocks = t->n / 256;
+        if (use_vnni()) {
+            rows_q6_K_vnni(w, t->rowBytes, rows, t->act, blocks, t->q6k_sums, out);
+        } else {
+            for (int r = 0; r < rows; r++) tile_q6_K(w + r * t->rowBytes, t->act, 0, blocks, t->q6k_sums, out + r, 1, 1, AHEAD);
+        }
+        return 0;
+    }
+    return dot_rows(t->type, w, t->rowBytes, rows, t->act, t->x, t->n, out);
+}
+
+/* takes chunks of call `call` until none is left; worker `index` only while the call has that many helpers (-1: the
+ * caller) */
+static void pool_drain(uint64_t call, int index) {
+    int took = 0;
+    uint64_t s = atomic_load(&pool_state);
+    while ((s >> 32) == call) {
+        int from = (int) (uint32_t) s;
+        const pool_task *t = &pool_current;
+        int total = t->rows;
+        /* fields read after the call's number: if the CAS below succeeds they were this call's */
+        if ((uint32_t) from == POOL_CLOSED_CALL || from >= total || index >= t->sharing - 1) {
+            break;
+        }
+        int to = pool_chunk_end(from, total, t->largest, t->sharing);
+        if (!atomic_compare_exchange_weak(&pool_state, &s, call << 32 | (uint32_t) to)) {
+            continue;
+        }
+        /* the call cannot end before this chunk is counted done, so its fields stay as read */
+        if (!took) {
+            took = 1;
+            atomic_fetch_add(&pool_participants, 1);
+        }
+        int rc = pool_rows(t, from, to);
+        if (rc != 0) {
+            atomic_store(&pool_failed, rc);
+        }
+        if (atomic_fetch_add(&pool_done, to - from) + (to - from) >= total && index >= 0
+                && atomic_load(&pool_caller_asleep)) {
+            syscall(SYS_futex, &pool_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
+        s = atomic_load(&pool_state);
+    }
+}
+
+static void pool_free_scratch(void) {
+    free(regroup_scratch);
+    regroup_scratch = NULL;
+    regroup_scratch_bytes = 0;
+    free(gemm_scratch);
+    gemm_scratch = NULL;
+    gemm_scratch_bytes = 0;
+}
+
+/* one wait round: the CPU's spin hint for the first quarter of the spin, then yields (a loaded core's other thread) */
+static void pool_pause(long waited) {
+    if (waited < POOL_SPIN_NANOS / 4) {
+        for (int i = 0; i < 16; i++) _mm_pause();
+    } else {
+        sched_yield();
+    }
+}
+
+static void *pool_worker(void *arg) {
+    int index = (int) (intptr_t) arg;
+    unsigned seen = pool_start_generation[index];
+    while (1) {
+        unsigned g = atomic_load(&pool_generation);
+        if (g == seen) {
+            long start = pool_now();
+            for (long waited = 0; (g = atomic_load(&pool_generation)) == seen && waited < POOL_SPIN_NANOS;
+                 waited = pool_now() - start) {
+                pool_pause(waited);
+            }
+        }
+        while (g == seen) {
+            atomic_fetch_add(&pool_sleepers, 1);
+            syscall(SYS_futex, &pool_generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+            atomic_fetch_sub(&pool_sleepers, 1);
+            g = atomic_load(&pool_generation);
+        }
+        seen = g;
+        if (atomic_load(&pool_stopping)) {
+            break;
+        }
+        pool_drain(atomic_load(&pool_state) >> 32, index);
+    }
+    pool_free_scratch();
+    return NULL;
+}
+
+/*
+ * Rows [0, rows) of one product on `threads` threads (the caller and threads - 1 workers). Returns 1 when the pool
+ * was busy or stopped (nothing done: the caller splits the rows itself), else dot_rows' code (0, or -1, -2).
+ */
+static int pool_dot_rows(int type, const uint8_t *w, long rowBytes, int rows, const uint8_t *act, const float *x, int n,
+                         float *out, int threads) {
+    if (threads < 2 || pthread_mutex_trylock(&pool_lock) != 0) {
+        return 1;
+    }
+    if (pool_closed) {
+        pthread_mutex_unlock(&pool_lock);
+        return 1;
+    }
+    int helpers = threads - 1;
+    if (helpers > POOL_MAX_WORKERS) helpers = POOL_MAX_WORKERS;
+    int chunks = (rows + POOL_SMALLEST_CHUNK - 1) / POOL_SMALLEST_CHUNK;
+    if (helpers > chunks - 1) helpers = chunks - 1;
+    if (helpers < 1) {
+        pthread_mutex_unlock(&pool_lock);
+        return 1;
+    }
+    unsigned generation = atomic_load(&pool_generation);
+    while (pool_workers < helpers) {
+        pool_start_generation[pool_workers] = generation;
+        if (pthread_create(&pool_threads[pool_workers], NULL, pool_worker, (void *) (intptr_t) pool_workers) != 0) {
+            break;
+        }
+        /* named here, not by the worker: the name is there when this call returns (thread listings, tests) */
+        char name[16]; /* at most 15 characters: the kernel's limit */
+        snprintf(name, sizeof name, "spanker-nat-%u", (unsigned) (pool_workers + 1) % 100u);
+        pthread_setname_np(pool_threads[pool_workers], name);
+        pool_workers++;
+    }
+    if (helpers > pool_workers) helpers = pool_workers;
+    if (helpers < 1) {
+        pthread_mutex_unlock(&pool_lock);
+        return 1;
+    }
+    pool_task t = {type, w, rowBytes, rows, act, x, n, out, helpers + 1, 0, NULL, NULL, NULL, NULL};
+    t.largest = rows / (POOL_CHUNKS_PER_THREAD * t.sharing);
+    if (t.largest < 1) t.largest = 1;
+    int16_t stackSums[16 * 256];
+    int16_t *sums = NULL;
+    int rc = 0;
+    if (type == T_Q8_0 && use_vnni()) {
+        int blocks = n / 32;
+        uint8_t *aq = regroup_buffer((size_t) blocks * (32 + sizeof(float)));
+        if (aq == NULL) {
+            rc = -2;
+        } else {
+            float *as = (float *) (aq + 32 * (size_t) blocks);
+            for (int b = 0; b < blocks; b++) {
+                memcpy(aq + 32 * (size_t) b, act + (size_t) b * Q8_0_BYTES + Q8_0_QS, 32);
+                as[b] = half(act + (size_t) b * Q8_0_BYTES + Q8_0_D);
+            }
+            t.q8_values = aq;
+            t.q8_scales = as;
+        }
+    } else if (type == T_Q4_K && use_vnni()) {
+        uint8_t *regrouped = regroup_buffer((size_t) 256 * (n / 256));
+        if (regrouped == NULL) {
+            rc = -2;
+        } else {
+            q4_K_regroup(act, n / 256, regrouped);
+            t.q4k_regrouped = regrouped;
+        }
+    } else if (type == T_Q6_K) {
+        int blocks = n / 256;
+        sums = blocks <= 256 ? stackSums : malloc(sizeof(int16_t) * 16 * (size_t) blocks);
+        if (sums == NULL) {
+            rc = -2;
+        } else {
+            q6_K_sums(act, blocks, sums);
+            t.q6k_sums = sums;
+        }
+    }
+    if (rc == 0) {
+        uint64_t call = (uint64_t) (generation + 1);
+        atomic_store(&pool_state, call << 32 | POOL_CLOSED_CALL);
+        pool_current = t;
+        atomic_store(&pool_done, 0);
+        atomic_store(&pool_failed, 0);
+        atomic_store(&pool_participants, 0);
+        atomic_store(&pool_state, call << 32);
+        atomic_store(&pool_generation, generation + 1);
+        if (atomic_load(&pool_sleepers) > 0) {
+            syscall(SYS_futex, &pool_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+        }
+        pool_drain(call, -1);
+        /* a worker's last chunk: spin, then yield (a worker descheduled on this core), then sleep until it is done */
+        if (atomic_load(&pool_done) < rows) {
+            long start = pool_now();
+            for (long waited = 0; atomic_load(&pool_done) < rows && waited < POOL_SPIN_NANOS; waited = pool_now() - start) {
+                pool_pause(waited);
+            }
+            int done;
+            while ((done = atomic_load(&pool_done)) < rows) {
+                atomic_store(&pool_caller_asleep, 1);
+                if (atomic_load(&pool_done) == done) {
+                    syscall(SYS_futex, &pool_done, FUTEX_WAIT_PRIVATE, done, NULL, NULL, 0);
+                }
+                atomic_store(&pool_caller_asleep, 0);
+            }
+        }
+        atomic_store(&pool_state, call << 32 | POOL_CLOSED_CALL);
+        rc = atomic_load(&pool_failed);
+    }
+    if (sums != NULL && sums != stackSums) {
+        free(sums);
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return rc;
+}
+
+/* Joins every worker after the running call (if any); later calls return "not handled" until pool_open. */
+static void pool_stop(void) {
+    pthread_mutex_lock(&pool_lock);
+    pool_closed = 1;
+    if (pool_workers > 0) {
+        atomic_store(&pool_stopping, 1);
+        atomic_fetch_add(&pool_generation, 1);
+        syscall(SYS_futex, &pool_generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+        for (int i = 0; i < pool_workers; i++) {
+            pthread_join(pool_threads[i], NULL);
+        }
+        pool_workers = 0;
+        atomic_store(&pool_stopping, 0);
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static void pool_open(void) {
+    pthread_mutex_lock(&pool_lock);
+    pool_closed = 0;
+    pthread_mutex_unlock(&pool_lock);
+}
 #pragma GCC pop_options
 
 /* ---- JNI ---- */
@@ -2005,13 +2324,14 @@ JNIEXPORT jboolean JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKern
  * together as long as no other JNI function is called in between. The weights of a direct buffer are not pinned.
  */
 static jint call(JNIEnv *env, jint type, jbyteArray weightArray, const uint8_t *weightAddress, jint at, jint rowBytes,
-                 jint rows, jbyteArray act, jfloatArray x, jint n, jfloatArray out, jint outAt) {
+                 jint rows, jbyteArray act, jfloatArray x, jint n, jfloatArray out, jint outAt, jint threads) {
     uint8_t *w = weightArray != NULL ? (*env)->GetPrimitiveArrayCritical(env, weightArray, NULL) : (uint8_t *) weightAddress;
     void *a = act != NULL ? (*env)->GetPrimitiveArrayCritical(env, act, NULL) : NULL;
     void *f = x != NULL ? (*env)->GetPrimitiveArrayCritical(env, x, NULL) : NULL;
     float *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
     jint rc = w == NULL || o == NULL || (act != NULL && a == NULL) || (x != NULL && f == NULL)
-            ? -2 : dot_rows(type, w + at, rowBytes, rows, a, f, n, o + outAt);
+            ? -2 : threads > 1 ? pool_dot_rows(type, w + at, rowBytes, rows, a, f, n, o + outAt, threads)
+            : dot_rows(type, w + at, rowBytes, rows, a, f, n, o + outAt);
     if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
     if (f != NULL) (*env)->ReleasePrimitiveArrayCritical(env, x, f, JNI_ABORT);
     if (a != NULL) (*env)->ReleasePrimitiveArrayCritical(env, act, a, JNI_ABORT);
@@ -2023,7 +2343,7 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_
     JNIEnv *env, jclass c, jint type, jbyteArray weights, jint at, jint rowBytes, jint rows, jbyteArray act,
     jfloatArray x, jint n, jfloatArray out, jint outAt) {
     (void) c;
-    return call(env, type, weights, NULL, at, rowBytes, rows, act, x, n, out, outAt);
+    return call(env, type, weights, NULL, at, rowBytes, rows, act, x, n, out, outAt, 1);
 }
 
 JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsDirect(
@@ -2034,7 +2354,7 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_
     if (w == NULL) {
         return -3;
     }
-    return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt);
+    return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt, 1);
 }
 
 /* As call(), for a batch: every vector's activation in one array (act or x), results at out + outAt + v * outStride. */
@@ -2070,4 +2390,55 @@ JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_
         return -3;
     }
     return call_batch(env, type, NULL, w, at, rowBytes, rows, act, stride, x, n, vectors, out, outAt, outStride);
+}
+
+/*
+ * As dotRowsHeap / dotRowsDirect, the rows split among the caller and threads - 1 workers of the native pool; 1 when the
+ * pool is busy or stopped (nothing done). The caller's critical regions stay open until every worker's rows are done.
+ */
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsThreadsHeap(
+    JNIEnv *env, jclass c, jint type, jbyteArray weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jfloatArray x, jint n, jfloatArray out, jint outAt, jint threads) {
+    (void) c;
+    return call(env, type, weights, NULL, at, rowBytes, rows, act, x, n, out, outAt, threads < 2 ? 2 : threads);
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_dotRowsThreadsDirect(
+    JNIEnv *env, jclass c, jint type, jobject weights, jint at, jint rowBytes, jint rows, jbyteArray act,
+    jfloatArray x, jint n, jfloatArray out, jint outAt, jint threads) {
+    (void) c;
+    uint8_t *w = (*env)->GetDirectBufferAddress(env, weights);
+    if (w == NULL) {
+        return -3;
+    }
+    return call(env, type, NULL, w, at, rowBytes, rows, act, x, n, out, outAt, threads < 2 ? 2 : threads);
+}
+
+JNIEXPORT void JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_stopWorkers(JNIEnv *env, jclass c) {
+    (void) env; (void) c;
+    pool_stop();
+}
+
+JNIEXPORT void JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_openWorkers(JNIEnv *env, jclass c) {
+    (void) env; (void) c;
+    pool_open();
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_workers(JNIEnv *env, jclass c) {
+    (void) env; (void) c;
+    pthread_mutex_lock(&pool_lock);
+    int count = pool_workers;
+    pthread_mutex_unlock(&pool_lock);
+    return count;
+}
+
+JNIEXPORT jint JNICALL Java_org_popsolutions_spanker_kernels_avx2_NativeKernels_lastCallThreads(JNIEnv *env, jclass c) {
+    (void) env; (void) c;
+    return atomic_load(&pool_participants);
+}
+
+/* the class loader that loaded the library is gone: no worker may outlive the code it runs */
+JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved) {
+    (void) vm; (void) reserved;
+    pool_stop();
 }

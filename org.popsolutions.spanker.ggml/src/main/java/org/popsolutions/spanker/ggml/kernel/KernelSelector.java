@@ -60,6 +60,13 @@ final class KernelSelector {
         }
 
         @Override
+        public boolean dotRowsOnThreads(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
+                PreparedActivation activation, float[] out, int outOffset, int threads) {
+            return KernelProviders.current().dotRowsOnThreads(weights, weightsOffset, rowBytes, rows, activation, out,
+                    outOffset, threads);
+        }
+
+        @Override
         public void dotRowsBatch(ByteBuffer weights, int weightsOffset, int rowBytes, int rows, PreparedBatch batch,
                 float[] out, int outOffset, int outStride) {
             KernelProviders.current().dotRowsBatch(weights, weightsOffset, rowBytes, rows, batch, out, outOffset,

@@ -35,6 +35,19 @@ public interface Kernels {
     }
 
     /**
+     * {@link #dotRows} over all {@code rows} on {@code threads} threads that the implementation owns, the caller's
+     * included, the rows split among them by the implementation: one call for a whole matrix-vector product (a native
+     * provider then crosses into native code and prepares the activation once, not once per row chunk). Each result
+     * equals {@link #dotRows}'s bit for bit. Returns false, having done nothing, when the implementation does not do
+     * this (the default), or cannot now (its threads busy with another product, or stopped): the caller then splits
+     * the rows on its own threads.
+     */
+    default boolean dotRowsOnThreads(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
+            PreparedActivation activation, float[] out, int outOffset, int threads) {
+        return false;
+    }
+
+    /**
      * {@code out[outOffset + v·outStride + r] = dot(weights, weightsOffset + r·rowBytes, batch.vector(v))} for r in
      * [0, rows) and v in [0, batch.count()): a matrix-matrix product's share of rows, every prepared vector against
      * every row. An implementation that multiplies each loaded weight block with several vectors (a tile of rows ×

@@ -11,6 +11,14 @@ public final class MatVec {
     private final Kernels kernels;
     private final RowExecutor executor;
 
+    /**
+     * Whether a matrix-vector product is first offered whole to the kernels' own threads
+     * ({@link Kernels#dotRowsOnThreads}); {@code -Dspanker.rows.providerThreads=false} keeps every product on the
+     * executor's threads (for measuring one against the other in one build).
+     */
+    static final boolean ON_PROVIDER_THREADS =
+            Boolean.parseBoolean(System.getProperty("spanker.rows.providerThreads", "true"));
+
     public MatVec(Kernels kernels, RowExecutor executor) {
         this.kernels = kernels;
         this.executor = executor;
@@ -41,6 +49,12 @@ public final class MatVec {
     }
 
     private void rows(ByteBuffer weights, long rowBytes, int rows, PreparedActivation a, float[] out) {
+        // a provider with threads of its own takes the whole product in one call (the native one: one JNI call, the
+        // activation prepared once, instead of one of each per chunk); the executor's thread count is the user's
+        if (ON_PROVIDER_THREADS && executor.threads() > 1
+                && kernels.dotRowsOnThreads(weights, 0, (int) rowBytes, rows, a, out, 0, executor.threads())) {
+            return;
+        }
         executor.forRows(rows, (from, to) -> kernels.dotRows(weights, (int) (from * rowBytes), (int) rowBytes,
                 to - from, a, out, from));
     }

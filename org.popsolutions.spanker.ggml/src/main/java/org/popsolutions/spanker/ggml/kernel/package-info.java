@@ -4,7 +4,7 @@
  * bundles (the native AVX2 provider) contribute faster ones.
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package org.popsolutions.spanker.ggml.kernel;
 
 import org.osgi.annotation.bundle.Export;

@@ -31,6 +31,24 @@ public final class NativeKernels implements Kernels {
     private static native int dotRowsDirect(int type, ByteBuffer weights, int at, int rowBytes, int rows,
             byte[] activation, float[] floats, int n, float[] out, int outAt);
 
+    private static native int dotRowsThreadsHeap(int type, byte[] weights, int at, int rowBytes, int rows,
+            byte[] activation, float[] floats, int n, float[] out, int outAt, int threads);
+
+    private static native int dotRowsThreadsDirect(int type, ByteBuffer weights, int at, int rowBytes, int rows,
+            byte[] activation, float[] floats, int n, float[] out, int outAt, int threads);
+
+    /** Joins the native worker threads (after a running product); later threaded calls are declined until opened. */
+    static native void stopWorkers();
+
+    /** Lets threaded calls start native workers again (they start on the first such call). */
+    static native void openWorkers();
+
+    /** The native worker threads now running. */
+    static native int workers();
+
+    /** The threads (the caller's included) that ran rows of the last product on the native workers. */
+    static native int lastCallThreads();
+
     private static native int dotRowsBatchHeap(int type, byte[] weights, int at, int rowBytes, int rows,
             byte[] activations, int stride, float[] floats, int n, int vectors, float[] out, int outAt, int outStride);
 
@@ -59,6 +77,47 @@ public final class NativeKernels implements Kernels {
             fallback.dotRows(weights, at, rowBytes, rows, a, out, outAt);
             return;
         }
+        check(weights, at, rowBytes, rows, a, out, outAt);
+        byte[] q = a.isQuantized() ? a.quantized() : null;
+        float[] x = a.isQuantized() ? null : a.floats();
+        int type = a.weightType().id();
+        int rc = weights.hasArray()
+                ? dotRowsHeap(type, weights.array(), weights.arrayOffset() + at, rowBytes, rows, q, x, a.length(), out,
+                        outAt)
+                : dotRowsDirect(type, weights, at, rowBytes, rows, q, x, a.length(), out, outAt);
+        failed(rc, a.weightType());
+    }
+
+    /**
+     * One JNI call for the whole product: the activation prepared once, the rows split in C among the caller and
+     * {@code threads - 1} native workers of the library's pool (persistent; each waits for the next product spinning
+     * briefly, then asleep), the same row kernels as {@link #dotRows}, so the same bits. Declined (false) for what
+     * {@link #dotRows} hands to the portable kernels, and while the pool serves another product or is stopped
+     * ({@link #stopWorkers()}: the bundle's deactivation).
+     */
+    @Override
+    public boolean dotRowsOnThreads(ByteBuffer weights, int at, int rowBytes, int rows, PreparedActivation a,
+            float[] out, int outAt, int threads) {
+        if (threads < 2 || rows < 2 || !covers(a) || !(weights.hasArray() || weights.isDirect())) {
+            return false;
+        }
+        check(weights, at, rowBytes, rows, a, out, outAt);
+        byte[] q = a.isQuantized() ? a.quantized() : null;
+        float[] x = a.isQuantized() ? null : a.floats();
+        int type = a.weightType().id();
+        int rc = weights.hasArray()
+                ? dotRowsThreadsHeap(type, weights.array(), weights.arrayOffset() + at, rowBytes, rows, q, x,
+                        a.length(), out, outAt, threads)
+                : dotRowsThreadsDirect(type, weights, at, rowBytes, rows, q, x, a.length(), out, outAt, threads);
+        if (rc == 1) {
+            return false;
+        }
+        failed(rc, a.weightType());
+        return true;
+    }
+
+    private static void check(ByteBuffer weights, int at, int rowBytes, int rows, PreparedActivation a, float[] out,
+            int outAt) {
         long bytes = a.weightType().bytesFor(a.length());
         long end = (long) at + (long) (rows - 1) * rowBytes + bytes;
         if (at < 0 || rowBytes < 0 || end > weights.capacity()) {
@@ -68,15 +127,11 @@ public final class NativeKernels implements Kernels {
         if (outAt < 0 || outAt > out.length - rows) {
             throw new IndexOutOfBoundsException(rows + " results at " + outAt + " outside an array of " + out.length);
         }
-        byte[] q = a.isQuantized() ? a.quantized() : null;
-        float[] x = a.isQuantized() ? null : a.floats();
-        int type = a.weightType().id();
-        int rc = weights.hasArray()
-                ? dotRowsHeap(type, weights.array(), weights.arrayOffset() + at, rowBytes, rows, q, x, a.length(), out,
-                        outAt)
-                : dotRowsDirect(type, weights, at, rowBytes, rows, q, x, a.length(), out, outAt);
+    }
+
+    private static void failed(int rc, GgmlType type) {
         if (rc != 0) {
-            throw new IllegalStateException("native kernels failed with code " + rc + " on " + a.weightType()
+            throw new IllegalStateException("native kernels failed with code " + rc + " on " + type
                     + " (-1: type not handled, -2: out of memory or array not pinned, -3: not a direct buffer)");
         }
     }
