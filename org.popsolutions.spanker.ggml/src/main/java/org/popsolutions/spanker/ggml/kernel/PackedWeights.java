@@ -65,11 +65,18 @@ public final class PackedWeights {
 
     /**
      * The packed kernel when {@code kernels} (or, for the ranked selector, the provider ranked highest now) is the
-     * portable Vector API provider and the activation is quantized (ggml mode); else null.
+     * portable Vector API provider and the activation is quantized (ggml mode); else null. When there is one, the
+     * activation's transposed views are made here, on the calling thread, before the rows are handed out: made by
+     * the first chunk, they held every other thread of the product on the activation's lock (a contended monitor
+     * parks, and a parked helper wakes tens of microseconds later).
      */
     static RowKernel kernelFor(Kernels kernels, PreparedActivation a) {
         RowKernel k = kernel;
-        return k != null && a.isQuantized() && readBy(kernels) ? k : null;
+        if (k == null || !a.isQuantized() || !readBy(kernels)) {
+            return null;
+        }
+        a.transposedValues(kernelLanes);
+        return k;
     }
 
     /** Whether {@code kernels} (or, for the ranked selector, the provider ranked highest now) reads packed weights. */

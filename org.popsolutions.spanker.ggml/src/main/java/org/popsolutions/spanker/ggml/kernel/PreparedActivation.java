@@ -354,6 +354,11 @@ public final class PreparedActivation {
         System.arraycopy(blockScales, 0, transposedScales, 0, blockScales.length);
     }
 
+    /** Whether the transposed views for groups of {@code lanes} blocks describe the current bytes (tests). */
+    boolean isTransposedFor(int lanes) {
+        return transposedLanes == lanes;
+    }
+
     short[] transposedValues(int lanes) {
         ensureTransposed(lanes);
         return transposedValues;

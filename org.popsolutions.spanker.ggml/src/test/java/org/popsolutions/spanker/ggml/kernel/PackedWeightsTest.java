@@ -247,6 +247,25 @@ class PackedWeightsTest {
         assertThrows(IllegalArgumentException.class, () -> PackedWeights.pack(GgmlType.Q4_K, weights, rows + 1, cols));
     }
 
+    /**
+     * The activation's transposed views are made when the packed kernel is chosen, on the calling thread, before any
+     * row is handed to a helper (which would otherwise wait on the activation's lock); not for a provider that reads the
+     * ggml bytes, nor in float mode.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0"})
+    void choosingThePackedKernelTransposesTheActivation(GgmlType type) {
+        float[] x = KernelAgreementTest.randomVector(new SplittableRandom(17 + type.id()), 512, 1);
+        PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x);
+        assertTrue(!a.isTransposedFor(VectorKernels.LANES), "not before");
+        assertTrue(PackedWeights.kernelFor(Kernels.scalar(), a) == null, "the scalar provider reads the ggml bytes");
+        assertTrue(!a.isTransposedFor(VectorKernels.LANES), "not for the scalar provider");
+        assertTrue(PackedWeights.kernelFor(KernelSelector.PORTABLE, PreparedActivation.prepare(type, DotMode.FLOAT, x))
+                == null, "float mode reads the ggml bytes");
+        assertTrue(PackedWeights.kernelFor(KernelSelector.PORTABLE, a) != null, "the portable kernels read packed rows");
+        assertTrue(a.isTransposedFor(VectorKernels.LANES), "transposed once the packed kernel is chosen");
+    }
+
     private static void assertAgree(MatVec matVec, PackedWeights packed, byte[] ggml, float[] x, String what) {
         int rows = packed.rows();
         int cols = packed.cols();
