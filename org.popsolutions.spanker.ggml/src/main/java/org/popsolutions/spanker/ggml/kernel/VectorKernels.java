@@ -599,7 +599,12 @@ public final class VectorKernels implements Kernels {
                     .convertShape(VectorOperators.B2F, WF, 0)).mul(dmin)
                     .fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - minTerms.reduceLanes(VectorOperators.ADD);
+        return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
+                .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : acc.reduceLanes(VectorOperators.ADD))
+                - (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(minTerms.convertShape(VectorOperators.F2D, WD, 0))
+                .add(minTerms.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
+                : minTerms.reduceLanes(VectorOperators.ADD));
     }
 
     /**
