@@ -256,9 +256,9 @@ final class MockProgram {
         card.keepLent(writes[i]);
         if (OpTimes.ON && steps[i] != NO_STEP) {
             // an op whose work a run's first op does (fused) is counted there, not as a run of nothing
-            long start = System.nanoTime();
+            long start = OpTimes.now();
             steps[i].run();
-            OpTimes.add(kinds[i], System.nanoTime() - start);
+            OpTimes.add(kinds[i], OpTimes.now() - start);
             return null;
         }
         steps[i].run();
