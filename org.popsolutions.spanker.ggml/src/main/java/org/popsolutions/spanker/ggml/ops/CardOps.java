@@ -88,17 +88,33 @@ public final class CardOps {
      * by side), then the values as rows. Returns the scratch, valid until the thread's next copy.
      */
     public static float[] kvHeadRows(FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt, int d, int rows) {
-        float[] scratch = attentionRows(2 * d * rows + d);
+        float[] scratch = attentionRows(kvHeadRowsLength(d, rows));
+        copyKvHeadRows(keys, values, kvWidth, kvAt, d, scratch, rows, 0, rows);
+        return scratch;
+    }
+
+    /** The floats a copy of {@code rows} cache rows of one kv head of {@code d} values takes ({@link #copyKvHeadRows}). */
+    public static int kvHeadRowsLength(int d, int rows) {
+        return 2 * d * rows + d;
+    }
+
+    /**
+     * Copies cache rows [from, to) of one kv head into {@code copy}, which holds {@code rows} of them in
+     * {@link #kvHeadRows}'s layout (at least {@link #kvHeadRowsLength} floats): a copy kept from token to token is
+     * brought up to date by copying only the rows written since, and {@link #attentionHeadsOnRows} reads it with
+     * {@code copied = rows}.
+     */
+    public static void copyKvHeadRows(FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt, int d, float[] copy,
+            int rows, int from, int to) {
         int valuesAt = d * rows;
         int rowAt = 2 * d * rows;
-        for (int t = 0; t < rows; t++) {
-            keys.get(t * kvWidth + kvAt, scratch, rowAt, d);
+        for (int t = from; t < to; t++) {
+            keys.get(t * kvWidth + kvAt, copy, rowAt, d);
             for (int i = 0; i < d; i++) {
-                scratch[i * rows + t] = scratch[rowAt + i];
+                copy[i * rows + t] = copy[rowAt + i];
             }
-            values.get(t * kvWidth + kvAt, scratch, valuesAt + t * d, d);
+            values.get(t * kvWidth + kvAt, copy, valuesAt + t * d, d);
         }
-        return scratch;
     }
 
     /**
