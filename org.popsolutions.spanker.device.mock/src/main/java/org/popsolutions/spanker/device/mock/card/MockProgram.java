@@ -1094,7 +1094,7 @@ final class MockProgram {
         float[] sin = new float[cos.length];
         float base = r.base();
         return () -> {
-            CardOps.ropeAngles(position(pos, r.position()), base, hd, cos, sin);
+            CardOps.ropeAnglesOfThread(position(pos, r.position()), base, hd, cos, sin);
             CardOps.rope(v.array(), v.at(), r.heads(), hd, cos, sin);
         };
     }
