@@ -22,8 +22,9 @@ import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 /**
  * The machine's DRAM read bandwidth as a Java program sees it: a streaming sum over a 1 GiB heap byte array
  * (256-bit loads, the same kind the matvec kernels use), split across the threads like the matvec rows. The heap is
- * on transparent huge pages: the launcher puts a card's weights on 2 MiB pages (glibc's hugetlb tunable), where
- * streaming runs a few per cent faster than on 4 KiB pages, and the ceiling must not be lower than what decode reads.
+ * on transparent huge pages: a card's weights may be on 2 MiB pages (glibc's hugetlb tunable, which a user can set
+ * for the launcher), where streaming runs a few per cent faster than on 4 KiB pages in this benchmark, and the ceiling
+ * must not be lower than what decode reads.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
