@@ -1143,6 +1143,7 @@ final class MockProgram {
             rows.set(k, v, position, kept, keys.version(), values.version());
             // a thread's share is whole groups of heads sharing a KV head: the group reads the cache rows once
             card.rows.forRows(heads, group, rows);
+            rows.ran();
         };
     }
 
@@ -1183,6 +1184,8 @@ final class MockProgram {
         /** The caches' versions this op's last run left (or −1: nothing kept yet). */
         int keysVersion = -1;
         int valuesVersion = -1;
+        private int keysAfter = -1;
+        private int valuesAfter = -1;
         private FloatBuffer k;
         private FloatBuffer v;
         private int position;
@@ -1213,8 +1216,17 @@ final class MockProgram {
             v = values;
             position = at;
             useKept = kept != null && keep(at, current);
-            keysVersion = useKept ? keysNow : -1;
-            valuesVersion = useKept ? valuesNow : -1;
+            // good only once every kv head's copy has taken this run's rows (a run that fails part way leaves it stale)
+            keysVersion = -1;
+            valuesVersion = -1;
+            keysAfter = useKept ? keysNow : -1;
+            valuesAfter = useKept ? valuesNow : -1;
+        }
+
+        /** The run went through: the kept copy holds the caches' rows as they are now. */
+        void ran() {
+            keysVersion = keysAfter;
+            valuesVersion = valuesAfter;
         }
 
         /** Makes the kept copy ready for a run at position {@code at}: whether it is used (false: no room for it). */
