@@ -22,8 +22,8 @@ import org.popsolutions.spanker.ggml.kernel.RowExecutor;
 /**
  * The machine's DRAM read bandwidth as a Java program sees it: a streaming sum over a 1 GiB heap byte array
  * (256-bit loads, the same kind the matvec kernels use), split across the threads like the matvec rows. The heap is
- * on transparent huge pages: the launcher puts a card's weights on 2 MiB pages (glibc's hugetlb tunable), where
- * streaming runs a few per cent faster than on 4 KiB pages.
+ * on transparent huge pages: a card's weights may be on 2 MiB pages (glibc's hugetlb tunable, which a user can set
+ * for the launcher), where streaming runs a few per cent faster than on 4 KiB pages in this benchmark.
  * <p>
  * Not the machine's DRAM ceiling: it read 26–47 GB/s where the native F16/BF16 kernels stream 58 GB/s (session 13), so
  * the tables divide by the native streaming read of {@code src/main/c/dram_read.c} and show this sum beside it, as

@@ -39,6 +39,49 @@ public final class CardOps {
         }
     }
 
+    /**
+     * {@link #ropeAngles(int, float, int, float[], float[])}, the same values, copied from this thread's last call when
+     * that was for the same position, base, head dimension and pair count: a decode step's ropes (a query's and a
+     * key's in every block, 44 for TinyLlama) all ask for its one position, and each pair costs a power, a cosine and a
+     * sine in double.
+     */
+    public static void ropeAnglesOfThread(int position, float base, int headDimension, float[] cos, float[] sin) {
+        LastRopeAngles last = LAST_ROPE_ANGLES.get();
+        int pairs = cos.length;
+        if (!last.valid || last.position != position || Float.floatToRawIntBits(last.base) != Float.floatToRawIntBits(base)
+                || last.headDimension != headDimension || last.pairs != pairs) {
+            last.valid = false;
+            if (last.cos.length < pairs) {
+                last.cos = new float[pairs];
+                last.sin = new float[pairs];
+            }
+            ropeAngles(position, base, headDimension, cos, sin);
+            System.arraycopy(cos, 0, last.cos, 0, pairs);
+            System.arraycopy(sin, 0, last.sin, 0, pairs);
+            last.position = position;
+            last.base = base;
+            last.headDimension = headDimension;
+            last.pairs = pairs;
+            last.valid = true;
+            return;
+        }
+        System.arraycopy(last.cos, 0, cos, 0, pairs);
+        System.arraycopy(last.sin, 0, sin, 0, pairs);
+    }
+
+    /** A thread's last angles of {@link #ropeAnglesOfThread}. */
+    private static final class LastRopeAngles {
+        boolean valid;
+        int position;
+        float base;
+        int headDimension;
+        int pairs;
+        float[] cos = new float[0];
+        float[] sin = new float[0];
+    }
+
+    private static final ThreadLocal<LastRopeAngles> LAST_ROPE_ANGLES = ThreadLocal.withInitial(LastRopeAngles::new);
+
     /** RoPE in place: each head's first {@code 2·cos.length} values rotated pairwise (ggml's "normal" mode). */
     public static void rope(float[] v, int at, int heads, int headDimension, float[] cos, float[] sin) {
         for (int h = 0; h < heads; h++) {
@@ -88,17 +131,33 @@ public final class CardOps {
      * by side), then the values as rows. Returns the scratch, valid until the thread's next copy.
      */
     public static float[] kvHeadRows(FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt, int d, int rows) {
-        float[] scratch = attentionRows(2 * d * rows + d);
+        float[] scratch = attentionRows(kvHeadRowsLength(d, rows));
+        copyKvHeadRows(keys, values, kvWidth, kvAt, d, scratch, rows, 0, rows);
+        return scratch;
+    }
+
+    /** The floats a copy of {@code rows} cache rows of one kv head of {@code d} values takes ({@link #copyKvHeadRows}). */
+    public static int kvHeadRowsLength(int d, int rows) {
+        return 2 * d * rows + d;
+    }
+
+    /**
+     * Copies cache rows [from, to) of one kv head into {@code copy}, which holds {@code rows} of them in
+     * {@link #kvHeadRows}'s layout (at least {@link #kvHeadRowsLength} floats): a copy kept from token to token is
+     * brought up to date by copying only the rows written since, and {@link #attentionHeadsOnRows} reads it with
+     * {@code copied = rows}.
+     */
+    public static void copyKvHeadRows(FloatBuffer keys, FloatBuffer values, int kvWidth, int kvAt, int d, float[] copy,
+            int rows, int from, int to) {
         int valuesAt = d * rows;
         int rowAt = 2 * d * rows;
-        for (int t = 0; t < rows; t++) {
-            keys.get(t * kvWidth + kvAt, scratch, rowAt, d);
+        for (int t = from; t < to; t++) {
+            keys.get(t * kvWidth + kvAt, copy, rowAt, d);
             for (int i = 0; i < d; i++) {
-                scratch[i * rows + t] = scratch[rowAt + i];
+                copy[i * rows + t] = copy[rowAt + i];
             }
-            values.get(t * kvWidth + kvAt, scratch, valuesAt + t * d, d);
+            values.get(t * kvWidth + kvAt, copy, valuesAt + t * d, d);
         }
-        return scratch;
     }
 
     /**

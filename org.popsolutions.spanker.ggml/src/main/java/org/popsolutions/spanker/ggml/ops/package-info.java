@@ -6,7 +6,7 @@
  * over the op kinds that both hand their ops through ({@link OpHandler}).
  */
 @Export
-@Version("1.3.0")
+@Version("1.4.0")
 package org.popsolutions.spanker.ggml.ops;
 
 import org.osgi.annotation.bundle.Export;

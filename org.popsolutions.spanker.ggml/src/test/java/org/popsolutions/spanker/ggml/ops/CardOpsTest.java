@@ -82,6 +82,38 @@ class CardOpsTest {
         assertEquals(1 * Math.cos(3) - 2 * Math.sin(3), v[0], 1e-5);
     }
 
+    /**
+     * A thread's angles kept from its last call are {@link CardOps#ropeAngles}' own, bit for bit, whatever changes
+     * between calls (position, base, head dimension, pair count, more pairs than before) and on another thread.
+     */
+    @Test
+    void ropeAnglesKeptFromTheThreadsLastCallAreTheAnglesOfThisCall() throws InterruptedException {
+        int[][] calls = {{7, 64, 32}, {7, 64, 32}, {8, 64, 32}, {8, 64, 32}, {8, 128, 32}, {8, 128, 64}, {8, 64, 2},
+                {8, 64, 32}, {0, 64, 32}, {8, 64, 32}};
+        float[] bases = {10000f, 10000f, 10000f, 500000f, 500000f, 500000f, 500000f, 10000f, 10000f, 10000f};
+        for (int c = 0; c < calls.length; c++) {
+            int[] call = calls[c];
+            float[] cos = new float[call[2]];
+            float[] sin = new float[call[2]];
+            float[] cosKept = new float[call[2]];
+            float[] sinKept = new float[call[2]];
+            CardOps.ropeAngles(call[0], bases[c], call[1], cos, sin);
+            CardOps.ropeAnglesOfThread(call[0], bases[c], call[1], cosKept, sinKept);
+            assertArrayEquals(cos, cosKept, "call " + c);
+            assertArrayEquals(sin, sinKept, "call " + c);
+        }
+        // this thread last asked for position 8: another thread's first call at position 9 is its own
+        float[][] other = new float[2][32];
+        Thread t = new Thread(() -> CardOps.ropeAnglesOfThread(9, 10000f, 64, other[0], other[1]));
+        t.start();
+        t.join();
+        float[] cos = new float[32];
+        float[] sin = new float[32];
+        CardOps.ropeAngles(9, 10000f, 64, cos, sin);
+        assertArrayEquals(cos, other[0]);
+        assertArrayEquals(sin, other[1]);
+    }
+
     @Test
     void attentionWeighsTheValuesBySoftmaxOfScaledScores() {
         // one head, d = 2, two cache rows

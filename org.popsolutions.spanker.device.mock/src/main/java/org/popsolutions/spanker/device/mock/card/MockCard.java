@@ -231,7 +231,7 @@ public final class MockCard implements SailCard, SailDevice {
      * off the heap (a model larger than the heap runs on the ggml bytes instead of failing for want of heap). Packing
      * leaves half of the heap free for everything else (activations, caches, the next card's copies).
      */
-    private static boolean heapHolds(long bytes) {
+    static boolean heapHolds(long bytes) {
         Runtime rt = Runtime.getRuntime();
         return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()) - bytes >= rt.maxMemory() / 2;
     }

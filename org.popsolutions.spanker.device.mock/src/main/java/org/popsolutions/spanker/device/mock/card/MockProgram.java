@@ -256,9 +256,9 @@ final class MockProgram {
         card.keepLent(writes[i]);
         if (OpTimes.ON && steps[i] != NO_STEP) {
             // an op whose work a run's first op does (fused) is counted there, not as a run of nothing
-            long start = System.nanoTime();
+            long start = OpTimes.now();
             steps[i].run();
-            OpTimes.add(kinds[i], System.nanoTime() - start);
+            OpTimes.add(kinds[i], OpTimes.now() - start);
             return null;
         }
         steps[i].run();
@@ -1059,6 +1059,11 @@ final class MockProgram {
             region.changed();
         }
 
+        /** The buffer's {@link MockRegion#version}: changed by every write into it, and by a change of its form. */
+        int version() {
+            return region.version();
+        }
+
         T get() {
             ByteBuffer bytes = region.bytes();
             if (view == null || form != region.form()) {
@@ -1089,7 +1094,7 @@ final class MockProgram {
         float[] sin = new float[cos.length];
         float base = r.base();
         return () -> {
-            CardOps.ropeAngles(position(pos, r.position()), base, hd, cos, sin);
+            CardOps.ropeAnglesOfThread(position(pos, r.position()), base, hd, cos, sin);
             CardOps.rope(v.array(), v.at(), r.heads(), hd, cos, sin);
         };
     }
@@ -1119,7 +1124,7 @@ final class MockProgram {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] scores = scores(heads * capacity);
-        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale);
+        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale, kvHeads);
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
@@ -1127,24 +1132,43 @@ final class MockProgram {
             }
             FloatBuffer k = keys.get();
             FloatBuffer v = values.get();
+            // the kept copy holds the cache's rows only if nothing but this op changed the caches since its last run
+            boolean kept = keys.version() == rows.keysVersion && values.version() == rows.valuesVersion;
             k.put(position * kvWidth, key.array(), key.at(), kvWidth);
             v.put(position * kvWidth, value.array(), value.at(), kvWidth);
             keys.changed();
             values.changed();
-            float[] q = query.array();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
-            rows.set(k, v, position);
+            rows.set(k, v, position, kept, keys.version(), values.version());
             // a thread's share is whole groups of heads sharing a KV head: the group reads the cache rows once
             card.rows.forRows(heads, group, rows);
+            rows.ran();
         };
     }
 
     /**
+     * Whether a decode step's attention keeps each kv head's cache rows copied from token to token (only the rows
+     * written since the last step are copied), instead of copying all of them at every step; {@code
+     * -Dspanker.mock.keepKvRows=false} copies them at every step (for measuring one against the other).
+     */
+    static final boolean KEEP_KV_ROWS = !"false".equals(System.getProperty("spanker.mock.keepKvRows"));
+
+    /**
      * One attention op's heads, a share per row thread; made once per op (its per-call state set before each run), so
      * a decode step allocates nothing for it. Each head is {@link CardOps#attentionHead}'s, as on every card.
+     *
+     * <p>Each kv head's cache rows are kept copied in the layout attention reads ({@link CardOps#copyKvHeadRows}: keys
+     * transposed, values as rows), from one run of the op to the next: a decode step copies the one row it wrote, not
+     * every row up to its position (copying and transposing them was about 40 % of a step's attention). The copy is
+     * good while the caches' buffers changed only by this op's own writes since its last run (their version, which
+     * every write bumps, is then the one it left); any other change (a prompt pass, a host write, another op) and it is
+     * copied again from the cache. It grows in powers of two of rows as the positions do, up to the cache's rows, on
+     * the heap beside the off-heap cache; where the heap has no room for it, every step copies as before.
      */
     private static final class AttentionRows implements RowExecutor.RowRange {
+        /** The fewest rows a kept copy is made for (it grows by doubling from there). */
+        private static final int LEAST_KEPT_ROWS = 64;
         private final Floats query;
         private final Floats out;
         private final float[] scores;
@@ -1153,12 +1177,25 @@ final class MockProgram {
         private final int group;
         private final int capacity;
         private final float scale;
+        /** Per kv head, its cache rows [0, filled) copied for {@link #keptRows} rows; null when not kept. */
+        private final float[][] kept;
+        private int keptRows;
+        private int filled;
+        /** The caches' versions this op's last run left (or −1: nothing kept yet). */
+        int keysVersion = -1;
+        int valuesVersion = -1;
+        private int keysAfter = -1;
+        private int valuesAfter = -1;
         private FloatBuffer k;
         private FloatBuffer v;
         private int position;
+        /** The rows each kv head's kept copy takes from the cache in this run; useKept false: copy all, as before. */
+        private int copyFrom;
+        private int copyTo;
+        private boolean useKept;
 
         AttentionRows(Floats query, Floats out, float[] scores, int hd, int kvWidth, int group, int capacity,
-                float scale) {
+                float scale, int kvHeads) {
             this.query = query;
             this.out = out;
             this.scores = scores;
@@ -1167,23 +1204,84 @@ final class MockProgram {
             this.group = group;
             this.capacity = capacity;
             this.scale = scale;
+            this.kept = KEEP_KV_ROWS ? new float[kvHeads][] : null;
         }
 
-        void set(FloatBuffer keys, FloatBuffer values, int at) {
+        /**
+         * The run's caches and position; {@code current} whether the kept copy still holds rows [0, filled) of the
+         * caches (apart from the row just written at {@code at}), and the versions the caches are at now.
+         */
+        void set(FloatBuffer keys, FloatBuffer values, int at, boolean current, int keysNow, int valuesNow) {
             k = keys;
             v = values;
             position = at;
+            useKept = kept != null && keep(at, current);
+            // good only once every kv head's copy has taken this run's rows (a run that fails part way leaves it stale)
+            keysVersion = -1;
+            valuesVersion = -1;
+            keysAfter = useKept ? keysNow : -1;
+            valuesAfter = useKept ? valuesNow : -1;
+        }
+
+        /** The run went through: the kept copy holds the caches' rows as they are now. */
+        void ran() {
+            keysVersion = keysAfter;
+            valuesVersion = valuesAfter;
+        }
+
+        /** Makes the kept copy ready for a run at position {@code at}: whether it is used (false: no room for it). */
+        private boolean keep(int at, boolean current) {
+            if (!current) {
+                filled = 0;
+            }
+            if (at >= keptRows) {
+                int rows = Math.min(capacity, Math.max(LEAST_KEPT_ROWS, Integer.highestOneBit(at) << 1));
+                long floats = (long) kept.length * CardOps.kvHeadRowsLength(hd, rows);
+                if (!MockCard.heapHolds(floats * Float.BYTES)) {
+                    Arrays.fill(kept, null);
+                    keptRows = 0;
+                    filled = 0;
+                    return false;
+                }
+                Arrays.fill(kept, null); // the smaller copies can go before the larger are made
+                for (int g = 0; g < kept.length; g++) {
+                    kept[g] = new float[CardOps.kvHeadRowsLength(hd, rows)];
+                }
+                keptRows = rows;
+                filled = 0;
+            }
+            if (at < filled) {
+                // an earlier position written again: that row alone changed
+                copyFrom = at;
+                copyTo = at + 1;
+            } else {
+                copyFrom = filled;
+                copyTo = at + 1;
+                filled = at + 1;
+            }
+            return true;
         }
 
         @Override
         public void run(int from, int to) {
             float[] q = query.array();
             float[] o = out.array();
-            // the heads that share a kv head together: its cache rows are read once for all of them
+            // the heads that share a kv head together: its cache rows are read once for all of them (the executor
+            // hands out whole groups, so one thread brings a kv head's kept copy up to date before its heads read it)
             for (int h = from; h < to;) {
-                int end = Math.min(to, (h / group + 1) * group);
-                CardOps.attentionHeads(q, query.at() + h * hd, end - h, k, v, kvWidth, h / group * hd, hd, position,
-                        scale, scores, h * capacity, capacity, o, out.at() + h * hd);
+                int g = h / group;
+                int end = Math.min(to, (g + 1) * group);
+                if (useKept) {
+                    float[] rows = kept[g];
+                    if (h == g * group) {
+                        CardOps.copyKvHeadRows(k, v, kvWidth, g * hd, hd, rows, keptRows, copyFrom, copyTo);
+                    }
+                    CardOps.attentionHeadsOnRows(q, query.at() + h * hd, end - h, rows, keptRows, hd, position, scale,
+                            scores, h * capacity, capacity, o, out.at() + h * hd);
+                } else {
+                    CardOps.attentionHeads(q, query.at() + h * hd, end - h, k, v, kvWidth, g * hd, hd, position,
+                            scale, scores, h * capacity, capacity, o, out.at() + h * hd);
+                }
                 h = end;
             }
         }

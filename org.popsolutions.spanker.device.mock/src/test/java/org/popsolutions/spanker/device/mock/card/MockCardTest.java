@@ -31,6 +31,7 @@ import org.popsolutions.spanker.api.topology.LinkState;
 import org.popsolutions.spanker.api.topology.Topology;
 import org.popsolutions.spanker.api.topology.TopologyKind;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
+import org.popsolutions.spanker.ggml.ops.CardOps;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
 import org.popsolutions.spanker.ggml.kernel.PackedWeights;
@@ -478,6 +479,84 @@ class MockCardTest {
         CardOpException op = assertInstanceOf(CardOpException.class, e.getCause());
         assertEquals(2, op.opIndex(), op.getMessage());
         assertTrue(op.getMessage().contains("outside the KV cache"), op.getMessage());
+    }
+
+    /**
+     * A decode step's attention op run again and again (as a decode program is) keeps each kv head's cache rows copied
+     * from step to step and copies only the row it wrote: its values are {@link CardOps#attentionHeads}' over the
+     * caches as they are, bit for bit, on two threads, while the positions rise past the sizes the copy grows at (64,
+     * 128), go back to a position written before, and after the caches were changed by something else (a host write
+     * into a row the copy holds, another program's attention op writing a row).
+     */
+    @Test
+    void aDecodeStepsAttentionIsTheCachesOwnAfterEveryChangeToThem() {
+        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
+                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+        groups.add(g);
+        SailCard card = g.cards().get(0);
+        int heads = 8;
+        int kvHeads = 2;
+        int hd = 16;
+        int kvWidth = kvHeads * hd;
+        int capacity = 160;
+        Random random = new Random(11);
+        CardBuffer qb = card.allocate(heads * hd * 4L, "q");
+        CardBuffer kb = card.allocate(kvWidth * 4L, "k");
+        CardBuffer vb = card.allocate(kvWidth * 4L, "v");
+        CardBuffer ob = card.allocate(heads * hd * 4L, "out");
+        CardBuffer kc = card.allocate((long) capacity * kvWidth * 4, "key cache");
+        CardBuffer vc = card.allocate((long) capacity * kvWidth * 4, "value cache");
+        CardBuffer pb = card.allocate(4, "position");
+        Program step = Program.of("decode step", new Op.Attention(Slice.of(qb), Slice.of(kb), Slice.of(vb), Slice.of(kc),
+                Slice.of(vc), Slice.of(pb), heads, kvHeads, hd, Slice.of(ob)));
+        // another program's attention op on the same caches (as a prompt pass writes them)
+        CardBuffer pb2 = card.allocate(4, "other position");
+        CardBuffer ob2 = card.allocate(heads * hd * 4L, "other out");
+        Program other = Program.of("other", new Op.Attention(Slice.of(qb), Slice.of(kb), Slice.of(vb), Slice.of(kc),
+                Slice.of(vc), Slice.of(pb2), heads, kvHeads, hd, Slice.of(ob2)));
+        float[] keys = new float[capacity * kvWidth];
+        float[] values = new float[capacity * kvWidth];
+        float[] scores = new float[heads * capacity];
+        List<Integer> positions = new ArrayList<>();
+        for (int p = 0; p < 140; p++) {
+            positions.add(p);
+        }
+        positions.addAll(List.of(70, 71, 140, -1, 141, -2, 142, 5, 143));
+        for (int position : positions) {
+            if (position == -1) {
+                // a host write into a row the kept copy holds
+                float[] row = gaussian(random, kvWidth);
+                card.write(kc, 30L * kvWidth * 4, floats(row));
+                System.arraycopy(row, 0, keys, 30 * kvWidth, kvWidth);
+                continue;
+            }
+            float[] k = gaussian(random, kvWidth);
+            float[] v = gaussian(random, kvWidth);
+            card.write(qb, 0, floats(gaussian(random, heads * hd)));
+            card.write(kb, 0, floats(k));
+            card.write(vb, 0, floats(v));
+            System.arraycopy(k, 0, keys, Math.abs(position == -2 ? 20 : position) * kvWidth, kvWidth);
+            System.arraycopy(v, 0, values, Math.abs(position == -2 ? 20 : position) * kvWidth, kvWidth);
+            if (position == -2) {
+                card.write(pb2, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 20));
+                card.submit(other).join();
+                continue;
+            }
+            card.write(pb, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, position));
+            card.submit(step).join();
+            float[] q = readFloats(card, qb);
+            float[] expected = new float[heads * hd];
+            java.nio.FloatBuffer kf = java.nio.FloatBuffer.wrap(keys);
+            java.nio.FloatBuffer vf = java.nio.FloatBuffer.wrap(values);
+            int group = heads / kvHeads;
+            for (int kv = 0; kv < kvHeads; kv++) {
+                CardOps.attentionHeads(q, kv * group * hd, group, kf, vf, kvWidth, kv * hd, hd, position,
+                        (float) (1.0 / Math.sqrt(hd)), scores, kv * group * capacity, capacity, expected,
+                        kv * group * hd);
+            }
+            assertArrayEquals(expected, readFloats(card, ob), "position " + position);
+        }
+        assertArrayEquals(keys, readFloats(card, kc));
     }
 
     /**
