@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -47,12 +46,13 @@ class NativeKernelsComponentTest {
             component.activate(context);
             assertTrue(calls.contains("registerService"));
             assertTrue(threadedProduct(kernels), "round " + round + ": the active bundle's workers took the product");
-            assertTrue(namedWorkerThreads() >= 1);
+            assertTrue(NativeWorkersTest.namedWorkerThreads() >= 1);
 
             component.deactivate();
             assertTrue(calls.contains("unregister"));
             assertEquals(0, NativeKernels.workers());
-            assertEquals(0, namedWorkerThreads(), "round " + round + ": a native worker outlived the bundle's stop");
+            assertEquals(0, NativeWorkersTest.namedWorkerThreads(),
+                    "round " + round + ": a native worker outlived the bundle's stop");
             assertFalse(threadedProduct(kernels), "a stopped bundle's kernels declined the threaded product");
             calls.clear();
         }
@@ -75,17 +75,5 @@ class NativeKernelsComponentTest {
         ByteBuffer weights = ByteBuffer.wrap(WeightTraits.of(type).codec().quantize(w)).order(ByteOrder.LITTLE_ENDIAN);
         PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, x);
         return kernels.dotRowsOnThreads(weights, 0, (int) type.bytesFor(cols), rows, a, new float[rows], 0, 2);
-    }
-
-    private static int namedWorkerThreads() throws IOException {
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            return (int) tasks.filter(t -> {
-                try {
-                    return Files.readString(t.resolve("comm")).startsWith("spanker-nat-");
-                } catch (IOException gone) {
-                    return false;
-                }
-            }).count();
-        }
     }
 }

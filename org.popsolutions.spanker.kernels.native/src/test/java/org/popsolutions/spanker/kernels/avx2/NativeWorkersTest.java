@@ -159,7 +159,7 @@ class NativeWorkersTest {
     }
 
     /** Threads of this process named as the library names its workers. */
-    private static int namedWorkerThreads() throws IOException {
+    static int namedWorkerThreads() throws IOException {
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             return (int) tasks.filter(t -> {
                 try {
