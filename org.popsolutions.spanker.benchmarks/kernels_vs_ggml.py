@@ -170,8 +170,8 @@ def markdown(cells, java17, java25):
     out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ the DRAM read ceiling)", "",
             "The DRAM read ceiling is a native streaming read (`org.popsolutions.spanker.benchmarks/src/main/c/"
             "dram_read.c`, built and run by the script at the start and at the end of the run; the faster of the "
-            "two counts): a 1 GiB buffer (32× the L3) on transparent huge pages as the launcher gets them for the "
-            "weights, split into one contiguous part per thread, summed with 512-bit (AVX-512F) and with 256-bit "
+            "two counts): a 1 GiB buffer (32× the L3) on transparent huge pages (the best case for a "
+            "read; the launcher's weights get them with glibc.malloc.hugetlb=1), split into one contiguous part per thread, summed with 512-bit (AVX-512F) and with 256-bit "
             "(AVX2) loads, eight accumulators, 20 timed passes per width after a warm-up pass; the ceiling is the "
             "fastest pass of the faster width. It does not depend on the JDK, so every JDK's column divides by the "
             "same figure. On a loaded machine the share of the memory bus and of the cores a process gets changes "
