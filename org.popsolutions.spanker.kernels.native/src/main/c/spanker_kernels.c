@@ -1789,23 +1789,45 @@ static void rows_q8_0_vnni(const uint8_t *w, long rowBytes, int rows, const uint
     }
 }
 
-/* matrix-vector Q8_0 rows (AVX-512 VNNI: the kernel above); -2 when out of memory */
-static int rows_q8_0(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
-    if (!use_vnni()) {
-        for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, blocks);
-        return 0;
-    }
+/*
+ * The activation as the VNNI Q8_0 rows read it, in the regroup buffer: every block's 32 quants one after another, then
+ * the blocks' scales as floats (from the returned pointer + 32 * blocks); NULL when out of memory.
+ */
+static uint8_t *q8_0_vnni_activation(const uint8_t *act, int blocks) {
     uint8_t *aq = regroup_buffer((size_t) blocks * (32 + sizeof(float)));
     if (aq == NULL) {
-        return -2;
+        return NULL;
     }
     float *as = (float *) (aq + 32 * (size_t) blocks);
     for (int b = 0; b < blocks; b++) {
         memcpy(aq + 32 * (size_t) b, act + (size_t) b * Q8_0_BYTES + Q8_0_QS, 32);
         as[b] = half(act + (size_t) b * Q8_0_BYTES + Q8_0_D);
     }
-    rows_q8_0_vnni(w, rowBytes, rows, aq, as, blocks, out);
+    return aq;
+}
+
+/* matrix-vector Q8_0 rows (AVX-512 VNNI: the kernel above); -2 when out of memory */
+static int rows_q8_0(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks, float *out) {
+    if (!use_vnni()) {
+        for (int r = 0; r < rows; r++) out[r] = dot_q8_0(w + r * rowBytes, act, blocks);
+        return 0;
+    }
+    uint8_t *aq = q8_0_vnni_activation(act, blocks);
+    if (aq == NULL) {
+        return -2;
+    }
+    rows_q8_0_vnni(w, rowBytes, rows, aq, (const float *) (aq + 32 * (size_t) blocks), blocks, out);
     return 0;
+}
+
+/* Q6_K rows once the activation's sums are there (q6_K_sums): the VNNI kernel above, else the tile row by row */
+static void rows_q6_K_summed(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, int blocks,
+                             const int16_t *sums, float *out) {
+    if (use_vnni()) {
+        rows_q6_K_vnni(w, rowBytes, rows, act, blocks, sums, out);
+    } else {
+        for (int r = 0; r < rows; r++) tile_q6_K(w + r * rowBytes, act, 0, blocks, sums, out + r, 1, 1, AHEAD);
+    }
 }
 
 /* matrix-vector: the tile's one-vector case, row by row (AVX-512 VNNI: the kernel above); -2 when out of memory */
@@ -1816,11 +1838,7 @@ static int rows_q6_K(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
         return -2;
     }
     q6_K_sums(act, blocks, sums);
-    if (use_vnni()) {
-        rows_q6_K_vnni(w, rowBytes, rows, act, blocks, sums, out);
-    } else {
-        for (int r = 0; r < rows; r++) tile_q6_K(w + r * rowBytes, act, 0, blocks, sums, out + r, 1, 1, AHEAD);
-    }
+    rows_q6_K_summed(w, rowBytes, rows, act, blocks, sums, out);
     if (sums != stack) {
         free(sums);
     }
@@ -2083,12 +2101,7 @@ static int pool_rows(const pool_task *t, int from, int to) {
         return 0;
     }
     if (t->q6k_sums != NULL) {
-        int blocks = t->n / 256;
-        if (use_vnni()) {
-            rows_q6_K_vnni(w, t->rowBytes, rows, t->act, blocks, t->q6k_sums, out);
-        } else {
-            for (int r = 0; r < rows; r++) tile_q6_K(w + r * t->rowBytes, t->act, 0, blocks, t->q6k_sums, out + r, 1, 1, AHEAD);
-        }
+        rows_q6_K_summed(w, t->rowBytes, rows, t->act, t->n / 256, t->q6k_sums, out);
         return 0;
     }
     return dot_rows(t->type, w, t->rowBytes, rows, t->act, t->x, t->n, out);
@@ -2219,18 +2232,12 @@ static int pool_dot_rows(int type, const uint8_t *w, long rowBytes, int rows, co
     int16_t *sums = NULL;
     int rc = 0;
     if (type == T_Q8_0 && use_vnni()) {
-        int blocks = n / 32;
-        uint8_t *aq = regroup_buffer((size_t) blocks * (32 + sizeof(float)));
+        uint8_t *aq = q8_0_vnni_activation(act, n / 32);
         if (aq == NULL) {
             rc = -2;
         } else {
-            float *as = (float *) (aq + 32 * (size_t) blocks);
-            for (int b = 0; b < blocks; b++) {
-                memcpy(aq + 32 * (size_t) b, act + (size_t) b * Q8_0_BYTES + Q8_0_QS, 32);
-                as[b] = half(act + (size_t) b * Q8_0_BYTES + Q8_0_D);
-            }
             t.q8_values = aq;
-            t.q8_scales = as;
+            t.q8_scales = (const float *) (aq + 32 * (size_t) (n / 32));
         }
     } else if (type == T_Q4_K && use_vnni()) {
         uint8_t *regrouped = regroup_buffer((size_t) 256 * (n / 256));
