@@ -48,6 +48,14 @@ class MockCardTest {
         groups.forEach(MockCardGroup::close);
     }
 
+    /** One 64 MiB card whose ops run on two threads, closed after the test. */
+    private SailCard oneCardOnTwoThreads() {
+        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
+                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+        groups.add(g);
+        return g.cards().get(0);
+    }
+
     private MockCardGroup open(TopologyKind kind, int cards, long memory) {
         MockCardGroup g = new MockCardGroup(
                 CardGroupSpec.of(Topology.uniform(kind, cards, "mock", memory, 500_000_000L, 1e-6)), "mock",
@@ -163,10 +171,7 @@ class MockCardTest {
      */
     @Test
     void productsOfOneActivationAndLongElementWiseOpsOnTwoThreadsAreTheHostsResults() {
-        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
-                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
-        groups.add(g);
-        SailCard card = g.cards().get(0);
+        SailCard card = oneCardOnTwoThreads();
         int cols = 256;
         int vectors = 6;
         int[] rows = {96, 32, 40};
@@ -404,10 +409,7 @@ class MockCardTest {
      */
     @Test
     void aPassOfPerTokenOpsGivesEachOpsOwnValuesAndFailsAtItsOwnOp() {
-        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
-                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
-        groups.add(g);
-        SailCard card = g.cards().get(0);
+        SailCard card = oneCardOnTwoThreads();
         int tokens = 5;
         int heads = 4;
         int kvHeads = 2;
@@ -490,10 +492,7 @@ class MockCardTest {
      */
     @Test
     void aDecodeStepsAttentionIsTheCachesOwnAfterEveryChangeToThem() {
-        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
-                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
-        groups.add(g);
-        SailCard card = g.cards().get(0);
+        SailCard card = oneCardOnTwoThreads();
         int heads = 8;
         int kvHeads = 2;
         int hd = 16;
@@ -566,10 +565,7 @@ class MockCardTest {
      */
     @Test
     void perTokenOpsThatReadWhatAnotherWritesRunInTheirOrder() {
-        MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock", 1 << 26,
-                500_000_000L, 1e-6), null, 2), "mock", (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
-        groups.add(g);
-        SailCard card = g.cards().get(0);
+        SailCard card = oneCardOnTwoThreads();
         int tokens = 4;
         int heads = 4;
         int kvHeads = 2;
