@@ -22,6 +22,8 @@
 #   defaults take about 40 s a cell, 9-10 minutes per JDK for all 14 cells.
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java),
 #        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local),
+#        BENCH_JAR (default: this module's target/benchmarks.jar, built when missing; another jar, e.g. a copy built
+#        before a change, for an A/B: run the same cells with each jar in turn),
 #        DOCS (default: the repository's docs/; another directory gets performance.md and kernels-vs-ggml.json written
 #        there, from copies of the repository's when it has none, and no charts: a trial run leaves docs/ alone)
 set -euo pipefail
@@ -54,7 +56,8 @@ for n in "$rounds" "$window_ms" "$warmup"; do [[ $n =~ ^[1-9][0-9]*$ ]] || { ech
 java17=${JAVA17:-java}
 java25=${JAVA25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 ggml=$("${GGML_BENCH:-$root/../shared/bench/ggml}/build.sh")
-jar=$root/org.popsolutions.spanker.benchmarks/target/benchmarks.jar
+jar=${BENCH_JAR:-$root/org.popsolutions.spanker.benchmarks/target/benchmarks.jar}
+if [ -n "${BENCH_JAR:-}" ] && [ ! -f "$jar" ]; then echo "$0: BENCH_JAR=$jar: no such jar" >&2; exit 2; fi
 if [ ! -f "$jar" ]; then
   (cd "$root" && ./mvnw -q -B install -pl org.popsolutions.spanker.benchmarks -am -DskipTests ${MAVEN_REPO:+-Dmaven.repo.local=$MAVEN_REPO})
 fi
