@@ -9,8 +9,8 @@
 # the `native` kernels, ggml, ... each a short window (--window-ms) run alone, with ggml's set-up and each JMH fork's
 # warm-up done once per cell before the first round; the tables give, per provider, the median over the rounds of
 # ggml µs (the mean of the two ggml windows either side of our iteration) ÷ our µs, the lowest and highest of those
-# per-round ratios and the number of rounds (kernels_vs_ggml.py). One sitting's figure swings with the minute on
-# this shared VM; the ratio of windows a second apart does much less.
+# per-round ratios and the number of rounds (kernels_vs_ggml.py). One sitting's single figure swung 30-40 % with
+# the minute on this shared VM; windows a second apart share their minute, and the range says how far they agree.
 #
 # usage: org.popsolutions.spanker.benchmarks/kernels-vs-ggml.sh [--types "F16 Q4_0 ..."] [--threads "1 2"]
 #            [--jdks "17 25"] [--rounds 8] [--window-ms 500] [--warmup 5]
@@ -18,7 +18,8 @@
 #   --types Q6_K --threads 2 --jdks 25. Only the cells measured are replaced in docs/kernels-vs-ggml.json and the
 #   tables; every other row keeps its figures and says when it was measured.
 #   --rounds: rounds per cell; --window-ms: each round's window (ggml's and each JMH measurement iteration);
-#   --warmup: JMH warm-up iterations (1 s each) per fork, once per cell and provider. On an idle 2-vCPU machine the
+#   --warmup: JMH warm-up iterations (1 s each) per fork, once per cell and provider (C2 needs longer on a loaded
+#   machine: a first round far below the others says the warm-up was short). On an idle 2-vCPU machine the
 #   defaults take about 40 s a cell, 9-10 minutes per JDK for all 14 cells.
 # env:   JAVA17 (default: java), JAVA25 (default: /usr/lib/jvm/temurin-25-jdk-amd64/bin/java),
 #        GGML_BENCH (default: ../shared/bench/ggml beside the repository), MAVEN_REPO (a -Dmaven.repo.local),

@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the Python unit tests of kernels_vs_ggml.py (src/test/python: the pairing of alternated rounds, the median and
- * range of their ratios, the JSON's shape and the migration of older cells), so that the reactor's test run covers
- * the script that writes docs/kernels-vs-ggml.json. Skipped where there is no python3.
+ * Runs the Python unit tests in src/test/python: kernels_vs_ggml.py's pairing of alternated rounds, the median and
+ * range of their ratios, the JSON's shape and the migration of older cells, and kernels_vs_ggml_rounds.py's turns
+ * with stand-ins for ggml and the JMH harness; so the reactor's test run covers the scripts that write
+ * docs/kernels-vs-ggml.json. Skipped where there is no python3.
  */
 class KernelsVsGgmlScriptTest {
     @Test
