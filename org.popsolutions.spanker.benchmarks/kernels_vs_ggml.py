@@ -340,7 +340,7 @@ def main(run_dir, md_path, json_path, java17, java25):
         doc = doc[:doc.index(BEGIN)] + section + doc[doc.index(END) + len(END):]
     else:
         doc = doc.rstrip("\n") + "\n\n## Kernels against ggml (4096×14336)\n\n" + section + "\n"
-    for path, text in ((md_path, doc), (json_path, json.dumps({"cells": cells}, indent=1) + "\n")):
+    for path, text in ((md_path, doc), (json_path, json.dumps({"cells": cells}, indent=1, allow_nan=False) + "\n")):
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             f.write(text)
