@@ -2,6 +2,10 @@
 """Writes the kernels-against-ggml tables from a kernels-vs-ggml.sh run into docs/performance.md (between the
 markers) and the same facts as JSON.
 
+A cell is a set of alternated rounds (kernels_vs_ggml_rounds.py: ggml, java, native, ggml, ..., ggml): each of our
+iterations is paired with the mean of the ggml windows just before and just after it (paired_ratios), and a provider
+reports the median of those ratios, their lowest and highest and how many there were (spread), beside the median µs.
+
 The cells of this run (type × threads × JDK) replace the same cells of the JSON already there; every other cell is
 kept as it was, so a run of a few types (--types) updates only their rows. Each row of the tables says when it was
 measured and at what load.
@@ -27,6 +31,47 @@ def load_json(path):
         return json.load(f)
 
 
+def paired_ratios(ggml, ours):
+    """Per round r: ggml's µs around our iteration r (the mean of ggml's windows r and r + 1, the one just before it and
+    the one just after it; the one there is when the other is missing) ÷ our µs of round r; None where a side has
+    nothing. kernels_vs_ggml_rounds.py runs ggml, java, native, ggml, ..., ggml: one more ggml window than rounds."""
+    ratios = []
+    for r, us in enumerate(ours):
+        around = [g for g in ggml[r:r + 2] if g is not None]
+        ratios.append(statistics.mean(around) / us if around and us else None)
+    return ratios
+
+
+def spread(values):
+    """(median, [lowest, highest], how many) of the values that are not None; (None, None, 0) when none is."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None, None, 0
+    return statistics.median(present), [min(present), max(present)], len(present)
+
+
+def raw(metric):
+    """A JMH metric's per-iteration scores (all forks' iterations, in order)."""
+    return [v for fork in metric.get("rawData", []) for v in fork]
+
+
+def provider_rounds(results, threads, ggml_rounds):
+    """One provider's figures from its JMH JSON (one fork, one measurement iteration a round): µs per product of each
+    round and their median, the median weight bytes per second and CPU µs per product (one thread only: the
+    benchmark thread's CPU is the product's), and ggml ÷ ours per round with their median, range and count."""
+    r = results[0]
+    ops = raw(r["primaryMetric"])
+    bytes_per_s = raw(r["secondaryMetrics"]["bytes"])
+    cpu = raw(r["secondaryMetrics"].get("cpuNanos", {}))
+    micros = [1e6 / o if o else None for o in ops]
+    ratios = paired_ratios(ggml_rounds, micros)
+    ratio, ratio_range, n = spread(ratios)
+    return {"micros": spread(micros)[0], "roundMicros": micros,
+            "weightBytesPerSecond": spread(bytes_per_s)[0],
+            "cpuMicros": spread([c / o / 1e3 for c, o in zip(cpu, ops) if o])[0] if threads == 1 and cpu else None,
+            "ggmlOverJava": ratio, "ggmlOverJavaRange": ratio_range, "rounds": n, "ggmlOverJavaRounds": ratios}
+
+
 def collect(run_dir):
     cells = []
     with open(os.path.join(run_dir, "runs.jsonl")) as f:
@@ -39,26 +84,23 @@ def collect(run_dir):
                 java_sum[(m.group(1), int(m.group(2)))] = r["secondaryMetrics"]["bytes"]["score"]
     ceiling = dram_ceilings(run_dir, "dram-ceiling")
     for run in runs:
-        path = os.path.join(run_dir, f"matvec-{run['jdk']}-{run['threads']}-{run['type']}.json")
-        ggml = [g for g in run["ggmlMicros"] if g is not None]
         cell = {"jdk": run["jdk"], "threads": run["threads"], "type": run["type"], "utc": run["utc"],
-                "loadAverage": run["load"], "ggmlMicros": statistics.mean(ggml) if ggml else None,
-                "ggmlRuns": run["ggmlMicros"],
+                "loadAverage": run["load"], "rounds": run["rounds"], "windowSeconds": run["windowSeconds"],
+                "ggmlCase": run.get("ggmlCase"),
+                "ggmlMicros": spread(run["ggmlRoundMicros"])[0], "ggmlRoundMicros": run["ggmlRoundMicros"],
                 "dramCeilingBytesPerSecond": ceiling.get(run["threads"], {}).get("bytesPerSecond"),
                 "dramCeiling": ceiling.get(run["threads"]),
                 "javaStreamingSumBytesPerSecond": java_sum.get((run["jdk"], run["threads"])),
                 "providers": {}}
-        if os.path.exists(path) and os.path.getsize(path) > 0:
-            for r in load_json(path):
-                ops = r["primaryMetric"]["score"]
-                bytes_per_s = r["secondaryMetrics"]["bytes"]["score"]
-                micros = 1e6 / ops
-                cpu = r["secondaryMetrics"].get("cpuNanos", {}).get("score")
-                p = {"micros": micros, "weightBytesPerSecond": bytes_per_s,
-                     "cpuMicros": cpu / ops / 1e3 if cpu and run["threads"] == 1 else None,
-                     "ggmlOverJava": cell["ggmlMicros"] / micros if cell["ggmlMicros"] else None}
-                cell["providers"][r["params"]["provider"]] = p
-                cell["weightBytes"] = round(bytes_per_s / ops)
+        for prov in run["order"][1:]:
+            path = os.path.join(run_dir, f"matvec-{run['jdk']}-{run['threads']}-{run['type']}-{prov}.json")
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                results = load_json(path)
+                if results:
+                    p = provider_rounds(results, run["threads"], run["ggmlRoundMicros"])
+                    cell["providers"][prov] = p
+                    if p["micros"] and p["weightBytesPerSecond"]:
+                        cell["weightBytes"] = round(p["weightBytesPerSecond"] * p["micros"] / 1e6)
         cells.append(with_fractions(cell))
     return cells
 
@@ -68,19 +110,31 @@ def with_fractions(cell):
     sitting and thread count; None where the cell has no ceiling."""
     dram = cell.get("dramCeilingBytesPerSecond")
     for p in cell["providers"].values():
-        p["fractionOfDram"] = p["weightBytesPerSecond"] / dram if dram else None
+        p["fractionOfDram"] = p["weightBytesPerSecond"] / dram if dram and p["weightBytesPerSecond"] else None
     cell["ggmlFractionOfDram"] = (cell["weightBytes"] / (cell["ggmlMicros"] / 1e6) / dram
                                   if dram and cell["ggmlMicros"] and cell.get("weightBytes") else None)
     return cell
 
 
 def migrated(cell):
-    """A cell of a JSON written before the native ceiling (sessions up to 13): its dramBytesPerSecond was the Java
-    streaming sum, and its fractions were over that sum; it keeps the sum under its name and gets no fractions."""
+    """A cell of a JSON written by an earlier version of the script, in this version's shape.
+    Before the native ceiling (sessions up to 13) its dramBytesPerSecond was the Java streaming sum, and its fractions
+    were over that sum: it keeps the sum under its name and gets no fractions. Before the rounds (up to session 14) a
+    cell was one JMH fork between two ggml runs (ggmlRuns, their mean ggmlMicros): one round, its ratio its own range."""
     if "dramBytesPerSecond" in cell:
         cell["javaStreamingSumBytesPerSecond"] = cell.pop("dramBytesPerSecond")
         cell["dramCeilingBytesPerSecond"] = None
         cell["dramCeiling"] = None
+    if "ggmlRuns" in cell:
+        cell["ggmlRoundMicros"] = cell.pop("ggmlRuns")
+        cell["rounds"] = 1
+        cell["windowSeconds"] = None
+        for p in cell["providers"].values():
+            ratio = p.get("ggmlOverJava")
+            p["roundMicros"] = [p["micros"]]
+            p["ggmlOverJavaRounds"] = [ratio]
+            p["ggmlOverJavaRange"] = [ratio, ratio] if ratio is not None else None
+            p["rounds"] = 1 if ratio is not None else 0
     return with_fractions(cell)
 
 
@@ -116,14 +170,19 @@ QUIET_LOAD = 2.5
 
 def markdown(cells, java17, java25):
     jdks = sorted({c["jdk"] for c in cells})
-    loads = [c["loadAverage"] for c in cells]
-    load_range = (f"{min(l[0] for l in loads)}–{max(l[0] for l in loads)} at the start of a cell, "
-                  f"{min(l[1] for l in loads)}–{max(l[1] for l in loads)} at its end")
+    loads = [l for c in cells for l in c["loadAverage"] if l is not None]
+    load_range = f"{min(loads)}–{max(loads)} over the cells' rounds"
+    starts = [c["loadAverage"][0] for c in cells if c["loadAverage"] and c["loadAverage"][0] is not None]
     out = [BEGIN, "",
            "Generated by `org.popsolutions.spanker.benchmarks/kernels-vs-ggml.sh` (do not edit by hand). Shape: 4096 "
            "rows × 14336 columns, one activation vector, ggml mode. ggml: its own `test-backend-ops perf -o MUL_MAT` "
-           "(`../shared/bench/ggml`), run just before and just after the JMH `MatVecBenchmark` of the same cell "
-           "(mean of the two). Java: JMH, one fork, weights ≥ 4× the LLC cycled so they stream from DRAM; "
+           "(`../shared/bench/ggml`, recompiled to time one case in windows on request: `lib.sh` `ggml_rounds`) and "
+           "the JMH `MatVecBenchmark` (one fork per provider, weights ≥ 4× the LLC cycled so they stream from DRAM) "
+           "in **alternated rounds**: each side is set up and warmed up once per cell, then every round runs a short "
+           "window of ggml, of `java` and of `native` in turn, each alone on the machine, and a last ggml window "
+           "closes the cell (`kernels_vs_ggml_rounds.py`). A round's ratio is ggml's µs in the two windows either "
+           "side of our iteration (their mean) ÷ our µs; the table gives the **median of the rounds' ratios**, their "
+           "lowest–highest and the number of rounds, and the median µs of each side. "
            "`java` = the portable Vector API kernels (Q4_0, Q4_1, Q4_K and Q6_K weights repacked for them once at set-up, "
            "`PackedWeights`; the DRAM fraction counts ggml's bytes), `native` = the AVX2 JNI kernels. "
            "Ratios are **ggml µs ÷ Java "
@@ -137,17 +196,23 @@ def markdown(cells, java17, java25):
             f"every cell's figure is in `docs/kernels-vs-ggml.json`). Absolute microseconds are therefore several "
             f"times those of a quiet machine; the ratios, measured alternately within the same minute, are the "
             f"figures to read. Runs: {cells[0]['utc']} to {cells[-1]['utc']}."
-            if max(l[0] for l in loads) > QUIET_LOAD else
+            if max(starts, default=0) > QUIET_LOAD else
             f"The machine ran nothing else (1-minute load average on 2 vCPUs, per cell: {load_range}: the "
             f"benchmarks' own threads; every cell's figure is in `docs/kernels-vs-ggml.json`). "
             f"Runs: {cells[0]['utc']} to {cells[-1]['utc']}."),
            ""]
-    header = "| type | threads | measured (UTC), 1-min load | ggml µs (mean of the row's runs) |"
-    rule = "|---|---|---|---|"
+    header = "| type | threads | measured (UTC), 1-min load |"
+    rule = "|---|---|---|"
     for jdk in jdks:
-        header += f" Java {jdk} `java` µs (ratio) | Java {jdk} `native` µs (ratio) |"
-        rule += "---|---|"
-    out += ["### Microseconds per product and ggml ÷ Java", "", header, rule]
+        header += f" ggml µs (Java {jdk} sitting) | Java {jdk} `java` | Java {jdk} `native` |"
+        rule += "---|---|---|"
+    out += ["### Microseconds per product and ggml ÷ Java", "",
+            "A provider's cell reads `µs · ratio (lowest–highest) ×rounds`, the same facts under the same names as the "
+            "JSON: µs = `micros` (median of its rounds' µs, `roundMicros`), ratio = `ggmlOverJava` (median of the "
+            "rounds' ggml ÷ ours, `ggmlOverJavaRounds`), lowest–highest = `ggmlOverJavaRange`, rounds = `rounds`. "
+            "ggml µs = `ggmlMicros`, the median of ggml's windows (`ggmlRoundMicros`) in that JDK's cell. "
+            "Cells measured before session 15 were one JMH fork between two ggml runs: one round.", "",
+            header, rule]
     keys = []
     for c in cells:
         if (c["type"], c["threads"]) not in keys:
@@ -155,17 +220,13 @@ def markdown(cells, java17, java25):
     keys.sort(key=lambda k: (k[1], k[0]))
     by = {(c["jdk"], c["type"], c["threads"]): c for c in cells}
     for t, th in keys:
-        ggml = [by[(j, t, th)]["ggmlMicros"] for j in jdks if (j, t, th) in by and by[(j, t, th)]["ggmlMicros"]]
-        row = (f"| {t} | {th} | {when_measured([by[(j, t, th)] for j in jdks if (j, t, th) in by])} "
-               f"| {fmt(statistics.mean(ggml) if ggml else None, '.0f')} |")
+        row = f"| {t} | {th} | {when_measured([by[(j, t, th)] for j in jdks if (j, t, th) in by])} |"
         for j in jdks:
             c = by.get((j, t, th))
+            row += f" {fmt(c['ggmlMicros'] if c else None, '.0f')} |"
             for prov in ("java", "native"):
                 p = c["providers"].get(prov) if c else None
-                if p:
-                    row += f" {p['micros']:.0f} (**{fmt(p['ggmlOverJava'], '.2f')}**) |"
-                else:
-                    row += " – |"
+                row += f" {provider_cell(p)} |"
         out.append(row)
     out += ["", "### Fraction of DRAM read bandwidth (weight bytes per second ÷ the DRAM read ceiling)", "",
             "The DRAM read ceiling is a native streaming read (`org.popsolutions.spanker.benchmarks/src/main/c/"
@@ -227,6 +288,17 @@ def markdown(cells, java17, java25):
     return "\n".join(out)
 
 
+def provider_cell(p):
+    """A provider's figures in the first table: µs · ratio (lowest–highest) ×rounds."""
+    if not p:
+        return "–"
+    text = f"{fmt(p['micros'], '.0f')} · **{fmt(p['ggmlOverJava'], '.2f')}**"
+    if p.get("ggmlOverJavaRange"):
+        low, high = p["ggmlOverJavaRange"]
+        text += f" ({low:.2f}–{high:.2f})"
+    return text + f" ×{p.get('rounds', 0)}"
+
+
 def dram_table(cells, jdks):
     """Per JDK and thread count, the DRAM read ceilings the fractions divide by and the Java streaming sums beside them,
     one row per sitting whose cells are in the tables (cells kept from an earlier run keep that run's figures)."""
@@ -268,7 +340,7 @@ def main(run_dir, md_path, json_path, java17, java25):
         doc = doc[:doc.index(BEGIN)] + section + doc[doc.index(END) + len(END):]
     else:
         doc = doc.rstrip("\n") + "\n\n## Kernels against ggml (4096×14336)\n\n" + section + "\n"
-    for path, text in ((md_path, doc), (json_path, json.dumps({"cells": cells}, indent=1) + "\n")):
+    for path, text in ((md_path, doc), (json_path, json.dumps({"cells": cells}, indent=1, allow_nan=False) + "\n")):
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
             f.write(text)

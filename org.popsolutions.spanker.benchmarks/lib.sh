@@ -80,3 +80,59 @@ dram_reads() {
         done
     done
 }
+
+# ggml_rounds GGML_BIN: prints the path of a copy of ggml's test-backend-ops (GGML_BIN, built by
+# ../shared/bench/ggml/build.sh) that times one perf case in windows on request, for kernels-vs-ggml.sh's alternated
+# rounds: with GGML_TEST_PERF_ROUNDS=MICROS in its environment, a perf case does its set-up (random weights,
+# quantized: several CPU seconds) and ggml's warm-up run once, prints "ready", then for every line "go" on stdin
+# computes the case's graph (ggml's own n_runs products a graph) until at least MICROS microseconds have passed and
+# prints "round US_PER_RUN RUNS"; at the end of stdin the process exits. Without that variable it is ggml's perf
+# mode unchanged. Only test-backend-ops.cpp is recompiled, against the static libraries of GGML_BIN's build, so the
+# products are the same ggml code as build.sh's; cached under ${GGML_ROUNDS_DIR:-/tmp/ggml-rounds-bench}, rebuilt
+# when this file is newer. Nothing of ggml goes into the project.
+ggml_rounds() {
+    local base build dir bin cpp
+    build=$(dirname "$1")
+    base=$(dirname "$build")
+    dir=${GGML_ROUNDS_DIR:-/tmp/ggml-rounds-bench}
+    bin=$dir/test-backend-ops-rounds
+    if [[ -x $bin && ! ${BASH_SOURCE[0]} -nt $bin ]]; then echo "$bin"; return; fi
+    echo "ggml_rounds: compiling test-backend-ops with timed windows into $dir (about a minute)" >&2
+    mkdir -p "$dir"
+    cpp=$dir/test-backend-ops-rounds.cpp
+    python3 - "$base/src/tests/test-backend-ops.cpp" "$cpp" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+anchor = "        // run\n        int64_t total_time_us = 0;\n"
+assert text.count(anchor) == 1, "test-backend-ops.cpp: the perf loop is not where ggml_rounds expects it"
+patch = r'''        if (const char * window = getenv("GGML_TEST_PERF_ROUNDS")) {
+            const int64_t window_us = atoll(window);
+            printf("ready %s\n", vars().c_str());
+            fflush(stdout);
+            char line[64];
+            while (fgets(line, sizeof line, stdin) && strncmp(line, "go", 2) == 0) {
+                int64_t time_us = 0;
+                int runs = 0;
+                do {
+                    int64_t start_time = ggml_time_us();
+                    if (ggml_backend_graph_compute(backend, gf) != GGML_STATUS_SUCCESS) {
+                        fprintf(stderr, "%s: ggml_backend_graph_compute failed\n", __func__);
+                        exit(1);
+                    }
+                    time_us += ggml_time_us() - start_time;
+                    runs += n_runs;
+                } while (time_us < window_us);
+                printf("round %.3f %d\n", (double) time_us / runs, runs);
+                fflush(stdout);
+            }
+            exit(0);
+        }
+'''
+open(sys.argv[2], "w").write(text.replace(anchor, patch + anchor))
+PY
+    (cd "$build" && g++ -O2 -std=c++17 -I"$base/src/include" -I"$base/src/src" "$cpp" -o "$bin.tmp" \
+        -Wl,--start-group $(find . -name 'libggml*.a') -Wl,--end-group -fopenmp -lpthread -ldl) >"$dir/link.log" 2>&1 \
+        || { echo "ggml_rounds: compiling failed, see $dir/link.log" >&2; return 1; }
+    mv "$bin.tmp" "$bin"
+    echo "$bin"
+}

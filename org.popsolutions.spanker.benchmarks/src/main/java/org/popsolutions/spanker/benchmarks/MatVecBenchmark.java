@@ -1,5 +1,6 @@
 package org.popsolutions.spanker.benchmarks;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
@@ -17,6 +18,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
 import org.popsolutions.spanker.ggml.kernel.Kernels;
 import org.popsolutions.spanker.ggml.kernel.MatVec;
@@ -29,6 +32,7 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
  * with the portable Java kernels or the native ones.
  * Enough copies of the matrix to exceed the last-level cache four times over are used in turn, so every call
  * reads its weights from DRAM, as in decode; the RowExecutor's threads split the rows.
+ * With {@code -Dspanker.bench.rounds=DIR} each measurement iteration waits for kernels-vs-ggml.sh's go ({@link Rounds}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -77,6 +81,7 @@ public class MatVecBenchmark {
     private RowExecutor executor;
     private MatVec matVec;
     private int next;
+    private final Rounds rounds = Rounds.fromProperty();
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -105,6 +110,13 @@ public class MatVecBenchmark {
         executor = new RowExecutor(threads);
         Kernels kernels = KernelFixtures.provider(provider);
         matVec = new MatVec(kernels, executor);
+    }
+
+    @Setup(Level.Iteration)
+    public void awaitRound(IterationParams iteration) throws IOException {
+        if (rounds != null && iteration.getType() == IterationType.MEASUREMENT) {
+            rounds.await();
+        }
     }
 
     @TearDown(Level.Trial)
