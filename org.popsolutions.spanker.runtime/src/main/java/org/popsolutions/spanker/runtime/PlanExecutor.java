@@ -150,6 +150,8 @@ public final class PlanExecutor implements AutoCloseable {
     private final List<KvCache> kvCaches = new ArrayList<>();
     /** Decode steps the load ran to warm up (0 when it ran none). */
     private int warmUpSteps;
+    /** Tokens of the prompt pass the load's warm-up ran (0 when it ran none). */
+    private int warmUpPassTokens;
     /** The time the load's window of {@link #weightTransferNanos()} is read on (the wall clock; a test's own). */
     private final LongSupplier clock;
     private long weightTransferNanos;
@@ -455,10 +457,11 @@ public final class PlanExecutor implements AutoCloseable {
         try {
             // the prompt's pass first, as a generation runs it: code it shares with decode is then compiled for both
             // (compiled for decode alone, it was recompiled in a generation's first steps, after the prompt)
-            Optional<PrefillPrograms> pass = warmUpPass(Math.min(WARM_UP_PROMPT_TOKENS, most));
+            Optional<PrefillPrograms> pass = warmUpPass(warmUpPassTokens(most));
             if (pass.isPresent()) {
                 warmUpPass(pass.get(), token);
                 passed = pass.get().batch;
+                warmUpPassTokens = passed;
             }
             long began = System.nanoTime();
             long fastest = Long.MAX_VALUE;
@@ -482,8 +485,28 @@ public final class PlanExecutor implements AutoCloseable {
         return done;
     }
 
-    /** Tokens of the prompt pass the warm-up runs (a prompt's other pass sizes run the same code). */
+    /**
+     * Tokens of the prompt pass the warm-up runs when no full pass was prepared at load (a prompt's other pass sizes
+     * run the same code).
+     */
     static final int WARM_UP_PROMPT_TOKENS = 8;
+
+    /**
+     * The prompt pass the warm-up runs: the full one prepared at load ({@link #prepareAhead}, which fits the context),
+     * when there is one and the warm-up is not cut below {@value #WARM_UP_PROMPT_TOKENS} steps, else {@value #WARM_UP_PROMPT_TOKENS} tokens. A pass of 8 tokens left
+     * the prompt's own code (attention over a pass's tokens, the norms and ropes of a run, the quantization of 64
+     * vectors) to the JIT during the first prompt: its C2 compilations then ran beside the prompt's threads, which
+     * cost a two-thread first prompt the second core (TinyLlama, Java 25, 2 threads, real-time priority on the shared
+     * machine: the first 128-token prompt ran 165-245 tokens/s, the next ones 200-330; with the full pass in the
+     * warm-up the first ran 180-290, faster in 8 of 9 alternated pairs over Q4_0, Q8_0 and Q4_K); on one thread the
+     * compiler had the other core and the first prompt ran as fast as the next. The load takes one pass longer.
+     */
+    private int warmUpPassTokens(int most) {
+        int full = Math.min(PrefillPrograms.MAX_BATCH, options.contextLength());
+        Optional<PrefillPrograms> prepared = prefills.get(full);
+        return prepared != null && prepared.isPresent() && most >= WARM_UP_PROMPT_TOKENS ? full
+                : Math.min(WARM_UP_PROMPT_TOKENS, most);
+    }
 
     /**
      * The prompt pass of {@code batch} tokens the warm-up runs: the one already made, or a new one kept for prompts of
@@ -602,6 +625,11 @@ public final class PlanExecutor implements AutoCloseable {
     /** Decode steps the load ran to warm up (0 when none ran: switched off, or dilated cards). */
     public int warmUpSteps() {
         return warmUpSteps;
+    }
+
+    /** Tokens of the prompt pass the load's warm-up ran (0 when none ran). */
+    int warmUpPassTokens() {
+        return warmUpPassTokens;
     }
 
     /** Whether a prompt pass of {@code batch} tokens has its job prepared (at load, or by an earlier prompt). */

@@ -110,6 +110,39 @@ class DecodeWarmUpTest {
                         CollectiveAlgorithm.AUTO)));
     }
 
+    /**
+     * A model whose full prompt pass is prepared at load (here forced: the golden model is below the size that
+     * prepares it) is warmed up with that pass, all of the context's 64 positions, and the load still leaves no trace:
+     * every cache row the pass wrote is cleared.
+     */
+    @Test
+    void aPreparedFullPromptPassIsTheOneTheWarmUpRuns() {
+        GgufFile file = golden();
+        Plan plan = ManualPlans.singleCard(GgufModelReader.shapeOf(file), CONTEXT);
+        Supplier<PlanExecutor> loader = () -> new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 1),
+                TestSupport.cards(), COLLECTIVES, new PlanExecutor.Options(DotMode.GGML, 2, CONTEXT,
+                        CollectiveAlgorithm.AUTO));
+        String before = System.getProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY);
+        System.setProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY, "0");
+        try {
+            try (PlanExecutor executor = load(null, loader)) {
+                assertEquals(Math.min(PrefillPrograms.MAX_BATCH, CONTEXT), executor.warmUpPassTokens(),
+                        "the warm-up ran the prepared full pass");
+            }
+            sameAsWithout(loader);
+        } finally {
+            if (before == null) {
+                System.clearProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY);
+            } else {
+                System.setProperty(PlanExecutor.PREPARE_AHEAD_PROPERTY, before);
+            }
+        }
+        try (PlanExecutor executor = load(null, loader)) {
+            assertEquals(PlanExecutor.WARM_UP_PROMPT_TOKENS, executor.warmUpPassTokens(),
+                    "no full pass prepared: the short one");
+        }
+    }
+
     @Test
     void warmedUpTensorParallelCardsAreAsIfTheWarmUpHadNeverRun() {
         GgufFile file = golden();

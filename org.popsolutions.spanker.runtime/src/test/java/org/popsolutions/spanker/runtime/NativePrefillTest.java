@@ -1,5 +1,6 @@
 package org.popsolutions.spanker.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.popsolutions.spanker.api.link.CollectiveAlgorithm;
 import org.popsolutions.spanker.api.model.ModelShape;
 import org.popsolutions.spanker.api.plan.Plan;
 import org.popsolutions.spanker.ggml.gguf.GgufFile;
@@ -80,6 +82,12 @@ class NativePrefillTest {
         Plan plan = ManualPlans.singleCard(shape, PrefillTest.CONTEXT);
         PrefillTest.Result tokenByToken = PrefillTest.run(file, plan, DotMode.GGML, false);
         PrefillTest.Result batched = PrefillTest.run(file, plan, DotMode.GGML, true);
+        // two threads split each matrix-matrix product's rows in whole 32-row groups (one kernel call per share, each
+        // preparing the vectors itself) and spread the pass's norms, ropes and attention: the one-thread bits
+        PrefillTest.Result twoThreads = PrefillTest.run(file, plan, DotMode.GGML, CollectiveAlgorithm.AUTO, true, 2);
+        for (int t = 0; t < batched.logits().length; t++) {
+            assertArrayEquals(batched.logits()[t], twoThreads.logits()[t], name + ", 2 threads, logits " + t);
+        }
         for (int t = 0; t < tokenByToken.logits().length; t++) {
             float[] one = tokenByToken.logits()[t];
             float[] many = batched.logits()[t];
