@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.ggml.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
@@ -107,6 +108,85 @@ class MatVecProductTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Kernels with threads of their own (the native pool) are offered each one-vector product whole, one call a
+     * product, alone and run together, with the product's output offset; a provider that declines part way leaves the
+     * rest to the executor. Every row is the executor's result bit for bit.
+     */
+    @Test
+    void oneVectorProductsAreOfferedWholeToTheKernelsOwnThreads() {
+        Random random = new Random(23);
+        int cols = 256;
+        int[] rows = {40, 7, 19};
+        float[] x = gaussian(random, cols);
+        GgmlType type = GgmlType.Q4_K;
+        ByteBuffer[] w = new ByteBuffer[rows.length];
+        float[][] alone = new float[rows.length][];
+        try (RowExecutor one = new RowExecutor(1)) {
+            for (int i = 0; i < rows.length; i++) {
+                w[i] = weights(type, random, rows[i] * cols);
+                alone[i] = new float[rows[i]];
+                new MatVec(Kernels.scalar(), one).matvec(type, w[i], rows[i], cols, x, alone[i], DotMode.GGML);
+            }
+        }
+        for (int accepted : new int[] {Integer.MAX_VALUE, 1, 0}) {
+            OwnThreads kernels = new OwnThreads(accepted);
+            try (RowExecutor executor = new RowExecutor(2)) {
+                MatVec matVec = new MatVec(kernels, executor);
+                MatVec.Product[] products = new MatVec.Product[rows.length];
+                for (int i = 0; i < rows.length; i++) {
+                    products[i] = matVec.product(type, rows[i], cols, 1, DotMode.GGML);
+                }
+                float[] out = new float[3 + 40 + 7 + 19];
+                java.util.Arrays.fill(out, Float.NaN);
+                products[0].prepare(w[0], x, 0, out, 3);
+                products[1].prepareOnActivationOf(products[0], w[1], out, 3 + 40);
+                products[2].prepareOnActivationOf(products[1], w[2], out, 3 + 40 + 7);
+                matVec.together(products).run();
+                String what = "accepting " + accepted + " calls";
+                assertEquals(Math.min(accepted, rows.length), kernels.taken, what + ": products taken whole");
+                assertArrayEquals(alone[0], java.util.Arrays.copyOfRange(out, 3, 43), what + ": first");
+                assertArrayEquals(alone[1], java.util.Arrays.copyOfRange(out, 43, 50), what + ": second");
+                assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(out, 50, 69), what + ": third");
+                float[] single = new float[1 + rows[2]];
+                products[2].run(w[2], x, 0, 1, single, 1);
+                assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(single, 1, 1 + rows[2]), what + ": alone");
+                assertEquals(Math.min(accepted, rows.length + 1), kernels.taken, what + ": the product alone taken");
+            }
+        }
+    }
+
+    /** The scalar kernels, taking whole products on "their own threads" (the caller) for the first calls only. */
+    private static final class OwnThreads implements Kernels {
+        private final int accepting;
+        int taken;
+
+        OwnThreads(int accepting) {
+            this.accepting = accepting;
+        }
+
+        @Override
+        public String name() {
+            return "own threads";
+        }
+
+        @Override
+        public float dot(ByteBuffer weights, int weightsOffset, PreparedActivation activation) {
+            return Kernels.scalar().dot(weights, weightsOffset, activation);
+        }
+
+        @Override
+        public boolean dotRowsOnThreads(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
+                PreparedActivation activation, float[] out, int outOffset, int threads) {
+            if (taken >= accepting) {
+                return false;
+            }
+            taken++;
+            dotRows(weights, weightsOffset, rowBytes, rows, activation, out, outOffset);
+            return true;
         }
     }
 

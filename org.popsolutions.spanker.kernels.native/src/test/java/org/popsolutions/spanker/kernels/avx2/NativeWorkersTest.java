@@ -91,6 +91,45 @@ class NativeWorkersTest {
     }
 
     /**
+     * Decode's products through MatVec on a two-thread executor (q, k and v run together on one activation, then one
+     * alone at an output offset): each product is offered whole to the native threads, and every row equals the
+     * one-thread executor's bit for bit.
+     */
+    @Test
+    void productsRunTogetherOnTwoThreadsEqualOneThread() {
+        SplittableRandom random = new SplittableRandom(29);
+        int cols = 512;
+        int[] rows = {300, 64, 64};
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            ByteBuffer[] w = new ByteBuffer[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                w[i] = le(WeightTraits.of(type).codec().quantize(gaussian(random, rows[i] * cols)));
+            }
+            float[] x = gaussian(random, cols);
+            float[][] results = new float[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                try (RowExecutor executor = new RowExecutor(threads)) {
+                    MatVec matVec = new MatVec(kernels, executor);
+                    MatVec.Product[] p = new MatVec.Product[rows.length];
+                    for (int i = 0; i < rows.length; i++) {
+                        p[i] = matVec.product(type, rows[i], cols, 1, DotMode.GGML);
+                    }
+                    float[] out = new float[1 + 2 * (300 + 64 + 64)];
+                    p[0].prepare(w[0], x, 0, out, 1);
+                    p[1].prepareOnActivationOf(p[0], w[1], out, 301);
+                    p[2].prepareOnActivationOf(p[1], w[2], out, 365);
+                    matVec.together(p).run();
+                    p[0].run(w[0], x, 0, 1, out, 429);
+                    results[threads - 1] = out;
+                }
+            }
+            assertArrayEquals(results[0], results[1], type.toString());
+            assertTrue(NativeKernels.lastCallThreads() >= 1 && NativeKernels.lastCallThreads() <= 2,
+                    type + ": " + NativeKernels.lastCallThreads() + " threads ran the last native product");
+        }
+    }
+
+    /**
      * The pool grows to the workers a call needs, and a call of fewer threads than the pool has takes no more than it
      * asked for (many chunks each time, so a worker not asked for would have had every chance to take one).
      */
