@@ -46,7 +46,7 @@ class NativeLibraryLoadersTest {
         // this class loader's own pool (other tests') must not be counted as the copies'
         NativeLibrary.load().orElseThrow();
         NativeKernels.stopWorkers();
-        try (Bundleish first = new Bundleish(shared); Bundleish second = new Bundleish(shared)) {
+        try (Bundleish first = new Bundleish(shared, true); Bundleish second = new Bundleish(shared, true)) {
             Kernels a = first.kernels();
             // the JVM's refusal, as the second loader's System.loadLibrary meets it
             Method loads = second.loader.loadClass(Loads.class.getName()).getMethod("run");
@@ -74,6 +74,29 @@ class NativeLibraryLoadersTest {
             assertEquals(0, NativeWorkersTest.namedWorkerThreads());
         } finally {
             NativeKernels.openWorkers();
+        }
+    }
+
+    /**
+     * When the copy cannot be made either (here: the library is not among the loader's resources), the provider is
+     * unavailable with one line that names both refusals, and nothing is thrown: the component registers nothing.
+     */
+    @Test
+    void aLoaderThatCanNeitherLoadNorCopyTheLibrarySaysWhyInOneLine(@TempDir Path dir) throws Exception {
+        String flags = Files.readString(Path.of("/proc/cpuinfo"));
+        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
+        Path shared = dir.resolve("libspankerkernels.so");
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
+            Files.copy(in, shared, StandardCopyOption.REPLACE_EXISTING);
+        }
+        try (Bundleish first = new Bundleish(shared, true); Bundleish second = new Bundleish(shared, false)) {
+            first.kernels();
+            Class<?> nativeLibrary = second.loader.loadClass(NativeLibrary.class.getName());
+            assertEquals(Optional.empty(), nativeLibrary.getMethod("load").invoke(null));
+            String reason = (String) ((Optional<?>) nativeLibrary.getMethod("unavailableReason").invoke(null)).orElseThrow();
+            assertFalse(reason.contains("\n"), reason);
+            assertTrue(reason.contains("is not in the class path")
+                    && reason.contains("already loaded in another classloader"), reason);
         }
     }
 
@@ -128,12 +151,14 @@ class NativeLibraryLoadersTest {
 
     /**
      * A bundle's class loader as a framework makes it: this package's classes of its own (parent last), the ggml API
-     * from the parent, and every {@code System.loadLibrary} answered with the one given file.
+     * from the parent, every {@code System.loadLibrary} answered with the one given file, and (unless told) the library
+     * among its resources.
      */
     private static final class Bundleish implements AutoCloseable {
         final URLClassLoader loader;
+        private boolean loaded;
 
-        Bundleish(Path library) throws Exception {
+        Bundleish(Path library, boolean withTheResource) throws Exception {
             URL classes = NativeLibrary.class.getProtectionDomain().getCodeSource().getLocation();
             URL tests = NativeLibraryLoadersTest.class.getProtectionDomain().getCodeSource().getLocation();
             String pkg = NativeLibrary.class.getPackageName() + ".";
@@ -150,6 +175,12 @@ class NativeLibraryLoadersTest {
                 }
 
                 @Override
+                public URL getResource(String name) {
+                    return withTheResource || !("/" + name).equals(NativeLibrary.RESOURCE) ? super.getResource(name)
+                            : null;
+                }
+
+                @Override
                 protected String findLibrary(String name) {
                     return NativeLibrary.NAME.equals(name) ? library.toString() : null;
                 }
@@ -161,6 +192,7 @@ class NativeLibraryLoadersTest {
             Optional<?> kernels = (Optional<?>) nativeLibrary.getMethod("load").invoke(null);
             Optional<?> reason = (Optional<?>) nativeLibrary.getMethod("unavailableReason").invoke(null);
             assertTrue(kernels.isPresent(), "a second loader's kernels unavailable: " + reason);
+            loaded = true;
             return (Kernels) kernels.get();
         }
 
@@ -181,7 +213,9 @@ class NativeLibraryLoadersTest {
         @Override
         public void close() throws Exception {
             try {
-                stopWorkers();
+                if (loaded) {
+                    stopWorkers();
+                }
             } finally {
                 loader.close();
             }
