@@ -1,6 +1,7 @@
 package org.popsolutions.spanker.osgi.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,9 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -111,6 +115,83 @@ class NativeWorkerPoolTest {
             assertBits(q.run(Kernels.best(), 1), q.run(Kernels.best(), 2), type + ": after the restart");
         }
         assertEquals(List.of(WORKER_PREFIX + "1"), workerThreads(), "the restarted bundle's pool");
+    }
+
+    /**
+     * Products keep running (as a card's decode would) while the bundle stops and starts: each row has the native or
+     * the portable kernels' bits (a product split in the JVM asks {@link Kernels#best()} per chunk, so one product
+     * may mix them), none fails, and while the bundle is stopped no native worker is started.
+     */
+    @Test
+    void productsRunningWhileTheBundleStopsAndStartsStayCorrect() throws Exception {
+        Product p = new Product(GgmlType.Q4_K);
+        float[] nativeBits = p.run(Kernels.best(), 1);
+        float[] portableBits = p.run(Kernels.portable(), 1);
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        AtomicInteger products = new AtomicInteger();
+        AtomicInteger mixed = new AtomicInteger();
+        Thread caller = new Thread(() -> {
+            try (RowExecutor executor = new RowExecutor(2)) {
+                MatVec matVec = new MatVec(Kernels.best(), executor);
+                float[] out = new float[ROWS];
+                while (running.get()) {
+                    matVec.matvec(p.type, p.weights, ROWS, COLS, p.x, out, DotMode.GGML);
+                    int onlyNative = 0;
+                    int onlyPortable = 0;
+                    for (int r = 0; r < ROWS; r++) {
+                        int bits = Float.floatToIntBits(out[r]);
+                        boolean n = bits == Float.floatToIntBits(nativeBits[r]);
+                        boolean j = bits == Float.floatToIntBits(portableBits[r]);
+                        if (!n && !j) {
+                            throw new AssertionError("product " + products.get() + " row " + r + ": " + out[r]
+                                    + ", neither the native " + nativeBits[r] + " nor the portable " + portableBits[r]);
+                        }
+                        onlyNative += n && !j ? 1 : 0;
+                        onlyPortable += j && !n ? 1 : 0;
+                    }
+                    if (onlyNative > 0 && onlyPortable > 0) {
+                        mixed.incrementAndGet();
+                    }
+                    products.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        }, "pool-test-caller");
+        caller.start();
+        try {
+            Bundle bundle = nativeBundle();
+            for (int round = 0; round < 3; round++) {
+                awaitProducts(products, failed, 20);
+                bundle.stop();
+                for (int look = 0; look < 5; look++) {
+                    awaitProducts(products, failed, 5);
+                    assertEquals(List.of(), workerThreads(), "round " + round + ": a worker while the bundle is stopped");
+                }
+                bundle.start();
+                Eventually.until("the native kernels again", this::nativeIsBest, () -> Kernels.best().name());
+            }
+            awaitProducts(products, failed, 20);
+        } finally {
+            running.set(false);
+            caller.join(Eventually.TIMEOUT_MILLIS);
+        }
+        if (failed.get() != null) {
+            throw new AssertionError("the caller failed after " + products.get() + " products", failed.get());
+        }
+        assertFalse(caller.isAlive(), "the caller did not finish");
+        System.out.println("NativeWorkerPoolTest: " + products.get() + " products during 3 stop/starts, " + mixed.get()
+                + " of them mixing native and portable rows");
+    }
+
+    private static void awaitProducts(AtomicInteger products, AtomicReference<Throwable> failed, int more) {
+        int target = products.get() + more;
+        Eventually.until(more + " more products", () -> products.get() >= target || failed.get() != null,
+                () -> products.get() + " products");
+        if (failed.get() != null) {
+            throw new AssertionError("the caller failed after " + products.get() + " products", failed.get());
+        }
     }
 
     /**
