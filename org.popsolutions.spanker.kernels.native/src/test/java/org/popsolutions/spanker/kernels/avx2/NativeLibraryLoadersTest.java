@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.popsolutions.spanker.ggml.kernel.DotMode;
@@ -74,6 +77,53 @@ class NativeLibraryLoadersTest {
             assertEquals(0, NativeWorkersTest.namedWorkerThreads());
         } finally {
             NativeKernels.openWorkers();
+        }
+    }
+
+    /**
+     * A loader collected while its copy's workers still wait for work (no deactivation stopped them): the JVM unloads
+     * the copy, and {@code JNI_OnUnload} must join the workers first, or they would run unmapped code.
+     */
+    @Test
+    void collectingALoaderWithLiveWorkersJoinsThemInJniOnUnload(@TempDir Path dir) throws Exception {
+        String flags = Files.readString(Path.of("/proc/cpuinfo"));
+        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
+        Path copy = dir.resolve("libspankerkernels.so");
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+        }
+        NativeLibrary.load().orElseThrow();
+        NativeKernels.stopWorkers();
+        try {
+            startAWorkerAndDropTheLoader(copy);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (NativeWorkersTest.namedWorkerThreads() != 0 || mapped(copy)) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("after 30 s of collections: " + NativeWorkersTest.namedWorkerThreads()
+                            + " workers, library mapped " + mapped(copy));
+                }
+                System.gc();
+                Thread.sleep(20);
+            }
+        } finally {
+            NativeKernels.openWorkers();
+        }
+    }
+
+    /** In a method of its own, so that no frame keeps the loader reachable. */
+    private static void startAWorkerAndDropTheLoader(Path library) throws Exception {
+        Bundleish bundle = new Bundleish(library, true);
+        Kernels kernels = bundle.kernels();
+        assertTrue(kernels.dotRowsOnThreads(weights(), 0, rowBytes(), ROWS, activation(), new float[ROWS], 0, 2));
+        assertEquals(1, bundle.workers());
+        assertEquals(1, NativeWorkersTest.namedWorkerThreads());
+        assertTrue(mapped(library));
+        bundle.loader.close(); // closes the jar files only; the classes and the library stay until collected
+    }
+
+    private static boolean mapped(Path library) throws IOException {
+        try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
+            return maps.anyMatch(l -> l.contains(library.toString()));
         }
     }
 
