@@ -29,7 +29,12 @@ public final class NativeLibrary {
             try {
                 kernels = tryLoad();
             } catch (LinkageError | IOException | SecurityException e) {
-                unavailable = "the native library did not load: " + e;
+                // one line, and the first refusal too: after a refresh it is what says why a copy was needed
+                StringBuilder reason = new StringBuilder("the native library did not load: ").append(e);
+                for (Throwable before : e.getSuppressed()) {
+                    reason.append("; before that: ").append(before);
+                }
+                unavailable = reason.toString().replace('\n', ' ');
             }
         }
         return Optional.ofNullable(kernels);
@@ -51,7 +56,13 @@ public final class NativeLibrary {
         try {
             System.loadLibrary(NAME);
         } catch (UnsatisfiedLinkError notOnThePath) {
-            System.load(extract().toString());
+            // not on the path, or (a refreshed bundle) bound to an older class loader: a copy of our own
+            try {
+                System.load(extract().toString());
+            } catch (UnsatisfiedLinkError | IOException copyFailed) {
+                copyFailed.addSuppressed(notOnThePath);
+                throw copyFailed;
+            }
         }
         if (!NativeKernels.cpuSupported()) {
             unavailable = "this CPU lacks AVX2, FMA or F16C";
