@@ -234,9 +234,6 @@ public final class MockCard implements SailCard, SailDevice {
         }
     }
 
-    /** Whether decode attention's kept cache rows are reserved when the card can afford them (see {@link KeptKvRows}). */
-    private volatile boolean keepKvRows = MockProgram.KEEP_KV_ROWS;
-
     /**
      * The kept copy of an attention op's kv heads' cache rows for the key cache at {@code keySlice} of {@code keys}
      * (and the value cache at {@code valueOffset} of {@code values}), of {@code rows} rows: the one made before, or a
@@ -245,7 +242,7 @@ public final class MockCard implements SailCard, SailDevice {
      */
     synchronized KeptKvRows keptKvRows(MockRegion keys, Slice keySlice, MockRegion values, long valueOffset,
             int kvHeads, int headDimension, int rows) {
-        if (!keepKvRows || keys.freed || values.freed) {
+        if (!MockProgram.KEEP_KV_ROWS || keys.freed || values.freed) {
             return null;
         }
         List<KeptKvRows> held = keys.keptKvRows();
@@ -274,11 +271,6 @@ public final class MockCard implements SailCard, SailDevice {
 
     /** Whether a kept copy of cache rows was refused for want of memory (said once per card). */
     private boolean keptKvRowsRefused;
-
-    /** Turns keeping attention's cache rows on or off for this card's later steps (tests compare the two). */
-    void keepKvRows(boolean keep) {
-        keepKvRows = keep;
-    }
 
     private void dropKeptKvRows(MockRegion region) {
         for (KeptKvRows kept : region.keptKvRows()) {
