@@ -254,12 +254,7 @@ public final class MockCard implements SailCard, SailDevice {
         }
         long bytes = KeptKvRows.bytesFor(kvHeads, headDimension, rows);
         if (bytes > capacity - used || !heapHolds(bytes)) {
-            if (!keptKvRowsRefused) {
-                keptKvRowsRefused = true;
-                System.getLogger(MockCard.class.getName()).log(System.Logger.Level.INFO, "card " + index()
-                        + " keeps no copy of attention's cache rows (" + bytes + " bytes, " + (capacity - used)
-                        + " free): decode copies them at every step");
-            }
+            // as a packed copy that does not fit: nothing said (a tool's output stays its own), the card's memory shows it
             return null;
         }
         KeptKvRows made = new KeptKvRows(keySlice.offset(), keySlice.bytes(), values, valueOffset, kvHeads,
@@ -268,9 +263,6 @@ public final class MockCard implements SailCard, SailDevice {
         held.add(made);
         return made;
     }
-
-    /** Whether a kept copy of cache rows was refused for want of memory (said once per card). */
-    private boolean keptKvRowsRefused;
 
     private void dropKeptKvRows(MockRegion region) {
         for (KeptKvRows kept : region.keptKvRows()) {
