@@ -32,6 +32,12 @@ class DecodeAllocationTest {
      */
     static final long BUDGET_PER_TOKEN = 0;
 
+    /**
+     * Also at the positions where a decode step's attention first reads more cache rows (64, 128: its kept copy of the
+     * rows grew there by doubling until it was sized once to the cache's rows at the first step): the measured steps
+     * run positions 41 to 140 once, after the steps up to 40 were run until they allocate nothing. Attempted up to three
+     * times, each on a new executor (a JIT deoptimization during the one measured pass is not decode's).
+     */
     @Test
     void decodeStepsAllocateNothing() {
         ThreadMXBean bean = ManagementFactory.getThreadMXBean();
@@ -41,39 +47,28 @@ class DecodeAllocationTest {
         GgufFile file = GgufReader.open(GoldenModels.model("tiny-llama-q8_0.gguf"));
         ModelShape shape = GgufModelReader.shapeOf(file);
         Plan plan = ManualPlans.singleCard(shape, 256);
-        try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 1),
-                TestSupport.cards(), engine, new PlanExecutor.Options(DotMode.GGML, 2, 256, CollectiveAlgorithm.AUTO))) {
-            float[] logits = new float[executor.config().vocabulary()];
-            for (int position = 0; position < 100; position++) {
-                executor.forward(1 + position % 7, position, logits);
-            }
-            // the threads decode runs on: this one (the host's), the mock cards' workers and their row threads
-            // ("spanker-..."); the least of up to twenty rounds, done at the first within budget: a JIT compilation
-            // meanwhile is not decode's, and on a loaded machine C2 may finish decode's methods late
+        try {
             long perToken = Long.MAX_VALUE;
             String where = "";
-            for (int round = 0; round < 20 && perToken > BUDGET_PER_TOKEN; round++) {
-                int tokens = 50;
-                long[] ids = threads.getAllThreadIds();
-                long[] before = threads.getThreadAllocatedBytes(ids);
-                // this thread's own count read apart, without the arrays the other counts come in
-                long hostBefore = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < tokens; i++) {
-                    executor.forward(1 + i % 7, 100 + i, logits); // the same positions again: the KV cache is rewritten
-                }
-                long hostAfter = threads.getCurrentThreadAllocatedBytes();
-                long[] after = threads.getThreadAllocatedBytes(ids);
-                long sum = hostAfter - hostBefore;
-                StringBuilder each = new StringBuilder(" host=" + sum);
-                for (int t = 0; t < ids.length; t++) {
-                    java.lang.management.ThreadInfo info = threads.getThreadInfo(ids[t]);
-                    if (info != null && info.getThreadName().startsWith("spanker-") && after[t] > before[t]) {
-                        sum += after[t] - before[t];
-                        each.append(' ').append(info.getThreadName()).append('=').append(after[t] - before[t]);
+            for (int attempt = 0; attempt < 3 && perToken > BUDGET_PER_TOKEN; attempt++) {
+                try (PlanExecutor executor = new PlanExecutor(file, plan, TestSupport.topology(TopologyKind.RING, 1),
+                        TestSupport.cards(), engine, new PlanExecutor.Options(DotMode.GGML, 2, 256,
+                                CollectiveAlgorithm.AUTO))) {
+                    float[] logits = new float[executor.config().vocabulary()];
+                    // positions 0..40 again and again (the KV cache rewritten) until a pass allocates nothing: a JIT
+                    // compilation meanwhile is not decode's, and on a loaded machine C2 may finish decode's methods late
+                    long warm = Long.MAX_VALUE;
+                    for (int round = 0; round < 20 && warm > BUDGET_PER_TOKEN; round++) {
+                        StringBuilder each = new StringBuilder();
+                        warm = allocated(threads, executor, logits, 0, 41, each) / 41;
+                        where = " (warming up)" + each;
                     }
-                }
-                if (sum / tokens < perToken) {
-                    perToken = sum / tokens;
+                    if (warm > BUDGET_PER_TOKEN) {
+                        perToken = warm;
+                        continue;
+                    }
+                    StringBuilder each = new StringBuilder();
+                    perToken = allocated(threads, executor, logits, 41, 141, each) / 100;
                     where = each.toString();
                 }
             }
@@ -81,5 +76,32 @@ class DecodeAllocationTest {
         } finally {
             TestSupport.stop(engine);
         }
+    }
+
+    /**
+     * Bytes allocated by the threads decode runs on (this one, the host's, the mock cards' workers and their row
+     * threads, "spanker-...") over the steps at positions [from, to); each thread's share appended to {@code each}.
+     */
+    private static long allocated(com.sun.management.ThreadMXBean threads, PlanExecutor executor, float[] logits,
+            int from, int to, StringBuilder each) {
+        long[] ids = threads.getAllThreadIds();
+        long[] before = threads.getThreadAllocatedBytes(ids);
+        // this thread's own count read apart, without the arrays the other counts come in
+        long hostBefore = threads.getCurrentThreadAllocatedBytes();
+        for (int position = from; position < to; position++) {
+            executor.forward(1 + position % 7, position, logits);
+        }
+        long hostAfter = threads.getCurrentThreadAllocatedBytes();
+        long[] after = threads.getThreadAllocatedBytes(ids);
+        long sum = hostAfter - hostBefore;
+        each.append(" host=").append(sum);
+        for (int t = 0; t < ids.length; t++) {
+            java.lang.management.ThreadInfo info = threads.getThreadInfo(ids[t]);
+            if (info != null && info.getThreadName().startsWith("spanker-") && after[t] > before[t]) {
+                sum += after[t] - before[t];
+                each.append(' ').append(info.getThreadName()).append('=').append(after[t] - before[t]);
+            }
+        }
+        return sum;
     }
 }

@@ -59,6 +59,37 @@ public final class VectorKernels implements Kernels {
     private static final VectorSpecies<Byte> WB2 = WIDE ? ByteVector.SPECIES_256 : ByteVector.SPECIES_128;
     /** One byte per 32-bit lane. */
     private static final VectorSpecies<Byte> WB4 = WIDE ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /*
+     * The exact classes of the species above, constants to C2. A vector the Vector API loads, broadcasts, reinterprets
+     * or converts is typed only ByteVector (ShortVector, ...) inside C2, so the calls on it are bound by the profiles of
+     * the API's own call sites, which every caller in the JVM shares; once other widths ran through them (attention's
+     * 256-bit lanes beside 512-bit code, 128- and 64-bit loops), C2 on Java 17 guards several classes, the intrinsics
+     * see no constant species and every vector of the loop is boxed (KernelAllocationTest's polluted probe: Q8_0 ~66 KB
+     * per product of 7 rows). Cast to its class, each vector's calls bind to it whatever ran before (as the attention
+     * lanes do, see VectorAttentionLanes).
+     */
+    private static final Class<? extends FloatVector> FC = exact(F);
+    private static final Class<? extends IntVector> IC = exact(I);
+    private static final Class<? extends ShortVector> SC = exact(S);
+    private static final Class<? extends ByteVector> B64C = exact(B64);
+    private static final Class<? extends ByteVector> B128C = exact(B128);
+    private static final Class<? extends ByteVector> B256C = exact(B256);
+    private static final Class<? extends FloatVector> WFC = exact(WF);
+    private static final Class<? extends IntVector> WIC = exact(WI);
+    private static final Class<? extends ShortVector> WSC = exact(WS);
+    private static final Class<? extends ByteVector> WBC = exact(WB);
+    private static final Class<? extends ByteVector> WB2C = exact(WB2);
+    private static final Class<? extends ByteVector> WB4C = exact(WB4);
+    /** Shorts of a WB2 vector's bits (WB2 reinterpreted). */
+    private static final Class<? extends ShortVector> WB2SC = exact(WB2.withLanes(short.class));
+    /** Shorts of a B128 vector's bits. */
+    private static final Class<? extends ShortVector> B128SC = exact(ShortVector.SPECIES_128);
+
+    @SuppressWarnings("unchecked")
+    private static <E, V extends jdk.incubator.vector.Vector<E>> Class<V> exact(VectorSpecies<E> species) {
+        return (Class<V>) (Class<?>) species.vectorType();
+    }
+
     /** 32-bit lanes per vector: blocks per group. */
     static final int LANES = WF.length();
     /** The lanes of a group's second super-block (Q4_K on 512 bits: a group holds two). */
@@ -375,37 +406,37 @@ public final class VectorKernels implements Kernels {
     /** Q4_0: Σ_b d_b·da_b·(Σq·a − 8·Σa), L blocks per step. */
     static float q4_0Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
             int g1) {
-        FloatVector acc = FloatVector.zero(WF);
-        FloatVector offsets = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
+        FloatVector offsets = WFC.cast(FloatVector.zero(WF));
         for (int g = g0; g < g1; g++) {
             int wb = at + 18 * LANES * (g - g0);
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
-            ShortVector acc0 = ShortVector.zero(WS);
-            ShortVector acc1 = ShortVector.zero(WS);
+            ShortVector acc0 = WSC.cast(ShortVector.zero(WS));
+            ShortVector acc1 = WSC.cast(ShortVector.zero(WS));
             for (int t = 0; t < 4; t++) {
-                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                ShortVector s = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 4 * LANES * t)).reinterpretAsShorts());
                 int m = 32 * LANES * g + 8 * LANES * t;
-                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                acc0 = WSC.cast(acc0.add(s.and((short) 15).mul(WSC.cast(ShortVector.fromArray(WS, v, m))))
                         .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
-                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
-                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES)))));
+                acc1 = WSC.cast(acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 4 * LANES))))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(WSC.cast(ShortVector.fromArray(WS, v, m + 6 * LANES)))));
             }
-            IntVector x = acc0.add(acc1).reinterpretAsInts();
-            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            IntVector x = WIC.cast(acc0.add(acc1).reinterpretAsInts());
+            FloatVector sums32 = WFC.cast(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0));
             // L halves decoded exactly (as Half.toFloat; see halves)
-            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 16 * LANES).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, WI, 0);
-            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
-                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            FloatVector scale = d.mul(FloatVector.fromArray(WF, ds, LANES * g));
-            acc = sums32.fma(scale, acc);
-            offsets = FloatVector.fromArray(WF, sums, LANES * g).fma(scale, offsets);
+            IntVector dh = WIC.cast(WB2SC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, wb + 16 * LANES)).reinterpretAsShorts())
+                    .convertShape(VectorOperators.S2I, WI, 0));
+            IntVector dm = WIC.cast(dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+            FloatVector d = WFC.cast(WIC.cast(WFC.cast(dm.reinterpretAsFloats()).mul(0x1p112f).reinterpretAsInts())
+                    .blend(WIC.cast(dm.or(0x70000000)), WIC.cast(dh.and(0x7c00)).compare(VectorOperators.EQ, 0x7c00))
+                    .or(WIC.cast(dh.and(0x8000)).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats());
+            FloatVector scale = WFC.cast(d.mul(WFC.cast(FloatVector.fromArray(WF, ds, LANES * g))));
+            acc = WFC.cast(sums32.fma(scale, acc));
+            offsets = WFC.cast(WFC.cast(FloatVector.fromArray(WF, sums, LANES * g)).fma(scale, offsets));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -418,47 +449,47 @@ public final class VectorKernels implements Kernels {
     /** Q4_1: Σ_b d_b·da_b·Σq·a + m_b·s_b, L blocks per step. */
     static float q4_1Packed(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
             int g1) {
-        FloatVector acc = FloatVector.zero(WF);
-        FloatVector minTerms = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
+        FloatVector minTerms = WFC.cast(FloatVector.zero(WF));
         for (int g = g0; g < g1; g++) {
             int wb = at + 20 * LANES * (g - g0);
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
-            ShortVector acc0 = ShortVector.zero(WS);
-            ShortVector acc1 = ShortVector.zero(WS);
+            ShortVector acc0 = WSC.cast(ShortVector.zero(WS));
+            ShortVector acc1 = WSC.cast(ShortVector.zero(WS));
             for (int t = 0; t < 4; t++) {
-                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                ShortVector s = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 4 * LANES * t)).reinterpretAsShorts());
                 int m = 32 * LANES * g + 8 * LANES * t;
-                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                acc0 = WSC.cast(acc0.add(s.and((short) 15).mul(WSC.cast(ShortVector.fromArray(WS, v, m))))
                         .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
-                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
-                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES)))));
+                acc1 = WSC.cast(acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 4 * LANES))))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(WSC.cast(ShortVector.fromArray(WS, v, m + 6 * LANES)))));
             }
-            IntVector x = acc0.add(acc1).reinterpretAsInts();
-            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            IntVector x = WIC.cast(acc0.add(acc1).reinterpretAsInts());
+            FloatVector sums32 = WFC.cast(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0));
             // L halves decoded exactly (as Half.toFloat; see halves)
-            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 16 * LANES).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, WI, 0);
-            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
-                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            acc = sums32.fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)), acc);
+            IntVector dh = WIC.cast(WB2SC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, wb + 16 * LANES)).reinterpretAsShorts())
+                    .convertShape(VectorOperators.S2I, WI, 0));
+            IntVector dm = WIC.cast(dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+            FloatVector d = WFC.cast(WIC.cast(WFC.cast(dm.reinterpretAsFloats()).mul(0x1p112f).reinterpretAsInts())
+                    .blend(WIC.cast(dm.or(0x70000000)), WIC.cast(dh.and(0x7c00)).compare(VectorOperators.EQ, 0x7c00))
+                    .or(WIC.cast(dh.and(0x8000)).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats());
+            acc = WFC.cast(sums32.fma(d.mul(WFC.cast(FloatVector.fromArray(WF, ds, LANES * g))), acc));
         }
         // the m·s terms in a loop of their own (both decodes of halves in one loop took it past C2's inlining budget)
         for (int g = g0; g < g1; g++) {
             // L halves decoded exactly (as Half.toFloat; see halves)
-            IntVector mh = (IntVector) ByteVector.fromArray(WB2, p, at + 20 * LANES * (g - g0) + 18 * LANES)
-                    .reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, WI, 0);
-            IntVector mm = mh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            FloatVector m = mm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(mm.or(0x70000000), mh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
-                    .or(mh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            minTerms = m.fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
+            IntVector mh = WIC.cast(WB2SC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, at + 20 * LANES * (g - g0) + 18 * LANES))
+                    .reinterpretAsShorts())
+                    .convertShape(VectorOperators.S2I, WI, 0));
+            IntVector mm = WIC.cast(mh.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+            FloatVector m = WFC.cast(WIC.cast(WFC.cast(mm.reinterpretAsFloats()).mul(0x1p112f).reinterpretAsInts())
+                    .blend(WIC.cast(mm.or(0x70000000)), WIC.cast(mh.and(0x7c00)).compare(VectorOperators.EQ, 0x7c00))
+                    .or(WIC.cast(mh.and(0x8000)).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats());
+            minTerms = WFC.cast(m.fma(WFC.cast(FloatVector.fromArray(WF, sums, LANES * g)), minTerms));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -473,30 +504,31 @@ public final class VectorKernels implements Kernels {
      * in magnitude, within 16 bits) folded and added in 32 bits, exact; then d·da for L blocks at once.
      */
     static float q8_0Packed(byte[] p, int at, short[] v, float[] ds, int g0, int g1) {
-        FloatVector acc = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
         for (int g = g0; g < g1; g++) {
             int wb = at + 34 * LANES * (g - g0);
             int m = 32 * LANES * g;
-            IntVector sum = IntVector.zero(WI);
+            IntVector sum = WIC.cast(IntVector.zero(WI));
             for (int t = 0; t < 16; t += 2) {
-                IntVector x = ((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * t)
-                        .convertShape(VectorOperators.B2S, WS, 0)).mul(ShortVector.fromArray(WS, v, m + 2 * LANES * t))
-                        .add(((ShortVector) ByteVector.fromArray(WB2, p, wb + 2 * LANES * (t + 1))
-                                .convertShape(VectorOperators.B2S, WS, 0))
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES * (t + 1))))
-                        .reinterpretAsInts();
-                sum = sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                        .add(x.lanewise(VectorOperators.ASHR, 16));
+                ShortVector w0 = WSC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, wb + 2 * LANES * t))
+                        .convertShape(VectorOperators.B2S, WS, 0));
+                ShortVector w1 = WSC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, wb + 2 * LANES * (t + 1)))
+                        .convertShape(VectorOperators.B2S, WS, 0));
+                IntVector x = WIC.cast(w0.mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES * t)))
+                        .add(w1.mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES * (t + 1)))))
+                        .reinterpretAsInts());
+                sum = WIC.cast(sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(x.lanewise(VectorOperators.ASHR, 16)));
             }
             // L halves decoded exactly (as Half.toFloat; see halves)
-            IntVector dh = (IntVector) ByteVector.fromArray(WB2, p, wb + 32 * LANES).reinterpretAsShorts()
-                    .convertShape(VectorOperators.S2I, WI, 0);
-            IntVector dm = dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            FloatVector d = dm.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
-                    .blend(dm.or(0x70000000), dh.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
-                    .or(dh.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(d.mul(FloatVector.fromArray(WF, ds, LANES * g)),
-                    acc);
+            IntVector dh = WIC.cast(WB2SC.cast(WB2C.cast(ByteVector.fromArray(WB2, p, wb + 32 * LANES))
+                    .reinterpretAsShorts()).convertShape(VectorOperators.S2I, WI, 0));
+            IntVector dm = WIC.cast(dh.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+            FloatVector d = WFC.cast(WIC.cast(WFC.cast(dm.reinterpretAsFloats()).mul(0x1p112f).reinterpretAsInts())
+                    .blend(WIC.cast(dm.or(0x70000000)), WIC.cast(dh.and(0x7c00)).compare(VectorOperators.EQ, 0x7c00))
+                    .or(WIC.cast(dh.and(0x8000)).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats());
+            acc = WFC.cast(WFC.cast(sum.convert(VectorOperators.I2F, 0))
+                    .fma(d.mul(WFC.cast(FloatVector.fromArray(WF, ds, LANES * g))), acc));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -509,42 +541,42 @@ public final class VectorKernels implements Kernels {
      */
     static float q4_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
             int g1) {
-        FloatVector acc = FloatVector.zero(WF);
-        FloatVector minTerms = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
+        FloatVector minTerms = WFC.cast(FloatVector.zero(WF));
         int perGroup = LANES / 8;
         for (int g = g0; g < g1; g++) {
             int wb = at + 18 * LANES * (g - g0);
             int sb = perGroup * g;
             int fb = fat + 2 * perGroup * (g - g0);
-            FloatVector d = FloatVector.broadcast(WF, f[fb] * ds[sb]);
-            FloatVector dmin = FloatVector.broadcast(WF, f[fb + 1]);
+            FloatVector d = WFC.cast(FloatVector.broadcast(WF, f[fb] * ds[sb]));
+            FloatVector dmin = WFC.cast(FloatVector.broadcast(WF, f[fb + 1]));
             if (perGroup == 2) {
-                d = d.blend(f[fb + 2] * ds[sb + 1], SECOND);
-                dmin = dmin.blend(f[fb + 3], SECOND);
+                d = WFC.cast(d.blend(f[fb + 2] * ds[sb + 1], SECOND));
+                dmin = WFC.cast(dmin.blend(f[fb + 3], SECOND));
             }
-            FloatVector scales = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 16 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(d);
+            FloatVector scales = WFC.cast((WFC.cast(WB4C.cast(ByteVector.fromArray(WB4, p, wb + 16 * LANES))
+                    .convertShape(VectorOperators.B2F, WF, 0))).mul(d));
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
-            ShortVector acc0 = ShortVector.zero(WS);
-            ShortVector acc1 = ShortVector.zero(WS);
+            ShortVector acc0 = WSC.cast(ShortVector.zero(WS));
+            ShortVector acc1 = WSC.cast(ShortVector.zero(WS));
             for (int t = 0; t < 4; t++) {
-                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                ShortVector s = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 4 * LANES * t)).reinterpretAsShorts());
                 int m = 32 * LANES * g + 8 * LANES * t;
-                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                acc0 = WSC.cast(acc0.add(s.and((short) 15).mul(WSC.cast(ShortVector.fromArray(WS, v, m))))
                         .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
-                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
-                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES)))));
+                acc1 = WSC.cast(acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 4 * LANES))))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(WSC.cast(ShortVector.fromArray(WS, v, m + 6 * LANES)))));
             }
-            IntVector x = acc0.add(acc1).reinterpretAsInts();
-            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-            acc = sums32.fma(scales, acc);
-            minTerms = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 17 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(dmin)
-                    .fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
+            IntVector x = WIC.cast(acc0.add(acc1).reinterpretAsInts());
+            FloatVector sums32 = WFC.cast(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0));
+            acc = WFC.cast(sums32.fma(scales, acc));
+            minTerms = WFC.cast((WFC.cast(WB4C.cast(ByteVector.fromArray(WB4, p, wb + 17 * LANES))
+                    .convertShape(VectorOperators.B2F, WF, 0))).mul(dmin)
+                    .fma(WFC.cast(FloatVector.fromArray(WF, sums, LANES * g)), minTerms));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -563,41 +595,41 @@ public final class VectorKernels implements Kernels {
      */
     static float q4_KPackedWide(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, float[] sums, int g0,
             int g1) {
-        FloatVector acc = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
         int perGroup = 2; // super-blocks per group on 512 bits
         for (int g = g0; g < g1; g++) {
             int wb = at + 18 * LANES * (g - g0);
             // each block's exact Σq·a in its own 32-bit lane: sixteen products per 16-bit lane (|q·a| ≤ 15·128,
             // sixteen ≤ 30720 fit 16 bits), the pairs folded once
-            ShortVector acc0 = ShortVector.zero(WS);
-            ShortVector acc1 = ShortVector.zero(WS);
+            ShortVector acc0 = WSC.cast(ShortVector.zero(WS));
+            ShortVector acc1 = WSC.cast(ShortVector.zero(WS));
             for (int t = 0; t < 4; t++) {
-                ShortVector s = ByteVector.fromArray(WB, p, wb + 4 * LANES * t).reinterpretAsShorts();
+                ShortVector s = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 4 * LANES * t)).reinterpretAsShorts());
                 int m = 32 * LANES * g + 8 * LANES * t;
-                acc0 = acc0.add(s.and((short) 15).mul(ShortVector.fromArray(WS, v, m)))
+                acc0 = WSC.cast(acc0.add(s.and((short) 15).mul(WSC.cast(ShortVector.fromArray(WS, v, m))))
                         .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * LANES)));
-                acc1 = acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
-                                .mul(ShortVector.fromArray(WS, v, m + 4 * LANES)))
-                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(ShortVector.fromArray(WS, v, m + 6 * LANES)));
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * LANES)))));
+                acc1 = WSC.cast(acc1.add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15)
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 4 * LANES))))
+                        .add(s.lanewise(VectorOperators.LSHR, 12).mul(WSC.cast(ShortVector.fromArray(WS, v, m + 6 * LANES)))));
             }
-            IntVector x = acc0.add(acc1).reinterpretAsInts();
-            FloatVector sums32 = (FloatVector) x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+            IntVector x = WIC.cast(acc0.add(acc1).reinterpretAsInts());
+            FloatVector sums32 = WFC.cast(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0));
             // the scales after the products: nothing but the accumulator lives across them
             int sb = perGroup * g;
             int fb = fat + 2 * perGroup * (g - g0);
-            FloatVector d = FloatVector.broadcast(WF, f[fb] * ds[sb]).blend(f[fb + 2] * ds[sb + 1], SECOND);
-            acc = sums32.fma(((FloatVector) ByteVector.fromArray(WB4, p, wb + 16 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(d), acc);
+            FloatVector d = WFC.cast(WFC.cast(FloatVector.broadcast(WF, f[fb] * ds[sb])).blend(f[fb + 2] * ds[sb + 1], SECOND));
+            acc = WFC.cast(sums32.fma((WFC.cast(WB4C.cast(ByteVector.fromArray(WB4, p, wb + 16 * LANES))
+                    .convertShape(VectorOperators.B2F, WF, 0))).mul(d), acc));
         }
-        FloatVector minTerms = FloatVector.zero(WF);
+        FloatVector minTerms = WFC.cast(FloatVector.zero(WF));
         for (int g = g0; g < g1; g++) {
             int fb = fat + 2 * perGroup * (g - g0);
-            FloatVector dmin = FloatVector.broadcast(WF, f[fb + 1]).blend(f[fb + 3], SECOND);
-            minTerms = ((FloatVector) ByteVector.fromArray(WB4, p, at + 18 * LANES * (g - g0) + 17 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(dmin)
-                    .fma(FloatVector.fromArray(WF, sums, LANES * g), minTerms);
+            FloatVector dmin = WFC.cast(WFC.cast(FloatVector.broadcast(WF, f[fb + 1])).blend(f[fb + 3], SECOND));
+            minTerms = WFC.cast((WFC.cast(WB4C.cast(ByteVector.fromArray(WB4, p, at + 18 * LANES * (g - g0) + 17 * LANES))
+                    .convertShape(VectorOperators.B2F, WF, 0))).mul(dmin)
+                    .fma(WFC.cast(FloatVector.fromArray(WF, sums, LANES * g)), minTerms));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -613,38 +645,38 @@ public final class VectorKernels implements Kernels {
      */
     static float q6_KPacked(byte[] p, int at, float[] f, int fat, short[] v, float[] ds, int[] offsets, int g0,
             int g1) {
-        FloatVector acc = FloatVector.zero(WF);
+        FloatVector acc = WFC.cast(FloatVector.zero(WF));
         int l2 = 2 * LANES;
         int groupsPerBlock = 16 / LANES;
         for (int g = g0; g < g1; g++) {
             int wb = at + 13 * LANES * (g - g0);
             int vi = 16 * LANES * g;
-            ShortVector h = ByteVector.fromArray(WB, p, wb + 4 * l2).reinterpretAsShorts();
-            IntVector sum = IntVector.fromArray(WI, offsets, LANES * g).neg();
+            ShortVector h = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 4 * l2)).reinterpretAsShorts());
+            IntVector sum = WIC.cast(WIC.cast(IntVector.fromArray(WI, offsets, LANES * g)).neg());
             // a loop of two (low nibbles of values 0-3, then 4-7 of each lane), not written out: at twice the size
             // Java 17's C2 stopped inlining the Vector API chain and boxed the vectors
             for (int t = 0; t < 2; t++) {
-                ShortVector s = ByteVector.fromArray(WB, p, wb + 2 * l2 * t).reinterpretAsShorts();
-                ShortVector ht = h.lanewise(VectorOperators.LSHR, 8 * t);
+                ShortVector s = WSC.cast(WBC.cast(ByteVector.fromArray(WB, p, wb + 2 * l2 * t)).reinterpretAsShorts());
+                ShortVector ht = WSC.cast(h.lanewise(VectorOperators.LSHR, 8 * t));
                 int m = vi + 4 * l2 * t;
-                IntVector x = s.and((short) 15).or(ht.lanewise(VectorOperators.LSHL, 4).and((short) 0x30))
-                        .mul(ShortVector.fromArray(WS, v, m))
+                IntVector x = WIC.cast(s.and((short) 15).or(ht.lanewise(VectorOperators.LSHL, 4).and((short) 0x30))
+                        .mul(WSC.cast(ShortVector.fromArray(WS, v, m)))
                         .add(s.lanewise(VectorOperators.LSHR, 4).and((short) 15)
                                 .or(ht.lanewise(VectorOperators.LSHL, 2).and((short) 0x30))
-                                .mul(ShortVector.fromArray(WS, v, m + l2)))
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + l2))))
                         .add(s.lanewise(VectorOperators.LSHR, 8).and((short) 15).or(ht.and((short) 0x30))
-                                .mul(ShortVector.fromArray(WS, v, m + 2 * l2)))
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 2 * l2))))
                         .add(s.lanewise(VectorOperators.LSHR, 12)
                                 .or(ht.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
-                                .mul(ShortVector.fromArray(WS, v, m + 3 * l2)))
-                        .reinterpretAsInts();
-                sum = sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                        .add(x.lanewise(VectorOperators.ASHR, 16));
+                                .mul(WSC.cast(ShortVector.fromArray(WS, v, m + 3 * l2))))
+                        .reinterpretAsInts());
+                sum = WIC.cast(sum.add(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
+                        .add(x.lanewise(VectorOperators.ASHR, 16)));
             }
             int sb = g / groupsPerBlock;
-            FloatVector scales = ((FloatVector) ByteVector.fromArray(WB4, p, wb + 12 * LANES)
-                    .convertShape(VectorOperators.B2F, WF, 0)).mul(f[fat + (g - g0) / groupsPerBlock] * ds[sb]);
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(scales, acc);
+            FloatVector scales = WFC.cast((WFC.cast(WB4C.cast(ByteVector.fromArray(WB4, p, wb + 12 * LANES))
+                    .convertShape(VectorOperators.B2F, WF, 0))).mul(f[fat + (g - g0) / groupsPerBlock] * ds[sb]));
+            acc = WFC.cast((WFC.cast(sum.convert(VectorOperators.I2F, 0))).fma(scales, acc));
         }
         return (SUM_IN_DOUBLE ? (float) WD_CLASS.cast(WD_CLASS.cast(acc.convertShape(VectorOperators.F2D, WD, 0))
                 .add(acc.convertShape(VectorOperators.F2D, WD, 1))).reduceLanes(VectorOperators.ADD)
@@ -678,11 +710,11 @@ public final class VectorKernels implements Kernels {
 
     /** 16 bytes at {@code at}, sign-extended to 16 lanes. */
     private static ShortVector shorts(byte[] w, int at) {
-        return (ShortVector) ByteVector.fromArray(B128, w, at).convertShape(VectorOperators.B2S, S, 0);
+        return SC.cast(B128C.cast(ByteVector.fromArray(B128, w, at)).convertShape(VectorOperators.B2S, S, 0));
     }
 
     private static ShortVector values(short[] v, int at) {
-        return ShortVector.fromArray(S, v, at);
+        return SC.cast(ShortVector.fromArray(S, v, at));
     }
 
     /**
@@ -692,9 +724,9 @@ public final class VectorKernels implements Kernels {
      * permute, two shuffles and two blends, about twice this.
      */
     private static IntVector fold(ShortVector p) {
-        IntVector x = p.reinterpretAsInts();
-        return x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(x.lanewise(VectorOperators.ASHR, 16));
+        IntVector x = IC.cast(p.reinterpretAsInts());
+        return IC.cast(x.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(x.lanewise(VectorOperators.ASHR, 16)));
     }
 
     /**
@@ -703,12 +735,12 @@ public final class VectorKernels implements Kernels {
      * shifted down with its sign.
      */
     private static IntVector foldSmall(ShortVector p) {
-        IntVector x = p.reinterpretAsInts();
-        return x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+        IntVector x = IC.cast(p.reinterpretAsInts());
+        return IC.cast(x.add(x.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
     }
 
     private static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
+        return FC.cast(v.convert(VectorOperators.I2F, 0));
     }
 
     /**
@@ -720,15 +752,15 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         int[] sums = a.blockValueSums();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FC.cast(FloatVector.zero(F));
         float offsets = 0;
         for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
             int wb = at + Q4_0Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q4_0Format.D)) * ds[b];
-            ShortVector q = shorts(w, wb + Q4_0Format.QS);
-            ShortVector p = q.and((short) 15).mul(values(v, 32 * b))
-                    .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 16)));
-            acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
+            ShortVector q = SC.cast(shorts(w, wb + Q4_0Format.QS));
+            ShortVector p = SC.cast(q.and((short) 15).mul(values(v, 32 * b))
+                    .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(values(v, 32 * b + 16))));
+            acc = FC.cast(toFloat(foldSmall(p)).fma(FC.cast(FloatVector.broadcast(F, scale)), acc));
             offsets = Math.fma(scale, sums[b], offsets);
         }
         return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
@@ -744,8 +776,8 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         int[] sums = a.blockValueSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         float offsets0 = 0;
         float offsets1 = 0;
         for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
@@ -755,21 +787,21 @@ public final class VectorKernels implements Kernels {
             int sum = sums[b];
             float scale0 = Half.toFloat(shortAt(w, w0 + Q4_0Format.D)) * da;
             float scale1 = Half.toFloat(shortAt(w, w1 + Q4_0Format.D)) * da;
-            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
-            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            ShortVector va = SC.cast(ShortVector.fromArray(S, v, 32 * b));
+            ShortVector vb = SC.cast(ShortVector.fromArray(S, v, 32 * b + 16));
             // the helpers written out (see q4_0xQ8_0Pair)
-            ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, w0 + Q4_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, w1 + Q4_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            IntVector x0 = q0.and((short) 15).mul(va)
-                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
-            IntVector x1 = q1.and((short) 15).mul(va)
-                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
-            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
+            ShortVector q0 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w0 + Q4_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            ShortVector q1 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w1 + Q4_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            IntVector x0 = IC.cast(q0.and((short) 15).mul(va)
+                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts());
+            IntVector x1 = IC.cast(q1.and((short) 15).mul(va)
+                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts());
+            acc0 = FC.cast((FC.cast(x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale0)), acc0));
+            acc1 = FC.cast((FC.cast(IC.cast(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
+                    .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale1)), acc1));
             offsets0 = Math.fma(scale0, sum, offsets0);
             offsets1 = Math.fma(scale1, sum, offsets1);
         }
@@ -790,8 +822,8 @@ public final class VectorKernels implements Kernels {
         float[] ds1 = a1.blockScales();
         int[] sums0 = a0.blockValueSums();
         int[] sums1 = a1.blockValueSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         float offsets0 = 0;
         float offsets1 = 0;
         for (int b = 0; b < n / Q4_0Format.BLOCK; b++) {
@@ -801,20 +833,20 @@ public final class VectorKernels implements Kernels {
             float scale1 = d * ds1[b];
             // the helpers (shorts, values, foldSmall, toFloat) written out: this method is past C2's node-count
             // cutoff for inlining calls of our own, and a vector handed to a call that is not inlined is boxed
-            ShortVector q = (ShortVector) ByteVector.fromArray(B128, w, wb + Q4_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector lo = q.and((short) 15);
-            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
-            ShortVector p0 = lo.mul(ShortVector.fromArray(S, v0, 32 * b))
-                    .add(hi.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
-            ShortVector p1 = lo.mul(ShortVector.fromArray(S, v1, 32 * b))
-                    .add(hi.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
-            IntVector x0 = p0.reinterpretAsInts();
-            IntVector x1 = p1.reinterpretAsInts();
-            IntVector h0 = x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            IntVector h1 = x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            acc0 = ((FloatVector) h0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = ((FloatVector) h1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
+            ShortVector q = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, wb + Q4_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            ShortVector lo = SC.cast(q.and((short) 15));
+            ShortVector hi = SC.cast(q.lanewise(VectorOperators.ASHR, 4).and((short) 15));
+            ShortVector p0 = SC.cast(lo.mul(SC.cast(ShortVector.fromArray(S, v0, 32 * b)))
+                    .add(hi.mul(SC.cast(ShortVector.fromArray(S, v0, 32 * b + 16)))));
+            ShortVector p1 = SC.cast(lo.mul(SC.cast(ShortVector.fromArray(S, v1, 32 * b)))
+                    .add(hi.mul(SC.cast(ShortVector.fromArray(S, v1, 32 * b + 16)))));
+            IntVector x0 = IC.cast(p0.reinterpretAsInts());
+            IntVector x1 = IC.cast(p1.reinterpretAsInts());
+            IntVector h0 = IC.cast(x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+            IntVector h1 = IC.cast(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16));
+            acc0 = FC.cast((FC.cast(h0.convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale0)), acc0));
+            acc1 = FC.cast((FC.cast(h1.convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale1)), acc1));
             offsets0 = Math.fma(scale0, sums0[b], offsets0);
             offsets1 = Math.fma(scale1, sums1[b], offsets1);
         }
@@ -831,17 +863,17 @@ public final class VectorKernels implements Kernels {
         float[] ds = a.blockScales();
         float[] sums = a.blockSums();
         // one accumulator (two alternated by the block's parity measured no faster, with a branch per block)
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FC.cast(FloatVector.zero(F));
         float minTerms = 0;
         for (int b = 0; b < n / Q4_1Format.BLOCK; b++) {
             int wb = at + Q4_1Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q4_1Format.D)) * ds[b];
             minTerms = Math.fma(Half.toFloat(shortAt(w, wb + Q4_1Format.M)), sums[b], minTerms);
-            ShortVector q = shorts(w, wb + Q4_1Format.QS);
-            ShortVector lo = q.and((short) 15);
-            ShortVector hi = q.lanewise(VectorOperators.ASHR, 4).and((short) 15);
-            ShortVector p = lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16)));
-            acc = toFloat(foldSmall(p)).fma(FloatVector.broadcast(F, scale), acc);
+            ShortVector q = SC.cast(shorts(w, wb + Q4_1Format.QS));
+            ShortVector lo = SC.cast(q.and((short) 15));
+            ShortVector hi = SC.cast(q.lanewise(VectorOperators.ASHR, 4).and((short) 15));
+            ShortVector p = SC.cast(lo.mul(values(v, 32 * b)).add(hi.mul(values(v, 32 * b + 16))));
+            acc = FC.cast(toFloat(foldSmall(p)).fma(FC.cast(FloatVector.broadcast(F, scale)), acc));
         }
         return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -853,8 +885,8 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         float[] sums = a.blockSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         float minTerms0 = 0;
         float minTerms1 = 0;
         for (int b = 0; b < n / Q4_1Format.BLOCK; b++) {
@@ -866,21 +898,21 @@ public final class VectorKernels implements Kernels {
             float scale1 = Half.toFloat(shortAt(w, w1 + Q4_1Format.D)) * da;
             minTerms0 = Math.fma(Half.toFloat(shortAt(w, w0 + Q4_1Format.M)), sum, minTerms0);
             minTerms1 = Math.fma(Half.toFloat(shortAt(w, w1 + Q4_1Format.M)), sum, minTerms1);
-            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
-            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            ShortVector va = SC.cast(ShortVector.fromArray(S, v, 32 * b));
+            ShortVector vb = SC.cast(ShortVector.fromArray(S, v, 32 * b + 16));
             // the helpers written out (see q4_0xQ8_0Pair)
-            ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, w0 + Q4_1Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, w1 + Q4_1Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            IntVector x0 = q0.and((short) 15).mul(va)
-                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
-            IntVector x1 = q1.and((short) 15).mul(va)
-                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts();
-            acc0 = ((FloatVector) x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = ((FloatVector) x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                    .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale1), acc1);
+            ShortVector q0 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w0 + Q4_1Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            ShortVector q1 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w1 + Q4_1Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            IntVector x0 = IC.cast(q0.and((short) 15).mul(va)
+                    .add(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts());
+            IntVector x1 = IC.cast(q1.and((short) 15).mul(va)
+                    .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15).mul(vb)).reinterpretAsInts());
+            acc0 = FC.cast((FC.cast(x0.add(x0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale0)), acc0));
+            acc1 = FC.cast((FC.cast(IC.cast(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
+                    .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, scale1)), acc1));
         }
         out[o] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -896,14 +928,14 @@ public final class VectorKernels implements Kernels {
         }
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FC.cast(FloatVector.zero(F));
         for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
             int wb = at + Q8_0Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
             // int8 × int8 fits 16 bits (|−128·−128| = 2^14); two of them may not, so fold each product vector
-            IntVector s = fold(shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b)))
-                    .add(fold(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16))));
-            acc = toFloat(s).fma(FloatVector.broadcast(F, scale), acc);
+            IntVector s = IC.cast(fold(shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b)))
+                    .add(fold(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)))));
+            acc = FC.cast(toFloat(s).fma(FC.cast(FloatVector.broadcast(F, scale)), acc));
         }
         return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -918,13 +950,13 @@ public final class VectorKernels implements Kernels {
         // One block per step: two per step made C2 box the vectors (46.9 ms against 10.6 ms per 4096x14336 product).
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FC.cast(FloatVector.zero(F));
         for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
             int wb = at + Q8_0Format.BYTES * b;
             float scale = Half.toFloat(shortAt(w, wb + Q8_0Format.D)) * ds[b];
-            ShortVector p = shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
-                    .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16)));
-            acc = toFloat(fold(p)).fma(FloatVector.broadcast(F, scale), acc);
+            ShortVector p = SC.cast(shorts(w, wb + Q8_0Format.QS).mul(values(v, 32 * b))
+                    .add(shorts(w, wb + Q8_0Format.QS + 16).mul(values(v, 32 * b + 16))));
+            acc = FC.cast(toFloat(fold(p)).fma(FC.cast(FloatVector.broadcast(F, scale)), acc));
         }
         return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -943,31 +975,31 @@ public final class VectorKernels implements Kernels {
         }
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
             int w0 = at0 + Q8_0Format.BYTES * b;
             int w1 = at1 + Q8_0Format.BYTES * b;
             float da = ds[b];
             float scale0 = Half.toFloat(shortAt(w, w0 + Q8_0Format.D)) * da;
             float scale1 = Half.toFloat(shortAt(w, w1 + Q8_0Format.D)) * da;
-            ShortVector va = ShortVector.fromArray(S, v, 32 * b);
-            ShortVector vb = ShortVector.fromArray(S, v, 32 * b + 16);
+            ShortVector va = SC.cast(ShortVector.fromArray(S, v, 32 * b));
+            ShortVector vb = SC.cast(ShortVector.fromArray(S, v, 32 * b + 16));
             // the helpers written out (see q4_0xQ8_0Pair)
-            IntVector x0 = ((ShortVector) ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(va)
-                    .add(((ShortVector) ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS + 16)
-                            .convertShape(VectorOperators.B2S, S, 0)).mul(vb)).reinterpretAsInts();
-            IntVector x1 = ((ShortVector) ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0)).mul(va)
-                    .add(((ShortVector) ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS + 16)
-                            .convertShape(VectorOperators.B2S, S, 0)).mul(vb)).reinterpretAsInts();
-            acc0 = ((FloatVector) x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, scale0), acc0);
-            acc1 = ((FloatVector) x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, scale1), acc1);
+            IntVector x0 = IC.cast((SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0))).mul(va)
+                    .add((SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w0 + Q8_0Format.QS + 16))
+                            .convertShape(VectorOperators.B2S, S, 0))).mul(vb)).reinterpretAsInts());
+            IntVector x1 = IC.cast((SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0))).mul(va)
+                    .add((SC.cast(B128C.cast(ByteVector.fromArray(B128, w, w1 + Q8_0Format.QS + 16))
+                            .convertShape(VectorOperators.B2S, S, 0))).mul(vb)).reinterpretAsInts());
+            acc0 = FC.cast((FC.cast(x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x0.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)))
+                    .fma(FC.cast(FloatVector.broadcast(F, scale0)), acc0));
+            acc1 = FC.cast((FC.cast(x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x1.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)))
+                    .fma(FC.cast(FloatVector.broadcast(F, scale1)), acc1));
         }
         out[o] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -984,30 +1016,30 @@ public final class VectorKernels implements Kernels {
         short[] v1 = a1.values();
         float[] ds0 = a0.blockScales();
         float[] ds1 = a1.blockScales();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         for (int b = 0; b < n / Q8_0Format.BLOCK; b++) {
             int wb = at + Q8_0Format.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb + Q8_0Format.D));
             // the helpers written out (see q4_0xQ8_0Pair)
-            ShortVector x = (ShortVector) ByteVector.fromArray(B128, w, wb + Q8_0Format.QS)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector y = (ShortVector) ByteVector.fromArray(B128, w, wb + Q8_0Format.QS + 16)
-                    .convertShape(VectorOperators.B2S, S, 0);
-            ShortVector p0 = x.mul(ShortVector.fromArray(S, v0, 32 * b))
-                    .add(y.mul(ShortVector.fromArray(S, v0, 32 * b + 16)));
-            ShortVector p1 = x.mul(ShortVector.fromArray(S, v1, 32 * b))
-                    .add(y.mul(ShortVector.fromArray(S, v1, 32 * b + 16)));
-            IntVector x0 = p0.reinterpretAsInts();
-            IntVector x1 = p1.reinterpretAsInts();
-            IntVector f0 = x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x0.lanewise(VectorOperators.ASHR, 16));
-            IntVector f1 = x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(x1.lanewise(VectorOperators.ASHR, 16));
-            acc0 = ((FloatVector) f0.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, d * ds0[b]), acc0);
-            acc1 = ((FloatVector) f1.convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(F, d * ds1[b]), acc1);
+            ShortVector x = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, wb + Q8_0Format.QS))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            ShortVector y = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, wb + Q8_0Format.QS + 16))
+                    .convertShape(VectorOperators.B2S, S, 0));
+            ShortVector p0 = SC.cast(x.mul(SC.cast(ShortVector.fromArray(S, v0, 32 * b)))
+                    .add(y.mul(SC.cast(ShortVector.fromArray(S, v0, 32 * b + 16)))));
+            ShortVector p1 = SC.cast(x.mul(SC.cast(ShortVector.fromArray(S, v1, 32 * b)))
+                    .add(y.mul(SC.cast(ShortVector.fromArray(S, v1, 32 * b + 16)))));
+            IntVector x0 = IC.cast(p0.reinterpretAsInts());
+            IntVector x1 = IC.cast(p1.reinterpretAsInts());
+            IntVector f0 = IC.cast(x0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x0.lanewise(VectorOperators.ASHR, 16)));
+            IntVector f1 = IC.cast(x1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(x1.lanewise(VectorOperators.ASHR, 16)));
+            acc0 = FC.cast((FC.cast(f0.convert(VectorOperators.I2F, 0)))
+                    .fma(FC.cast(FloatVector.broadcast(F, d * ds0[b])), acc0));
+            acc1 = FC.cast((FC.cast(f1.convert(VectorOperators.I2F, 0)))
+                    .fma(FC.cast(FloatVector.broadcast(F, d * ds1[b])), acc1));
         }
         out[o0] = (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc0.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc0.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)
@@ -1029,8 +1061,8 @@ public final class VectorKernels implements Kernels {
         short[] v = a.values();
         float[] ds = a.blockScales();
         int[] sub = a.subBlockSums();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc0 = FC.cast(FloatVector.zero(F));
+        FloatVector acc1 = FC.cast(FloatVector.zero(F));
         float minTerms = 0;
         for (int b = 0; b < n / 256; b++) {
             int wb = at + Q4_KFormat.BYTES * b;
@@ -1054,21 +1086,21 @@ public final class VectorKernels implements Kernels {
                 int qs = wb + Q4_KFormat.QS + 32 * quarter;
                 int vi = 256 * b + 64 * quarter;
                 // (ZERO_EXTEND_B2S would save the masks of the high nibbles, but Java 17 rejects it at run time)
-                ShortVector q0 = (ShortVector) ByteVector.fromArray(B128, w, qs).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromArray(B128, w, qs + 16)
-                        .convertShape(VectorOperators.B2S, S, 0);
+                ShortVector q0 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, qs)).convertShape(VectorOperators.B2S, S, 0));
+                ShortVector q1 = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, qs + 16))
+                        .convertShape(VectorOperators.B2S, S, 0));
                 // 4-bit × int8 ≤ 1920: four products per lane pair still fit 16 bits (foldSmall, written out)
-                IntVector lo = q0.and((short) 15).mul(ShortVector.fromArray(S, v, vi))
-                        .add(q1.and((short) 15).mul(ShortVector.fromArray(S, v, vi + 16))).reinterpretAsInts();
-                IntVector hi = q0.lanewise(VectorOperators.ASHR, 4).and((short) 15)
-                        .mul(ShortVector.fromArray(S, v, vi + 32))
+                IntVector lo = IC.cast(q0.and((short) 15).mul(SC.cast(ShortVector.fromArray(S, v, vi)))
+                        .add(q1.and((short) 15).mul(SC.cast(ShortVector.fromArray(S, v, vi + 16)))).reinterpretAsInts());
+                IntVector hi = IC.cast(q0.lanewise(VectorOperators.ASHR, 4).and((short) 15)
+                        .mul(SC.cast(ShortVector.fromArray(S, v, vi + 32)))
                         .add(q1.lanewise(VectorOperators.ASHR, 4).and((short) 15)
-                                .mul(ShortVector.fromArray(S, v, vi + 48))).reinterpretAsInts();
+                                .mul(SC.cast(ShortVector.fromArray(S, v, vi + 48)))).reinterpretAsInts());
                 int pair = (int) (scales >>> (16 * quarter));
-                acc0 = ((FloatVector) lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * (pair & 0xff)), acc0);
-                acc1 = ((FloatVector) hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * ((pair >>> 8) & 0xff)), acc1);
+                acc0 = FC.cast((FC.cast(lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, d * (pair & 0xff))), acc0));
+                acc1 = FC.cast((FC.cast(hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, d * ((pair >>> 8) & 0xff))), acc1));
             }
             minTerms = Math.fma(dmin, mins, minTerms);
         }
@@ -1080,11 +1112,11 @@ public final class VectorKernels implements Kernels {
     static float q6_KxQ8_K(byte[] w, int at, PreparedActivation a, int n) {
         short[] v = a.values();
         float[] ds = a.blockScales();
-        FloatVector acc = FloatVector.zero(F);
+        FloatVector acc = FC.cast(FloatVector.zero(F));
         for (int b = 0; b < n / 256; b++) {
             int wb = at + Q6_KFormat.BYTES * b;
             float d = Half.toFloat(shortAt(w, wb + Q6_KFormat.D)) * ds[b];
-            IntVector block = IntVector.zero(I);
+            IntVector block = IC.cast(IntVector.zero(I));
             for (int group = 0; group < 4; group++) {
                 // 16 positions l of one half: values l, l+32, l+64, l+96 (low bits from ql[l] and ql[l+32], two
                 // high bits each from qh[l]); each group of 16 has its own int8 scale (at is, is+2, is+4, is+6)
@@ -1093,37 +1125,37 @@ public final class VectorKernels implements Kernels {
                 int ql = wb + Q6_KFormat.QL + 64 * half + g;
                 int is = wb + Q6_KFormat.SCALES + 8 * half + (group & 1);
                 int vi = 256 * b + 128 * half + g;
-                ShortVector lo = (ShortVector) ByteVector.fromArray(B128, w, ql).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector hi = (ShortVector) ByteVector.fromArray(B128, w, ql + 32)
-                        .convertShape(VectorOperators.B2S, S, 0);
-                ShortVector h = (ShortVector) ByteVector.fromArray(B128, w, wb + Q6_KFormat.QH + 32 * half + g)
-                        .convertShape(VectorOperators.B2S, S, 0);
+                ShortVector lo = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, ql)).convertShape(VectorOperators.B2S, S, 0));
+                ShortVector hi = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, ql + 32))
+                        .convertShape(VectorOperators.B2S, S, 0));
+                ShortVector h = SC.cast(B128C.cast(ByteVector.fromArray(B128, w, wb + Q6_KFormat.QH + 32 * half + g))
+                        .convertShape(VectorOperators.B2S, S, 0));
                 // 6-bit × int8 ≤ 4096 fits 16 bits; the int8 scale does not, so it multiplies 32-bit lanes (widened in
                 // place: a helper here is past C2's inlining depth, and its vectors would be boxed)
-                ShortVector p1 = lo.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi));
-                ShortVector p2 = hi.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi + 32));
-                ShortVector p3 = lo.lanewise(VectorOperators.ASHR, 4).and((short) 15).or(h.and((short) 48))
-                        .sub((short) 32).mul(ShortVector.fromArray(S, v, vi + 64));
-                ShortVector p4 = hi.lanewise(VectorOperators.ASHR, 4).and((short) 15)
+                ShortVector p1 = SC.cast(lo.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 4).and((short) 48))
+                        .sub((short) 32).mul(SC.cast(ShortVector.fromArray(S, v, vi))));
+                ShortVector p2 = SC.cast(hi.and((short) 15).or(h.lanewise(VectorOperators.LSHL, 2).and((short) 48))
+                        .sub((short) 32).mul(SC.cast(ShortVector.fromArray(S, v, vi + 32))));
+                ShortVector p3 = SC.cast(lo.lanewise(VectorOperators.ASHR, 4).and((short) 15).or(h.and((short) 48))
+                        .sub((short) 32).mul(SC.cast(ShortVector.fromArray(S, v, vi + 64))));
+                ShortVector p4 = SC.cast(hi.lanewise(VectorOperators.ASHR, 4).and((short) 15)
                         .or(h.lanewise(VectorOperators.ASHR, 2).and((short) 48)).sub((short) 32)
-                        .mul(ShortVector.fromArray(S, v, vi + 96));
+                        .mul(SC.cast(ShortVector.fromArray(S, v, vi + 96))));
                 // adjacent lanes paired inside each int lane (see foldSmall: two products ≤ 32·128 fit 16 bits)
-                IntVector x1 = p1.reinterpretAsInts();
-                IntVector x2 = p2.reinterpretAsInts();
-                IntVector x3 = p3.reinterpretAsInts();
-                IntVector x4 = p4.reinterpretAsInts();
-                block = block
-                        .add(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(w[is]))
-                        .add(x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                IntVector x1 = IC.cast(p1.reinterpretAsInts());
+                IntVector x2 = IC.cast(p2.reinterpretAsInts());
+                IntVector x3 = IC.cast(p3.reinterpretAsInts());
+                IntVector x4 = IC.cast(p4.reinterpretAsInts());
+                block = IC.cast(block
+                        .add(IC.cast(x1.add(x1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)).mul(w[is]))
+                        .add(IC.cast(x2.add(x2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
                                 .mul(w[is + 2]))
-                        .add(x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .add(IC.cast(x3.add(x3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
                                 .mul(w[is + 4]))
-                        .add(x4.add(x4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                                .mul(w[is + 6]));
+                        .add(IC.cast(x4.add(x4.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16))
+                                .mul(w[is + 6])));
             }
-            acc = ((FloatVector) block.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            acc = FC.cast((FC.cast(block.convert(VectorOperators.I2F, 0))).fma(FC.cast(FloatVector.broadcast(F, d)), acc));
         }
         return (SUM_IN_DOUBLE ? (float) D_CLASS.cast(D_CLASS.cast(acc.convertShape(VectorOperators.F2D, D, 0))
                 .add(acc.convertShape(VectorOperators.F2D, D, 1))).reduceLanes(VectorOperators.ADD)

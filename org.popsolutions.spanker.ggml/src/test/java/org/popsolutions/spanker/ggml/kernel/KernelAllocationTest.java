@@ -26,7 +26,9 @@ import org.popsolutions.spanker.ggml.quant.QuantFormats;
  * showed; why C2 compiled them so there was not found.
  */
 class KernelAllocationTest {
-    private static final String[] TYPES = {"F16", "BF16", "Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0"};
+    /** Each type's kernels as the probe runs them: packed where the type packs; "/rows" its ggml-layout row kernels. */
+    private static final String[] TYPES = {"F16", "BF16", "Q4_K", "Q6_K", "Q4_1", "Q4_0", "Q8_0", "Q4_K/rows",
+            "Q6_K/rows", "Q4_1/rows", "Q4_0/rows", "Q8_0/rows"};
 
     @Test
     void rowProductsAllocateNothing() throws Exception {
@@ -38,14 +40,12 @@ class KernelAllocationTest {
      * 256-bit lanes beside the 512-bit packed kernels, 128- and 64-bit loops elsewhere): the Vector API's own call
      * sites are shared by every caller, so their profiles then name several vector classes, and a kernel whose
      * vectors C2 cannot pin to one class boxes them (session 13 found this in the attention lanes; see
-     * LanesAllocationTest). Java 25 only, for now: on Java 17 the quantized kernels do box after such a start (session
-     * 14, this probe on Java 17: Q8_0 ~66 KB, Q6_K 51-59 KB, Q4_1 11-17 KB, Q4_0 and Q4_K 5-11 KB per product of 7
-     * rows of 1024 columns; F16 and BF16 none), before and after that session's change; they need the attention
-     * lanes' casts throughout (not done).
+     * LanesAllocationTest). On Java 17 the quantized kernels did box after such a start until their vectors were cast
+     * to the species' classes (session 14, this probe: Q8_0 ~66 KB, Q6_K 51-59 KB, Q4_1 11-17 KB, Q4_0 and Q4_K 5-11 KB
+     * per product of 7 rows of 1024 columns, Q6_K's row kernel ~100 KB; F16 and BF16 none).
      */
     @Test
     void rowProductsAllocateNothingAfterOtherShapesRan() throws Exception {
-        assumeTrue(Runtime.version().feature() >= 25, "Java 17's quantized kernels box after other shapes ran (known)");
         probe(true);
     }
 
@@ -91,7 +91,9 @@ class KernelAllocationTest {
             first = 1;
         }
         for (String name : java.util.Arrays.copyOfRange(args, first, args.length)) {
-            System.out.println(name + " allocated " + leastAllocated(GgmlType.valueOf(name)) + " bytes");
+            boolean rows = name.endsWith("/rows");
+            GgmlType type = GgmlType.valueOf(rows ? name.substring(0, name.length() - "/rows".length()) : name);
+            System.out.println(name + " allocated " + leastAllocated(type, rows) + " bytes");
         }
     }
 
@@ -119,31 +121,31 @@ class KernelAllocationTest {
         return sum;
     }
 
-    private static long leastAllocated(GgmlType type) {
+    private static long leastAllocated(GgmlType type, boolean rows) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         SplittableRandom random = new SplittableRandom(type.id());
-        int rows = 7; // odd: the two-row kernels and the one-row kernel for the last row
+        int count = 7; // odd: the two-row kernels and the one-row kernel for the last row
         int cols = 1024 + (type.blockSize() == 1 ? 5 : 0); // float rows with a tail past the vector loop
         int rowBytes = (int) type.bytesFor(cols);
-        ByteBuffer weights = KernelAgreementTest.le(new byte[rows * rowBytes]);
-        for (int r = 0; r < rows; r++) {
+        ByteBuffer weights = KernelAgreementTest.le(new byte[count * rowBytes]);
+        for (int r = 0; r < count; r++) {
             QuantFormats.of(type).quantize(KernelAgreementTest.randomVector(random, cols, 1), 0, weights, r * rowBytes,
                     cols);
         }
         PreparedActivation a = PreparedActivation.prepare(type, DotMode.GGML, KernelAgreementTest.randomVector(random,
                 cols, 1));
-        PackedWeights packed = PackedWeights.pack(type, weights, rows, cols).orElse(null);
+        PackedWeights packed = rows ? null : PackedWeights.pack(type, weights, count, cols).orElse(null);
         Kernels kernels = Kernels.portable();
-        float[] out = new float[rows];
+        float[] out = new float[count];
         long least = Long.MAX_VALUE;
         // up to 400 rounds (C2 under load compiles late), stopping at the first that allocates nothing
         for (int round = 0; round < 400 && least > 0; round++) {
             long before = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 200; i++) {
                 if (packed != null) {
-                    VectorKernels.dotRowsPacked(packed, 0, rows, a, out, 0);
+                    VectorKernels.dotRowsPacked(packed, 0, count, a, out, 0);
                 } else {
-                    kernels.dotRows(weights, 0, rowBytes, rows, a, out, 0);
+                    kernels.dotRows(weights, 0, rowBytes, count, a, out, 0);
                 }
             }
             least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);

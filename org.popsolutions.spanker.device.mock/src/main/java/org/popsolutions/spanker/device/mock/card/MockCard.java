@@ -221,6 +221,55 @@ public final class MockCard implements SailCard, SailDevice {
             used -= p.weights().packedBytes();
         }
         region.packed().clear();
+        dropKeptKvRows(region);
+        for (MockRegion r : regions.values()) {
+            for (Iterator<KeptKvRows> it = r.keptKvRows().iterator(); it.hasNext();) {
+                KeptKvRows kept = it.next();
+                if (kept.values == region) {
+                    used -= kept.bytes;
+                    kept.dropped = true;
+                    it.remove();
+                }
+            }
+        }
+    }
+
+    /**
+     * The kept copy of an attention op's kv heads' cache rows for the key cache at {@code keySlice} of {@code keys}
+     * (and the value cache at {@code valueOffset} of {@code values}), of {@code rows} rows: the one made before, or a
+     * new one, its bytes counted in the card's memory. Null when the card's free memory or the heap cannot take it
+     * (the op then copies the rows it reads at every step, as a card that keeps none).
+     */
+    synchronized KeptKvRows keptKvRows(MockRegion keys, Slice keySlice, MockRegion values, long valueOffset,
+            int kvHeads, int headDimension, int rows) {
+        if (!MockProgram.KEEP_KV_ROWS || keys.freed || values.freed) {
+            return null;
+        }
+        List<KeptKvRows> held = keys.keptKvRows();
+        for (int i = 0; i < held.size(); i++) {
+            KeptKvRows kept = held.get(i);
+            if (kept.matches(keySlice.offset(), keySlice.bytes(), values, valueOffset, kvHeads, headDimension, rows)) {
+                return kept;
+            }
+        }
+        long bytes = KeptKvRows.bytesFor(kvHeads, headDimension, rows);
+        if (bytes > capacity - used || !heapHolds(bytes)) {
+            // as a packed copy that does not fit: nothing said (a tool's output stays its own), the card's memory shows it
+            return null;
+        }
+        KeptKvRows made = new KeptKvRows(keySlice.offset(), keySlice.bytes(), values, valueOffset, kvHeads,
+                headDimension, rows);
+        used += made.bytes;
+        held.add(made);
+        return made;
+    }
+
+    private void dropKeptKvRows(MockRegion region) {
+        for (KeptKvRows kept : region.keptKvRows()) {
+            used -= kept.bytes;
+            kept.dropped = true;
+        }
+        region.keptKvRows().clear();
     }
 
     /** Whether cards repack weights for the portable kernels; {@code -Dspanker.mock.packWeights=false} turns it off. */
@@ -266,11 +315,12 @@ public final class MockCard implements SailCard, SailDevice {
     }
 
     /**
-     * Frees every packed copy: they are a cache, and a buffer asked for comes first. Their buffers count as changed,
+     * Frees every packed copy and kept copy of cache rows: they are a cache, and a buffer asked for comes first. Their buffers count as changed,
      * so the products that read them ask again (and pack again only if there is room).
      */
     private void dropPacks() {
         for (MockRegion region : regions.values()) {
+            dropKeptKvRows(region);
             if (!region.packed().isEmpty()) {
                 for (MockRegion.Packed p : region.packed()) {
                     used -= p.weights().packedBytes();

@@ -1124,7 +1124,12 @@ final class MockProgram {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] scores = scores(heads * capacity);
-        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale, kvHeads);
+        MockRegion keyRegion = region(a.keyCache(), "key cache");
+        MockRegion valueRegion = region(a.valueCache(), "value cache");
+        Slice keySlice = a.keyCache();
+        long valueOffset = a.valueCache().offset();
+        AttentionRows rows = new AttentionRows(query, out, scores, hd, kvWidth, group, capacity, scale, kvHeads,
+                () -> card.keptKvRows(keyRegion, keySlice, valueRegion, valueOffset, kvHeads, hd, capacity));
         return () -> {
             int position = position(pos, a.position());
             if (position >= capacity) {
@@ -1133,14 +1138,15 @@ final class MockProgram {
             FloatBuffer k = keys.get();
             FloatBuffer v = values.get();
             // the kept copy holds the cache's rows only if nothing but this op changed the caches since its last run
-            boolean kept = keys.version() == rows.keysVersion && values.version() == rows.valuesVersion;
+            int keysBefore = keys.version();
+            int valuesBefore = values.version();
             k.put(position * kvWidth, key.array(), key.at(), kvWidth);
             v.put(position * kvWidth, value.array(), value.at(), kvWidth);
             keys.changed();
             values.changed();
             float[] o = out.array();
             Arrays.fill(o, out.at(), out.at() + heads * hd, 0f);
-            rows.set(k, v, position, kept, keys.version(), values.version());
+            rows.set(k, v, position, keysBefore, valuesBefore, keys.version(), values.version());
             // a thread's share is whole groups of heads sharing a KV head: the group reads the cache rows once
             card.rows.forRows(heads, group, rows);
             rows.ran();
@@ -1163,12 +1169,11 @@ final class MockProgram {
      * every row up to its position (copying and transposing them was about 40 % of a step's attention). The copy is
      * good while the caches' buffers changed only by this op's own writes since its last run (their version, which
      * every write bumps, is then the one it left); any other change (a prompt pass, a host write, another op) and it is
-     * copied again from the cache. It grows in powers of two of rows as the positions do, up to the cache's rows, on
-     * the heap beside the off-heap cache; where the heap has no room for it, every step copies as before.
+     * copied again from the cache. The copy ({@link KeptKvRows}) is the card's: sized once to all of the cache's rows
+     * at the first decode step, counted in the card's memory, dropped when a buffer needs the room; where the card or
+     * the heap has no room for it, every step copies as before.
      */
     private static final class AttentionRows implements RowExecutor.RowRange {
-        /** The fewest rows a kept copy is made for (it grows by doubling from there). */
-        private static final int LEAST_KEPT_ROWS = 64;
         private final Floats query;
         private final Floats out;
         private final float[] scores;
@@ -1177,25 +1182,23 @@ final class MockProgram {
         private final int group;
         private final int capacity;
         private final float scale;
-        /** Per kv head, its cache rows [0, filled) copied for {@link #keptRows} rows; null when not kept. */
-        private final float[][] kept;
-        private int keptRows;
-        private int filled;
-        /** The caches' versions this op's last run left (or −1: nothing kept yet). */
-        int keysVersion = -1;
-        int valuesVersion = -1;
+        /** Asks the card for the kept copy (null: none, copy every step). */
+        private final java.util.function.Supplier<KeptKvRows> keptOfCard;
+        /** The card's kept copy this op last used, or null. */
+        private KeptKvRows kept;
+        /** The kept copy of this run, or null: copy all, as before. */
+        private KeptKvRows using;
         private int keysAfter = -1;
         private int valuesAfter = -1;
         private FloatBuffer k;
         private FloatBuffer v;
         private int position;
-        /** The rows each kv head's kept copy takes from the cache in this run; useKept false: copy all, as before. */
+        /** The rows each kv head's kept copy takes from the cache in this run. */
         private int copyFrom;
         private int copyTo;
-        private boolean useKept;
 
         AttentionRows(Floats query, Floats out, float[] scores, int hd, int kvWidth, int group, int capacity,
-                float scale, int kvHeads) {
+                float scale, int kvHeads, java.util.function.Supplier<KeptKvRows> keptOfCard) {
             this.query = query;
             this.out = out;
             this.scores = scores;
@@ -1204,62 +1207,52 @@ final class MockProgram {
             this.group = group;
             this.capacity = capacity;
             this.scale = scale;
-            this.kept = KEEP_KV_ROWS ? new float[kvHeads][] : null;
+            this.keptOfCard = keptOfCard;
         }
 
         /**
-         * The run's caches and position; {@code current} whether the kept copy still holds rows [0, filled) of the
-         * caches (apart from the row just written at {@code at}), and the versions the caches are at now.
+         * The run's caches and position ({@code at}, whose row was just written); the caches' versions before that
+         * write and after it.
          */
-        void set(FloatBuffer keys, FloatBuffer values, int at, boolean current, int keysNow, int valuesNow) {
+        void set(FloatBuffer keys, FloatBuffer values, int at, int keysBefore, int valuesBefore, int keysNow,
+                int valuesNow) {
             k = keys;
             v = values;
             position = at;
-            useKept = kept != null && keep(at, current);
-            // good only once every kv head's copy has taken this run's rows (a run that fails part way leaves it stale)
-            keysVersion = -1;
-            valuesVersion = -1;
-            keysAfter = useKept ? keysNow : -1;
-            valuesAfter = useKept ? valuesNow : -1;
-        }
-
-        /** The run went through: the kept copy holds the caches' rows as they are now. */
-        void ran() {
-            keysVersion = keysAfter;
-            valuesVersion = valuesAfter;
-        }
-
-        /** Makes the kept copy ready for a run at position {@code at}: whether it is used (false: no room for it). */
-        private boolean keep(int at, boolean current) {
-            if (!current) {
-                filled = 0;
+            KeptKvRows c = kept;
+            if (c == null || c.dropped) {
+                c = kept = keptOfCard.get();
             }
-            if (at >= keptRows) {
-                int rows = Math.min(capacity, Math.max(LEAST_KEPT_ROWS, Integer.highestOneBit(at) << 1));
-                long floats = (long) kept.length * CardOps.kvHeadRowsLength(hd, rows);
-                if (!MockCard.heapHolds(floats * Float.BYTES)) {
-                    Arrays.fill(kept, null);
-                    keptRows = 0;
-                    filled = 0;
-                    return false;
-                }
-                Arrays.fill(kept, null); // the smaller copies can go before the larger are made
-                for (int g = 0; g < kept.length; g++) {
-                    kept[g] = new float[CardOps.kvHeadRowsLength(hd, rows)];
-                }
-                keptRows = rows;
-                filled = 0;
+            using = c;
+            if (c == null) {
+                return;
             }
-            if (at < filled) {
+            if (c.keysVersion != keysBefore || c.valuesVersion != valuesBefore) {
+                c.filled = 0;
+            }
+            if (at < c.filled) {
                 // an earlier position written again: that row alone changed
                 copyFrom = at;
                 copyTo = at + 1;
             } else {
-                copyFrom = filled;
+                copyFrom = c.filled;
                 copyTo = at + 1;
-                filled = at + 1;
+                c.filled = at + 1;
             }
-            return true;
+            // good only once every kv head's copy has taken this run's rows (a run that fails part way leaves it stale)
+            c.keysVersion = -1;
+            c.valuesVersion = -1;
+            keysAfter = keysNow;
+            valuesAfter = valuesNow;
+        }
+
+        /** The run went through: the kept copy holds the caches' rows as they are now. */
+        void ran() {
+            KeptKvRows c = using;
+            if (c != null) {
+                c.keysVersion = keysAfter;
+                c.valuesVersion = valuesAfter;
+            }
         }
 
         @Override
@@ -1271,12 +1264,13 @@ final class MockProgram {
             for (int h = from; h < to;) {
                 int g = h / group;
                 int end = Math.min(to, (g + 1) * group);
-                if (useKept) {
-                    float[] rows = kept[g];
+                KeptKvRows c = using;
+                if (c != null) {
+                    float[] rows = c.heads[g];
                     if (h == g * group) {
-                        CardOps.copyKvHeadRows(k, v, kvWidth, g * hd, hd, rows, keptRows, copyFrom, copyTo);
+                        CardOps.copyKvHeadRows(k, v, kvWidth, g * hd, hd, rows, c.rows, copyFrom, copyTo);
                     }
-                    CardOps.attentionHeadsOnRows(q, query.at() + h * hd, end - h, rows, keptRows, hd, position, scale,
+                    CardOps.attentionHeadsOnRows(q, query.at() + h * hd, end - h, rows, c.rows, hd, position, scale,
                             scores, h * capacity, capacity, o, out.at() + h * hd);
                 } else {
                     CardOps.attentionHeads(q, query.at() + h * hd, end - h, k, v, kvWidth, g * hd, hd, position,

@@ -39,6 +39,8 @@ final class MockRegion {
     private final AtomicInteger version = new AtomicInteger();
     /** Weights in this buffer repacked for the portable kernels (guarded by the card), by the slice they pack. */
     private final List<Packed> packed = new ArrayList<>();
+    /** Kept copies of attention's cache rows of this key cache (guarded by the card, which counts their bytes). */
+    private final List<KeptKvRows> keptKvRows = new ArrayList<>();
     volatile boolean freed;
 
     /** A slice of the buffer's weights repacked as {@code weights} when the buffer was at {@code version}. */
@@ -71,6 +73,11 @@ final class MockRegion {
     /** The packed copies held for this buffer (the card counts their bytes), for the card to look up and drop. */
     List<Packed> packed() {
         return packed;
+    }
+
+    /** The kept copies of attention's cache rows held for this key cache, for the card to look up and drop. */
+    List<KeptKvRows> keptKvRows() {
+        return keptKvRows;
     }
 
     /** The bytes (absolute indexing from 0), converting from floats if needed. */

@@ -559,6 +559,91 @@ class MockCardTest {
     }
 
     /**
+     * The kept copy of a decode step's cache rows is the card's memory, as packed weights are: reserved once, at the
+     * first decode step, for every row of the cache (no position after allocates it again), shown in the card's used
+     * memory and given back with the key cache. A card one byte short of it keeps none and runs the same steps to the
+     * same values, copying the rows at every step; a buffer asked for later takes the copy's room, and the steps after
+     * go on, copying, to the same values.
+     */
+    @Test
+    void keptCacheRowsAreCountedInTheCardsMemoryAndACardWithoutRoomCopiesAtEveryStep() {
+        int heads = 8;
+        int kvHeads = 2;
+        int hd = 16;
+        int kvWidth = kvHeads * hd;
+        int capacity = 96;
+        long kept = (long) kvHeads * CardOps.kvHeadRowsLength(hd, capacity) * Float.BYTES;
+        long cacheBytes = (long) capacity * kvWidth * Float.BYTES;
+        long buffers = 2 * heads * hd * 4L + 2 * kvWidth * 4L + 2 * cacheBytes + 4;
+        float[][] outs = new float[2][];
+        for (int room = 0; room < 2; room++) {
+            MockCardGroup g = new MockCardGroup(new CardGroupSpec(Topology.uniform(TopologyKind.RING, 1, "mock",
+                    buffers + kept - 1 + room, 500_000_000L, 1e-6), null, 2), "mock",
+                    (card, port, neighbour, state, previous) -> { }, 2_000_000_000L);
+            groups.add(g);
+            SailCard card = g.cards().get(0);
+            Random random = new Random(17);
+            CardBuffer qb = card.allocate(heads * hd * 4L, "q");
+            CardBuffer kb = card.allocate(kvWidth * 4L, "k");
+            CardBuffer vb = card.allocate(kvWidth * 4L, "v");
+            CardBuffer ob = card.allocate(heads * hd * 4L, "out");
+            CardBuffer kc = card.allocate(cacheBytes, "key cache");
+            CardBuffer vc = card.allocate(cacheBytes, "value cache");
+            CardBuffer pb = card.allocate(4, "position");
+            assertEquals(buffers, card.memory().usedBytes());
+            Program step = Program.of("decode step", new Op.Attention(Slice.of(qb), Slice.of(kb), Slice.of(vb),
+                    Slice.of(kc), Slice.of(vc), Slice.of(pb), heads, kvHeads, hd, Slice.of(ob)));
+            float[] keys = new float[capacity * kvWidth];
+            float[] values = new float[capacity * kvWidth];
+            float[] scores = new float[heads * capacity];
+            int steps = 90;
+            float[] all = new float[steps * heads * hd];
+            CardBuffer late = null;
+            for (int position = 0; position < steps; position++) {
+                if (room == 1 && position == 70) {
+                    // a buffer that needs the kept copy's room: the card gives the copy up for it
+                    late = card.allocate(kept, "late buffer");
+                    assertEquals(buffers + kept, card.memory().usedBytes(), "after the late buffer");
+                }
+                float[] k = gaussian(random, kvWidth);
+                float[] v = gaussian(random, kvWidth);
+                card.write(qb, 0, floats(gaussian(random, heads * hd)));
+                card.write(kb, 0, floats(k));
+                card.write(vb, 0, floats(v));
+                System.arraycopy(k, 0, keys, position * kvWidth, kvWidth);
+                System.arraycopy(v, 0, values, position * kvWidth, kvWidth);
+                card.write(pb, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, position));
+                card.submit(step).join();
+                long expectedUse = buffers + (room == 1 ? kept : 0);
+                assertEquals(expectedUse, card.memory().usedBytes(), "room " + room + ", position " + position);
+                float[] q = readFloats(card, qb);
+                float[] expected = new float[heads * hd];
+                int group = heads / kvHeads;
+                for (int kv = 0; kv < kvHeads; kv++) {
+                    CardOps.attentionHeads(q, kv * group * hd, group, java.nio.FloatBuffer.wrap(keys),
+                            java.nio.FloatBuffer.wrap(values), kvWidth, kv * hd, hd, position,
+                            (float) (1.0 / Math.sqrt(hd)), scores, kv * group * capacity, capacity, expected,
+                            kv * group * hd);
+                }
+                float[] out = readFloats(card, ob);
+                assertArrayEquals(expected, out, "room " + room + ", position " + position);
+                System.arraycopy(out, 0, all, position * heads * hd, heads * hd);
+            }
+            outs[room] = all;
+            if (late != null) {
+                // room again: the next step keeps a copy again, and freeing the key cache gives it back
+                card.free(late);
+                card.write(pb, 0, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, steps));
+                card.submit(step).join();
+                assertEquals(buffers + kept, card.memory().usedBytes(), "a copy kept again");
+            }
+            card.free(kc);
+            assertEquals(buffers - cacheBytes, card.memory().usedBytes(), "the key cache (and its kept copy) freed");
+        }
+        assertArrayEquals(outs[0], outs[1]);
+    }
+
+    /**
      * Runs of per-token ops that depend on each other are not taken together where they depend: a norm reading the
      * one before's output, an attention whose key is the one before's output (taken together, every key would be
      * written to the cache before any token attends). Each value is the op-by-op one.
