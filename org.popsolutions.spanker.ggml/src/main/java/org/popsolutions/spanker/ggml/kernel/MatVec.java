@@ -44,11 +44,6 @@ public final class MatVec {
             throw new IllegalArgumentException("matvec " + rows + "x" + cols + ": activation has " + x.length
                     + " values, output " + out.length);
         }
-        // the helpers wake while the activation is prepared (RowExecutor.wake), unless a provider with threads of its
-        // own takes the product (the portable kernels never do)
-        if (!ON_PROVIDER_THREADS || PackedWeights.readBy(kernels)) {
-            executor.wake();
-        }
         PreparedActivation a = PreparedActivation.prepare(type, mode, x, 0, cols);
         rows(weights, rowBytes, rows, a, out);
     }
@@ -74,9 +69,6 @@ public final class MatVec {
         if (x.length < cols || out.length < rows) {
             throw new IllegalArgumentException("matvec " + rows + "x" + cols + ": activation has " + x.length
                     + " values, output " + out.length);
-        }
-        if (!ON_PROVIDER_THREADS || PackedWeights.readBy(kernels)) {
-            executor.wake();
         }
         PreparedActivation a = PreparedActivation.prepare(weights.type(), mode, x, 0, cols);
         PackedWeights.RowKernel packed = PackedWeights.kernelFor(kernels, a);
@@ -184,7 +176,6 @@ public final class MatVec {
 
         public void run(ByteBuffer weights, float[] x, int xAt, int vectors, float[] out, int outAt) {
             checkRun(weights, vectors, out, outAt);
-            executor.wake();
             batch.refill(x, xAt, vectors, executor);
             multiply(weights, batch, out, outAt);
         }
@@ -208,7 +199,6 @@ public final class MatVec {
         public void run(PackedWeights weights, float[] x, int xAt, int vectors, float[] out, int outAt) {
             checkPacked(weights);
             checkRun(weights.ggml(), vectors, out, outAt);
-            executor.wake();
             batch.refill(x, xAt, vectors, executor);
             multiply(weights, batch, out, outAt);
         }
@@ -227,7 +217,6 @@ public final class MatVec {
          */
         public void prepare(ByteBuffer weights, float[] x, int xAt, float[] out, int outAt) {
             checkRun(weights, 1, out, outAt);
-            executor.wake();
             batch.refill(x, xAt, 1, executor);
             bind(null, weights, batch, out, outAt);
         }
@@ -236,7 +225,6 @@ public final class MatVec {
         public void prepare(PackedWeights weights, float[] x, int xAt, float[] out, int outAt) {
             checkPacked(weights);
             checkRun(weights.ggml(), 1, out, outAt);
-            executor.wake();
             batch.refill(x, xAt, 1, executor);
             bind(weights, weights.ggml(), batch, out, outAt);
         }

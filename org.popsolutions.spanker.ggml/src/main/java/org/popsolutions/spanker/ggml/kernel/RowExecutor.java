@@ -297,52 +297,22 @@ public final class RowExecutor implements AutoCloseable {
     private void helperLoop(int index) {
         long seen = 0;
         while (true) {
-            long start = System.nanoTime();
-            while (tickets.get(index) == seen && !closed) {
-                long now = System.nanoTime();
+            if (tickets.get(index) == seen && !closed) {
+                long start = System.nanoTime();
                 long spin = spinNanos();
-                long waited = now - start;
-                if (waited < spin || now - awakeUntil < 0) {
+                for (long waited = 0; tickets.get(index) == seen && !closed && waited < spin;
+                        waited = System.nanoTime() - start) {
                     pause(waited, spin);
-                } else {
-                    LockSupport.park(this);
-                    // woken by a call, or by wake(): spin again (a spurious return spins once more, then parks)
-                    start = System.nanoTime();
                 }
+            }
+            while (tickets.get(index) == seen && !closed) {
+                LockSupport.park(this);
             }
             if (closed) {
                 return;
             }
             seen = tickets.get(index);
             drain();
-        }
-    }
-
-    /**
-     * How long, at most, the helpers stay awake after {@link #wake()} waiting for the call it announces. The caller
-     * prepares the product's activation between the two (quantizing 14336 values took 40-80 µs), longer than a
-     * helper's {@link #SPIN_NANOS}: without the wake the helper had parked by the time the call came, and started its
-     * first chunk a wake-up later (in this virtual machine, tens to hundreds of microseconds of a ~1 ms product on two
-     * threads). {@code -Dspanker.rows.wakeNanos=0} turns the wake off (for measuring one against the other).
-     */
-    static final long WAKE_NANOS = Long.getLong("spanker.rows.wakeNanos", 200_000);
-
-    /** Until when (System.nanoTime) the helpers wait for a call {@link #wake()} announced spinning, not parked. */
-    private volatile long awakeUntil = System.nanoTime();
-
-    /**
-     * Announces a call on this executor shortly (the caller is about to prepare the work): parked helpers are woken
-     * now and spin until the call or {@link #WAKE_NANOS}, so their wake-up overlaps the preparation instead of
-     * following the call. Nothing while the cores are oversubscribed (a spinning helper would hold a core another
-     * executor's caller has work for), on one thread, or when closed.
-     */
-    void wake() {
-        if (helpers.length == 0 || WAKE_NANOS <= 0 || closed || OPEN_THREADS.get() > CORES) {
-            return;
-        }
-        awakeUntil = System.nanoTime() + WAKE_NANOS;
-        for (Thread helper : helpers) {
-            LockSupport.unpark(helper);
         }
     }
 

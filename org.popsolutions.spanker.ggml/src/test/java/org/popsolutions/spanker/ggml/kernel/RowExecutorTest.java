@@ -347,60 +347,6 @@ class RowExecutorTest {
         }
     }
 
-    /**
-     * {@link RowExecutor#wake} runs a parked helper (it spins for the announced call, its CPU time grows) and leaves it
-     * to park again when no call comes; a wake on an executor without helpers, or closed, does nothing.
-     */
-    @Test
-    void aWakeRunsTheParkedHelpersWhichParkAgainWhenNoCallComes() {
-        java.lang.management.ThreadMXBean bean = java.lang.management.ManagementFactory.getThreadMXBean();
-        org.junit.jupiter.api.Assumptions.assumeTrue(bean.isThreadCpuTimeSupported() && RowExecutor.WAKE_NANOS > 0);
-        org.junit.jupiter.api.Assumptions.assumeTrue(RowExecutor.openThreads() + 2
-                <= Runtime.getRuntime().availableProcessors(), "the cores are oversubscribed: a wake does nothing");
-        java.util.List<Thread> made = new java.util.ArrayList<>();
-        java.util.concurrent.ThreadFactory keep = task -> {
-            Thread t = new Thread(task);
-            made.add(t);
-            return t;
-        };
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
-            try (RowExecutor single = new RowExecutor(1)) {
-                single.wake();
-            }
-            try (RowExecutor executor = new RowExecutor(2, keep)) {
-                everyRowOnce(executor, 20);
-                Thread helper = made.get(0);
-                for (int wakes = 0; wakes < 3; wakes++) {
-                    long before = parkedCpuNanos(bean, helper);
-                    executor.wake();
-                    while (bean.getThreadCpuTime(helper.getId()) == before) {
-                        Thread.sleep(1);
-                    }
-                    parkedCpuNanos(bean, helper); // and it parks again
-                }
-                everyRowOnce(executor, 20);
-                executor.close();
-                executor.wake();
-                helper.join();
-            }
-        });
-    }
-
-    /** Waits until {@code helper} is parked (and stays parked over a few milliseconds); returns its CPU time. */
-    private static long parkedCpuNanos(java.lang.management.ThreadMXBean bean, Thread helper)
-            throws InterruptedException {
-        while (true) {
-            long cpu = bean.getThreadCpuTime(helper.getId());
-            if (helper.getState() == Thread.State.WAITING) {
-                Thread.sleep(5);
-                if (helper.getState() == Thread.State.WAITING && bean.getThreadCpuTime(helper.getId()) == cpu) {
-                    return cpu;
-                }
-            }
-            Thread.sleep(1);
-        }
-    }
-
     /** A thread whose {@link #start} does nothing: the test starts it later. */
     private static final class LateThread extends Thread {
         LateThread(Runnable task) {
