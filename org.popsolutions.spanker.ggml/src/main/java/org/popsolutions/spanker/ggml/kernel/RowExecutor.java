@@ -137,6 +137,15 @@ public final class RowExecutor implements AutoCloseable {
      * threads does not cut a group in two and pad both halves.
      */
     public void forRows(int rows, int granule, RowRange work) {
+        forRows(rows, granule, CHUNKS_PER_THREAD, SMALLEST_CHUNK_ROWS, work);
+    }
+
+    /**
+     * As {@link #forRows(int, int, RowRange)} with at most about {@code chunksPerThread} chunks a thread and chunks of
+     * at least {@code smallestRows} rows (one granule at least): for work whose every chunk costs more than its rows
+     * (a packed product restarts a weight stream per column panel and chunk).
+     */
+    void forRows(int rows, int granule, int chunksPerThread, int smallestRows, RowRange work) {
         if (granule < 1) {
             throw new IllegalArgumentException("a granule is at least one row, got " + granule);
         }
@@ -156,8 +165,8 @@ public final class RowExecutor implements AutoCloseable {
             // that read some of them sees the call number change under it and takes nothing
             state.set(call << 32 | CLOSED_CALL);
             this.granule = granule;
-            this.chunk = Math.max(1, groups / (CHUNKS_PER_THREAD * (helping + 1)));
-            this.smallest = Math.min(this.chunk, Math.max(1, SMALLEST_CHUNK_ROWS / granule));
+            this.chunk = Math.max(1, groups / (chunksPerThread * (helping + 1)));
+            this.smallest = Math.min(this.chunk, Math.max(1, smallestRows / granule));
             this.sharing = helping + 1;
             this.rows = rows;
             this.work = work;

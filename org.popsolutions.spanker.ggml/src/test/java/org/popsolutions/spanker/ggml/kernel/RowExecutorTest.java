@@ -281,6 +281,37 @@ class RowExecutorTest {
     }
 
     /**
+     * Fewer, larger chunks where asked (a packed product's: every chunk restarts its weight streams): the first a
+     * quarter of a thread's share, none but the last below the smallest asked for, shrinking on the way.
+     */
+    @Test
+    void chunksPerThreadAndTheSmallestChunkCanBeAskedFor() {
+        java.util.concurrent.ThreadFactory never = LateThread::new;
+        try (RowExecutor executor = new RowExecutor(2, never)) {
+            for (int rows : new int[] {4096, 14336, 2048, 300}) {
+                java.util.List<int[]> chunks = new java.util.ArrayList<>();
+                executor.forRows(rows, 1, MatVec.PACKED_CHUNKS_PER_THREAD, MatVec.PACKED_SMALLEST_CHUNK_ROWS,
+                        (from, to) -> chunks.add(new int[] {from, to}));
+                int expected = 0;
+                int previous = Integer.MAX_VALUE;
+                for (int[] c : chunks) {
+                    assertEquals(expected, c[0], rows + " rows: chunks in order, none missing or twice");
+                    int size = c[1] - c[0];
+                    org.junit.jupiter.api.Assertions.assertTrue(size <= previous || c[1] == rows,
+                            rows + " rows: a chunk of " + size + " after one of " + previous);
+                    org.junit.jupiter.api.Assertions.assertTrue(size >= MatVec.PACKED_SMALLEST_CHUNK_ROWS
+                            || c[1] == rows || size == chunks.get(0)[1], rows + " rows: a chunk of " + size);
+                    previous = size;
+                    expected = c[1];
+                }
+                assertEquals(rows, expected, rows + " rows: every row");
+                assertEquals(Math.max(1, rows / (2 * MatVec.PACKED_CHUNKS_PER_THREAD)), chunks.get(0)[1],
+                        rows + " rows: first chunk");
+            }
+        }
+    }
+
+    /**
      * The chunk rule alone, walked from row 0 as the threads would: whole granules but the last, every row once, the
      * sizes between the smallest and the largest and never growing, for ranges, granules and thread counts around the
      * edges (a range of one granule, a largest chunk of one granule, the smallest larger than the range's rest).
