@@ -97,6 +97,7 @@ public final class CpuMatmulInt4 implements MatmulInt4 {
         ByteBuffer bRows = b.slice().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer result = out.slice().order(ByteOrder.LITTLE_ENDIAN);
         float[] bRow = new float[cols];
+        Kernels kernels = KernelSelector.resolve(this.kernels);
         for (int j = 0; j < n; j++) {
             QuantFormats.of(type).dequantize(bRows, (int) (j * rowBytes), bRow, 0, cols);
             PreparedActivation activation = PreparedActivation.prepare(type, DotMode.FLOAT, bRow);

@@ -41,6 +41,16 @@ final class KernelSelector {
         }
     }
 
+    /**
+     * The kernels that serve one whole product: {@code kernels} itself, or for the ranked selector the provider ranked
+     * highest now. A product resolves once and hands the result to every row chunk, so a provider that arrives or
+     * leaves in the middle (a native bundle started or stopped) takes effect from the next product: otherwise some of
+     * a product's rows could come from one provider and the rest from another, each right but not the same bits.
+     */
+    static Kernels resolve(Kernels kernels) {
+        return kernels == RANKED ? KernelProviders.current() : kernels;
+    }
+
     /** Delegates every call to the provider ranked highest at that moment. */
     private static final class RankedKernels implements Kernels {
         @Override

@@ -45,10 +45,12 @@ public final class MatVec {
                     + " values, output " + out.length);
         }
         PreparedActivation a = PreparedActivation.prepare(type, mode, x, 0, cols);
-        rows(weights, rowBytes, rows, a, out);
+        rows(KernelSelector.resolve(kernels), weights, rowBytes, rows, a, out);
     }
 
-    private void rows(ByteBuffer weights, long rowBytes, int rows, PreparedActivation a, float[] out) {
+    /** {@code kernels} resolved for this one product ({@link KernelSelector#resolve}). */
+    private void rows(Kernels kernels, ByteBuffer weights, long rowBytes, int rows, PreparedActivation a,
+            float[] out) {
         // a provider with threads of its own takes the whole product in one call (the native one: one JNI call, the
         // activation prepared once, instead of one of each per chunk); the executor's thread count is the user's
         if (ON_PROVIDER_THREADS && executor.threads() > 1
@@ -71,11 +73,12 @@ public final class MatVec {
                     + " values, output " + out.length);
         }
         PreparedActivation a = PreparedActivation.prepare(weights.type(), mode, x, 0, cols);
+        Kernels kernels = KernelSelector.resolve(this.kernels);
         PackedWeights.RowKernel packed = PackedWeights.kernelFor(kernels, a);
         if (packed == null) {
             // the ggml bytes, on the activation just prepared (quantizing it again cost a Q8_K activation's 14336
             // values about 70 µs, 5 % of a 4096-row Q4_K product on the native kernels)
-            rows(weights.ggml(), checkShape(weights.type(), weights.ggml(), rows, cols), rows, a, out);
+            rows(kernels, weights.ggml(), checkShape(weights.type(), weights.ggml(), rows, cols), rows, a, out);
             return;
         }
         executor.forRows(rows, 1, PACKED_CHUNKS_PER_THREAD, PACKED_SMALLEST_CHUNK_ROWS,
@@ -117,6 +120,7 @@ public final class MatVec {
             prepared[j] = PreparedActivation.prepare(type, mode, x[j], 0, cols);
         }
         int tile = (int) Math.max(1, TILE_BYTES / Math.max(1, rowBytes));
+        Kernels kernels = KernelSelector.resolve(this.kernels);
         executor.forRows(rows, (from, to) -> {
             for (int r = from; r < to; r += tile) {
                 int n = Math.min(tile, to - r);
@@ -159,6 +163,8 @@ public final class MatVec {
         /** The running product's repacked weights and their kernel, or null (the ggml bytes are read). */
         private PackedWeights packed;
         private PackedWeights.RowKernel packedKernel;
+        /** The kernels of the running product, resolved once when it is bound ({@link KernelSelector#resolve}). */
+        private Kernels running;
         private float[] out;
         private int outAt;
 
@@ -304,7 +310,7 @@ public final class MatVec {
          */
         private boolean ranOnProviderThreads() {
             return ON_PROVIDER_THREADS && executor.threads() > 1 && packedKernel == null && current.count() == 1
-                    && kernels.dotRowsOnThreads(weights, 0, rowBytes, rows, current.vector(0), out, outAt,
+                    && running.dotRowsOnThreads(weights, 0, rowBytes, rows, current.vector(0), out, outAt,
                             executor.threads());
         }
 
@@ -314,8 +320,10 @@ public final class MatVec {
          */
         private void bind(PackedWeights packedWeights, ByteBuffer weights, PreparedBatch prepared, float[] out,
                 int outAt) {
+            Kernels running = KernelSelector.resolve(kernels);
             PackedWeights.RowKernel kernel = packedWeights != null && prepared.count() == 1
-                    ? PackedWeights.kernelFor(kernels, prepared.vector(0)) : null;
+                    ? PackedWeights.kernelFor(running, prepared.vector(0)) : null;
+            this.running = running;
             this.packed = kernel != null ? packedWeights : null;
             this.packedKernel = kernel;
             this.lastRunOn = prepared;
@@ -331,6 +339,7 @@ public final class MatVec {
             this.out = null;
             this.packed = null;
             this.packedKernel = null;
+            this.running = null;
         }
 
         /** One thread's rows. */
@@ -341,9 +350,9 @@ public final class MatVec {
             if (kernel != null) {
                 kernel.dotRows(packed, from, to - from, vectors.vector(0), out, outAt + from);
             } else if (vectors.count() == 1) {
-                kernels.dotRows(weights, from * rowBytes, rowBytes, to - from, vectors.vector(0), out, outAt + from);
+                running.dotRows(weights, from * rowBytes, rowBytes, to - from, vectors.vector(0), out, outAt + from);
             } else {
-                kernels.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, vectors, out, outAt + from, rows);
+                running.dotRowsBatch(weights, from * rowBytes, rowBytes, to - from, vectors, out, outAt + from, rows);
             }
         }
     }

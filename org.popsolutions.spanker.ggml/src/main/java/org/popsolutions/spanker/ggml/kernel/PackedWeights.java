@@ -81,8 +81,7 @@ public final class PackedWeights {
 
     /** Whether {@code kernels} (or, for the ranked selector, the provider ranked highest now) reads packed weights. */
     static boolean readBy(Kernels kernels) {
-        Kernels provider = kernels == KernelSelector.RANKED ? KernelProviders.current() : kernels;
-        return kernel != null && provider == KernelSelector.PORTABLE;
+        return kernel != null && KernelSelector.resolve(kernels) == KernelSelector.PORTABLE;
     }
 
     /**

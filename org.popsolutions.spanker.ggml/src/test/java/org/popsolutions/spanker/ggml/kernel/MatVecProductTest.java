@@ -190,6 +190,89 @@ class MatVecProductTest {
         }
     }
 
+    /**
+     * A provider that arrives in the middle of a product on the ranked kernels ({@link Kernels#best()}) serves from the
+     * next product: every row of the running one, however many chunks its threads still take, comes from the provider
+     * it started on (a swap mid-product used to mix two providers' rows, found by the Felix test of the native bundle
+     * stopping under load). Matrix-vector, one- and several-vector products, products run together, matrix-matrix.
+     */
+    @Test
+    void aProductStartedBeforeAProviderArrivesEndsOnTheKernelsItStartedWith() {
+        int rows = 512;
+        int cols = 64;
+        GgmlType type = GgmlType.Q4_0;
+        ByteBuffer w = weights(type, new Random(5), rows * cols);
+        float[] x = gaussian(new Random(6), cols);
+        Marking first = new Marking(1f);
+        try (RowExecutor executor = new RowExecutor(2)) {
+            MatVec matVec = new MatVec(Kernels.best(), executor);
+            MatVec.Product one = matVec.product(type, rows, cols, 1, DotMode.GGML);
+            MatVec.Product two = matVec.product(type, rows, cols, 2, DotMode.GGML);
+            MatVec.Product other = matVec.product(type, rows, cols, 1, DotMode.GGML);
+            MatVec.Together together = matVec.together(one, other);
+            java.util.List<java.util.function.Consumer<float[]>> products = java.util.List.of(
+                    out -> matVec.matvec(type, w, rows, cols, x, out, DotMode.GGML),
+                    out -> one.run(w, x, 0, 1, out, 0),
+                    out -> two.run(w, new float[2 * cols], 0, 2, out, 0),
+                    out -> {
+                        one.prepare(w, x, 0, out, 0);
+                        other.prepareOnActivationOf(one, w, out, rows);
+                        together.run();
+                    },
+                    out -> matVec.matmul(type, w, rows, cols, new float[][] {x, x}, new float[][] {out,
+                            new float[rows]}, DotMode.GGML));
+            for (int p = 0; p < products.size(); p++) {
+                Marking second = new Marking(2f);
+                try {
+                    KernelProviders.register(first, 1000);
+                    first.next = second;
+                    float[] out = new float[2 * rows];
+                    products.get(p).accept(out);
+                    for (int r = 0; r < (p == 0 || p == 1 || p == 4 ? rows : 2 * rows); r++) {
+                        assertEquals(1f, out[r], "product " + p + ", row " + r + ": not from the provider it started on");
+                    }
+                    float[] next = new float[2 * rows];
+                    products.get(p).accept(next);
+                    assertEquals(2f, next[0], "product " + p + ": the next product is the new provider's");
+                } finally {
+                    KernelProviders.unregister(second);
+                    KernelProviders.unregister(first);
+                }
+            }
+        }
+    }
+
+    /** Every dot is {@code value}; its first row call registers {@link #next} above itself, as a bundle starting. */
+    private static final class Marking implements Kernels {
+        private final float value;
+        volatile Marking next;
+
+        Marking(float value) {
+            this.value = value;
+        }
+
+        @Override
+        public String name() {
+            return "marking " + value;
+        }
+
+        @Override
+        public float dot(ByteBuffer weights, int weightsOffset, PreparedActivation activation) {
+            return value;
+        }
+
+        @Override
+        public void dotRows(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
+                PreparedActivation activation, float[] out, int outOffset) {
+            Marking arriving = next;
+            if (arriving != null) {
+                next = null;
+                KernelProviders.register(arriving, 2000);
+            }
+            java.util.Arrays.fill(out, outOffset, outOffset + rows, value);
+        }
+    }
+
     /** A product not prepared (or run since) is refused, and a product of another MatVec cannot join. */
     @Test
     void productsRunTogetherMustBePrepared() {

@@ -118,9 +118,10 @@ class NativeWorkerPoolTest {
     }
 
     /**
-     * Products keep running (as a card's decode would) while the bundle stops and starts: each row has the native or
-     * the portable kernels' bits (a product split in the JVM asks {@link Kernels#best()} per chunk, so one product
-     * may mix them), none fails, and while the bundle is stopped no native worker is started.
+     * Products keep running (as a card's decode would) while the bundle stops and starts: each product has the native
+     * or the portable kernels' bits, whole (a product resolves {@link Kernels#best()} once, so a swap takes effect from
+     * the next product and never mixes two providers' rows in one), none fails, and while the bundle is stopped no
+     * native worker is started.
      */
     @Test
     void productsRunningWhileTheBundleStopsAndStartsStayCorrect() throws Exception {
@@ -181,8 +182,8 @@ class NativeWorkerPoolTest {
             throw new AssertionError("the caller failed after " + products.get() + " products", failed.get());
         }
         assertFalse(caller.isAlive(), "the caller did not finish");
-        System.out.println("NativeWorkerPoolTest: " + products.get() + " products during 3 stop/starts, " + mixed.get()
-                + " of them mixing native and portable rows");
+        assertEquals(0, mixed.get(), "products mixing native and portable rows, of " + products.get()
+                + " during 3 stop/starts");
     }
 
     private static void awaitProducts(AtomicInteger products, AtomicReference<Throwable> failed, int more) {
