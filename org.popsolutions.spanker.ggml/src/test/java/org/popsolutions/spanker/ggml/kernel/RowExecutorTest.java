@@ -261,17 +261,7 @@ class RowExecutorTest {
             for (int rows : new int[] {11264, 2560, 2048, 32000, 600}) {
                 java.util.List<int[]> chunks = new java.util.ArrayList<>();
                 executor.forRows(rows, (from, to) -> chunks.add(new int[] {from, to}));
-                int expected = 0;
-                int previous = Integer.MAX_VALUE;
-                for (int[] c : chunks) {
-                    assertEquals(expected, c[0], rows + " rows: chunks in order, none missing or twice");
-                    int size = c[1] - c[0];
-                    org.junit.jupiter.api.Assertions.assertTrue(size <= previous || c[1] == rows,
-                            rows + " rows: a chunk of " + size + " after one of " + previous);
-                    previous = size;
-                    expected = c[1];
-                }
-                assertEquals(rows, expected, rows + " rows: every row");
+                assertEveryRowOnceShrinking(rows, chunks, 1);
                 assertEquals(Math.max(1, rows / 32), chunks.get(0)[1] - chunks.get(0)[0], rows + " rows: first chunk");
                 int[] last = chunks.get(chunks.size() - 1);
                 org.junit.jupiter.api.Assertions.assertTrue(last[1] - last[0] <= RowExecutor.SMALLEST_CHUNK_ROWS,
@@ -292,23 +282,31 @@ class RowExecutorTest {
                 java.util.List<int[]> chunks = new java.util.ArrayList<>();
                 executor.forRows(rows, 1, MatVec.PACKED_CHUNKS_PER_THREAD, MatVec.PACKED_SMALLEST_CHUNK_ROWS,
                         (from, to) -> chunks.add(new int[] {from, to}));
-                int expected = 0;
-                int previous = Integer.MAX_VALUE;
-                for (int[] c : chunks) {
-                    assertEquals(expected, c[0], rows + " rows: chunks in order, none missing or twice");
-                    int size = c[1] - c[0];
-                    org.junit.jupiter.api.Assertions.assertTrue(size <= previous || c[1] == rows,
-                            rows + " rows: a chunk of " + size + " after one of " + previous);
-                    org.junit.jupiter.api.Assertions.assertTrue(size >= MatVec.PACKED_SMALLEST_CHUNK_ROWS
-                            || c[1] == rows || size == chunks.get(0)[1], rows + " rows: a chunk of " + size);
-                    previous = size;
-                    expected = c[1];
-                }
-                assertEquals(rows, expected, rows + " rows: every row");
+                assertEveryRowOnceShrinking(rows, chunks, MatVec.PACKED_SMALLEST_CHUNK_ROWS);
                 assertEquals(Math.max(1, rows / (2 * MatVec.PACKED_CHUNKS_PER_THREAD)), chunks.get(0)[1],
                         rows + " rows: first chunk");
             }
         }
+    }
+
+    /**
+     * Chunks as the threads took them: in order, every row once, never growing, and none but the last (or a first that
+     * is the whole range's share) below {@code smallest}.
+     */
+    private static void assertEveryRowOnceShrinking(int rows, java.util.List<int[]> chunks, int smallest) {
+        int expected = 0;
+        int previous = Integer.MAX_VALUE;
+        for (int[] c : chunks) {
+            assertEquals(expected, c[0], rows + " rows: chunks in order, none missing or twice");
+            int size = c[1] - c[0];
+            org.junit.jupiter.api.Assertions.assertTrue(size <= previous || c[1] == rows,
+                    rows + " rows: a chunk of " + size + " after one of " + previous);
+            org.junit.jupiter.api.Assertions.assertTrue(size >= smallest || c[1] == rows || size == chunks.get(0)[1],
+                    rows + " rows: a chunk of " + size + " below " + smallest);
+            previous = size;
+            expected = c[1];
+        }
+        assertEquals(rows, expected, rows + " rows: every row");
     }
 
     /**

@@ -28,7 +28,12 @@ class KernelHotSwapTest {
 
     @AfterEach
     void leaveTheNativeBundleActive() throws Exception {
-        Bundle b = nativeBundle();
+        startIfStopped(context);
+    }
+
+    /** Starts the native bundle again when a test left it stopped, so the next test finds the native kernels. */
+    static void startIfStopped(BundleContext context) throws Exception {
+        Bundle b = nativeBundle(context);
         if (b != null && b.getState() != Bundle.ACTIVE) {
             b.start();
         }
@@ -39,7 +44,7 @@ class KernelHotSwapTest {
         String cpu = Files.readString(Path.of("/proc/cpuinfo"));
         assumeTrue(cpu.contains(" avx2") && cpu.contains(" fma") && cpu.contains(" f16c"),
                 "this CPU lacks AVX2/FMA/F16C: the native provider registers nothing here");
-        Bundle bundle = nativeBundle();
+        Bundle bundle = nativeBundle(context);
         assertNotNull(bundle, NATIVE + " is not installed");
         Eventually.until("the native kernels are the best ranked", () -> "native-avx2".equals(Kernels.best().name()),
                 () -> Kernels.best().name());
@@ -53,7 +58,8 @@ class KernelHotSwapTest {
                 () -> Kernels.best().name());
     }
 
-    private Bundle nativeBundle() {
+    /** The native kernels' bundle, or null when it is not installed. */
+    static Bundle nativeBundle(BundleContext context) {
         for (Bundle b : context.getBundles()) {
             if (NATIVE.equals(b.getSymbolicName())) {
                 return b;

@@ -67,10 +67,7 @@ class NativeWorkerPoolTest {
 
     @AfterEach
     void leaveTheNativeBundleActive() throws Exception {
-        Bundle b = nativeBundle();
-        if (b != null && b.getState() != Bundle.ACTIVE) {
-            b.start();
-        }
+        KernelHotSwapTest.startIfStopped(context);
     }
 
     @Test
@@ -275,12 +272,7 @@ class NativeWorkerPoolTest {
     }
 
     private Bundle nativeBundle() {
-        for (Bundle b : context.getBundles()) {
-            if (KernelHotSwapTest.NATIVE.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        return null;
+        return KernelHotSwapTest.nativeBundle(context);
     }
 
     /** The names of this process's threads named as the library names its workers, sorted. */
