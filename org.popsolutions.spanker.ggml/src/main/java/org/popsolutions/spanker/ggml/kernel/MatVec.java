@@ -295,23 +295,12 @@ public final class MatVec {
             try {
                 if (packedKernel != null) {
                     executor.forRows(rows, 1, PACKED_CHUNKS_PER_THREAD, PACKED_SMALLEST_CHUNK_ROWS, this);
-                } else if (!ranOnProviderThreads()) {
+                } else {
                     executor.forRows(rows, current.count() == 1 ? 1 : batchShare(rows, executor.threads()), this);
                 }
             } finally {
                 unbind();
             }
-        }
-
-        /**
-         * The bound one-vector product of the ggml bytes, whole, offered to the kernels' own threads as {@link #rows}
-         * offers a matrix-vector product (the native provider: one JNI call, the activation prepared once, instead of
-         * one call per row chunk); false, nothing done, when not taken.
-         */
-        private boolean ranOnProviderThreads() {
-            return ON_PROVIDER_THREADS && executor.threads() > 1 && packedKernel == null && current.count() == 1
-                    && running.dotRowsOnThreads(weights, 0, rowBytes, rows, current.vector(0), out, outAt,
-                            executor.threads());
         }
 
         /**
@@ -359,8 +348,10 @@ public final class MatVec {
 
     /**
      * Several one-vector products run as one call on the executor: their rows one range, split among the threads as
-     * one product's would be (kernels with threads of their own, the native pool, take each product whole instead:
-     * one native call a product rather than one per row chunk). Products that read one activation (a block's q, k and v; gate and up) are handed to the
+     * one product's would be (not offered whole to kernels with threads of their own, as {@link #matvec} is: tried, a
+     * native pool call per product made two-thread TinyLlama Q4_0 decode 8-10 % slower, quietly, in 11 of 12 alternated
+     * runs on Java 17 and 25, the JVM's row helpers and the pool's workers taking turns on the same two cores). Products
+     * that read one activation (a block's q, k and v; gate and up) are handed to the
      * threads once instead of once each, and the small ones (k and v: 256 rows) are no longer cut into chunks of a
      * few rows each. Each row's result is its product's own, bit for bit (a row's dot does not depend on the split).
      * Made once (a decode step allocates nothing); not for use by two threads at once.
@@ -401,22 +392,7 @@ public final class MatVec {
                         throw new IllegalStateException("product " + i + " is not prepared for one vector");
                     }
                 }
-                int taken = 0;
-                if (ON_PROVIDER_THREADS && executor.threads() > 1) {
-                    // kernels with threads of their own take each product whole (one call each, their threads
-                    // waiting between calls as between products); declining the first means they do not do this
-                    while (taken < parts.length && parts[taken].ranOnProviderThreads()) {
-                        taken++;
-                    }
-                }
-                if (taken == 0) {
-                    executor.forRows(starts[parts.length], this);
-                } else {
-                    // declined part way (the kernels' threads busy with another card's product): the rest one by one
-                    for (int i = taken; i < parts.length; i++) {
-                        executor.forRows(parts[i].rows, parts[i]);
-                    }
-                }
+                executor.forRows(starts[parts.length], this);
             } finally {
                 for (Product p : parts) {
                     p.unbind();
