@@ -184,7 +184,7 @@ def markdown(cells, java17, java25):
            "side of our iteration (their mean) ÷ our µs; the table gives the **median of the rounds' ratios**, their "
            "lowest–highest and the number of rounds, and the median µs of each side. "
            "`java` = the portable Vector API kernels (Q4_0, Q4_1, Q4_K and Q6_K weights repacked for them once at set-up, "
-           "`PackedWeights`; the DRAM fraction counts ggml's bytes), `native` = the AVX2 JNI kernels. "
+           "`PackedWeights`; the DRAM fraction counts ggml's bytes), `native` = the JNI kernels (AVX2, and AVX-512 VNNI where the CPU has it, as here). "
            "Ratios are **ggml µs ÷ Java "
            "µs** (above 1.0 the Java side is faster). DRAM fraction = weight bytes per second ÷ the DRAM read "
            "ceiling of the same thread count in the same run (`src/main/c/dram_read.c`, see below).",
