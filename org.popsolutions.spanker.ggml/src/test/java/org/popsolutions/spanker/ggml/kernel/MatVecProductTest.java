@@ -132,41 +132,33 @@ class MatVecProductTest {
                 new MatVec(Kernels.scalar(), one).matvec(type, w[i], rows[i], cols, x, alone[i], DotMode.GGML);
             }
         }
-        for (int accepted : new int[] {Integer.MAX_VALUE}) {
-            OwnThreads kernels = new OwnThreads(accepted);
-            try (RowExecutor executor = new RowExecutor(2)) {
-                MatVec matVec = new MatVec(kernels, executor);
-                MatVec.Product[] products = new MatVec.Product[rows.length];
-                for (int i = 0; i < rows.length; i++) {
-                    products[i] = matVec.product(type, rows[i], cols, 1, DotMode.GGML);
-                }
-                float[] out = new float[3 + 40 + 7 + 19];
-                java.util.Arrays.fill(out, Float.NaN);
-                products[0].prepare(w[0], x, 0, out, 3);
-                products[1].prepareOnActivationOf(products[0], w[1], out, 3 + 40);
-                products[2].prepareOnActivationOf(products[1], w[2], out, 3 + 40 + 7);
-                matVec.together(products).run();
-                String what = "accepting " + accepted + " calls";
-                assertEquals(0, kernels.taken, what + ": products taken whole");
-                assertArrayEquals(alone[0], java.util.Arrays.copyOfRange(out, 3, 43), what + ": first");
-                assertArrayEquals(alone[1], java.util.Arrays.copyOfRange(out, 43, 50), what + ": second");
-                assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(out, 50, 69), what + ": third");
-                float[] single = new float[1 + rows[2]];
-                products[2].run(w[2], x, 0, 1, single, 1);
-                assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(single, 1, 1 + rows[2]), what + ": alone");
-                assertEquals(0, kernels.taken, what + ": the product alone taken");
+        OwnThreads kernels = new OwnThreads();
+        try (RowExecutor executor = new RowExecutor(2)) {
+            MatVec matVec = new MatVec(kernels, executor);
+            MatVec.Product[] products = new MatVec.Product[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                products[i] = matVec.product(type, rows[i], cols, 1, DotMode.GGML);
             }
+            float[] out = new float[3 + 40 + 7 + 19];
+            java.util.Arrays.fill(out, Float.NaN);
+            products[0].prepare(w[0], x, 0, out, 3);
+            products[1].prepareOnActivationOf(products[0], w[1], out, 3 + 40);
+            products[2].prepareOnActivationOf(products[1], w[2], out, 3 + 40 + 7);
+            matVec.together(products).run();
+            assertEquals(0, kernels.taken, "products taken whole");
+            assertArrayEquals(alone[0], java.util.Arrays.copyOfRange(out, 3, 43), "first");
+            assertArrayEquals(alone[1], java.util.Arrays.copyOfRange(out, 43, 50), "second");
+            assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(out, 50, 69), "third");
+            float[] single = new float[1 + rows[2]];
+            products[2].run(w[2], x, 0, 1, single, 1);
+            assertArrayEquals(alone[2], java.util.Arrays.copyOfRange(single, 1, 1 + rows[2]), "alone");
+            assertEquals(0, kernels.taken, "the product alone taken");
         }
     }
 
-    /** The scalar kernels, taking whole products on "their own threads" (the caller) for the first calls only. */
+    /** The scalar kernels, taking every whole product offered on "their own threads" (the caller), counted. */
     private static final class OwnThreads implements Kernels {
-        private final int accepting;
         int taken;
-
-        OwnThreads(int accepting) {
-            this.accepting = accepting;
-        }
 
         @Override
         public String name() {
@@ -181,9 +173,6 @@ class MatVecProductTest {
         @Override
         public boolean dotRowsOnThreads(ByteBuffer weights, int weightsOffset, int rowBytes, int rows,
                 PreparedActivation activation, float[] out, int outOffset, int threads) {
-            if (taken >= accepting) {
-                return false;
-            }
             taken++;
             dotRows(weights, weightsOffset, rowBytes, rows, activation, out, outOffset);
             return true;

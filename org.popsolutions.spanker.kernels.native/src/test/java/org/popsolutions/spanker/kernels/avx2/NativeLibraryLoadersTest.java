@@ -40,12 +40,7 @@ import org.popsolutions.spanker.ggml.quant.GgmlType;
 class NativeLibraryLoadersTest {
     @Test
     void aSecondLoaderGivenTheSameLibraryFileLoadsACopyWithItsOwnPool(@TempDir Path dir) throws Exception {
-        String flags = Files.readString(Path.of("/proc/cpuinfo"));
-        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
-        Path shared = dir.resolve("libspankerkernels.so");
-        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
-            Files.copy(in, shared, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Path shared = libraryFileIn(dir);
         // this class loader's own pool (other tests') must not be counted as the copies'
         NativeLibrary.load().orElseThrow();
         NativeKernels.stopWorkers();
@@ -86,12 +81,7 @@ class NativeLibraryLoadersTest {
      */
     @Test
     void collectingALoaderWithLiveWorkersJoinsThemInJniOnUnload(@TempDir Path dir) throws Exception {
-        String flags = Files.readString(Path.of("/proc/cpuinfo"));
-        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
-        Path copy = dir.resolve("libspankerkernels.so");
-        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
-            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Path copy = libraryFileIn(dir);
         NativeLibrary.load().orElseThrow();
         NativeKernels.stopWorkers();
         try {
@@ -133,12 +123,7 @@ class NativeLibraryLoadersTest {
      */
     @Test
     void aLoaderThatCanNeitherLoadNorCopyTheLibrarySaysWhyInOneLine(@TempDir Path dir) throws Exception {
-        String flags = Files.readString(Path.of("/proc/cpuinfo"));
-        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
-        Path shared = dir.resolve("libspankerkernels.so");
-        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
-            Files.copy(in, shared, StandardCopyOption.REPLACE_EXISTING);
-        }
+        Path shared = libraryFileIn(dir);
         try (Bundleish first = new Bundleish(shared, true); Bundleish second = new Bundleish(shared, false)) {
             first.kernels();
             Class<?> nativeLibrary = second.loader.loadClass(NativeLibrary.class.getName());
@@ -177,6 +162,20 @@ class NativeLibraryLoadersTest {
     private static ByteBuffer weights() {
         return ByteBuffer.wrap(WeightTraits.of(TYPE).codec().quantize(gaussian(new SplittableRandom(1), ROWS * COLS)))
                 .order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * The kernels' library as a framework extracts it, a file of its own in {@code dir}; the test is skipped where the
+     * CPU lacks what the library needs.
+     */
+    private static Path libraryFileIn(Path dir) throws IOException {
+        String flags = Files.readString(Path.of("/proc/cpuinfo"));
+        assumeTrue(flags.contains(" avx2") && flags.contains(" fma") && flags.contains(" f16c"));
+        Path file = dir.resolve("libspankerkernels.so");
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.RESOURCE)) {
+            Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return file;
     }
 
     private static PreparedActivation activation() {
