@@ -1343,9 +1343,8 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au,
             __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
                                            _mm512_set1_epi32(bsum[8 * (size_t) b]));
             for (int j = 1; j < 8; j++) {
-                mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
-                        _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
-                        _mm512_set1_epi32(bsum[8 * (size_t) b + j])));
+                mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
+                                         _mm512_set1_epi32(bsum[8 * (size_t) b + j]));
             }
             __m512i p = _mm512_sub_epi32(total[h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
             __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
@@ -1413,8 +1412,8 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au
                 __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
                                                _mm512_set1_epi32(bs[0]));
                 for (int j = 1; j < 8; j++) {
-                    mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
-                            _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)), _mm512_set1_epi32(bs[j])));
+                    mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
+                                             _mm512_set1_epi32(bs[j]));
                 }
                 __m512i p = _mm512_sub_epi32(total[v][h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
                 __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
