@@ -1247,15 +1247,16 @@ static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  * acc - accm. Unlike Q4_0 and Q8_0 the quants (0..15) are unsigned, so they are vpdpbusd's unsigned operand and the
  * activation's bytes, as the Java side quantized them, its signed one: no shifted copy of the activation and no offset
  * term per row (|sum_j sc_j S_j| <= 8 * 63 * 32 * 15 * 128 < 2^31: exact). A packed block of 32 rows: per group j and
- * row group g 8 x 32 quant bytes; per group j the 32 rows' scales as int32, and their mins twice as 16-bit words
- * (m_j, m_j), for one vpdpwssd against the activation's two 16-value sums of group j (bsums 2j and 2j + 1, one 32-bit
- * word, taken as they are like the row kernel does); d and dmin as floats.
+ * row group g 8 x 32 quant bytes; per group j the 32 rows' scales as int32; per pair of groups (2i, 2i + 1) the rows'
+ * mins as two 16-bit words, for one vpdpwssd against the activation's 32-value sums of those groups (bsums 2j and
+ * 2j + 1 added, made once per call: |sum| <= 32 * 128 fits 16 bits; half the instructions of one a group, the same
+ * integers); d and dmin as floats.
  */
 enum {
     K_QUANTS = 0,                       /* 8 groups x 1024 bytes, laid out as GEMM_AT (16-row halves) */
     K_SCALES = K_QUANTS + 8 * 1024,     /* 8 groups x 32 int32 */
-    K_MINS = K_SCALES + 8 * 128,        /* 8 groups x 32 int32: (m_j, m_j) as two words */
-    K_D = K_MINS + 8 * 128,             /* 32 floats */
+    K_MINS = K_SCALES + 8 * 128,        /* 4 group pairs x 32 int32: (m_2i, m_2i+1) as two words */
+    K_D = K_MINS + 4 * 128,             /* 32 floats */
     K_DMIN = K_D + 128,                 /* 32 floats */
     K_BLOCK = K_DMIN + 128
 };
@@ -1277,7 +1278,7 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
             d[r] = half(wb + Q4_K_D);
             dmin[r] = half(wb + Q4_K_DMIN);
             for (int j = 0; j < 8; j++) sc[32 * j + r] = sm[r][j];
-            for (int j = 0; j < 8; j++) mins[32 * j + r] = sm[r][8 + j] | (int32_t) sm[r][8 + j] << 16;
+            for (int i = 0; i < 4; i++) mins[32 * i + r] = sm[r][8 + 2 * i] | (int32_t) sm[r][9 + 2 * i] << 16;
         }
         for (int g = 0; g < 4; g++) {
             const uint8_t *const *rg = row + 8 * g;
@@ -1301,16 +1302,30 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
     }
 }
 
-/* vector v's block b of a Q8_K activation: its 256 values, its scale, its sixteen 16-value sums as eight words */
+/* block b of a vector's Q8_K activation: its 256 values, its scale */
 #define Q8K_VALUES(a, b) ((a) + (size_t) (b) * Q8_K_BYTES + Q8_K_QS)
 #define Q8K_SCALE(a, b) f32_at((a) + (size_t) (b) * Q8_K_BYTES + Q8_K_D)
-#define Q8K_SUMS(a, b, j) i32_at((a) + (size_t) (b) * Q8_K_BYTES + Q8_K_BSUMS + 4 * (j))
+
+/* the mins' operand of every vector's blocks: word i of block b = the sums of groups 2i and 2i + 1 as 16-bit halves */
+static void q4_K_group_sums(const uint8_t *act, long stride, int vectors, int blocks, int32_t *sums) {
+    for (int v = 0; v < vectors; v++) {
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *bs = act + (size_t) v * stride + (size_t) b * Q8_K_BYTES + Q8_K_BSUMS;
+            int32_t *to = sums + ((size_t) v * blocks + b) * 4;
+            for (int i = 0; i < 4; i++) {
+                int lo = i16_at(bs + 8 * i) + i16_at(bs + 8 * i + 2), hi = i16_at(bs + 8 * i + 4) + i16_at(bs + 8 * i + 6);
+                to[i] = (int32_t) ((uint32_t) (uint16_t) lo | (uint32_t) (uint16_t) hi << 16);
+            }
+        }
+    }
+}
 
 /* one vector (its Q8_K blocks from the chunk's first) over one chunk: acc and accm (32 floats each, rows in order)
  * continued, or started when first; 16 rows a 512-bit register, the integer sums and float operations of the 256-bit
  * version it replaced (the same bits) */
 __attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *act, float *acc, float *accm, int first) {
+static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *act, const int32_t *gsum, float *acc,
+                            float *accm, int first) {
     __m512 a[2], m[2];
     for (int h = 0; h < 2; h++) {
         a[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + 16 * h);
@@ -1341,10 +1356,10 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *act
         __m512 d = _mm512_set1_ps(Q8K_SCALE(act, b));
         for (int h = 0; h < 2; h++) {
             __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
-                                           _mm512_set1_epi32(Q8K_SUMS(act, b, 0)));
-            for (int j = 1; j < 8; j++) {
-                mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
-                                         _mm512_set1_epi32(Q8K_SUMS(act, b, j)));
+                                           _mm512_set1_epi32(gsum[4 * b]));
+            for (int i = 1; i < 4; i++) {
+                mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * i + 64 * h)),
+                                         _mm512_set1_epi32(gsum[4 * b + i]));
             }
             __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
             __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
@@ -1365,8 +1380,8 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *act
  * operations gemm_q4_K_chunk's, in its order: the same bits.
  */
 __attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *act, long stride,
-                             float *const acc[GEMM_VECS], int first) {
+static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *act, long stride, const int32_t *gsum,
+                             long gstride, float *const acc[GEMM_VECS], int first) {
     __m512 a[GEMM_VECS][2], m[GEMM_VECS][2];
     for (int v = 0; v < GEMM_VECS; v++) {
         for (int h = 0; h < 2; h++) {
@@ -1405,14 +1420,14 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *ac
             }
         }
         for (int v = 0; v < GEMM_VECS; v++) {
-            const uint8_t *av = act + v * stride;
-            __m512 d = _mm512_set1_ps(Q8K_SCALE(av, b));
+            const int32_t *gs = gsum + v * gstride + 4 * b;
+            __m512 d = _mm512_set1_ps(Q8K_SCALE(act + v * stride, b));
             for (int h = 0; h < 2; h++) {
                 __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
-                                               _mm512_set1_epi32(Q8K_SUMS(av, b, 0)));
-                for (int j = 1; j < 8; j++) {
-                    mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
-                                             _mm512_set1_epi32(Q8K_SUMS(av, b, j)));
+                                               _mm512_set1_epi32(gs[0]));
+                for (int i = 1; i < 4; i++) {
+                    mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * i + 64 * h)),
+                                             _mm512_set1_epi32(gs[i]));
                 }
                 __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
                 __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
@@ -1432,13 +1447,15 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *ac
 static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
     int blocks = n / 256;
-    size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float);
+    size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float), sums = (size_t) vectors * blocks * 4 * sizeof(int32_t);
     gemm_frame f;
-    if (gemm_open(&f, part + (size_t) GEMM_KC_K * K_BLOCK + 64, rows, rowBytes) != 0) {
+    if (gemm_open(&f, part + sums + (size_t) GEMM_KC_K * K_BLOCK + 64, rows, rowBytes) != 0) {
         return -2;
     }
     float *partial = (float *) f.scratch;
-    uint8_t *packed = (uint8_t *) (((uintptr_t) (f.scratch + part) + 63) & ~(uintptr_t) 63);
+    int32_t *gsum = (int32_t *) (f.scratch + part);
+    uint8_t *packed = (uint8_t *) (((uintptr_t) (f.scratch + part + sums) + 63) & ~(uintptr_t) 63);
+    q4_K_group_sums(act, stride, vectors, blocks, gsum);
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
@@ -1467,14 +1484,15 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
                     }
                 }
                 const uint8_t *a = act + (size_t) v * stride + (size_t) k0 * Q8_K_BYTES;
+                const int32_t *gs = gsum + ((size_t) v * blocks + k0) * 4;
                 if (step == GEMM_VECS) {
                     float *acc[GEMM_VECS];
                     for (int i = 0; i < GEMM_VECS; i++) acc[i] = partial + (size_t) (v + i) * 2 * GEMM_ROWS;
-                    gemm_q4_K_chunk4(packed, kc, a, stride, acc, k0 == 0);
+                    gemm_q4_K_chunk4(packed, kc, a, stride, gs, (long) blocks * 4, acc, k0 == 0);
                     v += GEMM_VECS;
                 } else {
                     float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
-                    gemm_q4_K_chunk(packed, kc, a, acc, acc + GEMM_ROWS, k0 == 0);
+                    gemm_q4_K_chunk(packed, kc, a, gs, acc, acc + GEMM_ROWS, k0 == 0);
                     v++;
                 }
             }
