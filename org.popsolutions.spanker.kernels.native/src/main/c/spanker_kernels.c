@@ -1283,19 +1283,15 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
         for (int g = 0; g < 4; g++) {
             const uint8_t *const *rg = row + 8 * g;
             for (int h = 0; h < 4; h++) {
-                __m256i lo[8], hi[8];
-                for (int i = 0; i < 8; i++) {
-                    __m256i bytes = _mm256_loadu_si256((const __m256i *) (rg[i] + o + Q4_K_QS + 32 * h));
-                    lo[i] = _mm256_and_si256(bytes, low);
-                    hi[i] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
-                }
-                for (int k = 0; k < 2; k++) {
-                    int j = 2 * h + k; /* group j: the low nibbles of byte run h (j even), the high ones (j odd) */
-                    __m256i q[8];
-                    transpose8x32(k == 0 ? lo : hi, q);
-                    for (int c = 0; c < 8; c++) {
-                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + GEMM_AT(g, c)), q[c]);
-                    }
+                /* byte run h transposed once, then split: groups 2h (low nibbles) and 2h + 1 (high ones) */
+                __m256i bytes[8], q[8];
+                for (int i = 0; i < 8; i++) bytes[i] = _mm256_loadu_si256((const __m256i *) (rg[i] + o + Q4_K_QS + 32 * h));
+                transpose8x32(bytes, q);
+                for (int c = 0; c < 8; c++) {
+                    _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * (2 * h) + GEMM_AT(g, c)),
+                                        _mm256_and_si256(q[c], low));
+                    _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * (2 * h + 1) + GEMM_AT(g, c)),
+                                        _mm256_and_si256(_mm256_srli_epi16(q[c], 4), low));
                 }
             }
         }
