@@ -12,10 +12,10 @@ import org.popsolutions.spanker.ggml.quant.Golden;
 import org.popsolutions.spanker.ggml.quant.Q8_KFormat;
 
 /**
- * The prepared activations' Q8_K quantizer (256-bit lanes when the incubator module is readable, the surefire run
- * without it the format's loop) writes {@link Q8_KFormat#quantize}'s bytes: on random blocks and on the ones whose
- * largest magnitude is tied or signed either way, all zero, NaN, infinite, subnormal, or so small that the inverse
- * scale overflows.
+ * The prepared activations' Q8_K quantizer (256-bit lanes where the portable kernels are the Vector API ones)
+ * writes {@link Q8_KFormat#quantize}'s bytes: on random blocks and on the ones whose largest magnitude is tied (in
+ * one group of eight lanes or two) with either sign first, all zero, NaN, infinite, subnormal, or so small that the
+ * inverse scale overflows. Taking the last of a tie in a group of eight fails it.
  */
 class Q8KLanesTest {
     private static final int BLOCK = Q8_KFormat.BLOCK;
