@@ -15,7 +15,7 @@ import org.popsolutions.spanker.ggml.quant.Q8_KFormat;
  * The prepared activations' Q8_K quantizer (256-bit lanes where the portable kernels are the Vector API ones)
  * writes {@link Q8_KFormat#quantize}'s bytes: on random blocks and on the ones whose largest magnitude is tied (in
  * one group of eight lanes or two) with either sign first, all zero, NaN, infinite, subnormal, or so small that the
- * inverse scale overflows. Taking the last of a tie in a group of eight fails it.
+ * inverse scale overflows. Taking the last of a tie instead of the first fails it (checked).
  */
 class Q8KLanesTest {
     private static final int BLOCK = Q8_KFormat.BLOCK;
