@@ -50,6 +50,7 @@ static int cpu_has_avx2_fma_f16c(void) {
 static inline uint16_t u16_at(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline int16_t i16_at(const uint8_t *p) { int16_t v; memcpy(&v, p, 2); return v; }
 static inline float f32_at(const uint8_t *p) { float v; memcpy(&v, p, 4); return v; }
+static inline int32_t i32_at(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline float half(const uint8_t *p) { return _cvtsh_ss(u16_at(p)); }
 
 static inline float hsum(__m256 v) {
@@ -1243,19 +1244,19 @@ static int q8_0_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
 /*
  * Q4_K: per block of 256 values and row, sum_j sc_j S_j (S_j = sum of group j's 32 products q a) and sum_j m_j bsum_j
  * in integers, then acc = fma(float(first), d d_a, acc) and accm = fma(float(second), dmin d_a, accm), the result
- * acc - accm. The quants (0..15) are packed as bytes, signed operand of vpdpbusd against a + 128, so
- * S_j = dp_j - 128 Q_j with Q_j the group's quant sum: the term 128 sum_j sc_j Q_j is packed per row and block
- * (|sum_j sc_j dp_j| <= 8 * 63 * 32 * 255 * 15 < 2^31: exact). A packed block of 32 rows: per group j and row group g
- * 8 x 32 quant bytes; per group j the 32 rows' scales as int32, and their mins twice as 16-bit words (m_j, m_j), for
- * one vpmaddwd against the activation's two 16-value sums of group j (bsums 2j and 2j + 1, one 32-bit word, taken
- * as they are like the row kernel does); the offsets; d and dmin as floats.
+ * acc - accm. Unlike Q4_0 and Q8_0 the quants (0..15) are unsigned, so they are vpdpbusd's unsigned operand and the
+ * activation's bytes, as the Java side quantized them, its signed one: no shifted copy of the activation and no offset
+ * term per row (|sum_j sc_j S_j| <= 8 * 63 * 32 * 15 * 128 < 2^31: exact). A packed block of 32 rows: per group j and
+ * row group g 8 x 32 quant bytes; per group j the 32 rows' scales as int32; per pair of groups (2i, 2i + 1) the rows'
+ * mins as two 16-bit words, for one vpdpwssd against the activation's 32-value sums of those groups (bsums 2j and
+ * 2j + 1 added, made once per call: |sum| <= 32 * 128 fits 16 bits; half the instructions of one a group, the same
+ * integers); d and dmin as floats.
  */
 enum {
     K_QUANTS = 0,                       /* 8 groups x 1024 bytes, laid out as GEMM_AT (16-row halves) */
     K_SCALES = K_QUANTS + 8 * 1024,     /* 8 groups x 32 int32 */
-    K_MINS = K_SCALES + 8 * 128,        /* 8 groups x 32 int32: (m_j, m_j) as two words */
-    K_OFFSETS = K_MINS + 8 * 128,       /* 32 int32 */
-    K_D = K_OFFSETS + 128,              /* 32 floats */
+    K_MINS = K_SCALES + 8 * 128,        /* 4 group pairs x 32 int32: (m_2i, m_2i+1) as two words */
+    K_D = K_MINS + 4 * 128,             /* 32 floats */
     K_DMIN = K_D + 128,                 /* 32 floats */
     K_BLOCK = K_DMIN + 128
 };
@@ -1264,7 +1265,7 @@ enum {
 
 __attribute__((target(VNNI_TARGET)))
 static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int count, uint8_t *packed) {
-    const __m256i low = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi8(1);
+    const __m256i low = _mm256_set1_epi8(0x0f);
     for (int b = 0; b < count; b++) {
         size_t o = (size_t) (b0 + b) * Q4_K_BYTES;
         uint8_t *pb = packed + (size_t) b * K_BLOCK;
@@ -1277,40 +1278,50 @@ static void pack_q4_K_gemm(const uint8_t *const row[GEMM_ROWS], int b0, int coun
             d[r] = half(wb + Q4_K_D);
             dmin[r] = half(wb + Q4_K_DMIN);
             for (int j = 0; j < 8; j++) sc[32 * j + r] = sm[r][j];
-            for (int j = 0; j < 8; j++) mins[32 * j + r] = sm[r][8 + j] | (int32_t) sm[r][8 + j] << 16;
+            for (int i = 0; i < 4; i++) mins[32 * i + r] = sm[r][8 + 2 * i] | (int32_t) sm[r][9 + 2 * i] << 16;
         }
         for (int g = 0; g < 4; g++) {
             const uint8_t *const *rg = row + 8 * g;
-            __m256i offset = _mm256_setzero_si256();
             for (int h = 0; h < 4; h++) {
-                __m256i lo[8], hi[8];
-                for (int i = 0; i < 8; i++) {
-                    __m256i bytes = _mm256_loadu_si256((const __m256i *) (rg[i] + o + Q4_K_QS + 32 * h));
-                    lo[i] = _mm256_and_si256(bytes, low);
-                    hi[i] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
-                }
-                for (int k = 0; k < 2; k++) {
-                    int j = 2 * h + k; /* group j: the low nibbles of byte run h (j even), the high ones (j odd) */
-                    __m256i q[8], sum = _mm256_setzero_si256();
-                    transpose8x32(k == 0 ? lo : hi, q);
-                    for (int c = 0; c < 8; c++) {
-                        _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * j + GEMM_AT(g, c)), q[c]);
-                        sum = _mm256_dpbusd_epi32(sum, q[c], ones);
-                    }
-                    __m256i scale = _mm256_loadu_si256((const __m256i *) (sc + 32 * j + 8 * g));
-                    offset = _mm256_add_epi32(offset, _mm256_mullo_epi32(sum, scale));
+                /* byte run h transposed once, then split: groups 2h (low nibbles) and 2h + 1 (high ones) */
+                __m256i bytes[8], q[8];
+                for (int i = 0; i < 8; i++) bytes[i] = _mm256_loadu_si256((const __m256i *) (rg[i] + o + Q4_K_QS + 32 * h));
+                transpose8x32(bytes, q);
+                for (int c = 0; c < 8; c++) {
+                    _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * (2 * h) + GEMM_AT(g, c)),
+                                        _mm256_and_si256(q[c], low));
+                    _mm256_storeu_si256((__m256i *) (pb + K_QUANTS + 1024 * (2 * h + 1) + GEMM_AT(g, c)),
+                                        _mm256_and_si256(_mm256_srli_epi16(q[c], 4), low));
                 }
             }
-            _mm256_storeu_si256((__m256i *) (pb + K_OFFSETS + 32 * g), _mm256_slli_epi32(offset, 7));
         }
     }
 }
 
-/* one vector over one chunk: acc and accm (32 floats each, rows in order) continued, or started when first; 16 rows a
- * 512-bit register, the integer sums and float operations of the 256-bit version it replaced (the same bits) */
+/* block b of a vector's Q8_K activation: its 256 values, its scale */
+#define Q8K_VALUES(a, b) ((a) + (size_t) (b) * Q8_K_BYTES + Q8_K_QS)
+#define Q8K_SCALE(a, b) f32_at((a) + (size_t) (b) * Q8_K_BYTES + Q8_K_D)
+
+/* the mins' operand of every vector's blocks: word i of block b = the sums of groups 2i and 2i + 1 as 16-bit halves */
+static void q4_K_group_sums(const uint8_t *act, long stride, int vectors, int blocks, int32_t *sums) {
+    for (int v = 0; v < vectors; v++) {
+        for (int b = 0; b < blocks; b++) {
+            const uint8_t *bs = act + (size_t) v * stride + (size_t) b * Q8_K_BYTES + Q8_K_BSUMS;
+            int32_t *to = sums + ((size_t) v * blocks + b) * 4;
+            for (int i = 0; i < 4; i++) {
+                int lo = i16_at(bs + 8 * i) + i16_at(bs + 8 * i + 2), hi = i16_at(bs + 8 * i + 4) + i16_at(bs + 8 * i + 6);
+                to[i] = (int32_t) ((uint32_t) (uint16_t) lo | (uint32_t) (uint16_t) hi << 16);
+            }
+        }
+    }
+}
+
+/* one vector (its Q8_K blocks from the chunk's first) over one chunk: acc and accm (32 floats each, rows in order)
+ * continued, or started when first; 16 rows a 512-bit register, the integer sums and float operations of the 256-bit
+ * version it replaced (the same bits) */
 __attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au, const float *da, const int32_t *bsum,
-                            float *acc, float *accm, int first) {
+static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *act, const int32_t *gsum, float *acc,
+                            float *accm, int first) {
     __m512 a[2], m[2];
     for (int h = 0; h < 2; h++) {
         a[h] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(acc + 16 * h);
@@ -1318,7 +1329,7 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au,
     }
     for (int b = 0; b < count; b++) {
         const uint8_t *pb = packed + (size_t) b * K_BLOCK;
-        const uint8_t *ab = au + (size_t) b * 256;
+        const uint8_t *ab = Q8K_VALUES(act, b);
         __m512i total[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
         for (int j = 0; j < 8; j++) {
             const uint8_t *pj = pb + K_QUANTS + 1024 * j;
@@ -1326,31 +1337,29 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au,
             __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
             __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
             for (int c = 0; c < 8; c += 2) {
-                __m512i x0 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c));
-                __m512i x1 = _mm512_set1_epi32(*(const int32_t *) (aj + 4 * c + 4));
-                s0 = _mm512_dpbusd_epi32(s0, x0, _mm512_loadu_si512((const void *) (pj + 64 * c)));
-                s1 = _mm512_dpbusd_epi32(s1, x0, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c)));
-                t0 = _mm512_dpbusd_epi32(t0, x1, _mm512_loadu_si512((const void *) (pj + 64 * c + 64)));
-                t1 = _mm512_dpbusd_epi32(t1, x1, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c + 64)));
+                __m512i x0 = _mm512_set1_epi32(i32_at(aj + 4 * c));
+                __m512i x1 = _mm512_set1_epi32(i32_at(aj + 4 * c + 4));
+                s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *) (pj + 64 * c)), x0);
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c)), x0);
+                t0 = _mm512_dpbusd_epi32(t0, _mm512_loadu_si512((const void *) (pj + 64 * c + 64)), x1);
+                t1 = _mm512_dpbusd_epi32(t1, _mm512_loadu_si512((const void *) (pj + 512 + 64 * c + 64)), x1);
             }
             __m512i sc0 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j));
             __m512i sc1 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j + 64));
             total[0] = _mm512_add_epi32(total[0], _mm512_mullo_epi32(_mm512_add_epi32(s0, t0), sc0));
             total[1] = _mm512_add_epi32(total[1], _mm512_mullo_epi32(_mm512_add_epi32(s1, t1), sc1));
         }
-        __m512 d = _mm512_set1_ps(da[b]);
+        __m512 d = _mm512_set1_ps(Q8K_SCALE(act, b));
         for (int h = 0; h < 2; h++) {
             __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
-                                           _mm512_set1_epi32(bsum[8 * (size_t) b]));
-            for (int j = 1; j < 8; j++) {
-                mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
-                        _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)),
-                        _mm512_set1_epi32(bsum[8 * (size_t) b + j])));
+                                           _mm512_set1_epi32(gsum[4 * b]));
+            for (int i = 1; i < 4; i++) {
+                mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * i + 64 * h)),
+                                         _mm512_set1_epi32(gsum[4 * b + i]));
             }
-            __m512i p = _mm512_sub_epi32(total[h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
             __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
             __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
-            a[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wd, d), a[h]);
+            a[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[h]), _mm512_mul_ps(wd, d), a[h]);
             m[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(wm, d), m[h]);
         }
     }
@@ -1361,14 +1370,14 @@ static void gemm_q4_K_chunk(const uint8_t *packed, int count, const uint8_t *au,
 }
 
 /*
- * gemm_q4_K_chunk for four vectors at once, for the reason of gemm_vnni_chunk4: each packed weight register, loaded
- * once, serves four vectors, and eight accumulator chains run side by side instead of two. The integer sums per lane
- * are the same exact integers and each vector's float operations gemm_q4_K_chunk's, in its order: the same bits.
+ * gemm_q4_K_chunk for four vectors at once (vector i's activation at act + i * stride), for the reason of
+ * gemm_vnni_chunk4: each packed weight register, loaded once, serves four vectors, and eight accumulator chains run
+ * side by side instead of two. The integer sums per lane are the same exact integers and each vector's float
+ * operations gemm_q4_K_chunk's, in its order: the same bits.
  */
 __attribute__((noinline, target(VNNI_TARGET)))
-static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au, long auStride, const float *da,
-                             long daStride, const int32_t *bsum, long bsumStride, float *const acc[GEMM_VECS],
-                             int first) {
+static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *act, long stride, const int32_t *gsum,
+                             long gstride, float *const acc[GEMM_VECS], int first) {
     __m512 a[GEMM_VECS][2], m[GEMM_VECS][2];
     for (int v = 0; v < GEMM_VECS; v++) {
         for (int h = 0; h < 2; h++) {
@@ -1378,7 +1387,7 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au
     }
     for (int b = 0; b < count; b++) {
         const uint8_t *pb = packed + (size_t) b * K_BLOCK;
-        const uint8_t *ab = au + (size_t) b * 256;
+        const uint8_t *ab = Q8K_VALUES(act, b);
         __m512i total[GEMM_VECS][2];
         for (int v = 0; v < GEMM_VECS; v++) {
             total[v][0] = total[v][1] = _mm512_setzero_si512();
@@ -1394,9 +1403,9 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au
                 __m512i w0 = _mm512_loadu_si512((const void *) (pj + 64 * c));
                 __m512i w1 = _mm512_loadu_si512((const void *) (pj + 512 + 64 * c));
                 for (int v = 0; v < GEMM_VECS; v++) {
-                    __m512i x = _mm512_set1_epi32(*(const int32_t *) (aj + v * auStride + 4 * c));
-                    s[v][0] = _mm512_dpbusd_epi32(s[v][0], x, w0);
-                    s[v][1] = _mm512_dpbusd_epi32(s[v][1], x, w1);
+                    __m512i x = _mm512_set1_epi32(i32_at(aj + v * stride + 4 * c));
+                    s[v][0] = _mm512_dpbusd_epi32(s[v][0], w0, x);
+                    s[v][1] = _mm512_dpbusd_epi32(s[v][1], w1, x);
                 }
             }
             __m512i sc0 = _mm512_loadu_si512((const void *) (pb + K_SCALES + 128 * j));
@@ -1407,19 +1416,18 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au
             }
         }
         for (int v = 0; v < GEMM_VECS; v++) {
-            const int32_t *bs = bsum + v * bsumStride + 8 * (size_t) b;
-            __m512 d = _mm512_set1_ps(da[v * daStride + b]);
+            const int32_t *gs = gsum + v * gstride + 4 * b;
+            __m512 d = _mm512_set1_ps(Q8K_SCALE(act + v * stride, b));
             for (int h = 0; h < 2; h++) {
                 __m512i mn = _mm512_madd_epi16(_mm512_loadu_si512((const void *) (pb + K_MINS + 64 * h)),
-                                               _mm512_set1_epi32(bs[0]));
-                for (int j = 1; j < 8; j++) {
-                    mn = _mm512_add_epi32(mn, _mm512_madd_epi16(
-                            _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * j + 64 * h)), _mm512_set1_epi32(bs[j])));
+                                               _mm512_set1_epi32(gs[0]));
+                for (int i = 1; i < 4; i++) {
+                    mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512((const void *) (pb + K_MINS + 128 * i + 64 * h)),
+                                             _mm512_set1_epi32(gs[i]));
                 }
-                __m512i p = _mm512_sub_epi32(total[v][h], _mm512_loadu_si512((const void *) (pb + K_OFFSETS + 64 * h)));
                 __m512 wd = _mm512_loadu_ps((const float *) (pb + K_D + 64 * h));
                 __m512 wm = _mm512_loadu_ps((const float *) (pb + K_DMIN + 64 * h));
-                a[v][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), _mm512_mul_ps(wd, d), a[v][h]);
+                a[v][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[v][h]), _mm512_mul_ps(wd, d), a[v][h]);
                 m[v][h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(wm, d), m[v][h]);
             }
         }
@@ -1435,26 +1443,15 @@ static void gemm_q4_K_chunk4(const uint8_t *packed, int count, const uint8_t *au
 static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *act, long stride, int n, int vectors,
                      float *out, long ostride) {
     int blocks = n / 256;
-    size_t quants = (size_t) vectors * blocks * 256, scales = (size_t) vectors * blocks * sizeof(float);
-    size_t sums = (size_t) vectors * blocks * 8 * sizeof(int32_t);
-    size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float);
+    size_t part = (size_t) vectors * 2 * GEMM_ROWS * sizeof(float), sums = (size_t) vectors * blocks * 4 * sizeof(int32_t);
     gemm_frame f;
-    if (gemm_open(&f, quants + scales + sums + part + (size_t) GEMM_KC_K * K_BLOCK + 64, rows, rowBytes) != 0) {
+    if (gemm_open(&f, part + sums + (size_t) GEMM_KC_K * K_BLOCK + 64, rows, rowBytes) != 0) {
         return -2;
     }
-    uint8_t *scratch = f.scratch;
-    uint8_t *au = scratch;
-    float *da = (float *) (scratch + quants);
-    int32_t *bsum = (int32_t *) (scratch + quants + scales);
-    float *partial = (float *) (scratch + quants + scales + sums);
-    uint8_t *packed = (uint8_t *) (((uintptr_t) (scratch + quants + scales + sums + part) + 63) & ~(uintptr_t) 63);
-    unsigned_activation(act, stride, vectors, blocks, Q8_K_BYTES, Q8_K_QS, 256, au, da, 0, Q8_K_D);
-    for (int v = 0; v < vectors; v++) {
-        for (int b = 0; b < blocks; b++) {
-            memcpy(bsum + ((size_t) v * blocks + b) * 8, act + (size_t) v * stride + (size_t) b * Q8_K_BYTES + Q8_K_BSUMS,
-                   32);
-        }
-    }
+    float *partial = (float *) f.scratch;
+    int32_t *gsum = (int32_t *) (f.scratch + part);
+    uint8_t *packed = (uint8_t *) (((uintptr_t) (f.scratch + part + sums) + 63) & ~(uintptr_t) 63);
+    q4_K_group_sums(act, stride, vectors, blocks, gsum);
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
         int count = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
         const uint8_t *row[GEMM_ROWS];
@@ -1469,25 +1466,29 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
             int nextRows = rows - nextRow < GEMM_ROWS ? rows - nextRow : GEMM_ROWS;
             const int chunkBytes = GEMM_KC_K * Q4_K_BYTES, lines = (chunkBytes + 63) / 64 + 1;
             int fetch = nextRows > 0 ? nextRows * lines : 0;
+            /* line `line` of row `ahead` is the next to fetch (the rows' lines in turn, spread over the passes) */
+            const uint8_t *next = w + (size_t) nextRow * rowBytes + (size_t) nextBlock * Q4_K_BYTES;
+            int fetched = 0, ahead = 0, line = 0;
             for (int v = 0; v < vectors;) {
                 int step = vectors - v >= GEMM_VECS && use_chunk4() ? GEMM_VECS : 1;
-                for (int j = (int) ((long) fetch * v / vectors); j < (int) ((long) fetch * (v + step) / vectors); j++) {
-                    int line = j % lines;
-                    size_t at = (size_t) (nextRow + j / lines) * rowBytes + (size_t) nextBlock * Q4_K_BYTES
-                              + (line + 1 < lines ? 64 * line : chunkBytes - 1);
-                    _mm_prefetch((const char *) w + at, _MM_HINT_T0);
+                for (int until = (int) ((long) fetch * (v + step) / vectors); fetched < until; fetched++) {
+                    _mm_prefetch((const char *) next + (size_t) ahead * rowBytes
+                                 + (line + 1 < lines ? 64 * line : chunkBytes - 1), _MM_HINT_T0);
+                    if (++line == lines) {
+                        line = 0;
+                        ahead++;
+                    }
                 }
-                const uint8_t *a = au + ((size_t) v * blocks + k0) * 256;
-                const float *d = da + (size_t) v * blocks + k0;
-                const int32_t *bs = bsum + ((size_t) v * blocks + k0) * 8;
+                const uint8_t *a = act + (size_t) v * stride + (size_t) k0 * Q8_K_BYTES;
+                const int32_t *gs = gsum + ((size_t) v * blocks + k0) * 4;
                 if (step == GEMM_VECS) {
                     float *acc[GEMM_VECS];
                     for (int i = 0; i < GEMM_VECS; i++) acc[i] = partial + (size_t) (v + i) * 2 * GEMM_ROWS;
-                    gemm_q4_K_chunk4(packed, kc, a, (long) blocks * 256, d, blocks, bs, (long) blocks * 8, acc, k0 == 0);
+                    gemm_q4_K_chunk4(packed, kc, a, stride, gs, (long) blocks * 4, acc, k0 == 0);
                     v += GEMM_VECS;
                 } else {
                     float *acc = partial + (size_t) v * 2 * GEMM_ROWS;
-                    gemm_q4_K_chunk(packed, kc, a, d, bs, acc, acc + GEMM_ROWS, k0 == 0);
+                    gemm_q4_K_chunk(packed, kc, a, gs, acc, acc + GEMM_ROWS, k0 == 0);
                     v++;
                 }
             }

@@ -244,7 +244,7 @@ public final class PreparedActivation {
         switch (companion) {
             case Q8_0 -> Q8_0.quantizeActivations(x, offset, quantizedBuffer, 0, length);
             case Q8_1 -> Q8_1.quantizeActivations(x, offset, quantizedBuffer, 0, length);
-            case Q8_K -> Q8_K.quantize(x, offset, quantizedBuffer, 0, length);
+            case Q8_K -> Q8KLanes.BEST.quantize(x, offset, quantizedBuffer, length);
             default -> throw new IllegalArgumentException("no activation quantizer for " + companion);
         }
         indexed = false;
@@ -255,7 +255,6 @@ public final class PreparedActivation {
 
     private static final Q8_0Format Q8_0 = new Q8_0Format();
     private static final Q8_1Format Q8_1 = new Q8_1Format();
-    private static final Q8_KFormat Q8_K = new Q8_KFormat();
 
     public static PreparedActivation prepare(GgmlType weightType, DotMode mode, float[] x) {
         return prepare(weightType, mode, x, 0, x.length);
