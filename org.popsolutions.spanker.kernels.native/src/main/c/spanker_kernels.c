@@ -1521,11 +1521,35 @@ static int q4_K_gemm(const uint8_t *w, long rowBytes, int rows, const uint8_t *a
  * Q8_0 (Q4_K, Q6_K the same within the noise); in a later one, with more contention, prefetching 2 KB ahead was 15-20 %
  * faster for all three, and the JMH product (Java 25, Q8_0) was faster with it in three rounds of three. Kept, as the
  * safer one. Two or four rows streamed at once (one activation load for all) made Q8_0 20-65 % slower: one row at a
- * time. AHEAD_VNNI=0 turns the prefetches off for a trial.
+ * time. AHEAD_VNNI=0 turns the near prefetches off for a trial.
+ *
+ * A second, farther prefetch, FAR_VNNI bytes on into L2 (prefetcht1), keeps enough lines in flight for DRAM's latency:
+ * 2 KB (32 lines) alone is too few for one core to stream these rows as fast as it computes them (earlier trials went
+ * up to 4 KB). rows_timing.c, 4096 x 14336 from DRAM, one thread's CPU time, alternated six rounds at load 3-7, median
+ * us for 2 KB alone / 2 KB + 12 KB far / 16 KB alone into L1: Q4_K 1415 / 990 / 1085, Q6_K 2650 / 1510 / 1850, Q8_0
+ * 2140 / 1840 / 1880 (a second sitting the same order, 8 KB far between); two threads' wall (loaded, direction only)
+ * 20-30 % faster. The near prefetch stays: 16 KB into L1 alone was as fast from DRAM but 10-17 % slower with the
+ * weights in L3 (1024 x 14336, Q6_K 218 -> 256 us, the far L1 lines evicting the activation's), 12 KB into L2 costs
+ * 0-5 % there. FAR_VNNI=0 turns the far prefetch off for a trial.
  */
 #ifndef AHEAD_VNNI
 #define AHEAD_VNNI AHEAD
 #endif
+#ifndef FAR_VNNI
+#define FAR_VNNI 12288
+#endif
+
+/* the lines of [p + AHEAD_VNNI, + bytes) into L1 and of [p + FAR_VNNI, + bytes) into L2 */
+static inline __attribute__((always_inline)) void prefetch_vnni(const uint8_t *p, const int bytes) {
+    if (AHEAD_VNNI) {
+        prefetch_block(p + AHEAD_VNNI, bytes);
+    }
+    if (FAR_VNNI) {
+        for (int o = 0; o < bytes; o += 64) {
+            _mm_prefetch((const char *) p + FAR_VNNI + o, _MM_HINT_T1);
+        }
+    }
+}
 
 /* per thread, kept between calls (a decode step's products allocate nothing): the regrouped activation */
 static __thread uint8_t *regroup_scratch;
@@ -1575,9 +1599,7 @@ static void rows_q4_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint
             const uint8_t *wb = wr + (size_t) b * Q4_K_BYTES;
             const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
             const uint8_t *aq = regrouped + (size_t) b * 256;
-            if (AHEAD_VNNI) {
-                prefetch_block(wb + AHEAD_VNNI, Q4_K_BYTES);
-            }
+            prefetch_vnni(wb, Q4_K_BYTES);
             __m128i sm = q4_K_scale_bytes(wb + Q4_K_SCALES);
             __m512i sc16 = _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(sm));
             __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(sm, twice));
@@ -1720,9 +1742,7 @@ static void rows_q6_K_vnni(const uint8_t *w, long rowBytes, int rows, const uint
         for (int b = 0; b < blocks; b++) {
             const uint8_t *wb = wr + (size_t) b * Q6_K_BYTES;
             const uint8_t *ab = act + (size_t) b * Q8_K_BYTES;
-            if (AHEAD_VNNI) {
-                prefetch_block(wb + AHEAD_VNNI, Q6_K_BYTES + 64);
-            }
+            prefetch_vnni(wb, Q6_K_BYTES + 64);
             __m256i sc = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *) (wb + Q6_K_SCALES)), evenOdd));
             __m512i sc2 = _mm512_broadcast_i64x4(sc);
             __m512i s = _mm512_setzero_si512(), t = _mm512_setzero_si512();
@@ -1765,9 +1785,7 @@ static void rows_q8_0_vnni(const uint8_t *w, long rowBytes, int rows, const uint
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
             const uint8_t *w0 = wr + (size_t) b * Q8_0_BYTES;
-            if (AHEAD_VNNI) {
-                prefetch_block(w0 + AHEAD_VNNI, 2 * Q8_0_BYTES);
-            }
+            prefetch_vnni(w0, 2 * Q8_0_BYTES);
             __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (w0 + Q8_0_QS))),
                                            _mm256_loadu_si256((const __m256i *) (w0 + Q8_0_BYTES + Q8_0_QS)), 1);
             __m512i a = _mm512_load_si512((const void *) (aq + 32 * (size_t) b));
