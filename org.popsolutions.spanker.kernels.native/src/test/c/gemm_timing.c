@@ -13,25 +13,7 @@
  */
 #include "spanker_kernels.c"
 
-static double micros(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static uint64_t state = 88172645463325252ULL;
-
-static uint8_t next_byte(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (uint8_t) state;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
+#include "timing_common.h"
 
 int main(int argc, char **argv) {
     if (argc != 6) {
@@ -84,9 +66,9 @@ int main(int argc, char **argv) {
     float *out = malloc(sizeof(float) * rows * vectors);
     double *took = malloc(sizeof(double) * reps);
     for (int i = 0; i < reps; i++) {
-        double t0 = micros();
+        double t0 = micros(CLOCK_THREAD_CPUTIME_ID);
         int rc = dot_rows_batch(type, w, rowBytes, rows, act, stride, NULL, n, vectors, out, rows);
-        took[i] = micros() - t0;
+        took[i] = micros(CLOCK_THREAD_CPUTIME_ID) - t0;
         if (rc != 0) {
             fprintf(stderr, "product %d: code %d\n", i, rc);
             return 1;
