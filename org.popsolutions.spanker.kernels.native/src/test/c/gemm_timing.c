@@ -47,19 +47,9 @@ int main(int argc, char **argv) {
     for (int v = 0; v < vectors; v++) {
         for (int b = 0; b < blocks; b++) {
             uint8_t *p = act + v * stride + (size_t) b * actBytes;
+            scale_activation_block(p, type == T_Q4_K);
             if (type == T_Q4_0) {
-                uint16_t h = 0x2000 | (next_byte() & 0xff);
-                memcpy(p, &h, 2);
                 for (int i = 0; i < 32; i++) if (p[Q8_0_QS + i] == 0x80) p[Q8_0_QS + i] = 0x81; /* no -128 */
-            } else {
-                float d = 0.01f;
-                memcpy(p + Q8_K_D, &d, 4);
-                for (int g = 0; g < 16; g++) { /* bsums: the sums of the 16 values they stand for */
-                    int s = 0;
-                    for (int i = 0; i < 16; i++) s += (int8_t) p[Q8_K_QS + 16 * g + i];
-                    int16_t sum = (int16_t) s;
-                    memcpy(p + Q8_K_BSUMS + 2 * g, &sum, 2);
-                }
             }
         }
     }

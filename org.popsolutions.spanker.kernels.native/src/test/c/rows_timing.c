@@ -52,20 +52,7 @@ int main(int argc, char **argv) {
     uint8_t *act = aligned_alloc(64, (size_t) actBlocks * actBytes + 64);
     for (size_t i = 0; i < (size_t) actBlocks * actBytes; i++) act[i] = next_byte();
     for (int b = 0; b < actBlocks; b++) {
-        uint8_t *p = act + (size_t) b * actBytes;
-        if (type == T_Q8_0) {
-            uint16_t h = 0x2000 | (next_byte() & 0xff);
-            memcpy(p, &h, 2);
-        } else {
-            float d = 0.01f;
-            memcpy(p + Q8_K_D, &d, 4);
-            for (int g = 0; g < 16; g++) { /* bsums: the sums of the 16 values they stand for */
-                int s = 0;
-                for (int i = 0; i < 16; i++) s += (int8_t) p[Q8_K_QS + 16 * g + i];
-                int16_t v = (int16_t) s;
-                memcpy(p + Q8_K_BSUMS + 2 * g, &v, 2);
-            }
-        }
+        scale_activation_block(act + (size_t) b * actBytes, type != T_Q8_0);
     }
     float *one = malloc(sizeof(float) * rows), *out = malloc(sizeof(float) * rows);
     if (dot_rows(type, w[0], rowBytes, rows, act, NULL, n, one) != 0) {
